@@ -1,0 +1,138 @@
+#' Settings for the network, its training and the sampler
+#'
+#' `sbcg_control()` collects and checks the hyper-parameters of [sbfit()].
+#' Every argument has a default; pass only those you want to change.
+#'
+#' The network \eqn{D(z, t, x)} is a multilayer perceptron whose input is the
+#' bridge point \eqn{z}, a sinusoidal embedding of the time \eqn{t}
+#' (\eqn{\sin(\omega_k t)} and \eqn{\cos(\omega_k t)} for `n_freq`
+#' frequencies \eqn{\omega_k} spaced geometrically over `freq_range`) and the
+#' predictors \eqn{x}.  It is trained by Adam on the denoising loss
+#' \eqn{\| D(tY + \sqrt{t(1-t)}\epsilon, t, X) - Y \|^2} with \eqn{t} uniform
+#' on `[t_min, t_max]`.  An epoch is one pass over the training rows in
+#' minibatches of `batch_size`.  A fraction `validation` of the rows is held
+#' out; training stops when the validation loss has not improved for
+#' `patience` epochs, and the weights with the lowest validation loss are kept.
+#'
+#' @param hidden widths of the hidden layers (1 to 16 layers).
+#' @param activation activation of the hidden layers: `"silu"`
+#'   (\eqn{x / (1 + e^{-x})}), `"relu"` or `"tanh"`.
+#' @param n_freq number of time-embedding frequencies (0 to 256); the
+#'   embedding has `2 * n_freq` features.
+#' @param freq_range smallest and largest embedding frequency.
+#' @param epochs largest number of passes over the training rows.
+#' @param batch_size rows per minibatch.
+#' @param lr learning rate of Adam.
+#' @param lr_schedule `"cosine"` (decay from `lr` to `lr_min` over `epochs`)
+#'   or `"constant"`.
+#' @param lr_min final learning rate of the cosine schedule.
+#' @param warmup number of optimiser steps of linear learning-rate warm-up.
+#' @param weight_decay decoupled weight decay (AdamW).
+#' @param betas Adam's two moment decay rates.
+#' @param adam_eps Adam's denominator offset.
+#' @param validation fraction of rows held out for early stopping (0 for
+#'   none: then all epochs run and the last weights are kept).
+#' @param patience epochs without improvement of the validation loss before
+#'   training stops (`Inf` for never).
+#' @param parameterization what the network's output \eqn{F} stands for.
+#'   `"residual"` (the default): the denoiser is
+#'   \eqn{D = z + \sqrt{1-t}\,F} and \eqn{F} regresses
+#'   \eqn{(Y - z)/\sqrt{1-t}}, a target of unit scale at every time, so
+#'   that errors in \eqn{F} enter the drift \eqn{F/\sqrt{1-t}} damped by
+#'   \eqn{\sqrt{1-t}} compared with `"denoiser"`, the paper's choice, in
+#'   which \eqn{F = D} regresses \eqn{Y} and the drift is
+#'   \eqn{(D - z)/(1-t)}.
+#' @param t_min,t_max range of training times.
+#' @param standardize centre and scale predictors and responses before
+#'   training (the draws are returned on the original scale either way).
+#' @param steps default number of sampler steps.
+#' @param sampler default sampling scheme: `"em"` for Euler--Maruyama,
+#'   `"bridge"` for the Brownian-bridge step towards the current denoised
+#'   value (same drift, noise scaled by \eqn{\sqrt{(1-t_{k+1})/(1-t_k)}}).
+#' @param grid_power shape of the time grid: \eqn{t_k = 1 - (1 - k/K)^\gamma};
+#'   1 is uniform, larger values put more steps near \eqn{t = 1}.
+#' @param draws default number of draws per row for [sbsample()],
+#'   [sbcondstats()] and [predict.sbfit()].
+#' @return A list of class `"sbcg_control"`.
+#' @seealso [sbfit()]
+#' @examples
+#' sbcg_control(hidden = c(32, 16), epochs = 50)
+#' @export
+sbcg_control <- function(hidden = c(64, 64), activation = c("silu", "relu", "tanh"),
+                         n_freq = 8, freq_range = c(1, 100),
+                         epochs = 300, batch_size = 256, lr = 2e-3,
+                         lr_schedule = c("cosine", "constant"), lr_min = 0,
+                         warmup = 0, weight_decay = 0, betas = c(0.9, 0.999),
+                         adam_eps = 1e-8, validation = 0.1, patience = 30,
+                         parameterization = c("residual", "denoiser"),
+                         t_min = 1e-3, t_max = 1 - 1e-3, standardize = TRUE,
+                         steps = 100, sampler = c("em", "bridge"),
+                         grid_power = 1, draws = 200) {
+  activation <- match.arg(activation)
+  lr_schedule <- match.arg(lr_schedule)
+  sampler <- match.arg(sampler)
+  parameterization <- match.arg(parameterization)
+  hidden <- check_counts(hidden, "hidden", 1, 1e5)
+  if (length(hidden) > 16L) stopf("'hidden' must have at most 16 layers")
+  n_freq <- check_count(n_freq, "n_freq", 0, 256)
+  if (!is.numeric(freq_range) || length(freq_range) != 2L || anyNA(freq_range) ||
+      any(!is.finite(freq_range)) || any(freq_range <= 0) ||
+      freq_range[1L] > freq_range[2L])
+    stopf("'freq_range' must be two increasing positive numbers")
+  epochs <- check_count(epochs, "epochs", 1, 1e7)
+  batch_size <- check_count(batch_size, "batch_size", 1, 1e7)
+  lr <- check_number(lr, "lr", 0, 10, lo_open = TRUE)
+  lr_min <- check_number(lr_min, "lr_min", 0, lr)
+  warmup <- check_count(warmup, "warmup", 0, 1e9)
+  weight_decay <- check_number(weight_decay, "weight_decay", 0, 1)
+  if (!is.numeric(betas) || length(betas) != 2L || anyNA(betas) ||
+      any(betas < 0) || any(betas >= 1))
+    stopf("'betas' must be two numbers in [0, 1)")
+  adam_eps <- check_number(adam_eps, "adam_eps", 0, 1, lo_open = TRUE)
+  validation <- check_number(validation, "validation", 0, 0.9)
+  if (!is.numeric(patience) || length(patience) != 1L || is.na(patience) ||
+      patience < 1 || (is.finite(patience) && patience != round(patience)))
+    stopf("'patience' must be a whole number >= 1 or Inf")
+  t_min <- check_number(t_min, "t_min", 0, 1, hi_open = TRUE)
+  t_max <- check_number(t_max, "t_max", 0, 1, lo_open = TRUE)
+  if (t_min >= t_max) stopf("'t_min' must be smaller than 't_max'")
+  standardize <- check_flag(standardize, "standardize")
+  steps <- check_count(steps, "steps", 1, 1e6)
+  grid_power <- check_number(grid_power, "grid_power", 0.1, 10)
+  draws <- check_count(draws, "draws", 1, 1e7)
+  structure(list(hidden = hidden, activation = activation, n_freq = n_freq,
+                 freq_range = as.double(freq_range), epochs = epochs,
+                 batch_size = batch_size, lr = lr, lr_schedule = lr_schedule,
+                 lr_min = lr_min, warmup = warmup, weight_decay = weight_decay,
+                 betas = as.double(betas), adam_eps = adam_eps,
+                 validation = validation, patience = as.double(patience),
+                 parameterization = parameterization, t_min = t_min, t_max = t_max, standardize = standardize,
+                 steps = steps, sampler = sampler, grid_power = grid_power,
+                 draws = draws),
+            class = "sbcg_control")
+}
+
+#' @export
+print.sbcg_control <- function(x, ...) {
+  cat("sbcg control settings\n")
+  v <- vapply(unclass(x), function(e) paste(format(e), collapse = ", "), "")
+  print(noquote(v), ...)
+  invisible(x)
+}
+
+# Accepts an "sbcg_control" object or a plain list of settings to change.
+as_control <- function(control) {
+  if (inherits(control, "sbcg_control")) return(do.call(sbcg_control, unclass(control)))
+  if (!is.list(control)) stopf("'control' must be a list from sbcg_control()")
+  known <- names(formals(sbcg_control))
+  bad <- setdiff(names(control), known)
+  if (length(control) && (is.null(names(control)) || any(names(control) == "")))
+    stopf("'control' must be a named list")
+  if (length(bad))
+    stopf("'control' has unknown setting(s): %s", paste(bad, collapse = ", "))
+  do.call(sbcg_control, control)
+}
+
+act_code <- function(activation) {
+  match(activation, c("silu", "relu", "tanh")) - 1L
+}

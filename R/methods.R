@@ -1,0 +1,268 @@
+# S3 methods for "sbfit".
+
+net_string <- function(net) {
+  paste(net_widths(net), collapse = " -> ")
+}
+
+act_label <- function(a) c(silu = "SiLU", relu = "ReLU", tanh = "tanh")[[a]]
+
+sampler_label <- function(m) {
+  if (identical(m, "bridge")) "Brownian-bridge steps" else "Euler-Maruyama"
+}
+
+#' Methods for fitted conditional Schrödinger bridges
+#'
+#' Printing, summaries, loss curves, coefficients and simulation for fits
+#' from [sbfit()].
+#'
+#' @param x,object a fit from [sbfit()].
+#' @param ... not used, or passed on to plotting functions for `plot()`.
+#' @name sbfit-methods
+#' @return `print()` returns `x` invisibly; `summary()` an object of class
+#'   `"summary.sbfit"`; `coef()` a list with, per layer, the `weight`
+#'   matrix (outputs x inputs) and the `bias` vector; `nobs()` the number
+#'   of rows used in fitting (training and validation); `formula()` the
+#'   model formula.
+#' @examples
+#' set.seed(1)
+#' d <- data.frame(x = runif(300), y = rnorm(300))
+#' fit <- sbfit(y ~ x, d, control = sbcg_control(epochs = 10), seed = 1)
+#' print(fit)
+#' summary(fit)
+#' plot(fit)
+#' str(coef(fit), max.level = 1)
+#' nobs(fit)
+#' formula(fit)
+NULL
+
+#' @rdname sbfit-methods
+#' @export
+print.sbfit <- function(x, ...) {
+  cat("Conditional Schr\u00f6dinger bridge fit (sbcg)\n")
+  if (!is.null(x$call)) cat("Call: ", paste(deparse(x$call), collapse = "\n"), "\n", sep = "")
+  net <- x$net
+  cat(sprintf("Response: %s; %d predictor column%s\n",
+              paste(x$ynames, collapse = ", "), net$p, if (net$p == 1L) "" else "s"))
+  cat(sprintf("Network: %s, %s, %s parameters\n", net_string(net),
+              act_label(net$activation), format(length(x$theta), big.mark = ",")))
+  h <- x$history
+  stop_txt <- if (isTRUE(x$stopped_early)) "stopped early" else "all epochs"
+  cat(sprintf("Training: %d rows (%d for validation), %d epochs (%s), best epoch %d, %.1f s\n",
+              x$n, x$n_valid, nrow(h), stop_txt, x$best_epoch, x$seconds))
+  if (nrow(h)) {
+    b <- max(1L, x$best_epoch)
+    if (x$n_valid > 0)
+      cat(sprintf("Loss (standardised scale): train %.4g, validation %.4g\n",
+                  h$train[b], h$valid[b]))
+    else cat(sprintf("Loss (standardised scale): train %.4g\n", h$train[b]))
+  }
+  cat(sprintf("Sampler: %s, %d steps, %d draws by default\n",
+              sampler_label(x$control$sampler), x$control$steps, x$control$draws))
+  invisible(x)
+}
+
+#' @rdname sbfit-methods
+#' @export
+summary.sbfit <- function(object, ...) {
+  check_fit(object)
+  s <- object$scaling
+  sc <- rbind(data.frame(variable = object$xnames, role = "predictor",
+                         center = s$x_center, scale = s$x_scale),
+              data.frame(variable = object$ynames, role = "response",
+                         center = s$y_center, scale = s$y_scale))
+  h <- object$history
+  b <- max(1L, object$best_epoch)
+  structure(list(call = object$call, net = object$net,
+                 npar = length(object$theta), control = object$control,
+                 scaling = sc, n = object$n, n_train = object$n_train,
+                 n_valid = object$n_valid, epochs = nrow(h),
+                 best_epoch = object$best_epoch,
+                 stopped_early = object$stopped_early,
+                 train_loss = if (nrow(h)) h$train[b] else NA_real_,
+                 valid_loss = if (nrow(h)) h$valid[b] else NA_real_,
+                 steps = object$steps_run, seconds = object$seconds,
+                 weighted = isTRUE(object$weighted)),
+            class = "summary.sbfit")
+}
+
+#' @rdname sbfit-methods
+#' @export
+print.summary.sbfit <- function(x, ...) {
+  cat("Conditional Schr\u00f6dinger bridge fit (sbcg)\n\n")
+  if (!is.null(x$call)) cat("Call:\n", paste(deparse(x$call), collapse = "\n"), "\n\n", sep = "")
+  ctl <- x$control
+  cat(sprintf("Network:   %s, %s, %s parameters\n", net_string(x$net),
+              act_label(x$net$activation), format(x$npar, big.mark = ",")))
+  cat(sprintf("Time:      %d sinusoidal frequencies in [%g, %g]\n",
+              length(x$net$freq), ctl$freq_range[1L], ctl$freq_range[2L]))
+  cat(sprintf("Optimiser: Adam, lr %g (%s), batch %d, weight decay %g\n",
+              ctl$lr, ctl$lr_schedule, ctl$batch_size, ctl$weight_decay))
+  cat(sprintf("Data:      %d rows: %d training, %d validation%s\n", x$n,
+              x$n_train, x$n_valid, if (x$weighted) "; case weights" else ""))
+  cat(sprintf("Training:  %d of at most %d epochs (%s optimiser steps), %s; best epoch %d; %.1f s\n",
+              x$epochs, ctl$epochs, format(x$steps, big.mark = ","),
+              if (isTRUE(x$stopped_early)) "stopped early" else "ran all epochs",
+              x$best_epoch, x$seconds))
+  cat(sprintf("Loss at best epoch: train %.4g, validation %s\n", x$train_loss,
+              if (is.na(x$valid_loss)) "-" else format(signif(x$valid_loss, 4))))
+  cat(sprintf("Sampler:   %s, %d steps, grid power %g, %d draws by default\n\n",
+              sampler_label(ctl$sampler), ctl$steps, ctl$grid_power, ctl$draws))
+  cat("Standardisation:\n")
+  print(x$scaling, row.names = FALSE, digits = 4)
+  invisible(x)
+}
+
+#' @rdname sbfit-methods
+#' @param log whether to draw the loss on a log scale.
+#' @export
+plot.sbfit <- function(x, log = TRUE, ...) {
+  h <- x$history
+  if (!nrow(h)) stopf("'x' has no loss history")
+  vals <- c(h$train, h$valid)
+  vals <- vals[is.finite(vals)]
+  if (log) vals <- vals[vals > 0]
+  graphics::plot(h$epoch, h$train, type = "l", col = "grey30", lwd = 2,
+                 ylim = range(vals), log = if (log) "y" else "",
+                 xlab = "epoch", ylab = "loss (standardised scale)",
+                 main = "Training and validation loss", ...)
+  has_v <- any(is.finite(h$valid))
+  if (has_v) {
+    graphics::lines(h$epoch, h$valid, col = "#D55E00", lwd = 2)
+    graphics::abline(v = x$best_epoch, lty = 2, col = "#D55E00")
+  }
+  graphics::legend("topright", bty = "n", lwd = 2,
+                   legend = c("training", if (has_v) "validation"),
+                   col = c("grey30", if (has_v) "#D55E00"))
+  invisible(x)
+}
+
+#' @rdname sbfit-methods
+#' @export
+coef.sbfit <- function(object, ...) {
+  check_fit(object)
+  net <- object$net
+  inp <- c(paste0("z.", object$ynames),
+           if (length(net$freq)) c(paste0("sin.", seq_along(net$freq)),
+                                   paste0("cos.", seq_along(net$freq))),
+           object$xnames)
+  net_layers(net, object$theta, inp)
+}
+
+#' @rdname sbfit-methods
+#' @export
+nobs.sbfit <- function(object, ...) object$n
+
+#' @rdname sbfit-methods
+#' @export
+formula.sbfit <- function(x, ...) {
+  if (!is.null(x$formula)) return(x$formula)
+  rhs <- paste(if (length(x$xnames)) x$xnames else "1", collapse = " + ")
+  lhs <- if (length(x$ynames) == 1L) x$ynames else
+    sprintf("cbind(%s)", paste(x$ynames, collapse = ", "))
+  stats::as.formula(paste(lhs, "~", rhs), env = globalenv())
+}
+
+#' Predictions from a conditional Schrödinger bridge
+#'
+#' Conditional means, standard deviations or quantiles at the rows of
+#' `newdata`, estimated from `n` draws per row.
+#'
+#' @param object a fit from [sbfit()].
+#' @param newdata predictor values, as for [sbsample()].
+#' @param type `"mean"`, `"sd"` or `"quantile"`.
+#' @param probs probabilities for `type = "quantile"`.
+#' @inheritParams sbsample
+#' @return For `"mean"` and `"sd"`: a vector (one response) or a matrix with
+#'   one column per response.  For `"quantile"`: a matrix with one column
+#'   per probability (one response), or an array rows x probabilities x
+#'   responses.
+#' @examples
+#' set.seed(1)
+#' d <- data.frame(x = runif(500, -2, 2))
+#' d$y <- 2 * d$x + rnorm(500)
+#' fit <- sbfit(y ~ x, d, control = sbcg_control(epochs = 20), seed = 1)
+#' predict(fit, data.frame(x = c(-1, 1)), seed = 3)
+#' predict(fit, data.frame(x = c(-1, 1)), type = "quantile", seed = 3)
+#' @export
+predict.sbfit <- function(object, newdata, type = c("mean", "sd", "quantile"),
+                          probs = c(0.05, 0.5, 0.95), n = object$control$draws,
+                          steps = NULL, method = NULL, threads = 1L,
+                          seed = NULL, ...) {
+  check_dots(...)
+  type <- match.arg(type)
+  if (missing(newdata)) stopf("'newdata' is missing: the fit keeps no copy of the training data")
+  st <- sbcondstats(object, newdata, n = n, probs = probs, steps = steps,
+                    method = method, density = FALSE, threads = threads,
+                    seed = seed)
+  d <- length(object$ynames)
+  nr <- max(st$.row)
+  rn <- rownames(newdata_rows(newdata, nr))
+  if (type %in% c("mean", "sd")) {
+    if (d == 1L) return(stats::setNames(st[[type]], rn))
+    m <- matrix(st[[type]], nr, d, byrow = TRUE, dimnames = list(rn, object$ynames))
+    return(m)
+  }
+  qn <- quantile_names(probs)
+  Q <- as.matrix(unclass_stats(st)[qn])
+  if (d == 1L) {
+    dimnames(Q) <- list(rn, qn)
+    return(Q)
+  }
+  a <- array(NA_real_, c(nr, length(probs), d), dimnames = list(rn, qn, object$ynames))
+  for (k in seq_len(d)) a[, , k] <- Q[st$.response == object$ynames[k], , drop = FALSE]
+  a
+}
+
+newdata_rows <- function(newdata, nr) {
+  rn <- rownames(newdata)
+  if (is.null(rn) || length(rn) != nr) rn <- as.character(seq_len(nr))
+  data.frame(row.names = rn, i = seq_len(nr))
+}
+
+#' Simulate responses from a conditional Schrödinger bridge
+#'
+#' Draws `nsim` responses for each row of `newdata`, in the layout of
+#' [stats::simulate()].
+#'
+#' @param object a fit from [sbfit()].
+#' @param nsim number of draws per row.
+#' @param seed `NULL` or a number for [set.seed()], as in
+#'   [stats::simulate()].
+#' @param newdata predictor values; required, as the fit keeps no copy of
+#'   the training data.
+#' @param ... passed to [sbsample()] (`steps`, `method`, `threads`).
+#' @return A data frame with one row per row of `newdata` and columns
+#'   `sim_1`, ..., `sim_nsim` (for several responses, `sim_1.y1`,
+#'   `sim_1.y2`, ...), with attribute `"seed"` as in [stats::simulate()].
+#' @examples
+#' set.seed(1)
+#' d <- data.frame(x = runif(300), y = rnorm(300))
+#' fit <- sbfit(y ~ x, d, control = sbcg_control(epochs = 10), seed = 1)
+#' simulate(fit, nsim = 3, seed = 42, newdata = data.frame(x = c(0.2, 0.8)))
+#' @importFrom stats simulate
+#' @export
+simulate.sbfit <- function(object, nsim = 1, seed = NULL, newdata, ...) {
+  if (missing(newdata)) stopf("'newdata' is missing: the fit keeps no copy of the training data")
+  nsim <- check_count(nsim, "nsim", 1, 1e8)
+  if (!exists(".Random.seed", envir = .GlobalEnv, inherits = FALSE))
+    stats::runif(1)
+  if (is.null(seed)) {
+    RNGstate <- get(".Random.seed", envir = .GlobalEnv)
+  } else {
+    check_seed(seed)
+    RNGstate <- structure(seed, kind = as.list(RNGkind()))
+  }
+  A <- sbsample(object, newdata, n = nsim, format = "matrix", seed = seed, ...)
+  d <- length(object$ynames)
+  if (d == 1L) {
+    out <- as.data.frame(A)
+    names(out) <- paste0("sim_", seq_len(nsim))
+  } else {
+    out <- as.data.frame(matrix(aperm(A, c(1L, 3L, 2L)), nrow(A)))
+    names(out) <- paste0("sim_", rep(seq_len(nsim), each = d), ".",
+                         rep(object$ynames, nsim))
+  }
+  rownames(out) <- rownames(A)
+  attr(out, "seed") <- RNGstate
+  out
+}

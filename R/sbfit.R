@@ -1,0 +1,286 @@
+#' Fit a conditional Schrödinger bridge
+#'
+#' `sbfit()` learns the conditional distribution of a response \eqn{Y}
+#' (one or several numeric columns) given predictors \eqn{X}.  It trains a
+#' neural network \eqn{D(z, t, x)} that predicts \eqn{Y} from the point
+#' \eqn{Z_t = tY + \sqrt{t(1-t)}\,\epsilon} of a Brownian bridge from 0 to
+#' \eqn{Y}; the drift \eqn{(D(z, t, x) - z)/(1 - t)} then carries the
+#' diffusion \eqn{dZ_t = b\,dt + dW_t}, \eqn{Z_0 = 0}, to a draw of
+#' \eqn{Y | X = x} at \eqn{t = 1} (Huang 2024).  Draws come from
+#' [sbsample()], summaries from [sbcondstats()] and [predict.sbfit()].
+#'
+#' Predictors may be numeric, logical, character or factors; the last three
+#' enter through [stats::model.matrix()] as in [stats::lm()].  Rows with
+#' missing values are handled by `na.action` in the formula method and are
+#' an error in the default method; infinite values are always an error.
+#' Predictors and responses are centred and scaled before training (see
+#' `standardize` in [sbcg_control()]); the scalings are kept in the fit.
+#'
+#' The fit is a plain list: it keeps the weights, scalings, terms and
+#' settings but no copy of the training data, and `saveRDS()` /
+#' `readRDS()` round-trip it exactly.
+#'
+#' @section Reproducibility: all randomness comes from R's random number
+#'   generator.  With the same `seed` (or the same [set.seed()] before the
+#'   call) the fit is identical, bit for bit, for any value of `threads`.
+#'
+#' @param formula a formula `y ~ x1 + x2` or, for several responses,
+#'   `cbind(y1, y2) ~ .`.
+#' @param data a data frame holding the variables of `formula`.
+#' @param weights optional non-negative case weights (not all zero); they
+#'   multiply each row's term in the training loss.
+#' @param subset optional expression or index selecting the rows to use.
+#' @param na.action what to do with missing values; see [stats::na.omit()].
+#' @param x a numeric matrix or data frame of predictors (default method).
+#' @param y a numeric vector or matrix of responses (default method).
+#' @param control settings from [sbcg_control()], or a named list of the
+#'   settings to change.
+#' @param threads number of threads for training (results do not depend on
+#'   it).
+#' @param seed `NULL` to use the current state of R's random number
+#'   generator, or a number passed to [set.seed()]; the caller's generator
+#'   state is restored afterwards.
+#' @param verbose print a progress line (epoch, losses, time) that updates in
+#'   place.
+#' @param ... not used; unknown arguments are an error.
+#' @return An object of class `"sbfit"`, a list with, among others, `theta`
+#'   (the network weights), `net` (its description), `scaling`, `history`
+#'   (losses per epoch), `control` and `call`.
+#' @references Huang, J. (2024). Conditional generative learning with a
+#'   Schrödinger bridge. arXiv:2409.17294.
+#' @seealso [sbcg_control()], [sbsample()], [sbcondstats()],
+#'   [predict.sbfit()]
+#' @examples
+#' set.seed(1)
+#' n <- 1000
+#' x <- runif(n, -2, 2)
+#' y <- sin(x) + (0.2 + 0.2 * abs(x)) * rnorm(n)
+#' fit <- sbfit(y ~ x, data = data.frame(x, y),
+#'              control = sbcg_control(epochs = 30), seed = 1)
+#' fit
+#' sbcondstats(fit, data.frame(x = c(-1, 0, 1)), seed = 2)
+#' @export
+sbfit <- function(x, ...) UseMethod("sbfit")
+
+#' @rdname sbfit
+#' @export
+sbfit.formula <- function(formula, data, weights, subset, na.action,
+                          control = sbcg_control(), threads = 1L, seed = NULL,
+                          verbose = FALSE, ...) {
+  check_dots(...)
+  cl <- match.call()
+  if (!missing(data) && !is.data.frame(data) && !is.list(data) && !is.environment(data))
+    stopf("'data' must be a data frame")
+  mf <- match.call(expand.dots = FALSE)
+  m <- match(c("formula", "data", "subset", "weights", "na.action"), names(mf), 0L)
+  mf <- mf[c(1L, m)]
+  mf$drop.unused.levels <- TRUE
+  mf[[1L]] <- quote(stats::model.frame)
+  mf <- tryCatch(eval(mf, parent.frame()), error = function(e)
+    stopf("cannot build the model frame from 'formula' and 'data': %s",
+          conditionMessage(e)))
+  mt <- attr(mf, "terms")
+  if (attr(mt, "response") == 0L) stopf("'formula' must have a response")
+  y <- stats::model.response(mf)
+  if (!is.numeric(y) || is.complex(y))
+    stopf("the response in 'formula' must be numeric")
+  if (is.null(dim(y))) {
+    y <- matrix(as.double(y), ncol = 1L,
+                dimnames = list(NULL, deparse1(mt[[2L]])))
+  } else {
+    y <- as.matrix(y)
+    storage.mode(y) <- "double"
+    if (is.null(colnames(y))) colnames(y) <- paste0("y", seq_len(ncol(y)))
+  }
+  w <- stats::model.weights(mf)
+  xt <- stats::delete.response(mt)
+  check_predictor_columns(mf[-1L][setdiff(names(mf)[-1L], "(weights)")], "data")
+  if (length(attr(xt, "term.labels")) == 0L)
+    stopf("'formula' must have at least one predictor")
+  X <- stats::model.matrix(mt, mf)
+  X <- drop_intercept(X)
+  xinfo <- list(type = "terms", terms = xt,
+                xlevels = stats::.getXlevels(mt, mf),
+                contrasts = attr(X, "contrasts"),
+                dataClasses = attr(xt, "dataClasses"))
+  attr(X, "contrasts") <- NULL
+  attr(X, "assign") <- NULL
+  fit <- sbfit_core(X, y, w, xinfo, control, threads, seed, verbose)
+  fit$call <- cl
+  fit$formula <- stats::formula(mt)
+  fit$na.action <- attr(mf, "na.action")
+  fit
+}
+
+#' @rdname sbfit
+#' @export
+sbfit.default <- function(x, y, weights = NULL, control = sbcg_control(),
+                          threads = 1L, seed = NULL, verbose = FALSE, ...) {
+  check_dots(...)
+  cl <- match.call()
+  if (missing(y)) stopf("'y' is missing")
+  if (is.data.frame(y)) y <- as.matrix(y)
+  if (!is.numeric(y) || is.complex(y) || (!is.null(dim(y)) && length(dim(y)) != 2L))
+    stopf("'y' must be a numeric vector or matrix")
+  if (is.null(dim(y))) {
+    y <- matrix(as.double(y), ncol = 1L, dimnames = list(NULL, "y"))
+  } else {
+    if (is.null(colnames(y)))
+      colnames(y) <- if (ncol(y) == 1L) "y" else paste0("y", seq_len(ncol(y)))
+    storage.mode(y) <- "double"
+  }
+  if (is.data.frame(x)) {
+    if (nrow(x) != nrow(y)) stopf("'x' and 'y' must have the same number of rows")
+    check_predictor_columns(x, "x")
+    if (ncol(x) == 0L) stopf("'x' must have at least one column")
+    if (anyNA(x)) stopf("'x' has missing values")
+    mt <- stats::terms(~ ., data = x)
+    mf <- stats::model.frame(mt, x, na.action = stats::na.pass)
+    X <- drop_intercept(stats::model.matrix(mt, mf))
+    xinfo <- list(type = "terms", terms = mt,
+                  xlevels = stats::.getXlevels(mt, mf),
+                  contrasts = attr(X, "contrasts"),
+                  dataClasses = attr(mt, "dataClasses"))
+    attr(X, "contrasts") <- NULL
+    attr(X, "assign") <- NULL
+  } else {
+    if (is.null(dim(x))) {
+      if (!is.numeric(x) || is.complex(x)) stopf("'x' must be a numeric matrix or a data frame")
+      x <- matrix(x, ncol = 1L)
+    }
+    if (!is.numeric(x) || is.complex(x) || length(dim(x)) != 2L)
+      stopf("'x' must be a numeric matrix or a data frame")
+    if (ncol(x) == 0L) stopf("'x' must have at least one column")
+    if (nrow(x) != nrow(y)) stopf("'x' and 'y' must have the same number of rows")
+    if (is.null(colnames(x))) colnames(x) <- paste0("x", seq_len(ncol(x)))
+    if (anyDuplicated(colnames(x))) stopf("'x' has duplicated column names")
+    X <- x
+    storage.mode(X) <- "double"
+    xinfo <- list(type = "matrix", names = colnames(x))
+  }
+  fit <- sbfit_core(X, y, weights, xinfo, control, threads, seed, verbose)
+  fit$call <- cl
+  fit
+}
+
+drop_intercept <- function(X) {
+  keep <- colnames(X) != "(Intercept)"
+  X2 <- X[, keep, drop = FALSE]
+  attr(X2, "contrasts") <- attr(X, "contrasts")
+  X2
+}
+
+# Predictor columns must be numeric, logical, character or factors.
+check_predictor_columns <- function(df, argname) {
+  for (nm in names(df)) {
+    v <- df[[nm]]
+    ok <- (is.numeric(v) && !is.complex(v) && (is.null(dim(v)) || is.matrix(v)) &&
+             !inherits(v, c("Date", "POSIXt", "difftime"))) ||
+      is.factor(v) || is.character(v) || is.logical(v)
+    if (!ok)
+      stopf("'%s': column '%s' is of class %s; predictors must be numeric, logical, character or factor",
+            argname, nm, paste(class(v), collapse = "/"))
+  }
+  invisible(TRUE)
+}
+
+standardize_cols <- function(M, on) {
+  if (!on) return(list(center = rep(0, ncol(M)), scale = rep(1, ncol(M))))
+  center <- colMeans(M)
+  scale <- sqrt(colSums(sweep(M, 2L, center)^2) / max(1, nrow(M) - 1L))
+  scale[!is.finite(scale) | scale <= 1e-12 * pmax(1, abs(center))] <- 1
+  list(center = center, scale = scale)
+}
+
+apply_scaling <- function(M, s) {
+  M <- sweep(M, 2L, s$center)
+  M <- sweep(M, 2L, s$scale, "/")
+  M
+}
+
+sbfit_core <- function(X, Y, w, xinfo, control, threads, seed, verbose) {
+  control <- as_control(control)
+  threads <- check_threads(threads)
+  seed <- check_seed(seed)
+  verbose <- check_flag(verbose, "verbose")
+  n <- nrow(Y)
+  if (nrow(X) != n) stopf("'x' and 'y' must have the same number of rows")
+  if (n < 2L) stopf("'data' must have at least 2 rows with complete values, not %d", n)
+  if (any(!is.finite(X)))
+    stopf("the predictors have missing or infinite values (row %d)",
+          which(rowSums(!is.finite(X)) > 0)[1L])
+  if (any(!is.finite(Y)))
+    stopf("the response has missing or infinite values (row %d)",
+          which(rowSums(!is.finite(Y)) > 0)[1L])
+  if (any(abs(X) > 1e150) || any(abs(Y) > 1e150))
+    stopf("the data have values beyond 1e150 in absolute value; rescale them")
+  if (is.null(w)) {
+    w <- rep(1, n)
+  } else {
+    if (!is.numeric(w) || length(w) != n)
+      stopf("'weights' must be a numeric vector with one value per row (%d)", n)
+    if (anyNA(w) || any(!is.finite(w))) stopf("'weights' must be finite")
+    if (any(w < 0)) stopf("'weights' must be non-negative")
+    if (all(w == 0)) stopf("'weights' must not be all zero")
+    w <- as.double(w)
+  }
+
+  with_seed(seed, {
+    sx <- standardize_cols(X, control$standardize)
+    sy <- standardize_cols(Y, control$standardize)
+    Xs <- apply_scaling(X, sx)
+    Ys <- apply_scaling(Y, sy)
+    nv <- floor(control$validation * n)
+    if (control$validation > 0 && nv < 1L)
+      warnf("'control$validation' leaves no validation rows with %d rows; early stopping is off", n)
+    vidx <- if (nv > 0) sort(sample.int(n, nv)) else integer()
+    tidx <- setdiff(seq_len(n), vidx)
+    wt <- w[tidx]
+    if (sum(wt) <= 0) stopf("'weights' are zero on all training rows")
+    wv <- w[vidx]
+    if (nv > 0 && sum(wv) <= 0) wv <- rep(1, nv)
+    wt <- wt / mean(wt)
+    if (nv > 0) wv <- wv / mean(wv)
+    net <- list(d = ncol(Y), p = ncol(X), hidden = control$hidden,
+                activation = control$activation,
+                freq = make_freq(control$n_freq, control$freq_range))
+    theta0 <- init_theta(net)
+    nrep <- if (nv > 0) max(1L, min(50L, ceiling(2000 / nv))) else 0L
+    tv <- stats::runif(nv * nrep, control$t_min, control$t_max)
+    ev <- matrix(stats::rnorm(nv * nrep * net$d), nv * nrep, net$d)
+    cseed <- draw_seed()
+  })
+  ctrl <- c(unclass(control)[c("epochs", "batch_size", "patience", "t_min",
+                               "t_max", "lr", "lr_min", "weight_decay",
+                               "warmup", "adam_eps")],
+            list(beta1 = control$betas[1L], beta2 = control$betas[2L],
+                 schedule_code = if (control$lr_schedule == "cosine") 1 else 0,
+                 resid = if (control$parameterization == "residual") 1 else 0))
+  res <- .Call(C_sbcg_train, net_arch(net), as.double(net$freq), theta0,
+               Xs[tidx, , drop = FALSE], Ys[tidx, , drop = FALSE], wt,
+               Xs[vidx, , drop = FALSE], Ys[vidx, , drop = FALSE], wv,
+               tv, ev, ctrl, cseed, threads, verbose)
+  if (res$status == 2L)
+    stopf("training diverged at epoch %d: the loss is not finite; try a smaller 'lr' in sbcg_control()",
+          res$epochs)
+  history <- data.frame(epoch = seq_len(res$epochs), train = res$train_loss,
+                        valid = res$valid_loss)
+  structure(list(
+    theta = res$theta,
+    net = net,
+    scaling = list(x_center = sx$center, x_scale = sx$scale,
+                   y_center = sy$center, y_scale = sy$scale),
+    xinfo = xinfo,
+    xnames = colnames(X),
+    ynames = colnames(Y),
+    control = control,
+    history = history,
+    best_epoch = res$best_epoch,
+    stopped_early = res$status == 1L,
+    steps_run = res$steps,
+    n = n, n_train = length(tidx), n_valid = nv,
+    weighted = any(w != 1),
+    seconds = res$seconds,
+    version = as.character(utils::packageVersion("sbcg"))
+  ), class = "sbfit")
+}

@@ -1,0 +1,235 @@
+#' Draw from the fitted conditional distribution
+#'
+#' For every row of `newdata`, `sbsample()` runs `n` chains of the fitted
+#' diffusion from \eqn{Z_0 = 0} to \eqn{t = 1} and returns their end points,
+#' which are draws of \eqn{Y | X = x}.
+#'
+#' The sampler evaluates the network on the grid
+#' \eqn{t_k = 1 - (1 - k/K)^\gamma}, \eqn{k = 0, \dots, K}, with
+#' \eqn{K} = `steps` and \eqn{\gamma} = `grid_power` of [sbcg_control()].
+#' Euler--Maruyama (`method = "em"`, the paper's scheme) steps
+#' \deqn{Z_{k+1} = Z_k + h_k \frac{D(Z_k, t_k, x) - Z_k}{1 - t_k} +
+#'   \sqrt{h_k}\,\epsilon_k,}{Z[k+1] = Z[k] + h[k] (D - Z[k]) / (1 - t[k]) +
+#'   sqrt(h[k]) eps[k],}
+#' \eqn{h_k = t_{k+1} - t_k}; the last step, to \eqn{t = 1}, lands on
+#' \eqn{D + \sqrt{h}\epsilon}.  `method = "bridge"` keeps the drift and
+#' scales the noise by \eqn{\sqrt{(1 - t_{k+1})/(1 - t_k)}}, the exact
+#' Brownian-bridge transition towards the current denoised value.  The part
+#' of the network that depends on \eqn{x} only is computed once per chain,
+#' the part that depends on \eqn{t} only once per step.
+#'
+#' @section Reproducibility: each call draws one seed from R's random number
+#'   generator (set it with `seed` or [set.seed()]); draw `j` for row `i` of
+#'   `newdata` then depends only on that seed, `i` and `j`: the same bits for
+#'   any `threads`, and the first `m` draws of a call with `n > m` equal
+#'   those of a call with `n = m`.
+#'
+#' @param object a fit from [sbfit()].
+#' @param newdata a data frame (or, for fits from a matrix, a matrix) of
+#'   predictor values, one row per conditional distribution wanted.
+#' @param n number of draws per row.
+#' @param steps number of sampler steps.
+#' @param method `"em"` (Euler--Maruyama) or `"bridge"`; see Details.
+#' @param format `"long"` for a data frame with one row per draw, or
+#'   `"matrix"` for a rows x draws matrix (an array rows x draws x responses
+#'   when the response has several components).
+#' @param grid optional increasing vector of times in \eqn{[0, 1]}
+#'   overriding `steps` and the grid shape; the chains start at
+#'   `grid[1]` and stop at the last value.
+#' @param threads number of threads (results do not depend on it).
+#' @param seed `NULL` or a number for [set.seed()]; the caller's generator
+#'   state is restored afterwards.
+#' @param ... not used; unknown arguments are an error.
+#' @return With `format = "long"`, a data frame with columns `.row` (row of
+#'   `newdata`), `.draw` (draw number) and one column per response component,
+#'   named as in the fit.  With `format = "matrix"`, a matrix or array as
+#'   described under `format`.
+#' @seealso [sbcondstats()] for summaries of the draws.
+#' @examples
+#' set.seed(1)
+#' d <- data.frame(x = runif(500, -2, 2))
+#' d$y <- d$x + sign(rnorm(500)) + 0.2 * rnorm(500)
+#' fit <- sbfit(y ~ x, d, control = sbcg_control(epochs = 20), seed = 1)
+#' draws <- sbsample(fit, data.frame(x = c(-1, 1)), n = 100, seed = 2)
+#' head(draws)
+#' @export
+sbsample <- function(object, newdata, n = object$control$draws, steps = NULL,
+                     method = NULL, format = c("long", "matrix"), grid = NULL,
+                     threads = 1L, seed = NULL, ...) {
+  check_dots(...)
+  check_fit(object)
+  format <- match.arg(format)
+  if (missing(newdata)) stopf("'newdata' is missing: the fit keeps no copy of the training data")
+  n <- check_count(n, "n", 1, 1e8)
+  threads <- check_threads(threads)
+  seed <- check_seed(seed)
+  X <- newdata_matrix(object, newdata)
+  g <- sampler_grid(object, steps, method, grid)
+  cseed <- with_seed(seed, draw_seed())
+  draws <- sample_rows(object, X, seq_len(nrow(X)) - 1, n, g, cseed, threads)
+  shape_draws(object, draws, nrow(X), n, format, rownames(X))
+}
+
+# Check that `object` is a usable fit (also guards the C code against a
+# fit edited by hand).
+check_fit <- function(object, name = "object") {
+  if (!inherits(object, "sbfit")) stopf("'%s' must be a fit from sbfit()", name)
+  need <- c("theta", "net", "scaling", "xinfo", "ynames", "control")
+  miss <- setdiff(need, names(object))
+  if (length(miss))
+    stopf("'%s' is not a complete sbfit object: it lacks %s", name,
+          paste(miss, collapse = ", "))
+  net <- object$net
+  if (!is.list(net) || !all(c("d", "p", "hidden", "activation", "freq") %in% names(net)))
+    stopf("'%s$net' is malformed", name)
+  ok <- tryCatch({
+    is.numeric(object$theta) && length(object$theta) == net_npar(net) &&
+      all(is.finite(object$theta))
+  }, error = function(e) FALSE)
+  if (!isTRUE(ok))
+    stopf("'%s$theta' does not match the network: it must hold %s finite numbers",
+          name, tryCatch(format(net_npar(net)), error = function(e) "the right number of"))
+  s <- object$scaling
+  if (!is.list(s) || length(s$x_center) != net$p || length(s$x_scale) != net$p ||
+      length(s$y_center) != net$d || length(s$y_scale) != net$d)
+    stopf("'%s$scaling' does not match the network", name)
+  if (length(object$ynames) != net$d) stopf("'%s$ynames' does not match the network", name)
+  invisible(object)
+}
+
+# The standardised predictor matrix for newdata.
+newdata_matrix <- function(object, newdata) {
+  info <- object$xinfo
+  if (is.null(newdata)) stopf("'newdata' must be a data frame, not NULL")
+  if (is.matrix(newdata)) {
+    if (info$type == "terms" && is.null(colnames(newdata)))
+      stopf("'newdata' must be a data frame with columns %s",
+            paste(all.vars(info$terms), collapse = ", "))
+    newdata <- as.data.frame(newdata, stringsAsFactors = FALSE)
+  }
+  if (!is.data.frame(newdata)) stopf("'newdata' must be a data frame")
+  if (nrow(newdata) == 0L) stopf("'newdata' has no rows")
+  if (info$type == "terms") {
+    vars <- all.vars(info$terms)
+    miss <- setdiff(vars, names(newdata))
+    if (length(miss))
+      stopf("'newdata' lacks column(s) %s", paste(miss, collapse = ", "))
+    check_predictor_columns(newdata[intersect(vars, names(newdata))], "newdata")
+    mf <- tryCatch(
+      stats::model.frame(info$terms, newdata, na.action = stats::na.pass,
+                         xlev = info$xlevels),
+      error = function(e) stopf("'newdata' does not fit the model: %s", conditionMessage(e)))
+    if (!is.null(info$dataClasses))
+      tryCatch(stats::.checkMFClasses(info$dataClasses, mf),
+               error = function(e) stopf("'newdata': %s", conditionMessage(e)))
+    X <- tryCatch(stats::model.matrix(info$terms, mf, contrasts.arg = info$contrasts),
+                  error = function(e) stopf("'newdata' does not fit the model: %s",
+                                            conditionMessage(e)))
+    X <- X[, colnames(X) != "(Intercept)", drop = FALSE]
+    if (nrow(X) != nrow(newdata))
+      stopf("'newdata' has missing values: rows with NA cannot be predicted")
+  } else {
+    nms <- info$names
+    if (!is.null(names(newdata)) && all(nms %in% names(newdata))) {
+      newdata <- newdata[nms]
+    } else if (ncol(newdata) == length(nms) &&
+               (is.null(names(newdata)) || all(grepl("^V[0-9]+$", names(newdata))))) {
+      names(newdata) <- nms
+    } else {
+      stopf("'newdata' lacks column(s) %s",
+            paste(setdiff(nms, names(newdata)), collapse = ", "))
+    }
+    for (nm in nms) {
+      v <- newdata[[nm]]
+      if (!is.numeric(v) || is.complex(v) || !is.null(dim(v)))
+        stopf("'newdata': column '%s' must be numeric", nm)
+    }
+    X <- as.matrix(newdata)
+    storage.mode(X) <- "double"
+  }
+  if (ncol(X) != object$net$p)
+    stopf("'newdata' gives %d predictor columns, the fit has %d", ncol(X), object$net$p)
+  bad <- rowSums(!is.finite(X)) > 0
+  if (any(bad))
+    stopf("'newdata' has missing or infinite values in row(s) %s",
+          paste(utils::head(which(bad), 5L), collapse = ", "))
+  X <- apply_scaling(X, list(center = object$scaling$x_center,
+                             scale = object$scaling$x_scale))
+  rownames(X) <- rownames(newdata)
+  X
+}
+
+# Times, drift coefficients and noise scales of the sampler.
+sampler_grid <- function(object, steps = NULL, method = NULL, grid = NULL) {
+  ctl <- object$control
+  method <- if (is.null(method)) ctl$sampler else method
+  if (!is.character(method) || length(method) != 1L || !method %in% c("em", "bridge"))
+    stopf("'method' must be \"em\" or \"bridge\"")
+  if (!is.null(grid)) {
+    if (!is.null(steps)) stopf("give 'steps' or 'grid', not both")
+    if (!is.numeric(grid) || length(grid) < 2L || anyNA(grid) ||
+        any(grid < 0) || any(grid > 1) || any(diff(grid) <= 0))
+      stopf("'grid' must be an increasing vector of at least 2 times in [0, 1]")
+    tg <- as.double(grid)
+  } else {
+    steps <- check_count(if (is.null(steps)) ctl$steps else steps, "steps", 1, 1e6)
+    gp <- if (is.null(ctl$grid_power)) 1 else ctl$grid_power
+    tg <- 1 - (1 - seq(0, steps) / steps)^gp
+    tg[length(tg)] <- 1
+  }
+  K <- length(tg) - 1L
+  t0 <- tg[-length(tg)]
+  if (any(t0 >= 1)) stopf("'grid' must reach 1 at its last value only")
+  h <- diff(tg)
+  s <- if (method == "em") sqrt(h) else sqrt(h * (1 - tg[-1L]) / (1 - t0))
+  # Z[k+1] = u Z[k] + a F + s eps; see src/bridge.c
+  if (identical(ctl$parameterization, "denoiser")) {
+    a <- h / (1 - t0)
+    u <- 1 - a
+  } else {
+    a <- h / sqrt(1 - t0)
+    u <- rep(1, K)
+  }
+  list(t = t0, u = u, a = a, s = s, method = method, steps = K)
+}
+
+# Draws for the standardised rows X, keyed by global row ids `rowid`
+# (0-based), in chain order (draw fastest, then row, then component), on
+# the original scale.
+sample_rows <- function(object, X, rowid, n, g, cseed, threads, block = 256L) {
+  net <- object$net
+  res <- .Call(C_sbcg_sample, net_arch(net), as.double(net$freq),
+               as.double(object$theta), X, as.double(rowid), as.integer(n),
+               g$t, g$u, g$a, g$s, cseed, as.integer(block), threads)
+  if (res$nonfinite > 0L)
+    warnf("%d of %d chains ended in a non-finite value; the fit may be unstable",
+          res$nonfinite, nrow(X) * n)
+  draws <- res$draws
+  N <- nrow(X) * n
+  s <- object$scaling
+  for (k in seq_len(net$d)) {
+    idx <- (k - 1) * N + seq_len(N)
+    draws[idx] <- s$y_center[k] + s$y_scale[k] * draws[idx]
+  }
+  draws
+}
+
+shape_draws <- function(object, draws, nrow, n, format, rn = NULL) {
+  d <- object$net$d
+  N <- nrow * n
+  if (format == "long") {
+    out <- data.frame(.row = rep(seq_len(nrow), each = n),
+                      .draw = rep(seq_len(n), times = nrow))
+    for (k in seq_len(d)) out[[object$ynames[k]]] <- draws[(k - 1) * N + seq_len(N)]
+    return(out)
+  }
+  if (d == 1L) {
+    m <- t(matrix(draws, n, nrow))
+    dimnames(m) <- list(rn, NULL)
+    return(m)
+  }
+  a <- array(draws, c(n, nrow, d))
+  a <- aperm(a, c(2L, 1L, 3L))
+  dimnames(a) <- list(rn, NULL, object$ynames)
+  a
+}

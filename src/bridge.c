@@ -1,0 +1,310 @@
+/*
+ * bridge.c -- training loop and sampler of the conditional Schroedinger
+ * bridge.  Pure C on plain pointers; no R API.
+ *
+ * Training regresses Y on the bridge point: for a row (x, y), a time t
+ * uniform on [t_min, t_max] and eps ~ N(0, I_d),
+ *     z = t y + sqrt(t (1 - t)) eps,   loss = w ||D(z, t, x) - y||^2 / d.
+ * A minibatch is cut into chunks of NN_CHUNK rows; threads take whole
+ * chunks, each chunk has its own gradient buffer, and the buffers are added
+ * in chunk order, so the result does not depend on the thread count.
+ *
+ * Two parameterisations of the network output F.  "denoiser" (the paper's):
+ * F = D predicts y.  "residual": D = z + sqrt(1 - t) F, and F regresses
+ * (y - z) / sqrt(1 - t), a target of unit scale at every t; the drift
+ * (D - z) / (1 - t) = F / sqrt(1 - t) then amplifies errors in F by
+ * (1 - t)^(-1/2) instead of (1 - t)^(-1).
+ *
+ * Sampling runs, for each chain, Z_0 = 0 and on the grid t_0 < ... < t_K
+ *     Z_{k+1} = u_k Z_k + a_k F(Z_k, t_k, x) + s_k eps_k.
+ * With h_k = t_{k+1} - t_k, Euler-Maruyama has s_k = sqrt(h_k) and
+ * u_k = 1 - h_k / (1 - t_k), a_k = h_k / (1 - t_k) (denoiser) or
+ * u_k = 1, a_k = h_k / sqrt(1 - t_k) (residual); the caller computes them.
+ * Chains are processed in blocks; each chain has its own random stream
+ * keyed by (seed, row, draw).
+ */
+#include <math.h>
+#include <string.h>
+#ifdef _OPENMP
+# include <omp.h>
+#endif
+#include "sbcg.h"
+
+#define SBCG_PI 3.141592653589793238462643383280
+
+static inline int thread_id(void)
+{
+#ifdef _OPENMP
+    return omp_get_thread_num();
+#else
+    return 0;
+#endif
+}
+
+/* Per-thread training workspace: the network's, then the target. */
+size_t bridge_trainer_ws(const nn_net *net)
+{
+    return nn_train_ws_size(net, NN_CHUNK) + (size_t) NN_CHUNK * net->d;
+}
+
+static double *target_of(const nn_net *net, double *ws)
+{
+    return ws + nn_train_ws_size(net, NN_CHUNK);
+}
+
+void bridge_shuffle(bridge_trainer *tr)
+{
+    for (int i = tr->n - 1; i > 0; i--) {
+        int j = (int) rng_bounded(&tr->rng, (uint64_t) i + 1);
+        int tmp = tr->perm[i];
+        tr->perm[i] = tr->perm[j];
+        tr->perm[j] = tmp;
+    }
+}
+
+/* Learning rate for the next step (tr->step + 1): linear warm-up over
+ * `warmup` steps, then constant or cosine decay to lr_min at total_steps. */
+double bridge_lr(const bridge_trainer *tr)
+{
+    long s = tr->step + 1;
+    if (s <= tr->warmup) return tr->lr * (double) s / (double) tr->warmup;
+    if (tr->schedule == LR_CONSTANT) return tr->lr;
+    double T = (double) (tr->total_steps - tr->warmup);
+    double u = T > 0 ? (double) (s - tr->warmup) / T : 1.0;
+    if (u > 1.0) u = 1.0;
+    return tr->lr_min + 0.5 * (tr->lr - tr->lr_min) * (1.0 + cos(SBCG_PI * u));
+}
+
+/* Write the network input H_0 (B x width[0]) for B rows,
+ * z = t y + sqrt(t (1 - t)) eps, e(t), x, and the regression target (B x d):
+ * y itself, or for the residual parameterisation (y - z) / sqrt(1 - t).
+ * rows[b] indexes X (n x p) and Y (n x d); eps has leading dimension lde. */
+static void fill_input(const nn_net *net, int B, int n, const double *X,
+                       const double *Y, const int *rows, const double *t,
+                       const double *eps, size_t lde, int resid, double *H0,
+                       double *target)
+{
+    int d = net->d, p = net->p, K = net->nfreq;
+    for (int k = 0; k < d; k++) {
+        double *col = H0 + (size_t) k * B, *tg = target + (size_t) k * B;
+        const double *y = Y + (size_t) k * n, *e = eps + lde * k;
+        for (int b = 0; b < B; b++) {
+            double yb = y[rows[b]];
+            col[b] = t[b] * yb + sqrt(t[b] * (1.0 - t[b])) * e[b];
+            tg[b] = resid ? (yb - col[b]) / sqrt(1.0 - t[b]) : yb;
+        }
+    }
+    double *E = H0 + (size_t) d * B;
+    for (int j = 0; j < K; j++) {
+        double *sc = E + (size_t) j * B, *cc = E + (size_t) (K + j) * B;
+        double f = net->freq[j];
+        for (int b = 0; b < B; b++) {
+            sc[b] = sin(f * t[b]);
+            cc[b] = cos(f * t[b]);
+        }
+    }
+    double *Xc = H0 + (size_t) (d + net->nemb) * B;
+    for (int j = 0; j < p; j++) {
+        double *col = Xc + (size_t) j * B;
+        const double *x = X + (size_t) j * n;
+        for (int b = 0; b < B; b++) col[b] = x[rows[b]];
+    }
+}
+
+/* Weighted squared error of the output against the target (B x d) over B
+ * rows; if scale is non-zero, overwrite the output with the gradient
+ * scale * w (out - target). */
+static double chunk_loss(int B, int d, const double *target,
+                         const double *w, const int *rows, double *out,
+                         double scale)
+{
+    double loss = 0.0;
+    for (int k = 0; k < d; k++) {
+        double *o = out + (size_t) k * B;
+        const double *y = target + (size_t) k * B;
+        for (int b = 0; b < B; b++) {
+            double r = o[b] - y[b], wb = w ? w[rows[b]] : 1.0;
+            loss += wb * r * r;
+            if (scale != 0.0) o[b] = scale * wb * r;
+        }
+    }
+    return loss;
+}
+
+/*
+ * One Adam step on the minibatch perm[start .. start + B).  The mean loss
+ * of the batch (before the step) goes to *loss.  Returns 0, or 1 if the loss
+ * or the gradient is not finite (theta is then left unchanged).
+ */
+int bridge_train_batch(const nn_net *net, double *theta, bridge_trainer *tr,
+                       int start, int B, double *loss)
+{
+    int d = net->d, nchunk = (B + NN_CHUNK - 1) / NN_CHUNK;
+    size_t npar = net->npar;
+    const int *rows = tr->perm + start;
+    /* all random numbers on this thread, in a fixed order */
+    for (int b = 0; b < B; b++)
+        tr->tb[b] = tr->t_min + (tr->t_max - tr->t_min) * rng_unif(&tr->rng);
+    for (int k = 0; k < d; k++)
+        for (int b = 0; b < B; b++) tr->eb[b + (size_t) B * k] = rng_norm(&tr->rng);
+    double scale = 2.0 / ((double) B * d);
+
+#ifdef _OPENMP
+#pragma omp parallel for num_threads(tr->nthreads) schedule(static, 1)
+#endif
+    for (int ch = 0; ch < nchunk; ch++) {
+        int b0 = ch * NN_CHUNK, Bc = B - b0 < NN_CHUNK ? B - b0 : NN_CHUNK;
+        double *ws = tr->ws + tr->ws_size * thread_id();
+        double *g = tr->gchunk + npar * ch;
+        double *tg = target_of(net, ws);
+        fill_input(net, Bc, tr->n, tr->X, tr->Y, rows + b0, tr->tb + b0,
+                   tr->eb + b0, (size_t) B, tr->resid, ws, tg);
+        double *out = nn_forward_train(net, theta, Bc, ws);
+        tr->lchunk[ch] = chunk_loss(Bc, d, tg, tr->w, rows + b0, out, scale);
+        memset(g, 0, npar * sizeof(double));
+        nn_backward(net, theta, Bc, ws, out, g);
+    }
+
+    double l = 0.0;
+    for (int ch = 0; ch < nchunk; ch++) l += tr->lchunk[ch];
+    l /= (double) B * d;
+    *loss = l;
+    memcpy(tr->grad, tr->gchunk, npar * sizeof(double));
+    for (int ch = 1; ch < nchunk; ch++) {
+        const double *g = tr->gchunk + npar * ch;
+        for (size_t i = 0; i < npar; i++) tr->grad[i] += g[i];
+    }
+    if (!isfinite(l)) return 1;
+    for (size_t i = 0; i < npar; i++)
+        if (!isfinite(tr->grad[i])) return 1;
+    double lr = bridge_lr(tr);
+    tr->step++;
+    nn_adam(npar, theta, tr->grad, tr->m, tr->v, tr->step, lr, tr->beta1,
+            tr->beta2, tr->eps, tr->wd);
+    return 0;
+}
+
+/*
+ * Loss on fixed validation draws: M = nv * nrep entries, entry m using row
+ * rowof[m] of (X, Y) (nv rows), time tv[m] and noise ev[m + M k].  Fixed
+ * draws make it a deterministic function of theta, so that early stopping
+ * compares like with like.  lchunk has ceil(M / NN_CHUNK) places.
+ */
+double bridge_val_loss(const nn_net *net, const double *theta, int nv,
+                       const double *X, const double *Y, const double *w,
+                       const int *rowof, const double *tv, const double *ev,
+                       int nrep, int resid, int nthreads, double *ws,
+                       size_t ws_size, double *lchunk)
+{
+    int M = nv * nrep, nchunk = (M + NN_CHUNK - 1) / NN_CHUNK;
+#ifdef _OPENMP
+#pragma omp parallel for num_threads(nthreads) schedule(static, 1)
+#endif
+    for (int ch = 0; ch < nchunk; ch++) {
+        int m0 = ch * NN_CHUNK, Bc = M - m0 < NN_CHUNK ? M - m0 : NN_CHUNK;
+        double *wsp = ws + ws_size * thread_id();
+        double *tg = target_of(net, wsp);
+        fill_input(net, Bc, nv, X, Y, rowof + m0, tv + m0, ev + m0,
+                   (size_t) M, resid, wsp, tg);
+        double *out = nn_forward_train(net, theta, Bc, wsp);
+        lchunk[ch] = chunk_loss(Bc, net->d, tg, w, rowof + m0, out, 0.0);
+    }
+    double l = 0.0;
+    for (int ch = 0; ch < nchunk; ch++) l += lchunk[ch];
+    return l / ((double) M * net->d);
+}
+
+/* Per-thread sampler workspace for a block of C chains, in doubles:
+ * Z and D (C x d each), cx (C x H1), x (C x p), the network's activations,
+ * then C random-stream states. */
+size_t bridge_sample_ws(const nn_net *net, int C)
+{
+    size_t rs = (sizeof(rng_state) + sizeof(double) - 1) / sizeof(double);
+    return (size_t) C * (2 * (size_t) net->d + (size_t) net->width[1] +
+                         (size_t) net->p + rs) + nn_sample_ws_size(net, C);
+}
+
+/*
+ * Sample the chains of blocks b0 .. b1 - 1.  Chain c (0-based, over
+ * nrow * ndraw) is draw j = c % ndraw of row r = c / ndraw; block b holds
+ * chains b * block .. (b + 1) * block - 1.  Its draw goes to
+ * out[c + nrow * ndraw * q] for component q.  Returns the number of chains
+ * whose draw is not finite.
+ */
+int bridge_sample(const nn_net *net, const double *theta,
+                  const bridge_sampler *s, ptrdiff_t b0, ptrdiff_t b1)
+{
+    ptrdiff_t N = (ptrdiff_t) s->nrow * s->ndraw;
+    int nbad = 0;
+#ifdef _OPENMP
+#pragma omp parallel for num_threads(s->nthreads) schedule(dynamic, 1) reduction(+:nbad)
+#endif
+    for (ptrdiff_t blk = b0; blk < b1; blk++) {
+        ptrdiff_t c0 = blk * s->block;
+        int C = (int) (N - c0 < s->block ? N - c0 : s->block);
+        int d = s->d, p = s->p, H1 = net->width[1];
+        double *ws = s->ws + s->ws_size * thread_id();
+        double *Z = ws, *D = Z + (size_t) C * d, *cx = D + (size_t) C * d;
+        double *xb = cx + (size_t) C * H1, *nws = xb + (size_t) C * p;
+        rng_state *st = (rng_state *) (nws + nn_sample_ws_size(net, C));
+
+        for (int i = 0; i < C; i++) {
+            ptrdiff_t c = c0 + i, r = c / s->ndraw, j = c % s->ndraw;
+            for (int q = 0; q < p; q++)
+                xb[i + (size_t) C * q] = s->X[r + (size_t) s->nrow * q];
+            rng_seed(st + i, s->seed, (uint64_t) s->rowid[r], (uint64_t) j);
+        }
+        nn_x_cache(net, theta, C, xb, C, cx);
+        memset(Z, 0, (size_t) C * d * sizeof(double));
+
+        for (int k = 0; k < s->K; k++) {
+            nn_forward_cached(net, theta, C, Z, cx, s->T + (size_t) k * H1,
+                              nws, D);
+            double u = s->ucoef[k], a = s->acoef[k], sc = s->scoef[k];
+            for (int i = 0; i < C; i++)
+                for (int q = 0; q < d; q++) {
+                    size_t m = i + (size_t) C * q;
+                    double e = sc > 0.0 ? rng_norm(st + i) : 0.0;
+                    Z[m] = u * Z[m] + a * D[m] + sc * e;
+                }
+        }
+
+        for (int i = 0; i < C; i++) {
+            int bad = 0;
+            for (int q = 0; q < d; q++) {
+                double v = Z[i + (size_t) C * q];
+                s->out[c0 + i + N * q] = v;
+                if (!isfinite(v)) bad = 1;
+            }
+            nbad += bad;
+        }
+    }
+    return nbad;
+}
+
+/*
+ * Loss and gradient over n given rows with given times and noise, in
+ * chunks on one thread: the training computation without the optimiser,
+ * for checking gradients against finite differences.  grad (npar) is
+ * overwritten; ws holds bridge_trainer_ws(net) doubles.
+ */
+double bridge_loss_grad(const nn_net *net, const double *theta, int n,
+                        const double *X, const double *Y, const double *w,
+                        const double *t, const double *eps, int resid,
+                        double *ws, double *grad)
+{
+    int rows[NN_CHUNK];
+    double loss = 0.0, scale = 2.0 / ((double) n * net->d);
+    memset(grad, 0, net->npar * sizeof(double));
+    for (int b0 = 0; b0 < n; b0 += NN_CHUNK) {
+        int Bc = n - b0 < NN_CHUNK ? n - b0 : NN_CHUNK;
+        for (int b = 0; b < Bc; b++) rows[b] = b0 + b;
+        double *tg = target_of(net, ws);
+        fill_input(net, Bc, n, X, Y, rows, t + b0, eps + b0, (size_t) n,
+                   resid, ws, tg);
+        double *out = nn_forward_train(net, theta, Bc, ws);
+        loss += chunk_loss(Bc, net->d, tg, w, rows, out, scale);
+        nn_backward(net, theta, Bc, ws, out, grad);
+    }
+    return loss / ((double) n * net->d);
+}
