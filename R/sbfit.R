@@ -105,7 +105,8 @@ sbfit.formula <- function(formula, data, weights, subset, na.action,
                 dataClasses = attr(xt, "dataClasses"))
   attr(X, "contrasts") <- NULL
   attr(X, "assign") <- NULL
-  fit <- sbfit_core(X, y, w, xinfo, control, threads, seed, verbose)
+  fit <- sbfit_core(X, y, w, xinfo, control, threads, seed, verbose,
+                    xname = "data", yname = "data")
   fit$call <- cl
   fit$formula <- stats::formula(mt)
   fit$na.action <- attr(mf, "na.action")
@@ -198,22 +199,26 @@ apply_scaling <- function(M, s) {
   M
 }
 
-sbfit_core <- function(X, Y, w, xinfo, control, threads, seed, verbose) {
+sbfit_core <- function(X, Y, w, xinfo, control, threads, seed, verbose,
+                       xname = "x", yname = "y") {
   control <- as_control(control)
   threads <- check_threads(threads)
   seed <- check_seed(seed)
   verbose <- check_flag(verbose, "verbose")
   n <- nrow(Y)
   if (nrow(X) != n) stopf("'x' and 'y' must have the same number of rows")
-  if (n < 2L) stopf("'data' must have at least 2 rows with complete values, not %d", n)
+  if (n < 2L)
+    stopf("'%s' must have at least 2 rows with complete values, not %d", xname, n)
   if (any(!is.finite(X)))
-    stopf("the predictors have missing or infinite values (row %d)",
+    stopf("'%s' has missing or infinite predictor values (row %d)", xname,
           which(rowSums(!is.finite(X)) > 0)[1L])
   if (any(!is.finite(Y)))
-    stopf("the response has missing or infinite values (row %d)",
+    stopf("'%s' has missing or infinite response values (row %d)", yname,
           which(rowSums(!is.finite(Y)) > 0)[1L])
-  if (any(abs(X) > 1e150) || any(abs(Y) > 1e150))
-    stopf("the data have values beyond 1e150 in absolute value; rescale them")
+  if (any(abs(X) > 1e150))
+    stopf("'%s' has predictor values beyond 1e150 in absolute value; rescale them", xname)
+  if (any(abs(Y) > 1e150))
+    stopf("'%s' has response values beyond 1e150 in absolute value; rescale them", yname)
   if (is.null(w)) {
     w <- rep(1, n)
   } else {

@@ -1,0 +1,4 @@
+library(testthat)
+library(sbcg)
+
+test_check("sbcg")
