@@ -10,9 +10,16 @@
 #' predictors \eqn{x}.  It is trained by Adam on the denoising loss
 #' \eqn{\| D(tY + \sqrt{t(1-t)}\epsilon, t, X) - Y \|^2} with \eqn{t} uniform
 #' on `[t_min, t_max]`.  An epoch is one pass over the training rows in
-#' minibatches of `batch_size`.  A fraction `validation` of the rows is held
-#' out; training stops when the validation loss has not improved for
-#' `patience` epochs, and the weights with the lowest validation loss are kept.
+#' minibatches of `batch_size`.  Because every row is seen at a new time and
+#' noise in every epoch, the training signal is noisy and the network needs
+#' many (row, time, noise) triples whatever the number of rows: by default
+#' the number of epochs is chosen so that training sees about `samples` of
+#' them.  A fraction `validation` of the rows is held out, each with
+#' fixed times and noise (about 10,000 triples in all), so that its loss is a
+#' deterministic function of the weights; it is computed every `valid_every`
+#' epochs, training stops when it has not improved for `patience`
+#' consecutive checks, and the weights with the lowest validation loss are
+#' kept.
 #'
 #' @param hidden widths of the hidden layers (1 to 16 layers).
 #' @param activation activation of the hidden layers: `"silu"`
@@ -20,7 +27,10 @@
 #' @param n_freq number of time-embedding frequencies (0 to 256); the
 #'   embedding has `2 * n_freq` features.
 #' @param freq_range smallest and largest embedding frequency.
-#' @param epochs largest number of passes over the training rows.
+#' @param epochs largest number of passes over the training rows; `NULL`
+#'   chooses `ceiling(samples / rows)`, at least 20 and at most 100,000.
+#' @param samples training budget in (row, time, noise) triples used when
+#'   `epochs` is `NULL`.
 #' @param batch_size rows per minibatch.
 #' @param lr learning rate of Adam.
 #' @param lr_schedule `"cosine"` (decay from `lr` to `lr_min` over `epochs`)
@@ -32,8 +42,10 @@
 #' @param adam_eps Adam's denominator offset.
 #' @param validation fraction of rows held out for early stopping (0 for
 #'   none: then all epochs run and the last weights are kept).
-#' @param patience epochs without improvement of the validation loss before
-#'   training stops (`Inf` for never).
+#' @param valid_every epochs between two computations of the validation
+#'   loss; `NULL` chooses about every 50,000 training triples.
+#' @param patience number of consecutive validation checks without
+#'   improvement after which training stops (`Inf` for never).
 #' @param parameterization what the network's output \eqn{F} stands for.
 #'   `"residual"` (the default): the denoiser is
 #'   \eqn{D = z + \sqrt{1-t}\,F} and \eqn{F} regresses
@@ -58,12 +70,14 @@
 #' @examples
 #' sbcg_control(hidden = c(32, 16), epochs = 50)
 #' @export
-sbcg_control <- function(hidden = c(64, 64), activation = c("silu", "relu", "tanh"),
+sbcg_control <- function(hidden = c(32, 32), activation = c("silu", "relu", "tanh"),
                          n_freq = 8, freq_range = c(1, 100),
-                         epochs = 300, batch_size = 256, lr = 2e-3,
+                         epochs = NULL, samples = 4e6, batch_size = 256,
+                         lr = 2e-3,
                          lr_schedule = c("cosine", "constant"), lr_min = 0,
                          warmup = 0, weight_decay = 0, betas = c(0.9, 0.999),
-                         adam_eps = 1e-8, validation = 0.1, patience = 30,
+                         adam_eps = 1e-8, validation = 0.1, valid_every = NULL,
+                         patience = 10,
                          parameterization = c("residual", "denoiser"),
                          t_min = 1e-3, t_max = 1 - 1e-3, standardize = TRUE,
                          steps = 100, sampler = c("em", "bridge"),
@@ -79,7 +93,9 @@ sbcg_control <- function(hidden = c(64, 64), activation = c("silu", "relu", "tan
       any(!is.finite(freq_range)) || any(freq_range <= 0) ||
       freq_range[1L] > freq_range[2L])
     stopf("'freq_range' must be two increasing positive numbers")
-  epochs <- check_count(epochs, "epochs", 1, 1e7)
+  if (!is.null(epochs)) epochs <- check_count(epochs, "epochs", 1, 1e7)
+  samples <- check_number(samples, "samples", 1, 1e12)
+  if (!is.null(valid_every)) valid_every <- check_count(valid_every, "valid_every", 1, 1e7)
   batch_size <- check_count(batch_size, "batch_size", 1, 1e7)
   lr <- check_number(lr, "lr", 0, 10, lo_open = TRUE)
   lr_min <- check_number(lr_min, "lr_min", 0, lr)
@@ -102,6 +118,7 @@ sbcg_control <- function(hidden = c(64, 64), activation = c("silu", "relu", "tan
   draws <- check_count(draws, "draws", 1, 1e7)
   structure(list(hidden = hidden, activation = activation, n_freq = n_freq,
                  freq_range = as.double(freq_range), epochs = epochs,
+                 samples = samples, valid_every = valid_every,
                  batch_size = batch_size, lr = lr, lr_schedule = lr_schedule,
                  lr_min = lr_min, warmup = warmup, weight_decay = weight_decay,
                  betas = as.double(betas), adam_eps = adam_eps,
@@ -115,7 +132,8 @@ sbcg_control <- function(hidden = c(64, 64), activation = c("silu", "relu", "tan
 #' @export
 print.sbcg_control <- function(x, ...) {
   cat("sbcg control settings\n")
-  v <- vapply(unclass(x), function(e) paste(format(e), collapse = ", "), "")
+  v <- vapply(unclass(x), function(e)
+    if (is.null(e)) "auto" else paste(format(e), collapse = ", "), "")
   print(noquote(v), ...)
   invisible(x)
 }

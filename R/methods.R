@@ -127,7 +127,8 @@ plot.sbfit <- function(x, log = TRUE, ...) {
                  main = "Training and validation loss", ...)
   has_v <- any(is.finite(h$valid))
   if (has_v) {
-    graphics::lines(h$epoch, h$valid, col = "#D55E00", lwd = 2)
+    ok <- is.finite(h$valid)
+    graphics::lines(h$epoch[ok], h$valid[ok], col = "#D55E00", lwd = 2)
     graphics::abline(v = x$best_epoch, lty = 2, col = "#D55E00")
   }
   graphics::legend("topright", bty = "n", lwd = 2,

@@ -250,12 +250,17 @@ sbfit_core <- function(X, Y, w, xinfo, control, threads, seed, verbose,
                 activation = control$activation,
                 freq = make_freq(control$n_freq, control$freq_range))
     theta0 <- init_theta(net)
-    nrep <- if (nv > 0) max(1L, min(50L, ceiling(2000 / nv))) else 0L
+    nrep <- if (nv > 0) max(1L, min(200L, ceiling(1e4 / nv))) else 0L
     tv <- stats::runif(nv * nrep, control$t_min, control$t_max)
     ev <- matrix(stats::rnorm(nv * nrep * net$d), nv * nrep, net$d)
     cseed <- draw_seed()
   })
-  ctrl <- c(unclass(control)[c("epochs", "batch_size", "patience", "t_min",
+  ntr <- n - nv
+  if (is.null(control$epochs))
+    control$epochs <- as.integer(min(1e5, max(20, ceiling(control$samples / ntr))))
+  if (is.null(control$valid_every))
+    control$valid_every <- as.integer(max(1, round(5e4 / ntr)))
+  ctrl <- c(unclass(control)[c("epochs", "valid_every", "batch_size", "patience", "t_min",
                                "t_max", "lr", "lr_min", "weight_decay",
                                "warmup", "adam_eps")],
             list(beta1 = control$betas[1L], beta2 = control$betas[2L],

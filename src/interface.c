@@ -234,7 +234,7 @@ static void progress(int epoch, int epochs, double tl, double vl, int has_val,
     char left[32], used[32];
     format_secs(elapsed / epoch * (epochs - epoch), left, sizeof left);
     format_secs(elapsed, used, sizeof used);
-    if (has_val)
+    if (has_val && !ISNA(vl))
         Rprintf("\repoch %d/%d  train %.4f  valid %.4f  %s elapsed, at most %s left   ",
                 epoch, epochs, tl, vl, used, left);
     else
@@ -249,6 +249,8 @@ static void progress(int epoch, int epochs, double tl, double vl, int has_val,
  *   xv, yv, wv   validation rows (nv may be 0)
  *   tv, ev       fixed validation times (nv * nrep) and noise (nv*nrep x d)
  *   ctrl         list of settings (see sbcg_control())
+ * The validation loss is computed every valid_every epochs and after the
+ * last; training stops after `patience` checks without improvement.
  * Returns list(theta, train_loss, valid_loss, best_epoch, epochs, steps,
  * status), status 0 = ran all epochs, 1 = stopped early, 2 = diverged.
  */
@@ -285,6 +287,7 @@ SEXP sbcg_train(SEXP arch, SEXP freq, SEXP theta, SEXP x, SEXP y, SEXP w,
     int epochs = (int) ctrl_num(ctrl, "epochs", 1, 1e7);
     int batch = (int) ctrl_num(ctrl, "batch_size", 1, 1e7);
     int patience = (int) fmin(ctrl_num(ctrl, "patience", 1, R_PosInf), 1e9);
+    int every = (int) ctrl_num(ctrl, "valid_every", 1, 1e7);
     if (batch > n) batch = n;
 
     bridge_trainer tr;
@@ -341,7 +344,7 @@ SEXP sbcg_train(SEXP arch, SEXP freq, SEXP theta, SEXP x, SEXP y, SEXP w,
     SEXP best = PROTECT(duplicate(theta)); nprot++;
     SEXP tl = PROTECT(allocVector(REALSXP, epochs)); nprot++;
     SEXP vl = PROTECT(allocVector(REALSXP, epochs)); nprot++;
-    double *theta_p = REAL(th), best_loss = R_PosInf;
+    double *theta_p = REAL(th), best_loss = R_PosInf, last_val = NA_REAL;
     int best_epoch = 0, status = 0, done = 0, wait = 0;
     double t0 = wall_time(), last_print = t0;
 
@@ -361,8 +364,7 @@ SEXP sbcg_train(SEXP arch, SEXP freq, SEXP theta, SEXP x, SEXP y, SEXP w,
                 R_CheckUserInterrupt();
                 if (verb && wall_time() - last_print > 0.25) {
                     last_print = wall_time();
-                    progress(ep, epochs, sum / (start + B),
-                             ep > 1 ? REAL(vl)[ep - 2] : NA_REAL, nv > 0,
+                    progress(ep, epochs, sum / (start + B), last_val, nv > 0,
                              last_print - t0);
                 }
             }
@@ -371,12 +373,13 @@ SEXP sbcg_train(SEXP arch, SEXP freq, SEXP theta, SEXP x, SEXP y, SEXP w,
         REAL(tl)[ep - 1] = status ? R_NaN : sum / n;
         REAL(vl)[ep - 1] = NA_REAL;
         if (status) break;
-        if (nv > 0) {
+        if (nv > 0 && (ep % every == 0 || ep == epochs)) {
             double v = bridge_val_loss(&net, theta_p, nv, REAL(xv), REAL(yv),
                                        REAL(wv), rowof, REAL(tv), REAL(ev),
                                        nrep, tr.resid, nthreads, tr.ws,
                                        tr.ws_size, tr.lchunk);
             REAL(vl)[ep - 1] = v;
+            last_val = v;
             if (!R_FINITE(v)) {
                 status = 2;
                 break;
@@ -393,7 +396,7 @@ SEXP sbcg_train(SEXP arch, SEXP freq, SEXP theta, SEXP x, SEXP y, SEXP w,
         R_CheckUserInterrupt();
         if (verb && (wall_time() - last_print > 0.25 || ep == epochs || status)) {
             last_print = wall_time();
-            progress(ep, epochs, REAL(tl)[ep - 1], REAL(vl)[ep - 1], nv > 0,
+            progress(ep, epochs, REAL(tl)[ep - 1], last_val, nv > 0,
                      last_print - t0);
         }
     }

@@ -4,6 +4,8 @@
 #   Rscript tools/run-tests.R
 args <- commandArgs(trailingOnly = TRUE)
 dir <- if (length(args)) args[1L] else "tests/testthat"
+# the full suite, including the slower statistical tests skipped on CRAN
+Sys.setenv(NOT_CRAN = "true")
 res <- testthat::test_dir(dir, package = "sbcg", load_package = "installed",
                           reporter = testthat::ProgressReporter$new(show_praise = FALSE),
                           stop_on_failure = FALSE, stop_on_warning = FALSE)

@@ -1,0 +1,52 @@
+# Statistical truth with default settings.  Tolerances: the fit cannot be
+# more precise than a local estimate from the training rows near x, so each
+# tolerance is 4 standard errors of such an estimate (from the n_loc rows
+# within 0.25 of x) combined with the Monte Carlo error of m draws.
+
+test_that("conditional mean and SD of a heteroscedastic Gaussian model are recovered", {
+  skip_on_cran()
+  n <- 2000
+  d <- gauss_data(n, 1)  # y = 1 + 2x + (0.5 + |x|) eps, x ~ U(-2, 2)
+  fit <- sbfit(y ~ x, d, seed = 1, threads = 2)
+  xs <- c(-1.5, -0.75, 0.75, 1.5)
+  m <- 4000
+  st <- sbcondstats(fit, data.frame(x = xs), n = m, density = FALSE, seed = 3)
+  mu <- 1 + 2 * xs
+  sigma <- 0.5 + abs(xs)
+  n_loc <- n * 0.5 / 4
+  tol_mean <- 4 * sqrt(sigma^2 / m + sigma^2 / n_loc)
+  tol_sd <- 4 * sqrt(sigma^2 / (2 * m) + sigma^2 / (2 * n_loc))
+  expect_true(all(abs(st$mean - mu) < tol_mean),
+              info = paste("mean errors", paste(round(st$mean - mu, 3), collapse = " ")))
+  expect_true(all(abs(st$sd - sigma) < tol_sd),
+              info = paste("sd errors", paste(round(st$sd - sigma, 3), collapse = " ")))
+  # the 5% and 95% quantiles: SE of a local quantile estimate is
+  # sqrt(p (1 - p) / n_loc) / f(q), f the normal density at q
+  q <- cbind(st$q0.05, st$q0.95)
+  qt <- cbind(mu + qnorm(0.05) * sigma, mu + qnorm(0.95) * sigma)
+  se_q <- sqrt(0.05 * 0.95 * (1 / n_loc + 1 / m)) / (dnorm(qnorm(0.95)) / sigma)
+  expect_true(all(abs(q - qt) < 4 * se_q),
+              info = paste("quantile errors", paste(round(q - qt, 3), collapse = " ")))
+})
+
+test_that("the bimodal model m3 gives bimodal draws at x = 2", {
+  skip_on_cran()
+  set.seed(2)
+  n <- 2000
+  x <- runif(n, -3, 3)
+  y <- sample(c(-1, 1), n, replace = TRUE) * x + 0.25 * rnorm(n)
+  fit <- sbfit(y ~ x, data.frame(x, y), seed = 1, threads = 2)
+  m <- 4000
+  s <- sbsample(fit, data.frame(x = 2), n = m, format = "matrix", seed = 3)[1, ]
+  n_loc <- n * 0.5 / 6
+  tol_share <- 4 * sqrt(0.25 / m + 0.25 / n_loc)
+  up <- mean(abs(s - 2) < 0.75)
+  down <- mean(abs(s + 2) < 0.75)
+  # each mode holds half the mass, less 0.3% beyond 3 SDs of the noise
+  expect_lt(abs(up - 0.4987), tol_share)
+  expect_lt(abs(down - 0.4987), tol_share)
+  # a unimodal law with the same mean and SD, N(0, 2.016^2), would put only
+  # 36% of its mass within 0.75 of +-2; the two modes hold 99.7%
+  expect_gt(up + down, 0.9)
+  expect_lt(abs(mean(s)), 4 * sqrt(4.0625 / m + 4.0625 / n_loc))
+})
