@@ -44,7 +44,8 @@ polygon(c(grid$times, rev(grid$times)), c(band$q0.05, rev(band$q0.95)),
 polygon(c(grid$times, rev(grid$times)), c(band$q0.25, rev(band$q0.75)),
         col = adjustcolor("#0072B2", 0.3), border = NA)
 lines(grid$times, band$q0.5, col = "#0072B2", lwd = 2)
-legend("bottomright", bty = "n", fill = adjustcolor("#0072B2", c(0.2, 0.5)),
+legend("bottomright", bty = "n",
+       fill = c(adjustcolor("#0072B2", 0.2), adjustcolor("#0072B2", 0.5)),
        legend = c("5% to 95%", "25% to 75%"), border = NA)
 plot(st, rows = c(1, 3, 5, 6, 7), legend = FALSE)
 legend("topright", bty = "n", lwd = 2,
