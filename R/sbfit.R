@@ -291,6 +291,6 @@ sbfit_core <- function(X, Y, w, xinfo, control, threads, seed, verbose,
     n = n, n_train = length(tidx), n_valid = nv,
     weighted = any(w != 1),
     seconds = res$seconds,
-    version = as.character(utils::packageVersion("sbcg"))
+    version = as.character(getNamespaceVersion("sbcg"))
   ), class = "sbfit")
 }
