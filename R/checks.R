@@ -58,14 +58,53 @@ check_seed <- function(seed) {
   if (!is.null(seed) && (!is.numeric(seed) || length(seed) != 1L ||
                          is.na(seed) || !is.finite(seed)))
     stopf("'seed' must be NULL or a single number")
+  if (!is.null(seed) && abs(seed) >= 2^31)
+    stopf("'seed' must be below 2^31 in absolute value")
   seed
+}
+
+# match.arg() for one of `choices`, naming the argument in its message.
+check_choice <- function(x, choices, name) {
+  if (identical(x, choices)) return(choices[1L])
+  if (!is.character(x) || length(x) != 1L || is.na(x))
+    stopf("'%s' must be one of %s", name, paste0('"', choices, '"', collapse = ", "))
+  i <- pmatch(x, choices)
+  if (is.na(i))
+    stopf("'%s' must be one of %s, not \"%s\"", name,
+          paste0('"', choices, '"', collapse = ", "), x)
+  choices[i]
+}
+
+check_bw <- function(bw) {
+  rules <- c("nrd0", "nrd", "ucv", "bcv", "sj", "sj-ste", "sj-dpi")
+  ok <- (is.character(bw) && length(bw) == 1L && tolower(bw) %in% rules) ||
+    (is.numeric(bw) && length(bw) == 1L && is.finite(bw) && bw > 0)
+  if (!ok)
+    stopf("'bw' must be a positive number or one of %s", paste0('"', rules, '"', collapse = ", "))
+  bw
 }
 
 check_probs <- function(probs) {
   if (!is.numeric(probs) || length(probs) < 1L || anyNA(probs) ||
       any(probs < 0) || any(probs > 1))
     stopf("'probs' must be a numeric vector of probabilities in [0, 1]")
+  if (anyDuplicated(probs)) stopf("'probs' must not contain duplicates")
+  if (is.unsorted(probs)) {
+    warnf("'probs' were sorted into increasing order")
+    probs <- sort(probs)
+  }
   as.double(probs)
+}
+
+# Largest number of draws one call may return (rows x n x responses); the
+# option sbcg.max_draws raises it.
+check_draw_count <- function(nrow, n, d) {
+  lim <- getOption("sbcg.max_draws", 2e8)
+  tot <- as.double(nrow) * n * d
+  if (tot > lim)
+    stopf("'n' = %s draws for %d rows of 'newdata' and %d response(s) make %.3g values, more than getOption(\"sbcg.max_draws\") = %.3g; ask for fewer or raise the option",
+          format(n), nrow, d, tot, lim)
+  invisible(tot)
 }
 
 check_dots <- function(...) {
@@ -73,7 +112,7 @@ check_dots <- function(...) {
     nms <- names(list(...))
     if (is.null(nms)) nms <- rep("", ...length())
     nms[nms == ""] <- "<unnamed>"
-    stopf("unknown argument(s): %s", paste(nms, collapse = ", "))
+    stopf("unknown argument(s): %s", paste0("'", nms, "'", collapse = ", "))
   }
 }
 

@@ -82,10 +82,10 @@ sbcg_control <- function(hidden = c(32, 32), activation = c("silu", "relu", "tan
                          t_min = 1e-3, t_max = 1 - 1e-3, standardize = TRUE,
                          steps = 100, sampler = c("em", "bridge"),
                          grid_power = 1, draws = 200) {
-  activation <- match.arg(activation)
-  lr_schedule <- match.arg(lr_schedule)
-  sampler <- match.arg(sampler)
-  parameterization <- match.arg(parameterization)
+  activation <- check_choice(activation, c("silu", "relu", "tanh"), "activation")
+  lr_schedule <- check_choice(lr_schedule, c("cosine", "constant"), "lr_schedule")
+  sampler <- check_choice(sampler, c("em", "bridge"), "sampler")
+  parameterization <- check_choice(parameterization, c("residual", "denoiser"), "parameterization")
   hidden <- check_counts(hidden, "hidden", 1, 1e5)
   if (length(hidden) > 16L) stopf("'hidden' must have at most 16 layers")
   n_freq <- check_count(n_freq, "n_freq", 0, 256)
@@ -110,7 +110,7 @@ sbcg_control <- function(hidden = c(32, 32), activation = c("silu", "relu", "tan
       patience < 1 || (is.finite(patience) && patience != round(patience)))
     stopf("'patience' must be a whole number >= 1 or Inf")
   t_min <- check_number(t_min, "t_min", 0, 1, hi_open = TRUE)
-  t_max <- check_number(t_max, "t_max", 0, 1, lo_open = TRUE)
+  t_max <- check_number(t_max, "t_max", 0, 1, lo_open = TRUE, hi_open = TRUE)
   if (t_min >= t_max) stopf("'t_min' must be smaller than 't_max'")
   standardize <- check_flag(standardize, "standardize")
   steps <- check_count(steps, "steps", 1, 1e6)

@@ -38,6 +38,7 @@ NULL
 #' @rdname sbfit-methods
 #' @export
 print.sbfit <- function(x, ...) {
+  check_fit(x, "x")
   cat("Conditional Schr\u00f6dinger bridge fit (sbcg)\n")
   if (!is.null(x$call)) cat("Call: ", paste(deparse(x$call), collapse = "\n"), "\n", sep = "")
   net <- x$net
@@ -116,8 +117,11 @@ print.summary.sbfit <- function(x, ...) {
 #' @param log whether to draw the loss on a log scale.
 #' @export
 plot.sbfit <- function(x, log = TRUE, ...) {
+  check_fit(x, "x")
+  log <- check_flag(log, "log")
   h <- x$history
-  if (!nrow(h)) stopf("'x' has no loss history")
+  if (!is.data.frame(h) || !nrow(h) || !all(c("epoch", "train", "valid") %in% names(h)))
+    stopf("'x' has no loss history")
   vals <- c(h$train, h$valid)
   vals <- vals[is.finite(vals)]
   if (log) vals <- vals[vals > 0]
@@ -156,6 +160,7 @@ nobs.sbfit <- function(object, ...) object$n
 #' @rdname sbfit-methods
 #' @export
 formula.sbfit <- function(x, ...) {
+  check_fit(x, "x")
   if (!is.null(x$formula)) return(x$formula)
   rhs <- paste(if (length(x$xnames)) x$xnames else "1", collapse = " + ")
   lhs <- if (length(x$ynames) == 1L) x$ynames else
@@ -190,7 +195,7 @@ predict.sbfit <- function(object, newdata, type = c("mean", "sd", "quantile"),
                           steps = NULL, method = NULL, threads = 1L,
                           seed = NULL, ...) {
   check_dots(...)
-  type <- match.arg(type)
+  type <- check_choice(type, c("mean", "sd", "quantile"), "type")
   if (missing(newdata)) stopf("'newdata' is missing: the fit keeps no copy of the training data")
   st <- sbcondstats(object, newdata, n = n, probs = probs, steps = steps,
                     method = method, density = FALSE, threads = threads,

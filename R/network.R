@@ -20,7 +20,7 @@ net_arch <- function(net) {
 }
 
 net_npar <- function(net) {
-  w <- net_widths(net)
+  w <- as.double(net_widths(net))
   sum(w[-1L] * w[-length(w)] + w[-1L])
 }
 

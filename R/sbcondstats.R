@@ -41,9 +41,11 @@ sbcondstats <- function(object, newdata, n = object$control$draws,
   density <- check_flag(density, "density")
   adjust <- check_number(adjust, "adjust", 0, Inf, lo_open = TRUE, hi_open = TRUE)
   density_n <- check_count(density_n, "density_n", 2, 1e6)
+  bw <- check_bw(bw)
   threads <- check_threads(threads)
   seed <- check_seed(seed)
   X <- newdata_matrix(object, newdata)
+  check_draw_count(nrow(X), n, object$net$d)
   g <- sampler_grid(object, steps, method)
   cseed <- with_seed(seed, draw_seed())
   draws <- sample_rows(object, X, seq_len(nrow(X)) - 1, n, g, cseed, threads)
@@ -64,7 +66,9 @@ quantile_names <- function(probs) {
 # Quantiles (type 7) of each row of M.
 row_quantiles <- function(M, probs) {
   n <- ncol(M)
-  S <- if (nrow(M) == 1L) matrix(sort(M), 1L) else t(apply(M, 1L, sort))
+  # rows with non-finite draws keep their length (NA sorted last)
+  S <- if (nrow(M) == 1L) matrix(sort(M, na.last = TRUE), 1L) else
+    t(apply(M, 1L, sort, na.last = TRUE))
   h <- (n - 1) * probs + 1
   lo <- floor(h)
   hi <- pmin(lo + 1L, n)
@@ -89,6 +93,12 @@ summarise_draws <- function(draws, nrow, n, ynames, probs, density, bw,
     df$mean <- mu
     df$sd <- sdv
     Q <- row_quantiles(M, probs)
+    bad <- rowSums(!is.finite(M)) > 0
+    if (any(bad)) {
+      df$mean[bad] <- NA_real_
+      df$sd[bad] <- NA_real_
+      Q[bad, ] <- NA_real_
+    }
     for (j in seq_along(probs)) df[[colnames(Q)[j]]] <- Q[, j]
     if (density) {
       dens <- lapply(seq_len(nrow), function(i) {
@@ -135,10 +145,12 @@ unclass_stats <- function(x) {
 #' @export
 plot.sbcondstats <- function(x, rows = seq_len(min(nrow(x), 8L)),
                              legend = TRUE, ...) {
-  if (!"density" %in% names(x))
+  legend <- check_flag(legend, "legend")
+  if (!is.data.frame(x) || !"density" %in% names(x) || !is.list(x$density))
     stopf("'x' has no density column: call sbcondstats() with density = TRUE")
-  if (!is.numeric(rows) || anyNA(rows) || any(rows < 1) || any(rows > nrow(x)))
-    stopf("'rows' must be row numbers of 'x' (1 to %d)", nrow(x))
+  nr <- length(x$density)
+  if (!is.numeric(rows) || !length(rows) || anyNA(rows) || any(rows < 1) || any(rows > nr))
+    stopf("'rows' must be row numbers of 'x' (1 to %d)", nr)
   dens <- x$density[rows]
   keep <- !vapply(dens, is.null, NA)
   dens <- dens[keep]

@@ -132,6 +132,8 @@ sbfit.default <- function(x, y, weights = NULL, control = sbcg_control(),
   }
   if (is.data.frame(x)) {
     if (nrow(x) != nrow(y)) stopf("'x' and 'y' must have the same number of rows")
+    if (anyDuplicated(names(x)) || any(names(x) == ""))
+      stopf("'x' must have unique, non-empty column names")
     check_predictor_columns(x, "x")
     if (ncol(x) == 0L) stopf("'x' must have at least one column")
     if (anyNA(x)) stopf("'x' has missing values")
@@ -154,7 +156,8 @@ sbfit.default <- function(x, y, weights = NULL, control = sbcg_control(),
     if (ncol(x) == 0L) stopf("'x' must have at least one column")
     if (nrow(x) != nrow(y)) stopf("'x' and 'y' must have the same number of rows")
     if (is.null(colnames(x))) colnames(x) <- paste0("x", seq_len(ncol(x)))
-    if (anyDuplicated(colnames(x))) stopf("'x' has duplicated column names")
+    if (anyDuplicated(colnames(x)) || any(colnames(x) == ""))
+      stopf("'x' must have unique, non-empty column names")
     X <- x
     storage.mode(X) <- "double"
     xinfo <- list(type = "matrix", names = colnames(x))
@@ -205,6 +208,8 @@ sbfit_core <- function(X, Y, w, xinfo, control, threads, seed, verbose,
   threads <- check_threads(threads)
   seed <- check_seed(seed)
   verbose <- check_flag(verbose, "verbose")
+  if (any(colnames(Y) %in% c(".row", ".draw", ".response")) || anyDuplicated(colnames(Y)))
+    stopf("'%s': response names must be unique and not .row, .draw or .response", yname)
   n <- nrow(Y)
   if (nrow(X) != n) stopf("'x' and 'y' must have the same number of rows")
   if (n < 2L)
@@ -249,6 +254,9 @@ sbfit_core <- function(X, Y, w, xinfo, control, threads, seed, verbose,
     net <- list(d = ncol(Y), p = ncol(X), hidden = control$hidden,
                 activation = control$activation,
                 freq = make_freq(control$n_freq, control$freq_range))
+    if (net_npar(net) > getOption("sbcg.max_parameters", 5e7))
+      stopf("'control$hidden' makes a network of %.3g parameters, more than getOption(\"sbcg.max_parameters\") = %.3g",
+            net_npar(net), getOption("sbcg.max_parameters", 5e7))
     theta0 <- init_theta(net)
     nrep <- if (nv > 0) max(1L, min(200L, ceiling(1e4 / nv))) else 0L
     tv <- stats::runif(nv * nrep, control$t_min, control$t_max)
@@ -290,6 +298,7 @@ sbfit_core <- function(X, Y, w, xinfo, control, threads, seed, verbose,
     steps_run = res$steps,
     n = n, n_train = length(tidx), n_valid = nv,
     weighted = any(w != 1),
+    format = 1L,
     seconds = res$seconds,
     version = as.character(getNamespaceVersion("sbcg"))
   ), class = "sbfit")

@@ -58,12 +58,13 @@ sbsample <- function(object, newdata, n = object$control$draws, steps = NULL,
                      threads = 1L, seed = NULL, ...) {
   check_dots(...)
   check_fit(object)
-  format <- match.arg(format)
+  format <- check_choice(format, c("long", "matrix"), "format")
   if (missing(newdata)) stopf("'newdata' is missing: the fit keeps no copy of the training data")
   n <- check_count(n, "n", 1, 1e8)
   threads <- check_threads(threads)
   seed <- check_seed(seed)
   X <- newdata_matrix(object, newdata)
+  check_draw_count(nrow(X), n, object$net$d)
   g <- sampler_grid(object, steps, method, grid)
   cseed <- with_seed(seed, draw_seed())
   draws <- sample_rows(object, X, seq_len(nrow(X)) - 1, n, g, cseed, threads)
@@ -73,14 +74,26 @@ sbsample <- function(object, newdata, n = object$control$draws, steps = NULL,
 # Check that `object` is a usable fit (also guards the C code against a
 # fit edited by hand).
 check_fit <- function(object, name = "object") {
-  if (!inherits(object, "sbfit")) stopf("'%s' must be a fit from sbfit()", name)
+  if (!inherits(object, "sbfit") || !is.list(object))
+    stopf("'%s' must be a fit from sbfit()", name)
+  if (!identical(object$format, 1L))
+    stopf("'%s' was made by another version of sbcg (%s); refit it with this one (%s)",
+          name, if (is.character(object$version)) object$version[1L] else "unknown",
+          as.character(getNamespaceVersion("sbcg")))
   need <- c("theta", "net", "scaling", "xinfo", "ynames", "control")
   miss <- setdiff(need, names(object))
   if (length(miss))
     stopf("'%s' is not a complete sbfit object: it lacks %s", name,
           paste(miss, collapse = ", "))
   net <- object$net
-  if (!is.list(net) || !all(c("d", "p", "hidden", "activation", "freq") %in% names(net)))
+  count_ok <- function(v, lo, hi = 1e6) is.numeric(v) && length(v) >= 1L && !anyNA(v) &&
+    all(is.finite(v)) && all(v == round(v)) && all(v >= lo) && all(v <= hi)
+  if (!is.list(net) || !all(c("d", "p", "hidden", "activation", "freq") %in% names(net)) ||
+      !count_ok(net$d, 1) || length(net$d) != 1L || !count_ok(net$p, 0) ||
+      length(net$p) != 1L || !count_ok(net$hidden, 1) || length(net$hidden) > 16L ||
+      !is.character(net$activation) || length(net$activation) != 1L ||
+      !net$activation %in% c("silu", "relu", "tanh") || !is.numeric(net$freq) ||
+      length(net$freq) > 256L || !all(is.finite(net$freq)))
     stopf("'%s$net' is malformed", name)
   ok <- tryCatch({
     is.numeric(object$theta) && length(object$theta) == net_npar(net) &&
@@ -91,9 +104,28 @@ check_fit <- function(object, name = "object") {
           name, tryCatch(format(net_npar(net)), error = function(e) "the right number of"))
   s <- object$scaling
   if (!is.list(s) || length(s$x_center) != net$p || length(s$x_scale) != net$p ||
-      length(s$y_center) != net$d || length(s$y_scale) != net$d)
+      length(s$y_center) != net$d || length(s$y_scale) != net$d ||
+      !all(vapply(s[c("x_center", "x_scale", "y_center", "y_scale")],
+                  function(v) is.numeric(v) && all(is.finite(v)), NA)) ||
+      any(s$x_scale <= 0) || any(s$y_scale <= 0))
     stopf("'%s$scaling' does not match the network", name)
-  if (length(object$ynames) != net$d) stopf("'%s$ynames' does not match the network", name)
+  if (!is.character(object$ynames) || length(object$ynames) != net$d ||
+      anyNA(object$ynames) || anyDuplicated(object$ynames) ||
+      any(object$ynames %in% c("", ".row", ".draw", ".response")))
+    stopf("'%s$ynames' must be %d unique response names other than .row, .draw and .response",
+          name, net$d)
+  ctl <- object$control
+  if (!is.list(ctl) || !count_ok(ctl$steps, 1) || !count_ok(ctl$draws, 1, 1e7) ||
+      !is.character(ctl$sampler) || !is.character(ctl$parameterization))
+    stopf("'%s$control' is malformed", name)
+  meta_ok <- is.data.frame(object$history) &&
+    all(c("epoch", "train", "valid") %in% names(object$history)) &&
+    all(vapply(object[c("n", "n_train", "n_valid", "best_epoch", "seconds")],
+               function(v) is.numeric(v) && length(v) == 1L && !is.na(v), NA))
+  if (!meta_ok) stopf("'%s' has a malformed training record (history, n, best_epoch)", name)
+  if (!is.list(object$xinfo) || !identical(length(object$xinfo$type), 1L) ||
+      !object$xinfo$type %in% c("terms", "matrix"))
+    stopf("'%s$xinfo' is malformed", name)
   invisible(object)
 }
 

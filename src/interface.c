@@ -158,7 +158,8 @@ SEXP sbcg_forward(SEXP arch, SEXP freq, SEXP theta, SEXP z, SEXP t, SEXP x)
     int B = check_matrix(z, "z", -1, net.d);
     check_times(t, "t", B);
     check_matrix(x, "x", B, net.p);
-    double *ws = (double *) R_alloc(nn_train_ws_size(&net, NN_CHUNK), sizeof(double));
+    int Bmax = B < NN_CHUNK ? (B > 0 ? B : 1) : NN_CHUNK;
+    double *ws = (double *) R_alloc(nn_train_ws_size(&net, Bmax), sizeof(double));
     SEXP res = PROTECT(allocMatrix(REALSXP, B, net.d));
     double e[2 * NN_MAX_FREQ];
     for (int b0 = 0; b0 < B; b0 += NN_CHUNK) {

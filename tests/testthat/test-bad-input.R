@@ -1,0 +1,246 @@
+# The bad-input matrix: every case must end in an R error (or, where
+# marked, a warning) whose message names the argument; none may crash.
+
+fit1 <- small_fit()
+set.seed(31)
+dd <- data.frame(x = runif(60), f = factor(rep(c("a", "b", "c"), 20)))
+dd$y <- dd$x + rnorm(60)
+dd$y2 <- rnorm(60)
+fit2 <- sbfit(cbind(y, y2) ~ x, dd, control = small_control(), seed = 1)
+mx <- matrix(runif(120), 60, 2, dimnames = list(NULL, c("a", "b")))
+fitm <- sbfit(mx, dd$y, control = small_control(), seed = 1)
+nd <- data.frame(x = c(0, 1), f = factor(c("a", "b")))
+ctl <- small_control()
+
+with_na <- function(df, col, value, row = 2) { df[[col]][row] <- value; df }
+edit_fit <- function(fit, f) f(fit)
+
+cases <- list(
+  # sbfit: formula and data
+  list(quote(sbfit(y ~ x, with_na(dd, "y", Inf), control = ctl)), "'data'"),
+  list(quote(sbfit(y ~ x, with_na(dd, "y", -Inf), control = ctl)), "'data'"),
+  list(quote(sbfit(y ~ x, with_na(dd, "x", Inf), control = ctl)), "'data'"),
+  list(quote(sbfit(y ~ x, with_na(dd, "x", NaN), na.action = na.fail, control = ctl)), "'data'"),
+  list(quote(sbfit(y ~ x, with_na(dd, "y", NA), na.action = na.fail, control = ctl)), "'data'"),
+  list(quote(sbfit(y ~ x, with_na(dd, "x", 1e300), control = ctl)), "'data'.*1e150"),
+  list(quote(sbfit(y ~ x, with_na(dd, "y", -1e300), control = ctl)), "'data'.*1e150"),
+  list(quote(sbfit(y ~ x, dd[0, ], control = ctl)), "'data'"),
+  list(quote(sbfit(y ~ x, dd[1, ], control = ctl)), "'data' must have at least 2 rows"),
+  list(quote(sbfit(y ~ x, "not a data frame", control = ctl)), "'data'"),
+  list(quote(sbfit(y ~ x, transform(dd, x = I(as.list(x))), control = ctl)), "'data'.*'x'"),
+  list(quote(sbfit(y ~ x, transform(dd, x = complex(real = x)), control = ctl)), "'data'.*'x'"),
+  list(quote(sbfit(y ~ x, transform(dd, x = as.Date("2020-01-01") + 1:60), control = ctl)), "'data'.*'x'"),
+  list(quote(sbfit(y ~ x, transform(dd, y = as.character(y)), control = ctl)), "'formula'"),
+  list(quote(sbfit(y ~ x, transform(dd, y = y > 0), control = ctl)), "'formula'"),
+  list(quote(sbfit(y ~ x, transform(dd, y = factor(y > 0)), control = ctl)), "'formula'"),
+  list(quote(sbfit(y ~ nosuch, dd, control = ctl)), "'formula' and 'data'"),
+  list(quote(sbfit(y ~ 1, dd, control = ctl)), "'formula' must have at least one predictor"),
+  list(quote(sbfit(~ x, dd, control = ctl)), "'formula' must have a response"),
+  list(quote(sbfit(y ~ x, dd, subset = rep(FALSE, 60), control = ctl)), "'data'"),
+  list(quote(sbfit(y ~ x, dd, subset = "x", control = ctl)), "'data'"),
+  # sbfit: weights
+  list(quote(sbfit(y ~ x, dd, weights = rep(-1, 60), control = ctl)), "'weights' must be non-negative"),
+  list(quote(sbfit(y ~ x, dd, weights = rep(0, 60), control = ctl)), "'weights' must not be all zero"),
+  list(quote(sbfit(y ~ x, dd, weights = c(NaN, rep(1, 59)), na.action = na.fail, control = ctl)), "'formula' and 'data'|'weights'"),
+  list(quote(sbfit(y ~ x, dd, weights = c(Inf, rep(1, 59)), control = ctl)), "'weights' must be finite"),
+  list(quote(sbfit(y ~ x, dd, weights = rep("a", 60), control = ctl)), "'formula' and 'data'|'weights'"),
+  list(quote(sbfit(y ~ x, dd, weights = 1:3, control = ctl)), "'formula' and 'data'|'weights'"),
+  list(quote(sbfit(mx, dd$y, weights = rep(1, 3), control = ctl)), "'weights'"),
+  list(quote(sbfit(mx, dd$y, weights = list(1), control = ctl)), "'weights'"),
+  # sbfit: x / y interface
+  list(quote(sbfit(mx, c(NA, dd$y[-1]), control = ctl)), "'y' has missing"),
+  list(quote(sbfit(replace(mx, 3, NA), dd$y, control = ctl)), "'x' has missing"),
+  list(quote(sbfit(mx, dd$y[-1], control = ctl)), "'x' and 'y'"),
+  list(quote(sbfit(mx[, 0], dd$y, control = ctl)), "'x' must have at least one column"),
+  list(quote(sbfit(mx[1, , drop = FALSE], dd$y[1], control = ctl)), "'x' must have at least 2 rows"),
+  list(quote(sbfit(matrix(letters[1:4]), 1:4, control = ctl)), "'x' must be a numeric"),
+  list(quote(sbfit(matrix(complex(real = 1:4)), 1:4, control = ctl)), "'x' must be a numeric"),
+  list(quote(sbfit(list(1, 2), 1:2, control = ctl)), "'x' must be a numeric"),
+  list(quote(sbfit(mx, as.list(dd$y), control = ctl)), "'y' must be a numeric"),
+  list(quote(sbfit(mx, letters[1:60], control = ctl)), "'y' must be a numeric"),
+  list(quote(sbfit(mx, control = ctl)), "'y' is missing"),
+  list(quote(sbfit(`colnames<-`(mx, c("a", "a")), dd$y, control = ctl)), "'x' must have unique"),
+  list(quote(sbfit(setNames(as.data.frame(mx), c("a", "a")), dd$y, control = ctl)), "'x' must have unique"),
+  list(quote(sbfit(data.frame(a = I(as.list(1:60))), dd$y, control = ctl)), "'x'.*'a'"),
+  # sbfit: other arguments
+  list(quote(sbfit(y ~ x, dd, control = "fast")), "'control'"),
+  list(quote(sbfit(y ~ x, dd, control = list(hiden = 3))), "'control' has unknown"),
+  list(quote(sbfit(y ~ x, dd, control = list(3))), "'control' must be a named list"),
+  list(quote(sbfit(y ~ x, dd, control = ctl, threads = 0)), "'threads'"),
+  list(quote(sbfit(y ~ x, dd, control = ctl, threads = 1.5)), "'threads'"),
+  list(quote(sbfit(y ~ x, dd, control = ctl, threads = NA)), "'threads'"),
+  list(quote(sbfit(y ~ x, dd, control = ctl, threads = "2")), "'threads'"),
+  list(quote(sbfit(y ~ x, dd, control = ctl, seed = c(1, 2))), "'seed'"),
+  list(quote(sbfit(y ~ x, dd, control = ctl, seed = NA)), "'seed'"),
+  list(quote(sbfit(y ~ x, dd, control = ctl, verbose = "yes")), "'verbose'"),
+  list(quote(sbfit(y ~ x, dd, control = ctl, epochs = 3)), "unknown argument"),
+  list(quote(sbfit(y ~ x, dd, control = list(hidden = c(1e5, 1e5)))), "'control\\$hidden'"),
+  # sbcg_control
+  list(quote(sbcg_control(hidden = 0)), "'hidden'"),
+  list(quote(sbcg_control(hidden = -4)), "'hidden'"),
+  list(quote(sbcg_control(hidden = 2.5)), "'hidden'"),
+  list(quote(sbcg_control(hidden = NA)), "'hidden'"),
+  list(quote(sbcg_control(hidden = "32")), "'hidden'"),
+  list(quote(sbcg_control(hidden = integer())), "'hidden'"),
+  list(quote(sbcg_control(hidden = 1e9)), "'hidden'"),
+  list(quote(sbcg_control(activation = "softplus")), "'activation'"),
+  list(quote(sbcg_control(n_freq = 1000)), "'n_freq'"),
+  list(quote(sbcg_control(freq_range = 1)), "'freq_range'"),
+  list(quote(sbcg_control(freq_range = c(0, 1))), "'freq_range'"),
+  list(quote(sbcg_control(epochs = 0)), "'epochs'"),
+  list(quote(sbcg_control(epochs = NA)), "'epochs'"),
+  list(quote(sbcg_control(epochs = 1e12)), "'epochs'"),
+  list(quote(sbcg_control(samples = -1)), "'samples'"),
+  list(quote(sbcg_control(batch_size = 0)), "'batch_size'"),
+  list(quote(sbcg_control(batch_size = 10.5)), "'batch_size'"),
+  list(quote(sbcg_control(lr = -1)), "'lr'"),
+  list(quote(sbcg_control(lr = NaN)), "'lr'"),
+  list(quote(sbcg_control(lr = c(0.1, 0.2))), "'lr'"),
+  list(quote(sbcg_control(lr_schedule = "step")), "'lr_schedule'"),
+  list(quote(sbcg_control(warmup = -1)), "'warmup'"),
+  list(quote(sbcg_control(weight_decay = 2)), "'weight_decay'"),
+  list(quote(sbcg_control(betas = 0.9)), "'betas'"),
+  list(quote(sbcg_control(adam_eps = 0)), "'adam_eps'"),
+  list(quote(sbcg_control(validation = -0.1)), "'validation'"),
+  list(quote(sbcg_control(validation = 0.95)), "'validation'"),
+  list(quote(sbcg_control(valid_every = 0)), "'valid_every'"),
+  list(quote(sbcg_control(patience = 0.5)), "'patience'"),
+  list(quote(sbcg_control(parameterization = "score")), "'parameterization'"),
+  list(quote(sbcg_control(t_min = -0.1)), "'t_min'"),
+  list(quote(sbcg_control(t_max = 1)), "'t_max'"),
+  list(quote(sbcg_control(standardize = "yes")), "'standardize'"),
+  list(quote(sbcg_control(steps = 0)), "'steps'"),
+  list(quote(sbcg_control(steps = 1e9)), "'steps'"),
+  list(quote(sbcg_control(sampler = "heun")), "'sampler'"),
+  list(quote(sbcg_control(grid_power = 100)), "'grid_power'"),
+  list(quote(sbcg_control(draws = -1)), "'draws'"),
+  # sbsample
+  list(quote(sbsample("fit", nd)), "'object' must be a fit"),
+  list(quote(sbsample(unclass(fit1), nd)), "'object' must be a fit"),
+  list(quote(sbsample(fit1)), "'newdata' is missing"),
+  list(quote(sbsample(fit1, NULL)), "'newdata'"),
+  list(quote(sbsample(fit1, "x")), "'newdata' must be a data frame"),
+  list(quote(sbsample(fit1, list(x = 1, f = "a"))), "'newdata' must be a data frame"),
+  list(quote(sbsample(fit1, nd[0, ])), "'newdata' has no rows"),
+  list(quote(sbsample(fit1, nd["x"])), "'newdata' lacks column\\(s\\) f"),
+  list(quote(sbsample(fit1, data.frame(z = 1))), "'newdata' lacks column\\(s\\) x, f"),
+  list(quote(sbsample(fit1, data.frame(x = 1, f = "d"))), "'newdata'.*new level"),
+  list(quote(sbsample(fit1, data.frame(x = NA_real_, f = "a"))), "'newdata' has missing"),
+  list(quote(sbsample(fit1, data.frame(x = NaN, f = "a"))), "'newdata' has missing"),
+  list(quote(sbsample(fit1, data.frame(x = Inf, f = "a"))), "'newdata' has missing or infinite"),
+  list(quote(sbsample(fit1, data.frame(x = "0.5", f = "a"))), "'newdata'"),
+  list(quote(sbsample(fit1, data.frame(x = I(list(1)), f = "a"))), "'newdata'"),
+  list(quote(sbsample(fit1, data.frame(x = 1, f = NA))), "'newdata'"),
+  list(quote(sbsample(fitm, data.frame(a = 1))), "'newdata' lacks column\\(s\\) b"),
+  list(quote(sbsample(fitm, matrix(1, 1, 3))), "'newdata' lacks column"),
+  list(quote(sbsample(fitm, data.frame(a = "1", b = 2))), "'newdata': column 'a'"),
+  list(quote(sbsample(fit1, nd, n = 0)), "'n'"),
+  list(quote(sbsample(fit1, nd, n = -5)), "'n'"),
+  list(quote(sbsample(fit1, nd, n = 1.5)), "'n'"),
+  list(quote(sbsample(fit1, nd, n = NA)), "'n'"),
+  list(quote(sbsample(fit1, nd, n = "10")), "'n'"),
+  list(quote(sbsample(fit1, nd, n = 1e12)), "'n'"),
+  list(quote(sbsample(fit1, rbind(nd, nd), n = 1e8)), "'n'.*sbcg.max_draws"),
+  list(quote(sbsample(fit1, nd, steps = 0)), "'steps'"),
+  list(quote(sbsample(fit1, nd, steps = NA)), "'steps'"),
+  list(quote(sbsample(fit1, nd, steps = 2.5)), "'steps'"),
+  list(quote(sbsample(fit1, nd, method = "exact")), "'method'"),
+  list(quote(sbsample(fit1, nd, method = NA)), "'method'"),
+  list(quote(sbsample(fit1, nd, format = "array")), "'format'"),
+  list(quote(sbsample(fit1, nd, grid = c(0, 0.5, 0.4, 1))), "'grid'"),
+  list(quote(sbsample(fit1, nd, grid = c(0, 1.5))), "'grid'"),
+  list(quote(sbsample(fit1, nd, grid = 0.5)), "'grid'"),
+  list(quote(sbsample(fit1, nd, grid = c(0, 1), steps = 10)), "'steps' or 'grid'"),
+  list(quote(sbsample(fit1, nd, threads = 0)), "'threads'"),
+  list(quote(sbsample(fit1, nd, seed = "a")), "'seed'"),
+  list(quote(sbsample(fit1, nd, seed = Inf)), "'seed'"),
+  # hand-edited or older fits
+  list(quote(sbsample(edit_fit(fit1, function(f) { f$theta <- f$theta[1:10]; f }), nd)), "'object\\$theta'"),
+  list(quote(sbsample(edit_fit(fit1, function(f) { f$theta <- c(f$theta, 1); f }), nd)), "'object\\$theta'"),
+  list(quote(sbsample(edit_fit(fit1, function(f) { f$theta[1] <- Inf; f }), nd)), "'object\\$theta'"),
+  list(quote(sbsample(edit_fit(fit1, function(f) { f$theta <- as.character(f$theta); f }), nd)), "'object\\$theta'"),
+  list(quote(sbsample(edit_fit(fit1, function(f) { f$net$hidden <- c(16, 17); f }), nd)), "'object\\$theta'"),
+  list(quote(sbsample(edit_fit(fit1, function(f) { f$net$hidden <- -1; f }), nd)), "'object\\$net'"),
+  list(quote(sbsample(edit_fit(fit1, function(f) { f$net$d <- NA; f }), nd)), "'object\\$net'"),
+  list(quote(sbsample(edit_fit(fit1, function(f) { f$net$activation <- "elu"; f }), nd)), "'object\\$net'"),
+  list(quote(sbsample(edit_fit(fit1, function(f) { f$net$freq <- NULL; f }), nd)), "'object\\$net'"),
+  list(quote(sbsample(edit_fit(fit1, function(f) { f$scaling$y_scale <- 0; f }), nd)), "'object\\$scaling'"),
+  list(quote(sbsample(edit_fit(fit1, function(f) { f$scaling <- NULL; f }), nd)), "lacks scaling"),
+  list(quote(sbsample(edit_fit(fit1, function(f) { f$ynames <- NULL; f }), nd)), "lacks ynames"),
+  list(quote(sbsample(edit_fit(fit1, function(f) { f$xinfo$type <- "other"; f }), nd)), "'object\\$xinfo'"),
+  list(quote(sbsample(edit_fit(fit1, function(f) { f$control$steps <- 0; f }), nd)), "'object\\$control'"),
+  list(quote(sbsample(edit_fit(fit1, function(f) { f$format <- NULL; f }), nd)), "another version"),
+  list(quote(sbsample(edit_fit(fit1, function(f) { f$format <- 2L; f$version <- "9.9.9"; f }), nd)), "another version"),
+  # sbcondstats, predict, simulate, plot
+  list(quote(sbcondstats(fit1, nd, probs = 1.5)), "'probs'"),
+  list(quote(sbcondstats(fit1, nd, probs = -0.5)), "'probs'"),
+  list(quote(sbcondstats(fit1, nd, probs = NA)), "'probs'"),
+  list(quote(sbcondstats(fit1, nd, probs = "0.5")), "'probs'"),
+  list(quote(sbcondstats(fit1, nd, probs = numeric())), "'probs'"),
+  list(quote(sbcondstats(fit1, nd, probs = c(0.5, 0.5))), "'probs' must not contain duplicates"),
+  list(quote(sbcondstats(fit1, nd, n = 1)), "'n'"),
+  list(quote(sbcondstats(fit1, nd, density = NA)), "'density'"),
+  list(quote(sbcondstats(fit1, nd, adjust = 0)), "'adjust'"),
+  list(quote(sbcondstats(fit1, nd, density_n = 1)), "'density_n'"),
+  list(quote(sbcondstats(fit1, nd, bw = "none")), "'bw'"),
+  list(quote(sbcondstats(fit1, nd, bw = -1)), "'bw'"),
+  list(quote(sbsample(edit_fit(fit1, function(f) { f$ynames <- ".row"; f }), nd)), "'object\\$ynames'"),
+  list(quote(sbsample(edit_fit(fit2, function(f) { f$ynames <- c("a", "a"); f }), nd)), "'object\\$ynames'"),
+  list(quote(sbfit(mx, cbind(.draw = dd$y), control = ctl)), "'y'.*response names"),
+  list(quote(sbcg_control(sampler = 3)), "'sampler'"),
+  list(quote(sbsample(fit1, nd, seed = 2^40)), "'seed'"),
+  list(quote(sbcondstats(fit2, nd["x"], n = 6e7)), "'n'.*sbcg.max_draws"),
+  list(quote(predict(fit1, nd, type = "mode")), "'type'"),
+  list(quote(predict(fit1, nd, n = 0)), "'n'"),
+  list(quote(predict(fit1, nd, type = "quantile", probs = 2)), "'probs'"),
+  list(quote(simulate(fit1, nsim = -1, newdata = nd)), "'nsim'"),
+  list(quote(simulate(fit1, nsim = 1, seed = "x", newdata = nd)), "'seed'"),
+  list(quote(simulate(fit1, nsim = 1)), "'newdata' is missing"),
+  list(quote(plot(sbcondstats(fit1, nd, n = 10, density = FALSE, seed = 1))), "'x' has no density"),
+  list(quote(plot(sbcondstats(fit1, nd, n = 10, seed = 1), rows = 5)), "'rows'")
+)
+
+test_that("every bad input gives an error that names the argument", {
+  pdf(NULL)
+  on.exit(dev.off())
+  for (k in seq_along(cases)) {
+    cs <- cases[[k]]
+    expect_error(suppressWarnings(eval(cs[[1]])), cs[[2]], info = paste0("case ", k, ": ", deparse1(cs[[1]])))
+  }
+  # the count reported in the documentation of the test suite
+  expect_gte(length(cases), 60)
+})
+
+test_that("inputs that are odd but legal give results or warnings", {
+  expect_warning(st <- sbcondstats(fit1, nd, n = 20, probs = c(0.9, 0.1), seed = 1),
+                 "'probs' were sorted")
+  expect_named(st, c(".row", "mean", "sd", "q0.1", "q0.9", "density"))
+  # extra columns in newdata are ignored
+  expect_identical(sbsample(fit1, cbind(nd, extra = 1:2), n = 3, seed = 1),
+                   sbsample(fit1, nd, n = 3, seed = 1))
+  # factor given as character, numeric given as integer
+  expect_identical(sbsample(fit1, data.frame(x = 0:1, f = c("a", "b")), n = 3, seed = 1),
+                   sbsample(fit1, nd, n = 3, seed = 1))
+  # a constant predictor column, duplicated rows, one-row newdata
+  d <- dd
+  d$k <- 3
+  fk <- sbfit(y ~ x + k, rbind(d, d), control = small_control(), seed = 1)
+  expect_equal(unname(fk$scaling$x_scale[2]), 1)
+  expect_equal(dim(sbsample(fk, data.frame(x = 0.5, k = 3), n = 4, format = "matrix", seed = 1)),
+               c(1L, 4L))
+  # a fit whose chains blow up: a warning, and NA statistics, not an error
+  big <- fit1
+  big$theta <- big$theta * 1e250
+  expect_warning(st <- sbcondstats(big, nd, n = 5, seed = 1), "non-finite")
+  expect_warning(m <- sbsample(big, nd, n = 5, seed = 1, format = "matrix"), "non-finite")
+  bad_rows <- rowSums(!is.finite(m)) > 0
+  expect_true(any(bad_rows))
+  expect_identical(is.na(st$mean), unname(bad_rows))
+  expect_identical(is.na(st$q0.5), unname(bad_rows))
+  # a constant response
+  fc <- sbfit(mx, rep(2, 60), control = small_control(), seed = 1)
+  expect_true(all(is.finite(sbsample(fc, mx[1:2, ], n = 5, format = "matrix", seed = 1))))
+  # too few rows for validation: a warning naming the setting
+  expect_warning(sbfit(mx[1:5, ], dd$y[1:5], control = small_control(), seed = 1),
+                 "'control\\$validation'")
+})
