@@ -7,7 +7,9 @@ gauss_data <- function(n, seed) {
 }
 
 small_control <- function(...) {
-  sbcg_control(hidden = c(16, 16), epochs = 3, batch_size = 64, ...)
+  args <- utils::modifyList(list(hidden = c(16, 16), epochs = 3, batch_size = 64),
+                            list(...))
+  do.call(sbcg_control, args)
 }
 
 small_fit <- function(seed = 1, ...) {

@@ -1,0 +1,70 @@
+test_that("a diverging fit is reported as a status, not returned silently", {
+  # weights so large that the forward pass overflows: the first batch's loss
+  # is not finite and training stops with status 2 (sbfit() turns that into
+  # the error "training diverged ...; try a smaller 'lr'")
+  net <- list(d = 1L, p = 1L, hidden = c(8L, 8L), activation = "silu", freq = c(1, 10))
+  set.seed(1)
+  theta <- sbcg:::init_theta(net) * 1e250
+  x <- matrix(runif(50)); y <- matrix(rnorm(50))
+  ctrl <- list(epochs = 5, valid_every = 1, batch_size = 10, patience = 10,
+               t_min = 0.001, t_max = 0.999, lr = 1e-3, lr_min = 0,
+               weight_decay = 0, warmup = 0, adam_eps = 1e-8, beta1 = 0.9,
+               beta2 = 0.999, schedule_code = 0, resid = 1)
+  res <- .Call(sbcg:::C_sbcg_train, sbcg:::net_arch(net), net$freq, theta, x, y,
+               rep(1, 50), matrix(0, 0, 1), matrix(0, 0, 1), double(), double(),
+               matrix(0, 0, 1), ctrl, 1:2, 1L, FALSE)
+  expect_identical(res$status, 2L)
+  expect_identical(res$epochs, 1L)
+  expect_true(all(is.finite(res$theta)))
+})
+
+test_that("responses on the scale of 1e6 or 1e-6 fit like the unit scale", {
+  d <- gauss_data(300, 42)
+  ctl <- small_control(epochs = 5)
+  f1 <- sbfit(y ~ x, d, control = ctl, seed = 1)
+  nd <- data.frame(x = c(-1, 0, 1))
+  p1 <- predict(f1, nd, n = 50, seed = 2)
+  for (s in c(1e6, 1e-6)) {
+    ds <- transform(d, y = y * s, x = x * s)
+    fs <- sbfit(y ~ x, ds, control = ctl, seed = 1)
+    ps <- predict(fs, transform(nd, x = x * s), n = 50, seed = 2)
+    # standardisation makes the two problems the same up to rounding
+    expect_equal(ps / s, p1, tolerance = 1e-6)
+  }
+})
+
+test_that("heavy tails, duplicated rows and a constant predictor fit and sample", {
+  set.seed(43)
+  n <- 400
+  d <- data.frame(x = runif(n), k = 1)
+  d$y <- d$x + rcauchy(n)
+  d <- rbind(d, d[rep(1:10, 20), ])
+  f <- sbfit(y ~ x + k, d, control = small_control(epochs = 5), seed = 1)
+  m <- sbsample(f, data.frame(x = c(0.2, 0.8), k = 1), n = 200, format = "matrix", seed = 1)
+  expect_true(all(is.finite(m)))
+  # the draws stay on the scale of the data
+  expect_lt(max(abs(m)), 10 * max(abs(d$y)))
+})
+
+test_that("an interrupt (time limit) during sbfit or sbcondstats returns promptly", {
+  skip_on_cran()
+  d <- gauss_data(2000, 44)
+  t0 <- proc.time()[["elapsed"]]
+  expect_error({
+    setTimeLimit(elapsed = 1, transient = TRUE)
+    sbfit(y ~ x, d, control = sbcg_control(epochs = 100000, validation = 0), seed = 1)
+  }, "time limit")
+  setTimeLimit()
+  expect_lt(proc.time()[["elapsed"]] - t0, 10)
+  fit <- small_fit()
+  t0 <- proc.time()[["elapsed"]]
+  expect_error({
+    setTimeLimit(elapsed = 1, transient = TRUE)
+    sbcondstats(fit, data.frame(x = rep(0, 2000), f = "a"), n = 10000, steps = 1000,
+                density = FALSE)
+  }, "time limit")
+  setTimeLimit()
+  expect_lt(proc.time()[["elapsed"]] - t0, 10)
+  # R is still usable and the package still works
+  expect_equal(nrow(sbsample(fit, data.frame(x = 0, f = "a"), n = 3, seed = 1)), 3L)
+})
