@@ -32,8 +32,12 @@
 #   --keep           keep the temporary directory (logs, builds)
 #
 # Exit status 0 only if every pass ran all its tests with no failure and
-# no memory error.  The last lines printed are a summary: per pass, the
-# test counts ("N passed, N failed") and "0 errors" or the error summary.
+# no memory error (a test failure fails the pass too, memory error or
+# not).  The last lines printed are a summary: per pass, its time, the
+# test counts ("N passed, N failed"), "0 errors" or the error summary
+# (sanitizer reports; valgrind's ERROR SUMMARY line), and the headers of
+# failed tests.  The tests see SBCG_MEMCHECK=asan or =valgrind, so that
+# wall-clock assertions can be skipped under the (slow) checkers.
 # valgrind is installed with apt-get if it is missing (needs root).
 set -euo pipefail
 
@@ -139,6 +143,11 @@ counts() {
     echo "no test counts (R stopped before the end of the tests)"
 }
 
+# the headers of testthat's failure and error reports in a log, indented
+failures() {
+  grep -aoE "(Failure|Error) \([^)]*\): .*" "$1" | sed 's/^/    test /' || true
+}
+
 # The suite without the slow accuracy tests (for --quick), as a copy in
 # $tmp.  Tests always run from the copied sources, so they never write
 # into the repository.
@@ -181,6 +190,7 @@ if [ "$do_asan" = 1 ]; then
     export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1:print_summary=1"
     export R_LIBS="$tmp/asan-lib${R_LIBS:+:$R_LIBS}"
     export R_PROFILE_USER="$tmp/Rprofile" SBCG_DLL_RECORD="$tmp/asan-dll.txt"
+    export SBCG_MEMCHECK=asan
     Rscript tools/run-tests.R tests/testthat
   ) 2>&1 | tee "$tmp/asan.log" || rc=$?
   secs=$(( $(date +%s) - t0 ))
@@ -204,6 +214,7 @@ if [ "$do_asan" = 1 ]; then
   if [ "$rc" != 0 ] || [ -n "$reports" ] || [ "$loaded" != ok ]; then
     status=1
     [ "$rc" != 0 ] && summary+=("    (R exited with status $rc)")
+    f=$(failures "$tmp/asan.log"); if [ -n "$f" ]; then summary+=("$f"); fi
     [ "$loaded" != ok ] && summary+=("    (the tests did not load the sanitized build)")
   fi
 fi
@@ -235,6 +246,7 @@ if [ "$do_valgrind" = 1 ]; then
     cd "$tmp/plain-src"
     export R_LIBS="$tmp/plain-lib${R_LIBS:+:$R_LIBS}"
     export R_PROFILE_USER="$tmp/Rprofile" SBCG_DLL_RECORD="$tmp/plain-dll.txt"
+    export SBCG_MEMCHECK=valgrind
     R -d "$vg" --no-echo --no-restore --no-save -f tools/run-tests.R --args "$tests"
   ) 2>&1 | tee "$tmp/valgrind.log" || rc=$?
   secs=$(( $(date +%s) - t0 ))
@@ -260,6 +272,7 @@ if [ "$do_valgrind" = 1 ]; then
   if [ "$rc" != 0 ] || [ "${errs#0 errors }" = "$errs" ] || [ "$loaded" != ok ]; then
     status=1
     [ "$rc" != 0 ] && summary+=("    (R under valgrind exited with status $rc)")
+    f=$(failures "$tmp/valgrind.log"); if [ -n "$f" ]; then summary+=("$f"); fi
     [ "$loaded" != ok ] && summary+=("    (the tests did not load the private build)")
   fi
 fi
