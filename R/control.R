@@ -40,6 +40,10 @@
 #' @param weight_decay decoupled weight decay (AdamW).
 #' @param betas Adam's two moment decay rates.
 #' @param adam_eps Adam's denominator offset.
+#' @param ema decay of an exponential moving average of the weights, taken
+#'   after every optimiser step (0 for none).  The average, not the last
+#'   weights, is validated and returned: it smooths out the noise of the
+#'   last steps of stochastic optimisation.
 #' @param validation fraction of rows held out for early stopping (0 for
 #'   none: then all epochs run and the last weights are kept).
 #' @param valid_every epochs between two computations of the validation
@@ -76,7 +80,7 @@ sbcg_control <- function(hidden = c(32, 32), activation = c("silu", "relu", "tan
                          lr = 2e-3,
                          lr_schedule = c("cosine", "constant"), lr_min = 0,
                          warmup = 0, weight_decay = 0, betas = c(0.9, 0.999),
-                         adam_eps = 1e-8, validation = 0.1, valid_every = NULL,
+                         adam_eps = 1e-8, ema = 0.99, validation = 0.1, valid_every = NULL,
                          patience = 10,
                          parameterization = c("residual", "denoiser"),
                          t_min = 1e-3, t_max = 1 - 1e-3, standardize = TRUE,
@@ -105,6 +109,7 @@ sbcg_control <- function(hidden = c(32, 32), activation = c("silu", "relu", "tan
       any(betas < 0) || any(betas >= 1))
     stopf("'betas' must be two numbers in [0, 1)")
   adam_eps <- check_number(adam_eps, "adam_eps", 0, 1, lo_open = TRUE)
+  ema <- check_number(ema, "ema", 0, 1, hi_open = TRUE)
   validation <- check_number(validation, "validation", 0, 0.9)
   if (!is.numeric(patience) || length(patience) != 1L || is.na(patience) ||
       patience < 1 || (is.finite(patience) && patience != round(patience)))
@@ -121,7 +126,7 @@ sbcg_control <- function(hidden = c(32, 32), activation = c("silu", "relu", "tan
                  samples = samples, valid_every = valid_every,
                  batch_size = batch_size, lr = lr, lr_schedule = lr_schedule,
                  lr_min = lr_min, warmup = warmup, weight_decay = weight_decay,
-                 betas = as.double(betas), adam_eps = adam_eps,
+                 betas = as.double(betas), adam_eps = adam_eps, ema = ema,
                  validation = validation, patience = as.double(patience),
                  parameterization = parameterization, t_min = t_min, t_max = t_max, standardize = standardize,
                  steps = steps, sampler = sampler, grid_power = grid_power,

@@ -59,6 +59,7 @@ net_layers <- function(net, theta, input_names = NULL) {
 
 # D(z, t, x) on the standardised scale; z is n x d, x is n x p.
 nn_forward <- function(net, theta, z, t, x) {
+  use_kernels()
   .Call(C_sbcg_forward, net_arch(net), as.double(net$freq), as.double(theta),
         z, as.double(t), x)
 }
@@ -66,6 +67,7 @@ nn_forward <- function(net, theta, z, t, x) {
 # Training loss and gradient at given bridge noise, for checking.
 nn_loss_grad <- function(net, theta, x, y, t, eps, w = rep(1, nrow(y)),
                          residual = FALSE) {
+  use_kernels()
   .Call(C_sbcg_loss_grad, net_arch(net), as.double(net$freq),
         as.double(theta), x, y, as.double(t), eps, as.double(w),
         as.integer(residual))

@@ -7,6 +7,18 @@
 #' conditional means, standard deviations, quantiles and densities.  The
 #' network, its training and the sampler are written in C.
 #'
+#' @section Kernels and options:
+#' The dense layers of the network run through hand-written kernels that
+#' use the AVX2 and FMA instructions when the CPU has them (checked when the
+#' package is loaded), and through portable C and R's BLAS otherwise.
+#' `options(sbcg.kernels = "portable")` forces the portable code, for
+#' example to use an optimised BLAS for training; the default is `"auto"`.
+#' The two give the same results up to rounding (they differ in the last
+#' bits); for a given kernel set, results are bit-identical for any number
+#' of threads.  `options(sbcg.max_draws)` (default 2e8) caps the number of
+#' draws one call may request and `options(sbcg.max_parameters)` (default
+#' 5e7) the size of a network.
+#'
 #' @references Huang, J. (2024). Conditional generative learning with a
 #'   Schrödinger bridge. arXiv:2409.17294.
 #' @keywords internal

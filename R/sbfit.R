@@ -273,6 +273,7 @@ sbfit_core <- function(X, Y, w, xinfo, control, threads, seed, verbose,
                                "warmup", "adam_eps")],
             list(beta1 = control$betas[1L], beta2 = control$betas[2L],
                  schedule_code = if (control$lr_schedule == "cosine") 1 else 0,
+                 ema = if (is.null(control$ema)) 0 else control$ema,
                  resid = if (control$parameterization == "residual") 1 else 0))
   res <- .Call(C_sbcg_train, net_arch(net), as.double(net$freq), theta0,
                Xs[tidx, , drop = FALSE], Ys[tidx, , drop = FALSE], wt,

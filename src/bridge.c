@@ -75,58 +75,66 @@ double bridge_lr(const bridge_trainer *tr)
     return tr->lr_min + 0.5 * (tr->lr - tr->lr_min) * (1.0 + cos(SBCG_PI * u));
 }
 
-/* Write the network input H_0 (B x width[0]) for B rows,
- * z = t y + sqrt(t (1 - t)) eps, e(t), x, and the regression target (B x d):
- * y itself, or for the residual parameterisation (y - z) / sqrt(1 - t).
- * rows[b] indexes X (n x p) and Y (n x d); eps has leading dimension lde. */
+/* Write the network input H_0 (ld x width[0], ld = kern_ld(B)) for B rows,
+ * z = t y + sqrt(t (1 - t)) eps, e(t), x, and the regression target
+ * (ld x d): y itself, or for the residual parameterisation
+ * (y - z) / sqrt(1 - t).  Padding rows are zero.  rows[b] indexes X (n x p)
+ * and Y (n x d); eps has leading dimension lde. */
 static void fill_input(const nn_net *net, int B, int n, const double *X,
                        const double *Y, const int *rows, const double *t,
                        const double *eps, size_t lde, int resid, double *H0,
                        double *target)
 {
-    int d = net->d, p = net->p, K = net->nfreq;
+    int d = net->d, p = net->p, K = net->nfreq, ld = kern_ld(B);
     for (int k = 0; k < d; k++) {
-        double *col = H0 + (size_t) k * B, *tg = target + (size_t) k * B;
+        double *col = H0 + (size_t) k * ld, *tg = target + (size_t) k * ld;
         const double *y = Y + (size_t) k * n, *e = eps + lde * k;
         for (int b = 0; b < B; b++) {
             double yb = y[rows[b]];
             col[b] = t[b] * yb + sqrt(t[b] * (1.0 - t[b])) * e[b];
             tg[b] = resid ? (yb - col[b]) / sqrt(1.0 - t[b]) : yb;
         }
+        for (int b = B; b < ld; b++) tg[b] = 0.0;
     }
-    double *E = H0 + (size_t) d * B;
+    double *E = H0 + (size_t) d * ld;
     for (int j = 0; j < K; j++) {
-        double *sc = E + (size_t) j * B, *cc = E + (size_t) (K + j) * B;
+        double *sc = E + (size_t) j * ld, *cc = E + (size_t) (K + j) * ld;
         double f = net->freq[j];
         for (int b = 0; b < B; b++) {
             sc[b] = sin(f * t[b]);
             cc[b] = cos(f * t[b]);
         }
     }
-    double *Xc = H0 + (size_t) (d + net->nemb) * B;
+    double *Xc = H0 + (size_t) (d + net->nemb) * ld;
     for (int j = 0; j < p; j++) {
-        double *col = Xc + (size_t) j * B;
+        double *col = Xc + (size_t) j * ld;
         const double *x = X + (size_t) j * n;
         for (int b = 0; b < B; b++) col[b] = x[rows[b]];
     }
+    if (ld > B)
+        for (int j = 0; j < net->width[0]; j++)
+            memset(H0 + (size_t) j * ld + B, 0, (size_t) (ld - B) * sizeof(double));
 }
 
-/* Weighted squared error of the output against the target (B x d) over B
- * rows; if scale is non-zero, overwrite the output with the gradient
- * scale * w (out - target). */
+/* Weighted squared error of the output against the target (both ld x d)
+ * over B rows; if scale is non-zero, overwrite the output with the gradient
+ * scale * w (out - target), zero on the padding rows. */
 static double chunk_loss(int B, int d, const double *target,
                          const double *w, const int *rows, double *out,
                          double scale)
 {
+    int ld = kern_ld(B);
     double loss = 0.0;
     for (int k = 0; k < d; k++) {
-        double *o = out + (size_t) k * B;
-        const double *y = target + (size_t) k * B;
+        double *o = out + (size_t) k * ld;
+        const double *y = target + (size_t) k * ld;
         for (int b = 0; b < B; b++) {
             double r = o[b] - y[b], wb = w ? w[rows[b]] : 1.0;
             loss += wb * r * r;
             if (scale != 0.0) o[b] = scale * wb * r;
         }
+        if (scale != 0.0)
+            for (int b = B; b < ld; b++) o[b] = 0.0;
     }
     return loss;
 }
@@ -181,6 +189,14 @@ int bridge_train_batch(const nn_net *net, double *theta, bridge_trainer *tr,
     tr->step++;
     nn_adam(npar, theta, tr->grad, tr->m, tr->v, tr->step, lr, tr->beta1,
             tr->beta2, tr->eps, tr->wd);
+    if (tr->ema) {
+        /* exponential moving average of the weights; the decay ramps up
+         * as (1 + step) / (10 + step) so that early weights fade fast */
+        double r = (1.0 + (double) tr->step) / (10.0 + (double) tr->step);
+        double b = r < tr->ema_decay ? r : tr->ema_decay;
+        for (size_t i = 0; i < npar; i++)
+            tr->ema[i] = b * tr->ema[i] + (1.0 - b) * theta[i];
+    }
     return 0;
 }
 
@@ -214,14 +230,15 @@ double bridge_val_loss(const nn_net *net, const double *theta, int nv,
     return l / ((double) M * net->d);
 }
 
-/* Per-thread sampler workspace for a block of C chains, in doubles:
- * Z and D (C x d each), cx (C x H1), x (C x p), the network's activations,
- * then C random-stream states. */
+/* Per-thread sampler workspace for a block of C chains, in doubles
+ * (ld = kern_ld(C)): Z and D (ld x d each), cx (ld x H1), x (ld x p), the
+ * network's activations, then C random-stream states. */
 size_t bridge_sample_ws(const nn_net *net, int C)
 {
     size_t rs = (sizeof(rng_state) + sizeof(double) - 1) / sizeof(double);
-    return (size_t) C * (2 * (size_t) net->d + (size_t) net->width[1] +
-                         (size_t) net->p + rs) + nn_sample_ws_size(net, C);
+    return (size_t) kern_ld(C) * (2 * (size_t) net->d + (size_t) net->width[1] +
+                                  (size_t) net->p) +
+        (size_t) C * rs + nn_sample_ws_size(net, C);
 }
 
 /*
@@ -229,7 +246,8 @@ size_t bridge_sample_ws(const nn_net *net, int C)
  * nrow * ndraw) is draw j = c % ndraw of row r = c / ndraw; block b holds
  * chains b * block .. (b + 1) * block - 1.  Its draw goes to
  * out[c + nrow * ndraw * q] for component q.  Returns the number of chains
- * whose draw is not finite.
+ * whose draw is not finite.  The padding chains of a block (up to a
+ * multiple of KERN_PAD) start at zero, get no noise and are discarded.
  */
 int bridge_sample(const nn_net *net, const double *theta,
                   const bridge_sampler *s, ptrdiff_t b0, ptrdiff_t b1)
@@ -242,37 +260,41 @@ int bridge_sample(const nn_net *net, const double *theta,
     for (ptrdiff_t blk = b0; blk < b1; blk++) {
         ptrdiff_t c0 = blk * s->block;
         int C = (int) (N - c0 < s->block ? N - c0 : s->block);
-        int d = s->d, p = s->p, H1 = net->width[1];
+        int d = s->d, p = s->p, H1 = net->width[1], ld = kern_ld(C);
         double *ws = s->ws + s->ws_size * thread_id();
-        double *Z = ws, *D = Z + (size_t) C * d, *cx = D + (size_t) C * d;
-        double *xb = cx + (size_t) C * H1, *nws = xb + (size_t) C * p;
+        double *Z = ws, *D = Z + (size_t) ld * d, *cx = D + (size_t) ld * d;
+        double *xb = cx + (size_t) ld * H1, *nws = xb + (size_t) ld * p;
         rng_state *st = (rng_state *) (nws + nn_sample_ws_size(net, C));
 
+        memset(xb, 0, (size_t) ld * p * sizeof(double));
         for (int i = 0; i < C; i++) {
             ptrdiff_t c = c0 + i, r = c / s->ndraw, j = c % s->ndraw;
             for (int q = 0; q < p; q++)
-                xb[i + (size_t) C * q] = s->X[r + (size_t) s->nrow * q];
+                xb[i + (size_t) ld * q] = s->X[r + (size_t) s->nrow * q];
             rng_seed(st + i, s->seed, (uint64_t) s->rowid[r], (uint64_t) j);
         }
-        nn_x_cache(net, theta, C, xb, C, cx);
-        memset(Z, 0, (size_t) C * d * sizeof(double));
+        nn_x_cache(net, theta, C, xb, cx);
+        memset(Z, 0, (size_t) ld * d * sizeof(double));
 
         for (int k = 0; k < s->K; k++) {
             nn_forward_cached(net, theta, C, Z, cx, s->T + (size_t) k * H1,
                               nws, D);
             double u = s->ucoef[k], a = s->acoef[k], sc = s->scoef[k];
-            for (int i = 0; i < C; i++)
-                for (int q = 0; q < d; q++) {
-                    size_t m = i + (size_t) C * q;
-                    double e = sc > 0.0 ? rng_norm(st + i) : 0.0;
-                    Z[m] = u * Z[m] + a * D[m] + sc * e;
-                }
+            for (int q = 0; q < d; q++) {
+                double *zq = Z + (size_t) ld * q;
+                const double *dq = D + (size_t) ld * q;
+                if (sc > 0.0)
+                    for (int i = 0; i < C; i++)
+                        zq[i] = u * zq[i] + a * dq[i] + sc * rng_norm(st + i);
+                else
+                    for (int i = 0; i < C; i++) zq[i] = u * zq[i] + a * dq[i];
+            }
         }
 
         for (int i = 0; i < C; i++) {
             int bad = 0;
             for (int q = 0; q < d; q++) {
-                double v = Z[i + (size_t) C * q];
+                double v = Z[i + (size_t) ld * q];
                 s->out[c0 + i + N * q] = v;
                 if (!isfinite(v)) bad = 1;
             }

@@ -57,7 +57,10 @@ static int get_int1(SEXP x, const char *what, int lo, int hi)
 }
 
 /* Element `name` of list `ctrl` as a double in [lo, hi]. */
-static double ctrl_num(SEXP ctrl, const char *name, double lo, double hi)
+/* The element `name` of the control list, a number in [lo, hi]; if it is
+ * absent, `def` when has_def, else an error. */
+static double ctrl_get(SEXP ctrl, const char *name, double lo, double hi,
+                       int has_def, double def)
 {
     SEXP nms = getAttrib(ctrl, R_NamesSymbol);
     for (R_xlen_t i = 0; i < XLENGTH(ctrl); i++) {
@@ -71,8 +74,20 @@ static double ctrl_num(SEXP ctrl, const char *name, double lo, double hi)
             return x;
         }
     }
+    if (has_def) return def;
     error(_("'control' has no element '%s'"), name);
     return 0.0; /* not reached */
+}
+
+static double ctrl_num(SEXP ctrl, const char *name, double lo, double hi)
+{
+    return ctrl_get(ctrl, name, lo, hi, 0, 0.0);
+}
+
+static double ctrl_opt(SEXP ctrl, const char *name, double lo, double hi,
+                       double def)
+{
+    return ctrl_get(ctrl, name, lo, hi, 1, def);
 }
 
 /* Check arch, freq and theta and fill in the network description. */
@@ -163,23 +178,24 @@ SEXP sbcg_forward(SEXP arch, SEXP freq, SEXP theta, SEXP z, SEXP t, SEXP x)
     SEXP res = PROTECT(allocMatrix(REALSXP, B, net.d));
     double e[2 * NN_MAX_FREQ];
     for (int b0 = 0; b0 < B; b0 += NN_CHUNK) {
-        int Bc = B - b0 < NN_CHUNK ? B - b0 : NN_CHUNK;
+        int Bc = B - b0 < NN_CHUNK ? B - b0 : NN_CHUNK, ld = kern_ld(Bc);
+        memset(ws, 0, (size_t) ld * net.width[0] * sizeof(double));
         for (int k = 0; k < net.d; k++)
             for (int b = 0; b < Bc; b++)
-                ws[b + (size_t) Bc * k] = REAL(z)[b0 + b + (size_t) B * k];
+                ws[b + (size_t) ld * k] = REAL(z)[b0 + b + (size_t) B * k];
         for (int b = 0; b < Bc; b++) {
             nn_embed(&net, REAL(t)[b0 + b], e);
             for (int j = 0; j < net.nemb; j++)
-                ws[b + (size_t) Bc * (net.d + j)] = e[j];
+                ws[b + (size_t) ld * (net.d + j)] = e[j];
         }
         for (int j = 0; j < net.p; j++)
             for (int b = 0; b < Bc; b++)
-                ws[b + (size_t) Bc * (net.d + net.nemb + j)] =
+                ws[b + (size_t) ld * (net.d + net.nemb + j)] =
                     REAL(x)[b0 + b + (size_t) B * j];
         double *out = nn_forward_train(&net, REAL(theta), Bc, ws);
         for (int k = 0; k < net.d; k++)
             for (int b = 0; b < Bc; b++)
-                REAL(res)[b0 + b + (size_t) B * k] = out[b + (size_t) Bc * k];
+                REAL(res)[b0 + b + (size_t) B * k] = out[b + (size_t) ld * k];
     }
     UNPROTECT(1);
     return res;
@@ -251,7 +267,9 @@ static void progress(int epoch, int epochs, double tl, double vl, int has_val,
  *   tv, ev       fixed validation times (nv * nrep) and noise (nv*nrep x d)
  *   ctrl         list of settings (see sbcg_control())
  * The validation loss is computed every valid_every epochs and after the
- * last; training stops after `patience` checks without improvement.
+ * last; training stops after `patience` checks without improvement.  With
+ * ctrl$ema > 0, an exponential moving average of the weights is kept, and
+ * it is what is validated and returned.
  * Returns list(theta, train_loss, valid_loss, best_epoch, epochs, steps,
  * status), status 0 = ran all epochs, 1 = stopped early, 2 = diverged.
  */
@@ -317,6 +335,7 @@ SEXP sbcg_train(SEXP arch, SEXP freq, SEXP theta, SEXP x, SEXP y, SEXP w,
     tr.total_steps = per_epoch * (long) epochs;
     tr.warmup = (int) fmin(ctrl_num(ctrl, "warmup", 0, 1e9), (double) tr.total_steps);
     tr.step = 0;
+    tr.ema_decay = ctrl_opt(ctrl, "ema", 0, 1 - 1e-12, 0);
 
     size_t npar = net.npar;
     int nchunk = (batch + NN_CHUNK - 1) / NN_CHUNK;
@@ -346,6 +365,13 @@ SEXP sbcg_train(SEXP arch, SEXP freq, SEXP theta, SEXP x, SEXP y, SEXP w,
     SEXP tl = PROTECT(allocVector(REALSXP, epochs)); nprot++;
     SEXP vl = PROTECT(allocVector(REALSXP, epochs)); nprot++;
     double *theta_p = REAL(th), best_loss = R_PosInf, last_val = NA_REAL;
+    /* the weights that are validated and returned: theta or its average */
+    double *eval_p = theta_p;
+    if (tr.ema_decay > 0) {
+        tr.ema = (double *) R_alloc(npar, sizeof(double));
+        memcpy(tr.ema, theta_p, npar * sizeof(double));
+        eval_p = tr.ema;
+    }
     int best_epoch = 0, status = 0, done = 0, wait = 0;
     double t0 = wall_time(), last_print = t0;
 
@@ -375,7 +401,7 @@ SEXP sbcg_train(SEXP arch, SEXP freq, SEXP theta, SEXP x, SEXP y, SEXP w,
         REAL(vl)[ep - 1] = NA_REAL;
         if (status) break;
         if (nv > 0 && (ep % every == 0 || ep == epochs)) {
-            double v = bridge_val_loss(&net, theta_p, nv, REAL(xv), REAL(yv),
+            double v = bridge_val_loss(&net, eval_p, nv, REAL(xv), REAL(yv),
                                        REAL(wv), rowof, REAL(tv), REAL(ev),
                                        nrep, tr.resid, nthreads, tr.ws,
                                        tr.ws_size, tr.lchunk);
@@ -388,7 +414,7 @@ SEXP sbcg_train(SEXP arch, SEXP freq, SEXP theta, SEXP x, SEXP y, SEXP w,
             if (v < best_loss) {
                 best_loss = v;
                 best_epoch = ep;
-                memcpy(REAL(best), theta_p, npar * sizeof(double));
+                memcpy(REAL(best), eval_p, npar * sizeof(double));
                 wait = 0;
             } else if (++wait >= patience) {
                 status = 1;
@@ -406,7 +432,7 @@ SEXP sbcg_train(SEXP arch, SEXP freq, SEXP theta, SEXP x, SEXP y, SEXP w,
         R_FlushConsole();
     }
     if (nv == 0 && status != 2) {
-        memcpy(REAL(best), theta_p, npar * sizeof(double));
+        memcpy(REAL(best), eval_p, npar * sizeof(double));
         best_epoch = done;
     }
 
@@ -516,6 +542,19 @@ SEXP sbcg_sample(SEXP arch, SEXP freq, SEXP theta, SEXP x, SEXP rowid,
     setAttrib(res, R_NamesSymbol, nms);
     UNPROTECT(nprot);
     return res;
+}
+
+/*
+ * The kernel set: "avx2" or "portable".  With a non-NULL argument, first
+ * select a set: 0 for what the CPU supports, 1 for the portable kernels.
+ */
+SEXP sbcg_kernels(SEXP set)
+{
+    if (!isNull(set)) {
+        int v = get_int1(set, "set", 0, 1);
+        kern_level = v == 1 ? KERN_PORTABLE : kern_detect();
+    }
+    return mkString(kern_level == KERN_AVX2 ? "avx2" : "portable");
 }
 
 /* Whether the package was built with OpenMP. */

@@ -58,24 +58,9 @@ void nn_embed(const nn_net *net, double t, double *e)
     }
 }
 
-/* Activation in place, without derivative (sampling). */
-void nn_activate(int act, size_t len, double *a)
-{
-    switch (act) {
-    case NN_SILU:
-        for (size_t i = 0; i < len; i++) a[i] = a[i] / (1.0 + exp(-a[i]));
-        break;
-    case NN_RELU:
-        for (size_t i = 0; i < len; i++) a[i] = a[i] > 0.0 ? a[i] : 0.0;
-        break;
-    default:
-        for (size_t i = 0; i < len; i++) a[i] = tanh(a[i]);
-    }
-}
-
 /* Bias, activation and its derivative for one column of B pre-activations:
- * h = act(a + b), dv = act'(a + b).  For SiLU, h = a s(a) with the logistic
- * s, and h' = s (1 + a (1 - s)). */
+ * h = act(a + b), dv = act'(a + b), for the BLAS path of training.  For
+ * SiLU, h = a s(a) with the logistic s, and h' = s (1 + a (1 - s)). */
 static void bias_act_deriv(int act, int B, double b, const double *a,
                            double *h, double *dv)
 {
@@ -104,66 +89,76 @@ static void bias_act_deriv(int act, int B, double b, const double *a,
 }
 
 /*
- * Training workspace for a chunk of B rows, in doubles:
- *   H_0            B x width[0]          input [z, e(t), x]
- *   H_l, Dv_l      B x width[l] each     l = 1..nhidden: act and act'
- *   out            B x d
- *   G1, G2         B x maxw each         back-propagated gradients
+ * Training workspace for a chunk of B rows, in doubles (ld = kern_ld(B)):
+ *   H_0            ld x width[0]         input [z, e(t), x]
+ *   H_l, Dv_l      ld x width[l] each    l = 1..nhidden: act and act'
+ *   out            ld x d
+ *   G1, G2         ld x maxw each        back-propagated gradients
  */
 size_t nn_train_ws_size(const nn_net *net, int B)
 {
     size_t s = (size_t) net->width[0];
     for (int l = 1; l <= net->nhidden; l++) s += 2 * (size_t) net->width[l];
     s += (size_t) net->d + 2 * (size_t) net->maxw;
-    return s * (size_t) B;
+    return s * (size_t) kern_ld(B);
 }
 
-static void train_ptrs(const nn_net *net, int B, double *ws, double **H,
+static void train_ptrs(const nn_net *net, int ld, double *ws, double **H,
                        double **Dv, double **out, double **g1, double **g2)
 {
     double *p = ws;
     H[0] = p;
-    p += (size_t) B * net->width[0];
+    p += (size_t) ld * net->width[0];
     for (int l = 1; l <= net->nhidden; l++) {
         H[l] = p;
-        p += (size_t) B * net->width[l];
+        p += (size_t) ld * net->width[l];
         Dv[l] = p;
-        p += (size_t) B * net->width[l];
+        p += (size_t) ld * net->width[l];
     }
     *out = p;
-    p += (size_t) B * net->d;
+    p += (size_t) ld * net->d;
     *g1 = p;
-    p += (size_t) B * net->maxw;
+    p += (size_t) ld * net->maxw;
     *g2 = p;
 }
 
 /*
  * Forward pass over B rows whose inputs the caller has written into H_0
- * (the start of ws).  Each layer is one dgemm,
- *     A (B x out) = H_l (B x in) . W_l^T (in x out),
- * followed by one fused pass for bias, activation and derivative.
- * Returns the B x d output, inside ws.
+ * (the start of ws, ld = kern_ld(B) rows, padding rows zero).  Each layer
+ * is either one dgemm,
+ *     A (ld x out) = H_l (ld x in) . W_l^T (in x out),
+ * followed by one pass for bias, activation and derivative, or (AVX2
+ * kernels) one fused hand-written pass.  Returns the ld x d output, inside
+ * ws.
  */
 double *nn_forward_train(const nn_net *net, const double *theta, int B,
                          double *ws)
 {
     double *H[NN_MAX_HIDDEN + 1], *Dv[NN_MAX_HIDDEN + 1], *out, *g1, *g2;
     const double one = 1.0, zero = 0.0;
-    train_ptrs(net, B, ws, H, Dv, &out, &g1, &g2);
+    int ld = kern_ld(B), hand = kern_train_hand(ld);
+    train_ptrs(net, ld, ws, H, Dv, &out, &g1, &g2);
     for (int l = 0; l < net->nlayer; l++) {
         int nin = net->width[l], nout = net->width[l + 1];
+        int last = l + 1 == net->nlayer;
         const double *W = theta + net->woff[l], *b = theta + net->boff[l];
-        double *A = (l + 1 < net->nlayer) ? H[l + 1] : out;
-        F77_CALL(dgemm)("N", "T", &B, &nout, &nin, &one, H[l], &B, W, &nout,
-                        &zero, A, &B FCONE FCONE);
-        if (l + 1 < net->nlayer) {
+        double *A = last ? out : H[l + 1];
+        if (hand) {
+            if (last) kern_dense(ld, nin, nout, H[l], W, b, A, -1);
+            else kern_dense_deriv(ld, nin, nout, H[l], W, b, A, Dv[l + 1],
+                                  net->act);
+            continue;
+        }
+        F77_CALL(dgemm)("N", "T", &ld, &nout, &nin, &one, H[l], &ld, W, &nout,
+                        &zero, A, &ld FCONE FCONE);
+        if (!last) {
             for (int o = 0; o < nout; o++)
-                bias_act_deriv(net->act, B, b[o], A + (size_t) o * B,
-                               A + (size_t) o * B, Dv[l + 1] + (size_t) o * B);
+                bias_act_deriv(net->act, ld, b[o], A + (size_t) o * ld,
+                               A + (size_t) o * ld, Dv[l + 1] + (size_t) o * ld);
         } else {
             for (int o = 0; o < nout; o++) {
-                double *a = A + (size_t) o * B;
-                for (int i = 0; i < B; i++) a[i] += b[o];
+                double *a = A + (size_t) o * ld;
+                for (int i = 0; i < ld; i++) a[i] += b[o];
             }
         }
     }
@@ -171,38 +166,45 @@ double *nn_forward_train(const nn_net *net, const double *theta, int B,
 }
 
 /*
- * Backward pass after nn_forward_train on the same ws.  gout (B x d) is
- * dL/d(output); it may alias the output.  Gradients are added to grad
- * (npar).  For layer l with incoming gradient G (B x out):
- *     dW_l (out x in) += G^T (out x B) . H_l (B x in)
+ * Backward pass after nn_forward_train on the same ws.  gout (ld x d) is
+ * dL/d(output), zero on padding rows; it may alias the output.  Gradients
+ * are added to grad (npar).  For layer l with incoming gradient G (ld x out):
+ *     dW_l (out x in) += G^T (out x ld) . H_l (ld x in)
  *     db_l            += column sums of G
- *     dH_l (B x in)    = G (B x out) . W_l (out x in),  then times act'.
+ *     dH_l (ld x in)   = G (ld x out) . W_l (out x in),  then times act'.
  */
 void nn_backward(const nn_net *net, const double *theta, int B, double *ws,
                  double *gout, double *grad)
 {
     double *H[NN_MAX_HIDDEN + 1], *Dv[NN_MAX_HIDDEN + 1], *out, *g1, *g2;
     const double one = 1.0, zero = 0.0;
-    train_ptrs(net, B, ws, H, Dv, &out, &g1, &g2);
+    int ld = kern_ld(B), hand = kern_train_hand(ld);
+    train_ptrs(net, ld, ws, H, Dv, &out, &g1, &g2);
     double *G = gout, *Gn = g1;
     for (int l = net->nlayer - 1; l >= 0; l--) {
         int nin = net->width[l], nout = net->width[l + 1];
         const double *W = theta + net->woff[l];
         double *gW = grad + net->woff[l], *gb = grad + net->boff[l];
-        F77_CALL(dgemm)("T", "N", &nout, &nin, &B, &one, G, &B, H[l], &B,
-                        &one, gW, &nout FCONE FCONE);
-        for (int o = 0; o < nout; o++) {
-            const double *g = G + (size_t) o * B;
-            double s = 0.0;
-            for (int i = 0; i < B; i++) s += g[i];
-            gb[o] += s;
+        if (hand) {
+            kern_grad_w(ld, nin, nout, G, H[l], gW, gb);
+            if (l == 0) break;
+            kern_back_h(ld, nin, nout, G, W, Dv[l], Gn);
+        } else {
+            F77_CALL(dgemm)("T", "N", &nout, &nin, &ld, &one, G, &ld, H[l], &ld,
+                            &one, gW, &nout FCONE FCONE);
+            for (int o = 0; o < nout; o++) {
+                const double *g = G + (size_t) o * ld;
+                double s = 0.0;
+                for (int i = 0; i < ld; i++) s += g[i];
+                gb[o] += s;
+            }
+            if (l == 0) break;
+            F77_CALL(dgemm)("N", "N", &ld, &nin, &nout, &one, G, &ld, W, &nout,
+                            &zero, Gn, &ld FCONE FCONE);
+            size_t len = (size_t) ld * nin;
+            const double *dv = Dv[l];
+            for (size_t i = 0; i < len; i++) Gn[i] *= dv[i];
         }
-        if (l == 0) break;
-        F77_CALL(dgemm)("N", "N", &B, &nin, &nout, &one, G, &B, W, &nout,
-                        &zero, Gn, &B FCONE FCONE);
-        size_t len = (size_t) B * nin;
-        const double *dv = Dv[l];
-        for (size_t i = 0; i < len; i++) Gn[i] *= dv[i];
         G = Gn;
         Gn = (Gn == g1) ? g2 : g1;
     }
@@ -227,36 +229,13 @@ void nn_adam(size_t npar, double *theta, const double *grad, double *m,
     }
 }
 
-/*
- * out (C x nout) = in (C x nin) . W^T + b, W being nout x nin column-major.
- * The sampler's dense layer.  Written out rather than a dgemm so that the
- * operations for one row never depend on the other rows of the block (an
- * optimised BLAS may treat edge rows differently): a chain's draws are then
- * the same bits whatever block or thread it lands in.  The inner loop runs
- * over rows and vectorises.
- */
-void nn_dense_rows(int C, int nin, int nout, const double *in,
-                   const double *W, const double *b, double *out)
-{
-    for (int o = 0; o < nout; o++) {
-        double *a = out + (size_t) o * C;
-        double bo = b[o];
-        for (int c = 0; c < C; c++) a[c] = bo;
-        for (int i = 0; i < nin; i++) {
-            double w = W[o + (size_t) nout * i];
-            const double *x = in + (size_t) i * C;
-            for (int c = 0; c < C; c++) a[c] += w * x[c];
-        }
-    }
-}
-
-/* Sampler workspace for C chains: the hidden activations, C x width[l]
+/* Sampler workspace for C chains: the hidden activations, ld x width[l]
  * for l = 1..nhidden. */
 size_t nn_sample_ws_size(const nn_net *net, int C)
 {
     size_t s = 0;
     for (int l = 1; l <= net->nhidden; l++) s += (size_t) net->width[l];
-    return s * (size_t) C;
+    return s * (size_t) kern_ld(C);
 }
 
 /*
@@ -281,56 +260,45 @@ void nn_time_table(const nn_net *net, const double *theta, int K,
 }
 
 /*
- * The x-only part of layer 0 for C chains: cx (C x H1) = x (C x p) .
- * W_0[, x]^T, x with leading dimension ldx.
+ * The x-only part of layer 0 for C chains: cx (ld x H1) = x (ld x p) .
+ * W_0[, x]^T, ld = kern_ld(C).
  */
 void nn_x_cache(const nn_net *net, const double *theta, int C,
-                const double *x, int ldx, double *cx)
+                const double *x, double *cx)
 {
-    int H1 = net->width[1], off = net->d + net->nemb;
+    int ld = kern_ld(C), H1 = net->width[1], off = net->d + net->nemb;
     const double *W = theta + net->woff[0];
     for (int o = 0; o < H1; o++) {
-        double *a = cx + (size_t) o * C;
-        for (int c = 0; c < C; c++) a[c] = 0.0;
+        double *a = cx + (size_t) o * ld;
+        for (int c = 0; c < ld; c++) a[c] = 0.0;
         for (int j = 0; j < net->p; j++) {
             double w = W[o + (size_t) H1 * (off + j)];
-            const double *xj = x + (size_t) ldx * j;
-            for (int c = 0; c < C; c++) a[c] += w * xj[c];
+            const double *xj = x + (size_t) ld * j;
+            for (int c = 0; c < ld; c++) a[c] += w * xj[c];
         }
     }
 }
 
 /*
  * Forward pass for C chains at one time step with the x-only part cx
- * (C x H1) and the t-only part ct (H1) already computed: layer 0 then
+ * (ld x H1) and the t-only part ct (H1) already computed: layer 0 then
  * costs only W_0[, z] z, d multiply-adds per unit and chain.  z and out are
- * C x d.  The operations for one chain do not depend on C.
+ * ld x d, ld = kern_ld(C).  The operations for one chain do not depend on
+ * C or on the chain's place in the block.
  */
 void nn_forward_cached(const nn_net *net, const double *theta, int C,
                        const double *z, const double *cx, const double *ct,
                        double *ws, double *out)
 {
-    int H1 = net->width[1], d = net->d;
-    const double *W0 = theta + net->woff[0];
+    int ld = kern_ld(C), H1 = net->width[1];
     double *h = ws;
-    for (int o = 0; o < H1; o++) {
-        double *a = h + (size_t) o * C;
-        const double *cxo = cx + (size_t) o * C;
-        double cto = ct[o];
-        for (int c = 0; c < C; c++) a[c] = cxo[c] + cto;
-        for (int k = 0; k < d; k++) {
-            double w = W0[o + (size_t) H1 * k];
-            const double *zk = z + (size_t) k * C;
-            for (int c = 0; c < C; c++) a[c] += w * zk[c];
-        }
-    }
-    nn_activate(net->act, (size_t) C * H1, h);
+    kern_layer0(ld, net->d, H1, z, cx, ct, theta + net->woff[0], h, net->act);
     for (int l = 1; l < net->nlayer; l++) {
         int nin = net->width[l], nout = net->width[l + 1];
-        double *next = (l + 1 < net->nlayer) ? h + (size_t) C * nin : out;
-        nn_dense_rows(C, nin, nout, h, theta + net->woff[l],
-                      theta + net->boff[l], next);
-        if (l + 1 < net->nlayer) nn_activate(net->act, (size_t) C * nout, next);
+        int last = l + 1 == net->nlayer;
+        double *next = last ? out : h + (size_t) ld * nin;
+        kern_dense(ld, nin, nout, h, theta + net->woff[l],
+                   theta + net->boff[l], next, last ? -1 : net->act);
         h = next;
     }
 }

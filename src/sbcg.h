@@ -24,6 +24,17 @@
 
 enum nn_activation { NN_SILU = 0, NN_RELU = 1, NN_TANH = 2 };
 
+/* Kernel sets (kernels.c): portable C with the BLAS for training, or AVX2 +
+ * FMA hand kernels, chosen at load time from what the CPU supports. */
+enum kern_level { KERN_PORTABLE = 0, KERN_AVX2 = 1 };
+/* Batches are stored with their row count rounded up to a multiple of
+ * KERN_PAD (the leading dimension, ld); padding rows are kept at zero. */
+#define KERN_PAD 8
+static inline int kern_ld(int B)
+{
+    return (B + KERN_PAD - 1) / KERN_PAD * KERN_PAD;
+}
+
 /*
  * The denoiser network D(z, t, x) -> R^d, a multilayer perceptron.
  *
@@ -40,8 +51,9 @@ enum nn_activation { NN_SILU = 0, NN_RELU = 1, NN_TANH = 2 };
  * cos(w_1 t), ..., cos(w_K t)) with the frequencies w_k in freq.
  *
  * Activations are stored batch-major: a batch of B rows through a layer of
- * width H is a B x H column-major matrix, one column per unit.  Inner
- * loops then run over rows (chains), which is what vectorises.
+ * width H is an ld x H column-major matrix, one column per unit, with
+ * ld = kern_ld(B) (rows B .. ld - 1 are zero padding).  Inner loops then run
+ * over rows (chains), which is what vectorises.
  */
 typedef struct {
     int d, p, nfreq, nemb, nhidden, nlayer, act;
@@ -51,6 +63,23 @@ typedef struct {
     int maxw;             /* largest width over all layers, input included */
     const double *freq;   /* nfreq frequencies */
 } nn_net;
+
+/* kernels.c */
+extern int kern_level;
+int kern_detect(void);
+void kern_dense(int ld, int nin, int nout, const double *in, const double *W,
+                const double *b, double *out, int act);
+void kern_layer0(int ld, int d, int H1, const double *z, const double *cx,
+                 const double *ct, const double *W0, double *out, int act);
+int kern_train_hand(int ld);
+void kern_dense_deriv(int ld, int nin, int nout, const double *in,
+                      const double *W, const double *b, double *h,
+                      double *dv, int act);
+void kern_grad_w(int ld, int nin, int nout, const double *G, const double *H,
+                 double *gW, double *gb);
+void kern_back_h(int ld, int nin, int nout, const double *G, const double *W,
+                 const double *dv, double *Gn);
+void kern_activate(int act, size_t len, double *a);
 
 /* nn.c */
 int nn_setup(nn_net *net, int d, int p, int nfreq, const double *freq,
@@ -64,14 +93,11 @@ void nn_backward(const nn_net *net, const double *theta, int B,
 void nn_adam(size_t npar, double *theta, const double *grad, double *m,
              double *v, long step, double lr, double beta1, double beta2,
              double eps, double wd);
-void nn_dense_rows(int C, int nin, int nout, const double *in,
-                   const double *W, const double *b, double *out);
-void nn_activate(int act, size_t len, double *a);
 size_t nn_sample_ws_size(const nn_net *net, int C);
 void nn_time_table(const nn_net *net, const double *theta, int K,
                    const double *t, double *T);
 void nn_x_cache(const nn_net *net, const double *theta, int C,
-                const double *x, int ldx, double *cx);
+                const double *x, double *cx);
 void nn_forward_cached(const nn_net *net, const double *theta, int C,
                        const double *z, const double *cx, const double *ct,
                        double *ws, double *out);
@@ -79,10 +105,9 @@ void nn_forward_cached(const nn_net *net, const double *theta, int C,
 /* rng.c: xoshiro256++ streams seeded with splitmix64 */
 typedef struct {
     uint64_t s[4];
-    double spare;
-    int has_spare;
 } rng_state;
 
+void rng_init(void);
 void rng_seed(rng_state *r, uint64_t seed, uint64_t a, uint64_t b);
 double rng_unif(rng_state *r);
 double rng_norm(rng_state *r);
@@ -104,6 +129,7 @@ typedef struct {
     /* state */
     long step;
     double *m, *v;
+    double *ema, ema_decay;         /* moving average of theta (NULL: off) */
     int *perm;
     rng_state rng;
     /* scratch, sized by bridge_trainer_sizes */

@@ -1,0 +1,557 @@
+/*
+ * kernels.c -- the dense-layer kernels behind training and sampling, in a
+ * portable version and an AVX2 + FMA version chosen at run time.
+ *
+ * R compiles packages without -march flags, so the compiler may only emit
+ * the instructions every x86-64 CPU has (SSE2) and libm's exp() is scalar.
+ * The AVX2 functions below are compiled for that instruction set through a
+ * target attribute and called only when the CPU reports AVX2 and FMA;
+ * elsewhere (other CPUs, other compilers) the portable loops run.
+ *
+ * Layout.  A batch of rows through a layer of width H is an ld x H
+ * column-major matrix (one column per unit, rows contiguous), ld being the
+ * row count rounded up to a multiple of KERN_PAD.  The AVX2 kernels work on
+ * 8 rows at a time and every row, padding included, goes through exactly
+ * the same sequence of floating-point operations, so a row's result never
+ * depends on where it sits in the batch.  The caller keeps padding rows
+ * finite (zero inputs) and ignores their outputs.
+ *
+ * SiLU in the AVX2 path uses its own exp(): Cody-Waite reduction by ln 2
+ * and a degree-12 Taylor polynomial, accurate to about one unit in the last
+ * place on the clamped range [-708, 708].  NaN inputs give NaN outputs.
+ */
+#include <math.h>
+#include <string.h>
+#include "sbcg.h"
+
+int kern_level = 0;
+
+#if defined(__GNUC__) && (defined(__x86_64__) || defined(__i386__)) && \
+    !defined(SBCG_NO_SIMD)
+# define SBCG_X86 1
+# include <immintrin.h>
+#endif
+
+int kern_detect(void)
+{
+#ifdef SBCG_X86
+    __builtin_cpu_init();
+    if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"))
+        return KERN_AVX2;
+#endif
+    return KERN_PORTABLE;
+}
+
+/* ------------------------------------------------------------------ */
+/* portable versions                                                   */
+
+static void act_inplace(int act, size_t len, double *a)
+{
+    switch (act) {
+    case NN_SILU:
+        for (size_t i = 0; i < len; i++) a[i] = a[i] / (1.0 + exp(-a[i]));
+        break;
+    case NN_RELU:
+        for (size_t i = 0; i < len; i++) a[i] = a[i] > 0.0 ? a[i] : 0.0;
+        break;
+    default:
+        for (size_t i = 0; i < len; i++) a[i] = tanh(a[i]);
+    }
+}
+
+/* h = act(a), dv = act'(a) for one column; h may alias a.  For SiLU,
+ * h = a s(a) with the logistic s, and h' = s (1 + a (1 - s)). */
+static void act_deriv(int act, int n, const double *a, double *h, double *dv)
+{
+    switch (act) {
+    case NN_SILU:
+        for (int i = 0; i < n; i++) {
+            double x = a[i], s = 1.0 / (1.0 + exp(-x));
+            h[i] = x * s;
+            dv[i] = s * (1.0 + x * (1.0 - s));
+        }
+        break;
+    case NN_RELU:
+        for (int i = 0; i < n; i++) {
+            double x = a[i];
+            h[i] = x > 0.0 ? x : 0.0;
+            dv[i] = x > 0.0 ? 1.0 : 0.0;
+        }
+        break;
+    default:
+        for (int i = 0; i < n; i++) {
+            double y = tanh(a[i]);
+            h[i] = y;
+            dv[i] = 1.0 - y * y;
+        }
+    }
+}
+
+static void dense_portable(int ld, int nin, int nout, const double *in,
+                           const double *W, const double *b, double *out,
+                           int act)
+{
+    for (int o = 0; o < nout; o++) {
+        double *a = out + (size_t) o * ld;
+        double bo = b[o];
+        for (int c = 0; c < ld; c++) a[c] = bo;
+        for (int i = 0; i < nin; i++) {
+            double w = W[o + (size_t) nout * i];
+            const double *x = in + (size_t) i * ld;
+            for (int c = 0; c < ld; c++) a[c] += w * x[c];
+        }
+    }
+    if (act >= 0) act_inplace(act, (size_t) ld * nout, out);
+}
+
+static void layer0_portable(int ld, int d, int H1, const double *z,
+                            const double *cx, const double *ct,
+                            const double *W0, double *out, int act)
+{
+    for (int o = 0; o < H1; o++) {
+        double *a = out + (size_t) o * ld;
+        const double *cxo = cx + (size_t) o * ld;
+        double cto = ct[o];
+        for (int c = 0; c < ld; c++) a[c] = cxo[c] + cto;
+        for (int k = 0; k < d; k++) {
+            double w = W0[o + (size_t) H1 * k];
+            const double *zk = z + (size_t) k * ld;
+            for (int c = 0; c < ld; c++) a[c] += w * zk[c];
+        }
+    }
+    act_inplace(act, (size_t) ld * H1, out);
+}
+
+/* ------------------------------------------------------------------ */
+/* AVX2 + FMA versions                                                 */
+
+#ifdef SBCG_X86
+# define AVX2 __attribute__((target("avx2,fma")))
+
+/* exp(y) for y clamped to [-708, 708] (NaN becomes -708: callers keep
+ * NaN alive through another operand). */
+static inline AVX2 __m256d exp_avx2(__m256d y)
+{
+    const __m256d lo = _mm256_set1_pd(-708.0), hi = _mm256_set1_pd(708.0);
+    const __m256d log2e = _mm256_set1_pd(1.4426950408889634074);
+    const __m256d magic = _mm256_set1_pd(6755399441055744.0); /* 1.5 * 2^52 */
+    const __m256d ln2hi = _mm256_set1_pd(6.93147180369123816490e-01);
+    const __m256d ln2lo = _mm256_set1_pd(1.90821492927058770002e-10);
+    y = _mm256_min_pd(_mm256_max_pd(y, lo), hi);
+    __m256d t = _mm256_fmadd_pd(y, log2e, magic);
+    __m256d n = _mm256_sub_pd(t, magic);
+    __m256d r = _mm256_fnmadd_pd(n, ln2hi, y);
+    r = _mm256_fnmadd_pd(n, ln2lo, r);
+    /* Taylor polynomial of degree 12 in Horner form: 1/12!, ..., 1/1!, 1 */
+    __m256d p = _mm256_set1_pd(2.08767569878680989792e-09);
+    p = _mm256_fmadd_pd(p, r, _mm256_set1_pd(2.50521083854417187751e-08));
+    p = _mm256_fmadd_pd(p, r, _mm256_set1_pd(2.75573192239858906526e-07));
+    p = _mm256_fmadd_pd(p, r, _mm256_set1_pd(2.75573192239858906526e-06));
+    p = _mm256_fmadd_pd(p, r, _mm256_set1_pd(2.48015873015873015873e-05));
+    p = _mm256_fmadd_pd(p, r, _mm256_set1_pd(1.98412698412698412698e-04));
+    p = _mm256_fmadd_pd(p, r, _mm256_set1_pd(1.38888888888888888889e-03));
+    p = _mm256_fmadd_pd(p, r, _mm256_set1_pd(8.33333333333333333333e-03));
+    p = _mm256_fmadd_pd(p, r, _mm256_set1_pd(4.16666666666666666667e-02));
+    p = _mm256_fmadd_pd(p, r, _mm256_set1_pd(1.66666666666666666667e-01));
+    p = _mm256_fmadd_pd(p, r, _mm256_set1_pd(0.5));
+    p = _mm256_fmadd_pd(p, r, _mm256_set1_pd(1.0));
+    p = _mm256_fmadd_pd(p, r, _mm256_set1_pd(1.0));
+    /* 2^n from the low bits of t, which hold n + 2^51 */
+    __m256i k = _mm256_sub_epi64(_mm256_castpd_si256(t),
+                                 _mm256_castpd_si256(magic));
+    __m256i e = _mm256_slli_epi64(_mm256_add_epi64(k, _mm256_set1_epi64x(1023)), 52);
+    return _mm256_mul_pd(p, _mm256_castsi256_pd(e));
+}
+
+static inline AVX2 __m256d silu_avx2(__m256d x)
+{
+    const __m256d one = _mm256_set1_pd(1.0);
+    __m256d ex = exp_avx2(_mm256_sub_pd(_mm256_setzero_pd(), x));
+    return _mm256_div_pd(x, _mm256_add_pd(one, ex));
+}
+
+/* act(x) and act'(x); SiLU and ReLU only (tanh goes through libm). */
+static inline AVX2 __m256d act_avx2(int act, __m256d x)
+{
+    if (act == NN_SILU) return silu_avx2(x);
+    /* max(0, x) keeps a NaN x (the second operand is returned on NaN) */
+    return _mm256_max_pd(_mm256_setzero_pd(), x);
+}
+
+static inline AVX2 void act_deriv_avx2(int act, __m256d x, __m256d *h,
+                                       __m256d *dv)
+{
+    const __m256d one = _mm256_set1_pd(1.0);
+    if (act == NN_SILU) {
+        __m256d ex = exp_avx2(_mm256_sub_pd(_mm256_setzero_pd(), x));
+        __m256d s = _mm256_div_pd(one, _mm256_add_pd(one, ex));
+        *h = _mm256_mul_pd(x, s);
+        /* s (1 + x (1 - s)) */
+        *dv = _mm256_mul_pd(s, _mm256_fmadd_pd(x, _mm256_sub_pd(one, s), one));
+    } else {
+        __m256d pos = _mm256_cmp_pd(x, _mm256_setzero_pd(), _CMP_GT_OQ);
+        *h = _mm256_max_pd(_mm256_setzero_pd(), x);
+        *dv = _mm256_and_pd(pos, one);
+    }
+}
+
+/* Store acc, after the activation if act >= 0 (tanh: after the layer). */
+static inline AVX2 void store_act(int act, double *p, __m256d v)
+{
+    if (act == NN_SILU || act == NN_RELU) v = act_avx2(act, v);
+    _mm256_storeu_pd(p, v);
+}
+
+/*
+ * out (ld x nout) = act(in (ld x nin) . W^T + b), ld a multiple of 8.
+ * Tiles of 8 rows x 4 units keep 8 accumulators in registers; each
+ * accumulator starts at the bias and takes the inputs in order 0..nin-1,
+ * one fused multiply-add each, whatever the tile.
+ */
+static AVX2 void dense_avx2(int ld, int nin, int nout, const double *in,
+                            const double *W, const double *b, double *out,
+                            int act)
+{
+    int o = 0;
+    for (; o + 4 <= nout; o += 4) {
+        const __m256d b0 = _mm256_broadcast_sd(b + o),
+            b1 = _mm256_broadcast_sd(b + o + 1),
+            b2 = _mm256_broadcast_sd(b + o + 2),
+            b3 = _mm256_broadcast_sd(b + o + 3);
+        for (int c = 0; c < ld; c += 8) {
+            __m256d a0 = b0, a1 = b1, a2 = b2, a3 = b3;
+            __m256d e0 = b0, e1 = b1, e2 = b2, e3 = b3;
+            const double *x = in + c, *w = W + o;
+            for (int i = 0; i < nin; i++, x += ld, w += nout) {
+                __m256d xa = _mm256_loadu_pd(x), xb = _mm256_loadu_pd(x + 4);
+                __m256d w0 = _mm256_broadcast_sd(w), w1 = _mm256_broadcast_sd(w + 1),
+                    w2 = _mm256_broadcast_sd(w + 2), w3 = _mm256_broadcast_sd(w + 3);
+                a0 = _mm256_fmadd_pd(xa, w0, a0);
+                e0 = _mm256_fmadd_pd(xb, w0, e0);
+                a1 = _mm256_fmadd_pd(xa, w1, a1);
+                e1 = _mm256_fmadd_pd(xb, w1, e1);
+                a2 = _mm256_fmadd_pd(xa, w2, a2);
+                e2 = _mm256_fmadd_pd(xb, w2, e2);
+                a3 = _mm256_fmadd_pd(xa, w3, a3);
+                e3 = _mm256_fmadd_pd(xb, w3, e3);
+            }
+            double *y = out + c + (size_t) ld * o;
+            store_act(act, y, a0);
+            store_act(act, y + 4, e0);
+            y += ld;
+            store_act(act, y, a1);
+            store_act(act, y + 4, e1);
+            y += ld;
+            store_act(act, y, a2);
+            store_act(act, y + 4, e2);
+            y += ld;
+            store_act(act, y, a3);
+            store_act(act, y + 4, e3);
+        }
+    }
+    for (; o < nout; o++) {
+        const __m256d b0 = _mm256_broadcast_sd(b + o);
+        for (int c = 0; c < ld; c += 8) {
+            __m256d a0 = b0, e0 = b0;
+            const double *x = in + c, *w = W + o;
+            for (int i = 0; i < nin; i++, x += ld, w += nout) {
+                __m256d w0 = _mm256_broadcast_sd(w);
+                a0 = _mm256_fmadd_pd(_mm256_loadu_pd(x), w0, a0);
+                e0 = _mm256_fmadd_pd(_mm256_loadu_pd(x + 4), w0, e0);
+            }
+            double *y = out + c + (size_t) ld * o;
+            store_act(act, y, a0);
+            store_act(act, y + 4, e0);
+        }
+    }
+    if (act == NN_TANH) act_inplace(act, (size_t) ld * nout, out);
+}
+
+/* Training forward layer: h = act(in . W^T + b), dv = act'(...). */
+static AVX2 void dense_deriv_avx2(int ld, int nin, int nout, const double *in,
+                                  const double *W, const double *b, double *h,
+                                  double *dv, int act)
+{
+    if (act == NN_TANH) {
+        dense_avx2(ld, nin, nout, in, W, b, h, -1);
+        for (int o = 0; o < nout; o++)
+            act_deriv(act, ld, h + (size_t) o * ld, h + (size_t) o * ld,
+                      dv + (size_t) o * ld);
+        return;
+    }
+    dense_avx2(ld, nin, nout, in, W, b, h, -1);
+    size_t len = (size_t) ld * nout;
+    for (size_t i = 0; i < len; i += 4) {
+        __m256d hv, dd;
+        act_deriv_avx2(act, _mm256_loadu_pd(h + i), &hv, &dd);
+        _mm256_storeu_pd(h + i, hv);
+        _mm256_storeu_pd(dv + i, dd);
+    }
+}
+
+static AVX2 void layer0_avx2(int ld, int d, int H1, const double *z,
+                             const double *cx, const double *ct,
+                             const double *W0, double *out, int act)
+{
+    for (int o = 0; o < H1; o++) {
+        const __m256d cto = _mm256_broadcast_sd(ct + o);
+        const double *cxo = cx + (size_t) o * ld;
+        double *y = out + (size_t) o * ld;
+        for (int c = 0; c < ld; c += 4) {
+            __m256d a = _mm256_add_pd(_mm256_loadu_pd(cxo + c), cto);
+            for (int k = 0; k < d; k++)
+                a = _mm256_fmadd_pd(_mm256_broadcast_sd(W0 + o + (size_t) H1 * k),
+                                    _mm256_loadu_pd(z + c + (size_t) k * ld), a);
+            store_act(act, y + c, a);
+        }
+    }
+    if (act == NN_TANH) act_inplace(act, (size_t) ld * H1, out);
+}
+
+static inline AVX2 double hsum_avx2(__m256d v)
+{
+    __m128d lo = _mm256_castpd256_pd128(v), hi = _mm256_extractf128_pd(v, 1);
+    lo = _mm_add_pd(lo, hi);
+    return _mm_cvtsd_f64(_mm_add_sd(lo, _mm_unpackhi_pd(lo, lo)));
+}
+
+/* gW (nout x nin) += G^T . H and gb += column sums of G, for G (ld x nout)
+ * and H (ld x nin).  Tiles of 2 units x 4 inputs, 8 accumulators. */
+static AVX2 void grad_w_avx2(int ld, int nin, int nout, const double *G,
+                             const double *H, double *gW, double *gb)
+{
+    for (int o = 0; o < nout; o++) {
+        const double *g = G + (size_t) o * ld;
+        __m256d s = _mm256_setzero_pd();
+        for (int c = 0; c < ld; c += 4) s = _mm256_add_pd(s, _mm256_loadu_pd(g + c));
+        gb[o] += hsum_avx2(s);
+    }
+    int o = 0;
+    for (; o + 2 <= nout; o += 2) {
+        const double *g0 = G + (size_t) o * ld, *g1 = g0 + ld;
+        int i = 0;
+        for (; i + 4 <= nin; i += 4) {
+            const double *h0 = H + (size_t) i * ld, *h1 = h0 + ld,
+                *h2 = h1 + ld, *h3 = h2 + ld;
+            __m256d a00 = _mm256_setzero_pd(), a01 = a00, a02 = a00, a03 = a00,
+                a10 = a00, a11 = a00, a12 = a00, a13 = a00;
+            for (int c = 0; c < ld; c += 4) {
+                __m256d u = _mm256_loadu_pd(g0 + c), v = _mm256_loadu_pd(g1 + c);
+                __m256d x0 = _mm256_loadu_pd(h0 + c), x1 = _mm256_loadu_pd(h1 + c),
+                    x2 = _mm256_loadu_pd(h2 + c), x3 = _mm256_loadu_pd(h3 + c);
+                a00 = _mm256_fmadd_pd(u, x0, a00);
+                a01 = _mm256_fmadd_pd(u, x1, a01);
+                a02 = _mm256_fmadd_pd(u, x2, a02);
+                a03 = _mm256_fmadd_pd(u, x3, a03);
+                a10 = _mm256_fmadd_pd(v, x0, a10);
+                a11 = _mm256_fmadd_pd(v, x1, a11);
+                a12 = _mm256_fmadd_pd(v, x2, a12);
+                a13 = _mm256_fmadd_pd(v, x3, a13);
+            }
+            double *w = gW + o + (size_t) nout * i;
+            w[0] += hsum_avx2(a00);
+            w[1] += hsum_avx2(a10);
+            w += nout;
+            w[0] += hsum_avx2(a01);
+            w[1] += hsum_avx2(a11);
+            w += nout;
+            w[0] += hsum_avx2(a02);
+            w[1] += hsum_avx2(a12);
+            w += nout;
+            w[0] += hsum_avx2(a03);
+            w[1] += hsum_avx2(a13);
+        }
+        for (; i < nin; i++) {
+            const double *h0 = H + (size_t) i * ld;
+            __m256d a0 = _mm256_setzero_pd(), a1 = a0;
+            for (int c = 0; c < ld; c += 4) {
+                __m256d x0 = _mm256_loadu_pd(h0 + c);
+                a0 = _mm256_fmadd_pd(_mm256_loadu_pd(g0 + c), x0, a0);
+                a1 = _mm256_fmadd_pd(_mm256_loadu_pd(g1 + c), x0, a1);
+            }
+            gW[o + (size_t) nout * i] += hsum_avx2(a0);
+            gW[o + 1 + (size_t) nout * i] += hsum_avx2(a1);
+        }
+    }
+    for (; o < nout; o++) {
+        const double *g0 = G + (size_t) o * ld;
+        for (int i = 0; i < nin; i++) {
+            const double *h0 = H + (size_t) i * ld;
+            __m256d a0 = _mm256_setzero_pd(), a1 = a0;
+            for (int c = 0; c < ld; c += 8) {
+                a0 = _mm256_fmadd_pd(_mm256_loadu_pd(g0 + c), _mm256_loadu_pd(h0 + c), a0);
+                a1 = _mm256_fmadd_pd(_mm256_loadu_pd(g0 + c + 4),
+                                     _mm256_loadu_pd(h0 + c + 4), a1);
+            }
+            gW[o + (size_t) nout * i] += hsum_avx2(_mm256_add_pd(a0, a1));
+        }
+    }
+}
+
+/* Gn (ld x nin) = (G (ld x nout) . W (nout x nin)) * dv.  Tiles of 8 rows
+ * x 4 inputs. */
+static AVX2 void back_h_avx2(int ld, int nin, int nout, const double *G,
+                             const double *W, const double *dv, double *Gn)
+{
+    int i = 0;
+    for (; i + 4 <= nin; i += 4) {
+        const double *w0 = W + (size_t) nout * i, *w1 = w0 + nout,
+            *w2 = w1 + nout, *w3 = w2 + nout;
+        for (int c = 0; c < ld; c += 8) {
+            __m256d a0 = _mm256_setzero_pd(), a1 = a0, a2 = a0, a3 = a0,
+                e0 = a0, e1 = a0, e2 = a0, e3 = a0;
+            const double *g = G + c;
+            for (int o = 0; o < nout; o++, g += ld) {
+                __m256d ga = _mm256_loadu_pd(g), gb = _mm256_loadu_pd(g + 4);
+                __m256d v0 = _mm256_broadcast_sd(w0 + o), v1 = _mm256_broadcast_sd(w1 + o),
+                    v2 = _mm256_broadcast_sd(w2 + o), v3 = _mm256_broadcast_sd(w3 + o);
+                a0 = _mm256_fmadd_pd(ga, v0, a0);
+                e0 = _mm256_fmadd_pd(gb, v0, e0);
+                a1 = _mm256_fmadd_pd(ga, v1, a1);
+                e1 = _mm256_fmadd_pd(gb, v1, e1);
+                a2 = _mm256_fmadd_pd(ga, v2, a2);
+                e2 = _mm256_fmadd_pd(gb, v2, e2);
+                a3 = _mm256_fmadd_pd(ga, v3, a3);
+                e3 = _mm256_fmadd_pd(gb, v3, e3);
+            }
+            size_t m = c + (size_t) ld * i;
+            _mm256_storeu_pd(Gn + m, _mm256_mul_pd(a0, _mm256_loadu_pd(dv + m)));
+            _mm256_storeu_pd(Gn + m + 4, _mm256_mul_pd(e0, _mm256_loadu_pd(dv + m + 4)));
+            m += ld;
+            _mm256_storeu_pd(Gn + m, _mm256_mul_pd(a1, _mm256_loadu_pd(dv + m)));
+            _mm256_storeu_pd(Gn + m + 4, _mm256_mul_pd(e1, _mm256_loadu_pd(dv + m + 4)));
+            m += ld;
+            _mm256_storeu_pd(Gn + m, _mm256_mul_pd(a2, _mm256_loadu_pd(dv + m)));
+            _mm256_storeu_pd(Gn + m + 4, _mm256_mul_pd(e2, _mm256_loadu_pd(dv + m + 4)));
+            m += ld;
+            _mm256_storeu_pd(Gn + m, _mm256_mul_pd(a3, _mm256_loadu_pd(dv + m)));
+            _mm256_storeu_pd(Gn + m + 4, _mm256_mul_pd(e3, _mm256_loadu_pd(dv + m + 4)));
+        }
+    }
+    for (; i < nin; i++) {
+        const double *w0 = W + (size_t) nout * i;
+        for (int c = 0; c < ld; c += 8) {
+            __m256d a0 = _mm256_setzero_pd(), e0 = a0;
+            const double *g = G + c;
+            for (int o = 0; o < nout; o++, g += ld) {
+                __m256d v0 = _mm256_broadcast_sd(w0 + o);
+                a0 = _mm256_fmadd_pd(_mm256_loadu_pd(g), v0, a0);
+                e0 = _mm256_fmadd_pd(_mm256_loadu_pd(g + 4), v0, e0);
+            }
+            size_t m = c + (size_t) ld * i;
+            _mm256_storeu_pd(Gn + m, _mm256_mul_pd(a0, _mm256_loadu_pd(dv + m)));
+            _mm256_storeu_pd(Gn + m + 4, _mm256_mul_pd(e0, _mm256_loadu_pd(dv + m + 4)));
+        }
+    }
+}
+#endif /* SBCG_X86 */
+
+/* ------------------------------------------------------------------ */
+/* dispatch                                                            */
+
+/* Whether the AVX2 kernels may run on ld rows. */
+static inline int use_avx2(int ld)
+{
+#ifdef SBCG_X86
+    return kern_level == KERN_AVX2 && ld % KERN_PAD == 0;
+#else
+    (void) ld;
+    return 0;
+#endif
+}
+
+void kern_dense(int ld, int nin, int nout, const double *in, const double *W,
+                const double *b, double *out, int act)
+{
+#ifdef SBCG_X86
+    if (use_avx2(ld)) {
+        dense_avx2(ld, nin, nout, in, W, b, out, act);
+        return;
+    }
+#endif
+    dense_portable(ld, nin, nout, in, W, b, out, act);
+}
+
+void kern_layer0(int ld, int d, int H1, const double *z, const double *cx,
+                 const double *ct, const double *W0, double *out, int act)
+{
+#ifdef SBCG_X86
+    if (use_avx2(ld)) {
+        layer0_avx2(ld, d, H1, z, cx, ct, W0, out, act);
+        return;
+    }
+#endif
+    layer0_portable(ld, d, H1, z, cx, ct, W0, out, act);
+}
+
+/* Whether training should use the hand kernels below rather than dgemm. */
+int kern_train_hand(int ld)
+{
+    return use_avx2(ld);
+}
+
+void kern_dense_deriv(int ld, int nin, int nout, const double *in,
+                      const double *W, const double *b, double *h,
+                      double *dv, int act)
+{
+#ifdef SBCG_X86
+    if (use_avx2(ld)) {
+        dense_deriv_avx2(ld, nin, nout, in, W, b, h, dv, act);
+        return;
+    }
+#endif
+    dense_portable(ld, nin, nout, in, W, b, h, -1);
+    for (int o = 0; o < nout; o++)
+        act_deriv(act, ld, h + (size_t) o * ld, h + (size_t) o * ld,
+                  dv + (size_t) o * ld);
+}
+
+void kern_grad_w(int ld, int nin, int nout, const double *G, const double *H,
+                 double *gW, double *gb)
+{
+#ifdef SBCG_X86
+    if (use_avx2(ld)) {
+        grad_w_avx2(ld, nin, nout, G, H, gW, gb);
+        return;
+    }
+#endif
+    for (int o = 0; o < nout; o++) {
+        const double *g = G + (size_t) o * ld;
+        double s = 0.0;
+        for (int c = 0; c < ld; c++) s += g[c];
+        gb[o] += s;
+        for (int i = 0; i < nin; i++) {
+            const double *h = H + (size_t) i * ld;
+            double a = 0.0;
+            for (int c = 0; c < ld; c++) a += g[c] * h[c];
+            gW[o + (size_t) nout * i] += a;
+        }
+    }
+}
+
+void kern_back_h(int ld, int nin, int nout, const double *G, const double *W,
+                 const double *dv, double *Gn)
+{
+#ifdef SBCG_X86
+    if (use_avx2(ld)) {
+        back_h_avx2(ld, nin, nout, G, W, dv, Gn);
+        return;
+    }
+#endif
+    for (int i = 0; i < nin; i++) {
+        double *a = Gn + (size_t) i * ld;
+        for (int c = 0; c < ld; c++) a[c] = 0.0;
+        for (int o = 0; o < nout; o++) {
+            double w = W[o + (size_t) nout * i];
+            const double *g = G + (size_t) o * ld;
+            for (int c = 0; c < ld; c++) a[c] += g[c] * w;
+        }
+        const double *v = dv + (size_t) i * ld;
+        for (int c = 0; c < ld; c++) a[c] *= v[c];
+    }
+}
+
+void kern_activate(int act, size_t len, double *a)
+{
+    act_inplace(act, len, a);
+}

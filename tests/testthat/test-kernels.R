@@ -1,0 +1,122 @@
+# The two kernel sets (AVX2 + FMA where the CPU has them, portable C and
+# the BLAS otherwise) compute the same network up to rounding, and the
+# normal generator behind the sampler has the right distribution.
+
+with_kernels <- function(kernels, expr) {
+  old <- options(sbcg.kernels = kernels)
+  on.exit(options(old))
+  force(expr)
+}
+
+test_that("the kernel option is checked and reported", {
+  expect_true(sbcg:::use_kernels() %in% c("avx2", "portable"))
+  expect_identical(with_kernels("portable", sbcg:::use_kernels()), "portable")
+  expect_error(with_kernels("fast", sbcg:::use_kernels()), "sbcg.kernels")
+  expect_error(with_kernels(1, sbcg:::use_kernels()), "sbcg.kernels")
+  sbcg:::use_kernels()
+})
+
+test_that("both kernel sets give the forward pass and gradient of the network", {
+  set.seed(3)
+  for (act in c("silu", "relu", "tanh")) {
+    # widths that are not multiples of the kernels' tiles, 300 rows in
+    # chunks of 128, 128 and 44
+    net <- list(d = 2L, p = 3L, hidden = c(9L, 6L, 3L), activation = act,
+                freq = c(0.5, 2, 9))
+    theta <- sbcg:::init_theta(net)
+    n <- 300
+    z <- matrix(rnorm(2 * n), n)
+    t <- runif(n)
+    x <- matrix(rnorm(3 * n), n)
+    y <- matrix(rnorm(2 * n), n)
+    eps <- matrix(rnorm(2 * n), n)
+    fa <- with_kernels("auto", sbcg:::nn_forward(net, theta, z, t, x))
+    fp <- with_kernels("portable", sbcg:::nn_forward(net, theta, z, t, x))
+    expect_equal(fa, fp, tolerance = 1e-13)
+    ga <- with_kernels("auto", sbcg:::nn_loss_grad(net, theta, x, y, t, eps,
+                                                   residual = TRUE))
+    gp <- with_kernels("portable", sbcg:::nn_loss_grad(net, theta, x, y, t, eps,
+                                                       residual = TRUE))
+    expect_equal(ga$loss, gp$loss, tolerance = 1e-13)
+    expect_equal(ga$grad, gp$grad, tolerance = 1e-12)
+  }
+})
+
+test_that("SiLU is right at extreme pre-activations", {
+  net <- list(d = 1L, p = 1L, hidden = 2L, activation = "silu", freq = numeric(0))
+  # layer 1 weights: unit 1 gets z, unit 2 gets -z; output = h1 + h2
+  theta <- c(1, -1, 0, 0, 0, 0, 1, 1, 0)
+  expect_length(theta, sbcg:::net_npar(net))
+  z <- matrix(c(-1e6, -800, -40, -1, 0, 1e-300, 2.5, 40, 800, 1e6, 1e300),
+              ncol = 1)
+  n <- nrow(z)
+  silu <- function(a) a / (1 + exp(-a))
+  for (k in c("auto", "portable")) {
+    out <- with_kernels(k, sbcg:::nn_forward(net, theta, z, rep(0.5, n),
+                                               matrix(0, n, 1)))
+    expect_equal(out, silu(z) + silu(-z), tolerance = 1e-14)
+  }
+})
+
+test_that("both kernel sets give the same draws up to rounding", {
+  set.seed(4)
+  n <- 300
+  x <- runif(n, -2, 2)
+  d <- data.frame(x = x, y = x + rnorm(n))
+  fit <- sbfit(y ~ x, d, control = sbcg_control(hidden = c(12, 5), epochs = 5),
+               seed = 1)
+  nd <- data.frame(x = c(-1, 0.3, 2))
+  # 3 x 37 chains: the last block of 256 is partly padding
+  a <- with_kernels("auto", sbsample(fit, nd, n = 37, format = "matrix", seed = 2))
+  p <- with_kernels("portable", sbsample(fit, nd, n = 37, format = "matrix", seed = 2))
+  expect_equal(a, p, tolerance = 1e-10)
+})
+
+test_that("the sampler's normal deviates are standard normal, tail included", {
+  # one step with u = 1, a = 0, s = 1 returns the first normal deviate of
+  # each chain's stream
+  net <- list(d = 1L, p = 1L, hidden = 2L, activation = "silu", freq = 1)
+  theta <- rep(0, sbcg:::net_npar(net))
+  N <- 2e5
+  draw <- function(kernels) with_kernels(kernels, {
+    sbcg:::use_kernels()
+    .Call(sbcg:::C_sbcg_sample, sbcg:::net_arch(net), net$freq, theta,
+          matrix(0, 1, 1), 0, as.integer(N), 0, 1, 0, 1, c(11L, 7L), 256L, 1L)$draws
+  })
+  e <- draw("auto")
+  expect_identical(draw("portable"), e)
+  expect_gt(suppressWarnings(stats::ks.test(e, "pnorm")$p.value), 1e-4)
+  # moments: the SE of the mean is 1/sqrt(N), of the variance sqrt(2/N)
+  expect_lt(abs(mean(e)), 5 / sqrt(N))
+  expect_lt(abs(var(e) - 1), 5 * sqrt(2 / N))
+  # the ziggurat's tail beyond R = 3.654 has its own code path: its share
+  # is binomial with p = 2 pnorm(-R)
+  R <- 3.6541528853610088
+  ptail <- 2 * stats::pnorm(-R)
+  expect_lt(abs(mean(abs(e) > R) - ptail), 5 * sqrt(ptail / N))
+  # within the tail, the excess over R is close to exponential with rate R
+  tail <- abs(e[abs(e) > R]) - R
+  expect_gt(length(tail), 20)
+  expect_gt(stats::ks.test(tail, function(q) {
+    (stats::pnorm(R + q) - stats::pnorm(R)) / stats::pnorm(-R)
+  })$p.value, 1e-4)
+  # different chains have different streams
+  expect_gt(length(unique(e)), 0.999 * N)
+})
+
+test_that("chains that overflow are counted as non-finite by both kernel sets", {
+  set.seed(5)
+  net <- list(d = 1L, p = 1L, hidden = c(4L, 3L), activation = "silu", freq = 1)
+  theta <- sbcg:::init_theta(net)
+  K <- 100L
+  for (k in c("auto", "portable")) {
+    res <- with_kernels(k, {
+      sbcg:::use_kernels()
+      .Call(sbcg:::C_sbcg_sample, sbcg:::net_arch(net), net$freq, theta,
+            matrix(0, 2, 1), c(0, 1), 10L, seq(0, 0.99, length.out = K),
+            rep(1e10, K), rep(1, K), rep(1, K), c(1L, 2L), 8L, 2L)
+    })
+    expect_identical(res$nonfinite, 20L)
+    expect_false(any(is.finite(res$draws)))
+  }
+})
