@@ -114,7 +114,14 @@ print.summary.sbfit <- function(x, ...) {
 }
 
 #' @rdname sbfit-methods
-#' @param log whether to draw the loss on a log scale.
+#' @param log whether to draw the loss on a log scale (ignored when a loss is
+#'   not positive).
+#' @details `plot()` draws the training loss per epoch and, when the fit
+#'   held rows out for validation, the validation loss at the epochs where
+#'   it was computed, on the standardised scale; the epoch whose weights the
+#'   fit keeps (the best validation loss) is circled and marked by a dotted
+#'   line.  Graphical parameters in `...` (`main`, `ylim`, `col`, ...)
+#'   override the defaults.
 #' @export
 plot.sbfit <- function(x, log = TRUE, ...) {
   check_fit(x, "x")
@@ -122,22 +129,42 @@ plot.sbfit <- function(x, log = TRUE, ...) {
   h <- x$history
   if (!is.data.frame(h) || !nrow(h) || !all(c("epoch", "train", "valid") %in% names(h)))
     stopf("'x' has no loss history")
-  vals <- c(h$train, h$valid)
-  vals <- vals[is.finite(vals)]
-  if (log) vals <- vals[vals > 0]
-  graphics::plot(h$epoch, h$train, type = "l", col = "grey30", lwd = 2,
-                 ylim = range(vals), log = if (log) "y" else "",
-                 xlab = "epoch", ylab = "loss (standardised scale)",
-                 main = "Training and validation loss", ...)
-  has_v <- any(is.finite(h$valid))
+  tr_ok <- is.finite(h$train)
+  va_ok <- is.finite(h$valid)
+  if (!any(tr_ok | va_ok)) stopf("'x' has no finite loss to plot")
+  vals <- c(h$train[tr_ok], h$valid[va_ok])
+  if (log && any(vals <= 0)) log <- FALSE
+  has_v <- any(va_ok)
+  best <- x$best_epoch
+  col_t <- "grey30"
+  col_v <- "#D55E00"
+  sub <- if (has_v) {
+    sprintf("best validation loss at epoch %d of %d%s; the fit keeps its weights",
+            best, nrow(h), if (isTRUE(x$stopped_early)) " (stopped early)" else "")
+  } else sprintf("%d epochs, no validation rows: the fit keeps the last weights", nrow(h))
+  args <- utils::modifyList(list(
+    x = h$epoch[tr_ok], y = h$train[tr_ok], type = if (sum(tr_ok) <= 30L) "o" else "l",
+    pch = 16, cex = 0.6, col = col_t, lwd = 2, ylim = range(vals), xlim = range(h$epoch),
+    log = if (log) "y" else "", xlab = "epoch",
+    ylab = if (log) "loss (standardised scale, log axis)" else "loss (standardised scale)",
+    main = "Training and validation loss"), list(...))
+  do.call(graphics::plot, args)
+  graphics::mtext(sub, side = 3, line = 0.3, cex = 0.8)
   if (has_v) {
-    ok <- is.finite(h$valid)
-    graphics::lines(h$epoch[ok], h$valid[ok], col = "#D55E00", lwd = 2)
-    graphics::abline(v = x$best_epoch, lty = 2, col = "#D55E00")
+    graphics::lines(h$epoch[va_ok], h$valid[va_ok], col = col_v, lwd = 2,
+                    type = if (sum(va_ok) <= 30L) "o" else "l", pch = 16, cex = 0.8)
+    if (best >= 1L && best <= nrow(h) && is.finite(h$valid[best])) {
+      graphics::abline(v = best, lty = 3, col = "grey50")
+      graphics::points(best, h$valid[best], pch = 21, cex = 2, lwd = 2, col = col_v)
+    }
   }
-  graphics::legend("topright", bty = "n", lwd = 2,
-                   legend = c("training", if (has_v) "validation"),
-                   col = c("grey30", if (has_v) "#D55E00"))
+  where <- free_corner(c(h$epoch[tr_ok], h$epoch[va_ok]), c(h$train[tr_ok], h$valid[va_ok]),
+                       args$xlim, args$ylim, logy = grepl("y", args$log))
+  graphics::legend(where, bg = grDevices::adjustcolor("white", 0.8), box.col = NA,
+                   legend = c("training", if (has_v) c("validation", "best epoch")),
+                   col = c(col_t, if (has_v) c(col_v, col_v)),
+                   lwd = c(2, if (has_v) c(2, 2)), lty = c(1, if (has_v) c(1, NA)),
+                   pch = c(NA, if (has_v) c(NA, 21)), pt.cex = 1.5)
   invisible(x)
 }
 

@@ -1,24 +1,74 @@
-#' Conditional means, SDs, quantiles and densities
+#' Conditional means, SDs, quantiles, probabilities and densities
 #'
 #' `sbcondstats()` draws `n` samples of \eqn{Y | X = x} for every row of
 #' `newdata` with [sbsample()] and summarises them: the sample mean and
 #' standard deviation, the quantiles at `probs` (type 7 of
-#' [stats::quantile()]) and a kernel density estimate from
-#' [stats::density()].
+#' [stats::quantile()]), the probabilities \eqn{P(Y \le y_0 | X = x)} at the
+#' thresholds `at`, and a kernel density estimate from [stats::density()].
+#' With `se = TRUE` it also reports the Monte Carlo standard error of each
+#' estimate.
+#'
+#' @section Probabilities: `at` gives the thresholds \eqn{y_0}.  A numeric
+#'   vector applies to every row; the result then has one column per value,
+#'   named `p` followed by the value (`at = c(-1, 0.5)` gives columns `p-1`
+#'   and `p0.5`; use `st[["p-1"]]` or backticks for names that are not
+#'   syntactic).  A numeric matrix gives row-specific thresholds, one row
+#'   per row of `newdata` (or, for several responses, optionally one row per
+#'   row of the result, i.e. per row of `newdata` and response component, in
+#'   the order of the result); the result then has columns `at_1`, ...,
+#'   `at_k` repeating the thresholds and `p_1`, ..., `p_k` with the
+#'   probabilities.  Each probability is the fraction of the `n` draws at or
+#'   below the threshold.  For several response components each component
+#'   is treated on its own (marginal probabilities); for joint events such
+#'   as \eqn{P(Y_1 \le a, Y_2 \le b)}, keep the draws with `keep_draws = TRUE`
+#'   and count them.
+#'
+#' @section Monte Carlo standard errors: These measure only the error from
+#'   using `n` draws instead of infinitely many, for the fitted model; they
+#'   say nothing about how far the fitted model is from the truth.  The draws
+#'   of one row are independent, so
+#'   * `se_mean` is \eqn{s / \sqrt{n}}{sd / sqrt(n)};
+#'   * `se_sd` is the delta-method error of the sample SD,
+#'     \eqn{\sqrt{(m_4 - s^4 (n-3)/(n-1)) / n} / (2 s)}{sqrt((m4 - s^4 (n-3)/(n-1)) / n) / (2 s)},
+#'     \eqn{m_4}{m4} the fourth central sample moment;
+#'   * `se_q<p>` is the asymptotic error of a sample quantile,
+#'     \eqn{\sqrt{p(1-p)/n} / \hat f(\hat q_p)}{sqrt(p (1 - p) / n) / f(q)},
+#'     with \eqn{\hat f}{f} the Gaussian kernel density estimate of the
+#'     draws (bandwidth from `bw` and `adjust`, as for the density column)
+#'     evaluated exactly at the estimated quantile; `NA` for `p` = 0 or 1;
+#'   * `se_p<y0>` is the binomial error \eqn{\sqrt{\hat p(1-\hat p)/n}}{sqrt(p (1 - p) / n)}
+#'     (0 when all draws fall on one side of the threshold: then take more
+#'     draws to learn how small the probability is).
 #'
 #' @inheritParams sbsample
 #' @param probs probabilities of the quantiles to report.
+#' @param at `NULL`, or thresholds \eqn{y_0} for the probabilities
+#'   \eqn{P(Y \le y_0 | X = x)}: a numeric vector for all rows or a matrix
+#'   with one row per row of `newdata`; see the section "Probabilities".
+#' @param se whether to add the Monte Carlo standard errors of the mean, the
+#'   SD, the quantiles and the probabilities, as columns `se_mean`, `se_sd`,
+#'   `se_q0.05`, ..., `se_p0`, ...; see the section "Monte Carlo standard
+#'   errors".
 #' @param density whether to compute the density estimates.
 #' @param bw,adjust,density_n bandwidth rule, its multiplier and the number
 #'   of grid points of each density estimate, as in [stats::density()].
+#' @param keep_draws whether to attach the draws themselves, as attribute
+#'   `"draws"`: the rows x draws matrix (or rows x draws x responses array)
+#'   that [sbsample()] with `format = "matrix"` and the same seed returns.
 #' @return A data frame of class `"sbcondstats"` with one row per row of
 #'   `newdata` (and per response component, in column `.response`, when the
-#'   response has several): `.row`, `mean`, `sd`, one column per value of
-#'   `probs` named `q` followed by the probability (`q0.05`, `q0.5`, ...),
-#'   and, if `density = TRUE`, a list column `density` of objects of class
-#'   `"density"`, which `plot()` and `lines()` draw.  Its print method leaves
-#'   out the density column; its plot method overlays the densities.
-#' @seealso [predict.sbfit()] for the means or quantiles alone.
+#'   response has several), in this order: `.row`, `.response`, `mean`,
+#'   `sd`, one column per value of `probs` named `q` followed by the
+#'   probability (`q0.05`, `q0.5`, ...), the probability columns of `at`,
+#'   the standard errors if `se = TRUE`, and, if `density = TRUE`, a list
+#'   column `density` of objects of class `"density"`, which `plot()` and
+#'   `lines()` draw.  Rows whose draws are not all finite (a diverging fit)
+#'   get `NA`.  Attributes: `n`, `probs`, `at`, `steps`, `method`,
+#'   `ynames`, `newdata` (the predictor columns of `newdata`, for the fan
+#'   chart of `plot()`) and, with `keep_draws = TRUE`, `draws`.  The print
+#'   method leaves out the density column.
+#' @seealso [predict.sbfit()] for the means or quantiles alone,
+#'   [sbscore()] to score the fit on held-out data.
 #' @examples
 #' set.seed(1)
 #' d <- data.frame(x = runif(500, -2, 2))
@@ -27,34 +77,138 @@
 #' st <- sbcondstats(fit, data.frame(x = c(-1, 0, 1)), seed = 2)
 #' st
 #' plot(st)
+#' # P(Y <= 0 | x) and P(Y <= 1 | x), with Monte Carlo standard errors
+#' sbcondstats(fit, data.frame(x = c(-1, 0, 1)), at = c(0, 1), se = TRUE,
+#'             density = FALSE, seed = 2)
+#' # row-specific thresholds: P(Y <= x | x)
+#' nd <- data.frame(x = c(-1, 0, 1))
+#' sbcondstats(fit, nd, at = cbind(nd$x), density = FALSE, seed = 2)
+#' # a fan chart of the quantiles over x, with the training data
+#' grid <- data.frame(x = seq(-2, 2, length.out = 25))
+#' st2 <- sbcondstats(fit, grid, probs = c(0.05, 0.25, 0.5, 0.75, 0.95),
+#'                    density = FALSE, seed = 3)
+#' plot(st2, data = d)
 #' @export
 sbcondstats <- function(object, newdata, n = object$control$draws,
-                        probs = c(0.05, 0.5, 0.95), steps = NULL,
-                        method = NULL, density = TRUE, bw = "nrd0",
-                        adjust = 1, density_n = 512L, threads = 1L,
-                        seed = NULL, ...) {
+                        probs = c(0.05, 0.5, 0.95), at = NULL, se = FALSE,
+                        steps = NULL, method = NULL, density = TRUE,
+                        bw = "nrd0", adjust = 1, density_n = 512L,
+                        keep_draws = FALSE, threads = 1L, seed = NULL,
+                        chunk_size = 10000L, verbose = FALSE, ...) {
   check_dots(...)
   check_fit(object)
   if (missing(newdata)) stopf("'newdata' is missing: the fit keeps no copy of the training data")
   n <- check_count(n, "n", 2, 1e8)
   probs <- check_probs(probs)
+  se <- check_flag(se, "se")
   density <- check_flag(density, "density")
   adjust <- check_number(adjust, "adjust", 0, Inf, lo_open = TRUE, hi_open = TRUE)
   density_n <- check_count(density_n, "density_n", 2, 1e6)
   bw <- check_bw(bw)
+  keep_draws <- check_flag(keep_draws, "keep_draws")
   threads <- check_threads(threads)
   seed <- check_seed(seed)
+  chunk_size <- check_chunk_size(chunk_size)
+  verbose <- check_flag(verbose, "verbose")
   X <- newdata_matrix(object, newdata)
-  check_draw_count(nrow(X), n, object$net$d)
+  d <- object$net$d
+  AT <- check_at(at, nrow(X), d)
+  check_draw_count(min(nrow(X), chunk_size), n, d)
   g <- sampler_grid(object, steps, method)
   cseed <- with_seed(seed, draw_seed())
-  draws <- sample_rows(object, X, seq_len(nrow(X)) - 1, n, g, cseed, threads)
-  out <- summarise_draws(draws, nrow(X), n, object$ynames, probs, density,
-                         bw, adjust, density_n)
+  # the thresholds travel with their chunk (ch$at), not in opts
+  opts <- list(probs = probs, se = se, density = density, bw = bw,
+               adjust = adjust, density_n = density_n, keep_draws = keep_draws)
+  ck <- make_chunks(X, chunk_size, function(r) list(at = at_rows(AT, r)))
+  parts <- run_chunks(ck$chunks, ck$rows, stats_chunk, object = object, n = n,
+                      g = g, cseed = cseed, threads = threads, opts = opts,
+                      verbose = verbose)
+  warn_nonfinite(parts, as.double(nrow(X)) * n)
+  out <- bind_chunks(lapply(parts, `[[`, "stats"), c("sbcondstats", "data.frame"))
   attr(out, "n") <- n
   attr(out, "probs") <- probs
+  attr(out, "at") <- at
   attr(out, "steps") <- g$steps
   attr(out, "method") <- g$method
+  attr(out, "ynames") <- object$ynames
+  attr(out, "newdata") <- predictor_frame(object, newdata)
+  if (keep_draws) {
+    draws <- join_draws(lapply(parts, `[[`, "draws"), lengths(ck$rows), n, d)
+    attr(out, "draws") <- shape_draws(object, draws, nrow(X), n, "matrix",
+                                      rownames(X))
+  }
+  out
+}
+
+# One chunk of sbcondstats(): draw, then summarise row by row.
+stats_chunk <- function(ch, object, n, g, cseed, threads, opts) {
+  r <- sample_raw(object, ch$X, ch$rowid, n, g, cseed, threads)
+  st <- summarise_draws(r$draws, nrow(ch$X), n, object$ynames, opts$probs,
+                        opts$density, opts$bw, opts$adjust, opts$density_n,
+                        at = ch$at, se = opts$se, rows = ch$rowid + 1)
+  list(stats = st, nonfinite = r$nonfinite,
+       draws = if (opts$keep_draws) r$draws)
+}
+
+# Checks `at` and returns NULL or a list: `mode` ("vector" or "matrix")
+# and `values`, an array rows x thresholds x components.
+check_at <- function(at, nrow, d) {
+  if (is.null(at)) return(NULL)
+  if (is.logical(at) && length(at) && all(is.na(at)))
+    stopf("'at' must not contain NA or NaN")
+  msg <- "'at' must be NULL, a numeric vector of thresholds or a numeric matrix with one row per row of 'newdata'"
+  if (is.data.frame(at) || is.list(at) || !is.numeric(at) || is.complex(at) ||
+      inherits(at, c("Date", "POSIXt", "difftime")) || length(dim(at)) > 2L)
+    stopf(msg)
+  if (!length(at)) stopf("'at' must not be empty")
+  if (anyNA(at)) stopf("'at' must not contain NA or NaN")
+  if (any(!is.finite(at))) stopf("'at' must be finite")
+  if (is.null(dim(at))) {
+    at <- as.double(at)
+    if (anyDuplicated(at_names(at))) stopf("'at' must not contain duplicates")
+    vals <- array(rep(at, each = nrow), c(nrow, length(at), d))
+    return(list(mode = "vector", values = vals, names = at_names(at)))
+  }
+  k <- ncol(at)
+  if (k < 1L) stopf("'at' must have at least one column")
+  A <- matrix(as.double(at), nrow(at), k)
+  if (nrow(A) == nrow) {
+    vals <- array(rep(A, d), c(nrow, k, d))
+  } else if (d > 1L && nrow(A) == nrow * d) {
+    vals <- array(NA_real_, c(nrow, k, d))
+    for (j in seq_len(d)) vals[, , j] <- A[(seq_len(nrow) - 1L) * d + j, , drop = FALSE]
+  } else {
+    stopf("'at' has %d rows; as a matrix it must have one row per row of 'newdata' (%d)%s",
+          nrow(A), nrow,
+          if (d > 1L) sprintf(" or one per row of the result (%d)", nrow * d) else "")
+  }
+  list(mode = "matrix", values = vals, names = paste0("p_", seq_len(k)))
+}
+
+at_names <- function(at) paste0("p", trimws(formatC(at, format = "fg", digits = 15)))
+
+at_rows <- function(AT, r) {
+  if (is.null(AT)) return(NULL)
+  AT$values <- AT$values[r, , , drop = FALSE]
+  AT
+}
+
+# The predictor columns of newdata, kept for plots.
+predictor_frame <- function(object, newdata) {
+  info <- object$xinfo
+  vars <- if (info$type == "terms") all.vars(info$terms) else info$names
+  if (is.matrix(newdata)) {
+    if (is.null(colnames(newdata)) && ncol(newdata) == length(vars))
+      colnames(newdata) <- vars
+    newdata <- as.data.frame(newdata, stringsAsFactors = FALSE)
+  }
+  vars <- intersect(vars, names(newdata))
+  out <- as.data.frame(lapply(newdata[vars], function(v) {
+    if (is.matrix(v)) v[, 1L] else v
+  }), stringsAsFactors = FALSE, optional = TRUE)
+  names(out) <- vars
+  if (!ncol(out)) out <- data.frame(row.names = seq_len(nrow(newdata)))
+  rownames(out) <- NULL
   out
 }
 
@@ -63,12 +217,15 @@ quantile_names <- function(probs) {
   paste0("q", trimws(formatC(probs, format = "fg", digits = 6)))
 }
 
-# Quantiles (type 7) of each row of M.
-row_quantiles <- function(M, probs) {
-  n <- ncol(M)
-  # rows with non-finite draws keep their length (NA sorted last)
-  S <- if (nrow(M) == 1L) matrix(sort(M, na.last = TRUE), 1L) else
+# Rows of M sorted (non-finite values last).
+row_sort <- function(M) {
+  if (nrow(M) == 1L) matrix(sort(M, na.last = TRUE), 1L) else
     t(apply(M, 1L, sort, na.last = TRUE))
+}
+
+# Quantiles (type 7) of each row of M; S = row_sort(M) if already known.
+row_quantiles <- function(M, probs, S = row_sort(M)) {
+  n <- ncol(S)
   h <- (n - 1) * probs + 1
   lo <- floor(h)
   hi <- pmin(lo + 1L, n)
@@ -80,44 +237,98 @@ row_quantiles <- function(M, probs) {
   Q
 }
 
+# The bandwidth that stats::density() would use for draws v.
+kde_bw <- function(v, bw, adjust) {
+  h <- if (is.numeric(bw)) bw else switch(tolower(bw),
+    nrd0 = stats::bw.nrd0(v), nrd = stats::bw.nrd(v), ucv = stats::bw.ucv(v),
+    bcv = stats::bw.bcv(v), sj = , `sj-ste` = stats::bw.SJ(v, method = "ste"),
+    `sj-dpi` = stats::bw.SJ(v, method = "dpi"))
+  adjust * h
+}
+
+# Gaussian kernel density estimate of draws v with bandwidth h at points q.
+kde_at <- function(v, h, q) {
+  vapply(q, function(qq) mean(stats::dnorm((qq - v) / h)) / h, 0)
+}
+
 summarise_draws <- function(draws, nrow, n, ynames, probs, density, bw,
-                            adjust, density_n) {
+                            adjust, density_n, at = NULL, se = FALSE,
+                            rows = seq_len(nrow)) {
   d <- length(ynames)
   N <- nrow * n
   parts <- lapply(seq_len(d), function(k) {
     M <- t(matrix(draws[(k - 1) * N + seq_len(N)], n, nrow))
     mu <- rowMeans(M)
     sdv <- sqrt(rowSums((M - mu)^2) / (n - 1))
-    df <- data.frame(.row = seq_len(nrow))
-    if (d > 1L) df$.response <- ynames[k]
+    bad <- rowSums(!is.finite(M)) > 0
+    df <- list(.row = as.integer(rows))
+    if (d > 1L) df$.response <- rep(ynames[k], nrow)
     df$mean <- mu
     df$sd <- sdv
-    Q <- row_quantiles(M, probs)
-    bad <- rowSums(!is.finite(M)) > 0
-    if (any(bad)) {
-      df$mean[bad] <- NA_real_
-      df$sd[bad] <- NA_real_
-      Q[bad, ] <- NA_real_
+    S <- row_sort(M)
+    Q <- row_quantiles(M, probs, S)
+    qn <- colnames(Q)
+    dimnames(Q) <- NULL
+    for (j in seq_along(probs)) df[[qn[j]]] <- Q[, j]
+    P <- NULL
+    if (!is.null(at)) {
+      A <- at$values[, , k, drop = FALSE]
+      dim(A) <- dim(A)[1:2]
+      if (at$mode == "matrix")
+        for (j in seq_len(ncol(A))) df[[paste0("at_", j)]] <- A[, j]
+      P <- vapply(seq_len(ncol(A)), function(j) rowMeans(M <= A[, j]),
+                  numeric(nrow))
+      dim(P) <- c(nrow, ncol(A))
+      for (j in seq_len(ncol(A))) df[[at$names[j]]] <- P[, j]
     }
-    for (j in seq_along(probs)) df[[colnames(Q)[j]]] <- Q[, j]
+    if (se) {
+      df$se_mean <- sdv / sqrt(n)
+      m4 <- rowMeans((M - mu)^4)
+      v2 <- pmax(m4 - sdv^4 * (n - 3) / (n - 1), 0) / n
+      df$se_sd <- ifelse(sdv > 0, sqrt(v2) / (2 * sdv), 0)
+      H <- vapply(seq_len(nrow), function(i) {
+        if (bad[i]) NA_real_ else kde_bw(M[i, ], bw, adjust)
+      }, 0)
+      for (j in seq_along(probs)) {
+        p <- probs[j]
+        f <- vapply(seq_len(nrow), function(i) {
+          if (bad[i]) NA_real_ else kde_at(M[i, ], H[i], Q[i, j])
+        }, 0)
+        df[[paste0("se_", qn[j])]] <-
+          if (p <= 0 || p >= 1) rep(NA_real_, nrow) else sqrt(p * (1 - p) / n) / f
+      }
+      if (!is.null(P))
+        for (j in seq_len(ncol(P)))
+          df[[paste0("se_", at$names[j])]] <- sqrt(P[, j] * (1 - P[, j]) / n)
+    }
+    if (any(bad)) {
+      # a row with a non-finite draw gets NA for every statistic
+      skip <- c(".row", ".response", grep("^at_", names(df), value = TRUE))
+      for (nm in setdiff(names(df), skip)) df[[nm]][bad] <- NA_real_
+    }
     if (density) {
       dens <- lapply(seq_len(nrow), function(i) {
         v <- M[i, ]
-        if (!all(is.finite(v))) return(NULL)
+        if (bad[i]) return(NULL)
         de <- stats::density(v, bw = bw, adjust = adjust, n = density_n)
-        de$data.name <- sprintf("row %d, %s", i, ynames[k])
+        de$data.name <- sprintf("row %d, %s", rows[i], ynames[k])
         de$call <- quote(sbcondstats())
         de
       })
-      df$density <- I(dens)
+      df$density <- dens
     }
     df
   })
-  out <- do.call(rbind, parts)
-  if (d > 1L) out <- out[order(out$.row), , drop = FALSE]
-  rownames(out) <- NULL
-  class(out) <- c("sbcondstats", "data.frame")
-  out
+  # interleave the components: row 1 y1, row 1 y2, row 2 y1, ...
+  ord <- order(rep(seq_len(nrow), d), rep(seq_len(d), each = nrow))
+  cols <- lapply(names(parts[[1L]]), function(nm) {
+    v <- do.call(c, lapply(parts, `[[`, nm))
+    v <- v[ord]
+    if (is.list(v)) I(v) else v
+  })
+  names(cols) <- names(parts[[1L]])
+  structure(cols, row.names = .set_row_names(nrow * d),
+            class = c("sbcondstats", "data.frame"))
 }
 
 #' @rdname sbcondstats
@@ -135,22 +346,195 @@ print.sbcondstats <- function(x, digits = 4L, ...) {
 }
 
 unclass_stats <- function(x) {
+  attrs <- setdiff(names(attributes(x)), c("names", "row.names", "class"))
+  for (a in attrs) attr(x, a) <- NULL
   class(x) <- "data.frame"
   x
 }
 
 #' @rdname sbcondstats
-#' @param rows which rows of `x` to draw (at most 8 by default).
+#' @param type `"auto"`, `"fan"` or `"density"`.  `"fan"` draws the
+#'   quantiles of `x` as nested bands over the one numeric predictor that
+#'   varies across the rows of `newdata` (all others constant): a fan
+#'   chart, the median (or, without a 0.5 quantile, the mean) as a line.
+#'   `"density"` overlays the density estimates of the selected rows.
+#'   `"auto"` draws a fan chart when `newdata` had exactly one varying
+#'   predictor, numeric, with more than 8 distinct values, and the
+#'   densities otherwise.  A fan chart needs at least 3 distinct values.
+#' @param rows which rows of `x` to draw: for densities at most 8 by
+#'   default; for the fan chart all by default.
 #' @param legend whether to add a legend.
+#' @param data optional data frame holding the predictor and the response
+#'   (for example the training data, which the fit does not keep), drawn as
+#'   points on the fan chart.
+#' @param response for several response components, the names of those to
+#'   draw (one panel each in a fan chart); all by default.
+#' @return `plot()` returns `x` invisibly.
 #' @export
-plot.sbcondstats <- function(x, rows = seq_len(min(nrow(x), 8L)),
-                             legend = TRUE, ...) {
+plot.sbcondstats <- function(x, rows = NULL, legend = TRUE,
+                             type = c("auto", "fan", "density"), data = NULL,
+                             response = NULL, ...) {
   legend <- check_flag(legend, "legend")
-  if (!is.data.frame(x) || !"density" %in% names(x) || !is.list(x$density))
-    stopf("'x' has no density column: call sbcondstats() with density = TRUE")
-  nr <- length(x$density)
-  if (!is.numeric(rows) || !length(rows) || anyNA(rows) || any(rows < 1) || any(rows > nr))
+  type <- check_choice(type, c("auto", "fan", "density"), "type")
+  if (!is.data.frame(x) || !".row" %in% names(x))
+    stopf("'x' must be a result of sbcondstats()")
+  nr <- nrow(x)
+  if (!is.null(rows) && (!is.numeric(rows) || !length(rows) || anyNA(rows) ||
+                         any(rows < 1) || any(rows > nr) || any(rows != round(rows))))
     stopf("'rows' must be row numbers of 'x' (1 to %d)", nr)
+  resp_all <- if (".response" %in% names(x)) unique(x$.response) else NULL
+  if (!is.null(response)) {
+    if (is.null(resp_all) || !is.character(response) || !length(response) ||
+        anyNA(response) || !all(response %in% resp_all))
+      stopf("'response' must name response components of 'x'%s",
+            if (is.null(resp_all)) " (it has only one)" else
+              paste0(": ", paste(resp_all, collapse = ", ")))
+  }
+  if (!is.null(data) && !is.data.frame(data)) stopf("'data' must be a data frame")
+  fv <- fan_variable(x, rows)
+  if (type == "fan" && !is.null(fv$why))
+    stopf("'type' = \"fan\" needs %s", fv$why)
+  if (type == "fan" || (type == "auto" && is.null(fv$why) && fv$distinct > 8L)) {
+    plot_fan(x, fv$var, rows, legend, data, response, ...)
+  } else {
+    plot_densities(x, if (is.null(rows)) seq_len(min(nr, 8L)) else rows,
+                   legend, response, ...)
+  }
+  invisible(x)
+}
+
+# The numeric predictor to put on the axis of a fan chart: list(var,
+# distinct), the name and its number of distinct values; or list(why), why
+# there is none.
+fan_variable <- function(x, rows) {
+  nd <- attr(x, "newdata")
+  no <- function(why) list(why = why)
+  if (!is.data.frame(nd) || !ncol(nd) || nrow(nd) < max(x$.row))
+    return(no("the predictor values, which 'x' lacks (it was not made by this version of sbcondstats())"))
+  idx <- if (is.null(rows)) x$.row else x$.row[rows]
+  nd <- nd[unique(idx), , drop = FALSE]
+  varies <- vapply(nd, function(v) length(unique(v)) > 1L, NA)
+  if (sum(varies) != 1L)
+    return(no(sprintf("exactly one predictor that varies across the rows of 'newdata'; %d do",
+                      sum(varies))))
+  v <- nd[[which(varies)]]
+  if (!is.numeric(v)) return(no(sprintf("a numeric predictor; '%s' is not", names(nd)[varies])))
+  if (length(unique(v)) < 3L) return(no("at least 3 distinct values of the predictor"))
+  if (!any(quantile_names(attr(x, "probs")) %in% names(x)))
+    return(no("quantile columns in 'x'"))
+  list(var = names(nd)[varies], distinct = length(unique(v)))
+}
+
+plot_fan <- function(x, var, rows, legend, data, response, ...) {
+  nd <- attr(x, "newdata")
+  probs <- attr(x, "probs")
+  qn <- quantile_names(probs)
+  keep <- if (is.null(rows)) seq_len(nrow(x)) else rows
+  resp <- if (".response" %in% names(x)) {
+    if (is.null(response)) unique(x$.response[keep]) else response
+  } else attr(x, "ynames")[1L]
+  if (!length(resp) || is.na(resp[1L])) resp <- "y"
+  if (length(resp) > 1L) {
+    nrp <- length(resp)
+    op <- graphics::par(mfrow = if (nrp <= 3L) c(1L, nrp) else grDevices::n2mfrow(nrp))
+    on.exit(graphics::par(op))
+  }
+  pts <- NULL
+  if (!is.null(data)) {
+    if (!var %in% names(data)) stopf("'data' lacks the predictor column '%s'", var)
+    if (!is.numeric(data[[var]])) stopf("'data': column '%s' must be numeric", var)
+    pts <- lapply(resp, function(r) response_values(data, r))
+  }
+  K <- length(probs)
+  nb <- K %/% 2L
+  base <- "#0072B2"
+  # opaque fills from light (outer band) to dark (inner), so that the
+  # legend shows the colours as drawn
+  fills <- if (nb) grDevices::colorRampPalette(c("white", base))(nb + 3L)[seq_len(nb) + 1L]
+  pt_col <- grDevices::adjustcolor("grey20", 0.45)
+  for (ri in seq_along(resp)) {
+    sel <- keep
+    if (".response" %in% names(x)) sel <- sel[x$.response[sel] == resp[ri]]
+    xv <- nd[[var]][x$.row[sel]]
+    o <- order(xv)
+    xv <- xv[o]
+    Q <- as.matrix(as.data.frame(unclass_stats(x))[sel[o], qn, drop = FALSE])
+    mid <- if (0.5 %in% probs) Q[, match(0.5, probs)] else x$mean[sel[o]]
+    yr <- range(c(Q, mid), finite = TRUE)
+    xr <- range(xv, finite = TRUE)
+    if (!is.null(pts)) {
+      yr <- range(c(yr, pts[[ri]]), finite = TRUE)
+      xr <- range(c(xr, data[[var]]), finite = TRUE)
+    }
+    if (legend) {
+      # head room for a one-line legend above the bands
+      frac <- min(0.4, 2.6 * graphics::par("csi") * 0.85 / graphics::par("pin")[2L])
+      yr[2L] <- yr[2L] + frac / (1 - frac) * diff(yr)
+    }
+    graphics::plot(NA, xlim = xr, ylim = yr, xlab = var, ylab = resp[ri],
+                   main = if (length(resp) > 1L) paste("Conditional quantiles of", resp[ri])
+                          else "Conditional quantiles", ...)
+    ok <- stats::complete.cases(Q)
+    for (b in seq_len(nb)) {
+      graphics::polygon(c(xv[ok], rev(xv[ok])), c(Q[ok, b], rev(Q[ok, K + 1L - b])),
+                        border = NA, col = fills[b])
+    }
+    if (!is.null(pts))
+      graphics::points(data[[var]], pts[[ri]], pch = 16, cex = 0.5, col = pt_col)
+    graphics::lines(xv, mid, col = "#D55E00", lwd = 2)
+    if (legend) {
+      labs <- c(if (0.5 %in% probs) "median" else "mean",
+                if (nb) sprintf("%s to %s", pct(probs[seq_len(nb)]),
+                                pct(probs[K + 1L - seq_len(nb)])),
+                if (!is.null(pts)) "data")
+      np <- !is.null(pts)
+      graphics::legend("top", legend = labs, horiz = TRUE, bty = "n", cex = 0.85,
+                       lwd = c(2, rep(NA, nb), if (np) NA),
+                       pch = c(NA, rep(15, nb), if (np) 16),
+                       pt.cex = c(1, rep(2, nb), if (np) 0.8), x.intersp = 0.6,
+                       col = c("#D55E00", fills, if (np) pt_col))
+    }
+  }
+}
+
+pct <- function(p) paste0(trimws(formatC(100 * p, format = "fg", digits = 4)), "%")
+
+# The corner of the plot region (xlim x ylim) that the points (x, y) crowd
+# least, for a legend; `logy` when the y axis is logarithmic.
+free_corner <- function(x, y, xlim, ylim, logy = FALSE) {
+  ok <- is.finite(x) & is.finite(y)
+  if (logy) ok <- ok & y > 0
+  x <- x[ok]
+  y <- y[ok]
+  if (logy) {
+    y <- log(y)
+    ylim <- log(ylim)
+  }
+  u <- (x - xlim[1L]) / diff(xlim)
+  v <- (y - ylim[1L]) / diff(ylim)
+  corners <- c("topright", "topleft", "bottomright", "bottomleft")
+  count <- c(sum(u > 0.55 & v > 0.65), sum(u < 0.45 & v > 0.65),
+             sum(u > 0.55 & v < 0.35), sum(u < 0.45 & v < 0.35))
+  corners[which.min(count)]
+}
+
+# The values of response `r` (a name or an expression such as log(y)) in
+# data frame `data`.
+response_values <- function(data, r) {
+  v <- if (r %in% names(data)) data[[r]] else {
+    e <- tryCatch(str2lang(r), error = function(e) NULL)
+    if (is.null(e)) NULL else
+      tryCatch(eval(e, data, baseenv()), error = function(err) NULL)
+  }
+  if (is.null(v) || !is.numeric(v) || length(v) != nrow(data))
+    stopf("'data' lacks the response column '%s'", r)
+  as.double(v)
+}
+
+plot_densities <- function(x, rows, legend, response, ...) {
+  if (!"density" %in% names(x) || !is.list(x$density))
+    stopf("'x' has no density column: call sbcondstats() with density = TRUE")
+  if (!is.null(response)) rows <- rows[x$.response[rows] %in% response]
   dens <- x$density[rows]
   keep <- !vapply(dens, is.null, NA)
   dens <- dens[keep]
@@ -167,5 +551,4 @@ plot.sbcondstats <- function(x, rows = seq_len(min(nrow(x), 8L)),
   if (legend)
     graphics::legend("topright", legend = paste0("row ", x$.row[rows], resp),
                      col = cols, lwd = 2, bty = "n")
-  invisible(x)
 }

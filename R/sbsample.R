@@ -21,8 +21,22 @@
 #' @section Reproducibility: each call draws one seed from R's random number
 #'   generator (set it with `seed` or [set.seed()]); draw `j` for row `i` of
 #'   `newdata` then depends only on that seed, `i` and `j`: the same bits for
-#'   any `threads`, and the first `m` draws of a call with `n > m` equal
-#'   those of a call with `n = m`.
+#'   any `threads`, any `chunk_size` and any [future::plan()], and the first
+#'   `m` draws of a call with `n > m` equal those of a call with `n = m`.
+#'
+#' @section Large newdata: `newdata` is processed in chunks of at most
+#'   `chunk_size` rows.  When a [future::plan()] other than sequential is
+#'   set and the package \pkg{future.apply} is installed, the chunks are
+#'   evaluated by [future.apply::future_lapply()] on the plan's workers
+#'   (another R session, a cluster, a batch scheduler); otherwise one after
+#'   the other in this session.  The seed is drawn once here and every row
+#'   keeps its index in `newdata`, so the result is identical to the
+#'   sequential one.  The workers must have the same version of sbcg
+#'   installed: if they cannot load it, or run another version, the call
+#'   stops with an error that says so.  `threads` applies within each
+#'   worker.  For [sbsample()] the whole result comes back to this session;
+#'   [sbcondstats()] and [sbscore()] return only their summaries, so only
+#'   one chunk's draws per worker are ever in memory.
 #'
 #' @param object a fit from [sbfit()].
 #' @param newdata a data frame (or, for fits from a matrix, a matrix) of
@@ -39,6 +53,11 @@
 #' @param threads number of threads (results do not depend on it).
 #' @param seed `NULL` or a number for [set.seed()]; the caller's generator
 #'   state is restored afterwards.
+#' @param chunk_size largest number of rows of `newdata` handled at once;
+#'   see the section "Large newdata" of [sbsample()].  The results do not
+#'   depend on it.
+#' @param verbose whether to report progress with a message per chunk (when
+#'   there are several).
 #' @param ... not used; unknown arguments are an error.
 #' @return With `format = "long"`, a data frame with columns `.row` (row of
 #'   `newdata`), `.draw` (draw number) and one column per response component,
@@ -55,7 +74,8 @@
 #' @export
 sbsample <- function(object, newdata, n = object$control$draws, steps = NULL,
                      method = NULL, format = c("long", "matrix"), grid = NULL,
-                     threads = 1L, seed = NULL, ...) {
+                     threads = 1L, seed = NULL, chunk_size = 10000L,
+                     verbose = FALSE, ...) {
   check_dots(...)
   check_fit(object)
   format <- check_choice(format, c("long", "matrix"), "format")
@@ -63,12 +83,37 @@ sbsample <- function(object, newdata, n = object$control$draws, steps = NULL,
   n <- check_count(n, "n", 1, 1e8)
   threads <- check_threads(threads)
   seed <- check_seed(seed)
+  chunk_size <- check_chunk_size(chunk_size)
+  verbose <- check_flag(verbose, "verbose")
   X <- newdata_matrix(object, newdata)
   check_draw_count(nrow(X), n, object$net$d)
   g <- sampler_grid(object, steps, method, grid)
   cseed <- with_seed(seed, draw_seed())
-  draws <- sample_rows(object, X, seq_len(nrow(X)) - 1, n, g, cseed, threads)
+  ck <- make_chunks(X, chunk_size)
+  parts <- run_chunks(ck$chunks, ck$rows, sample_chunk, object = object, n = n,
+                      g = g, cseed = cseed, threads = threads, verbose = verbose)
+  warn_nonfinite(parts, as.double(nrow(X)) * n)
+  draws <- join_draws(lapply(parts, `[[`, "draws"), lengths(ck$rows), n,
+                      object$net$d)
   shape_draws(object, draws, nrow(X), n, format, rownames(X))
+}
+
+# One chunk of sbsample(): the raw draws (chain order) and the count of
+# non-finite chains.
+sample_chunk <- function(ch, object, n, g, cseed, threads) {
+  sample_raw(object, ch$X, ch$rowid, n, g, cseed, threads)
+}
+
+# Joins the chain-order draw vectors of consecutive row chunks (each
+# component's block of every chunk, in turn) into one for all rows.
+join_draws <- function(parts, nrows, n, d) {
+  if (length(parts) == 1L) return(parts[[1L]])
+  unlist(lapply(seq_len(d), function(k) {
+    lapply(seq_along(parts), function(i) {
+      N <- nrows[i] * n
+      parts[[i]][(k - 1) * N + seq_len(N)]
+    })
+  }), use.names = FALSE)
 }
 
 # Check that `object` is a usable fit (also guards the C code against a
@@ -229,13 +274,18 @@ sampler_grid <- function(object, steps = NULL, method = NULL, grid = NULL) {
 # (0-based), in chain order (draw fastest, then row, then component), on
 # the original scale.
 sample_rows <- function(object, X, rowid, n, g, cseed, threads, block = 256L) {
+  res <- sample_raw(object, X, rowid, n, g, cseed, threads, block)
+  warn_nonfinite(list(res), as.double(nrow(X)) * n)
+  res$draws
+}
+
+# As sample_rows(), but returns list(draws, nonfinite) and does not warn,
+# so that chunked callers can warn once for all chunks.
+sample_raw <- function(object, X, rowid, n, g, cseed, threads, block = 256L) {
   net <- object$net
   res <- .Call(C_sbcg_sample, net_arch(net), as.double(net$freq),
                as.double(object$theta), X, as.double(rowid), as.integer(n),
                g$t, g$u, g$a, g$s, cseed, as.integer(block), threads)
-  if (res$nonfinite > 0L)
-    warnf("%d of %d chains ended in a non-finite value; the fit may be unstable",
-          res$nonfinite, nrow(X) * n)
   draws <- res$draws
   N <- nrow(X) * n
   s <- object$scaling
@@ -243,7 +293,7 @@ sample_rows <- function(object, X, rowid, n, g, cseed, threads, block = 256L) {
     idx <- (k - 1) * N + seq_len(N)
     draws[idx] <- s$y_center[k] + s$y_scale[k] * draws[idx]
   }
-  draws
+  list(draws = draws, nonfinite = res$nonfinite)
 }
 
 shape_draws <- function(object, draws, nrow, n, format, rn = NULL) {

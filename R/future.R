@@ -1,0 +1,123 @@
+# Chunked evaluation of large newdata.
+#
+# sbsample(), sbcondstats() and sbscore() split newdata into chunks of at
+# most `chunk_size` rows.  Every row keeps its global index, which keys its
+# random stream in the C sampler (stream = f(seed, global row, draw)), and
+# the seed is drawn once in the calling process, so the draws -- and
+# everything computed from them row by row -- are the same bits for any
+# chunk size, any number of threads and any future plan.
+#
+# When the user has set a future::plan() other than a sequential one and
+# future.apply is installed, the chunks go through
+# future.apply::future_lapply(); otherwise they run one after the other in
+# this process.  The workers use no R random numbers (future.seed = FALSE).
+
+# Split rows 1..nrow into consecutive chunks of at most `size` rows.
+row_chunks <- function(nrow, size) {
+  starts <- seq.int(1L, nrow, by = size)
+  lapply(starts, function(s) seq.int(s, min(nrow, s + size - 1L)))
+}
+
+# TRUE when a non-sequential future plan is set and future.apply can be
+# used.  A user who never loaded future cannot have set a plan, so future
+# is not loaded here just to ask.
+future_active <- function() {
+  if (!isNamespaceLoaded("future")) return(FALSE)
+  strategy <- tryCatch(future::plan(), error = function(e) NULL)
+  if (is.null(strategy) || inherits(strategy, "uniprocess")) return(FALSE)
+  if (!requireNamespace("future.apply", quietly = TRUE)) {
+    warnf("a future plan is set but package future.apply is not installed; the chunks run sequentially in this session")
+    return(FALSE)
+  }
+  TRUE
+}
+
+# Applies fun(chunk, ...) to every element of `chunks` (a list of
+# per-chunk inputs) and returns the list of results, in order.  `rows`
+# gives each chunk's row numbers, for the progress messages.
+run_chunks <- function(chunks, rows, fun, ..., verbose = FALSE) {
+  nc <- length(chunks)
+  nr <- sum(lengths(rows))
+  if (nc > 1L && future_active()) {
+    jobs <- lapply(seq_len(nc), function(i)
+      list(input = chunks[[i]], i = i, rows = range(rows[[i]])))
+    res <- tryCatch(
+      future.apply::future_lapply(jobs, chunk_job, fun = fun, ...,
+                                  nchunk = nc, nrow = nr, verbose = verbose,
+                                  future.seed = FALSE,
+                                  future.packages = "sbcg"),
+      error = function(e) future_failure(e))
+    mine <- as.character(getNamespaceVersion("sbcg"))
+    theirs <- unique(vapply(res, function(r) r$version, ""))
+    if (!identical(theirs, mine))
+      stopf("the workers of the future plan run sbcg %s but this session runs sbcg %s; install the same version where the workers run",
+            paste(setdiff(theirs, mine), collapse = ", "), mine)
+    return(lapply(res, `[[`, "value"))
+  }
+  lapply(seq_len(nc), function(i) {
+    chunk_job(list(input = chunks[[i]], i = i, rows = range(rows[[i]])), fun, ...,
+              nchunk = nc, nrow = nr, verbose = verbose)$value
+  })
+}
+
+# One chunk, on whichever process evaluates it.
+chunk_job <- function(job, fun, ..., nchunk, nrow, verbose) {
+  if (verbose && nchunk > 1L)
+    message(sprintf("sbcg: chunk %d of %d (rows %d-%d of %d)", job$i, nchunk,
+                    job$rows[1L], job$rows[2L], nrow))
+  list(value = fun(job$input, ...),
+       version = as.character(getNamespaceVersion("sbcg")))
+}
+
+# Turns a failure of future_lapply() into an error that says what went
+# wrong; the usual one is workers that cannot load sbcg.
+future_failure <- function(e) {
+  msg <- conditionMessage(e)
+  if (grepl("sbcg", msg, fixed = TRUE) &&
+      grepl("no package|namespace|load|there is no", msg, ignore.case = TRUE))
+    stopf("the workers of the future plan cannot load package sbcg (%s); install sbcg where the workers run, or go back to future::plan(\"sequential\")",
+          trimws(msg))
+  stopf("evaluating the chunks through the future plan failed: %s", trimws(msg))
+}
+
+check_chunk_size <- function(chunk_size) {
+  check_count(chunk_size, "chunk_size", 1, .Machine$integer.max)
+}
+
+# Splits a chunked computation: row chunks and, for each, the rows of the
+# standardised predictor matrix X with their 0-based global ids.
+make_chunks <- function(X, chunk_size, extra = NULL) {
+  rows <- row_chunks(nrow(X), chunk_size)
+  chunks <- lapply(rows, function(r) {
+    ch <- list(X = X[r, , drop = FALSE], rowid = r - 1)
+    if (!is.null(extra)) ch <- c(ch, extra(r))
+    ch
+  })
+  list(rows = rows, chunks = chunks)
+}
+
+# Adds up the non-finite chain counts of the chunks and warns once.
+warn_nonfinite <- function(parts, nchain) {
+  bad <- sum(vapply(parts, function(p) as.double(p$nonfinite), 0))
+  if (bad > 0)
+    warnf("%d of %s chains ended in a non-finite value; the fit may be unstable",
+          as.integer(bad), format(nchain, scientific = FALSE, big.mark = ""))
+  invisible(bad)
+}
+
+# Binds chunk data frames of identical columns by row; list columns (the
+# densities) stay list columns.  Same result for any chunking.
+bind_chunks <- function(parts, class) {
+  nms <- names(parts[[1L]])
+  cols <- lapply(nms, function(nm) {
+    vals <- lapply(parts, function(p) p[[nm]])
+    if (is.list(vals[[1L]])) {
+      v <- do.call(c, lapply(vals, unclass))
+      return(I(v))
+    }
+    do.call(c, vals)
+  })
+  names(cols) <- nms
+  n <- length(cols[[1L]])
+  structure(cols, row.names = .set_row_names(n), class = class)
+}

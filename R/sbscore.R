@@ -1,0 +1,446 @@
+#' Score a fit on data with observed responses
+#'
+#' `sbscore()` draws `n` samples of \eqn{Y | X = x} at every row of
+#' `newdata`, which must also hold the observed responses, and scores the
+#' draws against the observations with proper scoring rules and calibration
+#' checks.  `score_draws()` computes the same scores from any method's draws
+#' (a quantile regression forest's, engression's, a bootstrap's), so that
+#' methods can be compared on the same footing.
+#'
+#' For each row (and, for several responses, each component) with
+#' observation \eqn{y} and draws \eqn{X_1, \dots, X_m}:
+#' * `crps`, the continuous ranked probability score of the empirical
+#'   distribution of the draws,
+#'   \deqn{\frac1m \sum_j |X_j - y| - \frac1{2m^2} \sum_{j,k} |X_j - X_k|,}{mean |X_j - y| - sum_{j,k} |X_j - X_k| / (2 m^2),}
+#'   the "edf" estimator, the default of `scoringRules::crps_sample()`,
+#'   computed in \eqn{O(m \log m)}{O(m log m)} from the sorted draws
+#'   (\eqn{\sum_{j,k}|X_j - X_k| = 2\sum_i (2i - m - 1) X_{(i)}}{sum |X_j - X_k| = 2 sum_i (2i - m - 1) X_(i)}).
+#'   Smaller is better; it is in the units of \eqn{y}.
+#' * `pinball<p>` for each `p` in `probs`, the pinball (quantile) loss
+#'   \eqn{(y - q_p)(p - 1\{y < q_p\})}{(y - q) (p - [y < q])} of the type 7
+#'   sample quantile \eqn{q_p}{q} of the draws.  Smaller is better.
+#' * `pit`, the probability integral transform
+#'   \eqn{(r + 1/2) / (m + 1)}{(r + 1/2) / (m + 1)}, \eqn{r} the number of
+#'   draws below \eqn{y} (ties count one half): the mid-point of the rank
+#'   cell of \eqn{y} among the draws.  For a calibrated forecast its
+#'   distribution is uniform on (0, 1).
+#' * `cover<L>` for each `L` in `levels`, whether \eqn{y} lies in the central
+#'   interval from the \eqn{(1 - L)/2} to the \eqn{(1 + L)/2} sample quantile
+#'   (type 7) of the draws.  For a calibrated forecast its mean is about
+#'   \eqn{L (m - 1)/(m + 1)}{L (m - 1) / (m + 1)}, which tends to `L` as
+#'   the number of draws grows.
+#' * `es`, for several response components only: the energy score of the
+#'   joint draws, \eqn{\frac1m \sum_j \|X_j - y\| - \frac1{2m^2}
+#'   \sum_{j,k} \|X_j - X_k\|}{mean ||X_j - y|| - sum_{j,k} ||X_j - X_k|| /
+#'   (2 m^2)} with the Euclidean norm (the estimator of
+#'   `scoringRules::es_sample()`), repeated on each component's line of the
+#'   row so that its mean over lines is its mean over rows.  The energy
+#'   score of one component is its CRPS.
+#'
+#' The scores depend on the scale of the response: compare methods on the
+#' same data only.
+#'
+#' @inheritParams sbcondstats
+#' @param newdata a data frame holding the predictors and the observed
+#'   responses (under the names of the fit's formula, or the column names of
+#'   `y` for fits from a matrix), one row per observation to score.
+#' @param probs probabilities of the quantiles whose pinball loss is
+#'   reported.
+#' @param levels nominal levels, in (0, 1), of the central intervals whose
+#'   coverage is reported.
+#' @return A data frame of class `"sbscore"` with one line per row of
+#'   `newdata` (and response component, in column `.response`, for several):
+#'   `.row`, `.response`, `y` (the observation), `crps`, `pinball<p>`, `pit`,
+#'   `cover<L>` and, for several components, `es`.  Lines whose draws are
+#'   not all finite (a diverging fit) hold `NA`.  Attributes `n` (draws per
+#'   row), `probs`, `levels` and `ynames`.  Its `print()` shows the average
+#'   scores, `summary()` adds their standard errors, the coverage table and
+#'   the PIT summary, and `plot()` draws the PIT histogram and the
+#'   nominal against the empirical coverage.
+#' @seealso [sbcondstats()] for the statistics themselves.
+#' @examples
+#' set.seed(1)
+#' d <- data.frame(x = runif(600, -2, 2))
+#' d$y <- d$x + (0.3 + 0.2 * abs(d$x)) * rnorm(600)
+#' train <- d[1:500, ]
+#' test <- d[501:600, ]
+#' fit <- sbfit(y ~ x, train, control = sbcg_control(epochs = 20), seed = 1)
+#' sc <- sbscore(fit, test, n = 100, seed = 2)
+#' sc
+#' summary(sc)
+#' plot(sc)
+#' # the same scores for another method's draws, here the true law
+#' truth <- outer(test$x, rep(1, 100)) +
+#'   (0.3 + 0.2 * abs(test$x)) * matrix(rnorm(100 * 100), 100)
+#' score_draws(truth, test$y)
+#' @export
+sbscore <- function(object, newdata, n = object$control$draws,
+                    probs = c(0.05, 0.5, 0.95),
+                    levels = c(0.5, 0.8, 0.9, 0.95), steps = NULL,
+                    method = NULL, threads = 1L, seed = NULL,
+                    chunk_size = 10000L, verbose = FALSE, ...) {
+  check_dots(...)
+  check_fit(object)
+  if (missing(newdata))
+    stopf("'newdata' is missing: it must hold the predictors and the observed responses")
+  n <- check_count(n, "n", 2, 1e8)
+  probs <- check_probs(probs)
+  levels <- check_levels(levels)
+  threads <- check_threads(threads)
+  seed <- check_seed(seed)
+  chunk_size <- check_chunk_size(chunk_size)
+  verbose <- check_flag(verbose, "verbose")
+  X <- newdata_matrix(object, newdata)
+  Y <- newdata_response(object, newdata)
+  d <- object$net$d
+  check_draw_count(min(nrow(X), chunk_size), n, d)
+  g <- sampler_grid(object, steps, method)
+  cseed <- with_seed(seed, draw_seed())
+  ck <- make_chunks(X, chunk_size, function(r) list(y = Y[r, , drop = FALSE]))
+  parts <- run_chunks(ck$chunks, ck$rows, score_chunk, object = object, n = n,
+                      g = g, cseed = cseed, threads = threads, probs = probs,
+                      levels = levels, verbose = verbose)
+  warn_nonfinite(parts, as.double(nrow(X)) * n)
+  out <- bind_chunks(lapply(parts, `[[`, "scores"), c("sbscore", "data.frame"))
+  structure(out, n = n, probs = probs, levels = levels, ynames = object$ynames,
+            steps = g$steps, method = g$method)
+}
+
+# One chunk of sbscore().
+score_chunk <- function(ch, object, n, g, cseed, threads, probs, levels) {
+  r <- sample_raw(object, ch$X, ch$rowid, n, g, cseed, threads)
+  nr <- nrow(ch$X)
+  N <- nr * n
+  Ms <- lapply(seq_len(object$net$d), function(k)
+    t(matrix(r$draws[(k - 1) * N + seq_len(N)], n, nr)))
+  list(scores = score_core(Ms, ch$y, probs, levels, object$ynames, ch$rowid + 1),
+       nonfinite = r$nonfinite)
+}
+
+#' @rdname sbscore
+#' @param draws draws of any method: a numeric matrix with one row per
+#'   observation and one column per draw; for several response components
+#'   an array rows x draws x components (as [sbsample()] with
+#'   `format = "matrix"` returns); a plain vector for a single observation.
+#' @param y the observations: a numeric vector with one value per row of
+#'   `draws`; for several components a matrix rows x components.
+#' @export
+score_draws <- function(draws, y, probs = c(0.05, 0.5, 0.95),
+                        levels = c(0.5, 0.8, 0.9, 0.95)) {
+  if (missing(draws)) stopf("'draws' is missing")
+  if (missing(y)) stopf("'y' is missing: score_draws() needs the observations")
+  probs <- check_probs(probs)
+  levels <- check_levels(levels)
+  if (is.data.frame(y)) {
+    if (!all(vapply(y, is.numeric, NA))) stopf("'y' must be numeric")
+    y <- as.matrix(y)
+  }
+  if (!is.numeric(y) || is.complex(y) || length(dim(y)) > 2L)
+    stopf("'y' must be a numeric vector or matrix")
+  if (!length(y)) stopf("'y' must not be empty")
+  if (anyNA(y) || any(!is.finite(y)))
+    stopf("'y' has missing or infinite values in row(s) %s",
+          paste(utils::head(which(if (is.matrix(y)) rowSums(!is.finite(y)) > 0 else !is.finite(y)), 5L),
+                collapse = ", "))
+  if (!is.numeric(draws) || is.complex(draws) || length(dim(draws)) > 3L)
+    stopf("'draws' must be a numeric matrix (rows x draws) or array (rows x draws x components)")
+  if (is.null(dim(draws))) {
+    if (length(y) != 1L)
+      stopf("'draws' is a vector, so 'y' must be a single observation; for several observations give 'draws' as a matrix with one row each")
+    draws <- matrix(draws, 1L)
+  }
+  dd <- dim(draws)
+  if (length(dd) == 2L) dd <- c(dd, 1L)
+  if (dd[1L] < 1L || dd[2L] < 1L || dd[3L] < 1L) stopf("'draws' must not be empty")
+  if (anyNA(draws) || any(!is.finite(draws))) stopf("'draws' must be finite (no NA, NaN or Inf)")
+  Y <- if (is.matrix(y)) y else matrix(y, ncol = 1L)
+  storage.mode(Y) <- "double"
+  if (nrow(Y) != dd[1L] || ncol(Y) != dd[3L])
+    stopf("'draws' and 'y' do not match: 'draws' has %d row(s) and %d component(s), 'y' %d observation(s) of %d component(s)",
+          dd[1L], dd[3L], nrow(Y), ncol(Y))
+  ynames <- if (length(dim(draws)) == 3L) dimnames(draws)[[3L]]
+  if (is.null(ynames)) ynames <- colnames(Y)
+  if (is.null(ynames) || anyDuplicated(ynames) || anyNA(ynames))
+    ynames <- if (dd[3L] == 1L) "y" else paste0("y", seq_len(dd[3L]))
+  Ms <- lapply(seq_len(dd[3L]), function(k) {
+    M <- if (length(dim(draws)) == 3L) draws[, , k] else draws
+    M <- matrix(as.double(M), dd[1L], dd[2L])
+    M
+  })
+  out <- score_core(Ms, Y, probs, levels, ynames, seq_len(dd[1L]))
+  structure(out, n = dd[2L], probs = probs, levels = levels, ynames = ynames)
+}
+
+check_levels <- function(levels) {
+  if (!is.numeric(levels) || !length(levels) || anyNA(levels) ||
+      any(levels <= 0) || any(levels >= 1))
+    stopf("'levels' must be a numeric vector of levels in (0, 1)")
+  if (anyDuplicated(levels)) stopf("'levels' must not contain duplicates")
+  sort(as.double(levels))
+}
+
+# Observed responses in newdata, as a rows x components matrix.
+newdata_response <- function(object, newdata) {
+  yn <- object$ynames
+  d <- length(yn)
+  if (is.matrix(newdata)) newdata <- as.data.frame(newdata, stringsAsFactors = FALSE)
+  f <- object$formula
+  if (inherits(f, "formula") && length(f) == 3L) {
+    vars <- all.vars(f[[2L]])
+    miss <- setdiff(vars, names(newdata))
+    if (length(miss))
+      stopf("'newdata' lacks the response column(s) %s: scoring needs the observed responses",
+            paste(miss, collapse = ", "))
+    Y <- tryCatch(eval(f[[2L]], newdata, environment(f)), error = function(e)
+      stopf("'newdata': cannot compute the response %s: %s", deparse1(f[[2L]]),
+            conditionMessage(e)))
+  } else {
+    miss <- setdiff(yn, names(newdata))
+    if (length(miss))
+      stopf("'newdata' lacks the response column(s) %s: scoring needs the observed responses",
+            paste(miss, collapse = ", "))
+    Y <- newdata[yn]
+    if (!all(vapply(Y, function(v) is.numeric(v) && !is.complex(v), NA)))
+      stopf("'newdata': the response column(s) %s must be numeric", paste(yn, collapse = ", "))
+    Y <- as.matrix(Y)
+  }
+  if (is.data.frame(Y)) Y <- as.matrix(Y)
+  if (!is.numeric(Y) || is.complex(Y))
+    stopf("'newdata': the response must be numeric")
+  if (is.null(dim(Y))) Y <- matrix(Y, ncol = 1L)
+  if (ncol(Y) != d || nrow(Y) != nrow(newdata))
+    stopf("'newdata': the response has %d column(s) and %d row(s); the fit needs %d and %d",
+          ncol(Y), nrow(Y), d, nrow(newdata))
+  storage.mode(Y) <- "double"
+  bad <- rowSums(!is.finite(Y)) > 0
+  if (any(bad))
+    stopf("'newdata' has missing or infinite responses in row(s) %s",
+          paste(utils::head(which(bad), 5L), collapse = ", "))
+  colnames(Y) <- yn
+  Y
+}
+
+# Scores of draws Ms (a list, per component, of rows x draws matrices)
+# against Y (rows x components).  One line per row and component.
+score_core <- function(Ms, Y, probs, levels, ynames, rows) {
+  dimnames(Y) <- NULL
+  d <- length(Ms)
+  nr <- nrow(Ms[[1L]])
+  m <- ncol(Ms[[1L]])
+  w <- 2 * seq_len(m) - m - 1
+  lp <- c((1 - levels) / 2, (1 + levels) / 2)
+  pn <- paste0("pinball", sub("^q", "", quantile_names(probs)))
+  cn <- paste0("cover", sub("^q", "", quantile_names(levels)))
+  bad_any <- rep(FALSE, nr)
+  parts <- lapply(seq_len(d), function(k) {
+    M <- Ms[[k]]
+    y <- Y[, k]
+    bad <- rowSums(!is.finite(M)) > 0
+    bad_any <<- bad_any | bad
+    S <- row_sort(M)
+    df <- list(.row = as.integer(rows))
+    if (d > 1L) df$.response <- rep(ynames[k], nr)
+    df$y <- y
+    # E|X - y| - E|X - X'| / 2 with sum_{j,k} |X_j - X_k| = 2 sum_i w_i X_(i)
+    df$crps <- rowMeans(abs(M - y)) - rowSums(sweep(S, 2L, w, "*")) / m^2
+    Q <- unname(row_quantiles(M, probs, S))
+    for (j in seq_along(probs))
+      df[[pn[j]]] <- (y - Q[, j]) * (probs[j] - (y < Q[, j]))
+    df$pit <- (rowSums(M < y) + 0.5 * rowSums(M == y) + 0.5) / (m + 1)
+    B <- unname(row_quantiles(M, lp, S))
+    L <- length(levels)
+    for (j in seq_len(L))
+      df[[cn[j]]] <- y >= B[, j] & y <= B[, L + j]
+    if (any(bad))
+      for (nm in setdiff(names(df), c(".row", ".response", "y")))
+        df[[nm]][bad] <- if (is.logical(df[[nm]])) NA else NA_real_
+    df
+  })
+  if (d > 1L) {
+    es <- vapply(seq_len(nr), function(i) {
+      if (bad_any[i]) return(NA_real_)
+      Xi <- vapply(Ms, function(M) M[i, ], numeric(m))
+      dim(Xi) <- c(m, d)
+      mean(sqrt(rowSums(sweep(Xi, 2L, Y[i, ])^2))) - sum(stats::dist(Xi)) / m^2
+    }, 0)
+    for (k in seq_len(d)) parts[[k]]$es <- es
+  }
+  ord <- order(rep(seq_len(nr), d), rep(seq_len(d), each = nr))
+  cols <- lapply(names(parts[[1L]]), function(nm) do.call(c, lapply(parts, `[[`, nm))[ord])
+  names(cols) <- names(parts[[1L]])
+  structure(cols, row.names = .set_row_names(nr * d),
+            class = c("sbscore", "data.frame"))
+}
+
+# Names of the score columns of x.
+score_columns <- function(x) {
+  nms <- names(x)
+  c("crps", grep("^pinball", nms, value = TRUE), if ("es" %in% nms) "es")
+}
+
+#' @rdname sbscore
+#' @param x,object an `"sbscore"` object.
+#' @param digits number of significant digits to print.
+#' @export
+print.sbscore <- function(x, digits = 4L, ...) {
+  s <- summary(x)
+  cat(sprintf("Scores of %d draws per row against %d observation%s%s\n",
+              s$n_draws, s$n_rows, if (s$n_rows == 1L) "" else "s",
+              if (length(s$ynames) > 1L)
+                sprintf(" of %d components", length(s$ynames)) else ""))
+  tab <- s$scores[c(if (".response" %in% names(s$scores)) ".response", "score", "mean")]
+  print(tab, digits = digits, row.names = FALSE)
+  cat(sprintf("Coverage of central intervals%s: %s\n",
+              if (length(s$ynames) > 1L) " (all components)" else "",
+              paste(sprintf("%s%% -> %.1f%%", 100 * s$levels,
+                            100 * s$coverage_all$empirical), collapse = ", ")))
+  cat(sprintf("PIT: mean %.3f, sd %.3f (uniform: 0.500, 0.289)\n", s$pit$mean, s$pit$sd))
+  cat("(one line per observation in the data frame; summary() and plot() for more)\n")
+  invisible(x)
+}
+
+#' @rdname sbscore
+#' @export
+summary.sbscore <- function(object, ...) {
+  x <- object
+  if (!inherits(x, "sbscore") || !all(c(".row", "crps", "pit") %in% names(x)))
+    stopf("'object' must be a result of sbscore() or score_draws()")
+  multi <- ".response" %in% names(x)
+  resp <- if (multi) unique(x$.response) else attr(x, "ynames")[1L]
+  groups <- if (multi) c(as.list(resp), list(resp)) else list(resp)
+  gname <- if (multi) c(resp, "all") else resp
+  mse <- function(v) {
+    v <- v[!is.na(v)]
+    c(mean = if (length(v)) mean(v) else NA_real_,
+      se = if (length(v) > 1L) stats::sd(v) / sqrt(length(v)) else NA_real_,
+      n = length(v))
+  }
+  sel <- function(g) if (multi) x$.response %in% g else rep(TRUE, nrow(x))
+  rows_sc <- list()
+  # scores per component (a mean over components of different scales
+  # would mean little); coverage also pooled
+  for (gi in seq_along(resp)) {
+    s <- sel(groups[[gi]])
+    for (sc in setdiff(score_columns(x), "es")) {
+      v <- x[[sc]][s]
+      rows_sc[[length(rows_sc) + 1L]] <- c(list(.response = gname[gi], score = sc),
+                                           as.list(mse(v)))
+    }
+  }
+  if ("es" %in% names(x)) {
+    first <- !duplicated(x$.row)
+    rows_sc[[length(rows_sc) + 1L]] <- c(list(.response = "joint", score = "es"),
+                                         as.list(mse(x$es[first])))
+  }
+  scores <- do.call(rbind, lapply(rows_sc, as.data.frame, stringsAsFactors = FALSE))
+  if (!multi) scores$.response <- NULL
+  levels <- attr(x, "levels")
+  cn <- paste0("cover", sub("^q", "", quantile_names(levels)))
+  cov_of <- function(s) {
+    data.frame(level = levels,
+               empirical = vapply(cn, function(c) mean(x[[c]][s], na.rm = TRUE), 0),
+               se = vapply(cn, function(c) {
+                 v <- x[[c]][s]
+                 v <- v[!is.na(v)]
+                 sqrt(mean(v) * (1 - mean(v)) / length(v))
+               }, 0), row.names = NULL)
+  }
+  coverage <- do.call(rbind, lapply(seq_along(groups), function(gi) {
+    cbind(.response = gname[gi], cov_of(sel(groups[[gi]])), stringsAsFactors = FALSE)
+  }))
+  if (!multi) coverage$.response <- NULL
+  pit <- x$pit[!is.na(x$pit)]
+  structure(list(scores = scores, coverage = coverage,
+                 coverage_all = cov_of(rep(TRUE, nrow(x))),
+                 pit = list(mean = mean(pit), sd = stats::sd(pit),
+                            counts = tabulate(pmin(10L, floor(pit * 10) + 1L), 10L)),
+                 levels = levels, probs = attr(x, "probs"), ynames = resp,
+                 n_rows = length(unique(x$.row)), n_draws = attr(x, "n"),
+                 n_na = sum(is.na(x$crps))),
+            class = "summary.sbscore")
+}
+
+#' @rdname sbscore
+#' @export
+print.summary.sbscore <- function(x, digits = 4L, ...) {
+  cat(sprintf("Scores of %d draws per row against %d observation%s\n\n",
+              x$n_draws, x$n_rows, if (x$n_rows == 1L) "" else "s"))
+  cat("Average scores (smaller is better) and their standard errors over observations:\n")
+  print(x$scores, digits = digits, row.names = FALSE)
+  cat("\nCoverage of central intervals (nominal level, empirical coverage, its standard error):\n")
+  print(x$coverage, digits = digits, row.names = FALSE)
+  cat(sprintf("\nPIT: mean %.3f, sd %.3f (uniform: 0.500, 0.289); counts in tenths of (0, 1): %s\n",
+              x$pit$mean, x$pit$sd, paste(x$pit$counts, collapse = " ")))
+  if (x$n_na > 0)
+    cat(sprintf("%d line(s) have no score: their draws were not finite\n", x$n_na))
+  invisible(x)
+}
+
+#' @rdname sbscore
+#' @param which which panels to draw: `"pit"` (a histogram of the PIT
+#'   values, with the uniform density and, dashed, the range that a bin of
+#'   a calibrated forecast stays in with probability about 95%) and / or
+#'   `"coverage"` (empirical against nominal coverage of the central
+#'   intervals; grey bars show the range, nominal +/- 1.96 binomial
+#'   standard errors, that a calibrated forecast stays in with probability
+#'   about 95%).
+#' @param response for several response components, the names of those to
+#'   include (all by default, pooled).
+#' @param breaks number of bins of the PIT histogram.
+#' @export
+plot.sbscore <- function(x, which = c("pit", "coverage"), response = NULL,
+                         breaks = 10L, ...) {
+  if (!inherits(x, "sbscore") || !all(c(".row", "pit") %in% names(x)))
+    stopf("'x' must be a result of sbscore() or score_draws()")
+  if (!is.character(which) || !length(which) || anyNA(which) ||
+      !all(which %in% c("pit", "coverage")) || anyDuplicated(which))
+    stopf("'which' must be \"pit\", \"coverage\" or both")
+  breaks <- check_count(breaks, "breaks", 2, 1000)
+  s <- rep(TRUE, nrow(x))
+  if (!is.null(response)) {
+    resp <- if (".response" %in% names(x)) unique(x$.response) else NULL
+    if (is.null(resp) || !is.character(response) || !length(response) ||
+        anyNA(response) || !all(response %in% resp))
+      stopf("'response' must name response components of 'x'%s",
+            if (is.null(resp)) " (it has only one)" else paste0(": ", paste(resp, collapse = ", ")))
+    s <- x$.response %in% response
+  }
+  pit <- x$pit[s]
+  pit <- pit[!is.na(pit)]
+  if (!length(pit)) stopf("'x' has no finite scores to plot")
+  if (length(which) > 1L) {
+    op <- graphics::par(mfrow = c(1L, length(which)))
+    on.exit(graphics::par(op))
+  }
+  if ("pit" %in% which) {
+    br <- seq(0, 1, length.out = breaks + 1L)
+    N <- length(pit)
+    half <- 1.96 * sqrt((1 / breaks) * (1 - 1 / breaks) / N) * breaks
+    h <- graphics::hist(pit, breaks = br, plot = FALSE)
+    graphics::plot(h, freq = FALSE, col = "grey85", border = "white",
+                   ylim = c(0, max(h$density, 1 + half) * 1.05),
+                   xlab = "PIT value", ylab = "density", main = "PIT histogram", ...)
+    graphics::abline(h = 1, col = "#0072B2", lwd = 2)
+    graphics::abline(h = 1 + c(-1, 1) * half, col = "#0072B2", lty = 2)
+    graphics::mtext("dashed: 95% range of a bin if calibrated", side = 3, line = 0.3,
+                    cex = 0.75)
+  }
+  if ("coverage" %in% which) {
+    levels <- attr(x, "levels")
+    cn <- paste0("cover", sub("^q", "", quantile_names(levels)))
+    emp <- vapply(cn, function(c) mean(x[[c]][s], na.rm = TRUE), 0)
+    nn <- vapply(cn, function(c) sum(!is.na(x[[c]][s])), 0)
+    se <- sqrt(levels * (1 - levels) / nn)
+    lim <- range(c(levels, emp, levels - 2 * se, levels + 2 * se), 0.4, 1)
+    lim <- c(max(0, lim[1L]), min(1, lim[2L]))
+    graphics::plot(levels, emp, xlim = lim, ylim = lim, pch = 19, col = "#D55E00",
+                   xlab = "nominal coverage", ylab = "empirical coverage",
+                   main = "Central interval coverage", ...)
+    graphics::abline(0, 1, col = "grey50")
+    graphics::segments(levels, levels - 1.96 * se, levels, levels + 1.96 * se,
+                       col = "grey50", lwd = 6, lend = 1)
+    graphics::points(levels, emp, pch = 19, col = "#D55E00")
+    graphics::mtext("grey: 95% range if calibrated", side = 3, line = 0.3, cex = 0.75)
+  }
+  invisible(x)
+}

@@ -1,0 +1,126 @@
+# Large newdata in chunks: the same bits for any chunk size, any number of
+# threads and any future plan, because every row's random stream is keyed
+# by (seed drawn once in this session, the row's index in newdata).
+
+set.seed(51)
+d_ch <- data.frame(x = runif(200, -2, 2))
+d_ch$y1 <- d_ch$x + rnorm(200, sd = 0.3)
+d_ch$y2 <- d_ch$x^2 + rnorm(200, sd = 0.3)
+fit_ch <- sbfit(y1 ~ x, d_ch, control = small_control(), seed = 1)
+fit_ch2 <- sbfit(cbind(y1, y2) ~ x, d_ch, control = small_control(), seed = 1)
+nd_ch <- d_ch[1:7, ]
+
+# Every result that sbsample(), sbcondstats() and sbscore() give, for
+# one setting of chunk_size / threads.
+all_results <- function(chunk_size, threads = 1L) {
+  list(
+    long = sbsample(fit_ch, nd_ch, n = 13, seed = 3, chunk_size = chunk_size,
+                    threads = threads),
+    matrix2 = sbsample(fit_ch2, nd_ch, n = 13, format = "matrix", seed = 3,
+                       chunk_size = chunk_size, threads = threads),
+    long2 = sbsample(fit_ch2, nd_ch, n = 5, seed = 4, chunk_size = chunk_size,
+                     threads = threads),
+    stats = sbcondstats(fit_ch, nd_ch, n = 40, at = c(0, 1), se = TRUE, seed = 5,
+                        chunk_size = chunk_size, threads = threads),
+    stats2 = sbcondstats(fit_ch2, nd_ch, n = 40, at = cbind(nd_ch$x), se = TRUE,
+                         keep_draws = TRUE, seed = 5, chunk_size = chunk_size,
+                         threads = threads),
+    score = sbscore(fit_ch, nd_ch, n = 30, seed = 6, chunk_size = chunk_size,
+                    threads = threads),
+    score2 = sbscore(fit_ch2, nd_ch, n = 30, seed = 6, chunk_size = chunk_size,
+                     threads = threads)
+  )
+}
+
+test_that("chunk size and threads do not change a single bit", {
+  ref <- all_results(10000L)
+  expect_equal(nrow(ref$stats), 7L)
+  expect_equal(dim(ref$matrix2), c(7L, 13L, 2L))
+  for (cs in c(1L, 2L, 3L, 6L, 7L)) expect_identical(all_results(cs), ref, info = cs)
+  expect_identical(all_results(3L, threads = 2L), ref)
+  # and the seed is drawn from the caller's stream exactly once
+  set.seed(8)
+  a <- sbsample(fit_ch, nd_ch, n = 3, chunk_size = 2)
+  u <- runif(1)
+  set.seed(8)
+  b <- sbsample(fit_ch, nd_ch, n = 3)
+  expect_identical(a, b)
+  expect_identical(runif(1), u)
+})
+
+test_that("verbose reports one message per chunk", {
+  msgs <- capture_messages(sbsample(fit_ch, nd_ch, n = 2, seed = 1, chunk_size = 3,
+                                    verbose = TRUE))
+  expect_length(msgs, 3L)
+  expect_match(msgs[3], "chunk 3 of 3 \\(rows 7-7 of 7\\)")
+  expect_silent(sbsample(fit_ch, nd_ch, n = 2, seed = 1, chunk_size = 3))
+  expect_silent(sbcondstats(fit_ch, nd_ch, n = 2, seed = 1, verbose = TRUE))
+})
+
+test_that("non-finite chains are reported once for all chunks", {
+  big <- fit_ch
+  big$theta <- big$theta * 1e250
+  w1 <- tryCatch(sbsample(big, nd_ch, n = 4, seed = 1), warning = conditionMessage)
+  w3 <- tryCatch(sbsample(big, nd_ch, n = 4, seed = 1, chunk_size = 3),
+                 warning = conditionMessage)
+  expect_match(w1, "of 28 chains ended in a non-finite value")
+  expect_identical(w3, w1)
+})
+
+test_that("bad 'chunk_size' and 'verbose' give errors naming them", {
+  expect_error(sbsample(fit_ch, nd_ch, chunk_size = 0), "'chunk_size'")
+  expect_error(sbsample(fit_ch, nd_ch, chunk_size = 1.5), "'chunk_size'")
+  expect_error(sbsample(fit_ch, nd_ch, chunk_size = NA), "'chunk_size'")
+  expect_error(sbsample(fit_ch, nd_ch, chunk_size = "10"), "'chunk_size'")
+  expect_error(sbcondstats(fit_ch, nd_ch, chunk_size = -1), "'chunk_size'")
+  expect_error(sbsample(fit_ch, nd_ch, verbose = "yes"), "'verbose'")
+  expect_error(sbcondstats(fit_ch, nd_ch, verbose = NA), "'verbose'")
+  # the draw limit applies to one chunk in sbcondstats(), to all in sbsample()
+  old <- options(sbcg.max_draws = 100)
+  on.exit(options(old))
+  expect_error(sbsample(fit_ch, nd_ch, n = 20, chunk_size = 2), "'n'.*sbcg.max_draws")
+  expect_error(sbcondstats(fit_ch, nd_ch, n = 60, chunk_size = 2), "'n'.*sbcg.max_draws")
+  expect_s3_class(sbcondstats(fit_ch, nd_ch, n = 20, chunk_size = 2, seed = 1), "sbcondstats")
+})
+
+test_that("a failing future plan gives an error that says so", {
+  e <- simpleError("there is no package called 'sbcg'")
+  expect_error(sbcg:::future_failure(e), "workers of the future plan cannot load package sbcg")
+  expect_error(sbcg:::future_failure(simpleError("connection lost")),
+               "evaluating the chunks through the future plan failed: connection lost")
+})
+
+test_that("a sequential future plan runs the chunks here, with the same bits", {
+  skip_if_not_installed("future")
+  oplan <- future::plan("sequential")
+  on.exit(future::plan(oplan), add = TRUE)
+  expect_false(sbcg:::future_active())
+  expect_identical(sbcondstats(fit_ch, nd_ch, n = 10, seed = 2, chunk_size = 2),
+                   sbcondstats(fit_ch, nd_ch, n = 10, seed = 2))
+})
+
+test_that("multisession workers give the same bits as the sequential run", {
+  skip_on_cran()
+  skip_if_not_installed("future")
+  skip_if_not_installed("future.apply")
+  installed <- base::system.file(package = "sbcg")
+  skip_if(installed == "", "sbcg is not installed, so worker sessions cannot load it")
+  skip_if(normalizePath(installed) != normalizePath(getNamespaceInfo("sbcg", "path")),
+          "this session's sbcg is not the installed copy that the workers would load")
+  ref <- all_results(10000L)
+  oplan <- future::plan(future::multisession, workers = 2)
+  on.exit(future::plan(oplan), add = TRUE)
+  expect_true(sbcg:::future_active())
+  expect_identical(all_results(3L), ref)
+  expect_identical(all_results(2L, threads = 2L), ref)
+  # messages from the workers come back
+  msgs <- capture_messages(sbsample(fit_ch, nd_ch, n = 2, seed = 1, chunk_size = 4,
+                                    verbose = TRUE))
+  expect_match(msgs, "chunk [12] of 2")
+  expect_length(msgs, 2L)
+  # warnings too, once
+  big <- fit_ch
+  big$theta <- big$theta * 1e250
+  expect_warning(sbsample(big, nd_ch, n = 4, seed = 1, chunk_size = 3),
+                 "of 28 chains ended in a non-finite value")
+})

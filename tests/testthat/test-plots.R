@@ -1,0 +1,124 @@
+# Plot methods: they draw on a null pdf device and return their object
+# invisibly; par("usr") tells which kind of chart was drawn.
+
+d_pl <- gauss_data(200, 41)
+fit_pl <- sbfit(y ~ x, d_pl, control = small_control(epochs = 4, validation = 0.2,
+                                                      valid_every = 1), seed = 1)
+grid_pl <- data.frame(x = seq(-2, 2, length.out = 15))
+
+test_that("plot.sbfit draws the loss curves and returns the fit invisibly", {
+  pdf(NULL)
+  on.exit(dev.off(), add = TRUE)
+  expect_invisible(res <- plot(fit_pl))
+  expect_identical(res, fit_pl)
+  expect_identical(par("ylog"), TRUE)
+  expect_equal(par("usr")[1:2], grDevices::extendrange(c(1, 4), f = 0.04))
+  expect_invisible(plot(fit_pl, log = FALSE))
+  expect_identical(par("ylog"), FALSE)
+  # graphical parameters override the defaults
+  expect_invisible(plot(fit_pl, main = "mine", ylim = c(0.1, 10)))
+  expect_equal(par("usr")[3:4], c(-1.08, 1.08))
+  # a fit without validation rows
+  f0 <- sbfit(y ~ x, d_pl, control = small_control(validation = 0), seed = 1)
+  expect_invisible(res0 <- plot(f0))
+  expect_identical(res0, f0)
+  expect_error(plot(fit_pl, log = NA), "'log'")
+})
+
+test_that("plot.sbcondstats draws a fan chart over one varying predictor", {
+  pdf(NULL)
+  on.exit(dev.off(), add = TRUE)
+  st <- sbcondstats(fit_pl, grid_pl, n = 50, probs = c(0.05, 0.25, 0.5, 0.75, 0.95),
+                    density = FALSE, seed = 1)
+  expect_invisible(res <- plot(st))
+  expect_identical(res, st)
+  # the x axis is the predictor
+  expect_equal(par("usr")[1:2], grDevices::extendrange(c(-2, 2), f = 0.04))
+  # with the training data as points: the axes also cover the data
+  expect_invisible(plot(st, data = d_pl))
+  expect_equal(par("usr")[1:2], grDevices::extendrange(range(c(grid_pl$x, d_pl$x)), f = 0.04))
+  expect_lte(par("usr")[3], min(d_pl$y))
+  # a subset of rows, and a chart without legend
+  expect_invisible(plot(st, rows = 1:5, legend = FALSE, type = "fan"))
+  expect_equal(par("usr")[1:2], grDevices::extendrange(range(grid_pl$x[1:5]), f = 0.04))
+  # a forced fan chart over few points; forced densities
+  st3 <- sbcondstats(fit_pl, data.frame(x = c(-1, 0, 1)), n = 50, seed = 1)
+  expect_invisible(plot(st3, type = "fan"))
+  expect_equal(par("usr")[1:2], grDevices::extendrange(c(-1, 1), f = 0.04))
+  expect_invisible(plot(st3))
+  xr <- range(unlist(lapply(st3$density, `[[`, "x")))
+  expect_equal(par("usr")[1:2], grDevices::extendrange(xr, f = 0.04))
+})
+
+test_that("plot.sbcondstats falls back to densities and explains a refused fan", {
+  pdf(NULL)
+  on.exit(dev.off(), add = TRUE)
+  d2 <- d_pl
+  d2$f <- factor(rep(c("a", "b"), 100))
+  f2 <- sbfit(y ~ x + f, d2, control = small_control(), seed = 1)
+  nd <- data.frame(x = seq(-1, 1, length.out = 10), f = rep(c("a", "b"), 5))
+  st <- sbcondstats(f2, nd, n = 40, seed = 2)
+  expect_invisible(plot(st))
+  xr <- range(unlist(lapply(st$density[1:8], `[[`, "x")))
+  expect_equal(par("usr")[1:2], grDevices::extendrange(xr, f = 0.04))
+  expect_error(plot(st, type = "fan"), "'type' = \"fan\" needs exactly one predictor that varies")
+  nd$f <- "a"
+  st1 <- sbcondstats(f2, nd, n = 40, density = FALSE, seed = 2)
+  expect_invisible(plot(st1))
+  expect_equal(par("usr")[1:2], grDevices::extendrange(c(-1, 1), f = 0.04))
+  # no density column and no fan: the old error
+  st2 <- sbcondstats(f2, nd[1:2, ], n = 10, density = FALSE, seed = 2)
+  expect_error(plot(st2), "'x' has no density column")
+  expect_error(plot(st2, type = "fan"), "at least 3 distinct values")
+})
+
+test_that("fan charts for several responses and bad plot arguments", {
+  pdf(NULL)
+  on.exit(dev.off(), add = TRUE)
+  set.seed(42)
+  d <- data.frame(x = runif(200))
+  d$y1 <- d$x + rnorm(200, sd = 0.1)
+  d$y2 <- -d$x + rnorm(200, sd = 0.2)
+  fit <- sbfit(cbind(y1, y2) ~ x, d, control = small_control(), seed = 1)
+  st <- sbcondstats(fit, data.frame(x = seq(0, 1, length.out = 12)), n = 30,
+                    density = FALSE, seed = 1)
+  old <- par("mfrow")
+  expect_invisible(res <- plot(st, data = d))
+  expect_identical(res, st)
+  expect_identical(par("mfrow"), old)
+  expect_invisible(plot(st, response = "y2", data = d))
+  expect_lte(par("usr")[3], min(d$y2))
+  expect_error(plot(st, response = "y3"), "'response' must name response components of 'x': y1, y2")
+  expect_error(plot(st, data = d["x"]), "'data' lacks the response column 'y1'")
+  expect_error(plot(st, data = d["y1"]), "'data' lacks the predictor column 'x'")
+  expect_error(plot(st, data = "d"), "'data' must be a data frame")
+  expect_error(plot(st, type = "pie"), "'type'")
+  expect_error(plot(st, rows = 0), "'rows'")
+  expect_error(plot(st, rows = 1.5), "'rows'")
+  expect_error(plot(st, legend = "no"), "'legend'")
+  st1 <- sbcondstats(fit_pl, grid_pl, n = 20, seed = 1)
+  expect_error(plot(st1, response = "y"), "'response'.*only one")
+})
+
+test_that("plot.sbscore draws the PIT histogram and the coverage", {
+  pdf(NULL)
+  on.exit(dev.off(), add = TRUE)
+  set.seed(43)
+  D <- matrix(rnorm(100 * 40), 100, 40)
+  sc <- score_draws(D, rnorm(100))
+  old <- par("mfrow")
+  expect_invisible(res <- plot(sc))
+  expect_identical(res, sc)
+  expect_identical(par("mfrow"), old)
+  expect_invisible(plot(sc, which = "pit", breaks = 5))
+  expect_equal(par("usr")[1:2], grDevices::extendrange(c(0, 1), f = 0.04))
+  expect_invisible(plot(sc, which = "coverage"))
+  expect_lte(par("usr")[1], 0.5)
+  A <- array(rnorm(20 * 30 * 2), c(20, 30, 2))
+  sc2 <- score_draws(A, matrix(rnorm(40), 20, 2))
+  expect_invisible(plot(sc2, response = "y2"))
+  expect_error(plot(sc2, response = "z"), "'response'")
+  expect_error(plot(sc, response = "y1"), "'response'.*only one")
+  expect_error(plot(sc, which = "qq"), "'which'")
+  expect_error(plot(sc, breaks = 1), "'breaks'")
+})
