@@ -283,17 +283,12 @@ sample_rows <- function(object, X, rowid, n, g, cseed, threads, block = 256L) {
 # so that chunked callers can warn once for all chunks.
 sample_raw <- function(object, X, rowid, n, g, cseed, threads, block = 256L) {
   net <- object$net
+  s <- object$scaling
   res <- .Call(C_sbcg_sample, net_arch(net), as.double(net$freq),
                as.double(object$theta), X, as.double(rowid), as.integer(n),
-               g$t, g$u, g$a, g$s, cseed, as.integer(block), threads)
-  draws <- res$draws
-  N <- nrow(X) * n
-  s <- object$scaling
-  for (k in seq_len(net$d)) {
-    idx <- (k - 1) * N + seq_len(N)
-    draws[idx] <- s$y_center[k] + s$y_scale[k] * draws[idx]
-  }
-  list(draws = draws, nonfinite = res$nonfinite)
+               g$t, g$u, g$a, g$s, cseed, as.integer(block), threads,
+               as.double(s$y_center), as.double(s$y_scale))
+  list(draws = res$draws, nonfinite = res$nonfinite)
 }
 
 shape_draws <- function(object, draws, nrow, n, format, rn = NULL) {

@@ -244,8 +244,8 @@ size_t bridge_sample_ws(const nn_net *net, int C)
 /*
  * Sample the chains of blocks b0 .. b1 - 1.  Chain c (0-based, over
  * nrow * ndraw) is draw j = c % ndraw of row r = c / ndraw; block b holds
- * chains b * block .. (b + 1) * block - 1.  Its draw goes to
- * out[c + nrow * ndraw * q] for component q.  Returns the number of chains
+ * chains b * block .. (b + 1) * block - 1.  Its draw, ycenter[q] +
+ * yscale[q] Z, goes to out[c + nrow * ndraw * q] for component q.  Returns the number of chains
  * whose draw is not finite.  The padding chains of a block (up to a
  * multiple of KERN_PAD) start at zero, get no noise and are discarded.
  */
@@ -294,7 +294,7 @@ int bridge_sample(const nn_net *net, const double *theta,
         for (int i = 0; i < C; i++) {
             int bad = 0;
             for (int q = 0; q < d; q++) {
-                double v = Z[i + (size_t) ld * q];
+                double v = s->ycenter[q] + s->yscale[q] * Z[i + (size_t) ld * q];
                 s->out[c0 + i + N * q] = v;
                 if (!isfinite(v)) bad = 1;
             }

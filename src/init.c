@@ -11,7 +11,7 @@ SEXP sbcg_loss_grad(SEXP, SEXP, SEXP, SEXP, SEXP, SEXP, SEXP, SEXP, SEXP);
 SEXP sbcg_train(SEXP, SEXP, SEXP, SEXP, SEXP, SEXP, SEXP, SEXP, SEXP, SEXP,
                 SEXP, SEXP, SEXP, SEXP, SEXP);
 SEXP sbcg_sample(SEXP, SEXP, SEXP, SEXP, SEXP, SEXP, SEXP, SEXP, SEXP, SEXP,
-                 SEXP, SEXP, SEXP);
+                 SEXP, SEXP, SEXP, SEXP, SEXP);
 SEXP sbcg_openmp(void);
 SEXP sbcg_kernels(SEXP);
 
@@ -19,7 +19,7 @@ static const R_CallMethodDef call_methods[] = {
     {"sbcg_forward", (DL_FUNC) &sbcg_forward, 6},
     {"sbcg_loss_grad", (DL_FUNC) &sbcg_loss_grad, 9},
     {"sbcg_train", (DL_FUNC) &sbcg_train, 15},
-    {"sbcg_sample", (DL_FUNC) &sbcg_sample, 13},
+    {"sbcg_sample", (DL_FUNC) &sbcg_sample, 15},
     {"sbcg_openmp", (DL_FUNC) &sbcg_openmp, 0},
     {"sbcg_kernels", (DL_FUNC) &sbcg_kernels, 1},
     {NULL, NULL, 0}

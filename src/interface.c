@@ -461,12 +461,15 @@ SEXP sbcg_train(SEXP arch, SEXP freq, SEXP theta, SEXP x, SEXP y, SEXP w,
  *   rowid   global row numbers (stream keys), nrow whole numbers >= 0
  *   tgrid   the K times at which the network is evaluated
  *   ucoef, acoef, scoef   the K step coefficients (see bridge.c)
+ *   ycenter, yscale       d numbers: draws are returned as
+ *                         ycenter + yscale * Z, on the response's scale
  * Returns list(draws, nonfinite): draws is ndraw * nrow * d in chain
  * order (draw fastest, then row, then component).
  */
 SEXP sbcg_sample(SEXP arch, SEXP freq, SEXP theta, SEXP x, SEXP rowid,
                  SEXP ndraw, SEXP tgrid, SEXP ucoef, SEXP acoef, SEXP scoef,
-                 SEXP seed, SEXP block, SEXP threads)
+                 SEXP seed, SEXP block, SEXP threads, SEXP ycenter,
+                 SEXP yscale)
 {
     nn_net net;
     int nprot = 0;
@@ -494,6 +497,8 @@ SEXP sbcg_sample(SEXP arch, SEXP freq, SEXP theta, SEXP x, SEXP rowid,
     uint64_t sd = get_seed(seed);
     int blk = get_int1(block, "block", 1, 1 << 20);
     int nthreads = get_int1(threads, "threads", 1, 1024);
+    check_finite(ycenter, "ycenter", net.d);
+    check_finite(yscale, "yscale", net.d);
 
     double N = (double) nrow * nd;
     if (N * net.d > (double) R_XLEN_T_MAX) error(_("too many draws requested"));
@@ -515,6 +520,8 @@ SEXP sbcg_sample(SEXP arch, SEXP freq, SEXP theta, SEXP x, SEXP rowid,
     s.block = blk;
     s.nthreads = nthreads;
     s.out = REAL(out);
+    s.ycenter = REAL(ycenter);
+    s.yscale = REAL(yscale);
     double *T = (double *) R_alloc((size_t) K * net.width[1], sizeof(double));
     nn_time_table(&net, REAL(theta), (int) K, REAL(tgrid), T);
     s.T = T;

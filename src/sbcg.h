@@ -169,6 +169,7 @@ typedef struct {
     int block, nthreads;
     double *ws;             /* nthreads x ws_size */
     size_t ws_size;
+    const double *ycenter, *yscale;  /* d each: out = ycenter + yscale Z */
     double *out;            /* ndraw x nrow x d, chain order */
 } bridge_sampler;
 

@@ -623,7 +623,8 @@ call_bases <- function(fit) {
                  seed = c(1L, 2L), threads = 1L, verbose = FALSE),
     sample = list(arch = arch, freq = freq, theta = theta, x = mk(3L, p),
                   rowid = c(0, 1, 2), ndraw = 5L, tgrid = g$t, ucoef = g$u,
-                  acoef = g$a, scoef = g$s, seed = c(1L, 2L), block = 256L, threads = 1L))
+                  acoef = g$a, scoef = g$s, seed = c(1L, 2L), block = 256L, threads = 1L,
+                  ycenter = rep(0, d), yscale = rep(1, d)))
 }
 
 # ---------------------------------------------------------------------------

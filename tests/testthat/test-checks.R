@@ -134,11 +134,17 @@ test_that("the C entry points check their arguments", {
   expect_error(.Call(sbcg:::C_sbcg_forward, arch, net$freq, fit$theta,
                      matrix(0, 1, 1), 0.5, matrix(0, 1, 2)), "'x' must be a 1 x 3")
   expect_error(.Call(sbcg:::C_sbcg_sample, arch, net$freq, fit$theta,
-                     matrix(0, 1, 3), 0, 5L, 0, 1, 1, 1, c(1, 2), 8L, 1L), "'seed'")
+                     matrix(0, 1, 3), 0, 5L, 0, 1, 1, 1, c(1, 2), 8L, 1L, 0, 1), "'seed'")
   expect_error(.Call(sbcg:::C_sbcg_sample, arch, net$freq, fit$theta,
-                     matrix(0, 1, 3), -1, 5L, 0, 1, 1, 1, 1:2, 8L, 1L), "'rowid'")
+                     matrix(0, 1, 3), -1, 5L, 0, 1, 1, 1, 1:2, 8L, 1L, 0, 1), "'rowid'")
   expect_error(.Call(sbcg:::C_sbcg_sample, arch, net$freq, fit$theta,
-                     matrix(0, 1, 3), 0, 5L, 0, 1, 1, -1, 1:2, 8L, 1L), "'scoef'")
+                     matrix(0, 1, 3), 0, 5L, 0, 1, 1, -1, 1:2, 8L, 1L, 0, 1), "'scoef'")
   expect_error(.Call(sbcg:::C_sbcg_sample, arch, net$freq, fit$theta,
-                     matrix(0, 1, 3), 0, 0L, 0, 1, 1, 1, 1:2, 8L, 1L), "'ndraw'")
+                     matrix(0, 1, 3), 0, 0L, 0, 1, 1, 1, 1:2, 8L, 1L, 0, 1), "'ndraw'")
+  expect_error(.Call(sbcg:::C_sbcg_sample, arch, net$freq, fit$theta,
+                     matrix(0, 1, 3), 0, 5L, 0, 1, 1, 1, 1:2, 8L, 1L, NA_real_, 1), "'ycenter'")
+  expect_error(.Call(sbcg:::C_sbcg_sample, arch, net$freq, fit$theta,
+                     matrix(0, 1, 3), 0, 5L, 0, 1, 1, 1, 1:2, 8L, 1L, 0, c(1, 2)), "'yscale'")
+  expect_error(.Call(sbcg:::C_sbcg_sample, arch, net$freq, fit$theta,
+                     matrix(0, 1, 3), 0, 5L, 0, 1, 1, 1, 1:2, 8L, 1L, 0, "1"), "'yscale'")
 })

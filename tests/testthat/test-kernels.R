@@ -81,7 +81,7 @@ test_that("the sampler's normal deviates are standard normal, tail included", {
   draw <- function(kernels) with_kernels(kernels, {
     sbcg:::use_kernels()
     .Call(sbcg:::C_sbcg_sample, sbcg:::net_arch(net), net$freq, theta,
-          matrix(0, 1, 1), 0, as.integer(N), 0, 1, 0, 1, c(11L, 7L), 256L, 1L)$draws
+          matrix(0, 1, 1), 0, as.integer(N), 0, 1, 0, 1, c(11L, 7L), 256L, 1L, 0, 1)$draws
   })
   e <- draw("auto")
   expect_identical(draw("portable"), e)
@@ -114,7 +114,7 @@ test_that("chains that overflow are counted as non-finite by both kernel sets", 
       sbcg:::use_kernels()
       .Call(sbcg:::C_sbcg_sample, sbcg:::net_arch(net), net$freq, theta,
             matrix(0, 2, 1), c(0, 1), 10L, seq(0, 0.99, length.out = K),
-            rep(1e10, K), rep(1, K), rep(1, K), c(1L, 2L), 8L, 2L)
+            rep(1e10, K), rep(1, K), rep(1, K), c(1L, 2L), 8L, 2L, 0, 1)
     })
     expect_identical(res$nonfinite, 20L)
     expect_false(any(is.finite(res$draws)))
