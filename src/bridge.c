@@ -99,11 +99,7 @@ static void fill_input(const nn_net *net, int B, int n, const double *X,
     double *E = H0 + (size_t) d * ld;
     for (int j = 0; j < K; j++) {
         double *sc = E + (size_t) j * ld, *cc = E + (size_t) (K + j) * ld;
-        double f = net->freq[j];
-        for (int b = 0; b < B; b++) {
-            sc[b] = sin(f * t[b]);
-            cc[b] = cos(f * t[b]);
-        }
+        kern_sincos(B, net->freq[j], t, sc, cc);
     }
     double *Xc = H0 + (size_t) (d + net->nemb) * ld;
     for (int j = 0; j < p; j++) {

@@ -529,10 +529,13 @@ SEXP sbcg_sample(SEXP arch, SEXP freq, SEXP theta, SEXP x, SEXP rowid,
     s.ws = (double *) R_alloc(s.ws_size * nthreads, sizeof(double));
 
     ptrdiff_t nblock = (ptrdiff_t) ((N + blk - 1) / blk);
-    /* waves of blocks: the interrupt check comes after each wave */
-    ptrdiff_t wave = 2 * (ptrdiff_t) nthreads;
+    /* waves of blocks: the interrupt check comes after each wave.  About
+     * eight blocks per thread keep the threads' shares even (and the cost
+     * of a late thread small) with waves of at most ~1.6e10 multiply-adds,
+     * well under a second. */
+    ptrdiff_t wave = 8 * (ptrdiff_t) nthreads;
     double work = (double) blk * K * net.npar;
-    while (wave > 1 && work * wave > 4e9) wave /= 2;
+    while (wave > 1 && work * wave > 1.6e10) wave /= 2;
     int nbad = 0;
     for (ptrdiff_t b = 0; b < nblock; b += wave) {
         ptrdiff_t e = b + wave < nblock ? b + wave : nblock;

@@ -444,6 +444,72 @@ static AVX2 void back_h_avx2(int ld, int nin, int nout, const double *G,
         }
     }
 }
+
+/* sin and cos of 4 arguments with |x| <= 1e5: reduction by multiples of
+ * pi/2 in three parts (Cody-Waite), Taylor polynomials of degree 15 (sin)
+ * and 16 (cos) on [-pi/4, pi/4], then the quadrant's swap and signs. */
+static inline AVX2 void sincos_avx2(__m256d x, __m256d *so, __m256d *co)
+{
+    const __m256d twoopi = _mm256_set1_pd(0.63661977236758134308);
+    const __m256d magic = _mm256_set1_pd(6755399441055744.0);
+    const __m256d p1 = _mm256_set1_pd(1.5707963267341256e+00),
+        p2 = _mm256_set1_pd(6.07710050630396597660e-11),
+        p3 = _mm256_set1_pd(2.02226624879595063154e-21);
+    __m256d t = _mm256_fmadd_pd(x, twoopi, magic);
+    __m256d q = _mm256_sub_pd(t, magic);
+    __m256d r = _mm256_fnmadd_pd(q, p1, x);
+    r = _mm256_fnmadd_pd(q, p2, r);
+    r = _mm256_fnmadd_pd(q, p3, r);
+    __m256d r2 = _mm256_mul_pd(r, r);
+    /* sin r = r (1 - r^2/3! + ... + r^14/15!) */
+    __m256d ps = _mm256_set1_pd(7.6471637318198164759e-13);
+    ps = _mm256_fmadd_pd(ps, r2, _mm256_set1_pd(-1.6059043836821614599e-10));
+    ps = _mm256_fmadd_pd(ps, r2, _mm256_set1_pd(2.5052108385441718775e-08));
+    ps = _mm256_fmadd_pd(ps, r2, _mm256_set1_pd(-2.7557319223985890653e-06));
+    ps = _mm256_fmadd_pd(ps, r2, _mm256_set1_pd(1.9841269841269841270e-04));
+    ps = _mm256_fmadd_pd(ps, r2, _mm256_set1_pd(-8.3333333333333333333e-03));
+    ps = _mm256_fmadd_pd(ps, r2, _mm256_set1_pd(1.6666666666666666667e-01));
+    ps = _mm256_mul_pd(ps, r2);
+    __m256d sr = _mm256_fnmadd_pd(ps, r, r);
+    /* cos r = 1 - r^2/2! + ... + r^16/16! */
+    __m256d pc = _mm256_set1_pd(4.7794773323873852974e-14);
+    pc = _mm256_fmadd_pd(pc, r2, _mm256_set1_pd(-1.1470745597729724714e-11));
+    pc = _mm256_fmadd_pd(pc, r2, _mm256_set1_pd(2.0876756987868098979e-09));
+    pc = _mm256_fmadd_pd(pc, r2, _mm256_set1_pd(-2.7557319223985890653e-07));
+    pc = _mm256_fmadd_pd(pc, r2, _mm256_set1_pd(2.4801587301587301587e-05));
+    pc = _mm256_fmadd_pd(pc, r2, _mm256_set1_pd(-1.3888888888888888889e-03));
+    pc = _mm256_fmadd_pd(pc, r2, _mm256_set1_pd(4.1666666666666666667e-02));
+    pc = _mm256_fmadd_pd(pc, r2, _mm256_set1_pd(-0.5));
+    __m256d cr = _mm256_fmadd_pd(pc, r2, _mm256_set1_pd(1.0));
+    /* quadrant k = q mod 4: sin x = (sr, cr, -sr, -cr)[k],
+     * cos x = (cr, -sr, -cr, sr)[k] */
+    __m256i k = _mm256_sub_epi64(_mm256_castpd_si256(t), _mm256_castpd_si256(magic));
+    __m256i one = _mm256_set1_epi64x(1), two = _mm256_set1_epi64x(2);
+    __m256d swap = _mm256_castsi256_pd(_mm256_cmpeq_epi64(_mm256_and_si256(k, one), one));
+    __m256d sgn_s = _mm256_castsi256_pd(_mm256_slli_epi64(_mm256_and_si256(k, two), 62));
+    __m256d sgn_c = _mm256_castsi256_pd(_mm256_slli_epi64(
+        _mm256_and_si256(_mm256_add_epi64(k, one), two), 62));
+    __m256d s = _mm256_blendv_pd(sr, cr, swap), c = _mm256_blendv_pd(cr, sr, swap);
+    *so = _mm256_xor_pd(s, sgn_s);
+    *co = _mm256_xor_pd(c, sgn_c);
+}
+
+static AVX2 void sincos_rows_avx2(int n, double f, const double *t, double *s,
+                                  double *c)
+{
+    const __m256d fv = _mm256_set1_pd(f);
+    int i = 0;
+    for (; i + 4 <= n; i += 4) {
+        __m256d sv, cv;
+        sincos_avx2(_mm256_mul_pd(fv, _mm256_loadu_pd(t + i)), &sv, &cv);
+        _mm256_storeu_pd(s + i, sv);
+        _mm256_storeu_pd(c + i, cv);
+    }
+    for (; i < n; i++) {
+        s[i] = sin(f * t[i]);
+        c[i] = cos(f * t[i]);
+    }
+}
 #endif /* SBCG_X86 */
 
 /* ------------------------------------------------------------------ */
@@ -551,7 +617,23 @@ void kern_back_h(int ld, int nin, int nout, const double *G, const double *W,
     }
 }
 
-void kern_activate(int act, size_t len, double *a)
+
+/* s[i] = sin(f t[i]), c[i] = cos(f t[i]) for i < n: the time embedding of
+ * a training chunk. */
+void kern_sincos(int n, double f, const double *t, double *s, double *c)
 {
-    act_inplace(act, len, a);
+#ifdef SBCG_X86
+    if (kern_level == KERN_AVX2) {
+        double m = 0.0;
+        for (int i = 0; i < n; i++) m = fmax(m, fabs(t[i]));
+        if (fabs(f) * m <= 1e5) {
+            sincos_rows_avx2(n, f, t, s, c);
+            return;
+        }
+    }
+#endif
+    for (int i = 0; i < n; i++) {
+        s[i] = sin(f * t[i]);
+        c[i] = cos(f * t[i]);
+    }
 }

@@ -120,3 +120,19 @@ test_that("chains that overflow are counted as non-finite by both kernel sets", 
     expect_false(any(is.finite(res$draws)))
   }
 })
+
+test_that("the vectorised time embedding of training agrees with libm", {
+  # frequencies up to 9e4 exercise the reduction by multiples of pi/2 far
+  # from zero; a wrong quadrant would change the loss by O(1)
+  set.seed(6)
+  net <- list(d = 1L, p = 1L, hidden = 4L, activation = "silu",
+              freq = c(1, 7.3, 100, 1e4, 9e4))
+  theta <- sbcg:::init_theta(net)
+  n <- 2000
+  x <- matrix(rnorm(n)); y <- matrix(rnorm(n)); eps <- matrix(rnorm(n))
+  t <- c(runif(n - 3), 0, 0.5, 0.999)
+  ga <- with_kernels("auto", sbcg:::nn_loss_grad(net, theta, x, y, t, eps, residual = FALSE))
+  gp <- with_kernels("portable", sbcg:::nn_loss_grad(net, theta, x, y, t, eps, residual = FALSE))
+  expect_equal(ga$loss, gp$loss, tolerance = 1e-13)
+  expect_equal(ga$grad, gp$grad, tolerance = 1e-12)
+})
