@@ -48,6 +48,32 @@ check_flag <- function(x, name) {
   x
 }
 
+#' Default number of threads
+#'
+#' The default of the `threads` argument of [sbfit()], [sbsample()],
+#' [sbcondstats()], [sbscore()] and [predict.sbfit()]: the option
+#' `sbcg.threads` if it is set, otherwise 2 when the environment variable
+#' `_R_CHECK_LIMIT_CORES_` asks to limit cores (as `R CMD check --as-cran`
+#' does), otherwise all cores that [parallel::detectCores()] reports.
+#' Results never depend on the number of threads.
+#'
+#' @return A whole number >= 1.
+#' @examples
+#' sbcg_threads()
+#' old <- options(sbcg.threads = 1)
+#' sbcg_threads()
+#' options(old)
+#' @export
+sbcg_threads <- function() {
+  opt <- getOption("sbcg.threads")
+  if (!is.null(opt)) return(check_count(opt, "option sbcg.threads", 1, 1024))
+  lim <- Sys.getenv("_R_CHECK_LIMIT_CORES_", "")
+  nc <- parallel::detectCores()
+  if (is.na(nc) || nc < 1L) nc <- 1L
+  if (nzchar(lim) && !identical(tolower(lim), "false")) nc <- min(nc, 2L)
+  as.integer(min(nc, 1024L))
+}
+
 check_threads <- function(threads) {
   threads <- check_count(threads, "threads", 1, 1024)
   if (!.Call(C_sbcg_openmp)) threads <- 1L

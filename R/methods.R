@@ -219,7 +219,7 @@ formula.sbfit <- function(x, ...) {
 #' @export
 predict.sbfit <- function(object, newdata, type = c("mean", "sd", "quantile"),
                           probs = c(0.05, 0.5, 0.95), n = object$control$draws,
-                          steps = NULL, method = NULL, threads = 1L,
+                          steps = NULL, method = NULL, threads = sbcg_threads(),
                           seed = NULL, ...) {
   check_dots(...)
   type <- check_choice(type, c("mean", "sd", "quantile"), "type")

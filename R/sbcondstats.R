@@ -93,7 +93,7 @@ sbcondstats <- function(object, newdata, n = object$control$draws,
                         probs = c(0.05, 0.5, 0.95), at = NULL, se = FALSE,
                         steps = NULL, method = NULL, density = TRUE,
                         bw = "nrd0", adjust = 1, density_n = 512L,
-                        keep_draws = FALSE, threads = 1L, seed = NULL,
+                        keep_draws = FALSE, threads = sbcg_threads(), seed = NULL,
                         chunk_size = 10000L, verbose = FALSE, ...) {
   check_dots(...)
   check_fit(object)

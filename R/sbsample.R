@@ -50,7 +50,9 @@
 #' @param grid optional increasing vector of times in \eqn{[0, 1]}
 #'   overriding `steps` and the grid shape; the chains start at
 #'   `grid[1]` and stop at the last value.
-#' @param threads number of threads (results do not depend on it).
+#' @param threads number of threads; by default [sbcg_threads()], all
+#'   cores unless the option `sbcg.threads` says otherwise.  Results do not
+#'   depend on it.
 #' @param seed `NULL` or a number for [set.seed()]; the caller's generator
 #'   state is restored afterwards.
 #' @param chunk_size largest number of rows of `newdata` handled at once;
@@ -74,7 +76,7 @@
 #' @export
 sbsample <- function(object, newdata, n = object$control$draws, steps = NULL,
                      method = NULL, format = c("long", "matrix"), grid = NULL,
-                     threads = 1L, seed = NULL, chunk_size = 10000L,
+                     threads = sbcg_threads(), seed = NULL, chunk_size = 10000L,
                      verbose = FALSE, ...) {
   check_dots(...)
   check_fit(object)

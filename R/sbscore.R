@@ -77,7 +77,7 @@
 sbscore <- function(object, newdata, n = object$control$draws,
                     probs = c(0.05, 0.5, 0.95),
                     levels = c(0.5, 0.8, 0.9, 0.95), steps = NULL,
-                    method = NULL, threads = 1L, seed = NULL,
+                    method = NULL, threads = sbcg_threads(), seed = NULL,
                     chunk_size = 10000L, verbose = FALSE, ...) {
   check_dots(...)
   check_fit(object)

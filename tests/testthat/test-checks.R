@@ -148,3 +148,22 @@ test_that("the C entry points check their arguments", {
   expect_error(.Call(sbcg:::C_sbcg_sample, arch, net$freq, fit$theta,
                      matrix(0, 1, 3), 0, 5L, 0, 1, 1, 1, 1:2, 8L, 1L, 0, "1"), "'yscale'")
 })
+
+test_that("the default thread count follows the option and the check limit", {
+  old <- options(sbcg.threads = 3)
+  on.exit(options(old))
+  expect_identical(sbcg_threads(), 3L)
+  options(sbcg.threads = 0)
+  expect_error(sbcg_threads(), "sbcg.threads")
+  options(sbcg.threads = "2")
+  expect_error(sbcg_threads(), "sbcg.threads")
+  options(sbcg.threads = NULL)
+  nc <- parallel::detectCores()
+  withr_env <- Sys.getenv("_R_CHECK_LIMIT_CORES_", NA)
+  on.exit(if (is.na(withr_env)) Sys.unsetenv("_R_CHECK_LIMIT_CORES_") else
+    Sys.setenv("_R_CHECK_LIMIT_CORES_" = withr_env), add = TRUE)
+  Sys.setenv("_R_CHECK_LIMIT_CORES_" = "TRUE")
+  expect_identical(sbcg_threads(), as.integer(min(nc, 2L)))
+  Sys.setenv("_R_CHECK_LIMIT_CORES_" = "false")
+  expect_identical(sbcg_threads(), as.integer(nc))
+})
