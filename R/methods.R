@@ -67,7 +67,8 @@ print.sbfit <- function(x, ...) {
 summary.sbfit <- function(object, ...) {
   check_fit(object)
   s <- object$scaling
-  sc <- rbind(data.frame(variable = object$xnames, role = "predictor",
+  xn <- as.character(object$xnames)
+  sc <- rbind(data.frame(variable = xn, role = rep("predictor", length(xn)),
                          center = s$x_center, scale = s$x_scale),
               data.frame(variable = object$ynames, role = "response",
                          center = s$y_center, scale = s$y_scale))

@@ -513,8 +513,8 @@ free_corner <- function(x, y, xlim, ylim, logy = FALSE) {
   u <- (x - xlim[1L]) / diff(xlim)
   v <- (y - ylim[1L]) / diff(ylim)
   corners <- c("topright", "topleft", "bottomright", "bottomleft")
-  count <- c(sum(u > 0.55 & v > 0.65), sum(u < 0.45 & v > 0.65),
-             sum(u > 0.55 & v < 0.35), sum(u < 0.45 & v < 0.35))
+  count <- c(sum(u > 0.55 & v > 0.65, na.rm = TRUE), sum(u < 0.45 & v > 0.65, na.rm = TRUE),
+             sum(u > 0.55 & v < 0.35, na.rm = TRUE), sum(u < 0.45 & v < 0.35, na.rm = TRUE))
   corners[which.min(count)]
 }
 
@@ -539,7 +539,7 @@ plot_densities <- function(x, rows, legend, response, ...) {
   keep <- !vapply(dens, is.null, NA)
   dens <- dens[keep]
   rows <- rows[keep]
-  if (!length(dens)) stopf("the selected rows have no density estimate")
+  if (!length(dens)) stopf("'x' has no density estimate in the selected 'rows'")
   xr <- range(unlist(lapply(dens, `[[`, "x")))
   yr <- c(0, max(unlist(lapply(dens, `[[`, "y"))))
   cols <- grDevices::hcl.colors(max(2L, length(dens)), "Dark 3")[seq_along(dens)]

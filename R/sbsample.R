@@ -161,6 +161,10 @@ check_fit <- function(object, name = "object") {
       any(object$ynames %in% c("", ".row", ".draw", ".response")))
     stopf("'%s$ynames' must be %d unique response names other than .row, .draw and .response",
           name, net$d)
+  xn <- if (is.null(object$xnames)) character(0) else object$xnames
+  if (!is.character(xn) || length(xn) != net$p || anyNA(xn))
+    stopf("'%s$xnames' must be the %d names of the network's predictor columns",
+          name, net$p)
   ctl <- object$control
   if (!is.list(ctl) || !count_ok(ctl$steps, 1) || !count_ok(ctl$draws, 1, 1e7) ||
       !is.character(ctl$sampler) || !is.character(ctl$parameterization))

@@ -295,7 +295,7 @@ SEXP sbcg_train(SEXP arch, SEXP freq, SEXP theta, SEXP x, SEXP y, SEXP w,
     if (M > INT_MAX / 2) error(_("'tv' is too long"));
     check_times(tv, "tv", M);
     check_matrix(ev, "ev", (int) M, net.d);
-    if (!isList(ctrl) && TYPEOF(ctrl) != VECSXP) error(_("'control' must be a list"));
+    if (TYPEOF(ctrl) != VECSXP) error(_("'control' must be a list"));
     if (XLENGTH(ctrl) > 0 && TYPEOF(getAttrib(ctrl, R_NamesSymbol)) != STRSXP)
         error(_("'control' must be a named list"));
     int nthreads = get_int1(threads, "threads", 1, 1024);
@@ -486,6 +486,7 @@ SEXP sbcg_sample(SEXP arch, SEXP freq, SEXP theta, SEXP x, SEXP rowid,
             error(_("'rowid' must hold whole numbers >= 0"));
     }
     int nd = get_int1(ndraw, "ndraw", 1, INT_MAX);
+    if (TYPEOF(tgrid) != REALSXP) error(_("'tgrid' must be a double vector"));
     R_xlen_t K = XLENGTH(tgrid);
     if (K < 1 || K > 10000000) error(_("'tgrid' must have length in [1, 1e7]"));
     check_times(tgrid, "tgrid", K);
