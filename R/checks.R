@@ -50,8 +50,9 @@ check_flag <- function(x, name) {
 
 #' Default number of threads
 #'
-#' The default of the `threads` argument of [sbfit()], [sbsample()],
-#' [sbcondstats()], [sbscore()] and [predict.sbfit()]: the option
+#' The default of the `threads` argument of [sbsample()],
+#' [sbcondstats()], [sbscore()] and [predict.sbfit()] (not of [sbfit()],
+#' which trains on one thread unless told otherwise): the option
 #' `sbcg.threads` if it is set, otherwise 2 when the environment variable
 #' `_R_CHECK_LIMIT_CORES_` asks to limit cores (as `R CMD check --as-cran`
 #' does), otherwise all cores that [parallel::detectCores()] reports.

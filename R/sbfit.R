@@ -35,9 +35,12 @@
 #' @param y a numeric vector or matrix of responses (default method).
 #' @param control settings from [sbcg_control()], or a named list of the
 #'   settings to change.
-#' @param threads number of threads for training; by default
-#'   [sbcg_threads()], all cores unless the option `sbcg.threads` says
-#'   otherwise.  Results do not depend on it.
+#' @param threads number of threads for training (results do not depend
+#'   on it).  The default is 1: the threads meet after every optimiser step
+#'   (a millisecond or less), so a second thread gains little (about 1.25
+#'   times on the default network) and, on a machine busy with other work,
+#'   can lose much more while one thread waits for the other.  Sampling,
+#'   whose threads meet rarely, uses [sbcg_threads()].
 #' @param seed `NULL` to use the current state of R's random number
 #'   generator, or a number passed to [set.seed()]; the caller's generator
 #'   state is restored afterwards.
@@ -66,7 +69,7 @@ sbfit <- function(x, ...) UseMethod("sbfit")
 #' @rdname sbfit
 #' @export
 sbfit.formula <- function(formula, data, weights, subset, na.action,
-                          control = sbcg_control(), threads = sbcg_threads(), seed = NULL,
+                          control = sbcg_control(), threads = 1L, seed = NULL,
                           verbose = FALSE, ...) {
   check_dots(...)
   cl <- match.call()
@@ -117,7 +120,7 @@ sbfit.formula <- function(formula, data, weights, subset, na.action,
 #' @rdname sbfit
 #' @export
 sbfit.default <- function(x, y, weights = NULL, control = sbcg_control(),
-                          threads = sbcg_threads(), seed = NULL, verbose = FALSE, ...) {
+                          threads = 1L, seed = NULL, verbose = FALSE, ...) {
   check_dots(...)
   cl <- match.call()
   if (missing(y)) stopf("'y' is missing")
