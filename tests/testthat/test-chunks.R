@@ -101,6 +101,10 @@ test_that("a sequential future plan runs the chunks here, with the same bits", {
 
 test_that("multisession workers give the same bits as the sequential run", {
   skip_on_cran()
+  # under valgrind this session's fused multiply-adds are emulated and may
+  # differ in the last bit from the workers', which run on the CPU itself
+  skip_if(identical(Sys.getenv("SBCG_MEMCHECK"), "valgrind"),
+          "valgrind's floating point differs from the native workers'")
   skip_if_not_installed("future")
   skip_if_not_installed("future.apply")
   installed <- base::system.file(package = "sbcg")
