@@ -101,7 +101,7 @@ test_that("the C sampler follows the Euler-Maruyama recursion", {
   # draws' own implied noise is not possible, so check the first step's
   # distribution instead: after grid c(0, 0.5), Z = a F + sqrt(0.5) eps.
   got <- sbsample(fit, nd[1, , drop = FALSE], n = 20000,
-                  grid = c(0, 0.5), format = "matrix", seed = 2)
+                  grid = c(0, 0.5), method = "em", format = "matrix", seed = 2)
   z <- (got[1, ] - fit$scaling$y_center) / fit$scaling$y_scale
   F0 <- sbcg:::nn_forward(fit$net, fit$theta, matrix(0, 1, 1), 0,
                           matrix(xs[1], 1))[1, 1]
