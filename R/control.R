@@ -62,17 +62,15 @@
 #' @param standardize centre and scale predictors and responses before
 #'   training (the draws are returned on the original scale either way).
 #' @param steps default number of sampler steps.
-#' @param sampler default sampling scheme: `"bridge"` (the default) for
-#'   the Brownian-bridge step towards the current denoised value (the same
-#'   drift as Euler--Maruyama, noise scaled by
-#'   \eqn{\sqrt{(1-t_{k+1})/(1-t_k)}}, so that the last step, which ends at
-#'   \eqn{t = 1}, adds no noise), or `"em"` for the paper's Euler--Maruyama
-#'   scheme, whose last step adds noise of SD \eqn{\sqrt{h}} (0.1 on the
-#'   standardised scale with 100 steps) that inflates small conditional SDs.
-#'   On the simulation models of the package's benchmarks (one fit each,
-#'   n = 2000, 200 test points, `bench/sampler.R`), the bridge step cut the
-#'   CRPS of m1 (conditional SD 0.1) from 0.205 to 0.142, of m5 from 0.051
-#'   to 0.046 and of m4 by 0.8%, and changed the others by at most 0.2%.
+#' @param sampler default sampling scheme (see [sbsample()]):
+#'   `"em_denoise"` (the default), Euler--Maruyama steps whose last step,
+#'   into \eqn{t = 1}, lands on the denoised value without noise; `"em"`,
+#'   the paper's Euler--Maruyama, whose last step adds noise of SD
+#'   \eqn{\sqrt{h}} (0.1 on the standardised scale with 100 steps) that
+#'   inflates small conditional SDs; or `"bridge"`, Brownian-bridge steps
+#'   towards the current denoised value (the same drift, noise scaled by
+#'   \eqn{\sqrt{(1-t_{k+1})/(1-t_k)}}).  See `bench/sampler.R` in the
+#'   package's sources for the comparison on the simulation models.
 #' @param grid_power shape of the time grid: \eqn{t_k = 1 - (1 - k/K)^\gamma};
 #'   1 is uniform, larger values put more steps near \eqn{t = 1}.
 #' @param draws default number of draws per row for [sbsample()],
@@ -92,11 +90,11 @@ sbcg_control <- function(hidden = c(32, 32), activation = c("silu", "relu", "tan
                          patience = 10,
                          parameterization = c("residual", "denoiser"),
                          t_min = 1e-3, t_max = 1 - 1e-3, standardize = TRUE,
-                         steps = 100, sampler = c("bridge", "em"),
+                         steps = 100, sampler = c("em_denoise", "em", "bridge"),
                          grid_power = 1, draws = 200) {
   activation <- check_choice(activation, c("silu", "relu", "tanh"), "activation")
   lr_schedule <- check_choice(lr_schedule, c("cosine", "constant"), "lr_schedule")
-  sampler <- check_choice(sampler, c("bridge", "em"), "sampler")
+  sampler <- check_choice(sampler, c("em_denoise", "em", "bridge"), "sampler")
   parameterization <- check_choice(parameterization, c("residual", "denoiser"), "parameterization")
   hidden <- check_counts(hidden, "hidden", 1, 1e5)
   if (length(hidden) > 16L) stopf("'hidden' must have at most 16 layers")

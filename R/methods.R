@@ -7,7 +7,8 @@ net_string <- function(net) {
 act_label <- function(a) c(silu = "SiLU", relu = "ReLU", tanh = "tanh")[[a]]
 
 sampler_label <- function(m) {
-  if (identical(m, "bridge")) "Brownian-bridge steps" else "Euler-Maruyama"
+  if (identical(m, "bridge")) "Brownian-bridge steps" else
+    if (identical(m, "em_denoise")) "Euler-Maruyama, noiseless last step" else "Euler-Maruyama"
 }
 
 #' Methods for fitted conditional Schrödinger bridges

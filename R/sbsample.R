@@ -12,9 +12,15 @@
 #'   \sqrt{h_k}\,\epsilon_k,}{Z[k+1] = Z[k] + h[k] (D - Z[k]) / (1 - t[k]) +
 #'   sqrt(h[k]) eps[k],}
 #' \eqn{h_k = t_{k+1} - t_k}; the last step, to \eqn{t = 1}, lands on
-#' \eqn{D + \sqrt{h}\epsilon}.  `method = "bridge"` keeps the drift and
-#' scales the noise by \eqn{\sqrt{(1 - t_{k+1})/(1 - t_k)}}, the exact
-#' Brownian-bridge transition towards the current denoised value.  The part
+#' \eqn{D + \sqrt{h}\epsilon}.  That last noise term has SD
+#' \eqn{\sqrt{h}} (0.1 on the standardised scale with 100 steps) and
+#' inflates conditional SDs smaller than that.  The default,
+#' `method = "em_denoise"`, takes the same Euler--Maruyama steps but lands
+#' the last one on the denoised value \eqn{D} itself.  `method = "bridge"`
+#' keeps the drift and scales the noise of every step by
+#' \eqn{\sqrt{(1 - t_{k+1})/(1 - t_k)}}, the exact Brownian-bridge
+#' transition towards the current denoised value; it slightly underestimates
+#' larger conditional SDs, since it treats the denoised value as known.  The part
 #' of the network that depends on \eqn{x} only is computed once per chain,
 #' the part that depends on \eqn{t} only once per step.
 #'
@@ -43,7 +49,9 @@
 #'   predictor values, one row per conditional distribution wanted.
 #' @param n number of draws per row.
 #' @param steps number of sampler steps.
-#' @param method `"em"` (Euler--Maruyama) or `"bridge"`; see Details.
+#' @param method `"em_denoise"` (Euler--Maruyama with a noiseless last
+#'   step), `"em"` (Euler--Maruyama, the paper's) or `"bridge"`; see
+#'   Details.  `NULL` takes the fit's `sbcg_control(sampler)`.
 #' @param format `"long"` for a data frame with one row per draw, or
 #'   `"matrix"` for a rows x draws matrix (an array rows x draws x responses
 #'   when the response has several components).
@@ -246,8 +254,9 @@ newdata_matrix <- function(object, newdata) {
 sampler_grid <- function(object, steps = NULL, method = NULL, grid = NULL) {
   ctl <- object$control
   method <- if (is.null(method)) ctl$sampler else method
-  if (!is.character(method) || length(method) != 1L || !method %in% c("em", "bridge"))
-    stopf("'method' must be \"em\" or \"bridge\"")
+  if (!is.character(method) || length(method) != 1L ||
+      !method %in% c("em_denoise", "em", "bridge"))
+    stopf("'method' must be \"em_denoise\", \"em\" or \"bridge\"")
   if (!is.null(grid)) {
     if (!is.null(steps)) stopf("give 'steps' or 'grid', not both")
     if (!is.numeric(grid) || length(grid) < 2L || anyNA(grid) ||
@@ -264,7 +273,9 @@ sampler_grid <- function(object, steps = NULL, method = NULL, grid = NULL) {
   t0 <- tg[-length(tg)]
   if (any(t0 >= 1)) stopf("'grid' must reach 1 at its last value only")
   h <- diff(tg)
-  s <- if (method == "em") sqrt(h) else sqrt(h * (1 - tg[-1L]) / (1 - t0))
+  s <- if (method == "bridge") sqrt(h * (1 - tg[-1L]) / (1 - t0)) else sqrt(h)
+  # em_denoise: the last step, when it ends at t = 1, lands on D itself
+  if (method == "em_denoise" && tg[K + 1L] == 1) s[K] <- 0
   # Z[k+1] = u Z[k] + a F + s eps; see src/bridge.c
   if (identical(ctl$parameterization, "denoiser")) {
     a <- h / (1 - t0)
