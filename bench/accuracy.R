@@ -48,8 +48,9 @@
 # after sorting; for draws w_k = 1/m (the CRPS of the empirical
 # distribution of the draws).  For np, CRPS = integral (F(z) - 1{z >= y})^2 dz
 # on the grid.  The row "truth" scores the true conditional law by 2000
-# exact draws per test x: its CRPS and coverage are the floor a method can
-# reach (up to Monte Carlo error) and its MSEs are Monte Carlo error only.
+# exact draws per test x: its CRPS is the floor a method can reach in
+# expectation, its coverage is 0.90 up to the binomial error of the test
+# points, and its MSEs are Monte Carlo error only.
 # Every method runs on one thread (--threads K for K).
 
 suppressWarnings(suppressMessages({
@@ -113,7 +114,7 @@ peer_of <- c(grf = "grf", drf = "drf", qrf = "quantregForest", qrf_exact = "quan
              np = "np")
 need <- unique(peer_of[intersect(methods, names(peer_of))])
 peer_status <- if (length(need)) peer_setup(need) else character()
-options(np.messages = FALSE)
+options(np.messages = FALSE, width = 250)
 suppressPackageStartupMessages(library(sbcg))
 
 ## ---------------------------------------------------------------- header
