@@ -96,10 +96,11 @@ static void fill_input(const nn_net *net, int B, int n, const double *X,
         }
         for (int b = B; b < ld; b++) tg[b] = 0.0;
     }
-    double *E = H0 + (size_t) d * ld;
+    double *E = H0 + (size_t) d * ld, tmax = 0.0;
+    for (int b = 0; b < B; b++) tmax = fmax(tmax, fabs(t[b]));
     for (int j = 0; j < K; j++) {
         double *sc = E + (size_t) j * ld, *cc = E + (size_t) (K + j) * ld;
-        kern_sincos(B, net->freq[j], t, sc, cc);
+        kern_sincos(B, net->freq[j], t, tmax, sc, cc);
     }
     double *Xc = H0 + (size_t) (d + net->nemb) * ld;
     for (int j = 0; j < p; j++) {

@@ -60,28 +60,30 @@ static void act_inplace(int act, size_t len, double *a)
     }
 }
 
-/* h = act(a), dv = act'(a) for one column; h may alias a.  For SiLU,
- * h = a s(a) with the logistic s, and h' = s (1 + a (1 - s)). */
-static void act_deriv(int act, int n, const double *a, double *h, double *dv)
+/* h = act(a + b), dv = act'(a + b) for one column of n pre-activations;
+ * h may alias a.  For SiLU, h = x s(x) with the logistic s, and
+ * h' = s (1 + x (1 - s)). */
+void kern_bias_act_deriv(int act, int n, double b, const double *a, double *h,
+                         double *dv)
 {
     switch (act) {
     case NN_SILU:
         for (int i = 0; i < n; i++) {
-            double x = a[i], s = 1.0 / (1.0 + exp(-x));
+            double x = a[i] + b, s = 1.0 / (1.0 + exp(-x));
             h[i] = x * s;
             dv[i] = s * (1.0 + x * (1.0 - s));
         }
         break;
     case NN_RELU:
         for (int i = 0; i < n; i++) {
-            double x = a[i];
+            double x = a[i] + b;
             h[i] = x > 0.0 ? x : 0.0;
             dv[i] = x > 0.0 ? 1.0 : 0.0;
         }
         break;
     default:
         for (int i = 0; i < n; i++) {
-            double y = tanh(a[i]);
+            double y = tanh(a[i] + b);
             h[i] = y;
             dv[i] = 1.0 - y * y;
         }
@@ -287,7 +289,7 @@ static AVX2 void dense_deriv_avx2(int ld, int nin, int nout, const double *in,
     if (act == NN_TANH) {
         dense_avx2(ld, nin, nout, in, W, b, h, -1);
         for (int o = 0; o < nout; o++)
-            act_deriv(act, ld, h + (size_t) o * ld, h + (size_t) o * ld,
+            kern_bias_act_deriv(act, ld, 0.0, h + (size_t) o * ld, h + (size_t) o * ld,
                       dv + (size_t) o * ld);
         return;
     }
@@ -584,7 +586,7 @@ void kern_dense_deriv(int ld, int nin, int nout, const double *in,
 #endif
     dense_portable(ld, nin, nout, in, W, b, h, -1);
     for (int o = 0; o < nout; o++)
-        act_deriv(act, ld, h + (size_t) o * ld, h + (size_t) o * ld,
+        kern_bias_act_deriv(act, ld, 0.0, h + (size_t) o * ld, h + (size_t) o * ld,
                   dv + (size_t) o * ld);
 }
 
@@ -635,18 +637,18 @@ void kern_back_h(int ld, int nin, int nout, const double *G, const double *W,
 
 
 /* s[i] = sin(f t[i]), c[i] = cos(f t[i]) for i < n: the time embedding of
- * a training chunk. */
-void kern_sincos(int n, double f, const double *t, double *s, double *c)
+ * a training chunk.  tmax bounds |t[i]| (the caller computes it once for
+ * all frequencies); the AVX2 reduction is used while |f| tmax <= 1e5. */
+void kern_sincos(int n, double f, const double *t, double tmax, double *s,
+                 double *c)
 {
 #ifdef SBCG_X86
-    if (kern_level == KERN_AVX2) {
-        double m = 0.0;
-        for (int i = 0; i < n; i++) m = fmax(m, fabs(t[i]));
-        if (fabs(f) * m <= 1e5) {
-            sincos_rows_avx2(n, f, t, s, c);
-            return;
-        }
+    if (kern_level == KERN_AVX2 && fabs(f) * tmax <= 1e5) {
+        sincos_rows_avx2(n, f, t, s, c);
+        return;
     }
+#else
+    (void) tmax;
 #endif
     for (int i = 0; i < n; i++) {
         s[i] = sin(f * t[i]);

@@ -58,36 +58,6 @@ void nn_embed(const nn_net *net, double t, double *e)
     }
 }
 
-/* Bias, activation and its derivative for one column of B pre-activations:
- * h = act(a + b), dv = act'(a + b), for the BLAS path of training.  For
- * SiLU, h = a s(a) with the logistic s, and h' = s (1 + a (1 - s)). */
-static void bias_act_deriv(int act, int B, double b, const double *a,
-                           double *h, double *dv)
-{
-    switch (act) {
-    case NN_SILU:
-        for (int i = 0; i < B; i++) {
-            double x = a[i] + b, s = 1.0 / (1.0 + exp(-x));
-            h[i] = x * s;
-            dv[i] = s * (1.0 + x * (1.0 - s));
-        }
-        break;
-    case NN_RELU:
-        for (int i = 0; i < B; i++) {
-            double x = a[i] + b;
-            h[i] = x > 0.0 ? x : 0.0;
-            dv[i] = x > 0.0 ? 1.0 : 0.0;
-        }
-        break;
-    default:
-        for (int i = 0; i < B; i++) {
-            double y = tanh(a[i] + b);
-            h[i] = y;
-            dv[i] = 1.0 - y * y;
-        }
-    }
-}
-
 /*
  * Training workspace for a chunk of B rows, in doubles (ld = kern_ld(B)):
  *   H_0            ld x width[0]         input [z, e(t), x]
@@ -153,7 +123,7 @@ double *nn_forward_train(const nn_net *net, const double *theta, int B,
                         &zero, A, &ld FCONE FCONE);
         if (!last) {
             for (int o = 0; o < nout; o++)
-                bias_act_deriv(net->act, ld, b[o], A + (size_t) o * ld,
+                kern_bias_act_deriv(net->act, ld, b[o], A + (size_t) o * ld,
                                A + (size_t) o * ld, Dv[l + 1] + (size_t) o * ld);
         } else {
             for (int o = 0; o < nout; o++) {

@@ -79,7 +79,10 @@ void kern_grad_w(int ld, int nin, int nout, const double *G, const double *H,
                  double *gW, double *gb);
 void kern_back_h(int ld, int nin, int nout, const double *G, const double *W,
                  const double *dv, double *Gn);
-void kern_sincos(int n, double f, const double *t, double *s, double *c);
+void kern_sincos(int n, double f, const double *t, double tmax, double *s,
+                 double *c);
+void kern_bias_act_deriv(int act, int n, double b, const double *a, double *h,
+                         double *dv);
 
 /* nn.c */
 int nn_setup(nn_net *net, int d, int p, int nfreq, const double *freq,
