@@ -18,8 +18,16 @@
 #' fixed times and noise (about 10,000 triples in all), so that its loss is a
 #' deterministic function of the weights; it is computed every `valid_every`
 #' epochs, training stops when it has not improved for `patience`
-#' consecutive checks, and the weights with the lowest validation loss are
-#' kept.
+#' consecutive checks (but not before `min_epochs`), and the weights with
+#' the lowest validation loss are kept.
+#'
+#' By default (`precondition = "location-scale"`) two regression networks
+#' of the same shape come first: one for the conditional mean \eqn{m(x)},
+#' one for the conditional mean absolute residual \eqn{s(x)}; the bridge is
+#' then trained on \eqn{(Y - m(x))/s(x)} and its draws are mapped back.
+#' The defaults were chosen on the simulation models of Huang (2024) against
+#' grf, drf, quantregForest and np (`bench/accuracy.R` and `bench/tune.R`
+#' in the package's sources; the figures are in the vignette).
 #'
 #' @param hidden widths of the hidden layers (1 to 16 layers).
 #' @param activation activation of the hidden layers: `"silu"`
@@ -27,6 +35,16 @@
 #' @param n_freq number of time-embedding frequencies (0 to 256); the
 #'   embedding has `2 * n_freq` features.
 #' @param freq_range smallest and largest embedding frequency.
+#' @param time_map the time the embedding sees: `"linear"` (the default),
+#'   \eqn{t} itself, as in the paper; or `"logit"`, the log-odds time
+#'   \eqn{(\log(t/(1-t)) + 14)/28}, clamped to \eqn{[0, 1]}, which
+#'   separates times near 0 and near 1 on a log scale.  Near \eqn{t = 1}
+#'   the drift changes on the scale of the conditional variance of what the
+#'   bridge learns; when that is tiny (narrow modes that preconditioning
+#'   does not remove), `"logit"` with `t_tail > 0`, `t_max` closer to 1 and
+#'   `grid_power > 1` resolves it.  On the simulation models, with
+#'   preconditioning, it was no better than `"linear"`
+#'   (`bench/tune.R` in the package's sources).
 #' @param epochs largest number of passes over the training rows; `NULL`
 #'   chooses `ceiling(samples / rows)`, at least 20 and at most 100,000.
 #' @param samples training budget in (row, time, noise) triples used when
@@ -50,6 +68,11 @@
 #'   loss; `NULL` chooses about every 50,000 training triples.
 #' @param patience number of consecutive validation checks without
 #'   improvement after which training stops (`Inf` for never).
+#' @param min_epochs training does not stop early before this many epochs;
+#'   `NULL` is half of `epochs`.  Training a bridge often passes through
+#'   plateaus where the validation loss stalls for a while before the
+#'   network resolves finer structure (separate modes, say); stopping there
+#'   would return a distribution that is too smooth.
 #' @param parameterization what the network's output \eqn{F} stands for.
 #'   `"residual"` (the default): the denoiser is
 #'   \eqn{D = z + \sqrt{1-t}\,F} and \eqn{F} regresses
@@ -59,8 +82,26 @@
 #'   which \eqn{F = D} regresses \eqn{Y} and the drift is
 #'   \eqn{(D - z)/(1-t)}.
 #' @param t_min,t_max range of training times.
+#' @param t_tail share of training times drawn uniformly in log-odds time
+#'   over `[t_min, t_max]` rather than uniformly in \eqn{t} (0 for the
+#'   paper's uniform times).  It puts training effort on times near 0, where
+#'   the network learns the conditional mean, and near 1, where it learns
+#'   the fine structure of the conditional law; needs `t_min > 0`.
 #' @param standardize centre and scale predictors and responses before
 #'   training (the draws are returned on the original scale either way).
+#' @param precondition regression networks fitted before the bridge (with
+#'   the same hidden layers, no time input, by least squares, with the same
+#'   optimiser and early stopping).  `"location-scale"` (the default) fits
+#'   the conditional mean \eqn{m(x)} and then the conditional mean absolute
+#'   residual \eqn{s(x)} (floored at 1% of its average), and the bridge
+#'   learns the law of \eqn{(Y - m(x))/s(x)}; the draws are
+#'   \eqn{m(x) + s(x) Z}.  `"location"` fits \eqn{m(x)} only; `"none"` is
+#'   the paper's method, in which the bridge learns the law of \eqn{Y}
+#'   itself.  The bridge then has to resolve only what the location and
+#'   scale leave: it helps most when the conditional spread is small
+#'   against the variation of the conditional mean (a bridge on \eqn{Y}
+#'   must resolve both on one scale) and when the spread changes with
+#'   \eqn{x}.
 #' @param steps default number of sampler steps.
 #' @param sampler default sampling scheme (see [sbsample()]):
 #'   `"em_denoise"` (the default), Euler--Maruyama steps whose last step,
@@ -80,22 +121,25 @@
 #' @examples
 #' sbcg_control(hidden = c(32, 16), epochs = 50)
 #' @export
-sbcg_control <- function(hidden = c(32, 32), activation = c("silu", "relu", "tanh"),
+sbcg_control <- function(hidden = c(64, 64), activation = c("silu", "relu", "tanh"),
                          n_freq = 8, freq_range = c(1, 100),
-                         epochs = NULL, samples = 4e6, batch_size = 256,
+                         time_map = c("linear", "logit"),
+                         epochs = NULL, samples = 1.2e7, batch_size = 256,
                          lr = 2e-3,
                          lr_schedule = c("cosine", "constant"), lr_min = 0,
                          warmup = 0, weight_decay = 0, betas = c(0.9, 0.999),
                          adam_eps = 1e-8, ema = 0.99, validation = 0.1, valid_every = NULL,
-                         patience = 10,
+                         patience = 10, min_epochs = NULL,
                          parameterization = c("residual", "denoiser"),
-                         t_min = 1e-3, t_max = 1 - 1e-3, standardize = TRUE,
+                         t_min = 1e-3, t_max = 1 - 1e-3, t_tail = 0, standardize = TRUE,
+                         precondition = c("location-scale", "location", "none"),
                          steps = 100, sampler = c("em_denoise", "em", "bridge"),
                          grid_power = 1, draws = 200) {
   activation <- check_choice(activation, c("silu", "relu", "tanh"), "activation")
   lr_schedule <- check_choice(lr_schedule, c("cosine", "constant"), "lr_schedule")
   sampler <- check_choice(sampler, c("em_denoise", "em", "bridge"), "sampler")
   parameterization <- check_choice(parameterization, c("residual", "denoiser"), "parameterization")
+  time_map <- check_choice(time_map, c("linear", "logit"), "time_map")
   hidden <- check_counts(hidden, "hidden", 1, 1e5)
   if (length(hidden) > 16L) stopf("'hidden' must have at most 16 layers")
   n_freq <- check_count(n_freq, "n_freq", 0, 256)
@@ -117,24 +161,32 @@ sbcg_control <- function(hidden = c(32, 32), activation = c("silu", "relu", "tan
   adam_eps <- check_number(adam_eps, "adam_eps", 0, 1, lo_open = TRUE)
   ema <- check_number(ema, "ema", 0, 1, hi_open = TRUE)
   validation <- check_number(validation, "validation", 0, 0.9)
+  if (!is.null(min_epochs)) min_epochs <- check_count(min_epochs, "min_epochs", 0, 1e7)
   if (!is.numeric(patience) || length(patience) != 1L || is.na(patience) ||
       patience < 1 || (is.finite(patience) && patience != round(patience)))
     stopf("'patience' must be a whole number >= 1 or Inf")
   t_min <- check_number(t_min, "t_min", 0, 1, hi_open = TRUE)
   t_max <- check_number(t_max, "t_max", 0, 1, lo_open = TRUE, hi_open = TRUE)
   if (t_min >= t_max) stopf("'t_min' must be smaller than 't_max'")
+  t_tail <- check_number(t_tail, "t_tail", 0, 1)
+  if (t_tail > 0 && t_min <= 0) stopf("'t_tail' > 0 needs 't_min' > 0")
   standardize <- check_flag(standardize, "standardize")
+  precondition <- check_choice(precondition, c("location-scale", "location", "none"),
+                               "precondition")
   steps <- check_count(steps, "steps", 1, 1e6)
   grid_power <- check_number(grid_power, "grid_power", 0.1, 10)
   draws <- check_count(draws, "draws", 1, 1e7)
   structure(list(hidden = hidden, activation = activation, n_freq = n_freq,
-                 freq_range = as.double(freq_range), epochs = epochs,
+                 freq_range = as.double(freq_range), time_map = time_map, epochs = epochs,
                  samples = samples, valid_every = valid_every,
                  batch_size = batch_size, lr = lr, lr_schedule = lr_schedule,
                  lr_min = lr_min, warmup = warmup, weight_decay = weight_decay,
                  betas = as.double(betas), adam_eps = adam_eps, ema = ema,
                  validation = validation, patience = as.double(patience),
-                 parameterization = parameterization, t_min = t_min, t_max = t_max, standardize = standardize,
+                 min_epochs = min_epochs,
+                 parameterization = parameterization, t_min = t_min, t_max = t_max,
+                 t_tail = t_tail, standardize = standardize,
+                 precondition = precondition,
                  steps = steps, sampler = sampler, grid_power = grid_power,
                  draws = draws),
             class = "sbcg_control")

@@ -47,6 +47,12 @@ print.sbfit <- function(x, ...) {
               paste(x$ynames, collapse = ", "), net$p, if (net$p == 1L) "" else "s"))
   cat(sprintf("Network: %s, %s, %s parameters\n", net_string(net),
               act_label(net$activation), format(length(x$theta), big.mark = ",")))
+  pre <- x$precondition
+  if (!is.null(pre))
+    cat(sprintf("Preconditioning: %s network%s %s (%s epochs); the bridge models the standardised residuals\n",
+                if (is.null(pre$scale)) "location" else "location and scale",
+                if (is.null(pre$scale)) "" else "s", net_string(pre$net),
+                paste(pre$epochs, collapse = " and ")))
   h <- x$history
   stop_txt <- if (isTRUE(x$stopped_early)) "stopped early" else "all epochs"
   cat(sprintf("Training: %d rows (%d for validation), %d epochs (%s), best epoch %d, %.1f s\n",
@@ -84,7 +90,7 @@ summary.sbfit <- function(object, ...) {
                  train_loss = if (nrow(h)) h$train[b] else NA_real_,
                  valid_loss = if (nrow(h)) h$valid[b] else NA_real_,
                  steps = object$steps_run, seconds = object$seconds,
-                 weighted = isTRUE(object$weighted)),
+                 weighted = isTRUE(object$weighted), precondition = object$precondition),
             class = "summary.sbfit")
 }
 
@@ -96,8 +102,17 @@ print.summary.sbfit <- function(x, ...) {
   ctl <- x$control
   cat(sprintf("Network:   %s, %s, %s parameters\n", net_string(x$net),
               act_label(x$net$activation), format(x$npar, big.mark = ",")))
-  cat(sprintf("Time:      %d sinusoidal frequencies in [%g, %g]\n",
-              length(x$net$freq), ctl$freq_range[1L], ctl$freq_range[2L]))
+  cat(sprintf("Time:      %d sinusoidal frequencies in [%g, %g] of %s; training times in [%g, %g]%s\n",
+              length(x$net$freq), ctl$freq_range[1L], ctl$freq_range[2L],
+              if (identical(x$net$time_map, "logit")) "the log-odds time" else "t",
+              ctl$t_min, ctl$t_max,
+              if (isTRUE(ctl$t_tail > 0)) sprintf(", %g%% uniform in log-odds", 100 * ctl$t_tail) else ""))
+  pre <- x$precondition
+  if (!is.null(pre))
+    cat(sprintf("Precond.:  %s by least-squares networks %s, %s epochs (best %s)\n",
+                if (is.null(pre$scale)) "location m(x)" else "location m(x) and scale s(x)",
+                net_string(pre$net), paste(pre$epochs, collapse = " and "),
+                paste(pre$best_epoch, collapse = " and ")))
   cat(sprintf("Optimiser: Adam, lr %g (%s), batch %d, weight decay %g\n",
               ctl$lr, ctl$lr_schedule, ctl$batch_size, ctl$weight_decay))
   cat(sprintf("Data:      %d rows: %d training, %d validation%s\n", x$n,

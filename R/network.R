@@ -6,6 +6,8 @@
 #   hidden    hidden widths
 #   activation
 #   freq      time-embedding frequencies
+#   time_map  "linear" (the embedding sees t) or "logit" (it sees the
+#             log-odds time; see time_feature())
 # and its parameters are one numeric vector theta: for each layer l, the
 # weight matrix W_l (out x in, column-major) then the bias b_l.  Layer 1's
 # input columns are z (d), the time embedding (2 * length(freq)) and x (p).
@@ -15,8 +17,31 @@ net_widths <- function(net) {
 }
 
 net_arch <- function(net) {
-  as.integer(c(net$d, net$p, length(net$freq), act_code(net$activation),
-               length(net$hidden), net$hidden))
+  a <- c(net$d, net$p, length(net$freq), act_code(net$activation),
+         length(net$hidden), net$hidden)
+  # networks saved before the time map existed embed t itself
+  if (identical(net$time_map, "logit")) a <- c(a, 1L)
+  as.integer(a)
+}
+
+# The time the embedding sees (as nn_time_feature() in src/nn.c).
+time_feature <- function(t, map) {
+  if (!identical(map, "logit")) return(t)
+  L <- 14
+  u <- (stats::qlogis(t) + L) / (2 * L)
+  pmin(pmax(u, 0), 1)
+}
+
+# Training times (as bridge_time() in src/bridge.c): a share `tail`
+# uniform in log-odds time over [t_min, t_max], the rest uniform in t.
+draw_times <- function(m, t_min, t_max, tail) {
+  t <- stats::runif(m, t_min, t_max)
+  if (tail > 0) {
+    lo <- stats::runif(m) < tail
+    t[lo] <- stats::plogis(stats::runif(sum(lo), stats::qlogis(t_min), stats::qlogis(t_max)))
+    t <- pmin(pmax(t, t_min), t_max)
+  }
+  t
 }
 
 net_npar <- function(net) {

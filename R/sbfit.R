@@ -257,19 +257,31 @@ sbfit_core <- function(X, Y, w, xinfo, control, threads, seed, verbose,
     if (nv > 0) wv <- wv / mean(wv)
     net <- list(d = ncol(Y), p = ncol(X), hidden = control$hidden,
                 activation = control$activation,
-                freq = make_freq(control$n_freq, control$freq_range))
+                freq = make_freq(control$n_freq, control$freq_range),
+                time_map = control$time_map)
     if (net_npar(net) > getOption("sbcg.max_parameters", 5e7))
       stopf("'control$hidden' makes a network of %.3g parameters, more than getOption(\"sbcg.max_parameters\") = %.3g",
             net_npar(net), getOption("sbcg.max_parameters", 5e7))
     theta0 <- init_theta(net)
     nrep <- if (nv > 0) max(1L, min(200L, ceiling(1e4 / nv))) else 0L
-    tv <- stats::runif(nv * nrep, control$t_min, control$t_max)
+    tv <- draw_times(nv * nrep, control$t_min, control$t_max, control$t_tail)
     ev <- matrix(stats::rnorm(nv * nrep * net$d), nv * nrep, net$d)
     cseed <- draw_seed()
+    if (control$precondition != "none") {
+      lnet <- list(d = ncol(Y), p = ncol(X), hidden = control$hidden,
+                   activation = control$activation, freq = double(),
+                   time_map = "linear")
+      ltheta0 <- init_theta(lnet)
+      lseed <- draw_seed()
+      stheta0 <- init_theta(lnet)
+      sseed <- draw_seed()
+    }
   })
   ntr <- n - nv
   if (is.null(control$epochs))
     control$epochs <- as.integer(min(1e5, max(20, ceiling(control$samples / ntr))))
+  min_epochs <- if (is.null(control$min_epochs)) control$epochs %/% 2L else
+    min(control$min_epochs, control$epochs)
   if (is.null(control$valid_every))
     control$valid_every <- as.integer(max(1, round(5e4 / ntr)))
   ctrl <- c(unclass(control)[c("epochs", "valid_every", "batch_size", "patience", "t_min",
@@ -278,7 +290,53 @@ sbfit_core <- function(X, Y, w, xinfo, control, threads, seed, verbose,
             list(beta1 = control$betas[1L], beta2 = control$betas[2L],
                  schedule_code = if (control$lr_schedule == "cosine") 1 else 0,
                  ema = if (is.null(control$ema)) 0 else control$ema,
+                 t_tail = control$t_tail, min_epochs = min_epochs,
                  resid = if (control$parameterization == "residual") 1 else 0))
+  pre <- NULL
+  if (control$precondition != "none") {
+    # Regression networks: the same training at t = 0 (z = 0), where the
+    # residual target (Y - z) / sqrt(1 - t) is Y, is least squares of the
+    # target on x.  The location network fits m(x) = E(Y | x); the scale
+    # network fits s(x) = E(|Y - m(x)| | x).  The bridge then learns the
+    # law of the standardised residuals (Y - m(x)) / s(x).
+    regress <- function(theta0, target, rseed, what) {
+      r <- .Call(C_sbcg_train, net_arch(lnet), double(), theta0,
+                 Xs[tidx, , drop = FALSE], target[tidx, , drop = FALSE], wt,
+                 Xs[vidx, , drop = FALSE], target[vidx, , drop = FALSE], wv,
+                 double(nv), matrix(0, nv, ncol(Y)), rctrl, rseed, threads, verbose)
+      if (r$status == 2L)
+        stopf("training of the %s network diverged at epoch %d: the loss is not finite; try a smaller 'lr' in sbcg_control()",
+              what, r$epochs)
+      r
+    }
+    rctrl <- ctrl
+    rctrl$t_min <- 0
+    rctrl$t_max <- 1e-300
+    rctrl$t_tail <- 0
+    rctrl$resid <- 1
+    rctrl$min_epochs <- 0
+    lres <- regress(ltheta0, Ys, lseed, "location")
+    R <- Ys - regression_net(lnet, lres$theta, Xs)
+    pre <- list(net = lnet, location = lres$theta, scale = NULL,
+                epochs = lres$epochs, best_epoch = lres$best_epoch,
+                steps_run = lres$steps, seconds = lres$seconds)
+    if (control$precondition == "location-scale") {
+      A <- abs(R)
+      sres <- regress(stheta0, A, sseed, "scale")
+      pre$scale <- sres$theta
+      # a floor keeps the scale positive where the regression dips
+      pre$floor <- 0.01 * colSums(A[tidx, , drop = FALSE] * wt) / sum(wt)
+      R <- R / scale_net(pre, Xs)
+      pre$epochs <- c(pre$epochs, sres$epochs)
+      pre$best_epoch <- c(pre$best_epoch, sres$best_epoch)
+      pre$steps_run <- pre$steps_run + sres$steps
+      pre$seconds <- pre$seconds + sres$seconds
+    }
+    sr <- standardize_cols(R, TRUE)
+    Ys <- apply_scaling(R, sr)
+    pre$center <- sr$center
+    pre$scale_factor <- sr$scale
+  }
   res <- .Call(C_sbcg_train, net_arch(net), as.double(net$freq), theta0,
                Xs[tidx, , drop = FALSE], Ys[tidx, , drop = FALSE], wt,
                Xs[vidx, , drop = FALSE], Ys[vidx, , drop = FALSE], wv,
@@ -293,6 +351,7 @@ sbfit_core <- function(X, Y, w, xinfo, control, threads, seed, verbose,
     net = net,
     scaling = list(x_center = sx$center, x_scale = sx$scale,
                    y_center = sy$center, y_scale = sy$scale),
+    precondition = pre,
     xinfo = xinfo,
     xnames = colnames(X),
     ynames = colnames(Y),
@@ -304,7 +363,22 @@ sbfit_core <- function(X, Y, w, xinfo, control, threads, seed, verbose,
     n = n, n_train = length(tidx), n_valid = nv,
     weighted = any(w != 1),
     format = 1L,
-    seconds = res$seconds,
+    seconds = res$seconds + if (is.null(pre)) 0 else pre$seconds,
     version = as.character(getNamespaceVersion("sbcg"))
   ), class = "sbfit")
+}
+
+# A regression network's prediction at standardised rows X (n x p), on the
+# standardised response scale (n x d).
+regression_net <- function(lnet, theta, X) {
+  n <- nrow(X)
+  nn_forward(lnet, theta, matrix(0, n, lnet$d), double(n), X)
+}
+
+# The scale s(x) of a preconditioned fit at standardised rows X (n x d; 1
+# without a scale network).
+scale_net <- function(pre, X) {
+  if (is.null(pre$scale)) return(matrix(1, nrow(X), pre$net$d))
+  S <- regression_net(pre$net, pre$scale, X)
+  sweep(S, 2L, pre$floor, pmax)
 }

@@ -148,7 +148,9 @@ check_fit <- function(object, name = "object") {
       length(net$p) != 1L || !count_ok(net$hidden, 1) || length(net$hidden) > 16L ||
       !is.character(net$activation) || length(net$activation) != 1L ||
       !net$activation %in% c("silu", "relu", "tanh") || !is.numeric(net$freq) ||
-      length(net$freq) > 256L || !all(is.finite(net$freq)))
+      length(net$freq) > 256L || !all(is.finite(net$freq)) ||
+      !(is.null(net$time_map) || (is.character(net$time_map) && length(net$time_map) == 1L &&
+                                    net$time_map %in% c("linear", "logit"))))
     stopf("'%s$net' is malformed", name)
   ok <- tryCatch({
     is.numeric(object$theta) && length(object$theta) == net_npar(net) &&
@@ -169,6 +171,24 @@ check_fit <- function(object, name = "object") {
       any(object$ynames %in% c("", ".row", ".draw", ".response")))
     stopf("'%s$ynames' must be %d unique response names other than .row, .draw and .response",
           name, net$d)
+  pre <- object$precondition
+  if (!is.null(pre)) {
+    ln <- pre$net
+    vec_ok <- function(v, len, pos = FALSE) is.numeric(v) && length(v) == len &&
+      all(is.finite(v)) && (!pos || all(v > 0))
+    ok <- tryCatch(is.list(pre) && is.list(ln) && identical(as.numeric(ln$d), as.numeric(net$d)) &&
+                     identical(as.numeric(ln$p), as.numeric(net$p)) &&
+                     count_ok(ln$hidden, 1) && length(ln$hidden) <= 16L &&
+                     is.character(ln$activation) && length(ln$activation) == 1L &&
+                     ln$activation %in% c("silu", "relu", "tanh") &&
+                     is.numeric(ln$freq) && length(ln$freq) == 0L &&
+                     vec_ok(pre$location, net_npar(ln)) &&
+                     (is.null(pre$scale) || (vec_ok(pre$scale, net_npar(ln)) &&
+                                               vec_ok(pre$floor, net$d, TRUE))) &&
+                     vec_ok(pre$center, net$d) && vec_ok(pre$scale_factor, net$d, TRUE),
+                   error = function(e) FALSE)
+    if (!isTRUE(ok)) stopf("'%s$precondition' is malformed", name)
+  }
   xn <- if (is.null(object$xnames)) character(0) else object$xnames
   if (!is.character(xn) || length(xn) != net$p || anyNA(xn))
     stopf("'%s$xnames' must be the %d names of the network's predictor columns",
@@ -301,10 +321,21 @@ sample_rows <- function(object, X, rowid, n, g, cseed, threads, block = 256L) {
 sample_raw <- function(object, X, rowid, n, g, cseed, threads, block = 256L) {
   net <- object$net
   s <- object$scaling
+  yc <- as.double(s$y_center)
+  ys <- as.double(s$y_scale)
+  pre <- object$precondition
+  if (!is.null(pre)) {
+    # draws = y_center + y_scale (m(x) + s(x) (center + scale_factor Z)):
+    # a centre and a scale per row
+    m <- regression_net(pre$net, pre$location, X)
+    S <- scale_net(pre, X)
+    yc <- as.double(sweep(m + sweep(S, 2L, pre$center, "*"), 2L, ys, "*") +
+                      rep(yc, each = nrow(X)))
+    ys <- as.double(sweep(S, 2L, ys * pre$scale_factor, "*"))
+  }
   res <- .Call(C_sbcg_sample, net_arch(net), as.double(net$freq),
                as.double(object$theta), X, as.double(rowid), as.integer(n),
-               g$t, g$u, g$a, g$s, cseed, as.integer(block), threads,
-               as.double(s$y_center), as.double(s$y_scale))
+               g$t, g$u, g$a, g$s, cseed, as.integer(block), threads, yc, ys)
   list(draws = res$draws, nonfinite = res$nonfinite)
 }
 

@@ -9,7 +9,7 @@
 #
 # Options: --quick; --dims d1,d2,...; --n (training rows, default 5000);
 # --epochs (default 200); --hidden w1,w2,... (hidden widths, default that of
-# sbcg_control(), 32,32); --rows, --draws (sampling test: newdata rows and
+# sbcg_control(), 64,64); --rows, --draws (sampling test: newdata rows and
 # draws per row, default 100 x 100); --steps (sampler steps, default 100,
 # the package default); --reps (repetitions of each timing, the median is
 # reported; default 3); --threads (default 1); --seed.  Run it niced
@@ -28,7 +28,7 @@
 # Training budget: the same for every d, a fixed number of epochs
 # (sbcg_control(epochs = E, validation = 0): no validation split, no early
 # stopping, so every d runs exactly E * ceiling(n / batch_size) optimiser
-# steps); the network is the default one (hidden widths 32, 32) unless
+# steps); the network is the default one (hidden widths 64, 64) unless
 # --hidden says otherwise.  The sampling time is that of
 # sbsample(fit, newdata, n = draws, format = "matrix") for `rows` new rows.
 #
@@ -71,7 +71,7 @@ draws <- as.integer(opt("draws", "100"))
 steps <- as.integer(opt("steps", "100"))
 reps <- as.integer(opt("reps", if (quick) "1" else "3"))
 threads <- as.integer(opt("threads", "1"))
-hidden <- as.integer(strsplit(opt("hidden", "32,32"), ",", fixed = TRUE)[[1L]])
+hidden <- as.integer(strsplit(opt("hidden", paste(sbcg_control()$hidden, collapse = ",")), ",", fixed = TRUE)[[1L]])
 seed <- as.integer(opt("seed", "1"))
 if (anyNA(dims) || any(dims < 1)) stop("--dims must be positive integers", call. = FALSE)
 if (anyNA(c(n, epochs, rows, draws, steps, reps, threads, seed)) ||

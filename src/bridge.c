@@ -86,6 +86,19 @@ static void fill_input(const nn_net *net, int B, int n, const double *X,
                        double *target)
 {
     int d = net->d, p = net->p, K = net->nfreq, ld = kern_ld(B);
+    double *E = H0 + (size_t) d * ld, tmax = 0.0;
+    const double *te = t;
+    if (net->tmap != NN_TMAP_LINEAR) {
+        /* the embedded time, parked in the target buffer (at least ld
+         * doubles) until the targets overwrite it below */
+        for (int b = 0; b < B; b++) target[b] = nn_time_feature(net->tmap, t[b]);
+        te = target;
+    }
+    for (int b = 0; b < B; b++) tmax = fmax(tmax, fabs(te[b]));
+    for (int j = 0; j < K; j++) {
+        double *sc = E + (size_t) j * ld, *cc = E + (size_t) (K + j) * ld;
+        kern_sincos(B, net->freq[j], te, tmax, sc, cc);
+    }
     for (int k = 0; k < d; k++) {
         double *col = H0 + (size_t) k * ld, *tg = target + (size_t) k * ld;
         const double *y = Y + (size_t) k * n, *e = eps + lde * k;
@@ -96,12 +109,6 @@ static void fill_input(const nn_net *net, int B, int n, const double *X,
         }
         for (int b = B; b < ld; b++) tg[b] = 0.0;
     }
-    double *E = H0 + (size_t) d * ld, tmax = 0.0;
-    for (int b = 0; b < B; b++) tmax = fmax(tmax, fabs(t[b]));
-    for (int j = 0; j < K; j++) {
-        double *sc = E + (size_t) j * ld, *cc = E + (size_t) (K + j) * ld;
-        kern_sincos(B, net->freq[j], t, tmax, sc, cc);
-    }
     double *Xc = H0 + (size_t) (d + net->nemb) * ld;
     for (int j = 0; j < p; j++) {
         double *col = Xc + (size_t) j * ld;
@@ -111,6 +118,20 @@ static void fill_input(const nn_net *net, int B, int n, const double *X,
     if (ld > B)
         for (int j = 0; j < net->width[0]; j++)
             memset(H0 + (size_t) j * ld + B, 0, (size_t) (ld - B) * sizeof(double));
+}
+
+/* A training time from two uniforms: with probability tail (u < tail)
+ * uniform in log-odds time over [t_min, t_max], otherwise uniform in t.
+ * The log-odds draws put training effort on times near 0 and 1, where the
+ * drift changes fastest and a small conditional spread is resolved. */
+double bridge_time(double t_min, double t_max, double tail, double u, double v)
+{
+    if (u < tail) {
+        double a = log(t_min) - log1p(-t_min), b = log(t_max) - log1p(-t_max);
+        double t = 1.0 / (1.0 + exp(-(a + (b - a) * v)));
+        return t < t_min ? t_min : (t > t_max ? t_max : t);
+    }
+    return t_min + (t_max - t_min) * v;
 }
 
 /* Weighted squared error of the output against the target (both ld x d)
@@ -148,8 +169,11 @@ int bridge_train_batch(const nn_net *net, double *theta, bridge_trainer *tr,
     size_t npar = net->npar;
     const int *rows = tr->perm + start;
     /* all random numbers on this thread, in a fixed order */
-    for (int b = 0; b < B; b++)
-        tr->tb[b] = tr->t_min + (tr->t_max - tr->t_min) * rng_unif(&tr->rng);
+    for (int b = 0; b < B; b++) {
+        double u = tr->t_tail > 0.0 ? rng_unif(&tr->rng) : 1.0;
+        double v = rng_unif(&tr->rng);
+        tr->tb[b] = bridge_time(tr->t_min, tr->t_max, tr->t_tail, u, v);
+    }
     for (int k = 0; k < d; k++)
         for (int b = 0; b < B; b++) tr->eb[b + (size_t) B * k] = rng_norm(&tr->rng);
     double scale = 2.0 / ((double) B * d);
@@ -242,7 +266,9 @@ size_t bridge_sample_ws(const nn_net *net, int C)
  * Sample the chains of blocks b0 .. b1 - 1.  Chain c (0-based, over
  * nrow * ndraw) is draw j = c % ndraw of row r = c / ndraw; block b holds
  * chains b * block .. (b + 1) * block - 1.  Its draw, ycenter[q] +
- * yscale[q] Z, goes to out[c + nrow * ndraw * q] for component q.  Returns the number of chains
+ * yscale[q] Z (ycenter[r + nrow q] and yscale[r + nrow q] if
+ * yrows), goes to
+ * out[c + nrow * ndraw * q] for component q.  Returns the number of chains
  * whose draw is not finite.  The padding chains of a block (up to a
  * multiple of KERN_PAD) start at zero, get no noise and are discarded.
  */
@@ -290,8 +316,10 @@ int bridge_sample(const nn_net *net, const double *theta,
 
         for (int i = 0; i < C; i++) {
             int bad = 0;
+            ptrdiff_t r = (c0 + i) / s->ndraw;
             for (int q = 0; q < d; q++) {
-                double v = s->ycenter[q] + s->yscale[q] * Z[i + (size_t) ld * q];
+                ptrdiff_t iq = s->yrows ? r + (ptrdiff_t) s->nrow * q : q;
+                double v = s->ycenter[iq] + s->yscale[iq] * Z[i + (size_t) ld * q];
                 s->out[c0 + i + N * q] = v;
                 if (!isfinite(v)) bad = 1;
             }

@@ -106,7 +106,11 @@ static void setup_net(SEXP arch, SEXP freq, SEXP theta, nn_net *net)
     if (act < NN_SILU || act > NN_TANH) error(_("'arch': unknown activation code"));
     if (nh < 1 || nh > NN_MAX_HIDDEN)
         error(_("'arch': the number of hidden layers must be in [1, %d]"), NN_MAX_HIDDEN);
-    if (XLENGTH(arch) != 5 + nh) error(_("'arch' must have length %d"), 5 + nh);
+    if (XLENGTH(arch) != 5 + nh && XLENGTH(arch) != 6 + nh)
+        error(_("'arch' must have length %d or %d"), 5 + nh, 6 + nh);
+    int tmap = XLENGTH(arch) == 6 + nh ? a[5 + nh] : NN_TMAP_LINEAR;
+    if (tmap != NN_TMAP_LINEAR && tmap != NN_TMAP_LOGIT)
+        error(_("'arch': unknown time map code"));
     for (int l = 0; l < nh; l++)
         if (a[5 + l] < 1 || a[5 + l] > 100000)
             error(_("'arch': hidden widths must be in [1, 100000]"));
@@ -115,6 +119,7 @@ static void setup_net(SEXP arch, SEXP freq, SEXP theta, nn_net *net)
         if (!R_FINITE(REAL(freq)[k])) error(_("'freq' must be finite"));
     if (nn_setup(net, d, p, nfreq, REAL(freq), nh, a + 5, act))
         error(_("'arch' does not describe a valid network"));
+    net->tmap = tmap;
     check_real(theta, "theta", (R_xlen_t) net->npar);
     const double *th = REAL(theta);
     for (size_t i = 0; i < net->npar; i++)
@@ -267,7 +272,8 @@ static void progress(int epoch, int epochs, double tl, double vl, int has_val,
  *   tv, ev       fixed validation times (nv * nrep) and noise (nv*nrep x d)
  *   ctrl         list of settings (see sbcg_control())
  * The validation loss is computed every valid_every epochs and after the
- * last; training stops after `patience` checks without improvement.  With
+ * last; training stops after `patience` checks without improvement, but
+ * not before epoch ctrl$min_epochs (optional, default 0).  With
  * ctrl$ema > 0, an exponential moving average of the weights is kept, and
  * it is what is validated and returned.
  * Returns list(theta, train_loss, valid_loss, best_epoch, epochs, steps,
@@ -307,6 +313,7 @@ SEXP sbcg_train(SEXP arch, SEXP freq, SEXP theta, SEXP x, SEXP y, SEXP w,
     int batch = (int) ctrl_num(ctrl, "batch_size", 1, 1e7);
     int patience = (int) fmin(ctrl_num(ctrl, "patience", 1, R_PosInf), 1e9);
     int every = (int) ctrl_num(ctrl, "valid_every", 1, 1e7);
+    int min_epochs = (int) ctrl_opt(ctrl, "min_epochs", 0, 1e7, 0);
     if (batch > n) batch = n;
 
     bridge_trainer tr;
@@ -331,6 +338,9 @@ SEXP sbcg_train(SEXP arch, SEXP freq, SEXP theta, SEXP x, SEXP y, SEXP w,
     tr.resid = (int) ctrl_num(ctrl, "resid", 0, 1);
     if (tr.resid && tr.t_max >= 1.0)
         error(_("'control$t_max' must be below 1 for the residual parameterisation"));
+    tr.t_tail = ctrl_opt(ctrl, "t_tail", 0, 1, 0);
+    if (tr.t_tail > 0.0 && (tr.t_min <= 0.0 || tr.t_max >= 1.0))
+        error(_("'control$t_tail' > 0 needs 0 < t_min and t_max < 1"));
     long per_epoch = (n + batch - 1) / batch;
     tr.total_steps = per_epoch * (long) epochs;
     tr.warmup = (int) fmin(ctrl_num(ctrl, "warmup", 0, 1e9), (double) tr.total_steps);
@@ -416,7 +426,7 @@ SEXP sbcg_train(SEXP arch, SEXP freq, SEXP theta, SEXP x, SEXP y, SEXP w,
                 best_epoch = ep;
                 memcpy(REAL(best), eval_p, npar * sizeof(double));
                 wait = 0;
-            } else if (++wait >= patience) {
+            } else if (++wait >= patience && ep >= min_epochs) {
                 status = 1;
             }
         }
@@ -462,7 +472,8 @@ SEXP sbcg_train(SEXP arch, SEXP freq, SEXP theta, SEXP x, SEXP y, SEXP w,
  *   tgrid   the K times at which the network is evaluated
  *   ucoef, acoef, scoef   the K step coefficients (see bridge.c)
  *   ycenter, yscale       d numbers: draws are returned as
- *                         ycenter + yscale * Z, on the response's scale
+ *                         ycenter + yscale * Z, on the response's scale;
+ *                         or both nrow x d, a centre and scale per row
  * Returns list(draws, nonfinite): draws is ndraw * nrow * d in chain
  * order (draw fastest, then row, then component).
  */
@@ -498,8 +509,11 @@ SEXP sbcg_sample(SEXP arch, SEXP freq, SEXP theta, SEXP x, SEXP rowid,
     uint64_t sd = get_seed(seed);
     int blk = get_int1(block, "block", 1, 1 << 20);
     int nthreads = get_int1(threads, "threads", 1, 1024);
-    check_finite(ycenter, "ycenter", net.d);
-    check_finite(yscale, "yscale", net.d);
+    /* with one row the two layouts coincide */
+    int crow = nrow > 1 && TYPEOF(ycenter) == REALSXP &&
+        XLENGTH(ycenter) == (R_xlen_t) nrow * net.d;
+    check_finite(ycenter, "ycenter", crow ? (R_xlen_t) nrow * net.d : net.d);
+    check_finite(yscale, "yscale", crow ? (R_xlen_t) nrow * net.d : net.d);
 
     double N = (double) nrow * nd;
     if (N * net.d > (double) R_XLEN_T_MAX) error(_("too many draws requested"));
@@ -522,6 +536,7 @@ SEXP sbcg_sample(SEXP arch, SEXP freq, SEXP theta, SEXP x, SEXP rowid,
     s.nthreads = nthreads;
     s.out = REAL(out);
     s.ycenter = REAL(ycenter);
+    s.yrows = crow;
     s.yscale = REAL(yscale);
     double *T = (double *) R_alloc((size_t) K * net.width[1], sizeof(double));
     nn_time_table(&net, REAL(theta), (int) K, REAL(tgrid), T);

@@ -27,6 +27,7 @@ int nn_setup(nn_net *net, int d, int p, int nfreq, const double *freq,
     net->nhidden = nhidden;
     net->nlayer = nhidden + 1;
     net->act = act;
+    net->tmap = NN_TMAP_LINEAR;
     net->freq = freq;
     net->width[0] = d + net->nemb + p;
     for (int l = 0; l < nhidden; l++) {
@@ -49,9 +50,19 @@ int nn_setup(nn_net *net, int d, int p, int nfreq, const double *freq,
     return 0;
 }
 
+double nn_time_feature(int tmap, double t)
+{
+    if (tmap != NN_TMAP_LOGIT) return t;
+    if (!(t > 0.0)) return 0.0;
+    if (!(t < 1.0)) return 1.0;
+    double u = (log(t) - log1p(-t) + NN_TMAP_L) / (2.0 * NN_TMAP_L);
+    return u < 0.0 ? 0.0 : (u > 1.0 ? 1.0 : u);
+}
+
 void nn_embed(const nn_net *net, double t, double *e)
 {
     int K = net->nfreq;
+    t = nn_time_feature(net->tmap, t);
     for (int k = 0; k < K; k++) {
         e[k] = sin(net->freq[k] * t);
         e[K + k] = cos(net->freq[k] * t);

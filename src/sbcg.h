@@ -57,12 +57,21 @@ static inline int kern_ld(int B)
  */
 typedef struct {
     int d, p, nfreq, nemb, nhidden, nlayer, act;
+    int tmap;             /* time fed to the embedding: NN_TMAP_* */
     int width[NN_MAX_HIDDEN + 2];
     size_t woff[NN_MAX_HIDDEN + 1], boff[NN_MAX_HIDDEN + 1];
     size_t npar;
     int maxw;             /* largest width over all layers, input included */
     const double *freq;   /* nfreq frequencies */
 } nn_net;
+
+/* The embedding sees t itself (NN_TMAP_LINEAR) or the log-odds time
+ * (log(t / (1 - t)) + L) / (2 L), clamped to [0, 1] (NN_TMAP_LOGIT), which
+ * resolves times near 0 and 1 on a log scale: t = 1 - 1e-4 and 1 - 1e-5
+ * differ by 0.08 in it, but not in t. */
+enum { NN_TMAP_LINEAR = 0, NN_TMAP_LOGIT = 1 };
+#define NN_TMAP_L 14.0
+double nn_time_feature(int tmap, double t);
 
 /* kernels.c */
 extern int kern_level;
@@ -125,7 +134,7 @@ typedef struct {
     const double *X, *Y, *w;        /* n x p, n x d, n (w may be NULL) */
     /* settings */
     int batch, nthreads;
-    double t_min, t_max;
+    double t_min, t_max, t_tail;
     double lr, lr_min, beta1, beta2, eps, wd;
     int schedule, warmup, resid;
     long total_steps;
@@ -145,6 +154,7 @@ typedef struct {
 } bridge_trainer;
 
 size_t bridge_trainer_ws(const nn_net *net);
+double bridge_time(double t_min, double t_max, double tail, double u, double v);
 void bridge_shuffle(bridge_trainer *tr);
 double bridge_lr(const bridge_trainer *tr);
 int bridge_train_batch(const nn_net *net, double *theta, bridge_trainer *tr,
@@ -173,6 +183,7 @@ typedef struct {
     double *ws;             /* nthreads x ws_size */
     size_t ws_size;
     const double *ycenter, *yscale;  /* d each: out = ycenter + yscale Z */
+    int yrows;              /* ycenter, yscale are nrow x d: per row */
     double *out;            /* ndraw x nrow x d, chain order */
 } bridge_sampler;
 

@@ -1043,7 +1043,7 @@ guard_fit <- function(a) {
   ep <- num1(ctl$epochs, NA)
   if (is.na(ep)) {
     if (!is.null(ctl$epochs)) return(TRUE)  # invalid, rejected
-    ep <- min(1e5, max(20, ceiling(num1(ctl$samples, 4e6) / 30)))
+    ep <- min(1e5, max(20, ceiling(num1(ctl$samples, 1.2e7) / 30)))
   }
   if (ep > 1e7) return(TRUE)
   h <- ctl$hidden

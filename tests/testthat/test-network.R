@@ -7,6 +7,8 @@ r_forward <- function(net, theta, z, t, x) {
                 relu = function(a) pmax(a, 0),
                 tanh = tanh)
   L <- sbcg:::net_layers(net, theta)
+  if (identical(net$time_map, "logit"))  # the log-odds time, clamped to [0, 1]
+    t <- pmin(pmax((log(t) - log1p(-t) + 14) / 28, 0), 1)
   H <- cbind(z, sin(outer(t, net$freq)), cos(outer(t, net$freq)), x)
   for (l in seq_along(L)) {
     H <- H %*% t(L[[l]]$weight) + matrix(L[[l]]$bias, nrow(H), length(L[[l]]$bias), byrow = TRUE)
@@ -30,6 +32,36 @@ test_that("forward pass equals a plain-R re-implementation", {
     expect_equal(sbcg:::nn_forward(net, theta, z, t, x),
                  r_forward(net, theta, z, t, x), tolerance = 1e-13)
   }
+  # the log-odds time map, including times beyond its clamp (t = 0, 1e-9,
+  # 1 - 1e-9) and near 1
+  net <- list(d = 1L, p = 2L, hidden = c(6L, 5L), activation = "silu",
+              freq = c(1, 7, 40), time_map = "logit")
+  theta <- sbcg:::init_theta(net)
+  t <- c(0, 1e-9, 1e-5, 0.3, 0.5, 1 - 1e-4, 1 - 1e-6, 1 - 1e-9, runif(200))
+  n <- length(t)
+  z <- matrix(rnorm(n), n)
+  x <- matrix(rnorm(2 * n), n)
+  got <- sbcg:::nn_forward(net, theta, z, t, x)
+  expect_equal(got, r_forward(net, theta, z, t, x), tolerance = 1e-13)
+  # times near 1 that the linear map can hardly tell apart are far apart
+  lin <- sbcg:::nn_forward(utils::modifyList(net, list(time_map = "linear")), theta, z, t, x)
+  expect_false(isTRUE(all.equal(got, lin)))
+  expect_equal(sbcg:::time_feature(c(0, 0.5, 1), "logit"), c(0, 0.5, 1))
+  expect_equal(sbcg:::time_feature(1 - 1e-5, "logit") - sbcg:::time_feature(1 - 1e-4, "logit"),
+               log(10) / 28, tolerance = 1e-4)
+})
+
+test_that("training times follow the mixture of uniform and log-odds-uniform times", {
+  set.seed(8)
+  m <- 40000
+  t <- sbcg:::draw_times(m, 1e-5, 1 - 1e-6, 0.5)
+  expect_true(all(t >= 1e-5 & t <= 1 - 1e-6))
+  # P(t > 1 - 1e-3) = 0.5 * (1e-3 - 1e-6) + 0.5 * (qlogis range share)
+  lo <- qlogis(1e-5)
+  hi <- qlogis(1 - 1e-6)
+  p <- 0.5 * (1e-3 - 1e-6) / (1 - 1e-6 - 1e-5) + 0.5 * (hi - qlogis(1 - 1e-3)) / (hi - lo)
+  expect_lt(abs(mean(t > 1 - 1e-3) - p), 5 * sqrt(p * (1 - p) / m))
+  expect_equal(sbcg:::draw_times(10, 0.2, 0.4, 0) >= 0.2, rep(TRUE, 10))
 })
 
 test_that("gradient equals central finite differences", {
@@ -85,7 +117,7 @@ test_that("the C sampler follows the Euler-Maruyama recursion", {
   set.seed(4)
   d <- data.frame(x = runif(200), y = rnorm(200))
   fit <- sbfit(y ~ x, d, control = sbcg_control(hidden = c(8, 8), epochs = 2,
-                                                 validation = 0), seed = 1)
+                                                 validation = 0, precondition = "none"), seed = 1)
   nd <- data.frame(x = c(0.1, 0.5, 0.9))
   # grid 0 -> 1 in one step: Z_1 = Z_0 + a F(0, 0, x) with a = 1 (residual)
   got <- sbsample(fit, nd, n = 3, grid = c(0, 1), method = "bridge",
@@ -109,4 +141,61 @@ test_that("the C sampler follows the Euler-Maruyama recursion", {
   # mean 0.5 * F0, variance 0.5: tolerances of 5 standard errors
   expect_lt(abs(mean(z) - 0.5 * F0), 5 * sqrt(0.5 / m))
   expect_lt(abs(var(z) - 0.5), 5 * 0.5 * sqrt(2 / (m - 1)))
+})
+
+test_that("with preconditioning the draws are m(x) + s(x) (c + f Z)", {
+  set.seed(5)
+  d <- data.frame(x = runif(300), y = rnorm(300))
+  nd <- data.frame(x = c(0.1, 0.5, 0.9))
+  for (pc in c("location-scale", "location")) {
+    fit <- sbfit(y ~ x, d, control = sbcg_control(hidden = c(8, 8), epochs = 3,
+                                                   validation = 0.2, precondition = pc),
+                 seed = 1)
+    pre <- fit$precondition
+    expect_type(pre, "list")
+    expect_length(pre$location, sbcg:::net_npar(pre$net))
+    expect_equal(is.null(pre$scale), pc == "location")
+    # one noiseless step from 0 to 1: Z = F(0, 0, x)
+    got <- sbsample(fit, nd, n = 2, grid = c(0, 1), method = "bridge",
+                    format = "matrix", seed = 1)
+    xs <- matrix((nd$x - fit$scaling$x_center) / fit$scaling$x_scale, 3)
+    Fv <- sbcg:::nn_forward(fit$net, fit$theta, matrix(0, 3, 1), rep(0, 3), xs)[, 1]
+    mv <- sbcg:::nn_forward(pre$net, pre$location, matrix(0, 3, 1), rep(0, 3), xs)[, 1]
+    sv <- if (is.null(pre$scale)) 1 else
+      pmax(sbcg:::nn_forward(pre$net, pre$scale, matrix(0, 3, 1), rep(0, 3), xs)[, 1], pre$floor)
+    want <- fit$scaling$y_center +
+      fit$scaling$y_scale * (mv + sv * (pre$center + pre$scale_factor * Fv))
+    expect_equal(got, matrix(want, 3, 2), ignore_attr = TRUE, tolerance = 1e-12)
+  }
+  # the location network is a least-squares fit: on y = 2 + 3x + 0.1 eps,
+  # the SD of its residuals (scale_factor on the original scale, with
+  # location only) estimates 0.1, whose standard error from n rows is
+  # 0.1 / sqrt(2 n)
+  n <- 1000
+  d2 <- data.frame(x = runif(n, -1, 1))
+  d2$y <- 2 + 3 * d2$x + 0.1 * rnorm(n)
+  f2 <- sbfit(y ~ x, d2, control = sbcg_control(hidden = c(8, 8), epochs = 1000,
+                                                 validation = 0, precondition = "location"),
+              seed = 1)
+  rsd <- f2$scaling$y_scale * f2$precondition$scale_factor
+  expect_lt(abs(rsd - 0.1), 4 * 0.1 / sqrt(2 * n))
+  # the scale network tracks a spread that grows with x: y = (0.6 + 0.5 x) eps
+  # has E|Y - m(x)| = (0.6 + 0.5 x) sqrt(2 / pi)
+  d3 <- data.frame(x = runif(n, -1, 1))
+  d3$y <- (0.6 + 0.5 * d3$x) * rnorm(n)
+  f3 <- sbfit(y ~ x, d3, control = sbcg_control(hidden = c(8, 8), epochs = 1000,
+                                                 validation = 0), seed = 1)
+  x0 <- c(-0.8, 0, 0.8)
+  xs <- matrix((x0 - f3$scaling$x_center) / f3$scaling$x_scale, 3)
+  s3 <- f3$scaling$y_scale *
+    sbcg:::nn_forward(f3$precondition$net, f3$precondition$scale, matrix(0, 3, 1), rep(0, 3), xs)[, 1]
+  # tolerance: 4 SDs of a local mean of |Y| from the n / 10 rows within 0.1
+  # of x, (0.6 + 0.5 x) sqrt(1 - 2 / pi) / sqrt(n / 10)
+  sx <- 0.6 + 0.5 * x0
+  expect_true(all(abs(s3 - sx * sqrt(2 / pi)) < 4 * sx * sqrt(1 - 2 / pi) / sqrt(n / 10)),
+              info = paste(round(s3, 3), collapse = " "))
+  # a fit without preconditioning has none
+  fit0 <- sbfit(y ~ x, d, control = sbcg_control(hidden = c(8, 8), epochs = 3,
+                                                  precondition = "none"), seed = 1)
+  expect_null(fit0$precondition)
 })
