@@ -305,11 +305,13 @@ paper_adam_steps <- if (quick && !full_paper) 2000 else 10000
 paper_em_steps <- if (quick && !full_paper) 200 else 999
 paper_control <- function(n) {
   per_epoch <- ceiling(n / 1000)
-  sbcg_control(hidden = c(32, 16), activation = "silu", standardize = FALSE,
-               batch_size = 1000, epochs = ceiling(paper_adam_steps / per_epoch), lr = 1e-3,
-               lr_schedule = "constant", validation = 0,
-               parameterization = "denoiser", t_min = 1e-3, t_max = 1 - 1e-3,
-               steps = paper_em_steps, sampler = "em", draws = n_draws)
+  sbcg_control(hidden = c(32, 16), activation = "silu", n_freq = 8, freq_range = c(1, 100),
+               time_map = "linear", t_tail = 0, precondition = "none",
+               standardize = FALSE, batch_size = 1000,
+               epochs = ceiling(paper_adam_steps / per_epoch), lr = 1e-3,
+               lr_schedule = "constant", warmup = 0, weight_decay = 0, ema = 0,
+               validation = 0, parameterization = "denoiser", t_min = 1e-3, t_max = 1 - 1e-3,
+               steps = paper_em_steps, sampler = "em", grid_power = 1, draws = n_draws)
 }
 
 elapsed <- function() proc.time()[["elapsed"]]
@@ -578,7 +580,7 @@ for (model in models) {
       if (!is.null(s$error)) {
         rows[[length(rows) + 1L]] <- data.frame(model = model, seed = seed, method = m,
           mse_mean = NA, mse_sd = NA, sd_ratio = NA, crps = NA, cover90 = NA, fit_s = NA, pred_s = NA,
-          fit_cpu = NA, pred_cpu = NA, note = NA, error = s$error)
+          fit_cpu = NA, pred_cpu = NA, note = NA, error = s$error, n = n_train, n_test = n_test)
         next
       }
       rows[[length(rows) + 1L]] <- data.frame(
@@ -587,7 +589,7 @@ for (model in models) {
         sd_ratio = mean(s$sd) / mean(tr$sd),
         crps = mean(s$crps), cover90 = mean(yfresh >= s$q05 & yfresh <= s$q95),
         fit_s = s$fit_s, pred_s = s$pred_s, fit_cpu = s$fit_cpu, pred_cpu = s$pred_cpu,
-        note = s$note, error = NA)
+        note = s$note, error = NA, n = n_train, n_test = n_test)
     }
   }
   res <- do.call(rbind, rows)

@@ -1,0 +1,107 @@
+# Candidate defaults for sbcg on the simulation models m1-m7: the search
+# behind the defaults of sbcg_control(), kept so that it can be rerun.
+#
+#   Rscript bench/tune.R --variants base,w64 [--models m1,m2] [--seeds 1] [--n 5000] [--test 500]
+#
+# Each variant is a list of sbcg_control() arguments (below) applied on top
+# of the package's current defaults.  Data, truths and scores are those of
+# bench/accuracy.R (the same seeds, so the figures are comparable with its
+# peers).  Prints, per model and variant, MSE of the conditional mean and
+# SD, mean predicted SD / mean true SD, CRPS, 90% coverage and fit seconds.
+suppressPackageStartupMessages(library(sbcg))
+args <- commandArgs(trailingOnly = TRUE)
+opt <- function(name, default) {
+  i <- which(args == paste0("--", name))
+  if (length(i)) args[i[1L] + 1L] else default
+}
+here <- local({
+  f <- sub("^--file=", "", grep("^--file=", commandArgs(FALSE), value = TRUE))
+  if (length(f)) dirname(normalizePath(f[1L])) else "bench"
+})
+# the model, truth and scoring definitions of accuracy.R
+local({
+  ex <- parse(file.path(here, "accuracy.R"))
+  want <- c("model_p", "m5_var", "m7_scale", "gen_y", "gauss_hermite", "gh", "m7_m1", "m7_m2",
+            "truth", "stats_draws", "all_models")
+  for (e in ex) if (is.call(e) && identical(e[[1L]], as.name("<-")) &&
+                    as.character(e[[2L]]) %in% want) eval(e, globalenv())
+})
+all_models <- paste0("m", 1:7)
+
+big <- list(hidden = c(64, 64), samples = 1.2e7)
+variants <- list(
+  base = list(),
+  old = list(time_map = "linear", t_tail = 0, t_min = 1e-3, t_max = 1 - 1e-3, grid_power = 1,
+             precondition = "none"),
+  noloc = list(precondition = "none"),
+  loconly = list(precondition = "location"),
+  w64 = list(hidden = c(64, 64)),
+  w64s = big,
+  w64x3 = list(hidden = c(64, 64, 64), samples = 1.2e7),
+  w64s200 = c(big, list(steps = 200)),
+  w64tail0 = c(big, list(t_tail = 0)),
+  w64lin = c(big, list(time_map = "linear")),
+  w64noloc = c(big, list(precondition = "none")),
+  w64loc = c(big, list(precondition = "location")),
+  w64lin0 = c(big, list(time_map = "linear", t_tail = 0)),
+  w64oldt = c(big, list(time_map = "linear", t_tail = 0, t_min = 1e-3, t_max = 1 - 1e-3,
+                        grid_power = 1)),
+  w64gp2 = c(big, list(grid_power = 2)),
+  w64pat20 = c(big, list(patience = 20)),
+  w128 = list(hidden = c(128, 128), samples = 1.2e7),
+  gp2 = list(grid_power = 2),
+  s200 = list(steps = 200),
+  tail0 = list(t_tail = 0),
+  tail8 = list(t_tail = 0.8)
+)
+models <- strsplit(opt("models", paste(all_models, collapse = ",")), ",")[[1L]]
+vnames <- strsplit(opt("variants", "base"), ",")[[1L]]
+stopifnot(all(vnames %in% names(variants)))
+seeds <- seq_len(as.integer(opt("seeds", 1)))
+n_train <- as.integer(opt("n", 5000))
+n_test <- as.integer(opt("test", 500))
+options(sbcg.threads = as.integer(opt("threads", 1)))
+
+rows <- list()
+for (model in models) for (seed in seeds) {
+  p <- model_p[[model]]
+  set.seed(10000 * seed + match(model, all_models))
+  Xtr <- matrix(runif(n_train * p, -3, 3), n_train, p)
+  ytr <- gen_y(model, Xtr)
+  Xte <- matrix(runif(n_test * p, -3, 3), n_test, p)
+  yfresh <- gen_y(model, Xte)
+  tr <- truth(model, Xte)
+  colnames(Xtr) <- colnames(Xte) <- paste0("x", seq_len(p))
+  # the true law by 2000 exact draws per test x: the floor of the CRPS and
+  # the coverage that the test points' sampling error allows
+  Ytrue <- matrix(gen_y(model, Xte[rep(seq_len(n_test), 2000), , drop = FALSE]), n_test)
+  s <- stats_draws(Ytrue, yfresh)
+  rows[[length(rows) + 1L]] <- data.frame(
+    model = model, seed = seed, variant = "truth",
+    mse_mean = mean((s$mean - tr$mean)^2), mse_sd = mean((s$sd - tr$sd)^2),
+    sd_ratio = mean(s$sd) / mean(tr$sd), crps = mean(s$crps),
+    cover90 = mean(yfresh >= s$q05 & yfresh <= s$q95), fit_s = NA, epochs = NA, early = NA)
+  for (v in vnames) {
+    t0 <- proc.time()[[3]]
+    fit <- sbfit(Xtr, ytr, control = do.call(sbcg_control, variants[[v]]), seed = seed)
+    t1 <- proc.time()[[3]]
+    M <- sbsample(fit, Xte, n = 200, format = "matrix", seed = seed)
+    s <- stats_draws(M, yfresh)
+    rows[[length(rows) + 1L]] <- data.frame(
+      model = model, seed = seed, variant = v,
+      mse_mean = mean((s$mean - tr$mean)^2), mse_sd = mean((s$sd - tr$sd)^2),
+      sd_ratio = mean(s$sd) / mean(tr$sd), crps = mean(s$crps),
+      cover90 = mean(yfresh >= s$q05 & yfresh <= s$q95), fit_s = t1 - t0,
+      epochs = nrow(fit$history), early = isTRUE(fit$stopped_early))
+    print(rows[[length(rows)]], digits = 4, row.names = FALSE)
+    flush(stdout())
+  }
+}
+res <- do.call(rbind, rows)
+cat("\nmeans over seeds\n")
+agg <- aggregate(cbind(mse_mean, mse_sd, sd_ratio, crps, cover90) ~ variant + model, res, mean)
+agg$fit_s <- NA
+ft <- aggregate(fit_s ~ variant + model, res, mean)
+agg$fit_s[match(paste(ft$variant, ft$model), paste(agg$variant, agg$model))] <- ft$fit_s
+print(agg, digits = 4)
+if (!is.null(opt("out", NULL))) write.csv(res, opt("out", NULL), row.names = FALSE)
