@@ -115,7 +115,10 @@
 #' @param grid_power shape of the time grid: \eqn{t_k = 1 - (1 - k/K)^\gamma};
 #'   1 is uniform, larger values put more steps near \eqn{t = 1}.
 #' @param draws default number of draws per row for [sbsample()],
-#'   [sbcondstats()] and [predict.sbfit()].
+#'   [sbcondstats()] and [predict.sbfit()].  Statistics of \eqn{m} draws
+#'   carry a Monte Carlo error of order \eqn{m^{-1/2}} and the outer
+#'   quantiles a bias of order \eqn{1/m} (the 5% and 95% quantiles of 200
+#'   draws cover 89% on average, of 1000 draws 89.8%).
 #' @return A list of class `"sbcg_control"`.
 #' @seealso [sbfit()]
 #' @examples
@@ -134,7 +137,7 @@ sbcg_control <- function(hidden = c(64, 64), activation = c("silu", "relu", "tan
                          t_min = 1e-3, t_max = 1 - 1e-3, t_tail = 0, standardize = TRUE,
                          precondition = c("location-scale", "location", "none"),
                          steps = 100, sampler = c("em_denoise", "em", "bridge"),
-                         grid_power = 1, draws = 200) {
+                         grid_power = 1, draws = 1000) {
   activation <- check_choice(activation, c("silu", "relu", "tanh"), "activation")
   lr_schedule <- check_choice(lr_schedule, c("cosine", "constant"), "lr_schedule")
   sampler <- check_choice(sampler, c("em_denoise", "em", "bridge"), "sampler")

@@ -64,3 +64,28 @@ for (m in unique(agg$model)) {
 }
 cat(sprintf("  lowest CRPS on %d of %d models; MSE(SD) below every forest on %d of %d\n",
             wins, length(unique(agg$model)), sd_wins, length(unique(agg$model))))
+
+# Compact Markdown tables: CRPS (mean over seeds) of every method per model,
+# then MSE of the conditional mean and SD, and coverage.
+wide <- function(col, d = 3) {
+  meths <- intersect(order_m, unique(agg$method))
+  cat(sprintf("\n| model | %s |\n", paste(meths, collapse = " | ")))
+  cat(sprintf("| --- |%s\n", strrep(" --- |", length(meths))))
+  for (m in unique(agg$model)) {
+    v <- vapply(meths, function(k) {
+      x <- agg[agg$model == m & agg$method == k, col]
+      if (!length(x) || is.na(x)) "" else if (!is.finite(x) || abs(x) > 1e6) "diverged" else f3(x, d)
+    }, "")
+    cat(sprintf("| %s | %s |\n", m, paste(v, collapse = " | ")))
+  }
+}
+cat("\nCRPS (mean over seeds; lower is better):\n")
+wide("crps", 4)
+cat("\nMSE of the conditional mean:\n")
+wide("mse_mean")
+cat("\nMSE of the conditional SD:\n")
+wide("mse_sd")
+cat("\nCoverage of the central 90% interval:\n")
+wide("cover90", 3)
+cat("\nFit + predict seconds (one thread):\n")
+wide("secs", 2)

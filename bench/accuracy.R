@@ -11,7 +11,8 @@
 # --models m1,...,m7, --seeds K (seeds 1..K), --methods
 # (any of sbcg_default, sbcg_paper, grf, drf, qrf, np, and qrf_exact, which
 # is not run by default), --threads (per method, default 1), --n, --test,
-# --draws (draws per test x for sbcg, default 200), --out DIR (default
+# --draws (draws per test x for both sbcg methods; default 200 for the paper
+# recipe and sbcg_control()$draws for sbcg_default), --out DIR (default
 # bench/results).  Run it niced (nice -n 19) on a shared machine.
 #
 # For every model and seed: X ~ Uniform(-3, 3)^p, n training pairs, `test`
@@ -92,7 +93,10 @@ if (!all(methods %in% c(all_methods, extra_methods)))
 n_seeds <- as.integer(opt_value("seeds", if (quick) 1 else 3))
 n_train <- as.integer(opt_value("n", if (quick) 2000 else 5000))
 n_test <- as.integer(opt_value("test", if (quick) 200 else 500))
+# draws per test x: the paper recipe's 200, and sbcg's own default
+# (sbcg_control()$draws) for sbcg_default, unless --draws sets both
 n_draws <- as.integer(opt_value("draws", 200))
+default_draws <- if (is.null(opt_value("draws", NULL))) NA_integer_ else n_draws
 # Threads for every method (sbcg through option sbcg.threads, which its
 # default `threads = sbcg_threads()` reads; the forests' num.threads /
 # nthreads).  One by default: a fair comparison, and the CPU seconds are
@@ -145,7 +149,7 @@ for (p in need) {
   if (nzchar(peer_status[[p]])) cat(sprintf("%s: not installed: %s\n", p, peer_status[[p]]))
   else cat(sprintf("%s %s (%s)\n", p, pkg_version(p), peer_lib()))
 }
-cat(sprintf("models %s; n = %d training pairs, %d test x, seeds 1..%d, %d draws per x for sbcg\n",
+cat(sprintf("models %s; n = %d training pairs, %d test x, seeds 1..%d, %d draws per x for the paper recipe\n",
             paste(models, collapse = ","), n_train, n_test, n_seeds, n_draws))
 
 ## ----------------------------------------------------- models and truths
@@ -329,10 +333,11 @@ run_method <- function(method, Xtr, ytr, Xte, yfresh, seed) {
       sbfit(Xtr, ytr, control = paper_control(nrow(Xtr)), seed = seed)
     t1 <- elapsed()
     c1 <- cpu_time()
-    M <- sbsample(fit, Xte, n = n_draws, format = "matrix", seed = seed)
+    nd <- if (method == "sbcg_default" && is.na(default_draws)) fit$control$draws else n_draws
+    M <- sbsample(fit, Xte, n = nd, format = "matrix", seed = seed)
     t2 <- elapsed()
     c2 <- cpu_time()
-    stopifnot(is.matrix(M), nrow(M) == nrow(Xte), ncol(M) == n_draws)
+    stopifnot(is.matrix(M), nrow(M) == nrow(Xte), ncol(M) == nd)
     s <- stats_draws(M, yfresh)
     ctl <- fit$control
     s$note <- sprintf("%s Adam steps (%d epochs), %d sampler steps (%s)%s",
@@ -505,7 +510,8 @@ cat("paper recipe", if (paper_adam_steps < 10000) " SHORTENED BY --quick (the pa
   "hidden 32-16 silu, no standardisation, batch 1000, %d epochs = %s Adam steps at n = %d, lr 1e-3 constant, no validation, denoiser, t in [1e-3, 1-1e-3], %d EM steps, %d draws",
   paper_control(n_train)$epochs, format(paper_control(n_train)$epochs * ceiling(n_train / 1000), big.mark = ","),
   n_train, paper_em_steps, n_draws), "\n", sep = "")
-cat("sbcg defaults: sbfit(x, y, seed = s); sbsample(fit, x_test, n = ", n_draws,
+cat("sbcg defaults: sbfit(x, y, seed = s); sbsample(fit, x_test, n = ",
+    if (is.na(default_draws)) sprintf("%d (the default draws)", sbcg::sbcg_control()$draws) else n_draws,
     ", format = \"matrix\", seed = s)\n", sep = "")
 cat("np: one-covariate models (m3-m6) only\n\n")
 flush(stdout())

@@ -5,6 +5,8 @@
 #   Rscript bench/speed.R            # full run (about 25 minutes)
 #   Rscript bench/speed.R --quick    # fewer repetitions and steps
 #   Rscript bench/speed.R --no-torch # sbcg only
+#   Rscript bench/speed.R --defaults # only the figures of sbcg's defaults
+#                                    # (default network, sbfit(), sbcondstats(), memory)
 #
 # Figures are medians over repeated runs.  GFLOP/s count 2 flops per
 # multiply-add of the dense layers only (activations, embedding and random
@@ -12,7 +14,8 @@
 suppressPackageStartupMessages(library(sbcg))
 args <- commandArgs(TRUE)
 quick <- "--quick" %in% args
-use_torch <- !("--no-torch" %in% args)
+defaults_only <- "--defaults" %in% args
+use_torch <- !("--no-torch" %in% args) && !defaults_only
 reps <- if (quick) 1L else 3L
 here <- dirname(normalizePath(sub("^--file=", "", grep("^--file=", commandArgs(FALSE), value = TRUE))))
 py <- "/usr/bin/python3"
@@ -71,16 +74,18 @@ y <- X[, 1]^2 + rnorm(n)
 recipe <- function(epochs) sbcg_control(hidden = c(32, 16), batch_size = 1000,
                                         epochs = epochs, validation = 0, lr = 1e-3,
                                         lr_schedule = "constant", standardize = FALSE,
-                                        ema = 0, parameterization = "residual")
+                                        ema = 0, parameterization = "residual",
+                                        precondition = "none")
 macs_row <- function(widths) sum(head(widths, -1) * widths[-1])
 w_recipe <- c(1 + 16 + p, 32, 16, 1)
-w_default <- c(1 + 16 + p, 32, 32, 1)
+w_default <- c(1 + 16 + p, sbcg_control()$hidden, 1)
 
 med <- function(x) stats::median(x)
 results <- list()
 add <- function(...) results[[length(results) + 1L]] <<- data.frame(...)
 
 # ---- training ----------------------------------------------------------------
+if (!defaults_only) {
 cat("== training: Adam steps of the paper's recipe (32-16 SiLU, batch 1000, n = 5000, p = 5, d = 1)\n")
 train_steps <- if (quick) 200L else 500L
 epochs <- train_steps / 5L
@@ -102,10 +107,12 @@ for (th in c(1L, 2L)) {
     add(task = "train recipe", impl = "PyTorch", threads = th, rate = tps, unit = "steps/s", gflops = tgf)
   }
 }
-cat("== training: default network (32-32 SiLU, batch 256, averaged weights)\n")
+}
+cat(sprintf("== training: default bridge network (%s SiLU, batch 256, averaged weights)\n",
+            paste(sbcg_control()$hidden, collapse = "-")))
 for (th in c(1L, 2L)) {
   sec <- replicate(reps, {
-    f <- sbfit(X, y, control = sbcg_control(epochs = 20, validation = 0),
+    f <- sbfit(X, y, control = sbcg_control(epochs = 20, validation = 0, precondition = "none"),
                threads = th, seed = 1)
     f$seconds / f$steps_run
   })
@@ -116,7 +123,7 @@ for (th in c(1L, 2L)) {
   add(task = "train default", impl = "sbcg", threads = th, rate = sps, unit = "steps/s", gflops = gf)
 }
 tfit <- replicate(reps, system.time(sbfit(X, y, seed = 1))[["elapsed"]])
-cat(sprintf("  sbfit() with all defaults (1 thread), n = 5000, p = 5: %.1f s (median of %d)\n\n",
+cat(sprintf("  sbfit() with all defaults (1 thread; location and scale networks, then the bridge), n = 5000, p = 5: %.1f s (median of %d)\n\n",
             med(tfit), reps))
 add(task = "sbfit defaults n=5000", impl = "sbcg", threads = 1L, rate = med(tfit), unit = "s", gflops = NA)
 
@@ -124,6 +131,7 @@ add(task = "sbfit defaults n=5000", impl = "sbcg", threads = 1L, rate = med(tfit
 fit <- sbfit(X, y, control = recipe(20), seed = 1)
 nd <- as.data.frame(matrix(runif(500 * p, -3, 3), 500, p, dimnames = list(NULL, colnames(X))))
 flops_cs <- 2 * (1 * 32 + 32 * 16 + 16 * 1) + 32
+if (!defaults_only) {
 cat("== sampling: 100,000 chains (500 x 200 draws), recipe network, Euler-Maruyama\n")
 for (K in c(999L, 100L)) {
   for (th in c(1L, 2L)) {
@@ -162,19 +170,20 @@ if (torch_ok) {
 }
 cat("\n")
 
+}
 # ---- sbcondstats with defaults ---------------------------------------------------
 fd <- sbfit(X, y, seed = 1)
 tcs <- replicate(reps, system.time(
-  sbcondstats(fd, nd, n = 200, seed = 1)
+  sbcondstats(fd, nd, seed = 1)
 )[["elapsed"]])
-cat(sprintf("== sbcondstats() with defaults (%d steps, %d threads), 500 x values x 200 draws: %.2f s\n\n",
-            fd$control$steps, sbcg_threads(), med(tcs)))
+cat(sprintf("== sbcondstats() with defaults (%d steps, %d threads), 500 x values x %d draws: %.2f s\n\n",
+            fd$control$steps, sbcg_threads(), fd$control$draws, med(tcs)))
 
 # ---- memory ------------------------------------------------------------------
 # Peak R heap during one sampler call (gc()'s "max used", which includes
 # the C code's R_alloc workspace) minus the memory of the draws it returns.
 cat("== peak memory of sampling beyond the returned draws (threads 2)\n")
-peak_extra <- function(rows, draws, K) {
+peak_extra <- function(rows, draws, K, fit) {
   ndm <- nd[rep_len(seq_len(nrow(nd)), rows), , drop = FALSE]
   X <- sbcg:::newdata_matrix(fit, ndm)
   g <- sbcg:::sampler_grid(fit, steps = K)
@@ -187,7 +196,13 @@ peak_extra <- function(rows, draws, K) {
 }
 for (cfg in list(c(1000, 200, 100), c(1000, 200, 1000), c(1000, 20, 100),
                  c(1000, 2000, 100), c(100000, 20, 100))) {
-  m <- peak_extra(cfg[1], cfg[2], cfg[3])
+  m <- peak_extra(cfg[1], cfg[2], cfg[3], fit)
   cat(sprintf("  rows %6d draws %4d steps %4d: peak %7.1f MB, draws %7.1f MB, beyond the draws %5.1f MB\n",
+              cfg[1], cfg[2], cfg[3], m[["peak"]], m[["out"]], m[["extra"]]))
+}
+# a default fit also keeps a centre and a scale per row (preconditioning)
+for (cfg in list(c(1000, 20, 100), c(100000, 20, 100))) {
+  m <- peak_extra(cfg[1], cfg[2], cfg[3], fd)
+  cat(sprintf("  default fit: rows %6d draws %4d steps %4d: peak %7.1f MB, draws %7.1f MB, beyond the draws %5.1f MB\n",
               cfg[1], cfg[2], cfg[3], m[["peak"]], m[["out"]], m[["extra"]]))
 }
