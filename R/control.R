@@ -69,7 +69,8 @@
 #' @param patience number of consecutive validation checks without
 #'   improvement after which training stops (`Inf` for never).
 #' @param min_epochs training does not stop early before this many epochs;
-#'   `NULL` is half of `epochs`.  Training a bridge often passes through
+#'   `NULL` is half of `epochs`, or the number of epochs of 30,000 optimiser
+#'   steps if that is fewer (small data sets).  Training a bridge often passes through
 #'   plateaus where the validation loss stalls for a while before the
 #'   network resolves finer structure (separate modes, say); stopping there
 #'   would return a distribution that is too smooth.

@@ -280,7 +280,10 @@ sbfit_core <- function(X, Y, w, xinfo, control, threads, seed, verbose,
   ntr <- n - nv
   if (is.null(control$epochs))
     control$epochs <- as.integer(min(1e5, max(20, ceiling(control$samples / ntr))))
-  min_epochs <- if (is.null(control$min_epochs)) control$epochs %/% 2L else
+  # by default half of the epochs, but no more than 30,000 optimiser steps
+  # (plateaus are counted in steps; this binds only below ~1900 rows)
+  min_epochs <- if (is.null(control$min_epochs))
+    min(control$epochs %/% 2L, ceiling(3e4 / ceiling(ntr / control$batch_size))) else
     min(control$min_epochs, control$epochs)
   if (is.null(control$valid_every))
     control$valid_every <- as.integer(max(1, round(5e4 / ntr)))

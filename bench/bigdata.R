@@ -57,7 +57,7 @@ sizes <- num_list(opt("sizes", if (quick) "1e4,1e5" else "1e4,1e5,1e6"))
 methods <- strsplit(opt("methods", "sbcg,grf"), ",", fixed = TRUE)[[1L]]
 threads <- as.integer(opt("threads", "1"))
 trees <- as.integer(opt("trees", "2000"))
-samples <- as.numeric(opt("samples", format(sbcg_control()$samples)))
+samples <- as.numeric(opt("samples", format(sbcg::sbcg_control()$samples)))
 seed <- as.integer(opt("seed", "1"))
 if (anyNA(sizes) || any(sizes < 100)) stop("--sizes must be numbers >= 100", call. = FALSE)
 if (!all(methods %in% c("sbcg", "grf"))) stop("--methods must be among sbcg, grf", call. = FALSE)
@@ -151,7 +151,7 @@ cat(sprintf("packages: sbcg %s, grf %s; BLAS %s\n", ver("sbcg"), ver("grf"),
             extSoftVersion()[["BLAS"]]))
 cat(sprintf("date: %s\n", format(Sys.time(), "%Y-%m-%d %H:%M %Z")))
 cat(sprintf("settings: threads %d; sbcg sbcg_control(%s); grf quantile_forest() with num.trees %d%s\n\n",
-            threads, if (samples == sbcg_control()$samples) "" else sprintf("samples = %g", samples), trees,
+            threads, if (samples == sbcg::sbcg_control()$samples) "" else sprintf("samples = %g", samples), trees,
             if (trees == 2000L) " (its default)" else ""))
 
 # ---- runs ----------------------------------------------------------------
