@@ -46,7 +46,7 @@ test_that("standard errors follow their formulas", {
   expect_equal(st$se_sd, unname(sqrt((m4 - s^4 * (n - 3) / (n - 1)) / n) / (2 * s)))
   expect_equal(st$se_p0, sqrt(st$p0 * (1 - st$p0) / n))
   for (i in 1:3) {
-    h <- bw.nrd0(m[i, ])
+    h <- bw.SJ(m[i, ], method = "ste")  # the default bw = "SJ"
     q <- quantile(m[i, ], 0.25, names = FALSE)
     f <- mean(dnorm((q - m[i, ]) / h)) / h
     expect_equal(st$se_q0.25[i], sqrt(0.25 * 0.75 / n) / f)
@@ -150,4 +150,22 @@ test_that("bad 'at', 'se' and 'keep_draws' give errors naming them", {
   )
   for (k in seq_along(cases))
     expect_error(eval(cases[[k]][[1]]), cases[[k]][[2]], info = deparse1(cases[[k]][[1]]))
+})
+
+test_that("the default bandwidth falls back to nrd0 on draws with few distinct values", {
+  v <- c(rep(0, 99), 1)
+  expect_error(stats::bw.SJ(v))
+  expect_equal(sbcg:::kde_bw(v, "SJ", 1), stats::bw.nrd0(v))
+  expect_equal(sbcg:::kde_bw(v, "SJ", 2), 2 * stats::bw.nrd0(v))
+  set.seed(3)
+  w <- c(rnorm(500, -2.5, 0.27), rnorm(500, 2.5, 0.27))
+  expect_equal(sbcg:::kde_bw(w, "SJ", 1), stats::bw.SJ(w, method = "ste"))
+  # a response that is nearly constant for some x: every statistic and
+  # density is still returned
+  set.seed(4)
+  x <- runif(300)
+  d <- data.frame(x = x, y = ifelse(x < 0.5, 1, 1 + rnorm(300)))
+  fit <- sbfit(y ~ x, d, control = sbcg_control(hidden = c(8, 8), epochs = 3), seed = 1)
+  st <- sbcondstats(fit, data.frame(x = c(0.2, 0.8)), n = 100, seed = 1)
+  expect_true(all(vapply(st$density, function(de) inherits(de, "density"), NA)))
 })
