@@ -47,7 +47,7 @@ test_that("sbcondstats summarises the draws", {
   q <- t(apply(m, 1, quantile, probs = c(0.1, 0.5, 0.9), names = FALSE))
   expect_equal(cbind(st$q0.1, st$q0.5, st$q0.9), q, ignore_attr = TRUE)
   expect_s3_class(st$density[[1]], "density")
-  expect_equal(st$density[[2]]$y, stats::density(m[2, ], n = 512)$y)
+  expect_equal(st$density[[2]]$y, stats::density(m[2, ], bw = "SJ", n = 512)$y)
   out <- capture.output(print(st))
   expect_false(any(grepl("list", out)))
   expect_true(any(grepl("q0.5", out)))
