@@ -210,6 +210,21 @@ truth <- function(model, X) {
     })
 }
 
+# The data of one model and seed (bench/tune.R uses it too): n_train
+# training pairs, n_test test x with one fresh Y each, the truth at the test
+# x, and the true law there by 2000 exact draws per x.
+model_data <- function(model, seed, n_train, n_test) {
+  p <- model_p[[model]]
+  set.seed(10000 * seed + match(model, paste0("m", 1:7)))
+  Xtr <- matrix(runif(n_train * p, -3, 3), n_train, p)
+  ytr <- gen_y(model, Xtr)
+  Xte <- matrix(runif(n_test * p, -3, 3), n_test, p)
+  yfresh <- gen_y(model, Xte)
+  Ytrue <- matrix(gen_y(model, Xte[rep(seq_len(n_test), 2000), , drop = FALSE]), n_test)
+  list(Xtr = Xtr, ytr = ytr, Xte = Xte, yfresh = yfresh, truth = truth(model, Xte),
+       Ytrue = Ytrue)
+}
+
 ## ----------------------------------------------- predictive distributions
 
 # CRPS of the distribution with atoms v and weights w (sum 1) at y; exact.
@@ -555,14 +570,13 @@ print_model_table <- function(res, model) {
 for (model in models) {
   p <- model_p[[model]]
   for (seed in seq_len(n_seeds)) {
-    set.seed(10000 * seed + match(model, all_models))
-    Xtr <- matrix(runif(n_train * p, -3, 3), n_train, p)
-    ytr <- gen_y(model, Xtr)
-    Xte <- matrix(runif(n_test * p, -3, 3), n_test, p)
-    yfresh <- gen_y(model, Xte)
-    tr <- truth(model, Xte)
-    # the true law, by 2000 exact draws per test x
-    Ytrue <- matrix(gen_y(model, Xte[rep(seq_len(n_test), 2000), , drop = FALSE]), n_test)
+    dat <- model_data(model, seed, n_train, n_test)
+    Xtr <- dat$Xtr
+    ytr <- dat$ytr
+    Xte <- dat$Xte
+    yfresh <- dat$yfresh
+    tr <- dat$truth
+    Ytrue <- dat$Ytrue
     scored <- list(truth = c(stats_draws(Ytrue, yfresh), list(note = "2000 exact draws per x", fit_s = NA, pred_s = NA,
                                                                  fit_cpu = NA, pred_cpu = NA)))
     for (method in methods) {

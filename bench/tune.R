@@ -22,7 +22,7 @@ here <- local({
 local({
   ex <- parse(file.path(here, "accuracy.R"))
   want <- c("model_p", "m5_var", "m7_scale", "gen_y", "gauss_hermite", "gh", "m7_m1", "m7_m2",
-            "truth", "stats_draws", "all_models")
+            "truth", "stats_draws", "model_data")
   for (e in ex) if (is.call(e) && identical(e[[1L]], as.name("<-")) &&
                     as.character(e[[2L]]) %in% want) eval(e, globalenv())
 })
@@ -65,16 +65,16 @@ options(sbcg.threads = as.integer(opt("threads", 1)))
 rows <- list()
 for (model in models) for (seed in seeds) {
   p <- model_p[[model]]
-  set.seed(10000 * seed + match(model, all_models))
-  Xtr <- matrix(runif(n_train * p, -3, 3), n_train, p)
-  ytr <- gen_y(model, Xtr)
-  Xte <- matrix(runif(n_test * p, -3, 3), n_test, p)
-  yfresh <- gen_y(model, Xte)
-  tr <- truth(model, Xte)
+  dat <- model_data(model, seed, n_train, n_test)
+  Xtr <- dat$Xtr
+  ytr <- dat$ytr
+  Xte <- dat$Xte
+  yfresh <- dat$yfresh
+  tr <- dat$truth
   colnames(Xtr) <- colnames(Xte) <- paste0("x", seq_len(p))
   # the true law by 2000 exact draws per test x: the floor of the CRPS and
   # the coverage that the test points' sampling error allows
-  Ytrue <- matrix(gen_y(model, Xte[rep(seq_len(n_test), 2000), , drop = FALSE]), n_test)
+  Ytrue <- dat$Ytrue
   s <- stats_draws(Ytrue, yfresh)
   rows[[length(rows) + 1L]] <- data.frame(
     model = model, seed = seed, variant = "truth",

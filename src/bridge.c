@@ -121,13 +121,14 @@ static void fill_input(const nn_net *net, int B, int n, const double *X,
 }
 
 /* A training time from two uniforms: with probability tail (u < tail)
- * uniform in log-odds time over [t_min, t_max], otherwise uniform in t.
- * The log-odds draws put training effort on times near 0 and 1, where the
- * drift changes fastest and a small conditional spread is resolved. */
-double bridge_time(double t_min, double t_max, double tail, double u, double v)
+ * uniform in log-odds time over [t_min, t_max] (whose log-odds are a and
+ * b), otherwise uniform in t.  The log-odds draws put training effort on
+ * times near 0 and 1, where the drift changes fastest and a small
+ * conditional spread is resolved. */
+double bridge_time(double t_min, double t_max, double a, double b, double tail,
+                   double u, double v)
 {
     if (u < tail) {
-        double a = log(t_min) - log1p(-t_min), b = log(t_max) - log1p(-t_max);
         double t = 1.0 / (1.0 + exp(-(a + (b - a) * v)));
         return t < t_min ? t_min : (t > t_max ? t_max : t);
     }
@@ -172,7 +173,8 @@ int bridge_train_batch(const nn_net *net, double *theta, bridge_trainer *tr,
     for (int b = 0; b < B; b++) {
         double u = tr->t_tail > 0.0 ? rng_unif(&tr->rng) : 1.0;
         double v = rng_unif(&tr->rng);
-        tr->tb[b] = bridge_time(tr->t_min, tr->t_max, tr->t_tail, u, v);
+        tr->tb[b] = bridge_time(tr->t_min, tr->t_max, tr->lo_min, tr->lo_max,
+                                tr->t_tail, u, v);
     }
     for (int k = 0; k < d; k++)
         for (int b = 0; b < B; b++) tr->eb[b + (size_t) B * k] = rng_norm(&tr->rng);

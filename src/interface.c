@@ -341,6 +341,8 @@ SEXP sbcg_train(SEXP arch, SEXP freq, SEXP theta, SEXP x, SEXP y, SEXP w,
     tr.t_tail = ctrl_opt(ctrl, "t_tail", 0, 1, 0);
     if (tr.t_tail > 0.0 && (tr.t_min <= 0.0 || tr.t_max >= 1.0))
         error(_("'control$t_tail' > 0 needs 0 < t_min and t_max < 1"));
+    tr.lo_min = tr.t_tail > 0.0 ? log(tr.t_min) - log1p(-tr.t_min) : 0.0;
+    tr.lo_max = tr.t_tail > 0.0 ? log(tr.t_max) - log1p(-tr.t_max) : 0.0;
     long per_epoch = (n + batch - 1) / batch;
     tr.total_steps = per_epoch * (long) epochs;
     tr.warmup = (int) fmin(ctrl_num(ctrl, "warmup", 0, 1e9), (double) tr.total_steps);

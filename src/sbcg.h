@@ -135,6 +135,7 @@ typedef struct {
     /* settings */
     int batch, nthreads;
     double t_min, t_max, t_tail;
+    double lo_min, lo_max;          /* log-odds of t_min, t_max (t_tail > 0) */
     double lr, lr_min, beta1, beta2, eps, wd;
     int schedule, warmup, resid;
     long total_steps;
@@ -154,7 +155,8 @@ typedef struct {
 } bridge_trainer;
 
 size_t bridge_trainer_ws(const nn_net *net);
-double bridge_time(double t_min, double t_max, double tail, double u, double v);
+double bridge_time(double t_min, double t_max, double a, double b, double tail,
+                   double u, double v);
 void bridge_shuffle(bridge_trainer *tr);
 double bridge_lr(const bridge_trainer *tr);
 int bridge_train_batch(const nn_net *net, double *theta, bridge_trainer *tr,

@@ -7,8 +7,7 @@ r_forward <- function(net, theta, z, t, x) {
                 relu = function(a) pmax(a, 0),
                 tanh = tanh)
   L <- sbcg:::net_layers(net, theta)
-  if (identical(net$time_map, "logit"))  # the log-odds time, clamped to [0, 1]
-    t <- pmin(pmax((log(t) - log1p(-t) + 14) / 28, 0), 1)
+  t <- sbcg:::time_feature(t, net$time_map)  # t, or the clamped log-odds time
   H <- cbind(z, sin(outer(t, net$freq)), cos(outer(t, net$freq)), x)
   for (l in seq_along(L)) {
     H <- H %*% t(L[[l]]$weight) + matrix(L[[l]]$bias, nrow(H), length(L[[l]]$bias), byrow = TRUE)
