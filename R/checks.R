@@ -78,17 +78,7 @@ sbcg_threads <- function() {
 check_threads <- function(threads) {
   threads <- check_count(threads, "threads", 1, 1024)
   if (!.Call(C_sbcg_openmp)) threads <- 1L
-  use_kernels()
   threads
-}
-
-# Select the C kernels from getOption("sbcg.kernels"): "auto" (AVX2 + FMA
-# where the CPU has them) or "portable".  Returns the set in use.
-use_kernels <- function(kernels = getOption("sbcg.kernels", "auto")) {
-  if (!is.character(kernels) || length(kernels) != 1L ||
-      !(kernels %in% c("auto", "portable")))
-    stopf("option 'sbcg.kernels' must be \"auto\" or \"portable\"")
-  .Call(C_sbcg_kernels, if (kernels == "auto") 0L else 1L)
 }
 
 check_seed <- function(seed) {

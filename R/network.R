@@ -2,46 +2,47 @@
 # thin wrappers around the C entry points.
 #
 # A network is a list:
+#   kind      "bridge" (absent in fits saved before regression networks
+#             existed) or "regression"
 #   d, p      response and predictor dimensions
 #   hidden    hidden widths
 #   activation
-#   freq      time-embedding frequencies
+#   freq      time-embedding frequencies (none for a regression network)
 #   time_map  "linear" (the embedding sees t) or "logit" (it sees the
-#             log-odds time; see time_feature())
+#             log-odds time; nn_time_feature() in src/nn.c)
 # and its parameters are one numeric vector theta: for each layer l, the
 # weight matrix W_l (out x in, column-major) then the bias b_l.  Layer 1's
-# input columns are z (d), the time embedding (2 * length(freq)) and x (p).
+# input columns are z (d), the time embedding (2 * length(freq)) and x (p)
+# for a bridge network, x alone for a regression network.
+
+is_regression <- function(net) identical(net$kind, "regression")
 
 net_widths <- function(net) {
-  c(net$d + 2L * length(net$freq) + net$p, net$hidden, net$d)
+  nz <- if (is_regression(net)) 0L else net$d
+  c(nz + 2L * length(net$freq) + net$p, net$hidden, net$d)
 }
 
 net_arch <- function(net) {
   a <- c(net$d, net$p, length(net$freq), act_code(net$activation),
          length(net$hidden), net$hidden)
-  # networks saved before the time map existed embed t itself
-  if (identical(net$time_map, "logit")) a <- c(a, 1L)
+  # networks saved before the time map (or the kind) existed embed t itself
+  # (and are bridge networks)
+  logit <- identical(net$time_map, "logit")
+  if (logit || is_regression(net)) a <- c(a, if (logit) 1L else 0L)
+  if (is_regression(net)) a <- c(a, 1L)
   as.integer(a)
 }
 
-# The time the embedding sees (as nn_time_feature() in src/nn.c).
-time_feature <- function(t, map) {
-  if (!identical(map, "logit")) return(t)
-  L <- 14
-  u <- (stats::qlogis(t) + L) / (2 * L)
-  pmin(pmax(u, 0), 1)
-}
+# The limits of the network, defined once in src/sbcg.h.
+net_limits <- function() .Call(C_sbcg_limits)
 
-# Training times (as bridge_time() in src/bridge.c): a share `tail`
-# uniform in log-odds time over [t_min, t_max], the rest uniform in t.
-draw_times <- function(m, t_min, t_max, tail) {
-  t <- stats::runif(m, t_min, t_max)
-  if (tail > 0) {
-    lo <- stats::runif(m) < tail
-    t[lo] <- stats::plogis(stats::runif(sum(lo), stats::qlogis(t_min), stats::qlogis(t_max)))
-    t <- pmin(pmax(t, t_min), t_max)
-  }
-  t
+# The C kernel set from getOption("sbcg.kernels"): "auto" (AVX2 + FMA where
+# the CPU has them) or "portable"; the code passed to the C entry points.
+kernel_set <- function(kernels = getOption("sbcg.kernels", "auto")) {
+  if (!is.character(kernels) || length(kernels) != 1L ||
+      !(kernels %in% c("auto", "portable")))
+    stopf("option 'sbcg.kernels' must be \"auto\" or \"portable\"")
+  if (kernels == "auto" && .Call(C_sbcg_kernels) == "avx2") 1L else 0L
 }
 
 net_npar <- function(net) {
@@ -82,18 +83,39 @@ net_layers <- function(net, theta, input_names = NULL) {
   out
 }
 
-# D(z, t, x) on the standardised scale; z is n x d, x is n x p.
+# The network's output on the standardised scale: F(z, t, x) of a bridge
+# network (z is n x d, t has length n), m(x) of a regression network (z is
+# n x 0 and t is ignored); x is n x p.
 nn_forward <- function(net, theta, z, t, x) {
-  use_kernels()
   .Call(C_sbcg_forward, net_arch(net), as.double(net$freq), as.double(theta),
-        z, as.double(t), x)
+        z, as.double(t), x, kernel_set())
+}
+
+# A regression network's prediction at standardised rows X (n x p), on the
+# standardised response scale (n x d).  Networks saved before regression
+# networks existed are bridge networks evaluated at z = 0, t = 0.
+regression_net <- function(net, theta, X) {
+  n <- nrow(X)
+  if (is_regression(net)) return(nn_forward(net, theta, matrix(0, n, 0L), double(), X))
+  nn_forward(net, theta, matrix(0, n, net$d), double(n), X)
 }
 
 # Training loss and gradient at given bridge noise, for checking.
 nn_loss_grad <- function(net, theta, x, y, t, eps, w = rep(1, nrow(y)),
                          residual = FALSE) {
-  use_kernels()
   .Call(C_sbcg_loss_grad, net_arch(net), as.double(net$freq),
         as.double(theta), x, y, as.double(t), eps, as.double(w),
-        as.integer(residual))
+        as.integer(residual), kernel_set())
+}
+
+# Training times (as bridge_time() in src/bridge.c): a share `tail`
+# uniform in log-odds time over [t_min, t_max], the rest uniform in t.
+draw_times <- function(m, t_min, t_max, tail) {
+  t <- stats::runif(m, t_min, t_max)
+  if (tail > 0) {
+    lo <- stats::runif(m) < tail
+    t[lo] <- stats::plogis(stats::runif(sum(lo), stats::qlogis(t_min), stats::qlogis(t_max)))
+    t <- pmin(pmax(t, t_min), t_max)
+  }
+  t
 }

@@ -192,26 +192,27 @@ check_predictor_columns <- function(df, argname) {
   invisible(TRUE)
 }
 
-standardize_cols <- function(M, on) {
-  if (!on) return(list(center = rep(0, ncol(M)), scale = rep(1, ncol(M))))
-  center <- colMeans(M)
-  scale <- sqrt(colSums(sweep(M, 2L, center)^2) / max(1, nrow(M) - 1L))
-  scale[!is.finite(scale) | scale <= 1e-12 * pmax(1, abs(center))] <- 1
-  list(center = center, scale = scale)
-}
-
-apply_scaling <- function(M, s) {
-  M <- sweep(M, 2L, s$center)
-  M <- sweep(M, 2L, s$scale, "/")
-  M
-}
-
+# The core of both methods: checks, then prepare (scalings, split, initial
+# weights, seeds), precondition, train the bridge, assemble the fit.
 sbfit_core <- function(X, Y, w, xinfo, control, threads, seed, verbose,
                        xname = "x", yname = "y") {
   control <- as_control(control)
   threads <- check_threads(threads)
   seed <- check_seed(seed)
   verbose <- check_flag(verbose, "verbose")
+  w <- check_training_rows(X, Y, w, xname, yname)
+  prep <- with_seed(seed, fit_prepare(X, Y, w, control))
+  budget <- train_budget(control, length(prep$tidx))
+  control$epochs <- budget$epochs
+  control$valid_every <- budget$valid_every
+  pc <- fit_precondition(prep, control, threads, verbose)
+  res <- train_net(prep$net, prep$theta0, pc$target, prep, prep$cseed, threads,
+                   verbose, "bridge", bridge_settings(control, budget))
+  fit_assemble(prep, pc$pre, res, control, xinfo, colnames(X), colnames(Y))
+}
+
+# Rows, responses and weights of a fit; returns the weights (1 for none).
+check_training_rows <- function(X, Y, w, xname, yname) {
   if (any(colnames(Y) %in% c(".row", ".draw", ".response")) || anyDuplicated(colnames(Y)))
     stopf("'%s': response names must be unique and not .row, .draw or .response", yname)
   n <- nrow(Y)
@@ -228,160 +229,142 @@ sbfit_core <- function(X, Y, w, xinfo, control, threads, seed, verbose,
     stopf("'%s' has predictor values beyond 1e150 in absolute value; rescale them", xname)
   if (any(abs(Y) > 1e150))
     stopf("'%s' has response values beyond 1e150 in absolute value; rescale them", yname)
-  if (is.null(w)) {
-    w <- rep(1, n)
-  } else {
-    if (!is.numeric(w) || length(w) != n)
-      stopf("'weights' must be a numeric vector with one value per row (%d)", n)
-    if (anyNA(w) || any(!is.finite(w))) stopf("'weights' must be finite")
-    if (any(w < 0)) stopf("'weights' must be non-negative")
-    if (all(w == 0)) stopf("'weights' must not be all zero")
-    w <- as.double(w)
-  }
+  if (is.null(w)) return(rep(1, n))
+  if (!is.numeric(w) || length(w) != n)
+    stopf("'weights' must be a numeric vector with one value per row (%d)", n)
+  if (anyNA(w) || any(!is.finite(w))) stopf("'weights' must be finite")
+  if (any(w < 0)) stopf("'weights' must be non-negative")
+  if (all(w == 0)) stopf("'weights' must not be all zero")
+  as.double(w)
+}
 
-  with_seed(seed, {
-    sx <- standardize_cols(X, control$standardize)
-    sy <- standardize_cols(Y, control$standardize)
-    Xs <- apply_scaling(X, sx)
-    Ys <- apply_scaling(Y, sy)
-    nv <- floor(control$validation * n)
-    if (control$validation > 0 && nv < 1L)
-      warnf("'control$validation' leaves no validation rows with %d rows; early stopping is off", n)
-    vidx <- if (nv > 0) sort(sample.int(n, nv)) else integer()
-    tidx <- setdiff(seq_len(n), vidx)
-    wt <- w[tidx]
-    if (sum(wt) <= 0) stopf("'weights' are zero on all training rows")
-    wv <- w[vidx]
-    if (nv > 0 && sum(wv) <= 0) wv <- rep(1, nv)
-    wt <- wt / mean(wt)
-    if (nv > 0) wv <- wv / mean(wv)
-    net <- list(d = ncol(Y), p = ncol(X), hidden = control$hidden,
-                activation = control$activation,
-                freq = make_freq(control$n_freq, control$freq_range),
-                time_map = control$time_map)
-    if (net_npar(net) > getOption("sbcg.max_parameters", 5e7))
-      stopf("'control$hidden' makes a network of %.3g parameters, more than getOption(\"sbcg.max_parameters\") = %.3g",
-            net_npar(net), getOption("sbcg.max_parameters", 5e7))
-    theta0 <- init_theta(net)
-    nrep <- if (nv > 0) max(1L, min(200L, ceiling(1e4 / nv))) else 0L
-    tv <- draw_times(nv * nrep, control$t_min, control$t_max, control$t_tail)
-    ev <- matrix(stats::rnorm(nv * nrep * net$d), nv * nrep, net$d)
-    cseed <- draw_seed()
-    if (control$precondition != "none") {
-      lnet <- list(d = ncol(Y), p = ncol(X), hidden = control$hidden,
-                   activation = control$activation, freq = double(),
-                   time_map = "linear")
-      ltheta0 <- init_theta(lnet)
-      lseed <- draw_seed()
-      stheta0 <- init_theta(lnet)
-      sseed <- draw_seed()
-    }
-  })
-  ntr <- n - nv
-  if (is.null(control$epochs))
-    control$epochs <- as.integer(min(1e5, max(20, ceiling(control$samples / ntr))))
-  # by default half of the epochs, but no more than 30,000 optimiser steps
-  # (plateaus are counted in steps; this binds only below ~1900 rows)
-  min_epochs <- if (is.null(control$min_epochs))
-    min(control$epochs %/% 2L, ceiling(3e4 / ceiling(ntr / control$batch_size))) else
-    min(control$min_epochs, control$epochs)
-  if (is.null(control$valid_every))
-    control$valid_every <- as.integer(max(1, round(5e4 / ntr)))
-  ctrl <- c(unclass(control)[c("epochs", "valid_every", "batch_size", "patience", "t_min",
-                               "t_max", "lr", "lr_min", "weight_decay",
-                               "warmup", "adam_eps")],
-            list(beta1 = control$betas[1L], beta2 = control$betas[2L],
-                 schedule_code = if (control$lr_schedule == "cosine") 1 else 0,
-                 ema = if (is.null(control$ema)) 0 else control$ema,
-                 t_tail = control$t_tail, min_epochs = min_epochs,
-                 resid = if (control$parameterization == "residual") 1 else 0))
-  pre <- NULL
+# Everything a fit draws from R's RNG, in a fixed order: the validation
+# split, the initial weights, the validation times and noise, and the seeds
+# of the C random streams; with the standardised data and the networks.
+fit_prepare <- function(X, Y, w, control) {
+  n <- nrow(Y)
+  sx <- standardize_cols(X, control$standardize)
+  sy <- standardize_cols(Y, control$standardize)
+  nv <- floor(control$validation * n)
+  if (control$validation > 0 && nv < 1L)
+    warnf("'control$validation' leaves no validation rows with %d rows; early stopping is off", n)
+  vidx <- if (nv > 0) sort(sample.int(n, nv)) else integer()
+  tidx <- setdiff(seq_len(n), vidx)
+  wt <- w[tidx]
+  if (sum(wt) <= 0) stopf("'weights' are zero on all training rows")
+  wv <- w[vidx]
+  if (nv > 0 && sum(wv) <= 0) wv <- rep(1, nv)
+  net <- list(d = ncol(Y), p = ncol(X), hidden = control$hidden,
+              activation = control$activation,
+              freq = make_freq(control$n_freq, control$freq_range),
+              time_map = control$time_map)
+  max_par <- getOption("sbcg.max_parameters", 5e7)
+  if (net_npar(net) > max_par)
+    stopf("'control$hidden' makes a network of %.3g parameters, more than getOption(\"sbcg.max_parameters\") = %.3g",
+          net_npar(net), max_par)
+  prep <- list(n = n, sx = sx, sy = sy, Xs = apply_scaling(X, sx),
+               Ys = apply_scaling(Y, sy), tidx = tidx, vidx = vidx,
+               wt = wt / mean(wt), wv = if (nv > 0) wv / mean(wv) else wv,
+               weighted = any(w != 1), net = net, theta0 = init_theta(net))
+  prep$nrep <- if (nv > 0) max(1L, min(200L, ceiling(1e4 / nv))) else 0L
+  prep$tv <- draw_times(nv * prep$nrep, control$t_min, control$t_max, control$t_tail)
+  prep$ev <- matrix(stats::rnorm(nv * prep$nrep * net$d), nv * prep$nrep, net$d)
+  prep$cseed <- draw_seed()
   if (control$precondition != "none") {
-    # Regression networks: the same training at t = 0 (z = 0), where the
-    # residual target (Y - z) / sqrt(1 - t) is Y, is least squares of the
-    # target on x.  The location network fits m(x) = E(Y | x); the scale
-    # network fits s(x) = E(|Y - m(x)| | x).  The bridge then learns the
-    # law of the standardised residuals (Y - m(x)) / s(x).
-    regress <- function(theta0, target, rseed, what) {
-      r <- .Call(C_sbcg_train, net_arch(lnet), double(), theta0,
-                 Xs[tidx, , drop = FALSE], target[tidx, , drop = FALSE], wt,
-                 Xs[vidx, , drop = FALSE], target[vidx, , drop = FALSE], wv,
-                 double(nv), matrix(0, nv, ncol(Y)), rctrl, rseed, threads, verbose)
-      if (r$status == 2L)
-        stopf("training of the %s network diverged at epoch %d: the loss is not finite; try a smaller 'lr' in sbcg_control()",
-              what, r$epochs)
-      r
-    }
-    rctrl <- ctrl
-    rctrl$t_min <- 0
-    rctrl$t_max <- 1e-300
-    rctrl$t_tail <- 0
-    rctrl$resid <- 1
-    rctrl$min_epochs <- 0
-    lres <- regress(ltheta0, Ys, lseed, "location")
-    R <- Ys - regression_net(lnet, lres$theta, Xs)
-    pre <- list(net = lnet, location = lres$theta, scale = NULL,
-                epochs = lres$epochs, best_epoch = lres$best_epoch,
-                steps_run = lres$steps, seconds = lres$seconds)
-    if (control$precondition == "location-scale") {
-      A <- abs(R)
-      sres <- regress(stheta0, A, sseed, "scale")
-      pre$scale <- sres$theta
-      # a floor keeps the scale positive where the regression dips
-      pre$floor <- 0.01 * colSums(A[tidx, , drop = FALSE] * wt) / sum(wt)
-      R <- R / scale_net(pre, Xs)
-      pre$epochs <- c(pre$epochs, sres$epochs)
-      pre$best_epoch <- c(pre$best_epoch, sres$best_epoch)
-      pre$steps_run <- pre$steps_run + sres$steps
-      pre$seconds <- pre$seconds + sres$seconds
-    }
-    sr <- standardize_cols(R, TRUE)
-    Ys <- apply_scaling(R, sr)
-    pre$center <- sr$center
-    pre$scale_factor <- sr$scale
+    prep$lnet <- list(d = ncol(Y), p = ncol(X), hidden = control$hidden,
+                      activation = control$activation, freq = double(),
+                      time_map = "linear")
+    prep$ltheta0 <- init_theta(prep$lnet)
+    prep$lseed <- draw_seed()
+    prep$stheta0 <- init_theta(prep$lnet)
+    prep$sseed <- draw_seed()
   }
-  res <- .Call(C_sbcg_train, net_arch(net), as.double(net$freq), theta0,
-               Xs[tidx, , drop = FALSE], Ys[tidx, , drop = FALSE], wt,
-               Xs[vidx, , drop = FALSE], Ys[vidx, , drop = FALSE], wv,
-               tv, ev, ctrl, cseed, threads, verbose)
-  if (res$status == 2L)
-    stopf("training diverged at epoch %d: the loss is not finite; try a smaller 'lr' in sbcg_control()",
-          res$epochs)
-  history <- data.frame(epoch = seq_len(res$epochs), train = res$train_loss,
-                        valid = res$valid_loss)
+  prep
+}
+
+# The training budget for ntr training rows: epochs (from the budget in
+# triples unless given), the earliest epoch at which training may stop
+# (by default half the epochs, but no more than 30,000 optimiser steps:
+# plateaus are counted in steps; this binds only below ~1900 rows), and
+# the epochs between validation checks.
+train_budget <- function(control, ntr) {
+  epochs <- if (is.null(control$epochs))
+    as.integer(min(1e5, max(20, ceiling(control$samples / ntr)))) else control$epochs
+  min_epochs <- if (is.null(control$min_epochs))
+    min(epochs %/% 2L, ceiling(3e4 / ceiling(ntr / control$batch_size))) else
+    min(control$min_epochs, epochs)
+  valid_every <- if (is.null(control$valid_every))
+    as.integer(max(1, round(5e4 / ntr))) else control$valid_every
+  list(epochs = epochs, min_epochs = min_epochs, valid_every = valid_every)
+}
+
+# The settings vector of C_sbcg_train, in the order of settings_spec in
+# src/interface.c.
+train_settings <- function(control, epochs, min_epochs, valid_every, resid,
+                           t_min, t_max, t_tail) {
+  c(epochs = epochs, min_epochs = min_epochs, valid_every = valid_every,
+    patience = min(control$patience, 1e9), batch = control$batch_size,
+    warmup = control$warmup, schedule = if (control$lr_schedule == "cosine") 1 else 0,
+    resid = resid, t_min = t_min, t_max = t_max, t_tail = t_tail,
+    lr = control$lr, lr_min = control$lr_min, beta1 = control$betas[1L],
+    beta2 = control$betas[2L], adam_eps = control$adam_eps,
+    weight_decay = control$weight_decay, ema = control$ema)
+}
+
+bridge_settings <- function(control, budget) {
+  train_settings(control, budget$epochs, budget$min_epochs, budget$valid_every,
+                 resid = if (control$parameterization == "residual") 1 else 0,
+                 control$t_min, control$t_max, control$t_tail)
+}
+
+# Regression networks: the bridge's training at t = 0 (z = 0), where the
+# residual target (Y - z) / sqrt(1 - t) is Y, is least squares on x.
+regression_settings <- function(control) {
+  train_settings(control, control$epochs, 0, control$valid_every, resid = 1,
+                 t_min = 0, t_max = 1e-300, t_tail = 0)
+}
+
+# Train `net` from theta0 on the target (standardised, n x d) at the
+# training and validation rows of `prep`; stops with an error if the loss
+# is not finite.
+train_net <- function(net, theta0, target, prep, seed, threads, verbose, what,
+                      settings) {
+  Xs <- prep$Xs
+  tidx <- prep$tidx
+  vidx <- prep$vidx
+  r <- .Call(C_sbcg_train, net_arch(net), as.double(net$freq), theta0,
+             Xs[tidx, , drop = FALSE], target[tidx, , drop = FALSE], prep$wt,
+             Xs[vidx, , drop = FALSE], target[vidx, , drop = FALSE], prep$wv,
+             if (what == "bridge") prep$tv else double(length(vidx)),
+             if (what == "bridge") prep$ev else matrix(0, length(vidx), ncol(target)),
+             settings, seed, threads, verbose, kernel_set())
+  if (r$status == 2L)
+    stopf("training%s diverged at epoch %d: the loss is not finite; try a smaller 'lr' in sbcg_control()",
+          if (what == "bridge") "" else sprintf(" of the %s network", what), r$epochs)
+  r
+}
+
+# The fit object: a plain list.
+fit_assemble <- function(prep, pre, res, control, xinfo, xnames, ynames) {
   structure(list(
     theta = res$theta,
-    net = net,
-    scaling = list(x_center = sx$center, x_scale = sx$scale,
-                   y_center = sy$center, y_scale = sy$scale),
+    net = prep$net,
+    scaling = list(x_center = prep$sx$center, x_scale = prep$sx$scale,
+                   y_center = prep$sy$center, y_scale = prep$sy$scale),
     precondition = pre,
     xinfo = xinfo,
-    xnames = colnames(X),
-    ynames = colnames(Y),
+    xnames = xnames,
+    ynames = ynames,
     control = control,
-    history = history,
+    history = data.frame(epoch = seq_len(res$epochs), train = res$train_loss,
+                         valid = res$valid_loss),
     best_epoch = res$best_epoch,
     stopped_early = res$status == 1L,
     steps_run = res$steps,
-    n = n, n_train = length(tidx), n_valid = nv,
-    weighted = any(w != 1),
+    n = prep$n, n_train = length(prep$tidx), n_valid = length(prep$vidx),
+    weighted = prep$weighted,
     format = 1L,
     seconds = res$seconds + if (is.null(pre)) 0 else pre$seconds,
     version = as.character(getNamespaceVersion("sbcg"))
   ), class = "sbfit")
-}
-
-# A regression network's prediction at standardised rows X (n x p), on the
-# standardised response scale (n x d).
-regression_net <- function(lnet, theta, X) {
-  n <- nrow(X)
-  nn_forward(lnet, theta, matrix(0, n, lnet$d), double(n), X)
-}
-
-# The scale s(x) of a preconditioned fit at standardised rows X (n x d; 1
-# without a scale network).
-scale_net <- function(pre, X) {
-  if (is.null(pre$scale)) return(matrix(1, nrow(X), pre$net$d))
-  S <- regression_net(pre$net, pre$scale, X)
-  sweep(S, 2L, pre$floor, pmax)
 }

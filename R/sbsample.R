@@ -320,22 +320,11 @@ sample_rows <- function(object, X, rowid, n, g, cseed, threads, block = 256L) {
 # so that chunked callers can warn once for all chunks.
 sample_raw <- function(object, X, rowid, n, g, cseed, threads, block = 256L) {
   net <- object$net
-  s <- object$scaling
-  yc <- as.double(s$y_center)
-  ys <- as.double(s$y_scale)
-  pre <- object$precondition
-  if (!is.null(pre)) {
-    # draws = y_center + y_scale (m(x) + s(x) (center + scale_factor Z)):
-    # a centre and a scale per row
-    m <- regression_net(pre$net, pre$location, X)
-    S <- scale_net(pre, X)
-    yc <- as.double(sweep(m + sweep(S, 2L, pre$center, "*"), 2L, ys, "*") +
-                      rep(yc, each = nrow(X)))
-    ys <- as.double(sweep(S, 2L, ys * pre$scale_factor, "*"))
-  }
+  sc <- draw_scale(object, X)
   res <- .Call(C_sbcg_sample, net_arch(net), as.double(net$freq),
                as.double(object$theta), X, as.double(rowid), as.integer(n),
-               g$t, g$u, g$a, g$s, cseed, as.integer(block), threads, yc, ys)
+               g$t, g$u, g$a, g$s, cseed, as.integer(block), threads, sc$center,
+               sc$scale, kernel_set())
   list(draws = res$draws, nonfinite = res$nonfinite)
 }
 

@@ -1,6 +1,10 @@
 /*
- * bridge.c -- training loop and sampler of the conditional Schroedinger
- * bridge.  Pure C on plain pointers; no R API.
+ * bridge.c -- the training loop and the sampler of the conditional
+ * Schroedinger bridge.  Pure C on plain pointers; no R API.  The loop
+ * (bridge_fit) owns epochs, minibatches, the learning-rate schedule,
+ * validation, early stopping and the choice of the returned weights (best
+ * check, moving average); the caller's monitor checks interrupts and
+ * prints progress.
  *
  * Training regresses Y on the bridge point: for a row (x, y), a time t
  * uniform on [t_min, t_max] and eps ~ N(0, I_d),
@@ -41,8 +45,28 @@ static inline int thread_id(void)
 #endif
 }
 
+/* The state of one training run, carved out of the caller's workspace. */
+typedef struct {
+    const nn_net *net;
+    const fit_settings *s;
+    const fit_data *dat;
+    long step, total_steps;
+    int batch, warmup;
+    double lo_min, lo_max;          /* log-odds of t_min, t_max (t_tail > 0) */
+    double *m, *v;                  /* Adam's moments */
+    double *ema;                    /* moving average of theta (NULL: off) */
+    int *perm, *rowof;              /* row order; validation entry -> row */
+    rng_state rng;
+    double *tb, *eb;                /* batch times and noise */
+    double *gchunk;                 /* nchunk x npar */
+    double *grad;                   /* npar */
+    double *lchunk;                 /* per-chunk losses */
+    double *ws;                     /* nthreads x per-thread workspace */
+    size_t ws_size;
+} trainer;
+
 /* Per-thread training workspace: the network's, then the target. */
-size_t bridge_trainer_ws(const nn_net *net)
+static size_t thread_ws(const nn_net *net)
 {
     return nn_train_ws_size(net, NN_CHUNK) + (size_t) NN_CHUNK * net->d;
 }
@@ -52,9 +76,9 @@ static double *target_of(const nn_net *net, double *ws)
     return ws + nn_train_ws_size(net, NN_CHUNK);
 }
 
-void bridge_shuffle(bridge_trainer *tr)
+static void shuffle(trainer *tr)
 {
-    for (int i = tr->n - 1; i > 0; i--) {
+    for (int i = tr->dat->n - 1; i > 0; i--) {
         int j = (int) rng_bounded(&tr->rng, (uint64_t) i + 1);
         int tmp = tr->perm[i];
         tr->perm[i] = tr->perm[j];
@@ -64,41 +88,29 @@ void bridge_shuffle(bridge_trainer *tr)
 
 /* Learning rate for the next step (tr->step + 1): linear warm-up over
  * `warmup` steps, then constant or cosine decay to lr_min at total_steps. */
-double bridge_lr(const bridge_trainer *tr)
+static double learning_rate(const trainer *tr)
 {
+    const fit_settings *st = tr->s;
     long s = tr->step + 1;
-    if (s <= tr->warmup) return tr->lr * (double) s / (double) tr->warmup;
-    if (tr->schedule == LR_CONSTANT) return tr->lr;
+    if (s <= tr->warmup) return st->lr * (double) s / (double) tr->warmup;
+    if (st->schedule == LR_CONSTANT) return st->lr;
     double T = (double) (tr->total_steps - tr->warmup);
     double u = T > 0 ? (double) (s - tr->warmup) / T : 1.0;
     if (u > 1.0) u = 1.0;
-    return tr->lr_min + 0.5 * (tr->lr - tr->lr_min) * (1.0 + cos(SBCG_PI * u));
+    return st->lr_min + 0.5 * (st->lr - st->lr_min) * (1.0 + cos(SBCG_PI * u));
 }
 
-/* Write the network input H_0 (ld x width[0], ld = kern_ld(B)) for B rows,
- * z = t y + sqrt(t (1 - t)) eps, e(t), x, and the regression target
- * (ld x d): y itself, or for the residual parameterisation
- * (y - z) / sqrt(1 - t).  Padding rows are zero.  rows[b] indexes X (n x p)
- * and Y (n x d); eps has leading dimension lde. */
+/* The network input H_0 of B rows and their regression target (ld x d,
+ * ld = kern_ld(B)): z = t y + sqrt(t (1 - t)) eps, then e(t) and x by the
+ * input builder; the target is y itself, or for the residual
+ * parameterisation (y - z) / sqrt(1 - t).  rows[b] indexes X (n x p) and
+ * Y (n x d); eps has leading dimension lde. */
 static void fill_input(const nn_net *net, int B, int n, const double *X,
                        const double *Y, const int *rows, const double *t,
                        const double *eps, size_t lde, int resid, double *H0,
                        double *target)
 {
-    int d = net->d, p = net->p, K = net->nfreq, ld = kern_ld(B);
-    double *E = H0 + (size_t) d * ld, tmax = 0.0;
-    const double *te = t;
-    if (net->tmap != NN_TMAP_LINEAR) {
-        /* the embedded time, parked in the target buffer (at least ld
-         * doubles) until the targets overwrite it below */
-        for (int b = 0; b < B; b++) target[b] = nn_time_feature(net->tmap, t[b]);
-        te = target;
-    }
-    for (int b = 0; b < B; b++) tmax = fmax(tmax, fabs(te[b]));
-    for (int j = 0; j < K; j++) {
-        double *sc = E + (size_t) j * ld, *cc = E + (size_t) (K + j) * ld;
-        kern_sincos(B, net->freq[j], te, tmax, sc, cc);
-    }
+    int d = net->d, ld = kern_ld(B);
     for (int k = 0; k < d; k++) {
         double *col = H0 + (size_t) k * ld, *tg = target + (size_t) k * ld;
         const double *y = Y + (size_t) k * n, *e = eps + lde * k;
@@ -109,15 +121,7 @@ static void fill_input(const nn_net *net, int B, int n, const double *X,
         }
         for (int b = B; b < ld; b++) tg[b] = 0.0;
     }
-    double *Xc = H0 + (size_t) (d + net->nemb) * ld;
-    for (int j = 0; j < p; j++) {
-        double *col = Xc + (size_t) j * ld;
-        const double *x = X + (size_t) j * n;
-        for (int b = 0; b < B; b++) col[b] = x[rows[b]];
-    }
-    if (ld > B)
-        for (int j = 0; j < net->width[0]; j++)
-            memset(H0 + (size_t) j * ld + B, 0, (size_t) (ld - B) * sizeof(double));
+    nn_input(net, B, t, X, (size_t) n, rows, H0);
 }
 
 /* A training time from two uniforms: with probability tail (u < tail)
@@ -163,35 +167,38 @@ static double chunk_loss(int B, int d, const double *target,
  * of the batch (before the step) goes to *loss.  Returns 0, or 1 if the loss
  * or the gradient is not finite (theta is then left unchanged).
  */
-int bridge_train_batch(const nn_net *net, double *theta, bridge_trainer *tr,
-                       int start, int B, double *loss)
+static int train_batch(trainer *tr, double *theta, int start, int B,
+                       double *loss)
 {
+    const nn_net *net = tr->net;
+    const fit_settings *st = tr->s;
+    const fit_data *dat = tr->dat;
     int d = net->d, nchunk = (B + NN_CHUNK - 1) / NN_CHUNK;
     size_t npar = net->npar;
     const int *rows = tr->perm + start;
     /* all random numbers on this thread, in a fixed order */
     for (int b = 0; b < B; b++) {
-        double u = tr->t_tail > 0.0 ? rng_unif(&tr->rng) : 1.0;
+        double u = st->t_tail > 0.0 ? rng_unif(&tr->rng) : 1.0;
         double v = rng_unif(&tr->rng);
-        tr->tb[b] = bridge_time(tr->t_min, tr->t_max, tr->lo_min, tr->lo_max,
-                                tr->t_tail, u, v);
+        tr->tb[b] = bridge_time(st->t_min, st->t_max, tr->lo_min, tr->lo_max,
+                                st->t_tail, u, v);
     }
     for (int k = 0; k < d; k++)
         for (int b = 0; b < B; b++) tr->eb[b + (size_t) B * k] = rng_norm(&tr->rng);
     double scale = 2.0 / ((double) B * d);
 
 #ifdef _OPENMP
-#pragma omp parallel for num_threads(tr->nthreads) schedule(static, 1)
+#pragma omp parallel for num_threads(st->nthreads) schedule(static, 1)
 #endif
     for (int ch = 0; ch < nchunk; ch++) {
         int b0 = ch * NN_CHUNK, Bc = B - b0 < NN_CHUNK ? B - b0 : NN_CHUNK;
         double *ws = tr->ws + tr->ws_size * thread_id();
         double *g = tr->gchunk + npar * ch;
         double *tg = target_of(net, ws);
-        fill_input(net, Bc, tr->n, tr->X, tr->Y, rows + b0, tr->tb + b0,
-                   tr->eb + b0, (size_t) B, tr->resid, ws, tg);
+        fill_input(net, Bc, dat->n, dat->X, dat->Y, rows + b0, tr->tb + b0,
+                   tr->eb + b0, (size_t) B, st->resid, ws, tg);
         double *out = nn_forward_train(net, theta, Bc, ws);
-        tr->lchunk[ch] = chunk_loss(Bc, d, tg, tr->w, rows + b0, out, scale);
+        tr->lchunk[ch] = chunk_loss(Bc, d, tg, dat->w, rows + b0, out, scale);
         memset(g, 0, npar * sizeof(double));
         nn_backward(net, theta, Bc, ws, out, g);
     }
@@ -208,15 +215,15 @@ int bridge_train_batch(const nn_net *net, double *theta, bridge_trainer *tr,
     if (!isfinite(l)) return 1;
     for (size_t i = 0; i < npar; i++)
         if (!isfinite(tr->grad[i])) return 1;
-    double lr = bridge_lr(tr);
+    double lr = learning_rate(tr);
     tr->step++;
-    nn_adam(npar, theta, tr->grad, tr->m, tr->v, tr->step, lr, tr->beta1,
-            tr->beta2, tr->eps, tr->wd);
+    nn_adam(npar, theta, tr->grad, tr->m, tr->v, tr->step, lr, st->beta1,
+            st->beta2, st->eps, st->wd);
     if (tr->ema) {
         /* exponential moving average of the weights; the decay ramps up
          * as (1 + step) / (10 + step) so that early weights fade fast */
         double r = (1.0 + (double) tr->step) / (10.0 + (double) tr->step);
-        double b = r < tr->ema_decay ? r : tr->ema_decay;
+        double b = r < st->ema ? r : st->ema;
         for (size_t i = 0; i < npar; i++)
             tr->ema[i] = b * tr->ema[i] + (1.0 - b) * theta[i];
     }
@@ -224,33 +231,181 @@ int bridge_train_batch(const nn_net *net, double *theta, bridge_trainer *tr,
 }
 
 /*
- * Loss on fixed validation draws: M = nv * nrep entries, entry m using row
- * rowof[m] of (X, Y) (nv rows), time tv[m] and noise ev[m + M k].  Fixed
- * draws make it a deterministic function of theta, so that early stopping
- * compares like with like.  lchunk has ceil(M / NN_CHUNK) places.
+ * Loss on fixed validation draws: M = nv * nrep entries, entry m using
+ * validation row rowof[m], time tv[m] and noise ev[m + M k].  Fixed draws
+ * make it a deterministic function of theta, so that early stopping
+ * compares like with like.
  */
-double bridge_val_loss(const nn_net *net, const double *theta, int nv,
-                       const double *X, const double *Y, const double *w,
-                       const int *rowof, const double *tv, const double *ev,
-                       int nrep, int resid, int nthreads, double *ws,
-                       size_t ws_size, double *lchunk)
+static double val_loss(trainer *tr, const double *theta)
 {
-    int M = nv * nrep, nchunk = (M + NN_CHUNK - 1) / NN_CHUNK;
+    const nn_net *net = tr->net;
+    const fit_data *dat = tr->dat;
+    int M = dat->nv * dat->nrep, nchunk = (M + NN_CHUNK - 1) / NN_CHUNK;
 #ifdef _OPENMP
-#pragma omp parallel for num_threads(nthreads) schedule(static, 1)
+#pragma omp parallel for num_threads(tr->s->nthreads) schedule(static, 1)
 #endif
     for (int ch = 0; ch < nchunk; ch++) {
         int m0 = ch * NN_CHUNK, Bc = M - m0 < NN_CHUNK ? M - m0 : NN_CHUNK;
-        double *wsp = ws + ws_size * thread_id();
+        double *wsp = tr->ws + tr->ws_size * thread_id();
         double *tg = target_of(net, wsp);
-        fill_input(net, Bc, nv, X, Y, rowof + m0, tv + m0, ev + m0,
-                   (size_t) M, resid, wsp, tg);
+        fill_input(net, Bc, dat->nv, dat->Xv, dat->Yv, tr->rowof + m0,
+                   dat->tv + m0, dat->ev + m0, (size_t) M, tr->s->resid, wsp, tg);
         double *out = nn_forward_train(net, theta, Bc, wsp);
-        lchunk[ch] = chunk_loss(Bc, net->d, tg, w, rowof + m0, out, 0.0);
+        tr->lchunk[ch] = chunk_loss(Bc, net->d, tg, dat->wv, tr->rowof + m0,
+                                    out, 0.0);
     }
     double l = 0.0;
-    for (int ch = 0; ch < nchunk; ch++) l += lchunk[ch];
+    for (int ch = 0; ch < nchunk; ch++) l += tr->lchunk[ch];
     return l / ((double) M * net->d);
+}
+
+/* Doubles a workspace of `count` objects of `size` bytes takes. */
+static size_t in_doubles(size_t count, size_t size)
+{
+    return (count * size + sizeof(double) - 1) / sizeof(double);
+}
+
+static int batch_of(const fit_settings *s, const fit_data *dat)
+{
+    return s->batch < dat->n ? s->batch : dat->n;
+}
+
+/* Doubles of workspace bridge_fit() needs. */
+size_t bridge_fit_ws(const nn_net *net, const fit_settings *s,
+                     const fit_data *dat)
+{
+    size_t npar = net->npar, B = (size_t) batch_of(s, dat);
+    size_t M = (size_t) dat->nv * dat->nrep;
+    size_t nchunk = (B + NN_CHUNK - 1) / NN_CHUNK;
+    size_t nvchunk = (M + NN_CHUNK - 1) / NN_CHUNK;
+    return 4 * npar + (s->ema > 0 ? npar : 0) + nchunk * npar + B * (1 + net->d) +
+        (nchunk > nvchunk ? nchunk : nvchunk) + thread_ws(net) * s->nthreads +
+        in_doubles((size_t) dat->n + M, sizeof(int));
+}
+
+/* Lay out the trainer in ws (bridge_fit_ws() doubles less npar). */
+static void trainer_init(trainer *tr, const nn_net *net, const fit_settings *s,
+                         const fit_data *dat, const double *theta, double *ws)
+{
+    size_t npar = net->npar;
+    int B = batch_of(s, dat), M = dat->nv * dat->nrep;
+    int nchunk = (B + NN_CHUNK - 1) / NN_CHUNK;
+    int nvchunk = (M + NN_CHUNK - 1) / NN_CHUNK;
+    memset(tr, 0, sizeof *tr);
+    tr->net = net;
+    tr->s = s;
+    tr->dat = dat;
+    tr->batch = B;
+    tr->total_steps = (long) ((dat->n + B - 1) / B) * (long) s->epochs;
+    tr->warmup = (double) s->warmup < (double) tr->total_steps ?
+        s->warmup : (int) tr->total_steps;
+    if (s->t_tail > 0.0) {
+        tr->lo_min = log(s->t_min) - log1p(-s->t_min);
+        tr->lo_max = log(s->t_max) - log1p(-s->t_max);
+    }
+    tr->m = ws;
+    tr->v = tr->m + npar;
+    tr->grad = tr->v + npar;
+    memset(tr->m, 0, 2 * npar * sizeof(double));
+    double *p = tr->grad + npar;
+    if (s->ema > 0) {
+        tr->ema = p;
+        memcpy(tr->ema, theta, npar * sizeof(double));
+        p += npar;
+    }
+    tr->gchunk = p;
+    p += (size_t) nchunk * npar;
+    tr->tb = p;
+    p += B;
+    tr->eb = p;
+    p += (size_t) B * net->d;
+    tr->lchunk = p;
+    p += nchunk > nvchunk ? nchunk : nvchunk;
+    tr->ws_size = thread_ws(net);
+    tr->ws = p;
+    p += tr->ws_size * s->nthreads;
+    tr->perm = (int *) p;
+    tr->rowof = tr->perm + dat->n;
+    for (int i = 0; i < dat->n; i++) tr->perm[i] = i;
+    for (int m = 0; m < M; m++) tr->rowof[m] = m % dat->nv;
+    rng_seed(&tr->rng, s->seed, 0, 0);
+}
+
+/* One epoch of minibatches; returns the mean training loss, or NaN if a
+ * step diverged. */
+static double train_epoch(trainer *tr, double *theta, int ep,
+                          const fit_monitor *mon)
+{
+    int n = tr->dat->n, B = tr->batch, nb = 0;
+    double sum = 0.0;
+    shuffle(tr);
+    for (int start = 0; start < n; start += B) {
+        int Bc = n - start < B ? n - start : B;
+        double loss;
+        if (train_batch(tr, theta, start, Bc, &loss)) return NAN;
+        sum += loss * Bc;
+        if (++nb % 4 == 0 && mon)
+            mon->tick(mon->ctx, ep, tr->s->epochs, sum / (start + Bc), NAN, 0);
+    }
+    return sum / n;
+}
+
+/*
+ * Train the network from theta.  Every valid_every epochs, and after the
+ * last, the validation loss of the evaluated weights (theta, or its moving
+ * average when s->ema > 0) is computed; training stops after `patience`
+ * checks without improvement, but not before epoch min_epochs.  On return
+ * theta holds the evaluated weights of the best check (the last evaluated
+ * weights without validation rows).  ws holds bridge_fit_ws() doubles.
+ */
+void bridge_fit(const nn_net *net, double *theta, const fit_settings *s,
+                const fit_data *dat, double *ws, const fit_monitor *mon,
+                fit_result *res)
+{
+    trainer tr;
+    size_t npar = net->npar;
+    /* the weights being trained; theta keeps the best evaluated ones */
+    double *work = ws;
+    memcpy(work, theta, npar * sizeof(double));
+    trainer_init(&tr, net, s, dat, theta, ws + npar);
+    const double *eval = tr.ema ? tr.ema : work;
+    double best_loss = INFINITY, last_val = NAN;
+    int wait = 0;
+    res->status = FIT_DONE;
+    res->best_epoch = 0;
+    res->epochs = 0;
+    for (int ep = 1; ep <= s->epochs && res->status == FIT_DONE; ep++) {
+        double tl = train_epoch(&tr, work, ep, mon);
+        res->epochs = ep;
+        res->train_loss[ep - 1] = tl;
+        res->valid_loss[ep - 1] = NAN;
+        if (isnan(tl)) {
+            res->status = FIT_DIVERGED;
+            break;
+        }
+        if (dat->nv > 0 && (ep % s->valid_every == 0 || ep == s->epochs)) {
+            double v = val_loss(&tr, eval);
+            res->valid_loss[ep - 1] = last_val = v;
+            if (!isfinite(v)) {
+                res->status = FIT_DIVERGED;
+                break;
+            }
+            if (v < best_loss) {
+                best_loss = v;
+                res->best_epoch = ep;
+                memcpy(theta, eval, npar * sizeof(double));
+                wait = 0;
+            } else if (++wait >= s->patience && ep >= s->min_epochs) {
+                res->status = FIT_STOPPED;
+            }
+        }
+        if (mon) mon->tick(mon->ctx, ep, s->epochs, tl, last_val, 1);
+    }
+    if (dat->nv == 0 && res->status != FIT_DIVERGED) {
+        memcpy(theta, eval, npar * sizeof(double));
+        res->best_epoch = res->epochs;
+    }
+    res->steps = tr.step;
 }
 
 /* Per-thread sampler workspace for a block of C chains, in doubles
@@ -331,11 +486,17 @@ int bridge_sample(const nn_net *net, const double *theta,
     return nbad;
 }
 
+/* Doubles of workspace bridge_loss_grad() needs. */
+size_t bridge_loss_grad_ws(const nn_net *net)
+{
+    return thread_ws(net);
+}
+
 /*
  * Loss and gradient over n given rows with given times and noise, in
  * chunks on one thread: the training computation without the optimiser,
  * for checking gradients against finite differences.  grad (npar) is
- * overwritten; ws holds bridge_trainer_ws(net) doubles.
+ * overwritten; ws holds bridge_loss_grad_ws(net) doubles.
  */
 double bridge_loss_grad(const nn_net *net, const double *theta, int n,
                         const double *X, const double *Y, const double *w,

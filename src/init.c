@@ -1,27 +1,19 @@
-/* init.c -- registration of the .Call entry points; the random-number
- * tables and the choice of kernels for this CPU. */
+/* init.c -- registration of the .Call entry points, and the constant
+ * tables of the normal generator. */
 #include <R.h>
 #include <Rinternals.h>
 #include <R_ext/Rdynload.h>
 #include <R_ext/Visibility.h>
 #include "sbcg.h"
 
-SEXP sbcg_forward(SEXP, SEXP, SEXP, SEXP, SEXP, SEXP);
-SEXP sbcg_loss_grad(SEXP, SEXP, SEXP, SEXP, SEXP, SEXP, SEXP, SEXP, SEXP);
-SEXP sbcg_train(SEXP, SEXP, SEXP, SEXP, SEXP, SEXP, SEXP, SEXP, SEXP, SEXP,
-                SEXP, SEXP, SEXP, SEXP, SEXP);
-SEXP sbcg_sample(SEXP, SEXP, SEXP, SEXP, SEXP, SEXP, SEXP, SEXP, SEXP, SEXP,
-                 SEXP, SEXP, SEXP, SEXP, SEXP);
-SEXP sbcg_openmp(void);
-SEXP sbcg_kernels(SEXP);
-
 static const R_CallMethodDef call_methods[] = {
-    {"sbcg_forward", (DL_FUNC) &sbcg_forward, 6},
-    {"sbcg_loss_grad", (DL_FUNC) &sbcg_loss_grad, 9},
-    {"sbcg_train", (DL_FUNC) &sbcg_train, 15},
-    {"sbcg_sample", (DL_FUNC) &sbcg_sample, 15},
+    {"sbcg_forward", (DL_FUNC) &sbcg_forward, 7},
+    {"sbcg_loss_grad", (DL_FUNC) &sbcg_loss_grad, 10},
+    {"sbcg_train", (DL_FUNC) &sbcg_train, 16},
+    {"sbcg_sample", (DL_FUNC) &sbcg_sample, 16},
     {"sbcg_openmp", (DL_FUNC) &sbcg_openmp, 0},
-    {"sbcg_kernels", (DL_FUNC) &sbcg_kernels, 1},
+    {"sbcg_kernels", (DL_FUNC) &sbcg_kernels, 0},
+    {"sbcg_limits", (DL_FUNC) &sbcg_limits, 0},
     {NULL, NULL, 0}
 };
 
@@ -31,5 +23,4 @@ void attribute_visible R_init_sbcg(DllInfo *dll)
     R_useDynamicSymbols(dll, FALSE);
     R_forceSymbols(dll, TRUE);
     rng_init();
-    kern_level = kern_detect();
 }

@@ -56,70 +56,36 @@ static int get_int1(SEXP x, const char *what, int lo, int hi)
     return (int) v;
 }
 
-/* Element `name` of list `ctrl` as a double in [lo, hi]. */
-/* The element `name` of the control list, a number in [lo, hi]; if it is
- * absent, `def` when has_def, else an error. */
-static double ctrl_get(SEXP ctrl, const char *name, double lo, double hi,
-                       int has_def, double def)
-{
-    SEXP nms = getAttrib(ctrl, R_NamesSymbol);
-    for (R_xlen_t i = 0; i < XLENGTH(ctrl); i++) {
-        if (strcmp(CHAR(STRING_ELT(nms, i)), name) == 0) {
-            SEXP v = VECTOR_ELT(ctrl, i);
-            if (!isNumeric(v) || XLENGTH(v) != 1)
-                error(_("'control$%s' must be a single number"), name);
-            double x = asReal(v);
-            if (ISNAN(x) || x < lo || x > hi)
-                error(_("'control$%s' must be in [%g, %g]"), name, lo, hi);
-            return x;
-        }
-    }
-    if (has_def) return def;
-    error(_("'control' has no element '%s'"), name);
-    return 0.0; /* not reached */
-}
-
-static double ctrl_num(SEXP ctrl, const char *name, double lo, double hi)
-{
-    return ctrl_get(ctrl, name, lo, hi, 0, 0.0);
-}
-
-static double ctrl_opt(SEXP ctrl, const char *name, double lo, double hi,
-                       double def)
-{
-    return ctrl_get(ctrl, name, lo, hi, 1, def);
-}
-
-/* Check arch, freq and theta and fill in the network description. */
-static void setup_net(SEXP arch, SEXP freq, SEXP theta, nn_net *net)
+/*
+ * Check arch, freq and theta and fill in the network description; kern is
+ * the kernel set.  arch = (d, p, nfreq, activation, nhidden, hidden...,
+ * [time map, [kind]]): networks saved before the time map (or the kind)
+ * existed embed t itself (and are bridge networks).
+ */
+static void setup_net(SEXP arch, SEXP freq, SEXP theta, SEXP kern, nn_net *net)
 {
     if (TYPEOF(arch) != INTSXP || XLENGTH(arch) < 6)
         error(_("'arch' must be an integer vector of length at least 6"));
     const int *a = INTEGER(arch);
     for (R_xlen_t i = 0; i < XLENGTH(arch); i++)
         if (a[i] == NA_INTEGER) error(_("'arch' must not contain NA"));
-    int d = a[0], p = a[1], nfreq = a[2], act = a[3], nh = a[4];
-    if (d < 1 || d > 100000) error(_("'arch': the response dimension must be in [1, 100000]"));
-    if (p < 0 || p > 1000000) error(_("'arch': the predictor dimension must be in [0, 1000000]"));
-    if (nfreq < 0 || nfreq > NN_MAX_FREQ)
-        error(_("'arch': the number of frequencies must be in [0, %d]"), NN_MAX_FREQ);
-    if (act < NN_SILU || act > NN_TANH) error(_("'arch': unknown activation code"));
+    int nh = a[4];
     if (nh < 1 || nh > NN_MAX_HIDDEN)
         error(_("'arch': the number of hidden layers must be in [1, %d]"), NN_MAX_HIDDEN);
-    if (XLENGTH(arch) != 5 + nh && XLENGTH(arch) != 6 + nh)
-        error(_("'arch' must have length %d or %d"), 5 + nh, 6 + nh);
-    int tmap = XLENGTH(arch) == 6 + nh ? a[5 + nh] : NN_TMAP_LINEAR;
-    if (tmap != NN_TMAP_LINEAR && tmap != NN_TMAP_LOGIT)
-        error(_("'arch': unknown time map code"));
-    for (int l = 0; l < nh; l++)
-        if (a[5 + l] < 1 || a[5 + l] > 100000)
-            error(_("'arch': hidden widths must be in [1, 100000]"));
-    check_real(freq, "freq", nfreq);
-    for (int k = 0; k < nfreq; k++)
+    R_xlen_t len = XLENGTH(arch);
+    if (len < 5 + nh || len > 7 + nh)
+        error(_("'arch' must have length %d to %d"), 5 + nh, 7 + nh);
+    int tmap = len > 5 + nh ? a[5 + nh] : NN_TMAP_LINEAR;
+    int kind = len > 6 + nh ? a[6 + nh] : NN_BRIDGE;
+    check_real(freq, "freq", a[2] >= 0 && a[2] <= NN_MAX_FREQ ? a[2] : -1);
+    for (R_xlen_t k = 0; k < XLENGTH(freq); k++)
         if (!R_FINITE(REAL(freq)[k])) error(_("'freq' must be finite"));
-    if (nn_setup(net, d, p, nfreq, REAL(freq), nh, a + 5, act))
+    int kset = get_int1(kern, "kern", KERN_PORTABLE, KERN_AVX2);
+    if (kset == KERN_AVX2 && kern_detect() != KERN_AVX2)
+        error(_("'kern': this CPU has no AVX2 kernels"));
+    if (nn_setup(net, kind, a[0], a[1], a[2], REAL(freq), nh, a + 5, a[3],
+                 tmap, kset))
         error(_("'arch' does not describe a valid network"));
-    net->tmap = tmap;
     check_real(theta, "theta", (R_xlen_t) net->npar);
     const double *th = REAL(theta);
     for (size_t i = 0; i < net->npar; i++)
@@ -168,39 +134,42 @@ static uint64_t get_seed(SEXP seed)
         (uint64_t) (uint32_t) INTEGER(seed)[1];
 }
 
+/* A list of n elements with the given names (to be PROTECTed). */
+static SEXP named_list(int n, const char **names)
+{
+    SEXP res = PROTECT(allocVector(VECSXP, n));
+    SEXP nms = PROTECT(allocVector(STRSXP, n));
+    for (int i = 0; i < n; i++) SET_STRING_ELT(nms, i, mkChar(names[i]));
+    setAttrib(res, R_NamesSymbol, nms);
+    UNPROTECT(2);
+    return res;
+}
+
 /*
- * Network output D(z, t, x) for the rows of z (B x d), t (B), x (B x p).
+ * Network output for the rows of z (B x nz), t (B; unused without a time
+ * embedding) and x (B x p), through the training forward pass.
  */
-SEXP sbcg_forward(SEXP arch, SEXP freq, SEXP theta, SEXP z, SEXP t, SEXP x)
+SEXP sbcg_forward(SEXP arch, SEXP freq, SEXP theta, SEXP z, SEXP t, SEXP x,
+                  SEXP kern)
 {
     nn_net net;
-    setup_net(arch, freq, theta, &net);
-    int B = check_matrix(z, "z", -1, net.d);
-    check_times(t, "t", B);
-    check_matrix(x, "x", B, net.p);
-    int Bmax = B < NN_CHUNK ? (B > 0 ? B : 1) : NN_CHUNK;
-    double *ws = (double *) R_alloc(nn_train_ws_size(&net, Bmax), sizeof(double));
+    setup_net(arch, freq, theta, kern, &net);
+    int B = check_matrix(x, "x", -1, net.p);
+    check_matrix(z, "z", B, net.nz);
+    check_times(t, "t", net.nemb > 0 ? B : XLENGTH(t));
+    double *ws = (double *) R_alloc(nn_train_ws_size(&net, NN_CHUNK), sizeof(double));
     SEXP res = PROTECT(allocMatrix(REALSXP, B, net.d));
-    double e[2 * NN_MAX_FREQ];
     for (int b0 = 0; b0 < B; b0 += NN_CHUNK) {
         int Bc = B - b0 < NN_CHUNK ? B - b0 : NN_CHUNK, ld = kern_ld(Bc);
-        memset(ws, 0, (size_t) ld * net.width[0] * sizeof(double));
-        for (int k = 0; k < net.d; k++)
-            for (int b = 0; b < Bc; b++)
-                ws[b + (size_t) ld * k] = REAL(z)[b0 + b + (size_t) B * k];
-        for (int b = 0; b < Bc; b++) {
-            nn_embed(&net, REAL(t)[b0 + b], e);
-            for (int j = 0; j < net.nemb; j++)
-                ws[b + (size_t) ld * (net.d + j)] = e[j];
-        }
-        for (int j = 0; j < net.p; j++)
-            for (int b = 0; b < Bc; b++)
-                ws[b + (size_t) ld * (net.d + net.nemb + j)] =
-                    REAL(x)[b0 + b + (size_t) B * j];
+        for (int k = 0; k < net.nz; k++)
+            memcpy(ws + (size_t) ld * k, REAL(z) + b0 + (size_t) B * k,
+                   (size_t) Bc * sizeof(double));
+        nn_input(&net, Bc, net.nemb > 0 ? REAL(t) + b0 : NULL,
+                 REAL(x) + b0, (size_t) B, NULL, ws);
         double *out = nn_forward_train(&net, REAL(theta), Bc, ws);
         for (int k = 0; k < net.d; k++)
-            for (int b = 0; b < Bc; b++)
-                REAL(res)[b0 + b + (size_t) B * k] = out[b + (size_t) ld * k];
+            memcpy(REAL(res) + b0 + (size_t) B * k, out + (size_t) ld * k,
+                   (size_t) Bc * sizeof(double));
     }
     UNPROTECT(1);
     return res;
@@ -212,10 +181,11 @@ SEXP sbcg_forward(SEXP arch, SEXP freq, SEXP theta, SEXP z, SEXP t, SEXP x)
  * if resid is 1: list(loss, grad).
  */
 SEXP sbcg_loss_grad(SEXP arch, SEXP freq, SEXP theta, SEXP x, SEXP y,
-                    SEXP t, SEXP eps, SEXP w, SEXP resid)
+                    SEXP t, SEXP eps, SEXP w, SEXP resid, SEXP kern)
 {
     nn_net net;
-    setup_net(arch, freq, theta, &net);
+    setup_net(arch, freq, theta, kern, &net);
+    if (net.kind != NN_BRIDGE) error(_("'arch' must describe a bridge network"));
     int n = check_matrix(y, "y", -1, net.d);
     if (n < 1) error(_("'y' must have at least one row"));
     check_matrix(x, "x", n, net.p);
@@ -225,18 +195,15 @@ SEXP sbcg_loss_grad(SEXP arch, SEXP freq, SEXP theta, SEXP x, SEXP y,
     int rs = get_int1(resid, "resid", 0, 1);
     for (int i = 0; i < n; i++)
         if (REAL(t)[i] >= 1.0) error(_("'t' must be below 1"));
-    double *ws = (double *) R_alloc(bridge_trainer_ws(&net), sizeof(double));
+    double *ws = (double *) R_alloc(bridge_loss_grad_ws(&net), sizeof(double));
     SEXP grad = PROTECT(allocVector(REALSXP, (R_xlen_t) net.npar));
     double loss = bridge_loss_grad(&net, REAL(theta), n, REAL(x), REAL(y),
                                    REAL(w), REAL(t), REAL(eps), rs, ws,
                                    REAL(grad));
-    SEXP res = PROTECT(allocVector(VECSXP, 2)), nms = PROTECT(allocVector(STRSXP, 2));
+    SEXP res = PROTECT(named_list(2, (const char *[]) {"loss", "grad"}));
     SET_VECTOR_ELT(res, 0, ScalarReal(loss));
     SET_VECTOR_ELT(res, 1, grad);
-    SET_STRING_ELT(nms, 0, mkChar("loss"));
-    SET_STRING_ELT(nms, 1, mkChar("grad"));
-    setAttrib(res, R_NamesSymbol, nms);
-    UNPROTECT(3);
+    UNPROTECT(2);
     return res;
 }
 
@@ -250,13 +217,26 @@ static void format_secs(double s, char *buf, size_t len)
         snprintf(buf, len, "%ld:%02ld", v / 60, v % 60);
 }
 
-static void progress(int epoch, int epochs, double tl, double vl, int has_val,
-                     double elapsed)
+/* The training monitor: interrupts, and a progress line at most four
+ * times a second (and after the last epoch) when verbose. */
+typedef struct {
+    int verbose;
+    double t0, last;
+} monitor_ctx;
+
+static void train_tick(void *ctx, int epoch, int epochs, double tl, double vl,
+                       int end)
 {
+    monitor_ctx *m = (monitor_ctx *) ctx;
+    R_CheckUserInterrupt();
+    double now = wall_time();
+    if (!m->verbose || (now - m->last <= 0.25 && !(end && epoch == epochs)))
+        return;
     char left[32], used[32];
-    format_secs(elapsed / epoch * (epochs - epoch), left, sizeof left);
-    format_secs(elapsed, used, sizeof used);
-    if (has_val && !ISNA(vl))
+    m->last = now;
+    format_secs((now - m->t0) / epoch * (epochs - epoch), left, sizeof left);
+    format_secs(now - m->t0, used, sizeof used);
+    if (!ISNAN(vl))
         Rprintf("\repoch %d/%d  train %.4f  valid %.4f  %s elapsed, at most %s left   ",
                 epoch, epochs, tl, vl, used, left);
     else
@@ -265,206 +245,101 @@ static void progress(int epoch, int epochs, double tl, double vl, int has_val,
     R_FlushConsole();
 }
 
+/* The settings vector built by train_settings() in R, in this order.  R
+ * owns the settings, their defaults and their limits (sbcg_control()); the
+ * ranges here only keep values that would break this code (a direct .Call)
+ * out. */
+static const struct { const char *name; double lo, hi; } settings_spec[] = {
+    {"epochs", 1, 1e7}, {"min_epochs", 0, 1e7}, {"valid_every", 1, 1e7},
+    {"patience", 1, 1e9}, {"batch", 1, 1e7}, {"warmup", 0, 1e9},
+    {"schedule", LR_CONSTANT, LR_COSINE}, {"resid", 0, 1},
+    {"t_min", 0, 1}, {"t_max", 0, 1}, {"t_tail", 0, 1}, {"lr", 0, 10},
+    {"lr_min", 0, 10}, {"beta1", 0, 1 - 1e-12}, {"beta2", 0, 1 - 1e-12},
+    {"adam_eps", 1e-300, 1}, {"weight_decay", 0, 1}, {"ema", 0, 1 - 1e-12}
+};
+#define NSETTINGS ((int) (sizeof settings_spec / sizeof settings_spec[0]))
+
+static void get_settings(SEXP x, fit_settings *s)
+{
+    double v[NSETTINGS];
+    check_real(x, "settings", NSETTINGS);
+    for (int i = 0; i < NSETTINGS; i++) {
+        v[i] = REAL(x)[i];
+        if (!(v[i] >= settings_spec[i].lo && v[i] <= settings_spec[i].hi))
+            error(_("'settings': '%s' must be in [%g, %g]"), settings_spec[i].name,
+                  settings_spec[i].lo, settings_spec[i].hi);
+    }
+    *s = (fit_settings) {
+        .epochs = (int) v[0], .min_epochs = (int) v[1], .valid_every = (int) v[2],
+        .patience = (int) v[3], .batch = (int) v[4], .warmup = (int) v[5],
+        .schedule = (int) v[6], .resid = (int) v[7], .t_min = v[8],
+        .t_max = v[9], .t_tail = v[10], .lr = v[11], .lr_min = v[12],
+        .beta1 = v[13], .beta2 = v[14], .eps = v[15], .wd = v[16], .ema = v[17]};
+    if (s->t_min > s->t_max || (s->resid && s->t_max >= 1.0) ||
+        (s->t_tail > 0.0 && (s->t_min <= 0.0 || s->t_max >= 1.0)))
+        error(_("'settings': the training times must satisfy 0 <= t_min <= t_max < 1, and t_min > 0 when t_tail > 0"));
+}
+
 /*
- * Train the network from theta (copied, not modified).
- *   x, y, w      training rows, standardised: n x p, n x d, n
- *   xv, yv, wv   validation rows (nv may be 0)
- *   tv, ev       fixed validation times (nv * nrep) and noise (nv*nrep x d)
- *   ctrl         list of settings (see sbcg_control())
- * The validation loss is computed every valid_every epochs and after the
- * last; training stops after `patience` checks without improvement, but
- * not before epoch ctrl$min_epochs (optional, default 0).  With
- * ctrl$ema > 0, an exponential moving average of the weights is kept, and
- * it is what is validated and returned.
+ * Train the network from theta: x, y, w the training rows (standardised),
+ * xv, yv, wv the validation rows (nv may be 0) with their fixed times tv
+ * (nv * nrep) and noise ev ((nv * nrep) x d).  The loop is bridge_fit().
  * Returns list(theta, train_loss, valid_loss, best_epoch, epochs, steps,
- * status), status 0 = ran all epochs, 1 = stopped early, 2 = diverged.
+ * status, seconds), status 0 = ran all epochs, 1 = stopped early,
+ * 2 = diverged.
  */
 SEXP sbcg_train(SEXP arch, SEXP freq, SEXP theta, SEXP x, SEXP y, SEXP w,
-                SEXP xv, SEXP yv, SEXP wv, SEXP tv, SEXP ev, SEXP ctrl,
-                SEXP seed, SEXP threads, SEXP verbose)
+                SEXP xv, SEXP yv, SEXP wv, SEXP tv, SEXP ev, SEXP settings,
+                SEXP seed, SEXP threads, SEXP verbose, SEXP kern)
 {
     nn_net net;
-    int nprot = 0;
-    setup_net(arch, freq, theta, &net);
-    int n = check_matrix(y, "y", -1, net.d);
-    if (n < 1) error(_("'y' must have at least one row"));
-    check_matrix(x, "x", n, net.p);
-    check_finite(w, "w", n);
-    int nv = check_matrix(yv, "yv", -1, net.d);
-    check_matrix(xv, "xv", nv, net.p);
-    check_finite(wv, "wv", nv);
+    fit_settings st;
+    setup_net(arch, freq, theta, kern, &net);
+    get_settings(settings, &st);
+    st.seed = get_seed(seed);
+    st.nthreads = get_int1(threads, "threads", 1, 1024);
+    fit_data dat = {.n = check_matrix(y, "y", -1, net.d),
+                    .nv = check_matrix(yv, "yv", -1, net.d)};
+    if (dat.n < 1) error(_("'y' must have at least one row"));
     R_xlen_t M = XLENGTH(tv);
-    if (nv == 0 && M != 0) error(_("'tv' must be empty without validation rows"));
-    if (nv > 0 && (M < nv || M % nv != 0 || M / nv > 1000))
-        error(_("'tv' must have length nv * nrep"));
-    int nrep = nv > 0 ? (int) (M / nv) : 0;
-    if (M > INT_MAX / 2) error(_("'tv' is too long"));
+    if (M > INT_MAX / 2 || (dat.nv == 0 && M != 0) ||
+        (dat.nv > 0 && (M < dat.nv || M % dat.nv != 0 || M / dat.nv > 1000)))
+        error(_("'tv' must have length nv * nrep, nrep in [1, 1000]"));
+    dat.nrep = dat.nv > 0 ? (int) (M / dat.nv) : 0;
+    check_matrix(x, "x", dat.n, net.p);
+    check_matrix(xv, "xv", dat.nv, net.p);
+    check_finite(w, "w", dat.n);
+    check_finite(wv, "wv", dat.nv);
     check_times(tv, "tv", M);
     check_matrix(ev, "ev", (int) M, net.d);
-    if (TYPEOF(ctrl) != VECSXP) error(_("'control' must be a list"));
-    if (XLENGTH(ctrl) > 0 && TYPEOF(getAttrib(ctrl, R_NamesSymbol)) != STRSXP)
-        error(_("'control' must be a named list"));
-    int nthreads = get_int1(threads, "threads", 1, 1024);
     if (!isLogical(verbose) || XLENGTH(verbose) != 1 || LOGICAL(verbose)[0] == NA_LOGICAL)
         error(_("'verbose' must be TRUE or FALSE"));
-    int verb = LOGICAL(verbose)[0];
+    dat.X = REAL(x); dat.Y = REAL(y); dat.w = REAL(w);
+    dat.Xv = REAL(xv); dat.Yv = REAL(yv); dat.wv = REAL(wv);
+    dat.tv = REAL(tv); dat.ev = REAL(ev);
 
-    int epochs = (int) ctrl_num(ctrl, "epochs", 1, 1e7);
-    int batch = (int) ctrl_num(ctrl, "batch_size", 1, 1e7);
-    int patience = (int) fmin(ctrl_num(ctrl, "patience", 1, R_PosInf), 1e9);
-    int every = (int) ctrl_num(ctrl, "valid_every", 1, 1e7);
-    int min_epochs = (int) ctrl_opt(ctrl, "min_epochs", 0, 1e7, 0);
-    if (batch > n) batch = n;
-
-    bridge_trainer tr;
-    memset(&tr, 0, sizeof tr);
-    tr.n = n;
-    tr.p = net.p;
-    tr.d = net.d;
-    tr.X = REAL(x);
-    tr.Y = REAL(y);
-    tr.w = REAL(w);
-    tr.batch = batch;
-    tr.nthreads = nthreads;
-    tr.t_min = ctrl_num(ctrl, "t_min", 0, 1);
-    tr.t_max = ctrl_num(ctrl, "t_max", tr.t_min, 1);
-    tr.lr = ctrl_num(ctrl, "lr", 0, 10);
-    tr.lr_min = ctrl_num(ctrl, "lr_min", 0, tr.lr);
-    tr.beta1 = ctrl_num(ctrl, "beta1", 0, 1 - 1e-12);
-    tr.beta2 = ctrl_num(ctrl, "beta2", 0, 1 - 1e-12);
-    tr.eps = ctrl_num(ctrl, "adam_eps", 1e-300, 1);
-    tr.wd = ctrl_num(ctrl, "weight_decay", 0, 1);
-    tr.schedule = (int) ctrl_num(ctrl, "schedule_code", LR_CONSTANT, LR_COSINE);
-    tr.resid = (int) ctrl_num(ctrl, "resid", 0, 1);
-    if (tr.resid && tr.t_max >= 1.0)
-        error(_("'control$t_max' must be below 1 for the residual parameterisation"));
-    tr.t_tail = ctrl_opt(ctrl, "t_tail", 0, 1, 0);
-    if (tr.t_tail > 0.0 && (tr.t_min <= 0.0 || tr.t_max >= 1.0))
-        error(_("'control$t_tail' > 0 needs 0 < t_min and t_max < 1"));
-    tr.lo_min = tr.t_tail > 0.0 ? log(tr.t_min) - log1p(-tr.t_min) : 0.0;
-    tr.lo_max = tr.t_tail > 0.0 ? log(tr.t_max) - log1p(-tr.t_max) : 0.0;
-    long per_epoch = (n + batch - 1) / batch;
-    tr.total_steps = per_epoch * (long) epochs;
-    tr.warmup = (int) fmin(ctrl_num(ctrl, "warmup", 0, 1e9), (double) tr.total_steps);
-    tr.step = 0;
-    tr.ema_decay = ctrl_opt(ctrl, "ema", 0, 1 - 1e-12, 0);
-
-    size_t npar = net.npar;
-    int nchunk = (batch + NN_CHUNK - 1) / NN_CHUNK;
-    int nvchunk = (int) ((M + NN_CHUNK - 1) / NN_CHUNK);
-    tr.m = (double *) R_alloc(npar, sizeof(double));
-    tr.v = (double *) R_alloc(npar, sizeof(double));
-    memset(tr.m, 0, npar * sizeof(double));
-    memset(tr.v, 0, npar * sizeof(double));
-    tr.perm = (int *) R_alloc(n, sizeof(int));
-    for (int i = 0; i < n; i++) tr.perm[i] = i;
-    tr.tb = (double *) R_alloc(batch, sizeof(double));
-    tr.eb = (double *) R_alloc((size_t) batch * net.d, sizeof(double));
-    tr.gchunk = (double *) R_alloc((size_t) nchunk * npar, sizeof(double));
-    tr.grad = (double *) R_alloc(npar, sizeof(double));
-    tr.lchunk = (double *) R_alloc(nchunk > nvchunk ? nchunk : nvchunk, sizeof(double));
-    tr.ws_size = bridge_trainer_ws(&net);
-    tr.ws = (double *) R_alloc(tr.ws_size * nthreads, sizeof(double));
-    rng_seed(&tr.rng, get_seed(seed), 0, 0);
-    int *rowof = NULL;
-    if (nv > 0) {
-        rowof = (int *) R_alloc(M, sizeof(int));
-        for (R_xlen_t m = 0; m < M; m++) rowof[m] = (int) (m % nv);
-    }
-
-    SEXP th = PROTECT(duplicate(theta)); nprot++;
-    SEXP best = PROTECT(duplicate(theta)); nprot++;
-    SEXP tl = PROTECT(allocVector(REALSXP, epochs)); nprot++;
-    SEXP vl = PROTECT(allocVector(REALSXP, epochs)); nprot++;
-    double *theta_p = REAL(th), best_loss = R_PosInf, last_val = NA_REAL;
-    /* the weights that are validated and returned: theta or its average */
-    double *eval_p = theta_p;
-    if (tr.ema_decay > 0) {
-        tr.ema = (double *) R_alloc(npar, sizeof(double));
-        memcpy(tr.ema, theta_p, npar * sizeof(double));
-        eval_p = tr.ema;
-    }
-    int best_epoch = 0, status = 0, done = 0, wait = 0;
-    double t0 = wall_time(), last_print = t0;
-
-    for (int ep = 1; ep <= epochs && status == 0; ep++) {
-        bridge_shuffle(&tr);
-        double sum = 0.0;
-        int nb = 0;
-        for (int start = 0; start < n; start += batch) {
-            int B = n - start < batch ? n - start : batch;
-            double loss;
-            if (bridge_train_batch(&net, theta_p, &tr, start, B, &loss)) {
-                status = 2;
-                break;
-            }
-            sum += loss * B;
-            if (++nb % 4 == 0) {
-                R_CheckUserInterrupt();
-                if (verb && wall_time() - last_print > 0.25) {
-                    last_print = wall_time();
-                    progress(ep, epochs, sum / (start + B), last_val, nv > 0,
-                             last_print - t0);
-                }
-            }
-        }
-        done = ep;
-        REAL(tl)[ep - 1] = status ? R_NaN : sum / n;
-        REAL(vl)[ep - 1] = NA_REAL;
-        if (status) break;
-        if (nv > 0 && (ep % every == 0 || ep == epochs)) {
-            double v = bridge_val_loss(&net, eval_p, nv, REAL(xv), REAL(yv),
-                                       REAL(wv), rowof, REAL(tv), REAL(ev),
-                                       nrep, tr.resid, nthreads, tr.ws,
-                                       tr.ws_size, tr.lchunk);
-            REAL(vl)[ep - 1] = v;
-            last_val = v;
-            if (!R_FINITE(v)) {
-                status = 2;
-                break;
-            }
-            if (v < best_loss) {
-                best_loss = v;
-                best_epoch = ep;
-                memcpy(REAL(best), eval_p, npar * sizeof(double));
-                wait = 0;
-            } else if (++wait >= patience && ep >= min_epochs) {
-                status = 1;
-            }
-        }
-        R_CheckUserInterrupt();
-        if (verb && (wall_time() - last_print > 0.25 || ep == epochs || status)) {
-            last_print = wall_time();
-            progress(ep, epochs, REAL(tl)[ep - 1], last_val, nv > 0,
-                     last_print - t0);
-        }
-    }
-    if (verb) {
-        Rprintf("\n");
-        R_FlushConsole();
-    }
-    if (nv == 0 && status != 2) {
-        memcpy(REAL(best), eval_p, npar * sizeof(double));
-        best_epoch = done;
-    }
-
-    SEXP tl2 = PROTECT(lengthgets(tl, done)); nprot++;
-    SEXP vl2 = PROTECT(lengthgets(vl, done)); nprot++;
-    const char *names[] = {"theta", "train_loss", "valid_loss", "best_epoch",
-                           "epochs", "steps", "status", "seconds"};
-    SEXP res = PROTECT(allocVector(VECSXP, 8)); nprot++;
-    SEXP nms = PROTECT(allocVector(STRSXP, 8)); nprot++;
-    SET_VECTOR_ELT(res, 0, best);
-    SET_VECTOR_ELT(res, 1, tl2);
-    SET_VECTOR_ELT(res, 2, vl2);
-    SET_VECTOR_ELT(res, 3, ScalarInteger(best_epoch));
-    SET_VECTOR_ELT(res, 4, ScalarInteger(done));
-    SET_VECTOR_ELT(res, 5, ScalarReal((double) tr.step));
-    SET_VECTOR_ELT(res, 6, ScalarInteger(status));
-    SET_VECTOR_ELT(res, 7, ScalarReal(wall_time() - t0));
-    for (int i = 0; i < 8; i++) SET_STRING_ELT(nms, i, mkChar(names[i]));
-    setAttrib(res, R_NamesSymbol, nms);
-    UNPROTECT(nprot);
+    SEXP th = PROTECT(duplicate(theta));
+    SEXP tl = PROTECT(allocVector(REALSXP, st.epochs));
+    SEXP vl = PROTECT(allocVector(REALSXP, st.epochs));
+    double *ws = (double *) R_alloc(bridge_fit_ws(&net, &st, &dat), sizeof(double));
+    monitor_ctx mctx = {LOGICAL(verbose)[0], wall_time(), wall_time()};
+    fit_monitor mon = {train_tick, &mctx};
+    fit_result r = {.train_loss = REAL(tl), .valid_loss = REAL(vl)};
+    bridge_fit(&net, REAL(th), &st, &dat, ws, &mon, &r);
+    if (mctx.verbose) Rprintf("\n");
+    for (int e = 0; e < r.epochs; e++)
+        if (ISNAN(REAL(vl)[e])) REAL(vl)[e] = NA_REAL;
+    SEXP res = PROTECT(named_list(8, (const char *[]) {"theta", "train_loss",
+        "valid_loss", "best_epoch", "epochs", "steps", "status", "seconds"}));
+    SET_VECTOR_ELT(res, 0, th);
+    SET_VECTOR_ELT(res, 1, lengthgets(tl, r.epochs));
+    SET_VECTOR_ELT(res, 2, lengthgets(vl, r.epochs));
+    SET_VECTOR_ELT(res, 3, ScalarInteger(r.best_epoch));
+    SET_VECTOR_ELT(res, 4, ScalarInteger(r.epochs));
+    SET_VECTOR_ELT(res, 5, ScalarReal((double) r.steps));
+    SET_VECTOR_ELT(res, 6, ScalarInteger(r.status));
+    SET_VECTOR_ELT(res, 7, ScalarReal(wall_time() - mctx.t0));
+    UNPROTECT(4);
     return res;
 }
 
@@ -482,15 +357,12 @@ SEXP sbcg_train(SEXP arch, SEXP freq, SEXP theta, SEXP x, SEXP y, SEXP w,
 SEXP sbcg_sample(SEXP arch, SEXP freq, SEXP theta, SEXP x, SEXP rowid,
                  SEXP ndraw, SEXP tgrid, SEXP ucoef, SEXP acoef, SEXP scoef,
                  SEXP seed, SEXP block, SEXP threads, SEXP ycenter,
-                 SEXP yscale)
+                 SEXP yscale, SEXP kern)
 {
     nn_net net;
     int nprot = 0;
-    setup_net(arch, freq, theta, &net);
-    if (TYPEOF(x) != REALSXP) error(_("'x' must be a double matrix"));
-    SEXP dim = getAttrib(x, R_DimSymbol);
-    if (TYPEOF(dim) != INTSXP || LENGTH(dim) != 2)
-        error(_("'x' must be a matrix"));
+    setup_net(arch, freq, theta, kern, &net);
+    if (net.kind != NN_BRIDGE) error(_("'arch' must describe a bridge network"));
     int nrow = check_matrix(x, "x", -1, net.p);
     check_finite(rowid, "rowid", nrow);
     for (int r = 0; r < nrow; r++) {
@@ -529,7 +401,6 @@ SEXP sbcg_sample(SEXP arch, SEXP freq, SEXP theta, SEXP x, SEXP rowid,
     s.K = (int) K;
     s.X = REAL(x);
     s.rowid = REAL(rowid);
-    s.tgrid = REAL(tgrid);
     s.ucoef = REAL(ucoef);
     s.acoef = REAL(acoef);
     s.scoef = REAL(scoef);
@@ -572,17 +443,24 @@ SEXP sbcg_sample(SEXP arch, SEXP freq, SEXP theta, SEXP x, SEXP rowid,
     return res;
 }
 
-/*
- * The kernel set: "avx2" or "portable".  With a non-NULL argument, first
- * select a set: 0 for what the CPU supports, 1 for the portable kernels.
- */
-SEXP sbcg_kernels(SEXP set)
+/* The kernel set this CPU supports: "avx2" or "portable". */
+SEXP sbcg_kernels(void)
 {
-    if (!isNull(set)) {
-        int v = get_int1(set, "set", 0, 1);
-        kern_level = v == 1 ? KERN_PORTABLE : kern_detect();
-    }
-    return mkString(kern_level == KERN_AVX2 ? "avx2" : "portable");
+    return mkString(kern_detect() == KERN_AVX2 ? "avx2" : "portable");
+}
+
+/* The limits of the network (sbcg.h), for R's argument checks. */
+SEXP sbcg_limits(void)
+{
+    SEXP res = PROTECT(named_list(5, (const char *[]) {"hidden_layers",
+        "width", "n_freq", "d", "p"}));
+    SET_VECTOR_ELT(res, 0, ScalarInteger(NN_MAX_HIDDEN));
+    SET_VECTOR_ELT(res, 1, ScalarInteger(NN_MAX_WIDTH));
+    SET_VECTOR_ELT(res, 2, ScalarInteger(NN_MAX_FREQ));
+    SET_VECTOR_ELT(res, 3, ScalarInteger(NN_MAX_D));
+    SET_VECTOR_ELT(res, 4, ScalarInteger(NN_MAX_P));
+    UNPROTECT(1);
+    return res;
 }
 
 /* Whether the package was built with OpenMP. */

@@ -25,8 +25,6 @@
 #include <string.h>
 #include "sbcg.h"
 
-int kern_level = 0;
-
 #if defined(__GNUC__) && (defined(__x86_64__) || defined(__i386__)) && \
     !defined(SBCG_NO_SIMD)
 # define SBCG_X86 1
@@ -533,22 +531,23 @@ static AVX2 void sincos_rows_avx2(int n, double f, const double *t, double *s,
 /* ------------------------------------------------------------------ */
 /* dispatch                                                            */
 
-/* Whether the AVX2 kernels may run on ld rows. */
-static inline int use_avx2(int ld)
+/* Whether the AVX2 kernels run: the caller's set says so and they were
+ * compiled.  Every ld is a multiple of KERN_PAD (kern_ld). */
+static inline int use_avx2(int kern)
 {
 #ifdef SBCG_X86
-    return kern_level == KERN_AVX2 && ld % KERN_PAD == 0;
+    return kern == KERN_AVX2;
 #else
-    (void) ld;
+    (void) kern;
     return 0;
 #endif
 }
 
-void kern_dense(int ld, int nin, int nout, const double *in, const double *W,
-                const double *b, double *out, int act)
+void kern_dense(int kern, int ld, int nin, int nout, const double *in,
+                const double *W, const double *b, double *out, int act)
 {
 #ifdef SBCG_X86
-    if (use_avx2(ld)) {
+    if (use_avx2(kern)) {
         dense_avx2(ld, nin, nout, in, W, b, out, act);
         return;
     }
@@ -556,11 +555,12 @@ void kern_dense(int ld, int nin, int nout, const double *in, const double *W,
     dense_portable(ld, nin, nout, in, W, b, out, act);
 }
 
-void kern_layer0(int ld, int d, int H1, const double *z, const double *cx,
-                 const double *ct, const double *W0, double *out, int act)
+void kern_layer0(int kern, int ld, int d, int H1, const double *z,
+                 const double *cx, const double *ct, const double *W0,
+                 double *out, int act)
 {
 #ifdef SBCG_X86
-    if (use_avx2(ld)) {
+    if (use_avx2(kern)) {
         layer0_avx2(ld, d, H1, z, cx, ct, W0, out, act);
         return;
     }
@@ -568,86 +568,62 @@ void kern_layer0(int ld, int d, int H1, const double *z, const double *cx,
     layer0_portable(ld, d, H1, z, cx, ct, W0, out, act);
 }
 
-/* Whether training should use the hand kernels below rather than dgemm. */
-int kern_train_hand(int ld)
+/* Whether training uses the hand kernels below; otherwise nn.c runs its
+ * layers through the BLAS (dgemm) and never calls them. */
+int kern_train_hand(int kern)
 {
-    return use_avx2(ld);
+    return use_avx2(kern);
 }
 
+/* The three training kernels exist only in the AVX2 set: they are called
+ * only when kern_train_hand() is true. */
 void kern_dense_deriv(int ld, int nin, int nout, const double *in,
                       const double *W, const double *b, double *h,
                       double *dv, int act)
 {
 #ifdef SBCG_X86
-    if (use_avx2(ld)) {
-        dense_deriv_avx2(ld, nin, nout, in, W, b, h, dv, act);
-        return;
-    }
+    dense_deriv_avx2(ld, nin, nout, in, W, b, h, dv, act);
+#else
+    (void) ld; (void) nin; (void) nout; (void) in; (void) W; (void) b;
+    (void) h; (void) dv; (void) act;
 #endif
-    dense_portable(ld, nin, nout, in, W, b, h, -1);
-    for (int o = 0; o < nout; o++)
-        kern_bias_act_deriv(act, ld, 0.0, h + (size_t) o * ld, h + (size_t) o * ld,
-                  dv + (size_t) o * ld);
 }
 
 void kern_grad_w(int ld, int nin, int nout, const double *G, const double *H,
                  double *gW, double *gb)
 {
 #ifdef SBCG_X86
-    if (use_avx2(ld)) {
-        grad_w_avx2(ld, nin, nout, G, H, gW, gb);
-        return;
-    }
+    grad_w_avx2(ld, nin, nout, G, H, gW, gb);
+#else
+    (void) ld; (void) nin; (void) nout; (void) G; (void) H; (void) gW;
+    (void) gb;
 #endif
-    for (int o = 0; o < nout; o++) {
-        const double *g = G + (size_t) o * ld;
-        double s = 0.0;
-        for (int c = 0; c < ld; c++) s += g[c];
-        gb[o] += s;
-        for (int i = 0; i < nin; i++) {
-            const double *h = H + (size_t) i * ld;
-            double a = 0.0;
-            for (int c = 0; c < ld; c++) a += g[c] * h[c];
-            gW[o + (size_t) nout * i] += a;
-        }
-    }
 }
 
 void kern_back_h(int ld, int nin, int nout, const double *G, const double *W,
                  const double *dv, double *Gn)
 {
 #ifdef SBCG_X86
-    if (use_avx2(ld)) {
-        back_h_avx2(ld, nin, nout, G, W, dv, Gn);
-        return;
-    }
+    back_h_avx2(ld, nin, nout, G, W, dv, Gn);
+#else
+    (void) ld; (void) nin; (void) nout; (void) G; (void) W; (void) dv;
+    (void) Gn;
 #endif
-    for (int i = 0; i < nin; i++) {
-        double *a = Gn + (size_t) i * ld;
-        for (int c = 0; c < ld; c++) a[c] = 0.0;
-        for (int o = 0; o < nout; o++) {
-            double w = W[o + (size_t) nout * i];
-            const double *g = G + (size_t) o * ld;
-            for (int c = 0; c < ld; c++) a[c] += g[c] * w;
-        }
-        const double *v = dv + (size_t) i * ld;
-        for (int c = 0; c < ld; c++) a[c] *= v[c];
-    }
 }
 
-
 /* s[i] = sin(f t[i]), c[i] = cos(f t[i]) for i < n: the time embedding of
- * a training chunk.  tmax bounds |t[i]| (the caller computes it once for
- * all frequencies); the AVX2 reduction is used while |f| tmax <= 1e5. */
-void kern_sincos(int n, double f, const double *t, double tmax, double *s,
-                 double *c)
+ * a batch.  tmax bounds |t[i]| (the caller computes it once for all
+ * frequencies); the AVX2 reduction is used while |f| tmax <= 1e5. */
+void kern_sincos(int kern, int n, double f, const double *t, double tmax,
+                 double *s, double *c)
 {
 #ifdef SBCG_X86
-    if (kern_level == KERN_AVX2 && fabs(f) * tmax <= 1e5) {
+    if (use_avx2(kern) && fabs(f) * tmax <= 1e5) {
         sincos_rows_avx2(n, f, t, s, c);
         return;
     }
 #else
+    (void) kern;
     (void) tmax;
 #endif
     for (int i = 0; i < n; i++) {

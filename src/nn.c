@@ -14,24 +14,34 @@
 #include <string.h>
 #include "sbcg.h"
 
-int nn_setup(nn_net *net, int d, int p, int nfreq, const double *freq,
-             int nhidden, const int *hidden, int act)
+/* Fill in the description of a network of the given kind; 1 if the sizes
+ * are out of range. */
+int nn_setup(nn_net *net, int kind, int d, int p, int nfreq,
+             const double *freq, int nhidden, const int *hidden, int act,
+             int tmap, int kern)
 {
-    if (d < 1 || p < 0 || nfreq < 0 || nfreq > NN_MAX_FREQ || nhidden < 1 ||
-        nhidden > NN_MAX_HIDDEN || act < NN_SILU || act > NN_TANH)
+    if ((kind != NN_BRIDGE && kind != NN_REGRESSION) || d < 1 ||
+        d > NN_MAX_D || p < 0 || p > NN_MAX_P || nfreq < 0 ||
+        nfreq > NN_MAX_FREQ || (kind == NN_REGRESSION && nfreq > 0) ||
+        nhidden < 1 || nhidden > NN_MAX_HIDDEN || act < NN_SILU ||
+        act > NN_TANH || (tmap != NN_TMAP_LINEAR && tmap != NN_TMAP_LOGIT) ||
+        (kern != KERN_PORTABLE && kern != KERN_AVX2))
         return 1;
+    net->kind = kind;
     net->d = d;
     net->p = p;
+    net->nz = kind == NN_BRIDGE ? d : 0;
     net->nfreq = nfreq;
     net->nemb = 2 * nfreq;
     net->nhidden = nhidden;
     net->nlayer = nhidden + 1;
     net->act = act;
-    net->tmap = NN_TMAP_LINEAR;
+    net->tmap = tmap;
+    net->kern = kern;
     net->freq = freq;
-    net->width[0] = d + net->nemb + p;
+    net->width[0] = net->nz + net->nemb + p;
     for (int l = 0; l < nhidden; l++) {
-        if (hidden[l] < 1) return 1;
+        if (hidden[l] < 1 || hidden[l] > NN_MAX_WIDTH) return 1;
         net->width[l + 1] = hidden[l];
     }
     net->width[nhidden + 1] = d;
@@ -50,6 +60,7 @@ int nn_setup(nn_net *net, int d, int p, int nfreq, const double *freq,
     return 0;
 }
 
+/* The time the embedding sees (the one implementation of the time map). */
 double nn_time_feature(int tmap, double t)
 {
     if (tmap != NN_TMAP_LOGIT) return t;
@@ -59,14 +70,43 @@ double nn_time_feature(int tmap, double t)
     return u < 0.0 ? 0.0 : (u > 1.0 ? 1.0 : u);
 }
 
-void nn_embed(const nn_net *net, double t, double *e)
+/*
+ * The input builder, shared by training and the R-facing forward pass.
+ * For B <= NN_CHUNK rows it writes, into H0 (ld x width[0], ld =
+ * kern_ld(B)), the time embedding of t (B times; unused without an
+ * embedding) and the predictors, row rows[b] of X (leading dimension ldx;
+ * row b if rows is NULL), then zeroes the padding rows of every column.
+ * The caller writes the z columns (rows 0 .. B - 1) itself.
+ */
+void nn_input(const nn_net *net, int B, const double *t, const double *X,
+              size_t ldx, const int *rows, double *H0)
 {
-    int K = net->nfreq;
-    t = nn_time_feature(net->tmap, t);
-    for (int k = 0; k < K; k++) {
-        e[k] = sin(net->freq[k] * t);
-        e[K + k] = cos(net->freq[k] * t);
+    int K = net->nfreq, ld = kern_ld(B);
+    if (K > 0) {
+        double tm[NN_CHUNK], tmax = 0.0;
+        const double *te = t;
+        if (net->tmap != NN_TMAP_LINEAR) {
+            for (int b = 0; b < B; b++) tm[b] = nn_time_feature(net->tmap, t[b]);
+            te = tm;
+        }
+        for (int b = 0; b < B; b++) tmax = fmax(tmax, fabs(te[b]));
+        double *E = H0 + (size_t) net->nz * ld;
+        for (int j = 0; j < K; j++)
+            kern_sincos(net->kern, B, net->freq[j], te, tmax,
+                        E + (size_t) j * ld, E + (size_t) (K + j) * ld);
     }
+    double *Xc = H0 + (size_t) (net->nz + net->nemb) * ld;
+    for (int j = 0; j < net->p; j++) {
+        double *col = Xc + (size_t) j * ld;
+        const double *x = X + ldx * j;
+        if (rows)
+            for (int b = 0; b < B; b++) col[b] = x[rows[b]];
+        else
+            for (int b = 0; b < B; b++) col[b] = x[b];
+    }
+    if (ld > B)
+        for (int j = 0; j < net->width[0]; j++)
+            memset(H0 + (size_t) j * ld + B, 0, (size_t) (ld - B) * sizeof(double));
 }
 
 /*
@@ -117,7 +157,7 @@ double *nn_forward_train(const nn_net *net, const double *theta, int B,
 {
     double *H[NN_MAX_HIDDEN + 1], *Dv[NN_MAX_HIDDEN + 1], *out, *g1, *g2;
     const double one = 1.0, zero = 0.0;
-    int ld = kern_ld(B), hand = kern_train_hand(ld);
+    int ld = kern_ld(B), hand = kern_train_hand(net->kern);
     train_ptrs(net, ld, ws, H, Dv, &out, &g1, &g2);
     for (int l = 0; l < net->nlayer; l++) {
         int nin = net->width[l], nout = net->width[l + 1];
@@ -125,7 +165,7 @@ double *nn_forward_train(const nn_net *net, const double *theta, int B,
         const double *W = theta + net->woff[l], *b = theta + net->boff[l];
         double *A = last ? out : H[l + 1];
         if (hand) {
-            if (last) kern_dense(ld, nin, nout, H[l], W, b, A, -1);
+            if (last) kern_dense(net->kern, ld, nin, nout, H[l], W, b, A, -1);
             else kern_dense_deriv(ld, nin, nout, H[l], W, b, A, Dv[l + 1],
                                   net->act);
             continue;
@@ -159,7 +199,7 @@ void nn_backward(const nn_net *net, const double *theta, int B, double *ws,
 {
     double *H[NN_MAX_HIDDEN + 1], *Dv[NN_MAX_HIDDEN + 1], *out, *g1, *g2;
     const double one = 1.0, zero = 0.0;
-    int ld = kern_ld(B), hand = kern_train_hand(ld);
+    int ld = kern_ld(B), hand = kern_train_hand(net->kern);
     train_ptrs(net, ld, ws, H, Dv, &out, &g1, &g2);
     double *G = gout, *Gn = g1;
     for (int l = net->nlayer - 1; l >= 0; l--) {
@@ -231,7 +271,11 @@ void nn_time_table(const nn_net *net, const double *theta, int K,
     double e[2 * NN_MAX_FREQ];
     for (int k = 0; k < K; k++) {
         double *col = T + (size_t) k * H1;
-        nn_embed(net, t[k], e);
+        double u = nn_time_feature(net->tmap, t[k]);
+        for (int j = 0; j < net->nfreq; j++) {
+            e[j] = sin(net->freq[j] * u);
+            e[net->nfreq + j] = cos(net->freq[j] * u);
+        }
         for (int o = 0; o < H1; o++) {
             double s = b[o];
             for (int j = 0; j < ne; j++) s += W[o + (size_t) H1 * (d + j)] * e[j];
@@ -273,12 +317,12 @@ void nn_forward_cached(const nn_net *net, const double *theta, int C,
 {
     int ld = kern_ld(C), H1 = net->width[1];
     double *h = ws;
-    kern_layer0(ld, net->d, H1, z, cx, ct, theta + net->woff[0], h, net->act);
+    kern_layer0(net->kern, ld, net->d, H1, z, cx, ct, theta + net->woff[0], h, net->act);
     for (int l = 1; l < net->nlayer; l++) {
         int nin = net->width[l], nout = net->width[l + 1];
         int last = l + 1 == net->nlayer;
         double *next = last ? out : h + (size_t) ld * nin;
-        kern_dense(ld, nin, nout, h, theta + net->woff[l],
+        kern_dense(net->kern, ld, nin, nout, h, theta + net->woff[l],
                    theta + net->boff[l], next, last ? -1 : net->act);
         h = next;
     }

@@ -12,10 +12,13 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* At most this many hidden layers. */
-#define NN_MAX_HIDDEN 16
-/* At most this many time-embedding frequencies. */
-#define NN_MAX_FREQ 256
+/* Limits of the network, defined here once; R reads them through
+ * sbcg_limits() (interface.c) for its argument checks. */
+#define NN_MAX_HIDDEN 16        /* hidden layers */
+#define NN_MAX_FREQ 256         /* time-embedding frequencies */
+#define NN_MAX_WIDTH 100000     /* units of a hidden layer */
+#define NN_MAX_D 100000         /* response components */
+#define NN_MAX_P 1000000        /* predictor columns */
 
 /* Rows per training chunk.  A minibatch is cut into chunks of this many
  * rows whatever the thread count; per-chunk gradients are added in chunk
@@ -25,7 +28,8 @@
 enum nn_activation { NN_SILU = 0, NN_RELU = 1, NN_TANH = 2 };
 
 /* Kernel sets (kernels.c): portable C with the BLAS for training, or AVX2 +
- * FMA hand kernels, chosen at load time from what the CPU supports. */
+ * FMA hand kernels.  The set is chosen by the caller (from what the CPU
+ * supports, or the portable one on request) and travels in nn_net. */
 enum kern_level { KERN_PORTABLE = 0, KERN_AVX2 = 1 };
 /* Batches are stored with their row count rounded up to a multiple of
  * KERN_PAD (the leading dimension, ld); padding rows are kept at zero. */
@@ -36,28 +40,36 @@ static inline int kern_ld(int B)
 }
 
 /*
- * The denoiser network D(z, t, x) -> R^d, a multilayer perceptron.
+ * The network, a multilayer perceptron with output in R^d.  Two kinds:
+ *   NN_BRIDGE      the bridge's network F(z, t, x): its input columns are,
+ *                  in this order, z (d), the time embedding (nemb), x (p);
+ *   NN_REGRESSION  a regression network m(x) (location or scale): its
+ *                  input is x (p) alone.
+ * nz is the number of z columns (d or 0).
  *
  * Layer l (l = 0, ..., nlayer - 1, nlayer = nhidden + 1) maps width[l]
- * inputs to width[l + 1] outputs.  width[0] = d + nemb + p and the input
- * columns of layer 0 are, in this order, z (d), the time embedding (nemb)
- * and x (p).  width[nlayer] = d and the last layer is linear.
+ * inputs to width[l + 1] outputs.  width[0] = nz + nemb + p,
+ * width[nlayer] = d and the last layer is linear.
  *
  * Parameter vector theta: for l = 0, ..., nlayer - 1, the weight matrix
  * W_l (width[l + 1] x width[l], column-major) followed by the bias b_l
  * (width[l + 1]).  woff[l] and boff[l] are the offsets of W_l and b_l.
  *
- * Time embedding (nemb = 2 * nfreq): e(t) = (sin(w_1 t), ..., sin(w_K t),
- * cos(w_1 t), ..., cos(w_K t)) with the frequencies w_k in freq.
+ * Time embedding (nemb = 2 * nfreq): e(t) = (sin(w_1 u), ..., sin(w_K u),
+ * cos(w_1 u), ..., cos(w_K u)) with u = nn_time_feature(tmap, t) and the
+ * frequencies w_k in freq.
  *
  * Activations are stored batch-major: a batch of B rows through a layer of
  * width H is an ld x H column-major matrix, one column per unit, with
  * ld = kern_ld(B) (rows B .. ld - 1 are zero padding).  Inner loops then run
  * over rows (chains), which is what vectorises.
  */
+enum nn_kind { NN_BRIDGE = 0, NN_REGRESSION = 1 };
+
 typedef struct {
-    int d, p, nfreq, nemb, nhidden, nlayer, act;
+    int kind, d, p, nz, nfreq, nemb, nhidden, nlayer, act;
     int tmap;             /* time fed to the embedding: NN_TMAP_* */
+    int kern;             /* kernel set: KERN_* */
     int width[NN_MAX_HIDDEN + 2];
     size_t woff[NN_MAX_HIDDEN + 1], boff[NN_MAX_HIDDEN + 1];
     size_t npar;
@@ -71,16 +83,15 @@ typedef struct {
  * differ by 0.08 in it, but not in t. */
 enum { NN_TMAP_LINEAR = 0, NN_TMAP_LOGIT = 1 };
 #define NN_TMAP_L 14.0
-double nn_time_feature(int tmap, double t);
 
-/* kernels.c */
-extern int kern_level;
+/* kernels.c: the kernel set `kern` (KERN_*) is an argument */
 int kern_detect(void);
-void kern_dense(int ld, int nin, int nout, const double *in, const double *W,
-                const double *b, double *out, int act);
-void kern_layer0(int ld, int d, int H1, const double *z, const double *cx,
-                 const double *ct, const double *W0, double *out, int act);
-int kern_train_hand(int ld);
+void kern_dense(int kern, int ld, int nin, int nout, const double *in,
+                const double *W, const double *b, double *out, int act);
+void kern_layer0(int kern, int ld, int d, int H1, const double *z,
+                 const double *cx, const double *ct, const double *W0,
+                 double *out, int act);
+int kern_train_hand(int kern);
 void kern_dense_deriv(int ld, int nin, int nout, const double *in,
                       const double *W, const double *b, double *h,
                       double *dv, int act);
@@ -88,15 +99,18 @@ void kern_grad_w(int ld, int nin, int nout, const double *G, const double *H,
                  double *gW, double *gb);
 void kern_back_h(int ld, int nin, int nout, const double *G, const double *W,
                  const double *dv, double *Gn);
-void kern_sincos(int n, double f, const double *t, double tmax, double *s,
-                 double *c);
+void kern_sincos(int kern, int n, double f, const double *t, double tmax,
+                 double *s, double *c);
 void kern_bias_act_deriv(int act, int n, double b, const double *a, double *h,
                          double *dv);
 
 /* nn.c */
-int nn_setup(nn_net *net, int d, int p, int nfreq, const double *freq,
-             int nhidden, const int *hidden, int act);
-void nn_embed(const nn_net *net, double t, double *e);
+int nn_setup(nn_net *net, int kind, int d, int p, int nfreq,
+             const double *freq, int nhidden, const int *hidden, int act,
+             int tmap, int kern);
+double nn_time_feature(int tmap, double t);
+void nn_input(const nn_net *net, int B, const double *t, const double *X,
+              size_t ldx, const int *rows, double *H0);
 size_t nn_train_ws_size(const nn_net *net, int B);
 double *nn_forward_train(const nn_net *net, const double *theta, int B,
                          double *ws);
@@ -125,57 +139,64 @@ double rng_unif(rng_state *r);
 double rng_norm(rng_state *r);
 uint64_t rng_bounded(rng_state *r, uint64_t n);
 
-/* bridge.c */
+/* bridge.c: training */
 enum lr_schedule { LR_CONSTANT = 0, LR_COSINE = 1 };
 
+/* Settings of one training run (checked by the caller). */
 typedef struct {
-    /* training data, standardised, column-major */
-    int n, p, d;
-    const double *X, *Y, *w;        /* n x p, n x d, n (w may be NULL) */
-    /* settings */
-    int batch, nthreads;
+    int epochs, min_epochs, valid_every, patience, batch, warmup;
+    int schedule, resid;
     double t_min, t_max, t_tail;
-    double lo_min, lo_max;          /* log-odds of t_min, t_max (t_tail > 0) */
-    double lr, lr_min, beta1, beta2, eps, wd;
-    int schedule, warmup, resid;
-    long total_steps;
-    /* state */
-    long step;
-    double *m, *v;
-    double *ema, ema_decay;         /* moving average of theta (NULL: off) */
-    int *perm;
-    rng_state rng;
-    /* scratch, sized by bridge_trainer_sizes */
-    double *tb, *eb;                /* batch times and noise */
-    double *gchunk;                 /* nchunk x npar */
-    double *grad;                   /* npar */
-    double *lchunk;                 /* per-chunk losses */
-    double *ws;                     /* nthreads x per-thread workspace */
-    size_t ws_size;
-} bridge_trainer;
+    double lr, lr_min, beta1, beta2, eps, wd, ema;
+    int nthreads;
+    uint64_t seed;
+} fit_settings;
 
-size_t bridge_trainer_ws(const nn_net *net);
+/* Training and validation rows, standardised, column-major. */
+typedef struct {
+    int n, nv;
+    const double *X, *Y, *w;        /* n x p, n x d, n */
+    const double *Xv, *Yv, *wv;     /* nv x p, nv x d, nv */
+    int nrep;                       /* validation draws per validation row */
+    const double *tv, *ev;          /* nv * nrep times, (nv * nrep) x d noise */
+} fit_data;
+
+/* What a training run reports. */
+enum fit_status { FIT_DONE = 0, FIT_STOPPED = 1, FIT_DIVERGED = 2 };
+typedef struct {
+    double *train_loss, *valid_loss;  /* per epoch; valid: NaN where not
+                                       * checked */
+    int epochs, best_epoch, status;
+    long steps;
+} fit_result;
+
+/* Called on the main thread, outside parallel regions, every few
+ * minibatches (end = 0) and after every epoch (end = 1): it may check for
+ * interrupts and print progress.  valid is NaN before the first check. */
+typedef struct {
+    void (*tick)(void *ctx, int epoch, int epochs, double train,
+                 double valid, int end);
+    void *ctx;
+} fit_monitor;
+
 double bridge_time(double t_min, double t_max, double a, double b, double tail,
                    double u, double v);
-void bridge_shuffle(bridge_trainer *tr);
-double bridge_lr(const bridge_trainer *tr);
-int bridge_train_batch(const nn_net *net, double *theta, bridge_trainer *tr,
-                       int start, int B, double *loss);
-double bridge_val_loss(const nn_net *net, const double *theta, int nv,
-                       const double *X, const double *Y, const double *w,
-                       const int *rowof, const double *tv, const double *ev,
-                       int nrep, int resid, int nthreads, double *ws,
-                       size_t ws_size, double *lchunk);
+size_t bridge_fit_ws(const nn_net *net, const fit_settings *s,
+                     const fit_data *dat);
+void bridge_fit(const nn_net *net, double *theta, const fit_settings *s,
+                const fit_data *dat, double *ws, const fit_monitor *mon,
+                fit_result *res);
+size_t bridge_loss_grad_ws(const nn_net *net);
 double bridge_loss_grad(const nn_net *net, const double *theta, int n,
                         const double *X, const double *Y, const double *w,
                         const double *t, const double *eps, int resid,
                         double *ws, double *grad);
 
+/* bridge.c: sampling */
 typedef struct {
     int nrow, p, d, ndraw, K;
     const double *X;        /* nrow x p, standardised */
     const double *rowid;    /* global row index of each row (stream key) */
-    const double *tgrid;    /* K times t_0 .. t_{K-1} at which D is evaluated */
     const double *ucoef;    /* K coefficients of Z_k */
     const double *acoef;    /* K coefficients of the network output */
     const double *scoef;    /* K noise scales */
@@ -192,5 +213,24 @@ typedef struct {
 size_t bridge_sample_ws(const nn_net *net, int block);
 int bridge_sample(const nn_net *net, const double *theta,
                   const bridge_sampler *s, ptrdiff_t b0, ptrdiff_t b1);
+
+/* interface.c: the .Call entry points, registered in init.c (declared
+ * where R's headers are included) */
+#ifdef R_INTERNALS_H_
+SEXP sbcg_forward(SEXP arch, SEXP freq, SEXP theta, SEXP z, SEXP t, SEXP x,
+                  SEXP kern);
+SEXP sbcg_loss_grad(SEXP arch, SEXP freq, SEXP theta, SEXP x, SEXP y,
+                    SEXP t, SEXP eps, SEXP w, SEXP resid, SEXP kern);
+SEXP sbcg_train(SEXP arch, SEXP freq, SEXP theta, SEXP x, SEXP y, SEXP w,
+                SEXP xv, SEXP yv, SEXP wv, SEXP tv, SEXP ev, SEXP settings,
+                SEXP seed, SEXP threads, SEXP verbose, SEXP kern);
+SEXP sbcg_sample(SEXP arch, SEXP freq, SEXP theta, SEXP x, SEXP rowid,
+                 SEXP ndraw, SEXP tgrid, SEXP ucoef, SEXP acoef, SEXP scoef,
+                 SEXP seed, SEXP block, SEXP threads, SEXP ycenter,
+                 SEXP yscale, SEXP kern);
+SEXP sbcg_kernels(void);
+SEXP sbcg_limits(void);
+SEXP sbcg_openmp(void);
+#endif
 
 #endif

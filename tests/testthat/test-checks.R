@@ -126,27 +126,27 @@ test_that("the C entry points check their arguments", {
   net <- fit$net
   arch <- sbcg:::net_arch(net)
   expect_error(.Call(sbcg:::C_sbcg_forward, arch, net$freq, fit$theta[-1],
-                     matrix(0, 1, 1), 0.5, matrix(0, 1, 3)), "'theta' must have length")
+                     matrix(0, 1, 1), 0.5, matrix(0, 1, 3), 0L), "'theta' must have length")
   expect_error(.Call(sbcg:::C_sbcg_forward, arch[1:3], net$freq, fit$theta,
-                     matrix(0, 1, 1), 0.5, matrix(0, 1, 3)), "'arch'")
+                     matrix(0, 1, 1), 0.5, matrix(0, 1, 3), 0L), "'arch'")
   expect_error(.Call(sbcg:::C_sbcg_forward, arch, net$freq, fit$theta,
-                     matrix(0, 1, 1), 2, matrix(0, 1, 3)), "'t' must lie in")
+                     matrix(0, 1, 1), 2, matrix(0, 1, 3), 0L), "'t' must lie in")
   expect_error(.Call(sbcg:::C_sbcg_forward, arch, net$freq, fit$theta,
-                     matrix(0, 1, 1), 0.5, matrix(0, 1, 2)), "'x' must be a 1 x 3")
+                     matrix(0, 1, 1), 0.5, matrix(0, 1, 2), 0L), "'x' must be a 1 x 3")
   expect_error(.Call(sbcg:::C_sbcg_sample, arch, net$freq, fit$theta,
-                     matrix(0, 1, 3), 0, 5L, 0, 1, 1, 1, c(1, 2), 8L, 1L, 0, 1), "'seed'")
+                     matrix(0, 1, 3), 0, 5L, 0, 1, 1, 1, c(1, 2), 8L, 1L, 0, 1, 0L), "'seed'")
   expect_error(.Call(sbcg:::C_sbcg_sample, arch, net$freq, fit$theta,
-                     matrix(0, 1, 3), -1, 5L, 0, 1, 1, 1, 1:2, 8L, 1L, 0, 1), "'rowid'")
+                     matrix(0, 1, 3), -1, 5L, 0, 1, 1, 1, 1:2, 8L, 1L, 0, 1, 0L), "'rowid'")
   expect_error(.Call(sbcg:::C_sbcg_sample, arch, net$freq, fit$theta,
-                     matrix(0, 1, 3), 0, 5L, 0, 1, 1, -1, 1:2, 8L, 1L, 0, 1), "'scoef'")
+                     matrix(0, 1, 3), 0, 5L, 0, 1, 1, -1, 1:2, 8L, 1L, 0, 1, 0L), "'scoef'")
   expect_error(.Call(sbcg:::C_sbcg_sample, arch, net$freq, fit$theta,
-                     matrix(0, 1, 3), 0, 0L, 0, 1, 1, 1, 1:2, 8L, 1L, 0, 1), "'ndraw'")
+                     matrix(0, 1, 3), 0, 0L, 0, 1, 1, 1, 1:2, 8L, 1L, 0, 1, 0L), "'ndraw'")
   expect_error(.Call(sbcg:::C_sbcg_sample, arch, net$freq, fit$theta,
-                     matrix(0, 1, 3), 0, 5L, 0, 1, 1, 1, 1:2, 8L, 1L, NA_real_, 1), "'ycenter'")
+                     matrix(0, 1, 3), 0, 5L, 0, 1, 1, 1, 1:2, 8L, 1L, NA_real_, 1, 0L), "'ycenter'")
   expect_error(.Call(sbcg:::C_sbcg_sample, arch, net$freq, fit$theta,
-                     matrix(0, 1, 3), 0, 5L, 0, 1, 1, 1, 1:2, 8L, 1L, 0, c(1, 2)), "'yscale'")
+                     matrix(0, 1, 3), 0, 5L, 0, 1, 1, 1, 1:2, 8L, 1L, 0, c(1, 2), 0L), "'yscale'")
   expect_error(.Call(sbcg:::C_sbcg_sample, arch, net$freq, fit$theta,
-                     matrix(0, 1, 3), 0, 5L, 0, 1, 1, 1, 1:2, 8L, 1L, 0, "1"), "'yscale'")
+                     matrix(0, 1, 3), 0, 5L, 0, 1, 1, 1, 1:2, 8L, 1L, 0, "1", 0L), "'yscale'")
 })
 
 test_that("the default thread count follows the option and the check limit", {

@@ -6,13 +6,13 @@ test_that("a diverging fit is reported as a status, not returned silently", {
   set.seed(1)
   theta <- sbcg:::init_theta(net) * 1e250
   x <- matrix(runif(50)); y <- matrix(rnorm(50))
-  ctrl <- list(epochs = 5, valid_every = 1, batch_size = 10, patience = 10,
-               t_min = 0.001, t_max = 0.999, lr = 1e-3, lr_min = 0,
-               weight_decay = 0, warmup = 0, adam_eps = 1e-8, beta1 = 0.9,
-               beta2 = 0.999, schedule_code = 0, resid = 1)
+  settings <- sbcg:::train_settings(sbcg_control(lr = 1e-3, lr_schedule = "constant",
+                                                 batch_size = 10),
+                                    epochs = 5, min_epochs = 0, valid_every = 1,
+                                    resid = 1, t_min = 0.001, t_max = 0.999, t_tail = 0)
   res <- .Call(sbcg:::C_sbcg_train, sbcg:::net_arch(net), net$freq, theta, x, y,
                rep(1, 50), matrix(0, 0, 1), matrix(0, 0, 1), double(), double(),
-               matrix(0, 0, 1), ctrl, 1:2, 1L, FALSE)
+               matrix(0, 0, 1), settings, 1:2, 1L, FALSE, sbcg:::kernel_set())
   expect_identical(res$status, 2L)
   expect_identical(res$epochs, 1L)
   expect_true(all(is.finite(res$theta)))
