@@ -108,14 +108,3 @@ nn_loss_grad <- function(net, theta, x, y, t, eps, w = rep(1, nrow(y)),
         as.integer(residual), kernel_set())
 }
 
-# Training times (as bridge_time() in src/bridge.c): a share `tail`
-# uniform in log-odds time over [t_min, t_max], the rest uniform in t.
-draw_times <- function(m, t_min, t_max, tail) {
-  t <- stats::runif(m, t_min, t_max)
-  if (tail > 0) {
-    lo <- stats::runif(m) < tail
-    t[lo] <- stats::plogis(stats::runif(sum(lo), stats::qlogis(t_min), stats::qlogis(t_max)))
-    t <- pmin(pmax(t, t_min), t_max)
-  }
-  t
-}

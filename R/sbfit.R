@@ -202,10 +202,10 @@ sbfit_core <- function(X, Y, w, xinfo, control, threads, seed, verbose,
   verbose <- check_flag(verbose, "verbose")
   w <- check_training_rows(X, Y, w, xname, yname)
   prep <- with_seed(seed, fit_prepare(X, Y, w, control))
-  budget <- train_budget(control, length(prep$tidx))
+  budget <- train_budget(control, length(prep$tidx), length(prep$vidx))
   control$epochs <- budget$epochs
   control$valid_every <- budget$valid_every
-  pc <- fit_precondition(prep, control, threads, verbose)
+  pc <- fit_precondition(prep, control, budget, threads, verbose)
   res <- train_net(prep$net, prep$theta0, pc$target, prep, prep$cseed, threads,
                    verbose, "bridge", bridge_settings(control, budget))
   fit_assemble(prep, pc$pre, res, control, xinfo, colnames(X), colnames(Y))
@@ -239,8 +239,9 @@ check_training_rows <- function(X, Y, w, xname, yname) {
 }
 
 # Everything a fit draws from R's RNG, in a fixed order: the validation
-# split, the initial weights, the validation times and noise, and the seeds
-# of the C random streams; with the standardised data and the networks.
+# split, the initial weights and the seeds of the C random streams (which
+# draw the training and validation times and noise); with the standardised
+# data and the networks.
 fit_prepare <- function(X, Y, w, control) {
   n <- nrow(Y)
   sx <- standardize_cols(X, control$standardize)
@@ -266,14 +267,11 @@ fit_prepare <- function(X, Y, w, control) {
                Ys = apply_scaling(Y, sy), tidx = tidx, vidx = vidx,
                wt = wt / mean(wt), wv = if (nv > 0) wv / mean(wv) else wv,
                weighted = any(w != 1), net = net, theta0 = init_theta(net))
-  prep$nrep <- if (nv > 0) max(1L, min(200L, ceiling(1e4 / nv))) else 0L
-  prep$tv <- draw_times(nv * prep$nrep, control$t_min, control$t_max, control$t_tail)
-  prep$ev <- matrix(stats::rnorm(nv * prep$nrep * net$d), nv * prep$nrep, net$d)
   prep$cseed <- draw_seed()
   if (control$precondition != "none") {
-    prep$lnet <- list(d = ncol(Y), p = ncol(X), hidden = control$hidden,
-                      activation = control$activation, freq = double(),
-                      time_map = "linear")
+    prep$lnet <- list(kind = "regression", d = ncol(Y), p = ncol(X),
+                      hidden = control$hidden, activation = control$activation,
+                      freq = double(), time_map = "linear")
     prep$ltheta0 <- init_theta(prep$lnet)
     prep$lseed <- draw_seed()
     prep$stheta0 <- init_theta(prep$lnet)
@@ -282,12 +280,13 @@ fit_prepare <- function(X, Y, w, control) {
   prep
 }
 
-# The training budget for ntr training rows: epochs (from the budget in
-# triples unless given), the earliest epoch at which training may stop
-# (by default half the epochs, but no more than 30,000 optimiser steps:
-# plateaus are counted in steps; this binds only below ~1900 rows), and
-# the epochs between validation checks.
-train_budget <- function(control, ntr) {
+# The training budget for ntr training rows and nv validation rows: epochs
+# (from the budget in triples unless given), the earliest epoch at which
+# training may stop (by default half the epochs, but no more than 30,000
+# optimiser steps: plateaus are counted in steps; this binds only below
+# ~1900 rows), the epochs between validation checks, and the fixed
+# validation draws per validation row (about 10,000 in all).
+train_budget <- function(control, ntr, nv) {
   epochs <- if (is.null(control$epochs))
     as.integer(min(1e5, max(20, ceiling(control$samples / ntr)))) else control$epochs
   min_epochs <- if (is.null(control$min_epochs))
@@ -295,33 +294,37 @@ train_budget <- function(control, ntr) {
     min(control$min_epochs, epochs)
   valid_every <- if (is.null(control$valid_every))
     as.integer(max(1, round(5e4 / ntr))) else control$valid_every
-  list(epochs = epochs, min_epochs = min_epochs, valid_every = valid_every)
+  val_reps <- if (nv > 0) max(1L, min(200L, ceiling(1e4 / nv))) else 1L
+  list(epochs = epochs, min_epochs = min_epochs, valid_every = valid_every,
+       val_reps = val_reps)
 }
 
 # The settings vector of C_sbcg_train, in the order of settings_spec in
 # src/interface.c.
-train_settings <- function(control, epochs, min_epochs, valid_every, resid,
-                           t_min, t_max, t_tail) {
-  c(epochs = epochs, min_epochs = min_epochs, valid_every = valid_every,
+train_settings <- function(control, budget, resid, t_min = control$t_min,
+                           t_max = control$t_max, t_tail = control$t_tail) {
+  c(epochs = budget$epochs, min_epochs = budget$min_epochs,
+    valid_every = budget$valid_every,
     patience = min(control$patience, 1e9), batch = control$batch_size,
     warmup = control$warmup, schedule = if (control$lr_schedule == "cosine") 1 else 0,
     resid = resid, t_min = t_min, t_max = t_max, t_tail = t_tail,
     lr = control$lr, lr_min = control$lr_min, beta1 = control$betas[1L],
     beta2 = control$betas[2L], adam_eps = control$adam_eps,
-    weight_decay = control$weight_decay, ema = control$ema)
+    weight_decay = control$weight_decay, ema = control$ema,
+    val_reps = budget$val_reps)
 }
 
 bridge_settings <- function(control, budget) {
-  train_settings(control, budget$epochs, budget$min_epochs, budget$valid_every,
-                 resid = if (control$parameterization == "residual") 1 else 0,
-                 control$t_min, control$t_max, control$t_tail)
+  train_settings(control, budget,
+                 resid = if (control$parameterization == "residual") 1 else 0)
 }
 
-# Regression networks: the bridge's training at t = 0 (z = 0), where the
-# residual target (Y - z) / sqrt(1 - t) is Y, is least squares on x.
-regression_settings <- function(control) {
-  train_settings(control, control$epochs, 0, control$valid_every, resid = 1,
-                 t_min = 0, t_max = 1e-300, t_tail = 0)
+# Regression networks: least squares of the target on x, with the bridge's
+# budget and optimiser but no early stop before min_epochs (times, noise
+# and the parameterisation do not enter).
+regression_settings <- function(control, budget) {
+  train_settings(control, utils::modifyList(budget, list(min_epochs = 0)),
+                 resid = 0, t_min = 0, t_max = 0, t_tail = 0)
 }
 
 # Train `net` from theta0 on the target (standardised, n x d) at the
@@ -335,8 +338,6 @@ train_net <- function(net, theta0, target, prep, seed, threads, verbose, what,
   r <- .Call(C_sbcg_train, net_arch(net), as.double(net$freq), theta0,
              Xs[tidx, , drop = FALSE], target[tidx, , drop = FALSE], prep$wt,
              Xs[vidx, , drop = FALSE], target[vidx, , drop = FALSE], prep$wv,
-             if (what == "bridge") prep$tv else double(length(vidx)),
-             if (what == "bridge") prep$ev else matrix(0, length(vidx), ncol(target)),
              settings, seed, threads, verbose, kernel_set())
   if (r$status == 2L)
     stopf("training%s diverged at epoch %d: the loss is not finite; try a smaller 'lr' in sbcg_control()",
@@ -363,7 +364,7 @@ fit_assemble <- function(prep, pre, res, control, xinfo, xnames, ynames) {
     steps_run = res$steps,
     n = prep$n, n_train = length(prep$tidx), n_valid = length(prep$vidx),
     weighted = prep$weighted,
-    format = 1L,
+    format = 2L,
     seconds = res$seconds + if (is.null(pre)) 0 else pre$seconds,
     version = as.character(getNamespaceVersion("sbcg"))
   ), class = "sbfit")

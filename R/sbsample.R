@@ -131,7 +131,10 @@ join_draws <- function(parts, nrows, n, d) {
 check_fit <- function(object, name = "object") {
   if (!inherits(object, "sbfit") || !is.list(object))
     stopf("'%s' must be a fit from sbfit()", name)
-  if (!identical(object$format, 1L))
+  # format 1: location and scale networks stored as bridge networks that
+  # are evaluated at z = 0, t = 0; format 2: regression networks
+  if (!(is.integer(object$format) && length(object$format) == 1L &&
+        object$format %in% 1:2))
     stopf("'%s' was made by another version of sbcg (%s); refit it with this one (%s)",
           name, if (is.character(object$version)) object$version[1L] else "unknown",
           as.character(getNamespaceVersion("sbcg")))

@@ -22,12 +22,12 @@ apply_scaling <- function(M, s) {
 # standardised training rows of `prep` (see fit_prepare()).  Returns the
 # fit's `precondition` element (NULL for "none") and the bridge's target,
 # the standardised residuals (Y - m(x)) / s(x), in `target`.
-fit_precondition <- function(prep, control, threads, verbose) {
+fit_precondition <- function(prep, control, budget, threads, verbose) {
   if (control$precondition == "none") return(list(pre = NULL, target = prep$Ys))
   Xs <- prep$Xs
   regress <- function(theta0, target, rseed, what)
     train_net(prep$lnet, theta0, target, prep, rseed, threads, verbose, what,
-              regression_settings(control))
+              regression_settings(control, budget))
   lres <- regress(prep$ltheta0, prep$Ys, prep$lseed, "location")
   R <- prep$Ys - regression_net(prep$lnet, lres$theta, Xs)
   pre <- list(net = prep$lnet, location = lres$theta, scale = NULL,

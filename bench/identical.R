@@ -60,6 +60,9 @@ if (args[1L] == "save") {
   parts <- c("theta", "location", "scale", "history", "draws")
   tab <- t(vapply(names(res), function(k)
     vapply(parts, function(p) identical(res[[k]][[p]], old[[k]][[p]]), NA), logical(length(parts))))
-  print(tab)
+  # where the draws differ: the largest difference against their SD
+  rel <- vapply(names(res), function(k)
+    max(abs(res[[k]]$draws - old[[k]]$draws)) / stats::sd(as.vector(old[[k]]$draws)), 0)
+  print(data.frame(tab, draws_maxdiff_over_sd = signif(rel, 3)))
   cat(sprintf("%d of %d cases identical in every part\n", sum(apply(tab, 1, all)), nrow(tab)))
 }

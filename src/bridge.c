@@ -56,6 +56,8 @@ typedef struct {
     double *m, *v;                  /* Adam's moments */
     double *ema;                    /* moving average of theta (NULL: off) */
     int *perm, *rowof;              /* row order; validation entry -> row */
+    int M;                          /* validation entries: nv * val_reps */
+    double *tv, *ev;                /* their times (M) and noise (M x d) */
     rng_state rng;
     double *tb, *eb;                /* batch times and noise */
     double *gchunk;                 /* nchunk x npar */
@@ -101,21 +103,26 @@ static double learning_rate(const trainer *tr)
 }
 
 /* The network input H_0 of B rows and their regression target (ld x d,
- * ld = kern_ld(B)): z = t y + sqrt(t (1 - t)) eps, then e(t) and x by the
- * input builder; the target is y itself, or for the residual
- * parameterisation (y - z) / sqrt(1 - t).  rows[b] indexes X (n x p) and
- * Y (n x d); eps has leading dimension lde. */
+ * ld = kern_ld(B)); rows[b] indexes X (n x p) and Y (n x d).  For a bridge
+ * network: z = t y + sqrt(t (1 - t)) eps (eps with leading dimension lde),
+ * then e(t) and x by the input builder, and the target y itself, or for the
+ * residual parameterisation (y - z) / sqrt(1 - t).  For a regression
+ * network: x alone, and the target y. */
 static void fill_input(const nn_net *net, int B, int n, const double *X,
                        const double *Y, const int *rows, const double *t,
                        const double *eps, size_t lde, int resid, double *H0,
                        double *target)
 {
-    int d = net->d, ld = kern_ld(B);
+    int d = net->d, ld = kern_ld(B), bridge = net->kind == NN_BRIDGE;
     for (int k = 0; k < d; k++) {
         double *col = H0 + (size_t) k * ld, *tg = target + (size_t) k * ld;
-        const double *y = Y + (size_t) k * n, *e = eps + lde * k;
+        const double *y = Y + (size_t) k * n, *e = bridge ? eps + lde * k : NULL;
         for (int b = 0; b < B; b++) {
             double yb = y[rows[b]];
+            if (!bridge) {
+                tg[b] = yb;
+                continue;
+            }
             col[b] = t[b] * yb + sqrt(t[b] * (1.0 - t[b])) * e[b];
             tg[b] = resid ? (yb - col[b]) / sqrt(1.0 - t[b]) : yb;
         }
@@ -124,19 +131,40 @@ static void fill_input(const nn_net *net, int B, int n, const double *X,
     nn_input(net, B, t, X, (size_t) n, rows, H0);
 }
 
-/* A training time from two uniforms: with probability tail (u < tail)
- * uniform in log-odds time over [t_min, t_max] (whose log-odds are a and
- * b), otherwise uniform in t.  The log-odds draws put training effort on
- * times near 0 and 1, where the drift changes fastest and a small
- * conditional spread is resolved. */
-double bridge_time(double t_min, double t_max, double a, double b, double tail,
-                   double u, double v)
+/* The time law of training and validation (the one copy): with
+ * probability t_tail, uniform in log-odds time over [t_min, t_max] (whose
+ * log-odds are lo_min and lo_max), otherwise uniform in t.  The log-odds
+ * draws put training effort on times near 0 and 1, where the drift changes
+ * fastest and a small conditional spread is resolved. */
+static double draw_time(const fit_settings *s, double lo_min, double lo_max,
+                        rng_state *rng)
 {
-    if (u < tail) {
-        double t = 1.0 / (1.0 + exp(-(a + (b - a) * v)));
-        return t < t_min ? t_min : (t > t_max ? t_max : t);
+    double u = s->t_tail > 0.0 ? rng_unif(rng) : 1.0;
+    double v = rng_unif(rng);
+    if (u < s->t_tail) {
+        double t = 1.0 / (1.0 + exp(-(lo_min + (lo_max - lo_min) * v)));
+        return t < s->t_min ? s->t_min : (t > s->t_max ? s->t_max : t);
     }
-    return t_min + (t_max - t_min) * v;
+    return s->t_min + (s->t_max - s->t_min) * v;
+}
+
+static void log_odds(const fit_settings *s, double *lo_min, double *lo_max)
+{
+    *lo_min = *lo_max = 0.0;
+    if (s->t_tail > 0.0) {
+        *lo_min = log(s->t_min) - log1p(-s->t_min);
+        *lo_max = log(s->t_max) - log1p(-s->t_max);
+    }
+}
+
+/* n times drawn by the time law from the stream of s->seed (for tests). */
+void bridge_times(const fit_settings *s, int n, double *t)
+{
+    rng_state rng;
+    double lo_min, lo_max;
+    log_odds(s, &lo_min, &lo_max);
+    rng_seed(&rng, s->seed, 0, 0);
+    for (int i = 0; i < n; i++) t[i] = draw_time(s, lo_min, lo_max, &rng);
 }
 
 /* Weighted squared error of the output against the target (both ld x d)
@@ -176,15 +204,15 @@ static int train_batch(trainer *tr, double *theta, int start, int B,
     int d = net->d, nchunk = (B + NN_CHUNK - 1) / NN_CHUNK;
     size_t npar = net->npar;
     const int *rows = tr->perm + start;
-    /* all random numbers on this thread, in a fixed order */
-    for (int b = 0; b < B; b++) {
-        double u = st->t_tail > 0.0 ? rng_unif(&tr->rng) : 1.0;
-        double v = rng_unif(&tr->rng);
-        tr->tb[b] = bridge_time(st->t_min, st->t_max, tr->lo_min, tr->lo_max,
-                                st->t_tail, u, v);
+    /* all random numbers on this thread, in a fixed order (none for a
+     * regression network) */
+    if (net->kind == NN_BRIDGE) {
+        for (int b = 0; b < B; b++)
+            tr->tb[b] = draw_time(st, tr->lo_min, tr->lo_max, &tr->rng);
+        for (int k = 0; k < d; k++)
+            for (int b = 0; b < B; b++)
+                tr->eb[b + (size_t) B * k] = rng_norm(&tr->rng);
     }
-    for (int k = 0; k < d; k++)
-        for (int b = 0; b < B; b++) tr->eb[b + (size_t) B * k] = rng_norm(&tr->rng);
     double scale = 2.0 / ((double) B * d);
 
 #ifdef _OPENMP
@@ -231,7 +259,7 @@ static int train_batch(trainer *tr, double *theta, int start, int B,
 }
 
 /*
- * Loss on fixed validation draws: M = nv * nrep entries, entry m using
+ * Loss on fixed validation draws: M = nv * val_reps entries, entry m using
  * validation row rowof[m], time tv[m] and noise ev[m + M k].  Fixed draws
  * make it a deterministic function of theta, so that early stopping
  * compares like with like.
@@ -240,7 +268,7 @@ static double val_loss(trainer *tr, const double *theta)
 {
     const nn_net *net = tr->net;
     const fit_data *dat = tr->dat;
-    int M = dat->nv * dat->nrep, nchunk = (M + NN_CHUNK - 1) / NN_CHUNK;
+    int M = tr->M, nchunk = (M + NN_CHUNK - 1) / NN_CHUNK;
 #ifdef _OPENMP
 #pragma omp parallel for num_threads(tr->s->nthreads) schedule(static, 1)
 #endif
@@ -249,7 +277,7 @@ static double val_loss(trainer *tr, const double *theta)
         double *wsp = tr->ws + tr->ws_size * thread_id();
         double *tg = target_of(net, wsp);
         fill_input(net, Bc, dat->nv, dat->Xv, dat->Yv, tr->rowof + m0,
-                   dat->tv + m0, dat->ev + m0, (size_t) M, tr->s->resid, wsp, tg);
+                   tr->tv + m0, tr->ev + m0, (size_t) M, tr->s->resid, wsp, tg);
         double *out = nn_forward_train(net, theta, Bc, wsp);
         tr->lchunk[ch] = chunk_loss(Bc, net->d, tg, dat->wv, tr->rowof + m0,
                                     out, 0.0);
@@ -275,10 +303,10 @@ size_t bridge_fit_ws(const nn_net *net, const fit_settings *s,
                      const fit_data *dat)
 {
     size_t npar = net->npar, B = (size_t) batch_of(s, dat);
-    size_t M = (size_t) dat->nv * dat->nrep;
+    size_t M = (size_t) dat->nv * s->val_reps;
     size_t nchunk = (B + NN_CHUNK - 1) / NN_CHUNK;
     size_t nvchunk = (M + NN_CHUNK - 1) / NN_CHUNK;
-    return 4 * npar + (s->ema > 0 ? npar : 0) + nchunk * npar + B * (1 + net->d) +
+    return 4 * npar + M * (1 + net->d) + (s->ema > 0 ? npar : 0) + nchunk * npar + B * (1 + net->d) +
         (nchunk > nvchunk ? nchunk : nvchunk) + thread_ws(net) * s->nthreads +
         in_doubles((size_t) dat->n + M, sizeof(int));
 }
@@ -288,7 +316,7 @@ static void trainer_init(trainer *tr, const nn_net *net, const fit_settings *s,
                          const fit_data *dat, const double *theta, double *ws)
 {
     size_t npar = net->npar;
-    int B = batch_of(s, dat), M = dat->nv * dat->nrep;
+    int B = batch_of(s, dat), M = dat->nv * s->val_reps;
     int nchunk = (B + NN_CHUNK - 1) / NN_CHUNK;
     int nvchunk = (M + NN_CHUNK - 1) / NN_CHUNK;
     memset(tr, 0, sizeof *tr);
@@ -299,10 +327,8 @@ static void trainer_init(trainer *tr, const nn_net *net, const fit_settings *s,
     tr->total_steps = (long) ((dat->n + B - 1) / B) * (long) s->epochs;
     tr->warmup = (double) s->warmup < (double) tr->total_steps ?
         s->warmup : (int) tr->total_steps;
-    if (s->t_tail > 0.0) {
-        tr->lo_min = log(s->t_min) - log1p(-s->t_min);
-        tr->lo_max = log(s->t_max) - log1p(-s->t_max);
-    }
+    log_odds(s, &tr->lo_min, &tr->lo_max);
+    tr->M = M;
     tr->m = ws;
     tr->v = tr->m + npar;
     tr->grad = tr->v + npar;
@@ -324,10 +350,23 @@ static void trainer_init(trainer *tr, const nn_net *net, const fit_settings *s,
     tr->ws_size = thread_ws(net);
     tr->ws = p;
     p += tr->ws_size * s->nthreads;
+    tr->tv = p;
+    p += M;
+    tr->ev = p;
+    p += (size_t) M * net->d;
     tr->perm = (int *) p;
     tr->rowof = tr->perm + dat->n;
     for (int i = 0; i < dat->n; i++) tr->perm[i] = i;
     for (int m = 0; m < M; m++) tr->rowof[m] = m % dat->nv;
+    /* the validation draws, by the training time law, from a stream of
+     * their own: times, then noise (a bridge network only) */
+    rng_state vr;
+    rng_seed(&vr, s->seed, 1, 0);
+    if (net->kind == NN_BRIDGE) {
+        for (int m = 0; m < M; m++)
+            tr->tv[m] = draw_time(s, tr->lo_min, tr->lo_max, &vr);
+        for (size_t i = 0; i < (size_t) M * net->d; i++) tr->ev[i] = rng_norm(&vr);
+    }
     rng_seed(&tr->rng, s->seed, 0, 0);
 }
 

@@ -255,7 +255,8 @@ static const struct { const char *name; double lo, hi; } settings_spec[] = {
     {"schedule", LR_CONSTANT, LR_COSINE}, {"resid", 0, 1},
     {"t_min", 0, 1}, {"t_max", 0, 1}, {"t_tail", 0, 1}, {"lr", 0, 10},
     {"lr_min", 0, 10}, {"beta1", 0, 1 - 1e-12}, {"beta2", 0, 1 - 1e-12},
-    {"adam_eps", 1e-300, 1}, {"weight_decay", 0, 1}, {"ema", 0, 1 - 1e-12}
+    {"adam_eps", 1e-300, 1}, {"weight_decay", 0, 1}, {"ema", 0, 1 - 1e-12},
+    {"val_reps", 1, 1000}
 };
 #define NSETTINGS ((int) (sizeof settings_spec / sizeof settings_spec[0]))
 
@@ -274,7 +275,8 @@ static void get_settings(SEXP x, fit_settings *s)
         .patience = (int) v[3], .batch = (int) v[4], .warmup = (int) v[5],
         .schedule = (int) v[6], .resid = (int) v[7], .t_min = v[8],
         .t_max = v[9], .t_tail = v[10], .lr = v[11], .lr_min = v[12],
-        .beta1 = v[13], .beta2 = v[14], .eps = v[15], .wd = v[16], .ema = v[17]};
+        .beta1 = v[13], .beta2 = v[14], .eps = v[15], .wd = v[16], .ema = v[17],
+        .val_reps = (int) v[18]};
     if (s->t_min > s->t_max || (s->resid && s->t_max >= 1.0) ||
         (s->t_tail > 0.0 && (s->t_min <= 0.0 || s->t_max >= 1.0)))
         error(_("'settings': the training times must satisfy 0 <= t_min <= t_max < 1, and t_min > 0 when t_tail > 0"));
@@ -282,15 +284,14 @@ static void get_settings(SEXP x, fit_settings *s)
 
 /*
  * Train the network from theta: x, y, w the training rows (standardised),
- * xv, yv, wv the validation rows (nv may be 0) with their fixed times tv
- * (nv * nrep) and noise ev ((nv * nrep) x d).  The loop is bridge_fit().
+ * xv, yv, wv the validation rows (nv may be 0).  The loop is bridge_fit().
  * Returns list(theta, train_loss, valid_loss, best_epoch, epochs, steps,
  * status, seconds), status 0 = ran all epochs, 1 = stopped early,
  * 2 = diverged.
  */
 SEXP sbcg_train(SEXP arch, SEXP freq, SEXP theta, SEXP x, SEXP y, SEXP w,
-                SEXP xv, SEXP yv, SEXP wv, SEXP tv, SEXP ev, SEXP settings,
-                SEXP seed, SEXP threads, SEXP verbose, SEXP kern)
+                SEXP xv, SEXP yv, SEXP wv, SEXP settings, SEXP seed,
+                SEXP threads, SEXP verbose, SEXP kern)
 {
     nn_net net;
     fit_settings st;
@@ -301,22 +302,17 @@ SEXP sbcg_train(SEXP arch, SEXP freq, SEXP theta, SEXP x, SEXP y, SEXP w,
     fit_data dat = {.n = check_matrix(y, "y", -1, net.d),
                     .nv = check_matrix(yv, "yv", -1, net.d)};
     if (dat.n < 1) error(_("'y' must have at least one row"));
-    R_xlen_t M = XLENGTH(tv);
-    if (M > INT_MAX / 2 || (dat.nv == 0 && M != 0) ||
-        (dat.nv > 0 && (M < dat.nv || M % dat.nv != 0 || M / dat.nv > 1000)))
-        error(_("'tv' must have length nv * nrep, nrep in [1, 1000]"));
-    dat.nrep = dat.nv > 0 ? (int) (M / dat.nv) : 0;
+    if (net.kind == NN_REGRESSION) st.val_reps = 1;
+    if ((double) dat.nv * st.val_reps > INT_MAX / 2)
+        error(_("'settings': too many validation draws"));
     check_matrix(x, "x", dat.n, net.p);
     check_matrix(xv, "xv", dat.nv, net.p);
     check_finite(w, "w", dat.n);
     check_finite(wv, "wv", dat.nv);
-    check_times(tv, "tv", M);
-    check_matrix(ev, "ev", (int) M, net.d);
     if (!isLogical(verbose) || XLENGTH(verbose) != 1 || LOGICAL(verbose)[0] == NA_LOGICAL)
         error(_("'verbose' must be TRUE or FALSE"));
     dat.X = REAL(x); dat.Y = REAL(y); dat.w = REAL(w);
     dat.Xv = REAL(xv); dat.Yv = REAL(yv); dat.wv = REAL(wv);
-    dat.tv = REAL(tv); dat.ev = REAL(ev);
 
     SEXP th = PROTECT(duplicate(theta));
     SEXP tl = PROTECT(allocVector(REALSXP, st.epochs));
@@ -340,6 +336,20 @@ SEXP sbcg_train(SEXP arch, SEXP freq, SEXP theta, SEXP x, SEXP y, SEXP w,
     SET_VECTOR_ELT(res, 6, ScalarInteger(r.status));
     SET_VECTOR_ELT(res, 7, ScalarReal(wall_time() - mctx.t0));
     UNPROTECT(4);
+    return res;
+}
+
+/* n training times drawn by the trainer's time law with these settings
+ * from the stream of seed: the C time law, for tests. */
+SEXP sbcg_times(SEXP n, SEXP settings, SEXP seed)
+{
+    fit_settings st;
+    get_settings(settings, &st);
+    st.seed = get_seed(seed);
+    int m = get_int1(n, "n", 0, 100000000);
+    SEXP res = PROTECT(allocVector(REALSXP, m));
+    bridge_times(&st, m, REAL(res));
+    UNPROTECT(1);
     return res;
 }
 
@@ -412,7 +422,8 @@ SEXP sbcg_sample(SEXP arch, SEXP freq, SEXP theta, SEXP x, SEXP rowid,
     s.yrows = crow;
     s.yscale = REAL(yscale);
     double *T = (double *) R_alloc((size_t) K * net.width[1], sizeof(double));
-    nn_time_table(&net, REAL(theta), (int) K, REAL(tgrid), T);
+    double *tws = (double *) R_alloc(nn_time_table_ws(&net) + 1, sizeof(double));
+    nn_time_table(&net, REAL(theta), (int) K, REAL(tgrid), T, tws);
     s.T = T;
     s.ws_size = bridge_sample_ws(&net, blk);
     s.ws = (double *) R_alloc(s.ws_size * nthreads, sizeof(double));

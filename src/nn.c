@@ -1,7 +1,9 @@
 /*
- * nn.c -- the denoiser network: parameter layout, time embedding, forward
- * and backward passes over a minibatch, the cached forward pass used by the
- * sampler, and Adam.  Pure C on plain pointers: no R API but the BLAS.
+ * nn.c -- the network: parameter layout, the time map and embedding, the
+ * one input builder, the forward and backward passes over a minibatch
+ * (training and the R-facing forward pass), the sampler's cached forward
+ * pass (x-only and t-only parts of layer 0 computed once), and Adam.  Pure
+ * C on plain pointers: no R API but the BLAS.
  *
  * The layout of theta and of the activations is described in sbcg.h.
  */
@@ -71,6 +73,28 @@ double nn_time_feature(int tmap, double t)
 }
 
 /*
+ * The time embedding of B <= NN_CHUNK times: sin(w_j u_b) in column j and
+ * cos(w_j u_b) in column K + j of E (leading dimension lde >= B), u_b the
+ * mapped time of t[b].  Used for training batches, the R-facing forward
+ * pass and the sampler's time table alike.
+ */
+void nn_embed_rows(const nn_net *net, int B, const double *t, double *E,
+                   size_t lde)
+{
+    int K = net->nfreq;
+    double tm[NN_CHUNK], tmax = 0.0;
+    const double *te = t;
+    if (net->tmap != NN_TMAP_LINEAR) {
+        for (int b = 0; b < B; b++) tm[b] = nn_time_feature(net->tmap, t[b]);
+        te = tm;
+    }
+    for (int b = 0; b < B; b++) tmax = fmax(tmax, fabs(te[b]));
+    for (int j = 0; j < K; j++)
+        kern_sincos(net->kern, B, net->freq[j], te, tmax, E + lde * j,
+                    E + lde * (K + j));
+}
+
+/*
  * The input builder, shared by training and the R-facing forward pass.
  * For B <= NN_CHUNK rows it writes, into H0 (ld x width[0], ld =
  * kern_ld(B)), the time embedding of t (B times; unused without an
@@ -81,20 +105,9 @@ double nn_time_feature(int tmap, double t)
 void nn_input(const nn_net *net, int B, const double *t, const double *X,
               size_t ldx, const int *rows, double *H0)
 {
-    int K = net->nfreq, ld = kern_ld(B);
-    if (K > 0) {
-        double tm[NN_CHUNK], tmax = 0.0;
-        const double *te = t;
-        if (net->tmap != NN_TMAP_LINEAR) {
-            for (int b = 0; b < B; b++) tm[b] = nn_time_feature(net->tmap, t[b]);
-            te = tm;
-        }
-        for (int b = 0; b < B; b++) tmax = fmax(tmax, fabs(te[b]));
-        double *E = H0 + (size_t) net->nz * ld;
-        for (int j = 0; j < K; j++)
-            kern_sincos(net->kern, B, net->freq[j], te, tmax,
-                        E + (size_t) j * ld, E + (size_t) (K + j) * ld);
-    }
+    int ld = kern_ld(B);
+    if (net->nemb > 0)
+        nn_embed_rows(net, B, t, H0 + (size_t) net->nz * ld, (size_t) ld);
     double *Xc = H0 + (size_t) (net->nz + net->nemb) * ld;
     for (int j = 0; j < net->p; j++) {
         double *col = Xc + (size_t) j * ld;
@@ -259,27 +272,33 @@ size_t nn_sample_ws_size(const nn_net *net, int C)
     return s * (size_t) kern_ld(C);
 }
 
+/* Doubles of workspace nn_time_table() needs. */
+size_t nn_time_table_ws(const nn_net *net)
+{
+    return (size_t) NN_CHUNK * net->nemb;
+}
+
 /*
  * The t-only part of layer 0 at K times: T (H1 x K), column k holding
- *     b_0 + W_0[, emb] e(t_k).
+ *     b_0 + W_0[, emb] e(t_k),
+ * with the embedding of nn_embed_rows(), NN_CHUNK times at a time.
  */
 void nn_time_table(const nn_net *net, const double *theta, int K,
-                   const double *t, double *T)
+                   const double *t, double *T, double *ws)
 {
     int H1 = net->width[1], d = net->d, ne = net->nemb;
     const double *W = theta + net->woff[0], *b = theta + net->boff[0];
-    double e[2 * NN_MAX_FREQ];
-    for (int k = 0; k < K; k++) {
-        double *col = T + (size_t) k * H1;
-        double u = nn_time_feature(net->tmap, t[k]);
-        for (int j = 0; j < net->nfreq; j++) {
-            e[j] = sin(net->freq[j] * u);
-            e[net->nfreq + j] = cos(net->freq[j] * u);
-        }
-        for (int o = 0; o < H1; o++) {
-            double s = b[o];
-            for (int j = 0; j < ne; j++) s += W[o + (size_t) H1 * (d + j)] * e[j];
-            col[o] = s;
+    for (int k0 = 0; k0 < K; k0 += NN_CHUNK) {
+        int Bc = K - k0 < NN_CHUNK ? K - k0 : NN_CHUNK;
+        nn_embed_rows(net, Bc, t + k0, ws, NN_CHUNK);
+        for (int k = 0; k < Bc; k++) {
+            double *col = T + (size_t) (k0 + k) * H1;
+            for (int o = 0; o < H1; o++) {
+                double s = b[o];
+                for (int j = 0; j < ne; j++)
+                    s += W[o + (size_t) H1 * (d + j)] * ws[k + (size_t) NN_CHUNK * j];
+                col[o] = s;
+            }
         }
     }
 }
@@ -317,7 +336,8 @@ void nn_forward_cached(const nn_net *net, const double *theta, int C,
 {
     int ld = kern_ld(C), H1 = net->width[1];
     double *h = ws;
-    kern_layer0(net->kern, ld, net->d, H1, z, cx, ct, theta + net->woff[0], h, net->act);
+    kern_layer0(net->kern, ld, net->d, H1, z, cx, ct, theta + net->woff[0], h,
+                net->act);
     for (int l = 1; l < net->nlayer; l++) {
         int nin = net->width[l], nout = net->width[l + 1];
         int last = l + 1 == net->nlayer;

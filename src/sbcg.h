@@ -109,6 +109,8 @@ int nn_setup(nn_net *net, int kind, int d, int p, int nfreq,
              const double *freq, int nhidden, const int *hidden, int act,
              int tmap, int kern);
 double nn_time_feature(int tmap, double t);
+void nn_embed_rows(const nn_net *net, int B, const double *t, double *E,
+                   size_t lde);
 void nn_input(const nn_net *net, int B, const double *t, const double *X,
               size_t ldx, const int *rows, double *H0);
 size_t nn_train_ws_size(const nn_net *net, int B);
@@ -120,8 +122,9 @@ void nn_adam(size_t npar, double *theta, const double *grad, double *m,
              double *v, long step, double lr, double beta1, double beta2,
              double eps, double wd);
 size_t nn_sample_ws_size(const nn_net *net, int C);
+size_t nn_time_table_ws(const nn_net *net);
 void nn_time_table(const nn_net *net, const double *theta, int K,
-                   const double *t, double *T);
+                   const double *t, double *T, double *ws);
 void nn_x_cache(const nn_net *net, const double *theta, int C,
                 const double *x, double *cx);
 void nn_forward_cached(const nn_net *net, const double *theta, int C,
@@ -146,6 +149,8 @@ enum lr_schedule { LR_CONSTANT = 0, LR_COSINE = 1 };
 typedef struct {
     int epochs, min_epochs, valid_every, patience, batch, warmup;
     int schedule, resid;
+    int val_reps;                   /* validation draws per validation row
+                                     * (bridge networks; 1 for regression) */
     double t_min, t_max, t_tail;
     double lr, lr_min, beta1, beta2, eps, wd, ema;
     int nthreads;
@@ -157,8 +162,6 @@ typedef struct {
     int n, nv;
     const double *X, *Y, *w;        /* n x p, n x d, n */
     const double *Xv, *Yv, *wv;     /* nv x p, nv x d, nv */
-    int nrep;                       /* validation draws per validation row */
-    const double *tv, *ev;          /* nv * nrep times, (nv * nrep) x d noise */
 } fit_data;
 
 /* What a training run reports. */
@@ -179,8 +182,7 @@ typedef struct {
     void *ctx;
 } fit_monitor;
 
-double bridge_time(double t_min, double t_max, double a, double b, double tail,
-                   double u, double v);
+void bridge_times(const fit_settings *s, int n, double *t);
 size_t bridge_fit_ws(const nn_net *net, const fit_settings *s,
                      const fit_data *dat);
 void bridge_fit(const nn_net *net, double *theta, const fit_settings *s,
@@ -222,8 +224,9 @@ SEXP sbcg_forward(SEXP arch, SEXP freq, SEXP theta, SEXP z, SEXP t, SEXP x,
 SEXP sbcg_loss_grad(SEXP arch, SEXP freq, SEXP theta, SEXP x, SEXP y,
                     SEXP t, SEXP eps, SEXP w, SEXP resid, SEXP kern);
 SEXP sbcg_train(SEXP arch, SEXP freq, SEXP theta, SEXP x, SEXP y, SEXP w,
-                SEXP xv, SEXP yv, SEXP wv, SEXP tv, SEXP ev, SEXP settings,
-                SEXP seed, SEXP threads, SEXP verbose, SEXP kern);
+                SEXP xv, SEXP yv, SEXP wv, SEXP settings, SEXP seed,
+                SEXP threads, SEXP verbose, SEXP kern);
+SEXP sbcg_times(SEXP n, SEXP settings, SEXP seed);
 SEXP sbcg_sample(SEXP arch, SEXP freq, SEXP theta, SEXP x, SEXP rowid,
                  SEXP ndraw, SEXP tgrid, SEXP ucoef, SEXP acoef, SEXP scoef,
                  SEXP seed, SEXP block, SEXP threads, SEXP ycenter,

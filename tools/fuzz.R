@@ -607,24 +607,29 @@ call_bases <- function(fit) {
   n <- 12L
   nv <- 4L
   nrep <- 3L
-  ctrl <- list(epochs = 1, valid_every = 1, batch_size = 8, patience = 10,
-               t_min = 1e-3, t_max = 1 - 1e-3, lr = 2e-3, lr_min = 0,
-               weight_decay = 0, warmup = 0, adam_eps = 1e-8, beta1 = 0.9,
-               beta2 = 0.999, schedule_code = 1, resid = 1)
+  settings <- sbcg:::train_settings(sbcg_control(batch_size = 8, patience = 10),
+                                    list(epochs = 1, min_epochs = 0, valid_every = 1,
+                                         val_reps = nrep), resid = 1)
+  kern <- sbcg:::kernel_set()
   g <- sbcg:::sampler_grid(fit, steps = 8)
+  pre <- fit$precondition
   list(
     forward = list(arch = arch, freq = freq, theta = theta, z = mk(5L, d),
-                   t = stats::runif(5L), x = mk(5L, p)),
+                   t = stats::runif(5L), x = mk(5L, p), kern = kern),
+    forward_reg = if (!is.null(pre))
+      list(arch = sbcg:::net_arch(pre$net), freq = double(), theta = pre$location,
+           z = mk(5L, 0L), t = double(), x = mk(5L, p), kern = kern),
     loss_grad = list(arch = arch, freq = freq, theta = theta, x = mk(n, p), y = mk(n, d),
-                     t = stats::runif(n, 0, 0.99), eps = mk(n, d), w = rep(1, n), resid = 1L),
+                     t = stats::runif(n, 0, 0.99), eps = mk(n, d), w = rep(1, n), resid = 1L,
+                     kern = kern),
     train = list(arch = arch, freq = freq, theta = theta, x = mk(n, p), y = mk(n, d),
                  w = rep(1, n), xv = mk(nv, p), yv = mk(nv, d), wv = rep(1, nv),
-                 tv = stats::runif(nv * nrep), ev = mk(nv * nrep, d), ctrl = ctrl,
-                 seed = c(1L, 2L), threads = 1L, verbose = FALSE),
+                 settings = settings, seed = c(1L, 2L), threads = 1L, verbose = FALSE,
+                 kern = kern),
     sample = list(arch = arch, freq = freq, theta = theta, x = mk(3L, p),
                   rowid = c(0, 1, 2), ndraw = 5L, tgrid = g$t, ucoef = g$u,
                   acoef = g$a, scoef = g$s, seed = c(1L, 2L), block = 256L, threads = 1L,
-                  ycenter = rep(0, d), yscale = rep(1, d)))
+                  ycenter = rep(0, d), yscale = rep(1, d), kern = kern))
 }
 
 # ---------------------------------------------------------------------------
@@ -632,7 +637,7 @@ call_bases <- function(fit) {
 
 TARGETS <- c(sbfit_formula = 10, sbfit_default = 8, sbcg_control = 6,
              sbsample = 14, sbcondstats = 10, predict = 8, simulate = 6,
-             fit_methods = 8, stats_methods = 3, C_forward = 6,
+             fit_methods = 8, stats_methods = 3, C_forward = 6, C_forward_reg = 3,
              C_loss_grad = 6, C_train = 7, C_sample = 8)
 
 gen_case <- function(B) {
@@ -643,6 +648,7 @@ gen_case <- function(B) {
     sbcondstats = spec_sampler(B, "sbcondstats"), predict = spec_sampler(B, "predict"),
     simulate = spec_sampler(B, "simulate"), fit_methods = spec_fit_methods(B),
     stats_methods = spec_stats_methods(B), C_forward = spec_call(B, "forward"),
+    C_forward_reg = spec_call(B, "forward_reg"),
     C_loss_grad = spec_call(B, "loss_grad"), C_train = spec_call(B, "train"),
     C_sample = spec_call(B, "sample"))
   # mutate until the guard accepts (it rejects legal but huge requests)
@@ -960,9 +966,11 @@ spec_stats_methods <- function(B) {
 }
 
 spec_call <- function(B, which) {
-  v <- sample(names(B$calls), 1L)
+  has <- names(B$calls)[!vapply(B$calls, function(cl) is.null(cl[[which]]), NA)]
+  v <- sample(has, 1L)
   args <- B$calls[[v]][[which]]
-  FUN <- switch(which, forward = sbcg:::C_sbcg_forward, loss_grad = sbcg:::C_sbcg_loss_grad,
+  FUN <- switch(which, forward = , forward_reg = sbcg:::C_sbcg_forward,
+                loss_grad = sbcg:::C_sbcg_loss_grad,
                 train = sbcg:::C_sbcg_train, sample = sbcg:::C_sbcg_sample)
   int_pool <- list("0L" = 0L, "-1L" = -1L, "NA_integer_" = NA_integer_, "1e5 + 1" = 100001L,
                    "1e6 + 1" = 1000001L, "257L" = 257L, "17L" = 17L, "3L" = 3L,
@@ -978,19 +986,19 @@ spec_call <- function(B, which) {
       storage = mut(as.double(a), "double storage"),
       generic = mut_generic(a))
   }
-  mut_ctrl <- function(ctl) {
-    k <- sample(c("element", "delete", "unnamed", "pairlist", "extra", "type"), 1L,
-                prob = c(0.6, 0.12, 0.06, 0.06, 0.06, 0.1))
+  mut_settings <- function(st) {
+    k <- sample(c("element", "delete", "extra", "type"), 1L, prob = c(0.7, 0.1, 0.1, 0.1))
     switch(k,
-      element = { nm <- sample(names(ctl), 1L); r <- mut_generic(ctl[[nm]]); ctl[nm] <- list(r$value)
-        mut(ctl, sprintf("$%s <- %s", nm, r$label)) },
-      delete = { nm <- sample(names(ctl), 1L); ctl[[nm]] <- NULL; mut(ctl, sprintf("$%s deleted", nm)) },
-      unnamed = mut(unname(ctl), "names removed"),
-      pairlist = mut(as.pairlist(ctl), "as.pairlist()"),
-      extra = { ctl$zzz <- 1; mut(ctl, "extra element $zzz") },
-      type = mut_generic(ctl))
+      element = { i <- sample.int(length(st), 1L); r <- mut_special(st[[i]])
+        v <- suppressWarnings(as.double(r$value)[1L])
+        st[i] <- v; mut(st, sprintf("settings[%s] <- %s", names(st)[i], format(v))) },
+      delete = { i <- sample.int(length(st), 1L); mut(st[-i], sprintf("settings[%s] dropped", names(st)[i])) },
+      extra = mut(c(st, zzz = 1), "extra element"),
+      type = mut_generic(st))
   }
-  mutators <- list(arch = mut_arch, ctrl = mut_ctrl,
+  mutators <- list(arch = mut_arch, settings = mut_settings,
+                   kern = mut_pool(list("2L" = 2L, "-1L" = -1L, "NA" = NA_integer_, '"avx2"' = "avx2",
+                                        "1L" = 1L, "0L" = 0L, "0.5" = 0.5)),
                    threads = mut_pool(c(THREADS_POOL, list("1024L" = 1024L)), 0.4),
                    seed = mut_pool(list("c(NA, 1L)" = c(NA_integer_, 1L), "1:3" = 1:3, "c(1, 2)" = c(1, 2),
                                         "1L" = 1L, "c(-1L, .Machine$integer.max)" = c(-1L, .Machine$integer.max))),
@@ -1007,7 +1015,8 @@ spec_call <- function(B, which) {
                    t = function(tt) if (stats::runif(1) < 0.4)
                      mut(replace(tt, 1L, 1), "t[1] <- 1") else mut_generic(tt))
   list(variant = v, FUN = FUN, args = args, mutators = mutators, optional = list(),
-       dotcall = TRUE, check = switch(which, forward = check_forward, loss_grad = check_loss_grad,
+       dotcall = TRUE, check = switch(which, forward = , forward_reg = check_forward,
+                                      loss_grad = check_loss_grad,
                                       train = check_train, sample = check_csample),
        guard = switch(which, train = guard_ctrain, sample = guard_csample, NULL))
 }
@@ -1052,9 +1061,9 @@ guard_fit <- function(a) {
 }
 
 guard_ctrain <- function(a) {
-  ctl <- a$ctrl
-  if (!is.list(ctl)) return(TRUE)
-  ep <- num1(ctl$epochs, 1)
+  st <- a$settings
+  if (!is.numeric(st) || is.null(names(st))) return(TRUE)
+  ep <- num1(st[["epochs"]], 1)
   n <- if (is.matrix(a$y)) nrow(a$y) else 12
   ep > 1e7 || ep * n <= 1e5
 }
@@ -1172,7 +1181,7 @@ check_simulate <- function(value, warns, a) {
 }
 
 check_forward <- function(value, warns, a) {
-  want <- c(nrow(a$z), a$arch[1L])
+  want <- c(nrow(a$x), a$arch[1L])
   if (!is.matrix(value) || !is.double(value) || !identical(as.integer(dim(value)), as.integer(want)))
     return(sprintf("C_sbcg_forward returned dim %s, expected %s",
                    paste(dim(value), collapse = " x "), paste(want, collapse = " x ")))

@@ -182,7 +182,7 @@ cases <- list(
   list(quote(sbsample(edit_fit(fit1, function(f) { f$xinfo$type <- "other"; f }), nd)), "'object\\$xinfo'"),
   list(quote(sbsample(edit_fit(fit1, function(f) { f$control$steps <- 0; f }), nd)), "'object\\$control'"),
   list(quote(sbsample(edit_fit(fit1, function(f) { f$format <- NULL; f }), nd)), "another version"),
-  list(quote(sbsample(edit_fit(fit1, function(f) { f$format <- 2L; f$version <- "9.9.9"; f }), nd)), "another version"),
+  list(quote(sbsample(edit_fit(fit1, function(f) { f$format <- 99L; f$version <- "9.9.9"; f }), nd)), "another version"),
   # sbcondstats, predict, simulate, plot
   list(quote(sbcondstats(fit1, nd, probs = 1.5)), "'probs'"),
   list(quote(sbcondstats(fit1, nd, probs = -0.5)), "'probs'"),

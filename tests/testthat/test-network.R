@@ -51,23 +51,45 @@ test_that("forward pass equals a plain-R re-implementation", {
 })
 
 test_that("training times follow the mixture of uniform and log-odds-uniform times", {
-  set.seed(8)
+  # the trainer's own time law (the validation draws use the same code)
+  times <- function(m, t_min, t_max, tail, seed = 1:2) {
+    settings <- sbcg:::train_settings(
+      sbcg_control(), list(epochs = 1, min_epochs = 0, valid_every = 1, val_reps = 1),
+      resid = 1, t_min = t_min, t_max = t_max, t_tail = tail)
+    .Call(sbcg:::C_sbcg_times, as.integer(m), settings, as.integer(seed))
+  }
   m <- 40000
-  t <- sbcg:::draw_times(m, 1e-5, 1 - 1e-6, 0.5)
+  t <- times(m, 1e-5, 1 - 1e-6, 0.5)
   expect_true(all(t >= 1e-5 & t <= 1 - 1e-6))
   # P(t > 1 - 1e-3) = 0.5 * (1e-3 - 1e-6) + 0.5 * (qlogis range share)
   lo <- qlogis(1e-5)
   hi <- qlogis(1 - 1e-6)
   p <- 0.5 * (1e-3 - 1e-6) / (1 - 1e-6 - 1e-5) + 0.5 * (hi - qlogis(1 - 1e-3)) / (hi - lo)
   expect_lt(abs(mean(t > 1 - 1e-3) - p), 5 * sqrt(p * (1 - p) / m))
-  expect_equal(sbcg:::draw_times(10, 0.2, 0.4, 0) >= 0.2, rep(TRUE, 10))
+  # without the tail: uniform on [t_min, t_max] (Kolmogorov-Smirnov)
+  u <- times(m, 0.2, 0.4, 0)
+  expect_true(all(u >= 0.2 & u <= 0.4))
+  expect_gt(suppressWarnings(stats::ks.test(u, "punif", 0.2, 0.4)$p.value), 1e-4)
+  # the stream follows the seed
+  expect_identical(times(10, 0.2, 0.4, 0.3), times(10, 0.2, 0.4, 0.3))
+  expect_false(identical(times(10, 0.2, 0.4, 0.3), times(10, 0.2, 0.4, 0.3, 3:4)))
+})
+
+test_that("a fit saved in format 1 (before regression networks) still samples", {
+  old <- readRDS(test_path("fixtures", "fit-format1.rds"))
+  expect_identical(old$fit$format, 1L)
+  expect_null(old$fit$precondition$net$kind)
+  got <- sbsample(old$fit, old$newdata, n = 20, seed = 2, format = "matrix")
+  # the same draws up to the rounding of the sampler's time embedding
+  expect_equal(got, old$draws, tolerance = 1e-12)
 })
 
 test_that("gradient equals central finite differences", {
   set.seed(2)
   for (resid in c(FALSE, TRUE)) for (act in c("silu", "tanh")) {
+    # the tanh networks see the log-odds time
     net <- list(d = 2L, p = 3L, hidden = c(6L, 4L), activation = act,
-                freq = c(1, 3))
+                freq = c(1, 3), time_map = if (act == "tanh") "logit" else "linear")
     theta <- sbcg:::init_theta(net)
     n <- 150
     x <- matrix(rnorm(3 * n), n)
@@ -159,9 +181,9 @@ test_that("with preconditioning the draws are m(x) + s(x) (c + f Z)", {
                     format = "matrix", seed = 1)
     xs <- matrix((nd$x - fit$scaling$x_center) / fit$scaling$x_scale, 3)
     Fv <- sbcg:::nn_forward(fit$net, fit$theta, matrix(0, 3, 1), rep(0, 3), xs)[, 1]
-    mv <- sbcg:::nn_forward(pre$net, pre$location, matrix(0, 3, 1), rep(0, 3), xs)[, 1]
+    mv <- sbcg:::regression_net(pre$net, pre$location, xs)[, 1]
     sv <- if (is.null(pre$scale)) 1 else
-      pmax(sbcg:::nn_forward(pre$net, pre$scale, matrix(0, 3, 1), rep(0, 3), xs)[, 1], pre$floor)
+      pmax(sbcg:::regression_net(pre$net, pre$scale, xs)[, 1], pre$floor)
     want <- fit$scaling$y_center +
       fit$scaling$y_scale * (mv + sv * (pre$center + pre$scale_factor * Fv))
     expect_equal(got, matrix(want, 3, 2), ignore_attr = TRUE, tolerance = 1e-12)
@@ -187,7 +209,7 @@ test_that("with preconditioning the draws are m(x) + s(x) (c + f Z)", {
   x0 <- c(-0.8, 0, 0.8)
   xs <- matrix((x0 - f3$scaling$x_center) / f3$scaling$x_scale, 3)
   s3 <- f3$scaling$y_scale *
-    sbcg:::nn_forward(f3$precondition$net, f3$precondition$scale, matrix(0, 3, 1), rep(0, 3), xs)[, 1]
+    sbcg:::regression_net(f3$precondition$net, f3$precondition$scale, xs)[, 1]
   # tolerance: 4 SDs of a local mean of |Y| from the n / 10 rows within 0.1
   # of x, (0.6 + 0.5 x) sqrt(1 - 2 / pi) / sqrt(n / 10)
   sx <- 0.6 + 0.5 * x0
@@ -197,4 +219,65 @@ test_that("with preconditioning the draws are m(x) + s(x) (c + f Z)", {
   fit0 <- sbfit(y ~ x, d, control = sbcg_control(hidden = c(8, 8), epochs = 3,
                                                   precondition = "none"), seed = 1)
   expect_null(fit0$precondition)
+})
+
+test_that("the sampler's cached forward pass equals the plain-R network for every activation", {
+  # noiseless steps Z <- u Z + a F(Z, t, x) on a 4-point grid, against the
+  # same recursion through r_forward()
+  set.seed(9)
+  for (act in c("silu", "relu", "tanh")) {
+    net <- list(d = 2L, p = 3L, hidden = c(7L, 5L), activation = act,
+                freq = c(0.5, 2, 9), time_map = if (act == "relu") "logit" else "linear")
+    theta <- sbcg:::init_theta(net)
+    x <- matrix(rnorm(9), 3)
+    tg <- c(0, 0.3, 0.6, 0.9)
+    u <- c(1, 0.9, 0.8, 0.7)
+    a <- c(0.5, 0.4, 0.3, 0.2)
+    res <- .Call(sbcg:::C_sbcg_sample, sbcg:::net_arch(net), net$freq, theta, x,
+                 c(0, 1, 2), 2L, tg, u, a, rep(0, 4), 1:2, 256L, 1L, c(0, 0), c(1, 1),
+                 sbcg:::kernel_set())
+    Z <- matrix(0, 3, 2)
+    for (k in 1:4) Z <- u[k] * Z + a[k] * r_forward(net, theta, Z, rep(tg[k], 3), x)
+    draws <- array(res$draws, c(2, 3, 2))  # draw fastest, then row, then component
+    for (j in 1:2) expect_equal(draws[j, , ], Z, tolerance = 1e-12, info = act)
+  }
+})
+
+test_that("early stopping stops after 'patience' checks and keeps the best weights", {
+  # pure noise: the validation loss soon stops improving
+  set.seed(11)
+  d <- data.frame(x = runif(300), y = rnorm(300))
+  ctl <- sbcg_control(hidden = c(16, 16), epochs = 400, lr = 1e-2, lr_schedule = "constant",
+                      valid_every = 1, patience = 3, min_epochs = 0, ema = 0,
+                      precondition = "none")
+  fit <- sbfit(y ~ x, d, control = ctl, seed = 1)
+  h <- fit$history
+  expect_true(fit$stopped_early)
+  expect_lt(nrow(h), 400L)
+  expect_false(anyNA(h$valid))
+  expect_identical(fit$best_epoch, which.min(h$valid))
+  expect_identical(nrow(h) - fit$best_epoch, 3L)
+  # the same fit with min_epochs = 50 may not stop before epoch 50
+  fit50 <- sbfit(y ~ x, d, control = utils::modifyList(ctl, list(min_epochs = 50)), seed = 1)
+  expect_gte(nrow(fit50$history), 50L)
+  expect_identical(fit50$history$valid[seq_len(nrow(h))], h$valid)
+})
+
+test_that("training with log-odds times and the logit time map runs the C paths", {
+  set.seed(12)
+  d <- data.frame(x = runif(400, -1, 1))
+  d$y <- d$x + 0.3 * rnorm(400)
+  ctl <- sbcg_control(hidden = c(16, 16), epochs = 30, t_tail = 0.5, time_map = "logit",
+                      t_min = 1e-4, t_max = 1 - 1e-4)
+  f1 <- sbfit(y ~ x, d, control = ctl, seed = 1)
+  f2 <- sbfit(y ~ x, d, control = ctl, seed = 1, threads = 2)
+  expect_identical(f1$theta, f2$theta)
+  expect_identical(f1$net$time_map, "logit")
+  tl <- f1$history$train
+  expect_lt(mean(utils::tail(tl, 5)), tl[1])
+  # both settings change what is trained
+  f0 <- sbfit(y ~ x, d, control = utils::modifyList(ctl, list(t_tail = 0)), seed = 1)
+  fl <- sbfit(y ~ x, d, control = utils::modifyList(ctl, list(time_map = "linear")), seed = 1)
+  expect_false(identical(f0$theta, f1$theta))
+  expect_false(identical(fl$theta, f1$theta))
 })

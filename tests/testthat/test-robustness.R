@@ -6,13 +6,12 @@ test_that("a diverging fit is reported as a status, not returned silently", {
   set.seed(1)
   theta <- sbcg:::init_theta(net) * 1e250
   x <- matrix(runif(50)); y <- matrix(rnorm(50))
-  settings <- sbcg:::train_settings(sbcg_control(lr = 1e-3, lr_schedule = "constant",
-                                                 batch_size = 10),
-                                    epochs = 5, min_epochs = 0, valid_every = 1,
-                                    resid = 1, t_min = 0.001, t_max = 0.999, t_tail = 0)
+  settings <- sbcg:::train_settings(
+    sbcg_control(lr = 1e-3, lr_schedule = "constant", batch_size = 10),
+    list(epochs = 5, min_epochs = 0, valid_every = 1, val_reps = 1), resid = 1)
   res <- .Call(sbcg:::C_sbcg_train, sbcg:::net_arch(net), net$freq, theta, x, y,
-               rep(1, 50), matrix(0, 0, 1), matrix(0, 0, 1), double(), double(),
-               matrix(0, 0, 1), settings, 1:2, 1L, FALSE, sbcg:::kernel_set())
+               rep(1, 50), matrix(0, 0, 1), matrix(0, 0, 1), double(), settings,
+               1:2, 1L, FALSE, sbcg:::kernel_set())
   expect_identical(res$status, 2L)
   expect_identical(res$epochs, 1L)
   expect_true(all(is.finite(res$theta)))
