@@ -144,9 +144,11 @@ sbcg_control <- function(hidden = c(64, 64), activation = c("silu", "relu", "tan
   sampler <- check_choice(sampler, c("em_denoise", "em", "bridge"), "sampler")
   parameterization <- check_choice(parameterization, c("residual", "denoiser"), "parameterization")
   time_map <- check_choice(time_map, c("linear", "logit"), "time_map")
-  hidden <- check_counts(hidden, "hidden", 1, 1e5)
-  if (length(hidden) > 16L) stopf("'hidden' must have at most 16 layers")
-  n_freq <- check_count(n_freq, "n_freq", 0, 256)
+  lim <- net_limits()
+  hidden <- check_counts(hidden, "hidden", 1, lim$width)
+  if (length(hidden) > lim$hidden_layers)
+    stopf("'hidden' must have at most %d layers", lim$hidden_layers)
+  n_freq <- check_count(n_freq, "n_freq", 0, lim$n_freq)
   if (!is.numeric(freq_range) || length(freq_range) != 2L || anyNA(freq_range) ||
       any(!is.finite(freq_range)) || any(freq_range <= 0) ||
       freq_range[1L] > freq_range[2L])

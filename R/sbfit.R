@@ -101,15 +101,8 @@ sbfit.formula <- function(formula, data, weights, subset, na.action,
   check_predictor_columns(mf[-1L][setdiff(names(mf)[-1L], "(weights)")], "data")
   if (length(attr(xt, "term.labels")) == 0L)
     stopf("'formula' must have at least one predictor")
-  X <- stats::model.matrix(mt, mf)
-  X <- drop_intercept(X)
-  xinfo <- list(type = "terms", terms = xt,
-                xlevels = stats::.getXlevels(mt, mf),
-                contrasts = attr(X, "contrasts"),
-                dataClasses = attr(xt, "dataClasses"))
-  attr(X, "contrasts") <- NULL
-  attr(X, "assign") <- NULL
-  fit <- sbfit_core(X, y, w, xinfo, control, threads, seed, verbose,
+  pm <- predictor_matrix(mt, mf)
+  fit <- sbfit_core(pm$X, y, w, pm$xinfo, control, threads, seed, verbose,
                     xname = "data", yname = "data")
   fit$call <- cl
   fit$formula <- stats::formula(mt)
@@ -142,14 +135,9 @@ sbfit.default <- function(x, y, weights = NULL, control = sbcg_control(),
     if (ncol(x) == 0L) stopf("'x' must have at least one column")
     if (anyNA(x)) stopf("'x' has missing values")
     mt <- stats::terms(~ ., data = x)
-    mf <- stats::model.frame(mt, x, na.action = stats::na.pass)
-    X <- drop_intercept(stats::model.matrix(mt, mf))
-    xinfo <- list(type = "terms", terms = mt,
-                  xlevels = stats::.getXlevels(mt, mf),
-                  contrasts = attr(X, "contrasts"),
-                  dataClasses = attr(mt, "dataClasses"))
-    attr(X, "contrasts") <- NULL
-    attr(X, "assign") <- NULL
+    pm <- predictor_matrix(mt, stats::model.frame(mt, x, na.action = stats::na.pass))
+    X <- pm$X
+    xinfo <- pm$xinfo
   } else {
     if (is.null(dim(x))) {
       if (!is.numeric(x) || is.complex(x)) stopf("'x' must be a numeric matrix or a data frame")
@@ -169,6 +157,19 @@ sbfit.default <- function(x, y, weights = NULL, control = sbcg_control(),
   fit <- sbfit_core(X, y, weights, xinfo, control, threads, seed, verbose)
   fit$call <- cl
   fit
+}
+
+# The predictor matrix of model frame mf (no intercept column) and what
+# newdata needs to rebuild it: the terms without the response, the factor
+# levels, the contrasts and the data classes.
+predictor_matrix <- function(mt, mf) {
+  X <- drop_intercept(stats::model.matrix(mt, mf))
+  xt <- stats::delete.response(mt)
+  xinfo <- list(type = "terms", terms = xt, xlevels = stats::.getXlevels(mt, mf),
+                contrasts = attr(X, "contrasts"), dataClasses = attr(xt, "dataClasses"))
+  attr(X, "contrasts") <- NULL
+  attr(X, "assign") <- NULL
+  list(X = X, xinfo = xinfo)
 }
 
 drop_intercept <- function(X) {

@@ -468,8 +468,8 @@ size_t bridge_sample_ws(const nn_net *net, int C)
  * whose draw is not finite.  The padding chains of a block (up to a
  * multiple of KERN_PAD) start at zero, get no noise and are discarded.
  */
-int bridge_sample(const nn_net *net, const double *theta,
-                  const bridge_sampler *s, ptrdiff_t b0, ptrdiff_t b1)
+static int sample_blocks(const nn_net *net, const double *theta,
+                         const bridge_sampler *s, ptrdiff_t b0, ptrdiff_t b1)
 {
     ptrdiff_t N = (ptrdiff_t) s->nrow * s->ndraw;
     int nbad = 0;
@@ -529,6 +529,30 @@ int bridge_sample(const nn_net *net, const double *theta,
 size_t bridge_loss_grad_ws(const nn_net *net)
 {
     return thread_ws(net);
+}
+
+/*
+ * Sample all chains, in waves of blocks with the hook called after each
+ * wave.  About eight blocks per thread keep the threads' shares even (and
+ * the cost of a late thread small), with waves of at most ~1.6e10
+ * multiply-adds, well under a second.  Returns the number of chains whose
+ * draw is not finite.
+ */
+int bridge_sample(const nn_net *net, const double *theta,
+                  const bridge_sampler *s, const sample_hook *hook)
+{
+    ptrdiff_t N = (ptrdiff_t) s->nrow * s->ndraw;
+    ptrdiff_t nblock = (N + s->block - 1) / s->block;
+    ptrdiff_t wave = 8 * (ptrdiff_t) s->nthreads;
+    double work = (double) s->block * s->K * net->npar;
+    while (wave > 1 && work * wave > 1.6e10) wave /= 2;
+    int nbad = 0;
+    for (ptrdiff_t b = 0; b < nblock; b += wave) {
+        ptrdiff_t e = b + wave < nblock ? b + wave : nblock;
+        nbad += sample_blocks(net, theta, s, b, e);
+        if (hook) hook->tick(hook->ctx);
+    }
+    return nbad;
 }
 
 /*

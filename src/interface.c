@@ -353,6 +353,13 @@ SEXP sbcg_times(SEXP n, SEXP settings, SEXP seed)
     return res;
 }
 
+/* Between two waves of sampler blocks: interrupts. */
+static void sample_tick(void *ctx)
+{
+    (void) ctx;
+    R_CheckUserInterrupt();
+}
+
 /*
  * Draw ndraw samples for each row of x (nrow x p, standardised).
  *   rowid   global row numbers (stream keys), nrow whole numbers >= 0
@@ -390,7 +397,6 @@ SEXP sbcg_sample(SEXP arch, SEXP freq, SEXP theta, SEXP x, SEXP rowid,
     check_finite(scoef, "scoef", K);
     for (R_xlen_t k = 0; k < K; k++)
         if (REAL(scoef)[k] < 0) error(_("'scoef' must be >= 0"));
-    uint64_t sd = get_seed(seed);
     int blk = get_int1(block, "block", 1, 1 << 20);
     int nthreads = get_int1(threads, "threads", 1, 1024);
     /* with one row the two layouts coincide */
@@ -402,54 +408,25 @@ SEXP sbcg_sample(SEXP arch, SEXP freq, SEXP theta, SEXP x, SEXP rowid,
     double N = (double) nrow * nd;
     if (N * net.d > (double) R_XLEN_T_MAX) error(_("too many draws requested"));
     SEXP out = PROTECT(allocVector(REALSXP, (R_xlen_t) (N * net.d))); nprot++;
-
-    bridge_sampler s;
-    s.nrow = nrow;
-    s.p = net.p;
-    s.d = net.d;
-    s.ndraw = nd;
-    s.K = (int) K;
-    s.X = REAL(x);
-    s.rowid = REAL(rowid);
-    s.ucoef = REAL(ucoef);
-    s.acoef = REAL(acoef);
-    s.scoef = REAL(scoef);
-    s.seed = sd;
-    s.block = blk;
-    s.nthreads = nthreads;
-    s.out = REAL(out);
-    s.ycenter = REAL(ycenter);
-    s.yrows = crow;
-    s.yscale = REAL(yscale);
+    bridge_sampler s = {
+        .nrow = nrow, .p = net.p, .d = net.d, .ndraw = nd, .K = (int) K,
+        .X = REAL(x), .rowid = REAL(rowid), .ucoef = REAL(ucoef),
+        .acoef = REAL(acoef), .scoef = REAL(scoef), .seed = get_seed(seed),
+        .block = blk, .nthreads = nthreads, .ycenter = REAL(ycenter),
+        .yscale = REAL(yscale), .yrows = crow, .out = REAL(out)};
     double *T = (double *) R_alloc((size_t) K * net.width[1], sizeof(double));
     double *tws = (double *) R_alloc(nn_time_table_ws(&net) + 1, sizeof(double));
     nn_time_table(&net, REAL(theta), (int) K, REAL(tgrid), T, tws);
     s.T = T;
     s.ws_size = bridge_sample_ws(&net, blk);
     s.ws = (double *) R_alloc(s.ws_size * nthreads, sizeof(double));
+    sample_hook hook = {sample_tick, NULL};
+    int nbad = bridge_sample(&net, REAL(theta), &s, &hook);
 
-    ptrdiff_t nblock = (ptrdiff_t) ((N + blk - 1) / blk);
-    /* waves of blocks: the interrupt check comes after each wave.  About
-     * eight blocks per thread keep the threads' shares even (and the cost
-     * of a late thread small) with waves of at most ~1.6e10 multiply-adds,
-     * well under a second. */
-    ptrdiff_t wave = 8 * (ptrdiff_t) nthreads;
-    double work = (double) blk * K * net.npar;
-    while (wave > 1 && work * wave > 1.6e10) wave /= 2;
-    int nbad = 0;
-    for (ptrdiff_t b = 0; b < nblock; b += wave) {
-        ptrdiff_t e = b + wave < nblock ? b + wave : nblock;
-        nbad += bridge_sample(&net, REAL(theta), &s, b, e);
-        R_CheckUserInterrupt();
-    }
-
-    SEXP res = PROTECT(allocVector(VECSXP, 2)); nprot++;
-    SEXP nms = PROTECT(allocVector(STRSXP, 2)); nprot++;
+    SEXP res = PROTECT(named_list(2, (const char *[]) {"draws", "nonfinite"}));
+    nprot++;
     SET_VECTOR_ELT(res, 0, out);
     SET_VECTOR_ELT(res, 1, ScalarInteger(nbad));
-    SET_STRING_ELT(nms, 0, mkChar("draws"));
-    SET_STRING_ELT(nms, 1, mkChar("nonfinite"));
-    setAttrib(res, R_NamesSymbol, nms);
     UNPROTECT(nprot);
     return res;
 }

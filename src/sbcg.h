@@ -212,9 +212,15 @@ typedef struct {
     double *out;            /* ndraw x nrow x d, chain order */
 } bridge_sampler;
 
+/* Called on the main thread between waves of blocks (interrupts). */
+typedef struct {
+    void (*tick)(void *ctx);
+    void *ctx;
+} sample_hook;
+
 size_t bridge_sample_ws(const nn_net *net, int block);
 int bridge_sample(const nn_net *net, const double *theta,
-                  const bridge_sampler *s, ptrdiff_t b0, ptrdiff_t b1);
+                  const bridge_sampler *s, const sample_hook *hook);
 
 /* interface.c: the .Call entry points, registered in init.c (declared
  * where R's headers are included) */
