@@ -103,6 +103,22 @@
 #'   against the variation of the conditional mean (a bridge on \eqn{Y}
 #'   must resolve both on one scale) and when the spread changes with
 #'   \eqn{x}.
+#' @param folds number of cross-fitting folds of the location and scale
+#'   networks (1 to 20; 1 fits them on all training rows).  With `folds`
+#'   \eqn{K > 1}, \eqn{K} networks of each kind are trained, each on the
+#'   training rows outside one fold and early-stopped on that fold, and the
+#'   bridge learns the law of the out-of-fold residuals: residuals of a
+#'   flexible network on the rows it was fitted to are too small, and a
+#'   bridge trained on them learns too narrow a law.  New rows get the
+#'   mean of the \eqn{K} networks.
+#' @param baseline `"linear"` (the default): every network's output layer
+#'   starts at zero and the location network learns a correction to a
+#'   weighted least-squares linear fit, so that before training the fit is
+#'   a Gaussian linear model (the bridge's zero drift carries the
+#'   standardised residuals to a standard normal law) and early stopping
+#'   leaves it close to one when the data show nothing more; the scale
+#'   network starts at the mean absolute residual.  `"none"`: random output
+#'   layers and no linear part, as in the paper.
 #' @param steps default number of sampler steps.
 #' @param sampler default sampling scheme (see [sbsample()]):
 #'   `"em_denoise"` (the default), Euler--Maruyama steps whose last step,
@@ -137,6 +153,7 @@ sbcg_control <- function(hidden = c(64, 64), activation = c("silu", "relu", "tan
                          parameterization = c("residual", "denoiser"),
                          t_min = 1e-3, t_max = 1 - 1e-3, t_tail = 0, standardize = TRUE,
                          precondition = c("location-scale", "location", "none"),
+                         folds = 5, baseline = c("linear", "none"),
                          steps = 100, sampler = c("em_denoise", "em", "bridge"),
                          grid_power = 1, draws = 1000) {
   activation <- check_choice(activation, c("silu", "relu", "tanh"), "activation")
@@ -179,6 +196,8 @@ sbcg_control <- function(hidden = c(64, 64), activation = c("silu", "relu", "tan
   standardize <- check_flag(standardize, "standardize")
   precondition <- check_choice(precondition, c("location-scale", "location", "none"),
                                "precondition")
+  folds <- check_count(folds, "folds", 1, 20)
+  baseline <- check_choice(baseline, c("linear", "none"), "baseline")
   steps <- check_count(steps, "steps", 1, 1e6)
   grid_power <- check_number(grid_power, "grid_power", 0.1, 10)
   draws <- check_count(draws, "draws", 1, 1e7)
@@ -192,7 +211,7 @@ sbcg_control <- function(hidden = c(64, 64), activation = c("silu", "relu", "tan
                  min_epochs = min_epochs,
                  parameterization = parameterization, t_min = t_min, t_max = t_max,
                  t_tail = t_tail, standardize = standardize,
-                 precondition = precondition,
+                 precondition = precondition, folds = folds, baseline = baseline,
                  steps = steps, sampler = sampler, grid_power = grid_power,
                  draws = draws),
             class = "sbcg_control")

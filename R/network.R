@@ -57,11 +57,16 @@ make_freq <- function(n_freq, range) {
 }
 
 # Uniform(-1/sqrt(fan_in), 1/sqrt(fan_in)) weights and biases, from R's RNG.
-init_theta <- function(net) {
+# With zero_out, the output layer starts at zero (the draws from R's RNG
+# are the same): the network's output is then 0 at the start of training.
+init_theta <- function(net, zero_out = FALSE) {
   w <- net_widths(net)
-  unlist(lapply(seq_len(length(w) - 1L), function(l) {
+  L <- length(w) - 1L
+  unlist(lapply(seq_len(L), function(l) {
     k <- 1 / sqrt(w[l])
-    stats::runif(w[l + 1L] * w[l] + w[l + 1L], -k, k)
+    th <- stats::runif(w[l + 1L] * w[l] + w[l + 1L], -k, k)
+    if (zero_out && l == L) th[] <- 0
+    th
   }), use.names = FALSE)
 }
 
@@ -92,10 +97,17 @@ nn_forward <- function(net, theta, z, t, x) {
 }
 
 # A regression network's prediction at standardised rows X (n x p), on the
-# standardised response scale (n x d).  Networks saved before regression
-# networks existed are bridge networks evaluated at z = 0, t = 0.
+# standardised response scale (n x d); for weights of several networks
+# (npar x K, cross-fitted), the mean of their predictions.  Networks saved
+# before regression networks existed are bridge networks evaluated at
+# z = 0, t = 0.
 regression_net <- function(net, theta, X) {
   n <- nrow(X)
+  if (is.matrix(theta) && ncol(theta) > 1L) {
+    P <- regression_net(net, theta[, 1L], X)
+    for (k in seq_len(ncol(theta))[-1L]) P <- P + regression_net(net, theta[, k], X)
+    return(P / ncol(theta))
+  }
   if (is_regression(net)) return(nn_forward(net, theta, matrix(0, n, 0L), double(), X))
   nn_forward(net, theta, matrix(0, n, net$d), double(n), X)
 }

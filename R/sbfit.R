@@ -41,9 +41,10 @@
 #'   times on the default network) and, on a machine busy with other work,
 #'   can lose much more while one thread waits for the other.  Sampling,
 #'   whose threads meet rarely, uses [sbcg_threads()].
-#' @param seed `NULL` to use the current state of R's random number
-#'   generator, or a number passed to [set.seed()]; the caller's generator
-#'   state is restored afterwards.
+#' @param seed a number passed to [set.seed()] (the caller's generator
+#'   state is restored afterwards), or `NULL` to draw one from R's random
+#'   number generator.  Either way the fit keeps it as `seed`, and
+#'   `sbfit(..., seed = fit$seed)` rebuilds the fit exactly.
 #' @param verbose print a progress line (epoch, losses, time) that updates in
 #'   place.
 #' @param ... not used; unknown arguments are an error.
@@ -202,14 +203,22 @@ sbfit_core <- function(X, Y, w, xinfo, control, threads, seed, verbose,
   seed <- check_seed(seed)
   verbose <- check_flag(verbose, "verbose")
   w <- check_training_rows(X, Y, w, xname, yname)
+  # an unseeded fit draws its seed from R's generator and keeps it, so that
+  # sbfit(..., seed = fit$seed) rebuilds it
+  if (is.null(seed)) seed <- sample.int(.Machine$integer.max, 1L)
   prep <- with_seed(seed, fit_prepare(X, Y, w, control))
   budget <- train_budget(control, length(prep$tidx), length(prep$vidx))
   control$epochs <- budget$epochs
   control$valid_every <- budget$valid_every
   pc <- fit_precondition(prep, control, budget, threads, verbose)
-  res <- train_net(prep$net, prep$theta0, pc$target, prep, prep$cseed, threads,
-                   verbose, "bridge", bridge_settings(control, budget))
-  fit_assemble(prep, pc$pre, res, control, xinfo, colnames(X), colnames(Y))
+  res <- train_net(prep$net, prep$theta0, pc$target, prep$Xs, prep$tidx, prep$vidx,
+                   prep$wt, prep$wv, prep$cseed, threads, verbose, "bridge",
+                   bridge_settings(control, budget))
+  fit <- fit_assemble(prep, pc$pre, res, control, xinfo, colnames(X), colnames(Y))
+  fit$seed <- seed
+  fit$holdout <- holdout_scores(fit, prep, Y, threads)
+  holdout_warnings(fit$holdout)
+  fit
 }
 
 # Rows, responses and weights of a fit; returns the weights (1 for none).
@@ -267,16 +276,23 @@ fit_prepare <- function(X, Y, w, control) {
   prep <- list(n = n, sx = sx, sy = sy, Xs = apply_scaling(X, sx),
                Ys = apply_scaling(Y, sy), tidx = tidx, vidx = vidx,
                wt = wt / mean(wt), wv = if (nv > 0) wv / mean(wv) else wv,
-               weighted = any(w != 1), net = net, theta0 = init_theta(net))
+               weighted = any(w != 1), net = net,
+               theta0 = init_theta(net, control$baseline == "linear"))
   prep$cseed <- draw_seed()
+  prep$hseed <- draw_seed()
   if (control$precondition != "none") {
     prep$lnet <- list(kind = "regression", d = ncol(Y), p = ncol(X),
                       hidden = control$hidden, activation = control$activation,
                       freq = double(), time_map = "linear")
-    prep$ltheta0 <- init_theta(prep$lnet)
-    prep$lseed <- draw_seed()
-    prep$stheta0 <- init_theta(prep$lnet)
-    prep$sseed <- draw_seed()
+    # cross-fitting folds of the training rows (none with fewer rows than
+    # two per fold)
+    K <- if (control$folds > 1L && length(tidx) >= 2L * control$folds) control$folds else 1L
+    if (K > 1L) prep$fold <- sample(rep_len(seq_len(K), length(tidx)))
+    zero <- control$baseline == "linear"
+    prep$ltheta0 <- lapply(seq_len(K), function(k) init_theta(prep$lnet, zero))
+    prep$lseed <- lapply(seq_len(K), function(k) draw_seed())
+    prep$stheta0 <- lapply(seq_len(K), function(k) init_theta(prep$lnet, zero))
+    prep$sseed <- lapply(seq_len(K), function(k) draw_seed())
   }
   prep
 }
@@ -293,8 +309,10 @@ train_budget <- function(control, ntr, nv) {
   min_epochs <- if (is.null(control$min_epochs))
     min(epochs %/% 2L, ceiling(3e4 / ceiling(ntr / control$batch_size))) else
     min(control$min_epochs, epochs)
+  # a check every 50,000 training triples, and at least every 100 steps
   valid_every <- if (is.null(control$valid_every))
-    as.integer(max(1, round(5e4 / ntr))) else control$valid_every
+    as.integer(max(1, round(min(5e4 / ntr, 100 / ceiling(ntr / control$batch_size))))) else
+    control$valid_every
   val_reps <- if (nv > 0) max(1L, min(200L, ceiling(1e4 / nv))) else 1L
   list(epochs = epochs, min_epochs = min_epochs, valid_every = valid_every,
        val_reps = val_reps)
@@ -320,25 +338,27 @@ bridge_settings <- function(control, budget) {
                  resid = if (control$parameterization == "residual") 1 else 0)
 }
 
-# Regression networks: least squares of the target on x, with the bridge's
-# budget and optimiser but no early stop before min_epochs (times, noise
-# and the parameterisation do not enter).
+# Regression networks: least squares of the target on x with the bridge's
+# optimiser (times, noise and the parameterisation do not enter).  A plain
+# regression needs far fewer steps than the bridge's denoising, whose every
+# row is seen at a new time and noise: a quarter of the bridge's epochs at
+# most, checked about 200 times, stopping 10 checks after the best.
 regression_settings <- function(control, budget) {
-  train_settings(control, utils::modifyList(budget, list(min_epochs = 0)),
+  epochs <- max(20L, budget$epochs %/% 4L)
+  b <- list(epochs = epochs, min_epochs = 0, valid_every = max(1L, epochs %/% 200L),
+            val_reps = 1)
+  train_settings(utils::modifyList(control, list(patience = 10)), b,
                  resid = 0, t_min = 0, t_max = 0, t_tail = 0)
 }
 
-# Train `net` from theta0 on the target (standardised, n x d) at the
-# training and validation rows of `prep`; stops with an error if the loss
-# is not finite.
-train_net <- function(net, theta0, target, prep, seed, threads, verbose, what,
-                      settings) {
-  Xs <- prep$Xs
-  tidx <- prep$tidx
-  vidx <- prep$vidx
+# Train `net` from theta0 on the target (standardised, n x d) at the rows
+# `train` (weights wt) and `valid` (weights wv) of the standardised
+# predictors Xs; stops with an error if the loss is not finite.
+train_net <- function(net, theta0, target, Xs, train, valid, wt, wv, seed, threads,
+                      verbose, what, settings) {
   r <- .Call(C_sbcg_train, net_arch(net), as.double(net$freq), theta0,
-             Xs[tidx, , drop = FALSE], target[tidx, , drop = FALSE], prep$wt,
-             Xs[vidx, , drop = FALSE], target[vidx, , drop = FALSE], prep$wv,
+             Xs[train, , drop = FALSE], target[train, , drop = FALSE], wt,
+             Xs[valid, , drop = FALSE], target[valid, , drop = FALSE], wv,
              settings, seed, threads, verbose, kernel_set())
   if (r$status == 2L)
     stopf("training%s diverged at epoch %d: the loss is not finite; try a smaller 'lr' in sbcg_control()",

@@ -179,14 +179,18 @@ check_fit <- function(object, name = "object") {
     ln <- pre$net
     vec_ok <- function(v, len, pos = FALSE) is.numeric(v) && length(v) == len &&
       all(is.finite(v)) && (!pos || all(v > 0))
+    # one network's weights, or K cross-fitted networks' (npar x K)
+    weights_ok <- function(v, npar) is.numeric(v) && all(is.finite(v)) &&
+      ((is.null(dim(v)) && length(v) == npar) ||
+         (is.matrix(v) && nrow(v) == npar && ncol(v) >= 1L))
     ok <- tryCatch(is.list(pre) && is.list(ln) && identical(as.numeric(ln$d), as.numeric(net$d)) &&
                      identical(as.numeric(ln$p), as.numeric(net$p)) &&
                      count_ok(ln$hidden, 1) && length(ln$hidden) <= 16L &&
                      is.character(ln$activation) && length(ln$activation) == 1L &&
                      ln$activation %in% c("silu", "relu", "tanh") &&
                      is.numeric(ln$freq) && length(ln$freq) == 0L &&
-                     vec_ok(pre$location, net_npar(ln)) &&
-                     (is.null(pre$scale) || (vec_ok(pre$scale, net_npar(ln)) &&
+                     weights_ok(pre$location, net_npar(ln)) &&
+                     (is.null(pre$scale) || (weights_ok(pre$scale, net_npar(ln)) &&
                                                vec_ok(pre$floor, net$d, TRUE))) &&
                      vec_ok(pre$center, net$d) && vec_ok(pre$scale_factor, net$d, TRUE),
                    error = function(e) FALSE)

@@ -19,28 +19,45 @@ apply_scaling <- function(M, s) {
 
 # The location network m(x) = E(Y | x) and, for "location-scale", the scale
 # network s(x) = E(|Y - m(x)| | x), fitted by least squares on the
-# standardised training rows of `prep` (see fit_prepare()).  Returns the
-# fit's `precondition` element (NULL for "none") and the bridge's target,
-# the standardised residuals (Y - m(x)) / s(x), in `target`.
+# standardised training rows of `prep` (see fit_prepare()).  With
+# K = control$folds > 1 they are cross-fitted: K networks of each kind,
+# network k trained on the training rows outside fold k and early-stopped
+# on fold k, so that every training row's residual comes from networks
+# that did not see it (in-sample residuals of a flexible network are too
+# small, and a bridge trained on them learns too narrow a law); the
+# validation rows, which no network saw, and new rows get the mean of the
+# K networks.  Returns the fit's `precondition` element (NULL for "none")
+# and the bridge's target, the standardised residuals (Y - m(x)) / s(x),
+# in `target`.
 fit_precondition <- function(prep, control, budget, threads, verbose) {
   if (control$precondition == "none") return(list(pre = NULL, target = prep$Ys))
-  Xs <- prep$Xs
-  regress <- function(theta0, target, rseed, what)
-    train_net(prep$lnet, theta0, target, prep, rseed, threads, verbose, what,
-              regression_settings(control, budget))
-  lres <- regress(prep$ltheta0, prep$Ys, prep$lseed, "location")
-  R <- prep$Ys - regression_net(prep$lnet, lres$theta, Xs)
-  pre <- list(net = prep$lnet, location = lres$theta, scale = NULL,
-              epochs = lres$epochs, best_epoch = lres$best_epoch,
+  settings <- regression_settings(control, budget)
+  linear <- control$baseline == "linear"
+  lres <- cross_fit(prep, prep$Ys, prep$ltheta0, prep$lseed, "location", settings,
+                    threads, verbose, linear = linear)
+  R <- prep$Ys - lres$pred
+  pre <- list(net = prep$lnet, location = lres$theta, linear = lres$linear,
+              scale = NULL, epochs = lres$epochs, best_epoch = lres$best_epoch,
               steps_run = lres$steps, seconds = lres$seconds)
   if (control$precondition == "location-scale") {
     A <- abs(R)
-    sres <- regress(prep$stheta0, A, prep$sseed, "scale")
+    # the scale network starts at the mean absolute residual
+    stheta0 <- prep$stheta0
+    if (linear) {
+      b <- colSums(A[prep$tidx, , drop = FALSE] * prep$wt) / sum(prep$wt)
+      nb <- length(stheta0[[1L]])
+      stheta0 <- lapply(stheta0, function(th) replace(th, nb - length(b) + seq_along(b), b))
+    }
+    sres <- cross_fit(prep, A, stheta0, prep$sseed, "scale", settings,
+                      threads, verbose)
     pre$scale <- sres$theta
     # a floor keeps the scale positive where the regression dips
     tidx <- prep$tidx
-    pre$floor <- 0.01 * colSums(A[tidx, , drop = FALSE] * prep$wt) / sum(prep$wt)
-    R <- R / scale_net(pre, Xs)
+    # (and positive for a constant response, whose residuals are all 0)
+    pre$floor <- pmax(0.01 * colSums(A[tidx, , drop = FALSE] * prep$wt) / sum(prep$wt), 1e-12)
+    S <- sweep(sres$pred, 2L, pre$floor, pmax)
+    pre$scale_power <- scale_power(R[tidx, , drop = FALSE], S[tidx, , drop = FALSE], prep$wt)
+    R <- R / sweep(S, 2L, pre$scale_power, `^`)
     pre$epochs <- c(pre$epochs, sres$epochs)
     pre$best_epoch <- c(pre$best_epoch, sres$best_epoch)
     pre$steps_run <- pre$steps_run + sres$steps
@@ -52,12 +69,103 @@ fit_precondition <- function(prep, control, budget, threads, verbose) {
   list(pre = pre, target = apply_scaling(R, sr))
 }
 
-# The scale s(x) of a preconditioned fit at standardised rows X (n x d; 1
-# without a scale network).
+# Regression networks for `target` (n x d) from the initial weights in
+# theta0 (a list, one per fold) and the seeds in `seeds`: one network on
+# the training rows, validated on the validation rows, or one per fold of
+# prep$fold.  With `linear`, each network learns the residual of a weighted
+# least-squares linear fit on its own training rows (linear_fit()), and
+# the fit's `linear` coefficients are the mean of those.  Returns the
+# weights (a vector, or npar x K), the linear coefficients (or NULL), the
+# predictions at all rows (out of fold at the training rows) and the
+# training records.
+cross_fit <- function(prep, target, theta0, seeds, what, settings, threads, verbose,
+                      linear = FALSE) {
+  K <- length(theta0)
+  Xs <- prep$Xs
+  tidx <- prep$tidx
+  fold <- if (K > 1L) prep$fold else rep(0L, length(tidx))
+  folds <- seq_len(K)  # K = 1: no row of tidx is in "fold 1
+  pred <- matrix(0, nrow(target), ncol(target))
+  res <- lapply(seq_along(folds), function(j) {
+    inf <- fold == folds[j]
+    tr <- tidx[!inf]
+    va <- if (K > 1L) tidx[inf] else prep$vidx
+    wt <- prep$wt[!inf] / mean(prep$wt[!inf])
+    wv <- if (K > 1L) prep$wt[inf] / mean(prep$wt[inf]) else prep$wv
+    B <- if (linear) linear_fit(Xs[tr, , drop = FALSE], target[tr, , drop = FALSE], wt)
+    tg <- if (linear) target - linear_part(B, Xs) else target
+    r <- train_net(prep$lnet, theta0[[j]], tg, Xs, tr, va, wt, wv, seeds[[j]],
+                   threads, verbose, what, settings)
+    if (K > 1L) {
+      P <- regression_net(prep$lnet, r$theta, Xs[va, , drop = FALSE])
+      if (linear) P <- P + linear_part(B, Xs[va, , drop = FALSE])
+      pred[va, ] <<- P
+    }
+    r$linear <- B
+    r
+  })
+  theta <- if (K == 1L) res[[1L]]$theta else
+    vapply(res, `[[`, numeric(length(theta0[[1L]])), "theta")
+  B <- if (linear) Reduce(`+`, lapply(res, `[[`, "linear")) / K
+  rows <- if (K > 1L) prep$vidx else seq_len(nrow(target))
+  if (length(rows)) {
+    P <- regression_net(prep$lnet, theta, Xs[rows, , drop = FALSE])
+    if (linear) P <- P + linear_part(B, Xs[rows, , drop = FALSE])
+    pred[rows, ] <- P
+  }
+  list(theta = theta, linear = B, pred = pred,
+       epochs = vapply(res, `[[`, 0L, "epochs"),
+       best_epoch = vapply(res, `[[`, 0L, "best_epoch"),
+       steps = sum(vapply(res, `[[`, 0, "steps")),
+       seconds = sum(vapply(res, `[[`, 0, "seconds")))
+}
+
+# Weighted least-squares coefficients ((p + 1) x d, intercept first) of Y
+# on the standardised X, with a small ridge penalty (1e-6 of the weight
+# sum on the slopes) that keeps them finite with collinear or too many
+# predictors.
+linear_fit <- function(X, Y, w) {
+  X1 <- cbind(1, X)
+  A <- crossprod(X1, X1 * w)
+  diag(A)[-1L] <- diag(A)[-1L] + 1e-6 * sum(w)
+  B <- solve(A, crossprod(X1, Y * w))
+  dimnames(B) <- NULL
+  B
+}
+
+linear_part <- function(B, X) cbind(1, X) %*% B
+
+# The location m(x) of a preconditioned fit at standardised rows X (n x d).
+location_net <- function(pre, X) {
+  m <- regression_net(pre$net, pre$location, X)
+  if (is.null(pre$linear)) m else m + linear_part(pre$linear, X)
+}
+
+# How much of the scale network to use, per response component: the power
+# g in [0, 1] of s(x)^g (0: a constant scale, 1: the network's) under which
+# the residuals r (rows x d) are most likely as Laplace variables of scale
+# c s(x)^g, c profiled out: minimise sum w (g log s) + W log(sum w |r| / s^g).
+# With cross-fitted (out-of-fold) s this is an honest choice: a scale
+# network that only learned noise, and whose out-of-fold values are then
+# far off at some rows, gets little weight.
+scale_power <- function(R, S, w) {
+  g <- seq(0, 1, by = 0.05)
+  W <- sum(w)
+  vapply(seq_len(ncol(R)), function(k) {
+    ls <- log(S[, k])
+    a <- abs(R[, k])
+    crit <- vapply(g, function(gi) sum(w * gi * ls) + W * log(sum(w * a * exp(-gi * ls))), 0)
+    # no finite value: residuals all zero (a constant response)
+    if (any(is.finite(crit))) g[which.min(replace(crit, !is.finite(crit), Inf))] else 0
+  }, 0)
+}
+
+# The scale s(x)^g of a preconditioned fit at standardised rows X (n x d; 1
+# without a scale network; g = 1 for fits made before the power existed).
 scale_net <- function(pre, X) {
   if (is.null(pre$scale)) return(matrix(1, nrow(X), pre$net$d))
-  S <- regression_net(pre$net, pre$scale, X)
-  sweep(S, 2L, pre$floor, pmax)
+  S <- sweep(regression_net(pre$net, pre$scale, X), 2L, pre$floor, pmax)
+  if (is.null(pre$scale_power)) S else sweep(S, 2L, pre$scale_power, `^`)
 }
 
 # The centre and scale that map the bridge's standardised draws Z to the
@@ -71,7 +179,7 @@ draw_scale <- function(object, X) {
   ys <- as.double(s$y_scale)
   pre <- object$precondition
   if (is.null(pre)) return(list(center = yc, scale = ys))
-  m <- regression_net(pre$net, pre$location, X)
+  m <- location_net(pre, X)
   S <- scale_net(pre, X)
   list(center = as.double(sweep(m + sweep(S, 2L, pre$center, "*"), 2L, ys, "*") +
                             rep(yc, each = nrow(X))),

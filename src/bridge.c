@@ -394,8 +394,9 @@ static double train_epoch(trainer *tr, double *theta, int ep,
  * last, the validation loss of the evaluated weights (theta, or its moving
  * average when s->ema > 0) is computed; training stops after `patience`
  * checks without improvement, but not before epoch min_epochs.  On return
- * theta holds the evaluated weights of the best check (the last evaluated
- * weights without validation rows).  ws holds bridge_fit_ws() doubles.
+ * theta holds the evaluated weights of the best check, the starting weights
+ * (best epoch 0) included (the last evaluated weights without validation
+ * rows).  ws holds bridge_fit_ws() doubles.
  */
 void bridge_fit(const nn_net *net, double *theta, const fit_settings *s,
                 const fit_data *dat, double *ws, const fit_monitor *mon,
@@ -413,6 +414,13 @@ void bridge_fit(const nn_net *net, double *theta, const fit_settings *s,
     res->status = FIT_DONE;
     res->best_epoch = 0;
     res->epochs = 0;
+    /* the starting weights are a candidate too (epoch 0): with a zero
+     * output layer they are the baseline a fit falls back to when training
+     * never improves the validation loss */
+    if (dat->nv > 0) {
+        best_loss = val_loss(&tr, eval);
+        if (!isfinite(best_loss)) best_loss = INFINITY;
+    }
     for (int ep = 1; ep <= s->epochs && res->status == FIT_DONE; ep++) {
         double tl = train_epoch(&tr, work, ep, mon);
         res->epochs = ep;

@@ -1,0 +1,74 @@
+# A fit's judgement of itself: the scores of its predictive distributions
+# on the rows it held out (the validation rows, which no network was
+# trained on), next to a Gaussian linear model fitted to the training rows,
+# and the warnings sbfit() gives when they look wrong.
+
+# Scores on the held-out rows of `prep` for the fit `fit`, from `m` draws
+# per row: mean CRPS (and that of the Gaussian linear model), coverage of
+# the central 50% and 90% intervals, the PIT values; NULL without held-out
+# rows.
+holdout_scores <- function(fit, prep, Y, threads, m = 200L) {
+  v <- prep$vidx
+  nv <- length(v)
+  if (nv == 0L) return(NULL)
+  X <- prep$Xs[v, , drop = FALSE]
+  d <- ncol(Y)
+  raw <- sample_raw(fit, X, seq_len(nv) - 1, m, sampler_grid(fit), prep$hseed, threads)
+  N <- nv * m
+  Ms <- lapply(seq_len(d), function(k)
+    matrix(raw$draws[(k - 1) * N + seq_len(N)], nv, m, byrow = TRUE))
+  sc <- score_core(Ms, Y[v, , drop = FALSE], 0.5, c(0.5, 0.9), colnames(Y), v)
+  gauss <- gauss_crps(prep, Y)
+  ok <- !is.na(sc$crps)
+  list(n = nv, draws = m, crps = mean(sc$crps[ok]), crps_gauss = mean(gauss[ok]),
+       crps_diff_se = stats::sd(sc$crps[ok] - gauss[ok]) / sqrt(sum(ok)),
+       cover50 = mean(sc$cover0.5[ok]), cover90 = mean(sc$cover0.9[ok]),
+       pit = sc$pit[ok],
+       loss_ratio = if (fit$best_epoch > 0)
+         fit$history$valid[fit$best_epoch] / fit$history$train[fit$best_epoch] else NA_real_)
+}
+
+# CRPS at the held-out rows (one per row and component, in the order of
+# score_core()) of the Gaussian linear model with constant variance fitted
+# by weighted least squares to the training rows (intercept only when
+# there are too few rows for the predictors):
+# CRPS(N(mu, s^2), y) = s (z (2 Phi(z) - 1) + 2 phi(z) - 1 / sqrt(pi)).
+gauss_crps <- function(prep, Y) {
+  t <- prep$tidx
+  v <- prep$vidx
+  X1 <- cbind(1, prep$Xs[t, , drop = FALSE])
+  if (nrow(X1) <= ncol(X1) + 1L) X1 <- X1[, 1L, drop = FALSE]
+  out <- vapply(seq_len(ncol(Y)), function(k) {
+    f <- stats::lm.wfit(X1, Y[t, k], prep$wt)
+    s <- sqrt(sum(prep$wt * f$residuals^2) / max(1, length(t) - f$rank))
+    b <- f$coefficients
+    b[is.na(b)] <- 0
+    mu <- cbind(1, prep$Xs[v, , drop = FALSE])[, seq_len(ncol(X1)), drop = FALSE] %*% b
+    z <- (Y[v, k] - mu) / s
+    s * (z * (2 * stats::pnorm(z) - 1) + 2 * stats::dnorm(z) - 1 / sqrt(pi))
+  }, numeric(length(v)))
+  as.vector(t(matrix(out, length(v))))
+}
+
+# sbfit()'s warnings from the held-out scores h (NULL: no held-out rows).
+holdout_warnings <- function(h) {
+  if (is.null(h)) return(invisible())
+  if (h$n < 20L) {
+    warnf("only %d held-out rows: too few for the fit to judge its calibration; use sbscore() on other data, or a larger 'control$validation'", h$n)
+    return(invisible())
+  }
+  se <- sqrt(0.9 * 0.1 / h$n)
+  if (h$cover90 < 0.9 - max(3 * se, 0.05))
+    warnf("the predictive distributions look too narrow: their 90%% intervals cover %.0f%% of the %d held-out rows (50%% intervals: %.0f%%)",
+          100 * h$cover90, h$n, 100 * h$cover50)
+  else if (h$cover90 > 0.9 + max(3 * se, 0.05))
+    warnf("the predictive distributions look too wide: their 90%% intervals cover %.0f%% of the %d held-out rows",
+          100 * h$cover90, h$n)
+  if (h$crps > h$crps_gauss + 3 * h$crps_diff_se)
+    warnf("on the %d held-out rows the fit scores worse than a Gaussian linear model (CRPS %.4g against %.4g)",
+          h$n, h$crps, h$crps_gauss)
+  if (is.finite(h$loss_ratio) && h$loss_ratio > 3)
+    warnf("the held-out loss is %.1f times the training loss: the fit looks overfitted; try a smaller network or more 'weight_decay' in sbcg_control()",
+          h$loss_ratio)
+  invisible()
+}
