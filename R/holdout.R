@@ -72,3 +72,18 @@ holdout_warnings <- function(h) {
           h$loss_ratio)
   invisible()
 }
+
+# Lines that print() and summary() show for the held-out scores h of a fit
+# (NULL: none held out); with `detail`, the PIT histogram by tenths too.
+format_holdout <- function(h, detail = FALSE) {
+  if (is.null(h)) return("Held-out rows: none (control$validation = 0): the fit cannot judge itself")
+  out <- c(sprintf("Held-out rows (%d, %d draws each): CRPS %.4g (Gaussian linear model %.4g); 50%% interval covers %.0f%%, 90%% interval %.0f%%%s",
+                   h$n, h$draws, h$crps, h$crps_gauss, 100 * h$cover50, 100 * h$cover90,
+                   if (h$n < 20L) " (too few rows to judge)" else ""))
+  if (detail) {
+    counts <- tabulate(pmin(10L, floor(h$pit * 10) + 1L), 10L)
+    out <- c(out, sprintf("  PIT by tenths (%d each if calibrated): %s", round(length(h$pit) / 10),
+                          paste(counts, collapse = " ")))
+  }
+  out
+}

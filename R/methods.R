@@ -66,6 +66,7 @@ print.sbfit <- function(x, ...) {
   }
   cat(sprintf("Sampler: %s, %d steps, %d draws by default\n",
               sampler_label(x$control$sampler), x$control$steps, x$control$draws))
+  cat(format_holdout(x$holdout), sep = "\n")
   invisible(x)
 }
 
@@ -90,7 +91,8 @@ summary.sbfit <- function(object, ...) {
                  train_loss = if (nrow(h)) h$train[b] else NA_real_,
                  valid_loss = if (nrow(h)) h$valid[b] else NA_real_,
                  steps = object$steps_run, seconds = object$seconds,
-                 weighted = isTRUE(object$weighted), precondition = object$precondition),
+                 weighted = isTRUE(object$weighted), precondition = object$precondition,
+                 holdout = object$holdout),
             class = "summary.sbfit")
 }
 
@@ -123,9 +125,10 @@ print.summary.sbfit <- function(x, ...) {
               x$best_epoch, x$seconds))
   cat(sprintf("Loss at best epoch: train %.4g, validation %s\n", x$train_loss,
               if (is.na(x$valid_loss)) "-" else format(signif(x$valid_loss, 4))))
-  cat(sprintf("Sampler:   %s, %d steps, grid power %g, %d draws by default\n\n",
+  cat(sprintf("Sampler:   %s, %d steps, grid power %g, %d draws by default\n",
               sampler_label(ctl$sampler), ctl$steps, ctl$grid_power, ctl$draws))
-  cat("Standardisation:\n")
+  cat(format_holdout(x$holdout, detail = TRUE), sep = "\n")
+  cat("\nStandardisation:\n")
   print(x$scaling, row.names = FALSE, digits = 4)
   invisible(x)
 }
