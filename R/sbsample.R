@@ -309,15 +309,8 @@ sampler_grid <- function(object, steps = NULL, method = NULL, grid = NULL) {
 
 # Draws for the standardised rows X, keyed by global row ids `rowid`
 # (0-based), in chain order (draw fastest, then row, then component), on
-# the original scale.
-sample_rows <- function(object, X, rowid, n, g, cseed, threads, block = 256L) {
-  res <- sample_raw(object, X, rowid, n, g, cseed, threads, block)
-  warn_nonfinite(list(res), as.double(nrow(X)) * n)
-  res$draws
-}
-
-# As sample_rows(), but returns list(draws, nonfinite) and does not warn,
-# so that chunked callers can warn once for all chunks.
+# the original scale: list(draws, nonfinite).  It does not warn about
+# non-finite chains, so that chunked callers can warn once for all chunks.
 sample_raw <- function(object, X, rowid, n, g, cseed, threads, block = 256L) {
   net <- object$net
   s <- object$scaling
