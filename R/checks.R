@@ -153,20 +153,254 @@ check_dots <- function(...) {
   }
 }
 
-# Runs with R's RNG set by `seed` (if not NULL) and restores the caller's
-# RNG state afterwards, as stats:::simulate.lm does.
-with_seed <- function(seed, expr) {
-  if (is.null(seed)) return(expr)
-  genv <- globalenv()
-  had <- exists(".Random.seed", envir = genv, inherits = FALSE)
-  if (had) old <- get(".Random.seed", envir = genv, inherits = FALSE)
-  on.exit(if (had) assign(".Random.seed", old, envir = genv)
-          else rm(".Random.seed", envir = genv))
-  set.seed(seed)
-  expr
+check_chunk_size <- function(chunk_size) {
+  check_count(chunk_size, "chunk_size", 1, .Machine$integer.max)
 }
 
-# Two integers from R's RNG that key the C random streams.
-draw_seed <- function() {
-  as.integer(floor(stats::runif(2L) * 2147483647))
+check_levels <- function(levels) {
+  if (!is.numeric(levels) || !length(levels) || anyNA(levels) ||
+      any(levels <= 0) || any(levels >= 1))
+    stopf("'levels' must be a numeric vector of levels in (0, 1)")
+  if (anyDuplicated(levels)) stopf("'levels' must not contain duplicates")
+  sort(as.double(levels))
+}
+
+# Checks `at` and returns NULL or a list: `mode` ("vector" or "matrix")
+# and `values`, an array rows x thresholds x components.
+check_at <- function(at, nrow, d) {
+  if (is.null(at)) return(NULL)
+  if (is.logical(at) && length(at) && all(is.na(at)))
+    stopf("'at' must not contain NA or NaN")
+  msg <- "'at' must be NULL, a numeric vector of thresholds or a numeric matrix with one row per row of 'newdata'"
+  if (is.data.frame(at) || is.list(at) || !is.numeric(at) || is.complex(at) ||
+      inherits(at, c("Date", "POSIXt", "difftime")) || length(dim(at)) > 2L)
+    stopf(msg)
+  if (!length(at)) stopf("'at' must not be empty")
+  if (anyNA(at)) stopf("'at' must not contain NA or NaN")
+  if (any(!is.finite(at))) stopf("'at' must be finite")
+  if (is.null(dim(at))) {
+    at <- as.double(at)
+    if (anyDuplicated(at_names(at))) stopf("'at' must not contain duplicates")
+    vals <- array(rep(at, each = nrow), c(nrow, length(at), d))
+    return(list(mode = "vector", values = vals, names = at_names(at)))
+  }
+  k <- ncol(at)
+  if (k < 1L) stopf("'at' must have at least one column")
+  A <- matrix(as.double(at), nrow(at), k)
+  if (nrow(A) == nrow) {
+    vals <- array(rep(A, d), c(nrow, k, d))
+  } else if (d > 1L && nrow(A) == nrow * d) {
+    vals <- array(NA_real_, c(nrow, k, d))
+    for (j in seq_len(d)) vals[, , j] <- A[(seq_len(nrow) - 1L) * d + j, , drop = FALSE]
+  } else {
+    stopf("'at' has %d rows; as a matrix it must have one row per row of 'newdata' (%d)%s",
+          nrow(A), nrow,
+          if (d > 1L) sprintf(" or one per row of the result (%d)", nrow * d) else "")
+  }
+  list(mode = "matrix", values = vals, names = paste0("p_", seq_len(k)))
+}
+
+# Column names of the probabilities at thresholds `at`: p-1, p0.5, ...
+at_names <- function(at) paste0("p", trimws(formatC(at, format = "fg", digits = 15)))
+
+# The sampler scheme (`method` of the sampling functions, or the fit's).
+check_method <- function(method) {
+  if (!is.character(method) || length(method) != 1L ||
+      !method %in% c("em_denoise", "em", "bridge"))
+    stopf("'method' must be \"em_denoise\", \"em\" or \"bridge\"")
+  method
+}
+
+# A sampler grid given by the user, which replaces `steps`.
+check_grid <- function(grid, steps) {
+  if (!is.null(steps)) stopf("give 'steps' or 'grid', not both")
+  if (!is.numeric(grid) || length(grid) < 2L || anyNA(grid) ||
+      any(grid < 0) || any(grid > 1) || any(diff(grid) <= 0))
+    stopf("'grid' must be an increasing vector of at least 2 times in [0, 1]")
+  as.double(grid)
+}
+
+# Check that `object` is a usable fit (also guards the C code against a
+# fit edited by hand).
+check_fit <- function(object, name = "object") {
+  if (!inherits(object, "sbfit") || !is.list(object))
+    stopf("'%s' must be a fit from sbfit()", name)
+  if (!identical(object$format, 1L))
+    stopf("'%s' was made by another version of sbcg (%s); refit it with this one (%s)",
+          name, if (is.character(object$version)) object$version[1L] else "unknown",
+          as.character(getNamespaceVersion("sbcg")))
+  need <- c("theta", "net", "scaling", "xinfo", "ynames", "control")
+  miss <- setdiff(need, names(object))
+  if (length(miss))
+    stopf("'%s' is not a complete sbfit object: it lacks %s", name,
+          paste(miss, collapse = ", "))
+  net <- object$net
+  count_ok <- function(v, lo, hi = 1e6) is.numeric(v) && length(v) >= 1L && !anyNA(v) &&
+    all(is.finite(v)) && all(v == round(v)) && all(v >= lo) && all(v <= hi)
+  if (!is.list(net) || !all(c("d", "p", "hidden", "activation", "freq") %in% names(net)) ||
+      !count_ok(net$d, 1) || length(net$d) != 1L || !count_ok(net$p, 0) ||
+      length(net$p) != 1L || !count_ok(net$hidden, 1) || length(net$hidden) > 16L ||
+      !is.character(net$activation) || length(net$activation) != 1L ||
+      !net$activation %in% c("silu", "relu", "tanh") || !is.numeric(net$freq) ||
+      length(net$freq) > 256L || !all(is.finite(net$freq)) ||
+      !(is.null(net$time_map) || (is.character(net$time_map) && length(net$time_map) == 1L &&
+                                    net$time_map %in% c("linear", "logit"))))
+    stopf("'%s$net' is malformed", name)
+  ok <- tryCatch({
+    is.numeric(object$theta) && length(object$theta) == net_npar(net) &&
+      all(is.finite(object$theta))
+  }, error = function(e) FALSE)
+  if (!isTRUE(ok))
+    stopf("'%s$theta' does not match the network: it must hold %s finite numbers",
+          name, tryCatch(format(net_npar(net)), error = function(e) "the right number of"))
+  s <- object$scaling
+  if (!is.list(s) || length(s$x_center) != net$p || length(s$x_scale) != net$p ||
+      length(s$y_center) != net$d || length(s$y_scale) != net$d ||
+      !all(vapply(s[c("x_center", "x_scale", "y_center", "y_scale")],
+                  function(v) is.numeric(v) && all(is.finite(v)), NA)) ||
+      any(s$x_scale <= 0) || any(s$y_scale <= 0))
+    stopf("'%s$scaling' does not match the network", name)
+  if (!is.character(object$ynames) || length(object$ynames) != net$d ||
+      anyNA(object$ynames) || anyDuplicated(object$ynames) ||
+      any(object$ynames %in% c("", ".row", ".draw", ".response")))
+    stopf("'%s$ynames' must be %d unique response names other than .row, .draw and .response",
+          name, net$d)
+  pre <- object$precondition
+  if (!is.null(pre)) {
+    ln <- pre$net
+    vec_ok <- function(v, len, pos = FALSE) is.numeric(v) && length(v) == len &&
+      all(is.finite(v)) && (!pos || all(v > 0))
+    ok <- tryCatch(is.list(pre) && is.list(ln) && identical(as.numeric(ln$d), as.numeric(net$d)) &&
+                     identical(as.numeric(ln$p), as.numeric(net$p)) &&
+                     count_ok(ln$hidden, 1) && length(ln$hidden) <= 16L &&
+                     is.character(ln$activation) && length(ln$activation) == 1L &&
+                     ln$activation %in% c("silu", "relu", "tanh") &&
+                     is.numeric(ln$freq) && length(ln$freq) == 0L &&
+                     vec_ok(pre$location, net_npar(ln)) &&
+                     (is.null(pre$scale) || (vec_ok(pre$scale, net_npar(ln)) &&
+                                               vec_ok(pre$floor, net$d, TRUE))) &&
+                     vec_ok(pre$center, net$d) && vec_ok(pre$scale_factor, net$d, TRUE),
+                   error = function(e) FALSE)
+    if (!isTRUE(ok)) stopf("'%s$precondition' is malformed", name)
+  }
+  xn <- if (is.null(object$xnames)) character(0) else object$xnames
+  if (!is.character(xn) || length(xn) != net$p || anyNA(xn))
+    stopf("'%s$xnames' must be the %d names of the network's predictor columns",
+          name, net$p)
+  ctl <- object$control
+  if (!is.list(ctl) || !count_ok(ctl$steps, 1) || !count_ok(ctl$draws, 1, 1e7) ||
+      !is.character(ctl$sampler) || !is.character(ctl$parameterization))
+    stopf("'%s$control' is malformed", name)
+  meta_ok <- is.data.frame(object$history) &&
+    all(c("epoch", "train", "valid") %in% names(object$history)) &&
+    all(vapply(object[c("n", "n_train", "n_valid", "best_epoch", "seconds")],
+               function(v) is.numeric(v) && length(v) == 1L && !is.na(v), NA))
+  if (!meta_ok) stopf("'%s' has a malformed training record (history, n, best_epoch)", name)
+  if (!is.list(object$xinfo) || !identical(length(object$xinfo$type), 1L) ||
+      !object$xinfo$type %in% c("terms", "matrix"))
+    stopf("'%s$xinfo' is malformed", name)
+  invisible(object)
+}
+
+# The standardised predictor matrix for newdata.
+newdata_matrix <- function(object, newdata) {
+  info <- object$xinfo
+  if (is.null(newdata)) stopf("'newdata' must be a data frame, not NULL")
+  if (is.matrix(newdata)) {
+    if (info$type == "terms" && is.null(colnames(newdata)))
+      stopf("'newdata' must be a data frame with columns %s",
+            paste(all.vars(info$terms), collapse = ", "))
+    newdata <- as.data.frame(newdata, stringsAsFactors = FALSE)
+  }
+  if (!is.data.frame(newdata)) stopf("'newdata' must be a data frame")
+  if (nrow(newdata) == 0L) stopf("'newdata' has no rows")
+  if (info$type == "terms") {
+    vars <- all.vars(info$terms)
+    miss <- setdiff(vars, names(newdata))
+    if (length(miss))
+      stopf("'newdata' lacks column(s) %s", paste(miss, collapse = ", "))
+    check_predictor_columns(newdata[intersect(vars, names(newdata))], "newdata")
+    mf <- tryCatch(
+      stats::model.frame(info$terms, newdata, na.action = stats::na.pass,
+                         xlev = info$xlevels),
+      error = function(e) stopf("'newdata' does not fit the model: %s", conditionMessage(e)))
+    if (!is.null(info$dataClasses))
+      tryCatch(stats::.checkMFClasses(info$dataClasses, mf),
+               error = function(e) stopf("'newdata': %s", conditionMessage(e)))
+    X <- tryCatch(stats::model.matrix(info$terms, mf, contrasts.arg = info$contrasts),
+                  error = function(e) stopf("'newdata' does not fit the model: %s",
+                                            conditionMessage(e)))
+    X <- X[, colnames(X) != "(Intercept)", drop = FALSE]
+    if (nrow(X) != nrow(newdata))
+      stopf("'newdata' has missing values: rows with NA cannot be predicted")
+  } else {
+    nms <- info$names
+    if (!is.null(names(newdata)) && all(nms %in% names(newdata))) {
+      newdata <- newdata[nms]
+    } else if (ncol(newdata) == length(nms) &&
+               (is.null(names(newdata)) || all(grepl("^V[0-9]+$", names(newdata))))) {
+      names(newdata) <- nms
+    } else {
+      stopf("'newdata' lacks column(s) %s",
+            paste(setdiff(nms, names(newdata)), collapse = ", "))
+    }
+    for (nm in nms) {
+      v <- newdata[[nm]]
+      if (!is.numeric(v) || is.complex(v) || !is.null(dim(v)))
+        stopf("'newdata': column '%s' must be numeric", nm)
+    }
+    X <- as.matrix(newdata)
+    storage.mode(X) <- "double"
+  }
+  if (ncol(X) != object$net$p)
+    stopf("'newdata' gives %d predictor columns, the fit has %d", ncol(X), object$net$p)
+  bad <- rowSums(!is.finite(X)) > 0
+  if (any(bad))
+    stopf("'newdata' has missing or infinite values in row(s) %s",
+          paste(utils::head(which(bad), 5L), collapse = ", "))
+  X <- apply_scaling(X, list(center = object$scaling$x_center,
+                             scale = object$scaling$x_scale))
+  rownames(X) <- rownames(newdata)
+  X
+}
+
+# Observed responses in newdata, as a rows x components matrix.
+newdata_response <- function(object, newdata) {
+  yn <- object$ynames
+  d <- length(yn)
+  if (is.matrix(newdata)) newdata <- as.data.frame(newdata, stringsAsFactors = FALSE)
+  f <- object$formula
+  if (inherits(f, "formula") && length(f) == 3L) {
+    vars <- all.vars(f[[2L]])
+    miss <- setdiff(vars, names(newdata))
+    if (length(miss))
+      stopf("'newdata' lacks the response column(s) %s: scoring needs the observed responses",
+            paste(miss, collapse = ", "))
+    Y <- tryCatch(eval(f[[2L]], newdata, environment(f)), error = function(e)
+      stopf("'newdata': cannot compute the response %s: %s", deparse1(f[[2L]]),
+            conditionMessage(e)))
+  } else {
+    miss <- setdiff(yn, names(newdata))
+    if (length(miss))
+      stopf("'newdata' lacks the response column(s) %s: scoring needs the observed responses",
+            paste(miss, collapse = ", "))
+    Y <- newdata[yn]
+    if (!all(vapply(Y, function(v) is.numeric(v) && !is.complex(v), NA)))
+      stopf("'newdata': the response column(s) %s must be numeric", paste(yn, collapse = ", "))
+    Y <- as.matrix(Y)
+  }
+  if (is.data.frame(Y)) Y <- as.matrix(Y)
+  if (!is.numeric(Y) || is.complex(Y))
+    stopf("'newdata': the response must be numeric")
+  if (is.null(dim(Y))) Y <- matrix(Y, ncol = 1L)
+  if (ncol(Y) != d || nrow(Y) != nrow(newdata))
+    stopf("'newdata': the response has %d column(s) and %d row(s); the fit needs %d and %d",
+          ncol(Y), nrow(Y), d, nrow(newdata))
+  storage.mode(Y) <- "double"
+  bad <- rowSums(!is.finite(Y)) > 0
+  if (any(bad))
+    stopf("'newdata' has missing or infinite responses in row(s) %s",
+          paste(utils::head(which(bad), 5L), collapse = ", "))
+  colnames(Y) <- yn
+  Y
 }

@@ -171,55 +171,6 @@ score_draws <- function(draws, y, probs = c(0.05, 0.5, 0.95),
   structure(out, n = dd[2L], probs = probs, levels = levels, ynames = ynames)
 }
 
-check_levels <- function(levels) {
-  if (!is.numeric(levels) || !length(levels) || anyNA(levels) ||
-      any(levels <= 0) || any(levels >= 1))
-    stopf("'levels' must be a numeric vector of levels in (0, 1)")
-  if (anyDuplicated(levels)) stopf("'levels' must not contain duplicates")
-  sort(as.double(levels))
-}
-
-# Observed responses in newdata, as a rows x components matrix.
-newdata_response <- function(object, newdata) {
-  yn <- object$ynames
-  d <- length(yn)
-  if (is.matrix(newdata)) newdata <- as.data.frame(newdata, stringsAsFactors = FALSE)
-  f <- object$formula
-  if (inherits(f, "formula") && length(f) == 3L) {
-    vars <- all.vars(f[[2L]])
-    miss <- setdiff(vars, names(newdata))
-    if (length(miss))
-      stopf("'newdata' lacks the response column(s) %s: scoring needs the observed responses",
-            paste(miss, collapse = ", "))
-    Y <- tryCatch(eval(f[[2L]], newdata, environment(f)), error = function(e)
-      stopf("'newdata': cannot compute the response %s: %s", deparse1(f[[2L]]),
-            conditionMessage(e)))
-  } else {
-    miss <- setdiff(yn, names(newdata))
-    if (length(miss))
-      stopf("'newdata' lacks the response column(s) %s: scoring needs the observed responses",
-            paste(miss, collapse = ", "))
-    Y <- newdata[yn]
-    if (!all(vapply(Y, function(v) is.numeric(v) && !is.complex(v), NA)))
-      stopf("'newdata': the response column(s) %s must be numeric", paste(yn, collapse = ", "))
-    Y <- as.matrix(Y)
-  }
-  if (is.data.frame(Y)) Y <- as.matrix(Y)
-  if (!is.numeric(Y) || is.complex(Y))
-    stopf("'newdata': the response must be numeric")
-  if (is.null(dim(Y))) Y <- matrix(Y, ncol = 1L)
-  if (ncol(Y) != d || nrow(Y) != nrow(newdata))
-    stopf("'newdata': the response has %d column(s) and %d row(s); the fit needs %d and %d",
-          ncol(Y), nrow(Y), d, nrow(newdata))
-  storage.mode(Y) <- "double"
-  bad <- rowSums(!is.finite(Y)) > 0
-  if (any(bad))
-    stopf("'newdata' has missing or infinite responses in row(s) %s",
-          paste(utils::head(which(bad), 5L), collapse = ", "))
-  colnames(Y) <- yn
-  Y
-}
-
 # Scores of draws Ms (a list, per component, of rows x draws matrices)
 # against Y (rows x components).  One line per row and component.
 score_core <- function(Ms, Y, probs, levels, ynames, rows) {
