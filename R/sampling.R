@@ -1,6 +1,58 @@
-# Sampling from a fit: the sampler's grid, the one call of the C sampler
-# (sample_raw(), per chunk) and the shape of the draws, shared by
-# sbsample(), sbcondstats() and sbscore().
+# Sampling from a fit: what sbsample(), sbcondstats() and sbscore() share.
+# sampling_setup() is their one preamble: it checks the fit and the
+# arguments they have in common, turns newdata into the standardised
+# predictor matrix and builds the sampler's grid.  sampling_run() draws the
+# seed, splits the rows into chunks (future.R) and samples each with the
+# caller's chunk function, which calls sample_raw(), the one caller of the
+# C sampler.  Each front end adds only its own arguments and what it makes
+# of the draws.
+
+# Checks the arguments that the sampling functions share and prepares what
+# sampling_run() needs.  `n_min` is the smallest `n` (2 where an SD is
+# computed); `held` says which draws are in memory at once: "all" when the
+# caller returns them (the draw limit applies to all rows), "chunk" when it
+# keeps only summaries (the limit applies to one chunk).  `response`: newdata
+# must also hold the observed responses (sbscore()), returned as `Y`.
+sampling_setup <- function(object, newdata, n, steps = NULL, method = NULL,
+                           grid = NULL, threads, seed, chunk_size, verbose,
+                           n_min = 1L, held = c("all", "chunk"),
+                           response = FALSE) {
+  held <- match.arg(held)
+  check_fit(object)
+  if (missing(newdata)) {
+    if (response)
+      stopf("'newdata' is missing: it must hold the predictors and the observed responses")
+    stopf("'newdata' is missing: the fit keeps no copy of the training data")
+  }
+  n <- check_count(n, "n", n_min, 1e8)
+  threads <- check_threads(threads)
+  seed <- check_seed(seed)
+  chunk_size <- check_chunk_size(chunk_size)
+  verbose <- check_flag(verbose, "verbose")
+  X <- newdata_matrix(object, newdata)
+  Y <- if (response) newdata_response(object, newdata)
+  d <- object$net$d
+  check_draw_count(if (held == "all") nrow(X) else min(nrow(X), chunk_size), n, d)
+  g <- sampler_grid(object, steps, method, grid)
+  list(object = object, X = X, Y = Y, n = n, d = d, g = g, threads = threads,
+       seed = seed, chunk_size = chunk_size, verbose = verbose)
+}
+
+# Draws the seed of the call (once, here, so that every chunk and every
+# worker uses the same one), splits the rows of s$X into chunks, and
+# returns list(parts, nrows): fun(chunk, object, n, g, cseed, threads, ...)
+# for each chunk, in order, and the number of rows of each.  `extra(r)`
+# adds per-row inputs (thresholds, observations) for the rows r of a chunk.
+# Warns once if any chain ended in a non-finite value.
+sampling_run <- function(s, fun, ..., extra = NULL) {
+  cseed <- with_seed(s$seed, draw_seed())
+  ck <- make_chunks(s$X, s$chunk_size, extra)
+  parts <- run_chunks(ck$chunks, ck$rows, fun, object = s$object, n = s$n,
+                      g = s$g, cseed = cseed, threads = s$threads, ...,
+                      verbose = s$verbose)
+  warn_nonfinite(parts, as.double(nrow(s$X)) * s$n)
+  list(parts = parts, nrows = lengths(ck$rows))
+}
 
 # Times, drift coefficients and noise scales of the sampler.
 sampler_grid <- function(object, steps = NULL, method = NULL, grid = NULL) {

@@ -102,9 +102,9 @@ sbcondstats <- function(object, newdata, n = object$control$draws,
                         keep_draws = FALSE, threads = sbcg_threads(), seed = NULL,
                         chunk_size = 10000L, verbose = FALSE, ...) {
   check_dots(...)
-  check_fit(object)
-  if (missing(newdata)) stopf("'newdata' is missing: the fit keeps no copy of the training data")
-  n <- check_count(n, "n", 2, 1e8)
+  s <- sampling_setup(object, newdata, n, steps, method, threads = threads,
+                      seed = seed, chunk_size = chunk_size, verbose = verbose,
+                      n_min = 2L, held = "chunk")
   probs <- check_probs(probs)
   se <- check_flag(se, "se")
   density <- check_flag(density, "density")
@@ -112,36 +112,24 @@ sbcondstats <- function(object, newdata, n = object$control$draws,
   density_n <- check_count(density_n, "density_n", 2, 1e6)
   bw <- check_bw(bw)
   keep_draws <- check_flag(keep_draws, "keep_draws")
-  threads <- check_threads(threads)
-  seed <- check_seed(seed)
-  chunk_size <- check_chunk_size(chunk_size)
-  verbose <- check_flag(verbose, "verbose")
-  X <- newdata_matrix(object, newdata)
-  d <- object$net$d
-  AT <- check_at(at, nrow(X), d)
-  check_draw_count(min(nrow(X), chunk_size), n, d)
-  g <- sampler_grid(object, steps, method)
-  cseed <- with_seed(seed, draw_seed())
+  AT <- check_at(at, nrow(s$X), s$d)
   # the thresholds travel with their chunk (ch$at), not in opts
   opts <- list(probs = probs, se = se, density = density, bw = bw,
                adjust = adjust, density_n = density_n, keep_draws = keep_draws)
-  ck <- make_chunks(X, chunk_size, function(r) list(at = at_rows(AT, r)))
-  parts <- run_chunks(ck$chunks, ck$rows, stats_chunk, object = object, n = n,
-                      g = g, cseed = cseed, threads = threads, opts = opts,
-                      verbose = verbose)
-  warn_nonfinite(parts, as.double(nrow(X)) * n)
-  out <- bind_chunks(lapply(parts, `[[`, "stats"), c("sbcondstats", "data.frame"))
-  attr(out, "n") <- n
+  r <- sampling_run(s, stats_chunk, opts = opts,
+                    extra = function(rows) list(at = at_rows(AT, rows)))
+  out <- bind_chunks(lapply(r$parts, `[[`, "stats"), c("sbcondstats", "data.frame"))
+  attr(out, "n") <- s$n
   attr(out, "probs") <- probs
   attr(out, "at") <- at
-  attr(out, "steps") <- g$steps
-  attr(out, "method") <- g$method
+  attr(out, "steps") <- s$g$steps
+  attr(out, "method") <- s$g$method
   attr(out, "ynames") <- object$ynames
   attr(out, "newdata") <- predictor_frame(object, newdata)
   if (keep_draws) {
-    draws <- join_draws(lapply(parts, `[[`, "draws"), lengths(ck$rows), n, d)
-    attr(out, "draws") <- shape_draws(object, draws, nrow(X), n, "matrix",
-                                      rownames(X))
+    draws <- join_draws(lapply(r$parts, `[[`, "draws"), r$nrows, s$n, s$d)
+    attr(out, "draws") <- shape_draws(object, draws, nrow(s$X), s$n, "matrix",
+                                      rownames(s$X))
   }
   out
 }

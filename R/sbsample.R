@@ -87,25 +87,12 @@ sbsample <- function(object, newdata, n = object$control$draws, steps = NULL,
                      threads = sbcg_threads(), seed = NULL, chunk_size = 10000L,
                      verbose = FALSE, ...) {
   check_dots(...)
-  check_fit(object)
+  s <- sampling_setup(object, newdata, n, steps, method, grid, threads = threads,
+                      seed = seed, chunk_size = chunk_size, verbose = verbose)
   format <- check_choice(format, c("long", "matrix"), "format")
-  if (missing(newdata)) stopf("'newdata' is missing: the fit keeps no copy of the training data")
-  n <- check_count(n, "n", 1, 1e8)
-  threads <- check_threads(threads)
-  seed <- check_seed(seed)
-  chunk_size <- check_chunk_size(chunk_size)
-  verbose <- check_flag(verbose, "verbose")
-  X <- newdata_matrix(object, newdata)
-  check_draw_count(nrow(X), n, object$net$d)
-  g <- sampler_grid(object, steps, method, grid)
-  cseed <- with_seed(seed, draw_seed())
-  ck <- make_chunks(X, chunk_size)
-  parts <- run_chunks(ck$chunks, ck$rows, sample_chunk, object = object, n = n,
-                      g = g, cseed = cseed, threads = threads, verbose = verbose)
-  warn_nonfinite(parts, as.double(nrow(X)) * n)
-  draws <- join_draws(lapply(parts, `[[`, "draws"), lengths(ck$rows), n,
-                      object$net$d)
-  shape_draws(object, draws, nrow(X), n, format, rownames(X))
+  r <- sampling_run(s, sample_chunk)
+  draws <- join_draws(lapply(r$parts, `[[`, "draws"), r$nrows, s$n, s$d)
+  shape_draws(object, draws, nrow(s$X), s$n, format, rownames(s$X))
 }
 
 # One chunk of sbsample(): the raw draws (chain order) and the count of

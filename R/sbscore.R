@@ -80,30 +80,16 @@ sbscore <- function(object, newdata, n = object$control$draws,
                     method = NULL, threads = sbcg_threads(), seed = NULL,
                     chunk_size = 10000L, verbose = FALSE, ...) {
   check_dots(...)
-  check_fit(object)
-  if (missing(newdata))
-    stopf("'newdata' is missing: it must hold the predictors and the observed responses")
-  n <- check_count(n, "n", 2, 1e8)
+  s <- sampling_setup(object, newdata, n, steps, method, threads = threads,
+                      seed = seed, chunk_size = chunk_size, verbose = verbose,
+                      n_min = 2L, held = "chunk", response = TRUE)
   probs <- check_probs(probs)
   levels <- check_levels(levels)
-  threads <- check_threads(threads)
-  seed <- check_seed(seed)
-  chunk_size <- check_chunk_size(chunk_size)
-  verbose <- check_flag(verbose, "verbose")
-  X <- newdata_matrix(object, newdata)
-  Y <- newdata_response(object, newdata)
-  d <- object$net$d
-  check_draw_count(min(nrow(X), chunk_size), n, d)
-  g <- sampler_grid(object, steps, method)
-  cseed <- with_seed(seed, draw_seed())
-  ck <- make_chunks(X, chunk_size, function(r) list(y = Y[r, , drop = FALSE]))
-  parts <- run_chunks(ck$chunks, ck$rows, score_chunk, object = object, n = n,
-                      g = g, cseed = cseed, threads = threads, probs = probs,
-                      levels = levels, verbose = verbose)
-  warn_nonfinite(parts, as.double(nrow(X)) * n)
-  out <- bind_chunks(lapply(parts, `[[`, "scores"), c("sbscore", "data.frame"))
-  structure(out, n = n, probs = probs, levels = levels, ynames = object$ynames,
-            steps = g$steps, method = g$method)
+  r <- sampling_run(s, score_chunk, probs = probs, levels = levels,
+                    extra = function(rows) list(y = s$Y[rows, , drop = FALSE]))
+  out <- bind_chunks(lapply(r$parts, `[[`, "scores"), c("sbscore", "data.frame"))
+  structure(out, n = s$n, probs = probs, levels = levels, ynames = object$ynames,
+            steps = s$g$steps, method = s$g$method)
 }
 
 # One chunk of sbscore().
