@@ -1,5 +1,12 @@
-# Argument checks.  Each stops with a message that names the argument, in
-# the style of R's own: "'n' must be a whole number >= 1".
+# Argument checks: every check of an argument of the exported functions
+# (and of a fit passed to them), and the helpers stopf() and warnf() that
+# all messages go through.  Each check stops with a message that names the
+# argument, in the style of R's own ("'n' must be a whole number >= 1"),
+# and returns the argument in the form the code uses.  A fit is checked by
+# check_fit(); newdata is checked and turned into the standardised
+# predictor matrix by newdata_matrix() (and its responses, for sbscore(),
+# by newdata_response()).  The settings of sbcg_control() are checked in
+# control.R, the data of sbfit() in sbfit.R.
 
 stopf <- function(fmt, ..., call. = FALSE) {
   stop(sprintf(fmt, ...), call. = call.)

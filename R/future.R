@@ -1,4 +1,6 @@
-# Chunked evaluation of large newdata.
+# Chunks and future plans: splitting the rows of newdata into chunks,
+# evaluating the chunks here or on the workers of a future::plan(), and
+# joining their results (draws, data frames, counts of non-finite chains).
 #
 # sbsample(), sbcondstats() and sbscore() split newdata into chunks of at
 # most `chunk_size` rows.  Every row keeps its global index, which keys its

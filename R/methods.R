@@ -1,4 +1,6 @@
-# S3 methods for "sbfit".
+# Methods for fits of class "sbfit": print, summary, plot (the loss
+# curves), coef, nobs, formula, and predict and simulate, which call
+# sbcondstats() and sbsample().
 
 net_string <- function(net) {
   paste(net_widths(net), collapse = " -> ")

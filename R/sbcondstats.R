@@ -1,3 +1,9 @@
+# sbcondstats(): summaries of the draws row by row -- mean, SD, quantiles,
+# probabilities P(Y <= y0 | x), Monte Carlo standard errors and kernel
+# density estimates -- and the print and plot methods of its result (the
+# fan chart and the density overlay).  Sampling is shared with sbsample()
+# through sampling.R; the quantiles come from quantiles.R.
+
 #' Conditional means, SDs, quantiles, probabilities and densities
 #'
 #' `sbcondstats()` draws `n` samples of \eqn{Y | X = x} for every row of

@@ -1,3 +1,9 @@
+# sbsample(): draws of Y | X = x for every row of newdata, as a long data
+# frame or a rows x draws matrix.  Its documentation also describes, for
+# the three sampling functions, the sampler, reproducibility and the
+# chunks; the code they share (the preamble, the call of the C sampler, the
+# shape of the draws) is in sampling.R, the chunks in future.R.
+
 #' Draw from the fitted conditional distribution
 #'
 #' For every row of `newdata`, `sbsample()` runs `n` chains of the fitted

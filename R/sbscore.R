@@ -1,3 +1,9 @@
+# sbscore() and score_draws(): proper scores (CRPS, energy score, pinball
+# loss) and calibration (PIT, interval coverage) of draws against observed
+# responses, and the print, summary and plot methods of the scores.
+# sbscore() samples through sampling.R, score_draws() takes any method's
+# draws; both score through score_core().
+
 #' Score a fit on data with observed responses
 #'
 #' `sbscore()` draws `n` samples of \eqn{Y | X = x} at every row of
