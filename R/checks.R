@@ -8,12 +8,15 @@
 # by newdata_response()).  The settings of sbcg_control() are checked in
 # control.R, the data of sbfit() in sbfit.R.
 
+# Every message of the package goes through these two, so that it can be
+# translated as nnet's are: the format is looked up in the domain R-sbcg
+# (gettextf()), and stop() and warning() do not look it up again.
 stopf <- function(fmt, ..., call. = FALSE) {
-  stop(sprintf(fmt, ...), call. = call.)
+  stop(gettextf(fmt, ..., domain = "R-sbcg"), call. = call., domain = NA)
 }
 
 warnf <- function(fmt, ..., call. = FALSE) {
-  warning(sprintf(fmt, ...), call. = call.)
+  warning(gettextf(fmt, ..., domain = "R-sbcg"), call. = call., domain = NA)
 }
 
 # A single whole number in [lo, hi].
