@@ -1,16 +1,16 @@
 # Argument checks: every check of an argument of the exported functions
 # (and of a fit passed to them), and the helpers stopf() and warnf() that
-# all messages go through.  Each check stops with a message that names the
-# argument, in the style of R's own ("'n' must be a whole number >= 1"),
-# and returns the argument in the form the code uses.  A fit is checked by
-# check_fit(); newdata is checked and turned into the standardised
-# predictor matrix by newdata_matrix() (and its responses, for sbscore(),
-# by newdata_response()).  The settings of sbcg_control() are checked in
-# control.R, the data of sbfit() in sbfit.R.
+# the R code's errors and warnings go through.  Each check stops with a
+# message that names the argument, in the style of R's own ("'n' must be a
+# whole number >= 1"), and returns the argument in the form the code
+# uses.  A fit is checked by check_fit(); newdata is checked and turned
+# into the standardised predictor matrix by newdata_matrix() (and its
+# responses, for sbscore(), by newdata_response()).  The settings of
+# sbcg_control() are checked in control.R, the data of sbfit() in sbfit.R.
 
-# Every message of the package goes through these two, so that it can be
-# translated as nnet's are: the format is looked up in the domain R-sbcg
-# (gettextf()), and stop() and warning() do not look it up again.
+# Every error and warning raised in R goes through these two, so that it
+# can be translated as nnet's are: the format is looked up in the domain
+# R-sbcg (gettextf()), and stop() and warning() do not look it up again.
 stopf <- function(fmt, ..., call. = FALSE) {
   stop(gettextf(fmt, ..., domain = "R-sbcg"), call. = call., domain = NA)
 }
