@@ -1,12 +1,22 @@
-# Argument checks.  Each stops with a message that names the argument, in
-# the style of R's own: "'n' must be a whole number >= 1".
+# Argument checks: every check of an argument of the exported functions
+# (and of a fit passed to them), and the helpers stopf() and warnf() that
+# the R code's errors and warnings go through.  Each check stops with a
+# message that names the argument, in the style of R's own ("'n' must be a
+# whole number >= 1"), and returns the argument in the form the code
+# uses.  A fit is checked by check_fit(); newdata is checked and turned
+# into the standardised predictor matrix by newdata_matrix() (and its
+# responses, for sbscore(), by newdata_response()).  The settings of
+# sbcg_control() are checked in control.R, the data of sbfit() in sbfit.R.
 
+# Every error and warning raised in R goes through these two, so that it
+# can be translated as nnet's are: the format is looked up in the domain
+# R-sbcg (gettextf()), and stop() and warning() do not look it up again.
 stopf <- function(fmt, ..., call. = FALSE) {
-  stop(sprintf(fmt, ...), call. = call.)
+  stop(gettextf(fmt, ..., domain = "R-sbcg"), call. = call., domain = NA)
 }
 
 warnf <- function(fmt, ..., call. = FALSE) {
-  warning(sprintf(fmt, ...), call. = call.)
+  warning(gettextf(fmt, ..., domain = "R-sbcg"), call. = call., domain = NA)
 }
 
 # A single whole number in [lo, hi].
@@ -143,20 +153,276 @@ check_dots <- function(...) {
   }
 }
 
-# Runs with R's RNG set by `seed` (if not NULL) and restores the caller's
-# RNG state afterwards, as stats:::simulate.lm does.
-with_seed <- function(seed, expr) {
-  if (is.null(seed)) return(expr)
-  genv <- globalenv()
-  had <- exists(".Random.seed", envir = genv, inherits = FALSE)
-  if (had) old <- get(".Random.seed", envir = genv, inherits = FALSE)
-  on.exit(if (had) assign(".Random.seed", old, envir = genv)
-          else rm(".Random.seed", envir = genv))
-  set.seed(seed)
-  expr
+check_chunk_size <- function(chunk_size) {
+  check_count(chunk_size, "chunk_size", 1, .Machine$integer.max)
 }
 
-# Two integers from R's RNG that key the C random streams.
-draw_seed <- function() {
-  as.integer(floor(stats::runif(2L) * 2147483647))
+check_levels <- function(levels) {
+  if (!is.numeric(levels) || !length(levels) || anyNA(levels) ||
+      any(levels <= 0) || any(levels >= 1))
+    stopf("'levels' must be a numeric vector of levels in (0, 1)")
+  if (anyDuplicated(levels)) stopf("'levels' must not contain duplicates")
+  sort(as.double(levels))
+}
+
+# Checks `at` and returns NULL or a list: `mode` ("vector" or "matrix")
+# and `values`, an array rows x thresholds x components.
+check_at <- function(at, nrow, d) {
+  if (is.null(at)) return(NULL)
+  if (is.logical(at) && length(at) && all(is.na(at)))
+    stopf("'at' must not contain NA or NaN")
+  msg <- "'at' must be NULL, a numeric vector of thresholds or a numeric matrix with one row per row of 'newdata'"
+  if (is.data.frame(at) || is.list(at) || !is.numeric(at) || is.complex(at) ||
+      inherits(at, c("Date", "POSIXt", "difftime")) || length(dim(at)) > 2L)
+    stopf(msg)
+  if (!length(at)) stopf("'at' must not be empty")
+  if (anyNA(at)) stopf("'at' must not contain NA or NaN")
+  if (any(!is.finite(at))) stopf("'at' must be finite")
+  if (is.null(dim(at))) {
+    at <- as.double(at)
+    if (anyDuplicated(at_names(at))) stopf("'at' must not contain duplicates")
+    vals <- array(rep(at, each = nrow), c(nrow, length(at), d))
+    return(list(mode = "vector", values = vals, names = at_names(at)))
+  }
+  k <- ncol(at)
+  if (k < 1L) stopf("'at' must have at least one column")
+  A <- matrix(as.double(at), nrow(at), k)
+  if (nrow(A) == nrow) {
+    vals <- array(rep(A, d), c(nrow, k, d))
+  } else if (d > 1L && nrow(A) == nrow * d) {
+    vals <- array(NA_real_, c(nrow, k, d))
+    for (j in seq_len(d)) vals[, , j] <- A[(seq_len(nrow) - 1L) * d + j, , drop = FALSE]
+  } else {
+    stopf("'at' has %d rows; as a matrix it must have one row per row of 'newdata' (%d)%s",
+          nrow(A), nrow,
+          if (d > 1L) sprintf(" or one per row of the result (%d)", nrow * d) else "")
+  }
+  list(mode = "matrix", values = vals, names = paste0("p_", seq_len(k)))
+}
+
+# Column names of the probabilities at thresholds `at`: p-1, p0.5, ...
+at_names <- function(at) paste0("p", trimws(formatC(at, format = "fg", digits = 15)))
+
+# The sampler scheme (`method` of the sampling functions, or the fit's).
+check_method <- function(method) {
+  if (!is.character(method) || length(method) != 1L ||
+      !method %in% c("em_denoise", "em", "bridge"))
+    stopf("'method' must be \"em_denoise\", \"em\" or \"bridge\"")
+  method
+}
+
+# A sampler grid given by the user, which replaces `steps`.
+check_grid <- function(grid, steps) {
+  if (!is.null(steps)) stopf("give 'steps' or 'grid', not both")
+  if (!is.numeric(grid) || length(grid) < 2L || anyNA(grid) ||
+      any(grid < 0) || any(grid > 1) || any(diff(grid) <= 0))
+    stopf("'grid' must be an increasing vector of at least 2 times in [0, 1]")
+  as.double(grid)
+}
+
+# Whether v holds whole numbers in [lo, hi].
+count_ok <- function(v, lo, hi = 1e6) is.numeric(v) && length(v) >= 1L && !anyNA(v) &&
+  all(is.finite(v)) && all(v == round(v)) && all(v >= lo) && all(v <= hi)
+
+# Whether a network description is well formed, within the limits of the
+# C code (net_limits()).
+net_ok <- function(net) {
+  lim <- net_limits()
+  one_of <- function(v, choices) is.character(v) && length(v) == 1L && v %in% choices
+  is.list(net) && all(c("d", "p", "hidden", "activation", "freq") %in% names(net)) &&
+    count_ok(net$d, 1, lim$d) && length(net$d) == 1L && count_ok(net$p, 0, lim$p) &&
+    length(net$p) == 1L && count_ok(net$hidden, 1, lim$width) &&
+    length(net$hidden) <= lim$hidden_layers && one_of(net$activation, c("silu", "relu", "tanh")) &&
+    is.numeric(net$freq) && length(net$freq) <= lim$n_freq && all(is.finite(net$freq)) &&
+    (is.null(net$time_map) || one_of(net$time_map, c("linear", "logit"))) &&
+    (is.null(net$kind) || one_of(net$kind, c("bridge", "regression")))
+}
+
+# Whether a fit's preconditioning matches its bridge network `net`: the
+# regression networks' weights (one network, or npar x K cross-fitted), the
+# linear part, floor, power, centre and scale factor.
+precondition_ok <- function(pre, net) {
+  ln <- pre$net
+  vec_ok <- function(v, len, pos = FALSE) is.numeric(v) && length(v) == len &&
+    all(is.finite(v)) && (!pos || all(v > 0))
+  weights_ok <- function(v, npar) is.numeric(v) && all(is.finite(v)) &&
+    ((is.null(dim(v)) && length(v) == npar) ||
+       (is.matrix(v) && nrow(v) == npar && ncol(v) >= 1L))
+  ok <- tryCatch(is.list(pre) && net_ok(ln) && !identical(ln$kind, "bridge") &&
+                   identical(as.numeric(ln$d), as.numeric(net$d)) &&
+                   identical(as.numeric(ln$p), as.numeric(net$p)) && length(ln$freq) == 0L &&
+                   weights_ok(pre$location, net_npar(ln)) &&
+                   (is.null(pre$linear) ||
+                      (is.matrix(pre$linear) && identical(dim(pre$linear), as.integer(c(net$p + 1, net$d))) &&
+                         all(is.finite(pre$linear)))) &&
+                   (is.null(pre$scale) || (weights_ok(pre$scale, net_npar(ln)) &&
+                                             vec_ok(pre$floor, net$d, TRUE) &&
+                                             (is.null(pre$scale_power) ||
+                                                (vec_ok(pre$scale_power, net$d) &&
+                                                   all(pre$scale_power >= 0 & pre$scale_power <= 1))))) &&
+                   vec_ok(pre$center, net$d) && vec_ok(pre$scale_factor, net$d, TRUE),
+                 error = function(e) FALSE)
+  isTRUE(ok)
+}
+
+# Check that `object` is a usable fit (also guards the C code against a
+# fit edited by hand).
+check_fit <- function(object, name = "object") {
+  if (!inherits(object, "sbfit") || !is.list(object))
+    stopf("'%s' must be a fit from sbfit()", name)
+  # format 1: location and scale networks stored as bridge networks that
+  # are evaluated at z = 0, t = 0; format 2: regression networks
+  if (!(is.integer(object$format) && length(object$format) == 1L &&
+        object$format %in% 1:2))
+    stopf("'%s' was made by another version of sbcg (%s); refit it with this one (%s)",
+          name, if (is.character(object$version)) object$version[1L] else "unknown",
+          as.character(getNamespaceVersion("sbcg")))
+  need <- c("theta", "net", "scaling", "xinfo", "ynames", "control")
+  miss <- setdiff(need, names(object))
+  if (length(miss))
+    stopf("'%s' is not a complete sbfit object: it lacks %s", name,
+          paste(miss, collapse = ", "))
+  net <- object$net
+  if (!net_ok(net)) stopf("'%s$net' is malformed", name)
+  ok <- tryCatch({
+    is.numeric(object$theta) && length(object$theta) == net_npar(net) &&
+      all(is.finite(object$theta))
+  }, error = function(e) FALSE)
+  if (!isTRUE(ok))
+    stopf("'%s$theta' does not match the network: it must hold %s finite numbers",
+          name, tryCatch(format(net_npar(net)), error = function(e) "the right number of"))
+  s <- object$scaling
+  if (!is.list(s) || length(s$x_center) != net$p || length(s$x_scale) != net$p ||
+      length(s$y_center) != net$d || length(s$y_scale) != net$d ||
+      !all(vapply(s[c("x_center", "x_scale", "y_center", "y_scale")],
+                  function(v) is.numeric(v) && all(is.finite(v)), NA)) ||
+      any(s$x_scale <= 0) || any(s$y_scale <= 0))
+    stopf("'%s$scaling' does not match the network", name)
+  if (!is.character(object$ynames) || length(object$ynames) != net$d ||
+      anyNA(object$ynames) || anyDuplicated(object$ynames) ||
+      any(object$ynames %in% c("", ".row", ".draw", ".response")))
+    stopf("'%s$ynames' must be %d unique response names other than .row, .draw and .response",
+          name, net$d)
+  if (!is.null(object$precondition) && !precondition_ok(object$precondition, net))
+    stopf("'%s$precondition' is malformed", name)
+  xn <- if (is.null(object$xnames)) character(0) else object$xnames
+  if (!is.character(xn) || length(xn) != net$p || anyNA(xn))
+    stopf("'%s$xnames' must be the %d names of the network's predictor columns",
+          name, net$p)
+  ctl <- object$control
+  if (!is.list(ctl) || !count_ok(ctl$steps, 1) || !count_ok(ctl$draws, 1, 1e7) ||
+      !is.character(ctl$sampler) || !is.character(ctl$parameterization))
+    stopf("'%s$control' is malformed", name)
+  meta_ok <- is.data.frame(object$history) &&
+    all(c("epoch", "train", "valid") %in% names(object$history)) &&
+    all(vapply(object[c("n", "n_train", "n_valid", "best_epoch", "seconds")],
+               function(v) is.numeric(v) && length(v) == 1L && !is.na(v), NA))
+  if (!meta_ok) stopf("'%s' has a malformed training record (history, n, best_epoch)", name)
+  if (!is.list(object$xinfo) || !identical(length(object$xinfo$type), 1L) ||
+      !object$xinfo$type %in% c("terms", "matrix"))
+    stopf("'%s$xinfo' is malformed", name)
+  invisible(object)
+}
+
+# The standardised predictor matrix for newdata.
+newdata_matrix <- function(object, newdata) {
+  info <- object$xinfo
+  if (is.null(newdata)) stopf("'newdata' must be a data frame, not NULL")
+  if (is.matrix(newdata)) {
+    if (info$type == "terms" && is.null(colnames(newdata)))
+      stopf("'newdata' must be a data frame with columns %s",
+            paste(all.vars(info$terms), collapse = ", "))
+    newdata <- as.data.frame(newdata, stringsAsFactors = FALSE)
+  }
+  if (!is.data.frame(newdata)) stopf("'newdata' must be a data frame")
+  if (nrow(newdata) == 0L) stopf("'newdata' has no rows")
+  if (info$type == "terms") {
+    vars <- all.vars(info$terms)
+    miss <- setdiff(vars, names(newdata))
+    if (length(miss))
+      stopf("'newdata' lacks column(s) %s", paste(miss, collapse = ", "))
+    check_predictor_columns(newdata[intersect(vars, names(newdata))], "newdata")
+    mf <- tryCatch(
+      stats::model.frame(info$terms, newdata, na.action = stats::na.pass,
+                         xlev = info$xlevels),
+      error = function(e) stopf("'newdata' does not fit the model: %s", conditionMessage(e)))
+    if (!is.null(info$dataClasses))
+      tryCatch(stats::.checkMFClasses(info$dataClasses, mf),
+               error = function(e) stopf("'newdata': %s", conditionMessage(e)))
+    X <- tryCatch(stats::model.matrix(info$terms, mf, contrasts.arg = info$contrasts),
+                  error = function(e) stopf("'newdata' does not fit the model: %s",
+                                            conditionMessage(e)))
+    X <- X[, colnames(X) != "(Intercept)", drop = FALSE]
+    if (nrow(X) != nrow(newdata))
+      stopf("'newdata' has missing values: rows with NA cannot be predicted")
+  } else {
+    nms <- info$names
+    if (!is.null(names(newdata)) && all(nms %in% names(newdata))) {
+      newdata <- newdata[nms]
+    } else if (ncol(newdata) == length(nms) &&
+               (is.null(names(newdata)) || all(grepl("^V[0-9]+$", names(newdata))))) {
+      names(newdata) <- nms
+    } else {
+      stopf("'newdata' lacks column(s) %s",
+            paste(setdiff(nms, names(newdata)), collapse = ", "))
+    }
+    for (nm in nms) {
+      v <- newdata[[nm]]
+      if (!is.numeric(v) || is.complex(v) || !is.null(dim(v)))
+        stopf("'newdata': column '%s' must be numeric", nm)
+    }
+    X <- as.matrix(newdata)
+    storage.mode(X) <- "double"
+  }
+  if (ncol(X) != object$net$p)
+    stopf("'newdata' gives %d predictor columns, the fit has %d", ncol(X), object$net$p)
+  bad <- rowSums(!is.finite(X)) > 0
+  if (any(bad))
+    stopf("'newdata' has missing or infinite values in row(s) %s",
+          paste(utils::head(which(bad), 5L), collapse = ", "))
+  X <- apply_scaling(X, list(center = object$scaling$x_center,
+                             scale = object$scaling$x_scale))
+  rownames(X) <- rownames(newdata)
+  X
+}
+
+# Observed responses in newdata, as a rows x components matrix.
+newdata_response <- function(object, newdata) {
+  yn <- object$ynames
+  d <- length(yn)
+  if (is.matrix(newdata)) newdata <- as.data.frame(newdata, stringsAsFactors = FALSE)
+  f <- object$formula
+  if (inherits(f, "formula") && length(f) == 3L) {
+    vars <- all.vars(f[[2L]])
+    miss <- setdiff(vars, names(newdata))
+    if (length(miss))
+      stopf("'newdata' lacks the response column(s) %s: scoring needs the observed responses",
+            paste(miss, collapse = ", "))
+    Y <- tryCatch(eval(f[[2L]], newdata, environment(f)), error = function(e)
+      stopf("'newdata': cannot compute the response %s: %s", deparse1(f[[2L]]),
+            conditionMessage(e)))
+  } else {
+    miss <- setdiff(yn, names(newdata))
+    if (length(miss))
+      stopf("'newdata' lacks the response column(s) %s: scoring needs the observed responses",
+            paste(miss, collapse = ", "))
+    Y <- newdata[yn]
+    if (!all(vapply(Y, function(v) is.numeric(v) && !is.complex(v), NA)))
+      stopf("'newdata': the response column(s) %s must be numeric", paste(yn, collapse = ", "))
+    Y <- as.matrix(Y)
+  }
+  if (is.data.frame(Y)) Y <- as.matrix(Y)
+  if (!is.numeric(Y) || is.complex(Y))
+    stopf("'newdata': the response must be numeric")
+  if (is.null(dim(Y))) Y <- matrix(Y, ncol = 1L)
+  if (ncol(Y) != d || nrow(Y) != nrow(newdata))
+    stopf("'newdata': the response has %d column(s) and %d row(s); the fit needs %d and %d",
+          ncol(Y), nrow(Y), d, nrow(newdata))
+  storage.mode(Y) <- "double"
+  bad <- rowSums(!is.finite(Y)) > 0
+  if (any(bad))
+    stopf("'newdata' has missing or infinite responses in row(s) %s",
+          paste(utils::head(which(bad), 5L), collapse = ", "))
+  colnames(Y) <- yn
+  Y
 }

@@ -1,4 +1,6 @@
-# Chunked evaluation of large newdata.
+# Chunks and future plans: splitting the rows of newdata into chunks,
+# evaluating the chunks here or on the workers of a future::plan(), and
+# joining their results (draws, data frames, counts of non-finite chains).
 #
 # sbsample(), sbcondstats() and sbscore() split newdata into chunks of at
 # most `chunk_size` rows.  Every row keeps its global index, which keys its
@@ -80,10 +82,6 @@ future_failure <- function(e) {
   stopf("evaluating the chunks through the future plan failed: %s", trimws(msg))
 }
 
-check_chunk_size <- function(chunk_size) {
-  check_count(chunk_size, "chunk_size", 1, .Machine$integer.max)
-}
-
 # Splits a chunked computation: row chunks and, for each, the rows of the
 # standardised predictor matrix X with their 0-based global ids.
 make_chunks <- function(X, chunk_size, extra = NULL) {
@@ -103,6 +101,18 @@ warn_nonfinite <- function(parts, nchain) {
     warnf("%d of %s chains ended in a non-finite value; the fit may be unstable",
           as.integer(bad), format(nchain, scientific = FALSE, big.mark = ""))
   invisible(bad)
+}
+
+# Joins the chain-order draw vectors of consecutive row chunks (each
+# component's block of every chunk, in turn) into one for all rows.
+join_draws <- function(parts, nrows, n, d) {
+  if (length(parts) == 1L) return(parts[[1L]])
+  unlist(lapply(seq_len(d), function(k) {
+    lapply(seq_along(parts), function(i) {
+      N <- nrows[i] * n
+      parts[[i]][(k - 1) * N + seq_len(N)]
+    })
+  }), use.names = FALSE)
 }
 
 # Binds chunk data frames of identical columns by row; list columns (the

@@ -1,4 +1,6 @@
-# S3 methods for "sbfit".
+# Methods for fits of class "sbfit": print, summary, plot (the loss
+# curves), coef, nobs, formula, and predict and simulate, which call
+# sbcondstats() and sbsample().
 
 net_string <- function(net) {
   paste(net_widths(net), collapse = " -> ")
@@ -9,6 +11,25 @@ act_label <- function(a) c(silu = "SiLU", relu = "ReLU", tanh = "tanh")[[a]]
 sampler_label <- function(m) {
   if (identical(m, "bridge")) "Brownian-bridge steps" else
     if (identical(m, "em_denoise")) "Euler-Maruyama, noiseless last step" else "Euler-Maruyama"
+}
+
+# The corner of the plot region (xlim x ylim) that the points (x, y) crowd
+# least, for a legend; `logy` when the y axis is logarithmic.
+free_corner <- function(x, y, xlim, ylim, logy = FALSE) {
+  ok <- is.finite(x) & is.finite(y)
+  if (logy) ok <- ok & y > 0
+  x <- x[ok]
+  y <- y[ok]
+  if (logy) {
+    y <- log(y)
+    ylim <- log(ylim)
+  }
+  u <- (x - xlim[1L]) / diff(xlim)
+  v <- (y - ylim[1L]) / diff(ylim)
+  corners <- c("topright", "topleft", "bottomright", "bottomleft")
+  count <- c(sum(u > 0.55 & v > 0.65, na.rm = TRUE), sum(u < 0.45 & v > 0.65, na.rm = TRUE),
+             sum(u > 0.55 & v < 0.35, na.rm = TRUE), sum(u < 0.45 & v < 0.35, na.rm = TRUE))
+  corners[which.min(count)]
 }
 
 #' Methods for fitted conditional Schrödinger bridges

@@ -1,3 +1,6 @@
+# The package documentation (?sbcg) and the package-wide roxygen
+# directives: imports and the registration of the C entry points.
+
 #' sbcg: conditional generative learning with a Schrödinger bridge
 #'
 #' sbcg learns the whole conditional distribution of a response given

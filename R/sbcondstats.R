@@ -1,3 +1,9 @@
+# sbcondstats(): summaries of the draws row by row -- mean, SD, quantiles,
+# probabilities P(Y <= y0 | x), Monte Carlo standard errors and kernel
+# density estimates -- and the print and plot methods of its result (the
+# fan chart and the density overlay).  Sampling is shared with sbsample()
+# through sampling.R; the quantiles come from quantiles.R.
+
 #' Conditional means, SDs, quantiles, probabilities and densities
 #'
 #' `sbcondstats()` draws `n` samples of \eqn{Y | X = x} for every row of
@@ -102,9 +108,9 @@ sbcondstats <- function(object, newdata, n = object$control$draws,
                         keep_draws = FALSE, threads = sbcg_threads(), seed = NULL,
                         chunk_size = 10000L, verbose = FALSE, ...) {
   check_dots(...)
-  check_fit(object)
-  if (missing(newdata)) stopf("'newdata' is missing: the fit keeps no copy of the training data")
-  n <- check_count(n, "n", 2, 1e8)
+  s <- sampling_setup(object, newdata, n, steps, method, threads = threads,
+                      seed = seed, chunk_size = chunk_size, verbose = verbose,
+                      n_min = 2L, held = "chunk")
   probs <- check_probs(probs)
   se <- check_flag(se, "se")
   density <- check_flag(density, "density")
@@ -112,36 +118,24 @@ sbcondstats <- function(object, newdata, n = object$control$draws,
   density_n <- check_count(density_n, "density_n", 2, 1e6)
   bw <- check_bw(bw)
   keep_draws <- check_flag(keep_draws, "keep_draws")
-  threads <- check_threads(threads)
-  seed <- check_seed(seed)
-  chunk_size <- check_chunk_size(chunk_size)
-  verbose <- check_flag(verbose, "verbose")
-  X <- newdata_matrix(object, newdata)
-  d <- object$net$d
-  AT <- check_at(at, nrow(X), d)
-  check_draw_count(min(nrow(X), chunk_size), n, d)
-  g <- sampler_grid(object, steps, method)
-  cseed <- with_seed(seed, draw_seed())
+  AT <- check_at(at, nrow(s$X), s$d)
   # the thresholds travel with their chunk (ch$at), not in opts
   opts <- list(probs = probs, se = se, density = density, bw = bw,
                adjust = adjust, density_n = density_n, keep_draws = keep_draws)
-  ck <- make_chunks(X, chunk_size, function(r) list(at = at_rows(AT, r)))
-  parts <- run_chunks(ck$chunks, ck$rows, stats_chunk, object = object, n = n,
-                      g = g, cseed = cseed, threads = threads, opts = opts,
-                      verbose = verbose)
-  warn_nonfinite(parts, as.double(nrow(X)) * n)
-  out <- bind_chunks(lapply(parts, `[[`, "stats"), c("sbcondstats", "data.frame"))
-  attr(out, "n") <- n
+  r <- sampling_run(s, stats_chunk, opts = opts,
+                    extra = function(rows) list(at = at_rows(AT, rows)))
+  out <- bind_chunks(lapply(r$parts, `[[`, "stats"), c("sbcondstats", "data.frame"))
+  attr(out, "n") <- s$n
   attr(out, "probs") <- probs
   attr(out, "at") <- at
-  attr(out, "steps") <- g$steps
-  attr(out, "method") <- g$method
+  attr(out, "steps") <- s$g$steps
+  attr(out, "method") <- s$g$method
   attr(out, "ynames") <- object$ynames
   attr(out, "newdata") <- predictor_frame(object, newdata)
   if (keep_draws) {
-    draws <- join_draws(lapply(parts, `[[`, "draws"), lengths(ck$rows), n, d)
-    attr(out, "draws") <- shape_draws(object, draws, nrow(X), n, "matrix",
-                                      rownames(X))
+    draws <- join_draws(lapply(r$parts, `[[`, "draws"), r$nrows, s$n, s$d)
+    attr(out, "draws") <- shape_draws(object, draws, nrow(s$X), s$n, "matrix",
+                                      rownames(s$X))
   }
   out
 }
@@ -155,43 +149,6 @@ stats_chunk <- function(ch, object, n, g, cseed, threads, opts) {
   list(stats = st, nonfinite = r$nonfinite,
        draws = if (opts$keep_draws) r$draws)
 }
-
-# Checks `at` and returns NULL or a list: `mode` ("vector" or "matrix")
-# and `values`, an array rows x thresholds x components.
-check_at <- function(at, nrow, d) {
-  if (is.null(at)) return(NULL)
-  if (is.logical(at) && length(at) && all(is.na(at)))
-    stopf("'at' must not contain NA or NaN")
-  msg <- "'at' must be NULL, a numeric vector of thresholds or a numeric matrix with one row per row of 'newdata'"
-  if (is.data.frame(at) || is.list(at) || !is.numeric(at) || is.complex(at) ||
-      inherits(at, c("Date", "POSIXt", "difftime")) || length(dim(at)) > 2L)
-    stopf(msg)
-  if (!length(at)) stopf("'at' must not be empty")
-  if (anyNA(at)) stopf("'at' must not contain NA or NaN")
-  if (any(!is.finite(at))) stopf("'at' must be finite")
-  if (is.null(dim(at))) {
-    at <- as.double(at)
-    if (anyDuplicated(at_names(at))) stopf("'at' must not contain duplicates")
-    vals <- array(rep(at, each = nrow), c(nrow, length(at), d))
-    return(list(mode = "vector", values = vals, names = at_names(at)))
-  }
-  k <- ncol(at)
-  if (k < 1L) stopf("'at' must have at least one column")
-  A <- matrix(as.double(at), nrow(at), k)
-  if (nrow(A) == nrow) {
-    vals <- array(rep(A, d), c(nrow, k, d))
-  } else if (d > 1L && nrow(A) == nrow * d) {
-    vals <- array(NA_real_, c(nrow, k, d))
-    for (j in seq_len(d)) vals[, , j] <- A[(seq_len(nrow) - 1L) * d + j, , drop = FALSE]
-  } else {
-    stopf("'at' has %d rows; as a matrix it must have one row per row of 'newdata' (%d)%s",
-          nrow(A), nrow,
-          if (d > 1L) sprintf(" or one per row of the result (%d)", nrow * d) else "")
-  }
-  list(mode = "matrix", values = vals, names = paste0("p_", seq_len(k)))
-}
-
-at_names <- function(at) paste0("p", trimws(formatC(at, format = "fg", digits = 15)))
 
 at_rows <- function(AT, r) {
   if (is.null(AT)) return(NULL)
@@ -216,31 +173,6 @@ predictor_frame <- function(object, newdata) {
   if (!ncol(out)) out <- data.frame(row.names = seq_len(nrow(newdata)))
   rownames(out) <- NULL
   out
-}
-
-# Column names for quantiles: q0.05, q0.5, ...
-quantile_names <- function(probs) {
-  paste0("q", trimws(formatC(probs, format = "fg", digits = 6)))
-}
-
-# Rows of M sorted (non-finite values last).
-row_sort <- function(M) {
-  if (nrow(M) == 1L) matrix(sort(M, na.last = TRUE), 1L) else
-    t(apply(M, 1L, sort, na.last = TRUE))
-}
-
-# Quantiles (type 7) of each row of M; S = row_sort(M) if already known.
-row_quantiles <- function(M, probs, S = row_sort(M)) {
-  n <- ncol(S)
-  h <- (n - 1) * probs + 1
-  lo <- floor(h)
-  hi <- pmin(lo + 1L, n)
-  f <- h - lo
-  Q <- S[, lo, drop = FALSE] +
-    sweep(S[, hi, drop = FALSE] - S[, lo, drop = FALSE], 2L, f, "*")
-  Q[, f == 0] <- S[, lo[f == 0], drop = FALSE]
-  colnames(Q) <- quantile_names(probs)
-  Q
 }
 
 # The bandwidth of the density estimate of draws v.  Sheather and Jones'
@@ -507,25 +439,6 @@ plot_fan <- function(x, var, rows, legend, data, response, ...) {
 }
 
 pct <- function(p) paste0(trimws(formatC(100 * p, format = "fg", digits = 4)), "%")
-
-# The corner of the plot region (xlim x ylim) that the points (x, y) crowd
-# least, for a legend; `logy` when the y axis is logarithmic.
-free_corner <- function(x, y, xlim, ylim, logy = FALSE) {
-  ok <- is.finite(x) & is.finite(y)
-  if (logy) ok <- ok & y > 0
-  x <- x[ok]
-  y <- y[ok]
-  if (logy) {
-    y <- log(y)
-    ylim <- log(ylim)
-  }
-  u <- (x - xlim[1L]) / diff(xlim)
-  v <- (y - ylim[1L]) / diff(ylim)
-  corners <- c("topright", "topleft", "bottomright", "bottomleft")
-  count <- c(sum(u > 0.55 & v > 0.65, na.rm = TRUE), sum(u < 0.45 & v > 0.65, na.rm = TRUE),
-             sum(u > 0.55 & v < 0.35, na.rm = TRUE), sum(u < 0.45 & v < 0.35, na.rm = TRUE))
-  corners[which.min(count)]
-}
 
 # The values of response `r` (a name or an expression such as log(y)) in
 # data frame `data`.

@@ -1,3 +1,9 @@
+# sbscore() and score_draws(): proper scores (CRPS, energy score, pinball
+# loss) and calibration (PIT, interval coverage) of draws against observed
+# responses, and the print, summary and plot methods of the scores.
+# sbscore() samples through sampling.R, score_draws() takes any method's
+# draws; both score through score_core().
+
 #' Score a fit on data with observed responses
 #'
 #' `sbscore()` draws `n` samples of \eqn{Y | X = x} at every row of
@@ -80,30 +86,16 @@ sbscore <- function(object, newdata, n = object$control$draws,
                     method = NULL, threads = sbcg_threads(), seed = NULL,
                     chunk_size = 10000L, verbose = FALSE, ...) {
   check_dots(...)
-  check_fit(object)
-  if (missing(newdata))
-    stopf("'newdata' is missing: it must hold the predictors and the observed responses")
-  n <- check_count(n, "n", 2, 1e8)
+  s <- sampling_setup(object, newdata, n, steps, method, threads = threads,
+                      seed = seed, chunk_size = chunk_size, verbose = verbose,
+                      n_min = 2L, held = "chunk", response = TRUE)
   probs <- check_probs(probs)
   levels <- check_levels(levels)
-  threads <- check_threads(threads)
-  seed <- check_seed(seed)
-  chunk_size <- check_chunk_size(chunk_size)
-  verbose <- check_flag(verbose, "verbose")
-  X <- newdata_matrix(object, newdata)
-  Y <- newdata_response(object, newdata)
-  d <- object$net$d
-  check_draw_count(min(nrow(X), chunk_size), n, d)
-  g <- sampler_grid(object, steps, method)
-  cseed <- with_seed(seed, draw_seed())
-  ck <- make_chunks(X, chunk_size, function(r) list(y = Y[r, , drop = FALSE]))
-  parts <- run_chunks(ck$chunks, ck$rows, score_chunk, object = object, n = n,
-                      g = g, cseed = cseed, threads = threads, probs = probs,
-                      levels = levels, verbose = verbose)
-  warn_nonfinite(parts, as.double(nrow(X)) * n)
-  out <- bind_chunks(lapply(parts, `[[`, "scores"), c("sbscore", "data.frame"))
-  structure(out, n = n, probs = probs, levels = levels, ynames = object$ynames,
-            steps = g$steps, method = g$method)
+  r <- sampling_run(s, score_chunk, probs = probs, levels = levels,
+                    extra = function(rows) list(y = s$Y[rows, , drop = FALSE]))
+  out <- bind_chunks(lapply(r$parts, `[[`, "scores"), c("sbscore", "data.frame"))
+  structure(out, n = s$n, probs = probs, levels = levels, ynames = object$ynames,
+            steps = s$g$steps, method = s$g$method)
 }
 
 # One chunk of sbscore().
@@ -169,55 +161,6 @@ score_draws <- function(draws, y, probs = c(0.05, 0.5, 0.95),
   })
   out <- score_core(Ms, Y, probs, levels, ynames, seq_len(dd[1L]))
   structure(out, n = dd[2L], probs = probs, levels = levels, ynames = ynames)
-}
-
-check_levels <- function(levels) {
-  if (!is.numeric(levels) || !length(levels) || anyNA(levels) ||
-      any(levels <= 0) || any(levels >= 1))
-    stopf("'levels' must be a numeric vector of levels in (0, 1)")
-  if (anyDuplicated(levels)) stopf("'levels' must not contain duplicates")
-  sort(as.double(levels))
-}
-
-# Observed responses in newdata, as a rows x components matrix.
-newdata_response <- function(object, newdata) {
-  yn <- object$ynames
-  d <- length(yn)
-  if (is.matrix(newdata)) newdata <- as.data.frame(newdata, stringsAsFactors = FALSE)
-  f <- object$formula
-  if (inherits(f, "formula") && length(f) == 3L) {
-    vars <- all.vars(f[[2L]])
-    miss <- setdiff(vars, names(newdata))
-    if (length(miss))
-      stopf("'newdata' lacks the response column(s) %s: scoring needs the observed responses",
-            paste(miss, collapse = ", "))
-    Y <- tryCatch(eval(f[[2L]], newdata, environment(f)), error = function(e)
-      stopf("'newdata': cannot compute the response %s: %s", deparse1(f[[2L]]),
-            conditionMessage(e)))
-  } else {
-    miss <- setdiff(yn, names(newdata))
-    if (length(miss))
-      stopf("'newdata' lacks the response column(s) %s: scoring needs the observed responses",
-            paste(miss, collapse = ", "))
-    Y <- newdata[yn]
-    if (!all(vapply(Y, function(v) is.numeric(v) && !is.complex(v), NA)))
-      stopf("'newdata': the response column(s) %s must be numeric", paste(yn, collapse = ", "))
-    Y <- as.matrix(Y)
-  }
-  if (is.data.frame(Y)) Y <- as.matrix(Y)
-  if (!is.numeric(Y) || is.complex(Y))
-    stopf("'newdata': the response must be numeric")
-  if (is.null(dim(Y))) Y <- matrix(Y, ncol = 1L)
-  if (ncol(Y) != d || nrow(Y) != nrow(newdata))
-    stopf("'newdata': the response has %d column(s) and %d row(s); the fit needs %d and %d",
-          ncol(Y), nrow(Y), d, nrow(newdata))
-  storage.mode(Y) <- "double"
-  bad <- rowSums(!is.finite(Y)) > 0
-  if (any(bad))
-    stopf("'newdata' has missing or infinite responses in row(s) %s",
-          paste(utils::head(which(bad), 5L), collapse = ", "))
-  colnames(Y) <- yn
-  Y
 }
 
 # Scores of draws Ms (a list, per component, of rows x draws matrices)

@@ -12,8 +12,9 @@
 #      UndefinedBehaviorSanitizer report stops R.
 #   2. valgrind: the package is compiled with -O2 -g and the tests are run
 #      under R -d "valgrind --error-exitcode=1 ...".  By default all test
-#      files; with --quick all but test-accuracy.R, which trains two
-#      networks and takes hours under valgrind.
+#      files; with --quick all but test-accuracy.R, whose two short fits
+#      take long under valgrind.  The tests with default training budgets
+#      (hours under valgrind) run only if SBCG_SLOW_TESTS=true is set.
 #
 # Both passes check that the tests really loaded the private build (the
 # path of the loaded sbcg.so is recorded from inside the test process).
@@ -148,7 +149,7 @@ failures() {
   grep -aoE "(Failure|Error) \([^)]*\): .*" "$1" | sed 's/^/    test /' || true
 }
 
-# The suite without the slow accuracy tests (for --quick), as a copy in
+# The suite without the accuracy tests (for --quick), as a copy in
 # $tmp.  Tests always run from the copied sources, so they never write
 # into the repository.
 test_dirs() {

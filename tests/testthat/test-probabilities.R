@@ -101,9 +101,11 @@ test_that("several responses: probabilities per component, joint draws kept", {
   expect_equal(dim(a), c(2L, 100L, 2L))
   expect_identical(st$p0.5[st$.response == "y2"], unname(rowMeans(a[, , "y2"] <= 0.5)))
   expect_identical(st$p0[st$.response == "y1"], unname(rowMeans(a[, , "y1"] <= 0)))
-  # a joint probability from the kept draws
-  pj <- rowMeans(a[, , "y1"] <= 0.5 & a[, , "y2"] <= 0)
-  expect_true(all(pj <= pmin(st$p0.5[st$.response == "y1"], st$p0[st$.response == "y2"])))
+  # a joint probability from the kept draws: the components of a draw stay
+  # together, as in the long form, where they share a line
+  long <- sbsample(fit, nd, n = 100, seed = 2)
+  expect_equal(unname(rowMeans(a[, , "y1"] <= 0.5 & a[, , "y2"] <= 0)),
+               as.vector(tapply(long$y1 <= 0.5 & long$y2 <= 0, long$.row, mean)))
   # one row of thresholds per row of the result
   A <- matrix(c(0.1, -0.1, 0.9, -0.9), 4, 1)
   st2 <- sbcondstats(fit, nd, n = 100, at = A, density = FALSE, seed = 2)
