@@ -3,14 +3,18 @@
 # trained on), next to a Gaussian linear model fitted to the training rows,
 # and the warnings sbfit() gives when they look wrong.
 
-# Scores on the held-out rows of `prep` for the fit `fit`, from `m` draws
-# per row: mean CRPS (and that of the Gaussian linear model), coverage of
-# the central 50% and 90% intervals, the PIT values; NULL without held-out
-# rows.
-holdout_scores <- function(fit, prep, Y, threads, m = 200L) {
-  v <- prep$vidx
+# Scores on the held-out rows of `prep` (at most `rows` of them, the first
+# in a random order drawn from the fit's seed) for the fit `fit`, from `m`
+# draws per row: mean CRPS (and that of the Gaussian linear model),
+# coverage of the central 50% and 90% intervals, the PIT values; NULL
+# without held-out rows.  250 rows give the 90% coverage a standard error
+# of 2 points at a cost of 25,000 chains.
+holdout_scores <- function(fit, prep, Y, threads, m = 100L, rows = 250L) {
+  v <- prep$vidx[prep$vorder]
+  v <- sort(v[seq_len(min(length(v), rows))])
   nv <- length(v)
   if (nv == 0L) return(NULL)
+  prep$vidx <- v
   X <- prep$Xs[v, , drop = FALSE]
   d <- ncol(Y)
   raw <- sample_raw(fit, X, seq_len(nv) - 1, m, sampler_grid(fit), prep$hseed, threads)

@@ -280,6 +280,7 @@ fit_prepare <- function(X, Y, w, control) {
                theta0 = init_theta(net, control$baseline == "linear"))
   prep$cseed <- draw_seed()
   prep$hseed <- draw_seed()
+  prep$vorder <- if (nv > 0) sample.int(nv) else integer()
   if (control$precondition != "none") {
     prep$lnet <- list(kind = "regression", d = ncol(Y), p = ncol(X),
                       hidden = control$hidden, activation = control$activation,
@@ -309,9 +310,9 @@ train_budget <- function(control, ntr, nv) {
   min_epochs <- if (is.null(control$min_epochs))
     min(epochs %/% 2L, ceiling(3e4 / ceiling(ntr / control$batch_size))) else
     min(control$min_epochs, epochs)
-  # a check every 50,000 training triples, and at least every 100 steps
+  # a check every 50,000 training triples, and at least every 200 steps
   valid_every <- if (is.null(control$valid_every))
-    as.integer(max(1, round(min(5e4 / ntr, 100 / ceiling(ntr / control$batch_size))))) else
+    as.integer(max(1, round(min(5e4 / ntr, 200 / ceiling(ntr / control$batch_size))))) else
     control$valid_every
   val_reps <- if (nv > 0) max(1L, min(200L, ceiling(1e4 / nv))) else 1L
   list(epochs = epochs, min_epochs = min_epochs, valid_every = valid_every,
