@@ -1,3 +1,7 @@
+# The settings of a fit: sbcg_control() owns every hyper-parameter, its
+# default and its check (the network's size limits come from the C code
+# through net_limits()); as_control() accepts a partial list.
+
 #' Settings for the network, its training and the sampler
 #'
 #' `sbcg_control()` collects and checks the hyper-parameters of [sbfit()].

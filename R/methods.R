@@ -2,6 +2,19 @@
 # curves), coef, nobs, formula, and predict and simulate, which call
 # sbcondstats() and sbsample().
 
+# The preconditioning in words: which networks, how many (cross-fitted),
+# their epochs, the linear part and the power of the scale.
+pre_string <- function(pre) {
+  K <- if (is.matrix(pre$location)) ncol(pre$location) else 1L
+  sprintf("%s%s %s%s, %s epochs%s",
+          if (is.null(pre$scale)) "location network" else "location and scale networks",
+          if (K > 1L) sprintf(" (%d of each, cross-fitted)", K) else "",
+          net_string(pre$net), if (is.null(pre$linear)) "" else " on a linear fit",
+          paste(unique(range(pre$epochs)), collapse = "-"),
+          if (is.null(pre$scale_power)) "" else
+            sprintf(", scale power %s", paste(format(pre$scale_power), collapse = " ")))
+}
+
 net_string <- function(net) {
   paste(net_widths(net), collapse = " -> ")
 }
@@ -70,16 +83,16 @@ print.sbfit <- function(x, ...) {
               act_label(net$activation), format(length(x$theta), big.mark = ",")))
   pre <- x$precondition
   if (!is.null(pre))
-    cat(sprintf("Preconditioning: %s network%s %s (%s epochs); the bridge models the standardised residuals\n",
-                if (is.null(pre$scale)) "location" else "location and scale",
-                if (is.null(pre$scale)) "" else "s", net_string(pre$net),
-                paste(pre$epochs, collapse = " and ")))
+    cat(sprintf("Preconditioning: %s; the bridge models the standardised residuals\n",
+                pre_string(pre)))
   h <- x$history
   stop_txt <- if (isTRUE(x$stopped_early)) "stopped early" else "all epochs"
   cat(sprintf("Training: %d rows (%d for validation), %d epochs (%s), best epoch %d, %.1f s\n",
               x$n, x$n_valid, nrow(h), stop_txt, x$best_epoch, x$seconds))
-  if (nrow(h)) {
-    b <- max(1L, x$best_epoch)
+  if (nrow(h) && x$best_epoch == 0L) {
+    cat("Loss (standardised scale): no epoch beat the starting weights on the validation rows; the fit keeps them\n")
+  } else if (nrow(h)) {
+    b <- x$best_epoch
     if (x$n_valid > 0)
       cat(sprintf("Loss (standardised scale): train %.4g, validation %.4g\n",
                   h$train[b], h$valid[b]))
@@ -102,15 +115,15 @@ summary.sbfit <- function(object, ...) {
               data.frame(variable = object$ynames, role = "response",
                          center = s$y_center, scale = s$y_scale))
   h <- object$history
-  b <- max(1L, object$best_epoch)
+  b <- object$best_epoch  # 0: the starting weights, whose losses are not recorded
   structure(list(call = object$call, net = object$net,
                  npar = length(object$theta), control = object$control,
                  scaling = sc, n = object$n, n_train = object$n_train,
                  n_valid = object$n_valid, epochs = nrow(h),
                  best_epoch = object$best_epoch,
                  stopped_early = object$stopped_early,
-                 train_loss = if (nrow(h)) h$train[b] else NA_real_,
-                 valid_loss = if (nrow(h)) h$valid[b] else NA_real_,
+                 train_loss = if (nrow(h) && b > 0) h$train[b] else NA_real_,
+                 valid_loss = if (nrow(h) && b > 0) h$valid[b] else NA_real_,
                  steps = object$steps_run, seconds = object$seconds,
                  weighted = isTRUE(object$weighted), precondition = object$precondition,
                  holdout = object$holdout),
@@ -132,10 +145,8 @@ print.summary.sbfit <- function(x, ...) {
               if (isTRUE(ctl$t_tail > 0)) sprintf(", %g%% uniform in log-odds", 100 * ctl$t_tail) else ""))
   pre <- x$precondition
   if (!is.null(pre))
-    cat(sprintf("Precond.:  %s by least-squares networks %s, %s epochs (best %s)\n",
-                if (is.null(pre$scale)) "location m(x)" else "location m(x) and scale s(x)",
-                net_string(pre$net), paste(pre$epochs, collapse = " and "),
-                paste(pre$best_epoch, collapse = " and ")))
+    cat(sprintf("Precond.:  %s (best epochs %s)\n", pre_string(pre),
+                paste(range(pre$best_epoch), collapse = "-")))
   cat(sprintf("Optimiser: Adam, lr %g (%s), batch %d, weight decay %g\n",
               ctl$lr, ctl$lr_schedule, ctl$batch_size, ctl$weight_decay))
   cat(sprintf("Data:      %d rows: %d training, %d validation%s\n", x$n,
@@ -144,8 +155,11 @@ print.summary.sbfit <- function(x, ...) {
               x$epochs, ctl$epochs, format(x$steps, big.mark = ","),
               if (isTRUE(x$stopped_early)) "stopped early" else "ran all epochs",
               x$best_epoch, x$seconds))
-  cat(sprintf("Loss at best epoch: train %.4g, validation %s\n", x$train_loss,
-              if (is.na(x$valid_loss)) "-" else format(signif(x$valid_loss, 4))))
+  if (x$best_epoch == 0L)
+    cat("Loss:      no epoch beat the starting weights on the validation rows\n")
+  else
+    cat(sprintf("Loss at best epoch: train %.4g, validation %s\n", x$train_loss,
+                if (is.na(x$valid_loss)) "-" else format(signif(x$valid_loss, 4))))
   cat(sprintf("Sampler:   %s, %d steps, grid power %g, %d draws by default\n",
               sampler_label(ctl$sampler), ctl$steps, ctl$grid_power, ctl$draws))
   cat(format_holdout(x$holdout, detail = TRUE), sep = "\n")
@@ -179,7 +193,10 @@ plot.sbfit <- function(x, log = TRUE, ...) {
   best <- x$best_epoch
   col_t <- "grey30"
   col_v <- "#D55E00"
-  sub <- if (has_v) {
+  sub <- if (has_v && best == 0L) {
+    sprintf("no epoch of %d beat the starting weights on the validation rows; the fit keeps them",
+            nrow(h))
+  } else if (has_v) {
     sprintf("best validation loss at epoch %d of %d%s; the fit keeps its weights",
             best, nrow(h), if (isTRUE(x$stopped_early)) " (stopped early)" else "")
   } else sprintf("%d epochs, no validation rows: the fit keeps the last weights", nrow(h))

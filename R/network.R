@@ -1,5 +1,6 @@
-# The network's description as the C code takes it, its initial weights and
-# thin wrappers around the C entry points.
+# The network: its description as the C code takes it (net_arch()), its
+# initial weights, the kernel set, and thin wrappers around the C forward
+# pass and loss gradient.
 #
 # A network is a list:
 #   kind      "bridge" (absent in fits saved before regression networks

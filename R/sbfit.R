@@ -1,3 +1,12 @@
+# Fitting: sbfit() and its formula and default methods turn the data into
+# standardised matrices, and sbfit_core() runs the phases of a fit in order:
+# fit_prepare() (every draw from R's RNG: the validation split, folds,
+# initial weights, seeds), train_budget() (the one place that decides
+# epochs, the earliest stop, validation checks), fit_precondition()
+# (scaling.R), the bridge's training (one .Call: the training loop is
+# bridge_fit() in src/bridge.c), fit_assemble() (the plain-list fit) and the
+# held-out scores (holdout.R).
+
 #' Fit a conditional Schrödinger bridge
 #'
 #' `sbfit()` learns the conditional distribution of a response \eqn{Y}

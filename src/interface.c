@@ -1,14 +1,23 @@
 /*
- * interface.c -- the .Call glue.  Checks and coerces the SEXP arguments
- * (again: the R functions check them first, but a fit object edited by
- * hand must not crash R), allocates scratch memory with R_alloc before any
- * parallel region, runs the kernels, checks for interrupts between
- * kernel calls, prints progress and builds the results.
+ * interface.c -- the .Call glue, the only C file that uses the R API
+ * besides init.c.  Checks and coerces the SEXP arguments (again: the R
+ * functions check them first, but a fit object edited by hand must not
+ * crash R), allocates scratch memory with R_alloc before any parallel
+ * region, calls the kernels (bridge.c: training loop and sampler; nn.c:
+ * the network), gives them the callbacks that check for interrupts and
+ * print progress, and builds the results.
+ *
+ * Where the rest lives: sbcg.h (what crosses files), init.c
+ * (registration), nn.c (network), kernels.c (dense-layer kernels, portable
+ * and AVX2), bridge.c (training loop, time law, sampler), rng.c (random
+ * streams).
  *
  * Network description passed from R:
- *   arch  integer: d, p, nfreq, activation, nhidden, hidden widths...
+ *   arch  integer: d, p, nfreq, activation, nhidden, hidden widths...,
+ *         then optionally the time map and the kind (bridge/regression)
  *   freq  double:  the nfreq time-embedding frequencies
  *   theta double:  the parameters, laid out as in sbcg.h
+ *   kern  integer: the kernel set (KERN_PORTABLE or KERN_AVX2)
  */
 #include <R.h>
 #include <Rinternals.h>
