@@ -617,7 +617,8 @@ call_bases <- function(fit) {
     forward = list(arch = arch, freq = freq, theta = theta, z = mk(5L, d),
                    t = stats::runif(5L), x = mk(5L, p), kern = kern),
     forward_reg = if (!is.null(pre))
-      list(arch = sbcg:::net_arch(pre$net), freq = double(), theta = pre$location,
+      list(arch = sbcg:::net_arch(pre$net), freq = double(),
+           theta = as.matrix(pre$location)[, 1L],  # one of the cross-fitted networks
            z = mk(5L, 0L), t = double(), x = mk(5L, p), kern = kern),
     loss_grad = list(arch = arch, freq = freq, theta = theta, x = mk(n, p), y = mk(n, d),
                      t = stats::runif(n, 0, 0.99), eps = mk(n, d), w = rep(1, n), resid = 1L,
