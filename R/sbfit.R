@@ -350,11 +350,13 @@ bridge_settings <- function(control, budget) {
 
 # Regression networks: least squares of the target on x with the bridge's
 # optimiser (times, noise and the parameterisation do not enter).  A plain
-# regression needs far fewer steps than the bridge's denoising, whose every
-# row is seen at a new time and noise: a quarter of the bridge's epochs at
-# most, checked about 200 times, stopping 10 checks after the best.
+# regression needs fewer steps than the bridge's denoising, whose every
+# row is seen at a new time and noise: half the bridge's epochs at most
+# (on m1, whose mean must be fitted to a small fraction of its noise SD,
+# a quarter left the networks short of their best), checked about 200
+# times, stopping 10 checks after the best.
 regression_settings <- function(control, budget) {
-  epochs <- max(20L, budget$epochs %/% 4L)
+  epochs <- max(20L, budget$epochs %/% 2L)
   b <- list(epochs = epochs, min_epochs = 0, valid_every = max(1L, epochs %/% 200L),
             val_reps = 1)
   train_settings(utils::modifyList(control, list(patience = 10)), b,
