@@ -40,9 +40,11 @@
 #         responses (get_forest_weights); exact CRPS of that discrete law;
 #   drf   drf(X, y, seed = fold), weights from get_sample_weights; exact CRPS;
 #   qrf   quantregForest(Xdf, y) after set.seed(fold), on the predictor data
-#         frame (factors split natively); its own predictive law
+#         frame (factors split natively, those with more than 32 levels, which
+#         randomForest refuses, as 0/1 columns); its own predictive law
 #         predict(f, x, what = function(v) v): ntree equally weighted stored
-#         training responses; exact CRPS of that law;
+#         training responses (NA atoms, trees whose node kept none, are
+#         dropped as predict() does); exact CRPS of that law;
 #   gam   mgcv::gam(list(y ~ terms, ~ terms), family = gaulss()): numeric
 #         predictors with >= 10 distinct training values as s(x, k = min(10,
 #         distinct - 1)), factors and other numerics as parametric terms, the
@@ -263,6 +265,22 @@ gam_terms <- function(train, xvars) {
   }, "")
 }
 
+# Predictors for quantregForest: randomForest splits factors natively but
+# only up to 32 levels; a factor with more (txhousing's city) enters as one
+# 0/1 column per level.
+qrf_x <- function(d, xvars) {
+  cols <- lapply(xvars, function(v) {
+    x <- d[[v]]
+    if (is.factor(x) && nlevels(x) > 32L) {
+      M <- vapply(levels(x), function(l) as.numeric(x == l), numeric(nrow(d)))
+      M <- matrix(M, nrow(d))
+      colnames(M) <- make.names(paste0(v, levels(x)), unique = TRUE)
+      as.data.frame(M)
+    } else setNames(data.frame(x), v)
+  })
+  do.call(cbind, cols)
+}
+
 # Fits `method` on train, predicts test; returns list(pred, fit_s, pred_s, note).
 run_method <- function(method, set, train, test, Xtr, Xte, fold) {
   f <- set$formula
@@ -298,11 +316,21 @@ run_method <- function(method, set, train, test, Xtr, Xte, fold) {
     pred <- list(type = "atoms", W = W, ytrain = ytr)
   } else if (method == "qrf") {
     set.seed(fold)
-    fo <- quantregForest::quantregForest(train[, xvars, drop = FALSE], ytr, nthreads = 1L)
+    fo <- quantregForest::quantregForest(qrf_x(train, xvars), ytr, nthreads = 1L)
     t1 <- elapsed()
-    A <- stats::predict(fo, test[, xvars, drop = FALSE], what = function(v) v)
+    A <- stats::predict(fo, qrf_x(test, xvars), what = function(v) v)
     t2 <- elapsed()
-    pred <- list(type = "equal_atoms", A = matrix(A, nrow(test)))
+    A <- matrix(A, nrow(test))
+    # a tree whose terminal node kept no response gives NA (predict() then
+    # drops it, na.rm = TRUE); the law is the remaining atoms, equally weighted
+    nas <- sum(is.na(A))
+    if (nas) {
+      ok <- !is.na(A)
+      W <- Matrix::sparseMatrix(i = row(A)[ok], j = which(ok), x = (1 / rowSums(ok))[row(A)[ok]],
+                                dims = c(nrow(A), length(A)))
+      pred <- list(type = "atoms", W = W, ytrain = as.vector(A))
+      note <- sprintf("%d of %d atoms NA, dropped", nas, length(A))
+    } else pred <- list(type = "equal_atoms", A = A)
   } else if (method == "gam") {
     tm <- gam_terms(train, xvars)
     rhs <- paste(tm, collapse = " + ")
