@@ -1,0 +1,111 @@
+# Where does sbcg's predictive spread go wrong on real data?  For the folds
+# of bench/realdata.R this fits sbcg and compares, on the standardised
+# response scale, what the preconditioning networks see on the rows they
+# were trained on with what they meet on the held-out fold:
+#
+#   loc_fit, loc_val, loc_out  RMS of Y - m(x) on the rows the location
+#       network trained on, on its validation rows (early stopping) and on
+#       the held-out fold; loc_out / loc_fit above 1 means the bridge is
+#       trained on residuals smaller than the ones it will have to cover
+#   z_fit, z_out  RMS of the standardised residual (Y - m(x)) / s(x) on the
+#       training rows and on the held-out fold (location-scale only)
+#   floor_fit, floor_out  share of rows where s(x) sits at its floor
+#   draw_sd  mean SD of the draws on the held-out fold / RMS of Y - mean
+#       draw there (the spread-skill ratio of bench/realdata.R)
+#
+#   Rscript bench/realdata-diag.R [--quick] [--sets a,b] [--control 'list(...)']
+#
+# It uses sbcg internals (sbcg:::regression_net, sbcg:::scale_net) and the
+# validation split of sbfit(): set.seed(seed); sort(sample.int(n, floor(validation * n))).
+# Run it niced; one thread.
+
+suppressPackageStartupMessages(library(sbcg))
+`%||%` <- function(a, b) if (is.null(a)) b else a
+args <- commandArgs(trailingOnly = TRUE)
+opt_value <- function(name, default) {
+  i <- which(args == paste0("--", name))
+  if (length(i)) return(args[i[1L] + 1L])
+  default
+}
+quick <- "--quick" %in% args
+source_dir <- local({
+  f <- sub("^--file=", "", grep("^--file=", commandArgs(FALSE), value = TRUE))
+  if (length(f)) normalizePath(dirname(f[1L])) else normalizePath("bench")
+})
+source(file.path(source_dir, "realdata-sets.R"))
+n_folds <- as.integer(opt_value("folds", if (quick) 3 else 5))
+max_rows <- as.numeric(opt_value("max-rows", if (quick) 1000 else Inf))
+n_draws <- as.integer(opt_value("draws", 200))
+control_text <- opt_value("control", NULL)
+ctl <- if (is.null(control_text)) list() else eval(parse(text = control_text), envir = baseenv())
+sets <- strsplit(opt_value("sets", paste(names(data_sets), collapse = ",")), ",")[[1L]]
+options(width = 200)
+cat(sprintf("sbcg real-data diagnosis %s; %s; control %s; %d folds, %d draws\n",
+            format(Sys.time(), "%Y-%m-%d %H:%M"), R.version.string,
+            control_text %||% "defaults", n_folds, n_draws))
+
+rms <- function(v) sqrt(mean(v^2))
+stdx <- function(fit, X) sweep(sweep(X, 2L, fit$scaling$x_center), 2L, fit$scaling$x_scale, "/")
+out <- list()
+for (sname in sets) {
+  set <- load_set(sname, max_rows)
+  d <- set$data
+  folds <- fold_ids(nrow(d), n_folds)
+  yname <- all.vars(set$formula)[1L]
+  for (fold in seq_len(n_folds)) {
+    tr <- d[folds != fold, , drop = FALSE]
+    te <- d[folds == fold, , drop = FALSE]
+    fit <- sbfit(set$formula, tr, control = ctl, seed = fold, threads = 1L)
+    pre <- fit$precondition
+    n <- nrow(tr)
+    set.seed(fold)
+    vidx <- sort(sample.int(n, floor(fit$control$validation * n)))
+    tidx <- setdiff(seq_len(n), vidx)
+    mm <- function(dd) {
+      X <- stats::model.matrix(fit$xinfo$terms, stats::model.frame(fit$xinfo$terms, dd,
+                               xlev = fit$xinfo$xlevels))
+      stdx(fit, X[, fit$xnames, drop = FALSE])
+    }
+    ys <- function(dd) (dd[[yname]] - fit$scaling$y_center) / fit$scaling$y_scale
+    M <- sbsample(fit, te, n = n_draws, format = "matrix", seed = fold, threads = 1L)
+    row <- data.frame(set = sname, fold = fold, n_fit = length(tidx), n_val = length(vidx),
+                      loc_fit = NA, loc_val = NA, loc_out = NA, z_fit = NA, z_out = NA,
+                      floor_fit = NA, floor_out = NA,
+                      draw_sd = sqrt(mean(apply(M, 1L, var))) / rms(te[[yname]] - rowMeans(M)),
+                      pre_best = if (is.null(pre)) "" else paste(pre$best_epoch, collapse = "/"),
+                      bridge_best = fit$best_epoch, bridge_epochs = nrow(fit$history))
+    if (!is.null(pre)) {
+      Xtr <- mm(tr)
+      Xte <- mm(te)
+      rtr <- ys(tr) - drop(sbcg:::regression_net(pre$net, pre$location, Xtr))
+      rte <- ys(te) - drop(sbcg:::regression_net(pre$net, pre$location, Xte))
+      row$loc_fit <- rms(rtr[tidx])
+      row$loc_val <- if (length(vidx)) rms(rtr[vidx]) else NA
+      row$loc_out <- rms(rte)
+      if (!is.null(pre$scale)) {
+        str <- drop(sbcg:::scale_net(pre, Xtr))
+        ste <- drop(sbcg:::scale_net(pre, Xte))
+        row$z_fit <- rms(rtr[tidx] / str[tidx])
+        row$z_out <- rms(rte / ste)
+        row$floor_fit <- mean(str[tidx] <= pre$floor * (1 + 1e-9))
+        row$floor_out <- mean(ste <= pre$floor * (1 + 1e-9))
+      }
+    }
+    out[[length(out) + 1L]] <- row
+    cat(sprintf("%-11s fold %d: loc rms fit %.3f val %.3f out %.3f | z rms fit %.3g out %.3g | floor %.2f/%.2f | draw sd/err %.2f\n",
+                sname, fold, row$loc_fit, row$loc_val, row$loc_out, row$z_fit, row$z_out,
+                row$floor_fit, row$floor_out, row$draw_sd))
+    flush(stdout())
+  }
+}
+res <- do.call(rbind, out)
+agg <- do.call(rbind, lapply(split(res, factor(res$set, unique(res$set))), function(x)
+  data.frame(set = x$set[1L], n_fit = round(mean(x$n_fit)), n_val = round(mean(x$n_val)),
+             loc_fit = mean(x$loc_fit), loc_val = mean(x$loc_val), loc_out = mean(x$loc_out),
+             out_over_fit = mean(x$loc_out / x$loc_fit), z_fit = mean(x$z_fit),
+             z_out = mean(x$z_out), floor_fit = mean(x$floor_fit), floor_out = mean(x$floor_out),
+             draw_sd = mean(x$draw_sd))))
+cat("\nmeans over folds (standardised response scale)\n")
+print(format(agg, digits = 3), row.names = FALSE)
+f <- opt_value("out", NULL)
+if (!is.null(f)) utils::write.csv(res, f, row.names = FALSE)
