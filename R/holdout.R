@@ -27,7 +27,7 @@ holdout_scores <- function(fit, prep, Y, threads, m = 100L, rows = 250L) {
   list(n = nv, draws = m, crps = mean(sc$crps[ok]), crps_gauss = mean(gauss[ok]),
        crps_diff_se = stats::sd(sc$crps[ok] - gauss[ok]) / sqrt(sum(ok)),
        cover50 = mean(sc$cover0.5[ok]), cover90 = mean(sc$cover0.9[ok]),
-       pit = sc$pit[ok],
+       pit = sc$pit[ok], crps_rows = sc$crps[ok],
        loss_ratio = if (fit$best_epoch > 0)
          fit$history$valid[fit$best_epoch] / fit$history$train[fit$best_epoch] else NA_real_)
 }

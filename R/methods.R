@@ -15,6 +15,18 @@ pre_string <- function(pre) {
             sprintf(", scale power %s", paste(format(pre$scale_power), collapse = " ")))
 }
 
+# What the bridge of a preconditioned fit sees, and how that was chosen.
+bridge_string <- function(fit) {
+  txt <- if (isFALSE(fit$bridge_x))
+    "without the predictors: one law of the standardised residual at every x" else
+      "with the predictors"
+  ch <- fit$bridge_choice
+  if (!is.null(ch))
+    txt <- sprintf("%s (chosen on the held-out rows: CRPS %.4g with them, %.4g without)",
+                   txt, ch[["x"]], ch[["none"]])
+  txt
+}
+
 net_string <- function(net) {
   paste(net_widths(net), collapse = " -> ")
 }
@@ -83,8 +95,8 @@ print.sbfit <- function(x, ...) {
               act_label(net$activation), format(length(x$theta), big.mark = ",")))
   pre <- x$precondition
   if (!is.null(pre))
-    cat(sprintf("Preconditioning: %s; the bridge models the standardised residuals\n",
-                pre_string(pre)))
+    cat(sprintf("Preconditioning: %s; the bridge models the standardised residuals\nBridge: %s\n",
+                pre_string(pre), bridge_string(x)))
   h <- x$history
   stop_txt <- if (isTRUE(x$stopped_early)) "stopped early" else "all epochs"
   cat(sprintf("Training: %d rows (%d for validation), %d epochs (%s), best epoch %d, %.1f s\n",
@@ -126,7 +138,8 @@ summary.sbfit <- function(object, ...) {
                  valid_loss = if (nrow(h) && b > 0) h$valid[b] else NA_real_,
                  steps = object$steps_run, seconds = object$seconds,
                  weighted = isTRUE(object$weighted), precondition = object$precondition,
-                 holdout = object$holdout),
+                 holdout = object$holdout,
+                 bridge = if (!is.null(object$precondition)) bridge_string(object)),
             class = "summary.sbfit")
 }
 
@@ -147,6 +160,7 @@ print.summary.sbfit <- function(x, ...) {
   if (!is.null(pre))
     cat(sprintf("Precond.:  %s (best epochs %s)\n", pre_string(pre),
                 paste(range(pre$best_epoch), collapse = "-")))
+  if (!is.null(x$bridge)) cat(sprintf("Bridge:    %s\n", x$bridge))
   cat(sprintf("Optimiser: Adam, lr %g (%s), batch %d, weight decay %g\n",
               ctl$lr, ctl$lr_schedule, ctl$batch_size, ctl$weight_decay))
   cat(sprintf("Data:      %d rows: %d training, %d validation%s\n", x$n,

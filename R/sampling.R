@@ -92,10 +92,18 @@ sample_raw <- function(object, X, rowid, n, g, cseed, threads, block = 256L) {
   net <- object$net
   sc <- draw_scale(object, X)
   res <- .Call(C_sbcg_sample, net_arch(net), as.double(net$freq),
-               as.double(object$theta), X, as.double(rowid), as.integer(n),
+               as.double(object$theta), bridge_x(object, X), as.double(rowid), as.integer(n),
                g$t, g$u, g$a, g$s, cseed, as.integer(block), threads, sc$center,
                sc$scale, kernel_set())
   list(draws = res$draws, nonfinite = res$nonfinite)
+}
+
+# The predictors the bridge sees: X itself, or zeros for a bridge trained
+# without them (its law is the same at every x; the location and scale
+# carry the dependence on x).
+bridge_x <- function(object, X) {
+  if (isFALSE(object$bridge_x)) X[] <- 0
+  X
 }
 
 shape_draws <- function(object, draws, nrow, n, format, rn = NULL) {

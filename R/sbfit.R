@@ -220,14 +220,52 @@ sbfit_core <- function(X, Y, w, xinfo, control, threads, seed, verbose,
   control$epochs <- budget$epochs
   control$valid_every <- budget$valid_every
   pc <- fit_precondition(prep, control, budget, threads, verbose)
-  res <- train_net(prep$net, prep$theta0, pc$target, prep$Xs, prep$tidx, prep$vidx,
-                   prep$wt, prep$wv, prep$cseed, threads, verbose, "bridge",
-                   bridge_settings(control, budget))
-  fit <- fit_assemble(prep, pc$pre, res, control, xinfo, colnames(X), colnames(Y))
-  fit$seed <- seed
-  fit$holdout <- holdout_scores(fit, prep, Y, threads)
+  inputs <- bridge_candidates(control, prep)
+  fits <- lapply(inputs, function(use_x) {
+    res <- train_net(prep$net, prep$theta0, pc$target,
+                     if (use_x) prep$Xs else prep$Xs * 0, prep$tidx, prep$vidx,
+                     prep$wt, prep$wv, prep$cseed, threads, verbose, "bridge",
+                     bridge_settings(control, budget))
+    fit <- fit_assemble(prep, pc$pre, res, control, xinfo, colnames(X), colnames(Y))
+    fit$bridge_x <- use_x
+    fit$seed <- seed
+    fit$holdout <- holdout_scores(fit, prep, Y, threads)
+    fit
+  })
+  fit <- fits[[pick_bridge(fits)]]
+  if (length(fits) > 1L) {
+    fit$bridge_choice <- vapply(fits, function(f) f$holdout$crps, 0)
+    names(fit$bridge_choice) <- ifelse(inputs, "x", "none")
+    # the preconditioning is shared; each bridge's training time adds up
+    pre_s <- if (is.null(pc$pre)) 0 else pc$pre$seconds
+    fit$seconds <- pre_s + sum(vapply(fits, `[[`, 0, "seconds") - pre_s)
+  }
+  fit$holdout$crps_rows <- NULL
   holdout_warnings(fit$holdout)
   fit
+}
+
+# The bridges to train: with the predictors as inputs (TRUE), without
+# them (FALSE), or, for bridge_inputs = "auto" with held-out rows and a
+# preconditioned fit (whose location and scale carry x), both.
+bridge_candidates <- function(control, prep) {
+  switch(control$bridge_inputs, x = TRUE, none = FALSE,
+         auto = if (length(prep$vidx) && control$precondition != "none") c(TRUE, FALSE) else TRUE)
+}
+
+# The bridge to keep when both were trained: the one without the
+# predictors unless the one with them scores better on the held-out rows
+# by more than one standard error of the paired difference of their CRPS
+# (the one-standard-error rule: the simpler model unless the data show
+# otherwise).  A bridge that sees x can learn each training row's residual
+# from its x and then draws too narrow and misplaced laws; on few rows,
+# whose held-out CRPS is noisy and was also used for early stopping, it can
+# still look better by chance.
+pick_bridge <- function(fits) {
+  if (length(fits) == 1L) return(1L)
+  dif <- fits[[2L]]$holdout$crps_rows - fits[[1L]]$holdout$crps_rows
+  se <- if (length(dif) > 1L) stats::sd(dif) / sqrt(length(dif)) else Inf
+  if (is.finite(se) && mean(dif) > se) 1L else 2L
 }
 
 # Rows, responses and weights of a fit; returns the weights (1 for none).

@@ -99,6 +99,7 @@ cases <- list(
   list(quote(sbcg_control(folds = 21)), "'folds'"),
   list(quote(sbcg_control(baseline = "quadratic")), "'baseline'"),
   list(quote(sbcg_control(baseline = 1)), "'baseline'"),
+  list(quote(sbcg_control(bridge_inputs = "some")), "'bridge_inputs'"),
   list(quote(sbcg_control(epochs = 0)), "'epochs'"),
   list(quote(sbcg_control(epochs = NA)), "'epochs'"),
   list(quote(sbcg_control(epochs = 1e12)), "'epochs'"),

@@ -1,0 +1,64 @@
+# The bridge with and without the predictors (sbcg_control(bridge_inputs)).
+
+test_that("a bridge without the predictors draws one standardised law at every x", {
+  d <- gauss_data(300, 4)
+  fit <- sbfit(y ~ x, d, control = small_control(bridge_inputs = "none"), seed = 4)
+  expect_false(fit$bridge_x)
+  expect_null(fit$bridge_choice)
+  ns <- asNamespace("sbcg")
+  # the same seed and row at two x: the draws, mapped back by the location
+  # and scale of each x, are the same standardised draws
+  std <- function(x) {
+    nd <- data.frame(x = x)
+    M <- sbsample(fit, nd, n = 200, format = "matrix", seed = 9)
+    sc <- ns$draw_scale(fit, ns$newdata_matrix(fit, nd))
+    (M - sc$center) / sc$scale
+  }
+  expect_equal(std(-1.5), std(1.7), tolerance = 1e-10)
+})
+
+test_that("'auto' trains both bridges and keeps the one the held-out rows support", {
+  d <- gauss_data(300, 5)
+  fit <- sbfit(y ~ x, d, control = small_control(), seed = 5)
+  expect_named(fit$bridge_choice, c("x", "none"))
+  expect_true(all(is.finite(fit$bridge_choice)))
+  expect_null(fit$holdout$crps_rows)
+  # each candidate is the fit that bridge_inputs asks for, bit for bit
+  kept <- if (fit$bridge_x) "x" else "none"
+  one <- sbfit(y ~ x, d, control = small_control(bridge_inputs = kept), seed = 5)
+  expect_identical(one$theta, fit$theta)
+  expect_equal(one$holdout$crps, fit$bridge_choice[[kept]])
+  # no held-out rows: nothing to choose with, the bridge sees x
+  fit0 <- sbfit(y ~ x, d, control = small_control(validation = 0), seed = 5)
+  expect_true(fit0$bridge_x)
+  expect_null(fit0$bridge_choice)
+})
+
+test_that("the one-standard-error rule keeps the bridge without x unless x clearly helps", {
+  pick <- asNamespace("sbcg")$pick_bridge
+  cand <- function(rows) list(holdout = list(crps_rows = rows))
+  set.seed(1)
+  base <- rexp(100)
+  # x better by far more than one standard error of the paired difference
+  expect_identical(pick(list(cand(base), cand(base + 0.5 + rnorm(100, 0, 0.1)))), 1L)
+  # x better by less than one standard error: the simpler bridge
+  expect_identical(pick(list(cand(base), cand(base + 0.01 + rnorm(100, 0, 1)))), 2L)
+  # x worse
+  expect_identical(pick(list(cand(base + 1), cand(base))), 2L)
+  expect_identical(pick(list(cand(1))), 1L)
+})
+
+test_that("with a shape that changes with x, 'auto' keeps the bridge that sees x", {
+  skip_if_not(identical(tolower(Sys.getenv("SBCG_SLOW_TESTS")), "true"),
+              "slow statistical test: set SBCG_SLOW_TESTS=true to run it")
+  # y is unimodal for x < 0 and has two modes at -+2 for x > 0 with the
+  # same mean and nearly the same mean absolute deviation: a location and
+  # scale cannot tell them apart, the bridge with x can
+  set.seed(11)
+  n <- 3000
+  x <- runif(n, -1, 1)
+  y <- ifelse(x < 0, rnorm(n, 0, 2.3), sample(c(-2, 2), n, TRUE) + rnorm(n, 0, 0.3))
+  fit <- sbfit(y ~ x, data.frame(x, y), seed = 11)
+  expect_true(fit$bridge_x)
+  expect_lt(fit$bridge_choice[["x"]], fit$bridge_choice[["none"]])
+})
