@@ -303,6 +303,12 @@ check_fit <- function(object, name = "object") {
       any(object$ynames %in% c("", ".row", ".draw", ".response")))
     stopf("'%s$ynames' must be %d unique response names other than .row, .draw and .response",
           name, net$d)
+  cv <- object$constant
+  if (!is.null(cv) && (!is.numeric(cv) || length(cv) != net$d || any(is.infinite(cv))))
+    stopf("'%s$constant' must hold %d numbers (NA for a response that is not constant)",
+          name, net$d)
+  if (!is.null(object$bridge_x) && !(isTRUE(object$bridge_x) || isFALSE(object$bridge_x)))
+    stopf("'%s$bridge_x' must be TRUE or FALSE", name)
   if (!is.null(object$precondition) && !precondition_ok(object$precondition, net))
     stopf("'%s$precondition' is malformed", name)
   xn <- if (is.null(object$xnames)) character(0) else object$xnames

@@ -212,6 +212,7 @@ sbfit_core <- function(X, Y, w, xinfo, control, threads, seed, verbose,
   seed <- check_seed(seed)
   verbose <- check_flag(verbose, "verbose")
   w <- check_training_rows(X, Y, w, xname, yname)
+  const <- response_values(Y, yname)
   # an unseeded fit draws its seed from R's generator and keeps it, so that
   # sbfit(..., seed = fit$seed) rebuilds it
   if (is.null(seed)) seed <- sample.int(.Machine$integer.max, 1L)
@@ -228,6 +229,7 @@ sbfit_core <- function(X, Y, w, xinfo, control, threads, seed, verbose,
                      bridge_settings(control, budget))
     fit <- fit_assemble(prep, pc$pre, res, control, xinfo, colnames(X), colnames(Y))
     fit$bridge_x <- use_x
+    if (any(!is.na(const))) fit$constant <- const
     fit$seed <- seed
     fit$holdout <- holdout_scores(fit, prep, Y, threads)
     fit
@@ -243,6 +245,25 @@ sbfit_core <- function(X, Y, w, xinfo, control, threads, seed, verbose,
   fit$holdout$crps_rows <- NULL
   holdout_warnings(fit$holdout)
   fit
+}
+
+# Responses with few distinct values: a constant column is kept exactly
+# (the result, fit$constant, holds its value, NA for other columns; its
+# draws are the constant), and a column of at most five values gets a
+# warning, since the bridge learns a continuous law.
+response_values <- function(Y, yname) {
+  const <- vapply(seq_len(ncol(Y)), function(k)
+    if (all(Y[, k] == Y[1L, k])) Y[1L, k] else NA_real_, 0)
+  for (k in seq_len(ncol(Y))) {
+    nv <- length(unique(Y[, k]))
+    if (!is.na(const[k]))
+      warnf("'%s': the response '%s' is constant (%g): every draw will be %g",
+            yname, colnames(Y)[k], Y[1L, k], Y[1L, k])
+    else if (nv <= 5L)
+      warnf("'%s': the response '%s' has only %d distinct values; sbcg learns a continuous distribution, whose draws fall between and beyond them",
+            yname, colnames(Y)[k], nv)
+  }
+  const
 }
 
 # The bridges to train: with the predictors as inputs (TRUE), without
@@ -305,7 +326,7 @@ fit_prepare <- function(X, Y, w, control) {
   sy <- standardize_cols(Y, control$standardize)
   nv <- floor(control$validation * n)
   if (control$validation > 0 && nv < 1L)
-    warnf("'control$validation' leaves no validation rows with %d rows; early stopping is off", n)
+    warnf("'control$validation' leaves no validation rows with %d rows: early stopping is off, and the fit cannot judge its calibration", n)
   vidx <- if (nv > 0) sort(sample.int(n, nv)) else integer()
   tidx <- setdiff(seq_len(n), vidx)
   wt <- w[tidx]
@@ -334,8 +355,20 @@ fit_prepare <- function(X, Y, w, control) {
                       freq = double(), time_map = "linear")
     # cross-fitting folds of the training rows (none with fewer rows than
     # two per fold)
-    K <- if (control$folds > 1L && length(tidx) >= 2L * control$folds) control$folds else 1L
-    if (K > 1L) prep$fold <- sample(rep_len(seq_len(K), length(tidx)))
+    # two rows of positive weight per fold at least; rows of weight zero
+    # are spread over the folds separately, so that no fold is left
+    # without weight
+    pos <- w[tidx] > 0
+    K <- if (control$folds > 1L && sum(pos) >= 2L * control$folds) control$folds else 1L
+    if (K > 1L) {
+      if (all(pos)) {
+        prep$fold <- sample(rep_len(seq_len(K), length(tidx)))
+      } else {
+        prep$fold <- integer(length(tidx))
+        prep$fold[pos] <- sample(rep_len(seq_len(K), sum(pos)))
+        prep$fold[!pos] <- sample(rep_len(seq_len(K), sum(!pos)))
+      }
+    }
     zero <- control$baseline == "linear"
     prep$ltheta0 <- lapply(seq_len(K), function(k) init_theta(prep$lnet, zero))
     prep$lseed <- lapply(seq_len(K), function(k) draw_seed())

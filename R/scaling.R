@@ -172,16 +172,22 @@ scale_net <- function(pre, X) {
 # response's scale at standardised rows X: y_center + y_scale * Z without
 # preconditioning (one value per component), and with it
 # y_center + y_scale (m(x) + s(x) (center + scale_factor Z)), a centre and
-# a scale per row (nrow(X) x d, as vectors).
+# a scale per row (nrow(X) x d, as vectors); for a constant response
+# (object$constant: the constant, NA for other columns) the constant and 0.
 draw_scale <- function(object, X) {
   s <- object$scaling
   yc <- as.double(s$y_center)
   ys <- as.double(s$y_scale)
   pre <- object$precondition
-  if (is.null(pre)) return(list(center = yc, scale = ys))
+  cv <- if (is.null(object$constant)) rep(NA_real_, length(yc)) else object$constant
+  const <- !is.na(cv)
+  if (is.null(pre)) return(list(center = ifelse(const, cv, yc), scale = ifelse(const, 0, ys)))
   m <- location_net(pre, X)
   S <- scale_net(pre, X)
-  list(center = as.double(sweep(m + sweep(S, 2L, pre$center, "*"), 2L, ys, "*") +
-                            rep(yc, each = nrow(X))),
-       scale = as.double(sweep(S, 2L, ys * pre$scale_factor, "*")))
+  C <- sweep(m + sweep(S, 2L, pre$center, "*"), 2L, ys, "*") + rep(yc, each = nrow(X))
+  S <- sweep(S, 2L, ys * pre$scale_factor, "*")
+  # a constant response: every draw is the constant
+  C[, const] <- rep(cv[const], each = nrow(X))
+  S[, const] <- 0
+  list(center = as.double(C), scale = as.double(S))
 }

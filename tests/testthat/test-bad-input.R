@@ -313,10 +313,37 @@ test_that("inputs that are odd but legal give results or warnings", {
   expect_true(any(bad_rows))
   expect_identical(is.na(st$mean), unname(bad_rows))
   expect_identical(is.na(st$q0.5), unname(bad_rows))
-  # a constant response
-  fc <- sbfit(mx, rep(2, 60), control = small_control(), seed = 1)
-  expect_true(all(is.finite(sbsample(fc, mx[1:2, ], n = 5, format = "matrix", seed = 1))))
-  # too few rows for validation: a warning naming the setting
-  expect_warning(sbfit(mx[1:5, ], dd$y[1:5], control = small_control(), seed = 1),
-                 "'control\\$validation'")
+  # a constant response: a warning, and every draw is the constant
+  expect_warning(fc <- sbfit(mx, rep(2.5, 60), control = small_control(), seed = 1),
+                 "response 'y' is constant \\(2.5\\)")
+  expect_true(all(sbsample(fc, mx[1:2, ], n = 5, format = "matrix", seed = 1) == 2.5))
+  expect_equal(sbcondstats(fc, mx[1:2, ], n = 5, seed = 1)$sd, c(0, 0))
+  fc0 <- suppressWarnings(sbfit(mx, rep(2.5, 60), control = small_control(precondition = "none"),
+                               seed = 1))
+  expect_true(all(sbsample(fc0, mx[1:2, ], n = 5, format = "matrix", seed = 1) == 2.5))
+  # one constant column of two: only that one is pinned
+  expect_warning(fc2 <- sbfit(mx, cbind(a = dd$y[1:60], b = 1), control = small_control(), seed = 1),
+                 "response 'b' is constant")
+  a2 <- sbsample(fc2, mx[1:2, ], n = 50, format = "matrix", seed = 1)
+  expect_true(all(a2[, , "b"] == 1))
+  expect_gt(sd(a2[, , "a"]), 0)
+  # a handful of distinct values: a warning, and a fit
+  expect_warning(f3 <- sbfit(mx, rep(c(0, 1, 4), 20), control = small_control(), seed = 1),
+                 "only 3 distinct values")
+  expect_s3_class(f3, "sbfit")
+  # too few rows for validation: a warning naming the setting, and that the
+  # fit cannot judge itself
+  expect_warning(f5 <- sbfit(mx[1:5, ], dd$y[1:5], control = small_control(), seed = 1),
+                 "'control\\$validation'.*cannot judge")
+  expect_null(f5$holdout)
+  # weights that are zero on all but a few rows: every cross-fitting fold
+  # keeps rows of positive weight, or there is no cross-fitting
+  for (k in c(3, 30)) {
+    w <- rep(0, 60)
+    w[seq(2, 60, length.out = k)] <- 1
+    fw <- suppressWarnings(sbfit(mx, dd$y[1:60], weights = w, control = small_control(), seed = 1))
+    expect_true(all(is.finite(fw$precondition$location)))
+    # 3 rows cannot give each of 5 folds two; 30 (at most 6 of them held out) can
+    expect_equal(NCOL(fw$precondition$location), if (k == 30) 5L else 1L)
+  }
 })
