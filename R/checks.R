@@ -341,11 +341,14 @@ newdata_matrix <- function(object, newdata) {
     miss <- setdiff(vars, names(newdata))
     if (length(miss))
       stopf("'newdata' lacks column(s) %s", paste(miss, collapse = ", "))
-    check_predictor_columns(newdata[intersect(vars, names(newdata))], "newdata")
     mf <- tryCatch(
       stats::model.frame(info$terms, newdata, na.action = stats::na.pass,
                          xlev = info$xlevels),
       error = function(e) stopf("'newdata' does not fit the model: %s", conditionMessage(e)))
+    # checked on the model frame's columns, not the raw variables, so that
+    # y ~ as.numeric(date) takes a Date column
+    check_predictor_columns(mf, "newdata")
+    mf <- newdata_times(mf, info$times)
     if (!is.null(info$dataClasses))
       tryCatch(stats::.checkMFClasses(info$dataClasses, mf),
                error = function(e) stopf("'newdata': %s", conditionMessage(e)))
@@ -384,6 +387,23 @@ newdata_matrix <- function(object, newdata) {
                              scale = object$scaling$x_scale))
   rownames(X) <- rownames(newdata)
   X
+}
+
+# The model frame mf of newdata with its date, date-time and difftime
+# columns as numbers; `times` gives the kind of each column that was one in
+# the training data (a plain number is taken as is).
+newdata_times <- function(mf, times) {
+  for (nm in names(mf)) {
+    kind <- time_kind(mf[[nm]])
+    want <- if (is.null(times)) NA_character_ else unname(times[nm])
+    if (is.null(kind)) next
+    if (is.na(want))
+      stopf("'newdata': column '%s' is a %s, but the fit took it as a plain number", nm, kind)
+    if (!identical(kind, want))
+      stopf("'newdata': column '%s' is a %s, but the fit had a %s", nm, kind, want)
+    mf[[nm]] <- time_number(mf[[nm]])
+  }
+  mf
 }
 
 # Observed responses in newdata, as a rows x components matrix.

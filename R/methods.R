@@ -253,6 +253,70 @@ formula.sbfit <- function(x, ...) {
   stats::as.formula(paste(lhs, "~", rhs), env = globalenv())
 }
 
+#' @rdname sbfit-methods
+#' @details `terms()` and `model.frame()` work for fits from a formula.
+#'   The fit keeps no copy of the data, so `model.frame()` evaluates the
+#'   fit's call again: the data must still be found where [sbfit()] was
+#'   called (as for [stats::update()], which refits through the stored
+#'   call `sbfit(...)`).  `fitted()` and `residuals()` stop with a message:
+#'   a conditional law has no single fitted value; `predict(fit, newdata =
+#'   <training data>)` gives the conditional means and
+#'   [sbscore()] the probability integral transforms, the residuals of a
+#'   distributional fit.
+#' @export
+terms.sbfit <- function(x, ...) {
+  check_fit(x, "x")
+  if (!is.null(x$terms)) return(x$terms)
+  if (!is.null(x$formula)) return(stats::terms(x$formula))
+  stopf("'x' was fitted from a matrix: it has no terms; fit it with a formula, sbfit(y ~ ., data)")
+}
+
+#' @rdname sbfit-methods
+#' @param formula a fit from [sbfit()] (the name is that of the generic).
+#' @export
+model.frame.sbfit <- function(formula, ...) {
+  fit <- formula
+  check_fit(fit, "formula")
+  if (is.null(fit$formula) || !is.call(fit$call))
+    stopf("'formula' was fitted from a matrix: it has no model frame; the data are the 'x' and 'y' given to sbfit()")
+  fcall <- fit$call
+  m <- match(c("formula", "data", "subset", "weights", "na.action"), names(fcall), 0L)
+  fcall <- fcall[c(1L, m)]
+  fcall$drop.unused.levels <- TRUE
+  fcall[[1L]] <- quote(stats::model.frame)
+  fcall$formula <- stats::terms(fit)
+  env <- environment(fit$formula)
+  if (is.null(env)) env <- parent.frame()
+  tryCatch(eval(fcall, env), error = function(e)
+    stopf("cannot rebuild the model frame: the fit keeps no copy of the data, and evaluating its call failed (%s)",
+          conditionMessage(e)))
+}
+
+#' @rdname sbfit-methods
+#' @export
+fitted.sbfit <- function(object, ...) {
+  stopf("a fit of a conditional law has no single fitted value; use predict(fit, newdata = <training data>) for the conditional means, or type = \"quantile\" for quantiles")
+}
+
+#' @rdname sbfit-methods
+#' @export
+residuals.sbfit <- function(object, ...) {
+  stopf("a fit of a conditional law has no single residual; use y - predict(fit, newdata = <training data>) for residuals from the conditional mean, or sbscore(fit, <training data>)$pit for probability integral transforms")
+}
+
+#' @rdname sbfit-methods
+#' @param probs probabilities, for `quantile()`.
+#' @param newdata predictor values, for `quantile()`; required.
+#' @details `quantile(fit, probs, newdata)` is
+#'   `predict(fit, newdata, type = "quantile", probs = probs)`: the
+#'   conditional quantiles at the rows of `newdata`.
+#' @export
+quantile.sbfit <- function(x, probs = c(0.05, 0.5, 0.95), newdata, ...) {
+  if (missing(newdata))
+    stopf("'newdata' is missing: quantile() of a fit gives conditional quantiles at the rows of 'newdata', as predict(fit, newdata, probs = ...) does")
+  stats::predict(x, newdata, type = "quantile", probs = probs, ...)
+}
+
 #' Predictions from a conditional Schrödinger bridge
 #'
 #' Conditional means, standard deviations or quantiles at the rows of

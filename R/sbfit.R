@@ -82,7 +82,7 @@ sbfit.formula <- function(formula, data, weights, subset, na.action,
                           control = sbcg_control(), threads = 1L, seed = NULL,
                           verbose = FALSE, ...) {
   check_dots(...)
-  cl <- match.call()
+  cl <- sbfit_call(match.call())
   if (!missing(data) && !is.data.frame(data) && !is.list(data) && !is.environment(data))
     stopf("'data' must be a data frame")
   mf <- match.call(expand.dots = FALSE)
@@ -111,11 +111,16 @@ sbfit.formula <- function(formula, data, weights, subset, na.action,
   check_predictor_columns(mf[-1L][setdiff(names(mf)[-1L], "(weights)")], "data")
   if (length(attr(xt, "term.labels")) == 0L)
     stopf("'formula' must have at least one predictor")
+  tn <- times_as_numeric(mf)
+  mf <- tn$mf
+  mt <- attr(mf, "terms")
   pm <- predictor_matrix(mt, mf)
+  pm$xinfo$times <- tn$times
   fit <- sbfit_core(pm$X, y, w, pm$xinfo, control, threads, seed, verbose,
                     xname = "data", yname = "data")
   fit$call <- cl
   fit$formula <- stats::formula(mt)
+  fit$terms <- mt
   fit$na.action <- attr(mf, "na.action")
   fit
 }
@@ -125,7 +130,7 @@ sbfit.formula <- function(formula, data, weights, subset, na.action,
 sbfit.default <- function(x, y, weights = NULL, control = sbcg_control(),
                           threads = 1L, seed = NULL, verbose = FALSE, ...) {
   check_dots(...)
-  cl <- match.call()
+  cl <- sbfit_call(match.call())
   if (missing(y)) stopf("'y' is missing")
   if (is.data.frame(y)) y <- as.matrix(y)
   if (!is.numeric(y) || is.complex(y) || (!is.null(dim(y)) && length(dim(y)) != 2L))
@@ -145,9 +150,11 @@ sbfit.default <- function(x, y, weights = NULL, control = sbcg_control(),
     if (ncol(x) == 0L) stopf("'x' must have at least one column")
     if (anyNA(x)) stopf("'x' has missing values")
     mt <- stats::terms(~ ., data = x)
-    pm <- predictor_matrix(mt, stats::model.frame(mt, x, na.action = stats::na.pass))
+    tn <- times_as_numeric(stats::model.frame(mt, x, na.action = stats::na.pass))
+    pm <- predictor_matrix(attr(tn$mf, "terms"), tn$mf)
     X <- pm$X
     xinfo <- pm$xinfo
+    xinfo$times <- tn$times
   } else {
     if (is.null(dim(x))) {
       if (!is.numeric(x) || is.complex(x)) stopf("'x' must be a numeric matrix or a data frame")
@@ -167,6 +174,50 @@ sbfit.default <- function(x, y, weights = NULL, control = sbcg_control(),
   fit <- sbfit_core(X, y, weights, xinfo, control, threads, seed, verbose)
   fit$call <- cl
   fit
+}
+
+# The call of a fit as the user would write it, sbfit(...), not the
+# unexported method that match.call() names, so that update() works.
+sbfit_call <- function(cl) {
+  cl[[1L]] <- quote(sbfit)
+  cl
+}
+
+# Date, date-time and difftime columns of model frame mf as numbers, as
+# lm() takes them: days since 1970-01-01, seconds since 1970-01-01 UTC,
+# seconds.  Returns list(mf, times): the frame, with the terms' data
+# classes updated, and the original kind of each converted column, by name,
+# so that newdata must give the same kind.
+times_as_numeric <- function(mf) {
+  times <- character()
+  for (nm in names(mf)) {
+    kind <- time_kind(mf[[nm]])
+    if (!is.null(kind)) {
+      mf[[nm]] <- time_number(mf[[nm]])
+      times[nm] <- kind
+    }
+  }
+  mt <- attr(mf, "terms")
+  if (length(times) && !is.null(mt)) {
+    dc <- attr(mt, "dataClasses")
+    if (!is.null(dc)) {
+      dc[intersect(names(times), names(dc))] <- "numeric"
+      attr(mt, "dataClasses") <- dc
+    }
+    attr(mf, "terms") <- mt
+  }
+  list(mf = mf, times = times)
+}
+
+time_kind <- function(v) {
+  if (inherits(v, "Date")) "Date" else if (inherits(v, "POSIXt")) "POSIXct" else
+    if (inherits(v, "difftime")) "difftime" else NULL
+}
+
+time_number <- function(v) {
+  if (inherits(v, "POSIXlt")) v <- as.POSIXct(v)
+  if (inherits(v, "difftime")) return(as.numeric(v, units = "secs"))
+  as.numeric(unclass(v))
 }
 
 # The predictor matrix of model frame mf (no intercept column) and what
@@ -189,15 +240,16 @@ drop_intercept <- function(X) {
   X2
 }
 
-# Predictor columns must be numeric, logical, character or factors.
+# Predictor columns must be numeric, logical, character, factors, or
+# dates, date-times and time differences (taken as numbers).
 check_predictor_columns <- function(df, argname) {
   for (nm in names(df)) {
     v <- df[[nm]]
-    ok <- (is.numeric(v) && !is.complex(v) && (is.null(dim(v)) || is.matrix(v)) &&
-             !inherits(v, c("Date", "POSIXt", "difftime"))) ||
+    ok <- (is.numeric(v) && !is.complex(v) && (is.null(dim(v)) || is.matrix(v))) ||
+      (!is.null(time_kind(v)) && is.null(dim(v))) ||
       is.factor(v) || is.character(v) || is.logical(v)
     if (!ok)
-      stopf("'%s': column '%s' is of class %s; predictors must be numeric, logical, character or factor",
+      stopf("'%s': column '%s' is of class %s; predictors must be numeric, logical, character, factor, Date, POSIXct or difftime",
             argname, nm, paste(class(v), collapse = "/"))
   }
   invisible(TRUE)

@@ -30,7 +30,6 @@ cases <- list(
   list(quote(sbfit(y ~ x, "not a data frame", control = ctl)), "'data'"),
   list(quote(sbfit(y ~ x, transform(dd, x = I(as.list(x))), control = ctl)), "'data'.*'x'"),
   list(quote(sbfit(y ~ x, transform(dd, x = complex(real = x)), control = ctl)), "'data'.*'x'"),
-  list(quote(sbfit(y ~ x, transform(dd, x = as.Date("2020-01-01") + 1:60), control = ctl)), "'data'.*'x'"),
   list(quote(sbfit(y ~ x, transform(dd, y = as.character(y)), control = ctl)), "'formula'"),
   list(quote(sbfit(y ~ x, transform(dd, y = y > 0), control = ctl)), "'formula'"),
   list(quote(sbfit(y ~ x, transform(dd, y = factor(y > 0)), control = ctl)), "'formula'"),

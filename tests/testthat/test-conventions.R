@@ -1,0 +1,83 @@
+# R's model conventions (issue 13): update(), terms(), model.frame(),
+# fitted() and residuals(), quantile(), dates as predictors, predict() like
+# predict.lm, NA rows in newdata, argument names, y ~ 1 and the support of
+# the response.
+
+test_that("the stored call is sbfit(...) and update() refits", {
+  d <- gauss_data(200, 3)
+  fit <- sbfit(y ~ x, d, control = small_control(), seed = 1)
+  expect_identical(fit$call[[1L]], quote(sbfit))
+  expect_output(print(fit), "Call: sbfit\\(formula = y ~ x")
+  f2 <- update(fit, control = small_control(hidden = 8))
+  expect_s3_class(f2, "sbfit")
+  expect_identical(f2$control$hidden, 8L)
+  expect_identical(f2$call$control, quote(small_control(hidden = 8)))
+  d$z <- runif(200)
+  f3 <- update(fit, . ~ . + z)
+  expect_identical(f3$xnames, c("x", "z"))
+  fm <- sbfit(cbind(x = d$x), d$y, control = small_control(), seed = 1)
+  expect_identical(fm$call[[1L]], quote(sbfit))
+  expect_s3_class(update(fm, seed = 2), "sbfit")
+})
+
+test_that("terms(), model.frame(), fitted(), residuals() and quantile()", {
+  d <- gauss_data(200, 4)
+  d$f <- factor(rep(c("a", "b"), 100))
+  fit <- sbfit(y ~ x + f, d, control = small_control(), seed = 1)
+  tt <- terms(fit)
+  expect_s3_class(tt, "terms")
+  expect_identical(attr(tt, "term.labels"), c("x", "f"))
+  mf <- model.frame(fit)
+  expect_identical(dim(mf), c(200L, 3L))
+  expect_equal(mf$x, d$x)
+  fs <- sbfit(y ~ x, rbind(d, d), subset = x > 0, control = small_control(), seed = 1)
+  expect_identical(nrow(model.frame(fs)), 2L * sum(d$x > 0))
+  expect_error(fitted(fit), "predict\\(fit, newdata")
+  expect_error(residuals(fit), "predict\\(fit, newdata")
+  expect_error(resid(fit), "no single residual")
+  nd <- data.frame(x = c(-1, 1), f = c("a", "b"))
+  expect_identical(quantile(fit, c(0.1, 0.9), newdata = nd, seed = 1),
+                   predict(fit, nd, type = "quantile", probs = c(0.1, 0.9), seed = 1))
+  expect_error(quantile(fit), "'newdata' is missing.*predict")
+  fm <- sbfit(cbind(x = d$x), d$y, control = small_control(), seed = 1)
+  expect_error(terms(fm), "from a matrix")
+  expect_error(model.frame(fm), "from a matrix")
+  # data that cannot be found any more
+  local({
+    dl <- gauss_data(200, 5)
+    f <- sbfit(y ~ x, dl, control = small_control(), seed = 1)
+    rm(dl)
+    expect_error(model.frame(f), "cannot rebuild the model frame")
+  })
+})
+
+test_that("Date, POSIXct and difftime predictors are taken as numbers", {
+  set.seed(6)
+  n <- 200
+  d <- data.frame(date = as.Date("2020-01-01") + sample.int(365, n),
+                  tm = as.POSIXct("2020-01-01", tz = "UTC") + runif(n, 0, 1e6),
+                  dt = as.difftime(runif(n, 0, 10), units = "hours"))
+  d$y <- as.numeric(d$date) / 1000 + rnorm(n)
+  fit <- sbfit(y ~ date + tm + dt, d, control = small_control(), seed = 1)
+  expect_identical(unname(fit$xinfo$times), c("Date", "POSIXct", "difftime"))
+  nd <- d[1:3, ]
+  p <- predict(fit, nd, seed = 1)
+  expect_length(p, 3L)
+  expect_true(all(is.finite(p)))
+  # the same values as plain numbers in a numeric fit
+  d2 <- data.frame(date = as.numeric(d$date), tm = as.numeric(d$tm),
+                   dt = as.numeric(d$dt, units = "secs"), y = d$y)
+  fit2 <- sbfit(y ~ date + tm + dt, d2, control = small_control(), seed = 1)
+  expect_identical(fit$theta, fit2$theta)
+  expect_identical(p, predict(fit2, d2[1:3, ], seed = 1))
+  # newdata must give the same kind
+  expect_error(predict(fit, transform(nd, date = as.POSIXct(date))),
+               "'newdata': column 'date' is a POSIXct, but the fit had a Date")
+  expect_error(predict(fit2, nd[1:3, ]), "'newdata': column 'date' is a Date")
+  # the workaround of before: y ~ as.numeric(date) now predicts
+  fa <- sbfit(y ~ as.numeric(date), d, control = small_control(), seed = 1)
+  expect_true(all(is.finite(predict(fa, data.frame(date = as.Date("2020-06-01"))))))
+  # the x / y method takes a data frame with a Date column
+  fx <- sbfit(d["date"], d$y, control = small_control(), seed = 1)
+  expect_length(predict(fx, d[1:2, "date", drop = FALSE]), 2L)
+})
