@@ -319,53 +319,131 @@ quantile.sbfit <- function(x, probs = c(0.05, 0.5, 0.95), newdata, ...) {
 
 #' Predictions from a conditional Schrödinger bridge
 #'
-#' Conditional means, standard deviations or quantiles at the rows of
-#' `newdata`, estimated from `n` draws per row.
+#' Conditional means, standard deviations, quantiles, prediction intervals
+#' or probabilities \eqn{P(Y \le y_0 | X = x)} at the rows of `newdata`,
+#' estimated from `n` draws per row, with the conventions of
+#' [stats::predict.lm()].
+#'
+#' Giving `probs` implies `type = "quantile"`, and giving `at` implies
+#' `type = "cdf"`.  `interval = "prediction"` returns, for one response, a
+#' matrix with columns `fit` (the conditional mean), `lwr` and `upr` (the
+#' \eqn{(1 - level)/2} and \eqn{(1 + level)/2} conditional quantiles): a
+#' prediction interval for a new observation at that `x`, from the fitted
+#' law.
+#'
+#' @section Reproducibility: unlike [sbsample()] and [sbcondstats()],
+#'   `predict()` is reproducible by default: with `seed = NULL` it samples
+#'   with the seed stored in the fit (`object$seed`), so two calls with the
+#'   same arguments give identical numbers, as `predict()` of other models
+#'   does.  Give `seed` to draw other samples.
 #'
 #' @param object a fit from [sbfit()].
 #' @param newdata predictor values, as for [sbsample()].
-#' @param type `"mean"`, `"sd"` or `"quantile"`.
-#' @param probs probabilities for `type = "quantile"`.
+#' @param type `"mean"`, `"sd"`, `"quantile"` or `"cdf"` (the probabilities
+#'   \eqn{P(Y \le y_0 | X = x)} at the thresholds `at`).
+#' @param probs probabilities for `type = "quantile"`; giving them implies
+#'   that type.
+#' @param interval `"none"` or `"prediction"`, as in [stats::predict.lm()]:
+#'   `"prediction"` returns the conditional mean with the central
+#'   prediction interval of level `level` (one response only).
+#' @param level the level of the prediction interval, in (0, 1).
+#' @param at thresholds \eqn{y_0} for `type = "cdf"`: a numeric vector, or
+#'   a matrix with one row per row of `newdata` (see [sbcondstats()]);
+#'   giving them implies that type.
+#' @param seed `NULL` (the default) for the seed stored in the fit, or a
+#'   number for [set.seed()]; see the section "Reproducibility".  The
+#'   caller's generator state is left alone either way.
 #' @inheritParams sbsample
 #' @return For `"mean"` and `"sd"`: a vector (one response) or a matrix with
-#'   one column per response.  For `"quantile"`: a matrix with one column
-#'   per probability (one response), or an array rows x probabilities x
-#'   responses.
+#'   one column per response.  For `"quantile"` (and `"cdf"`): a matrix with
+#'   one column per probability (threshold) for one response, or an array
+#'   rows x probabilities (thresholds) x responses.  With
+#'   `interval = "prediction"`: a matrix with columns `fit`, `lwr` and
+#'   `upr`.  Rows are named as those of `newdata`.
 #' @examples
 #' set.seed(1)
 #' d <- data.frame(x = runif(500, -2, 2))
 #' d$y <- 2 * d$x + rnorm(500)
 #' fit <- sbfit(y ~ x, d, control = sbcg_control(epochs = 20), seed = 1)
-#' predict(fit, data.frame(x = c(-1, 1)), seed = 3)
-#' predict(fit, data.frame(x = c(-1, 1)), type = "quantile", seed = 3)
+#' nd <- data.frame(x = c(-1, 1))
+#' predict(fit, nd)
+#' predict(fit, nd, probs = c(0.1, 0.5, 0.9))
+#' predict(fit, nd, interval = "prediction", level = 0.9)
+#' predict(fit, nd, at = c(-2, 0, 2))   # P(Y <= y0 | x)
+#' identical(predict(fit, nd), predict(fit, nd))
 #' @export
-predict.sbfit <- function(object, newdata, type = c("mean", "sd", "quantile"),
-                          probs = c(0.05, 0.5, 0.95), n = object$control$draws,
+predict.sbfit <- function(object, newdata, type = c("mean", "sd", "quantile", "cdf"),
+                          probs = c(0.05, 0.5, 0.95), interval = c("none", "prediction"),
+                          level = 0.95, at = NULL, n = object$control$draws,
                           steps = NULL, method = NULL, threads = sbcg_threads(),
                           seed = NULL, ...) {
   check_dots(...)
-  type <- check_choice(type, c("mean", "sd", "quantile"), "type")
+  types <- c("mean", "sd", "quantile", "cdf")
+  if (missing(type)) {
+    if (!missing(probs) && !is.null(at))
+      stopf("give 'probs' (quantiles) or 'at' (probabilities), not both, or set 'type'")
+    type <- if (!missing(probs)) "quantile" else if (!is.null(at)) "cdf" else "mean"
+  }
+  type <- check_choice(type, types, "type")
+  interval <- check_choice(interval, c("none", "prediction"), "interval")
+  check_fit(object)
   if (missing(newdata)) stopf("'newdata' is missing: the fit keeps no copy of the training data")
-  st <- sbcondstats(object, newdata, n = n, probs = probs, steps = steps,
+  d <- length(object$ynames)
+  if (interval == "prediction") {
+    if (d > 1L)
+      stopf("'interval' = \"prediction\" is defined for one response; this fit has %d (use type = \"quantile\")", d)
+    if (type != "mean")
+      stopf("'interval' = \"prediction\" goes with type = \"mean\", not \"%s\"", type)
+    level <- check_number(level, "level", 0, 1, lo_open = TRUE, hi_open = TRUE)
+    probs <- c((1 - level) / 2, (1 + level) / 2)
+  } else if (!missing(level)) {
+    check_number(level, "level", 0, 1, lo_open = TRUE, hi_open = TRUE)
+  }
+  if (type == "cdf" && is.null(at))
+    stopf("'at' is missing: type = \"cdf\" needs the thresholds y0 of P(Y <= y0 | x)")
+  if (type != "cdf" && !is.null(at))
+    stopf("'at' goes with type = \"cdf\", not \"%s\"", type)
+  if (is.null(seed)) seed <- fit_seed(object)
+  st <- sbcondstats(object, newdata, n = n, probs = probs, at = at, steps = steps,
                     method = method, density = FALSE, threads = threads,
                     seed = seed)
-  d <- length(object$ynames)
   nr <- max(st$.row)
   rn <- rownames(newdata_rows(newdata, nr))
+  per_response <- function(cols, names2) {
+    M <- as.matrix(unclass_stats(st)[cols])
+    if (d == 1L) {
+      dimnames(M) <- list(rn, names2)
+      return(M)
+    }
+    a <- array(NA_real_, c(nr, length(cols), d), dimnames = list(rn, names2, object$ynames))
+    for (k in seq_len(d)) a[, , k] <- M[st$.response == object$ynames[k], , drop = FALSE]
+    a
+  }
+  if (interval == "prediction") {
+    qn <- quantile_names(attr(st, "probs"))
+    out <- cbind(fit = st$mean, lwr = st[[qn[1L]]], upr = st[[qn[2L]]])
+    rownames(out) <- rn
+    return(out)
+  }
   if (type %in% c("mean", "sd")) {
     if (d == 1L) return(stats::setNames(st[[type]], rn))
     m <- matrix(st[[type]], nr, d, byrow = TRUE, dimnames = list(rn, object$ynames))
     return(m)
   }
-  qn <- quantile_names(probs)
-  Q <- as.matrix(unclass_stats(st)[qn])
-  if (d == 1L) {
-    dimnames(Q) <- list(rn, qn)
-    return(Q)
+  if (type == "quantile") {
+    qn <- quantile_names(attr(st, "probs"))
+    return(per_response(qn, qn))
   }
-  a <- array(NA_real_, c(nr, length(probs), d), dimnames = list(rn, qn, object$ynames))
-  for (k in seq_len(d)) a[, , k] <- Q[st$.response == object$ynames[k], , drop = FALSE]
-  a
+  pn <- grep("^p", setdiff(names(st), c(".row", ".response")), value = TRUE)
+  per_response(pn, pn)
+}
+
+# The seed predict() samples with by default: the fit's own (fits from
+# before it was kept have none; they get a fixed one), so that predict()
+# gives the same numbers on every call.
+fit_seed <- function(object) {
+  s <- object$seed
+  if (is.numeric(s) && length(s) == 1L && is.finite(s) && abs(s) < 2^31) s else 1L
 }
 
 newdata_rows <- function(newdata, nr) {

@@ -81,3 +81,43 @@ test_that("Date, POSIXct and difftime predictors are taken as numbers", {
   fx <- sbfit(d["date"], d$y, control = small_control(), seed = 1)
   expect_length(predict(fx, d[1:2, "date", drop = FALSE]), 2L)
 })
+
+test_that("predict() works like predict.lm: probs, interval, cdf, reproducible", {
+  d <- gauss_data(300, 7)
+  fit <- sbfit(y ~ x, d, control = small_control(), seed = 3)
+  nd <- data.frame(x = c(-1, 0, 1), row.names = c("a", "b", "c"))
+  # reproducible by default, with the fit's seed; seed = overrides
+  p1 <- predict(fit, nd, n = 100)
+  expect_identical(p1, predict(fit, nd, n = 100))
+  expect_identical(p1, predict(fit, nd, n = 100, seed = fit$seed))
+  expect_false(identical(p1, predict(fit, nd, n = 100, seed = fit$seed + 1)))
+  expect_named(p1, c("a", "b", "c"))
+  # the caller's RNG stream is untouched
+  set.seed(1); a <- runif(1); set.seed(1)
+  invisible(predict(fit, nd, n = 10))
+  expect_identical(runif(1), a)
+  # probs implies type = "quantile"
+  q <- predict(fit, nd, probs = c(0.1, 0.9), n = 100)
+  expect_identical(q, predict(fit, nd, type = "quantile", probs = c(0.1, 0.9), n = 100))
+  expect_identical(dimnames(q), list(c("a", "b", "c"), c("q0.1", "q0.9")))
+  st <- sbcondstats(fit, nd, n = 100, probs = c(0.1, 0.9), at = c(0, 2),
+                    density = FALSE, seed = fit$seed)
+  expect_equal(unname(q[, "q0.9"]), st$q0.9)
+  # prediction intervals
+  pi <- predict(fit, nd, interval = "prediction", level = 0.8, n = 100)
+  expect_identical(colnames(pi), c("fit", "lwr", "upr"))
+  expect_identical(rownames(pi), c("a", "b", "c"))
+  expect_equal(unname(pi[, "fit"]), unname(p1))
+  expect_equal(unname(pi[, c("lwr", "upr")]), unname(q))
+  expect_true(all(pi[, "lwr"] < pi[, "fit"] & pi[, "fit"] < pi[, "upr"]))
+  # the CDF at thresholds; at implies type = "cdf"
+  cdf <- predict(fit, nd, at = c(0, 2), n = 100)
+  expect_identical(cdf, predict(fit, nd, type = "cdf", at = c(0, 2), n = 100))
+  expect_identical(dim(cdf), c(3L, 2L))
+  expect_equal(unname(cdf[, 1]), st[[3 + 2 + 1]])
+  expect_true(all(cdf[, 1] <= cdf[, 2]))
+  # several responses: arrays
+  d$y2 <- rnorm(300)
+  f2 <- sbfit(cbind(y, y2) ~ x, d, control = small_control(), seed = 3)
+  expect_identical(dim(predict(f2, nd, at = 0, n = 20)), c(3L, 1L, 2L))
+})
