@@ -144,6 +144,23 @@ check_draw_count <- function(nrow, n, d) {
   invisible(tot)
 }
 
+# The na.action for newdata, as a word: "pass" (the default: rows with
+# missing values give NA results, aligned with newdata), "exclude" (the
+# same, as predict.lm() does for newdata), "omit" (such rows are left out)
+# or "fail" (an error).
+check_na_action <- function(na.action) {
+  words <- c("pass", "exclude", "omit", "fail")
+  if (is.function(na.action)) {
+    for (w in words)
+      if (identical(na.action, get(paste0("na.", w), envir = asNamespace("stats"))))
+        return(w)
+  } else if (is.character(na.action) && length(na.action) == 1L &&
+             !is.na(na.action) && na.action %in% paste0("na.", words)) {
+    return(sub("^na\\.", "", na.action))
+  }
+  stopf("'na.action' must be na.pass, na.exclude, na.omit or na.fail")
+}
+
 check_dots <- function(...) {
   if (...length()) {
     nms <- names(list(...))
@@ -379,9 +396,11 @@ newdata_matrix <- function(object, newdata) {
   }
   if (ncol(X) != object$net$p)
     stopf("'newdata' gives %d predictor columns, the fit has %d", ncol(X), object$net$p)
-  bad <- rowSums(!is.finite(X)) > 0
+  # missing values are rows to skip (sampling_setup()); infinite ones are
+  # an error
+  bad <- rowSums(is.infinite(X)) > 0
   if (any(bad))
-    stopf("'newdata' has missing or infinite values in row(s) %s",
+    stopf("'newdata' has infinite values in row(s) %s",
           paste(utils::head(which(bad), 5L), collapse = ", "))
   X <- apply_scaling(X, list(center = object$scaling$x_center,
                              scale = object$scaling$x_scale))
@@ -439,9 +458,9 @@ newdata_response <- function(object, newdata) {
     stopf("'newdata': the response has %d column(s) and %d row(s); the fit needs %d and %d",
           ncol(Y), nrow(Y), d, nrow(newdata))
   storage.mode(Y) <- "double"
-  bad <- rowSums(!is.finite(Y)) > 0
+  bad <- rowSums(is.infinite(Y)) > 0
   if (any(bad))
-    stopf("'newdata' has missing or infinite responses in row(s) %s",
+    stopf("'newdata' has infinite responses in row(s) %s",
           paste(utils::head(which(bad), 5L), collapse = ", "))
   colnames(Y) <- yn
   Y

@@ -354,6 +354,10 @@ quantile.sbfit <- function(x, probs = c(0.05, 0.5, 0.95), newdata, ...) {
 #'   number for [set.seed()]; see the section "Reproducibility".  The
 #'   caller's generator state is left alone either way.
 #' @inheritParams sbsample
+#' @param na.action what to do with rows of `newdata` with missing
+#'   predictors: [stats::na.pass()] (the default) or [stats::na.exclude()]
+#'   give `NA` in their place, [stats::na.omit()] leaves them out,
+#'   [stats::na.fail()] stops; see [sbsample()].
 #' @return For `"mean"` and `"sd"`: a vector (one response) or a matrix with
 #'   one column per response.  For `"quantile"` (and `"cdf"`): a matrix with
 #'   one column per probability (threshold) for one response, or an array
@@ -376,7 +380,7 @@ predict.sbfit <- function(object, newdata, type = c("mean", "sd", "quantile", "c
                           probs = c(0.05, 0.5, 0.95), interval = c("none", "prediction"),
                           level = 0.95, at = NULL, n = object$control$draws,
                           steps = NULL, method = NULL, threads = sbcg_threads(),
-                          seed = NULL, ...) {
+                          seed = NULL, na.action = stats::na.pass, ...) {
   check_dots(...)
   types <- c("mean", "sd", "quantile", "cdf")
   if (missing(type)) {
@@ -406,9 +410,10 @@ predict.sbfit <- function(object, newdata, type = c("mean", "sd", "quantile", "c
   if (is.null(seed)) seed <- fit_seed(object)
   st <- sbcondstats(object, newdata, n = n, probs = probs, at = at, steps = steps,
                     method = method, density = FALSE, threads = threads,
-                    seed = seed)
-  nr <- max(st$.row)
-  rn <- rownames(newdata_rows(newdata, nr))
+                    seed = seed, na.action = na.action)
+  rows <- unique(st$.row)
+  nr <- length(rows)
+  rn <- newdata_rownames(newdata)[rows]
   per_response <- function(cols, names2) {
     M <- as.matrix(unclass_stats(st)[cols])
     if (d == 1L) {
@@ -446,10 +451,10 @@ fit_seed <- function(object) {
   if (is.numeric(s) && length(s) == 1L && is.finite(s) && abs(s) < 2^31) s else 1L
 }
 
-newdata_rows <- function(newdata, nr) {
+newdata_rownames <- function(newdata) {
   rn <- rownames(newdata)
-  if (is.null(rn) || length(rn) != nr) rn <- as.character(seq_len(nr))
-  data.frame(row.names = rn, i = seq_len(nr))
+  if (is.null(rn)) rn <- as.character(seq_len(NROW(newdata)))
+  rn
 }
 
 #' Simulate responses from a conditional Schrödinger bridge

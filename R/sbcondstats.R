@@ -106,11 +106,12 @@ sbcondstats <- function(object, newdata, n = object$control$draws,
                         steps = NULL, method = NULL, density = TRUE,
                         bw = "SJ", adjust = 1, density_n = 512L,
                         keep_draws = FALSE, threads = sbcg_threads(), seed = NULL,
-                        chunk_size = 10000L, verbose = FALSE, ...) {
+                        chunk_size = 10000L, verbose = FALSE,
+                        na.action = stats::na.pass, ...) {
   check_dots(...)
   s <- sampling_setup(object, newdata, n, steps, method, threads = threads,
                       seed = seed, chunk_size = chunk_size, verbose = verbose,
-                      n_min = 2L, held = "chunk")
+                      n_min = 2L, held = "chunk", na.action = na.action)
   probs <- check_probs(probs)
   se <- check_flag(se, "se")
   density <- check_flag(density, "density")
@@ -118,13 +119,15 @@ sbcondstats <- function(object, newdata, n = object$control$draws,
   density_n <- check_count(density_n, "density_n", 2, 1e6)
   bw <- check_bw(bw)
   keep_draws <- check_flag(keep_draws, "keep_draws")
-  AT <- check_at(at, nrow(s$X), s$d)
+  AT <- check_at(at, length(s$rn_all), s$d)
+  if (!is.null(AT)) AT$values <- AT$values[if (s$dummy) 1L else s$kept, , , drop = FALSE]
   # the thresholds travel with their chunk (ch$at), not in opts
   opts <- list(probs = probs, se = se, density = density, bw = bw,
                adjust = adjust, density_n = density_n, keep_draws = keep_draws)
   r <- sampling_run(s, stats_chunk, opts = opts,
                     extra = function(rows) list(at = at_rows(AT, rows)))
   out <- bind_chunks(lapply(r$parts, `[[`, "stats"), c("sbcondstats", "data.frame"))
+  out <- pad_rows(out, s, object$ynames)
   attr(out, "n") <- s$n
   attr(out, "probs") <- probs
   attr(out, "at") <- at
@@ -134,8 +137,8 @@ sbcondstats <- function(object, newdata, n = object$control$draws,
   attr(out, "newdata") <- predictor_frame(object, newdata)
   if (keep_draws) {
     draws <- join_draws(lapply(r$parts, `[[`, "draws"), r$nrows, s$n, s$d)
-    attr(out, "draws") <- shape_draws(object, draws, nrow(s$X), s$n, "matrix",
-                                      rownames(s$X))
+    attr(out, "draws") <- shape_draws(object, pad_draws(draws, s), length(s$rows_out),
+                                      s$n, "matrix", s$rn_out, s$rows_out)
   }
   out
 }

@@ -74,6 +74,15 @@
 #'   depend on it.
 #' @param verbose whether to report progress with a message per chunk (when
 #'   there are several).
+#' @param na.action what to do with rows of `newdata` that have missing
+#'   predictor values (for [sbscore()], or a missing response), as in
+#'   [stats::predict.lm()]: [stats::na.pass()] (the default) and
+#'   [stats::na.exclude()] give such rows `NA` results, in place, so that
+#'   the result stays aligned with `newdata`; [stats::na.omit()] leaves
+#'   them out (`.row` still gives each row's place in `newdata`);
+#'   [stats::na.fail()] makes them an error.  Infinite values are always
+#'   an error.  A row's draws do not depend on which other rows are
+#'   missing.
 #' @param ... not used; unknown arguments are an error.
 #' @return With `format = "long"`, a data frame with columns `.row` (row of
 #'   `newdata`), `.draw` (draw number) and one column per response component,
@@ -91,14 +100,16 @@
 sbsample <- function(object, newdata, n = object$control$draws, steps = NULL,
                      method = NULL, format = c("long", "matrix"), grid = NULL,
                      threads = sbcg_threads(), seed = NULL, chunk_size = 10000L,
-                     verbose = FALSE, ...) {
+                     verbose = FALSE, na.action = stats::na.pass, ...) {
   check_dots(...)
   s <- sampling_setup(object, newdata, n, steps, method, grid, threads = threads,
-                      seed = seed, chunk_size = chunk_size, verbose = verbose)
+                      seed = seed, chunk_size = chunk_size, verbose = verbose,
+                      na.action = na.action)
   format <- check_choice(format, c("long", "matrix"), "format")
   r <- sampling_run(s, sample_chunk)
   draws <- join_draws(lapply(r$parts, `[[`, "draws"), r$nrows, s$n, s$d)
-  shape_draws(object, draws, nrow(s$X), s$n, format, rownames(s$X))
+  shape_draws(object, pad_draws(draws, s), length(s$rows_out), s$n, format,
+              s$rn_out, s$rows_out)
 }
 
 # One chunk of sbsample(): the raw draws (chain order) and the count of

@@ -84,16 +84,21 @@ sbscore <- function(object, newdata, n = object$control$draws,
                     probs = c(0.05, 0.5, 0.95),
                     levels = c(0.5, 0.8, 0.9, 0.95), steps = NULL,
                     method = NULL, threads = sbcg_threads(), seed = NULL,
-                    chunk_size = 10000L, verbose = FALSE, ...) {
+                    chunk_size = 10000L, verbose = FALSE, na.action = stats::na.pass, ...) {
   check_dots(...)
   s <- sampling_setup(object, newdata, n, steps, method, threads = threads,
                       seed = seed, chunk_size = chunk_size, verbose = verbose,
-                      n_min = 2L, held = "chunk", response = TRUE)
+                      n_min = 2L, held = "chunk", response = TRUE,
+                      na.action = na.action)
   probs <- check_probs(probs)
   levels <- check_levels(levels)
   r <- sampling_run(s, score_chunk, probs = probs, levels = levels,
                     extra = function(rows) list(y = s$Y[rows, , drop = FALSE]))
   out <- bind_chunks(lapply(r$parts, `[[`, "scores"), c("sbscore", "data.frame"))
+  out <- pad_rows(out, s, object$ynames)
+  # a skipped row still shows its observation
+  out$y <- as.vector(t(s$Yall))[(out$.row - 1L) * s$d +
+                                  if (s$d > 1L) match(out$.response, object$ynames) else 1L]
   structure(out, n = s$n, probs = probs, levels = levels, ynames = object$ynames,
             steps = s$g$steps, method = s$g$method)
 }
@@ -315,7 +320,7 @@ print.summary.sbscore <- function(x, digits = 4L, ...) {
   cat(sprintf("\nPIT: mean %.3f, sd %.3f (uniform: 0.500, 0.289); counts in tenths of (0, 1): %s\n",
               x$pit$mean, x$pit$sd, paste(x$pit$counts, collapse = " ")))
   if (x$n_na > 0)
-    cat(sprintf("%d line(s) have no score: their draws were not finite\n", x$n_na))
+    cat(sprintf("%d line(s) have no score: a missing predictor or response, or draws that were not finite\n", x$n_na))
   invisible(x)
 }
 

@@ -91,9 +91,10 @@ test_that("sampling functions reject bad arguments", {
   expect_error(sbsample(fit, nd[0, ]), "'newdata' has no rows")
   expect_error(sbsample(fit, data.frame(x = 1)), "'newdata' lacks column\\(s\\) f")
   expect_error(sbsample(fit, data.frame(x = 1, f = "zz")), "'newdata'.*new level")
-  expect_error(sbsample(fit, data.frame(x = NA_real_, f = "a")), "'newdata' has missing")
+  expect_error(sbsample(fit, data.frame(x = NA_real_, f = "a"), na.action = na.fail),
+               "'newdata' has missing")
   expect_error(sbsample(fit, data.frame(x = NA, f = "a")), "'newdata'")
-  expect_error(sbsample(fit, data.frame(x = Inf, f = "a")), "'newdata' has missing or infinite")
+  expect_error(sbsample(fit, data.frame(x = Inf, f = "a")), "'newdata' has infinite")
   expect_error(sbsample(fit, data.frame(x = "1", f = "a")), "'newdata'")
   expect_error(sbsample(fit, 1:3), "'newdata' must be a data frame")
   expect_error(sbsample(list(a = 1), nd), "'object' must be a fit")

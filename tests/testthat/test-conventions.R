@@ -121,3 +121,65 @@ test_that("predict() works like predict.lm: probs, interval, cdf, reproducible",
   f2 <- sbfit(cbind(y, y2) ~ x, d, control = small_control(), seed = 3)
   expect_identical(dim(predict(f2, nd, at = 0, n = 20)), c(3L, 1L, 2L))
 })
+
+test_that("rows of newdata with missing values give NA rows, aligned", {
+  d <- gauss_data(300, 8)
+  d$f <- factor(rep(c("a", "b", "c"), 100))
+  fit <- sbfit(y ~ x + f, d, control = small_control(), seed = 2)
+  nd <- data.frame(x = c(-1, NA, 1, 0.5), f = c("a", "b", NA, "c"))
+  ok <- nd[c(1, 4), ]
+  # sbsample: NA draws in place; the other rows' draws are unchanged
+  m <- sbsample(fit, nd, n = 5, format = "matrix", seed = 1)
+  expect_identical(dim(m), c(4L, 5L))
+  expect_true(all(is.na(m[2:3, ])))
+  mfull <- sbsample(fit, transform(nd, x = c(-1, 0, 1, 0.5), f = c("a", "b", "b", "c")),
+                    n = 5, format = "matrix", seed = 1)
+  expect_identical(m[c(1, 4), ], mfull[c(1, 4), ])
+  long <- sbsample(fit, nd, n = 5, seed = 1)
+  expect_identical(long$.row, rep(1:4, each = 5))
+  expect_true(all(is.na(long$y[long$.row %in% 2:3])))
+  lo <- sbsample(fit, nd, n = 5, seed = 1, na.action = na.omit)
+  expect_identical(unique(lo$.row), c(1L, 4L))
+  expect_identical(lo$y, long$y[long$.row %in% c(1, 4)])
+  # sbcondstats
+  st <- sbcondstats(fit, nd, n = 50, seed = 1, at = 0)
+  expect_identical(st$.row, 1:4)
+  expect_true(all(is.na(st$mean[2:3])) && all(!is.na(st$mean[c(1, 4)])))
+  expect_null(st$density[[2]])
+  expect_s3_class(st$density[[4]], "density")
+  expect_identical(nrow(sbcondstats(fit, nd, n = 50, seed = 1, na.action = "na.omit")), 2L)
+  expect_error(sbcondstats(fit, nd, na.action = na.fail), "row\\(s\\) 2, 3")
+  # at as a matrix keeps one row per row of newdata
+  stm <- sbcondstats(fit, nd, n = 50, seed = 1, at = cbind(c(0, 0, 0, 1)), density = FALSE)
+  expect_equal(stm$p_1[4], sbcondstats(fit, nd[4, ], n = 50, seed = 1, at = 1,
+                                       density = FALSE)$p1, tolerance = 1)
+  # predict: NA in place, named as newdata's rows; na.exclude the same
+  p <- predict(fit, nd, n = 50)
+  expect_identical(names(p), c("1", "2", "3", "4"))
+  expect_true(all(is.na(p[2:3])))
+  expect_identical(p, predict(fit, nd, n = 50, na.action = na.exclude))
+  expect_identical(predict(fit, nd, n = 50, na.action = na.omit), p[c(1, 4)])
+  q <- predict(fit, nd, probs = 0.5, n = 50)
+  expect_true(all(is.na(q[2:3, ])))
+  # every row missing
+  expect_true(all(is.na(predict(fit, nd[2:3, ], n = 10))))
+  expect_identical(nrow(sbsample(fit, nd[2:3, ], n = 3, na.action = na.omit)), 0L)
+  # sbscore: a missing predictor or response gives an NA line
+  nds <- cbind(nd, y = c(0, 1, 2, NA))
+  sc <- sbscore(fit, nds, n = 50, seed = 1)
+  expect_identical(sc$.row, 1:4)
+  expect_identical(is.na(sc$crps), c(FALSE, TRUE, TRUE, TRUE))
+  expect_identical(sc$y, c(0, 1, 2, NA))
+  expect_output(print(summary(sc)), "3 line\\(s\\) have no score")
+  # a fit made with na.action = na.exclude predicts at rows with NA
+  d$x[5] <- NA
+  fe <- sbfit(y ~ x, d, na.action = na.exclude, control = small_control(), seed = 1)
+  expect_true(is.na(predict(fe, data.frame(x = c(1, NA)), n = 10)[2]))
+  # several responses
+  d$y2 <- rnorm(300)
+  f2 <- sbfit(cbind(y, y2) ~ x, d, control = small_control(), seed = 3)
+  st2 <- sbcondstats(f2, data.frame(x = c(NA, 1)), n = 20, seed = 1)
+  expect_identical(st2$.response, c("y", "y2", "y", "y2"))
+  expect_true(all(is.na(st2$mean[1:2])))
+  expect_identical(dim(predict(f2, data.frame(x = c(NA, 1)), n = 20)), c(2L, 2L))
+})
