@@ -135,12 +135,12 @@ check_probs <- function(probs) {
 
 # Largest number of draws one call may return (rows x n x responses); the
 # option sbcg.max_draws raises it.
-check_draw_count <- function(nrow, n, d) {
+check_draw_count <- function(nrow, n, d, n_name = "ndraws") {
   lim <- getOption("sbcg.max_draws", 2e8)
   tot <- as.double(nrow) * n * d
   if (tot > lim)
-    stopf("'n' = %s draws for %d rows of 'newdata' and %d response(s) make %.3g values, more than getOption(\"sbcg.max_draws\") = %.3g; ask for fewer or raise the option",
-          format(n), nrow, d, tot, lim)
+    stopf("'%s' = %s draws for %d rows of 'newdata' and %d response(s) make %.3g values, more than getOption(\"sbcg.max_draws\") = %.3g; ask for fewer or raise the option",
+          n_name, format(n), nrow, d, tot, lim)
   invisible(tot)
 }
 
@@ -161,6 +161,30 @@ check_na_action <- function(na.action) {
   stopf("'na.action' must be na.pass, na.exclude, na.omit or na.fail")
 }
 
+# An argument given under its old name `old`: a message that says so, once
+# per call; returns the old name, for the messages of the checks.
+deprecated_arg <- function(fun, old, new) {
+  message(gettextf("%s(): argument '%s' is deprecated; use '%s'", fun, old, new,
+                   domain = "R-sbcg"), domain = NA)
+  old
+}
+
+# Names in `given` that are not in `known`, as an error naming them with
+# the closest known names: "did you mean 'samples' or 'sampler'?".
+stop_unknown <- function(given, known, what) {
+  hints <- vapply(given, function(g) {
+    cand <- known[startsWith(known, g)]
+    if (!length(cand)) {
+      dist <- utils::adist(g, known, ignore.case = TRUE)[1L, ]
+      cand <- known[dist <= max(2, nchar(g) %/% 3) & dist == min(dist)]
+    }
+    if (!length(cand)) return(sprintf("'%s'", g))
+    sprintf("'%s' (did you mean %s?)", g,
+            paste0("'", cand, "'", collapse = " or "))
+  }, "")
+  stopf("%s: %s", what, paste(hints, collapse = ", "))
+}
+
 check_dots <- function(...) {
   if (...length()) {
     nms <- names(list(...))
@@ -174,11 +198,11 @@ check_chunk_size <- function(chunk_size) {
   check_count(chunk_size, "chunk_size", 1, .Machine$integer.max)
 }
 
-check_levels <- function(levels) {
+check_levels <- function(levels, name = "level") {
   if (!is.numeric(levels) || !length(levels) || anyNA(levels) ||
       any(levels <= 0) || any(levels >= 1))
-    stopf("'levels' must be a numeric vector of levels in (0, 1)")
-  if (anyDuplicated(levels)) stopf("'levels' must not contain duplicates")
+    stopf("'%s' must be a numeric vector of levels in (0, 1)", name)
+  if (anyDuplicated(levels)) stopf("'%s' must not contain duplicates", name)
   sort(as.double(levels))
 }
 

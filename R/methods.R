@@ -321,7 +321,7 @@ quantile.sbfit <- function(x, probs = c(0.05, 0.5, 0.95), newdata, ...) {
 #'
 #' Conditional means, standard deviations, quantiles, prediction intervals
 #' or probabilities \eqn{P(Y \le y_0 | X = x)} at the rows of `newdata`,
-#' estimated from `n` draws per row, with the conventions of
+#' estimated from `ndraws` draws per row, with the conventions of
 #' [stats::predict.lm()].
 #'
 #' Giving `probs` implies `type = "quantile"`, and giving `at` implies
@@ -378,10 +378,15 @@ quantile.sbfit <- function(x, probs = c(0.05, 0.5, 0.95), newdata, ...) {
 #' @export
 predict.sbfit <- function(object, newdata, type = c("mean", "sd", "quantile", "cdf"),
                           probs = c(0.05, 0.5, 0.95), interval = c("none", "prediction"),
-                          level = 0.95, at = NULL, n = object$control$draws,
+                          level = 0.95, at = NULL, ndraws = object$control$draws,
                           steps = NULL, method = NULL, threads = sbcg_threads(),
-                          seed = NULL, na.action = stats::na.pass, ...) {
+                          seed = NULL, na.action = stats::na.pass, ..., n) {
   check_dots(...)
+  if (!missing(n)) {
+    if (!missing(ndraws)) stopf("give 'ndraws' or its old name 'n', not both")
+    nname <- deprecated_arg("predict", "n", "ndraws")
+    ndraws <- check_count(n, nname, 2, 1e8)
+  }
   types <- c("mean", "sd", "quantile", "cdf")
   if (missing(type)) {
     if (!missing(probs) && !is.null(at))
@@ -408,7 +413,7 @@ predict.sbfit <- function(object, newdata, type = c("mean", "sd", "quantile", "c
   if (type != "cdf" && !is.null(at))
     stopf("'at' goes with type = \"cdf\", not \"%s\"", type)
   if (is.null(seed)) seed <- fit_seed(object)
-  st <- sbcondstats(object, newdata, n = n, probs = probs, at = at, steps = steps,
+  st <- sbcondstats(object, newdata, ndraws = ndraws, probs = probs, at = at, steps = steps,
                     method = method, density = FALSE, threads = threads,
                     seed = seed, na.action = na.action)
   rows <- unique(st$.row)
@@ -490,7 +495,7 @@ simulate.sbfit <- function(object, nsim = 1, seed = NULL, newdata, ...) {
     check_seed(seed)
     RNGstate <- structure(seed, kind = as.list(RNGkind()))
   }
-  A <- sbsample(object, newdata, n = nsim, format = "matrix", seed = seed, ...)
+  A <- sbsample(object, newdata, ndraws = nsim, format = "matrix", seed = seed, ...)
   d <- length(object$ynames)
   if (d == 1L) {
     out <- as.data.frame(A)

@@ -23,7 +23,8 @@
 sampling_setup <- function(object, newdata, n, steps = NULL, method = NULL,
                            grid = NULL, threads, seed, chunk_size, verbose,
                            n_min = 1L, held = c("all", "chunk"),
-                           response = FALSE, na.action = stats::na.pass) {
+                           response = FALSE, na.action = stats::na.pass,
+                           n_name = "ndraws") {
   held <- match.arg(held)
   check_fit(object)
   if (missing(newdata)) {
@@ -31,7 +32,7 @@ sampling_setup <- function(object, newdata, n, steps = NULL, method = NULL,
       stopf("'newdata' is missing: it must hold the predictors and the observed responses")
     stopf("'newdata' is missing: the fit keeps no copy of the training data")
   }
-  n <- check_count(n, "n", n_min, 1e8)
+  n <- check_count(n, n_name, n_min, 1e8)
   threads <- check_threads(threads)
   seed <- check_seed(seed)
   chunk_size <- check_chunk_size(chunk_size)
@@ -49,7 +50,8 @@ sampling_setup <- function(object, newdata, n, steps = NULL, method = NULL,
   rn <- rownames(X)
   if (is.null(rn)) rn <- as.character(seq_len(nrow(X)))
   d <- object$net$d
-  check_draw_count(if (held == "all") length(kept) else min(length(kept), chunk_size), n, d)
+  check_draw_count(if (held == "all") length(kept) else min(length(kept), chunk_size), n, d,
+                   n_name)
   g <- sampler_grid(object, steps, method, grid)
   # with no row to sample, one row of zeros stands in so that the result
   # has its columns; pad_rows() leaves it out

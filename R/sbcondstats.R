@@ -6,7 +6,7 @@
 
 #' Conditional means, SDs, quantiles, probabilities and densities
 #'
-#' `sbcondstats()` draws `n` samples of \eqn{Y | X = x} for every row of
+#' `sbcondstats()` draws `ndraws` samples of \eqn{Y | X = x} for every row of
 #' `newdata` with [sbsample()] and summarises them: the sample mean and
 #' standard deviation, the quantiles at `probs` (type 7 of
 #' [stats::quantile()]), the probabilities \eqn{P(Y \le y_0 | X = x)} at the
@@ -23,14 +23,14 @@
 #'   row of the result, i.e. per row of `newdata` and response component, in
 #'   the order of the result); the result then has columns `at_1`, ...,
 #'   `at_k` repeating the thresholds and `p_1`, ..., `p_k` with the
-#'   probabilities.  Each probability is the fraction of the `n` draws at or
+#'   probabilities.  Each probability is the fraction of the `ndraws` draws at or
 #'   below the threshold.  For several response components each component
 #'   is treated on its own (marginal probabilities); for joint events such
 #'   as \eqn{P(Y_1 \le a, Y_2 \le b)}, keep the draws with `keep_draws = TRUE`
 #'   and count them.
 #'
 #' @section Monte Carlo standard errors: These measure only the error from
-#'   using `n` draws instead of infinitely many, for the fitted model; they
+#'   using `ndraws` draws instead of infinitely many, for the fitted model; they
 #'   say nothing about how far the fitted model is from the truth.  The draws
 #'   of one row are independent, so
 #'   * `se_mean` is \eqn{s / \sqrt{n}}{sd / sqrt(n)};
@@ -101,17 +101,24 @@
 #'                    density = FALSE, seed = 3)
 #' plot(st2, data = d)
 #' @export
-sbcondstats <- function(object, newdata, n = object$control$draws,
+sbcondstats <- function(object, newdata, ndraws = object$control$draws,
                         probs = c(0.05, 0.5, 0.95), at = NULL, se = FALSE,
                         steps = NULL, method = NULL, density = TRUE,
                         bw = "SJ", adjust = 1, density_n = 512L,
                         keep_draws = FALSE, threads = sbcg_threads(), seed = NULL,
                         chunk_size = 10000L, verbose = FALSE,
-                        na.action = stats::na.pass, ...) {
+                        na.action = stats::na.pass, ..., n) {
   check_dots(...)
-  s <- sampling_setup(object, newdata, n, steps, method, threads = threads,
+  nname <- "ndraws"
+  if (!missing(n)) {
+    if (!missing(ndraws)) stopf("give 'ndraws' or its old name 'n', not both")
+    ndraws <- n
+    nname <- deprecated_arg("sbcondstats", "n", "ndraws")
+  }
+  s <- sampling_setup(object, newdata, ndraws, steps, method, threads = threads,
                       seed = seed, chunk_size = chunk_size, verbose = verbose,
-                      n_min = 2L, held = "chunk", na.action = na.action)
+                      n_min = 2L, held = "chunk", na.action = na.action,
+                      n_name = nname)
   probs <- check_probs(probs)
   se <- check_flag(se, "se")
   density <- check_flag(density, "density")

@@ -6,7 +6,7 @@
 
 #' Draw from the fitted conditional distribution
 #'
-#' For every row of `newdata`, `sbsample()` runs `n` chains of the fitted
+#' For every row of `newdata`, `sbsample()` runs `ndraws` chains of the fitted
 #' diffusion from \eqn{Z_0 = 0} to \eqn{t = 1} and returns their end points,
 #' which are draws of \eqn{Y | X = x}.
 #'
@@ -53,7 +53,9 @@
 #' @param object a fit from [sbfit()].
 #' @param newdata a data frame (or, for fits from a matrix, a matrix) of
 #'   predictor values, one row per conditional distribution wanted.
-#' @param n number of draws per row.
+#' @param ndraws number of draws per row (called `n` in sbcg 0.1,
+#'   as in `stats::simulate()`'s `nsim` and brms' `ndraws`).
+#' @param n the old name of `ndraws`, still accepted with a message.
 #' @param steps number of sampler steps.
 #' @param method `"em_denoise"` (Euler--Maruyama with a noiseless last
 #'   step), `"em"` (Euler--Maruyama, the paper's) or `"bridge"`; see
@@ -94,17 +96,23 @@
 #' d <- data.frame(x = runif(500, -2, 2))
 #' d$y <- d$x + sign(rnorm(500)) + 0.2 * rnorm(500)
 #' fit <- sbfit(y ~ x, d, control = sbcg_control(epochs = 20), seed = 1)
-#' draws <- sbsample(fit, data.frame(x = c(-1, 1)), n = 100, seed = 2)
+#' draws <- sbsample(fit, data.frame(x = c(-1, 1)), ndraws = 100, seed = 2)
 #' head(draws)
 #' @export
-sbsample <- function(object, newdata, n = object$control$draws, steps = NULL,
+sbsample <- function(object, newdata, ndraws = object$control$draws, steps = NULL,
                      method = NULL, format = c("long", "matrix"), grid = NULL,
                      threads = sbcg_threads(), seed = NULL, chunk_size = 10000L,
-                     verbose = FALSE, na.action = stats::na.pass, ...) {
+                     verbose = FALSE, na.action = stats::na.pass, ..., n) {
   check_dots(...)
-  s <- sampling_setup(object, newdata, n, steps, method, grid, threads = threads,
+  nname <- "ndraws"
+  if (!missing(n)) {
+    if (!missing(ndraws)) stopf("give 'ndraws' or its old name 'n', not both")
+    ndraws <- n
+    nname <- deprecated_arg("sbsample", "n", "ndraws")
+  }
+  s <- sampling_setup(object, newdata, ndraws, steps, method, grid, threads = threads,
                       seed = seed, chunk_size = chunk_size, verbose = verbose,
-                      na.action = na.action)
+                      na.action = na.action, n_name = nname)
   format <- check_choice(format, c("long", "matrix"), "format")
   r <- sampling_run(s, sample_chunk)
   draws <- join_draws(lapply(r$parts, `[[`, "draws"), r$nrows, s$n, s$d)

@@ -64,7 +64,7 @@ cases <- list(
   list(quote(sbfit(data.frame(a = I(as.list(1:60))), dd$y, control = ctl)), "'x'.*'a'"),
   # sbfit: other arguments
   list(quote(sbfit(y ~ x, dd, control = "fast")), "'control'"),
-  list(quote(sbfit(y ~ x, dd, control = list(hiden = 3))), "'control' has unknown"),
+  list(quote(sbfit(y ~ x, dd, control = list(hiden = 3))), "'control' has unknown.*'hiden' \\(did you mean 'hidden'"),
   list(quote(sbfit(y ~ x, dd, control = list(3))), "'control' must be a named list"),
   list(quote(sbfit(y ~ x, dd, control = ctl, threads = 0)), "'threads'"),
   list(quote(sbfit(y ~ x, dd, control = ctl, threads = 1.5)), "'threads'"),
@@ -128,6 +128,9 @@ cases <- list(
   list(quote(sbcg_control(sampler = "heun")), "'sampler'"),
   list(quote(sbcg_control(grid_power = 100)), "'grid_power'"),
   list(quote(sbcg_control(draws = -1)), "'draws'"),
+  list(quote(sbcg_control(sample = 2e5)), "'sample' \\(did you mean 'samples' or 'sampler'\\?\\)"),
+  list(quote(sbcg_control(hiden = 8)), "'hiden' \\(did you mean 'hidden'\\?\\)"),
+  list(quote(sbcg_control(8)), "named settings only"),
   # sbsample
   list(quote(sbsample("fit", nd)), "'object' must be a fit"),
   list(quote(sbsample(unclass(fit1), nd)), "'object' must be a fit"),
@@ -150,13 +153,15 @@ cases <- list(
   list(quote(sbsample(fitm, data.frame(a = 1))), "'newdata' lacks column\\(s\\) b"),
   list(quote(sbsample(fitm, matrix(1, 1, 3))), "'newdata' lacks column"),
   list(quote(sbsample(fitm, data.frame(a = "1", b = 2))), "'newdata': column 'a'"),
-  list(quote(sbsample(fit1, nd, n = 0)), "'n'"),
-  list(quote(sbsample(fit1, nd, n = -5)), "'n'"),
-  list(quote(sbsample(fit1, nd, n = 1.5)), "'n'"),
-  list(quote(sbsample(fit1, nd, n = NA)), "'n'"),
-  list(quote(sbsample(fit1, nd, n = "10")), "'n'"),
-  list(quote(sbsample(fit1, nd, n = 1e12)), "'n'"),
-  list(quote(sbsample(fit1, rbind(nd, nd), n = 1e8)), "'n'.*sbcg.max_draws"),
+  list(quote(sbsample(fit1, nd, ndraws = 0)), "'ndraws'"),
+  list(quote(sbsample(fit1, nd, ndraws = -5)), "'ndraws'"),
+  list(quote(sbsample(fit1, nd, ndraws = 1.5)), "'ndraws'"),
+  list(quote(sbsample(fit1, nd, ndraws = NA)), "'ndraws'"),
+  list(quote(sbsample(fit1, nd, ndraws = "10")), "'ndraws'"),
+  list(quote(sbsample(fit1, nd, ndraws = 1e12)), "'ndraws'"),
+  list(quote(sbsample(fit1, rbind(nd, nd), ndraws = 1e8)), "'ndraws'.*sbcg.max_draws"),
+  list(quote(sbsample(fit1, nd, n = 0)), "'n' must be"),
+  list(quote(sbsample(fit1, nd, n = 5, ndraws = 5)), "'ndraws' or its old name 'n'"),
   list(quote(sbsample(fit1, nd, steps = 0)), "'steps'"),
   list(quote(sbsample(fit1, nd, steps = NA)), "'steps'"),
   list(quote(sbsample(fit1, nd, steps = 2.5)), "'steps'"),
@@ -202,7 +207,8 @@ cases <- list(
   list(quote(sbcondstats(fit1, nd, probs = "0.5")), "'probs'"),
   list(quote(sbcondstats(fit1, nd, probs = numeric())), "'probs'"),
   list(quote(sbcondstats(fit1, nd, probs = c(0.5, 0.5))), "'probs' must not contain duplicates"),
-  list(quote(sbcondstats(fit1, nd, n = 1)), "'n'"),
+  list(quote(sbcondstats(fit1, nd, ndraws = 1)), "'ndraws'"),
+  list(quote(sbcondstats(fit1, nd, n = 1)), "'n' must be"),
   list(quote(sbcondstats(fit1, nd, density = NA)), "'density'"),
   list(quote(sbcondstats(fit1, nd, adjust = 0)), "'adjust'"),
   list(quote(sbcondstats(fit1, nd, density_n = 1)), "'density_n'"),
@@ -224,9 +230,12 @@ cases <- list(
   list(quote(sbscore("fit", nds)), "'object' must be a fit"),
   list(quote(sbscore(fit1)), "'newdata' is missing"),
   list(quote(sbscore(fit1, nd)), "'newdata' lacks the response"),
-  list(quote(sbscore(fit1, nds, n = 1)), "'n'"),
+  list(quote(sbscore(fit1, nds, ndraws = 1)), "'ndraws'"),
+  list(quote(sbscore(fit1, nds, n = 1)), "'n' must be"),
+  list(quote(sbscore(fit1, nds, levels = 1)), "'levels' must be"),
+  list(quote(sbscore(fit1, nds, levels = 0.5, level = 0.5)), "'level' or its old name 'levels'"),
   list(quote(sbscore(fit1, nds, probs = 2)), "'probs'"),
-  list(quote(sbscore(fit1, nds, levels = 1)), "'levels'"),
+  list(quote(sbscore(fit1, nds, level = 1)), "'level'"),
   list(quote(sbscore(fit1, nds, steps = 0)), "'steps'"),
   list(quote(sbscore(fit1, nds, method = "exact")), "'method'"),
   list(quote(sbscore(fit1, nds, threads = 0)), "'threads'"),
@@ -240,9 +249,10 @@ cases <- list(
   list(quote(sbfit(mx, cbind(.draw = dd$y), control = ctl)), "'y'.*response names"),
   list(quote(sbcg_control(sampler = 3)), "'sampler'"),
   list(quote(sbsample(fit1, nd, seed = 2^40)), "'seed'"),
-  list(quote(sbcondstats(fit2, nd["x"], n = 6e7)), "'n'.*sbcg.max_draws"),
+  list(quote(sbcondstats(fit2, nd["x"], ndraws = 6e7)), "'ndraws'.*sbcg.max_draws"),
   list(quote(predict(fit1, nd, type = "mode")), "'type'"),
-  list(quote(predict(fit1, nd, n = 0)), "'n'"),
+  list(quote(predict(fit1, nd, ndraws = 0)), "'ndraws'"),
+  list(quote(predict(fit1, nd, n = 0)), "'n' must be"),
   list(quote(predict(fit1, nd, type = "quantile", probs = 2)), "'probs'"),
   list(quote(predict(edit_fit(fit1, function(f) { f$format <- NULL; f }), nd)), "'object' was made by another version"),
   list(quote(predict(fit1)), "'newdata' is missing"),
@@ -266,8 +276,8 @@ cases <- list(
   list(quote(simulate(fit1, nsim = 1, seed = "x", newdata = nd)), "'seed'"),
   list(quote(simulate(fit1, nsim = 1)), "'newdata' is missing"),
   list(quote(simulate(edit_fit(fit1, function(f) { f$format <- NULL; f }), newdata = nd)), "'object' was made by another version"),
-  list(quote(plot(sbcondstats(fit1, nd, n = 10, density = FALSE, seed = 1))), "'x' has no density"),
-  list(quote(plot(sbcondstats(fit1, nd, n = 10, seed = 1), rows = 5)), "'rows'")
+  list(quote(plot(sbcondstats(fit1, nd, ndraws = 10, density = FALSE, seed = 1))), "'x' has no density"),
+  list(quote(plot(sbcondstats(fit1, nd, ndraws = 10, seed = 1), rows = 5)), "'rows'")
 )
 
 test_that("every bad input gives an error that names the argument", {
@@ -303,34 +313,34 @@ test_that("every argument of the user-facing functions has a case", {
 })
 
 test_that("inputs that are odd but legal give results or warnings", {
-  expect_warning(st <- sbcondstats(fit1, nd, n = 20, probs = c(0.9, 0.1), seed = 1),
+  expect_warning(st <- sbcondstats(fit1, nd, ndraws = 20, probs = c(0.9, 0.1), seed = 1),
                  "'probs' were sorted")
   expect_named(st, c(".row", "mean", "sd", "q0.1", "q0.9", "density"))
   # extra columns in newdata are ignored
-  expect_identical(sbsample(fit1, cbind(nd, extra = 1:2), n = 3, seed = 1),
-                   sbsample(fit1, nd, n = 3, seed = 1))
+  expect_identical(sbsample(fit1, cbind(nd, extra = 1:2), ndraws = 3, seed = 1),
+                   sbsample(fit1, nd, ndraws = 3, seed = 1))
   # factor given as character, numeric given as integer
-  expect_identical(sbsample(fit1, data.frame(x = 0:1, f = c("a", "b")), n = 3, seed = 1),
-                   sbsample(fit1, nd, n = 3, seed = 1))
+  expect_identical(sbsample(fit1, data.frame(x = 0:1, f = c("a", "b")), ndraws = 3, seed = 1),
+                   sbsample(fit1, nd, ndraws = 3, seed = 1))
   # a constant predictor column, duplicated rows, one-row newdata
   d <- dd
   d$k <- 3
   fk <- sbfit(y ~ x + k, rbind(d, d), control = small_control(), seed = 1)
   expect_equal(unname(fk$scaling$x_scale[2]), 1)
-  expect_equal(dim(sbsample(fk, data.frame(x = 0.5, k = 3), n = 4, format = "matrix", seed = 1)),
+  expect_equal(dim(sbsample(fk, data.frame(x = 0.5, k = 3), ndraws = 4, format = "matrix", seed = 1)),
                c(1L, 4L))
   # a fit whose chains blow up: a warning, and NA statistics, not an error
   big <- fit1
   big$theta <- big$theta * 1e250
-  expect_warning(st <- sbcondstats(big, nd, n = 5, seed = 1), "non-finite")
-  expect_warning(m <- sbsample(big, nd, n = 5, seed = 1, format = "matrix"), "non-finite")
+  expect_warning(st <- sbcondstats(big, nd, ndraws = 5, seed = 1), "non-finite")
+  expect_warning(m <- sbsample(big, nd, ndraws = 5, seed = 1, format = "matrix"), "non-finite")
   bad_rows <- rowSums(!is.finite(m)) > 0
   expect_true(any(bad_rows))
   expect_identical(is.na(st$mean), unname(bad_rows))
   expect_identical(is.na(st$q0.5), unname(bad_rows))
   # a constant response
   fc <- sbfit(mx, rep(2, 60), control = small_control(), seed = 1)
-  expect_true(all(is.finite(sbsample(fc, mx[1:2, ], n = 5, format = "matrix", seed = 1))))
+  expect_true(all(is.finite(sbsample(fc, mx[1:2, ], ndraws = 5, format = "matrix", seed = 1))))
   # too few rows for validation: a warning naming the setting
   expect_warning(sbfit(mx[1:5, ], dd$y[1:5], control = small_control(), seed = 1),
                  "'control\\$validation'")

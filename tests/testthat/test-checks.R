@@ -77,9 +77,9 @@ test_that("sbcg_control checks every setting", {
 test_that("sampling functions reject bad arguments", {
   fit <- small_fit()
   nd <- data.frame(x = c(0, 1), f = factor(c("a", "b")))
-  expect_error(sbsample(fit, nd, n = 0), "'n'")
-  expect_error(sbsample(fit, nd, n = 2.5), "'n'")
-  expect_error(sbsample(fit, nd, n = NA), "'n'")
+  expect_error(sbsample(fit, nd, ndraws = 0), "'ndraws'")
+  expect_error(sbsample(fit, nd, ndraws = 2.5), "'ndraws'")
+  expect_error(sbsample(fit, nd, ndraws = NA), "'ndraws'")
   expect_error(sbsample(fit, nd, steps = 0), "'steps'")
   expect_error(sbsample(fit, nd, steps = -1), "'steps'")
   expect_error(sbsample(fit, nd, method = "rk4"), "'method'")
@@ -101,7 +101,7 @@ test_that("sampling functions reject bad arguments", {
   expect_error(sbcondstats(fit, nd, probs = c(0.5, 1.2)), "'probs'")
   expect_error(sbcondstats(fit, nd, probs = -0.1), "'probs'")
   expect_error(sbcondstats(fit, nd, probs = NA), "'probs'")
-  expect_error(sbcondstats(fit, nd, n = 1), "'n'")
+  expect_error(sbcondstats(fit, nd, ndraws = 1), "'ndraws'")
   expect_error(sbcondstats(fit, nd, density = "yes"), "'density'")
   expect_error(predict(fit, nd, type = "median"), "'type'")
   expect_error(predict(fit), "'newdata' is missing")
@@ -113,13 +113,13 @@ test_that("a fit edited by hand gives an error, not a crash", {
   fit <- small_fit()
   nd <- data.frame(x = 0, f = "a")
   bad <- fit; bad$theta <- bad$theta[-1]
-  expect_error(sbsample(bad, nd, n = 2), "'object\\$theta'")
+  expect_error(sbsample(bad, nd, ndraws = 2), "'object\\$theta'")
   bad <- fit; bad$theta[3] <- NaN
-  expect_error(sbsample(bad, nd, n = 2), "'object\\$theta'")
+  expect_error(sbsample(bad, nd, ndraws = 2), "'object\\$theta'")
   bad <- fit; bad$net <- NULL
-  expect_error(sbsample(bad, nd, n = 2), "lacks net")
+  expect_error(sbsample(bad, nd, ndraws = 2), "lacks net")
   bad <- fit; bad$scaling$x_scale <- 1
-  expect_error(sbsample(bad, nd, n = 2), "'object\\$scaling'")
+  expect_error(sbsample(bad, nd, ndraws = 2), "'object\\$scaling'")
 })
 
 test_that("the C entry points check their arguments", {

@@ -87,39 +87,39 @@ test_that("predict() works like predict.lm: probs, interval, cdf, reproducible",
   fit <- sbfit(y ~ x, d, control = small_control(), seed = 3)
   nd <- data.frame(x = c(-1, 0, 1), row.names = c("a", "b", "c"))
   # reproducible by default, with the fit's seed; seed = overrides
-  p1 <- predict(fit, nd, n = 100)
-  expect_identical(p1, predict(fit, nd, n = 100))
-  expect_identical(p1, predict(fit, nd, n = 100, seed = fit$seed))
-  expect_false(identical(p1, predict(fit, nd, n = 100, seed = fit$seed + 1)))
+  p1 <- predict(fit, nd, ndraws = 100)
+  expect_identical(p1, predict(fit, nd, ndraws = 100))
+  expect_identical(p1, predict(fit, nd, ndraws = 100, seed = fit$seed))
+  expect_false(identical(p1, predict(fit, nd, ndraws = 100, seed = fit$seed + 1)))
   expect_named(p1, c("a", "b", "c"))
   # the caller's RNG stream is untouched
   set.seed(1); a <- runif(1); set.seed(1)
-  invisible(predict(fit, nd, n = 10))
+  invisible(predict(fit, nd, ndraws = 10))
   expect_identical(runif(1), a)
   # probs implies type = "quantile"
-  q <- predict(fit, nd, probs = c(0.1, 0.9), n = 100)
-  expect_identical(q, predict(fit, nd, type = "quantile", probs = c(0.1, 0.9), n = 100))
+  q <- predict(fit, nd, probs = c(0.1, 0.9), ndraws = 100)
+  expect_identical(q, predict(fit, nd, type = "quantile", probs = c(0.1, 0.9), ndraws = 100))
   expect_identical(dimnames(q), list(c("a", "b", "c"), c("q0.1", "q0.9")))
-  st <- sbcondstats(fit, nd, n = 100, probs = c(0.1, 0.9), at = c(0, 2),
+  st <- sbcondstats(fit, nd, ndraws = 100, probs = c(0.1, 0.9), at = c(0, 2),
                     density = FALSE, seed = fit$seed)
   expect_equal(unname(q[, "q0.9"]), st$q0.9)
   # prediction intervals
-  pi <- predict(fit, nd, interval = "prediction", level = 0.8, n = 100)
+  pi <- predict(fit, nd, interval = "prediction", level = 0.8, ndraws = 100)
   expect_identical(colnames(pi), c("fit", "lwr", "upr"))
   expect_identical(rownames(pi), c("a", "b", "c"))
   expect_equal(unname(pi[, "fit"]), unname(p1))
   expect_equal(unname(pi[, c("lwr", "upr")]), unname(q))
   expect_true(all(pi[, "lwr"] < pi[, "fit"] & pi[, "fit"] < pi[, "upr"]))
   # the CDF at thresholds; at implies type = "cdf"
-  cdf <- predict(fit, nd, at = c(0, 2), n = 100)
-  expect_identical(cdf, predict(fit, nd, type = "cdf", at = c(0, 2), n = 100))
+  cdf <- predict(fit, nd, at = c(0, 2), ndraws = 100)
+  expect_identical(cdf, predict(fit, nd, type = "cdf", at = c(0, 2), ndraws = 100))
   expect_identical(dim(cdf), c(3L, 2L))
   expect_equal(unname(cdf[, 1]), st[[3 + 2 + 1]])
   expect_true(all(cdf[, 1] <= cdf[, 2]))
   # several responses: arrays
   d$y2 <- rnorm(300)
   f2 <- sbfit(cbind(y, y2) ~ x, d, control = small_control(), seed = 3)
-  expect_identical(dim(predict(f2, nd, at = 0, n = 20)), c(3L, 1L, 2L))
+  expect_identical(dim(predict(f2, nd, at = 0, ndraws = 20)), c(3L, 1L, 2L))
 })
 
 test_that("rows of newdata with missing values give NA rows, aligned", {
@@ -129,44 +129,44 @@ test_that("rows of newdata with missing values give NA rows, aligned", {
   nd <- data.frame(x = c(-1, NA, 1, 0.5), f = c("a", "b", NA, "c"))
   ok <- nd[c(1, 4), ]
   # sbsample: NA draws in place; the other rows' draws are unchanged
-  m <- sbsample(fit, nd, n = 5, format = "matrix", seed = 1)
+  m <- sbsample(fit, nd, ndraws = 5, format = "matrix", seed = 1)
   expect_identical(dim(m), c(4L, 5L))
   expect_true(all(is.na(m[2:3, ])))
   mfull <- sbsample(fit, transform(nd, x = c(-1, 0, 1, 0.5), f = c("a", "b", "b", "c")),
                     n = 5, format = "matrix", seed = 1)
   expect_identical(m[c(1, 4), ], mfull[c(1, 4), ])
-  long <- sbsample(fit, nd, n = 5, seed = 1)
+  long <- sbsample(fit, nd, ndraws = 5, seed = 1)
   expect_identical(long$.row, rep(1:4, each = 5))
   expect_true(all(is.na(long$y[long$.row %in% 2:3])))
-  lo <- sbsample(fit, nd, n = 5, seed = 1, na.action = na.omit)
+  lo <- sbsample(fit, nd, ndraws = 5, seed = 1, na.action = na.omit)
   expect_identical(unique(lo$.row), c(1L, 4L))
   expect_identical(lo$y, long$y[long$.row %in% c(1, 4)])
   # sbcondstats
-  st <- sbcondstats(fit, nd, n = 50, seed = 1, at = 0)
+  st <- sbcondstats(fit, nd, ndraws = 50, seed = 1, at = 0)
   expect_identical(st$.row, 1:4)
   expect_true(all(is.na(st$mean[2:3])) && all(!is.na(st$mean[c(1, 4)])))
   expect_null(st$density[[2]])
   expect_s3_class(st$density[[4]], "density")
-  expect_identical(nrow(sbcondstats(fit, nd, n = 50, seed = 1, na.action = "na.omit")), 2L)
+  expect_identical(nrow(sbcondstats(fit, nd, ndraws = 50, seed = 1, na.action = "na.omit")), 2L)
   expect_error(sbcondstats(fit, nd, na.action = na.fail), "row\\(s\\) 2, 3")
   # at as a matrix keeps one row per row of newdata
-  stm <- sbcondstats(fit, nd, n = 50, seed = 1, at = cbind(c(0, 0, 0, 1)), density = FALSE)
-  expect_equal(stm$p_1[4], sbcondstats(fit, nd[4, ], n = 50, seed = 1, at = 1,
+  stm <- sbcondstats(fit, nd, ndraws = 50, seed = 1, at = cbind(c(0, 0, 0, 1)), density = FALSE)
+  expect_equal(stm$p_1[4], sbcondstats(fit, nd[4, ], ndraws = 50, seed = 1, at = 1,
                                        density = FALSE)$p1, tolerance = 1)
   # predict: NA in place, named as newdata's rows; na.exclude the same
-  p <- predict(fit, nd, n = 50)
+  p <- predict(fit, nd, ndraws = 50)
   expect_identical(names(p), c("1", "2", "3", "4"))
   expect_true(all(is.na(p[2:3])))
-  expect_identical(p, predict(fit, nd, n = 50, na.action = na.exclude))
-  expect_identical(predict(fit, nd, n = 50, na.action = na.omit), p[c(1, 4)])
-  q <- predict(fit, nd, probs = 0.5, n = 50)
+  expect_identical(p, predict(fit, nd, ndraws = 50, na.action = na.exclude))
+  expect_identical(predict(fit, nd, ndraws = 50, na.action = na.omit), p[c(1, 4)])
+  q <- predict(fit, nd, probs = 0.5, ndraws = 50)
   expect_true(all(is.na(q[2:3, ])))
   # every row missing
-  expect_true(all(is.na(predict(fit, nd[2:3, ], n = 10))))
-  expect_identical(nrow(sbsample(fit, nd[2:3, ], n = 3, na.action = na.omit)), 0L)
+  expect_true(all(is.na(predict(fit, nd[2:3, ], ndraws = 10))))
+  expect_identical(nrow(sbsample(fit, nd[2:3, ], ndraws = 3, na.action = na.omit)), 0L)
   # sbscore: a missing predictor or response gives an NA line
   nds <- cbind(nd, y = c(0, 1, 2, NA))
-  sc <- sbscore(fit, nds, n = 50, seed = 1)
+  sc <- sbscore(fit, nds, ndraws = 50, seed = 1)
   expect_identical(sc$.row, 1:4)
   expect_identical(is.na(sc$crps), c(FALSE, TRUE, TRUE, TRUE))
   expect_identical(sc$y, c(0, 1, 2, NA))
@@ -174,12 +174,39 @@ test_that("rows of newdata with missing values give NA rows, aligned", {
   # a fit made with na.action = na.exclude predicts at rows with NA
   d$x[5] <- NA
   fe <- sbfit(y ~ x, d, na.action = na.exclude, control = small_control(), seed = 1)
-  expect_true(is.na(predict(fe, data.frame(x = c(1, NA)), n = 10)[2]))
+  expect_true(is.na(predict(fe, data.frame(x = c(1, NA)), ndraws = 10)[2]))
   # several responses
   d$y2 <- rnorm(300)
   f2 <- sbfit(cbind(y, y2) ~ x, d, control = small_control(), seed = 3)
-  st2 <- sbcondstats(f2, data.frame(x = c(NA, 1)), n = 20, seed = 1)
+  st2 <- sbcondstats(f2, data.frame(x = c(NA, 1)), ndraws = 20, seed = 1)
   expect_identical(st2$.response, c("y", "y2", "y", "y2"))
   expect_true(all(is.na(st2$mean[1:2])))
-  expect_identical(dim(predict(f2, data.frame(x = c(NA, 1)), n = 20)), c(2L, 2L))
+  expect_identical(dim(predict(f2, data.frame(x = c(NA, 1)), ndraws = 20)), c(2L, 2L))
+})
+
+test_that("old argument names work with a deprecation message", {
+  fit <- small_fit()
+  nd <- data.frame(x = c(0, 1), f = c("a", "b"))
+  expect_message(a <- sbsample(fit, nd, n = 5, seed = 1), "'n' is deprecated; use 'ndraws'")
+  expect_identical(a, sbsample(fit, nd, ndraws = 5, seed = 1))
+  expect_identical(sbsample(fit, nd, 5, seed = 1), a)   # by position, as before
+  expect_message(b <- sbcondstats(fit, nd, n = 5, seed = 1), "'ndraws'")
+  expect_identical(b, sbcondstats(fit, nd, ndraws = 5, seed = 1))
+  expect_message(p <- predict(fit, nd, n = 5), "'ndraws'")
+  expect_identical(p, predict(fit, nd, ndraws = 5))
+  nds <- cbind(nd, y = c(0, 1))
+  expect_message(expect_message(s1 <- sbscore(fit, nds, n = 5, levels = 0.5, seed = 1),
+                                "'n' is deprecated"), "'levels' is deprecated")
+  expect_identical(s1, sbscore(fit, nds, ndraws = 5, level = 0.5, seed = 1))
+  expect_message(s2 <- score_draws(matrix(1:4, 1), 2, levels = 0.5), "'levels'")
+  expect_identical(s2, score_draws(matrix(1:4, 1), 2, level = 0.5))
+  expect_error(score_draws(matrix(1:4, 1), 2, level = 2), "'level'")
+  # sbcg_control(): full names only, with a suggestion
+  expect_error(sbcg_control(sample = 2e5), "did you mean 'samples' or 'sampler'")
+  expect_error(sbcg_control(epoch = 5), "did you mean 'epochs'")
+  expect_error(sbcg_control(lr_sched = "constant"), "did you mean 'lr_schedule'")
+  expect_error(sbcg_control(zzzzzz = 1), "unknown setting\\(s\\) of sbcg_control\\(\\): 'zzzzzz'$")
+  expect_identical(sbcg_control(samples = 2e5)$samples, 2e5)
+  expect_error(sbfit(y ~ x, gauss_data(50, 1), control = list(epoch = 2)),
+               "'control' has unknown setting\\(s\\): 'epoch' \\(did you mean 'epochs'")
 })
