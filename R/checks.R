@@ -377,7 +377,10 @@ newdata_matrix <- function(object, newdata) {
   }
   if (!is.data.frame(newdata)) stopf("'newdata' must be a data frame")
   if (nrow(newdata) == 0L) stopf("'newdata' has no rows")
-  if (info$type == "terms") {
+  if (isTRUE(info$intercept_only)) {
+    # y ~ 1: any newdata; one constant predictor column
+    X <- matrix(0, nrow(newdata), 1L, dimnames = list(NULL, ".constant"))
+  } else if (info$type == "terms") {
     vars <- all.vars(info$terms)
     miss <- setdiff(vars, names(newdata))
     if (length(miss))

@@ -77,8 +77,12 @@ print.sbfit <- function(x, ...) {
   cat("Conditional Schr\u00f6dinger bridge fit (sbcg)\n")
   if (!is.null(x$call)) cat("Call: ", paste(deparse(x$call), collapse = "\n"), "\n", sep = "")
   net <- x$net
-  cat(sprintf("Response: %s; %d predictor column%s\n",
-              paste(x$ynames, collapse = ", "), net$p, if (net$p == 1L) "" else "s"))
+  if (is_unconditional(x))
+    cat(sprintf("Response: %s; no predictors: the unconditional law (newdata may be left out)\n",
+                paste(x$ynames, collapse = ", ")))
+  else
+    cat(sprintf("Response: %s; %d predictor column%s\n",
+                paste(x$ynames, collapse = ", "), net$p, if (net$p == 1L) "" else "s"))
   cat(sprintf("Network: %s, %s, %s parameters\n", net_string(net),
               act_label(net$activation), format(length(x$theta), big.mark = ",")))
   pre <- x$precondition
@@ -110,8 +114,9 @@ summary.sbfit <- function(object, ...) {
   check_fit(object)
   s <- object$scaling
   xn <- as.character(object$xnames)
-  sc <- rbind(data.frame(variable = xn, role = rep("predictor", length(xn)),
-                         center = s$x_center, scale = s$x_scale),
+  px <- if (is_unconditional(object)) integer() else seq_along(xn)
+  sc <- rbind(data.frame(variable = xn[px], role = rep("predictor", length(px)),
+                         center = s$x_center[px], scale = s$x_scale[px]),
               data.frame(variable = object$ynames, role = "response",
                          center = s$y_center, scale = s$y_scale))
   h <- object$history
@@ -396,6 +401,7 @@ predict.sbfit <- function(object, newdata, type = c("mean", "sd", "quantile", "c
   type <- check_choice(type, types, "type")
   interval <- check_choice(interval, c("none", "prediction"), "interval")
   check_fit(object)
+  if (missing(newdata) && is_unconditional(object)) newdata <- data.frame(row.names = 1L)
   if (missing(newdata)) stopf("'newdata' is missing: the fit keeps no copy of the training data")
   d <- length(object$ynames)
   if (interval == "prediction") {
@@ -485,6 +491,7 @@ newdata_rownames <- function(newdata) {
 #' @importFrom stats simulate
 #' @export
 simulate.sbfit <- function(object, nsim = 1, seed = NULL, newdata, ...) {
+  if (missing(newdata) && is_unconditional(object)) newdata <- data.frame(row.names = 1L)
   if (missing(newdata)) stopf("'newdata' is missing: the fit keeps no copy of the training data")
   nsim <- check_count(nsim, "nsim", 1, 1e8)
   if (!exists(".Random.seed", envir = .GlobalEnv, inherits = FALSE))

@@ -27,6 +27,7 @@ sampling_setup <- function(object, newdata, n, steps = NULL, method = NULL,
                            n_name = "ndraws") {
   held <- match.arg(held)
   check_fit(object)
+  if (missing(newdata) && is_unconditional(object)) newdata <- data.frame(row.names = 1L)
   if (missing(newdata)) {
     if (response)
       stopf("'newdata' is missing: it must hold the predictors and the observed responses")
@@ -61,6 +62,12 @@ sampling_setup <- function(object, newdata, n, steps = NULL, method = NULL,
        Yall = Y, rowid = if (dummy) 0 else kept - 1, kept = kept, rows_out = rows_out,
        dummy = dummy, rn_all = rn, rn_out = rn[rows_out], n = n, d = d, g = g, threads = threads,
        seed = seed, chunk_size = chunk_size, verbose = verbose)
+}
+
+# Whether `object` is a fit of y ~ 1, whose newdata may be left out (one
+# row then).
+is_unconditional <- function(object) {
+  is.list(object) && is.list(object$xinfo) && isTRUE(object$xinfo$intercept_only)
 }
 
 # Result rows (a data frame with .row and, for several responses,

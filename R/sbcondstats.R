@@ -109,6 +109,7 @@ sbcondstats <- function(object, newdata, ndraws = object$control$draws,
                         chunk_size = 10000L, verbose = FALSE,
                         na.action = stats::na.pass, ..., n) {
   check_dots(...)
+  if (missing(newdata) && is_unconditional(object)) newdata <- data.frame(row.names = 1L)
   nname <- "ndraws"
   if (!missing(n)) {
     if (!missing(ndraws)) stopf("give 'ndraws' or its old name 'n', not both")

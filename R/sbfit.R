@@ -34,7 +34,12 @@
 #'   call) the fit is identical, bit for bit, for any value of `threads`.
 #'
 #' @param formula a formula `y ~ x1 + x2` or, for several responses,
-#'   `cbind(y1, y2) ~ .`.
+#'   `cbind(y1, y2) ~ .`; `y ~ 1` fits the unconditional law of `y` (with
+#'   one constant predictor inside), a baseline for the conditional fits,
+#'   whose `newdata` may be left out or have any columns.  A transformed
+#'   response such as `log(price) ~ .` is modelled, and reported, on the
+#'   scale written: draws and statistics are of `log(price)` (see `support`
+#'   for keeping a positive response positive on its own scale).
 #' @param data a data frame holding the variables of `formula`.
 #' @param weights optional non-negative case weights (not all zero); they
 #'   multiply each row's term in the training loss.
@@ -109,13 +114,19 @@ sbfit.formula <- function(formula, data, weights, subset, na.action,
   w <- stats::model.weights(mf)
   xt <- stats::delete.response(mt)
   check_predictor_columns(mf[-1L][setdiff(names(mf)[-1L], "(weights)")], "data")
-  if (length(attr(xt, "term.labels")) == 0L)
-    stopf("'formula' must have at least one predictor")
   tn <- times_as_numeric(mf)
   mf <- tn$mf
   mt <- attr(mf, "terms")
   pm <- predictor_matrix(mt, mf)
   pm$xinfo$times <- tn$times
+  if (ncol(pm$X) == 0L) {
+    # y ~ 1, the unconditional law: the same machinery with one constant
+    # predictor column (zero after standardisation) that newdata need not give
+    if (attr(mt, "intercept") == 0L)
+      stopf("'formula' must have a predictor or an intercept (y ~ 1 for the unconditional law)")
+    pm$X <- matrix(0, nrow(y), 1L, dimnames = list(NULL, ".constant"))
+    pm$xinfo$intercept_only <- TRUE
+  }
   fit <- sbfit_core(pm$X, y, w, pm$xinfo, control, threads, seed, verbose,
                     xname = "data", yname = "data")
   fit$call <- cl

@@ -34,7 +34,7 @@ cases <- list(
   list(quote(sbfit(y ~ x, transform(dd, y = y > 0), control = ctl)), "'formula'"),
   list(quote(sbfit(y ~ x, transform(dd, y = factor(y > 0)), control = ctl)), "'formula'"),
   list(quote(sbfit(y ~ nosuch, dd, control = ctl)), "'formula' and 'data'"),
-  list(quote(sbfit(y ~ 1, dd, control = ctl)), "'formula' must have at least one predictor"),
+  list(quote(sbfit(y ~ 0, dd, control = ctl)), "'formula' must have a predictor or an intercept"),
   list(quote(sbfit(~ x, dd, control = ctl)), "'formula' must have a response"),
   list(quote(sbfit(y ~ x, dd, subset = rep(FALSE, 60), control = ctl)), "'data'"),
   list(quote(sbfit(y ~ x, dd, subset = "x", control = ctl)), "'data'"),

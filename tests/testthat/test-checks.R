@@ -25,7 +25,7 @@ test_that("sbfit rejects bad data", {
   expect_error(sbfit(matrix(1), 1, control = ctl), "'x' must have at least 2 rows")
   expect_error(sbfit(matrix(letters[1:4]), 1:4, control = ctl), "'x' must be a numeric matrix")
   expect_error(sbfit(matrix(1:4), letters[1:4], control = ctl), "'y' must be a numeric")
-  expect_error(sbfit(y ~ 1, d, control = ctl), "'formula' must have at least one predictor")
+  expect_error(sbfit(y ~ 0, d, control = ctl), "'formula' must have a predictor or an intercept")
   expect_error(sbfit(~ x, d, control = ctl), "'formula' must have a response")
   expect_error(sbfit(y ~ x, d, control = ctl, foo = 1), "unknown argument")
   d7 <- d; d7$y <- d7$y * 1e200

@@ -210,3 +210,29 @@ test_that("old argument names work with a deprecation message", {
   expect_error(sbfit(y ~ x, gauss_data(50, 1), control = list(epoch = 2)),
                "'control' has unknown setting\\(s\\): 'epoch' \\(did you mean 'epochs'")
 })
+
+test_that("y ~ 1 fits the unconditional law", {
+  set.seed(9)
+  d <- data.frame(y = 3 + 2 * rnorm(400), x = runif(400))
+  fit <- sbfit(y ~ 1, d, control = small_control(), seed = 1)
+  expect_true(fit$xinfo$intercept_only)
+  expect_output(print(fit), "no predictors: the unconditional law")
+  expect_output(print(summary(fit)), "response")
+  expect_identical(formula(fit), y ~ 1)
+  # newdata may be left out (one row) or have any columns
+  m <- predict(fit, ndraws = 2000)
+  expect_length(m, 1L)
+  expect_equal(unname(m), mean(d$y), tolerance = 0.1)
+  expect_equal(unname(predict(fit, type = "sd", ndraws = 2000)), sd(d$y), tolerance = 0.15)
+  expect_identical(dim(predict(fit, data.frame(a = 1:3), probs = 0.5)), c(3L, 1L))
+  expect_identical(dim(predict(fit, d[1:4, ], probs = 0.5)), c(4L, 1L))
+  expect_identical(nrow(sbsample(fit, ndraws = 7)), 7L)
+  expect_identical(nrow(sbcondstats(fit, ndraws = 20)), 1L)
+  expect_identical(dim(simulate(fit, nsim = 3, seed = 1)), c(1L, 3L))
+  expect_true(is.finite(mean(sbscore(fit, d[1:5, ], ndraws = 20)$crps)))
+  # draws do not depend on the other columns of newdata
+  expect_identical(sbsample(fit, data.frame(a = 1), ndraws = 5, seed = 1)$y,
+                   sbsample(fit, ndraws = 5, seed = 1)$y)
+  f0 <- update(fit, control = small_control(hidden = 8))
+  expect_true(f0$xinfo$intercept_only)
+})
