@@ -359,6 +359,8 @@ check_fit <- function(object, name = "object") {
     all(vapply(object[c("n", "n_train", "n_valid", "best_epoch", "seconds")],
                function(v) is.numeric(v) && length(v) == 1L && !is.na(v), NA))
   if (!meta_ok) stopf("'%s' has a malformed training record (history, n, best_epoch)", name)
+  if (!support_ok(object$support))
+    stopf("'%s$support' is malformed", name)
   if (!is.list(object$xinfo) || !identical(length(object$xinfo$type), 1L) ||
       !object$xinfo$type %in% c("terms", "matrix"))
     stopf("'%s$xinfo' is malformed", name)

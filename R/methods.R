@@ -83,6 +83,7 @@ print.sbfit <- function(x, ...) {
   else
     cat(sprintf("Response: %s; %d predictor column%s\n",
                 paste(x$ynames, collapse = ", "), net$p, if (net$p == 1L) "" else "s"))
+  cat(support_line(x), "\n", sep = "")
   cat(sprintf("Network: %s, %s, %s parameters\n", net_string(net),
               act_label(net$activation), format(length(x$theta), big.mark = ",")))
   pre <- x$precondition

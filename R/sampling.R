@@ -156,7 +156,7 @@ sample_raw <- function(object, X, rowid, n, g, cseed, threads, block = 256L) {
                as.double(object$theta), X, as.double(rowid), as.integer(n),
                g$t, g$u, g$a, g$s, cseed, as.integer(block), threads, sc$center,
                sc$scale, kernel_set())
-  list(draws = res$draws, nonfinite = res$nonfinite)
+  list(draws = support_inverse(object$support, res$draws), nonfinite = res$nonfinite)
 }
 
 shape_draws <- function(object, draws, nrow, n, format, rn = NULL,

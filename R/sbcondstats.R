@@ -156,7 +156,8 @@ stats_chunk <- function(ch, object, n, g, cseed, threads, opts) {
   r <- sample_raw(object, ch$X, ch$rowid, n, g, cseed, threads)
   st <- summarise_draws(r$draws, nrow(ch$X), n, object$ynames, opts$probs,
                         opts$density, opts$bw, opts$adjust, opts$density_n,
-                        at = ch$at, se = opts$se, rows = ch$rowid + 1)
+                        at = ch$at, se = opts$se, rows = ch$rowid + 1,
+                        discrete = is_count_fit(object))
   list(stats = st, nonfinite = r$nonfinite,
        draws = if (opts$keep_draws) r$draws)
 }
@@ -198,6 +199,17 @@ kde_bw <- function(v, bw, adjust) {
   adjust * h
 }
 
+# The probability mass function of count draws v, in an object of class
+# "density" (x the counts from 0 to the largest draw, y their
+# probabilities), so that plot() and lines() draw it like a density.
+count_pmf <- function(v, row, yname) {
+  k <- if (max(v) <= 1e5) as.double(seq.int(0, max(v))) else sort(unique(v))
+  structure(list(x = k, y = tabulate(match(v, k), length(k)) / length(v), bw = 0,
+                 n = length(v), call = quote(sbcondstats()),
+                 data.name = sprintf("row %d, %s (counts)", row, yname),
+                 has.na = FALSE), class = "density")
+}
+
 # Gaussian kernel density estimate of draws v with bandwidth h at points q.
 kde_at <- function(v, h, q) {
   vapply(q, function(qq) mean(stats::dnorm((qq - v) / h)) / h, 0)
@@ -205,7 +217,7 @@ kde_at <- function(v, h, q) {
 
 summarise_draws <- function(draws, nrow, n, ynames, probs, density, bw,
                             adjust, density_n, at = NULL, se = FALSE,
-                            rows = seq_len(nrow)) {
+                            rows = seq_len(nrow), discrete = FALSE) {
   d <- length(ynames)
   N <- nrow * n
   parts <- lapply(seq_len(d), function(k) {
@@ -218,7 +230,7 @@ summarise_draws <- function(draws, nrow, n, ynames, probs, density, bw,
     df$mean <- mu
     df$sd <- sdv
     S <- row_sort(M)
-    Q <- row_quantiles(M, probs, S)
+    Q <- row_quantiles(M, probs, S, discrete)
     qn <- colnames(Q)
     dimnames(Q) <- NULL
     for (j in seq_along(probs)) df[[qn[j]]] <- Q[, j]
@@ -247,7 +259,7 @@ summarise_draws <- function(draws, nrow, n, ynames, probs, density, bw,
           if (bad[i]) NA_real_ else kde_at(M[i, ], H[i], Q[i, j])
         }, 0)
         df[[paste0("se_", qn[j])]] <-
-          if (p <= 0 || p >= 1) rep(NA_real_, nrow) else sqrt(p * (1 - p) / n) / f
+          if (p <= 0 || p >= 1 || discrete) rep(NA_real_, nrow) else sqrt(p * (1 - p) / n) / f
       }
       if (!is.null(P))
         for (j in seq_len(ncol(P)))
@@ -262,6 +274,7 @@ summarise_draws <- function(draws, nrow, n, ynames, probs, density, bw,
       dens <- lapply(seq_len(nrow), function(i) {
         v <- M[i, ]
         if (bad[i]) return(NULL)
+        if (discrete) return(count_pmf(v, rows[i], ynames[k]))
         de <- stats::density(v, bw = kde_bw(v, bw, 1), adjust = adjust, n = density_n)
         de$data.name <- sprintf("row %d, %s", rows[i], ynames[k])
         de$call <- quote(sbcondstats())

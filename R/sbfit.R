@@ -59,6 +59,20 @@
 #'   state is restored afterwards), or `NULL` to draw one from R's random
 #'   number generator.  Either way the fit keeps it as `seed`, and
 #'   `sbfit(..., seed = fit$seed)` rebuilds the fit exactly.
+#' @param support where the response lives: `"real"` (the default, the
+#'   whole real line), `"positive"`, `"count"` (non-negative whole
+#'   numbers), or `c(lower, upper)` (either may be infinite).  A bounded or
+#'   positive response is fitted on a log or logit scale (`log(y - lower)`,
+#'   `-log(upper - y)`, or `qlogis((y - lower) / (upper - lower))`) and every
+#'   draw is mapped back, so that draws, quantiles, probabilities and scores
+#'   stay in the support; the bounds are open, so the training responses
+#'   must lie strictly inside.  Counts are fitted as `log(y + u)` with `u`
+#'   uniform on (0, 1) and drawn as `floor(exp(z))`: whole numbers whose
+#'   probabilities `P(Y = k | x)` are those of the fitted law (the `u` come
+#'   from the fit's seed).  For several responses the support applies to
+#'   each.  When the fit stays on the real line but the responses are
+#'   non-negative whole numbers, positive, or in (0, 1), `print()` says so
+#'   and how to refit.
 #' @param verbose print a progress line (epoch, losses, time) that updates in
 #'   place.
 #' @param ... not used; unknown arguments are an error.
@@ -85,7 +99,7 @@ sbfit <- function(x, ...) UseMethod("sbfit")
 #' @export
 sbfit.formula <- function(formula, data, weights, subset, na.action,
                           control = sbcg_control(), threads = 1L, seed = NULL,
-                          verbose = FALSE, ...) {
+                          verbose = FALSE, support = "real", ...) {
   check_dots(...)
   cl <- sbfit_call(match.call())
   if (!missing(data) && !is.data.frame(data) && !is.list(data) && !is.environment(data))
@@ -127,8 +141,8 @@ sbfit.formula <- function(formula, data, weights, subset, na.action,
     pm$X <- matrix(0, nrow(y), 1L, dimnames = list(NULL, ".constant"))
     pm$xinfo$intercept_only <- TRUE
   }
-  fit <- sbfit_core(pm$X, y, w, pm$xinfo, control, threads, seed, verbose,
-                    xname = "data", yname = "data")
+  fit <- sbfit_support(pm$X, y, w, pm$xinfo, control, threads, seed, verbose,
+                       support, xname = "data", yname = "data")
   fit$call <- cl
   fit$formula <- stats::formula(mt)
   fit$terms <- mt
@@ -139,7 +153,8 @@ sbfit.formula <- function(formula, data, weights, subset, na.action,
 #' @rdname sbfit
 #' @export
 sbfit.default <- function(x, y, weights = NULL, control = sbcg_control(),
-                          threads = 1L, seed = NULL, verbose = FALSE, ...) {
+                          threads = 1L, seed = NULL, verbose = FALSE,
+                          support = "real", ...) {
   check_dots(...)
   cl <- sbfit_call(match.call())
   if (missing(y)) stopf("'y' is missing")
@@ -182,7 +197,7 @@ sbfit.default <- function(x, y, weights = NULL, control = sbcg_control(),
     storage.mode(X) <- "double"
     xinfo <- list(type = "matrix", names = colnames(x))
   }
-  fit <- sbfit_core(X, y, weights, xinfo, control, threads, seed, verbose)
+  fit <- sbfit_support(X, y, weights, xinfo, control, threads, seed, verbose, support)
   fit$call <- cl
   fit
 }
@@ -264,6 +279,23 @@ check_predictor_columns <- function(df, argname) {
             argname, nm, paste(class(v), collapse = "/"))
   }
   invisible(TRUE)
+}
+
+# The response's support around sbfit_core(): checks `support`, maps the
+# responses to the real line (support.R), fits, and keeps the support in
+# the fit, with a hint for print() when a fit left on the real line has
+# responses that suggest another.  The seed is drawn here when not given
+# (the same draw sbfit_core() would make), since counts need it first.
+sbfit_support <- function(X, Y, w, xinfo, control, threads, seed, verbose, support,
+                          xname = "x", yname = "y") {
+  sup <- check_support(support, Y, yname)
+  seed <- check_seed(seed)
+  if (is.null(seed)) seed <- sample.int(.Machine$integer.max, 1L)
+  fit <- sbfit_core(X, support_forward(sup, Y, seed), w, xinfo, control, threads,
+                    seed, verbose, xname = xname, yname = yname)
+  fit$support <- sup
+  if (sup$type == "real") fit$support_hint <- support_hint(Y)
+  fit
 }
 
 # The core of both methods: checks, then prepare (scalings, split, initial

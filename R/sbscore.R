@@ -125,7 +125,8 @@ score_chunk <- function(ch, object, n, g, cseed, threads, probs, levels) {
   N <- nr * n
   Ms <- lapply(seq_len(object$net$d), function(k)
     t(matrix(r$draws[(k - 1) * N + seq_len(N)], n, nr)))
-  list(scores = score_core(Ms, ch$y, probs, levels, object$ynames, ch$rowid + 1),
+  list(scores = score_core(Ms, ch$y, probs, levels, object$ynames, ch$rowid + 1,
+                          discrete = is_count_fit(object)),
        nonfinite = r$nonfinite)
 }
 
@@ -192,7 +193,7 @@ score_draws <- function(draws, y, probs = c(0.05, 0.5, 0.95),
 
 # Scores of draws Ms (a list, per component, of rows x draws matrices)
 # against Y (rows x components).  One line per row and component.
-score_core <- function(Ms, Y, probs, levels, ynames, rows) {
+score_core <- function(Ms, Y, probs, levels, ynames, rows, discrete = FALSE) {
   dimnames(Y) <- NULL
   d <- length(Ms)
   nr <- nrow(Ms[[1L]])
@@ -213,11 +214,11 @@ score_core <- function(Ms, Y, probs, levels, ynames, rows) {
     df$y <- y
     # E|X - y| - E|X - X'| / 2 with sum_{j,k} |X_j - X_k| = 2 sum_i w_i X_(i)
     df$crps <- rowMeans(abs(M - y)) - rowSums(sweep(S, 2L, w, "*")) / m^2
-    Q <- unname(row_quantiles(M, probs, S))
+    Q <- unname(row_quantiles(M, probs, S, discrete))
     for (j in seq_along(probs))
       df[[pn[j]]] <- (y - Q[, j]) * (probs[j] - (y < Q[, j]))
     df$pit <- (rowSums(M < y) + 0.5 * rowSums(M == y) + 0.5) / (m + 1)
-    B <- unname(row_quantiles(M, lp, S))
+    B <- unname(row_quantiles(M, lp, S, discrete))
     L <- length(levels)
     for (j in seq_len(L))
       df[[cn[j]]] <- y >= B[, j] & y <= B[, L + j]

@@ -75,6 +75,18 @@ cases <- list(
   list(quote(sbfit(y ~ x, dd, control = ctl, verbose = "yes")), "'verbose'"),
   list(quote(sbfit(y ~ x, dd, control = ctl, epochs = 3)), "unknown argument"),
   list(quote(sbfit(y ~ x, dd, control = list(hidden = c(1e5, 1e5)))), "'control\\$hidden'"),
+  # sbfit: support
+  list(quote(sbfit(y ~ x, dd, control = ctl, support = "bounded")), "'support' must be"),
+  list(quote(sbfit(y ~ x, dd, control = ctl, support = NA)), "'support' must be"),
+  list(quote(sbfit(y ~ x, dd, control = ctl, support = c(0, 1, 2))), "'support' must be"),
+  list(quote(sbfit(y ~ x, dd, control = ctl, support = list(0, 1))), "'support' must be"),
+  list(quote(sbfit(y ~ x, dd, control = ctl, support = c(2, 1))), "'support': the lower bound"),
+  list(quote(sbfit(y ~ x, dd, control = ctl, support = c(1, 1))), "'support': the lower bound"),
+  list(quote(sbfit(y ~ x, dd, control = ctl, support = "positive")), "'support' = \"positive\" needs values above 0; the response in 'data' is not, in row\\(s\\) [0-9]"),
+  list(quote(sbfit(y ~ x, transform(dd, y = abs(y) + 0.5), control = ctl, support = "count")), "'support' = \"count\" needs non-negative whole numbers.*row\\(s\\) 1, 2"),
+  list(quote(sbfit(y ~ x, transform(dd, y = -(1:60)), control = ctl, support = "count")), "'support' = \"count\""),
+  list(quote(sbfit(y ~ x, transform(dd, y = c(0, rep(0.5, 59))), control = ctl, support = c(0, 1))), "'support' = c\\(0, 1\\) needs values strictly between 0 and 1.*row\\(s\\) 1$"),
+  list(quote(sbfit(mx, dd$y, control = ctl, support = c(-Inf, -10))), "'support' = c\\(-Inf, -10\\).*'y'"),
   # sbcg_control
   list(quote(sbcg_control(hidden = 0)), "'hidden'"),
   list(quote(sbcg_control(hidden = -4)), "'hidden'"),
