@@ -241,8 +241,11 @@ check_at <- function(at, nrow, d) {
   list(mode = "matrix", values = vals, names = paste0("p_", seq_len(k)))
 }
 
-# Column names of the probabilities at thresholds `at`: p-1, p0.5, ...
-at_names <- function(at) paste0("p", trimws(formatC(at, format = "fg", digits = 15)))
+# Column names of the probabilities at thresholds `at`: pm1 (for -1),
+# p0.5, ...: syntactic names, the minus sign written "m".
+at_names <- function(at) {
+  paste0("p", sub("^-", "m", trimws(formatC(at, format = "fg", digits = 15))))
+}
 
 # The sampler scheme (`method` of the sampling functions, or the fit's).
 check_method <- function(method) {

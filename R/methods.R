@@ -451,7 +451,7 @@ predict.sbfit <- function(object, newdata, type = c("mean", "sd", "quantile", "c
     qn <- quantile_names(attr(st, "probs"))
     return(per_response(qn, qn))
   }
-  pn <- grep("^p", setdiff(names(st), c(".row", ".response")), value = TRUE)
+  pn <- attr(st, "at_names")
   per_response(pn, pn)
 }
 

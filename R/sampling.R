@@ -64,6 +64,19 @@ sampling_setup <- function(object, newdata, n, steps = NULL, method = NULL,
        seed = seed, chunk_size = chunk_size, verbose = verbose)
 }
 
+# Result `df` (a data frame whose first column is .row) with the predictor
+# columns `pf` of newdata (predictor_frame(), one row per row of newdata)
+# after .row, repeated as .row says, as tidybayes::add_predicted_draws()
+# does: ready for ggplot2 without a join.  A predictor whose name the
+# result already uses is left out.
+add_predictors <- function(df, pf) {
+  if (is.null(pf)) return(df)
+  pf <- pf[setdiff(names(pf), names(df))]
+  if (!ncol(pf)) return(df)
+  cols <- c(unclass(df)[1L], lapply(pf, function(v) v[df$.row]), unclass(df)[-1L])
+  structure(cols, row.names = .set_row_names(nrow(df)), class = class(df))
+}
+
 # Whether `object` is a fit of y ~ 1, whose newdata may be left out (one
 # row then).
 is_unconditional <- function(object) {
@@ -160,14 +173,14 @@ sample_raw <- function(object, X, rowid, n, g, cseed, threads, block = 256L) {
 }
 
 shape_draws <- function(object, draws, nrow, n, format, rn = NULL,
-                        rows = seq_len(nrow)) {
+                        rows = seq_len(nrow), pf = NULL) {
   d <- object$net$d
   N <- nrow * n
   if (format == "long") {
     out <- data.frame(.row = rep(as.integer(rows), each = n),
                       .draw = rep(seq_len(n), times = nrow))
     for (k in seq_len(d)) out[[object$ynames[k]]] <- draws[(k - 1) * N + seq_len(N)]
-    return(out)
+    return(add_predictors(out, pf))
   }
   if (d == 1L) {
     m <- t(matrix(draws, n, nrow))

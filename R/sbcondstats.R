@@ -16,9 +16,9 @@
 #'
 #' @section Probabilities: `at` gives the thresholds \eqn{y_0}.  A numeric
 #'   vector applies to every row; the result then has one column per value,
-#'   named `p` followed by the value (`at = c(-1, 0.5)` gives columns `p-1`
-#'   and `p0.5`; use `st[["p-1"]]` or backticks for names that are not
-#'   syntactic).  A numeric matrix gives row-specific thresholds, one row
+#'   named `p` followed by the value, with `m` for a minus sign so that the
+#'   names are syntactic (`at = c(-1, 0.5)` gives columns `pm1` and
+#'   `p0.5`).  A numeric matrix gives row-specific thresholds, one row
 #'   per row of `newdata` (or, for several responses, optionally one row per
 #'   row of the result, i.e. per row of `newdata` and response component, in
 #'   the order of the result); the result then has columns `at_1`, ...,
@@ -69,7 +69,8 @@
 #'   that [sbsample()] with `format = "matrix"` and the same seed returns.
 #' @return A data frame of class `"sbcondstats"` with one row per row of
 #'   `newdata` (and per response component, in column `.response`, when the
-#'   response has several), in this order: `.row`, `.response`, `mean`,
+#'   response has several), in this order: `.row`, the predictor columns of
+#'   `newdata` (as for [sbsample()]), `.response`, `mean`,
 #'   `sd`, one column per value of `probs` named `q` followed by the
 #'   probability (`q0.05`, `q0.5`, ...), the probability columns of `at`,
 #'   the standard errors if `se = TRUE`, and, if `density = TRUE`, a list
@@ -136,13 +137,16 @@ sbcondstats <- function(object, newdata, ndraws = object$control$draws,
                     extra = function(rows) list(at = at_rows(AT, rows)))
   out <- bind_chunks(lapply(r$parts, `[[`, "stats"), c("sbcondstats", "data.frame"))
   out <- pad_rows(out, s, object$ynames)
+  pf <- predictor_frame(object, newdata)
+  out <- add_predictors(out, pf)
   attr(out, "n") <- s$n
   attr(out, "probs") <- probs
   attr(out, "at") <- at
+  attr(out, "at_names") <- AT$names
   attr(out, "steps") <- s$g$steps
   attr(out, "method") <- s$g$method
   attr(out, "ynames") <- object$ynames
-  attr(out, "newdata") <- predictor_frame(object, newdata)
+  attr(out, "newdata") <- pf
   if (keep_draws) {
     draws <- join_draws(lapply(r$parts, `[[`, "draws"), r$nrows, s$n, s$d)
     attr(out, "draws") <- shape_draws(object, pad_draws(draws, s), length(s$rows_out),
@@ -308,6 +312,45 @@ print.sbcondstats <- function(x, digits = 4L, ...) {
   if (has_dens)
     cat("(density estimates in column 'density'; plot() draws them)\n")
   invisible(x)
+}
+
+#' @rdname sbcondstats
+#' @param row.names,optional as in [base::as.data.frame()]; ignored.
+#' @param densities for `as.data.frame()`: `FALSE` (the default) for the
+#'   statistics as a plain data frame (without the density column);
+#'   `TRUE` for the density estimates in long form, one line per grid point:
+#'   `.row`, the predictor columns, `.response` (several responses only),
+#'   `.value` (the point \eqn{y}) and `.density` (its estimated density, or
+#'   for counts its probability), ready for
+#'   `ggplot2::geom_line(aes(.value, .density, colour = factor(.row)))`.
+#' @export
+as.data.frame.sbcondstats <- function(x, row.names = NULL, optional = FALSE, ...,
+                                      densities = FALSE) {
+  densities <- check_flag(densities, "densities")
+  df <- unclass_stats(x)
+  if (!densities) {
+    df$density <- NULL
+    return(df)
+  }
+  if (!"density" %in% names(df) || !is.list(df$density))
+    stopf("'x' has no density column: call sbcondstats() with density = TRUE")
+  keep <- setdiff(names(df), c("density", "mean", "sd", grep("^(q|p|se_|at_)[0-9m_.]", names(df), value = TRUE)))
+  parts <- lapply(seq_len(nrow(df)), function(i) {
+    de <- df$density[[i]]
+    if (is.null(de)) return(NULL)
+    out <- df[rep(i, length(de$x)), keep, drop = FALSE]
+    out$.value <- de$x
+    out$.density <- de$y
+    out
+  })
+  out <- do.call(rbind, parts)
+  if (is.null(out)) {
+    out <- df[0L, keep, drop = FALSE]
+    out$.value <- numeric()
+    out$.density <- numeric()
+  }
+  rownames(out) <- NULL
+  out
 }
 
 unclass_stats <- function(x) {
@@ -481,20 +524,53 @@ plot_densities <- function(x, rows, legend, response, ...) {
   if (!"density" %in% names(x) || !is.list(x$density))
     stopf("'x' has no density column: call sbcondstats() with density = TRUE")
   if (!is.null(response)) rows <- rows[x$.response[rows] %in% response]
-  dens <- x$density[rows]
-  keep <- !vapply(dens, is.null, NA)
-  dens <- dens[keep]
+  keep <- !vapply(x$density[rows], is.null, NA)
   rows <- rows[keep]
-  if (!length(dens)) stopf("'x' has no density estimate in the selected 'rows'")
-  xr <- range(unlist(lapply(dens, `[[`, "x")))
-  yr <- c(0, max(unlist(lapply(dens, `[[`, "y"))))
-  cols <- grDevices::hcl.colors(max(2L, length(dens)), "Dark 3")[seq_along(dens)]
-  resp <- if (".response" %in% names(x)) paste0(" ", x$.response[rows]) else ""
-  graphics::plot(NA, xlim = xr, ylim = yr, xlab = "y", ylab = "density",
-                 main = "Estimated conditional densities", ...)
-  for (i in seq_along(dens))
-    graphics::lines(dens[[i]]$x, dens[[i]]$y, col = cols[i], lwd = 2)
-  if (legend)
-    graphics::legend("topright", legend = paste0("row ", x$.row[rows], resp),
-                     col = cols, lwd = 2, bty = "n")
+  if (!length(rows)) stopf("'x' has no density estimate in the selected 'rows'")
+  # one panel per response component, each on its own axis
+  resp <- if (".response" %in% names(x)) unique(x$.response[rows]) else
+    attr(x, "ynames")[1L]
+  if (!length(resp) || is.na(resp[1L])) resp <- "y"
+  if (length(resp) > 1L) {
+    nrp <- length(resp)
+    op <- graphics::par(mfrow = if (nrp <= 3L) c(1L, nrp) else grDevices::n2mfrow(nrp))
+    on.exit(graphics::par(op))
+  }
+  labs <- row_labels(x, rows)
+  for (r in resp) {
+    sel <- if (".response" %in% names(x)) which(x$.response[rows] == r) else seq_along(rows)
+    dens <- x$density[rows[sel]]
+    xr <- range(unlist(lapply(dens, `[[`, "x")))
+    yr <- c(0, max(unlist(lapply(dens, `[[`, "y"))))
+    cols <- grDevices::hcl.colors(max(2L, length(dens)), "Dark 3")[seq_along(dens)]
+    graphics::plot(NA, xlim = xr, ylim = yr, xlab = r, ylab = "density",
+                   main = if (length(resp) > 1L) paste("Conditional densities of", r)
+                          else "Estimated conditional densities", ...)
+    for (i in seq_along(dens))
+      graphics::lines(dens[[i]]$x, dens[[i]]$y, col = cols[i], lwd = 2)
+    if (legend)
+      graphics::legend("topright", legend = labs[sel], col = cols, lwd = 2, bty = "n")
+  }
+}
+
+# Legend labels of rows `rows` of x: the values of the predictors that
+# vary among them ("x = 0.5, f = b"), or "row i" when none does or the
+# predictor values are not known.
+row_labels <- function(x, rows) {
+  nd <- attr(x, "newdata")
+  idx <- x$.row[rows]
+  fallback <- paste("row", idx)
+  if (!is.data.frame(nd) || !ncol(nd) || nrow(nd) < max(idx)) return(fallback)
+  nd <- nd[idx, , drop = FALSE]
+  varies <- vapply(nd, function(v) length(unique(v)) > 1L, NA)
+  if (!any(varies)) return(fallback)
+  nd <- nd[varies]
+  vals <- lapply(names(nd), function(nm) {
+    v <- nd[[nm]]
+    paste(nm, "=", if (is.numeric(v)) format(v, digits = 3) else as.character(v))
+  })
+  labs <- do.call(paste, c(vals, sep = ", "))
+  labs[duplicated(labs) | duplicated(labs, fromLast = TRUE)] <-
+    paste0(labs, " (row ", idx, ")")[duplicated(labs) | duplicated(labs, fromLast = TRUE)]
+  labs
 }

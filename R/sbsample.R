@@ -87,8 +87,10 @@
 #'   missing.
 #' @param ... not used; unknown arguments are an error.
 #' @return With `format = "long"`, a data frame with columns `.row` (row of
-#'   `newdata`), `.draw` (draw number) and one column per response component,
-#'   named as in the fit.  With `format = "matrix"`, a matrix or array as
+#'   `newdata`), the predictor columns of `newdata` (those the fit uses, as
+#'   given: a Date stays a Date; leaving out any whose name the result
+#'   already uses), `.draw` (draw number) and one column per response
+#'   component, named as in the fit: ready for ggplot2 without a join.  With `format = "matrix"`, a matrix or array as
 #'   described under `format`.
 #' @seealso [sbcondstats()] for summaries of the draws.
 #' @examples
@@ -104,6 +106,7 @@ sbsample <- function(object, newdata, ndraws = object$control$draws, steps = NUL
                      threads = sbcg_threads(), seed = NULL, chunk_size = 10000L,
                      verbose = FALSE, na.action = stats::na.pass, ..., n) {
   check_dots(...)
+  if (missing(newdata) && is_unconditional(object)) newdata <- data.frame(row.names = 1L)
   nname <- "ndraws"
   if (!missing(n)) {
     if (!missing(ndraws)) stopf("give 'ndraws' or its old name 'n', not both")
@@ -117,7 +120,7 @@ sbsample <- function(object, newdata, ndraws = object$control$draws, steps = NUL
   r <- sampling_run(s, sample_chunk)
   draws <- join_draws(lapply(r$parts, `[[`, "draws"), r$nrows, s$n, s$d)
   shape_draws(object, pad_draws(draws, s), length(s$rows_out), s$n, format,
-              s$rn_out, s$rows_out)
+              s$rn_out, s$rows_out, pf = predictor_frame(object, newdata))
 }
 
 # One chunk of sbsample(): the raw draws (chain order) and the count of

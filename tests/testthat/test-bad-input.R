@@ -327,13 +327,13 @@ test_that("every argument of the user-facing functions has a case", {
 test_that("inputs that are odd but legal give results or warnings", {
   expect_warning(st <- sbcondstats(fit1, nd, ndraws = 20, probs = c(0.9, 0.1), seed = 1),
                  "'probs' were sorted")
-  expect_named(st, c(".row", "mean", "sd", "q0.1", "q0.9", "density"))
+  expect_named(st, c(".row", "x", "f", "mean", "sd", "q0.1", "q0.9", "density"))
   # extra columns in newdata are ignored
   expect_identical(sbsample(fit1, cbind(nd, extra = 1:2), ndraws = 3, seed = 1),
                    sbsample(fit1, nd, ndraws = 3, seed = 1))
   # factor given as character, numeric given as integer
-  expect_identical(sbsample(fit1, data.frame(x = 0:1, f = c("a", "b")), ndraws = 3, seed = 1),
-                   sbsample(fit1, nd, ndraws = 3, seed = 1))
+  expect_identical(sbsample(fit1, data.frame(x = 0:1, f = c("a", "b")), ndraws = 3, seed = 1)$y,
+                   sbsample(fit1, nd, ndraws = 3, seed = 1)$y)
   # a constant predictor column, duplicated rows, one-row newdata
   d <- dd
   d$k <- 3

@@ -114,7 +114,8 @@ test_that("predict() works like predict.lm: probs, interval, cdf, reproducible",
   cdf <- predict(fit, nd, at = c(0, 2), ndraws = 100)
   expect_identical(cdf, predict(fit, nd, type = "cdf", at = c(0, 2), ndraws = 100))
   expect_identical(dim(cdf), c(3L, 2L))
-  expect_equal(unname(cdf[, 1]), st[[3 + 2 + 1]])
+  expect_equal(unname(cdf[, 1]), st$p0)
+  expect_identical(colnames(cdf), c("p0", "p2"))
   expect_true(all(cdf[, 1] <= cdf[, 2]))
   # several responses: arrays
   d$y2 <- rnorm(300)
@@ -311,4 +312,43 @@ test_that("positive and bounded supports keep every draw inside", {
   old$support <- NULL
   expect_equal(sbsample(old, nd, ndraws = 20, format = "matrix", seed = 1),
                log(sbsample(fp, nd, ndraws = 20, format = "matrix", seed = 1)))
+})
+
+test_that("tidy output: predictor columns, long densities, syntactic names, labels", {
+  fit <- small_fit()
+  nd <- data.frame(x = c(-1, 0.5), f = factor(c("a", "c")), other = 1:2)
+  long <- sbsample(fit, nd, ndraws = 4, seed = 1)
+  expect_named(long, c(".row", "x", "f", ".draw", "y"))
+  expect_identical(long$f, factor(rep(c("a", "c"), each = 4), levels = c("a", "c")))
+  st <- sbcondstats(fit, nd, ndraws = 50, at = c(-1.5, 0), seed = 1)
+  expect_named(st, c(".row", "x", "f", "mean", "sd", "q0.05", "q0.5", "q0.95",
+                     "pm1.5", "p0", "density"))
+  expect_identical(names(st), make.names(names(st)))
+  # densities in long form
+  dl <- as.data.frame(st, densities = TRUE)
+  expect_named(dl, c(".row", "x", "f", ".value", ".density"))
+  expect_identical(nrow(dl), 2L * length(st$density[[1]]$x))
+  expect_identical(dl$.density[dl$.row == 2], st$density[[2]]$y)
+  plain <- as.data.frame(st)
+  expect_identical(class(plain), "data.frame")
+  expect_false("density" %in% names(plain))
+  expect_error(as.data.frame(sbcondstats(fit, nd, ndraws = 5, density = FALSE), densities = TRUE),
+               "no density column")
+  expect_error(as.data.frame(st, densities = NA), "'densities'")
+  # legend labels give the predictor values that vary
+  expect_identical(sbcg:::row_labels(st, 1:2), c("x = -1.0, f = a", "x =  0.5, f = c"))
+  st1 <- sbcondstats(fit, nd[c(1, 1), ], ndraws = 20, seed = 1)
+  expect_identical(sbcg:::row_labels(st1, 1:2), c("row 1", "row 2"))
+  pdf(NULL)
+  on.exit(dev.off())
+  expect_silent(plot(st))
+  # several responses: one panel each
+  d <- gauss_data(300, 2)
+  d$y2 <- rnorm(300)
+  f2 <- sbfit(cbind(y, y2) ~ x, d, control = small_control(), seed = 1)
+  st2 <- sbcondstats(f2, data.frame(x = c(-1, 1)), ndraws = 30, seed = 1)
+  plot(st2)
+  expect_identical(par("mfrow"), c(1L, 1L))
+  dl2 <- as.data.frame(st2, densities = TRUE)
+  expect_named(dl2, c(".row", "x", ".response", ".value", ".density"))
 })

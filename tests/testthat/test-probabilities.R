@@ -6,9 +6,9 @@ nd_p <- data.frame(x = c(-1, 0, 1.5))
 
 test_that("'at' as a vector gives one probability column per threshold", {
   st <- sbcondstats(fit_p, nd_p, ndraws = 300, at = c(-1, 0, 2.5), density = FALSE, seed = 7)
-  expect_named(st, c(".row", "mean", "sd", "q0.05", "q0.5", "q0.95", "p-1", "p0", "p2.5"))
+  expect_named(st, c(".row", "x", "mean", "sd", "q0.05", "q0.5", "q0.95", "pm1", "p0", "p2.5"))
   m <- sbsample(fit_p, nd_p, ndraws = 300, seed = 7, format = "matrix")
-  expect_identical(st[["p-1"]], unname(rowMeans(m <= -1)))
+  expect_identical(st$pm1, unname(rowMeans(m <= -1)))
   expect_identical(st$p0, unname(rowMeans(m <= 0)))
   expect_identical(st$p2.5, unname(rowMeans(m <= 2.5)))
   # the other columns are unchanged by 'at'
@@ -20,7 +20,7 @@ test_that("'at' as a vector gives one probability column per threshold", {
 test_that("'at' as a matrix gives row-specific thresholds", {
   A <- cbind(nd_p$x, nd_p$x + 1)
   st <- sbcondstats(fit_p, nd_p, ndraws = 200, at = A, se = TRUE, density = FALSE, seed = 3)
-  expect_named(st, c(".row", "mean", "sd", "q0.05", "q0.5", "q0.95", "at_1", "at_2",
+  expect_named(st, c(".row", "x", "mean", "sd", "q0.05", "q0.5", "q0.95", "at_1", "at_2",
                      "p_1", "p_2", "se_mean", "se_sd", "se_q0.05", "se_q0.5",
                      "se_q0.95", "se_p_1", "se_p_2"))
   expect_identical(st$at_1, nd_p$x)
