@@ -63,9 +63,18 @@ check_flag <- function(x, name) {
 #' The default of the `threads` argument of [sbsample()],
 #' [sbcondstats()], [sbscore()] and [predict.sbfit()] (not of [sbfit()],
 #' which trains on one thread unless told otherwise): the option
-#' `sbcg.threads` if it is set, otherwise 2 when the environment variable
-#' `_R_CHECK_LIMIT_CORES_` asks to limit cores (as `R CMD check --as-cran`
-#' does), otherwise all cores that [parallel::detectCores()] reports.
+#' `sbcg.threads` if it is set; otherwise the CPUs this process may use,
+#' capped by every limit that is set:
+#' * the CPUs of the process's affinity mask and of its cgroup's CPU quota
+#'   (on Linux, read from `/proc/self/status` and `/sys/fs/cgroup`), not
+#'   all the cores of the machine that [parallel::detectCores()] counts;
+#' * `getOption("mc.cores")`, the limit R's parallel package and many
+#'   others follow;
+#' * the environment variables `OMP_THREAD_LIMIT` and `OMP_NUM_THREADS`;
+#' * 2 when `_R_CHECK_LIMIT_CORES_` asks to limit cores (as
+#'   `R CMD check --as-cran` does).
+#'
+#' On a shared server, set `options(sbcg.threads = )` or `mc.cores`.
 #' Results never depend on the number of threads.
 #'
 #' @return A whole number >= 1.
@@ -78,11 +87,82 @@ check_flag <- function(x, name) {
 sbcg_threads <- function() {
   opt <- getOption("sbcg.threads")
   if (!is.null(opt)) return(check_count(opt, "option sbcg.threads", 1, 1024))
+  lim <- c(cpus = available_cpus(),
+           mc.cores = first_count(getOption("mc.cores")),
+           OMP_THREAD_LIMIT = first_count(Sys.getenv("OMP_THREAD_LIMIT")),
+           OMP_NUM_THREADS = first_count(Sys.getenv("OMP_NUM_THREADS")),
+           `_R_CHECK_LIMIT_CORES_` = if (check_limits_cores()) 2L else NA_integer_,
+           max = 1024L)
+  lim <- lim[!is.na(lim)]
+  as.integer(min(lim))
+}
+
+# The first whole number >= 1 in x (a number, or a string such as the
+# "4,2" of OMP_NUM_THREADS), or NA.
+first_count <- function(x) {
+  if (is.null(x) || !length(x)) return(NA_integer_)
+  if (is.character(x)) x <- suppressWarnings(as.numeric(strsplit(x[1L], ",", fixed = TRUE)[[1L]][1L]))
+  x <- suppressWarnings(as.numeric(x[1L]))
+  if (length(x) != 1L || is.na(x) || !is.finite(x) || x < 1) return(NA_integer_)
+  as.integer(min(floor(x), 1024))
+}
+
+check_limits_cores <- function() {
   lim <- Sys.getenv("_R_CHECK_LIMIT_CORES_", "")
-  nc <- parallel::detectCores()
+  nzchar(lim) && !identical(tolower(lim), "false")
+}
+
+# The CPUs this process may use: the cores parallel::detectCores() counts,
+# capped on Linux by the affinity mask (Cpus_allowed_list in
+# /proc/self/status, as taskset and container runtimes set it) and by a
+# cgroup CPU quota (cpu.max of cgroup v2, cpu.cfs_quota_us / period of v1),
+# with base R only.
+available_cpus <- function() {
+  nc <- suppressWarnings(parallel::detectCores())
   if (is.na(nc) || nc < 1L) nc <- 1L
-  if (nzchar(lim) && !identical(tolower(lim), "false")) nc <- min(nc, 2L)
-  as.integer(min(nc, 1024L))
+  read <- function(f) tryCatch(suppressWarnings(readLines(f, warn = FALSE)),
+                               error = function(e) character())
+  st <- read("/proc/self/status")
+  al <- sub("^Cpus_allowed_list:\\s*", "", grep("^Cpus_allowed_list:", st, value = TRUE))
+  if (length(al) == 1L) {
+    n <- cpu_list_count(al)
+    if (!is.na(n)) nc <- min(nc, n)
+  }
+  q <- cgroup_quota(read("/sys/fs/cgroup/cpu.max"),
+                    read("/sys/fs/cgroup/cpu/cpu.cfs_quota_us"),
+                    read("/sys/fs/cgroup/cpu/cpu.cfs_period_us"))
+  if (!is.na(q)) nc <- min(nc, q)
+  as.integer(max(1L, nc))
+}
+
+# The number of CPUs in a list such as "0-3,8,10-11"; NA if unreadable.
+cpu_list_count <- function(s) {
+  parts <- strsplit(trimws(s), ",", fixed = TRUE)[[1L]]
+  n <- 0
+  for (p in parts) {
+    ab <- suppressWarnings(as.integer(strsplit(p, "-", fixed = TRUE)[[1L]]))
+    if (!length(ab) || anyNA(ab) || length(ab) > 2L) return(NA_integer_)
+    n <- n + if (length(ab) == 2L) ab[2L] - ab[1L] + 1L else 1L
+  }
+  if (n < 1) NA_integer_ else as.integer(n)
+}
+
+# CPUs allowed by a cgroup quota: v2 "max 100000" (none) or "200000 100000"
+# (2 CPUs); v1 quota -1 (none) or quota and period in microseconds.
+cgroup_quota <- function(v2, v1_quota, v1_period) {
+  if (length(v2)) {
+    f <- strsplit(trimws(v2[1L]), "\\s+")[[1L]]
+    if (length(f) == 2L && f[1L] != "max") {
+      q <- suppressWarnings(as.numeric(f))
+      if (!anyNA(q) && all(q > 0)) return(as.integer(max(1, ceiling(q[1L] / q[2L]))))
+    }
+    return(NA_integer_)
+  }
+  if (length(v1_quota) && length(v1_period)) {
+    q <- suppressWarnings(as.numeric(c(v1_quota[1L], v1_period[1L])))
+    if (!anyNA(q) && all(q > 0)) return(as.integer(max(1, ceiling(q[1L] / q[2L]))))
+  }
+  NA_integer_
 }
 
 check_threads <- function(threads) {

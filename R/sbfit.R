@@ -295,6 +295,7 @@ sbfit_support <- function(X, Y, w, xinfo, control, threads, seed, verbose, suppo
                     seed, verbose, xname = xname, yname = yname)
   fit$support <- sup
   if (sup$type == "real") fit$support_hint <- support_hint(Y)
+  fit$threads <- check_threads(threads)
   fit
 }
 
