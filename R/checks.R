@@ -63,9 +63,18 @@ check_flag <- function(x, name) {
 #' The default of the `threads` argument of [sbsample()],
 #' [sbcondstats()], [sbscore()] and [predict.sbfit()] (not of [sbfit()],
 #' which trains on one thread unless told otherwise): the option
-#' `sbcg.threads` if it is set, otherwise 2 when the environment variable
-#' `_R_CHECK_LIMIT_CORES_` asks to limit cores (as `R CMD check --as-cran`
-#' does), otherwise all cores that [parallel::detectCores()] reports.
+#' `sbcg.threads` if it is set; otherwise the CPUs this process may use,
+#' capped by every limit that is set:
+#' * the CPUs of the process's affinity mask and of its cgroup's CPU quota
+#'   (on Linux, read from `/proc/self/status` and `/sys/fs/cgroup`), not
+#'   all the cores of the machine that [parallel::detectCores()] counts;
+#' * `getOption("mc.cores")`, the limit R's parallel package and many
+#'   others follow;
+#' * the environment variables `OMP_THREAD_LIMIT` and `OMP_NUM_THREADS`;
+#' * 2 when `_R_CHECK_LIMIT_CORES_` asks to limit cores (as
+#'   `R CMD check --as-cran` does).
+#'
+#' On a shared server, set `options(sbcg.threads = )` or `mc.cores`.
 #' Results never depend on the number of threads.
 #'
 #' @return A whole number >= 1.
@@ -78,11 +87,82 @@ check_flag <- function(x, name) {
 sbcg_threads <- function() {
   opt <- getOption("sbcg.threads")
   if (!is.null(opt)) return(check_count(opt, "option sbcg.threads", 1, 1024))
+  lim <- c(cpus = available_cpus(),
+           mc.cores = first_count(getOption("mc.cores")),
+           OMP_THREAD_LIMIT = first_count(Sys.getenv("OMP_THREAD_LIMIT")),
+           OMP_NUM_THREADS = first_count(Sys.getenv("OMP_NUM_THREADS")),
+           `_R_CHECK_LIMIT_CORES_` = if (check_limits_cores()) 2L else NA_integer_,
+           max = 1024L)
+  lim <- lim[!is.na(lim)]
+  as.integer(min(lim))
+}
+
+# The first whole number >= 1 in x (a number, or a string such as the
+# "4,2" of OMP_NUM_THREADS), or NA.
+first_count <- function(x) {
+  if (is.null(x) || !length(x)) return(NA_integer_)
+  if (is.character(x)) x <- suppressWarnings(as.numeric(strsplit(x[1L], ",", fixed = TRUE)[[1L]][1L]))
+  x <- suppressWarnings(as.numeric(x[1L]))
+  if (length(x) != 1L || is.na(x) || !is.finite(x) || x < 1) return(NA_integer_)
+  as.integer(min(floor(x), 1024))
+}
+
+check_limits_cores <- function() {
   lim <- Sys.getenv("_R_CHECK_LIMIT_CORES_", "")
-  nc <- parallel::detectCores()
+  nzchar(lim) && !identical(tolower(lim), "false")
+}
+
+# The CPUs this process may use: the cores parallel::detectCores() counts,
+# capped on Linux by the affinity mask (Cpus_allowed_list in
+# /proc/self/status, as taskset and container runtimes set it) and by a
+# cgroup CPU quota (cpu.max of cgroup v2, cpu.cfs_quota_us / period of v1),
+# with base R only.
+available_cpus <- function() {
+  nc <- suppressWarnings(parallel::detectCores())
   if (is.na(nc) || nc < 1L) nc <- 1L
-  if (nzchar(lim) && !identical(tolower(lim), "false")) nc <- min(nc, 2L)
-  as.integer(min(nc, 1024L))
+  read <- function(f) tryCatch(suppressWarnings(readLines(f, warn = FALSE)),
+                               error = function(e) character())
+  st <- read("/proc/self/status")
+  al <- sub("^Cpus_allowed_list:\\s*", "", grep("^Cpus_allowed_list:", st, value = TRUE))
+  if (length(al) == 1L) {
+    n <- cpu_list_count(al)
+    if (!is.na(n)) nc <- min(nc, n)
+  }
+  q <- cgroup_quota(read("/sys/fs/cgroup/cpu.max"),
+                    read("/sys/fs/cgroup/cpu/cpu.cfs_quota_us"),
+                    read("/sys/fs/cgroup/cpu/cpu.cfs_period_us"))
+  if (!is.na(q)) nc <- min(nc, q)
+  as.integer(max(1L, nc))
+}
+
+# The number of CPUs in a list such as "0-3,8,10-11"; NA if unreadable.
+cpu_list_count <- function(s) {
+  parts <- strsplit(trimws(s), ",", fixed = TRUE)[[1L]]
+  n <- 0
+  for (p in parts) {
+    ab <- suppressWarnings(as.integer(strsplit(p, "-", fixed = TRUE)[[1L]]))
+    if (!length(ab) || anyNA(ab) || length(ab) > 2L) return(NA_integer_)
+    n <- n + if (length(ab) == 2L) ab[2L] - ab[1L] + 1L else 1L
+  }
+  if (n < 1) NA_integer_ else as.integer(n)
+}
+
+# CPUs allowed by a cgroup quota: v2 "max 100000" (none) or "200000 100000"
+# (2 CPUs); v1 quota -1 (none) or quota and period in microseconds.
+cgroup_quota <- function(v2, v1_quota, v1_period) {
+  if (length(v2)) {
+    f <- strsplit(trimws(v2[1L]), "\\s+")[[1L]]
+    if (length(f) == 2L && f[1L] != "max") {
+      q <- suppressWarnings(as.numeric(f))
+      if (!anyNA(q) && all(q > 0)) return(as.integer(max(1, ceiling(q[1L] / q[2L]))))
+    }
+    return(NA_integer_)
+  }
+  if (length(v1_quota) && length(v1_period)) {
+    q <- suppressWarnings(as.numeric(c(v1_quota[1L], v1_period[1L])))
+    if (!anyNA(q) && all(q > 0)) return(as.integer(max(1, ceiling(q[1L] / q[2L]))))
+  }
+  NA_integer_
 }
 
 check_threads <- function(threads) {
@@ -135,13 +215,54 @@ check_probs <- function(probs) {
 
 # Largest number of draws one call may return (rows x n x responses); the
 # option sbcg.max_draws raises it.
-check_draw_count <- function(nrow, n, d) {
+check_draw_count <- function(nrow, n, d, n_name = "ndraws") {
   lim <- getOption("sbcg.max_draws", 2e8)
   tot <- as.double(nrow) * n * d
   if (tot > lim)
-    stopf("'n' = %s draws for %d rows of 'newdata' and %d response(s) make %.3g values, more than getOption(\"sbcg.max_draws\") = %.3g; ask for fewer or raise the option",
-          format(n), nrow, d, tot, lim)
+    stopf("'%s' = %s draws for %d rows of 'newdata' and %d response(s) make %.3g values, more than getOption(\"sbcg.max_draws\") = %.3g; ask for fewer or raise the option",
+          n_name, format(n), nrow, d, tot, lim)
   invisible(tot)
+}
+
+# The na.action for newdata, as a word: "pass" (the default: rows with
+# missing values give NA results, aligned with newdata), "exclude" (the
+# same, as predict.lm() does for newdata), "omit" (such rows are left out)
+# or "fail" (an error).
+check_na_action <- function(na.action) {
+  words <- c("pass", "exclude", "omit", "fail")
+  if (is.function(na.action)) {
+    for (w in words)
+      if (identical(na.action, get(paste0("na.", w), envir = asNamespace("stats"))))
+        return(w)
+  } else if (is.character(na.action) && length(na.action) == 1L &&
+             !is.na(na.action) && na.action %in% paste0("na.", words)) {
+    return(sub("^na\\.", "", na.action))
+  }
+  stopf("'na.action' must be na.pass, na.exclude, na.omit or na.fail")
+}
+
+# An argument given under its old name `old`: a message that says so, once
+# per call; returns the old name, for the messages of the checks.
+deprecated_arg <- function(fun, old, new) {
+  message(gettextf("%s(): argument '%s' is deprecated; use '%s'", fun, old, new,
+                   domain = "R-sbcg"), domain = NA)
+  old
+}
+
+# Names in `given` that are not in `known`, as an error naming them with
+# the closest known names: "did you mean 'samples' or 'sampler'?".
+stop_unknown <- function(given, known, what) {
+  hints <- vapply(given, function(g) {
+    cand <- known[startsWith(known, g)]
+    if (!length(cand)) {
+      dist <- utils::adist(g, known, ignore.case = TRUE)[1L, ]
+      cand <- known[dist <= max(2, nchar(g) %/% 3) & dist == min(dist)]
+    }
+    if (!length(cand)) return(sprintf("'%s'", g))
+    sprintf("'%s' (did you mean %s?)", g,
+            paste0("'", cand, "'", collapse = " or "))
+  }, "")
+  stopf("%s: %s", what, paste(hints, collapse = ", "))
 }
 
 check_dots <- function(...) {
@@ -157,11 +278,11 @@ check_chunk_size <- function(chunk_size) {
   check_count(chunk_size, "chunk_size", 1, .Machine$integer.max)
 }
 
-check_levels <- function(levels) {
+check_levels <- function(levels, name = "level") {
   if (!is.numeric(levels) || !length(levels) || anyNA(levels) ||
       any(levels <= 0) || any(levels >= 1))
-    stopf("'levels' must be a numeric vector of levels in (0, 1)")
-  if (anyDuplicated(levels)) stopf("'levels' must not contain duplicates")
+    stopf("'%s' must be a numeric vector of levels in (0, 1)", name)
+  if (anyDuplicated(levels)) stopf("'%s' must not contain duplicates", name)
   sort(as.double(levels))
 }
 
@@ -200,8 +321,11 @@ check_at <- function(at, nrow, d) {
   list(mode = "matrix", values = vals, names = paste0("p_", seq_len(k)))
 }
 
-# Column names of the probabilities at thresholds `at`: p-1, p0.5, ...
-at_names <- function(at) paste0("p", trimws(formatC(at, format = "fg", digits = 15)))
+# Column names of the probabilities at thresholds `at`: pm1 (for -1),
+# p0.5, ...: syntactic names, the minus sign written "m".
+at_names <- function(at) {
+  paste0("p", sub("^-", "m", trimws(formatC(at, format = "fg", digits = 15))))
+}
 
 # The sampler scheme (`method` of the sampling functions, or the fit's).
 check_method <- function(method) {
@@ -324,6 +448,8 @@ check_fit <- function(object, name = "object") {
     all(vapply(object[c("n", "n_train", "n_valid", "best_epoch", "seconds")],
                function(v) is.numeric(v) && length(v) == 1L && !is.na(v), NA))
   if (!meta_ok) stopf("'%s' has a malformed training record (history, n, best_epoch)", name)
+  if (!support_ok(object$support))
+    stopf("'%s$support' is malformed", name)
   if (!is.list(object$xinfo) || !identical(length(object$xinfo$type), 1L) ||
       !object$xinfo$type %in% c("terms", "matrix"))
     stopf("'%s$xinfo' is malformed", name)
@@ -342,16 +468,22 @@ newdata_matrix <- function(object, newdata) {
   }
   if (!is.data.frame(newdata)) stopf("'newdata' must be a data frame")
   if (nrow(newdata) == 0L) stopf("'newdata' has no rows")
-  if (info$type == "terms") {
+  if (isTRUE(info$intercept_only)) {
+    # y ~ 1: any newdata; one constant predictor column
+    X <- matrix(0, nrow(newdata), 1L, dimnames = list(NULL, ".constant"))
+  } else if (info$type == "terms") {
     vars <- all.vars(info$terms)
     miss <- setdiff(vars, names(newdata))
     if (length(miss))
       stopf("'newdata' lacks column(s) %s", paste(miss, collapse = ", "))
-    check_predictor_columns(newdata[intersect(vars, names(newdata))], "newdata")
     mf <- tryCatch(
       stats::model.frame(info$terms, newdata, na.action = stats::na.pass,
                          xlev = info$xlevels),
       error = function(e) stopf("'newdata' does not fit the model: %s", conditionMessage(e)))
+    # checked on the model frame's columns, not the raw variables, so that
+    # y ~ as.numeric(date) takes a Date column
+    check_predictor_columns(mf, "newdata")
+    mf <- newdata_times(mf, info$times)
     if (!is.null(info$dataClasses))
       tryCatch(stats::.checkMFClasses(info$dataClasses, mf),
                error = function(e) stopf("'newdata': %s", conditionMessage(e)))
@@ -382,14 +514,33 @@ newdata_matrix <- function(object, newdata) {
   }
   if (ncol(X) != object$net$p)
     stopf("'newdata' gives %d predictor columns, the fit has %d", ncol(X), object$net$p)
-  bad <- rowSums(!is.finite(X)) > 0
+  # missing values are rows to skip (sampling_setup()); infinite ones are
+  # an error
+  bad <- rowSums(is.infinite(X)) > 0
   if (any(bad))
-    stopf("'newdata' has missing or infinite values in row(s) %s",
+    stopf("'newdata' has infinite values in row(s) %s",
           paste(utils::head(which(bad), 5L), collapse = ", "))
   X <- apply_scaling(X, list(center = object$scaling$x_center,
                              scale = object$scaling$x_scale))
   rownames(X) <- rownames(newdata)
   X
+}
+
+# The model frame mf of newdata with its date, date-time and difftime
+# columns as numbers; `times` gives the kind of each column that was one in
+# the training data (a plain number is taken as is).
+newdata_times <- function(mf, times) {
+  for (nm in names(mf)) {
+    kind <- time_kind(mf[[nm]])
+    want <- if (is.null(times)) NA_character_ else unname(times[nm])
+    if (is.null(kind)) next
+    if (is.na(want))
+      stopf("'newdata': column '%s' is a %s, but the fit took it as a plain number", nm, kind)
+    if (!identical(kind, want))
+      stopf("'newdata': column '%s' is a %s, but the fit had a %s", nm, kind, want)
+    mf[[nm]] <- time_number(mf[[nm]])
+  }
+  mf
 }
 
 # Observed responses in newdata, as a rows x components matrix.
@@ -425,9 +576,9 @@ newdata_response <- function(object, newdata) {
     stopf("'newdata': the response has %d column(s) and %d row(s); the fit needs %d and %d",
           ncol(Y), nrow(Y), d, nrow(newdata))
   storage.mode(Y) <- "double"
-  bad <- rowSums(!is.finite(Y)) > 0
+  bad <- rowSums(is.infinite(Y)) > 0
   if (any(bad))
-    stopf("'newdata' has missing or infinite responses in row(s) %s",
+    stopf("'newdata' has infinite responses in row(s) %s",
           paste(utils::head(which(bad), 5L), collapse = ", "))
   colnames(Y) <- yn
   Y

@@ -33,6 +33,9 @@
 #' grf, drf, quantregForest and np (`bench/accuracy.R` and `bench/tune.R`
 #' in the package's sources; the figures are in the vignette).
 #'
+#' @param ... not used: every setting must be given by its full name.  An
+#'   unknown, misspelled or abbreviated name is an error that suggests the
+#'   setting meant (`sample = 2e5`: did you mean `samples` or `sampler`?).
 #' @param hidden widths of the hidden layers (1 to 16 layers).
 #' @param activation activation of the hidden layers: `"silu"`
 #'   (\eqn{x / (1 + e^{-x})}), `"relu"` or `"tanh"`.
@@ -158,7 +161,7 @@
 #' @examples
 #' sbcg_control(hidden = c(32, 16), epochs = 50)
 #' @export
-sbcg_control <- function(hidden = c(64, 64), activation = c("silu", "relu", "tanh"),
+sbcg_control <- function(..., hidden = c(64, 64), activation = c("silu", "relu", "tanh"),
                          n_freq = 8, freq_range = c(1, 100),
                          time_map = c("linear", "logit"),
                          epochs = NULL, samples = 1.2e7, batch_size = 256,
@@ -174,6 +177,16 @@ sbcg_control <- function(hidden = c(64, 64), activation = c("silu", "relu", "tan
                          bridge_inputs = c("auto", "x", "none"),
                          steps = 100, sampler = c("em_denoise", "em", "bridge"),
                          grid_power = 1, draws = 1000) {
+  # every setting comes after `...`, so that names must be given in full:
+  # sample = 2e5 is an error that suggests samples or sampler, not base R's
+  # "argument 1 matches multiple formal arguments"
+  if (...length()) {
+    nms <- names(list(...))
+    if (is.null(nms) || any(nms == ""))
+      stopf("sbcg_control() takes named settings only, such as sbcg_control(epochs = 50)")
+    stop_unknown(nms, setdiff(names(formals(sbcg_control)), "..."),
+                 "unknown setting(s) of sbcg_control()")
+  }
   activation <- check_choice(activation, c("silu", "relu", "tanh"), "activation")
   lr_schedule <- check_choice(lr_schedule, c("cosine", "constant"), "lr_schedule")
   sampler <- check_choice(sampler, c("em_denoise", "em", "bridge"), "sampler")
@@ -250,12 +263,11 @@ print.sbcg_control <- function(x, ...) {
 as_control <- function(control) {
   if (inherits(control, "sbcg_control")) return(do.call(sbcg_control, unclass(control)))
   if (!is.list(control)) stopf("'control' must be a list from sbcg_control()")
-  known <- names(formals(sbcg_control))
-  bad <- setdiff(names(control), known)
+  known <- setdiff(names(formals(sbcg_control)), "...")
   if (length(control) && (is.null(names(control)) || any(names(control) == "")))
     stopf("'control' must be a named list")
-  if (length(bad))
-    stopf("'control' has unknown setting(s): %s", paste(bad, collapse = ", "))
+  bad <- setdiff(names(control), known)
+  if (length(bad)) stop_unknown(bad, known, "'control' has unknown setting(s)")
   do.call(sbcg_control, control)
 }
 

@@ -83,11 +83,12 @@ future_failure <- function(e) {
 }
 
 # Splits a chunked computation: row chunks and, for each, the rows of the
-# standardised predictor matrix X with their 0-based global ids.
-make_chunks <- function(X, chunk_size, extra = NULL) {
+# standardised predictor matrix X with their 0-based global ids (`rowid`,
+# by default the row numbers of X less one).
+make_chunks <- function(X, chunk_size, extra = NULL, rowid = seq_len(nrow(X)) - 1) {
   rows <- row_chunks(nrow(X), chunk_size)
   chunks <- lapply(rows, function(r) {
-    ch <- list(X = X[r, , drop = FALSE], rowid = r - 1)
+    ch <- list(X = X[r, , drop = FALSE], rowid = rowid[r])
     if (!is.null(extra)) ch <- c(ch, extra(r))
     ch
   })

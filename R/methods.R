@@ -89,8 +89,13 @@ print.sbfit <- function(x, ...) {
   cat("Conditional Schr\u00f6dinger bridge fit (sbcg)\n")
   if (!is.null(x$call)) cat("Call: ", paste(deparse(x$call), collapse = "\n"), "\n", sep = "")
   net <- x$net
-  cat(sprintf("Response: %s; %d predictor column%s\n",
-              paste(x$ynames, collapse = ", "), net$p, if (net$p == 1L) "" else "s"))
+  if (is_unconditional(x))
+    cat(sprintf("Response: %s; no predictors: the unconditional law (newdata may be left out)\n",
+                paste(x$ynames, collapse = ", ")))
+  else
+    cat(sprintf("Response: %s; %d predictor column%s\n",
+                paste(x$ynames, collapse = ", "), net$p, if (net$p == 1L) "" else "s"))
+  cat(support_line(x), "\n", sep = "")
   cat(sprintf("Network: %s, %s, %s parameters\n", net_string(net),
               act_label(net$activation), format(length(x$theta), big.mark = ",")))
   pre <- x$precondition
@@ -99,8 +104,10 @@ print.sbfit <- function(x, ...) {
                 pre_string(pre), bridge_string(x)))
   h <- x$history
   stop_txt <- if (isTRUE(x$stopped_early)) "stopped early" else "all epochs"
-  cat(sprintf("Training: %d rows (%d for validation), %d epochs (%s), best epoch %d, %.1f s\n",
-              x$n, x$n_valid, nrow(h), stop_txt, x$best_epoch, x$seconds))
+  cat(sprintf("Training: %d rows (%d for validation), %d epochs (%s), best epoch %d, %.1f s%s\n",
+              x$n, x$n_valid, nrow(h), stop_txt, x$best_epoch, x$seconds,
+              if (is.numeric(x$threads)) sprintf(" on %d thread%s", as.integer(x$threads),
+                                                 if (x$threads == 1) "" else "s") else ""))
   if (nrow(h) && x$best_epoch == 0L) {
     cat("Loss (standardised scale): no epoch beat the starting weights on the validation rows; the fit keeps them\n")
   } else if (nrow(h)) {
@@ -122,8 +129,9 @@ summary.sbfit <- function(object, ...) {
   check_fit(object)
   s <- object$scaling
   xn <- as.character(object$xnames)
-  sc <- rbind(data.frame(variable = xn, role = rep("predictor", length(xn)),
-                         center = s$x_center, scale = s$x_scale),
+  px <- if (is_unconditional(object)) integer() else seq_along(xn)
+  sc <- rbind(data.frame(variable = xn[px], role = rep("predictor", length(px)),
+                         center = s$x_center[px], scale = s$x_scale[px]),
               data.frame(variable = object$ynames, role = "response",
                          center = s$y_center, scale = s$y_scale))
   h <- object$history
@@ -267,61 +275,214 @@ formula.sbfit <- function(x, ...) {
   stats::as.formula(paste(lhs, "~", rhs), env = globalenv())
 }
 
+#' @rdname sbfit-methods
+#' @details `terms()` and `model.frame()` work for fits from a formula.
+#'   The fit keeps no copy of the data, so `model.frame()` evaluates the
+#'   fit's call again: the data must still be found where [sbfit()] was
+#'   called (as for [stats::update()], which refits through the stored
+#'   call `sbfit(...)`).  `fitted()` and `residuals()` stop with a message:
+#'   a conditional law has no single fitted value; `predict(fit, newdata =
+#'   <training data>)` gives the conditional means and
+#'   [sbscore()] the probability integral transforms, the residuals of a
+#'   distributional fit.
+#' @export
+terms.sbfit <- function(x, ...) {
+  check_fit(x, "x")
+  if (!is.null(x$terms)) return(x$terms)
+  if (!is.null(x$formula)) return(stats::terms(x$formula))
+  stopf("'x' was fitted from a matrix: it has no terms; fit it with a formula, sbfit(y ~ ., data)")
+}
+
+#' @rdname sbfit-methods
+#' @param formula a fit from [sbfit()] (the name is that of the generic).
+#' @export
+model.frame.sbfit <- function(formula, ...) {
+  fit <- formula
+  check_fit(fit, "formula")
+  if (is.null(fit$formula) || !is.call(fit$call))
+    stopf("'formula' was fitted from a matrix: it has no model frame; the data are the 'x' and 'y' given to sbfit()")
+  fcall <- fit$call
+  m <- match(c("formula", "data", "subset", "weights", "na.action"), names(fcall), 0L)
+  fcall <- fcall[c(1L, m)]
+  fcall$drop.unused.levels <- TRUE
+  fcall[[1L]] <- quote(stats::model.frame)
+  fcall$formula <- stats::terms(fit)
+  env <- environment(fit$formula)
+  if (is.null(env)) env <- parent.frame()
+  tryCatch(eval(fcall, env), error = function(e)
+    stopf("cannot rebuild the model frame: the fit keeps no copy of the data, and evaluating its call failed (%s)",
+          conditionMessage(e)))
+}
+
+#' @rdname sbfit-methods
+#' @export
+fitted.sbfit <- function(object, ...) {
+  stopf("a fit of a conditional law has no single fitted value; use predict(fit, newdata = <training data>) for the conditional means, or type = \"quantile\" for quantiles")
+}
+
+#' @rdname sbfit-methods
+#' @export
+residuals.sbfit <- function(object, ...) {
+  stopf("a fit of a conditional law has no single residual; use y - predict(fit, newdata = <training data>) for residuals from the conditional mean, or sbscore(fit, <training data>)$pit for probability integral transforms")
+}
+
+#' @rdname sbfit-methods
+#' @param probs probabilities, for `quantile()`.
+#' @param newdata predictor values, for `quantile()`; required.
+#' @details `quantile(fit, probs, newdata)` is
+#'   `predict(fit, newdata, type = "quantile", probs = probs)`: the
+#'   conditional quantiles at the rows of `newdata`.
+#' @export
+quantile.sbfit <- function(x, probs = c(0.05, 0.5, 0.95), newdata, ...) {
+  if (missing(newdata))
+    stopf("'newdata' is missing: quantile() of a fit gives conditional quantiles at the rows of 'newdata', as predict(fit, newdata, probs = ...) does")
+  stats::predict(x, newdata, type = "quantile", probs = probs, ...)
+}
+
 #' Predictions from a conditional Schrödinger bridge
 #'
-#' Conditional means, standard deviations or quantiles at the rows of
-#' `newdata`, estimated from `n` draws per row.
+#' Conditional means, standard deviations, quantiles, prediction intervals
+#' or probabilities \eqn{P(Y \le y_0 | X = x)} at the rows of `newdata`,
+#' estimated from `ndraws` draws per row, with the conventions of
+#' [stats::predict.lm()].
+#'
+#' Giving `probs` implies `type = "quantile"`, and giving `at` implies
+#' `type = "cdf"`.  `interval = "prediction"` returns, for one response, a
+#' matrix with columns `fit` (the conditional mean), `lwr` and `upr` (the
+#' \eqn{(1 - level)/2} and \eqn{(1 + level)/2} conditional quantiles): a
+#' prediction interval for a new observation at that `x`, from the fitted
+#' law.
+#'
+#' @section Reproducibility: unlike [sbsample()] and [sbcondstats()],
+#'   `predict()` is reproducible by default: with `seed = NULL` it samples
+#'   with the seed stored in the fit (`object$seed`), so two calls with the
+#'   same arguments give identical numbers, as `predict()` of other models
+#'   does.  Give `seed` to draw other samples.
 #'
 #' @param object a fit from [sbfit()].
 #' @param newdata predictor values, as for [sbsample()].
-#' @param type `"mean"`, `"sd"` or `"quantile"`.
-#' @param probs probabilities for `type = "quantile"`.
+#' @param type `"mean"`, `"sd"`, `"quantile"` or `"cdf"` (the probabilities
+#'   \eqn{P(Y \le y_0 | X = x)} at the thresholds `at`).
+#' @param probs probabilities for `type = "quantile"`; giving them implies
+#'   that type.
+#' @param interval `"none"` or `"prediction"`, as in [stats::predict.lm()]:
+#'   `"prediction"` returns the conditional mean with the central
+#'   prediction interval of level `level` (one response only).
+#' @param level the level of the prediction interval, in (0, 1).
+#' @param at thresholds \eqn{y_0} for `type = "cdf"`: a numeric vector, or
+#'   a matrix with one row per row of `newdata` (see [sbcondstats()]);
+#'   giving them implies that type.
+#' @param seed `NULL` (the default) for the seed stored in the fit, or a
+#'   number for [set.seed()]; see the section "Reproducibility".  The
+#'   caller's generator state is left alone either way.
 #' @inheritParams sbsample
+#' @param na.action what to do with rows of `newdata` with missing
+#'   predictors: [stats::na.pass()] (the default) or [stats::na.exclude()]
+#'   give `NA` in their place, [stats::na.omit()] leaves them out,
+#'   [stats::na.fail()] stops; see [sbsample()].
 #' @return For `"mean"` and `"sd"`: a vector (one response) or a matrix with
-#'   one column per response.  For `"quantile"`: a matrix with one column
-#'   per probability (one response), or an array rows x probabilities x
-#'   responses.
+#'   one column per response.  For `"quantile"` (and `"cdf"`): a matrix with
+#'   one column per probability (threshold) for one response, or an array
+#'   rows x probabilities (thresholds) x responses.  With
+#'   `interval = "prediction"`: a matrix with columns `fit`, `lwr` and
+#'   `upr`.  Rows are named as those of `newdata`.
 #' @examples
 #' set.seed(1)
 #' d <- data.frame(x = runif(500, -2, 2))
 #' d$y <- 2 * d$x + rnorm(500)
 #' fit <- sbfit(y ~ x, d, control = sbcg_control(epochs = 20), seed = 1)
-#' predict(fit, data.frame(x = c(-1, 1)), seed = 3)
-#' predict(fit, data.frame(x = c(-1, 1)), type = "quantile", seed = 3)
+#' nd <- data.frame(x = c(-1, 1))
+#' predict(fit, nd)
+#' predict(fit, nd, probs = c(0.1, 0.5, 0.9))
+#' predict(fit, nd, interval = "prediction", level = 0.9)
+#' predict(fit, nd, at = c(-2, 0, 2))   # P(Y <= y0 | x)
+#' identical(predict(fit, nd), predict(fit, nd))
 #' @export
-predict.sbfit <- function(object, newdata, type = c("mean", "sd", "quantile"),
-                          probs = c(0.05, 0.5, 0.95), n = object$control$draws,
+predict.sbfit <- function(object, newdata, type = c("mean", "sd", "quantile", "cdf"),
+                          probs = c(0.05, 0.5, 0.95), interval = c("none", "prediction"),
+                          level = 0.95, at = NULL, ndraws = object$control$draws,
                           steps = NULL, method = NULL, threads = sbcg_threads(),
-                          seed = NULL, ...) {
+                          seed = NULL, na.action = stats::na.pass, ..., n) {
   check_dots(...)
-  type <- check_choice(type, c("mean", "sd", "quantile"), "type")
+  if (!missing(n)) {
+    if (!missing(ndraws)) stopf("give 'ndraws' or its old name 'n', not both")
+    nname <- deprecated_arg("predict", "n", "ndraws")
+    ndraws <- check_count(n, nname, 2, 1e8)
+  }
+  types <- c("mean", "sd", "quantile", "cdf")
+  if (missing(type)) {
+    if (!missing(probs) && !is.null(at))
+      stopf("give 'probs' (quantiles) or 'at' (probabilities), not both, or set 'type'")
+    type <- if (!missing(probs)) "quantile" else if (!is.null(at)) "cdf" else "mean"
+  }
+  type <- check_choice(type, types, "type")
+  interval <- check_choice(interval, c("none", "prediction"), "interval")
+  check_fit(object)
+  if (missing(newdata) && is_unconditional(object)) newdata <- data.frame(row.names = 1L)
   if (missing(newdata)) stopf("'newdata' is missing: the fit keeps no copy of the training data")
-  st <- sbcondstats(object, newdata, n = n, probs = probs, steps = steps,
-                    method = method, density = FALSE, threads = threads,
-                    seed = seed)
   d <- length(object$ynames)
-  nr <- max(st$.row)
-  rn <- rownames(newdata_rows(newdata, nr))
+  if (interval == "prediction") {
+    if (d > 1L)
+      stopf("'interval' = \"prediction\" is defined for one response; this fit has %d (use type = \"quantile\")", d)
+    if (type != "mean")
+      stopf("'interval' = \"prediction\" goes with type = \"mean\", not \"%s\"", type)
+    level <- check_number(level, "level", 0, 1, lo_open = TRUE, hi_open = TRUE)
+    probs <- c((1 - level) / 2, (1 + level) / 2)
+  } else if (!missing(level)) {
+    check_number(level, "level", 0, 1, lo_open = TRUE, hi_open = TRUE)
+  }
+  if (type == "cdf" && is.null(at))
+    stopf("'at' is missing: type = \"cdf\" needs the thresholds y0 of P(Y <= y0 | x)")
+  if (type != "cdf" && !is.null(at))
+    stopf("'at' goes with type = \"cdf\", not \"%s\"", type)
+  if (is.null(seed)) seed <- fit_seed(object)
+  st <- sbcondstats(object, newdata, ndraws = ndraws, probs = probs, at = at, steps = steps,
+                    method = method, density = FALSE, threads = threads,
+                    seed = seed, na.action = na.action)
+  rows <- unique(st$.row)
+  nr <- length(rows)
+  rn <- newdata_rownames(newdata)[rows]
+  per_response <- function(cols, names2) {
+    M <- as.matrix(unclass_stats(st)[cols])
+    if (d == 1L) {
+      dimnames(M) <- list(rn, names2)
+      return(M)
+    }
+    a <- array(NA_real_, c(nr, length(cols), d), dimnames = list(rn, names2, object$ynames))
+    for (k in seq_len(d)) a[, , k] <- M[st$.response == object$ynames[k], , drop = FALSE]
+    a
+  }
+  if (interval == "prediction") {
+    qn <- quantile_names(attr(st, "probs"))
+    out <- cbind(fit = st$mean, lwr = st[[qn[1L]]], upr = st[[qn[2L]]])
+    rownames(out) <- rn
+    return(out)
+  }
   if (type %in% c("mean", "sd")) {
     if (d == 1L) return(stats::setNames(st[[type]], rn))
     m <- matrix(st[[type]], nr, d, byrow = TRUE, dimnames = list(rn, object$ynames))
     return(m)
   }
-  qn <- quantile_names(probs)
-  Q <- as.matrix(unclass_stats(st)[qn])
-  if (d == 1L) {
-    dimnames(Q) <- list(rn, qn)
-    return(Q)
+  if (type == "quantile") {
+    qn <- quantile_names(attr(st, "probs"))
+    return(per_response(qn, qn))
   }
-  a <- array(NA_real_, c(nr, length(probs), d), dimnames = list(rn, qn, object$ynames))
-  for (k in seq_len(d)) a[, , k] <- Q[st$.response == object$ynames[k], , drop = FALSE]
-  a
+  pn <- attr(st, "at_names")
+  per_response(pn, pn)
 }
 
-newdata_rows <- function(newdata, nr) {
+# The seed predict() samples with by default: the fit's own (fits from
+# before it was kept have none; they get a fixed one), so that predict()
+# gives the same numbers on every call.
+fit_seed <- function(object) {
+  s <- object$seed
+  if (is.numeric(s) && length(s) == 1L && is.finite(s) && abs(s) < 2^31) s else 1L
+}
+
+newdata_rownames <- function(newdata) {
   rn <- rownames(newdata)
-  if (is.null(rn) || length(rn) != nr) rn <- as.character(seq_len(nr))
-  data.frame(row.names = rn, i = seq_len(nr))
+  if (is.null(rn)) rn <- as.character(seq_len(NROW(newdata)))
+  rn
 }
 
 #' Simulate responses from a conditional Schrödinger bridge
@@ -347,6 +508,7 @@ newdata_rows <- function(newdata, nr) {
 #' @importFrom stats simulate
 #' @export
 simulate.sbfit <- function(object, nsim = 1, seed = NULL, newdata, ...) {
+  if (missing(newdata) && is_unconditional(object)) newdata <- data.frame(row.names = 1L)
   if (missing(newdata)) stopf("'newdata' is missing: the fit keeps no copy of the training data")
   nsim <- check_count(nsim, "nsim", 1, 1e8)
   if (!exists(".Random.seed", envir = .GlobalEnv, inherits = FALSE))
@@ -357,7 +519,7 @@ simulate.sbfit <- function(object, nsim = 1, seed = NULL, newdata, ...) {
     check_seed(seed)
     RNGstate <- structure(seed, kind = as.list(RNGkind()))
   }
-  A <- sbsample(object, newdata, n = nsim, format = "matrix", seed = seed, ...)
+  A <- sbsample(object, newdata, ndraws = nsim, format = "matrix", seed = seed, ...)
   d <- length(object$ynames)
   if (d == 1L) {
     out <- as.data.frame(A)

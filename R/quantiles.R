@@ -14,8 +14,16 @@ row_sort <- function(M) {
 }
 
 # Quantiles (type 7) of each row of M; S = row_sort(M) if already known.
-row_quantiles <- function(M, probs, S = row_sort(M)) {
+# With `discrete`, type 1 (the inverse of the empirical distribution
+# function), so that quantiles of counts are counts.
+row_quantiles <- function(M, probs, S = row_sort(M), discrete = FALSE) {
   n <- ncol(S)
+  if (discrete) {
+    j <- pmin(n, pmax(1L, ceiling(n * probs - 1e-9 * n)))
+    Q <- S[, j, drop = FALSE]
+    colnames(Q) <- quantile_names(probs)
+    return(Q)
+  }
   h <- (n - 1) * probs + 1
   lo <- floor(h)
   hi <- pmin(lo + 1L, n)

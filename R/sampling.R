@@ -13,29 +13,103 @@
 # caller returns them (the draw limit applies to all rows), "chunk" when it
 # keeps only summaries (the limit applies to one chunk).  `response`: newdata
 # must also hold the observed responses (sbscore()), returned as `Y`.
+#
+# Rows of newdata with missing predictors (or, for sbscore(), a missing
+# response) are not sampled: `kept` gives the rows that are, `rows_out`
+# the rows of the result (all of them unless na.action is na.omit), and
+# pad_rows() / pad_draws() put NA rows where a row was skipped.  Each kept
+# row keeps its index in newdata as its random stream, so its draws do not
+# depend on which other rows are missing.
 sampling_setup <- function(object, newdata, n, steps = NULL, method = NULL,
                            grid = NULL, threads, seed, chunk_size, verbose,
                            n_min = 1L, held = c("all", "chunk"),
-                           response = FALSE) {
+                           response = FALSE, na.action = stats::na.pass,
+                           n_name = "ndraws") {
   held <- match.arg(held)
   check_fit(object)
+  if (missing(newdata) && is_unconditional(object)) newdata <- data.frame(row.names = 1L)
   if (missing(newdata)) {
     if (response)
       stopf("'newdata' is missing: it must hold the predictors and the observed responses")
     stopf("'newdata' is missing: the fit keeps no copy of the training data")
   }
-  n <- check_count(n, "n", n_min, 1e8)
+  n <- check_count(n, n_name, n_min, 1e8)
   threads <- check_threads(threads)
   seed <- check_seed(seed)
   chunk_size <- check_chunk_size(chunk_size)
   verbose <- check_flag(verbose, "verbose")
+  na <- check_na_action(na.action)
   X <- newdata_matrix(object, newdata)
   Y <- if (response) newdata_response(object, newdata)
+  miss <- rowSums(is.na(X)) > 0
+  if (!is.null(Y)) miss <- miss | rowSums(is.na(Y)) > 0
+  if (any(miss) && na == "fail")
+    stopf("'newdata' has missing values in row(s) %s and 'na.action' is na.fail",
+          paste(utils::head(which(miss), 5L), collapse = ", "))
+  kept <- which(!miss)
+  rows_out <- if (na == "omit") kept else seq_len(nrow(X))
+  rn <- rownames(X)
+  if (is.null(rn)) rn <- as.character(seq_len(nrow(X)))
   d <- object$net$d
-  check_draw_count(if (held == "all") nrow(X) else min(nrow(X), chunk_size), n, d)
+  check_draw_count(if (held == "all") length(kept) else min(length(kept), chunk_size), n, d,
+                   n_name)
   g <- sampler_grid(object, steps, method, grid)
-  list(object = object, X = X, Y = Y, n = n, d = d, g = g, threads = threads,
+  # with no row to sample, one row of zeros stands in so that the result
+  # has its columns; pad_rows() leaves it out
+  dummy <- !length(kept)
+  list(object = object, X = if (dummy) matrix(0, 1L, ncol(X)) else X[kept, , drop = FALSE],
+       Y = if (!is.null(Y)) Y[if (dummy) 1L else kept, , drop = FALSE],
+       Yall = Y, rowid = if (dummy) 0 else kept - 1, kept = kept, rows_out = rows_out,
+       dummy = dummy, rn_all = rn, rn_out = rn[rows_out], n = n, d = d, g = g, threads = threads,
        seed = seed, chunk_size = chunk_size, verbose = verbose)
+}
+
+# Result `df` (a data frame whose first column is .row) with the predictor
+# columns `pf` of newdata (predictor_frame(), one row per row of newdata)
+# after .row, repeated as .row says, as tidybayes::add_predicted_draws()
+# does: ready for ggplot2 without a join.  A predictor whose name the
+# result already uses is left out.
+add_predictors <- function(df, pf) {
+  if (is.null(pf)) return(df)
+  pf <- pf[setdiff(names(pf), names(df))]
+  if (!ncol(pf)) return(df)
+  cols <- c(unclass(df)[1L], lapply(pf, function(v) v[df$.row]), unclass(df)[-1L])
+  structure(cols, row.names = .set_row_names(nrow(df)), class = class(df))
+}
+
+# Whether `object` is a fit of y ~ 1, whose newdata may be left out (one
+# row then).
+is_unconditional <- function(object) {
+  is.list(object) && is.list(object$xinfo) && isTRUE(object$xinfo$intercept_only)
+}
+
+# Result rows (a data frame with .row and, for several responses,
+# .response) for the rows s$rows_out: the rows of `df` where a row was
+# sampled, NA (NULL in list columns) where it was skipped.
+pad_rows <- function(df, s, ynames) {
+  if (identical(s$rows_out, s$kept) && !s$dummy) return(df)
+  d <- length(ynames)
+  row_out <- rep(s$rows_out, each = d)
+  key <- function(r, k) if (d > 1L) paste(r, k, sep = "\r") else as.character(r)
+  keep_in <- df$.row %in% s$kept
+  idx <- match(key(row_out, rep(ynames, length(s$rows_out))),
+               ifelse(keep_in, key(df$.row, if (d > 1L) df$.response), NA))
+  cols <- lapply(unclass(df), function(v) v[idx])
+  cols$.row <- as.integer(row_out)
+  if (d > 1L) cols$.response <- rep(ynames, length(s$rows_out))
+  structure(cols, row.names = .set_row_names(length(idx)), class = class(df))
+}
+
+# Draws in chain order for the kept rows -> the same for s$rows_out, with
+# NA for the rows that were skipped.
+pad_draws <- function(draws, s) {
+  if (identical(s$rows_out, s$kept) && !s$dummy) return(draws)
+  a <- array(draws, c(s$n, nrow(s$X), s$d))
+  out <- array(NA_real_, c(s$n, length(s$rows_out), s$d))
+  pos <- match(s$kept, s$rows_out)
+  ok <- !is.na(pos)
+  if (any(ok)) out[, pos[ok], ] <- a[, which(ok), , drop = FALSE]
+  as.vector(out)
 }
 
 # Draws the seed of the call (once, here, so that every chunk and every
@@ -46,7 +120,7 @@ sampling_setup <- function(object, newdata, n, steps = NULL, method = NULL,
 # Warns once if any chain ended in a non-finite value.
 sampling_run <- function(s, fun, ..., extra = NULL) {
   cseed <- with_seed(s$seed, draw_seed())
-  ck <- make_chunks(s$X, s$chunk_size, extra)
+  ck <- make_chunks(s$X, s$chunk_size, extra, s$rowid)
   parts <- run_chunks(ck$chunks, ck$rows, fun, object = s$object, n = s$n,
                       g = s$g, cseed = cseed, threads = s$threads, ...,
                       verbose = s$verbose)
@@ -95,7 +169,7 @@ sample_raw <- function(object, X, rowid, n, g, cseed, threads, block = 256L) {
                as.double(object$theta), bridge_x(object, X), as.double(rowid), as.integer(n),
                g$t, g$u, g$a, g$s, cseed, as.integer(block), threads, sc$center,
                sc$scale, kernel_set())
-  list(draws = res$draws, nonfinite = res$nonfinite)
+  list(draws = support_inverse(object$support, res$draws), nonfinite = res$nonfinite)
 }
 
 # The predictors the bridge sees: X itself, or zeros for a bridge trained
@@ -106,14 +180,15 @@ bridge_x <- function(object, X) {
   X
 }
 
-shape_draws <- function(object, draws, nrow, n, format, rn = NULL) {
+shape_draws <- function(object, draws, nrow, n, format, rn = NULL,
+                        rows = seq_len(nrow), pf = NULL) {
   d <- object$net$d
   N <- nrow * n
   if (format == "long") {
-    out <- data.frame(.row = rep(seq_len(nrow), each = n),
+    out <- data.frame(.row = rep(as.integer(rows), each = n),
                       .draw = rep(seq_len(n), times = nrow))
     for (k in seq_len(d)) out[[object$ynames[k]]] <- draws[(k - 1) * N + seq_len(N)]
-    return(out)
+    return(add_predictors(out, pf))
   }
   if (d == 1L) {
     m <- t(matrix(draws, n, nrow))

@@ -25,6 +25,6 @@
 #' @references Huang, J. (2024). Conditional generative learning with a
 #'   Schrödinger bridge. arXiv:2409.17294.
 #' @keywords internal
-#' @importFrom stats coef formula nobs predict simulate
+#' @importFrom stats coef formula nobs predict simulate terms model.frame fitted residuals quantile
 #' @useDynLib sbcg, .registration = TRUE, .fixes = "C_"
 "_PACKAGE"

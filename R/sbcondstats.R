@@ -6,7 +6,7 @@
 
 #' Conditional means, SDs, quantiles, probabilities and densities
 #'
-#' `sbcondstats()` draws `n` samples of \eqn{Y | X = x} for every row of
+#' `sbcondstats()` draws `ndraws` samples of \eqn{Y | X = x} for every row of
 #' `newdata` with [sbsample()] and summarises them: the sample mean and
 #' standard deviation, the quantiles at `probs` (type 7 of
 #' [stats::quantile()]), the probabilities \eqn{P(Y \le y_0 | X = x)} at the
@@ -16,21 +16,21 @@
 #'
 #' @section Probabilities: `at` gives the thresholds \eqn{y_0}.  A numeric
 #'   vector applies to every row; the result then has one column per value,
-#'   named `p` followed by the value (`at = c(-1, 0.5)` gives columns `p-1`
-#'   and `p0.5`; use `st[["p-1"]]` or backticks for names that are not
-#'   syntactic).  A numeric matrix gives row-specific thresholds, one row
+#'   named `p` followed by the value, with `m` for a minus sign so that the
+#'   names are syntactic (`at = c(-1, 0.5)` gives columns `pm1` and
+#'   `p0.5`).  A numeric matrix gives row-specific thresholds, one row
 #'   per row of `newdata` (or, for several responses, optionally one row per
 #'   row of the result, i.e. per row of `newdata` and response component, in
 #'   the order of the result); the result then has columns `at_1`, ...,
 #'   `at_k` repeating the thresholds and `p_1`, ..., `p_k` with the
-#'   probabilities.  Each probability is the fraction of the `n` draws at or
+#'   probabilities.  Each probability is the fraction of the `ndraws` draws at or
 #'   below the threshold.  For several response components each component
 #'   is treated on its own (marginal probabilities); for joint events such
 #'   as \eqn{P(Y_1 \le a, Y_2 \le b)}, keep the draws with `keep_draws = TRUE`
 #'   and count them.
 #'
 #' @section Monte Carlo standard errors: These measure only the error from
-#'   using `n` draws instead of infinitely many, for the fitted model; they
+#'   using `ndraws` draws instead of infinitely many, for the fitted model; they
 #'   say nothing about how far the fitted model is from the truth.  The draws
 #'   of one row are independent, so
 #'   * `se_mean` is \eqn{s / \sqrt{n}}{sd / sqrt(n)};
@@ -69,7 +69,8 @@
 #'   that [sbsample()] with `format = "matrix"` and the same seed returns.
 #' @return A data frame of class `"sbcondstats"` with one row per row of
 #'   `newdata` (and per response component, in column `.response`, when the
-#'   response has several), in this order: `.row`, `.response`, `mean`,
+#'   response has several), in this order: `.row`, the predictor columns of
+#'   `newdata` (as for [sbsample()]), `.response`, `mean`,
 #'   `sd`, one column per value of `probs` named `q` followed by the
 #'   probability (`q0.05`, `q0.5`, ...), the probability columns of `at`,
 #'   the standard errors if `se = TRUE`, and, if `density = TRUE`, a list
@@ -101,16 +102,25 @@
 #'                    density = FALSE, seed = 3)
 #' plot(st2, data = d)
 #' @export
-sbcondstats <- function(object, newdata, n = object$control$draws,
+sbcondstats <- function(object, newdata, ndraws = object$control$draws,
                         probs = c(0.05, 0.5, 0.95), at = NULL, se = FALSE,
                         steps = NULL, method = NULL, density = TRUE,
                         bw = "SJ", adjust = 1, density_n = 512L,
                         keep_draws = FALSE, threads = sbcg_threads(), seed = NULL,
-                        chunk_size = 10000L, verbose = FALSE, ...) {
+                        chunk_size = 10000L, verbose = FALSE,
+                        na.action = stats::na.pass, ..., n) {
   check_dots(...)
-  s <- sampling_setup(object, newdata, n, steps, method, threads = threads,
+  if (missing(newdata) && is_unconditional(object)) newdata <- data.frame(row.names = 1L)
+  nname <- "ndraws"
+  if (!missing(n)) {
+    if (!missing(ndraws)) stopf("give 'ndraws' or its old name 'n', not both")
+    ndraws <- n
+    nname <- deprecated_arg("sbcondstats", "n", "ndraws")
+  }
+  s <- sampling_setup(object, newdata, ndraws, steps, method, threads = threads,
                       seed = seed, chunk_size = chunk_size, verbose = verbose,
-                      n_min = 2L, held = "chunk")
+                      n_min = 2L, held = "chunk", na.action = na.action,
+                      n_name = nname)
   probs <- check_probs(probs)
   se <- check_flag(se, "se")
   density <- check_flag(density, "density")
@@ -118,24 +128,29 @@ sbcondstats <- function(object, newdata, n = object$control$draws,
   density_n <- check_count(density_n, "density_n", 2, 1e6)
   bw <- check_bw(bw)
   keep_draws <- check_flag(keep_draws, "keep_draws")
-  AT <- check_at(at, nrow(s$X), s$d)
+  AT <- check_at(at, length(s$rn_all), s$d)
+  if (!is.null(AT)) AT$values <- AT$values[if (s$dummy) 1L else s$kept, , , drop = FALSE]
   # the thresholds travel with their chunk (ch$at), not in opts
   opts <- list(probs = probs, se = se, density = density, bw = bw,
                adjust = adjust, density_n = density_n, keep_draws = keep_draws)
   r <- sampling_run(s, stats_chunk, opts = opts,
                     extra = function(rows) list(at = at_rows(AT, rows)))
   out <- bind_chunks(lapply(r$parts, `[[`, "stats"), c("sbcondstats", "data.frame"))
+  out <- pad_rows(out, s, object$ynames)
+  pf <- predictor_frame(object, newdata)
+  out <- add_predictors(out, pf)
   attr(out, "n") <- s$n
   attr(out, "probs") <- probs
   attr(out, "at") <- at
+  attr(out, "at_names") <- AT$names
   attr(out, "steps") <- s$g$steps
   attr(out, "method") <- s$g$method
   attr(out, "ynames") <- object$ynames
-  attr(out, "newdata") <- predictor_frame(object, newdata)
+  attr(out, "newdata") <- pf
   if (keep_draws) {
     draws <- join_draws(lapply(r$parts, `[[`, "draws"), r$nrows, s$n, s$d)
-    attr(out, "draws") <- shape_draws(object, draws, nrow(s$X), s$n, "matrix",
-                                      rownames(s$X))
+    attr(out, "draws") <- shape_draws(object, pad_draws(draws, s), length(s$rows_out),
+                                      s$n, "matrix", s$rn_out, s$rows_out)
   }
   out
 }
@@ -145,7 +160,8 @@ stats_chunk <- function(ch, object, n, g, cseed, threads, opts) {
   r <- sample_raw(object, ch$X, ch$rowid, n, g, cseed, threads)
   st <- summarise_draws(r$draws, nrow(ch$X), n, object$ynames, opts$probs,
                         opts$density, opts$bw, opts$adjust, opts$density_n,
-                        at = ch$at, se = opts$se, rows = ch$rowid + 1)
+                        at = ch$at, se = opts$se, rows = ch$rowid + 1,
+                        discrete = is_count_fit(object))
   list(stats = st, nonfinite = r$nonfinite,
        draws = if (opts$keep_draws) r$draws)
 }
@@ -187,6 +203,17 @@ kde_bw <- function(v, bw, adjust) {
   adjust * h
 }
 
+# The probability mass function of count draws v, in an object of class
+# "density" (x the counts from 0 to the largest draw, y their
+# probabilities), so that plot() and lines() draw it like a density.
+count_pmf <- function(v, row, yname) {
+  k <- if (max(v) <= 1e5) as.double(seq.int(0, max(v))) else sort(unique(v))
+  structure(list(x = k, y = tabulate(match(v, k), length(k)) / length(v), bw = 0,
+                 n = length(v), call = quote(sbcondstats()),
+                 data.name = sprintf("row %d, %s (counts)", row, yname),
+                 has.na = FALSE), class = "density")
+}
+
 # Gaussian kernel density estimate of draws v with bandwidth h at points q.
 kde_at <- function(v, h, q) {
   vapply(q, function(qq) mean(stats::dnorm((qq - v) / h)) / h, 0)
@@ -194,7 +221,7 @@ kde_at <- function(v, h, q) {
 
 summarise_draws <- function(draws, nrow, n, ynames, probs, density, bw,
                             adjust, density_n, at = NULL, se = FALSE,
-                            rows = seq_len(nrow)) {
+                            rows = seq_len(nrow), discrete = FALSE) {
   d <- length(ynames)
   N <- nrow * n
   parts <- lapply(seq_len(d), function(k) {
@@ -207,7 +234,7 @@ summarise_draws <- function(draws, nrow, n, ynames, probs, density, bw,
     df$mean <- mu
     df$sd <- sdv
     S <- row_sort(M)
-    Q <- row_quantiles(M, probs, S)
+    Q <- row_quantiles(M, probs, S, discrete)
     qn <- colnames(Q)
     dimnames(Q) <- NULL
     for (j in seq_along(probs)) df[[qn[j]]] <- Q[, j]
@@ -236,7 +263,7 @@ summarise_draws <- function(draws, nrow, n, ynames, probs, density, bw,
           if (bad[i]) NA_real_ else kde_at(M[i, ], H[i], Q[i, j])
         }, 0)
         df[[paste0("se_", qn[j])]] <-
-          if (p <= 0 || p >= 1) rep(NA_real_, nrow) else sqrt(p * (1 - p) / n) / f
+          if (p <= 0 || p >= 1 || discrete) rep(NA_real_, nrow) else sqrt(p * (1 - p) / n) / f
       }
       if (!is.null(P))
         for (j in seq_len(ncol(P)))
@@ -251,6 +278,7 @@ summarise_draws <- function(draws, nrow, n, ynames, probs, density, bw,
       dens <- lapply(seq_len(nrow), function(i) {
         v <- M[i, ]
         if (bad[i]) return(NULL)
+        if (discrete) return(count_pmf(v, rows[i], ynames[k]))
         de <- stats::density(v, bw = kde_bw(v, bw, 1), adjust = adjust, n = density_n)
         de$data.name <- sprintf("row %d, %s", rows[i], ynames[k])
         de$call <- quote(sbcondstats())
@@ -284,6 +312,45 @@ print.sbcondstats <- function(x, digits = 4L, ...) {
   if (has_dens)
     cat("(density estimates in column 'density'; plot() draws them)\n")
   invisible(x)
+}
+
+#' @rdname sbcondstats
+#' @param row.names,optional as in [base::as.data.frame()]; ignored.
+#' @param densities for `as.data.frame()`: `FALSE` (the default) for the
+#'   statistics as a plain data frame (without the density column);
+#'   `TRUE` for the density estimates in long form, one line per grid point:
+#'   `.row`, the predictor columns, `.response` (several responses only),
+#'   `.value` (the point \eqn{y}) and `.density` (its estimated density, or
+#'   for counts its probability), ready for
+#'   `ggplot2::geom_line(aes(.value, .density, colour = factor(.row)))`.
+#' @export
+as.data.frame.sbcondstats <- function(x, row.names = NULL, optional = FALSE, ...,
+                                      densities = FALSE) {
+  densities <- check_flag(densities, "densities")
+  df <- unclass_stats(x)
+  if (!densities) {
+    df$density <- NULL
+    return(df)
+  }
+  if (!"density" %in% names(df) || !is.list(df$density))
+    stopf("'x' has no density column: call sbcondstats() with density = TRUE")
+  keep <- setdiff(names(df), c("density", "mean", "sd", grep("^(q|p|se_|at_)[0-9m_.]", names(df), value = TRUE)))
+  parts <- lapply(seq_len(nrow(df)), function(i) {
+    de <- df$density[[i]]
+    if (is.null(de)) return(NULL)
+    out <- df[rep(i, length(de$x)), keep, drop = FALSE]
+    out$.value <- de$x
+    out$.density <- de$y
+    out
+  })
+  out <- do.call(rbind, parts)
+  if (is.null(out)) {
+    out <- df[0L, keep, drop = FALSE]
+    out$.value <- numeric()
+    out$.density <- numeric()
+  }
+  rownames(out) <- NULL
+  out
 }
 
 unclass_stats <- function(x) {
@@ -457,20 +524,53 @@ plot_densities <- function(x, rows, legend, response, ...) {
   if (!"density" %in% names(x) || !is.list(x$density))
     stopf("'x' has no density column: call sbcondstats() with density = TRUE")
   if (!is.null(response)) rows <- rows[x$.response[rows] %in% response]
-  dens <- x$density[rows]
-  keep <- !vapply(dens, is.null, NA)
-  dens <- dens[keep]
+  keep <- !vapply(x$density[rows], is.null, NA)
   rows <- rows[keep]
-  if (!length(dens)) stopf("'x' has no density estimate in the selected 'rows'")
-  xr <- range(unlist(lapply(dens, `[[`, "x")))
-  yr <- c(0, max(unlist(lapply(dens, `[[`, "y"))))
-  cols <- grDevices::hcl.colors(max(2L, length(dens)), "Dark 3")[seq_along(dens)]
-  resp <- if (".response" %in% names(x)) paste0(" ", x$.response[rows]) else ""
-  graphics::plot(NA, xlim = xr, ylim = yr, xlab = "y", ylab = "density",
-                 main = "Estimated conditional densities", ...)
-  for (i in seq_along(dens))
-    graphics::lines(dens[[i]]$x, dens[[i]]$y, col = cols[i], lwd = 2)
-  if (legend)
-    graphics::legend("topright", legend = paste0("row ", x$.row[rows], resp),
-                     col = cols, lwd = 2, bty = "n")
+  if (!length(rows)) stopf("'x' has no density estimate in the selected 'rows'")
+  # one panel per response component, each on its own axis
+  resp <- if (".response" %in% names(x)) unique(x$.response[rows]) else
+    attr(x, "ynames")[1L]
+  if (!length(resp) || is.na(resp[1L])) resp <- "y"
+  if (length(resp) > 1L) {
+    nrp <- length(resp)
+    op <- graphics::par(mfrow = if (nrp <= 3L) c(1L, nrp) else grDevices::n2mfrow(nrp))
+    on.exit(graphics::par(op))
+  }
+  labs <- row_labels(x, rows)
+  for (r in resp) {
+    sel <- if (".response" %in% names(x)) which(x$.response[rows] == r) else seq_along(rows)
+    dens <- x$density[rows[sel]]
+    xr <- range(unlist(lapply(dens, `[[`, "x")))
+    yr <- c(0, max(unlist(lapply(dens, `[[`, "y"))))
+    cols <- grDevices::hcl.colors(max(2L, length(dens)), "Dark 3")[seq_along(dens)]
+    graphics::plot(NA, xlim = xr, ylim = yr, xlab = r, ylab = "density",
+                   main = if (length(resp) > 1L) paste("Conditional densities of", r)
+                          else "Estimated conditional densities", ...)
+    for (i in seq_along(dens))
+      graphics::lines(dens[[i]]$x, dens[[i]]$y, col = cols[i], lwd = 2)
+    if (legend)
+      graphics::legend("topright", legend = labs[sel], col = cols, lwd = 2, bty = "n")
+  }
+}
+
+# Legend labels of rows `rows` of x: the values of the predictors that
+# vary among them ("x = 0.5, f = b"), or "row i" when none does or the
+# predictor values are not known.
+row_labels <- function(x, rows) {
+  nd <- attr(x, "newdata")
+  idx <- x$.row[rows]
+  fallback <- paste("row", idx)
+  if (!is.data.frame(nd) || !ncol(nd) || nrow(nd) < max(idx)) return(fallback)
+  nd <- nd[idx, , drop = FALSE]
+  varies <- vapply(nd, function(v) length(unique(v)) > 1L, NA)
+  if (!any(varies)) return(fallback)
+  nd <- nd[varies]
+  vals <- lapply(names(nd), function(nm) {
+    v <- nd[[nm]]
+    paste(nm, "=", if (is.numeric(v)) format(v, digits = 3) else as.character(v))
+  })
+  labs <- do.call(paste, c(vals, sep = ", "))
+  labs[duplicated(labs) | duplicated(labs, fromLast = TRUE)] <-
+    paste0(labs, " (row ", idx, ")")[duplicated(labs) | duplicated(labs, fromLast = TRUE)]
+  labs
 }

@@ -34,7 +34,12 @@
 #'   call) the fit is identical, bit for bit, for any value of `threads`.
 #'
 #' @param formula a formula `y ~ x1 + x2` or, for several responses,
-#'   `cbind(y1, y2) ~ .`.
+#'   `cbind(y1, y2) ~ .`; `y ~ 1` fits the unconditional law of `y` (with
+#'   one constant predictor inside), a baseline for the conditional fits,
+#'   whose `newdata` may be left out or have any columns.  A transformed
+#'   response such as `log(price) ~ .` is modelled, and reported, on the
+#'   scale written: draws and statistics are of `log(price)` (see `support`
+#'   for keeping a positive response positive on its own scale).
 #' @param data a data frame holding the variables of `formula`.
 #' @param weights optional non-negative case weights (not all zero); they
 #'   multiply each row's term in the training loss.
@@ -54,6 +59,20 @@
 #'   state is restored afterwards), or `NULL` to draw one from R's random
 #'   number generator.  Either way the fit keeps it as `seed`, and
 #'   `sbfit(..., seed = fit$seed)` rebuilds the fit exactly.
+#' @param support where the response lives: `"real"` (the default, the
+#'   whole real line), `"positive"`, `"count"` (non-negative whole
+#'   numbers), or `c(lower, upper)` (either may be infinite).  A bounded or
+#'   positive response is fitted on a log or logit scale (`log(y - lower)`,
+#'   `-log(upper - y)`, or `qlogis((y - lower) / (upper - lower))`) and every
+#'   draw is mapped back, so that draws, quantiles, probabilities and scores
+#'   stay in the support; the bounds are open, so the training responses
+#'   must lie strictly inside.  Counts are fitted as `log(y + u)` with `u`
+#'   uniform on (0, 1) and drawn as `floor(exp(z))`: whole numbers whose
+#'   probabilities `P(Y = k | x)` are those of the fitted law (the `u` come
+#'   from the fit's seed).  For several responses the support applies to
+#'   each.  When the fit stays on the real line but the responses are
+#'   non-negative whole numbers, positive, or in (0, 1), `print()` says so
+#'   and how to refit.
 #' @param verbose print a progress line (epoch, losses, time) that updates in
 #'   place.
 #' @param ... not used; unknown arguments are an error.
@@ -80,9 +99,9 @@ sbfit <- function(x, ...) UseMethod("sbfit")
 #' @export
 sbfit.formula <- function(formula, data, weights, subset, na.action,
                           control = sbcg_control(), threads = 1L, seed = NULL,
-                          verbose = FALSE, ...) {
+                          verbose = FALSE, support = "real", ...) {
   check_dots(...)
-  cl <- match.call()
+  cl <- sbfit_call(match.call())
   if (!missing(data) && !is.data.frame(data) && !is.list(data) && !is.environment(data))
     stopf("'data' must be a data frame")
   mf <- match.call(expand.dots = FALSE)
@@ -109,13 +128,24 @@ sbfit.formula <- function(formula, data, weights, subset, na.action,
   w <- stats::model.weights(mf)
   xt <- stats::delete.response(mt)
   check_predictor_columns(mf[-1L][setdiff(names(mf)[-1L], "(weights)")], "data")
-  if (length(attr(xt, "term.labels")) == 0L)
-    stopf("'formula' must have at least one predictor")
+  tn <- times_as_numeric(mf)
+  mf <- tn$mf
+  mt <- attr(mf, "terms")
   pm <- predictor_matrix(mt, mf)
-  fit <- sbfit_core(pm$X, y, w, pm$xinfo, control, threads, seed, verbose,
-                    xname = "data", yname = "data")
+  pm$xinfo$times <- tn$times
+  if (ncol(pm$X) == 0L) {
+    # y ~ 1, the unconditional law: the same machinery with one constant
+    # predictor column (zero after standardisation) that newdata need not give
+    if (attr(mt, "intercept") == 0L)
+      stopf("'formula' must have a predictor or an intercept (y ~ 1 for the unconditional law)")
+    pm$X <- matrix(0, nrow(y), 1L, dimnames = list(NULL, ".constant"))
+    pm$xinfo$intercept_only <- TRUE
+  }
+  fit <- sbfit_support(pm$X, y, w, pm$xinfo, control, threads, seed, verbose,
+                       support, xname = "data", yname = "data")
   fit$call <- cl
   fit$formula <- stats::formula(mt)
+  fit$terms <- mt
   fit$na.action <- attr(mf, "na.action")
   fit
 }
@@ -123,9 +153,10 @@ sbfit.formula <- function(formula, data, weights, subset, na.action,
 #' @rdname sbfit
 #' @export
 sbfit.default <- function(x, y, weights = NULL, control = sbcg_control(),
-                          threads = 1L, seed = NULL, verbose = FALSE, ...) {
+                          threads = 1L, seed = NULL, verbose = FALSE,
+                          support = "real", ...) {
   check_dots(...)
-  cl <- match.call()
+  cl <- sbfit_call(match.call())
   if (missing(y)) stopf("'y' is missing")
   if (is.data.frame(y)) y <- as.matrix(y)
   if (!is.numeric(y) || is.complex(y) || (!is.null(dim(y)) && length(dim(y)) != 2L))
@@ -145,9 +176,11 @@ sbfit.default <- function(x, y, weights = NULL, control = sbcg_control(),
     if (ncol(x) == 0L) stopf("'x' must have at least one column")
     if (anyNA(x)) stopf("'x' has missing values")
     mt <- stats::terms(~ ., data = x)
-    pm <- predictor_matrix(mt, stats::model.frame(mt, x, na.action = stats::na.pass))
+    tn <- times_as_numeric(stats::model.frame(mt, x, na.action = stats::na.pass))
+    pm <- predictor_matrix(attr(tn$mf, "terms"), tn$mf)
     X <- pm$X
     xinfo <- pm$xinfo
+    xinfo$times <- tn$times
   } else {
     if (is.null(dim(x))) {
       if (!is.numeric(x) || is.complex(x)) stopf("'x' must be a numeric matrix or a data frame")
@@ -164,9 +197,53 @@ sbfit.default <- function(x, y, weights = NULL, control = sbcg_control(),
     storage.mode(X) <- "double"
     xinfo <- list(type = "matrix", names = colnames(x))
   }
-  fit <- sbfit_core(X, y, weights, xinfo, control, threads, seed, verbose)
+  fit <- sbfit_support(X, y, weights, xinfo, control, threads, seed, verbose, support)
   fit$call <- cl
   fit
+}
+
+# The call of a fit as the user would write it, sbfit(...), not the
+# unexported method that match.call() names, so that update() works.
+sbfit_call <- function(cl) {
+  cl[[1L]] <- quote(sbfit)
+  cl
+}
+
+# Date, date-time and difftime columns of model frame mf as numbers, as
+# lm() takes them: days since 1970-01-01, seconds since 1970-01-01 UTC,
+# seconds.  Returns list(mf, times): the frame, with the terms' data
+# classes updated, and the original kind of each converted column, by name,
+# so that newdata must give the same kind.
+times_as_numeric <- function(mf) {
+  times <- character()
+  for (nm in names(mf)) {
+    kind <- time_kind(mf[[nm]])
+    if (!is.null(kind)) {
+      mf[[nm]] <- time_number(mf[[nm]])
+      times[nm] <- kind
+    }
+  }
+  mt <- attr(mf, "terms")
+  if (length(times) && !is.null(mt)) {
+    dc <- attr(mt, "dataClasses")
+    if (!is.null(dc)) {
+      dc[intersect(names(times), names(dc))] <- "numeric"
+      attr(mt, "dataClasses") <- dc
+    }
+    attr(mf, "terms") <- mt
+  }
+  list(mf = mf, times = times)
+}
+
+time_kind <- function(v) {
+  if (inherits(v, "Date")) "Date" else if (inherits(v, "POSIXt")) "POSIXct" else
+    if (inherits(v, "difftime")) "difftime" else NULL
+}
+
+time_number <- function(v) {
+  if (inherits(v, "POSIXlt")) v <- as.POSIXct(v)
+  if (inherits(v, "difftime")) return(as.numeric(v, units = "secs"))
+  as.numeric(unclass(v))
 }
 
 # The predictor matrix of model frame mf (no intercept column) and what
@@ -189,18 +266,37 @@ drop_intercept <- function(X) {
   X2
 }
 
-# Predictor columns must be numeric, logical, character or factors.
+# Predictor columns must be numeric, logical, character, factors, or
+# dates, date-times and time differences (taken as numbers).
 check_predictor_columns <- function(df, argname) {
   for (nm in names(df)) {
     v <- df[[nm]]
-    ok <- (is.numeric(v) && !is.complex(v) && (is.null(dim(v)) || is.matrix(v)) &&
-             !inherits(v, c("Date", "POSIXt", "difftime"))) ||
+    ok <- (is.numeric(v) && !is.complex(v) && (is.null(dim(v)) || is.matrix(v))) ||
+      (!is.null(time_kind(v)) && is.null(dim(v))) ||
       is.factor(v) || is.character(v) || is.logical(v)
     if (!ok)
-      stopf("'%s': column '%s' is of class %s; predictors must be numeric, logical, character or factor",
+      stopf("'%s': column '%s' is of class %s; predictors must be numeric, logical, character, factor, Date, POSIXct or difftime",
             argname, nm, paste(class(v), collapse = "/"))
   }
   invisible(TRUE)
+}
+
+# The response's support around sbfit_core(): checks `support`, maps the
+# responses to the real line (support.R), fits, and keeps the support in
+# the fit, with a hint for print() when a fit left on the real line has
+# responses that suggest another.  The seed is drawn here when not given
+# (the same draw sbfit_core() would make), since counts need it first.
+sbfit_support <- function(X, Y, w, xinfo, control, threads, seed, verbose, support,
+                          xname = "x", yname = "y") {
+  sup <- check_support(support, Y, yname)
+  seed <- check_seed(seed)
+  if (is.null(seed)) seed <- sample.int(.Machine$integer.max, 1L)
+  fit <- sbfit_core(X, support_forward(sup, Y, seed), w, xinfo, control, threads,
+                    seed, verbose, xname = xname, yname = yname)
+  fit$support <- sup
+  if (sup$type == "real") fit$support_hint <- support_hint(Y)
+  fit$threads <- check_threads(threads)
+  fit
 }
 
 # The core of both methods: checks, then prepare (scalings, split, initial

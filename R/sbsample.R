@@ -6,7 +6,7 @@
 
 #' Draw from the fitted conditional distribution
 #'
-#' For every row of `newdata`, `sbsample()` runs `n` chains of the fitted
+#' For every row of `newdata`, `sbsample()` runs `ndraws` chains of the fitted
 #' diffusion from \eqn{Z_0 = 0} to \eqn{t = 1} and returns their end points,
 #' which are draws of \eqn{Y | X = x}.
 #'
@@ -53,7 +53,9 @@
 #' @param object a fit from [sbfit()].
 #' @param newdata a data frame (or, for fits from a matrix, a matrix) of
 #'   predictor values, one row per conditional distribution wanted.
-#' @param n number of draws per row.
+#' @param ndraws number of draws per row (called `n` in sbcg 0.1,
+#'   as in `stats::simulate()`'s `nsim` and brms' `ndraws`).
+#' @param n the old name of `ndraws`, still accepted with a message.
 #' @param steps number of sampler steps.
 #' @param method `"em_denoise"` (Euler--Maruyama with a noiseless last
 #'   step), `"em"` (Euler--Maruyama, the paper's) or `"bridge"`; see
@@ -74,10 +76,21 @@
 #'   depend on it.
 #' @param verbose whether to report progress with a message per chunk (when
 #'   there are several).
+#' @param na.action what to do with rows of `newdata` that have missing
+#'   predictor values (for [sbscore()], or a missing response), as in
+#'   [stats::predict.lm()]: [stats::na.pass()] (the default) and
+#'   [stats::na.exclude()] give such rows `NA` results, in place, so that
+#'   the result stays aligned with `newdata`; [stats::na.omit()] leaves
+#'   them out (`.row` still gives each row's place in `newdata`);
+#'   [stats::na.fail()] makes them an error.  Infinite values are always
+#'   an error.  A row's draws do not depend on which other rows are
+#'   missing.
 #' @param ... not used; unknown arguments are an error.
 #' @return With `format = "long"`, a data frame with columns `.row` (row of
-#'   `newdata`), `.draw` (draw number) and one column per response component,
-#'   named as in the fit.  With `format = "matrix"`, a matrix or array as
+#'   `newdata`), the predictor columns of `newdata` (those the fit uses, as
+#'   given: a Date stays a Date; leaving out any whose name the result
+#'   already uses), `.draw` (draw number) and one column per response
+#'   component, named as in the fit: ready for ggplot2 without a join.  With `format = "matrix"`, a matrix or array as
 #'   described under `format`.
 #' @seealso [sbcondstats()] for summaries of the draws.
 #' @examples
@@ -85,20 +98,29 @@
 #' d <- data.frame(x = runif(500, -2, 2))
 #' d$y <- d$x + sign(rnorm(500)) + 0.2 * rnorm(500)
 #' fit <- sbfit(y ~ x, d, control = sbcg_control(epochs = 20), seed = 1)
-#' draws <- sbsample(fit, data.frame(x = c(-1, 1)), n = 100, seed = 2)
+#' draws <- sbsample(fit, data.frame(x = c(-1, 1)), ndraws = 100, seed = 2)
 #' head(draws)
 #' @export
-sbsample <- function(object, newdata, n = object$control$draws, steps = NULL,
+sbsample <- function(object, newdata, ndraws = object$control$draws, steps = NULL,
                      method = NULL, format = c("long", "matrix"), grid = NULL,
                      threads = sbcg_threads(), seed = NULL, chunk_size = 10000L,
-                     verbose = FALSE, ...) {
+                     verbose = FALSE, na.action = stats::na.pass, ..., n) {
   check_dots(...)
-  s <- sampling_setup(object, newdata, n, steps, method, grid, threads = threads,
-                      seed = seed, chunk_size = chunk_size, verbose = verbose)
+  if (missing(newdata) && is_unconditional(object)) newdata <- data.frame(row.names = 1L)
+  nname <- "ndraws"
+  if (!missing(n)) {
+    if (!missing(ndraws)) stopf("give 'ndraws' or its old name 'n', not both")
+    ndraws <- n
+    nname <- deprecated_arg("sbsample", "n", "ndraws")
+  }
+  s <- sampling_setup(object, newdata, ndraws, steps, method, grid, threads = threads,
+                      seed = seed, chunk_size = chunk_size, verbose = verbose,
+                      na.action = na.action, n_name = nname)
   format <- check_choice(format, c("long", "matrix"), "format")
   r <- sampling_run(s, sample_chunk)
   draws <- join_draws(lapply(r$parts, `[[`, "draws"), r$nrows, s$n, s$d)
-  shape_draws(object, draws, nrow(s$X), s$n, format, rownames(s$X))
+  shape_draws(object, pad_draws(draws, s), length(s$rows_out), s$n, format,
+              s$rn_out, s$rows_out, pf = predictor_frame(object, newdata))
 }
 
 # One chunk of sbsample(): the raw draws (chain order) and the count of

@@ -6,7 +6,7 @@
 
 #' Score a fit on data with observed responses
 #'
-#' `sbscore()` draws `n` samples of \eqn{Y | X = x} at every row of
+#' `sbscore()` draws `ndraws` samples of \eqn{Y | X = x} at every row of
 #' `newdata`, which must also hold the observed responses, and scores the
 #' draws against the observations with proper scoring rules and calibration
 #' checks.  `score_draws()` computes the same scores from any method's draws
@@ -30,7 +30,7 @@
 #'   draws below \eqn{y} (ties count one half): the mid-point of the rank
 #'   cell of \eqn{y} among the draws.  For a calibrated forecast its
 #'   distribution is uniform on (0, 1).
-#' * `cover<L>` for each `L` in `levels`, whether \eqn{y} lies in the central
+#' * `cover<L>` for each `L` in `level`, whether \eqn{y} lies in the central
 #'   interval from the \eqn{(1 - L)/2} to the \eqn{(1 + L)/2} sample quantile
 #'   (type 7) of the draws.  For a calibrated forecast its mean is about
 #'   \eqn{L (m - 1)/(m + 1)}{L (m - 1) / (m + 1)}, which tends to `L` as
@@ -52,8 +52,10 @@
 #'   `y` for fits from a matrix), one row per observation to score.
 #' @param probs probabilities of the quantiles whose pinball loss is
 #'   reported.
-#' @param levels nominal levels, in (0, 1), of the central intervals whose
-#'   coverage is reported.
+#' @param level nominal levels, in (0, 1), of the central intervals whose
+#'   coverage is reported (called `levels` in sbcg 0.1).
+#' @param levels the old name of `level`, still accepted with a message.
+#' @param ... not used; unknown arguments are an error.
 #' @return A data frame of class `"sbscore"` with one line per row of
 #'   `newdata` (and response component, in column `.response`, for several):
 #'   `.row`, `.response`, `y` (the observation), `crps`, `pinball<p>`, `pit`,
@@ -71,7 +73,7 @@
 #' train <- d[1:500, ]
 #' test <- d[501:600, ]
 #' fit <- sbfit(y ~ x, train, control = sbcg_control(epochs = 20), seed = 1)
-#' sc <- sbscore(fit, test, n = 100, seed = 2)
+#' sc <- sbscore(fit, test, ndraws = 100, seed = 2)
 #' sc
 #' summary(sc)
 #' plot(sc)
@@ -80,20 +82,38 @@
 #'   (0.3 + 0.2 * abs(test$x)) * matrix(rnorm(100 * 100), 100)
 #' score_draws(truth, test$y)
 #' @export
-sbscore <- function(object, newdata, n = object$control$draws,
+sbscore <- function(object, newdata, ndraws = object$control$draws,
                     probs = c(0.05, 0.5, 0.95),
-                    levels = c(0.5, 0.8, 0.9, 0.95), steps = NULL,
+                    level = c(0.5, 0.8, 0.9, 0.95), steps = NULL,
                     method = NULL, threads = sbcg_threads(), seed = NULL,
-                    chunk_size = 10000L, verbose = FALSE, ...) {
+                    chunk_size = 10000L, verbose = FALSE, na.action = stats::na.pass,
+                    ..., n, levels) {
   check_dots(...)
-  s <- sampling_setup(object, newdata, n, steps, method, threads = threads,
+  nname <- "ndraws"
+  if (!missing(n)) {
+    if (!missing(ndraws)) stopf("give 'ndraws' or its old name 'n', not both")
+    ndraws <- n
+    nname <- deprecated_arg("sbscore", "n", "ndraws")
+  }
+  lname <- "level"
+  if (!missing(levels)) {
+    if (!missing(level)) stopf("give 'level' or its old name 'levels', not both")
+    level <- levels
+    lname <- deprecated_arg("sbscore", "levels", "level")
+  }
+  s <- sampling_setup(object, newdata, ndraws, steps, method, threads = threads,
                       seed = seed, chunk_size = chunk_size, verbose = verbose,
-                      n_min = 2L, held = "chunk", response = TRUE)
+                      n_min = 2L, held = "chunk", response = TRUE,
+                      na.action = na.action, n_name = nname)
   probs <- check_probs(probs)
-  levels <- check_levels(levels)
+  levels <- check_levels(level, lname)
   r <- sampling_run(s, score_chunk, probs = probs, levels = levels,
                     extra = function(rows) list(y = s$Y[rows, , drop = FALSE]))
   out <- bind_chunks(lapply(r$parts, `[[`, "scores"), c("sbscore", "data.frame"))
+  out <- pad_rows(out, s, object$ynames)
+  # a skipped row still shows its observation
+  out$y <- as.vector(t(s$Yall))[(out$.row - 1L) * s$d +
+                                  if (s$d > 1L) match(out$.response, object$ynames) else 1L]
   structure(out, n = s$n, probs = probs, levels = levels, ynames = object$ynames,
             steps = s$g$steps, method = s$g$method)
 }
@@ -105,7 +125,8 @@ score_chunk <- function(ch, object, n, g, cseed, threads, probs, levels) {
   N <- nr * n
   Ms <- lapply(seq_len(object$net$d), function(k)
     t(matrix(r$draws[(k - 1) * N + seq_len(N)], n, nr)))
-  list(scores = score_core(Ms, ch$y, probs, levels, object$ynames, ch$rowid + 1),
+  list(scores = score_core(Ms, ch$y, probs, levels, object$ynames, ch$rowid + 1,
+                          discrete = is_count_fit(object)),
        nonfinite = r$nonfinite)
 }
 
@@ -118,11 +139,18 @@ score_chunk <- function(ch, object, n, g, cseed, threads, probs, levels) {
 #'   `draws`; for several components a matrix rows x components.
 #' @export
 score_draws <- function(draws, y, probs = c(0.05, 0.5, 0.95),
-                        levels = c(0.5, 0.8, 0.9, 0.95)) {
+                        level = c(0.5, 0.8, 0.9, 0.95), ..., levels) {
+  check_dots(...)
   if (missing(draws)) stopf("'draws' is missing")
   if (missing(y)) stopf("'y' is missing: score_draws() needs the observations")
   probs <- check_probs(probs)
-  levels <- check_levels(levels)
+  lname <- "level"
+  if (!missing(levels)) {
+    if (!missing(level)) stopf("give 'level' or its old name 'levels', not both")
+    level <- levels
+    lname <- deprecated_arg("score_draws", "levels", "level")
+  }
+  levels <- check_levels(level, lname)
   if (is.data.frame(y)) {
     if (!all(vapply(y, is.numeric, NA))) stopf("'y' must be numeric")
     y <- as.matrix(y)
@@ -165,7 +193,7 @@ score_draws <- function(draws, y, probs = c(0.05, 0.5, 0.95),
 
 # Scores of draws Ms (a list, per component, of rows x draws matrices)
 # against Y (rows x components).  One line per row and component.
-score_core <- function(Ms, Y, probs, levels, ynames, rows) {
+score_core <- function(Ms, Y, probs, levels, ynames, rows, discrete = FALSE) {
   dimnames(Y) <- NULL
   d <- length(Ms)
   nr <- nrow(Ms[[1L]])
@@ -186,11 +214,11 @@ score_core <- function(Ms, Y, probs, levels, ynames, rows) {
     df$y <- y
     # E|X - y| - E|X - X'| / 2 with sum_{j,k} |X_j - X_k| = 2 sum_i w_i X_(i)
     df$crps <- rowMeans(abs(M - y)) - rowSums(sweep(S, 2L, w, "*")) / m^2
-    Q <- unname(row_quantiles(M, probs, S))
+    Q <- unname(row_quantiles(M, probs, S, discrete))
     for (j in seq_along(probs))
       df[[pn[j]]] <- (y - Q[, j]) * (probs[j] - (y < Q[, j]))
     df$pit <- (rowSums(M < y) + 0.5 * rowSums(M == y) + 0.5) / (m + 1)
-    B <- unname(row_quantiles(M, lp, S))
+    B <- unname(row_quantiles(M, lp, S, discrete))
     L <- length(levels)
     for (j in seq_len(L))
       df[[cn[j]]] <- y >= B[, j] & y <= B[, L + j]
@@ -315,7 +343,7 @@ print.summary.sbscore <- function(x, digits = 4L, ...) {
   cat(sprintf("\nPIT: mean %.3f, sd %.3f (uniform: 0.500, 0.289); counts in tenths of (0, 1): %s\n",
               x$pit$mean, x$pit$sd, paste(x$pit$counts, collapse = " ")))
   if (x$n_na > 0)
-    cat(sprintf("%d line(s) have no score: their draws were not finite\n", x$n_na))
+    cat(sprintf("%d line(s) have no score: a missing predictor or response, or draws that were not finite\n", x$n_na))
   invisible(x)
 }
 

@@ -587,8 +587,8 @@ make_bases <- function() {
     F2 = data.frame(x = c(0.2, 0.8, 0.5), z = c(0, 1, -1)),
     M1 = X[1:3, ], M2 = X[1:3, ],
     D1 = xdf[1:3, ])
-  stats_ <- list(F1 = sbcondstats(fits$F1, nds$F1, n = 20, seed = 1),
-                 F2 = sbcondstats(fits$F2, nds$F2, n = 20, seed = 1))
+  stats_ <- list(F1 = sbcondstats(fits$F1, nds$F1, ndraws = 20, seed = 1),
+                 F2 = sbcondstats(fits$F2, nds$F2, ndraws = 20, seed = 1))
   # valid .Call argument lists
   calls <- lapply(fits[c("F1", "F2", "M1")], call_bases)
   list(d1 = d1, d2 = d2, X = X, ym = ym, Y2 = Y2, xdf = xdf, ctl = ctl,

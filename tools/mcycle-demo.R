@@ -13,7 +13,7 @@ t1 <- proc.time()[["elapsed"]]
 print(fit)
 
 times <- data.frame(times = c(10, 15, 20, 25, 30, 40, 50))
-st <- sbcondstats(fit, times, n = 1000, probs = c(0.05, 0.25, 0.5, 0.75, 0.95),
+st <- sbcondstats(fit, times, ndraws = 1000, probs = c(0.05, 0.25, 0.5, 0.75, 0.95),
                   seed = 2)
 t2 <- proc.time()[["elapsed"]]
 cat("\nConditional distribution of accel given times:\n")
@@ -32,7 +32,7 @@ cat(sprintf("\nsbfit(): %.1f s; sbcondstats() for %d rows x 1000 draws: %.1f s\n
             t1 - t0, nrow(times), t2 - t1))
 
 grid <- data.frame(times = seq(min(mcycle$times), max(mcycle$times), length.out = 120))
-band <- sbcondstats(fit, grid, n = 500, probs = c(0.05, 0.25, 0.5, 0.75, 0.95),
+band <- sbcondstats(fit, grid, ndraws = 500, probs = c(0.05, 0.25, 0.5, 0.75, 0.95),
                     density = FALSE, seed = 3)
 png(png_file, width = 1100, height = 500, res = 100)
 op <- par(mfrow = c(1, 2), mar = c(4.2, 4.2, 2.5, 1))

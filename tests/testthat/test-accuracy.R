@@ -22,7 +22,7 @@ fast_control <- function() sbcg_control(samples = 2e6, validation = 0)
 expect_gaussian_recovered <- function(fit, n) {
   xs <- c(-1.5, -0.75, 0.75, 1.5)
   m <- 4000
-  st <- sbcondstats(fit, data.frame(x = xs), n = m, density = FALSE, seed = 3)
+  st <- sbcondstats(fit, data.frame(x = xs), ndraws = m, density = FALSE, seed = 3)
   mu <- 1 + 2 * xs
   sigma <- 0.5 + abs(xs)
   n_loc <- n * 0.5 / 4
@@ -53,7 +53,7 @@ m3_data <- function(n) {
 expect_bimodal_recovered <- function(fit, n) {
   fits <- if (inherits(fit, "sbfit")) list(fit) else fit
   s <- unlist(lapply(fits, function(f)
-    sbsample(f, data.frame(x = 2), n = 4000, format = "matrix", seed = 3)[1, ]))
+    sbsample(f, data.frame(x = 2), ndraws = 4000, format = "matrix", seed = 3)[1, ]))
   m <- length(s)
   n_loc <- n * 0.5 / 6
   tol_share <- 4 * sqrt(0.25 / m + 0.25 / n_loc)

@@ -30,12 +30,11 @@ cases <- list(
   list(quote(sbfit(y ~ x, "not a data frame", control = ctl)), "'data'"),
   list(quote(sbfit(y ~ x, transform(dd, x = I(as.list(x))), control = ctl)), "'data'.*'x'"),
   list(quote(sbfit(y ~ x, transform(dd, x = complex(real = x)), control = ctl)), "'data'.*'x'"),
-  list(quote(sbfit(y ~ x, transform(dd, x = as.Date("2020-01-01") + 1:60), control = ctl)), "'data'.*'x'"),
   list(quote(sbfit(y ~ x, transform(dd, y = as.character(y)), control = ctl)), "'formula'"),
   list(quote(sbfit(y ~ x, transform(dd, y = y > 0), control = ctl)), "'formula'"),
   list(quote(sbfit(y ~ x, transform(dd, y = factor(y > 0)), control = ctl)), "'formula'"),
   list(quote(sbfit(y ~ nosuch, dd, control = ctl)), "'formula' and 'data'"),
-  list(quote(sbfit(y ~ 1, dd, control = ctl)), "'formula' must have at least one predictor"),
+  list(quote(sbfit(y ~ 0, dd, control = ctl)), "'formula' must have a predictor or an intercept"),
   list(quote(sbfit(~ x, dd, control = ctl)), "'formula' must have a response"),
   list(quote(sbfit(y ~ x, dd, subset = rep(FALSE, 60), control = ctl)), "'data'"),
   list(quote(sbfit(y ~ x, dd, subset = "x", control = ctl)), "'data'"),
@@ -65,7 +64,7 @@ cases <- list(
   list(quote(sbfit(data.frame(a = I(as.list(1:60))), dd$y, control = ctl)), "'x'.*'a'"),
   # sbfit: other arguments
   list(quote(sbfit(y ~ x, dd, control = "fast")), "'control'"),
-  list(quote(sbfit(y ~ x, dd, control = list(hiden = 3))), "'control' has unknown"),
+  list(quote(sbfit(y ~ x, dd, control = list(hiden = 3))), "'control' has unknown.*'hiden' \\(did you mean 'hidden'"),
   list(quote(sbfit(y ~ x, dd, control = list(3))), "'control' must be a named list"),
   list(quote(sbfit(y ~ x, dd, control = ctl, threads = 0)), "'threads'"),
   list(quote(sbfit(y ~ x, dd, control = ctl, threads = 1.5)), "'threads'"),
@@ -76,6 +75,18 @@ cases <- list(
   list(quote(sbfit(y ~ x, dd, control = ctl, verbose = "yes")), "'verbose'"),
   list(quote(sbfit(y ~ x, dd, control = ctl, epochs = 3)), "unknown argument"),
   list(quote(sbfit(y ~ x, dd, control = list(hidden = c(1e5, 1e5)))), "'control\\$hidden'"),
+  # sbfit: support
+  list(quote(sbfit(y ~ x, dd, control = ctl, support = "bounded")), "'support' must be"),
+  list(quote(sbfit(y ~ x, dd, control = ctl, support = NA)), "'support' must be"),
+  list(quote(sbfit(y ~ x, dd, control = ctl, support = c(0, 1, 2))), "'support' must be"),
+  list(quote(sbfit(y ~ x, dd, control = ctl, support = list(0, 1))), "'support' must be"),
+  list(quote(sbfit(y ~ x, dd, control = ctl, support = c(2, 1))), "'support': the lower bound"),
+  list(quote(sbfit(y ~ x, dd, control = ctl, support = c(1, 1))), "'support': the lower bound"),
+  list(quote(sbfit(y ~ x, dd, control = ctl, support = "positive")), "'support' = \"positive\" needs values above 0; the response in 'data' is not, in row\\(s\\) [0-9]"),
+  list(quote(sbfit(y ~ x, transform(dd, y = abs(y) + 0.5), control = ctl, support = "count")), "'support' = \"count\" needs non-negative whole numbers.*row\\(s\\) 1, 2"),
+  list(quote(sbfit(y ~ x, transform(dd, y = -(1:60)), control = ctl, support = "count")), "'support' = \"count\""),
+  list(quote(sbfit(y ~ x, transform(dd, y = c(0, rep(0.5, 59))), control = ctl, support = c(0, 1))), "'support' = c\\(0, 1\\) needs values strictly between 0 and 1.*row\\(s\\) 1$"),
+  list(quote(sbfit(mx, dd$y, control = ctl, support = c(-Inf, -10))), "'support' = c\\(-Inf, -10\\).*'y'"),
   # sbcg_control
   list(quote(sbcg_control(hidden = 0)), "'hidden'"),
   list(quote(sbcg_control(hidden = -4)), "'hidden'"),
@@ -130,6 +141,9 @@ cases <- list(
   list(quote(sbcg_control(sampler = "heun")), "'sampler'"),
   list(quote(sbcg_control(grid_power = 100)), "'grid_power'"),
   list(quote(sbcg_control(draws = -1)), "'draws'"),
+  list(quote(sbcg_control(sample = 2e5)), "'sample' \\(did you mean 'samples' or 'sampler'\\?\\)"),
+  list(quote(sbcg_control(hiden = 8)), "'hiden' \\(did you mean 'hidden'\\?\\)"),
+  list(quote(sbcg_control(8)), "named settings only"),
   # sbsample
   list(quote(sbsample("fit", nd)), "'object' must be a fit"),
   list(quote(sbsample(unclass(fit1), nd)), "'object' must be a fit"),
@@ -141,22 +155,26 @@ cases <- list(
   list(quote(sbsample(fit1, nd["x"])), "'newdata' lacks column\\(s\\) f"),
   list(quote(sbsample(fit1, data.frame(z = 1))), "'newdata' lacks column\\(s\\) x, f"),
   list(quote(sbsample(fit1, data.frame(x = 1, f = "d"))), "'newdata'.*new level"),
-  list(quote(sbsample(fit1, data.frame(x = NA_real_, f = "a"))), "'newdata' has missing"),
-  list(quote(sbsample(fit1, data.frame(x = NaN, f = "a"))), "'newdata' has missing"),
-  list(quote(sbsample(fit1, data.frame(x = Inf, f = "a"))), "'newdata' has missing or infinite"),
+  list(quote(sbsample(fit1, data.frame(x = NA_real_, f = "a"), na.action = na.fail)), "'newdata' has missing.*'na.action'"),
+  list(quote(sbsample(fit1, data.frame(x = NaN, f = "a"), na.action = "na.fail")), "'newdata' has missing"),
+  list(quote(sbsample(fit1, data.frame(x = Inf, f = "a"))), "'newdata' has infinite"),
+  list(quote(sbsample(fit1, nd, na.action = "drop")), "'na.action'"),
+  list(quote(sbsample(fit1, nd, na.action = mean)), "'na.action'"),
   list(quote(sbsample(fit1, data.frame(x = "0.5", f = "a"))), "'newdata'"),
   list(quote(sbsample(fit1, data.frame(x = I(list(1)), f = "a"))), "'newdata'"),
-  list(quote(sbsample(fit1, data.frame(x = 1, f = NA))), "'newdata'"),
+  list(quote(sbsample(fit1, data.frame(x = 1, f = NA), na.action = na.fail)), "'newdata'"),
   list(quote(sbsample(fitm, data.frame(a = 1))), "'newdata' lacks column\\(s\\) b"),
   list(quote(sbsample(fitm, matrix(1, 1, 3))), "'newdata' lacks column"),
   list(quote(sbsample(fitm, data.frame(a = "1", b = 2))), "'newdata': column 'a'"),
-  list(quote(sbsample(fit1, nd, n = 0)), "'n'"),
-  list(quote(sbsample(fit1, nd, n = -5)), "'n'"),
-  list(quote(sbsample(fit1, nd, n = 1.5)), "'n'"),
-  list(quote(sbsample(fit1, nd, n = NA)), "'n'"),
-  list(quote(sbsample(fit1, nd, n = "10")), "'n'"),
-  list(quote(sbsample(fit1, nd, n = 1e12)), "'n'"),
-  list(quote(sbsample(fit1, rbind(nd, nd), n = 1e8)), "'n'.*sbcg.max_draws"),
+  list(quote(sbsample(fit1, nd, ndraws = 0)), "'ndraws'"),
+  list(quote(sbsample(fit1, nd, ndraws = -5)), "'ndraws'"),
+  list(quote(sbsample(fit1, nd, ndraws = 1.5)), "'ndraws'"),
+  list(quote(sbsample(fit1, nd, ndraws = NA)), "'ndraws'"),
+  list(quote(sbsample(fit1, nd, ndraws = "10")), "'ndraws'"),
+  list(quote(sbsample(fit1, nd, ndraws = 1e12)), "'ndraws'"),
+  list(quote(sbsample(fit1, rbind(nd, nd), ndraws = 1e8)), "'ndraws'.*sbcg.max_draws"),
+  list(quote(sbsample(fit1, nd, n = 0)), "'n' must be"),
+  list(quote(sbsample(fit1, nd, n = 5, ndraws = 5)), "'ndraws' or its old name 'n'"),
   list(quote(sbsample(fit1, nd, steps = 0)), "'steps'"),
   list(quote(sbsample(fit1, nd, steps = NA)), "'steps'"),
   list(quote(sbsample(fit1, nd, steps = 2.5)), "'steps'"),
@@ -202,7 +220,8 @@ cases <- list(
   list(quote(sbcondstats(fit1, nd, probs = "0.5")), "'probs'"),
   list(quote(sbcondstats(fit1, nd, probs = numeric())), "'probs'"),
   list(quote(sbcondstats(fit1, nd, probs = c(0.5, 0.5))), "'probs' must not contain duplicates"),
-  list(quote(sbcondstats(fit1, nd, n = 1)), "'n'"),
+  list(quote(sbcondstats(fit1, nd, ndraws = 1)), "'ndraws'"),
+  list(quote(sbcondstats(fit1, nd, n = 1)), "'n' must be"),
   list(quote(sbcondstats(fit1, nd, density = NA)), "'density'"),
   list(quote(sbcondstats(fit1, nd, adjust = 0)), "'adjust'"),
   list(quote(sbcondstats(fit1, nd, density_n = 1)), "'density_n'"),
@@ -219,27 +238,34 @@ cases <- list(
   list(quote(sbcondstats(fit1, nd, seed = "a")), "'seed'"),
   list(quote(sbcondstats(fit1, nd, chunk_size = 0)), "'chunk_size'"),
   list(quote(sbcondstats(fit1, nd, verbose = NA)), "'verbose'"),
+  list(quote(sbcondstats(fit1, nd, na.action = 1)), "'na.action'"),
   # sbscore
   list(quote(sbscore("fit", nds)), "'object' must be a fit"),
   list(quote(sbscore(fit1)), "'newdata' is missing"),
   list(quote(sbscore(fit1, nd)), "'newdata' lacks the response"),
-  list(quote(sbscore(fit1, nds, n = 1)), "'n'"),
+  list(quote(sbscore(fit1, nds, ndraws = 1)), "'ndraws'"),
+  list(quote(sbscore(fit1, nds, n = 1)), "'n' must be"),
+  list(quote(sbscore(fit1, nds, levels = 1)), "'levels' must be"),
+  list(quote(sbscore(fit1, nds, levels = 0.5, level = 0.5)), "'level' or its old name 'levels'"),
   list(quote(sbscore(fit1, nds, probs = 2)), "'probs'"),
-  list(quote(sbscore(fit1, nds, levels = 1)), "'levels'"),
+  list(quote(sbscore(fit1, nds, level = 1)), "'level'"),
   list(quote(sbscore(fit1, nds, steps = 0)), "'steps'"),
   list(quote(sbscore(fit1, nds, method = "exact")), "'method'"),
   list(quote(sbscore(fit1, nds, threads = 0)), "'threads'"),
   list(quote(sbscore(fit1, nds, seed = "a")), "'seed'"),
   list(quote(sbscore(fit1, nds, chunk_size = 0)), "'chunk_size'"),
   list(quote(sbscore(fit1, nds, verbose = NA)), "'verbose'"),
+  list(quote(sbscore(fit1, transform(nds, y = c(NA, 1)), na.action = na.fail)), "'newdata' has missing.*'na.action'"),
+  list(quote(sbscore(fit1, nds, na.action = "na.none")), "'na.action'"),
   list(quote(sbsample(edit_fit(fit1, function(f) { f$ynames <- ".row"; f }), nd)), "'object\\$ynames'"),
   list(quote(sbsample(edit_fit(fit2, function(f) { f$ynames <- c("a", "a"); f }), nd)), "'object\\$ynames'"),
   list(quote(sbfit(mx, cbind(.draw = dd$y), control = ctl)), "'y'.*response names"),
   list(quote(sbcg_control(sampler = 3)), "'sampler'"),
   list(quote(sbsample(fit1, nd, seed = 2^40)), "'seed'"),
-  list(quote(sbcondstats(fit2, nd["x"], n = 6e7)), "'n'.*sbcg.max_draws"),
+  list(quote(sbcondstats(fit2, nd["x"], ndraws = 6e7)), "'ndraws'.*sbcg.max_draws"),
   list(quote(predict(fit1, nd, type = "mode")), "'type'"),
-  list(quote(predict(fit1, nd, n = 0)), "'n'"),
+  list(quote(predict(fit1, nd, ndraws = 0)), "'ndraws'"),
+  list(quote(predict(fit1, nd, n = 0)), "'n' must be"),
   list(quote(predict(fit1, nd, type = "quantile", probs = 2)), "'probs'"),
   list(quote(predict(edit_fit(fit1, function(f) { f$format <- NULL; f }), nd)), "'object' was made by another version"),
   list(quote(predict(fit1)), "'newdata' is missing"),
@@ -247,12 +273,24 @@ cases <- list(
   list(quote(predict(fit1, nd, method = "exact")), "'method'"),
   list(quote(predict(fit1, nd, threads = 0)), "'threads'"),
   list(quote(predict(fit1, nd, seed = "a")), "'seed'"),
+  list(quote(predict(fit1, nd, na.action = TRUE)), "'na.action'"),
+  list(quote(predict(fit1, nd, interval = "confidence")), "'interval'"),
+  list(quote(predict(fit2, nd["x"], interval = "prediction")), "'interval' = \"prediction\" is defined for one response"),
+  list(quote(predict(fit1, nd, interval = "prediction", type = "sd")), "'interval'"),
+  list(quote(predict(fit1, nd, interval = "prediction", level = 1.5)), "'level'"),
+  list(quote(predict(fit1, nd, interval = "prediction", level = 0)), "'level'"),
+  list(quote(predict(fit1, nd, level = NA)), "'level'"),
+  list(quote(predict(fit1, nd, type = "cdf")), "'at' is missing"),
+  list(quote(predict(fit1, nd, at = "a")), "'at'"),
+  list(quote(predict(fit1, nd, at = list(1))), "'at'"),
+  list(quote(predict(fit1, nd, type = "mean", at = 0)), "'at' goes with"),
+  list(quote(predict(fit1, nd, probs = 0.5, at = 0)), "'probs'.*'at'"),
   list(quote(simulate(fit1, nsim = -1, newdata = nd)), "'nsim'"),
   list(quote(simulate(fit1, nsim = 1, seed = "x", newdata = nd)), "'seed'"),
   list(quote(simulate(fit1, nsim = 1)), "'newdata' is missing"),
   list(quote(simulate(edit_fit(fit1, function(f) { f$format <- NULL; f }), newdata = nd)), "'object' was made by another version"),
-  list(quote(plot(sbcondstats(fit1, nd, n = 10, density = FALSE, seed = 1))), "'x' has no density"),
-  list(quote(plot(sbcondstats(fit1, nd, n = 10, seed = 1), rows = 5)), "'rows'")
+  list(quote(plot(sbcondstats(fit1, nd, ndraws = 10, density = FALSE, seed = 1))), "'x' has no density"),
+  list(quote(plot(sbcondstats(fit1, nd, ndraws = 10, seed = 1), rows = 5)), "'rows'")
 )
 
 test_that("every bad input gives an error that names the argument", {
@@ -288,27 +326,27 @@ test_that("every argument of the user-facing functions has a case", {
 })
 
 test_that("inputs that are odd but legal give results or warnings", {
-  expect_warning(st <- sbcondstats(fit1, nd, n = 20, probs = c(0.9, 0.1), seed = 1),
+  expect_warning(st <- sbcondstats(fit1, nd, ndraws = 20, probs = c(0.9, 0.1), seed = 1),
                  "'probs' were sorted")
-  expect_named(st, c(".row", "mean", "sd", "q0.1", "q0.9", "density"))
+  expect_named(st, c(".row", "x", "f", "mean", "sd", "q0.1", "q0.9", "density"))
   # extra columns in newdata are ignored
-  expect_identical(sbsample(fit1, cbind(nd, extra = 1:2), n = 3, seed = 1),
-                   sbsample(fit1, nd, n = 3, seed = 1))
+  expect_identical(sbsample(fit1, cbind(nd, extra = 1:2), ndraws = 3, seed = 1),
+                   sbsample(fit1, nd, ndraws = 3, seed = 1))
   # factor given as character, numeric given as integer
-  expect_identical(sbsample(fit1, data.frame(x = 0:1, f = c("a", "b")), n = 3, seed = 1),
-                   sbsample(fit1, nd, n = 3, seed = 1))
+  expect_identical(sbsample(fit1, data.frame(x = 0:1, f = c("a", "b")), ndraws = 3, seed = 1)$y,
+                   sbsample(fit1, nd, ndraws = 3, seed = 1)$y)
   # a constant predictor column, duplicated rows, one-row newdata
   d <- dd
   d$k <- 3
   fk <- sbfit(y ~ x + k, rbind(d, d), control = small_control(), seed = 1)
   expect_equal(unname(fk$scaling$x_scale[2]), 1)
-  expect_equal(dim(sbsample(fk, data.frame(x = 0.5, k = 3), n = 4, format = "matrix", seed = 1)),
+  expect_equal(dim(sbsample(fk, data.frame(x = 0.5, k = 3), ndraws = 4, format = "matrix", seed = 1)),
                c(1L, 4L))
   # a fit whose chains blow up: a warning, and NA statistics, not an error
   big <- fit1
   big$theta <- big$theta * 1e250
-  expect_warning(st <- sbcondstats(big, nd, n = 5, seed = 1), "non-finite")
-  expect_warning(m <- sbsample(big, nd, n = 5, seed = 1, format = "matrix"), "non-finite")
+  expect_warning(st <- sbcondstats(big, nd, ndraws = 5, seed = 1), "non-finite")
+  expect_warning(m <- sbsample(big, nd, ndraws = 5, seed = 1, format = "matrix"), "non-finite")
   bad_rows <- rowSums(!is.finite(m)) > 0
   expect_true(any(bad_rows))
   expect_identical(is.na(st$mean), unname(bad_rows))
@@ -316,15 +354,15 @@ test_that("inputs that are odd but legal give results or warnings", {
   # a constant response: a warning, and every draw is the constant
   expect_warning(fc <- sbfit(mx, rep(2.5, 60), control = small_control(), seed = 1),
                  "response 'y' is constant \\(2.5\\)")
-  expect_true(all(sbsample(fc, mx[1:2, ], n = 5, format = "matrix", seed = 1) == 2.5))
-  expect_equal(sbcondstats(fc, mx[1:2, ], n = 5, seed = 1)$sd, c(0, 0))
+  expect_true(all(sbsample(fc, mx[1:2, ], ndraws = 5, format = "matrix", seed = 1) == 2.5))
+  expect_equal(sbcondstats(fc, mx[1:2, ], ndraws = 5, seed = 1)$sd, c(0, 0))
   fc0 <- suppressWarnings(sbfit(mx, rep(2.5, 60), control = small_control(precondition = "none"),
                                seed = 1))
-  expect_true(all(sbsample(fc0, mx[1:2, ], n = 5, format = "matrix", seed = 1) == 2.5))
+  expect_true(all(sbsample(fc0, mx[1:2, ], ndraws = 5, format = "matrix", seed = 1) == 2.5))
   # one constant column of two: only that one is pinned
   expect_warning(fc2 <- sbfit(mx, cbind(a = dd$y[1:60], b = 1), control = small_control(), seed = 1),
                  "response 'b' is constant")
-  a2 <- sbsample(fc2, mx[1:2, ], n = 50, format = "matrix", seed = 1)
+  a2 <- sbsample(fc2, mx[1:2, ], ndraws = 50, format = "matrix", seed = 1)
   expect_true(all(a2[, , "b"] == 1))
   expect_gt(sd(a2[, , "a"]), 0)
   # a handful of distinct values: a warning, and a fit

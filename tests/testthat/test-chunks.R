@@ -14,20 +14,20 @@ nd_ch <- d_ch[1:7, ]
 # one setting of chunk_size / threads.
 all_results <- function(chunk_size, threads = 1L) {
   list(
-    long = sbsample(fit_ch, nd_ch, n = 13, seed = 3, chunk_size = chunk_size,
+    long = sbsample(fit_ch, nd_ch, ndraws = 13, seed = 3, chunk_size = chunk_size,
                     threads = threads),
-    matrix2 = sbsample(fit_ch2, nd_ch, n = 13, format = "matrix", seed = 3,
+    matrix2 = sbsample(fit_ch2, nd_ch, ndraws = 13, format = "matrix", seed = 3,
                        chunk_size = chunk_size, threads = threads),
-    long2 = sbsample(fit_ch2, nd_ch, n = 5, seed = 4, chunk_size = chunk_size,
+    long2 = sbsample(fit_ch2, nd_ch, ndraws = 5, seed = 4, chunk_size = chunk_size,
                      threads = threads),
-    stats = sbcondstats(fit_ch, nd_ch, n = 40, at = c(0, 1), se = TRUE, seed = 5,
+    stats = sbcondstats(fit_ch, nd_ch, ndraws = 40, at = c(0, 1), se = TRUE, seed = 5,
                         chunk_size = chunk_size, threads = threads),
-    stats2 = sbcondstats(fit_ch2, nd_ch, n = 40, at = cbind(nd_ch$x), se = TRUE,
+    stats2 = sbcondstats(fit_ch2, nd_ch, ndraws = 40, at = cbind(nd_ch$x), se = TRUE,
                          keep_draws = TRUE, seed = 5, chunk_size = chunk_size,
                          threads = threads),
-    score = sbscore(fit_ch, nd_ch, n = 30, seed = 6, chunk_size = chunk_size,
+    score = sbscore(fit_ch, nd_ch, ndraws = 30, seed = 6, chunk_size = chunk_size,
                     threads = threads),
-    score2 = sbscore(fit_ch2, nd_ch, n = 30, seed = 6, chunk_size = chunk_size,
+    score2 = sbscore(fit_ch2, nd_ch, ndraws = 30, seed = 6, chunk_size = chunk_size,
                      threads = threads)
   )
 }
@@ -40,28 +40,28 @@ test_that("chunk size and threads do not change a single bit", {
   expect_identical(all_results(3L, threads = 2L), ref)
   # and the seed is drawn from the caller's stream exactly once
   set.seed(8)
-  a <- sbsample(fit_ch, nd_ch, n = 3, chunk_size = 2)
+  a <- sbsample(fit_ch, nd_ch, ndraws = 3, chunk_size = 2)
   u <- runif(1)
   set.seed(8)
-  b <- sbsample(fit_ch, nd_ch, n = 3)
+  b <- sbsample(fit_ch, nd_ch, ndraws = 3)
   expect_identical(a, b)
   expect_identical(runif(1), u)
 })
 
 test_that("verbose reports one message per chunk", {
-  msgs <- capture_messages(sbsample(fit_ch, nd_ch, n = 2, seed = 1, chunk_size = 3,
+  msgs <- capture_messages(sbsample(fit_ch, nd_ch, ndraws = 2, seed = 1, chunk_size = 3,
                                     verbose = TRUE))
   expect_length(msgs, 3L)
   expect_match(msgs[3], "chunk 3 of 3 \\(rows 7-7 of 7\\)")
-  expect_silent(sbsample(fit_ch, nd_ch, n = 2, seed = 1, chunk_size = 3))
-  expect_silent(sbcondstats(fit_ch, nd_ch, n = 2, seed = 1, verbose = TRUE))
+  expect_silent(sbsample(fit_ch, nd_ch, ndraws = 2, seed = 1, chunk_size = 3))
+  expect_silent(sbcondstats(fit_ch, nd_ch, ndraws = 2, seed = 1, verbose = TRUE))
 })
 
 test_that("non-finite chains are reported once for all chunks", {
   big <- fit_ch
   big$theta <- big$theta * 1e250
-  w1 <- tryCatch(sbsample(big, nd_ch, n = 4, seed = 1), warning = conditionMessage)
-  w3 <- tryCatch(sbsample(big, nd_ch, n = 4, seed = 1, chunk_size = 3),
+  w1 <- tryCatch(sbsample(big, nd_ch, ndraws = 4, seed = 1), warning = conditionMessage)
+  w3 <- tryCatch(sbsample(big, nd_ch, ndraws = 4, seed = 1, chunk_size = 3),
                  warning = conditionMessage)
   expect_match(w1, "of 28 chains ended in a non-finite value")
   expect_identical(w3, w1)
@@ -78,9 +78,9 @@ test_that("bad 'chunk_size' and 'verbose' give errors naming them", {
   # the draw limit applies to one chunk in sbcondstats(), to all in sbsample()
   old <- options(sbcg.max_draws = 100)
   on.exit(options(old))
-  expect_error(sbsample(fit_ch, nd_ch, n = 20, chunk_size = 2), "'n'.*sbcg.max_draws")
-  expect_error(sbcondstats(fit_ch, nd_ch, n = 60, chunk_size = 2), "'n'.*sbcg.max_draws")
-  expect_s3_class(sbcondstats(fit_ch, nd_ch, n = 20, chunk_size = 2, seed = 1), "sbcondstats")
+  expect_error(sbsample(fit_ch, nd_ch, ndraws = 20, chunk_size = 2), "'ndraws'.*sbcg.max_draws")
+  expect_error(sbcondstats(fit_ch, nd_ch, ndraws = 60, chunk_size = 2), "'ndraws'.*sbcg.max_draws")
+  expect_s3_class(sbcondstats(fit_ch, nd_ch, ndraws = 20, chunk_size = 2, seed = 1), "sbcondstats")
 })
 
 test_that("a failing future plan gives an error that says so", {
@@ -95,8 +95,8 @@ test_that("a sequential future plan runs the chunks here, with the same bits", {
   oplan <- future::plan("sequential")
   on.exit(future::plan(oplan), add = TRUE)
   expect_false(sbcg:::future_active())
-  expect_identical(sbcondstats(fit_ch, nd_ch, n = 10, seed = 2, chunk_size = 2),
-                   sbcondstats(fit_ch, nd_ch, n = 10, seed = 2))
+  expect_identical(sbcondstats(fit_ch, nd_ch, ndraws = 10, seed = 2, chunk_size = 2),
+                   sbcondstats(fit_ch, nd_ch, ndraws = 10, seed = 2))
 })
 
 test_that("multisession workers give the same bits as the sequential run", {
@@ -118,13 +118,13 @@ test_that("multisession workers give the same bits as the sequential run", {
   expect_identical(all_results(3L), ref)
   expect_identical(all_results(2L, threads = 2L), ref)
   # messages from the workers come back
-  msgs <- capture_messages(sbsample(fit_ch, nd_ch, n = 2, seed = 1, chunk_size = 4,
+  msgs <- capture_messages(sbsample(fit_ch, nd_ch, ndraws = 2, seed = 1, chunk_size = 4,
                                     verbose = TRUE))
   expect_match(msgs, "chunk [12] of 2")
   expect_length(msgs, 2L)
   # warnings too, once
   big <- fit_ch
   big$theta <- big$theta * 1e250
-  expect_warning(sbsample(big, nd_ch, n = 4, seed = 1, chunk_size = 3),
+  expect_warning(sbsample(big, nd_ch, ndraws = 4, seed = 1, chunk_size = 3),
                  "of 28 chains ended in a non-finite value")
 })

@@ -82,8 +82,8 @@ test_that("both kernel sets give the same draws up to rounding", {
                seed = 1)
   nd <- data.frame(x = c(-1, 0.3, 2))
   # 3 x 37 chains: the last block of 256 is partly padding
-  a <- with_kernels("auto", sbsample(fit, nd, n = 37, format = "matrix", seed = 2))
-  p <- with_kernels("portable", sbsample(fit, nd, n = 37, format = "matrix", seed = 2))
+  a <- with_kernels("auto", sbsample(fit, nd, ndraws = 37, format = "matrix", seed = 2))
+  p <- with_kernels("portable", sbsample(fit, nd, ndraws = 37, format = "matrix", seed = 2))
   expect_equal(a, p, tolerance = 1e-10)
 })
 

@@ -79,7 +79,7 @@ test_that("a fit saved in format 1 (before regression networks) still samples", 
   old <- readRDS(test_path("fixtures", "fit-format1.rds"))
   expect_identical(old$fit$format, 1L)
   expect_null(old$fit$precondition$net$kind)
-  got <- sbsample(old$fit, old$newdata, n = 20, seed = 2, format = "matrix")
+  got <- sbsample(old$fit, old$newdata, ndraws = 20, seed = 2, format = "matrix")
   # the same draws up to the rounding of the sampler's time embedding
   expect_equal(got, old$draws, tolerance = 1e-12)
 })
@@ -141,7 +141,7 @@ test_that("the C sampler follows the Euler-Maruyama recursion", {
                                                  validation = 0, precondition = "none"), seed = 1)
   nd <- data.frame(x = c(0.1, 0.5, 0.9))
   # grid 0 -> 1 in one step: Z_1 = Z_0 + a F(0, 0, x) with a = 1 (residual)
-  got <- sbsample(fit, nd, n = 3, grid = c(0, 1), method = "bridge",
+  got <- sbsample(fit, nd, ndraws = 3, grid = c(0, 1), method = "bridge",
                   format = "matrix", seed = 1)
   xs <- (nd$x - fit$scaling$x_center) / fit$scaling$x_scale
   Fv <- sbcg:::nn_forward(fit$net, fit$theta, matrix(0, 3, 1), rep(0, 3),
@@ -153,7 +153,7 @@ test_that("the C sampler follows the Euler-Maruyama recursion", {
   # same normals: check the mean over draws against R's recursion with the
   # draws' own implied noise is not possible, so check the first step's
   # distribution instead: after grid c(0, 0.5), Z = a F + sqrt(0.5) eps.
-  got <- sbsample(fit, nd[1, , drop = FALSE], n = 20000,
+  got <- sbsample(fit, nd[1, , drop = FALSE], ndraws = 20000,
                   grid = c(0, 0.5), method = "em", format = "matrix", seed = 2)
   z <- (got[1, ] - fit$scaling$y_center) / fit$scaling$y_scale
   F0 <- sbcg:::nn_forward(fit$net, fit$theta, matrix(0, 1, 1), 0,
@@ -178,7 +178,7 @@ test_that("with preconditioning the draws are m(x) + s(x) (c + f Z)", {
     expect_identical(dim(pre$location), c(as.integer(sbcg:::net_npar(pre$net)), 5L))
     expect_equal(is.null(pre$scale), pc == "location")
     # one noiseless step from 0 to 1: Z = F(0, 0, x)
-    got <- sbsample(fit, nd, n = 2, grid = c(0, 1), method = "bridge",
+    got <- sbsample(fit, nd, ndraws = 2, grid = c(0, 1), method = "bridge",
                     format = "matrix", seed = 1)
     xs <- matrix((nd$x - fit$scaling$x_center) / fit$scaling$x_scale, 3)
     Fv <- sbcg:::nn_forward(fit$net, fit$theta, matrix(0, 3, 1), rep(0, 3), xs)[, 1]

@@ -28,7 +28,7 @@ test_that("plot.sbfit draws the loss curves and returns the fit invisibly", {
 test_that("plot.sbcondstats draws a fan chart over one varying predictor", {
   pdf(NULL)
   on.exit(dev.off(), add = TRUE)
-  st <- sbcondstats(fit_pl, grid_pl, n = 50, probs = c(0.05, 0.25, 0.5, 0.75, 0.95),
+  st <- sbcondstats(fit_pl, grid_pl, ndraws = 50, probs = c(0.05, 0.25, 0.5, 0.75, 0.95),
                     density = FALSE, seed = 1)
   expect_invisible(res <- plot(st))
   expect_identical(res, st)
@@ -42,7 +42,7 @@ test_that("plot.sbcondstats draws a fan chart over one varying predictor", {
   expect_invisible(plot(st, rows = 1:5, legend = FALSE, type = "fan"))
   expect_equal(par("usr")[1:2], grDevices::extendrange(range(grid_pl$x[1:5]), f = 0.04))
   # a forced fan chart over few points; forced densities
-  st3 <- sbcondstats(fit_pl, data.frame(x = c(-1, 0, 1)), n = 50, seed = 1)
+  st3 <- sbcondstats(fit_pl, data.frame(x = c(-1, 0, 1)), ndraws = 50, seed = 1)
   expect_invisible(plot(st3, type = "fan"))
   expect_equal(par("usr")[1:2], grDevices::extendrange(c(-1, 1), f = 0.04))
   expect_invisible(plot(st3))
@@ -57,17 +57,17 @@ test_that("plot.sbcondstats falls back to densities and explains a refused fan",
   d2$f <- factor(rep(c("a", "b"), 100))
   f2 <- sbfit(y ~ x + f, d2, control = small_control(), seed = 1)
   nd <- data.frame(x = seq(-1, 1, length.out = 10), f = rep(c("a", "b"), 5))
-  st <- sbcondstats(f2, nd, n = 40, seed = 2)
+  st <- sbcondstats(f2, nd, ndraws = 40, seed = 2)
   expect_invisible(plot(st))
   xr <- range(unlist(lapply(st$density[1:8], `[[`, "x")))
   expect_equal(par("usr")[1:2], grDevices::extendrange(xr, f = 0.04))
   expect_error(plot(st, type = "fan"), "'type' = \"fan\" needs exactly one predictor that varies")
   nd$f <- "a"
-  st1 <- sbcondstats(f2, nd, n = 40, density = FALSE, seed = 2)
+  st1 <- sbcondstats(f2, nd, ndraws = 40, density = FALSE, seed = 2)
   expect_invisible(plot(st1))
   expect_equal(par("usr")[1:2], grDevices::extendrange(c(-1, 1), f = 0.04))
   # no density column and no fan: the old error
-  st2 <- sbcondstats(f2, nd[1:2, ], n = 10, density = FALSE, seed = 2)
+  st2 <- sbcondstats(f2, nd[1:2, ], ndraws = 10, density = FALSE, seed = 2)
   expect_error(plot(st2), "'x' has no density column")
   expect_error(plot(st2, type = "fan"), "at least 3 distinct values")
 })
@@ -80,7 +80,7 @@ test_that("fan charts for several responses and bad plot arguments", {
   d$y1 <- d$x + rnorm(200, sd = 0.1)
   d$y2 <- -d$x + rnorm(200, sd = 0.2)
   fit <- sbfit(cbind(y1, y2) ~ x, d, control = small_control(), seed = 1)
-  st <- sbcondstats(fit, data.frame(x = seq(0, 1, length.out = 12)), n = 30,
+  st <- sbcondstats(fit, data.frame(x = seq(0, 1, length.out = 12)), ndraws = 30,
                     density = FALSE, seed = 1)
   old <- par("mfrow")
   expect_invisible(res <- plot(st, data = d))
@@ -96,7 +96,7 @@ test_that("fan charts for several responses and bad plot arguments", {
   expect_error(plot(st, rows = 0), "'rows'")
   expect_error(plot(st, rows = 1.5), "'rows'")
   expect_error(plot(st, legend = "no"), "'legend'")
-  st1 <- sbcondstats(fit_pl, grid_pl, n = 20, seed = 1)
+  st1 <- sbcondstats(fit_pl, grid_pl, ndraws = 20, seed = 1)
   expect_error(plot(st1, response = "y"), "'response'.*only one")
 })
 

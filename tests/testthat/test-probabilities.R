@@ -5,40 +5,40 @@ fit_p <- sbfit(y ~ x, gauss_data(200, 21), control = small_control(), seed = 1)
 nd_p <- data.frame(x = c(-1, 0, 1.5))
 
 test_that("'at' as a vector gives one probability column per threshold", {
-  st <- sbcondstats(fit_p, nd_p, n = 300, at = c(-1, 0, 2.5), density = FALSE, seed = 7)
-  expect_named(st, c(".row", "mean", "sd", "q0.05", "q0.5", "q0.95", "p-1", "p0", "p2.5"))
-  m <- sbsample(fit_p, nd_p, n = 300, seed = 7, format = "matrix")
-  expect_identical(st[["p-1"]], unname(rowMeans(m <= -1)))
+  st <- sbcondstats(fit_p, nd_p, ndraws = 300, at = c(-1, 0, 2.5), density = FALSE, seed = 7)
+  expect_named(st, c(".row", "x", "mean", "sd", "q0.05", "q0.5", "q0.95", "pm1", "p0", "p2.5"))
+  m <- sbsample(fit_p, nd_p, ndraws = 300, seed = 7, format = "matrix")
+  expect_identical(st$pm1, unname(rowMeans(m <= -1)))
   expect_identical(st$p0, unname(rowMeans(m <= 0)))
   expect_identical(st$p2.5, unname(rowMeans(m <= 2.5)))
   # the other columns are unchanged by 'at'
-  st0 <- sbcondstats(fit_p, nd_p, n = 300, density = FALSE, seed = 7)
+  st0 <- sbcondstats(fit_p, nd_p, ndraws = 300, density = FALSE, seed = 7)
   expect_identical(st$q0.5, st0$q0.5)
   expect_identical(attr(st, "at"), c(-1, 0, 2.5))
 })
 
 test_that("'at' as a matrix gives row-specific thresholds", {
   A <- cbind(nd_p$x, nd_p$x + 1)
-  st <- sbcondstats(fit_p, nd_p, n = 200, at = A, se = TRUE, density = FALSE, seed = 3)
-  expect_named(st, c(".row", "mean", "sd", "q0.05", "q0.5", "q0.95", "at_1", "at_2",
+  st <- sbcondstats(fit_p, nd_p, ndraws = 200, at = A, se = TRUE, density = FALSE, seed = 3)
+  expect_named(st, c(".row", "x", "mean", "sd", "q0.05", "q0.5", "q0.95", "at_1", "at_2",
                      "p_1", "p_2", "se_mean", "se_sd", "se_q0.05", "se_q0.5",
                      "se_q0.95", "se_p_1", "se_p_2"))
   expect_identical(st$at_1, nd_p$x)
   expect_identical(st$at_2, nd_p$x + 1)
-  m <- sbsample(fit_p, nd_p, n = 200, seed = 3, format = "matrix")
+  m <- sbsample(fit_p, nd_p, ndraws = 200, seed = 3, format = "matrix")
   expect_identical(st$p_1, unname(rowMeans(m <= A[, 1])))
   expect_identical(st$p_2, unname(rowMeans(m <= A[, 2])))
   # a one-row matrix for one-row newdata
-  st1 <- sbcondstats(fit_p, nd_p[2, , drop = FALSE], n = 200, at = matrix(c(0, 1), 1),
+  st1 <- sbcondstats(fit_p, nd_p[2, , drop = FALSE], ndraws = 200, at = matrix(c(0, 1), 1),
                      density = FALSE, seed = 3)
-  m1 <- sbsample(fit_p, nd_p[2, , drop = FALSE], n = 200, seed = 3, format = "matrix")
+  m1 <- sbsample(fit_p, nd_p[2, , drop = FALSE], ndraws = 200, seed = 3, format = "matrix")
   expect_identical(c(st1$p_1, st1$p_2), c(mean(m1 <= 0), mean(m1 <= 1)))
 })
 
 test_that("standard errors follow their formulas", {
-  st <- sbcondstats(fit_p, nd_p, n = 250, probs = c(0, 0.25, 0.5, 1), at = 0,
+  st <- sbcondstats(fit_p, nd_p, ndraws = 250, probs = c(0, 0.25, 0.5, 1), at = 0,
                     se = TRUE, seed = 11)
-  m <- sbsample(fit_p, nd_p, n = 250, seed = 11, format = "matrix")
+  m <- sbsample(fit_p, nd_p, ndraws = 250, seed = 11, format = "matrix")
   n <- 250
   expect_equal(st$se_mean, unname(apply(m, 1, sd)) / sqrt(n))
   m4 <- rowMeans((m - rowMeans(m))^4)
@@ -55,7 +55,7 @@ test_that("standard errors follow their formulas", {
   }
   expect_true(all(is.na(st$se_q0)) && all(is.na(st$se_q1)))
   # adjust and a numeric bw change the quantile errors as they should
-  st2 <- sbcondstats(fit_p, nd_p, n = 250, probs = 0.5, se = TRUE, bw = 0.4,
+  st2 <- sbcondstats(fit_p, nd_p, ndraws = 250, probs = 0.5, se = TRUE, bw = 0.4,
                      adjust = 0.5, density = FALSE, seed = 11)
   f2 <- vapply(1:3, function(i) {
     mean(dnorm((st2$q0.5[i] - m[i, ]) / 0.2)) / 0.2
@@ -69,7 +69,7 @@ test_that("standard errors match the spread of independent replicates", {
   # bounds below are more than 3.5 of those from 1
   R <- 80
   n <- 400
-  st <- sbcondstats(fit_p, data.frame(x = rep(0.5, R)), n = n,
+  st <- sbcondstats(fit_p, data.frame(x = rep(0.5, R)), ndraws = n,
                     probs = c(0.1, 0.5, 0.9), at = 1, se = TRUE, density = FALSE,
                     seed = 5)
   ratio <- function(est, se) sd(est) / mean(se)
@@ -93,36 +93,36 @@ test_that("several responses: probabilities per component, joint draws kept", {
   d$y2 <- -d$x + rnorm(200, sd = 0.2)
   fit <- sbfit(cbind(y1, y2) ~ x, d, control = small_control(), seed = 1)
   nd <- data.frame(x = c(0.2, 0.8))
-  st <- sbcondstats(fit, nd, n = 100, at = c(0, 0.5), se = TRUE, keep_draws = TRUE,
+  st <- sbcondstats(fit, nd, ndraws = 100, at = c(0, 0.5), se = TRUE, keep_draws = TRUE,
                     density = FALSE, seed = 2)
   expect_equal(st$.response, c("y1", "y2", "y1", "y2"))
   a <- attr(st, "draws")
-  expect_identical(a, sbsample(fit, nd, n = 100, seed = 2, format = "matrix"))
+  expect_identical(a, sbsample(fit, nd, ndraws = 100, seed = 2, format = "matrix"))
   expect_equal(dim(a), c(2L, 100L, 2L))
   expect_identical(st$p0.5[st$.response == "y2"], unname(rowMeans(a[, , "y2"] <= 0.5)))
   expect_identical(st$p0[st$.response == "y1"], unname(rowMeans(a[, , "y1"] <= 0)))
   # a joint probability from the kept draws: the components of a draw stay
   # together, as in the long form, where they share a line
-  long <- sbsample(fit, nd, n = 100, seed = 2)
+  long <- sbsample(fit, nd, ndraws = 100, seed = 2)
   expect_equal(unname(rowMeans(a[, , "y1"] <= 0.5 & a[, , "y2"] <= 0)),
                as.vector(tapply(long$y1 <= 0.5 & long$y2 <= 0, long$.row, mean)))
   # one row of thresholds per row of the result
   A <- matrix(c(0.1, -0.1, 0.9, -0.9), 4, 1)
-  st2 <- sbcondstats(fit, nd, n = 100, at = A, density = FALSE, seed = 2)
+  st2 <- sbcondstats(fit, nd, ndraws = 100, at = A, density = FALSE, seed = 2)
   expect_identical(st2$at_1, A[, 1])
   expect_identical(st2$p_1, c(mean(a[1, , 1] <= 0.1), mean(a[1, , 2] <= -0.1),
                               mean(a[2, , 1] <= 0.9), mean(a[2, , 2] <= -0.9)))
   # one row per row of newdata applies to every component
-  st3 <- sbcondstats(fit, nd, n = 100, at = matrix(c(0, 1), 2), density = FALSE, seed = 2)
+  st3 <- sbcondstats(fit, nd, ndraws = 100, at = matrix(c(0, 1), 2), density = FALSE, seed = 2)
   expect_identical(st3$at_1, c(0, 0, 1, 1))
-  expect_error(sbcondstats(fit, nd, n = 10, at = matrix(0, 3, 1)),
+  expect_error(sbcondstats(fit, nd, ndraws = 10, at = matrix(0, 3, 1)),
                "'at' has 3 rows.*\\(2\\).*\\(4\\)")
 })
 
 test_that("rows with non-finite draws get NA probabilities and errors", {
   big <- fit_p
   big$theta <- big$theta * 1e250
-  expect_warning(st <- sbcondstats(big, nd_p, n = 5, at = 0, se = TRUE, seed = 1),
+  expect_warning(st <- sbcondstats(big, nd_p, ndraws = 5, at = 0, se = TRUE, seed = 1),
                  "non-finite")
   bad <- is.na(st$mean)
   expect_true(any(bad))
@@ -168,6 +168,6 @@ test_that("the default bandwidth falls back to nrd0 on draws with few distinct v
   x <- runif(300)
   d <- data.frame(x = x, y = ifelse(x < 0.5, 1, 1 + rnorm(300)))
   fit <- sbfit(y ~ x, d, control = sbcg_control(hidden = c(8, 8), epochs = 3), seed = 1)
-  st <- sbcondstats(fit, data.frame(x = c(0.2, 0.8)), n = 100, seed = 1)
+  st <- sbcondstats(fit, data.frame(x = c(0.2, 0.8)), ndraws = 100, seed = 1)
   expect_true(all(vapply(st$density, function(de) inherits(de, "density"), NA)))
 })

@@ -11,13 +11,13 @@ test_that("the same seed gives identical fits and draws", {
   f5 <- sbfit(y ~ x, d, control = small_control(), seed = 43)
   expect_false(identical(f1$theta, f5$theta))
   nd <- data.frame(x = c(-1, 0.5))
-  expect_identical(sbsample(f1, nd, n = 20, seed = 1), sbsample(f1, nd, n = 20, seed = 1))
-  expect_false(identical(sbsample(f1, nd, n = 20, seed = 1), sbsample(f1, nd, n = 20, seed = 2)))
+  expect_identical(sbsample(f1, nd, ndraws = 20, seed = 1), sbsample(f1, nd, ndraws = 20, seed = 1))
+  expect_false(identical(sbsample(f1, nd, ndraws = 20, seed = 1), sbsample(f1, nd, ndraws = 20, seed = 2)))
   # seed = leaves the caller's RNG stream alone
   set.seed(9)
   a <- runif(1)
   set.seed(9)
-  invisible(sbsample(f1, nd, n = 5, seed = 1))
+  invisible(sbsample(f1, nd, ndraws = 5, seed = 1))
   expect_identical(runif(1), a)
 })
 
@@ -30,11 +30,11 @@ test_that("results are identical for 1 and 2 threads", {
   expect_identical(f1$theta, f2$theta)
   expect_identical(f1$history, f2$history)
   nd <- data.frame(x = seq(-2, 2, length.out = 7))
-  s1 <- sbsample(f1, nd, n = 300, seed = 6, threads = 1)
-  s2 <- sbsample(f1, nd, n = 300, seed = 6, threads = 2)
+  s1 <- sbsample(f1, nd, ndraws = 300, seed = 6, threads = 1)
+  s2 <- sbsample(f1, nd, ndraws = 300, seed = 6, threads = 2)
   expect_identical(s1, s2)
-  c1 <- sbcondstats(f1, nd, n = 100, seed = 6, threads = 1)
-  c2 <- sbcondstats(f1, nd, n = 100, seed = 6, threads = 2)
+  c1 <- sbcondstats(f1, nd, ndraws = 100, seed = 6, threads = 1)
+  c2 <- sbcondstats(f1, nd, ndraws = 100, seed = 6, threads = 2)
   expect_identical(c1, c2)
 })
 
@@ -46,7 +46,7 @@ test_that("saveRDS / readRDS round-trips a fit exactly", {
   back <- readRDS(f)
   expect_identical(back$theta, fit$theta)
   nd <- data.frame(x = c(-1, 1), f = factor(c("a", "c")))
-  expect_identical(sbcondstats(back, nd, n = 30, seed = 1),
-                   sbcondstats(fit, nd, n = 30, seed = 1))
+  expect_identical(sbcondstats(back, nd, ndraws = 30, seed = 1),
+                   sbcondstats(fit, nd, ndraws = 30, seed = 1))
   expect_identical(predict(back, nd, seed = 2), predict(fit, nd, seed = 2))
 })

@@ -22,11 +22,11 @@ test_that("responses on the scale of 1e6 or 1e-6 fit like the unit scale", {
   ctl <- small_control(epochs = 5)
   f1 <- sbfit(y ~ x, d, control = ctl, seed = 1)
   nd <- data.frame(x = c(-1, 0, 1))
-  p1 <- predict(f1, nd, n = 50, seed = 2)
+  p1 <- predict(f1, nd, ndraws = 50, seed = 2)
   for (s in c(1e6, 1e-6)) {
     ds <- transform(d, y = y * s, x = x * s)
     fs <- sbfit(y ~ x, ds, control = ctl, seed = 1)
-    ps <- predict(fs, transform(nd, x = x * s), n = 50, seed = 2)
+    ps <- predict(fs, transform(nd, x = x * s), ndraws = 50, seed = 2)
     # standardisation makes the two problems the same up to rounding
     expect_equal(ps / s, p1, tolerance = 1e-6)
   }
@@ -39,7 +39,7 @@ test_that("heavy tails, duplicated rows and a constant predictor fit and sample"
   d$y <- d$x + rcauchy(n)
   d <- rbind(d, d[rep(1:10, 20), ])
   f <- sbfit(y ~ x + k, d, control = small_control(epochs = 5), seed = 1)
-  m <- sbsample(f, data.frame(x = c(0.2, 0.8), k = 1), n = 200, format = "matrix", seed = 1)
+  m <- sbsample(f, data.frame(x = c(0.2, 0.8), k = 1), ndraws = 200, format = "matrix", seed = 1)
   expect_true(all(is.finite(m)))
   # the draws stay on the scale of the data
   expect_lt(max(abs(m)), 10 * max(abs(d$y)))
@@ -61,11 +61,11 @@ test_that("an interrupt (time limit) during sbfit or sbcondstats returns promptl
   t0 <- proc.time()[["elapsed"]]
   expect_error({
     setTimeLimit(elapsed = 1, transient = TRUE)
-    sbcondstats(fit, data.frame(x = rep(0, 2000), f = "a"), n = 10000, steps = 1000,
+    sbcondstats(fit, data.frame(x = rep(0, 2000), f = "a"), ndraws = 10000, steps = 1000,
                 density = FALSE)
   }, "time limit")
   setTimeLimit()
   expect_lt(proc.time()[["elapsed"]] - t0, 10)
   # R is still usable and the package still works
-  expect_equal(nrow(sbsample(fit, data.frame(x = 0, f = "a"), n = 3, seed = 1)), 3L)
+  expect_equal(nrow(sbsample(fit, data.frame(x = 0, f = "a"), ndraws = 3, seed = 1)), 3L)
 })

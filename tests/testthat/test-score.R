@@ -91,7 +91,7 @@ test_that("pinball loss, PIT and coverage follow their definitions", {
   set.seed(5)
   D <- matrix(rnorm(3 * 11), 3, 11)
   y <- c(-0.5, 0.1, 3)
-  sc <- score_draws(D, y, probs = c(0.1, 0.5), levels = c(0.5, 0.9))
+  sc <- score_draws(D, y, probs = c(0.1, 0.5), level = c(0.5, 0.9))
   expect_named(sc, c(".row", "y", "crps", "pinball0.1", "pinball0.5", "pit",
                      "cover0.5", "cover0.9"))
   for (i in 1:3) {
@@ -119,7 +119,7 @@ test_that("PIT and coverage of calibrated draws are uniform and nominal", {
   s <- runif(N, 0.5, 2)
   D <- matrix(rnorm(N * 99, mu, s), N, 99)
   y <- rnorm(N, mu, s)
-  sc <- score_draws(D, y, levels = c(0.5, 0.9))
+  sc <- score_draws(D, y, level = c(0.5, 0.9))
   expect_lt(abs(mean(sc$pit) - 0.5), 4 * 0.2887 / sqrt(N))
   expect_lt(abs(sd(sc$pit) - 0.2887), 0.02)
   # type 7 quantiles of 99 draws span 98 L of the 100 rank cells of y
@@ -129,7 +129,7 @@ test_that("PIT and coverage of calibrated draws are uniform and nominal", {
     expect_lt(abs(cov - p), 4 * sqrt(p * (1 - p) / N))
   }
   # and draws that are too narrow are not
-  bad <- score_draws(mu + (D - mu) / 3, y, levels = 0.9)
+  bad <- score_draws(mu + (D - mu) / 3, y, level = 0.9)
   expect_lt(mean(bad$cover0.9), 0.6)
   expect_gt(sd(bad$pit), 0.35)
 })
@@ -137,11 +137,11 @@ test_that("PIT and coverage of calibrated draws are uniform and nominal", {
 test_that("sbscore scores the fit's draws", {
   fit <- sbfit(y ~ x, gauss_data(200, 31), control = small_control(), seed = 1)
   test <- gauss_data(25, 32)
-  sc <- sbscore(fit, test, n = 60, seed = 4)
+  sc <- sbscore(fit, test, ndraws = 60, seed = 4)
   expect_s3_class(sc, "sbscore")
   expect_named(sc, c(".row", "y", "crps", "pinball0.05", "pinball0.5", "pinball0.95",
                      "pit", "cover0.5", "cover0.8", "cover0.9", "cover0.95"))
-  m <- sbsample(fit, test, n = 60, seed = 4, format = "matrix")
+  m <- sbsample(fit, test, ndraws = 60, seed = 4, format = "matrix")
   ref <- score_draws(m, test$y)
   for (nm in names(ref)) expect_identical(sc[[nm]], ref[[nm]], info = nm)
   expect_equal(attr(sc, "n"), 60L)
@@ -150,13 +150,13 @@ test_that("sbscore scores the fit's draws", {
   dl <- transform(gauss_data(200, 33), y = exp(y / 4))
   fl <- sbfit(log(y) ~ x, dl, control = small_control(), seed = 1)
   tl <- transform(test, y = exp(y / 4))
-  expect_equal(sbscore(fl, tl, n = 20, seed = 1)$y, log(tl$y))
+  expect_equal(sbscore(fl, tl, ndraws = 20, seed = 1)$y, log(tl$y))
   # and fits from a matrix take the response by its column name
   set.seed(34)
   X <- matrix(runif(400), 200, 2, dimnames = list(NULL, c("a", "b")))
   fm <- sbfit(X, X[, 1] + rnorm(200), control = small_control(), seed = 1)
   nd <- data.frame(a = c(0.2, 0.5), b = 0.3, y = c(0, 1))
-  expect_equal(sbscore(fm, nd, n = 20, seed = 1)$y, c(0, 1))
+  expect_equal(sbscore(fm, nd, ndraws = 20, seed = 1)$y, c(0, 1))
 })
 
 test_that("sbscore with several responses adds the energy score", {
@@ -165,10 +165,10 @@ test_that("sbscore with several responses adds the energy score", {
   d$y1 <- d$x + rnorm(200, sd = 0.1)
   d$y2 <- -d$x + rnorm(200, sd = 0.2)
   fit <- sbfit(cbind(y1, y2) ~ x, d, control = small_control(), seed = 1)
-  sc <- sbscore(fit, d[1:10, ], n = 40, seed = 2)
+  sc <- sbscore(fit, d[1:10, ], ndraws = 40, seed = 2)
   expect_equal(nrow(sc), 20L)
   expect_equal(sc$.response, rep(c("y1", "y2"), 10))
-  a <- sbsample(fit, d[1:10, ], n = 40, seed = 2, format = "matrix")
+  a <- sbsample(fit, d[1:10, ], ndraws = 40, seed = 2, format = "matrix")
   ref <- score_draws(a, as.matrix(d[1:10, c("y1", "y2")]))
   for (nm in names(ref)) expect_identical(sc[[nm]], ref[[nm]], info = nm)
   s <- summary(sc)
@@ -201,7 +201,7 @@ test_that("summary and print report averages, coverage and PIT", {
 test_that("non-finite draws of a diverging fit give NA scores and a warning", {
   fit <- sbfit(y ~ x, gauss_data(200, 36), control = small_control(), seed = 1)
   fit$theta <- fit$theta * 1e250
-  expect_warning(sc <- sbscore(fit, gauss_data(4, 37), n = 5, seed = 1), "non-finite")
+  expect_warning(sc <- sbscore(fit, gauss_data(4, 37), ndraws = 5, seed = 1), "non-finite")
   expect_true(anyNA(sc$crps))
   expect_identical(is.na(sc$crps), is.na(sc$pit))
   expect_output(print(summary(sc)), "have no score")
@@ -214,14 +214,14 @@ test_that("bad input to sbscore and score_draws gives errors naming the argument
   D <- matrix(rnorm(5 * 10), 5, 10)
   cases <- list(
     list(quote(sbscore(fit, test["x"])), "'newdata' lacks the response column\\(s\\) y"),
-    list(quote(sbscore(fit, transform(test, y = replace(y, 2, NA)))), "'newdata' has missing or infinite responses in row\\(s\\) 2"),
-    list(quote(sbscore(fit, transform(test, y = replace(y, 3, Inf)))), "'newdata' has missing or infinite responses"),
+    list(quote(sbscore(fit, transform(test, y = replace(y, 2, NA)), na.action = na.fail)), "'newdata' has missing values in row\\(s\\) 2"),
+    list(quote(sbscore(fit, transform(test, y = replace(y, 3, Inf)))), "'newdata' has infinite responses"),
     list(quote(sbscore(fit, transform(test, y = as.character(y)))), "'newdata'.*numeric"),
     list(quote(sbscore(fit)), "'newdata' is missing"),
-    list(quote(sbscore(fit, test, n = 1)), "'n'"),
-    list(quote(sbscore(fit, test, levels = 1)), "'levels'"),
-    list(quote(sbscore(fit, test, levels = c(0.5, NA))), "'levels'"),
-    list(quote(sbscore(fit, test, levels = c(0.5, 0.5))), "'levels' must not contain duplicates"),
+    list(quote(sbscore(fit, test, ndraws = 1)), "'ndraws'"),
+    list(quote(sbscore(fit, test, level = 1)), "'level'"),
+    list(quote(sbscore(fit, test, level = c(0.5, NA))), "'level'"),
+    list(quote(sbscore(fit, test, level = c(0.5, 0.5))), "'level' must not contain duplicates"),
     list(quote(sbscore(fit, test, probs = 2)), "'probs'"),
     list(quote(sbscore(fit, test, chunk_size = 0)), "'chunk_size'"),
     list(quote(sbscore(fit, test, verbose = NA)), "'verbose'"),

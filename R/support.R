@@ -1,0 +1,143 @@
+# The support of the response: sbfit(support = ) maps a bounded, positive or
+# count response to the real line before fitting (support_forward()), and
+# sample_raw() maps every draw back (support_inverse()), so that draws,
+# quantiles, probabilities and scores all respect it.  A fit keeps the
+# support as `support`, a list(type, lower, upper, label); fits without one
+# (made before it existed) are on the real line.
+#
+#   type       map before fitting           map of a draw z
+#   "real"     y                            z
+#   "lower"    log(y - lower)               lower + exp(z)
+#   "upper"    -log(upper - y)              upper - exp(-z)
+#   "interval" qlogis((y - lower)/(upper - lower))   lower + (upper - lower) plogis(z)
+#   "count"    log(y + u), u ~ U(0, 1)      floor(exp(z))
+#
+# For counts the bridge learns the law of the dequantised log(y + u): since
+# floor(y + u) = y, floor(exp(z)) has exactly the law of y when z has that
+# of log(y + u), so P(Y = k | x) comes out right, and draws are whole
+# numbers >= 0.
+
+# Checks `support` against the responses Y (a matrix; its non-finite values
+# are left to the checks of sbfit_core()) and returns the support list.
+check_support <- function(support, Y, yname) {
+  msg <- "'support' must be \"real\", \"positive\", \"count\" or c(lower, upper)"
+  if (is.character(support)) {
+    if (length(support) != 1L || is.na(support)) stopf(msg)
+    type <- pmatch(support, c("real", "positive", "count"))
+    if (is.na(type)) stopf("%s, not \"%s\"", msg, support)
+    sup <- switch(type,
+                  list(type = "real", lower = -Inf, upper = Inf, label = "real"),
+                  list(type = "lower", lower = 0, upper = Inf, label = "positive"),
+                  list(type = "count", lower = 0, upper = Inf, label = "count"))
+  } else if (is.numeric(support) && !is.complex(support) && is.null(dim(support))) {
+    if (length(support) != 2L || anyNA(support)) stopf(msg)
+    lo <- as.double(support[1L])
+    hi <- as.double(support[2L])
+    if (lo >= hi)
+      stopf("'support': the lower bound (%s) must be below the upper bound (%s)",
+            format(lo), format(hi))
+    type <- if (is.finite(lo) && is.finite(hi)) "interval" else if (is.finite(lo)) "lower" else
+      if (is.finite(hi)) "upper" else "real"
+    sup <- list(type = type, lower = lo, upper = hi,
+                label = if (type == "real") "real" else sprintf("(%s, %s)", format(lo), format(hi)))
+  } else {
+    stopf(msg)
+  }
+  if (sup$type == "real") return(sup)
+  v <- as.vector(Y)
+  ok <- !is.finite(v)
+  bad <- if (sup$type == "count") !ok & (v < 0 | v != round(v)) else
+    !ok & (v <= sup$lower | v >= sup$upper)
+  if (any(bad)) {
+    rows <- unique((which(bad) - 1L) %% nrow(Y) + 1L)
+    rn <- rownames(Y)
+    rows <- if (is.null(rn)) rows else rn[rows]
+    what <- switch(sup$type, count = "non-negative whole numbers",
+                   lower = sprintf("values above %s", format(sup$lower)),
+                   upper = sprintf("values below %s", format(sup$upper)),
+                   interval = sprintf("values strictly between %s and %s",
+                                      format(sup$lower), format(sup$upper)))
+    stopf("'support' = %s needs %s; the response in '%s' is not, in row(s) %s%s",
+          support_text(sup), what, yname,
+          paste(utils::head(rows, 5L), collapse = ", "),
+          if (length(rows) > 5L) sprintf(" and %d more", length(rows) - 5L) else "")
+  }
+  sup
+}
+
+support_text <- function(sup) {
+  if (sup$label %in% c("real", "positive", "count")) sprintf("\"%s\"", sup$label) else
+    sprintf("c(%s, %s)", format(sup$lower), format(sup$upper))
+}
+
+# The responses Y mapped to the real line; `seed` keys the dequantising
+# noise of counts (drawn from R's generator, apart from the fit's own
+# stream).
+support_forward <- function(sup, Y, seed) {
+  switch(sup$type,
+    real = Y,
+    lower = log(Y - sup$lower),
+    upper = -log(sup$upper - Y),
+    interval = stats::qlogis((Y - sup$lower) / (sup$upper - sup$lower)),
+    count = {
+      u <- with_seed((seed + 7919) %% .Machine$integer.max,
+                     stats::runif(length(Y)))
+      log(Y + u)
+    })
+}
+
+# Draws z (on the fitted scale) mapped back to the response's support.
+support_inverse <- function(sup, z) {
+  if (is.null(sup)) return(z)
+  switch(sup$type,
+    real = z,
+    lower = sup$lower + exp(z),
+    upper = sup$upper - exp(-z),
+    interval = sup$lower + (sup$upper - sup$lower) * stats::plogis(z),
+    count = floor(exp(z)))
+}
+
+# Whether a fit's draws are counts (discrete statistics).
+is_count_fit <- function(object) identical(object$support$type, "count")
+
+# The support that the training responses suggest when the fit was left on
+# the real line, for print(): "count" for non-negative whole numbers (with
+# more than two values), "unit" for values strictly in (0, 1), "positive"
+# for positive values; NULL otherwise.
+support_hint <- function(Y) {
+  v <- as.vector(Y)
+  v <- v[is.finite(v)]
+  if (!length(v)) return(NULL)
+  if (all(v >= 0) && all(v == round(v)) && length(unique(v)) > 2L) return("count")
+  if (all(v > 0 & v < 1)) return("unit")
+  if (all(v > 0)) return("positive")
+  NULL
+}
+
+# check_fit()'s check of the support of a fit.
+support_ok <- function(sup) {
+  is.null(sup) || (is.list(sup) && is.character(sup$type) && length(sup$type) == 1L &&
+                     sup$type %in% c("real", "lower", "upper", "interval", "count") &&
+                     is.numeric(sup$lower) && is.numeric(sup$upper) &&
+                     length(sup$lower) == 1L && length(sup$upper) == 1L &&
+                     !is.na(sup$lower) && !is.na(sup$upper) && sup$lower < sup$upper)
+}
+
+# The line of print() about the support.
+support_line <- function(x) {
+  sup <- x$support
+  if (is.null(sup) || sup$type == "real") {
+    hint <- switch(if (is.null(x$support_hint)) "none" else x$support_hint,
+      count = "the responses are non-negative whole numbers: support = \"count\" gives whole-number draws and P(Y = k | x)",
+      unit = "the responses lie in (0, 1): support = c(0, 1) keeps the draws there",
+      positive = "the responses are positive: support = \"positive\" keeps the draws positive",
+      NULL)
+    return(sprintf("Support: the real line%s", if (is.null(hint)) "" else
+      sprintf(" (%s; refit with update(fit, support = ...))", hint)))
+  }
+  sprintf("Support: %s, %s; draws and statistics on the response's own scale, held-out scores on the fitted scale",
+          support_text(sup), switch(sup$type,
+            lower = "fitted on the log scale", upper = "fitted on the log scale",
+            interval = "fitted on the logit scale",
+            count = "whole numbers, fitted as log(y + u) with u uniform on (0, 1)"))
+}

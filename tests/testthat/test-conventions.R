@@ -1,0 +1,355 @@
+# R's model conventions (issue 13): update(), terms(), model.frame(),
+# fitted() and residuals(), quantile(), dates as predictors, predict() like
+# predict.lm, NA rows in newdata, argument names, y ~ 1 and the support of
+# the response.
+
+test_that("the stored call is sbfit(...) and update() refits", {
+  d <- gauss_data(200, 3)
+  fit <- sbfit(y ~ x, d, control = small_control(), seed = 1)
+  expect_identical(fit$call[[1L]], quote(sbfit))
+  expect_output(print(fit), "Call: sbfit\\(formula = y ~ x")
+  expect_output(print(fit), "on 1 thread\n")
+  f2 <- update(fit, control = small_control(hidden = 8))
+  expect_s3_class(f2, "sbfit")
+  expect_identical(f2$control$hidden, 8L)
+  expect_identical(f2$call$control, quote(small_control(hidden = 8)))
+  d$z <- runif(200)
+  f3 <- update(fit, . ~ . + z)
+  expect_identical(f3$xnames, c("x", "z"))
+  fm <- sbfit(cbind(x = d$x), d$y, control = small_control(), seed = 1)
+  expect_identical(fm$call[[1L]], quote(sbfit))
+  expect_s3_class(update(fm, seed = 2), "sbfit")
+})
+
+test_that("terms(), model.frame(), fitted(), residuals() and quantile()", {
+  d <- gauss_data(200, 4)
+  d$f <- factor(rep(c("a", "b"), 100))
+  fit <- sbfit(y ~ x + f, d, control = small_control(), seed = 1)
+  tt <- terms(fit)
+  expect_s3_class(tt, "terms")
+  expect_identical(attr(tt, "term.labels"), c("x", "f"))
+  mf <- model.frame(fit)
+  expect_identical(dim(mf), c(200L, 3L))
+  expect_equal(mf$x, d$x)
+  fs <- sbfit(y ~ x, rbind(d, d), subset = x > 0, control = small_control(), seed = 1)
+  expect_identical(nrow(model.frame(fs)), 2L * sum(d$x > 0))
+  expect_error(fitted(fit), "predict\\(fit, newdata")
+  expect_error(residuals(fit), "predict\\(fit, newdata")
+  expect_error(resid(fit), "no single residual")
+  nd <- data.frame(x = c(-1, 1), f = c("a", "b"))
+  expect_identical(quantile(fit, c(0.1, 0.9), newdata = nd, seed = 1),
+                   predict(fit, nd, type = "quantile", probs = c(0.1, 0.9), seed = 1))
+  expect_error(quantile(fit), "'newdata' is missing.*predict")
+  fm <- sbfit(cbind(x = d$x), d$y, control = small_control(), seed = 1)
+  expect_error(terms(fm), "from a matrix")
+  expect_error(model.frame(fm), "from a matrix")
+  # data that cannot be found any more
+  local({
+    dl <- gauss_data(200, 5)
+    f <- sbfit(y ~ x, dl, control = small_control(), seed = 1)
+    rm(dl)
+    expect_error(model.frame(f), "cannot rebuild the model frame")
+  })
+})
+
+test_that("Date, POSIXct and difftime predictors are taken as numbers", {
+  set.seed(6)
+  n <- 200
+  d <- data.frame(date = as.Date("2020-01-01") + sample.int(365, n),
+                  tm = as.POSIXct("2020-01-01", tz = "UTC") + runif(n, 0, 1e6),
+                  dt = as.difftime(runif(n, 0, 10), units = "hours"))
+  d$y <- as.numeric(d$date) / 1000 + rnorm(n)
+  fit <- sbfit(y ~ date + tm + dt, d, control = small_control(), seed = 1)
+  expect_identical(unname(fit$xinfo$times), c("Date", "POSIXct", "difftime"))
+  nd <- d[1:3, ]
+  p <- predict(fit, nd, seed = 1)
+  expect_length(p, 3L)
+  expect_true(all(is.finite(p)))
+  # the same values as plain numbers in a numeric fit
+  d2 <- data.frame(date = as.numeric(d$date), tm = as.numeric(d$tm),
+                   dt = as.numeric(d$dt, units = "secs"), y = d$y)
+  fit2 <- sbfit(y ~ date + tm + dt, d2, control = small_control(), seed = 1)
+  expect_identical(fit$theta, fit2$theta)
+  expect_identical(p, predict(fit2, d2[1:3, ], seed = 1))
+  # newdata must give the same kind
+  expect_error(predict(fit, transform(nd, date = as.POSIXct(date))),
+               "'newdata': column 'date' is a POSIXct, but the fit had a Date")
+  expect_error(predict(fit2, nd[1:3, ]), "'newdata': column 'date' is a Date")
+  # the workaround of before: y ~ as.numeric(date) now predicts
+  fa <- sbfit(y ~ as.numeric(date), d, control = small_control(), seed = 1)
+  expect_true(all(is.finite(predict(fa, data.frame(date = as.Date("2020-06-01"))))))
+  # the x / y method takes a data frame with a Date column
+  fx <- sbfit(d["date"], d$y, control = small_control(), seed = 1)
+  expect_length(predict(fx, d[1:2, "date", drop = FALSE]), 2L)
+})
+
+test_that("predict() works like predict.lm: probs, interval, cdf, reproducible", {
+  d <- gauss_data(300, 7)
+  fit <- sbfit(y ~ x, d, control = small_control(), seed = 3)
+  nd <- data.frame(x = c(-1, 0, 1), row.names = c("a", "b", "c"))
+  # reproducible by default, with the fit's seed; seed = overrides
+  p1 <- predict(fit, nd, ndraws = 100)
+  expect_identical(p1, predict(fit, nd, ndraws = 100))
+  expect_identical(p1, predict(fit, nd, ndraws = 100, seed = fit$seed))
+  expect_false(identical(p1, predict(fit, nd, ndraws = 100, seed = fit$seed + 1)))
+  expect_named(p1, c("a", "b", "c"))
+  # the caller's RNG stream is untouched
+  set.seed(1); a <- runif(1); set.seed(1)
+  invisible(predict(fit, nd, ndraws = 10))
+  expect_identical(runif(1), a)
+  # probs implies type = "quantile"
+  q <- predict(fit, nd, probs = c(0.1, 0.9), ndraws = 100)
+  expect_identical(q, predict(fit, nd, type = "quantile", probs = c(0.1, 0.9), ndraws = 100))
+  expect_identical(dimnames(q), list(c("a", "b", "c"), c("q0.1", "q0.9")))
+  st <- sbcondstats(fit, nd, ndraws = 100, probs = c(0.1, 0.9), at = c(0, 2),
+                    density = FALSE, seed = fit$seed)
+  expect_equal(unname(q[, "q0.9"]), st$q0.9)
+  # prediction intervals
+  pi <- predict(fit, nd, interval = "prediction", level = 0.8, ndraws = 100)
+  expect_identical(colnames(pi), c("fit", "lwr", "upr"))
+  expect_identical(rownames(pi), c("a", "b", "c"))
+  expect_equal(unname(pi[, "fit"]), unname(p1))
+  expect_equal(unname(pi[, c("lwr", "upr")]), unname(q))
+  expect_true(all(pi[, "lwr"] < pi[, "fit"] & pi[, "fit"] < pi[, "upr"]))
+  # the CDF at thresholds; at implies type = "cdf"
+  cdf <- predict(fit, nd, at = c(0, 2), ndraws = 100)
+  expect_identical(cdf, predict(fit, nd, type = "cdf", at = c(0, 2), ndraws = 100))
+  expect_identical(dim(cdf), c(3L, 2L))
+  expect_equal(unname(cdf[, 1]), st$p0)
+  expect_identical(colnames(cdf), c("p0", "p2"))
+  expect_true(all(cdf[, 1] <= cdf[, 2]))
+  # several responses: arrays
+  d$y2 <- rnorm(300)
+  f2 <- sbfit(cbind(y, y2) ~ x, d, control = small_control(), seed = 3)
+  expect_identical(dim(predict(f2, nd, at = 0, ndraws = 20)), c(3L, 1L, 2L))
+})
+
+test_that("rows of newdata with missing values give NA rows, aligned", {
+  d <- gauss_data(300, 8)
+  d$f <- factor(rep(c("a", "b", "c"), 100))
+  fit <- sbfit(y ~ x + f, d, control = small_control(), seed = 2)
+  nd <- data.frame(x = c(-1, NA, 1, 0.5), f = c("a", "b", NA, "c"))
+  ok <- nd[c(1, 4), ]
+  # sbsample: NA draws in place; the other rows' draws are unchanged
+  m <- sbsample(fit, nd, ndraws = 5, format = "matrix", seed = 1)
+  expect_identical(dim(m), c(4L, 5L))
+  expect_true(all(is.na(m[2:3, ])))
+  mfull <- sbsample(fit, transform(nd, x = c(-1, 0, 1, 0.5), f = c("a", "b", "b", "c")),
+                    n = 5, format = "matrix", seed = 1)
+  expect_identical(m[c(1, 4), ], mfull[c(1, 4), ])
+  long <- sbsample(fit, nd, ndraws = 5, seed = 1)
+  expect_identical(long$.row, rep(1:4, each = 5))
+  expect_true(all(is.na(long$y[long$.row %in% 2:3])))
+  lo <- sbsample(fit, nd, ndraws = 5, seed = 1, na.action = na.omit)
+  expect_identical(unique(lo$.row), c(1L, 4L))
+  expect_identical(lo$y, long$y[long$.row %in% c(1, 4)])
+  # sbcondstats
+  st <- sbcondstats(fit, nd, ndraws = 50, seed = 1, at = 0)
+  expect_identical(st$.row, 1:4)
+  expect_true(all(is.na(st$mean[2:3])) && all(!is.na(st$mean[c(1, 4)])))
+  expect_null(st$density[[2]])
+  expect_s3_class(st$density[[4]], "density")
+  expect_identical(nrow(sbcondstats(fit, nd, ndraws = 50, seed = 1, na.action = "na.omit")), 2L)
+  expect_error(sbcondstats(fit, nd, na.action = na.fail), "row\\(s\\) 2, 3")
+  # at as a matrix keeps one row per row of newdata
+  stm <- sbcondstats(fit, nd, ndraws = 50, seed = 1, at = cbind(c(0, 0, 0, 1)), density = FALSE)
+  expect_equal(stm$p_1[4], sbcondstats(fit, nd[4, ], ndraws = 50, seed = 1, at = 1,
+                                       density = FALSE)$p1, tolerance = 1)
+  # predict: NA in place, named as newdata's rows; na.exclude the same
+  p <- predict(fit, nd, ndraws = 50)
+  expect_identical(names(p), c("1", "2", "3", "4"))
+  expect_true(all(is.na(p[2:3])))
+  expect_identical(p, predict(fit, nd, ndraws = 50, na.action = na.exclude))
+  expect_identical(predict(fit, nd, ndraws = 50, na.action = na.omit), p[c(1, 4)])
+  q <- predict(fit, nd, probs = 0.5, ndraws = 50)
+  expect_true(all(is.na(q[2:3, ])))
+  # every row missing
+  expect_true(all(is.na(predict(fit, nd[2:3, ], ndraws = 10))))
+  expect_identical(nrow(sbsample(fit, nd[2:3, ], ndraws = 3, na.action = na.omit)), 0L)
+  # sbscore: a missing predictor or response gives an NA line
+  nds <- cbind(nd, y = c(0, 1, 2, NA))
+  sc <- sbscore(fit, nds, ndraws = 50, seed = 1)
+  expect_identical(sc$.row, 1:4)
+  expect_identical(is.na(sc$crps), c(FALSE, TRUE, TRUE, TRUE))
+  expect_identical(sc$y, c(0, 1, 2, NA))
+  expect_output(print(summary(sc)), "3 line\\(s\\) have no score")
+  # a fit made with na.action = na.exclude predicts at rows with NA
+  d$x[5] <- NA
+  fe <- sbfit(y ~ x, d, na.action = na.exclude, control = small_control(), seed = 1)
+  expect_true(is.na(predict(fe, data.frame(x = c(1, NA)), ndraws = 10)[2]))
+  # several responses
+  d$y2 <- rnorm(300)
+  f2 <- sbfit(cbind(y, y2) ~ x, d, control = small_control(), seed = 3)
+  st2 <- sbcondstats(f2, data.frame(x = c(NA, 1)), ndraws = 20, seed = 1)
+  expect_identical(st2$.response, c("y", "y2", "y", "y2"))
+  expect_true(all(is.na(st2$mean[1:2])))
+  expect_identical(dim(predict(f2, data.frame(x = c(NA, 1)), ndraws = 20)), c(2L, 2L))
+})
+
+test_that("old argument names work with a deprecation message", {
+  fit <- small_fit()
+  nd <- data.frame(x = c(0, 1), f = c("a", "b"))
+  expect_message(a <- sbsample(fit, nd, n = 5, seed = 1), "'n' is deprecated; use 'ndraws'")
+  expect_identical(a, sbsample(fit, nd, ndraws = 5, seed = 1))
+  expect_identical(sbsample(fit, nd, 5, seed = 1), a)   # by position, as before
+  expect_message(b <- sbcondstats(fit, nd, n = 5, seed = 1), "'ndraws'")
+  expect_identical(b, sbcondstats(fit, nd, ndraws = 5, seed = 1))
+  expect_message(p <- predict(fit, nd, n = 5), "'ndraws'")
+  expect_identical(p, predict(fit, nd, ndraws = 5))
+  nds <- cbind(nd, y = c(0, 1))
+  expect_message(expect_message(s1 <- sbscore(fit, nds, n = 5, levels = 0.5, seed = 1),
+                                "'n' is deprecated"), "'levels' is deprecated")
+  expect_identical(s1, sbscore(fit, nds, ndraws = 5, level = 0.5, seed = 1))
+  expect_message(s2 <- score_draws(matrix(1:4, 1), 2, levels = 0.5), "'levels'")
+  expect_identical(s2, score_draws(matrix(1:4, 1), 2, level = 0.5))
+  expect_error(score_draws(matrix(1:4, 1), 2, level = 2), "'level'")
+  # sbcg_control(): full names only, with a suggestion
+  expect_error(sbcg_control(sample = 2e5), "did you mean 'samples' or 'sampler'")
+  expect_error(sbcg_control(epoch = 5), "did you mean 'epochs'")
+  expect_error(sbcg_control(lr_sched = "constant"), "did you mean 'lr_schedule'")
+  expect_error(sbcg_control(zzzzzz = 1), "unknown setting\\(s\\) of sbcg_control\\(\\): 'zzzzzz'$")
+  expect_identical(sbcg_control(samples = 2e5)$samples, 2e5)
+  expect_error(sbfit(y ~ x, gauss_data(50, 1), control = list(epoch = 2)),
+               "'control' has unknown setting\\(s\\): 'epoch' \\(did you mean 'epochs'")
+})
+
+test_that("y ~ 1 fits the unconditional law", {
+  set.seed(9)
+  d <- data.frame(y = 3 + 2 * rnorm(400), x = runif(400))
+  fit <- sbfit(y ~ 1, d, control = small_control(), seed = 1)
+  expect_true(fit$xinfo$intercept_only)
+  expect_output(print(fit), "no predictors: the unconditional law")
+  expect_output(print(summary(fit)), "response")
+  expect_identical(formula(fit), y ~ 1)
+  # newdata may be left out (one row) or have any columns
+  m <- predict(fit, ndraws = 2000)
+  expect_length(m, 1L)
+  expect_equal(unname(m), mean(d$y), tolerance = 0.1)
+  expect_equal(unname(predict(fit, type = "sd", ndraws = 2000)), sd(d$y), tolerance = 0.15)
+  expect_identical(dim(predict(fit, data.frame(a = 1:3), probs = 0.5)), c(3L, 1L))
+  expect_identical(dim(predict(fit, d[1:4, ], probs = 0.5)), c(4L, 1L))
+  expect_identical(nrow(sbsample(fit, ndraws = 7)), 7L)
+  expect_identical(nrow(sbcondstats(fit, ndraws = 20)), 1L)
+  expect_identical(dim(simulate(fit, nsim = 3, seed = 1)), c(1L, 3L))
+  expect_true(is.finite(mean(sbscore(fit, d[1:5, ], ndraws = 20)$crps)))
+  # draws do not depend on the other columns of newdata
+  expect_identical(sbsample(fit, data.frame(a = 1), ndraws = 5, seed = 1)$y,
+                   sbsample(fit, ndraws = 5, seed = 1)$y)
+  f0 <- update(fit, control = small_control(hidden = 8))
+  expect_true(f0$xinfo$intercept_only)
+})
+
+test_that("support = \"count\" gives whole-number draws and P(Y = 0 | x) from the discrete law", {
+  set.seed(1)
+  n <- 1000
+  d <- data.frame(x = runif(n, -2, 2))
+  d$y <- rpois(n, exp(d$x / 2))
+  ctl <- sbcg_control(hidden = c(64, 64), epochs = 200)
+  fit <- sbfit(y ~ x, d, support = "count", control = ctl, seed = 1)
+  expect_identical(fit$support$type, "count")
+  expect_output(print(fit), "Support: \"count\"")
+  nd <- data.frame(x = c(-1, 0, 1))
+  s <- sbsample(fit, nd, ndraws = 2000, seed = 1)
+  expect_true(all(s$y >= 0 & s$y == round(s$y)))
+  # P(Y = 0 | x): truth exp(-exp(x / 2)); the tolerance is two standard
+  # errors of an estimate from about 250 nearby rows (Monte Carlo error of
+  # 2000 draws is 0.011)
+  p0 <- predict(fit, nd, at = 0, ndraws = 2000)[, 1]
+  expect_equal(unname(p0), exp(-exp(nd$x / 2)), tolerance = 0.07 / 0.37)
+  expect_true(all(abs(p0 - exp(-exp(nd$x / 2))) < 0.07))
+  q <- predict(fit, nd, probs = c(0.1, 0.5, 0.9), ndraws = 2000)
+  expect_true(all(q == round(q)))
+  st <- sbcondstats(fit, nd, ndraws = 500, seed = 2, se = TRUE)
+  expect_s3_class(st$density[[1]], "density")
+  expect_equal(sum(st$density[[1]]$y), 1)
+  expect_identical(st$density[[1]]$x[1:2], c(0, 1))
+  expect_true(all(is.na(st$se_q0.5)))
+  sc <- sbscore(fit, d[1:50, ], ndraws = 100, seed = 1)
+  expect_true(all(is.finite(sc$crps)))
+  # left on the real line, print() offers the count support
+  f0 <- sbfit(y ~ x, d[1:300, ], control = small_control(), seed = 1)
+  expect_output(print(f0), "support = \"count\" gives whole-number draws")
+  expect_identical(f0$support$type, "real")
+  # the fit's seed fixes the dequantising noise
+  expect_identical(sbfit(y ~ x, d[1:300, ], support = "count", control = small_control(),
+                         seed = 4)$theta,
+                   sbfit(y ~ x, d[1:300, ], support = "count", control = small_control(),
+                         seed = 4)$theta)
+})
+
+test_that("positive and bounded supports keep every draw inside", {
+  set.seed(2)
+  n <- 400
+  d <- data.frame(x = runif(n, -1, 1))
+  d$y <- exp(d$x + rnorm(n))
+  d$p <- plogis(2 * d$x + rnorm(n))
+  fp <- sbfit(y ~ x, d, support = "positive", control = small_control(), seed = 1)
+  expect_identical(fp$support[c("type", "lower")], list(type = "lower", lower = 0))
+  nd <- data.frame(x = seq(-1, 1, length.out = 5))
+  m <- sbsample(fp, nd, ndraws = 500, format = "matrix", seed = 1)
+  expect_true(all(m > 0))
+  expect_true(all(predict(fp, nd, probs = c(0.01, 0.5)) > 0))
+  expect_identical(unname(predict(fp, nd, at = 0)[, 1]), rep(0, 5))
+  # the same fit as log(y) ~ x, mapped back
+  fl <- sbfit(log(y) ~ x, d, control = small_control(), seed = 1)
+  expect_identical(fl$theta, fp$theta)
+  expect_equal(log(m), sbsample(fl, nd, ndraws = 500, format = "matrix", seed = 1))
+  fb <- sbfit(p ~ x, d, support = c(0, 1), control = small_control(), seed = 1)
+  mb <- sbsample(fb, nd, ndraws = 500, format = "matrix", seed = 1)
+  expect_true(all(mb >= 0 & mb <= 1))
+  expect_output(print(fb), "Support: c\\(0, 1\\)")
+  expect_output(print(sbfit(p ~ x, d, control = small_control(), seed = 1)),
+                "support = c\\(0, 1\\) keeps")
+  # one-sided bounds
+  fu <- sbfit(I(-y) ~ x, d, support = c(-Inf, 0), control = small_control(), seed = 1)
+  expect_true(all(sbsample(fu, nd, ndraws = 100, format = "matrix") < 0))
+  fr <- sbfit(y ~ x, d, support = c(-Inf, Inf), control = small_control(), seed = 1)
+  expect_identical(fr$support$type, "real")
+  # several responses: the support applies to each
+  f2 <- sbfit(cbind(y, p) ~ x, d, support = "positive", control = small_control(), seed = 1)
+  expect_true(all(sbsample(f2, nd, ndraws = 50, format = "matrix") > 0))
+  # fits from before the support existed behave as the real line
+  old <- fp
+  old$support <- NULL
+  expect_equal(sbsample(old, nd, ndraws = 20, format = "matrix", seed = 1),
+               log(sbsample(fp, nd, ndraws = 20, format = "matrix", seed = 1)))
+})
+
+test_that("tidy output: predictor columns, long densities, syntactic names, labels", {
+  fit <- small_fit()
+  nd <- data.frame(x = c(-1, 0.5), f = factor(c("a", "c")), other = 1:2)
+  long <- sbsample(fit, nd, ndraws = 4, seed = 1)
+  expect_named(long, c(".row", "x", "f", ".draw", "y"))
+  expect_identical(long$f, factor(rep(c("a", "c"), each = 4), levels = c("a", "c")))
+  st <- sbcondstats(fit, nd, ndraws = 50, at = c(-1.5, 0), seed = 1)
+  expect_named(st, c(".row", "x", "f", "mean", "sd", "q0.05", "q0.5", "q0.95",
+                     "pm1.5", "p0", "density"))
+  expect_identical(names(st), make.names(names(st)))
+  # densities in long form
+  dl <- as.data.frame(st, densities = TRUE)
+  expect_named(dl, c(".row", "x", "f", ".value", ".density"))
+  expect_identical(nrow(dl), 2L * length(st$density[[1]]$x))
+  expect_identical(dl$.density[dl$.row == 2], st$density[[2]]$y)
+  plain <- as.data.frame(st)
+  expect_identical(class(plain), "data.frame")
+  expect_false("density" %in% names(plain))
+  expect_error(as.data.frame(sbcondstats(fit, nd, ndraws = 5, density = FALSE), densities = TRUE),
+               "no density column")
+  expect_error(as.data.frame(st, densities = NA), "'densities'")
+  # legend labels give the predictor values that vary
+  expect_identical(sbcg:::row_labels(st, 1:2), c("x = -1.0, f = a", "x =  0.5, f = c"))
+  st1 <- sbcondstats(fit, nd[c(1, 1), ], ndraws = 20, seed = 1)
+  expect_identical(sbcg:::row_labels(st1, 1:2), c("row 1", "row 2"))
+  pdf(NULL)
+  on.exit(dev.off())
+  expect_silent(plot(st))
+  # several responses: one panel each
+  d <- gauss_data(300, 2)
+  d$y2 <- rnorm(300)
+  f2 <- sbfit(cbind(y, y2) ~ x, d, control = small_control(), seed = 1)
+  st2 <- sbcondstats(f2, data.frame(x = c(-1, 1)), ndraws = 30, seed = 1)
+  plot(st2)
+  expect_identical(par("mfrow"), c(1L, 1L))
+  dl2 <- as.data.frame(st2, densities = TRUE)
+  expect_named(dl2, c(".row", "x", ".response", ".value", ".density"))
+})
