@@ -308,7 +308,7 @@ sbfit_core <- function(X, Y, w, xinfo, control, threads, seed, verbose,
   seed <- check_seed(seed)
   verbose <- check_flag(verbose, "verbose")
   w <- check_training_rows(X, Y, w, xname, yname)
-  const <- response_values(Y, yname)
+  const <- constant_responses(Y, yname)
   # an unseeded fit draws its seed from R's generator and keeps it, so that
   # sbfit(..., seed = fit$seed) rebuilds it
   if (is.null(seed)) seed <- sample.int(.Machine$integer.max, 1L)
@@ -347,7 +347,7 @@ sbfit_core <- function(X, Y, w, xinfo, control, threads, seed, verbose,
 # (the result, fit$constant, holds its value, NA for other columns; its
 # draws are the constant), and a column of at most five values gets a
 # warning, since the bridge learns a continuous law.
-response_values <- function(Y, yname) {
+constant_responses <- function(Y, yname) {
   const <- vapply(seq_len(ncol(Y)), function(k)
     if (all(Y[, k] == Y[1L, k])) Y[1L, k] else NA_real_, 0)
   for (k in seq_len(ncol(Y))) {
