@@ -73,8 +73,10 @@
 #'   each.  When the fit stays on the real line but the responses are
 #'   non-negative whole numbers, positive, or in (0, 1), `print()` says so
 #'   and how to refit.
-#' @param verbose print a progress line (epoch, losses, time) that updates in
-#'   place.
+#' @param verbose print a progress line per network, labelled with what it
+#'   is ("location network 2/5", "bridge 1/2 (with the predictors)"), with
+#'   the epoch, the losses, the time used and at most left for that
+#'   network; it updates in place.
 #' @param ... not used; unknown arguments are an error.
 #' @return An object of class `"sbfit"`, a list with, among others, `theta`
 #'   (the network weights), `net` (its description), `scaling`, `history`
@@ -318,11 +320,14 @@ sbfit_core <- function(X, Y, w, xinfo, control, threads, seed, verbose,
   control$valid_every <- budget$valid_every
   pc <- fit_precondition(prep, control, budget, threads, verbose)
   inputs <- bridge_candidates(control, prep)
-  fits <- lapply(inputs, function(use_x) {
+  fits <- lapply(seq_along(inputs), function(i) {
+    use_x <- inputs[i]
     res <- train_net(prep$net, prep$theta0, pc$target,
                      if (use_x) prep$Xs else prep$Xs * 0, prep$tidx, prep$vidx,
                      prep$wt, prep$wv, prep$cseed, threads, verbose, "bridge",
-                     bridge_settings(control, budget))
+                     bridge_settings(control, budget),
+                     label = sprintf("bridge %d/%d (%s the predictors)", i, length(inputs),
+                                     if (use_x) "with" else "without"))
     fit <- fit_assemble(prep, pc$pre, res, control, xinfo, colnames(X), colnames(Y))
     fit$bridge_x <- use_x
     if (any(!is.na(const))) fit$constant <- const
@@ -532,13 +537,15 @@ regression_settings <- function(control, budget) {
 
 # Train `net` from theta0 on the target (standardised, n x d) at the rows
 # `train` (weights wt) and `valid` (weights wv) of the standardised
-# predictors Xs; stops with an error if the loss is not finite.
+# predictors Xs; stops with an error if the loss is not finite.  With
+# `verbose`, the progress line starts with `label`.
 train_net <- function(net, theta0, target, Xs, train, valid, wt, wv, seed, threads,
-                      verbose, what, settings) {
+                      verbose, what, settings, label = what) {
   r <- .Call(C_sbcg_train, net_arch(net), as.double(net$freq), theta0,
              Xs[train, , drop = FALSE], target[train, , drop = FALSE], wt,
              Xs[valid, , drop = FALSE], target[valid, , drop = FALSE], wv,
-             settings, seed, threads, verbose, kernel_set())
+             settings, seed, threads, if (verbose) paste0(label, ": ") else FALSE,
+             kernel_set())
   if (r$status == 2L)
     stopf("training%s diverged at epoch %d: the loss is not finite; try a smaller 'lr' in sbcg_control()",
           if (what == "bridge") "" else sprintf(" of the %s network", what), r$epochs)

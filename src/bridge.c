@@ -446,7 +446,9 @@ void bridge_fit(const nn_net *net, double *theta, const fit_settings *s,
                 res->status = FIT_STOPPED;
             }
         }
-        if (mon) mon->tick(mon->ctx, ep, s->epochs, tl, last_val, 1);
+        if (mon)
+            mon->tick(mon->ctx, ep, s->epochs, tl, last_val,
+                      res->status == FIT_STOPPED || ep == s->epochs ? 2 : 1);
     }
     if (dat->nv == 0 && res->status != FIT_DIVERGED) {
         memcpy(theta, eval, npar * sizeof(double));

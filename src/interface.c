@@ -227,10 +227,11 @@ static void format_secs(double s, char *buf, size_t len)
 }
 
 /* The training monitor: interrupts, and a progress line at most four
- * times a second (and after the last epoch) when verbose. */
+ * times a second (and after the last epoch, end = 2) when verbose. */
 typedef struct {
     int verbose;
     double t0, last;
+    const char *label;  /* what is trained, shown before the epoch */
 } monitor_ctx;
 
 static void train_tick(void *ctx, int epoch, int epochs, double tl, double vl,
@@ -239,18 +240,18 @@ static void train_tick(void *ctx, int epoch, int epochs, double tl, double vl,
     monitor_ctx *m = (monitor_ctx *) ctx;
     R_CheckUserInterrupt();
     double now = wall_time();
-    if (!m->verbose || (now - m->last <= 0.25 && !(end && epoch == epochs)))
+    if (!m->verbose || (now - m->last <= 0.25 && end < 2))
         return;
     char left[32], used[32];
     m->last = now;
     format_secs((now - m->t0) / epoch * (epochs - epoch), left, sizeof left);
     format_secs(now - m->t0, used, sizeof used);
     if (!ISNAN(vl))
-        Rprintf("\repoch %d/%d  train %.4f  valid %.4f  %s elapsed, at most %s left   ",
-                epoch, epochs, tl, vl, used, left);
+        Rprintf("\r%sepoch %d/%d  train %.4f  valid %.4f  %s elapsed, at most %s left   ",
+                m->label, epoch, epochs, tl, vl, used, left);
     else
-        Rprintf("\repoch %d/%d  train %.4f  %s elapsed, at most %s left   ",
-                epoch, epochs, tl, used, left);
+        Rprintf("\r%sepoch %d/%d  train %.4f  %s elapsed, at most %s left   ",
+                m->label, epoch, epochs, tl, used, left);
     R_FlushConsole();
 }
 
@@ -318,8 +319,18 @@ SEXP sbcg_train(SEXP arch, SEXP freq, SEXP theta, SEXP x, SEXP y, SEXP w,
     check_matrix(xv, "xv", dat.nv, net.p);
     check_finite(w, "w", dat.n);
     check_finite(wv, "wv", dat.nv);
-    if (!isLogical(verbose) || XLENGTH(verbose) != 1 || LOGICAL(verbose)[0] == NA_LOGICAL)
-        error(_("'verbose' must be TRUE or FALSE"));
+    /* verbose: FALSE, TRUE, or the label of the progress line */
+    int show;
+    const char *label = "";
+    if (isString(verbose) && XLENGTH(verbose) == 1 && STRING_ELT(verbose, 0) != NA_STRING) {
+        show = 1;
+        label = CHAR(STRING_ELT(verbose, 0));
+    } else if (isLogical(verbose) && XLENGTH(verbose) == 1 &&
+               LOGICAL(verbose)[0] != NA_LOGICAL) {
+        show = LOGICAL(verbose)[0];
+    } else {
+        error(_("'verbose' must be TRUE, FALSE or a label"));
+    }
     dat.X = REAL(x); dat.Y = REAL(y); dat.w = REAL(w);
     dat.Xv = REAL(xv); dat.Yv = REAL(yv); dat.wv = REAL(wv);
 
@@ -327,7 +338,7 @@ SEXP sbcg_train(SEXP arch, SEXP freq, SEXP theta, SEXP x, SEXP y, SEXP w,
     SEXP tl = PROTECT(allocVector(REALSXP, st.epochs));
     SEXP vl = PROTECT(allocVector(REALSXP, st.epochs));
     double *ws = (double *) R_alloc(bridge_fit_ws(&net, &st, &dat), sizeof(double));
-    monitor_ctx mctx = {LOGICAL(verbose)[0], wall_time(), wall_time()};
+    monitor_ctx mctx = {show, wall_time(), wall_time(), label};
     fit_monitor mon = {train_tick, &mctx};
     fit_result r = {.train_loss = REAL(tl), .valid_loss = REAL(vl)};
     bridge_fit(&net, REAL(th), &st, &dat, ws, &mon, &r);

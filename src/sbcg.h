@@ -174,7 +174,8 @@ typedef struct {
 } fit_result;
 
 /* Called on the main thread, outside parallel regions, every few
- * minibatches (end = 0) and after every epoch (end = 1): it may check for
+ * minibatches (end = 0), after every epoch (end = 1) and after the last
+ * one, when training ends or stops early (end = 2): it may check for
  * interrupts and print progress.  valid is NaN before the first check. */
 typedef struct {
     void (*tick)(void *ctx, int epoch, int epochs, double train,

@@ -132,8 +132,15 @@ test_that("print, summary and plot methods run", {
   expect_equal(attr(sim, "seed"), 2, ignore_attr = TRUE)
 })
 
-test_that("verbose prints progress", {
+test_that("verbose prints progress, one labelled line per network", {
   d <- gauss_data(200, 8)
-  expect_output(sbfit(y ~ x, d, control = small_control(), verbose = TRUE, seed = 1),
-                "epoch 3/3")
+  out <- capture.output(fit <- sbfit(y ~ x, d, control = small_control(), verbose = TRUE,
+                                     seed = 1))
+  expect_match(out, "epoch 3/3", all = FALSE)
+  for (lab in c("location network 1/5: ", "scale network 5/5: ",
+                "bridge 1/2 \\(with the predictors\\): ",
+                "bridge 2/2 \\(without the predictors\\): "))
+    expect_match(out, lab, all = FALSE)
+  # every network ends its own line
+  expect_length(out, 5 + 5 + 2)
 })
