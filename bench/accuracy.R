@@ -349,7 +349,7 @@ run_method <- function(method, Xtr, ytr, Xte, yfresh, seed) {
     t1 <- elapsed()
     c1 <- cpu_time()
     nd <- if (method == "sbcg_default" && is.na(default_draws)) fit$control$draws else n_draws
-    M <- sbsample(fit, Xte, n = nd, format = "matrix", seed = seed)
+    M <- sbsample(fit, Xte, ndraws = nd, format = "matrix", seed = seed)
     t2 <- elapsed()
     c2 <- cpu_time()
     stopifnot(is.matrix(M), nrow(M) == nrow(Xte), ncol(M) == nd)
@@ -525,7 +525,7 @@ cat("paper recipe", if (paper_adam_steps < 10000) " SHORTENED BY --quick (the pa
   "hidden 32-16 silu, no standardisation, batch 1000, %d epochs = %s Adam steps at n = %d, lr 1e-3 constant, no validation, denoiser, t in [1e-3, 1-1e-3], %d EM steps, %d draws",
   paper_control(n_train)$epochs, format(paper_control(n_train)$epochs * ceiling(n_train / 1000), big.mark = ","),
   n_train, paper_em_steps, n_draws), "\n", sep = "")
-cat("sbcg defaults: sbfit(x, y, seed = s); sbsample(fit, x_test, n = ",
+cat("sbcg defaults: sbfit(x, y, seed = s); sbsample(fit, x_test, ndraws = ",
     if (is.na(default_draws)) sprintf("%d (the default draws)", sbcg::sbcg_control()$draws) else n_draws,
     ", format = \"matrix\", seed = s)\n", sep = "")
 cat("np: one-covariate models (m3-m6) only\n\n")

@@ -13,7 +13,7 @@ x <- runif(n, -2, 2)
 d <- data.frame(x = x, y = 1 + 2 * x + (0.5 + abs(x)) * rnorm(n))
 fit <- sbfit(y ~ x, d, seed = 1)
 xs <- c(-1.5, -0.75, 0.75, 1.5)
-st <- sbcondstats(fit, data.frame(x = xs), n = 4000, density = FALSE, seed = 3)
+st <- sbcondstats(fit, data.frame(x = xs), ndraws = 4000, density = FALSE, seed = 3)
 cat("\nGaussian model y = 1 + 2x + (0.5 + |x|) eps, n = 2000, defaults, 4000 draws:\n")
 print(data.frame(x = xs, mean = st$mean, true_mean = 1 + 2 * xs,
                  err_mean = st$mean - (1 + 2 * xs), sd = st$sd,
@@ -24,7 +24,7 @@ set.seed(2)
 x <- runif(n, -3, 3)
 y <- sample(c(-1, 1), n, replace = TRUE) * x + 0.25 * rnorm(n)
 fit3 <- sbfit(y ~ x, data.frame(x, y), seed = 1)
-s <- sbsample(fit3, data.frame(x = 2), n = 4000, format = "matrix", seed = 3)[1, ]
+s <- sbsample(fit3, data.frame(x = 2), ndraws = 4000, format = "matrix", seed = 3)[1, ]
 cat("\nModel m3 (y = +-x + 0.25 eps), n = 2000, defaults, 4000 draws at x = 2:\n")
 cat(sprintf("  share > 0: %.3f; within 0.75 of +2: %.3f; within 0.75 of -2: %.3f\n",
             mean(s > 0), mean(abs(s - 2) < 0.75), mean(abs(s + 2) < 0.75)))

@@ -30,7 +30,7 @@
 # stopping, so every d runs exactly E * ceiling(n / batch_size) optimiser
 # steps); the network is the default one (hidden widths 64, 64) unless
 # --hidden says otherwise.  The sampling time is that of
-# sbsample(fit, newdata, n = draws, format = "matrix") for `rows` new rows.
+# sbsample(fit, newdata, ndraws = draws, format = "matrix") for `rows` new rows.
 #
 # Why linear in d: the network maps (z, time embedding, x), of width
 # d + 16 + 3, through hidden layers h1, ..., hL to d outputs, so one
@@ -138,7 +138,7 @@ for (d in dims) {
   ft <- time_it(function(r) sbfit(tr$X, tr$Y, control = ctl, threads = threads, seed = seed))
   fit <- ft$value
   cat(sprintf("%.1f s; sample ... ", ft$time))
-  st <- time_it(function(r) sbsample(fit, te$X, n = draws, steps = steps, format = "matrix",
+  st <- time_it(function(r) sbsample(fit, te$X, ndraws = draws, steps = steps, format = "matrix",
                                      threads = threads, seed = seed + r))
   cat(sprintf("%.2f s\n", st$time))
   D <- st$value

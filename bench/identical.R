@@ -45,7 +45,7 @@ run_case <- function(cs) {
   fit <- if (isTRUE(cs$weights))
     sbfit(f, data = d1, weights = w, control = cs$control, threads = th, seed = 7)
   else sbfit(f, data = d1, control = cs$control, threads = th, seed = 7)
-  draws <- sbsample(fit, nd, n = 50, seed = 3, format = "matrix", threads = th)
+  draws <- sbsample(fit, nd, ndraws = 50, seed = 3, format = "matrix", threads = th)
   list(theta = fit$theta, location = fit$precondition$location,
        scale = fit$precondition$scale, history = fit$history,
        best_epoch = fit$best_epoch, draws = draws)

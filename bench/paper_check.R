@@ -65,7 +65,7 @@ for (model in models) for (seed in seeds) {
   for (ema in c(0, 0.99)) {
     t0 <- proc.time()[[3]]
     fit <- sbfit(X, y, control = ctl(ema), seed = seed)
-    M <- sbsample(fit, Xt, n = 200, format = "matrix", seed = seed)
+    M <- sbsample(fit, Xt, ndraws = 200, format = "matrix", seed = seed)
     rows[[length(rows) + 1L]] <- c(list(model = model, seed = seed,
                                         method = sprintf("sbcg ema=%g", ema)),
                                    as.list(score(M, tr, yfresh)), secs = proc.time()[[3]] - t0)

@@ -67,7 +67,7 @@ for (sname in sets) {
       stdx(fit, X[, fit$xnames, drop = FALSE])
     }
     ys <- function(dd) (dd[[yname]] - fit$scaling$y_center) / fit$scaling$y_scale
-    M <- sbsample(fit, te, n = n_draws, format = "matrix", seed = fold, threads = 1L)
+    M <- sbsample(fit, te, ndraws = n_draws, format = "matrix", seed = fold, threads = 1L)
     row <- data.frame(set = sname, fold = fold, n_fit = length(tidx), n_val = length(vidx),
                       loc_fit = NA, loc_val = NA, loc_out = NA, z_fit = NA, z_out = NA,
                       floor_fit = NA, floor_out = NA,

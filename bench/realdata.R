@@ -30,7 +30,7 @@
 # set.seed(1); sample(rep_len(1:K, n)) (after the --quick subsample, also drawn
 # with set.seed(1)).  Each method is fitted on K - 1 folds and predicts the
 # held-out fold; sbcg as sbfit(formula, train, control, seed = fold,
-# threads = 1) and sbsample(fit, test, n = draws, format = "matrix",
+# threads = 1) and sbsample(fit, test, ndraws = draws, format = "matrix",
 # seed = fold, threads = 1).  The predictive distribution of each method:
 #   sbcg  the empirical law of `draws` draws; its CRPS is the "fair"
 #         (unbiased) estimator of the CRPS of the model's law,
@@ -292,7 +292,7 @@ run_method <- function(method, set, train, test, Xtr, Xte, fold) {
   if (method == "sbcg") {
     fit <- sbcg::sbfit(f, train, control = sbcg_control_list, seed = fold, threads = 1L)
     t1 <- elapsed()
-    M <- sbcg::sbsample(fit, test, n = n_draws, format = "matrix", seed = fold, threads = 1L)
+    M <- sbcg::sbsample(fit, test, ndraws = n_draws, format = "matrix", seed = fold, threads = 1L)
     t2 <- elapsed()
     pred <- list(type = "draws", M = M)
     pre <- fit$precondition

@@ -28,7 +28,7 @@ for (m in c("g", paste0("m", 1:7))) {
   yt <- g$f(Xt, nrow(Xt))
   colnames(Xt) <- fit$xnames
   for (v in c("em", "em_denoise", "bridge")) {
-    D <- sbsample(fit, Xt, n = 200, steps = 100, method = v, format = "matrix", seed = 2)
+    D <- sbsample(fit, Xt, ndraws = 200, steps = 100, method = v, format = "matrix", seed = 2)
     sc <- score_draws(D, yt)
     cat(sprintf("%-2s %-10s: mse_mean %.5f mse_sd %.5f crps %.4f\n", m, v,
         mean((rowMeans(D) - tm)^2), mean((apply(D, 1, sd) - tsd)^2), mean(sc$crps)))

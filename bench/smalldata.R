@@ -98,7 +98,7 @@ for (cn in names(cases)) for (seed in seq_len(nseeds)) {
   res$lm <- summ(crps_t(te$y, p$fit, sc, l$df.residual), p$fit - q * sc, p$fit + q * sc, te$y)
   t0 <- proc.time()[["elapsed"]]
   fit <- suppressWarnings(sbfit(fml, tr[c(xn, "y")], seed = seed, threads = 1))
-  M <- sbsample(fit, te[xn], n = ndraws, seed = seed, format = "matrix", threads = 1)
+  M <- sbsample(fit, te[xn], ndraws = ndraws, seed = seed, format = "matrix", threads = 1)
   secs <- proc.time()[["elapsed"]] - t0
   Q <- t(apply(M, 1L, quantile, c(0.05, 0.95), names = FALSE))
   res$sbcg <- summ(crps_draws(M, te$y), Q[, 1], Q[, 2], te$y)

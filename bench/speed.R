@@ -136,7 +136,7 @@ cat("== sampling: 100,000 chains (500 x 200 draws), recipe network, Euler-Maruya
 for (K in c(999L, 100L)) {
   for (th in c(1L, 2L)) {
     tm <- replicate(reps, system.time(
-      sbsample(fit, nd, n = 200, steps = K, format = "matrix", threads = th, seed = 1)
+      sbsample(fit, nd, ndraws = 200, steps = K, format = "matrix", threads = th, seed = 1)
     )[["elapsed"]])
     cs <- 1e5 * K / med(tm)
     gf <- cs * flops_cs / 1e9

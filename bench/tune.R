@@ -85,7 +85,7 @@ for (model in models) for (seed in seeds) {
     t0 <- proc.time()[[3]]
     fit <- sbfit(Xtr, ytr, control = do.call(sbcg_control, variants[[v]]), seed = seed)
     t1 <- proc.time()[[3]]
-    M <- sbsample(fit, Xte, n = 200, format = "matrix", seed = seed)
+    M <- sbsample(fit, Xte, ndraws = 200, format = "matrix", seed = seed)
     s <- stats_draws(M, yfresh)
     rows[[length(rows) + 1L]] <- data.frame(
       model = model, seed = seed, variant = v,
