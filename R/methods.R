@@ -405,9 +405,8 @@ predict.sbfit <- function(object, newdata, type = c("mean", "sd", "quantile", "c
                           seed = NULL, na.action = stats::na.pass, ..., n) {
   check_dots(...)
   if (!missing(n)) {
-    if (!missing(ndraws)) stopf("give 'ndraws' or its old name 'n', not both")
-    nname <- deprecated_arg("predict", "n", "ndraws")
-    ndraws <- check_count(n, nname, 2, 1e8)
+    a <- renamed_arg("predict", "ndraws", "n", ndraws, n, !missing(ndraws), TRUE)
+    ndraws <- check_count(a$value, a$name, 2, 1e8)
   }
   types <- c("mean", "sd", "quantile", "cdf")
   if (missing(type)) {

@@ -107,12 +107,10 @@ sbsample <- function(object, newdata, ndraws = object$control$draws, steps = NUL
                      verbose = FALSE, na.action = stats::na.pass, ..., n) {
   check_dots(...)
   if (missing(newdata) && is_unconditional(object)) newdata <- data.frame(row.names = 1L)
-  nname <- "ndraws"
-  if (!missing(n)) {
-    if (!missing(ndraws)) stopf("give 'ndraws' or its old name 'n', not both")
-    ndraws <- n
-    nname <- deprecated_arg("sbsample", "n", "ndraws")
-  }
+  a <- renamed_arg("sbsample", "ndraws", "n", ndraws, if (!missing(n)) n,
+                   !missing(ndraws), !missing(n))
+  ndraws <- a$value
+  nname <- a$name
   s <- sampling_setup(object, newdata, ndraws, steps, method, grid, threads = threads,
                       seed = seed, chunk_size = chunk_size, verbose = verbose,
                       na.action = na.action, n_name = nname)

@@ -89,18 +89,14 @@ sbscore <- function(object, newdata, ndraws = object$control$draws,
                     chunk_size = 10000L, verbose = FALSE, na.action = stats::na.pass,
                     ..., n, levels) {
   check_dots(...)
-  nname <- "ndraws"
-  if (!missing(n)) {
-    if (!missing(ndraws)) stopf("give 'ndraws' or its old name 'n', not both")
-    ndraws <- n
-    nname <- deprecated_arg("sbscore", "n", "ndraws")
-  }
-  lname <- "level"
-  if (!missing(levels)) {
-    if (!missing(level)) stopf("give 'level' or its old name 'levels', not both")
-    level <- levels
-    lname <- deprecated_arg("sbscore", "levels", "level")
-  }
+  a <- renamed_arg("sbscore", "ndraws", "n", ndraws, if (!missing(n)) n,
+                   !missing(ndraws), !missing(n))
+  ndraws <- a$value
+  nname <- a$name
+  a <- renamed_arg("sbscore", "level", "levels", level, if (!missing(levels)) levels,
+                   !missing(level), !missing(levels))
+  level <- a$value
+  lname <- a$name
   s <- sampling_setup(object, newdata, ndraws, steps, method, threads = threads,
                       seed = seed, chunk_size = chunk_size, verbose = verbose,
                       n_min = 2L, held = "chunk", response = TRUE,
@@ -144,13 +140,9 @@ score_draws <- function(draws, y, probs = c(0.05, 0.5, 0.95),
   if (missing(draws)) stopf("'draws' is missing")
   if (missing(y)) stopf("'y' is missing: score_draws() needs the observations")
   probs <- check_probs(probs)
-  lname <- "level"
-  if (!missing(levels)) {
-    if (!missing(level)) stopf("give 'level' or its old name 'levels', not both")
-    level <- levels
-    lname <- deprecated_arg("score_draws", "levels", "level")
-  }
-  levels <- check_levels(level, lname)
+  a <- renamed_arg("score_draws", "level", "levels", level, if (!missing(levels)) levels,
+                   !missing(level), !missing(levels))
+  levels <- check_levels(a$value, a$name)
   if (is.data.frame(y)) {
     if (!all(vapply(y, is.numeric, NA))) stopf("'y' must be numeric")
     y <- as.matrix(y)
