@@ -241,16 +241,16 @@ check_na_action <- function(na.action) {
   stopf("'na.action' must be na.pass, na.exclude, na.omit or na.fail")
 }
 
-# An argument renamed from `old` to `new` in `fun`: list(value, name),
-# the value to use and the name the checks' messages should give it.  The
-# old name (old_given) is honoured with a message that says so; giving
+# An argument renamed from `old` to `new` in `fun`: the name under which
+# it was given (for the messages of the checks).  The old name is honoured
+# with a message that says so (the caller then takes its value); giving
 # both is an error.
-renamed_arg <- function(fun, new, old, value, old_value, new_given, old_given) {
-  if (!old_given) return(list(value = value, name = new))
+renamed_arg <- function(fun, new, old, new_given, old_given) {
+  if (!old_given) return(new)
   if (new_given) stopf("give '%s' or its old name '%s', not both", new, old)
   message(gettextf("%s(): argument '%s' is deprecated; use '%s'", fun, old, new,
                    domain = "R-sbcg"), domain = NA)
-  list(value = old_value, name = old)
+  old
 }
 
 # Names in `given` that are not in `known`, as an error naming them with

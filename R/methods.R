@@ -404,10 +404,9 @@ predict.sbfit <- function(object, newdata, type = c("mean", "sd", "quantile", "c
                           steps = NULL, method = NULL, threads = sbcg_threads(),
                           seed = NULL, na.action = stats::na.pass, ..., n) {
   check_dots(...)
-  if (!missing(n)) {
-    a <- renamed_arg("predict", "ndraws", "n", ndraws, n, !missing(ndraws), TRUE)
-    ndraws <- check_count(a$value, a$name, 2, 1e8)
-  }
+  if (!missing(n))
+    ndraws <- check_count(n, renamed_arg("predict", "ndraws", "n", !missing(ndraws), TRUE),
+                          2, 1e8)
   types <- c("mean", "sd", "quantile", "cdf")
   if (missing(type)) {
     if (!missing(probs) && !is.null(at))

@@ -111,10 +111,8 @@ sbcondstats <- function(object, newdata, ndraws = object$control$draws,
                         na.action = stats::na.pass, ..., n) {
   check_dots(...)
   if (missing(newdata) && is_unconditional(object)) newdata <- data.frame(row.names = 1L)
-  a <- renamed_arg("sbcondstats", "ndraws", "n", ndraws, if (!missing(n)) n,
-                   !missing(ndraws), !missing(n))
-  ndraws <- a$value
-  nname <- a$name
+  nname <- renamed_arg("sbcondstats", "ndraws", "n", !missing(ndraws), !missing(n))
+  if (!missing(n)) ndraws <- n
   s <- sampling_setup(object, newdata, ndraws, steps, method, threads = threads,
                       seed = seed, chunk_size = chunk_size, verbose = verbose,
                       n_min = 2L, held = "chunk", na.action = na.action,

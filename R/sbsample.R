@@ -107,10 +107,8 @@ sbsample <- function(object, newdata, ndraws = object$control$draws, steps = NUL
                      verbose = FALSE, na.action = stats::na.pass, ..., n) {
   check_dots(...)
   if (missing(newdata) && is_unconditional(object)) newdata <- data.frame(row.names = 1L)
-  a <- renamed_arg("sbsample", "ndraws", "n", ndraws, if (!missing(n)) n,
-                   !missing(ndraws), !missing(n))
-  ndraws <- a$value
-  nname <- a$name
+  nname <- renamed_arg("sbsample", "ndraws", "n", !missing(ndraws), !missing(n))
+  if (!missing(n)) ndraws <- n
   s <- sampling_setup(object, newdata, ndraws, steps, method, grid, threads = threads,
                       seed = seed, chunk_size = chunk_size, verbose = verbose,
                       na.action = na.action, n_name = nname)

@@ -89,14 +89,10 @@ sbscore <- function(object, newdata, ndraws = object$control$draws,
                     chunk_size = 10000L, verbose = FALSE, na.action = stats::na.pass,
                     ..., n, levels) {
   check_dots(...)
-  a <- renamed_arg("sbscore", "ndraws", "n", ndraws, if (!missing(n)) n,
-                   !missing(ndraws), !missing(n))
-  ndraws <- a$value
-  nname <- a$name
-  a <- renamed_arg("sbscore", "level", "levels", level, if (!missing(levels)) levels,
-                   !missing(level), !missing(levels))
-  level <- a$value
-  lname <- a$name
+  nname <- renamed_arg("sbscore", "ndraws", "n", !missing(ndraws), !missing(n))
+  if (!missing(n)) ndraws <- n
+  lname <- renamed_arg("sbscore", "level", "levels", !missing(level), !missing(levels))
+  if (!missing(levels)) level <- levels
   s <- sampling_setup(object, newdata, ndraws, steps, method, threads = threads,
                       seed = seed, chunk_size = chunk_size, verbose = verbose,
                       n_min = 2L, held = "chunk", response = TRUE,
@@ -140,9 +136,8 @@ score_draws <- function(draws, y, probs = c(0.05, 0.5, 0.95),
   if (missing(draws)) stopf("'draws' is missing")
   if (missing(y)) stopf("'y' is missing: score_draws() needs the observations")
   probs <- check_probs(probs)
-  a <- renamed_arg("score_draws", "level", "levels", level, if (!missing(levels)) levels,
-                   !missing(level), !missing(levels))
-  levels <- check_levels(a$value, a$name)
+  lname <- renamed_arg("score_draws", "level", "levels", !missing(level), !missing(levels))
+  levels <- check_levels(if (missing(levels)) level else levels, lname)
   if (is.data.frame(y)) {
     if (!all(vapply(y, is.numeric, NA))) stopf("'y' must be numeric")
     y <- as.matrix(y)
