@@ -404,9 +404,10 @@ predict.sbfit <- function(object, newdata, type = c("mean", "sd", "quantile", "c
                           steps = NULL, method = NULL, threads = sbcg_threads(),
                           seed = NULL, na.action = stats::na.pass, ..., n) {
   check_dots(...)
-  if (!missing(n))
-    ndraws <- check_count(n, renamed_arg("predict", "ndraws", "n", !missing(ndraws), TRUE),
-                          2, 1e8)
+  if (!missing(n)) {
+    nname <- renamed_arg("predict", "ndraws", "n", !missing(ndraws), TRUE)
+    ndraws <- check_count(n, nname, 2, 1e8)
+  }
   types <- c("mean", "sd", "quantile", "cdf")
   if (missing(type)) {
     if (!missing(probs) && !is.null(at))
