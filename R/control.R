@@ -130,10 +130,11 @@
 #'   preconditioning: `"x"` (as in the paper), `"none"` (the bridge learns
 #'   one law of the standardised residual \eqn{(Y - m(x))/s(x)}, the same
 #'   at every \eqn{x}, and the location and scale networks carry all the
-#'   dependence on \eqn{x}), or `"auto"` (the default): both are trained
-#'   and the fit keeps the one without the predictors unless the one with
-#'   them scores a lower CRPS on the held-out rows by more than one
-#'   standard error of the paired difference.  A bridge that sees \eqn{x}
+#'   dependence on \eqn{x}), or `"auto"` (the default): both are trained.
+#'   With at least 200 held-out rows the fit keeps the one with the lower
+#'   validation loss; with fewer, the one without the predictors unless
+#'   the one with them scores a lower CRPS on the held-out rows by more
+#'   than one standard error of the paired difference.  A bridge that sees \eqn{x}
 #'   can learn each training row's residual from its \eqn{x}; on a few
 #'   hundred noisy rows it then draws laws that are too narrow and
 #'   misplaced, while laws whose shape changes with \eqn{x} (several

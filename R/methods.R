@@ -21,10 +21,20 @@ bridge_string <- function(fit) {
     "without the predictors: one law of the standardised residual at every x" else
       "with the predictors"
   ch <- fit$bridge_choice
-  if (!is.null(ch))
+  loss <- fit$bridge_loss
+  if (!is.null(loss) && fit$n_valid >= 200L) {
+    txt <- sprintf("%s (chosen by the validation loss: %s with them, %s without)", txt,
+                   loss_text(loss[["x"]]), loss_text(loss[["none"]]))
+  } else if (!is.null(ch)) {
     txt <- sprintf("%s (chosen on the held-out rows: CRPS %.4g with them, %.4g without)",
                    txt, ch[["x"]], ch[["none"]])
+  }
   txt
+}
+
+# A kept validation loss, Inf for the starting weights.
+loss_text <- function(l) {
+  if (is.finite(l)) sprintf("%.4g", l) else "no epoch beat the start"
 }
 
 net_string <- function(net) {

@@ -36,7 +36,7 @@ test_that("'auto' trains both bridges and keeps the one the held-out rows suppor
 
 test_that("the one-standard-error rule keeps the bridge without x unless x clearly helps", {
   pick <- asNamespace("sbcg")$pick_bridge
-  cand <- function(rows) list(holdout = list(crps_rows = rows))
+  cand <- function(rows) list(holdout = list(crps_rows = rows), n_valid = length(rows))
   set.seed(1)
   base <- rexp(100)
   # x better by far more than one standard error of the paired difference
@@ -46,6 +46,21 @@ test_that("the one-standard-error rule keeps the bridge without x unless x clear
   # x worse
   expect_identical(pick(list(cand(base + 1), cand(base))), 2L)
   expect_identical(pick(list(cand(1))), 1L)
+})
+
+test_that("with 200 held-out rows or more, the lower validation loss decides", {
+  pick <- asNamespace("sbcg")$pick_bridge
+  cand <- function(loss, best = length(loss), nv = 200L)
+    list(n_valid = nv, best_epoch = best, history = data.frame(valid = loss),
+         holdout = list(crps_rows = rep(1, nv)))
+  expect_identical(pick(list(cand(c(0.9, 0.85)), cand(c(0.9, 0.88)))), 1L)
+  expect_identical(pick(list(cand(c(0.9, 0.89)), cand(c(0.9, 0.88)))), 2L)
+  # the starting weights kept (best epoch 0): at least every recorded loss
+  expect_identical(pick(list(cand(c(0.9, 0.95), best = 0L), cand(c(0.9, 0.95)))), 2L)
+  expect_identical(pick(list(cand(c(0.9, 0.95)), cand(c(0.9, 0.95), best = 0L))), 1L)
+  expect_identical(pick(list(cand(0.9, best = 0L), cand(0.9, best = 0L))), 2L)
+  # below 200 rows the held-out CRPS decides, whatever the losses
+  expect_identical(pick(list(cand(c(0.9, 0.5), nv = 199L), cand(c(0.9, 0.88), nv = 199L))), 2L)
 })
 
 test_that("with a shape that changes with x, 'auto' keeps the bridge that sees x", {
