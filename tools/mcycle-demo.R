@@ -17,8 +17,7 @@ st <- sbcondstats(fit, times, ndraws = 1000, probs = c(0.05, 0.25, 0.5, 0.75, 0.
                   seed = 2)
 t2 <- proc.time()[["elapsed"]]
 cat("\nConditional distribution of accel given times:\n")
-print(cbind(times, sbcg:::unclass_stats(st)[-1L][setdiff(names(st)[-1L], "density")]),
-      digits = 3)
+print(as.data.frame(st)[-1L], digits = 3)   # the statistics with the predictor, no .row
 cat("\nConditional densities (mode and 90% highest-density width):\n")
 for (i in seq_len(nrow(st))) {
   d <- st$density[[i]]
