@@ -56,14 +56,42 @@ run_chunks <- function(chunks, rows, fun, ..., verbose = FALSE) {
             paste(setdiff(theirs, mine), collapse = ", "), mine)
     return(lapply(res, `[[`, "value"))
   }
+  # here, a progress line for long calls (see progress_line())
+  pr <- if (verbose) progress_line(nr)
+  on.exit(if (!is.null(pr)) pr$done())
   lapply(seq_len(nc), function(i) {
     chunk_job(list(input = chunks[[i]], i = i, rows = range(rows[[i]])), fun, ...,
-              nchunk = nc, nrow = nr, verbose = verbose)$value
+              progress = pr, nchunk = nc, nrow = nr, verbose = verbose)$value
   })
 }
 
+# The sampling progress line of a call over `total` rows: tick(k) counts k
+# more rows done and, once the call has run for two seconds, rewrites the
+# line (at most four times a second) with the rows done, the time used and
+# an estimate of the time left; done() ends the line if one was shown.
+progress_line <- function(total) {
+  t0 <- proc.time()[["elapsed"]]
+  last <- -Inf
+  rows <- 0
+  shown <- FALSE
+  list(tick = function(k) {
+    rows <<- rows + k
+    now <- proc.time()[["elapsed"]]
+    used <- now - t0
+    if (used < 2 || (now - last < 0.25 && rows < total)) return(invisible())
+    last <<- now
+    shown <<- TRUE
+    cat(sprintf("\rsampling: %d of %d rows, %s used, about %s left   ", as.integer(rows),
+                as.integer(total), clock(used), clock(used / rows * (total - rows))))
+    utils::flush.console()
+  }, done = function() if (shown) cat("\n"))
+}
+
+clock <- function(s) sprintf("%d:%02d", as.integer(s %/% 60), as.integer(round(s %% 60)))
+
 # One chunk, on whichever process evaluates it.
 chunk_job <- function(job, fun, ..., nchunk, nrow, verbose) {
+  # (the sequential path adds `progress` to the arguments of fun)
   if (verbose && nchunk > 1L)
     message(sprintf("sbcg: chunk %d of %d (rows %d-%d of %d)", job$i, nchunk,
                     job$rows[1L], job$rows[2L], nrow))

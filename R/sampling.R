@@ -162,7 +162,28 @@ sampler_grid <- function(object, steps = NULL, method = NULL, grid = NULL) {
 # (0-based), in chain order (draw fastest, then row, then component), on
 # the original scale: list(draws, nonfinite).  It does not warn about
 # non-finite chains, so that chunked callers can warn once for all chunks.
-sample_raw <- function(object, X, rowid, n, g, cseed, threads, block = 256L) {
+sample_raw <- function(object, X, rowid, n, g, cseed, threads, block = 256L,
+                       progress = NULL) {
+  # with a progress line, long calls sample their rows in about ten pieces
+  # (each row's draws do not depend on the others: the same bits)
+  nr <- nrow(X)
+  if (!is.null(progress) && nr > 1L && as.double(nr) * n * g$steps > 5e6) {
+    pieces <- split(seq_len(nr), cut(seq_len(nr), min(10L, nr), labels = FALSE))
+    parts <- lapply(pieces, function(r) {
+      p <- sample_raw(object, X[r, , drop = FALSE], rowid[r], n, g, cseed, threads, block)
+      progress$tick(length(r))
+      p
+    })
+    d <- object$net$d
+    # chain order within each piece: draw, row, then component
+    comp <- function(p, k) {
+      m <- length(p$draws) %/% d
+      p$draws[(k - 1) * m + seq_len(m)]
+    }
+    draws <- unlist(lapply(seq_len(d), function(k) lapply(parts, comp, k)), use.names = FALSE)
+    return(list(draws = draws,
+                nonfinite = sum(vapply(parts, function(p) as.double(p$nonfinite), 0))))
+  }
   net <- object$net
   sc <- draw_scale(object, X)
   res <- .Call(C_sbcg_sample, net_arch(net), as.double(net$freq),

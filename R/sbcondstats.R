@@ -152,8 +152,8 @@ sbcondstats <- function(object, newdata, ndraws = object$control$draws,
 }
 
 # One chunk of sbcondstats(): draw, then summarise row by row.
-stats_chunk <- function(ch, object, n, g, cseed, threads, opts) {
-  r <- sample_raw(object, ch$X, ch$rowid, n, g, cseed, threads)
+stats_chunk <- function(ch, object, n, g, cseed, threads, opts, progress = NULL) {
+  r <- sample_raw(object, ch$X, ch$rowid, n, g, cseed, threads, progress = progress)
   st <- summarise_draws(r$draws, nrow(ch$X), n, object$ynames, opts$probs,
                         opts$density, opts$bw, opts$adjust, opts$density_n,
                         at = ch$at, se = opts$se, rows = ch$rowid + 1,

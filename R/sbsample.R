@@ -74,8 +74,10 @@
 #' @param chunk_size largest number of rows of `newdata` handled at once;
 #'   see the section "Large newdata" of [sbsample()].  The results do not
 #'   depend on it.
-#' @param verbose whether to report progress with a message per chunk (when
-#'   there are several).
+#' @param verbose whether to report progress: a message per chunk (when
+#'   there are several) and, for a call that runs longer than two seconds
+#'   in this session, a progress line with the rows done, the time used and
+#'   an estimate of the time left.
 #' @param na.action what to do with rows of `newdata` that have missing
 #'   predictor values (for [sbscore()], or a missing response), as in
 #'   [stats::predict.lm()]: [stats::na.pass()] (the default) and
@@ -121,6 +123,6 @@ sbsample <- function(object, newdata, ndraws = object$control$draws, steps = NUL
 
 # One chunk of sbsample(): the raw draws (chain order) and the count of
 # non-finite chains.
-sample_chunk <- function(ch, object, n, g, cseed, threads) {
-  sample_raw(object, ch$X, ch$rowid, n, g, cseed, threads)
+sample_chunk <- function(ch, object, n, g, cseed, threads, progress = NULL) {
+  sample_raw(object, ch$X, ch$rowid, n, g, cseed, threads, progress = progress)
 }

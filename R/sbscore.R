@@ -111,8 +111,8 @@ sbscore <- function(object, newdata, ndraws = object$control$draws,
 }
 
 # One chunk of sbscore().
-score_chunk <- function(ch, object, n, g, cseed, threads, probs, levels) {
-  r <- sample_raw(object, ch$X, ch$rowid, n, g, cseed, threads)
+score_chunk <- function(ch, object, n, g, cseed, threads, probs, levels, progress = NULL) {
+  r <- sample_raw(object, ch$X, ch$rowid, n, g, cseed, threads, progress = progress)
   nr <- nrow(ch$X)
   N <- nr * n
   Ms <- lapply(seq_len(object$net$d), function(k)

@@ -128,3 +128,26 @@ test_that("multisession workers give the same bits as the sequential run", {
   expect_warning(sbsample(big, nd_ch, ndraws = 4, seed = 1, chunk_size = 3),
                  "of 28 chains ended in a non-finite value")
 })
+
+test_that("a long sampling call with verbose samples in pieces: the same draws", {
+  nd <- data.frame(x = seq(-1, 1, length.out = 30), f = "a")
+  # 30 rows x 2000 draws x 100 steps: long enough for pieces
+  a <- sbsample(fit_ch, nd, ndraws = 2000, seed = 3, format = "matrix")
+  out <- capture.output(b <- sbsample(fit_ch, nd, ndraws = 2000, seed = 3, format = "matrix",
+                                      verbose = TRUE))
+  expect_identical(a, b)
+  st1 <- sbcondstats(fit_ch, nd, ndraws = 2000, seed = 3, density = FALSE)
+  capture.output(st2 <- sbcondstats(fit_ch, nd, ndraws = 2000, seed = 3, density = FALSE,
+                                    verbose = TRUE))
+  expect_identical(st1, st2)
+})
+
+test_that("the sampling progress line shows after two seconds, with rows and time left", {
+  pr <- sbcg:::progress_line(10)
+  expect_silent(pr$tick(2))
+  Sys.sleep(2.05)
+  out <- capture.output({pr$tick(3); pr$done()})
+  expect_match(paste(out, collapse = ""), "sampling: 5 of 10 rows, 0:0[2-9] used, about 0:0[2-9] left")
+  pr2 <- sbcg:::progress_line(10)
+  expect_silent({pr2$tick(10); pr2$done()})
+})
