@@ -3,9 +3,12 @@
 # fit_prepare() (every draw from R's RNG: the validation split, folds,
 # initial weights, seeds), train_budget() (the one place that decides
 # epochs, the earliest stop, validation checks), fit_precondition()
-# (scaling.R), the bridge's training (one .Call: the training loop is
-# bridge_fit() in src/bridge.c), fit_assemble() (the plain-list fit) and the
-# held-out scores (holdout.R).
+# (scaling.R), the bridges' training (one .Call each: the training loop is
+# bridge_fit() in src/bridge.c; with bridge_inputs = "auto" one bridge that
+# sees x and one that does not), fit_assemble() (the plain-list fit), the
+# held-out scores (holdout.R) and pick_bridge(), which keeps one bridge.
+# sbfit_support() wraps sbfit_core() with the response's support
+# (support.R).
 
 #' Fit a conditional Schrödinger bridge
 #'
@@ -302,7 +305,8 @@ sbfit_support <- function(X, Y, w, xinfo, control, threads, seed, verbose, suppo
 }
 
 # The core of both methods: checks, then prepare (scalings, split, initial
-# weights, seeds), precondition, train the bridge, assemble the fit.
+# weights, seeds), precondition, train the bridge or bridges, assemble and
+# score each, keep one.
 sbfit_core <- function(X, Y, w, xinfo, control, threads, seed, verbose,
                        xname = "x", yname = "y") {
   control <- as_control(control)
