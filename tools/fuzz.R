@@ -840,6 +840,7 @@ spec_sbfit_default <- function(B) {
 
 spec_control <- function(B) {
   fm <- formals(sbcg::sbcg_control)
+  fm <- fm[names(fm) != "..."]  # settings only (the dots catch misspelled names)
   str_pool <- list('"SILU"' = "SILU", '""' = "", "NA_character_" = NA_character_,
                    'c("relu", "tanh")' = c("relu", "tanh"), '"re"' = "re", "1" = 1,
                    "NULL" = NULL, '"cosine"' = "cosine", '"bridge"' = "bridge")
@@ -863,7 +864,7 @@ spec_sampler <- function(B, fun) {
   v <- fit_variant(B)
   fit <- B$fits[[v]]
   nd <- B$nds[[v]]
-  base <- list(object = fit, newdata = nd, n = 5, seed = 1)
+  base <- list(object = fit, newdata = nd, ndraws = 5, seed = 1)
   if (fun == "simulate") base <- list(object = fit, nsim = 2, seed = 1, newdata = nd)
   grid_pool <- list("c(0, 0.5, 1)" = c(0, 0.5, 1), "c(0.5, 0, 1)" = c(0.5, 0, 1),
                     "c(0, NA, 1)" = c(0, NA, 1), "1" = 1, "c(0, 2)" = c(0, 2),
@@ -878,7 +879,7 @@ spec_sampler <- function(B, fun) {
   optional <- list(steps = function() pick_named(steps_pool),
                    method = function() pick_named(method_pool),
                    threads = function() pick_named(THREADS_POOL))
-  mutators <- list(object = mut_fit, newdata = mut_newdata, n = mut_pool(COUNT_POOL),
+  mutators <- list(object = mut_fit, newdata = mut_newdata, ndraws = mut_pool(COUNT_POOL),
                    nsim = mut_pool(COUNT_POOL), seed = mut_pool(SEED_POOL))
   FUN <- switch(fun, sbsample = sbcg::sbsample, sbcondstats = sbcg::sbcondstats,
                 predict = stats::predict, simulate = stats::simulate)
@@ -1039,7 +1040,7 @@ guard_sampler <- function(a) {
   o <- a$object
   nr <- if (is.data.frame(a$newdata) || is.matrix(a$newdata)) NROW(a$newdata) else 1
   ctl <- if (is.list(o)) o$control else NULL
-  n <- num1(a$n %||% a$nsim, num1(if (is.list(ctl)) ctl$draws, 5))
+  n <- num1(a$ndraws %||% a$n %||% a$nsim, num1(if (is.list(ctl)) ctl$draws, 5))
   steps <- num1(a$steps, if (is.numeric(a$grid)) length(a$grid) else
     num1(if (is.list(ctl)) ctl$steps, 10))
   if (n > 1e8 || steps > 1e6) return(TRUE)  # rejected by the checks anyway
@@ -1088,7 +1089,7 @@ draws_ok <- function(vals, warns, what) {
   NULL
 }
 
-eff_n <- function(a, name = "n") {
+eff_n <- function(a, name = "ndraws") {
   v <- a[[name]]
   if (is.null(v)) v <- a$object$control$draws
   as.integer(v)
@@ -1113,15 +1114,15 @@ check_sbsample <- function(value, warns, a) {
     if (!is.data.frame(value)) return("sbsample(format = \"long\") returned no data frame")
     if (nrow(value) != nr * n)
       return(sprintf("sbsample() returned %d rows, expected %d x %d", nrow(value), nr, n))
-    if (ncol(value) != 2L + d)
-      return(sprintf("sbsample() returned %d columns, expected %d (.row, .draw and %d responses)",
-                     ncol(value), 2L + d, d))
-    if (!identical(names(value)[1:2], c(".row", ".draw")))
-      return("sbsample() long format lacks '.row' / '.draw' columns")
+    # .row, the predictor columns of newdata, .draw, then the responses
+    if (ncol(value) < 2L + d || !identical(names(value)[1L], ".row") ||
+        !identical(utils::tail(names(value), d + 1L), c(".draw", o$ynames)))
+      return(sprintf("sbsample() returned columns %s, expected .row, predictors, .draw and the %d responses",
+                     paste(names(value), collapse = ", "), d))
     if (!identical(value$.row, rep(seq_len(nr), each = n)) ||
         !identical(value$.draw, rep(seq_len(n), times = nr)))
       return("sbsample() long format has wrong '.row' / '.draw' values")
-    return(draws_ok(unlist(value[-(1:2)], use.names = FALSE), warns, "sbsample() draws"))
+    return(draws_ok(unlist(value[o$ynames], use.names = FALSE), warns, "sbsample() draws"))
   }
   want <- if (d == 1L) c(nr, n) else c(nr, n, d)
   if (!identical(as.integer(dim(value)), as.integer(want)))
