@@ -76,9 +76,11 @@
 #'   each.  When the fit stays on the real line but the responses are
 #'   non-negative whole numbers, positive, or in (0, 1), `print()` says so
 #'   and how to refit.
-#' @param verbose print a progress line per network, labelled with what it
-#'   is ("location network 2/5", "bridge 1/2 (with the predictors)"), with
-#'   the epoch, the losses, the time used and at most left for that
+#' @param verbose print a progress line per network, labelled with its
+#'   place among the fit's networks, an upper bound on the time left in all
+#'   (from the second network on: early stopping usually ends sooner) and
+#'   what it is ("[7/12, at most 0:54 left in all] scale network 2/5"),
+#'   then the epoch, the losses, the time used and at most left for that
 #'   network; it updates in place.
 #' @param ... not used; unknown arguments are an error.
 #' @return An object of class `"sbfit"`, a list with, among others, `theta`
@@ -322,8 +324,9 @@ sbfit_core <- function(X, Y, w, xinfo, control, threads, seed, verbose,
   budget <- train_budget(control, length(prep$tidx), length(prep$vidx))
   control$epochs <- budget$epochs
   control$valid_every <- budget$valid_every
-  pc <- fit_precondition(prep, control, budget, threads, verbose)
   inputs <- bridge_candidates(control, prep)
+  if (verbose) prep$progress <- fit_progress(fit_plan(prep, control, budget, length(inputs)))
+  pc <- fit_precondition(prep, control, budget, threads, verbose)
   fits <- lapply(seq_along(inputs), function(i) {
     use_x <- inputs[i]
     res <- train_net(prep$net, prep$theta0, pc$target,
@@ -331,7 +334,8 @@ sbfit_core <- function(X, Y, w, xinfo, control, threads, seed, verbose,
                      prep$wt, prep$wv, prep$cseed, threads, verbose, "bridge",
                      bridge_settings(control, budget),
                      label = sprintf("bridge %d/%d (%s the predictors)", i, length(inputs),
-                                     if (use_x) "with" else "without"))
+                                     if (use_x) "with" else "without"),
+                     progress = prep$progress)
     fit <- fit_assemble(prep, pc$pre, res, control, xinfo, colnames(X), colnames(Y))
     fit$bridge_x <- use_x
     if (any(!is.na(const))) fit$constant <- const
@@ -523,6 +527,39 @@ train_budget <- function(control, ntr, nv) {
        val_reps = val_reps)
 }
 
+# The planned work of each network of a fit, in the order they train, in
+# row-epochs (an upper bound: early stopping ends networks sooner): the
+# location and then the scale networks of each fold, then the bridges.
+fit_plan <- function(prep, control, budget, nbridges) {
+  pre <- if (control$precondition == "none") numeric() else {
+    ep <- regression_settings(control, budget)[["epochs"]]
+    K <- length(prep$ltheta0)
+    rows <- if (K > 1L) length(prep$tidx) - tabulate(prep$fold, K) else length(prep$tidx)
+    rep(ep * rows, if (control$precondition == "location-scale") 2L else 1L)
+  }
+  c(pre, rep(budget$epochs * length(prep$tidx), nbridges))
+}
+
+# The progress of a fit over the networks of `plan` (fit_plan()), which
+# train in that order: label(text) prefixes a network's progress label
+# with its place and, once a network has run, the time left overall at
+# most (the time per row-epoch so far times the planned row-epochs left);
+# done(work) records the row-epochs a network ran.
+fit_progress <- function(plan) {
+  st <- new.env(parent = emptyenv())
+  st$t0 <- proc.time()[["elapsed"]]
+  st$work <- 0
+  st$k <- 0L
+  list(label = function(text) {
+    st$k <- st$k + 1L
+    used <- proc.time()[["elapsed"]] - st$t0
+    left <- if (st$work > 0)
+      sprintf(", at most %s left in all", clock(used / st$work * sum(plan[st$k:length(plan)])))
+    else ""
+    sprintf("[%d/%d%s] %s", st$k, length(plan), left, text)
+  }, done = function(work) st$work <- st$work + work)
+}
+
 # The settings vector of C_sbcg_train, in the order of settings_spec in
 # src/interface.c.
 train_settings <- function(control, budget, resid, t_min = control$t_min,
@@ -561,14 +598,18 @@ regression_settings <- function(control, budget) {
 # Train `net` from theta0 on the target (standardised, n x d) at the rows
 # `train` (weights wt) and `valid` (weights wv) of the standardised
 # predictors Xs; stops with an error if the loss is not finite.  With
-# `verbose`, the progress line starts with `label`.
+# `verbose`, the progress line starts with `label` (and, with a
+# fit_progress() `progress`, the network's place in the fit and the time
+# left overall).
 train_net <- function(net, theta0, target, Xs, train, valid, wt, wv, seed, threads,
-                      verbose, what, settings, label = what) {
+                      verbose, what, settings, label = what, progress = NULL) {
+  if (!is.null(progress)) label <- progress$label(label)
   r <- .Call(C_sbcg_train, net_arch(net), as.double(net$freq), theta0,
              Xs[train, , drop = FALSE], target[train, , drop = FALSE], wt,
              Xs[valid, , drop = FALSE], target[valid, , drop = FALSE], wv,
              settings, seed, threads, if (verbose) paste0(label, ": ") else FALSE,
              kernel_set())
+  if (!is.null(progress)) progress$done(r$epochs * length(train))
   if (r$status == 2L)
     stopf("training%s diverged at epoch %d: the loss is not finite; try a smaller 'lr' in sbcg_control()",
           if (what == "bridge") "" else sprintf(" of the %s network", what), r$epochs)

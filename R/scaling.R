@@ -96,7 +96,7 @@ cross_fit <- function(prep, target, theta0, seeds, what, settings, threads, verb
     tg <- if (linear) target - linear_part(B, Xs) else target
     r <- train_net(prep$lnet, theta0[[j]], tg, Xs, tr, va, wt, wv, seeds[[j]],
                    threads, verbose, what, settings,
-                   label = sprintf("%s network %d/%d", what, j, K))
+                   label = sprintf("%s network %d/%d", what, j, K), progress = prep$progress)
     if (K > 1L) {
       P <- regression_net(prep$lnet, r$theta, Xs[va, , drop = FALSE])
       if (linear) P <- P + linear_part(B, Xs[va, , drop = FALSE])

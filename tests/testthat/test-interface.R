@@ -141,6 +141,12 @@ test_that("verbose prints progress, one labelled line per network", {
                 "bridge 1/2 \\(with the predictors\\): ",
                 "bridge 2/2 \\(without the predictors\\): "))
     expect_match(out, lab, all = FALSE)
-  # every network ends its own line
+  # every network ends its own line, with its place among the 12
   expect_length(out, 5 + 5 + 2)
+  expect_match(out[1], "^\r?\\[1/12\\] location network 1/5: ")
+  expect_match(out[12], "\\[12/12, at most [0-9]+:[0-9]{2} left in all\\] bridge 2/2")
+  # the plan counts each network's training rows times its epochs
+  plan <- sbcg:::fit_plan(list(tidx = 1:100, ltheta0 = vector("list", 5), fold = rep(1:5, 20)),
+                          sbcg_control(), list(epochs = 40), 2)
+  expect_equal(plan, c(rep(20 * 80, 10), 40 * 100, 40 * 100))
 })
