@@ -10,7 +10,7 @@ test_that("a bridge without the predictors draws one standardised law at every x
   # and scale of each x, are the same standardised draws
   std <- function(x) {
     nd <- data.frame(x = x)
-    M <- sbsample(fit, nd, n = 200, format = "matrix", seed = 9)
+    M <- sbsample(fit, nd, ndraws = 200, format = "matrix", seed = 9)
     sc <- ns$draw_scale(fit, ns$newdata_matrix(fit, nd))
     (M - sc$center) / sc$scale
   }
