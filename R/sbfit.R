@@ -79,7 +79,7 @@
 #' @param verbose print a progress line per network, labelled with its
 #'   place among the fit's networks, an upper bound on the time left in all
 #'   (from the second network on: early stopping usually ends sooner) and
-#'   what it is ("[7/12, at most 0:54 left in all] scale network 2/5"),
+#'   what it is (`[7/12, at most 0:54 left in all] scale network 2/5`),
 #'   then the epoch, the losses, the time used and at most left for that
 #'   network; it updates in place.
 #' @param ... not used; unknown arguments are an error.
