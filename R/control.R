@@ -138,9 +138,8 @@
 #'   can learn each training row's residual from its \eqn{x}; on a few
 #'   hundred noisy rows it then draws laws that are too narrow and
 #'   misplaced, while laws whose shape changes with \eqn{x} (several
-#'   modes at some \eqn{x}, say) need it.  With fewer than 10 held-out
-#'   rows, which cannot choose, or without preconditioning, `"auto"` is
-#'   `"x"`.
+#'   modes at some \eqn{x}, say) need it.  Without held-out rows or
+#'   preconditioning, `"auto"` is `"x"`.
 #' @param steps default number of sampler steps.
 #' @param sampler default sampling scheme (see [sbsample()]):
 #'   `"em_denoise"` (the default), Euler--Maruyama steps whose last step,

@@ -377,15 +377,11 @@ constant_responses <- function(Y, yname) {
 }
 
 # The bridges to train: with the predictors as inputs (TRUE), without
-# them (FALSE), or, for bridge_inputs = "auto" with at least 10 held-out
-# rows and a preconditioned fit (whose location and scale carry x), both.
-# Fewer held-out rows cannot choose between them: on 30 rows of a linear
-# law (bench/smalldata.R, 5 seeds), choosing on 3 held-out rows gave a CRPS
-# 9% above lm's and 90% intervals that covered 84%.
+# them (FALSE), or, for bridge_inputs = "auto" with held-out rows and a
+# preconditioned fit (whose location and scale carry x), both.
 bridge_candidates <- function(control, prep) {
   switch(control$bridge_inputs, x = TRUE, none = FALSE,
-         auto = if (length(prep$vidx) >= 10L && control$precondition != "none") c(TRUE, FALSE)
-                else TRUE)
+         auto = if (length(prep$vidx) && control$precondition != "none") c(TRUE, FALSE) else TRUE)
 }
 
 # The bridge to keep when both were trained (fits[[1]] sees x, fits[[2]]
