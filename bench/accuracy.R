@@ -61,24 +61,12 @@ suppressWarnings(suppressMessages({
 
 ## --------------------------------------------------------------- options
 
-`%||%` <- function(a, b) if (is.null(a)) b else a
-
-args <- commandArgs(trailingOnly = TRUE)
-opt_value <- function(name, default) {
-  i <- which(args == paste0("--", name))
-  if (length(i)) {
-    if (i[1L] == length(args)) stop(sprintf("--%s needs a value", name), call. = FALSE)
-    return(args[i[1L] + 1L])
-  }
-  j <- grep(paste0("^--", name, "="), args)
-  if (length(j)) return(sub(paste0("^--", name, "="), "", args[j[1L]]))
-  default
-}
-known_opts <- c("quick", "full-paper", "threads", "models", "seeds", "methods", "n", "test", "draws", "out")
-for (a in grep("^--", args, value = TRUE)) {
-  nm <- sub("=.*$", "", sub("^--", "", a))
-  if (!nm %in% known_opts) stop(sprintf("unknown option %s", a), call. = FALSE)
-}
+source_dir <- local({
+  f <- sub("^--file=", "", grep("^--file=", commandArgs(FALSE), value = TRUE))
+  if (length(f)) normalizePath(dirname(f[1L])) else normalizePath("bench")
+})
+source(file.path(source_dir, "cli.R"))
+check_options(c("quick", "full-paper", "threads", "models", "seeds", "methods", "n", "test", "draws", "out"))
 quick <- "--quick" %in% args
 full_paper <- "--full-paper" %in% args
 all_models <- paste0("m", 1:7)
@@ -105,10 +93,6 @@ n_threads <- as.integer(opt_value("threads", 1))
 options(sbcg.threads = n_threads)
 stopifnot(n_seeds >= 1, n_train >= 100, n_test >= 10, n_draws >= 10, n_threads >= 1)
 
-source_dir <- local({
-  f <- sub("^--file=", "", grep("^--file=", commandArgs(FALSE), value = TRUE))
-  if (length(f)) normalizePath(dirname(f[1L])) else normalizePath("bench")
-})
 out_dir <- opt_value("out", file.path(source_dir, "results"))
 
 ## ----------------------------------------------------------------- peers

@@ -20,18 +20,12 @@
 # Run it niced; one thread.
 
 suppressPackageStartupMessages(library(sbcg))
-`%||%` <- function(a, b) if (is.null(a)) b else a
-args <- commandArgs(trailingOnly = TRUE)
-opt_value <- function(name, default) {
-  i <- which(args == paste0("--", name))
-  if (length(i)) return(args[i[1L] + 1L])
-  default
-}
-quick <- "--quick" %in% args
 source_dir <- local({
   f <- sub("^--file=", "", grep("^--file=", commandArgs(FALSE), value = TRUE))
   if (length(f)) normalizePath(dirname(f[1L])) else normalizePath("bench")
 })
+source(file.path(source_dir, "cli.R"))
+quick <- "--quick" %in% args
 source(file.path(source_dir, "realdata-sets.R"))
 n_folds <- as.integer(opt_value("folds", if (quick) 3 else 5))
 max_rows <- as.numeric(opt_value("max-rows", if (quick) 1000 else Inf))

@@ -77,27 +77,15 @@ suppressWarnings(suppressMessages({
   library(Matrix)
 }))
 
-`%||%` <- function(a, b) if (is.null(a)) b else a
-
 ## --------------------------------------------------------------- options
 
-args <- commandArgs(trailingOnly = TRUE)
-known_opts <- c("quick", "methods", "sets", "control", "label", "out", "table", "folds",
-                "draws", "max-rows")
-opt_value <- function(name, default) {
-  i <- which(args == paste0("--", name))
-  if (length(i)) {
-    if (i[1L] == length(args)) stop(sprintf("--%s needs a value", name), call. = FALSE)
-    return(args[i[1L] + 1L])
-  }
-  j <- grep(paste0("^--", name, "="), args)
-  if (length(j)) return(sub(paste0("^--", name, "="), "", args[j[1L]]))
-  default
-}
-for (a in grep("^--", args, value = TRUE)) {
-  nm <- sub("=.*$", "", sub("^--", "", a))
-  if (!nm %in% known_opts) stop(sprintf("unknown option %s", a), call. = FALSE)
-}
+source_dir <- local({
+  f <- sub("^--file=", "", grep("^--file=", commandArgs(FALSE), value = TRUE))
+  if (length(f)) normalizePath(dirname(f[1L])) else normalizePath("bench")
+})
+source(file.path(source_dir, "cli.R"))
+check_options(c("quick", "methods", "sets", "control", "label", "out", "table", "folds",
+                "draws", "max-rows"))
 table_mode <- "--table" %in% args || any(grepl("^--table=", args))
 table_files <- if (table_mode) {
   i <- which(args == "--table")
@@ -121,10 +109,6 @@ sbcg_label <- opt_value("label", if (is.null(control_text)) "sbcg" else
   paste0("sbcg ", gsub("\\s+", "", control_text)))
 stopifnot(n_folds >= 2, n_draws >= 10, max_rows >= 50)
 
-source_dir <- local({
-  f <- sub("^--file=", "", grep("^--file=", commandArgs(FALSE), value = TRUE))
-  if (length(f)) normalizePath(dirname(f[1L])) else normalizePath("bench")
-})
 results_dir <- file.path(source_dir, "results")
 stamp <- format(Sys.time(), "%Y%m%d-%H%M%S")
 out_file <- opt_value("out", sprintf("realdata-%s%s.csv", stamp, if (quick) "-quick" else ""))
