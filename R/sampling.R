@@ -162,8 +162,15 @@ sampler_grid <- function(object, steps = NULL, method = NULL, grid = NULL) {
 # (0-based), in chain order (draw fastest, then row, then component), on
 # the original scale: list(draws, nonfinite).  It does not warn about
 # non-finite chains, so that chunked callers can warn once for all chunks.
+#
+# With `shared = TRUE` (statistics of each row, not draws handed to the
+# user), a fit whose bridge does not see the predictors samples its
+# standardised law once, with the random stream of row 1, and maps those
+# draws to every row (sample_shared()), whichever rows and chunk it gets.
 sample_raw <- function(object, X, rowid, n, g, cseed, threads, block = 256L,
-                       progress = NULL) {
+                       progress = NULL, shared = FALSE) {
+  if (shared && isFALSE(object$bridge_x))
+    return(sample_shared(object, X, n, g, cseed, threads, block))
   # with a progress line, long calls sample their rows in about ten pieces
   # (each row's draws do not depend on the others: the same bits)
   nr <- nrow(X)
@@ -191,6 +198,31 @@ sample_raw <- function(object, X, rowid, n, g, cseed, threads, block = 256L,
                g$t, g$u, g$a, g$s, cseed, as.integer(block), threads, sc$center,
                sc$scale, kernel_set())
   list(draws = support_inverse(object$support, res$draws), nonfinite = res$nonfinite)
+}
+
+# Draws for the rows X of a fit whose bridge was trained without the
+# predictors: its standardised law is the same at every x, so n chains
+# (the random stream of row 1, rowid 0) are sampled once and row r gets
+# center_r + scale_r * Z, in chain order, mapped back to the support.
+# Each row's draws have the law and the Monte Carlo error of n independent
+# chains; only their errors are shared between rows.  Costs n chains
+# instead of nrow(X) * n.
+sample_shared <- function(object, X, n, g, cseed, threads, block) {
+  net <- object$net
+  d <- net$d
+  nr <- nrow(X)
+  res <- .Call(C_sbcg_sample, net_arch(net), as.double(net$freq),
+               as.double(object$theta), matrix(0, 1L, ncol(X)), 0, as.integer(n),
+               g$t, g$u, g$a, g$s, cseed, as.integer(block), threads, rep(0, d),
+               rep(1, d), kernel_set())
+  sc <- draw_scale(object, X)
+  C <- matrix(sc$center, nr, d)
+  S <- matrix(sc$scale, nr, d)
+  Z <- matrix(res$draws, n, d)
+  draws <- unlist(lapply(seq_len(d), function(k)
+    rep(C[, k], each = n) + rep(S[, k], each = n) * rep(Z[, k], times = nr)),
+    use.names = FALSE)
+  list(draws = support_inverse(object$support, draws), nonfinite = res$nonfinite * nr)
 }
 
 # The predictors the bridge sees: X itself, or zeros for a bridge trained

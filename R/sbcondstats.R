@@ -14,6 +14,20 @@
 #' With `se = TRUE` it also reports the Monte Carlo standard error of each
 #' estimate.
 #'
+#' @section Rows share their draws when the bridge ignores x: A fit whose
+#'   bridge was trained without the predictors (`fit$bridge_x` is `FALSE`;
+#'   see `bridge_inputs` in [sbcg_control()]) draws one standardised law at
+#'   every \eqn{x}, moved and scaled by the location and scale networks.
+#'   `sbcondstats()` and [predict.sbfit()] then sample that law once, `ndraws`
+#'   chains for the whole call, and map the same standardised draws to
+#'   every row: each row's statistics have the law and the Monte Carlo
+#'   error of `ndraws` independent draws, their errors are shared between
+#'   rows (curves over \eqn{x} are smooth), and the call costs `ndraws`
+#'   chains instead of `ndraws` per row.  The draws that `keep_draws = TRUE`
+#'   returns are then shared in the same way; for draws that are
+#'   independent across rows (to simulate a sum over rows, say), use
+#'   [sbsample()], which always samples every row on its own.
+#'
 #' @section Probabilities: `at` gives the thresholds \eqn{y_0}.  A numeric
 #'   vector applies to every row; the result then has one column per value,
 #'   named `p` followed by the value, with `m` for a minus sign so that the
@@ -32,7 +46,8 @@
 #' @section Monte Carlo standard errors: These measure only the error from
 #'   using `ndraws` draws instead of infinitely many, for the fitted model; they
 #'   say nothing about how far the fitted model is from the truth.  The draws
-#'   of one row are independent, so
+#'   of one row are independent (those of different rows need not be; see
+#'   the section above), so
 #'   * `se_mean` is \eqn{s / \sqrt{n}}{sd / sqrt(n)};
 #'   * `se_sd` is the delta-method error of the sample SD,
 #'     \eqn{\sqrt{(m_4 - s^4 (n-3)/(n-1)) / n} / (2 s)}{sqrt((m4 - s^4 (n-3)/(n-1)) / n) / (2 s)},
@@ -46,7 +61,17 @@
 #'     (0 when all draws fall on one side of the threshold: then take more
 #'     draws to learn how small the probability is).
 #'
+#' @section Sample once, answer many: A result made with `keep_draws = TRUE`
+#'   can be passed back as `object`, without `newdata`:
+#'   `sbcondstats(st, probs = c(0.1, 0.9), at = 0)` summarises the same
+#'   draws again, with other quantiles, thresholds, standard errors or
+#'   densities, and samples nothing.
+#'
 #' @inheritParams sbsample
+#' @param object a fit from [sbfit()], or a result of `sbcondstats()` made
+#'   with `keep_draws = TRUE`, whose draws are then summarised again (see
+#'   the section "Sample once, answer many"; the sampling arguments are not
+#'   used).
 #' @param probs probabilities of the quantiles to report.
 #' @param at `NULL`, or thresholds \eqn{y_0} for the probabilities
 #'   \eqn{P(Y \le y_0 | X = x)}: a numeric vector for all rows or a matrix
@@ -66,7 +91,9 @@
 #'   draws have too few distinct values for it, `"nrd0"` is used.
 #' @param keep_draws whether to attach the draws themselves, as attribute
 #'   `"draws"`: the rows x draws matrix (or rows x draws x responses array)
-#'   that [sbsample()] with `format = "matrix"` and the same seed returns.
+#'   that [sbsample()] with `format = "matrix"` and the same seed returns
+#'   (for a bridge without the predictors, the shared draws of the section
+#'   above).
 #' @return A data frame of class `"sbcondstats"` with one row per row of
 #'   `newdata` (and per response component, in column `.response`, when the
 #'   response has several), in this order: `.row`, the predictor columns of
@@ -110,6 +137,11 @@ sbcondstats <- function(object, newdata, ndraws = object$control$draws,
                         chunk_size = 10000L, verbose = FALSE,
                         na.action = stats::na.pass, ..., n) {
   check_dots(...)
+  if (inherits(object, "sbcondstats")) {
+    if (!missing(newdata))
+      stopf("'newdata' must be missing when 'object' is a result of sbcondstats(): its draws are summarised again")
+    return(restats(object, probs, at, se, density, bw, adjust, density_n, keep_draws))
+  }
   if (missing(newdata) && is_unconditional(object)) newdata <- data.frame(row.names = 1L)
   nname <- renamed_arg("sbcondstats", "ndraws", "n", !missing(ndraws), !missing(n))
   if (!missing(n)) ndraws <- n
@@ -143,6 +175,7 @@ sbcondstats <- function(object, newdata, ndraws = object$control$draws,
   attr(out, "method") <- s$g$method
   attr(out, "ynames") <- object$ynames
   attr(out, "newdata") <- pf
+  attr(out, "discrete") <- is_count_fit(object)
   if (keep_draws) {
     draws <- join_draws(lapply(r$parts, `[[`, "draws"), r$nrows, s$n, s$d)
     attr(out, "draws") <- shape_draws(object, pad_draws(draws, s), length(s$rows_out),
@@ -151,9 +184,44 @@ sbcondstats <- function(object, newdata, ndraws = object$control$draws,
   out
 }
 
+# sbcondstats() of a result that kept its draws: the same rows summarised
+# again (other quantiles, thresholds, standard errors or densities), with
+# no sampling.
+restats <- function(st, probs, at, se, density, bw, adjust, density_n, keep_draws) {
+  D <- attr(st, "draws")
+  if (is.null(D))
+    stopf("'object' holds no draws: call sbcondstats() with 'keep_draws = TRUE' to summarise its draws again")
+  probs <- check_probs(probs)
+  se <- check_flag(se, "se")
+  density <- check_flag(density, "density")
+  adjust <- check_number(adjust, "adjust", 0, Inf, lo_open = TRUE, hi_open = TRUE)
+  density_n <- check_count(density_n, "density_n", 2, 1e6)
+  bw <- check_bw(bw)
+  keep_draws <- check_flag(keep_draws, "keep_draws")
+  ynames <- attr(st, "ynames")
+  d <- length(ynames)
+  nr <- nrow(D)
+  n <- ncol(D)
+  AT <- check_at(at, nr, d)
+  # chain order: draw fastest, then row, then component
+  draws <- if (d == 1L) as.vector(t(D)) else as.vector(aperm(D, c(2L, 1L, 3L)))
+  # rows skipped for missing predictors hold NA draws: their statistics are NA
+  out <- summarise_draws(draws, nr, n, ynames, probs, density, bw, adjust, density_n,
+                         at = AT, se = se, rows = unique(st$.row),
+                         discrete = isTRUE(attr(st, "discrete")))
+  out <- add_predictors(out, attr(st, "newdata"))
+  for (a in c("n", "steps", "method", "ynames", "newdata", "discrete")) attr(out, a) <- attr(st, a)
+  attr(out, "probs") <- probs
+  attr(out, "at") <- at
+  attr(out, "at_names") <- AT$names
+  if (keep_draws) attr(out, "draws") <- D
+  out
+}
+
 # One chunk of sbcondstats(): draw, then summarise row by row.
 stats_chunk <- function(ch, object, n, g, cseed, threads, opts, progress = NULL) {
-  r <- sample_raw(object, ch$X, ch$rowid, n, g, cseed, threads, progress = progress)
+  r <- sample_raw(object, ch$X, ch$rowid, n, g, cseed, threads, progress = progress,
+                  shared = TRUE)
   st <- summarise_draws(r$draws, nrow(ch$X), n, object$ynames, opts$probs,
                         opts$density, opts$bw, opts$adjust, opts$density_n,
                         at = ch$at, se = opts$se, rows = ch$rowid + 1,

@@ -17,6 +17,57 @@ test_that("a bridge without the predictors draws one standardised law at every x
   expect_equal(std(-1.5), std(1.7), tolerance = 1e-10)
 })
 
+test_that("statistics of a bridge without x map one set of standardised draws to every row", {
+  d <- gauss_data(300, 4)
+  fit <- sbfit(y ~ x, d, control = small_control(bridge_inputs = "none"), seed = 4)
+  ns <- asNamespace("sbcg")
+  nd <- data.frame(x = c(-1.5, 0.3, 1.7))
+  st <- sbcondstats(fit, nd, ndraws = 300, probs = c(0.1, 0.5, 0.9), density = FALSE,
+                    keep_draws = TRUE, seed = 9)
+  D <- attr(st, "draws")
+  sc <- ns$draw_scale(fit, ns$newdata_matrix(fit, nd))
+  Z <- (D - sc$center) / sc$scale
+  # every row: the same standardised draws, those of row 1 in sbsample()
+  expect_equal(Z[2, ], Z[1, ], tolerance = 1e-10)
+  expect_equal(Z[3, ], Z[1, ], tolerance = 1e-10)
+  M <- sbsample(fit, nd, ndraws = 300, format = "matrix", seed = 9)
+  expect_equal(unname(D[1, ]), unname(M[1, ]), tolerance = 1e-12)
+  # hence each row's quantiles are its location and scale applied to the
+  # quantiles of the standardised draws
+  qz <- quantile(Z[1, ], c(0.1, 0.5, 0.9), names = FALSE)
+  expect_equal(unname(st$q0.9), sc$center + sc$scale * qz[3], tolerance = 1e-10)
+  expect_equal(unname(st$mean), sc$center + sc$scale * mean(Z[1, ]), tolerance = 1e-10)
+  # the rows' statistics do not depend on the other rows in the call, nor
+  # on the chunking or the thread count
+  one <- sbcondstats(fit, nd[3, , drop = FALSE], ndraws = 300, density = FALSE, seed = 9)
+  expect_identical(one$mean, st$mean[3])
+  two <- sbcondstats(fit, nd, ndraws = 300, probs = c(0.1, 0.5, 0.9), density = FALSE,
+                     seed = 9, chunk_size = 1, threads = 2)
+  expect_identical(two$q0.5, st$q0.5)
+  # predict() answers from the same draws
+  p <- predict(fit, nd, probs = c(0.1, 0.5, 0.9), ndraws = 300, seed = 9)
+  expect_equal(unname(p[, 2]), unname(st$q0.5))
+  # sbsample() keeps every row's draws independent: other standardised draws
+  Zs <- (M - sc$center) / sc$scale
+  expect_gt(max(abs(Zs[2, ] - Zs[1, ])), 0.1)
+})
+
+test_that("shared draws give each row the law of independent draws", {
+  d <- gauss_data(300, 6)
+  fit <- sbfit(y ~ x, d, control = small_control(bridge_inputs = "none"), seed = 6)
+  nd <- data.frame(x = seq(-2, 2, length.out = 40))
+  # 40 rows, 4000 shared draws against 4000 independent draws per row: the
+  # two estimates of each row's mean differ by Monte Carlo error alone,
+  # whose SD is sqrt(2) sd / sqrt(4000)
+  st <- sbcondstats(fit, nd, ndraws = 4000, density = FALSE, seed = 1)
+  M <- sbsample(fit, nd, ndraws = 4000, format = "matrix", seed = 2)
+  z <- (st$mean - rowMeans(M)) / (sqrt(2) * apply(M, 1, sd) / sqrt(4000))
+  # shared draws: z has one common part across rows, so test its largest
+  # value against the bound of one standard normal, with margin
+  expect_lt(max(abs(z)), 4.5)
+  expect_equal(st$sd, unname(apply(M, 1, sd)), tolerance = 0.1)
+})
+
 test_that("'auto' trains both bridges and keeps the one the held-out rows support", {
   d <- gauss_data(300, 5)
   fit <- sbfit(y ~ x, d, control = small_control(), seed = 5)

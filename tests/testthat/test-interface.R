@@ -40,10 +40,12 @@ test_that("sbsample returns long and matrix forms that agree", {
 test_that("sbcondstats summarises the draws", {
   fit <- small_fit()
   nd <- data.frame(x = c(-1, 1), f = factor(c("a", "b")))
-  st <- sbcondstats(fit, nd, ndraws = 50, probs = c(0.1, 0.5, 0.9), seed = 4)
+  st <- sbcondstats(fit, nd, ndraws = 50, probs = c(0.1, 0.5, 0.9), seed = 4,
+                    keep_draws = TRUE)
   expect_s3_class(st, "sbcondstats")
   expect_named(st, c(".row", "x", "f", "mean", "sd", "q0.1", "q0.5", "q0.9", "density"))
-  m <- sbsample(fit, nd, ndraws = 50, seed = 4, format = "matrix")
+  m <- attr(st, "draws")
+  expect_equal(dim(m), c(2L, 50L))
   expect_equal(st$mean, rowMeans(m), ignore_attr = TRUE)
   expect_equal(st$sd, apply(m, 1, sd), ignore_attr = TRUE)
   q <- t(apply(m, 1, quantile, probs = c(0.1, 0.5, 0.9), names = FALSE))

@@ -91,7 +91,9 @@ test_that("several responses: probabilities per component, joint draws kept", {
   d <- data.frame(x = runif(200))
   d$y1 <- d$x + rnorm(200, sd = 0.1)
   d$y2 <- -d$x + rnorm(200, sd = 0.2)
-  fit <- sbfit(cbind(y1, y2) ~ x, d, control = small_control(), seed = 1)
+  # a bridge that sees x: its rows' draws are sbsample()'s (a bridge
+  # without x shares them between rows; test-bridge-inputs.R)
+  fit <- sbfit(cbind(y1, y2) ~ x, d, control = small_control(bridge_inputs = "x"), seed = 1)
   nd <- data.frame(x = c(0.2, 0.8))
   st <- sbcondstats(fit, nd, ndraws = 100, at = c(0, 0.5), se = TRUE, keep_draws = TRUE,
                     density = FALSE, seed = 2)
@@ -170,4 +172,39 @@ test_that("the default bandwidth falls back to nrd0 on draws with few distinct v
   fit <- sbfit(y ~ x, d, control = sbcg_control(hidden = c(8, 8), epochs = 3), seed = 1)
   st <- sbcondstats(fit, data.frame(x = c(0.2, 0.8)), ndraws = 100, seed = 1)
   expect_true(all(vapply(st$density, function(de) inherits(de, "density"), NA)))
+})
+
+test_that("a result that kept its draws is summarised again without sampling", {
+  fit <- small_fit(3)
+  nd <- data.frame(x = c(-1, NA, 1), f = c("a", "b", "c"))
+  st <- sbcondstats(fit, nd, ndraws = 200, density = FALSE, keep_draws = TRUE, seed = 5)
+  again <- sbcondstats(st, probs = c(0.1, 0.9), at = c(-1, 0), se = TRUE, density = TRUE)
+  fresh <- sbcondstats(fit, nd, ndraws = 200, probs = c(0.1, 0.9), at = c(-1, 0), se = TRUE,
+                       seed = 5)
+  cols <- c(".row", "x", "f", "mean", "sd", "q0.1", "q0.9", "pm1", "p0", "se_mean", "se_q0.9",
+            "se_p0")
+  expect_equal(as.data.frame(again)[cols], as.data.frame(fresh)[cols])
+  expect_equal(again$density[[3]]$y, fresh$density[[3]]$y)
+  expect_null(again$density[[2]])
+  expect_true(all(is.na(unlist(again[2, c("mean", "q0.9", "p0")]))))
+  expect_identical(attr(again, "n"), 200L)
+  expect_null(attr(again, "draws"))
+  expect_identical(attr(sbcondstats(st, keep_draws = TRUE), "draws"), attr(st, "draws"))
+  expect_error(sbcondstats(st, nd), "'newdata' must be missing")
+  st0 <- sbcondstats(fit, nd, ndraws = 50, density = FALSE, seed = 5)
+  expect_error(sbcondstats(st0), "keep_draws = TRUE")
+  expect_error(sbcondstats(st, probs = 2), "'probs'")
+})
+
+test_that("several responses are summarised again component by component", {
+  set.seed(2)
+  d <- data.frame(x = runif(200))
+  d$y1 <- d$x + rnorm(200, 0, 0.2)
+  d$y2 <- -d$x + rnorm(200, 0, 0.3)
+  fit <- sbfit(cbind(y1, y2) ~ x, d, control = small_control(), seed = 2)
+  nd <- data.frame(x = c(0.2, 0.8))
+  st <- sbcondstats(fit, nd, ndraws = 100, density = FALSE, keep_draws = TRUE, seed = 1)
+  again <- sbcondstats(st, probs = 0.25, at = 0, density = FALSE)
+  fresh <- sbcondstats(fit, nd, ndraws = 100, probs = 0.25, at = 0, density = FALSE, seed = 1)
+  expect_equal(as.data.frame(again), as.data.frame(fresh), ignore_attr = TRUE)
 })
