@@ -369,6 +369,12 @@ quantile.sbfit <- function(x, probs = c(0.05, 0.5, 0.95), newdata, ...) {
 #'   same arguments give identical numbers, as `predict()` of other models
 #'   does.  Give `seed` to draw other samples.
 #'
+#'   As in [sbcondstats()], a fit whose bridge does not see the predictors
+#'   (`object$bridge_x` is `FALSE`) samples its standardised law once per
+#'   call and maps those draws to every row, so that a call costs `ndraws`
+#'   chains whatever the number of rows (see "Rows share their draws when
+#'   the bridge ignores x" in [sbcondstats()]).
+#'
 #' @param object a fit from [sbfit()].
 #' @param newdata predictor values, as for [sbsample()].
 #' @param type `"mean"`, `"sd"`, `"quantile"` or `"cdf"` (the probabilities
