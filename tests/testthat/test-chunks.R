@@ -132,13 +132,13 @@ test_that("multisession workers give the same bits as the sequential run", {
 test_that("a long sampling call with verbose samples in pieces: the same draws", {
   nd <- data.frame(x = seq(-1, 1, length.out = 30), f = "a")
   # 30 rows x 2000 draws x 100 steps: long enough for pieces
-  a <- sbsample(fit_ch, nd, ndraws = 2000, seed = 3, format = "matrix")
-  out <- capture.output(b <- sbsample(fit_ch, nd, ndraws = 2000, seed = 3, format = "matrix",
-                                      verbose = TRUE))
+  a <- sbsample(fit_ch, nd, ndraws = 2000, steps = 100, seed = 3, format = "matrix")
+  out <- capture.output(b <- sbsample(fit_ch, nd, ndraws = 2000, steps = 100, seed = 3,
+                                      format = "matrix", verbose = TRUE))
   expect_identical(a, b)
-  st1 <- sbcondstats(fit_ch, nd, ndraws = 2000, seed = 3, density = FALSE)
-  capture.output(st2 <- sbcondstats(fit_ch, nd, ndraws = 2000, seed = 3, density = FALSE,
-                                    verbose = TRUE))
+  st1 <- sbcondstats(fit_ch, nd, ndraws = 2000, steps = 100, seed = 3, density = FALSE)
+  capture.output(st2 <- sbcondstats(fit_ch, nd, ndraws = 2000, steps = 100, seed = 3,
+                                    density = FALSE, verbose = TRUE))
   expect_identical(st1, st2)
 })
 
