@@ -141,8 +141,8 @@ test_that("the C sampler follows the Euler-Maruyama recursion", {
                                                  validation = 0, precondition = "none"), seed = 1)
   nd <- data.frame(x = c(0.1, 0.5, 0.9))
   # grid 0 -> 1 in one step: Z_1 = Z_0 + a F(0, 0, x) with a = 1 (residual)
-  got <- sbsample(fit, nd, ndraws = 3, grid = c(0, 1), method = "bridge",
-                  format = "matrix", seed = 1)
+  expect_warning(got <- sbsample(fit, nd, ndraws = 3, grid = c(0, 1), method = "bridge",
+                                 format = "matrix", seed = 1), "'grid': 1 sampler step")
   xs <- (nd$x - fit$scaling$x_center) / fit$scaling$x_scale
   Fv <- sbcg:::nn_forward(fit$net, fit$theta, matrix(0, 3, 1), rep(0, 3),
                           matrix(xs, 3))
@@ -153,8 +153,9 @@ test_that("the C sampler follows the Euler-Maruyama recursion", {
   # same normals: check the mean over draws against R's recursion with the
   # draws' own implied noise is not possible, so check the first step's
   # distribution instead: after grid c(0, 0.5), Z = a F + sqrt(0.5) eps.
-  got <- sbsample(fit, nd[1, , drop = FALSE], ndraws = 20000,
-                  grid = c(0, 0.5), method = "em", format = "matrix", seed = 2)
+  expect_warning(got <- sbsample(fit, nd[1, , drop = FALSE], ndraws = 20000,
+                                 grid = c(0, 0.5), method = "em", format = "matrix", seed = 2),
+                 "'grid'")
   z <- (got[1, ] - fit$scaling$y_center) / fit$scaling$y_scale
   F0 <- sbcg:::nn_forward(fit$net, fit$theta, matrix(0, 1, 1), 0,
                           matrix(xs[1], 1))[1, 1]
@@ -178,8 +179,8 @@ test_that("with preconditioning the draws are m(x) + s(x) (c + f Z)", {
     expect_identical(dim(pre$location), c(as.integer(sbcg:::net_npar(pre$net)), 5L))
     expect_equal(is.null(pre$scale), pc == "location")
     # one noiseless step from 0 to 1: Z = F(0, 0, x)
-    got <- sbsample(fit, nd, ndraws = 2, grid = c(0, 1), method = "bridge",
-                    format = "matrix", seed = 1)
+    expect_warning(got <- sbsample(fit, nd, ndraws = 2, grid = c(0, 1), method = "bridge",
+                                   format = "matrix", seed = 1), "'grid'")
     xs <- matrix((nd$x - fit$scaling$x_center) / fit$scaling$x_scale, 3)
     Fv <- sbcg:::nn_forward(fit$net, fit$theta, matrix(0, 3, 1), rep(0, 3), xs)[, 1]
     # m(x): the mean of the five networks plus the linear part
