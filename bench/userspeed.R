@@ -1,0 +1,88 @@
+# What a user waits for: default sbfit() and predict() of three quantiles,
+# for each library given (an installed sbcg in each), each in its own R
+# process, one after the other in one run, so that versions compare side
+# by side:
+#
+#   Rscript bench/userspeed.R                     # the sbcg R finds
+#   Rscript bench/userspeed.R lib-old lib-new     # two installed versions
+#   Rscript bench/userspeed.R --quick lib-new     # one repetition of each case
+#
+# Cases:
+#   fit mcycle        sbfit(accel ~ times, MASS::mcycle), one thread
+#   fit n=5000        sbfit() at n = 5000, p = 5 (the law of model m2 of
+#                     bench/accuracy.R), one thread
+#   predict ...       predict(fit, 500 rows, probs = c(0.05, 0.5, 0.95)) of
+#                     those fits (default draws and steps), one and two threads
+#   cv mcycle         5-fold cross-validation of mcycle: fit and the three
+#                     quantiles of the held-out rows, one thread
+# Figures are medians over repetitions (fits: seeds 1-3; predictions: three
+# calls), wall seconds, with the CPU seconds (user + system) of the process
+# next to them: on a machine busy with other work, CPU time is the steadier
+# figure for one thread.
+args <- commandArgs(TRUE)
+quick <- "--quick" %in% args
+libs <- setdiff(args, "--quick")
+if (!length(libs)) libs <- NA_character_
+reps <- if (quick) 1L else 3L
+cat(sprintf("bench/userspeed.R, %s UTC; %s; load average %s\n", format(Sys.time(), tz = "UTC"),
+            R.version.string, paste(readLines("/proc/loadavg", warn = FALSE), collapse = " ")))
+cat(sprintf("CPU: %s\n\n", sub(".*: ", "", grep("^model name", readLines("/proc/cpuinfo"),
+                                                 value = TRUE)[1L])))
+set.seed(1)
+n <- 5000
+X <- matrix(runif(n * 5, -3, 3), n, 5, dimnames = list(NULL, paste0("x", 1:5)))
+y <- X[, 1]^2 + exp(X[, 2] + X[, 3] / 4) + X[, 4] - X[, 5] +
+  (1 + X[, 2]^2 + X[, 5]^2) / 2 * rnorm(n)
+Xnew <- matrix(runif(500 * 5, -3, 3), 500, 5, dimnames = list(NULL, paste0("x", 1:5)))
+fdat <- tempfile(fileext = ".rds")
+saveRDS(list(X = X, y = y, Xnew = Xnew), fdat)
+fout <- tempfile(fileext = ".rds")
+
+code <- '
+suppressPackageStartupMessages(library(sbcg%s))
+dat <- readRDS("%s"); reps <- %d
+tm <- function(expr) {
+  c0 <- proc.time(); force(expr); d <- proc.time() - c0
+  c(wall = d[["elapsed"]], cpu = d[["user.self"]] + d[["sys.self"]])
+}
+med <- function(M) c(wall = stats::median(M["wall", ]), cpu = stats::median(M["cpu", ]))
+res <- list()
+q3 <- c(0.05, 0.5, 0.95)
+nd <- data.frame(times = seq(2.4, 57.6, length.out = 500))
+fits <- list()
+res[["fit mcycle"]] <- med(sapply(seq_len(reps), function(s) tm(suppressWarnings(
+  fits[[s]] <<- sbfit(accel ~ times, data = MASS::mcycle, seed = s, threads = 1)))))
+for (th in 1:2) res[[sprintf("predict mcycle, %%d thread%%s", th, if (th > 1) "s" else "")]] <-
+  med(sapply(seq_len(reps), function(s) tm(predict(fits[[1]], nd, probs = q3, threads = th))))
+res[["fit n=5000, p=5"]] <- med(sapply(seq_len(min(reps, 2L)), function(s) tm(
+  fits[[s]] <<- sbfit(dat$X, dat$y, seed = s, threads = 1))))
+for (th in 1:2) res[[sprintf("predict n=5000 fit, %%d thread%%s", th, if (th > 1) "s" else "")]] <-
+  med(sapply(seq_len(reps), function(s) tm(predict(fits[[1]], dat$Xnew, probs = q3, threads = th))))
+set.seed(1)
+fold <- sample(rep(1:5, length.out = nrow(MASS::mcycle)))
+res[["cv mcycle (5 folds)"]] <- tm(for (k in 1:5) {
+  f <- suppressWarnings(sbfit(accel ~ times, data = MASS::mcycle[fold != k, ], seed = k, threads = 1))
+  predict(f, MASS::mcycle[fold == k, ], probs = q3, threads = 1)
+})
+saveRDS(list(version = as.character(packageVersion("sbcg")), res = res), "%s")
+'
+out <- list()
+for (lib in libs) {
+  src <- sprintf(code, if (is.na(lib)) "" else sprintf(', lib.loc = "%s"', normalizePath(lib)),
+                 fdat, reps, fout)
+  st <- system2(file.path(R.home("bin"), "Rscript"), c("-e", shQuote(src)))
+  if (st != 0 || !file.exists(fout)) stop("the run with library ", lib, " failed", call. = FALSE)
+  r <- readRDS(fout)
+  unlink(fout)
+  label <- if (is.na(lib)) "default" else basename(lib)
+  out[[label]] <- r$res
+  cat(sprintf("%s (sbcg %s):\n", label, r$version))
+  for (nm in names(r$res))
+    cat(sprintf("  %-28s %7.2f s wall, %7.2f s CPU\n", nm, r$res[[nm]][["wall"]],
+                r$res[[nm]][["cpu"]]))
+}
+if (length(out) == 2L) {
+  cat(sprintf("\nwall time ratio %s / %s:\n", names(out)[1L], names(out)[2L]))
+  for (nm in intersect(names(out[[1L]]), names(out[[2L]])))
+    cat(sprintf("  %-28s %6.1f\n", nm, out[[1L]][[nm]][["wall"]] / out[[2L]][[nm]][["wall"]]))
+}
