@@ -8,12 +8,16 @@
 # draws per row: mean CRPS (and that of the Gaussian linear model),
 # coverage of the central 50% and 90% intervals, the PIT values; NULL
 # without held-out rows.  250 rows give the 90% coverage a standard error
-# of 2 points at a cost of 25,000 chains.
-holdout_scores <- function(fit, prep, Y, threads, m = 100L, rows = 250L) {
+# of 2 points at a cost of 25,000 chains.  Fewer rows get more draws each
+# (about 25,000 chains in all, at most 1000 per row): the choice between
+# bridges on fewer than 200 rows rests on their per-row CRPS, whose Monte
+# Carlo error with 100 draws could flip it.
+holdout_scores <- function(fit, prep, Y, threads, m = NULL, rows = 250L) {
   v <- prep$vidx[prep$vorder]
   v <- sort(v[seq_len(min(length(v), rows))])
   nv <- length(v)
   if (nv == 0L) return(NULL)
+  if (is.null(m)) m <- as.integer(min(1000, max(100, ceiling(25000 / nv))))
   prep$vidx <- v
   X <- prep$Xs[v, , drop = FALSE]
   d <- ncol(Y)
