@@ -55,7 +55,8 @@
 # --draws (draws
 # per class and completions per image, default 100); --samples (training
 # budget in triples, default 1e6); --scaling-epochs (default 10);
-# --scaling-hidden w1,w2 (fixed hidden widths for every d in the scaling
+# --support real (fit the pixels on the real line instead of
+# support = c(-1.01, 1.01)); --scaling-hidden w1,w2 (fixed hidden widths for every d in the scaling
 # task instead of those the defaults choose); --cache;
 # --figures DIR (where the figures and the small result file go, default
 # vignettes/ next to this folder; "none" for none).
@@ -71,7 +72,7 @@ source_dir <- local({
 })
 source(file.path(source_dir, "cli.R"))
 check_options(c("quick", "tasks", "threads", "seed", "train", "test", "draws", "samples",
-                "scaling-epochs", "scaling-hidden", "cache", "figures"))
+                "scaling-epochs", "scaling-hidden", "support", "cache", "figures"))
 quick <- "--quick" %in% args
 tasks <- strsplit(opt_value("tasks", "class,completion"), ",", fixed = TRUE)[[1L]]
 if (!all(tasks %in% c("class", "completion", "scaling", "threads")))
@@ -166,10 +167,11 @@ cat(sprintf("data: %d training and %d test images, cache %s\n",
 
 # Pixels lie in [-1, 1], most of them exactly at -1 (the background) or 1;
 # the support's bounds are open, so the fit's interval is a little wider.
-support <- c(-1.01, 1.01)
+support <- if (opt_value("support", "interval") == "real") "real" else c(-1.01, 1.01)
 control <- sbcg_control(samples = samples)
-cat(sprintf("sbfit(): support c(%g, %g), sbcg_control(samples = %g), other settings the defaults; threads %d, seed %d\n\n",
-            support[1L], support[2L], samples, threads, seed))
+cat(sprintf("sbfit(): support %s, sbcg_control(samples = %g), other settings the defaults; threads %d, seed %d\n\n",
+            if (is.character(support)) "\"real\"" else sprintf("c(%g, %g)", support[1L], support[2L]),
+            samples, threads, seed))
 
 elapsed <- function(expr) {
   t0 <- proc.time()[["elapsed"]]
@@ -222,7 +224,7 @@ if ("class" %in% tasks) {
   gen <- matrix(aperm(A, c(2L, 1L, 3L)), 10L * ndraws, 256L)   # class-major rows
   gen_label <- factor(rep(0:9, each = ndraws), levels = 0:9)
   colnames(gen) <- colnames(tr$pixels)
-  cat(sprintf("pixels of the draws outside [-1, 1] (the fit's support is (-1.01, 1.01)): %.2f%%, largest |pixel| %.4f\n",
+  cat(sprintf("pixels of the draws outside [-1, 1]: %.2f%%, largest |pixel| %.4f\n",
               100 * mean(abs(gen) > 1), max(abs(gen))))
 
   # classifiers trained on the real training digits
@@ -422,10 +424,11 @@ if ("threads" %in% tasks) {
 if (figures != "none" && length(results)) {
   file <- file.path(figures, "digits-results.rds")
   old <- if (file.exists(file)) readRDS(file) else list()
-  old[names(results)] <- results
-  old$made <- list(command = paste("Rscript bench/digits.R", paste(args, collapse = " ")),
-                   date = format(Sys.time(), "%Y-%m-%d"),
-                   sbcg = as.character(utils::packageVersion("sbcg")))
+  made <- list(command = paste("Rscript bench/digits.R", paste(args, collapse = " ")),
+               date = format(Sys.time(), "%Y-%m-%d"),
+               sbcg = as.character(utils::packageVersion("sbcg")))
+  for (nm in names(results)) old[[nm]] <- c(if (is.data.frame(results[[nm]]))
+    list(table = results[[nm]]) else results[[nm]], list(made = made))
   saveRDS(old, file)
   cat(sprintf("figures and results written to %s\n", normalizePath(figures)))
 }
