@@ -36,7 +36,17 @@
 #' @param ... not used: every setting must be given by its full name.  An
 #'   unknown, misspelled or abbreviated name is an error that suggests the
 #'   setting meant (`sample = 2e5`: did you mean `samples` or `sampler`?).
-#' @param hidden widths of the hidden layers (1 to 16 layers).
+#' @param hidden widths of the hidden layers (1 to 16 layers), or `NULL`
+#'   (the default) to choose them from the number \eqn{d} of response
+#'   components: two layers of 64 units for \eqn{d \le 64}, and of
+#'   \eqn{d} units rounded up to a multiple of 32 for larger \eqn{d}
+#'   (`default_hidden()`).  Near \eqn{t = 1} the network must remove the
+#'   noise from every direction that the responses do not fill, and its
+#'   output can move in no more directions than the last hidden layer has
+#'   units; the cost of a training step or a sampler step then grows as
+#'   \eqn{d^2} rather than \eqn{d}.  A response of thousands of
+#'   components makes a network larger than
+#'   `getOption("sbcg.max_parameters")` (an error): give smaller widths.
 #' @param activation activation of the hidden layers: `"silu"`
 #'   (\eqn{x / (1 + e^{-x})}), `"relu"` or `"tanh"`.
 #' @param n_freq number of time-embedding frequencies (0 to 256); the
@@ -169,7 +179,7 @@
 #' @examples
 #' sbcg_control(hidden = c(32, 16), epochs = 50)
 #' @export
-sbcg_control <- function(..., hidden = c(64, 64), activation = c("silu", "relu", "tanh"),
+sbcg_control <- function(..., hidden = NULL, activation = c("silu", "relu", "tanh"),
                          n_freq = 8, freq_range = c(1, 100),
                          time_map = c("linear", "logit"),
                          epochs = NULL, samples = 1.2e7, batch_size = 256,
@@ -201,7 +211,7 @@ sbcg_control <- function(..., hidden = c(64, 64), activation = c("silu", "relu",
   parameterization <- check_choice(parameterization, c("residual", "denoiser"), "parameterization")
   time_map <- check_choice(time_map, c("linear", "logit"), "time_map")
   lim <- net_limits()
-  hidden <- check_counts(hidden, "hidden", 1, lim$width)
+  if (!is.null(hidden)) hidden <- check_counts(hidden, "hidden", 1, lim$width)
   if (length(hidden) > lim$hidden_layers)
     stopf("'hidden' must have at most %d layers", lim$hidden_layers)
   n_freq <- check_count(n_freq, "n_freq", 0, lim$n_freq)
@@ -277,6 +287,23 @@ as_control <- function(control) {
   bad <- setdiff(names(control), known)
   if (length(bad)) stop_unknown(bad, known, "'control' has unknown setting(s)")
   do.call(sbcg_control, control)
+}
+
+#' Hidden widths chosen from the number of response components
+#'
+#' The hidden layers that [sbcg_control()] chooses when `hidden` is `NULL`:
+#' two layers of 64 units for up to 64 response components, and of
+#' \eqn{d} units, rounded up to a multiple of 32, for \eqn{d > 64}.
+#' @param d number of response components.
+#' @return An integer vector of two widths.
+#' @examples
+#' default_hidden(1)
+#' default_hidden(128)
+#' @export
+default_hidden <- function(d) {
+  d <- check_count(d, "d", 1, 1e9)
+  w <- if (d <= 64) 64L else as.integer(32 * ceiling(d / 32))
+  c(w, w)
 }
 
 act_code <- function(activation) {

@@ -8,16 +8,20 @@
 # draws per row: mean CRPS (and that of the Gaussian linear model),
 # coverage of the central 50% and 90% intervals, the PIT values; NULL
 # without held-out rows.  250 rows give the 90% coverage a standard error
-# of 2 points at a cost of 25,000 chains.  Fewer rows get more draws each
-# (about 25,000 chains in all, at most 1000 per row): the choice between
-# bridges on fewer than 200 rows rests on their per-row CRPS, whose Monte
-# Carlo error with 100 draws could flip it.
-holdout_scores <- function(fit, prep, Y, threads, m = NULL, rows = 250L) {
+# of 2 points at a cost of 25,000 chains.  With d > 16 response components
+# each row gives d scores and a chain costs about d times as much, so the
+# rows go down to 4000 / d, but not below 50 (d = 256: 50 rows, 12,800
+# scores).  Fewer rows get more draws each (about 25,000 chains in all up
+# to d = 16, 25,000 * 16 / d beyond; between 100 and 1000 per row): the
+# choice between bridges on fewer than 200 rows rests on their per-row
+# CRPS, whose Monte Carlo error with 100 draws could flip it.
+holdout_scores <- function(fit, prep, Y, threads, m = NULL, rows = holdout_rows(ncol(Y))) {
   v <- prep$vidx[prep$vorder]
   v <- sort(v[seq_len(min(length(v), rows))])
   nv <- length(v)
   if (nv == 0L) return(NULL)
-  if (is.null(m)) m <- as.integer(min(1000, max(100, ceiling(25000 / nv))))
+  if (is.null(m))
+    m <- as.integer(min(1000, max(100, ceiling(25000 * min(1, 16 / ncol(Y)) / nv))))
   prep$vidx <- v
   X <- prep$Xs[v, , drop = FALSE]
   d <- ncol(Y)
@@ -35,6 +39,8 @@ holdout_scores <- function(fit, prep, Y, threads, m = NULL, rows = 250L) {
        loss_ratio = if (fit$best_epoch > 0)
          fit$history$valid[fit$best_epoch] / fit$history$train[fit$best_epoch] else NA_real_)
 }
+
+holdout_rows <- function(d) if (d <= 16L) 250L else max(50L, as.integer(ceiling(4000 / d)))
 
 # CRPS at the held-out rows (one per row and component, in the order of
 # score_core()) of the Gaussian linear model with constant variance fitted

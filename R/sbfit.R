@@ -316,6 +316,11 @@ sbfit_core <- function(X, Y, w, xinfo, control, threads, seed, verbose,
   seed <- check_seed(seed)
   verbose <- check_flag(verbose, "verbose")
   w <- check_training_rows(X, Y, w, xname, yname)
+  # hidden = NULL: widths from the number of response components, kept in
+  # the fit's control as chosen
+  hidden_auto <- is.null(control$hidden)
+  if (hidden_auto) control$hidden <- default_hidden(ncol(Y))
+  check_network_size(control, ncol(X), ncol(Y), hidden_auto)
   const <- constant_responses(Y, yname)
   # an unseeded fit draws its seed from R's generator and keeps it, so that
   # sbfit(..., seed = fit$seed) rebuilds it
@@ -444,6 +449,22 @@ check_training_rows <- function(X, Y, w, xname, yname) {
   as.double(w)
 }
 
+# The network of a fit must stay within getOption("sbcg.max_parameters"),
+# checked before any training; the message says where the widths came
+# from (hidden = NULL chooses them from the number of responses d).
+check_network_size <- function(control, p, d, hidden_auto) {
+  net <- list(d = d, p = p, hidden = control$hidden,
+              freq = make_freq(control$n_freq, control$freq_range))
+  max_par <- getOption("sbcg.max_parameters", 5e7)
+  if (net_npar(net) > max_par)
+    stopf("'control$hidden' %s makes a network of %.3g parameters, more than getOption(\"sbcg.max_parameters\") = %.3g; give smaller widths in sbcg_control(hidden = ) or raise the option",
+          if (hidden_auto) sprintf("(chosen for %d response components: %s)", d,
+                                   paste(control$hidden, collapse = ", ")) else
+            sprintf("(%s)", paste(control$hidden, collapse = ", ")),
+          net_npar(net), max_par)
+  invisible(TRUE)
+}
+
 # Everything a fit draws from R's RNG, in a fixed order: the validation
 # split, the initial weights and the seeds of the C random streams (which
 # draw the training and validation times and noise); with the standardised
@@ -465,10 +486,6 @@ fit_prepare <- function(X, Y, w, control) {
               activation = control$activation,
               freq = make_freq(control$n_freq, control$freq_range),
               time_map = control$time_map)
-  max_par <- getOption("sbcg.max_parameters", 5e7)
-  if (net_npar(net) > max_par)
-    stopf("'control$hidden' makes a network of %.3g parameters, more than getOption(\"sbcg.max_parameters\") = %.3g",
-          net_npar(net), max_par)
   prep <- list(n = n, sx = sx, sy = sy, Xs = apply_scaling(X, sx),
                Ys = apply_scaling(Y, sy), tidx = tidx, vidx = vidx,
                wt = wt / mean(wt), wv = if (nv > 0) wv / mean(wv) else wv,

@@ -8,8 +8,8 @@
 # The full run takes a few minutes on one core.
 #
 # Options: --quick; --dims d1,d2,...; --n (training rows, default 5000);
-# --epochs (default 200); --hidden w1,w2,... (hidden widths, default that of
-# sbcg_control(), 64,64); --rows, --draws (sampling test: newdata rows and
+# --epochs (default 200); --hidden w1,w2,... (hidden widths, default those
+# sbcg_control() chooses for each d, default_hidden(d)); --rows, --draws (sampling test: newdata rows and
 # draws per row, default 100 x 100); --steps (sampler steps, default 100,
 # the package default); --reps (repetitions of each timing, the median is
 # reported; default 3); --threads (default 1); --seed.  Run it niced
@@ -32,14 +32,15 @@
 # --hidden says otherwise.  The sampling time is that of
 # sbsample(fit, newdata, ndraws = draws, format = "matrix") for `rows` new rows.
 #
-# Why linear in d: the network maps (z, time embedding, x), of width
+# Why linear in d at fixed widths (--hidden): the network maps (z, time embedding, x), of width
 # d + 16 + 3, through hidden layers h1, ..., hL to d outputs, so one
 # evaluation costs (d + 19) h1 + sum h_i h_{i+1} + hL d multiply-adds in
 # training.  The sampler computes the time and x parts of the first layer
 # once per step and once per chain, so a sampler step costs
 # d h1 + sum h_i h_{i+1} + hL d.  Both are a + b d; the table reports them
 # ("train_MAC", "step_MAC") next to the times, and a least-squares line
-# through the times.
+# through the times.  With the default widths, which grow with d beyond
+# d = 64 (default_hidden()), both grow as d^2 there.
 #
 # Accuracy, as a check that the fits are sensible: from the sampling test's
 # draws, the root mean square (over the rows and the d grid points) of the
@@ -71,7 +72,8 @@ draws <- as.integer(opt("draws", "100"))
 steps <- as.integer(opt("steps", "100"))
 reps <- as.integer(opt("reps", if (quick) "1" else "3"))
 threads <- as.integer(opt("threads", "1"))
-hidden <- as.integer(strsplit(opt("hidden", paste(sbcg_control()$hidden, collapse = ",")), ",", fixed = TRUE)[[1L]])
+hidden <- opt("hidden", "")
+hidden <- if (nzchar(hidden)) as.integer(strsplit(hidden, ",", fixed = TRUE)[[1L]])
 seed <- as.integer(opt("seed", "1"))
 if (anyNA(dims) || any(dims < 1)) stop("--dims must be positive integers", call. = FALSE)
 if (anyNA(c(n, epochs, rows, draws, steps, reps, threads, seed)) ||
@@ -114,15 +116,15 @@ cat(sprintf("machine: %s, %d cores; %s; sbcg %s; BLAS %s\n", model,
             extSoftVersion()[["BLAS"]]))
 cat(sprintf("date: %s\n", format(Sys.time(), "%Y-%m-%d %H:%M %Z")))
 cat(sprintf("training: n = %d rows, sbcg_control(epochs = %d, validation = 0%s): hidden widths %s, batch %d, %s (row, time, noise) triples, %d optimiser steps for every d\n",
-            n, epochs, if (identical(hidden, c(32L, 32L))) "" else
+            n, epochs, if (is.null(hidden)) "" else
               sprintf(", hidden = c(%s)", paste(hidden, collapse = ", ")),
-            paste(hidden, collapse = ", "), ctl$batch_size,
+            if (is.null(hidden)) "default_hidden(d)" else paste(hidden, collapse = ", "),
+            ctl$batch_size,
             format(n * epochs, big.mark = ","), epochs * ceiling(n / ctl$batch_size)))
 cat(sprintf("sampling: %d rows x %d draws, %d Euler-Maruyama steps; threads %d; fit and sampling times are medians of %d runs\n\n",
             rows, draws, steps, threads, reps))
 
 # ---- runs ----------------------------------------------------------------
-h <- ctl$hidden
 nemb <- 2 * ctl$n_freq
 time_it <- function(expr_fun) {
   t <- numeric(reps)
@@ -137,6 +139,7 @@ for (d in dims) {
   cat(sprintf("  d = %4d: fit ... ", d))
   ft <- time_it(function(r) sbfit(tr$X, tr$Y, control = ctl, threads = threads, seed = seed))
   fit <- ft$value
+  h <- fit$control$hidden
   cat(sprintf("%.1f s; sample ... ", ft$time))
   st <- time_it(function(r) sbsample(fit, te$X, ndraws = draws, steps = steps, format = "matrix",
                                      threads = threads, seed = seed + r))
@@ -147,7 +150,7 @@ for (d in dims) {
   sdv <- apply(D, c(1L, 3L), stats::sd)
   truth <- curve_truth(te$X, d)
   res[[length(res) + 1L]] <- data.frame(
-    d = d, fit_s = ft$time, sample_s = st$time,
+    d = d, hidden = paste(h, collapse = "-"), fit_s = ft$time, sample_s = st$time,
     train_MAC = (d + nemb + 3) * h[1] + sum(h[-1] * h[-length(h)]) + h[length(h)] * d,
     step_MAC = d * h[1] + sum(h[-1] * h[-length(h)]) + h[length(h)] * d,
     rmse_mean = sqrt(mean((mu - truth$mean)^2)),
@@ -157,7 +160,7 @@ for (d in dims) {
 tab <- do.call(rbind, res)
 
 cat("\ntimes in seconds; MAC = multiply-adds per network evaluation (per row in training, per chain and step in sampling)\n")
-print(data.frame(d = tab$d, fit_s = sprintf("%.2f", tab$fit_s),
+print(data.frame(d = tab$d, hidden = tab$hidden, fit_s = sprintf("%.2f", tab$fit_s),
                  fit_per_d1 = sprintf("%.1f", tab$fit_s / tab$fit_s[1L]),
                  train_MAC = tab$train_MAC,
                  sample_s = sprintf("%.3f", tab$sample_s),
@@ -180,6 +183,7 @@ if (nrow(tab) >= 3L) {
   cat("\nleast-squares lines through the times:\n")
   line_fit(tab$fit_s, "fit")
   line_fit(tab$sample_s, "sample")
+  if (length(unique(tab$hidden)) == 1L)
   cat(sprintf("%-8s MACs  = %d + %d d per training row, %d + %d d per sampler step\n", "network",
               nemb * h[1] + 3L * h[1] + sum(h[-1] * h[-length(h)]), h[1] + h[length(h)],
               sum(h[-1] * h[-length(h)]), h[1] + h[length(h)]))
