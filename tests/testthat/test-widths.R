@@ -30,7 +30,7 @@ test_that("the default widths of a many-component fit follow d", {
   fit <- sbfit(x, y, control = sbcg_control(epochs = 1, folds = 1, precondition = "none",
                                             validation = 0), seed = 1)
   expect_identical(fit$net$hidden, c(96L, 96L))
-  m <- sbsample(fit, x[1:2, , drop = FALSE], ndraws = 3, steps = 5, format = "matrix", seed = 1)
+  m <- sbsample(fit, x[1:2, , drop = FALSE], ndraws = 3, steps = 20, format = "matrix", seed = 1)
   expect_identical(dim(m), c(2L, 3L, 70L))
 })
 
