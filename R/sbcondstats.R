@@ -140,7 +140,8 @@ sbcondstats <- function(object, newdata, ndraws = object$control$draws,
   if (inherits(object, "sbcondstats")) {
     if (!missing(newdata))
       stopf("'newdata' must be missing when 'object' is a result of sbcondstats(): its draws are summarised again")
-    return(restats(object, probs, at, se, density, bw, adjust, density_n, keep_draws))
+    return(restats(object, at, summary_opts(probs, se, density, bw, adjust, density_n,
+                                            keep_draws)))
   }
   if (missing(newdata) && is_unconditional(object)) newdata <- data.frame(row.names = 1L)
   nname <- renamed_arg("sbcondstats", "ndraws", "n", !missing(ndraws), !missing(n))
@@ -149,18 +150,10 @@ sbcondstats <- function(object, newdata, ndraws = object$control$draws,
                       seed = seed, chunk_size = chunk_size, verbose = verbose,
                       n_min = 2L, held = "chunk", na.action = na.action,
                       n_name = nname)
-  probs <- check_probs(probs)
-  se <- check_flag(se, "se")
-  density <- check_flag(density, "density")
-  adjust <- check_number(adjust, "adjust", 0, Inf, lo_open = TRUE, hi_open = TRUE)
-  density_n <- check_count(density_n, "density_n", 2, 1e6)
-  bw <- check_bw(bw)
-  keep_draws <- check_flag(keep_draws, "keep_draws")
+  opts <- summary_opts(probs, se, density, bw, adjust, density_n, keep_draws)
   AT <- check_at(at, length(s$rn_all), s$d)
   if (!is.null(AT)) AT$values <- AT$values[if (s$dummy) 1L else s$kept, , , drop = FALSE]
   # the thresholds travel with their chunk (ch$at), not in opts
-  opts <- list(probs = probs, se = se, density = density, bw = bw,
-               adjust = adjust, density_n = density_n, keep_draws = keep_draws)
   r <- sampling_run(s, stats_chunk, opts = opts,
                     extra = function(rows) list(at = at_rows(AT, rows)))
   out <- bind_chunks(lapply(r$parts, `[[`, "stats"), c("sbcondstats", "data.frame"))
@@ -168,7 +161,7 @@ sbcondstats <- function(object, newdata, ndraws = object$control$draws,
   pf <- predictor_frame(object, newdata)
   out <- add_predictors(out, pf)
   attr(out, "n") <- s$n
-  attr(out, "probs") <- probs
+  attr(out, "probs") <- opts$probs
   attr(out, "at") <- at
   attr(out, "at_names") <- AT$names
   attr(out, "steps") <- s$g$steps
@@ -176,7 +169,7 @@ sbcondstats <- function(object, newdata, ndraws = object$control$draws,
   attr(out, "ynames") <- object$ynames
   attr(out, "newdata") <- pf
   attr(out, "discrete") <- is_count_fit(object)
-  if (keep_draws) {
+  if (opts$keep_draws) {
     draws <- join_draws(lapply(r$parts, `[[`, "draws"), r$nrows, s$n, s$d)
     attr(out, "draws") <- shape_draws(object, pad_draws(draws, s), length(s$rows_out),
                                       s$n, "matrix", s$rn_out, s$rows_out)
@@ -187,17 +180,10 @@ sbcondstats <- function(object, newdata, ndraws = object$control$draws,
 # sbcondstats() of a result that kept its draws: the same rows summarised
 # again (other quantiles, thresholds, standard errors or densities), with
 # no sampling.
-restats <- function(st, probs, at, se, density, bw, adjust, density_n, keep_draws) {
+restats <- function(st, at, opts) {
   D <- attr(st, "draws")
   if (is.null(D))
     stopf("'object' holds no draws: call sbcondstats() with 'keep_draws = TRUE' to summarise its draws again")
-  probs <- check_probs(probs)
-  se <- check_flag(se, "se")
-  density <- check_flag(density, "density")
-  adjust <- check_number(adjust, "adjust", 0, Inf, lo_open = TRUE, hi_open = TRUE)
-  density_n <- check_count(density_n, "density_n", 2, 1e6)
-  bw <- check_bw(bw)
-  keep_draws <- check_flag(keep_draws, "keep_draws")
   ynames <- attr(st, "ynames")
   d <- length(ynames)
   nr <- nrow(D)
@@ -206,16 +192,27 @@ restats <- function(st, probs, at, se, density, bw, adjust, density_n, keep_draw
   # chain order: draw fastest, then row, then component
   draws <- if (d == 1L) as.vector(t(D)) else as.vector(aperm(D, c(2L, 1L, 3L)))
   # rows skipped for missing predictors hold NA draws: their statistics are NA
-  out <- summarise_draws(draws, nr, n, ynames, probs, density, bw, adjust, density_n,
-                         at = AT, se = se, rows = unique(st$.row),
+  out <- summarise_draws(draws, nr, n, ynames, opts$probs, opts$density, opts$bw,
+                         opts$adjust, opts$density_n, at = AT, se = opts$se,
+                         rows = unique(st$.row),
                          discrete = isTRUE(attr(st, "discrete")))
   out <- add_predictors(out, attr(st, "newdata"))
   for (a in c("n", "steps", "method", "ynames", "newdata", "discrete")) attr(out, a) <- attr(st, a)
-  attr(out, "probs") <- probs
+  attr(out, "probs") <- opts$probs
   attr(out, "at") <- at
   attr(out, "at_names") <- AT$names
-  if (keep_draws) attr(out, "draws") <- D
+  if (opts$keep_draws) attr(out, "draws") <- D
   out
+}
+
+# The checked summary arguments of sbcondstats(), as the list its chunks
+# (and restats()) take.
+summary_opts <- function(probs, se, density, bw, adjust, density_n, keep_draws) {
+  list(probs = check_probs(probs), se = check_flag(se, "se"),
+       density = check_flag(density, "density"),
+       adjust = check_number(adjust, "adjust", 0, Inf, lo_open = TRUE, hi_open = TRUE),
+       density_n = check_count(density_n, "density_n", 2, 1e6), bw = check_bw(bw),
+       keep_draws = check_flag(keep_draws, "keep_draws"))
 }
 
 # One chunk of sbcondstats(): draw, then summarise row by row.

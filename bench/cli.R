@@ -23,3 +23,14 @@ check_options <- function(known) {
     if (!nm %in% known) stop(sprintf("unknown option %s", a), call. = FALSE)
   }
 }
+
+# The simulation models, their truth and the scores of bench/accuracy.R
+# (in `dir`), defined in the global environment without running the
+# benchmark, for the benches that reuse its data (tune.R, steps.R).
+accuracy_defs <- function(dir) {
+  want <- c("model_p", "m5_var", "m7_scale", "gen_y", "gauss_hermite", "gh", "m7_m1", "m7_m2",
+            "truth", "stats_draws", "model_data")
+  for (e in parse(file.path(dir, "accuracy.R")))
+    if (is.call(e) && identical(e[[1L]], as.name("<-")) && as.character(e[[2L]]) %in% want)
+      eval(e, globalenv())
+}

@@ -20,13 +20,7 @@ here <- local({
 source(file.path(here, "cli.R"))
 check_options(c("models", "seeds", "n", "test", "draws", "fits", "samplers"))
 # the model, truth and scoring definitions of accuracy.R
-local({
-  ex <- parse(file.path(here, "accuracy.R"))
-  want <- c("model_p", "m5_var", "m7_scale", "gen_y", "gauss_hermite", "gh", "m7_m1", "m7_m2",
-            "truth", "stats_draws", "model_data")
-  for (e in ex) if (is.call(e) && identical(e[[1L]], as.name("<-")) &&
-                    as.character(e[[2L]]) %in% want) eval(e, globalenv())
-})
+accuracy_defs(here)
 models <- strsplit(opt_value("models", paste0("m", 1:7, collapse = ",")), ",")[[1L]]
 seeds <- seq_len(as.integer(opt_value("seeds", 1)))
 n_train <- as.integer(opt_value("n", 5000))

@@ -9,23 +9,13 @@
 # peers).  Prints, per model and variant, MSE of the conditional mean and
 # SD, mean predicted SD / mean true SD, CRPS, 90% coverage and fit seconds.
 suppressPackageStartupMessages(library(sbcg))
-args <- commandArgs(trailingOnly = TRUE)
-opt <- function(name, default) {
-  i <- which(args == paste0("--", name))
-  if (length(i)) args[i[1L] + 1L] else default
-}
 here <- local({
   f <- sub("^--file=", "", grep("^--file=", commandArgs(FALSE), value = TRUE))
   if (length(f)) dirname(normalizePath(f[1L])) else "bench"
 })
+source(file.path(here, "cli.R"))
 # the model, truth and scoring definitions of accuracy.R
-local({
-  ex <- parse(file.path(here, "accuracy.R"))
-  want <- c("model_p", "m5_var", "m7_scale", "gen_y", "gauss_hermite", "gh", "m7_m1", "m7_m2",
-            "truth", "stats_draws", "model_data")
-  for (e in ex) if (is.call(e) && identical(e[[1L]], as.name("<-")) &&
-                    as.character(e[[2L]]) %in% want) eval(e, globalenv())
-})
+accuracy_defs(here)
 all_models <- paste0("m", 1:7)
 
 big <- list(hidden = c(64, 64), samples = 1.2e7)
@@ -54,13 +44,13 @@ variants <- list(
   tail0 = list(t_tail = 0),
   tail8 = list(t_tail = 0.8)
 )
-models <- strsplit(opt("models", paste(all_models, collapse = ",")), ",")[[1L]]
-vnames <- strsplit(opt("variants", "base"), ",")[[1L]]
+models <- strsplit(opt_value("models", paste(all_models, collapse = ",")), ",")[[1L]]
+vnames <- strsplit(opt_value("variants", "base"), ",")[[1L]]
 stopifnot(all(vnames %in% names(variants)))
-seeds <- seq_len(as.integer(opt("seeds", 1)))
-n_train <- as.integer(opt("n", 5000))
-n_test <- as.integer(opt("test", 500))
-options(sbcg.threads = as.integer(opt("threads", 1)))
+seeds <- seq_len(as.integer(opt_value("seeds", 1)))
+n_train <- as.integer(opt_value("n", 5000))
+n_test <- as.integer(opt_value("test", 500))
+options(sbcg.threads = as.integer(opt_value("threads", 1)))
 
 rows <- list()
 for (model in models) for (seed in seeds) {
@@ -104,4 +94,4 @@ agg$fit_s <- NA
 ft <- aggregate(fit_s ~ variant + model, res, mean)
 agg$fit_s[match(paste(ft$variant, ft$model), paste(agg$variant, agg$model))] <- ft$fit_s
 print(agg, digits = 4)
-if (!is.null(opt("out", NULL))) write.csv(res, opt("out", NULL), row.names = FALSE)
+if (!is.null(opt_value("out", NULL))) write.csv(res, opt_value("out", NULL), row.names = FALSE)
