@@ -27,6 +27,7 @@
  * Chains are processed in blocks; each chain has its own random stream
  * keyed by (seed, row, draw).
  */
+#include <limits.h>
 #include <math.h>
 #include <string.h>
 #ifdef _OPENMP
@@ -66,6 +67,28 @@ typedef struct {
     double *ws;                     /* nthreads x per-thread workspace */
     size_t ws_size;
 } trainer;
+
+/*
+ * A training run that advances a given number of minibatches at a time
+ * (run_begin, run_advance, run_end), so that one loop serves both one
+ * network trained alone (bridge_fit) and several independent networks
+ * trained side by side, one thread each (bridge_fit_group).  Everything a
+ * run needs between two minibatches lives here; where a run stops between
+ * two calls of run_advance() does not change what it computes.
+ */
+struct fit_run {
+    trainer tr;
+    const nn_net *net;
+    double *theta;                  /* best evaluated weights */
+    double *work;                   /* the weights being trained */
+    const double *eval;             /* evaluated weights: work or its EMA */
+    fit_result *res;
+    double best_loss, last_val;
+    double sum;                     /* training loss summed this epoch */
+    int wait;                       /* checks without improvement */
+    int start, nb;                  /* next row of the epoch, its batches */
+    int done, busy;
+};
 
 /* Per-thread training workspace: the network's, then the target. */
 static size_t thread_ws(const nn_net *net)
@@ -216,7 +239,7 @@ static int train_batch(trainer *tr, double *theta, int start, int B,
     double scale = 2.0 / ((double) B * d);
 
 #ifdef _OPENMP
-#pragma omp parallel for num_threads(st->nthreads) schedule(static, 1)
+#pragma omp parallel for num_threads(st->nthreads) schedule(static, 1) if (st->nthreads > 1)
 #endif
     for (int ch = 0; ch < nchunk; ch++) {
         int b0 = ch * NN_CHUNK, Bc = B - b0 < NN_CHUNK ? B - b0 : NN_CHUNK;
@@ -270,7 +293,7 @@ static double val_loss(trainer *tr, const double *theta)
     const fit_data *dat = tr->dat;
     int M = tr->M, nchunk = (M + NN_CHUNK - 1) / NN_CHUNK;
 #ifdef _OPENMP
-#pragma omp parallel for num_threads(tr->s->nthreads) schedule(static, 1)
+#pragma omp parallel for num_threads(tr->s->nthreads) schedule(static, 1) if (tr->s->nthreads > 1)
 #endif
     for (int ch = 0; ch < nchunk; ch++) {
         int m0 = ch * NN_CHUNK, Bc = M - m0 < NN_CHUNK ? M - m0 : NN_CHUNK;
@@ -306,7 +329,7 @@ size_t bridge_fit_ws(const nn_net *net, const fit_settings *s,
     size_t M = (size_t) dat->nv * s->val_reps;
     size_t nchunk = (B + NN_CHUNK - 1) / NN_CHUNK;
     size_t nvchunk = (M + NN_CHUNK - 1) / NN_CHUNK;
-    return 4 * npar + M * (1 + net->d) + (s->ema > 0 ? npar : 0) + nchunk * npar + B * (1 + net->d) +
+    return in_doubles(1, sizeof(struct fit_run)) + 4 * npar + M * (1 + net->d) + (s->ema > 0 ? npar : 0) + nchunk * npar + B * (1 + net->d) +
         (nchunk > nvchunk ? nchunk : nvchunk) + thread_ws(net) * s->nthreads +
         in_doubles((size_t) dat->n + M, sizeof(int));
 }
@@ -370,23 +393,126 @@ static void trainer_init(trainer *tr, const nn_net *net, const fit_settings *s,
     rng_seed(&tr->rng, s->seed, 0, 0);
 }
 
-/* One epoch of minibatches; returns the mean training loss, or NaN if a
- * step diverged. */
-static double train_epoch(trainer *tr, double *theta, int ep,
-                          const fit_monitor *mon)
+static size_t run_doubles(void)
 {
-    int n = tr->dat->n, B = tr->batch, nb = 0;
-    double sum = 0.0;
-    shuffle(tr);
-    for (int start = 0; start < n; start += B) {
-        int Bc = n - start < B ? n - start : B;
-        double loss;
-        if (train_batch(tr, theta, start, Bc, &loss)) return NAN;
-        sum += loss * Bc;
-        if (++nb % 4 == 0 && mon)
-            mon->tick(mon->ctx, ep, tr->s->epochs, sum / (start + Bc), NAN, 0);
+    return in_doubles(1, sizeof(fit_run));
+}
+
+/* The run kept at the start of its workspace ws (bridge_fit_ws()
+ * doubles), and its weights after it. */
+static fit_run *run_of(double *ws)
+{
+    return (fit_run *) ws;
+}
+
+static fit_run *run_begin(const nn_net *net, double *theta,
+                          const fit_settings *s, const fit_data *dat,
+                          double *ws, fit_result *res)
+{
+    size_t npar = net->npar;
+    fit_run *r = run_of(ws);
+    memset(r, 0, sizeof *r);
+    r->net = net;
+    r->theta = theta;
+    r->res = res;
+    r->work = ws + run_doubles();
+    memcpy(r->work, theta, npar * sizeof(double));
+    trainer_init(&r->tr, net, s, dat, theta, r->work + npar);
+    r->eval = r->tr.ema ? r->tr.ema : r->work;
+    r->best_loss = INFINITY;
+    r->last_val = NAN;
+    res->status = FIT_DONE;
+    res->best_epoch = 0;
+    res->epochs = 0;
+    res->steps = 0;
+    /* the starting weights are a candidate too (epoch 0): with a zero
+     * output layer they are the baseline a fit falls back to when training
+     * never improves the validation loss */
+    if (dat->nv > 0) {
+        r->best_loss = val_loss(&r->tr, r->eval);
+        if (!isfinite(r->best_loss)) r->best_loss = INFINITY;
     }
-    return sum / n;
+    return r;
+}
+
+/* After the last minibatch of an epoch: record its loss, validate every
+ * valid_every epochs and after the last, keep the best weights, decide on
+ * early stopping. */
+static void run_epoch_end(fit_run *r, const fit_monitor *mon)
+{
+    trainer *tr = &r->tr;
+    const fit_settings *s = tr->s;
+    fit_result *res = r->res;
+    int ep = ++res->epochs;
+    double tl = r->sum / tr->dat->n;
+    res->train_loss[ep - 1] = tl;
+    res->valid_loss[ep - 1] = NAN;
+    r->start = 0;
+    r->sum = 0.0;
+    r->nb = 0;
+    if (isnan(tl)) {
+        res->status = FIT_DIVERGED;
+        r->done = 1;
+        return;
+    }
+    if (tr->dat->nv > 0 && (ep % s->valid_every == 0 || ep == s->epochs)) {
+        double v = val_loss(tr, r->eval);
+        res->valid_loss[ep - 1] = r->last_val = v;
+        if (!isfinite(v)) {
+            res->status = FIT_DIVERGED;
+            r->done = 1;
+            return;
+        }
+        if (v < r->best_loss) {
+            r->best_loss = v;
+            res->best_epoch = ep;
+            memcpy(r->theta, r->eval, r->net->npar * sizeof(double));
+            r->wait = 0;
+        } else if (++r->wait >= s->patience && ep >= s->min_epochs) {
+            res->status = FIT_STOPPED;
+        }
+    }
+    if (res->status == FIT_STOPPED || ep == s->epochs) r->done = 1;
+    if (mon)
+        mon->tick(mon->ctx, ep, s->epochs, tl, r->last_val, r->done ? 2 : 1);
+}
+
+/* Run up to nsteps minibatches (fewer if the run ends); mon, if not NULL,
+ * is told every 4 minibatches of an epoch and after every epoch. */
+static void run_advance(fit_run *r, long nsteps, const fit_monitor *mon)
+{
+    trainer *tr = &r->tr;
+    int n = tr->dat->n, B = tr->batch;
+    for (long k = 0; k < nsteps && !r->done; k++) {
+        if (r->start == 0) shuffle(tr);
+        int Bc = n - r->start < B ? n - r->start : B;
+        double loss;
+        if (train_batch(tr, r->work, r->start, Bc, &loss)) {
+            int ep = ++r->res->epochs;
+            r->res->train_loss[ep - 1] = NAN;
+            r->res->valid_loss[ep - 1] = NAN;
+            r->res->status = FIT_DIVERGED;
+            r->done = 1;
+            break;
+        }
+        r->sum += loss * Bc;
+        r->start += Bc;
+        if (++r->nb % 4 == 0 && mon && r->start < n)
+            mon->tick(mon->ctx, r->res->epochs + 1, tr->s->epochs,
+                      r->sum / r->start, NAN, 0);
+        if (r->start >= n) run_epoch_end(r, mon);
+    }
+}
+
+/* Without validation rows the last evaluated weights are returned. */
+static void run_end(fit_run *r)
+{
+    fit_result *res = r->res;
+    if (r->tr.dat->nv == 0 && res->status != FIT_DIVERGED) {
+        memcpy(r->theta, r->eval, r->net->npar * sizeof(double));
+        res->best_epoch = res->epochs;
+    }
+    res->steps = r->tr.step;
 }
 
 /*
@@ -396,65 +522,107 @@ static double train_epoch(trainer *tr, double *theta, int ep,
  * checks without improvement, but not before epoch min_epochs.  On return
  * theta holds the evaluated weights of the best check, the starting weights
  * (best epoch 0) included (the last evaluated weights without validation
- * rows).  ws holds bridge_fit_ws() doubles.
+ * rows).  ws holds bridge_fit_ws() doubles.  The minibatches of a step are
+ * spread over s->nthreads threads.
  */
 void bridge_fit(const nn_net *net, double *theta, const fit_settings *s,
                 const fit_data *dat, double *ws, const fit_monitor *mon,
                 fit_result *res)
 {
-    trainer tr;
-    size_t npar = net->npar;
-    /* the weights being trained; theta keeps the best evaluated ones */
-    double *work = ws;
-    memcpy(work, theta, npar * sizeof(double));
-    trainer_init(&tr, net, s, dat, theta, ws + npar);
-    const double *eval = tr.ema ? tr.ema : work;
-    double best_loss = INFINITY, last_val = NAN;
-    int wait = 0;
-    res->status = FIT_DONE;
-    res->best_epoch = 0;
-    res->epochs = 0;
-    /* the starting weights are a candidate too (epoch 0): with a zero
-     * output layer they are the baseline a fit falls back to when training
-     * never improves the validation loss */
-    if (dat->nv > 0) {
-        best_loss = val_loss(&tr, eval);
-        if (!isfinite(best_loss)) best_loss = INFINITY;
+    fit_run *r = run_begin(net, theta, s, dat, ws, res);
+    while (!r->done) run_advance(r, LONG_MAX, mon);
+    run_end(r);
+}
+
+static double now_seconds(void)
+{
+#ifdef _OPENMP
+    return omp_get_wtime();
+#else
+    return 0.0;
+#endif
+}
+
+/* Minibatches a thread runs on one network before it picks again. */
+#define GROUP_UNIT 8
+/* Seconds between two meetings of the threads (progress, interrupts). */
+#define GROUP_SLICE 0.2
+
+/*
+ * Train m independent networks of the same architecture side by side:
+ * network i from theta[i] with settings s[i] (s[i].nthreads = 1) on dat[i],
+ * in workspace ws[i] (bridge_fit_ws() doubles), reporting in res[i].  Each
+ * of nthreads threads trains a whole network at a time, GROUP_UNIT
+ * minibatches, then takes the network furthest behind that no other
+ * thread holds; so threads meet only every GROUP_SLICE seconds, when
+ * mon->tick runs on the calling thread outside the parallel region.  A
+ * network's computation is that of bridge_fit() on one thread, whatever
+ * thread runs which part of it: the results are those of training the
+ * networks one after another.
+ */
+void bridge_fit_group(int m, const nn_net *net, double *const *theta,
+                      const fit_settings *s, const fit_data *dat,
+                      double *const *ws, int nthreads, const group_monitor *mon,
+                      fit_result *res)
+{
+    int left = 0;
+    for (int i = 0; i < m; i++) {
+        fit_run *r = run_begin(net, theta[i], s + i, dat + i, ws[i], res + i);
+        left += !r->done;
     }
-    for (int ep = 1; ep <= s->epochs && res->status == FIT_DONE; ep++) {
-        double tl = train_epoch(&tr, work, ep, mon);
-        res->epochs = ep;
-        res->train_loss[ep - 1] = tl;
-        res->valid_loss[ep - 1] = NAN;
-        if (isnan(tl)) {
-            res->status = FIT_DIVERGED;
-            break;
+    int nt = nthreads < m ? nthreads : m;
+#ifndef _OPENMP
+    (void) nt;
+#endif
+    while (left > 0) {
+        double t0 = now_seconds();
+        int stop = 0;
+#ifdef _OPENMP
+#pragma omp parallel num_threads(nt)
+#endif
+        for (;;) {
+            int pick = -1;
+#ifdef _OPENMP
+#pragma omp critical(sbcg_group)
+#endif
+            {
+                double best = INFINITY;
+                for (int i = 0; i < m && !stop; i++) {
+                    /* a network another thread holds is not read */
+                    fit_run *r = run_of(ws[i]);
+                    if (r->busy || r->done) continue;
+                    double f = (double) r->tr.step / (double) r->tr.total_steps;
+                    if (f < best) {
+                        best = f;
+                        pick = i;
+                    }
+                }
+                if (pick >= 0) run_of(ws[pick])->busy = 1;
+            }
+            if (pick < 0) break;
+            run_advance(run_of(ws[pick]), GROUP_UNIT, NULL);
+#ifdef _OPENMP
+#pragma omp critical(sbcg_group)
+#endif
+            {
+                run_of(ws[pick])->busy = 0;
+                if (now_seconds() - t0 > GROUP_SLICE) stop = 1;
+            }
         }
-        if (dat->nv > 0 && (ep % s->valid_every == 0 || ep == s->epochs)) {
-            double v = val_loss(&tr, eval);
-            res->valid_loss[ep - 1] = last_val = v;
-            if (!isfinite(v)) {
-                res->status = FIT_DIVERGED;
-                break;
+        left = 0;
+        int emin = INT_MAX, ep = 0;
+        for (int i = 0; i < m; i++) {
+            fit_run *r = run_of(ws[i]);
+            if (!r->done) {
+                left++;
+                if (res[i].epochs < emin) emin = res[i].epochs;
             }
-            if (v < best_loss) {
-                best_loss = v;
-                res->best_epoch = ep;
-                memcpy(theta, eval, npar * sizeof(double));
-                wait = 0;
-            } else if (++wait >= s->patience && ep >= s->min_epochs) {
-                res->status = FIT_STOPPED;
-            }
+            ep = s[i].epochs;
         }
         if (mon)
-            mon->tick(mon->ctx, ep, s->epochs, tl, last_val,
-                      res->status == FIT_STOPPED || ep == s->epochs ? 2 : 1);
+            mon->tick(mon->ctx, m - left, m, left ? emin : ep, ep, left == 0);
     }
-    if (dat->nv == 0 && res->status != FIT_DIVERGED) {
-        memcpy(theta, eval, npar * sizeof(double));
-        res->best_epoch = res->epochs;
-    }
-    res->steps = tr.step;
+    for (int i = 0; i < m; i++) run_end(run_of(ws[i]));
 }
 
 /* Per-thread sampler workspace for a block of C chains, in doubles

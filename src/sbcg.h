@@ -183,12 +183,27 @@ typedef struct {
     void *ctx;
 } fit_monitor;
 
+/* Called on the main thread, outside parallel regions, between slices of
+ * a group of networks trained side by side (bridge_fit_group): done of m
+ * networks have finished, the slowest running one has run epoch of epochs
+ * (end = 1 after the last). */
+typedef struct {
+    void (*tick)(void *ctx, int done, int m, int epoch, int epochs, int end);
+    void *ctx;
+} group_monitor;
+
+typedef struct fit_run fit_run;
+
 void bridge_times(const fit_settings *s, int n, double *t);
 size_t bridge_fit_ws(const nn_net *net, const fit_settings *s,
                      const fit_data *dat);
 void bridge_fit(const nn_net *net, double *theta, const fit_settings *s,
                 const fit_data *dat, double *ws, const fit_monitor *mon,
                 fit_result *res);
+void bridge_fit_group(int m, const nn_net *net, double *const *theta,
+                      const fit_settings *s, const fit_data *dat,
+                      double *const *ws, int nthreads, const group_monitor *mon,
+                      fit_result *res);
 size_t bridge_loss_grad_ws(const nn_net *net);
 double bridge_loss_grad(const nn_net *net, const double *theta, int n,
                         const double *X, const double *Y, const double *w,
@@ -233,6 +248,9 @@ SEXP sbcg_loss_grad(SEXP arch, SEXP freq, SEXP theta, SEXP x, SEXP y,
 SEXP sbcg_train(SEXP arch, SEXP freq, SEXP theta, SEXP x, SEXP y, SEXP w,
                 SEXP xv, SEXP yv, SEXP wv, SEXP settings, SEXP seed,
                 SEXP threads, SEXP verbose, SEXP kern);
+SEXP sbcg_train_group(SEXP arch, SEXP freq, SEXP theta, SEXP x, SEXP y,
+                      SEXP w, SEXP xv, SEXP yv, SEXP wv, SEXP settings,
+                      SEXP seed, SEXP threads, SEXP verbose, SEXP kern);
 SEXP sbcg_times(SEXP n, SEXP settings, SEXP seed);
 SEXP sbcg_sample(SEXP arch, SEXP freq, SEXP theta, SEXP x, SEXP rowid,
                  SEXP ndraw, SEXP tgrid, SEXP ucoef, SEXP acoef, SEXP scoef,
