@@ -66,6 +66,8 @@ typedef struct {
     double *lchunk;                 /* per-chunk losses */
     double *ws;                     /* nthreads x per-thread workspace */
     size_t ws_size;
+    struct team *team;              /* threads of a persistent region, or
+                                     * NULL: a parallel loop per step */
 } trainer;
 
 /*
@@ -213,6 +215,154 @@ static double chunk_loss(int B, int d, const double *target,
     return loss;
 }
 
+/* Chunk ch of the minibatch perm[start .. start + B) on thread id: its
+ * loss into lchunk[ch], its gradient into gchunk (row ch). */
+static void batch_chunk(trainer *tr, const double *theta, int start, int B,
+                        int ch, int id)
+{
+    const nn_net *net = tr->net;
+    const fit_data *dat = tr->dat;
+    size_t npar = net->npar;
+    const int *rows = tr->perm + start;
+    int b0 = ch * NN_CHUNK, Bc = B - b0 < NN_CHUNK ? B - b0 : NN_CHUNK;
+    double *ws = tr->ws + tr->ws_size * id;
+    double *g = tr->gchunk + npar * ch;
+    double *tg = target_of(net, ws);
+    fill_input(net, Bc, dat->n, dat->X, dat->Y, rows + b0, tr->tb + b0,
+               tr->eb + b0, (size_t) B, tr->s->resid, ws, tg);
+    double *out = nn_forward_train(net, theta, Bc, ws);
+    tr->lchunk[ch] = chunk_loss(Bc, net->d, tg, dat->w, rows + b0, out,
+                                2.0 / ((double) B * net->d));
+    memset(g, 0, npar * sizeof(double));
+    nn_backward(net, theta, Bc, ws, out, g);
+}
+
+/* Chunk ch of the validation entries on thread id: its loss into
+ * lchunk[ch]. */
+static void val_chunk(trainer *tr, const double *theta, int ch, int id)
+{
+    const nn_net *net = tr->net;
+    const fit_data *dat = tr->dat;
+    int M = tr->M, m0 = ch * NN_CHUNK, Bc = M - m0 < NN_CHUNK ? M - m0 : NN_CHUNK;
+    double *wsp = tr->ws + tr->ws_size * id;
+    double *tg = target_of(net, wsp);
+    fill_input(net, Bc, dat->nv, dat->Xv, dat->Yv, tr->rowof + m0,
+               tr->tv + m0, tr->ev + m0, (size_t) M, tr->s->resid, wsp, tg);
+    double *out = nn_forward_train(net, theta, Bc, wsp);
+    tr->lchunk[ch] = chunk_loss(Bc, net->d, tg, dat->wv, tr->rowof + m0, out, 0.0);
+}
+
+/*
+ * A team: the threads of one parallel region that lasts many optimiser
+ * steps (bridge_fit() with several threads).  Thread 0 runs the training
+ * loop; at each step it posts a job (the chunks of a minibatch, or of the
+ * validation entries), takes chunks 0, nt, 2 nt, ... itself and waits for
+ * the others, which take chunks id, id + nt, ...  A thread that waits
+ * spins for TEAM_SPIN seconds and then yields its core at every check, so
+ * that on a machine busy with other work it lets the thread it waits for
+ * (or another process) run instead of burning the core (libgomp's barrier
+ * spins for milliseconds).  Chunks write only their own lchunk and gchunk
+ * entries, so the results do not depend on the team.
+ */
+#if defined(_OPENMP) && (defined(__GNUC__) || defined(__clang__))
+# define SBCG_TEAM 1
+#endif
+enum { JOB_BATCH = 0, JOB_VALID = 1, JOB_QUIT = 2 };
+#define TEAM_SPIN 5e-5
+
+struct team {
+    int nt;
+    int gen;                        /* job number, posted by thread 0 */
+    int ndone;                      /* threads other than 0 done with it */
+    int job, start, B, nchunk;
+    long chunks;                    /* chunks run, for the rate of a slice */
+    trainer *tr;
+    const double *theta;
+};
+
+#ifdef SBCG_TEAM
+# ifdef _WIN32
+#  include <windows.h>
+static void team_nap(void)
+{
+    SwitchToThread();
+}
+# else
+#  include <sched.h>
+static void team_nap(void)
+{
+    sched_yield();
+}
+# endif
+
+/* Wait until *p == want (want_eq) or *p != want (!want_eq). */
+static void team_wait(const int *p, int want, int want_eq)
+{
+    double t0 = -1.0;
+    for (long k = 0;; k++) {
+        int v = __atomic_load_n(p, __ATOMIC_ACQUIRE);
+        if ((v == want) == want_eq) return;
+        if (k % 64 == 63) {
+            double now = omp_get_wtime();
+            if (t0 < 0) t0 = now;
+            else if (now - t0 > TEAM_SPIN) team_nap();
+        }
+    }
+}
+
+static void team_chunks(struct team *tm, int id)
+{
+    for (int ch = id; ch < tm->nchunk; ch += tm->nt) {
+        if (tm->job == JOB_BATCH)
+            batch_chunk(tm->tr, tm->theta, tm->start, tm->B, ch, id);
+        else
+            val_chunk(tm->tr, tm->theta, ch, id);
+    }
+}
+
+/* Thread 0: post a job, do its share, wait for the others. */
+static void team_run(struct team *tm, trainer *tr, const double *theta,
+                     int job, int start, int B, int nchunk)
+{
+    tm->tr = tr;
+    tm->theta = theta;
+    tm->job = job;
+    tm->start = start;
+    tm->B = B;
+    tm->nchunk = nchunk;
+    tm->chunks += nchunk;
+    if (tm->nt == 1 && job != JOB_QUIT) {
+        team_chunks(tm, 0);
+        return;
+    }
+    __atomic_store_n(&tm->ndone, 0, __ATOMIC_RELAXED);
+    __atomic_store_n(&tm->gen, tm->gen + 1, __ATOMIC_RELEASE);
+    if (job == JOB_QUIT) return;
+    team_chunks(tm, 0);
+    team_wait(&tm->ndone, tm->nt - 1, 1);
+}
+
+/* Threads 1 .. nt - 1: do their share of every job until told to quit. */
+static void team_work(struct team *tm, int id)
+{
+    int seen = 0;
+    for (;;) {
+        team_wait(&tm->gen, seen, 0);
+        seen = __atomic_load_n(&tm->gen, __ATOMIC_ACQUIRE);
+        if (tm->job == JOB_QUIT) return;
+        team_chunks(tm, id);
+        __atomic_fetch_add(&tm->ndone, 1, __ATOMIC_RELEASE);
+    }
+}
+#else
+static void team_run(struct team *tm, trainer *tr, const double *theta,
+                     int job, int start, int B, int nchunk)
+{
+    (void) tm; (void) tr; (void) theta; (void) job; (void) start; (void) B;
+    (void) nchunk;
+}
+#endif
+
 /*
  * One Adam step on the minibatch perm[start .. start + B).  The mean loss
  * of the batch (before the step) goes to *loss.  Returns 0, or 1 if the loss
@@ -223,10 +373,8 @@ static int train_batch(trainer *tr, double *theta, int start, int B,
 {
     const nn_net *net = tr->net;
     const fit_settings *st = tr->s;
-    const fit_data *dat = tr->dat;
     int d = net->d, nchunk = (B + NN_CHUNK - 1) / NN_CHUNK;
     size_t npar = net->npar;
-    const int *rows = tr->perm + start;
     /* all random numbers on this thread, in a fixed order (none for a
      * regression network) */
     if (net->kind == NN_BRIDGE) {
@@ -236,22 +384,14 @@ static int train_batch(trainer *tr, double *theta, int start, int B,
             for (int b = 0; b < B; b++)
                 tr->eb[b + (size_t) B * k] = rng_norm(&tr->rng);
     }
-    double scale = 2.0 / ((double) B * d);
-
+    if (tr->team) {
+        team_run(tr->team, tr, theta, JOB_BATCH, start, B, nchunk);
+    } else {
 #ifdef _OPENMP
 #pragma omp parallel for num_threads(st->nthreads) schedule(static, 1) if (st->nthreads > 1)
 #endif
-    for (int ch = 0; ch < nchunk; ch++) {
-        int b0 = ch * NN_CHUNK, Bc = B - b0 < NN_CHUNK ? B - b0 : NN_CHUNK;
-        double *ws = tr->ws + tr->ws_size * thread_id();
-        double *g = tr->gchunk + npar * ch;
-        double *tg = target_of(net, ws);
-        fill_input(net, Bc, dat->n, dat->X, dat->Y, rows + b0, tr->tb + b0,
-                   tr->eb + b0, (size_t) B, st->resid, ws, tg);
-        double *out = nn_forward_train(net, theta, Bc, ws);
-        tr->lchunk[ch] = chunk_loss(Bc, d, tg, dat->w, rows + b0, out, scale);
-        memset(g, 0, npar * sizeof(double));
-        nn_backward(net, theta, Bc, ws, out, g);
+        for (int ch = 0; ch < nchunk; ch++)
+            batch_chunk(tr, theta, start, B, ch, thread_id());
     }
 
     double l = 0.0;
@@ -290,20 +430,15 @@ static int train_batch(trainer *tr, double *theta, int start, int B,
 static double val_loss(trainer *tr, const double *theta)
 {
     const nn_net *net = tr->net;
-    const fit_data *dat = tr->dat;
     int M = tr->M, nchunk = (M + NN_CHUNK - 1) / NN_CHUNK;
+    if (tr->team) {
+        team_run(tr->team, tr, theta, JOB_VALID, 0, M, nchunk);
+    } else {
 #ifdef _OPENMP
 #pragma omp parallel for num_threads(tr->s->nthreads) schedule(static, 1) if (tr->s->nthreads > 1)
 #endif
-    for (int ch = 0; ch < nchunk; ch++) {
-        int m0 = ch * NN_CHUNK, Bc = M - m0 < NN_CHUNK ? M - m0 : NN_CHUNK;
-        double *wsp = tr->ws + tr->ws_size * thread_id();
-        double *tg = target_of(net, wsp);
-        fill_input(net, Bc, dat->nv, dat->Xv, dat->Yv, tr->rowof + m0,
-                   tr->tv + m0, tr->ev + m0, (size_t) M, tr->s->resid, wsp, tg);
-        double *out = nn_forward_train(net, theta, Bc, wsp);
-        tr->lchunk[ch] = chunk_loss(Bc, net->d, tg, dat->wv, tr->rowof + m0,
-                                    out, 0.0);
+        for (int ch = 0; ch < nchunk; ch++)
+            val_chunk(tr, theta, ch, thread_id());
     }
     double l = 0.0;
     for (int ch = 0; ch < nchunk; ch++) l += tr->lchunk[ch];
@@ -504,6 +639,27 @@ static void run_advance(fit_run *r, long nsteps, const fit_monitor *mon)
     }
 }
 
+/* Seconds between two meetings of a team's threads (bridge_fit()), when
+ * the monitor runs. */
+#define TEAM_SLICE 0.25
+/* A slice in TEAM_PROBE tries the thread count not in use; all threads
+ * are used only where they ran at least TEAM_GAIN times as fast as one. */
+#define TEAM_PROBE 8
+#define TEAM_GAIN 1.1
+
+/* The monitor, told where a run stands between two slices of a team. */
+static void run_tick(const fit_run *r, const fit_monitor *mon)
+{
+    const fit_result *res = r->res;
+    int E = r->tr.s->epochs;
+    if (res->status == FIT_DIVERGED) return;
+    if (r->start > 0)
+        mon->tick(mon->ctx, res->epochs + 1, E, r->sum / r->start, NAN, 0);
+    else if (res->epochs > 0)
+        mon->tick(mon->ctx, res->epochs, E, res->train_loss[res->epochs - 1],
+                  r->last_val, r->done ? 2 : 1);
+}
+
 /* Without validation rows the last evaluated weights are returned. */
 static void run_end(fit_run *r)
 {
@@ -522,14 +678,62 @@ static void run_end(fit_run *r)
  * checks without improvement, but not before epoch min_epochs.  On return
  * theta holds the evaluated weights of the best check, the starting weights
  * (best epoch 0) included (the last evaluated weights without validation
- * rows).  ws holds bridge_fit_ws() doubles.  The minibatches of a step are
- * spread over s->nthreads threads.
+ * rows).  ws holds bridge_fit_ws() doubles.  With s->nthreads > 1 the
+ * chunks of every step are spread over a team of threads (struct team),
+ * in slices of TEAM_SLICE seconds between which the monitor runs.  Since
+ * the results do not depend on the thread count, each slice runs on one
+ * thread or on the team, whichever was measured faster: on a machine busy
+ * with other work, threads that meet after every step can be slower than
+ * one.
  */
 void bridge_fit(const nn_net *net, double *theta, const fit_settings *s,
                 const fit_data *dat, double *ws, const fit_monitor *mon,
                 fit_result *res)
 {
     fit_run *r = run_begin(net, theta, s, dat, ws, res);
+#ifdef SBCG_TEAM
+    if (s->nthreads > 1) {
+        /* the rate (chunks per second) last measured on one thread and on
+         * all; each slice runs on the faster, and every TEAM_PROBE slices
+         * a short one tries the other, since the load of the machine
+         * changes */
+        double rate[2] = {-1.0, -1.0};
+        struct team tm = {.nt = 1};
+        r->tr.team = &tm;
+        for (long sl = 0; !r->done; sl++) {
+            int best = rate[1] >= TEAM_GAIN * rate[0] ? 1 : 0;
+            int use = rate[1] < 0 ? 1 : (rate[0] < 0 ? 0 :
+                      (sl % TEAM_PROBE == 0 ? 1 - best : best));
+            double len = use == best && rate[0] >= 0 ? TEAM_SLICE : TEAM_SLICE / 4;
+            double t0 = omp_get_wtime();
+            tm.chunks = 0;
+            tm.gen = 0;
+            if (use == 0) {
+                tm.nt = 1;
+                while (!r->done && omp_get_wtime() - t0 < len) run_advance(r, 1, NULL);
+            } else {
+#pragma omp parallel num_threads(s->nthreads)
+                {
+                    int id = omp_get_thread_num();
+                    if (id == 0) {
+                        tm.nt = omp_get_num_threads();
+                        while (!r->done && omp_get_wtime() - t0 < len)
+                            run_advance(r, 1, NULL);
+                        team_run(&tm, &r->tr, NULL, JOB_QUIT, 0, 0, 0);
+                    } else {
+                        team_work(&tm, id);
+                    }
+                }
+            }
+            double dt = omp_get_wtime() - t0;
+            if (dt > 0 && tm.chunks > 0) rate[use] = (double) tm.chunks / dt;
+            if (mon) run_tick(r, mon);
+        }
+        r->tr.team = NULL;
+        run_end(r);
+        return;
+    }
+#endif
     while (!r->done) run_advance(r, LONG_MAX, mon);
     run_end(r);
 }
