@@ -53,11 +53,13 @@
 #' @param control settings from [sbcg_control()], or a named list of the
 #'   settings to change.
 #' @param threads number of threads for training (results do not depend
-#'   on it).  The default is 1: the threads meet after every optimiser step
-#'   (a millisecond or less), so a second thread gains little (about 1.25
-#'   times on the default network) and, on a machine busy with other work,
-#'   can lose much more while one thread waits for the other.  Sampling,
-#'   whose threads meet rarely, uses [sbcg_threads()].
+#'   on it).  With more than one, the independent networks of a fit (the
+#'   location and the scale networks of the cross-fitting folds, the two
+#'   bridges of `bridge_inputs = "auto"`) train side by side, one thread
+#'   each, and a network trained alone shares each optimiser step among
+#'   the threads, falling back to one thread while that is measured faster
+#'   (on a machine busy with other work).  The default is 1; sampling uses
+#'   [sbcg_threads()].
 #' @param seed a number passed to [set.seed()] (the caller's generator
 #'   state is restored afterwards), or `NULL` to draw one from R's random
 #'   number generator.  Either way the fit keeps it as `seed`, and

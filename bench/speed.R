@@ -51,7 +51,7 @@ cat(sprintf("peak double precision: %.1f GFLOP/s per core = %.0f MHz x %d flops/
             peak1, mhz, fpc, if (fpc == 16) "2 FMA units x 4 doubles x 2" else "SSE2",
             peak1 * cores, cores))
 cat(sprintf("BLAS: %s; sbcg kernels: %s\n", extSoftVersion()[["BLAS"]],
-            sbcg:::use_kernels()))
+            .Call(sbcg:::C_sbcg_kernels)))
 cat(sprintf("date: %s; mode: %s\n\n", format(Sys.time(), "%Y-%m-%d %H:%M"),
             if (quick) "quick" else "full"))
 
@@ -125,7 +125,7 @@ step_secs <- function(ctl, th) function() {
   f <- sbfit(X, y, control = ctl, threads = th, seed = 1)
   f$seconds / f$steps_run
 }
-avx2 <- sbcg:::use_kernels() == "avx2"
+avx2 <- .Call(sbcg:::C_sbcg_kernels) == "avx2"
 
 # ---- training ----------------------------------------------------------------
 if ("train" %in% sections) {

@@ -27,8 +27,8 @@
 
 enum nn_activation { NN_SILU = 0, NN_RELU = 1, NN_TANH = 2 };
 
-/* Kernel sets (kernels.c): portable C with the BLAS for training, or AVX2 +
- * FMA hand kernels.  The set is chosen by the caller (from what the CPU
+/* Kernel sets (kernels.c): portable C that the compiler vectorises, or
+ * AVX2 + FMA kernels.  The set is chosen by the caller (from what the CPU
  * supports, or the portable one on request) and travels in nn_net. */
 enum kern_level { KERN_PORTABLE = 0, KERN_AVX2 = 1 };
 /* Batches are stored with their row count rounded up to a multiple of
@@ -91,14 +91,13 @@ void kern_dense(int kern, int ld, int nin, int nout, const double *in,
 void kern_layer0(int kern, int ld, int d, int H1, const double *z,
                  const double *cx, const double *ct, const double *W0,
                  double *out, int act);
-int kern_train_hand(int kern);
-void kern_dense_deriv(int ld, int nin, int nout, const double *in,
+void kern_dense_deriv(int kern, int ld, int nin, int nout, const double *in,
                       const double *W, const double *b, double *h,
                       double *dv, int act);
-void kern_grad_w(int ld, int nin, int nout, const double *G, const double *H,
-                 double *gW, double *gb);
-void kern_back_h(int ld, int nin, int nout, const double *G, const double *W,
-                 const double *dv, double *Gn);
+void kern_grad_w(int kern, int ld, int nin, int nout, const double *G,
+                 const double *H, double *gW, double *gb);
+void kern_back_h(int kern, int ld, int nin, int nout, const double *G,
+                 const double *W, const double *dv, double *Gn);
 void kern_sincos(int kern, int n, double f, const double *t, double tmax,
                  double *s, double *c);
 void kern_bias_act_deriv(int act, int n, double b, const double *a, double *h,
