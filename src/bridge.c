@@ -78,7 +78,7 @@ typedef struct {
  * run needs between two minibatches lives here; where a run stops between
  * two calls of run_advance() does not change what it computes.
  */
-struct fit_run {
+typedef struct fit_run {
     trainer tr;
     const nn_net *net;
     double *theta;                  /* best evaluated weights */
@@ -90,7 +90,7 @@ struct fit_run {
     int wait;                       /* checks without improvement */
     int start, nb;                  /* next row of the epoch, its batches */
     int done, busy;
-};
+} fit_run;
 
 /* Per-thread training workspace: the network's, then the target. */
 static size_t thread_ws(const nn_net *net)

@@ -191,8 +191,6 @@ typedef struct {
     void *ctx;
 } group_monitor;
 
-typedef struct fit_run fit_run;
-
 void bridge_times(const fit_settings *s, int n, double *t);
 size_t bridge_fit_ws(const nn_net *net, const fit_settings *s,
                      const fit_data *dat);
