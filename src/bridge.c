@@ -642,10 +642,12 @@ static void run_advance(fit_run *r, long nsteps, const fit_monitor *mon)
 /* Seconds between two meetings of a team's threads (bridge_fit()), when
  * the monitor runs. */
 #define TEAM_SLICE 0.25
-/* A slice in TEAM_PROBE tries, for a sixteenth of TEAM_SLICE, the thread
- * count not in use; all threads are used only where they ran at least
- * TEAM_GAIN times as fast as one. */
+/* A run starts with TEAM_FIRST slices on one thread; then a slice in
+ * TEAM_PROBE tries, for a sixteenth of TEAM_SLICE, the thread count not in
+ * use; all threads are used only where they ran at least TEAM_GAIN times
+ * as fast as one. */
 #define TEAM_PROBE 8
+#define TEAM_FIRST 4
 #define TEAM_GAIN 1.1
 
 /* The monitor, told where a run stands between two slices of a team. */
@@ -702,14 +704,13 @@ void bridge_fit(const nn_net *net, double *theta, const fit_settings *s,
         struct team tm = {.nt = 1};
         r->tr.team = &tm;
         for (long sl = 0; !r->done; sl++) {
-            /* first a whole slice on one thread (a run shorter than that
-             * never pays for a probe), then a probe of the team */
+            /* first TEAM_FIRST whole slices on one thread (a run shorter
+             * than that never pays for a probe), then a probe of the team */
             int known = rate[0] >= 0 && rate[1] >= 0;
             int best = known && rate[1] >= TEAM_GAIN * rate[0] ? 1 : 0;
-            int use = rate[0] < 0 ? 0 : (rate[1] < 0 ? 1 :
-                      (sl % TEAM_PROBE == 0 ? 1 - best : best));
-            double len = rate[0] < 0 || (known && use == best) ?
-                TEAM_SLICE : TEAM_SLICE / 16;
+            int use = known ? (sl % TEAM_PROBE == 0 ? 1 - best : best) :
+                (sl >= TEAM_FIRST && rate[0] >= 0);
+            double len = use == (known ? best : 0) ? TEAM_SLICE : TEAM_SLICE / 16;
             double t0 = omp_get_wtime();
             tm.chunks = 0;
             tm.gen = 0;
