@@ -762,9 +762,10 @@ static double now_seconds(void)
  * Train m independent networks of the same architecture side by side:
  * network i from theta[i] with settings s[i] (s[i].nthreads = 1) on dat[i],
  * in workspace ws[i] (bridge_fit_ws() doubles), reporting in res[i].  Each
- * of nthreads threads trains a whole network at a time, GROUP_UNIT
- * minibatches, then takes the network furthest behind that no other
- * thread holds; so threads meet only every GROUP_SLICE seconds, when
+ * of nthreads threads trains a whole network, GROUP_UNIT minibatches at a
+ * time, until the slice ends or the network is done, and then takes the
+ * network furthest behind that no other thread holds; so threads meet
+ * only every GROUP_SLICE seconds, when
  * mon->tick runs on the calling thread outside the parallel region.  A
  * network's computation is that of bridge_fit() on one thread, whatever
  * thread runs which part of it: the results are those of training the
@@ -790,6 +791,8 @@ void bridge_fit_group(int m, const nn_net *net, double *const *theta,
 #ifdef _OPENMP
 #pragma omp parallel num_threads(nt)
 #endif
+        {
+        int prev = -1;
         for (;;) {
             int pick = -1;
 #ifdef _OPENMP
@@ -797,7 +800,12 @@ void bridge_fit_group(int m, const nn_net *net, double *const *theta,
 #endif
             {
                 double best = INFINITY;
-                for (int i = 0; i < m && !stop; i++) {
+                /* a thread keeps its network for the slice (moving a
+                 * network's weights, moments and rows between cores costs
+                 * more than an uneven slice) */
+                if (prev >= 0 && !stop && !run_of(ws[prev])->done)
+                    pick = prev;
+                for (int i = 0; i < m && !stop && pick < 0; i++) {
                     /* a network another thread holds is not read */
                     fit_run *r = run_of(ws[i]);
                     if (r->busy || r->done) continue;
@@ -811,6 +819,7 @@ void bridge_fit_group(int m, const nn_net *net, double *const *theta,
             }
             if (pick < 0) break;
             run_advance(run_of(ws[pick]), GROUP_UNIT, NULL);
+            prev = pick;
 #ifdef _OPENMP
 #pragma omp critical(sbcg_group)
 #endif
@@ -818,6 +827,7 @@ void bridge_fit_group(int m, const nn_net *net, double *const *theta,
                 run_of(ws[pick])->busy = 0;
                 if (now_seconds() - t0 > GROUP_SLICE) stop = 1;
             }
+        }
         }
         left = 0;
         int emin = INT_MAX, ep = 0;
