@@ -13,9 +13,10 @@
 #' @section Kernels and options:
 #' The dense layers of the network run through hand-written kernels that
 #' use the AVX2 and FMA instructions when the CPU has them (checked when the
-#' package is loaded), and through portable C and R's BLAS otherwise.
-#' `options(sbcg.kernels = "portable")` forces the portable code, for
-#' example to use an optimised BLAS for training; the default is `"auto"`.
+#' package is loaded), and through portable C kernels otherwise (2-wide
+#' vectors that the compiler turns into SSE2 on x86-64 or NEON on arm64;
+#' no BLAS).  `options(sbcg.kernels = "portable")` forces the portable
+#' code; the default is `"auto"`.
 #' The two give the same results up to rounding (they differ in the last
 #' bits); for a given kernel set, results are bit-identical for any number
 #' of threads.  `options(sbcg.max_draws)` (default 2e8) caps the number of

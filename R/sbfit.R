@@ -53,11 +53,13 @@
 #' @param control settings from [sbcg_control()], or a named list of the
 #'   settings to change.
 #' @param threads number of threads for training (results do not depend
-#'   on it).  The default is 1: the threads meet after every optimiser step
-#'   (a millisecond or less), so a second thread gains little (about 1.25
-#'   times on the default network) and, on a machine busy with other work,
-#'   can lose much more while one thread waits for the other.  Sampling,
-#'   whose threads meet rarely, uses [sbcg_threads()].
+#'   on it).  With more than one, the independent networks of a fit (the
+#'   location and the scale networks of the cross-fitting folds, the two
+#'   bridges of `bridge_inputs = "auto"`) train side by side, one thread
+#'   each, and a network trained alone shares each optimiser step among
+#'   the threads, falling back to one thread while that is measured faster
+#'   (on a machine busy with other work).  The default is 1; sampling uses
+#'   [sbcg_threads()].
 #' @param seed a number passed to [set.seed()] (the caller's generator
 #'   state is restored afterwards), or `NULL` to draw one from R's random
 #'   number generator.  Either way the fit keeps it as `seed`, and
@@ -332,15 +334,18 @@ sbfit_core <- function(X, Y, w, xinfo, control, threads, seed, verbose,
   inputs <- bridge_candidates(control, prep)
   if (verbose) prep$progress <- fit_progress(fit_plan(prep, control, budget, length(inputs)))
   pc <- fit_precondition(prep, control, budget, threads, verbose)
+  jobs <- lapply(inputs, function(use_x)
+    list(theta0 = prep$theta0, target = pc$target, Xs = if (use_x) prep$Xs else prep$Xs * 0,
+         train = prep$tidx, valid = prep$vidx, wt = prep$wt, wv = prep$wv, seed = prep$cseed))
+  runs <- train_nets(prep$net, jobs, threads, verbose, "bridge", bridge_settings(control, budget),
+                     labels = sprintf("bridge %d/%d (%s the predictors)", seq_along(inputs),
+                                      length(inputs), ifelse(inputs, "with", "without")),
+                     group = sprintf("bridges 1-%d/%d (with and without the predictors, side by side)",
+                                     length(inputs), length(inputs)),
+                     progress = prep$progress)
   fits <- lapply(seq_along(inputs), function(i) {
     use_x <- inputs[i]
-    res <- train_net(prep$net, prep$theta0, pc$target,
-                     if (use_x) prep$Xs else prep$Xs * 0, prep$tidx, prep$vidx,
-                     prep$wt, prep$wv, prep$cseed, threads, verbose, "bridge",
-                     bridge_settings(control, budget),
-                     label = sprintf("bridge %d/%d (%s the predictors)", i, length(inputs),
-                                     if (use_x) "with" else "without"),
-                     progress = prep$progress)
+    res <- runs[[i]]
     fit <- fit_assemble(prep, pc$pre, res, control, xinfo, colnames(X), colnames(Y))
     fit$bridge_x <- use_x
     if (any(!is.na(const))) fit$constant <- const
@@ -567,8 +572,9 @@ fit_plan <- function(prep, control, budget, nbridges) {
 }
 
 # The progress of a fit over the networks of `plan` (fit_plan()), which
-# train in that order: label(text) prefixes a network's progress label
-# with its place and, once a network has run, the time left overall at
+# train in that order: label(text, count) prefixes the progress label of
+# the next `count` networks (trained side by side when more than one) with
+# their places and, once a network has run, the time left overall at
 # most (the time per row-epoch so far times the planned row-epochs left);
 # done(work) records the row-epochs a network ran.
 fit_progress <- function(plan) {
@@ -576,13 +582,15 @@ fit_progress <- function(plan) {
   st$t0 <- proc.time()[["elapsed"]]
   st$work <- 0
   st$k <- 0L
-  list(label = function(text) {
-    st$k <- st$k + 1L
+  list(label = function(text, count = 1L) {
+    k1 <- st$k + 1L
+    st$k <- st$k + count
     used <- proc.time()[["elapsed"]] - st$t0
     left <- if (st$work > 0)
-      sprintf(", at most %s left in all", clock(used / st$work * sum(plan[st$k:length(plan)])))
+      sprintf(", at most %s left in all", clock(used / st$work * sum(plan[k1:length(plan)])))
     else ""
-    sprintf("[%d/%d%s] %s", st$k, length(plan), left, text)
+    sprintf("[%s/%d%s] %s", if (count > 1L) sprintf("%d-%d", k1, st$k) else k1,
+            length(plan), left, text)
   }, done = function(work) st$work <- st$work + work)
 }
 
@@ -636,10 +644,50 @@ train_net <- function(net, theta0, target, Xs, train, valid, wt, wv, seed, threa
              settings, seed, threads, if (verbose) paste0(label, ": ") else FALSE,
              kernel_set())
   if (!is.null(progress)) progress$done(r$epochs * length(train))
+  check_diverged(r, what)
+}
+
+# Train the independent networks of one stage of a fit (the K location
+# networks, the K scale networks, the bridges), all of architecture `net`
+# with the same settings.  `jobs` is a list of list(theta0, target, Xs,
+# train, valid, wt, wv, seed), one per network, as train_net() takes them;
+# `labels` name the networks and `group` the stage.  With one thread, or
+# one network, they train one after another (train_net()); otherwise side
+# by side, one thread each (C_sbcg_train_group), so that threads meet a
+# few times a second rather than after every optimiser step and a second
+# thread speeds the stage up even on a machine busy with other work.  The
+# results are the same bits either way.  Side by side, the training rows of
+# all networks of the stage are copied at once.
+train_nets <- function(net, jobs, threads, verbose, what, settings, labels, group,
+                       progress = NULL) {
+  m <- length(jobs)
+  if (threads == 1L || m == 1L)
+    return(lapply(seq_len(m), function(j) {
+      jb <- jobs[[j]]
+      train_net(net, jb$theta0, jb$target, jb$Xs, jb$train, jb$valid, jb$wt, jb$wv,
+                jb$seed, threads, verbose, what, settings, label = labels[j],
+                progress = progress)
+    }))
+  label <- if (is.null(progress)) group else progress$label(group, m)
+  rows <- function(name, idx) lapply(jobs, function(jb) jb[[name]][jb[[idx]], , drop = FALSE])
+  runs <- .Call(C_sbcg_train_group, net_arch(net), as.double(net$freq),
+                lapply(jobs, `[[`, "theta0"), rows("Xs", "train"), rows("target", "train"),
+                lapply(jobs, `[[`, "wt"), rows("Xs", "valid"), rows("target", "valid"),
+                lapply(jobs, `[[`, "wv"), settings, lapply(jobs, `[[`, "seed"),
+                threads, if (verbose) paste0(label, ": ") else FALSE, kernel_set())
+  for (j in seq_len(m)) {
+    if (!is.null(progress)) progress$done(runs[[j]]$epochs * length(jobs[[j]]$train))
+    check_diverged(runs[[j]], what)
+  }
+  runs
+}
+
+# Stop with an error if a training run diverged (status 2).
+check_diverged <- function(r, what) {
   if (r$status == 2L)
     stopf("training%s diverged at epoch %d: the loss is not finite; try a smaller 'lr' in sbcg_control()",
           if (what == "bridge") "" else sprintf(" of the %s network", what), r$epochs)
-  r
+  invisible(r)
 }
 
 # The fit object: a plain list.

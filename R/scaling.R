@@ -86,17 +86,24 @@ cross_fit <- function(prep, target, theta0, seeds, what, settings, threads, verb
   fold <- if (K > 1L) prep$fold else rep(0L, length(tidx))
   folds <- seq_len(K)  # K = 1: no row of tidx is in "fold 1
   pred <- matrix(0, nrow(target), ncol(target))
-  res <- lapply(seq_along(folds), function(j) {
+  jobs <- lapply(seq_along(folds), function(j) {
     inf <- fold == folds[j]
     tr <- tidx[!inf]
-    va <- if (K > 1L) tidx[inf] else prep$vidx
     wt <- prep$wt[!inf] / mean(prep$wt[!inf])
-    wv <- if (K > 1L) prep$wt[inf] / mean(prep$wt[inf]) else prep$wv
     B <- if (linear) linear_fit(Xs[tr, , drop = FALSE], target[tr, , drop = FALSE], wt)
-    tg <- if (linear) target - linear_part(B, Xs) else target
-    r <- train_net(prep$lnet, theta0[[j]], tg, Xs, tr, va, wt, wv, seeds[[j]],
-                   threads, verbose, what, settings,
-                   label = sprintf("%s network %d/%d", what, j, K), progress = prep$progress)
+    list(theta0 = theta0[[j]], target = if (linear) target - linear_part(B, Xs) else target,
+         Xs = Xs, train = tr, valid = if (K > 1L) tidx[inf] else prep$vidx, wt = wt,
+         wv = if (K > 1L) prep$wt[inf] / mean(prep$wt[inf]) else prep$wv,
+         seed = seeds[[j]], B = B)
+  })
+  runs <- train_nets(prep$lnet, jobs, threads, verbose, what, settings,
+                     labels = sprintf("%s network %d/%d", what, seq_len(K), K),
+                     group = sprintf("%s networks 1-%d/%d (side by side)", what, K, K),
+                     progress = prep$progress)
+  res <- lapply(seq_along(folds), function(j) {
+    r <- runs[[j]]
+    va <- jobs[[j]]$valid
+    B <- jobs[[j]]$B
     if (K > 1L) {
       P <- regression_net(prep$lnet, r$theta, Xs[va, , drop = FALSE])
       if (linear) P <- P + linear_part(B, Xs[va, , drop = FALSE])

@@ -1,23 +1,38 @@
 # Speed of sbcg's training and sampling, side by side in the same run with
 # a PyTorch CPU implementation of the same network, loss, optimiser and
-# sampler (bench/torch_sb.py, Debian's python3-torch).
+# sampler (bench/torch_sb.py, Debian's python3-torch) in float64 and
+# float32, with sbcg's portable kernels against its AVX2 ones, and with
+# threads on an idle machine against one busy with a competing process.
 #
-#   Rscript bench/speed.R            # full run (about 25 minutes)
+#   Rscript bench/speed.R            # full run
 #   Rscript bench/speed.R --quick    # fewer repetitions and steps
 #   Rscript bench/speed.R --no-torch # sbcg only
 #   Rscript bench/speed.R --defaults # only the figures of sbcg's defaults
 #                                    # (default network, sbfit(), sbcondstats(), memory)
+#   Rscript bench/speed.R --only train,sample,load   # some sections:
+#       train (training rates), sample (sampling rates), load (1 and 2
+#       threads with and without a competing CPU-bound process), defaults
+#       (sbcondstats() with defaults), memory
+#   Rscript bench/speed.R --reps 5   # repetitions of every timing
 #
-# Figures are medians over repeated runs.  GFLOP/s count 2 flops per
-# multiply-add of the dense layers only (activations, embedding and random
-# numbers are not counted).
+# Figures are medians over repeated runs; the variants of a comparison run
+# interleaved (one repetition of each in turn), so that a change in the
+# machine's load touches them alike.  The load average before each section
+# is printed: on a machine shared with other work the ratios are what to
+# read, and a ratio measured beside other CPU-bound jobs is not an idle
+# figure.  GFLOP/s count 2 flops per multiply-add of the dense layers only
+# (activations, embedding and random numbers are not counted).
 suppressPackageStartupMessages(library(sbcg))
-args <- commandArgs(TRUE)
+here <- dirname(normalizePath(sub("^--file=", "", grep("^--file=", commandArgs(FALSE), value = TRUE))))
+source(file.path(here, "cli.R"))
+check_options(c("quick", "no-torch", "defaults", "only", "reps"))
 quick <- "--quick" %in% args
 defaults_only <- "--defaults" %in% args
 use_torch <- !("--no-torch" %in% args) && !defaults_only
-reps <- if (quick) 1L else 3L
-here <- dirname(normalizePath(sub("^--file=", "", grep("^--file=", commandArgs(FALSE), value = TRUE))))
+reps <- as.integer(opt_value("reps", if (quick) 1L else 3L))
+sections <- if (defaults_only) c("defaults", "memory") else
+  strsplit(opt_value("only", "train,sample,load,defaults,memory"), ",")[[1]]
+stopifnot(all(sections %in% c("train", "sample", "load", "defaults", "memory")), reps >= 1)
 py <- "/usr/bin/python3"
 
 # ---- machine -------------------------------------------------------------
@@ -36,7 +51,7 @@ cat(sprintf("peak double precision: %.1f GFLOP/s per core = %.0f MHz x %d flops/
             peak1, mhz, fpc, if (fpc == 16) "2 FMA units x 4 doubles x 2" else "SSE2",
             peak1 * cores, cores))
 cat(sprintf("BLAS: %s; sbcg kernels: %s\n", extSoftVersion()[["BLAS"]],
-            sbcg:::use_kernels()))
+            .Call(sbcg:::C_sbcg_kernels)))
 cat(sprintf("date: %s; mode: %s\n\n", format(Sys.time(), "%Y-%m-%d %H:%M"),
             if (quick) "quick" else "full"))
 
@@ -54,16 +69,42 @@ if (use_torch) {
   torch_ok <- file.exists(py) && has()
   if (!torch_ok) cat("PyTorch: not available (python3-torch could not be installed); sbcg only\n\n")
 }
+# seconds of one timed run of bench/torch_sb.py (its own warm-up excluded)
 torch_run <- function(...) {
-  a <- c(file.path(here, "torch_sb.py"), ...)
+  a <- c(file.path(here, "torch_sb.py"), ..., "--reps", 1)
   out <- system2(py, a, stdout = TRUE)
   rec <- out[length(out)]
-  times <- as.numeric(strsplit(sub(".*\"times\": \\[([^]]*)\\].*", "\\1", rec), ",")[[1]])
-  list(times = times, version = sub(".*\"torch\": \"([^\"]*)\".*", "\\1", rec))
+  as.numeric(strsplit(sub(".*\"times\": \\[([^]]*)\\].*", "\\1", rec), ",")[[1]])[1]
 }
 if (torch_ok) {
   tv <- system2(py, c("-c", shQuote("import torch; print(torch.__version__)")), stdout = TRUE)
-  cat(sprintf("PyTorch %s (Debian python3-torch), float64, same BLAS (libblas.so.3)\n\n", tv))
+  cat(sprintf("PyTorch %s (Debian python3-torch), float64 and float32\n\n", tv))
+}
+
+# ---- helpers -----------------------------------------------------------------
+med <- function(x) stats::median(x)
+load_now <- function() paste(strsplit(readLines("/proc/loadavg"), " ")[[1]][1:3], collapse = " ")
+section <- function(title) cat(sprintf("== %s\n   (load average before: %s)\n", title, load_now()))
+# run the functions of `fns` (each returning seconds) `reps` times,
+# interleaved; returns the median seconds of each
+side_by_side <- function(fns, reps) {
+  tm <- matrix(NA_real_, reps, length(fns), dimnames = list(NULL, names(fns)))
+  for (r in seq_len(reps)) for (k in seq_along(fns)) tm[r, k] <- fns[[k]]()
+  apply(tm, 2L, med)
+}
+# the portable kernels or the ones this CPU supports, for the call of f
+with_kernels <- function(k, f) {
+  old <- options(sbcg.kernels = k)
+  on.exit(options(old))
+  f()
+}
+# a competing CPU-bound process (a shell busy loop) while f runs
+with_competitor <- function(f) {
+  pid <- as.integer(system("sh -c 'while :; do :; done' > /dev/null 2>&1 & echo $!",
+                           intern = TRUE))
+  on.exit(tools::pskill(pid))
+  Sys.sleep(0.2)
+  f()
 }
 
 # ---- data and the paper's recipe -----------------------------------------------
@@ -79,107 +120,133 @@ recipe <- function(epochs) sbcg_control(hidden = c(32, 16), batch_size = 1000,
 macs_row <- function(widths) sum(head(widths, -1) * widths[-1])
 w_recipe <- c(1 + 16 + p, 32, 16, 1)
 w_default <- c(1 + 16 + p, sbcg_control()$hidden, 1)
-
-med <- function(x) stats::median(x)
-results <- list()
-add <- function(...) results[[length(results) + 1L]] <<- data.frame(...)
+# seconds per Adam step of sbfit() with control ctl
+step_secs <- function(ctl, th) function() {
+  f <- sbfit(X, y, control = ctl, threads = th, seed = 1)
+  f$seconds / f$steps_run
+}
+avx2 <- .Call(sbcg:::C_sbcg_kernels) == "avx2"
 
 # ---- training ----------------------------------------------------------------
-if (!defaults_only) {
-cat("== training: Adam steps of the paper's recipe (32-16 SiLU, batch 1000, n = 5000, p = 5, d = 1)\n")
-train_steps <- if (quick) 200L else 500L
-epochs <- train_steps / 5L
-for (th in c(1L, 2L)) {
-  sec <- replicate(reps, {
-    f <- sbfit(X, y, control = recipe(epochs), threads = th, seed = 1)
-    f$seconds / f$steps_run
-  })
-  sps <- 1 / med(sec)
-  gf <- 6 * macs_row(w_recipe) * 1000 * sps / 1e9
-  cat(sprintf("  sbcg     threads %d: %7.1f steps/s  %5.2f GFLOP/s\n", th, sps, gf))
-  add(task = "train recipe", impl = "sbcg", threads = th, rate = sps, unit = "steps/s", gflops = gf)
-  if (torch_ok) {
-    tt <- torch_run("train", "--threads", th, "--steps", train_steps, "--reps", reps)
-    tps <- train_steps / med(tt$times)
-    tgf <- 6 * macs_row(w_recipe) * 1000 * tps / 1e9
-    cat(sprintf("  PyTorch  threads %d: %7.1f steps/s  %5.2f GFLOP/s   sbcg / PyTorch = %.1f\n",
-                th, tps, tgf, sps / tps))
-    add(task = "train recipe", impl = "PyTorch", threads = th, rate = tps, unit = "steps/s", gflops = tgf)
+if ("train" %in% sections) {
+  train_steps <- if (quick) 200L else 500L
+  section(sprintf("training: Adam steps of the paper's recipe (32-16 SiLU, batch 1000, n = 5000, p = 5, d = 1), medians of %d", reps))
+  for (th in c(1L, 2L)) {
+    fns <- list(sbcg = step_secs(recipe(train_steps / 5L), th))
+    if (avx2) fns$`sbcg portable` <- function() with_kernels("portable", fns$sbcg)
+    if (torch_ok) {
+      fns$`PyTorch float64` <- function() torch_run("train", "--threads", th, "--steps",
+                                                    train_steps, "--dtype", "float64") / train_steps
+      fns$`PyTorch float32` <- function() torch_run("train", "--threads", th, "--steps",
+                                                    train_steps, "--dtype", "float32") / train_steps
+    }
+    m <- side_by_side(fns, reps)
+    for (nm in names(m)) {
+      sps <- 1 / m[[nm]]
+      cat(sprintf("  %-16s threads %d: %7.1f steps/s  %5.2f GFLOP/s\n", nm, th, sps,
+                  6 * macs_row(w_recipe) * 1000 * sps / 1e9))
+    }
+    if (avx2) cat(sprintf("  time portable / AVX2 kernels: %.2f\n", m[["sbcg portable"]] / m[["sbcg"]]))
+    if (torch_ok)
+      cat(sprintf("  time sbcg / PyTorch float64: %.2f; sbcg / PyTorch float32: %.2f; PyTorch float32 / float64: %.2f\n",
+                  m[["sbcg"]] / m[["PyTorch float64"]], m[["sbcg"]] / m[["PyTorch float32"]],
+                  m[["PyTorch float32"]] / m[["PyTorch float64"]]))
   }
+  section(sprintf("training: default bridge network (%s SiLU, batch 256, averaged weights), medians of %d",
+                  paste(sbcg_control()$hidden, collapse = "-"), reps))
+  ctl <- sbcg_control(epochs = 20, validation = 0, precondition = "none")
+  fns <- list(`threads 1` = step_secs(ctl, 1L), `threads 2` = step_secs(ctl, 2L))
+  if (avx2) fns$`threads 1 portable` <- function() with_kernels("portable", fns$`threads 1`)
+  m <- side_by_side(fns, reps)
+  for (nm in names(m))
+    cat(sprintf("  sbcg %-18s: %7.1f steps/s  %5.2f GFLOP/s  (%.2f M training triples/s)\n", nm,
+                1 / m[[nm]], 6 * macs_row(w_default) * 256 / m[[nm]] / 1e9, 256 / m[[nm]] / 1e6))
+  if (avx2) cat(sprintf("  time portable / AVX2 kernels (1 thread): %.2f\n",
+                        m[["threads 1 portable"]] / m[["threads 1"]]))
+  cat("\n")
 }
-}
-cat(sprintf("== training: default bridge network (%s SiLU, batch 256, averaged weights)\n",
-            paste(sbcg_control()$hidden, collapse = "-")))
-for (th in c(1L, 2L)) {
-  sec <- replicate(reps, {
-    f <- sbfit(X, y, control = sbcg_control(epochs = 20, validation = 0, precondition = "none"),
-               threads = th, seed = 1)
-    f$seconds / f$steps_run
-  })
-  sps <- 1 / med(sec)
-  gf <- 6 * macs_row(w_default) * 256 * sps / 1e9
-  cat(sprintf("  sbcg     threads %d: %7.1f steps/s  %5.2f GFLOP/s  (%.2f M training triples/s)\n",
-              th, sps, gf, sps * 256 / 1e6))
-  add(task = "train default", impl = "sbcg", threads = th, rate = sps, unit = "steps/s", gflops = gf)
-}
-tfit <- replicate(reps, system.time(sbfit(X, y, seed = 1))[["elapsed"]])
-cat(sprintf("  sbfit() with all defaults (1 thread; location and scale networks, then the bridge), n = 5000, p = 5: %.1f s (median of %d)\n\n",
-            med(tfit), reps))
-add(task = "sbfit defaults n=5000", impl = "sbcg", threads = 1L, rate = med(tfit), unit = "s", gflops = NA)
 
 # ---- sampling ----------------------------------------------------------------
 fit <- sbfit(X, y, control = recipe(20), seed = 1)
 nd <- as.data.frame(matrix(runif(500 * p, -3, 3), 500, p, dimnames = list(NULL, colnames(X))))
 flops_cs <- 2 * (1 * 32 + 32 * 16 + 16 * 1) + 32
-if (!defaults_only) {
-cat("== sampling: 100,000 chains (500 x 200 draws), recipe network, Euler-Maruyama\n")
-for (K in c(999L, 100L)) {
-  for (th in c(1L, 2L)) {
-    tm <- replicate(reps, system.time(
-      sbsample(fit, nd, ndraws = 200, steps = K, format = "matrix", threads = th, seed = 1)
-    )[["elapsed"]])
-    cs <- 1e5 * K / med(tm)
-    gf <- cs * flops_cs / 1e9
-    cat(sprintf("  sbcg    steps %4d threads %d: %6.2f s  %7.2f M chain-steps/s  %5.2f GFLOP/s (%4.1f%% of %d-core peak)\n",
-                K, th, med(tm), cs / 1e6, gf, 100 * gf / (peak1 * th), th))
-    add(task = sprintf("sample %d steps", K), impl = "sbcg", threads = th,
-        rate = cs, unit = "chain-steps/s", gflops = gf)
+if ("sample" %in% sections) {
+  section(sprintf("sampling: 100,000 chains (500 x 200 draws), recipe network, Euler-Maruyama, medians of %d", reps))
+  samp <- function(K, th) function()
+    system.time(sbsample(fit, nd, ndraws = 200, steps = K, format = "matrix", threads = th,
+                         seed = 1))[["elapsed"]]
+  for (K in if (quick) 100L else c(999L, 100L)) {
+    fns <- list(`threads 1` = samp(K, 1L), `threads 2` = samp(K, 2L))
+    if (avx2) {
+      fns$`threads 1 portable` <- function() with_kernels("portable", fns$`threads 1`)
+      fns$`threads 2 portable` <- function() with_kernels("portable", fns$`threads 2`)
+    }
+    if (torch_ok && K == 100L) {
+      for (dt in c("float64", "float32"))
+        fns[[paste("PyTorch cached", dt, "threads 2")]] <- local({
+          dt <- dt
+          function() torch_run("sample", "--threads", 2, "--steps", K, "--sampler", "cached",
+                               "--dtype", dt)
+        })
+    }
+    m <- side_by_side(fns, reps)
+    for (nm in names(m)) {
+      cs <- 1e5 * K / m[[nm]]
+      cat(sprintf("  steps %4d %-34s: %6.2f s  %7.2f M chain-steps/s  %5.2f GFLOP/s\n",
+                  K, nm, m[[nm]], cs / 1e6, cs * flops_cs / 1e9))
+    }
+    cat(sprintf("  steps %4d time 2 threads / 1 thread: %.2f\n", K, m[["threads 2"]] / m[["threads 1"]]))
+    if (avx2)
+      cat(sprintf("  steps %4d time portable / AVX2 kernels: %.2f (1 thread), %.2f (2 threads)\n", K,
+                  m[["threads 1 portable"]] / m[["threads 1"]],
+                  m[["threads 2 portable"]] / m[["threads 2"]]))
+    if (torch_ok && K == 100L)
+      cat(sprintf("  steps %4d time sbcg / PyTorch cached (2 threads): %.2f (float64), %.2f (float32)\n", K,
+                  m[["threads 2"]] / m[["PyTorch cached float64 threads 2"]],
+                  m[["threads 2"]] / m[["PyTorch cached float32 threads 2"]]))
   }
+  cat("\n")
 }
-if (torch_ok) {
-  Kt <- if (quick) 20L else 999L
-  for (smp in c("cached", "plain")) {
-    # the plain sampler is slow: its 999-step figure comes from 100 steps
-    Ks <- if (smp == "plain" && !quick) 100L else Kt
-    tt <- torch_run("sample", "--threads", 2, "--steps", Ks, "--reps", 1, "--sampler", smp)
-    cs <- 1e5 * Ks / med(tt$times)
-    cat(sprintf("  PyTorch steps %4d threads 2 (%s sampler): %6.1f s  %7.2f M chain-steps/s\n",
-                Ks, smp, med(tt$times), cs / 1e6))
-    add(task = sprintf("sample %d steps", Ks), impl = paste("PyTorch", smp), threads = 2L,
-        rate = cs, unit = "chain-steps/s", gflops = cs * flops_cs / 1e9)
-  }
-}
-res <- do.call(rbind, results)
-s2 <- res$rate[res$impl == "sbcg" & res$task == "sample 999 steps" & res$threads == 2]
-s1 <- res$rate[res$impl == "sbcg" & res$task == "sample 999 steps" & res$threads == 1]
-cat(sprintf("  2 threads / 1 thread (999 steps): %.2f\n", s2 / s1))
-if (torch_ok) {
-  pt <- res$rate[grepl("^PyTorch", res$impl) & grepl("^sample", res$task)]
-  cat(sprintf("  sbcg (2 threads, 999 steps) / fastest PyTorch sampler (2 threads): %.1f\n",
-              s2 / max(pt)))
-}
-cat("\n")
 
+# ---- threads under load ----------------------------------------------------------
+# Two threads should never be slower than one, on an idle machine or beside
+# another CPU-bound process.  One bridge network alone (its threads share
+# every optimiser step) and sbfit() with all defaults (its location, scale
+# and bridge networks train side by side, one thread each).
+if ("load" %in% sections) {
+  section(sprintf("threads with and without a competing CPU-bound process (a shell busy loop), medians of %d", reps))
+  one <- sbcg_control(epochs = if (quick) 40 else 100, precondition = "none", bridge_inputs = "x")
+  full <- if (quick) sbcg_control(epochs = 40) else sbcg_control()
+  secs <- function(ctl, th) function()
+    system.time(sbfit(X, y, control = ctl, threads = th, seed = 1))[["elapsed"]]
+  for (job in list(list("one bridge network", one), list("sbfit() defaults", full))) {
+    fns <- list(`idle, 1 thread` = secs(job[[2]], 1L), `idle, 2 threads` = secs(job[[2]], 2L),
+                `busy, 1 thread` = function() with_competitor(secs(job[[2]], 1L)),
+                `busy, 2 threads` = function() with_competitor(secs(job[[2]], 2L)))
+    m <- side_by_side(fns, reps)
+    cat(sprintf("  %-18s %s\n", job[[1]], paste(sprintf("%s %.2f s", names(m), m), collapse = ", ")))
+    cat(sprintf("  %-18s time 2 threads / 1 thread: %.2f without, %.2f with the competing process\n",
+                "", m[[2]] / m[[1]], m[[4]] / m[[3]]))
+  }
+  cat("  (\"idle\" means without the competing process this script starts; see the load average for other work)\n\n")
 }
+
 # ---- sbcondstats with defaults ---------------------------------------------------
-fd <- sbfit(X, y, seed = 1)
-tcs <- replicate(reps, system.time(
-  sbcondstats(fd, nd, seed = 1)
-)[["elapsed"]])
-cat(sprintf("== sbcondstats() with defaults (%d steps, %d threads), 500 x values x %d draws: %.2f s\n\n",
-            fd$control$steps, sbcg_threads(), fd$control$draws, med(tcs)))
+if ("defaults" %in% sections) {
+  fd <- sbfit(X, y, seed = 1)
+  tfit <- replicate(reps, system.time(sbfit(X, y, seed = 1))[["elapsed"]])
+  cat(sprintf("== sbfit() with all defaults (1 thread), n = 5000, p = 5: %.1f s (median of %d; load average %s)\n",
+              med(tfit), reps, load_now()))
+  tcs <- replicate(reps, system.time(
+    sbcondstats(fd, nd, seed = 1)
+  )[["elapsed"]])
+  cat(sprintf("== sbcondstats() with defaults (%d steps, %d threads), 500 x values x %d draws: %.2f s\n\n",
+              fd$control$steps, sbcg_threads(), fd$control$draws, med(tcs)))
+}
 
 # ---- memory ------------------------------------------------------------------
+if ("memory" %in% sections) {
+if (!exists("fd")) fd <- sbfit(X, y, seed = 1)
 # Peak R heap during one sampler call (gc()'s "max used", which includes
 # the C code's R_alloc workspace) minus the memory of the draws it returns.
 cat("== peak memory of sampling beyond the returned draws (threads 2)\n")
@@ -205,4 +272,5 @@ for (cfg in list(c(1000, 20, 100), c(100000, 20, 100))) {
   m <- peak_extra(cfg[1], cfg[2], cfg[3], fd)
   cat(sprintf("  default fit: rows %6d draws %4d steps %4d: peak %7.1f MB, draws %7.1f MB, beyond the draws %5.1f MB\n",
               cfg[1], cfg[2], cfg[3], m[["peak"]], m[["out"]], m[["extra"]]))
+}
 }

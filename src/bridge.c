@@ -27,6 +27,7 @@
  * Chains are processed in blocks; each chain has its own random stream
  * keyed by (seed, row, draw).
  */
+#include <limits.h>
 #include <math.h>
 #include <string.h>
 #ifdef _OPENMP
@@ -65,7 +66,31 @@ typedef struct {
     double *lchunk;                 /* per-chunk losses */
     double *ws;                     /* nthreads x per-thread workspace */
     size_t ws_size;
+    struct team *team;              /* threads of a persistent region, or
+                                     * NULL: a parallel loop per step */
 } trainer;
+
+/*
+ * A training run that advances a given number of minibatches at a time
+ * (run_begin, run_advance, run_end), so that one loop serves both one
+ * network trained alone (bridge_fit) and several independent networks
+ * trained side by side, one thread each (bridge_fit_group).  Everything a
+ * run needs between two minibatches lives here; where a run stops between
+ * two calls of run_advance() does not change what it computes.
+ */
+typedef struct fit_run {
+    trainer tr;
+    const nn_net *net;
+    double *theta;                  /* best evaluated weights */
+    double *work;                   /* the weights being trained */
+    const double *eval;             /* evaluated weights: work or its EMA */
+    fit_result *res;
+    double best_loss, last_val;
+    double sum;                     /* training loss summed this epoch */
+    int wait;                       /* checks without improvement */
+    int start, nb;                  /* next row of the epoch, its batches */
+    int done, busy;
+} fit_run;
 
 /* Per-thread training workspace: the network's, then the target. */
 static size_t thread_ws(const nn_net *net)
@@ -190,6 +215,154 @@ static double chunk_loss(int B, int d, const double *target,
     return loss;
 }
 
+/* Chunk ch of the minibatch perm[start .. start + B) on thread id: its
+ * loss into lchunk[ch], its gradient into gchunk (row ch). */
+static void batch_chunk(trainer *tr, const double *theta, int start, int B,
+                        int ch, int id)
+{
+    const nn_net *net = tr->net;
+    const fit_data *dat = tr->dat;
+    size_t npar = net->npar;
+    const int *rows = tr->perm + start;
+    int b0 = ch * NN_CHUNK, Bc = B - b0 < NN_CHUNK ? B - b0 : NN_CHUNK;
+    double *ws = tr->ws + tr->ws_size * id;
+    double *g = tr->gchunk + npar * ch;
+    double *tg = target_of(net, ws);
+    fill_input(net, Bc, dat->n, dat->X, dat->Y, rows + b0, tr->tb + b0,
+               tr->eb + b0, (size_t) B, tr->s->resid, ws, tg);
+    double *out = nn_forward_train(net, theta, Bc, ws);
+    tr->lchunk[ch] = chunk_loss(Bc, net->d, tg, dat->w, rows + b0, out,
+                                2.0 / ((double) B * net->d));
+    memset(g, 0, npar * sizeof(double));
+    nn_backward(net, theta, Bc, ws, out, g);
+}
+
+/* Chunk ch of the validation entries on thread id: its loss into
+ * lchunk[ch]. */
+static void val_chunk(trainer *tr, const double *theta, int ch, int id)
+{
+    const nn_net *net = tr->net;
+    const fit_data *dat = tr->dat;
+    int M = tr->M, m0 = ch * NN_CHUNK, Bc = M - m0 < NN_CHUNK ? M - m0 : NN_CHUNK;
+    double *wsp = tr->ws + tr->ws_size * id;
+    double *tg = target_of(net, wsp);
+    fill_input(net, Bc, dat->nv, dat->Xv, dat->Yv, tr->rowof + m0,
+               tr->tv + m0, tr->ev + m0, (size_t) M, tr->s->resid, wsp, tg);
+    double *out = nn_forward_train(net, theta, Bc, wsp);
+    tr->lchunk[ch] = chunk_loss(Bc, net->d, tg, dat->wv, tr->rowof + m0, out, 0.0);
+}
+
+/*
+ * A team: the threads of one parallel region that lasts many optimiser
+ * steps (bridge_fit() with several threads).  Thread 0 runs the training
+ * loop; at each step it posts a job (the chunks of a minibatch, or of the
+ * validation entries), takes chunks 0, nt, 2 nt, ... itself and waits for
+ * the others, which take chunks id, id + nt, ...  A thread that waits
+ * spins for TEAM_SPIN seconds and then yields its core at every check, so
+ * that on a machine busy with other work it lets the thread it waits for
+ * (or another process) run instead of burning the core (libgomp's barrier
+ * spins for milliseconds).  Chunks write only their own lchunk and gchunk
+ * entries, so the results do not depend on the team.
+ */
+#if defined(_OPENMP) && (defined(__GNUC__) || defined(__clang__))
+# define SBCG_TEAM 1
+#endif
+enum { JOB_BATCH = 0, JOB_VALID = 1, JOB_QUIT = 2 };
+#define TEAM_SPIN 5e-5
+
+struct team {
+    int nt;
+    int gen;                        /* job number, posted by thread 0 */
+    int ndone;                      /* threads other than 0 done with it */
+    int job, start, B, nchunk;
+    long chunks;                    /* chunks run, for the rate of a slice */
+    trainer *tr;
+    const double *theta;
+};
+
+#ifdef SBCG_TEAM
+# ifdef _WIN32
+#  include <windows.h>
+static void team_nap(void)
+{
+    SwitchToThread();
+}
+# else
+#  include <sched.h>
+static void team_nap(void)
+{
+    sched_yield();
+}
+# endif
+
+/* Wait until *p == want (want_eq) or *p != want (!want_eq). */
+static void team_wait(const int *p, int want, int want_eq)
+{
+    double t0 = -1.0;
+    for (long k = 0;; k++) {
+        int v = __atomic_load_n(p, __ATOMIC_ACQUIRE);
+        if ((v == want) == want_eq) return;
+        if (k % 64 == 63) {
+            double now = omp_get_wtime();
+            if (t0 < 0) t0 = now;
+            else if (now - t0 > TEAM_SPIN) team_nap();
+        }
+    }
+}
+
+static void team_chunks(struct team *tm, int id)
+{
+    for (int ch = id; ch < tm->nchunk; ch += tm->nt) {
+        if (tm->job == JOB_BATCH)
+            batch_chunk(tm->tr, tm->theta, tm->start, tm->B, ch, id);
+        else
+            val_chunk(tm->tr, tm->theta, ch, id);
+    }
+}
+
+/* Thread 0: post a job, do its share, wait for the others. */
+static void team_run(struct team *tm, trainer *tr, const double *theta,
+                     int job, int start, int B, int nchunk)
+{
+    tm->tr = tr;
+    tm->theta = theta;
+    tm->job = job;
+    tm->start = start;
+    tm->B = B;
+    tm->nchunk = nchunk;
+    tm->chunks += nchunk;
+    if (tm->nt == 1 && job != JOB_QUIT) {
+        team_chunks(tm, 0);
+        return;
+    }
+    __atomic_store_n(&tm->ndone, 0, __ATOMIC_RELAXED);
+    __atomic_store_n(&tm->gen, tm->gen + 1, __ATOMIC_RELEASE);
+    if (job == JOB_QUIT) return;
+    team_chunks(tm, 0);
+    team_wait(&tm->ndone, tm->nt - 1, 1);
+}
+
+/* Threads 1 .. nt - 1: do their share of every job until told to quit. */
+static void team_work(struct team *tm, int id)
+{
+    int seen = 0;
+    for (;;) {
+        team_wait(&tm->gen, seen, 0);
+        seen = __atomic_load_n(&tm->gen, __ATOMIC_ACQUIRE);
+        if (tm->job == JOB_QUIT) return;
+        team_chunks(tm, id);
+        __atomic_fetch_add(&tm->ndone, 1, __ATOMIC_RELEASE);
+    }
+}
+#else
+static void team_run(struct team *tm, trainer *tr, const double *theta,
+                     int job, int start, int B, int nchunk)
+{
+    (void) tm; (void) tr; (void) theta; (void) job; (void) start; (void) B;
+    (void) nchunk;
+}
+#endif
+
 /*
  * One Adam step on the minibatch perm[start .. start + B).  The mean loss
  * of the batch (before the step) goes to *loss.  Returns 0, or 1 if the loss
@@ -200,10 +373,8 @@ static int train_batch(trainer *tr, double *theta, int start, int B,
 {
     const nn_net *net = tr->net;
     const fit_settings *st = tr->s;
-    const fit_data *dat = tr->dat;
     int d = net->d, nchunk = (B + NN_CHUNK - 1) / NN_CHUNK;
     size_t npar = net->npar;
-    const int *rows = tr->perm + start;
     /* all random numbers on this thread, in a fixed order (none for a
      * regression network) */
     if (net->kind == NN_BRIDGE) {
@@ -213,22 +384,14 @@ static int train_batch(trainer *tr, double *theta, int start, int B,
             for (int b = 0; b < B; b++)
                 tr->eb[b + (size_t) B * k] = rng_norm(&tr->rng);
     }
-    double scale = 2.0 / ((double) B * d);
-
+    if (tr->team) {
+        team_run(tr->team, tr, theta, JOB_BATCH, start, B, nchunk);
+    } else {
 #ifdef _OPENMP
-#pragma omp parallel for num_threads(st->nthreads) schedule(static, 1)
+#pragma omp parallel for num_threads(st->nthreads) schedule(static, 1) if (st->nthreads > 1)
 #endif
-    for (int ch = 0; ch < nchunk; ch++) {
-        int b0 = ch * NN_CHUNK, Bc = B - b0 < NN_CHUNK ? B - b0 : NN_CHUNK;
-        double *ws = tr->ws + tr->ws_size * thread_id();
-        double *g = tr->gchunk + npar * ch;
-        double *tg = target_of(net, ws);
-        fill_input(net, Bc, dat->n, dat->X, dat->Y, rows + b0, tr->tb + b0,
-                   tr->eb + b0, (size_t) B, st->resid, ws, tg);
-        double *out = nn_forward_train(net, theta, Bc, ws);
-        tr->lchunk[ch] = chunk_loss(Bc, d, tg, dat->w, rows + b0, out, scale);
-        memset(g, 0, npar * sizeof(double));
-        nn_backward(net, theta, Bc, ws, out, g);
+        for (int ch = 0; ch < nchunk; ch++)
+            batch_chunk(tr, theta, start, B, ch, thread_id());
     }
 
     double l = 0.0;
@@ -267,20 +430,15 @@ static int train_batch(trainer *tr, double *theta, int start, int B,
 static double val_loss(trainer *tr, const double *theta)
 {
     const nn_net *net = tr->net;
-    const fit_data *dat = tr->dat;
     int M = tr->M, nchunk = (M + NN_CHUNK - 1) / NN_CHUNK;
+    if (tr->team) {
+        team_run(tr->team, tr, theta, JOB_VALID, 0, M, nchunk);
+    } else {
 #ifdef _OPENMP
-#pragma omp parallel for num_threads(tr->s->nthreads) schedule(static, 1)
+#pragma omp parallel for num_threads(tr->s->nthreads) schedule(static, 1) if (tr->s->nthreads > 1)
 #endif
-    for (int ch = 0; ch < nchunk; ch++) {
-        int m0 = ch * NN_CHUNK, Bc = M - m0 < NN_CHUNK ? M - m0 : NN_CHUNK;
-        double *wsp = tr->ws + tr->ws_size * thread_id();
-        double *tg = target_of(net, wsp);
-        fill_input(net, Bc, dat->nv, dat->Xv, dat->Yv, tr->rowof + m0,
-                   tr->tv + m0, tr->ev + m0, (size_t) M, tr->s->resid, wsp, tg);
-        double *out = nn_forward_train(net, theta, Bc, wsp);
-        tr->lchunk[ch] = chunk_loss(Bc, net->d, tg, dat->wv, tr->rowof + m0,
-                                    out, 0.0);
+        for (int ch = 0; ch < nchunk; ch++)
+            val_chunk(tr, theta, ch, thread_id());
     }
     double l = 0.0;
     for (int ch = 0; ch < nchunk; ch++) l += tr->lchunk[ch];
@@ -306,7 +464,7 @@ size_t bridge_fit_ws(const nn_net *net, const fit_settings *s,
     size_t M = (size_t) dat->nv * s->val_reps;
     size_t nchunk = (B + NN_CHUNK - 1) / NN_CHUNK;
     size_t nvchunk = (M + NN_CHUNK - 1) / NN_CHUNK;
-    return 4 * npar + M * (1 + net->d) + (s->ema > 0 ? npar : 0) + nchunk * npar + B * (1 + net->d) +
+    return in_doubles(1, sizeof(struct fit_run)) + 4 * npar + M * (1 + net->d) + (s->ema > 0 ? npar : 0) + nchunk * npar + B * (1 + net->d) +
         (nchunk > nvchunk ? nchunk : nvchunk) + thread_ws(net) * s->nthreads +
         in_doubles((size_t) dat->n + M, sizeof(int));
 }
@@ -370,23 +528,150 @@ static void trainer_init(trainer *tr, const nn_net *net, const fit_settings *s,
     rng_seed(&tr->rng, s->seed, 0, 0);
 }
 
-/* One epoch of minibatches; returns the mean training loss, or NaN if a
- * step diverged. */
-static double train_epoch(trainer *tr, double *theta, int ep,
-                          const fit_monitor *mon)
+static size_t run_doubles(void)
 {
-    int n = tr->dat->n, B = tr->batch, nb = 0;
-    double sum = 0.0;
-    shuffle(tr);
-    for (int start = 0; start < n; start += B) {
-        int Bc = n - start < B ? n - start : B;
-        double loss;
-        if (train_batch(tr, theta, start, Bc, &loss)) return NAN;
-        sum += loss * Bc;
-        if (++nb % 4 == 0 && mon)
-            mon->tick(mon->ctx, ep, tr->s->epochs, sum / (start + Bc), NAN, 0);
+    return in_doubles(1, sizeof(fit_run));
+}
+
+/* The run kept at the start of its workspace ws (bridge_fit_ws()
+ * doubles), and its weights after it. */
+static fit_run *run_of(double *ws)
+{
+    return (fit_run *) ws;
+}
+
+static fit_run *run_begin(const nn_net *net, double *theta,
+                          const fit_settings *s, const fit_data *dat,
+                          double *ws, fit_result *res)
+{
+    size_t npar = net->npar;
+    fit_run *r = run_of(ws);
+    memset(r, 0, sizeof *r);
+    r->net = net;
+    r->theta = theta;
+    r->res = res;
+    r->work = ws + run_doubles();
+    memcpy(r->work, theta, npar * sizeof(double));
+    trainer_init(&r->tr, net, s, dat, theta, r->work + npar);
+    r->eval = r->tr.ema ? r->tr.ema : r->work;
+    r->best_loss = INFINITY;
+    r->last_val = NAN;
+    res->status = FIT_DONE;
+    res->best_epoch = 0;
+    res->epochs = 0;
+    res->steps = 0;
+    /* the starting weights are a candidate too (epoch 0): with a zero
+     * output layer they are the baseline a fit falls back to when training
+     * never improves the validation loss */
+    if (dat->nv > 0) {
+        r->best_loss = val_loss(&r->tr, r->eval);
+        if (!isfinite(r->best_loss)) r->best_loss = INFINITY;
     }
-    return sum / n;
+    return r;
+}
+
+/* After the last minibatch of an epoch: record its loss, validate every
+ * valid_every epochs and after the last, keep the best weights, decide on
+ * early stopping. */
+static void run_epoch_end(fit_run *r, const fit_monitor *mon)
+{
+    trainer *tr = &r->tr;
+    const fit_settings *s = tr->s;
+    fit_result *res = r->res;
+    int ep = ++res->epochs;
+    double tl = r->sum / tr->dat->n;
+    res->train_loss[ep - 1] = tl;
+    res->valid_loss[ep - 1] = NAN;
+    r->start = 0;
+    r->sum = 0.0;
+    r->nb = 0;
+    if (isnan(tl)) {
+        res->status = FIT_DIVERGED;
+        r->done = 1;
+        return;
+    }
+    if (tr->dat->nv > 0 && (ep % s->valid_every == 0 || ep == s->epochs)) {
+        double v = val_loss(tr, r->eval);
+        res->valid_loss[ep - 1] = r->last_val = v;
+        if (!isfinite(v)) {
+            res->status = FIT_DIVERGED;
+            r->done = 1;
+            return;
+        }
+        if (v < r->best_loss) {
+            r->best_loss = v;
+            res->best_epoch = ep;
+            memcpy(r->theta, r->eval, r->net->npar * sizeof(double));
+            r->wait = 0;
+        } else if (++r->wait >= s->patience && ep >= s->min_epochs) {
+            res->status = FIT_STOPPED;
+        }
+    }
+    if (res->status == FIT_STOPPED || ep == s->epochs) r->done = 1;
+    if (mon)
+        mon->tick(mon->ctx, ep, s->epochs, tl, r->last_val, r->done ? 2 : 1);
+}
+
+/* Run up to nsteps minibatches (fewer if the run ends); mon, if not NULL,
+ * is told every 4 minibatches of an epoch and after every epoch. */
+static void run_advance(fit_run *r, long nsteps, const fit_monitor *mon)
+{
+    trainer *tr = &r->tr;
+    int n = tr->dat->n, B = tr->batch;
+    for (long k = 0; k < nsteps && !r->done; k++) {
+        if (r->start == 0) shuffle(tr);
+        int Bc = n - r->start < B ? n - r->start : B;
+        double loss;
+        if (train_batch(tr, r->work, r->start, Bc, &loss)) {
+            int ep = ++r->res->epochs;
+            r->res->train_loss[ep - 1] = NAN;
+            r->res->valid_loss[ep - 1] = NAN;
+            r->res->status = FIT_DIVERGED;
+            r->done = 1;
+            break;
+        }
+        r->sum += loss * Bc;
+        r->start += Bc;
+        if (++r->nb % 4 == 0 && mon && r->start < n)
+            mon->tick(mon->ctx, r->res->epochs + 1, tr->s->epochs,
+                      r->sum / r->start, NAN, 0);
+        if (r->start >= n) run_epoch_end(r, mon);
+    }
+}
+
+/* Seconds between two meetings of a team's threads (bridge_fit()), when
+ * the monitor runs. */
+#define TEAM_SLICE 0.25
+/* A run starts with TEAM_FIRST slices on one thread; then a slice in
+ * TEAM_PROBE tries, for a sixteenth of TEAM_SLICE, the thread count not in
+ * use; all threads are used only where they ran at least TEAM_GAIN times
+ * as fast as one. */
+#define TEAM_PROBE 8
+#define TEAM_FIRST 4
+#define TEAM_GAIN 1.1
+
+/* The monitor, told where a run stands between two slices of a team. */
+static void run_tick(const fit_run *r, const fit_monitor *mon)
+{
+    const fit_result *res = r->res;
+    int E = r->tr.s->epochs;
+    if (res->status == FIT_DIVERGED) return;
+    if (r->start > 0)
+        mon->tick(mon->ctx, res->epochs + 1, E, r->sum / r->start, NAN, 0);
+    else if (res->epochs > 0)
+        mon->tick(mon->ctx, res->epochs, E, res->train_loss[res->epochs - 1],
+                  r->last_val, r->done ? 2 : 1);
+}
+
+/* Without validation rows the last evaluated weights are returned. */
+static void run_end(fit_run *r)
+{
+    fit_result *res = r->res;
+    if (r->tr.dat->nv == 0 && res->status != FIT_DIVERGED) {
+        memcpy(r->theta, r->eval, r->net->npar * sizeof(double));
+        res->best_epoch = res->epochs;
+    }
+    res->steps = r->tr.step;
 }
 
 /*
@@ -396,65 +681,168 @@ static double train_epoch(trainer *tr, double *theta, int ep,
  * checks without improvement, but not before epoch min_epochs.  On return
  * theta holds the evaluated weights of the best check, the starting weights
  * (best epoch 0) included (the last evaluated weights without validation
- * rows).  ws holds bridge_fit_ws() doubles.
+ * rows).  ws holds bridge_fit_ws() doubles.  With s->nthreads > 1 the
+ * chunks of every step are spread over a team of threads (struct team),
+ * in slices of TEAM_SLICE seconds between which the monitor runs.  Since
+ * the results do not depend on the thread count, each slice runs on one
+ * thread or on the team, whichever was measured faster: on a machine busy
+ * with other work, threads that meet after every step can be slower than
+ * one.
  */
 void bridge_fit(const nn_net *net, double *theta, const fit_settings *s,
                 const fit_data *dat, double *ws, const fit_monitor *mon,
                 fit_result *res)
 {
-    trainer tr;
-    size_t npar = net->npar;
-    /* the weights being trained; theta keeps the best evaluated ones */
-    double *work = ws;
-    memcpy(work, theta, npar * sizeof(double));
-    trainer_init(&tr, net, s, dat, theta, ws + npar);
-    const double *eval = tr.ema ? tr.ema : work;
-    double best_loss = INFINITY, last_val = NAN;
-    int wait = 0;
-    res->status = FIT_DONE;
-    res->best_epoch = 0;
-    res->epochs = 0;
-    /* the starting weights are a candidate too (epoch 0): with a zero
-     * output layer they are the baseline a fit falls back to when training
-     * never improves the validation loss */
-    if (dat->nv > 0) {
-        best_loss = val_loss(&tr, eval);
-        if (!isfinite(best_loss)) best_loss = INFINITY;
-    }
-    for (int ep = 1; ep <= s->epochs && res->status == FIT_DONE; ep++) {
-        double tl = train_epoch(&tr, work, ep, mon);
-        res->epochs = ep;
-        res->train_loss[ep - 1] = tl;
-        res->valid_loss[ep - 1] = NAN;
-        if (isnan(tl)) {
-            res->status = FIT_DIVERGED;
-            break;
+    fit_run *r = run_begin(net, theta, s, dat, ws, res);
+#ifdef SBCG_TEAM
+    if (s->nthreads > 1) {
+        /* the rate (chunks per second) last measured on one thread and on
+         * all; each slice runs on the faster, and every TEAM_PROBE slices
+         * a short one tries the other, since the load of the machine
+         * changes */
+        double rate[2] = {-1.0, -1.0};
+        struct team tm = {.nt = 1};
+        r->tr.team = &tm;
+        for (long sl = 0; !r->done; sl++) {
+            /* first TEAM_FIRST whole slices on one thread (a run shorter
+             * than that never pays for a probe), then a probe of the team */
+            int known = rate[0] >= 0 && rate[1] >= 0;
+            int best = known && rate[1] >= TEAM_GAIN * rate[0] ? 1 : 0;
+            int use = known ? (sl % TEAM_PROBE == 0 ? 1 - best : best) :
+                (sl >= TEAM_FIRST && rate[0] >= 0);
+            double len = use == (known ? best : 0) ? TEAM_SLICE : TEAM_SLICE / 16;
+            double t0 = omp_get_wtime();
+            tm.chunks = 0;
+            tm.gen = 0;
+            if (use == 0) {
+                tm.nt = 1;
+                while (!r->done && omp_get_wtime() - t0 < len) run_advance(r, 1, NULL);
+            } else {
+#pragma omp parallel num_threads(s->nthreads)
+                {
+                    int id = omp_get_thread_num();
+                    if (id == 0) {
+                        tm.nt = omp_get_num_threads();
+                        while (!r->done && omp_get_wtime() - t0 < len)
+                            run_advance(r, 1, NULL);
+                        team_run(&tm, &r->tr, NULL, JOB_QUIT, 0, 0, 0);
+                    } else {
+                        team_work(&tm, id);
+                    }
+                }
+            }
+            double dt = omp_get_wtime() - t0;
+            if (dt > 0 && tm.chunks > 0) rate[use] = (double) tm.chunks / dt;
+            if (mon) run_tick(r, mon);
         }
-        if (dat->nv > 0 && (ep % s->valid_every == 0 || ep == s->epochs)) {
-            double v = val_loss(&tr, eval);
-            res->valid_loss[ep - 1] = last_val = v;
-            if (!isfinite(v)) {
-                res->status = FIT_DIVERGED;
-                break;
+        r->tr.team = NULL;
+        run_end(r);
+        return;
+    }
+#endif
+    while (!r->done) run_advance(r, LONG_MAX, mon);
+    run_end(r);
+}
+
+static double now_seconds(void)
+{
+#ifdef _OPENMP
+    return omp_get_wtime();
+#else
+    return 0.0;
+#endif
+}
+
+/* Minibatches a thread runs on one network before it picks again. */
+#define GROUP_UNIT 8
+/* Seconds between two meetings of the threads (progress, interrupts). */
+#define GROUP_SLICE 0.2
+
+/*
+ * Train m independent networks of the same architecture side by side:
+ * network i from theta[i] with settings s[i] (s[i].nthreads = 1) on dat[i],
+ * in workspace ws[i] (bridge_fit_ws() doubles), reporting in res[i].  Each
+ * of nthreads threads trains a whole network, GROUP_UNIT minibatches at a
+ * time, until the slice ends or the network is done, and then takes the
+ * network furthest behind that no other thread holds; so threads meet
+ * only every GROUP_SLICE seconds, when
+ * mon->tick runs on the calling thread outside the parallel region.  A
+ * network's computation is that of bridge_fit() on one thread, whatever
+ * thread runs which part of it: the results are those of training the
+ * networks one after another.
+ */
+void bridge_fit_group(int m, const nn_net *net, double *const *theta,
+                      const fit_settings *s, const fit_data *dat,
+                      double *const *ws, int nthreads, const group_monitor *mon,
+                      fit_result *res)
+{
+    int left = 0;
+    for (int i = 0; i < m; i++) {
+        fit_run *r = run_begin(net, theta[i], s + i, dat + i, ws[i], res + i);
+        left += !r->done;
+    }
+    int nt = nthreads < m ? nthreads : m;
+#ifndef _OPENMP
+    (void) nt;
+#endif
+    while (left > 0) {
+        double t0 = now_seconds();
+        int stop = 0;
+#ifdef _OPENMP
+#pragma omp parallel num_threads(nt)
+#endif
+        {
+        int prev = -1;
+        for (;;) {
+            int pick = -1;
+#ifdef _OPENMP
+#pragma omp critical(sbcg_group)
+#endif
+            {
+                double best = INFINITY;
+                /* a thread keeps its network for the slice (moving a
+                 * network's weights, moments and rows between cores costs
+                 * more than an uneven slice) */
+                if (prev >= 0 && !stop && !run_of(ws[prev])->done)
+                    pick = prev;
+                for (int i = 0; i < m && !stop && pick < 0; i++) {
+                    /* a network another thread holds is not read */
+                    fit_run *r = run_of(ws[i]);
+                    if (r->busy || r->done) continue;
+                    double f = (double) r->tr.step / (double) r->tr.total_steps;
+                    if (f < best) {
+                        best = f;
+                        pick = i;
+                    }
+                }
+                if (pick >= 0) run_of(ws[pick])->busy = 1;
             }
-            if (v < best_loss) {
-                best_loss = v;
-                res->best_epoch = ep;
-                memcpy(theta, eval, npar * sizeof(double));
-                wait = 0;
-            } else if (++wait >= s->patience && ep >= s->min_epochs) {
-                res->status = FIT_STOPPED;
+            if (pick < 0) break;
+            run_advance(run_of(ws[pick]), GROUP_UNIT, NULL);
+            prev = pick;
+#ifdef _OPENMP
+#pragma omp critical(sbcg_group)
+#endif
+            {
+                run_of(ws[pick])->busy = 0;
+                if (now_seconds() - t0 > GROUP_SLICE) stop = 1;
             }
+        }
+        }
+        left = 0;
+        int emin = INT_MAX, ep = 0;
+        for (int i = 0; i < m; i++) {
+            fit_run *r = run_of(ws[i]);
+            if (!r->done) {
+                left++;
+                if (res[i].epochs < emin) emin = res[i].epochs;
+            }
+            ep = s[i].epochs;
         }
         if (mon)
-            mon->tick(mon->ctx, ep, s->epochs, tl, last_val,
-                      res->status == FIT_STOPPED || ep == s->epochs ? 2 : 1);
+            mon->tick(mon->ctx, m - left, m, left ? emin : ep, ep, left == 0);
     }
-    if (dat->nv == 0 && res->status != FIT_DIVERGED) {
-        memcpy(theta, eval, npar * sizeof(double));
-        res->best_epoch = res->epochs;
-    }
-    res->steps = tr.step;
+    for (int i = 0; i < m; i++) run_end(run_of(ws[i]));
 }
 
 /* Per-thread sampler workspace for a block of C chains, in doubles

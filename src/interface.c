@@ -292,6 +292,60 @@ static void get_settings(SEXP x, fit_settings *s)
         error(_("'settings': the training times must satisfy 0 <= t_min <= t_max < 1, and t_min > 0 when t_tail > 0"));
 }
 
+/* The rows of one training run, checked: x, y, w the training rows
+ * (standardised), xv, yv, wv the validation rows (nv may be 0). */
+static fit_data train_rows(const nn_net *net, const fit_settings *st, SEXP x,
+                           SEXP y, SEXP w, SEXP xv, SEXP yv, SEXP wv)
+{
+    fit_data dat = {.n = check_matrix(y, "y", -1, net->d),
+                    .nv = check_matrix(yv, "yv", -1, net->d)};
+    if (dat.n < 1) error(_("'y' must have at least one row"));
+    if ((double) dat.nv * st->val_reps > INT_MAX / 2)
+        error(_("'settings': too many validation draws"));
+    check_matrix(x, "x", dat.n, net->p);
+    check_matrix(xv, "xv", dat.nv, net->p);
+    check_finite(w, "w", dat.n);
+    check_finite(wv, "wv", dat.nv);
+    dat.X = REAL(x); dat.Y = REAL(y); dat.w = REAL(w);
+    dat.Xv = REAL(xv); dat.Yv = REAL(yv); dat.wv = REAL(wv);
+    return dat;
+}
+
+/* verbose: FALSE, TRUE, or the label of the progress line. */
+static int get_verbose(SEXP verbose, const char **label)
+{
+    *label = "";
+    if (isString(verbose) && XLENGTH(verbose) == 1 && STRING_ELT(verbose, 0) != NA_STRING) {
+        *label = CHAR(STRING_ELT(verbose, 0));
+        return 1;
+    }
+    if (isLogical(verbose) && XLENGTH(verbose) == 1 && LOGICAL(verbose)[0] != NA_LOGICAL)
+        return LOGICAL(verbose)[0];
+    error(_("'verbose' must be TRUE, FALSE or a label"));
+    return 0;
+}
+
+/* The result list of one training run (to be PROTECTed): th, tl and vl
+ * are its weights and loss histories (epochs long). */
+static SEXP train_result(SEXP th, SEXP tl, SEXP vl, const fit_result *r,
+                         double seconds)
+{
+    for (int e = 0; e < r->epochs; e++)
+        if (ISNAN(REAL(vl)[e])) REAL(vl)[e] = NA_REAL;
+    SEXP res = PROTECT(named_list(8, (const char *[]) {"theta", "train_loss",
+        "valid_loss", "best_epoch", "epochs", "steps", "status", "seconds"}));
+    SET_VECTOR_ELT(res, 0, th);
+    SET_VECTOR_ELT(res, 1, lengthgets(tl, r->epochs));
+    SET_VECTOR_ELT(res, 2, lengthgets(vl, r->epochs));
+    SET_VECTOR_ELT(res, 3, ScalarInteger(r->best_epoch));
+    SET_VECTOR_ELT(res, 4, ScalarInteger(r->epochs));
+    SET_VECTOR_ELT(res, 5, ScalarReal((double) r->steps));
+    SET_VECTOR_ELT(res, 6, ScalarInteger(r->status));
+    SET_VECTOR_ELT(res, 7, ScalarReal(seconds));
+    UNPROTECT(1);
+    return res;
+}
+
 /*
  * Train the network from theta: x, y, w the training rows (standardised),
  * xv, yv, wv the validation rows (nv may be 0).  The loop is bridge_fit().
@@ -309,30 +363,10 @@ SEXP sbcg_train(SEXP arch, SEXP freq, SEXP theta, SEXP x, SEXP y, SEXP w,
     get_settings(settings, &st);
     st.seed = get_seed(seed);
     st.nthreads = get_int1(threads, "threads", 1, 1024);
-    fit_data dat = {.n = check_matrix(y, "y", -1, net.d),
-                    .nv = check_matrix(yv, "yv", -1, net.d)};
-    if (dat.n < 1) error(_("'y' must have at least one row"));
     if (net.kind == NN_REGRESSION) st.val_reps = 1;
-    if ((double) dat.nv * st.val_reps > INT_MAX / 2)
-        error(_("'settings': too many validation draws"));
-    check_matrix(x, "x", dat.n, net.p);
-    check_matrix(xv, "xv", dat.nv, net.p);
-    check_finite(w, "w", dat.n);
-    check_finite(wv, "wv", dat.nv);
-    /* verbose: FALSE, TRUE, or the label of the progress line */
-    int show;
-    const char *label = "";
-    if (isString(verbose) && XLENGTH(verbose) == 1 && STRING_ELT(verbose, 0) != NA_STRING) {
-        show = 1;
-        label = CHAR(STRING_ELT(verbose, 0));
-    } else if (isLogical(verbose) && XLENGTH(verbose) == 1 &&
-               LOGICAL(verbose)[0] != NA_LOGICAL) {
-        show = LOGICAL(verbose)[0];
-    } else {
-        error(_("'verbose' must be TRUE, FALSE or a label"));
-    }
-    dat.X = REAL(x); dat.Y = REAL(y); dat.w = REAL(w);
-    dat.Xv = REAL(xv); dat.Yv = REAL(yv); dat.wv = REAL(wv);
+    fit_data dat = train_rows(&net, &st, x, y, w, xv, yv, wv);
+    const char *label;
+    int show = get_verbose(verbose, &label);
 
     SEXP th = PROTECT(duplicate(theta));
     SEXP tl = PROTECT(allocVector(REALSXP, st.epochs));
@@ -343,20 +377,100 @@ SEXP sbcg_train(SEXP arch, SEXP freq, SEXP theta, SEXP x, SEXP y, SEXP w,
     fit_result r = {.train_loss = REAL(tl), .valid_loss = REAL(vl)};
     bridge_fit(&net, REAL(th), &st, &dat, ws, &mon, &r);
     if (mctx.verbose) Rprintf("\n");
-    for (int e = 0; e < r.epochs; e++)
-        if (ISNAN(REAL(vl)[e])) REAL(vl)[e] = NA_REAL;
-    SEXP res = PROTECT(named_list(8, (const char *[]) {"theta", "train_loss",
-        "valid_loss", "best_epoch", "epochs", "steps", "status", "seconds"}));
-    SET_VECTOR_ELT(res, 0, th);
-    SET_VECTOR_ELT(res, 1, lengthgets(tl, r.epochs));
-    SET_VECTOR_ELT(res, 2, lengthgets(vl, r.epochs));
-    SET_VECTOR_ELT(res, 3, ScalarInteger(r.best_epoch));
-    SET_VECTOR_ELT(res, 4, ScalarInteger(r.epochs));
-    SET_VECTOR_ELT(res, 5, ScalarReal((double) r.steps));
-    SET_VECTOR_ELT(res, 6, ScalarInteger(r.status));
-    SET_VECTOR_ELT(res, 7, ScalarReal(wall_time() - mctx.t0));
+    SEXP res = PROTECT(train_result(th, tl, vl, &r, wall_time() - mctx.t0));
     UNPROTECT(4);
     return res;
+}
+
+/* The monitor of a group of networks: interrupts, and a progress line at
+ * most four times a second (and at the end) when verbose. */
+static void group_tick(void *ctx, int done, int m, int epoch, int epochs,
+                       int end)
+{
+    monitor_ctx *g = (monitor_ctx *) ctx;
+    R_CheckUserInterrupt();
+    double now = wall_time();
+    if (!g->verbose || (now - g->last <= 0.25 && !end))
+        return;
+    char left[32], used[32];
+    g->last = now;
+    format_secs(epoch > 0 ? (now - g->t0) / epoch * (epochs - epoch) : 0,
+                left, sizeof left);
+    format_secs(now - g->t0, used, sizeof used);
+    Rprintf("\r%sepoch %d/%d  %d/%d networks done  %s elapsed, at most %s left   ",
+            g->label, epoch, epochs, done, m, used, left);
+    R_FlushConsole();
+}
+
+static SEXP list_elt(SEXP x, int i, int m, const char *what)
+{
+    if (TYPEOF(x) != VECSXP || XLENGTH(x) != m)
+        error(_("'%s' must be a list of length %d"), what, m);
+    return VECTOR_ELT(x, i);
+}
+
+/*
+ * Train m independent networks of one architecture with the same
+ * settings side by side, one thread each (bridge_fit_group()): theta, x,
+ * y, w, xv, yv, wv and seed are lists of m elements, each as for
+ * sbcg_train().  Returns a list of m results as sbcg_train()'s, identical
+ * to training the networks one by one; each network's `seconds` is the
+ * wall time of the call divided by m, so that they add up to it.
+ */
+SEXP sbcg_train_group(SEXP arch, SEXP freq, SEXP theta, SEXP x, SEXP y, SEXP w,
+                      SEXP xv, SEXP yv, SEXP wv, SEXP settings, SEXP seed,
+                      SEXP threads, SEXP verbose, SEXP kern)
+{
+    int nprot = 0;
+    if (TYPEOF(theta) != VECSXP || XLENGTH(theta) < 1 || XLENGTH(theta) > 10000)
+        error(_("'theta' must be a list of 1 to 10000 weight vectors"));
+    int m = (int) XLENGTH(theta);
+    nn_net net;
+    fit_settings st0;
+    setup_net(arch, freq, VECTOR_ELT(theta, 0), kern, &net);
+    get_settings(settings, &st0);
+    st0.nthreads = 1;
+    if (net.kind == NN_REGRESSION) st0.val_reps = 1;
+    int nthreads = get_int1(threads, "threads", 1, 1024);
+    const char *label;
+    int show = get_verbose(verbose, &label);
+    fit_settings *st = (fit_settings *) R_alloc(m, sizeof(fit_settings));
+    fit_data *dat = (fit_data *) R_alloc(m, sizeof(fit_data));
+    fit_result *r = (fit_result *) R_alloc(m, sizeof(fit_result));
+    double **th = (double **) R_alloc(m, sizeof(double *));
+    double **ws = (double **) R_alloc(m, sizeof(double *));
+    SEXP out = PROTECT(allocVector(VECSXP, m)); nprot++;
+    SEXP keep = PROTECT(allocVector(VECSXP, 3 * (R_xlen_t) m)); nprot++;
+    for (int i = 0; i < m; i++) {
+        nn_net ni;
+        SEXP t0 = list_elt(theta, i, m, "theta");
+        setup_net(arch, freq, t0, kern, &ni);
+        st[i] = st0;
+        st[i].seed = get_seed(list_elt(seed, i, m, "seed"));
+        dat[i] = train_rows(&net, st + i, list_elt(x, i, m, "x"),
+                            list_elt(y, i, m, "y"), list_elt(w, i, m, "w"),
+                            list_elt(xv, i, m, "xv"), list_elt(yv, i, m, "yv"),
+                            list_elt(wv, i, m, "wv"));
+        SEXP thi = duplicate(t0);
+        SET_VECTOR_ELT(keep, 3 * i, thi);
+        SET_VECTOR_ELT(keep, 3 * i + 1, allocVector(REALSXP, st0.epochs));
+        SET_VECTOR_ELT(keep, 3 * i + 2, allocVector(REALSXP, st0.epochs));
+        th[i] = REAL(thi);
+        r[i] = (fit_result) {.train_loss = REAL(VECTOR_ELT(keep, 3 * i + 1)),
+                             .valid_loss = REAL(VECTOR_ELT(keep, 3 * i + 2))};
+        ws[i] = (double *) R_alloc(bridge_fit_ws(&net, st + i, dat + i), sizeof(double));
+    }
+    monitor_ctx mctx = {show, wall_time(), wall_time(), label};
+    group_monitor mon = {group_tick, &mctx};
+    bridge_fit_group(m, &net, th, st, dat, ws, nthreads, &mon, r);
+    if (mctx.verbose) Rprintf("\n");
+    double secs = (wall_time() - mctx.t0) / m;
+    for (int i = 0; i < m; i++)
+        SET_VECTOR_ELT(out, i, train_result(VECTOR_ELT(keep, 3 * i),
+                                            VECTOR_ELT(keep, 3 * i + 1),
+                                            VECTOR_ELT(keep, 3 * i + 2), r + i, secs));
+    UNPROTECT(nprot);
+    return out;
 }
 
 /* n training times drawn by the trainer's time law with these settings

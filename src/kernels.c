@@ -44,11 +44,75 @@ int kern_detect(void)
 /* ------------------------------------------------------------------ */
 /* portable versions                                                   */
 
+/*
+ * exp(y) for the SiLU of the portable kernels, written so that gcc
+ * vectorises it at -O2 with SSE2: the method of exp_avx2() below
+ * (reduction by ln 2 with the magic-number rounding, degree-12 Taylor
+ * polynomial, 2^n built in the exponent bits) with separate multiplies
+ * and adds.  y must lie in [-708, 708] (exp_arg() clamps it, in a loop of
+ * its own: with the clamp inlined here gcc splits the loop's paths and no
+ * longer vectorises it).  Accurate to a few units in the last place.
+ */
+static inline double exp_arg(double y)
+{
+    y = y < -708.0 ? -708.0 : y;
+    return y > 708.0 ? 708.0 : y;
+}
+
+static inline double exp_portable(double y)
+{
+    const double magic = 6755399441055744.0; /* 1.5 * 2^52 */
+    double t = y * 1.4426950408889634074 + magic;
+    double n = t - magic;
+    double r = y - n * 6.93147180369123816490e-01;
+    r = r - n * 1.90821492927058770002e-10;
+    double r2 = r * r, r4 = r2 * r2, r8 = r4 * r4;
+    double q0 = 1.0 + r, q1 = 0.5 + r * 1.66666666666666666667e-01,
+        q2 = 4.16666666666666666667e-02 + r * 8.33333333333333333333e-03,
+        q3 = 1.38888888888888888889e-03 + r * 1.98412698412698412698e-04,
+        q4 = 2.48015873015873015873e-05 + r * 2.75573192239858906526e-06,
+        q5 = 2.75573192239858906526e-07 + r * 2.50521083854417187751e-08,
+        q6 = 2.08767569878680989792e-09;
+    double s0 = q0 + q1 * r2, s1 = q2 + q3 * r2, s2 = q4 + q5 * r2;
+    double u0 = s0 + s1 * r4, u1 = s2 + q6 * r4;
+    double p = u0 + u1 * r8;
+    /* 2^n from the low bits of t, which hold n + 2^51 (unsigned: the
+     * difference wraps, the shift is defined) */
+    uint64_t k, mk;
+    memcpy(&k, &t, sizeof k);
+    memcpy(&mk, &magic, sizeof mk);
+    uint64_t e = (k - mk + 1023) << 52;
+    double sc;
+    memcpy(&sc, &e, sizeof sc);
+    return p * sc;
+}
+
+/* SiLU of len values in place (len a multiple of KERN_PAD, a whole batch),
+ * and its derivative into dv unless dv is NULL; NaN stays NaN through x. */
+static void silu_portable(size_t len, double *restrict h, double *restrict dv)
+{
+    for (size_t i = 0; i < len; i += KERN_PAD) {
+        double y[KERN_PAD];
+        for (int r = 0; r < KERN_PAD; r++) y[r] = exp_arg(-h[i + r]);
+        if (dv) {
+            for (int r = 0; r < KERN_PAD; r++) {
+                double x = h[i + r], sg = 1.0 / (1.0 + exp_portable(y[r]));
+                h[i + r] = x * sg;
+                dv[i + r] = sg * (1.0 + x * (1.0 - sg));
+            }
+        } else {
+            for (int r = 0; r < KERN_PAD; r++)
+                h[i + r] = h[i + r] / (1.0 + exp_portable(y[r]));
+        }
+    }
+}
+
+/* The activation in place over len values (a multiple of KERN_PAD). */
 static void act_inplace(int act, size_t len, double *a)
 {
     switch (act) {
     case NN_SILU:
-        for (size_t i = 0; i < len; i++) a[i] = a[i] / (1.0 + exp(-a[i]));
+        silu_portable(len, a, NULL);
         break;
     case NN_RELU:
         for (size_t i = 0; i < len; i++) a[i] = a[i] > 0.0 ? a[i] : 0.0;
@@ -88,21 +152,286 @@ void kern_bias_act_deriv(int act, int n, double b, const double *a, double *h,
     }
 }
 
+/* h = act(h), dv = act'(h) in place over len pre-activations (a multiple
+ * of KERN_PAD), for the training forward pass. */
+static void act_deriv_portable(int act, size_t len, double *h, double *dv)
+{
+    if (act == NN_SILU) silu_portable(len, h, dv);
+    else kern_bias_act_deriv(act, (int) len, 0.0, h, h, dv);
+}
+
+/*
+ * The portable dense kernels compute with a 2-wide vector of doubles, v2:
+ * with gcc and clang, their generic vector extension, which becomes SSE2
+ * on any x86-64 (NEON on arm64) at R's default flags; with other
+ * compilers (or SBCG_PLAIN_V2 defined), a pair of doubles.  Register tiles as in the AVX2 kernels,
+ * written once: loops over rows run in blocks of KERN_PAD = 8 (ld is a
+ * multiple), and every row goes through the same operations wherever it
+ * sits in the batch.  (Plain loops left to gcc's vectoriser at -O2 kept
+ * the accumulators in memory or stayed scalar.)
+ */
+#if (defined(__GNUC__) || defined(__clang__)) && !defined(SBCG_PLAIN_V2)
+typedef double v2 __attribute__((vector_size(16)));
+static inline v2 v2_load(const double *p)
+{
+    v2 v;
+    memcpy(&v, p, sizeof v);
+    return v;
+}
+static inline void v2_store(double *p, v2 v)
+{
+    memcpy(p, &v, sizeof v);
+}
+static inline v2 v2_set(double x)
+{
+    return (v2) {x, x};
+}
+static inline v2 v2_madd(v2 a, v2 x, v2 w)  /* a + x w */
+{
+    return a + x * w;
+}
+static inline v2 v2_mul(v2 x, v2 w)
+{
+    return x * w;
+}
+static inline double v2_sum(v2 v)
+{
+    return v[0] + v[1];
+}
+#else
+typedef struct {
+    double e[2];
+} v2;
+static inline v2 v2_load(const double *p)
+{
+    v2 v = {{p[0], p[1]}};
+    return v;
+}
+static inline void v2_store(double *p, v2 v)
+{
+    p[0] = v.e[0];
+    p[1] = v.e[1];
+}
+static inline v2 v2_set(double x)
+{
+    v2 v = {{x, x}};
+    return v;
+}
+static inline v2 v2_madd(v2 a, v2 x, v2 w)
+{
+    v2 v = {{a.e[0] + x.e[0] * w.e[0], a.e[1] + x.e[1] * w.e[1]}};
+    return v;
+}
+static inline v2 v2_mul(v2 x, v2 w)
+{
+    v2 v = {{x.e[0] * w.e[0], x.e[1] * w.e[1]}};
+    return v;
+}
+static inline double v2_sum(v2 v)
+{
+    return v.e[0] + v.e[1];
+}
+#endif
+
+/* out (ld x nout) = act(in (ld x nin) . W^T + b); tiles of 8 rows x 2
+ * units, each accumulator starting at the bias and taking the inputs in
+ * order. */
 static void dense_portable(int ld, int nin, int nout, const double *in,
                            const double *W, const double *b, double *out,
                            int act)
 {
-    for (int o = 0; o < nout; o++) {
-        double *a = out + (size_t) o * ld;
-        double bo = b[o];
-        for (int c = 0; c < ld; c++) a[c] = bo;
-        for (int i = 0; i < nin; i++) {
-            double w = W[o + (size_t) nout * i];
-            const double *x = in + (size_t) i * ld;
-            for (int c = 0; c < ld; c++) a[c] += w * x[c];
+    int o = 0;
+    for (; o + 2 <= nout; o += 2) {
+        const v2 b0 = v2_set(b[o]), b1 = v2_set(b[o + 1]);
+        for (int c = 0; c < ld; c += 8) {
+            v2 a0 = b0, a1 = b0, a2 = b0, a3 = b0, e0 = b1, e1 = b1, e2 = b1, e3 = b1;
+            const double *x = in + c, *w = W + o;
+            for (int i = 0; i < nin; i++, x += ld, w += nout) {
+                v2 x0 = v2_load(x), x1 = v2_load(x + 2), x2 = v2_load(x + 4),
+                    x3 = v2_load(x + 6), w0 = v2_set(w[0]), w1 = v2_set(w[1]);
+                a0 = v2_madd(a0, x0, w0);
+                a1 = v2_madd(a1, x1, w0);
+                a2 = v2_madd(a2, x2, w0);
+                a3 = v2_madd(a3, x3, w0);
+                e0 = v2_madd(e0, x0, w1);
+                e1 = v2_madd(e1, x1, w1);
+                e2 = v2_madd(e2, x2, w1);
+                e3 = v2_madd(e3, x3, w1);
+            }
+            double *y = out + c + (size_t) ld * o;
+            v2_store(y, a0);
+            v2_store(y + 2, a1);
+            v2_store(y + 4, a2);
+            v2_store(y + 6, a3);
+            y += ld;
+            v2_store(y, e0);
+            v2_store(y + 2, e1);
+            v2_store(y + 4, e2);
+            v2_store(y + 6, e3);
+        }
+    }
+    for (; o < nout; o++) {
+        const v2 b0 = v2_set(b[o]);
+        for (int c = 0; c < ld; c += 8) {
+            v2 a0 = b0, a1 = b0, a2 = b0, a3 = b0;
+            const double *x = in + c, *w = W + o;
+            for (int i = 0; i < nin; i++, x += ld, w += nout) {
+                v2 w0 = v2_set(w[0]);
+                a0 = v2_madd(a0, v2_load(x), w0);
+                a1 = v2_madd(a1, v2_load(x + 2), w0);
+                a2 = v2_madd(a2, v2_load(x + 4), w0);
+                a3 = v2_madd(a3, v2_load(x + 6), w0);
+            }
+            double *y = out + c + (size_t) ld * o;
+            v2_store(y, a0);
+            v2_store(y + 2, a1);
+            v2_store(y + 4, a2);
+            v2_store(y + 6, a3);
         }
     }
     if (act >= 0) act_inplace(act, (size_t) ld * nout, out);
+}
+
+/* Training forward layer: h = act(in . W^T + b), dv = act'(...). */
+static void dense_deriv_portable(int ld, int nin, int nout, const double *in,
+                                 const double *W, const double *b, double *h,
+                                 double *dv, int act)
+{
+    dense_portable(ld, nin, nout, in, W, b, h, -1);
+    act_deriv_portable(act, (size_t) ld * nout, h, dv);
+}
+
+/* gW (nout x nin) += G^T . H and gb += column sums of G, for G (ld x nout)
+ * and H (ld x nin).  Tiles of 2 units x 4 inputs, 8 accumulators of 2 row
+ * lanes each, added up at the end. */
+static void grad_w_portable(int ld, int nin, int nout, const double *G,
+                            const double *H, double *gW, double *gb)
+{
+    for (int o = 0; o < nout; o++) {
+        const double *g = G + (size_t) o * ld;
+        v2 s0 = v2_set(0.0), s1 = s0;
+        for (int c = 0; c < ld; c += 4) {
+            s0 = v2_madd(s0, v2_load(g + c), v2_set(1.0));
+            s1 = v2_madd(s1, v2_load(g + c + 2), v2_set(1.0));
+        }
+        gb[o] += v2_sum(s0) + v2_sum(s1);
+    }
+    int o = 0;
+    for (; o + 2 <= nout; o += 2) {
+        const double *g0 = G + (size_t) o * ld, *g1 = g0 + ld;
+        int i = 0;
+        for (; i + 4 <= nin; i += 4) {
+            const double *h0 = H + (size_t) i * ld, *h1 = h0 + ld,
+                *h2 = h1 + ld, *h3 = h2 + ld;
+            v2 a00 = v2_set(0.0), a01 = a00, a02 = a00, a03 = a00,
+                a10 = a00, a11 = a00, a12 = a00, a13 = a00;
+            for (int c = 0; c < ld; c += 2) {
+                v2 u = v2_load(g0 + c), v = v2_load(g1 + c);
+                v2 x0 = v2_load(h0 + c), x1 = v2_load(h1 + c),
+                    x2 = v2_load(h2 + c), x3 = v2_load(h3 + c);
+                a00 = v2_madd(a00, u, x0);
+                a01 = v2_madd(a01, u, x1);
+                a02 = v2_madd(a02, u, x2);
+                a03 = v2_madd(a03, u, x3);
+                a10 = v2_madd(a10, v, x0);
+                a11 = v2_madd(a11, v, x1);
+                a12 = v2_madd(a12, v, x2);
+                a13 = v2_madd(a13, v, x3);
+            }
+            double *w = gW + o + (size_t) nout * i;
+            w[0] += v2_sum(a00);
+            w[1] += v2_sum(a10);
+            w += nout;
+            w[0] += v2_sum(a01);
+            w[1] += v2_sum(a11);
+            w += nout;
+            w[0] += v2_sum(a02);
+            w[1] += v2_sum(a12);
+            w += nout;
+            w[0] += v2_sum(a03);
+            w[1] += v2_sum(a13);
+        }
+        for (; i < nin; i++) {
+            const double *h0 = H + (size_t) i * ld;
+            v2 a0 = v2_set(0.0), a1 = a0;
+            for (int c = 0; c < ld; c += 2) {
+                v2 x0 = v2_load(h0 + c);
+                a0 = v2_madd(a0, v2_load(g0 + c), x0);
+                a1 = v2_madd(a1, v2_load(g1 + c), x0);
+            }
+            gW[o + (size_t) nout * i] += v2_sum(a0);
+            gW[o + 1 + (size_t) nout * i] += v2_sum(a1);
+        }
+    }
+    for (; o < nout; o++) {
+        const double *g0 = G + (size_t) o * ld;
+        for (int i = 0; i < nin; i++) {
+            const double *h0 = H + (size_t) i * ld;
+            v2 a0 = v2_set(0.0), a1 = a0;
+            for (int c = 0; c < ld; c += 4) {
+                a0 = v2_madd(a0, v2_load(g0 + c), v2_load(h0 + c));
+                a1 = v2_madd(a1, v2_load(g0 + c + 2), v2_load(h0 + c + 2));
+            }
+            gW[o + (size_t) nout * i] += v2_sum(a0) + v2_sum(a1);
+        }
+    }
+}
+
+/* Gn (ld x nin) = (G (ld x nout) . W (nout x nin)) * dv.  Tiles of 8 rows
+ * x 2 inputs. */
+static void back_h_portable(int ld, int nin, int nout, const double *G,
+                            const double *W, const double *dv, double *Gn)
+{
+    int i = 0;
+    for (; i + 2 <= nin; i += 2) {
+        const double *w0 = W + (size_t) nout * i, *w1 = w0 + nout;
+        for (int c = 0; c < ld; c += 8) {
+            v2 a0 = v2_set(0.0), a1 = a0, a2 = a0, a3 = a0,
+                e0 = a0, e1 = a0, e2 = a0, e3 = a0;
+            const double *g = G + c;
+            for (int o = 0; o < nout; o++, g += ld) {
+                v2 g0 = v2_load(g), g1 = v2_load(g + 2), g2 = v2_load(g + 4),
+                    g3 = v2_load(g + 6), v0 = v2_set(w0[o]), v1 = v2_set(w1[o]);
+                a0 = v2_madd(a0, g0, v0);
+                a1 = v2_madd(a1, g1, v0);
+                a2 = v2_madd(a2, g2, v0);
+                a3 = v2_madd(a3, g3, v0);
+                e0 = v2_madd(e0, g0, v1);
+                e1 = v2_madd(e1, g1, v1);
+                e2 = v2_madd(e2, g2, v1);
+                e3 = v2_madd(e3, g3, v1);
+            }
+            size_t m = c + (size_t) ld * i;
+            v2_store(Gn + m, v2_mul(a0, v2_load(dv + m)));
+            v2_store(Gn + m + 2, v2_mul(a1, v2_load(dv + m + 2)));
+            v2_store(Gn + m + 4, v2_mul(a2, v2_load(dv + m + 4)));
+            v2_store(Gn + m + 6, v2_mul(a3, v2_load(dv + m + 6)));
+            m += ld;
+            v2_store(Gn + m, v2_mul(e0, v2_load(dv + m)));
+            v2_store(Gn + m + 2, v2_mul(e1, v2_load(dv + m + 2)));
+            v2_store(Gn + m + 4, v2_mul(e2, v2_load(dv + m + 4)));
+            v2_store(Gn + m + 6, v2_mul(e3, v2_load(dv + m + 6)));
+        }
+    }
+    for (; i < nin; i++) {
+        const double *w0 = W + (size_t) nout * i;
+        for (int c = 0; c < ld; c += 8) {
+            v2 a0 = v2_set(0.0), a1 = a0, a2 = a0, a3 = a0;
+            const double *g = G + c;
+            for (int o = 0; o < nout; o++, g += ld) {
+                v2 v0 = v2_set(w0[o]);
+                a0 = v2_madd(a0, v2_load(g), v0);
+                a1 = v2_madd(a1, v2_load(g + 2), v0);
+                a2 = v2_madd(a2, v2_load(g + 4), v0);
+                a3 = v2_madd(a3, v2_load(g + 6), v0);
+            }
+            size_t m = c + (size_t) ld * i;
+            v2_store(Gn + m, v2_mul(a0, v2_load(dv + m)));
+            v2_store(Gn + m + 2, v2_mul(a1, v2_load(dv + m + 2)));
+            v2_store(Gn + m + 4, v2_mul(a2, v2_load(dv + m + 4)));
+            v2_store(Gn + m + 6, v2_mul(a3, v2_load(dv + m + 6)));
+        }
+    }
 }
 
 static void layer0_portable(int ld, int d, int H1, const double *z,
@@ -110,14 +439,26 @@ static void layer0_portable(int ld, int d, int H1, const double *z,
                             const double *W0, double *out, int act)
 {
     for (int o = 0; o < H1; o++) {
-        double *a = out + (size_t) o * ld;
+        const v2 cto = v2_set(ct[o]), one = v2_set(1.0);
         const double *cxo = cx + (size_t) o * ld;
-        double cto = ct[o];
-        for (int c = 0; c < ld; c++) a[c] = cxo[c] + cto;
-        for (int k = 0; k < d; k++) {
-            double w = W0[o + (size_t) H1 * k];
-            const double *zk = z + (size_t) k * ld;
-            for (int c = 0; c < ld; c++) a[c] += w * zk[c];
+        double *y = out + (size_t) o * ld;
+        for (int c = 0; c < ld; c += 8) {
+            v2 a0 = v2_madd(cto, v2_load(cxo + c), one),
+                a1 = v2_madd(cto, v2_load(cxo + c + 2), one),
+                a2 = v2_madd(cto, v2_load(cxo + c + 4), one),
+                a3 = v2_madd(cto, v2_load(cxo + c + 6), one);
+            for (int k = 0; k < d; k++) {
+                v2 w = v2_set(W0[o + (size_t) H1 * k]);
+                const double *zk = z + c + (size_t) k * ld;
+                a0 = v2_madd(a0, w, v2_load(zk));
+                a1 = v2_madd(a1, w, v2_load(zk + 2));
+                a2 = v2_madd(a2, w, v2_load(zk + 4));
+                a3 = v2_madd(a3, w, v2_load(zk + 6));
+            }
+            v2_store(y + c, a0);
+            v2_store(y + c + 2, a1);
+            v2_store(y + c + 4, a2);
+            v2_store(y + c + 6, a3);
         }
     }
     act_inplace(act, (size_t) ld * H1, out);
@@ -568,47 +909,43 @@ void kern_layer0(int kern, int ld, int d, int H1, const double *z,
     layer0_portable(ld, d, H1, z, cx, ct, W0, out, act);
 }
 
-/* Whether training uses the hand kernels below; otherwise nn.c runs its
- * layers through the BLAS (dgemm) and never calls them. */
-int kern_train_hand(int kern)
-{
-    return use_avx2(kern);
-}
-
-/* The three training kernels exist only in the AVX2 set: they are called
- * only when kern_train_hand() is true. */
-void kern_dense_deriv(int ld, int nin, int nout, const double *in,
+/* The training kernels: the forward layer with the activation's
+ * derivative, the weight gradient and the back-propagated gradient. */
+void kern_dense_deriv(int kern, int ld, int nin, int nout, const double *in,
                       const double *W, const double *b, double *h,
                       double *dv, int act)
 {
 #ifdef SBCG_X86
-    dense_deriv_avx2(ld, nin, nout, in, W, b, h, dv, act);
-#else
-    (void) ld; (void) nin; (void) nout; (void) in; (void) W; (void) b;
-    (void) h; (void) dv; (void) act;
+    if (use_avx2(kern)) {
+        dense_deriv_avx2(ld, nin, nout, in, W, b, h, dv, act);
+        return;
+    }
 #endif
+    dense_deriv_portable(ld, nin, nout, in, W, b, h, dv, act);
 }
 
-void kern_grad_w(int ld, int nin, int nout, const double *G, const double *H,
-                 double *gW, double *gb)
+void kern_grad_w(int kern, int ld, int nin, int nout, const double *G,
+                 const double *H, double *gW, double *gb)
 {
 #ifdef SBCG_X86
-    grad_w_avx2(ld, nin, nout, G, H, gW, gb);
-#else
-    (void) ld; (void) nin; (void) nout; (void) G; (void) H; (void) gW;
-    (void) gb;
+    if (use_avx2(kern)) {
+        grad_w_avx2(ld, nin, nout, G, H, gW, gb);
+        return;
+    }
 #endif
+    grad_w_portable(ld, nin, nout, G, H, gW, gb);
 }
 
-void kern_back_h(int ld, int nin, int nout, const double *G, const double *W,
-                 const double *dv, double *Gn)
+void kern_back_h(int kern, int ld, int nin, int nout, const double *G,
+                 const double *W, const double *dv, double *Gn)
 {
 #ifdef SBCG_X86
-    back_h_avx2(ld, nin, nout, G, W, dv, Gn);
-#else
-    (void) ld; (void) nin; (void) nout; (void) G; (void) W; (void) dv;
-    (void) Gn;
+    if (use_avx2(kern)) {
+        back_h_avx2(ld, nin, nout, G, W, dv, Gn);
+        return;
+    }
 #endif
+    back_h_portable(ld, nin, nout, G, W, dv, Gn);
 }
 
 /* s[i] = sin(f t[i]), c[i] = cos(f t[i]) for i < n: the time embedding of

@@ -3,15 +3,10 @@
  * one input builder, the forward and backward passes over a minibatch
  * (training and the R-facing forward pass), the sampler's cached forward
  * pass (x-only and t-only parts of layer 0 computed once), and Adam.  Pure
- * C on plain pointers: no R API but the BLAS.
+ * C on plain pointers: no R API.
  *
  * The layout of theta and of the activations is described in sbcg.h.
  */
-#define USE_FC_LEN_T
-#include <R_ext/BLAS.h>
-#ifndef FCONE
-# define FCONE
-#endif
 #include <math.h>
 #include <string.h>
 #include "sbcg.h"
@@ -159,42 +154,25 @@ static void train_ptrs(const nn_net *net, int ld, double *ws, double **H,
 /*
  * Forward pass over B rows whose inputs the caller has written into H_0
  * (the start of ws, ld = kern_ld(B) rows, padding rows zero).  Each layer
- * is either one dgemm,
- *     A (ld x out) = H_l (ld x in) . W_l^T (in x out),
- * followed by one pass for bias, activation and derivative, or (AVX2
- * kernels) one fused hand-written pass.  Returns the ld x d output, inside
- * ws.
+ * is one pass of the kernel set's dense kernel,
+ *     A (ld x out) = act(H_l (ld x in) . W_l^T (in x out) + b_l),
+ * hidden layers also keeping act' for the backward pass.  Returns the
+ * ld x d output, inside ws.
  */
 double *nn_forward_train(const nn_net *net, const double *theta, int B,
                          double *ws)
 {
     double *H[NN_MAX_HIDDEN + 1], *Dv[NN_MAX_HIDDEN + 1], *out, *g1, *g2;
-    const double one = 1.0, zero = 0.0;
-    int ld = kern_ld(B), hand = kern_train_hand(net->kern);
+    int ld = kern_ld(B);
     train_ptrs(net, ld, ws, H, Dv, &out, &g1, &g2);
     for (int l = 0; l < net->nlayer; l++) {
         int nin = net->width[l], nout = net->width[l + 1];
-        int last = l + 1 == net->nlayer;
         const double *W = theta + net->woff[l], *b = theta + net->boff[l];
-        double *A = last ? out : H[l + 1];
-        if (hand) {
-            if (last) kern_dense(net->kern, ld, nin, nout, H[l], W, b, A, -1);
-            else kern_dense_deriv(ld, nin, nout, H[l], W, b, A, Dv[l + 1],
-                                  net->act);
-            continue;
-        }
-        F77_CALL(dgemm)("N", "T", &ld, &nout, &nin, &one, H[l], &ld, W, &nout,
-                        &zero, A, &ld FCONE FCONE);
-        if (!last) {
-            for (int o = 0; o < nout; o++)
-                kern_bias_act_deriv(net->act, ld, b[o], A + (size_t) o * ld,
-                               A + (size_t) o * ld, Dv[l + 1] + (size_t) o * ld);
-        } else {
-            for (int o = 0; o < nout; o++) {
-                double *a = A + (size_t) o * ld;
-                for (int i = 0; i < ld; i++) a[i] += b[o];
-            }
-        }
+        if (l + 1 == net->nlayer)
+            kern_dense(net->kern, ld, nin, nout, H[l], W, b, out, -1);
+        else
+            kern_dense_deriv(net->kern, ld, nin, nout, H[l], W, b, H[l + 1],
+                             Dv[l + 1], net->act);
     }
     return out;
 }
@@ -211,34 +189,15 @@ void nn_backward(const nn_net *net, const double *theta, int B, double *ws,
                  double *gout, double *grad)
 {
     double *H[NN_MAX_HIDDEN + 1], *Dv[NN_MAX_HIDDEN + 1], *out, *g1, *g2;
-    const double one = 1.0, zero = 0.0;
-    int ld = kern_ld(B), hand = kern_train_hand(net->kern);
+    int ld = kern_ld(B);
     train_ptrs(net, ld, ws, H, Dv, &out, &g1, &g2);
     double *G = gout, *Gn = g1;
     for (int l = net->nlayer - 1; l >= 0; l--) {
         int nin = net->width[l], nout = net->width[l + 1];
-        const double *W = theta + net->woff[l];
-        double *gW = grad + net->woff[l], *gb = grad + net->boff[l];
-        if (hand) {
-            kern_grad_w(ld, nin, nout, G, H[l], gW, gb);
-            if (l == 0) break;
-            kern_back_h(ld, nin, nout, G, W, Dv[l], Gn);
-        } else {
-            F77_CALL(dgemm)("T", "N", &nout, &nin, &ld, &one, G, &ld, H[l], &ld,
-                            &one, gW, &nout FCONE FCONE);
-            for (int o = 0; o < nout; o++) {
-                const double *g = G + (size_t) o * ld;
-                double s = 0.0;
-                for (int i = 0; i < ld; i++) s += g[i];
-                gb[o] += s;
-            }
-            if (l == 0) break;
-            F77_CALL(dgemm)("N", "N", &ld, &nin, &nout, &one, G, &ld, W, &nout,
-                            &zero, Gn, &ld FCONE FCONE);
-            size_t len = (size_t) ld * nin;
-            const double *dv = Dv[l];
-            for (size_t i = 0; i < len; i++) Gn[i] *= dv[i];
-        }
+        kern_grad_w(net->kern, ld, nin, nout, G, H[l], grad + net->woff[l],
+                    grad + net->boff[l]);
+        if (l == 0) break;
+        kern_back_h(net->kern, ld, nin, nout, G, theta + net->woff[l], Dv[l], Gn);
         G = Gn;
         Gn = (Gn == g1) ? g2 : g1;
     }

@@ -27,8 +27,8 @@
 
 enum nn_activation { NN_SILU = 0, NN_RELU = 1, NN_TANH = 2 };
 
-/* Kernel sets (kernels.c): portable C with the BLAS for training, or AVX2 +
- * FMA hand kernels.  The set is chosen by the caller (from what the CPU
+/* Kernel sets (kernels.c): portable C that the compiler vectorises, or
+ * AVX2 + FMA kernels.  The set is chosen by the caller (from what the CPU
  * supports, or the portable one on request) and travels in nn_net. */
 enum kern_level { KERN_PORTABLE = 0, KERN_AVX2 = 1 };
 /* Batches are stored with their row count rounded up to a multiple of
@@ -91,14 +91,13 @@ void kern_dense(int kern, int ld, int nin, int nout, const double *in,
 void kern_layer0(int kern, int ld, int d, int H1, const double *z,
                  const double *cx, const double *ct, const double *W0,
                  double *out, int act);
-int kern_train_hand(int kern);
-void kern_dense_deriv(int ld, int nin, int nout, const double *in,
+void kern_dense_deriv(int kern, int ld, int nin, int nout, const double *in,
                       const double *W, const double *b, double *h,
                       double *dv, int act);
-void kern_grad_w(int ld, int nin, int nout, const double *G, const double *H,
-                 double *gW, double *gb);
-void kern_back_h(int ld, int nin, int nout, const double *G, const double *W,
-                 const double *dv, double *Gn);
+void kern_grad_w(int kern, int ld, int nin, int nout, const double *G,
+                 const double *H, double *gW, double *gb);
+void kern_back_h(int kern, int ld, int nin, int nout, const double *G,
+                 const double *W, const double *dv, double *Gn);
 void kern_sincos(int kern, int n, double f, const double *t, double tmax,
                  double *s, double *c);
 void kern_bias_act_deriv(int act, int n, double b, const double *a, double *h,
@@ -183,12 +182,25 @@ typedef struct {
     void *ctx;
 } fit_monitor;
 
+/* Called on the main thread, outside parallel regions, between slices of
+ * a group of networks trained side by side (bridge_fit_group): done of m
+ * networks have finished, the slowest running one has run epoch of epochs
+ * (end = 1 after the last). */
+typedef struct {
+    void (*tick)(void *ctx, int done, int m, int epoch, int epochs, int end);
+    void *ctx;
+} group_monitor;
+
 void bridge_times(const fit_settings *s, int n, double *t);
 size_t bridge_fit_ws(const nn_net *net, const fit_settings *s,
                      const fit_data *dat);
 void bridge_fit(const nn_net *net, double *theta, const fit_settings *s,
                 const fit_data *dat, double *ws, const fit_monitor *mon,
                 fit_result *res);
+void bridge_fit_group(int m, const nn_net *net, double *const *theta,
+                      const fit_settings *s, const fit_data *dat,
+                      double *const *ws, int nthreads, const group_monitor *mon,
+                      fit_result *res);
 size_t bridge_loss_grad_ws(const nn_net *net);
 double bridge_loss_grad(const nn_net *net, const double *theta, int n,
                         const double *X, const double *Y, const double *w,
@@ -233,6 +245,9 @@ SEXP sbcg_loss_grad(SEXP arch, SEXP freq, SEXP theta, SEXP x, SEXP y,
 SEXP sbcg_train(SEXP arch, SEXP freq, SEXP theta, SEXP x, SEXP y, SEXP w,
                 SEXP xv, SEXP yv, SEXP wv, SEXP settings, SEXP seed,
                 SEXP threads, SEXP verbose, SEXP kern);
+SEXP sbcg_train_group(SEXP arch, SEXP freq, SEXP theta, SEXP x, SEXP y,
+                      SEXP w, SEXP xv, SEXP yv, SEXP wv, SEXP settings,
+                      SEXP seed, SEXP threads, SEXP verbose, SEXP kern);
 SEXP sbcg_times(SEXP n, SEXP settings, SEXP seed);
 SEXP sbcg_sample(SEXP arch, SEXP freq, SEXP theta, SEXP x, SEXP rowid,
                  SEXP ndraw, SEXP tgrid, SEXP ucoef, SEXP acoef, SEXP scoef,

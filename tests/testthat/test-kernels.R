@@ -1,5 +1,5 @@
-# The two kernel sets (AVX2 + FMA where the CPU has them, portable C and
-# the BLAS otherwise) compute the same network up to rounding, and the
+# The two kernel sets (AVX2 + FMA where the CPU has them, portable C
+# otherwise) compute the same network up to rounding, and the
 # normal generator behind the sampler has the right distribution.
 
 with_kernels <- function(kernels, expr) {

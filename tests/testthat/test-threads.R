@@ -1,0 +1,122 @@
+# Threads in training: the independent networks of a stage train side by
+# side (C_sbcg_train_group), one network trains with a team of threads that
+# switches between one thread and all; the bits never depend on either.
+
+# A regression or bridge network and its training inputs for .Call.
+train_case <- function(kind = "bridge", n = 300, nv = 60, seed = 1) {
+  set.seed(seed)
+  net <- if (kind == "bridge")
+    list(d = 1L, p = 2L, hidden = c(16L, 8L), activation = "silu", freq = c(1, 4, 16),
+         time_map = "linear") else
+    list(kind = "regression", d = 1L, p = 2L, hidden = c(16L, 8L), activation = "silu",
+         freq = double(), time_map = "linear")
+  x <- matrix(rnorm(n * 2), n, 2)
+  y <- matrix(x[, 1]^2 + rnorm(n, sd = 0.3))
+  xv <- matrix(rnorm(nv * 2), nv, 2)
+  yv <- matrix(xv[, 1]^2 + rnorm(nv, sd = 0.3))
+  list(net = net, theta = sbcg:::init_theta(net), x = x, y = y, w = rep(1, n),
+       xv = xv, yv = yv, wv = rep(1, nv), seed = c(as.integer(seed), 7L))
+}
+
+train_one <- function(cs, settings, threads) {
+  .Call(sbcg:::C_sbcg_train, sbcg:::net_arch(cs$net), as.double(cs$net$freq), cs$theta,
+        cs$x, cs$y, cs$w, cs$xv, cs$yv, cs$wv, settings, cs$seed, as.integer(threads),
+        FALSE, sbcg:::kernel_set())
+}
+
+train_group <- function(cases, settings, threads, verbose = FALSE) {
+  get <- function(nm) lapply(cases, `[[`, nm)
+  .Call(sbcg:::C_sbcg_train_group, sbcg:::net_arch(cases[[1]]$net),
+        as.double(cases[[1]]$net$freq), get("theta"), get("x"), get("y"), get("w"),
+        get("xv"), get("yv"), get("wv"), settings, get("seed"), as.integer(threads),
+        verbose, sbcg:::kernel_set())
+}
+
+strip_seconds <- function(r) {
+  r$seconds <- NULL
+  r
+}
+
+test_that("networks trained side by side equal networks trained one by one", {
+  # different data, seeds and sizes, and early stopping (patience 2) that
+  # ends the networks at different epochs
+  settings <- sbcg:::train_settings(
+    sbcg_control(batch_size = 64, patience = 2, lr = 3e-3),
+    list(epochs = 30, min_epochs = 0, valid_every = 1, val_reps = 3), resid = 1)
+  cases <- list(train_case(seed = 1), train_case(n = 200, seed = 2),
+                train_case(n = 350, nv = 20, seed = 3))
+  one <- lapply(cases, train_one, settings = settings, threads = 1L)
+  for (th in c(1L, 2L, 3L)) {
+    grp <- train_group(cases, settings, th)
+    expect_length(grp, 3L)
+    expect_identical(lapply(grp, strip_seconds), lapply(one, strip_seconds))
+  }
+  # regression networks, as the location and scale stages train them
+  rcases <- lapply(1:2, function(s) train_case("regression", seed = s))
+  rset <- sbcg:::train_settings(sbcg_control(batch_size = 50), list(
+    epochs = 8, min_epochs = 0, valid_every = 2, val_reps = 1), resid = 0, t_min = 0,
+    t_max = 0, t_tail = 0)
+  expect_identical(lapply(train_group(rcases, rset, 2L), strip_seconds),
+                   lapply(lapply(rcases, train_one, settings = rset, threads = 1L), strip_seconds))
+})
+
+test_that("a group's seconds add up to the wall time and its results are checked", {
+  settings <- sbcg:::train_settings(sbcg_control(batch_size = 64),
+    list(epochs = 2, min_epochs = 0, valid_every = 1, val_reps = 1), resid = 1)
+  cases <- list(train_case(seed = 1), train_case(seed = 2))
+  grp <- train_group(cases, settings, 2L)
+  expect_true(all(vapply(grp, `[[`, 0, "seconds") >= 0))
+  expect_identical(grp[[1]]$seconds, grp[[2]]$seconds)
+  bad <- cases
+  get <- function(nm) lapply(bad, `[[`, nm)
+  expect_error(.Call(sbcg:::C_sbcg_train_group, sbcg:::net_arch(bad[[1]]$net),
+                     as.double(bad[[1]]$net$freq), get("theta"), get("x")[1], get("y"),
+                     get("w"), get("xv"), get("yv"), get("wv"), settings, get("seed"), 2L,
+                     FALSE, sbcg:::kernel_set()), "'x' must be a list of length 2")
+  expect_error(.Call(sbcg:::C_sbcg_train_group, sbcg:::net_arch(bad[[1]]$net),
+                     as.double(bad[[1]]$net$freq), list(), get("x"), get("y"),
+                     get("w"), get("xv"), get("yv"), get("wv"), settings, get("seed"), 2L,
+                     FALSE, sbcg:::kernel_set()), "'theta' must be a list")
+})
+
+test_that("one network on a team of threads gives the one-thread bits", {
+  # long enough (about two seconds on one thread; under the slow memory
+  # checkers far fewer epochs take longer) for the run to pass its first
+  # second on one thread and then probe the team of threads, so that it
+  # changes its thread count between steps, with validation checks inside
+  # the slices
+  cs <- train_case(n = 2000, nv = 200)
+  cs$net$hidden <- c(64L, 64L)
+  cs$theta <- sbcg:::init_theta(cs$net)
+  epochs <- if (nzchar(Sys.getenv("SBCG_MEMCHECK"))) 60 else 600
+  settings <- sbcg:::train_settings(sbcg_control(batch_size = 256),
+    list(epochs = epochs, min_epochs = epochs, valid_every = 3, val_reps = 5), resid = 1)
+  r1 <- train_one(cs, settings, 1L)
+  expect_identical(strip_seconds(train_one(cs, settings, 2L)), strip_seconds(r1))
+  # a short run (one slice) with three threads
+  settings[["epochs"]] <- 20
+  expect_identical(strip_seconds(train_one(cs, settings, 3L)),
+                   strip_seconds(train_one(cs, settings, 1L)))
+})
+
+test_that("sbfit() with two threads: the same fit, progress per stage", {
+  d <- gauss_data(300, 8)
+  ctl <- small_control()
+  f1 <- sbfit(y ~ x, d, control = ctl, seed = 1)
+  out <- capture.output(f2 <- sbfit(y ~ x, d, control = ctl, verbose = TRUE, seed = 1,
+                                    threads = 2))
+  expect_identical(f2$theta, f1$theta)
+  expect_identical(f2$precondition$location, f1$precondition$location)
+  expect_identical(f2$precondition$scale, f1$precondition$scale)
+  expect_identical(f2$history, f1$history)
+  # one line per stage: 5 location networks, 5 scale networks, 2 bridges
+  expect_length(out, 3)
+  expect_match(out[1], "^\r?\\[1-5/12\\] location networks 1-5/5 \\(side by side\\): epoch [0-9]+/[0-9]+  5/5 networks done")
+  expect_match(out[2], "\\[6-10/12, at most [0-9]+:[0-9]{2} left in all\\] scale networks 1-5/5")
+  expect_match(out[3], "\\[11-12/12, at most [0-9]+:[0-9]{2} left in all\\] bridges 1-2/2")
+  # a single network trains with the team: the same fit as on one thread
+  one <- small_control(precondition = "none", bridge_inputs = "x")
+  # (three epochs fit badly: the held-out warnings are not the point)
+  suppressWarnings(expect_identical(sbfit(y ~ x, d, control = one, seed = 2, threads = 2)$theta,
+                                    sbfit(y ~ x, d, control = one, seed = 2)$theta))
+})
