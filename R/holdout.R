@@ -20,11 +20,10 @@ holdout_scores <- function(fit, prep, Y, threads, m = NULL, rows = holdout_rows(
   v <- sort(v[seq_len(min(length(v), rows))])
   nv <- length(v)
   if (nv == 0L) return(NULL)
-  if (is.null(m))
-    m <- as.integer(min(1000, max(100, ceiling(25000 * min(1, 16 / ncol(Y)) / nv))))
+  d <- ncol(Y)
+  if (is.null(m)) m <- as.integer(min(1000, max(100, ceiling(25000 * min(1, 16 / d) / nv))))
   prep$vidx <- v
   X <- prep$Xs[v, , drop = FALSE]
-  d <- ncol(Y)
   raw <- sample_raw(fit, X, seq_len(nv) - 1, m, sampler_grid(fit), prep$hseed, threads)
   N <- nv * m
   Ms <- lapply(seq_len(d), function(k)
