@@ -399,9 +399,11 @@ check_fit <- function(object, name = "object") {
   if (!inherits(object, "sbfit") || !is.list(object))
     stopf("'%s' must be a fit from sbfit()", name)
   # format 1: location and scale networks stored as bridge networks that
-  # are evaluated at z = 0, t = 0; format 2: regression networks
+  # are evaluated at z = 0, t = 0; format 2: regression networks; format 3:
+  # as 2, with the bridge's draws mixed by `mix` (a decorrelated fit, which
+  # earlier versions, reading format 2 only, would sample wrongly)
   if (!(is.integer(object$format) && length(object$format) == 1L &&
-        object$format %in% 1:2))
+        object$format %in% 1:3))
     stopf("'%s' was made by another version of sbcg (%s); refit it with this one (%s)",
           name, if (is.character(object$version)) object$version[1L] else "unknown",
           as.character(getNamespaceVersion("sbcg")))
@@ -437,6 +439,12 @@ check_fit <- function(object, name = "object") {
           name, net$d)
   if (!is.null(object$bridge_x) && !(isTRUE(object$bridge_x) || isFALSE(object$bridge_x)))
     stopf("'%s$bridge_x' must be TRUE or FALSE", name)
+  mix <- object$mix
+  if (!identical(is.null(mix), object$format < 3L) ||
+      (!is.null(mix) && !(is.numeric(mix) && is.matrix(mix) && all(dim(mix) == net$d) &&
+                            all(is.finite(mix)))))
+    stopf("'%s$mix' must be a finite %d x %d matrix in a fit of format 3, and absent otherwise",
+          name, net$d, net$d)
   if (!is.null(object$precondition) && !precondition_ok(object$precondition, net))
     stopf("'%s$precondition' is malformed", name)
   xn <- if (is.null(object$xnames)) character(0) else object$xnames

@@ -32,6 +32,8 @@ bridge_string <- function(fit) {
   txt
 }
 
+decorrelated_line <- "Decorrelated: the bridge learns the residuals whitened by their covariance on the training rows"
+
 # A kept validation loss, Inf for the starting weights.
 loss_text <- function(l) {
   if (is.finite(l)) sprintf("%.4g", l) else "no epoch beat the start"
@@ -112,6 +114,7 @@ print.sbfit <- function(x, ...) {
   if (!is.null(pre))
     cat(sprintf("Preconditioning: %s; the bridge models the standardised residuals\nBridge: %s\n",
                 pre_string(pre), bridge_string(x)))
+  if (!is.null(x$mix)) cat(decorrelated_line, "\n", sep = "")
   h <- x$history
   stop_txt <- if (isTRUE(x$stopped_early)) "stopped early" else "all epochs"
   cat(sprintf("Training: %d rows (%d for validation), %d epochs (%s), best epoch %d, %.1f s%s\n",
@@ -157,7 +160,8 @@ summary.sbfit <- function(object, ...) {
                  steps = object$steps_run, seconds = object$seconds,
                  weighted = isTRUE(object$weighted), precondition = object$precondition,
                  holdout = object$holdout,
-                 bridge = if (!is.null(object$precondition)) bridge_string(object)),
+                 bridge = if (!is.null(object$precondition)) bridge_string(object),
+                 decorrelated = !is.null(object$mix)),
             class = "summary.sbfit")
 }
 
@@ -179,6 +183,7 @@ print.summary.sbfit <- function(x, ...) {
     cat(sprintf("Precond.:  %s (best epochs %s)\n", pre_string(pre),
                 paste(range(pre$best_epoch), collapse = "-")))
   if (!is.null(x$bridge)) cat(sprintf("Bridge:    %s\n", x$bridge))
+  if (isTRUE(x$decorrelated)) cat(decorrelated_line, "\n", sep = "")
   cat(sprintf("Optimiser: Adam, lr %g (%s), batch %d, weight decay %g\n",
               ctl$lr, ctl$lr_schedule, ctl$batch_size, ctl$weight_decay))
   cat(sprintf("Data:      %d rows: %d training, %d validation%s\n", x$n,

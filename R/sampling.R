@@ -202,17 +202,29 @@ sample_raw <- function(object, X, rowid, n, g, cseed, threads, block = 256L,
   }
   net <- object$net
   sc <- draw_scale(object, X)
+  mix <- object$mix
+  # a decorrelated fit's draws are mixed before the rows' centre and scale
   res <- .Call(C_sbcg_sample, net_arch(net), as.double(net$freq),
                as.double(object$theta), bridge_x(object, X), as.double(rowid), as.integer(n),
-               g$t, g$u, g$a, g$s, cseed, as.integer(block), threads, sc$center,
-               sc$scale, kernel_set())
-  list(draws = support_inverse(object$support, res$draws), nonfinite = res$nonfinite)
+               g$t, g$u, g$a, g$s, cseed, as.integer(block), threads,
+               if (is.null(mix)) sc$center else 0 * sc$center,
+               if (is.null(mix)) sc$scale else 0 * sc$scale + 1, kernel_set())
+  draws <- res$draws
+  if (!is.null(mix)) {
+    d <- net$d
+    at <- rep(seq_len(nr), each = n)
+    draws <- as.double(matrix(sc$center, nr, d)[at, , drop = FALSE] +
+                         matrix(sc$scale, nr, d)[at, , drop = FALSE] *
+                           (matrix(draws, ncol = d) %*% mix))
+  }
+  list(draws = support_inverse(object$support, draws), nonfinite = res$nonfinite)
 }
 
 # Draws for the rows X of a fit whose bridge was trained without the
 # predictors: its standardised law is the same at every x, so n chains
 # (the random stream of row 1, rowid 0) are sampled once and row r gets
-# center_r + scale_r * Z, in chain order, mapped back to the support.
+# center_r + scale_r * Z, in chain order (Z mixed first for a decorrelated
+# fit), mapped back to the support.
 # Each row's draws have the law and the Monte Carlo error of n independent
 # chains; only their errors are shared between rows.  Costs n chains
 # instead of nrow(X) * n.
@@ -228,6 +240,7 @@ sample_shared <- function(object, X, n, g, cseed, threads, block) {
   C <- matrix(sc$center, nr, d)
   S <- matrix(sc$scale, nr, d)
   Z <- matrix(res$draws, n, d)
+  if (!is.null(object$mix)) Z <- Z %*% object$mix
   draws <- unlist(lapply(seq_len(d), function(k)
     rep(C[, k], each = n) + rep(S[, k], each = n) * rep(Z[, k], times = nr)),
     use.names = FALSE)

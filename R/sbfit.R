@@ -334,6 +334,9 @@ sbfit_core <- function(X, Y, w, xinfo, control, threads, seed, verbose,
   inputs <- bridge_candidates(control, prep)
   if (verbose) prep$progress <- fit_progress(fit_plan(prep, control, budget, length(inputs)))
   pc <- fit_precondition(prep, control, budget, threads, verbose)
+  if (is.null(control$decorrelate)) control$decorrelate <- auto_decorrelate(ncol(Y))
+  dc <- if (control$decorrelate && ncol(Y) > 1L) decorrelation(pc$target[prep$tidx, , drop = FALSE], prep$wt)
+  if (!is.null(dc)) pc$target <- pc$target %*% dc$whiten
   jobs <- lapply(inputs, function(use_x)
     list(theta0 = prep$theta0, target = pc$target, Xs = if (use_x) prep$Xs else prep$Xs * 0,
          train = prep$tidx, valid = prep$vidx, wt = prep$wt, wv = prep$wv, seed = prep$cseed))
@@ -348,6 +351,10 @@ sbfit_core <- function(X, Y, w, xinfo, control, threads, seed, verbose,
     res <- runs[[i]]
     fit <- fit_assemble(prep, pc$pre, res, control, xinfo, colnames(X), colnames(Y))
     fit$bridge_x <- use_x
+    if (!is.null(dc)) {
+      fit$mix <- dc$mix
+      fit$format <- 3L
+    }
     if (any(!is.na(const))) fit$constant <- const
     fit$seed <- seed
     fit$holdout <- holdout_scores(fit, prep, Y, threads)
@@ -366,6 +373,10 @@ sbfit_core <- function(X, Y, w, xinfo, control, threads, seed, verbose,
   holdout_warnings(fit$holdout)
   fit
 }
+
+# decorrelate = NULL: whiten the bridge's target of 2 to 4096 components
+# (beyond, the d x d map would cost more than the network).
+auto_decorrelate <- function(d) d > 1L && d <= 4096L
 
 # Responses with few distinct values: a constant column is kept exactly
 # (the result, fit$constant, holds its value, NA for other columns; its

@@ -199,3 +199,19 @@ draw_scale <- function(object, X) {
   S[, const] <- 0
   list(center = as.double(C), scale = as.double(S))
 }
+
+# The symmetric (ZCA) whitening of the bridge's target: from the weighted
+# covariance C = V diag(l) V' of its training rows R (n x d, columns of
+# mean about 0 and variance 1 after standardisation), whiten =
+# V diag(l')^(-1/2) V' and its inverse mix = V diag(l')^(1/2) V', where
+# l' = pmax(l, 1e-4 mean(l)) keeps the map finite for collinear or
+# constant columns.  The bridge learns R %*% whiten; its draws Z map back
+# as Z %*% mix (both matrices are symmetric).
+decorrelation <- function(R, w) {
+  w <- w / sum(w)
+  C <- crossprod(R * sqrt(w))
+  e <- eigen(C, symmetric = TRUE)
+  l <- pmax(e$values, 1e-4 * max(mean(e$values), 1e-12))
+  V <- e$vectors
+  list(whiten = V %*% (t(V) / sqrt(l)), mix = V %*% (t(V) * sqrt(l)))
+}

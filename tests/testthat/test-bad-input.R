@@ -93,6 +93,8 @@ cases <- list(
   list(quote(sbcg_control(hidden = 2.5)), "'hidden'"),
   list(quote(sbcg_control(hidden = NA)), "'hidden'"),
   list(quote(sbcg_control(hidden = "32")), "'hidden'"),
+  list(quote(sbcg_control(decorrelate = "yes")), "'decorrelate'"),
+  list(quote(sbcg_control(decorrelate = c(TRUE, FALSE))), "'decorrelate'"),
   list(quote(sbcg_control(hidden = integer())), "'hidden'"),
   list(quote(sbcg_control(hidden = 1e9)), "'hidden'"),
   list(quote(sbcg_control(activation = "softplus")), "'activation'"),
