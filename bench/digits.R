@@ -57,7 +57,9 @@
 # budget in triples, default 1e6); --scaling-epochs (default 10);
 # --support real (fit the pixels on the real line instead of
 # support = c(-1.01, 1.01)); --scaling-hidden w1,w2 (fixed hidden widths for every d in the scaling
-# task instead of those the defaults choose); --cache;
+# task instead of those the defaults choose); --control "ARGS" (further
+# sbcg_control() arguments for the class and completion fits, as R code,
+# for example --control "hidden = c(128, 128)"); --cache;
 # --figures DIR (where the figures and the small result file go, default
 # vignettes/ next to this folder; "none" for none).
 #
@@ -72,7 +74,7 @@ source_dir <- local({
 })
 source(file.path(source_dir, "cli.R"))
 check_options(c("quick", "tasks", "threads", "seed", "train", "test", "draws", "samples",
-                "scaling-epochs", "scaling-hidden", "support", "cache", "figures"))
+                "scaling-epochs", "scaling-hidden", "support", "control", "cache", "figures"))
 quick <- "--quick" %in% args
 tasks <- strsplit(opt_value("tasks", "class,completion"), ",", fixed = TRUE)[[1L]]
 if (!all(tasks %in% c("class", "completion", "scaling", "threads")))
@@ -168,10 +170,12 @@ cat(sprintf("data: %d training and %d test images, cache %s\n",
 # Pixels lie in [-1, 1], most of them exactly at -1 (the background) or 1;
 # the support's bounds are open, so the fit's interval is a little wider.
 support <- if (opt_value("support", "interval") == "real") "real" else c(-1.01, 1.01)
-control <- sbcg_control(samples = samples)
-cat(sprintf("sbfit(): support %s, sbcg_control(samples = %g), other settings the defaults; threads %d, seed %d\n\n",
+extra_control <- opt_value("control", "")
+control <- eval(parse(text = sprintf("sbcg_control(samples = samples%s%s)",
+                                     if (nzchar(extra_control)) ", " else "", extra_control)))
+cat(sprintf("sbfit(): support %s, sbcg_control(samples = %g%s), other settings the defaults; threads %d, seed %d\n\n",
             if (is.character(support)) "\"real\"" else sprintf("c(%g, %g)", support[1L], support[2L]),
-            samples, threads, seed))
+            samples, if (nzchar(extra_control)) paste0(", ", extra_control) else "", threads, seed))
 
 elapsed <- function(expr) {
   t0 <- proc.time()[["elapsed"]]

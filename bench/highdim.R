@@ -10,10 +10,12 @@
 # Options: --quick; --dims d1,d2,...; --n (training rows, default 5000);
 # --epochs (default 200); --hidden w1,w2,... (hidden widths, default those
 # sbcg_control() chooses for each d, default_hidden(d)); --rows, --draws (sampling test: newdata rows and
-# draws per row, default 100 x 100); --steps (sampler steps, default 100,
-# the package default); --reps (repetitions of each timing, the median is
+# draws per row, default 100 x 100); --steps (sampler steps, default the
+# package's, sbcg_control()$steps); --reps (repetitions of each timing, the median is
 # reported; default 3); --threads (default 1); --seed.  Run it niced
-# (nice -n 19), with nothing else heavy running.
+# (nice -n 19), with nothing else heavy running.  --control "ARGS":
+# further sbcg_control() arguments, as R code (for example --control
+# "decorrelate = FALSE").
 #
 # Data: a curve observed on a grid of d points s_j = (j - 1/2) / d in (0, 1),
 # given 3 covariates X ~ Uniform(-1, 1)^3:
@@ -28,8 +30,9 @@
 # Training budget: the same for every d, a fixed number of epochs
 # (sbcg_control(epochs = E, validation = 0): no validation split, no early
 # stopping, so every d runs exactly E * ceiling(n / batch_size) optimiser
-# steps); the network is the default one (hidden widths 64, 64) unless
-# --hidden says otherwise.  The sampling time is that of
+# steps); the network is the default one (default_hidden(d): 64-64 up to
+# d = 32, 128-128 beyond, with decorrelated responses) unless --hidden
+# says otherwise.  The sampling time is that of
 # sbsample(fit, newdata, ndraws = draws, format = "matrix") for `rows` new rows.
 #
 # Why linear in d at fixed widths (--hidden): the network maps (z, time embedding, x), of width
@@ -39,19 +42,19 @@
 # once per step and once per chain, so a sampler step costs
 # d h1 + sum h_i h_{i+1} + hL d.  Both are a + b d; the table reports them
 # ("train_MAC", "step_MAC") next to the times, and a least-squares line
-# through the times.  With the default widths, which grow with d beyond
-# d = 64 (default_hidden()), both grow as d^2 there.
+# through the times.  The default widths are fixed beyond d = 32
+# (default_hidden()), so both are linear in d there.
 #
 # Accuracy, as a check that the fits are sensible: from the sampling test's
 # draws, the root mean square (over the rows and the d grid points) of the
 # error of the pointwise mean and SD against the truth.  With m draws the
 # Monte Carlo error alone is about sigma / sqrt(m) for the mean and
-# sigma / sqrt(2 m) for the SD ("mc_floor" gives the first).  With hidden
-# layers not much wider than d the SDs come out too large (rmse_sd grows
-# with d): near t = 1 the network must remove the noise from the d - 7
+# sigma / sqrt(2 m) for the SD ("mc_floor" gives the first).  Without
+# decorrelation (--control "decorrelate = FALSE") and with hidden layers
+# not much wider than d, the SDs come out too large (rmse_sd grows with
+# d): near t = 1 the network must remove the noise from the d - 7
 # directions that the curves do not fill, and its output can move z in no
-# more directions than the last hidden layer has units.  --hidden 128,128
-# shows the difference.
+# more directions than the last hidden layer has units.
 
 suppressPackageStartupMessages(library(sbcg))
 args <- commandArgs(TRUE)
@@ -69,11 +72,12 @@ n <- as.integer(opt("n", "5000"))
 epochs <- as.integer(opt("epochs", if (quick) "50" else "200"))
 rows <- as.integer(opt("rows", "100"))
 draws <- as.integer(opt("draws", "100"))
-steps <- as.integer(opt("steps", "100"))
+steps <- as.integer(opt("steps", sbcg_control()$steps))
 reps <- as.integer(opt("reps", if (quick) "1" else "3"))
 threads <- as.integer(opt("threads", "1"))
 hidden <- opt("hidden", "")
 hidden <- if (nzchar(hidden)) as.integer(strsplit(hidden, ",", fixed = TRUE)[[1L]])
+extra_control <- opt("control", "")
 seed <- as.integer(opt("seed", "1"))
 if (anyNA(dims) || any(dims < 1)) stop("--dims must be positive integers", call. = FALSE)
 if (anyNA(c(n, epochs, rows, draws, steps, reps, threads, seed)) ||
@@ -108,16 +112,18 @@ curve_data <- function(nr, d) {
 # ---- header --------------------------------------------------------------
 cpu <- readLines("/proc/cpuinfo")
 model <- sub(".*: ", "", grep("^model name", cpu, value = TRUE)[1L])
-ctl <- sbcg_control(epochs = epochs, validation = 0, hidden = hidden)
+ctl <- eval(parse(text = sprintf("sbcg_control(epochs = epochs, validation = 0, hidden = hidden%s%s)",
+                                 if (nzchar(extra_control)) ", " else "", extra_control)))
 cat("High-dimensional responses: curve on a grid of d points given 3 covariates\n")
 cat(sprintf("command: Rscript bench/highdim.R %s\n", paste(args, collapse = " ")))
 cat(sprintf("machine: %s, %d cores; %s; sbcg %s; BLAS %s\n", model,
             parallel::detectCores(), R.version.string, utils::packageVersion("sbcg"),
             extSoftVersion()[["BLAS"]]))
 cat(sprintf("date: %s\n", format(Sys.time(), "%Y-%m-%d %H:%M %Z")))
-cat(sprintf("training: n = %d rows, sbcg_control(epochs = %d, validation = 0%s): hidden widths %s, batch %d, %s (row, time, noise) triples, %d optimiser steps for every d\n",
+cat(sprintf("training: n = %d rows, sbcg_control(epochs = %d, validation = 0%s%s): hidden widths %s, batch %d, %s (row, time, noise) triples, %d optimiser steps for every d\n",
             n, epochs, if (is.null(hidden)) "" else
               sprintf(", hidden = c(%s)", paste(hidden, collapse = ", ")),
+            if (nzchar(extra_control)) paste0(", ", extra_control) else "",
             if (is.null(hidden)) "default_hidden(d)" else paste(hidden, collapse = ", "),
             ctl$batch_size,
             format(n * epochs, big.mark = ","), epochs * ceiling(n / ctl$batch_size)))
