@@ -557,7 +557,7 @@ train_budget <- function(control, ntr, nv) {
     control$valid_every
   val_reps <- if (nv > 0) max(1L, min(200L, ceiling(1e4 / nv))) else 1L
   list(epochs = epochs, min_epochs = min_epochs, valid_every = valid_every,
-       val_reps = val_reps)
+       val_reps = val_reps, steps_per_epoch = ceiling(ntr / control$batch_size))
 }
 
 # The optimiser steps a bridge trains at least on ntr rows (unless half
@@ -631,10 +631,15 @@ bridge_settings <- function(control, budget) {
 # row is seen at a new time and noise: half the bridge's epochs at most
 # (on m1, whose mean must be fitted to a small fraction of its noise SD,
 # a quarter left the networks short of their best), checked about 200
-# times, stopping 10 checks after the best.
+# times but at least every 100 optimiser steps, stopping 10 checks after
+# the best.  On a few hundred rows, whose budget runs to tens of thousands
+# of one-step epochs, the networks were best after at most about a
+# thousand steps, and checks every epochs / 200 made each run 2,500 more.
 regression_settings <- function(control, budget) {
   epochs <- max(20L, budget$epochs %/% 2L)
-  b <- list(epochs = epochs, min_epochs = 0, valid_every = max(1L, epochs %/% 200L),
+  spe <- if (is.null(budget$steps_per_epoch)) 1 else budget$steps_per_epoch
+  b <- list(epochs = epochs, min_epochs = 0,
+            valid_every = max(1L, min(epochs %/% 200L, as.integer(ceiling(100 / spe)))),
             val_reps = 1)
   train_settings(utils::modifyList(control, list(patience = 10)), b,
                  resid = 0, t_min = 0, t_max = 0, t_tail = 0)
