@@ -334,8 +334,10 @@ sbfit_core <- function(X, Y, w, xinfo, control, threads, seed, verbose,
   inputs <- bridge_candidates(control, prep)
   if (verbose) prep$progress <- fit_progress(fit_plan(prep, control, budget, length(inputs)))
   pc <- fit_precondition(prep, control, budget, threads, verbose)
+  # decorrelate = NULL: chosen from d, and kept in the fit's control
   if (is.null(control$decorrelate)) control$decorrelate <- auto_decorrelate(ncol(Y))
-  dc <- if (control$decorrelate && ncol(Y) > 1L) decorrelation(pc$target[prep$tidx, , drop = FALSE], prep$wt)
+  dc <- if (control$decorrelate && ncol(Y) > 1L)
+    decorrelation(pc$target[prep$tidx, , drop = FALSE], prep$wt)
   if (!is.null(dc)) pc$target <- pc$target %*% dc$whiten
   jobs <- lapply(inputs, function(use_x)
     list(theta0 = prep$theta0, target = pc$target, Xs = if (use_x) prep$Xs else prep$Xs * 0,
