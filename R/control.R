@@ -168,7 +168,9 @@
 #'   With at least 200 held-out rows the fit keeps the one with the lower
 #'   validation loss; with fewer, the one without the predictors unless
 #'   the one with them scores a lower CRPS on the held-out rows by more
-#'   than one standard error of the paired difference.  A bridge that sees \eqn{x}
+#'   than one standard error of the paired difference; a bridge whose
+#'   held-out 90% intervals cover less than 0.9 minus three binomial
+#'   standard errors is not kept when the other covers more.  A bridge that sees \eqn{x}
 #'   can learn each training row's residual from its \eqn{x}; on a few
 #'   hundred noisy rows it then draws laws that are too narrow and
 #'   misplaced, while laws whose shape changes with \eqn{x} (several

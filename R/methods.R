@@ -26,8 +26,12 @@ bridge_string <- function(fit) {
     txt <- sprintf("%s (chosen by the validation loss: %s with them, %s without)", txt,
                    loss_text(loss[["x"]]), loss_text(loss[["none"]]))
   } else if (!is.null(ch)) {
-    txt <- sprintf("%s (chosen on the held-out rows: CRPS %.4g with them, %.4g without)",
-                   txt, ch[["x"]], ch[["none"]])
+    cv <- fit$bridge_cover90
+    txt <- sprintf("%s (chosen on the held-out rows: CRPS %.4g with them, %.4g without%s)",
+                   txt, ch[["x"]], ch[["none"]],
+                   if (is.null(cv)) "" else
+                     sprintf("; 90%% intervals cover %.0f%% and %.0f%%",
+                             100 * cv[["x"]], 100 * cv[["none"]]))
   }
   txt
 }

@@ -99,6 +99,29 @@ test_that("the one-standard-error rule keeps the bridge without x unless x clear
   expect_identical(pick(list(cand(1))), 1L)
 })
 
+test_that("below 200 held-out rows, a bridge whose 90% intervals clearly undercover is not kept", {
+  pick <- asNamespace("sbcg")$pick_bridge
+  cand <- function(rows, cover)
+    list(holdout = list(crps_rows = rows, cover90 = cover, n = length(rows)),
+         n_valid = length(rows))
+  set.seed(2)
+  base <- rexp(100)
+  better <- base - 0.5 + rnorm(100, 0, 0.1)
+  # 100 rows: the limit is 0.9 - 3 * 0.03 = 0.81
+  expect_identical(pick(list(cand(better, 0.67), cand(base, 0.90))), 2L)
+  expect_identical(pick(list(cand(better, 0.82), cand(base, 0.90))), 1L)
+  # both undercover: the CRPS decides
+  expect_identical(pick(list(cand(better, 0.67), cand(base, 0.60))), 1L)
+  # the bridge without x undercovers and the one with x covers more
+  expect_identical(pick(list(cand(base + 0.01, 0.90), cand(base, 0.70))), 1L)
+  # print() says what the two bridges covered
+  txt <- asNamespace("sbcg")$bridge_string(list(
+    bridge_x = FALSE, n_valid = 100L, bridge_choice = c(x = 0.8, none = 0.9),
+    bridge_cover90 = c(x = 0.67, none = 0.9)))
+  expect_match(txt, "CRPS 0.8 with them, 0.9 without; 90% intervals cover 67% and 90%",
+               fixed = TRUE)
+})
+
 test_that("with 200 held-out rows or more, the lower validation loss decides", {
   pick <- asNamespace("sbcg")$pick_bridge
   cand <- function(loss, best = length(loss), nv = 200L)
