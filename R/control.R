@@ -41,12 +41,12 @@
 #'   components: two layers of 64 units for \eqn{d \le 32}, and of 128
 #'   units for larger \eqn{d} (`default_hidden()`).  With the responses
 #'   decorrelated (see `decorrelate`) a fixed width serves every \eqn{d},
-#'   so that the cost of a training or sampler step grows as \eqn{d}.  Without decorrelation, a
-#'   network must remove near \eqn{t = 1} the noise from every direction
-#'   that the responses do not fill, and its output can move in no more
-#'   directions than the last hidden layer has units: many correlated
-#'   components then need about \eqn{d} units, and a cost that grows as
-#'   \eqn{d^2}.  A response of many thousands of components makes a
+#'   so that the cost of a training or sampler step grows as \eqn{d}.
+#'   Without decorrelation, a network must remove near \eqn{t = 1} the
+#'   noise from every direction that the responses do not fill, and its
+#'   output can move in no more directions than the last hidden layer has
+#'   units: many correlated components then need about \eqn{d} units, and
+#'   a cost that grows as \eqn{d^2}.  A response of many thousands of components makes a
 #'   network larger than `getOption("sbcg.max_parameters")` (an error):
 #'   give smaller widths.
 #' @param activation activation of the hidden layers: `"silu"`
@@ -170,11 +170,11 @@
 #'   the one with them scores a lower CRPS on the held-out rows by more
 #'   than one standard error of the paired difference; a bridge whose
 #'   held-out 90% intervals cover less than 0.9 minus three binomial
-#'   standard errors is not kept when the other covers more.  A bridge that sees \eqn{x}
-#'   can learn each training row's residual from its \eqn{x}; on a few
-#'   hundred noisy rows it then draws laws that are too narrow and
-#'   misplaced, while laws whose shape changes with \eqn{x} (several
-#'   modes at some \eqn{x}, say) need it.  Without held-out rows or
+#'   standard errors is not kept when the other covers more.  A bridge
+#'   that sees \eqn{x} can learn each training row's residual from its
+#'   \eqn{x}; on a few hundred noisy rows it then draws laws that are too
+#'   narrow and misplaced, while laws whose shape changes with \eqn{x}
+#'   (several modes at some \eqn{x}, say) need it.  Without held-out rows or
 #'   preconditioning, `"auto"` is `"x"`.
 #' @param steps default number of sampler steps.  The default 30 steps on
 #'   a grid of power 1.5 gave, on default fits of the simulation models, the
