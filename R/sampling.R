@@ -204,20 +204,26 @@ sample_raw <- function(object, X, rowid, n, g, cseed, threads, block = 256L,
   sc <- draw_scale(object, X)
   mix <- object$mix
   # a decorrelated fit's draws are mixed before the rows' centre and scale
+  N <- length(sc$center)
   res <- .Call(C_sbcg_sample, net_arch(net), as.double(net$freq),
                as.double(object$theta), bridge_x(object, X), as.double(rowid), as.integer(n),
                g$t, g$u, g$a, g$s, cseed, as.integer(block), threads,
-               if (is.null(mix)) sc$center else 0 * sc$center,
-               if (is.null(mix)) sc$scale else 0 * sc$scale + 1, kernel_set())
+               if (is.null(mix)) sc$center else rep(0, N),
+               if (is.null(mix)) sc$scale else rep(1, N), kernel_set())
   draws <- res$draws
-  if (!is.null(mix)) {
-    d <- net$d
-    at <- rep(seq_len(nr), each = n)
-    draws <- as.double(matrix(sc$center, nr, d)[at, , drop = FALSE] +
-                         matrix(sc$scale, nr, d)[at, , drop = FALSE] *
-                           (matrix(draws, ncol = d) %*% mix))
-  }
+  if (!is.null(mix)) draws <- scale_draws(sc, matrix(draws, ncol = net$d) %*% mix, nr, n)
   list(draws = support_inverse(object$support, draws), nonfinite = res$nonfinite)
+}
+
+# The draws of nr rows from standardised draws Z ((nr * n) x d, the n draws
+# of row 1 first), through each row's centre and scale (draw_scale()), in
+# chain order: draw, row, then component.
+scale_draws <- function(sc, Z, nr, n) {
+  d <- ncol(Z)
+  C <- matrix(sc$center, nr, d)
+  S <- matrix(sc$scale, nr, d)
+  unlist(lapply(seq_len(d), function(k)
+    rep(C[, k], each = n) + rep(S[, k], each = n) * Z[, k]), use.names = FALSE)
 }
 
 # Draws for the rows X of a fit whose bridge was trained without the
@@ -236,14 +242,10 @@ sample_shared <- function(object, X, n, g, cseed, threads, block) {
                as.double(object$theta), matrix(0, 1L, ncol(X)), 0, as.integer(n),
                g$t, g$u, g$a, g$s, cseed, as.integer(block), threads, rep(0, d),
                rep(1, d), kernel_set())
-  sc <- draw_scale(object, X)
-  C <- matrix(sc$center, nr, d)
-  S <- matrix(sc$scale, nr, d)
   Z <- matrix(res$draws, n, d)
   if (!is.null(object$mix)) Z <- Z %*% object$mix
-  draws <- unlist(lapply(seq_len(d), function(k)
-    rep(C[, k], each = n) + rep(S[, k], each = n) * rep(Z[, k], times = nr)),
-    use.names = FALSE)
+  draws <- scale_draws(draw_scale(object, X), Z[rep(seq_len(n), times = nr), , drop = FALSE],
+                       nr, n)
   list(draws = support_inverse(object$support, draws), nonfinite = res$nonfinite * nr)
 }
 

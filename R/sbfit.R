@@ -658,9 +658,9 @@ bridge_settings <- function(control, budget) {
 # thousand steps, and checks every epochs / 200 made each run 2,500 more.
 regression_settings <- function(control, budget) {
   epochs <- max(20L, budget$epochs %/% 2L)
-  spe <- if (is.null(budget$steps_per_epoch)) 1 else budget$steps_per_epoch
   b <- list(epochs = epochs, min_epochs = 0,
-            valid_every = max(1L, min(epochs %/% 200L, as.integer(ceiling(100 / spe)))),
+            valid_every = max(1L, min(epochs %/% 200L,
+                                      as.integer(ceiling(100 / budget$steps_per_epoch)))),
             val_reps = 1)
   train_settings(utils::modifyList(control, list(patience = 10)), b,
                  resid = 0, t_min = 0, t_max = 0, t_tail = 0)
