@@ -46,6 +46,18 @@ kernel_set <- function(kernels = getOption("sbcg.kernels", "auto")) {
   if (kernels == "auto" && .Call(C_sbcg_kernels) == "avx2") 1L else 0L
 }
 
+# The precision of the network's evaluations from
+# getOption("sbcg.precision"): "single" (the default: training's forward and
+# backward passes and the sampler's network in float; the weights, Adam,
+# the validation loss, the chains' states, steps and noise in double) or
+# "double"; the integer the C code takes.
+net_precision <- function(precision = getOption("sbcg.precision", "single")) {
+  if (!is.character(precision) || length(precision) != 1L ||
+      !(precision %in% c("single", "double")))
+    stopf("option 'sbcg.precision' must be \"single\" or \"double\"")
+  if (precision == "single") 1L else 0L
+}
+
 net_npar <- function(net) {
   w <- as.double(net_widths(net))
   sum(w[-1L] * w[-length(w)] + w[-1L])

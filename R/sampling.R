@@ -209,7 +209,7 @@ sample_raw <- function(object, X, rowid, n, g, cseed, threads, block = 256L,
                as.double(object$theta), bridge_x(object, X), as.double(rowid), as.integer(n),
                g$t, g$u, g$a, g$s, cseed, as.integer(block), threads,
                if (is.null(mix)) sc$center else rep(0, N),
-               if (is.null(mix)) sc$scale else rep(1, N), kernel_set())
+               if (is.null(mix)) sc$scale else rep(1, N), kernel_set(), net_precision())
   draws <- res$draws
   if (!is.null(mix)) draws <- scale_draws(sc, matrix(draws, ncol = net$d) %*% mix, nr, n)
   list(draws = support_inverse(object$support, draws), nonfinite = res$nonfinite)
@@ -241,7 +241,7 @@ sample_shared <- function(object, X, n, g, cseed, threads, block) {
   res <- .Call(C_sbcg_sample, net_arch(net), as.double(net$freq),
                as.double(object$theta), matrix(0, 1L, ncol(X)), 0, as.integer(n),
                g$t, g$u, g$a, g$s, cseed, as.integer(block), threads, rep(0, d),
-               rep(1, d), kernel_set())
+               rep(1, d), kernel_set(), net_precision())
   Z <- matrix(res$draws, n, d)
   if (!is.null(object$mix)) Z <- Z %*% object$mix
   draws <- scale_draws(draw_scale(object, X), Z[rep(seq_len(n), times = nr), , drop = FALSE],

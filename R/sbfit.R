@@ -638,7 +638,7 @@ train_settings <- function(control, budget, resid, t_min = control$t_min,
     lr = control$lr, lr_min = control$lr_min, beta1 = control$betas[1L],
     beta2 = control$betas[2L], adam_eps = control$adam_eps,
     weight_decay = control$weight_decay, ema = control$ema,
-    val_reps = budget$val_reps)
+    val_reps = budget$val_reps, single = net_precision())
 }
 
 bridge_settings <- function(control, budget) {

@@ -46,6 +46,12 @@ static inline int thread_id(void)
 #endif
 }
 
+/* Doubles a workspace of `count` objects of `size` bytes takes. */
+static size_t in_doubles(size_t count, size_t size)
+{
+    return (count * size + sizeof(double) - 1) / sizeof(double);
+}
+
 /* The state of one training run, carved out of the caller's workspace. */
 typedef struct {
     const nn_net *net;
@@ -63,6 +69,8 @@ typedef struct {
     double *tb, *eb;                /* batch times and noise */
     double *gchunk;                 /* nchunk x npar */
     double *grad;                   /* npar */
+    float *thetaf;                  /* the weights rounded to float, for the
+                                     * steps of single-precision training */
     double *lchunk;                 /* per-chunk losses */
     double *ws;                     /* nthreads x per-thread workspace */
     size_t ws_size;
@@ -92,10 +100,24 @@ typedef struct fit_run {
     int done, busy;
 } fit_run;
 
-/* Per-thread training workspace: the network's, then the target. */
-static size_t thread_ws(const nn_net *net)
+/* Per-thread training workspace, in doubles: the network's, the target,
+ * then for single-precision steps the output in double (out_of()) and the
+ * network's workspace in floats (float_ws()). */
+static size_t thread_ws(const nn_net *net, int single)
 {
-    return nn_train_ws_size(net, NN_CHUNK) + (size_t) NN_CHUNK * net->d;
+    size_t f = single ? (size_t) NN_CHUNK * net->d +
+        in_doubles(nn_train_ws_size(net, NN_CHUNK), sizeof(float)) : 0;
+    return nn_train_ws_size(net, NN_CHUNK) + (size_t) NN_CHUNK * net->d + f;
+}
+
+static double *out_of(const nn_net *net, double *ws)
+{
+    return ws + thread_ws(net, 0);
+}
+
+static float *float_ws(const nn_net *net, double *ws)
+{
+    return (float *) (out_of(net, ws) + (size_t) NN_CHUNK * net->d);
 }
 
 static double *target_of(const nn_net *net, double *ws)
@@ -230,11 +252,26 @@ static void batch_chunk(trainer *tr, const double *theta, int start, int B,
     double *tg = target_of(net, ws);
     fill_input(net, Bc, dat->n, dat->X, dat->Y, rows + b0, tr->tb + b0,
                tr->eb + b0, (size_t) B, tr->s->resid, ws, tg);
-    double *out = nn_forward_train(net, theta, Bc, ws);
-    tr->lchunk[ch] = chunk_loss(Bc, net->d, tg, dat->w, rows + b0, out,
-                                2.0 / ((double) B * net->d));
+    double scale = 2.0 / ((double) B * net->d);
     memset(g, 0, npar * sizeof(double));
-    nn_backward(net, theta, Bc, ws, out, g);
+    if (!tr->s->single) {
+        double *out = nn_forward_train(net, theta, Bc, ws);
+        tr->lchunk[ch] = chunk_loss(Bc, net->d, tg, dat->w, rows + b0, out, scale);
+        nn_backward(net, theta, Bc, ws, out, g);
+        return;
+    }
+    /* single precision: the input to float, the output back to double
+     * for the loss and its gradient, then the gradient to float for the
+     * backward pass */
+    size_t ld = (size_t) kern_ld(Bc), nh0 = ld * net->width[0], nd = ld * net->d;
+    float *wsf = float_ws(net, ws);
+    double *out = out_of(net, ws);
+    for (size_t i = 0; i < nh0; i++) wsf[i] = to_float(ws[i]);
+    float *outf = nn_forward_train_f(net, tr->thetaf, Bc, wsf);
+    for (size_t i = 0; i < nd; i++) out[i] = outf[i];
+    tr->lchunk[ch] = chunk_loss(Bc, net->d, tg, dat->w, rows + b0, out, scale);
+    for (size_t i = 0; i < nd; i++) outf[i] = to_float(out[i]);
+    nn_backward_f(net, tr->thetaf, Bc, wsf, outf, g);
 }
 
 /* Chunk ch of the validation entries on thread id: its loss into
@@ -248,7 +285,17 @@ static void val_chunk(trainer *tr, const double *theta, int ch, int id)
     double *tg = target_of(net, wsp);
     fill_input(net, Bc, dat->nv, dat->Xv, dat->Yv, tr->rowof + m0,
                tr->tv + m0, tr->ev + m0, (size_t) M, tr->s->resid, wsp, tg);
-    double *out = nn_forward_train(net, theta, Bc, wsp);
+    double *out;
+    if (tr->s->single) {
+        size_t ld = (size_t) kern_ld(Bc), nh0 = ld * net->width[0], nd = ld * net->d;
+        float *wsf = float_ws(net, wsp);
+        out = out_of(net, wsp);
+        for (size_t i = 0; i < nh0; i++) wsf[i] = to_float(wsp[i]);
+        float *outf = nn_forward_train_f(net, tr->thetaf, Bc, wsf);
+        for (size_t i = 0; i < nd; i++) out[i] = outf[i];
+    } else {
+        out = nn_forward_train(net, theta, Bc, wsp);
+    }
     tr->lchunk[ch] = chunk_loss(Bc, net->d, tg, dat->wv, tr->rowof + m0, out, 0.0);
 }
 
@@ -384,6 +431,8 @@ static int train_batch(trainer *tr, double *theta, int start, int B,
             for (int b = 0; b < B; b++)
                 tr->eb[b + (size_t) B * k] = rng_norm(&tr->rng);
     }
+    if (st->single)
+        for (size_t i = 0; i < npar; i++) tr->thetaf[i] = to_float(theta[i]);
     if (tr->team) {
         team_run(tr->team, tr, theta, JOB_BATCH, start, B, nchunk);
     } else {
@@ -408,8 +457,8 @@ static int train_batch(trainer *tr, double *theta, int start, int B,
         if (!isfinite(tr->grad[i])) return 1;
     double lr = learning_rate(tr);
     tr->step++;
-    nn_adam(npar, theta, tr->grad, tr->m, tr->v, tr->step, lr, st->beta1,
-            st->beta2, st->eps, st->wd);
+    kern_adam(net->kern, npar, theta, tr->grad, tr->m, tr->v, tr->step, lr,
+              st->beta1, st->beta2, st->eps, st->wd);
     if (tr->ema) {
         /* exponential moving average of the weights; the decay ramps up
          * as (1 + step) / (10 + step) so that early weights fade fast */
@@ -431,6 +480,8 @@ static double val_loss(trainer *tr, const double *theta)
 {
     const nn_net *net = tr->net;
     int M = tr->M, nchunk = (M + NN_CHUNK - 1) / NN_CHUNK;
+    if (tr->s->single)
+        for (size_t i = 0; i < net->npar; i++) tr->thetaf[i] = to_float(theta[i]);
     if (tr->team) {
         team_run(tr->team, tr, theta, JOB_VALID, 0, M, nchunk);
     } else {
@@ -445,11 +496,6 @@ static double val_loss(trainer *tr, const double *theta)
     return l / ((double) M * net->d);
 }
 
-/* Doubles a workspace of `count` objects of `size` bytes takes. */
-static size_t in_doubles(size_t count, size_t size)
-{
-    return (count * size + sizeof(double) - 1) / sizeof(double);
-}
 
 static int batch_of(const fit_settings *s, const fit_data *dat)
 {
@@ -465,7 +511,8 @@ size_t bridge_fit_ws(const nn_net *net, const fit_settings *s,
     size_t nchunk = (B + NN_CHUNK - 1) / NN_CHUNK;
     size_t nvchunk = (M + NN_CHUNK - 1) / NN_CHUNK;
     return in_doubles(1, sizeof(struct fit_run)) + 4 * npar + M * (1 + net->d) + (s->ema > 0 ? npar : 0) + nchunk * npar + B * (1 + net->d) +
-        (nchunk > nvchunk ? nchunk : nvchunk) + thread_ws(net) * s->nthreads +
+        (nchunk > nvchunk ? nchunk : nvchunk) + thread_ws(net, s->single) * s->nthreads +
+        (s->single ? in_doubles(npar, sizeof(float)) : 0) +
         in_doubles((size_t) dat->n + M, sizeof(int));
 }
 
@@ -505,9 +552,13 @@ static void trainer_init(trainer *tr, const nn_net *net, const fit_settings *s,
     p += (size_t) B * net->d;
     tr->lchunk = p;
     p += nchunk > nvchunk ? nchunk : nvchunk;
-    tr->ws_size = thread_ws(net);
+    tr->ws_size = thread_ws(net, s->single);
     tr->ws = p;
     p += tr->ws_size * s->nthreads;
+    if (s->single) {
+        tr->thetaf = (float *) p;
+        p += in_doubles(npar, sizeof(float));
+    }
     tr->tv = p;
     p += M;
     tr->ev = p;
@@ -845,15 +896,26 @@ void bridge_fit_group(int m, const nn_net *net, double *const *theta,
     for (int i = 0; i < m; i++) run_end(run_of(ws[i]));
 }
 
+/* Floats of the single-precision area of a block of C chains (ld =
+ * kern_ld(C)): z and the output (ld x d each), cx (ld x H1) and the
+ * activations. */
+static size_t sample_floats(const nn_net *net, int C)
+{
+    return (size_t) kern_ld(C) * (2 * (size_t) net->d + (size_t) net->width[1]) +
+        nn_sample_ws_size(net, C);
+}
+
 /* Per-thread sampler workspace for a block of C chains, in doubles
  * (ld = kern_ld(C)): Z and D (ld x d each), cx (ld x H1), x (ld x p), the
- * network's activations, then C random-stream states. */
-size_t bridge_sample_ws(const nn_net *net, int C)
+ * network's activations, the single-precision area if `single`
+ * (sample_floats()), then C random-stream states. */
+size_t bridge_sample_ws(const nn_net *net, int C, int single)
 {
     size_t rs = (sizeof(rng_state) + sizeof(double) - 1) / sizeof(double);
+    size_t fs = single ? (sample_floats(net, C) + 1) / 2 : 0;
     return (size_t) kern_ld(C) * (2 * (size_t) net->d + (size_t) net->width[1] +
                                   (size_t) net->p) +
-        (size_t) C * rs + nn_sample_ws_size(net, C);
+        (size_t) C * rs + nn_sample_ws_size(net, C) + fs;
 }
 
 /*
@@ -865,6 +927,9 @@ size_t bridge_sample_ws(const nn_net *net, int C)
  * out[c + nrow * ndraw * q] for component q.  Returns the number of chains
  * whose draw is not finite.  The padding chains of a block (up to a
  * multiple of KERN_PAD) start at zero, get no noise and are discarded.
+ * With s->single the network is evaluated in float (weights s->thetaf,
+ * time table s->Tf) on the chains' states rounded to float; the states,
+ * the steps and the noise stay in double.
  */
 static int sample_blocks(const nn_net *net, const double *theta,
                          const bridge_sampler *s, ptrdiff_t b0, ptrdiff_t b1)
@@ -881,7 +946,17 @@ static int sample_blocks(const nn_net *net, const double *theta,
         double *ws = s->ws + s->ws_size * thread_id();
         double *Z = ws, *D = Z + (size_t) ld * d, *cx = D + (size_t) ld * d;
         double *xb = cx + (size_t) ld * H1, *nws = xb + (size_t) ld * p;
-        rng_state *st = (rng_state *) (nws + nn_sample_ws_size(net, C));
+        double *after = nws + nn_sample_ws_size(net, C);
+        /* single precision: zf, Df (ld x d), cxf (ld x H1), activations */
+        float *zf = NULL, *Df = NULL, *cxf = NULL, *hf = NULL;
+        if (s->single) {
+            zf = (float *) after;
+            Df = zf + (size_t) ld * d;
+            cxf = Df + (size_t) ld * d;
+            hf = cxf + (size_t) ld * H1;
+            after += (sample_floats(net, C) + 1) / 2;
+        }
+        rng_state *st = (rng_state *) after;
 
         memset(xb, 0, (size_t) ld * p * sizeof(double));
         for (int i = 0; i < C; i++) {
@@ -892,10 +967,19 @@ static int sample_blocks(const nn_net *net, const double *theta,
         }
         nn_x_cache(net, theta, C, xb, cx);
         memset(Z, 0, (size_t) ld * d * sizeof(double));
+        if (s->single)
+            for (size_t i = 0; i < (size_t) ld * H1; i++) cxf[i] = to_float(cx[i]);
 
         for (int k = 0; k < s->K; k++) {
-            nn_forward_cached(net, theta, C, Z, cx, s->T + (size_t) k * H1,
-                              nws, D);
+            if (s->single) {
+                for (size_t i = 0; i < (size_t) ld * d; i++) zf[i] = to_float(Z[i]);
+                nn_forward_cached_f(net, s->thetaf, C, zf, cxf,
+                                    s->Tf + (size_t) k * H1, hf, Df);
+                for (size_t i = 0; i < (size_t) ld * d; i++) D[i] = Df[i];
+            } else {
+                nn_forward_cached(net, theta, C, Z, cx, s->T + (size_t) k * H1,
+                                  nws, D);
+            }
             double u = s->ucoef[k], a = s->acoef[k], sc = s->scoef[k];
             for (int q = 0; q < d; q++) {
                 double *zq = Z + (size_t) ld * q;
@@ -926,7 +1010,7 @@ static int sample_blocks(const nn_net *net, const double *theta,
 /* Doubles of workspace bridge_loss_grad() needs. */
 size_t bridge_loss_grad_ws(const nn_net *net)
 {
-    return thread_ws(net);
+    return thread_ws(net, 0);
 }
 
 /*

@@ -266,7 +266,7 @@ static const struct { const char *name; double lo, hi; } settings_spec[] = {
     {"t_min", 0, 1}, {"t_max", 0, 1}, {"t_tail", 0, 1}, {"lr", 0, 10},
     {"lr_min", 0, 10}, {"beta1", 0, 1 - 1e-12}, {"beta2", 0, 1 - 1e-12},
     {"adam_eps", 1e-300, 1}, {"weight_decay", 0, 1}, {"ema", 0, 1 - 1e-12},
-    {"val_reps", 1, 1000}
+    {"val_reps", 1, 1000}, {"single", 0, 1}
 };
 #define NSETTINGS ((int) (sizeof settings_spec / sizeof settings_spec[0]))
 
@@ -286,7 +286,7 @@ static void get_settings(SEXP x, fit_settings *s)
         .schedule = (int) v[6], .resid = (int) v[7], .t_min = v[8],
         .t_max = v[9], .t_tail = v[10], .lr = v[11], .lr_min = v[12],
         .beta1 = v[13], .beta2 = v[14], .eps = v[15], .wd = v[16], .ema = v[17],
-        .val_reps = (int) v[18]};
+        .val_reps = (int) v[18], .single = (int) v[19]};
     if (s->t_min > s->t_max || (s->resid && s->t_max >= 1.0) ||
         (s->t_tail > 0.0 && (s->t_min <= 0.0 || s->t_max >= 1.0)))
         error(_("'settings': the training times must satisfy 0 <= t_min <= t_max < 1, and t_min > 0 when t_tail > 0"));
@@ -502,18 +502,20 @@ static void sample_tick(void *ctx)
  *   ycenter, yscale       d numbers: draws are returned as
  *                         ycenter + yscale * Z, on the response's scale;
  *                         or both nrow x d, a centre and scale per row
+ *   precision             1: the network evaluated in float, 0: in double
  * Returns list(draws, nonfinite): draws is ndraw * nrow * d in chain
  * order (draw fastest, then row, then component).
  */
 SEXP sbcg_sample(SEXP arch, SEXP freq, SEXP theta, SEXP x, SEXP rowid,
                  SEXP ndraw, SEXP tgrid, SEXP ucoef, SEXP acoef, SEXP scoef,
                  SEXP seed, SEXP block, SEXP threads, SEXP ycenter,
-                 SEXP yscale, SEXP kern)
+                 SEXP yscale, SEXP kern, SEXP precision)
 {
     nn_net net;
     int nprot = 0;
     setup_net(arch, freq, theta, kern, &net);
     if (net.kind != NN_BRIDGE) error(_("'arch' must describe a bridge network"));
+    int single = get_int1(precision, "precision", 0, 1);
     int nrow = check_matrix(x, "x", -1, net.p);
     check_finite(rowid, "rowid", nrow);
     for (int r = 0; r < nrow; r++) {
@@ -552,7 +554,16 @@ SEXP sbcg_sample(SEXP arch, SEXP freq, SEXP theta, SEXP x, SEXP rowid,
     double *tws = (double *) R_alloc(nn_time_table_ws(&net) + 1, sizeof(double));
     nn_time_table(&net, REAL(theta), (int) K, REAL(tgrid), T, tws);
     s.T = T;
-    s.ws_size = bridge_sample_ws(&net, blk);
+    s.single = single;
+    if (single) {
+        float *thetaf = (float *) R_alloc(net.npar, sizeof(float));
+        float *Tf = (float *) R_alloc((size_t) K * net.width[1], sizeof(float));
+        for (size_t i = 0; i < net.npar; i++) thetaf[i] = to_float(REAL(theta)[i]);
+        for (size_t i = 0; i < (size_t) K * net.width[1]; i++) Tf[i] = to_float(T[i]);
+        s.thetaf = thetaf;
+        s.Tf = Tf;
+    }
+    s.ws_size = bridge_sample_ws(&net, blk, single);
     s.ws = (double *) R_alloc(s.ws_size * nthreads, sizeof(double));
     sample_hook hook = {sample_tick, NULL};
     int nbad = bridge_sample(&net, REAL(theta), &s, &hook);

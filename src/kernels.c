@@ -867,6 +867,36 @@ static AVX2 void sincos_rows_avx2(int n, double f, const double *t, double *s,
         c[i] = cos(f * t[i]);
     }
 }
+
+/* The Adam update of nn_adam() on 4 parameters at a time, with the same
+ * operations in the same order and no fused multiply-adds, so that the
+ * weights are those of the scalar loop to the bit; returns the number of
+ * parameters done (a multiple of 4). */
+static AVX2 size_t adam_avx2(size_t npar, double *theta, const double *grad,
+                             double *m, double *v, double lr, double beta1,
+                             double beta2, double eps, double wd, double c1,
+                             double c2)
+{
+    const __m256d b1 = _mm256_set1_pd(beta1), b2 = _mm256_set1_pd(beta2),
+        ob1 = _mm256_set1_pd(1.0 - beta1), ob2 = _mm256_set1_pd(1.0 - beta2),
+        vc1 = _mm256_set1_pd(c1), vc2 = _mm256_set1_pd(c2),
+        veps = _mm256_set1_pd(eps), vwd = _mm256_set1_pd(wd), vlr = _mm256_set1_pd(lr);
+    size_t i = 0;
+    for (; i + 4 <= npar; i += 4) {
+        __m256d g = _mm256_loadu_pd(grad + i), th = _mm256_loadu_pd(theta + i);
+        __m256d mi = _mm256_add_pd(_mm256_mul_pd(b1, _mm256_loadu_pd(m + i)),
+                                   _mm256_mul_pd(ob1, g));
+        __m256d vi = _mm256_add_pd(_mm256_mul_pd(b2, _mm256_loadu_pd(v + i)),
+                                   _mm256_mul_pd(_mm256_mul_pd(ob2, g), g));
+        _mm256_storeu_pd(m + i, mi);
+        _mm256_storeu_pd(v + i, vi);
+        __m256d den = _mm256_add_pd(_mm256_sqrt_pd(_mm256_mul_pd(vi, vc2)), veps);
+        __m256d step = _mm256_add_pd(_mm256_div_pd(_mm256_mul_pd(mi, vc1), den),
+                                     _mm256_mul_pd(vwd, th));
+        _mm256_storeu_pd(theta + i, _mm256_sub_pd(th, _mm256_mul_pd(vlr, step)));
+    }
+    return i;
+}
 #endif /* SBCG_X86 */
 
 /* ------------------------------------------------------------------ */
@@ -966,5 +996,32 @@ void kern_sincos(int kern, int n, double f, const double *t, double tmax,
     for (int i = 0; i < n; i++) {
         s[i] = sin(f * t[i]);
         c[i] = cos(f * t[i]);
+    }
+}
+
+/* Adam with decoupled weight decay (AdamW):
+ *   m <- b1 m + (1 - b1) g,  v <- b2 v + (1 - b2) g^2,
+ *   theta <- theta - lr (mhat / (sqrt(vhat) + eps) + wd theta),
+ * mhat = m / (1 - b1^step), vhat = v / (1 - b2^step), step >= 1.  The
+ * AVX2 loop and the scalar one give the same bits. */
+void kern_adam(int kern, size_t npar, double *theta, const double *grad,
+               double *m, double *v, long step, double lr, double beta1,
+               double beta2, double eps, double wd)
+{
+    double c1 = 1.0 / (1.0 - pow(beta1, (double) step));
+    double c2 = 1.0 / (1.0 - pow(beta2, (double) step));
+    size_t i = 0;
+#ifdef SBCG_X86
+    if (use_avx2(kern))
+        i = adam_avx2(npar, theta, grad, m, v, lr, beta1, beta2, eps, wd, c1, c2);
+#else
+    (void) kern;
+#endif
+    for (; i < npar; i++) {
+        double g = grad[i];
+        m[i] = beta1 * m[i] + (1.0 - beta1) * g;
+        v[i] = beta2 * v[i] + (1.0 - beta2) * g * g;
+        theta[i] -= lr * ((m[i] * c1) / (sqrt(v[i] * c2) + eps) +
+                          wd * theta[i]);
     }
 }

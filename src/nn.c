@@ -2,8 +2,8 @@
  * nn.c -- the network: parameter layout, the time map and embedding, the
  * one input builder, the forward and backward passes over a minibatch
  * (training and the R-facing forward pass), the sampler's cached forward
- * pass (x-only and t-only parts of layer 0 computed once), and Adam.  Pure
- * C on plain pointers: no R API.
+ * pass (x-only and t-only parts of layer 0 computed once), each also in
+ * single precision.  Pure C on plain pointers: no R API.
  *
  * The layout of theta and of the activations is described in sbcg.h.
  */
@@ -203,27 +203,67 @@ void nn_backward(const nn_net *net, const double *theta, int B, double *ws,
     }
 }
 
-/* Adam with decoupled weight decay (AdamW):
- *   m <- b1 m + (1 - b1) g,  v <- b2 v + (1 - b2) g^2,
- *   theta <- theta - lr (mhat / (sqrt(vhat) + eps) + wd theta),
- * mhat = m / (1 - b1^step), vhat = v / (1 - b2^step), step >= 1. */
-void nn_adam(size_t npar, double *theta, const double *grad, double *m,
-             double *v, long step, double lr, double beta1, double beta2,
-             double eps, double wd)
+/* nn_forward_train() and nn_backward() in single precision: theta (a float
+ * copy of the weights), the inputs in H_0 and the workspace ws
+ * (nn_train_ws_size(net, B) floats, laid out as for the double passes) are
+ * floats; the weight gradients are added to the double grad. */
+static void train_ptrs_f(const nn_net *net, int ld, float *ws, float **H,
+                         float **Dv, float **out, float **g1, float **g2)
 {
-    double c1 = 1.0 / (1.0 - pow(beta1, (double) step));
-    double c2 = 1.0 / (1.0 - pow(beta2, (double) step));
-    for (size_t i = 0; i < npar; i++) {
-        double g = grad[i];
-        m[i] = beta1 * m[i] + (1.0 - beta1) * g;
-        v[i] = beta2 * v[i] + (1.0 - beta2) * g * g;
-        theta[i] -= lr * ((m[i] * c1) / (sqrt(v[i] * c2) + eps) +
-                          wd * theta[i]);
+    float *p = ws;
+    H[0] = p;
+    p += (size_t) ld * net->width[0];
+    for (int l = 1; l <= net->nhidden; l++) {
+        H[l] = p;
+        p += (size_t) ld * net->width[l];
+        Dv[l] = p;
+        p += (size_t) ld * net->width[l];
+    }
+    *out = p;
+    p += (size_t) ld * net->d;
+    *g1 = p;
+    p += (size_t) ld * net->maxw;
+    *g2 = p;
+}
+
+float *nn_forward_train_f(const nn_net *net, const float *theta, int B,
+                          float *ws)
+{
+    float *H[NN_MAX_HIDDEN + 1], *Dv[NN_MAX_HIDDEN + 1], *out, *g1, *g2;
+    int ld = kern_ld(B);
+    train_ptrs_f(net, ld, ws, H, Dv, &out, &g1, &g2);
+    for (int l = 0; l < net->nlayer; l++) {
+        int nin = net->width[l], nout = net->width[l + 1];
+        const float *W = theta + net->woff[l], *b = theta + net->boff[l];
+        if (l + 1 == net->nlayer)
+            kern_dense_f(net->kern, ld, nin, nout, H[l], W, b, out, -1);
+        else
+            kern_dense_deriv_f(net->kern, ld, nin, nout, H[l], W, b, H[l + 1],
+                               Dv[l + 1], net->act);
+    }
+    return out;
+}
+
+void nn_backward_f(const nn_net *net, const float *theta, int B, float *ws,
+                   float *gout, double *grad)
+{
+    float *H[NN_MAX_HIDDEN + 1], *Dv[NN_MAX_HIDDEN + 1], *out, *g1, *g2;
+    int ld = kern_ld(B);
+    train_ptrs_f(net, ld, ws, H, Dv, &out, &g1, &g2);
+    float *G = gout, *Gn = g1;
+    for (int l = net->nlayer - 1; l >= 0; l--) {
+        int nin = net->width[l], nout = net->width[l + 1];
+        kern_grad_w_f(net->kern, ld, nin, nout, G, H[l], grad + net->woff[l],
+                      grad + net->boff[l]);
+        if (l == 0) break;
+        kern_back_h_f(net->kern, ld, nin, nout, G, theta + net->woff[l], Dv[l], Gn);
+        G = Gn;
+        Gn = (Gn == g1) ? g2 : g1;
     }
 }
 
 /* Sampler workspace for C chains: the hidden activations, ld x width[l]
- * for l = 1..nhidden. */
+ * for l = 1..nhidden (doubles, or floats for nn_forward_cached_f()). */
 size_t nn_sample_ws_size(const nn_net *net, int C)
 {
     size_t s = 0;
@@ -303,6 +343,26 @@ void nn_forward_cached(const nn_net *net, const double *theta, int C,
         double *next = last ? out : h + (size_t) ld * nin;
         kern_dense(net->kern, ld, nin, nout, h, theta + net->woff[l],
                    theta + net->boff[l], next, last ? -1 : net->act);
+        h = next;
+    }
+}
+
+/* nn_forward_cached() in single precision: theta, z, cx, ct, the
+ * activations (ws, nn_sample_ws_size(net, C) floats) and out are floats. */
+void nn_forward_cached_f(const nn_net *net, const float *theta, int C,
+                         const float *z, const float *cx, const float *ct,
+                         float *ws, float *out)
+{
+    int ld = kern_ld(C), H1 = net->width[1];
+    float *h = ws;
+    kern_layer0_f(net->kern, ld, net->d, H1, z, cx, ct, theta + net->woff[0], h,
+                  net->act);
+    for (int l = 1; l < net->nlayer; l++) {
+        int nin = net->width[l], nout = net->width[l + 1];
+        int last = l + 1 == net->nlayer;
+        float *next = last ? out : h + (size_t) ld * nin;
+        kern_dense_f(net->kern, ld, nin, nout, h, theta + net->woff[l],
+                     theta + net->boff[l], next, last ? -1 : net->act);
         h = next;
     }
 }

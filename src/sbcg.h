@@ -9,6 +9,8 @@
 #ifndef SBCG_H
 #define SBCG_H
 
+#include <float.h>
+#include <math.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -91,6 +93,28 @@ void kern_dense(int kern, int ld, int nin, int nout, const double *in,
 void kern_layer0(int kern, int ld, int d, int H1, const double *z,
                  const double *cx, const double *ct, const double *W0,
                  double *out, int act);
+/* v rounded to float, beyond float's range to +-Inf (NaN stays NaN):
+ * the conversion C leaves undefined out of range, made explicit */
+static inline float to_float(double v)
+{
+    return v > FLT_MAX ? INFINITY : v < -FLT_MAX ? -INFINITY : (float) v;
+}
+
+/* kernels32.c: the network's kernels in single precision (the sampler's
+ * forward pass, training's forward and backward passes), same layout and
+ * dispatch */
+void kern_dense_f(int kern, int ld, int nin, int nout, const float *in,
+                  const float *W, const float *b, float *out, int act);
+void kern_layer0_f(int kern, int ld, int d, int H1, const float *z,
+                   const float *cx, const float *ct, const float *W0,
+                   float *out, int act);
+void kern_dense_deriv_f(int kern, int ld, int nin, int nout, const float *in,
+                        const float *W, const float *b, float *h, float *dv,
+                        int act);
+void kern_grad_w_f(int kern, int ld, int nin, int nout, const float *G,
+                   const float *H, double *gW, double *gb);
+void kern_back_h_f(int kern, int ld, int nin, int nout, const float *G,
+                   const float *W, const float *dv, float *Gn);
 void kern_dense_deriv(int kern, int ld, int nin, int nout, const double *in,
                       const double *W, const double *b, double *h,
                       double *dv, int act);
@@ -98,6 +122,9 @@ void kern_grad_w(int kern, int ld, int nin, int nout, const double *G,
                  const double *H, double *gW, double *gb);
 void kern_back_h(int kern, int ld, int nin, int nout, const double *G,
                  const double *W, const double *dv, double *Gn);
+void kern_adam(int kern, size_t npar, double *theta, const double *grad,
+               double *m, double *v, long step, double lr, double beta1,
+               double beta2, double eps, double wd);
 void kern_sincos(int kern, int n, double f, const double *t, double tmax,
                  double *s, double *c);
 void kern_bias_act_deriv(int act, int n, double b, const double *a, double *h,
@@ -117,9 +144,6 @@ double *nn_forward_train(const nn_net *net, const double *theta, int B,
                          double *ws);
 void nn_backward(const nn_net *net, const double *theta, int B,
                  double *ws, double *gout, double *grad);
-void nn_adam(size_t npar, double *theta, const double *grad, double *m,
-             double *v, long step, double lr, double beta1, double beta2,
-             double eps, double wd);
 size_t nn_sample_ws_size(const nn_net *net, int C);
 size_t nn_time_table_ws(const nn_net *net);
 void nn_time_table(const nn_net *net, const double *theta, int K,
@@ -129,6 +153,13 @@ void nn_x_cache(const nn_net *net, const double *theta, int C,
 void nn_forward_cached(const nn_net *net, const double *theta, int C,
                        const double *z, const double *cx, const double *ct,
                        double *ws, double *out);
+float *nn_forward_train_f(const nn_net *net, const float *theta, int B,
+                          float *ws);
+void nn_backward_f(const nn_net *net, const float *theta, int B, float *ws,
+                   float *gout, double *grad);
+void nn_forward_cached_f(const nn_net *net, const float *theta, int C,
+                         const float *z, const float *cx, const float *ct,
+                         float *ws, float *out);
 
 /* rng.c: xoshiro256++ streams seeded with splitmix64 */
 typedef struct {
@@ -150,6 +181,9 @@ typedef struct {
     int schedule, resid;
     int val_reps;                   /* validation draws per validation row
                                      * (bridge networks; 1 for regression) */
+    int single;                     /* forward and backward passes in
+                                     * float (the weights, Adam, the
+                                     * losses in double) */
     double t_min, t_max, t_tail;
     double lr, lr_min, beta1, beta2, eps, wd, ema;
     int nthreads;
@@ -220,6 +254,9 @@ typedef struct {
     int block, nthreads;
     double *ws;             /* nthreads x ws_size */
     size_t ws_size;
+    int single;             /* network evaluated in float (thetaf, Tf) */
+    const float *thetaf;    /* theta rounded to float (single only) */
+    const float *Tf;        /* T rounded to float (single only) */
     const double *ycenter, *yscale;  /* d each: out = ycenter + yscale Z */
     int yrows;              /* ycenter, yscale are nrow x d: per row */
     double *out;            /* ndraw x nrow x d, chain order */
@@ -231,7 +268,7 @@ typedef struct {
     void *ctx;
 } sample_hook;
 
-size_t bridge_sample_ws(const nn_net *net, int block);
+size_t bridge_sample_ws(const nn_net *net, int block, int single);
 int bridge_sample(const nn_net *net, const double *theta,
                   const bridge_sampler *s, const sample_hook *hook);
 
@@ -252,7 +289,7 @@ SEXP sbcg_times(SEXP n, SEXP settings, SEXP seed);
 SEXP sbcg_sample(SEXP arch, SEXP freq, SEXP theta, SEXP x, SEXP rowid,
                  SEXP ndraw, SEXP tgrid, SEXP ucoef, SEXP acoef, SEXP scoef,
                  SEXP seed, SEXP block, SEXP threads, SEXP ycenter,
-                 SEXP yscale, SEXP kern);
+                 SEXP yscale, SEXP kern, SEXP precision);
 SEXP sbcg_kernels(void);
 SEXP sbcg_limits(void);
 SEXP sbcg_openmp(void);

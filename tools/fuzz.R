@@ -630,7 +630,8 @@ call_bases <- function(fit) {
     sample = list(arch = arch, freq = freq, theta = theta, x = mk(3L, p),
                   rowid = c(0, 1, 2), ndraw = 5L, tgrid = g$t, ucoef = g$u,
                   acoef = g$a, scoef = g$s, seed = c(1L, 2L), block = 256L, threads = 1L,
-                  ycenter = rep(0, d), yscale = rep(1, d), kern = kern))
+                  ycenter = rep(0, d), yscale = rep(1, d), kern = kern,
+                  precision = sbcg:::net_precision()))
 }
 
 # ---------------------------------------------------------------------------
@@ -1001,6 +1002,8 @@ spec_call <- function(B, which) {
   mutators <- list(arch = mut_arch, settings = mut_settings,
                    kern = mut_pool(list("2L" = 2L, "-1L" = -1L, "NA" = NA_integer_, '"avx2"' = "avx2",
                                         "1L" = 1L, "0L" = 0L, "0.5" = 0.5)),
+                   precision = mut_pool(list("2L" = 2L, "-1L" = -1L, "NA" = NA_integer_,
+                                             '"single"' = "single", "0L" = 0L, "0.5" = 0.5)),
                    threads = mut_pool(c(THREADS_POOL, list("1024L" = 1024L)), 0.4),
                    seed = mut_pool(list("c(NA, 1L)" = c(NA_integer_, 1L), "1:3" = 1:3, "c(1, 2)" = c(1, 2),
                                         "1L" = 1L, "c(-1L, .Machine$integer.max)" = c(-1L, .Machine$integer.max))),

@@ -8,3 +8,11 @@ ref_time_feature <- function(t, map) {
   L <- 14
   pmin(pmax((stats::qlogis(t) + L) / (2 * L), 0), 1)
 }
+
+# Evaluate expr with the sampler's network in "single" or "double"
+# precision (option sbcg.precision).
+with_precision <- function(precision, expr) {
+  old <- options(sbcg.precision = precision)
+  on.exit(options(old))
+  force(expr)
+}

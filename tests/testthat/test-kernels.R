@@ -82,9 +82,88 @@ test_that("both kernel sets give the same draws up to rounding", {
                seed = 1)
   nd <- data.frame(x = c(-1, 0.3, 2))
   # 3 x 37 chains: the last block of 256 is partly padding
-  a <- with_kernels("auto", sbsample(fit, nd, ndraws = 37, format = "matrix", seed = 2))
-  p <- with_kernels("portable", sbsample(fit, nd, ndraws = 37, format = "matrix", seed = 2))
-  expect_equal(a, p, tolerance = 1e-10)
+  draw <- function(kernels, precision) with_precision(precision, with_kernels(kernels,
+    sbsample(fit, nd, ndraws = 37, format = "matrix", seed = 2)))
+  expect_equal(draw("auto", "double"), draw("portable", "double"), tolerance = 1e-10)
+  # in float, fused and separate multiply-adds round differently: about 1e-7
+  expect_equal(draw("auto", "single"), draw("portable", "single"), tolerance = 1e-5)
+})
+
+test_that("the precision option is checked, and single-precision sampling changes draws by rounding only", {
+  expect_identical(sbcg:::net_precision(), 1L)
+  expect_identical(with_precision("double", sbcg:::net_precision()), 0L)
+  expect_error(with_precision("half", sbcg:::net_precision()), "sbcg.precision")
+  expect_error(with_precision(TRUE, sbcg:::net_precision()), "sbcg.precision")
+  set.seed(14)
+  n <- 400
+  x <- runif(n, -2, 2)
+  d <- data.frame(x = x, y1 = sin(2 * x) + rnorm(n, sd = 0.3), y2 = x + rnorm(n))
+  # no preconditioning: the bridge itself must learn, so its drift is not
+  # the zero of the starting weights (a short fit, whose held-out warning
+  # is not the point here)
+  fit <- suppressWarnings(sbfit(cbind(y1, y2) ~ x, d, seed = 3, control = sbcg_control(
+    hidden = c(16, 16), epochs = 20, precondition = "none")))
+  expect_gt(fit$best_epoch, 0)
+  nd <- data.frame(x = c(-1.5, 0, 0.7))
+  for (k in c("auto", "portable")) {
+    s <- with_kernels(k, with_precision("single", sbsample(fit, nd, ndraws = 300, seed = 5)))
+    dd <- with_kernels(k, with_precision("double", sbsample(fit, nd, ndraws = 300, seed = 5)))
+    # the same chains and noise: draws differ by the drift's float rounding,
+    # relative 1e-7 per evaluation over 30 steps, far inside 1e-4
+    expect_equal(s, dd, tolerance = 1e-4, info = k)
+    expect_false(identical(s, dd))
+  }
+})
+
+test_that("single-precision training gives the double-precision weights up to rounding", {
+  set.seed(15)
+  n <- 300
+  x <- runif(n, -2, 2)
+  d <- data.frame(x = x, y = sin(2 * x) + rnorm(n, sd = 0.3))
+  ctl <- sbcg_control(hidden = c(16, 16), epochs = 30, precondition = "none")
+  for (k in c("auto", "portable")) {
+    fd <- with_kernels(k, with_precision("double", suppressWarnings(sbfit(y ~ x, d, control = ctl, seed = 2))))
+    fs <- with_kernels(k, with_precision("single", suppressWarnings(sbfit(y ~ x, d, control = ctl, seed = 2))))
+    expect_gt(fd$best_epoch, 0)
+    # the same minibatches, times and noise; the forward and backward passes
+    # in float round the gradient by about 1e-7 relative, and Adam's
+    # normalised steps do not amplify it over these 60 steps (the weights
+    # differ by about 2e-8 relative on this machine): 1e-5 leaves a wide
+    # margin, and so for the losses
+    expect_equal(fs$theta, fd$theta, tolerance = 1e-5, info = k)
+    expect_false(identical(fs$theta, fd$theta))
+    expect_equal(fs$history$train, fd$history$train, tolerance = 1e-5, info = k)
+    expect_identical(fs$best_epoch, fd$best_epoch)
+  }
+  # the C entry point checks the setting
+  st <- sbcg:::train_settings(ctl, list(epochs = 1, min_epochs = 0, valid_every = 1,
+                                        val_reps = 1), resid = 1)
+  expect_identical(st[["single"]], 1)
+  st[["single"]] <- 2
+  net <- list(d = 1L, p = 1L, hidden = 4L, activation = "silu", freq = 1)
+  expect_error(.Call(sbcg:::C_sbcg_train, sbcg:::net_arch(net), net$freq,
+                     sbcg:::init_theta(net), matrix(0, 5, 1), matrix(0, 5, 1), rep(1, 5),
+                     matrix(0, 0, 1), matrix(0, 0, 1), double(), st, 1:2, 1L, FALSE,
+                     sbcg:::kernel_set()), "'single' must be in \\[0, 1\\]")
+})
+
+test_that("the single-precision SiLU is right over the whole float range", {
+  # one step Z = F(0, t, x) of a network whose output is
+  # silu(x) + silu(-x) (unit 1 gets x, unit 2 gets -x)
+  net <- list(d = 1L, p = 1L, hidden = 2L, activation = "silu", freq = numeric(0))
+  theta <- c(0, 0, 1, -1, 0, 0, 1, 1, 0)
+  expect_length(theta, sbcg:::net_npar(net))
+  x <- c(-1e30, -1e6, -800, -87.5, -86, -40, -1, -1e-30, 0, 1e-30, 0.3, 2.5, 40, 86,
+         87.5, 800, 1e6, 1e30)
+  silu <- function(a) a / (1 + exp(-a))
+  ref <- silu(x) + silu(-x)
+  for (k in c("auto", "portable")) {
+    out <- with_kernels(k, .Call(sbcg:::C_sbcg_sample, sbcg:::net_arch(net), net$freq,
+                                 theta, matrix(x), seq_along(x) - 1, 1L, 0.5, 0, 1, 0, 1:2,
+                                 256L, 1L, 0, 1, sbcg:::kernel_set(), 1L)$draws)
+    # float rounding: relative 1e-6 for large values, absolute 1e-6 near 0
+    expect_lt(max(abs(out - ref) / pmax(abs(ref), 1)), 1e-6, label = k)
+  }
 })
 
 test_that("the sampler's normal deviates are standard normal, tail included", {
@@ -96,7 +175,7 @@ test_that("the sampler's normal deviates are standard normal, tail included", {
   draw <- function(kernels) with_kernels(kernels, {
     .Call(sbcg:::C_sbcg_sample, sbcg:::net_arch(net), net$freq, theta,
           matrix(0, 1, 1), 0, as.integer(N), 0, 1, 0, 1, c(11L, 7L), 256L, 1L, 0, 1,
-          sbcg:::kernel_set())$draws
+          sbcg:::kernel_set(), sbcg:::net_precision())$draws
   })
   e <- draw("auto")
   expect_identical(draw("portable"), e)
@@ -124,12 +203,12 @@ test_that("chains that overflow are counted as non-finite by both kernel sets", 
   net <- list(d = 1L, p = 1L, hidden = c(4L, 3L), activation = "silu", freq = 1)
   theta <- sbcg:::init_theta(net)
   K <- 100L
-  for (k in c("auto", "portable")) {
+  for (k in c("auto", "portable")) for (single in 0:1) {
     res <- with_kernels(k, {
       .Call(sbcg:::C_sbcg_sample, sbcg:::net_arch(net), net$freq, theta,
             matrix(0, 2, 1), c(0, 1), 10L, seq(0, 0.99, length.out = K),
             rep(1e10, K), rep(1, K), rep(1, K), c(1L, 2L), 8L, 2L, 0, 1,
-            sbcg:::kernel_set())
+            sbcg:::kernel_set(), single)
     })
     expect_identical(res$nonfinite, 20L)
     expect_false(any(is.finite(res$draws)))

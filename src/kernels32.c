@@ -1,0 +1,720 @@
+/*
+ * kernels32.c -- the network's kernels in single precision: the sampler's
+ * forward pass (the layer-0 update from cached parts, the dense layers)
+ * and training's forward and backward passes (the dense layer with the
+ * activation's derivative, the weight gradient, the back-propagated
+ * gradient), in a portable version and an AVX2 + FMA version chosen at
+ * run time, as in kernels.c.
+ *
+ * In float an AVX2 register holds eight rows instead of four and the SiLU
+ * needs a shorter polynomial, which about halves the time of a chain-step
+ * and takes a third off an optimiser step.  Only the network's
+ * evaluations are rounded to float: the chains (state, step coefficients,
+ * normal deviates), the weights, the optimiser's moments, the losses and
+ * the sums of the weight gradient over chunks stay in double.  The drift
+ * and the gradient then carry relative errors of about 1e-7, far below
+ * the Monte Carlo error of any draw and the noise of a minibatch.
+ *
+ * Layout as in kernels.c: a batch through a layer of width H is an
+ * ld x H column-major matrix of floats, ld a multiple of KERN_PAD = 8, and
+ * every row goes through the same operations wherever it sits in the
+ * batch (each accumulator starts at the bias, or at the cached parts, and
+ * takes the inputs in order), so a row's result does not depend on the
+ * block it is in or the number of threads.
+ *
+ * exp() for the SiLU: reduction by ln 2 (Cody-Waite, two parts),
+ * degree-7 Taylor polynomial on [-ln 2 / 2, ln 2 / 2] (truncation error
+ * below 6e-9 relative), 2^n built in the exponent bits; the argument is
+ * clamped to [-87, 87], where float neither overflows nor leaves the
+ * normal range.  A NaN input gives a NaN output through x in x / (1 + e).
+ */
+#include <math.h>
+#include <stdint.h>
+#include <string.h>
+#include "sbcg.h"
+
+#if defined(__GNUC__) && (defined(__x86_64__) || defined(__i386__)) && \
+    !defined(SBCG_NO_SIMD)
+# define SBCG_X86 1
+# include <immintrin.h>
+#endif
+
+#define EXPF_LO (-87.0f)
+#define EXPF_HI 87.0f
+#define LOG2EF 1.44269504088896341f
+#define LN2HI_F 0.693359375f
+#define LN2LO_F (-2.12194440e-4f)
+/* 1 / k!, k = 2..7 */
+#define EC2 0.5f
+#define EC3 1.66666666666666667e-1f
+#define EC4 4.16666666666666667e-2f
+#define EC5 8.33333333333333333e-3f
+#define EC6 1.38888888888888889e-3f
+#define EC7 1.98412698412698413e-4f
+
+/* ------------------------------------------------------------------ */
+/* portable versions                                                   */
+
+/* exp(y) for y in [EXPF_LO, EXPF_HI], written (as exp_portable() in
+ * kernels.c) so that gcc vectorises loops over it at -O2: rounding by the
+ * magic number 1.5 * 2^23, whose low mantissa bits then hold n + 2^22. */
+static inline float expf_portable(float y)
+{
+    const float magic = 12582912.0f;
+    float t = y * LOG2EF + magic;
+    float n = t - magic;
+    float r = y - n * LN2HI_F;
+    r = r - n * LN2LO_F;
+    float p = EC7;
+    p = p * r + EC6;
+    p = p * r + EC5;
+    p = p * r + EC4;
+    p = p * r + EC3;
+    p = p * r + EC2;
+    p = p * r + 1.0f;
+    p = p * r + 1.0f;
+    uint32_t k, mk;
+    memcpy(&k, &t, sizeof k);
+    memcpy(&mk, &magic, sizeof mk);
+    uint32_t e = (k - mk + 127u) << 23;
+    float sc;
+    memcpy(&sc, &e, sizeof sc);
+    return p * sc;
+}
+
+static inline float expf_arg(float y)
+{
+    y = y < EXPF_LO ? EXPF_LO : y;
+    return y > EXPF_HI ? EXPF_HI : y;
+}
+
+/* The activation in place over len values (a multiple of KERN_PAD). */
+static void act_inplace_f(int act, size_t len, float *a)
+{
+    switch (act) {
+    case NN_SILU:
+        for (size_t i = 0; i < len; i += KERN_PAD) {
+            float y[KERN_PAD];
+            for (int r = 0; r < KERN_PAD; r++) y[r] = expf_arg(-a[i + r]);
+            for (int r = 0; r < KERN_PAD; r++)
+                a[i + r] = a[i + r] / (1.0f + expf_portable(y[r]));
+        }
+        break;
+    case NN_RELU:
+        for (size_t i = 0; i < len; i++) a[i] = a[i] > 0.0f ? a[i] : 0.0f;
+        break;
+    default:
+        for (size_t i = 0; i < len; i++) a[i] = tanhf(a[i]);
+    }
+}
+
+/* A 4-wide vector of floats, as v2 in kernels.c: gcc's and clang's vector
+ * extension (SSE on x86-64, NEON on arm64, at R's default flags), or a
+ * plain struct elsewhere. */
+#if (defined(__GNUC__) || defined(__clang__)) && !defined(SBCG_PLAIN_V2)
+typedef float v4f __attribute__((vector_size(16)));
+static inline v4f v4f_load(const float *p)
+{
+    v4f v;
+    memcpy(&v, p, sizeof v);
+    return v;
+}
+static inline void v4f_store(float *p, v4f v)
+{
+    memcpy(p, &v, sizeof v);
+}
+static inline v4f v4f_set(float x)
+{
+    return (v4f) {x, x, x, x};
+}
+static inline v4f v4f_madd(v4f a, v4f x, v4f w)  /* a + x w */
+{
+    return a + x * w;
+}
+static inline v4f v4f_mul(v4f x, v4f w)
+{
+    return x * w;
+}
+static inline v4f v4f_add(v4f x, v4f w)
+{
+    return x + w;
+}
+#else
+typedef struct {
+    float e[4];
+} v4f;
+static inline v4f v4f_load(const float *p)
+{
+    v4f v = {{p[0], p[1], p[2], p[3]}};
+    return v;
+}
+static inline void v4f_store(float *p, v4f v)
+{
+    for (int i = 0; i < 4; i++) p[i] = v.e[i];
+}
+static inline v4f v4f_set(float x)
+{
+    v4f v = {{x, x, x, x}};
+    return v;
+}
+static inline v4f v4f_madd(v4f a, v4f x, v4f w)
+{
+    v4f v;
+    for (int i = 0; i < 4; i++) v.e[i] = a.e[i] + x.e[i] * w.e[i];
+    return v;
+}
+static inline v4f v4f_mul(v4f x, v4f w)
+{
+    v4f v;
+    for (int i = 0; i < 4; i++) v.e[i] = x.e[i] * w.e[i];
+    return v;
+}
+static inline v4f v4f_add(v4f x, v4f w)
+{
+    v4f v;
+    for (int i = 0; i < 4; i++) v.e[i] = x.e[i] + w.e[i];
+    return v;
+}
+#endif
+
+/* out (ld x nout) = act(in (ld x nin) . W^T + b); tiles of 8 rows x 4
+ * units, each accumulator starting at the bias and taking the inputs in
+ * order. */
+static void dense_f_portable(int ld, int nin, int nout, const float *in,
+                             const float *W, const float *b, float *out, int act)
+{
+    int o = 0;
+    for (; o + 4 <= nout; o += 4) {
+        const v4f b0 = v4f_set(b[o]), b1 = v4f_set(b[o + 1]),
+            b2 = v4f_set(b[o + 2]), b3 = v4f_set(b[o + 3]);
+        for (int c = 0; c < ld; c += 8) {
+            v4f a0 = b0, a1 = b1, a2 = b2, a3 = b3, e0 = b0, e1 = b1, e2 = b2, e3 = b3;
+            const float *x = in + c, *w = W + o;
+            for (int i = 0; i < nin; i++, x += ld, w += nout) {
+                v4f xa = v4f_load(x), xb = v4f_load(x + 4);
+                v4f w0 = v4f_set(w[0]), w1 = v4f_set(w[1]), w2 = v4f_set(w[2]),
+                    w3 = v4f_set(w[3]);
+                a0 = v4f_madd(a0, xa, w0);
+                e0 = v4f_madd(e0, xb, w0);
+                a1 = v4f_madd(a1, xa, w1);
+                e1 = v4f_madd(e1, xb, w1);
+                a2 = v4f_madd(a2, xa, w2);
+                e2 = v4f_madd(e2, xb, w2);
+                a3 = v4f_madd(a3, xa, w3);
+                e3 = v4f_madd(e3, xb, w3);
+            }
+            float *y = out + c + (size_t) ld * o;
+            v4f_store(y, a0);
+            v4f_store(y + 4, e0);
+            y += ld;
+            v4f_store(y, a1);
+            v4f_store(y + 4, e1);
+            y += ld;
+            v4f_store(y, a2);
+            v4f_store(y + 4, e2);
+            y += ld;
+            v4f_store(y, a3);
+            v4f_store(y + 4, e3);
+        }
+    }
+    for (; o < nout; o++) {
+        const v4f b0 = v4f_set(b[o]);
+        for (int c = 0; c < ld; c += 8) {
+            v4f a0 = b0, e0 = b0;
+            const float *x = in + c, *w = W + o;
+            for (int i = 0; i < nin; i++, x += ld, w += nout) {
+                v4f w0 = v4f_set(w[0]);
+                a0 = v4f_madd(a0, v4f_load(x), w0);
+                e0 = v4f_madd(e0, v4f_load(x + 4), w0);
+            }
+            float *y = out + c + (size_t) ld * o;
+            v4f_store(y, a0);
+            v4f_store(y + 4, e0);
+        }
+    }
+    if (act >= 0) act_inplace_f(act, (size_t) ld * nout, out);
+}
+
+static void layer0_f_portable(int ld, int d, int H1, const float *z,
+                              const float *cx, const float *ct,
+                              const float *W0, float *out, int act)
+{
+    for (int o = 0; o < H1; o++) {
+        const v4f cto = v4f_set(ct[o]), one = v4f_set(1.0f);
+        const float *cxo = cx + (size_t) o * ld;
+        float *y = out + (size_t) o * ld;
+        for (int c = 0; c < ld; c += 8) {
+            v4f a0 = v4f_madd(cto, v4f_load(cxo + c), one),
+                e0 = v4f_madd(cto, v4f_load(cxo + c + 4), one);
+            for (int k = 0; k < d; k++) {
+                v4f w = v4f_set(W0[o + (size_t) H1 * k]);
+                const float *zk = z + c + (size_t) k * ld;
+                a0 = v4f_madd(a0, w, v4f_load(zk));
+                e0 = v4f_madd(e0, w, v4f_load(zk + 4));
+            }
+            v4f_store(y + c, a0);
+            v4f_store(y + c + 4, e0);
+        }
+    }
+    act_inplace_f(act, (size_t) ld * H1, out);
+}
+
+/* h = act(h), dv = act'(h) in place over len pre-activations (a multiple
+ * of KERN_PAD): for SiLU h = x s and h' = s (1 + x (1 - s)) with the
+ * logistic s; for tanh h' = 1 - h^2. */
+static void act_deriv_f_portable(int act, size_t len, float *h, float *dv)
+{
+    switch (act) {
+    case NN_SILU:
+        for (size_t i = 0; i < len; i += KERN_PAD) {
+            float y[KERN_PAD];
+            for (int r = 0; r < KERN_PAD; r++) y[r] = expf_arg(-h[i + r]);
+            for (int r = 0; r < KERN_PAD; r++) {
+                float x = h[i + r], sg = 1.0f / (1.0f + expf_portable(y[r]));
+                h[i + r] = x * sg;
+                dv[i + r] = sg * (1.0f + x * (1.0f - sg));
+            }
+        }
+        break;
+    case NN_RELU:
+        for (size_t i = 0; i < len; i++) {
+            dv[i] = h[i] > 0.0f ? 1.0f : 0.0f;
+            h[i] = h[i] > 0.0f ? h[i] : 0.0f;
+        }
+        break;
+    default:
+        for (size_t i = 0; i < len; i++) {
+            float y = tanhf(h[i]);
+            h[i] = y;
+            dv[i] = 1.0f - y * y;
+        }
+    }
+}
+
+/* gW (nout x nin, double) += G^T H and gb += column sums of G, with G
+ * (ld x nout) and H (ld x nin) in float: each sum over the ld rows of a
+ * chunk in float, then added in double. */
+static void grad_w_f_portable(int ld, int nin, int nout, const float *G,
+                              const float *H, double *gW, double *gb)
+{
+    for (int o = 0; o < nout; o++) {
+        const float *g = G + (size_t) o * ld;
+        v4f a = v4f_set(0.0f), e = a;
+        for (int c = 0; c < ld; c += 8) {
+            a = v4f_add(a, v4f_load(g + c));
+            e = v4f_add(e, v4f_load(g + c + 4));
+        }
+        float t[4], u[4];
+        v4f_store(t, a);
+        v4f_store(u, e);
+        gb[o] += (double) ((t[0] + u[0]) + (t[1] + u[1]) + (t[2] + u[2]) + (t[3] + u[3]));
+        for (int i = 0; i < nin; i++) {
+            const float *h = H + (size_t) i * ld;
+            v4f p = v4f_set(0.0f), q = p;
+            for (int c = 0; c < ld; c += 8) {
+                p = v4f_madd(p, v4f_load(g + c), v4f_load(h + c));
+                q = v4f_madd(q, v4f_load(g + c + 4), v4f_load(h + c + 4));
+            }
+            v4f_store(t, p);
+            v4f_store(u, q);
+            gW[o + (size_t) nout * i] +=
+                (double) ((t[0] + u[0]) + (t[1] + u[1]) + (t[2] + u[2]) + (t[3] + u[3]));
+        }
+    }
+}
+
+/* Gn (ld x nin) = (G (ld x nout) . W (nout x nin)) * dv, in float; tiles of
+ * 8 rows x 4 inputs. */
+static void back_h_f_portable(int ld, int nin, int nout, const float *G,
+                              const float *W, const float *dv, float *Gn)
+{
+    int i = 0;
+    for (; i + 4 <= nin; i += 4) {
+        const float *w0 = W + (size_t) nout * i, *w1 = w0 + nout, *w2 = w1 + nout,
+            *w3 = w2 + nout;
+        for (int c = 0; c < ld; c += 8) {
+            v4f z = v4f_set(0.0f);
+            v4f a0 = z, a1 = z, a2 = z, a3 = z, e0 = z, e1 = z, e2 = z, e3 = z;
+            const float *g = G + c;
+            for (int o = 0; o < nout; o++, g += ld) {
+                v4f ga = v4f_load(g), gb = v4f_load(g + 4);
+                v4f v0 = v4f_set(w0[o]), v1 = v4f_set(w1[o]), v2 = v4f_set(w2[o]),
+                    v3 = v4f_set(w3[o]);
+                a0 = v4f_madd(a0, ga, v0);
+                e0 = v4f_madd(e0, gb, v0);
+                a1 = v4f_madd(a1, ga, v1);
+                e1 = v4f_madd(e1, gb, v1);
+                a2 = v4f_madd(a2, ga, v2);
+                e2 = v4f_madd(e2, gb, v2);
+                a3 = v4f_madd(a3, ga, v3);
+                e3 = v4f_madd(e3, gb, v3);
+            }
+            size_t m = c + (size_t) ld * i;
+            v4f_store(Gn + m, v4f_mul(a0, v4f_load(dv + m)));
+            v4f_store(Gn + m + 4, v4f_mul(e0, v4f_load(dv + m + 4)));
+            m += ld;
+            v4f_store(Gn + m, v4f_mul(a1, v4f_load(dv + m)));
+            v4f_store(Gn + m + 4, v4f_mul(e1, v4f_load(dv + m + 4)));
+            m += ld;
+            v4f_store(Gn + m, v4f_mul(a2, v4f_load(dv + m)));
+            v4f_store(Gn + m + 4, v4f_mul(e2, v4f_load(dv + m + 4)));
+            m += ld;
+            v4f_store(Gn + m, v4f_mul(a3, v4f_load(dv + m)));
+            v4f_store(Gn + m + 4, v4f_mul(e3, v4f_load(dv + m + 4)));
+        }
+    }
+    for (; i < nin; i++) {
+        const float *w0 = W + (size_t) nout * i;
+        for (int c = 0; c < ld; c += 8) {
+            v4f z = v4f_set(0.0f), a0 = z, e0 = z;
+            const float *g = G + c;
+            for (int o = 0; o < nout; o++, g += ld) {
+                v4f v0 = v4f_set(w0[o]);
+                a0 = v4f_madd(a0, v4f_load(g), v0);
+                e0 = v4f_madd(e0, v4f_load(g + 4), v0);
+            }
+            size_t m = c + (size_t) ld * i;
+            v4f_store(Gn + m, v4f_mul(a0, v4f_load(dv + m)));
+            v4f_store(Gn + m + 4, v4f_mul(e0, v4f_load(dv + m + 4)));
+        }
+    }
+}
+
+/* ------------------------------------------------------------------ */
+/* AVX2 + FMA versions                                                 */
+
+#ifdef SBCG_X86
+# define AVX2 __attribute__((target("avx2,fma")))
+
+static inline AVX2 __m256 expf_avx2(__m256 y)
+{
+    y = _mm256_min_ps(_mm256_max_ps(y, _mm256_set1_ps(EXPF_LO)),
+                      _mm256_set1_ps(EXPF_HI));
+    __m256 n = _mm256_round_ps(_mm256_mul_ps(y, _mm256_set1_ps(LOG2EF)),
+                               _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+    __m256 r = _mm256_fnmadd_ps(n, _mm256_set1_ps(LN2HI_F), y);
+    r = _mm256_fnmadd_ps(n, _mm256_set1_ps(LN2LO_F), r);
+    __m256 p = _mm256_set1_ps(EC7);
+    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(EC6));
+    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(EC5));
+    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(EC4));
+    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(EC3));
+    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(EC2));
+    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.0f));
+    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.0f));
+    __m256i e = _mm256_slli_epi32(_mm256_add_epi32(_mm256_cvtps_epi32(n),
+                                                   _mm256_set1_epi32(127)), 23);
+    return _mm256_mul_ps(p, _mm256_castsi256_ps(e));
+}
+
+static inline AVX2 __m256 act_f_avx2(int act, __m256 x)
+{
+    if (act == NN_SILU) {
+        __m256 ex = expf_avx2(_mm256_sub_ps(_mm256_setzero_ps(), x));
+        return _mm256_div_ps(x, _mm256_add_ps(_mm256_set1_ps(1.0f), ex));
+    }
+    if (act == NN_RELU) return _mm256_max_ps(_mm256_setzero_ps(), x);
+    return x;  /* linear; tanh is applied after the layer */
+}
+
+/*
+ * out (ld x nout) = act(in (ld x nin) . W^T + b), ld a multiple of 8.
+ * Tiles of 8 rows x 8 units (8 accumulators); the units left over one at
+ * a time.
+ */
+static AVX2 void dense_f_avx2(int ld, int nin, int nout, const float *in,
+                              const float *W, const float *b, float *out, int act)
+{
+    int o = 0;
+    for (; o + 8 <= nout; o += 8) {
+        const float *bo = b + o;
+        for (int c = 0; c < ld; c += 8) {
+            __m256 a0 = _mm256_broadcast_ss(bo), a1 = _mm256_broadcast_ss(bo + 1),
+                a2 = _mm256_broadcast_ss(bo + 2), a3 = _mm256_broadcast_ss(bo + 3),
+                a4 = _mm256_broadcast_ss(bo + 4), a5 = _mm256_broadcast_ss(bo + 5),
+                a6 = _mm256_broadcast_ss(bo + 6), a7 = _mm256_broadcast_ss(bo + 7);
+            const float *x = in + c, *w = W + o;
+            for (int i = 0; i < nin; i++, x += ld, w += nout) {
+                __m256 xv = _mm256_loadu_ps(x);
+                a0 = _mm256_fmadd_ps(xv, _mm256_broadcast_ss(w), a0);
+                a1 = _mm256_fmadd_ps(xv, _mm256_broadcast_ss(w + 1), a1);
+                a2 = _mm256_fmadd_ps(xv, _mm256_broadcast_ss(w + 2), a2);
+                a3 = _mm256_fmadd_ps(xv, _mm256_broadcast_ss(w + 3), a3);
+                a4 = _mm256_fmadd_ps(xv, _mm256_broadcast_ss(w + 4), a4);
+                a5 = _mm256_fmadd_ps(xv, _mm256_broadcast_ss(w + 5), a5);
+                a6 = _mm256_fmadd_ps(xv, _mm256_broadcast_ss(w + 6), a6);
+                a7 = _mm256_fmadd_ps(xv, _mm256_broadcast_ss(w + 7), a7);
+            }
+            float *y = out + c + (size_t) ld * o;
+            _mm256_storeu_ps(y, act_f_avx2(act, a0));
+            _mm256_storeu_ps(y + (size_t) ld, act_f_avx2(act, a1));
+            _mm256_storeu_ps(y + 2 * (size_t) ld, act_f_avx2(act, a2));
+            _mm256_storeu_ps(y + 3 * (size_t) ld, act_f_avx2(act, a3));
+            _mm256_storeu_ps(y + 4 * (size_t) ld, act_f_avx2(act, a4));
+            _mm256_storeu_ps(y + 5 * (size_t) ld, act_f_avx2(act, a5));
+            _mm256_storeu_ps(y + 6 * (size_t) ld, act_f_avx2(act, a6));
+            _mm256_storeu_ps(y + 7 * (size_t) ld, act_f_avx2(act, a7));
+        }
+    }
+    for (; o < nout; o++) {
+        const __m256 b0 = _mm256_broadcast_ss(b + o);
+        for (int c = 0; c < ld; c += 8) {
+            __m256 a0 = b0;
+            const float *x = in + c, *w = W + o;
+            for (int i = 0; i < nin; i++, x += ld, w += nout)
+                a0 = _mm256_fmadd_ps(_mm256_loadu_ps(x), _mm256_broadcast_ss(w), a0);
+            _mm256_storeu_ps(out + c + (size_t) ld * o, act_f_avx2(act, a0));
+        }
+    }
+    if (act == NN_TANH) act_inplace_f(act, (size_t) ld * nout, out);
+}
+
+static AVX2 void layer0_f_avx2(int ld, int d, int H1, const float *z,
+                               const float *cx, const float *ct,
+                               const float *W0, float *out, int act)
+{
+    for (int o = 0; o < H1; o++) {
+        const __m256 cto = _mm256_broadcast_ss(ct + o);
+        const float *cxo = cx + (size_t) o * ld;
+        float *y = out + (size_t) o * ld;
+        for (int c = 0; c < ld; c += 8) {
+            __m256 a = _mm256_add_ps(_mm256_loadu_ps(cxo + c), cto);
+            for (int k = 0; k < d; k++)
+                a = _mm256_fmadd_ps(_mm256_broadcast_ss(W0 + o + (size_t) H1 * k),
+                                    _mm256_loadu_ps(z + c + (size_t) k * ld), a);
+            _mm256_storeu_ps(y + c, act_f_avx2(act, a));
+        }
+    }
+    if (act == NN_TANH) act_inplace_f(act, (size_t) ld * H1, out);
+}
+
+/* Training forward layer: h = act(in . W^T + b), dv = act'(...). */
+static AVX2 void dense_deriv_f_avx2(int ld, int nin, int nout, const float *in,
+                                    const float *W, const float *b, float *h,
+                                    float *dv, int act)
+{
+    dense_f_avx2(ld, nin, nout, in, W, b, h, -1);
+    size_t len = (size_t) ld * nout;
+    if (act != NN_SILU) {
+        act_deriv_f_portable(act, len, h, dv);
+        return;
+    }
+    const __m256 one = _mm256_set1_ps(1.0f);
+    for (size_t i = 0; i < len; i += 8) {
+        __m256 x = _mm256_loadu_ps(h + i);
+        __m256 ex = expf_avx2(_mm256_sub_ps(_mm256_setzero_ps(), x));
+        __m256 sg = _mm256_div_ps(one, _mm256_add_ps(one, ex));
+        _mm256_storeu_ps(h + i, _mm256_mul_ps(x, sg));
+        _mm256_storeu_ps(dv + i, _mm256_mul_ps(sg, _mm256_fmadd_ps(x, _mm256_sub_ps(one, sg), one)));
+    }
+}
+
+static inline AVX2 double hsum_f_avx2(__m256 v)
+{
+    __m128 lo = _mm256_castps256_ps128(v), hi = _mm256_extractf128_ps(v, 1);
+    __m128 s = _mm_add_ps(lo, hi);                      /* 4 */
+    s = _mm_add_ps(s, _mm_movehl_ps(s, s));             /* 2 */
+    s = _mm_add_ss(s, _mm_shuffle_ps(s, s, 1));         /* 1 */
+    return (double) _mm_cvtss_f32(s);
+}
+
+/* gW (double) += G^T H and gb += column sums of G, G and H in float: tiles
+ * of 2 outputs x 4 inputs, 8 accumulators over the rows. */
+static AVX2 void grad_w_f_avx2(int ld, int nin, int nout, const float *G,
+                               const float *H, double *gW, double *gb)
+{
+    for (int o = 0; o < nout; o++) {
+        const float *g = G + (size_t) o * ld;
+        __m256 a = _mm256_setzero_ps();
+        for (int c = 0; c < ld; c += 8) a = _mm256_add_ps(a, _mm256_loadu_ps(g + c));
+        gb[o] += hsum_f_avx2(a);
+    }
+    int o = 0;
+    for (; o + 2 <= nout; o += 2) {
+        const float *g0 = G + (size_t) o * ld, *g1 = g0 + ld;
+        int i = 0;
+        for (; i + 4 <= nin; i += 4) {
+            const float *h0 = H + (size_t) i * ld, *h1 = h0 + ld, *h2 = h1 + ld,
+                *h3 = h2 + ld;
+            __m256 a00 = _mm256_setzero_ps(), a01 = a00, a02 = a00, a03 = a00,
+                a10 = a00, a11 = a00, a12 = a00, a13 = a00;
+            for (int c = 0; c < ld; c += 8) {
+                __m256 u = _mm256_loadu_ps(g0 + c), v = _mm256_loadu_ps(g1 + c);
+                __m256 x0 = _mm256_loadu_ps(h0 + c), x1 = _mm256_loadu_ps(h1 + c),
+                    x2 = _mm256_loadu_ps(h2 + c), x3 = _mm256_loadu_ps(h3 + c);
+                a00 = _mm256_fmadd_ps(u, x0, a00);
+                a01 = _mm256_fmadd_ps(u, x1, a01);
+                a02 = _mm256_fmadd_ps(u, x2, a02);
+                a03 = _mm256_fmadd_ps(u, x3, a03);
+                a10 = _mm256_fmadd_ps(v, x0, a10);
+                a11 = _mm256_fmadd_ps(v, x1, a11);
+                a12 = _mm256_fmadd_ps(v, x2, a12);
+                a13 = _mm256_fmadd_ps(v, x3, a13);
+            }
+            /* the eight sums by pairwise horizontal adds: k0 holds the
+             * half-sums of (a00, a10, a01, a11) in each 128-bit lane, k1
+             * those of (a02, a12, a03, a13) */
+            __m256 k0 = _mm256_hadd_ps(_mm256_hadd_ps(a00, a10), _mm256_hadd_ps(a01, a11));
+            __m256 k1 = _mm256_hadd_ps(_mm256_hadd_ps(a02, a12), _mm256_hadd_ps(a03, a13));
+            __m256d s0 = _mm256_cvtps_pd(_mm_add_ps(_mm256_castps256_ps128(k0),
+                                                    _mm256_extractf128_ps(k0, 1)));
+            __m256d s1 = _mm256_cvtps_pd(_mm_add_ps(_mm256_castps256_ps128(k1),
+                                                    _mm256_extractf128_ps(k1, 1)));
+            double *w = gW + o + (size_t) nout * i;
+            _mm_storeu_pd(w, _mm_add_pd(_mm_loadu_pd(w), _mm256_castpd256_pd128(s0)));
+            w += nout;
+            _mm_storeu_pd(w, _mm_add_pd(_mm_loadu_pd(w), _mm256_extractf128_pd(s0, 1)));
+            w += nout;
+            _mm_storeu_pd(w, _mm_add_pd(_mm_loadu_pd(w), _mm256_castpd256_pd128(s1)));
+            w += nout;
+            _mm_storeu_pd(w, _mm_add_pd(_mm_loadu_pd(w), _mm256_extractf128_pd(s1, 1)));
+        }
+        for (; i < nin; i++) {
+            const float *h0 = H + (size_t) i * ld;
+            __m256 a0 = _mm256_setzero_ps(), a1 = a0;
+            for (int c = 0; c < ld; c += 8) {
+                __m256 x0 = _mm256_loadu_ps(h0 + c);
+                a0 = _mm256_fmadd_ps(_mm256_loadu_ps(g0 + c), x0, a0);
+                a1 = _mm256_fmadd_ps(_mm256_loadu_ps(g1 + c), x0, a1);
+            }
+            gW[o + (size_t) nout * i] += hsum_f_avx2(a0);
+            gW[o + 1 + (size_t) nout * i] += hsum_f_avx2(a1);
+        }
+    }
+    for (; o < nout; o++) {
+        const float *g0 = G + (size_t) o * ld;
+        for (int i = 0; i < nin; i++) {
+            const float *h0 = H + (size_t) i * ld;
+            __m256 a0 = _mm256_setzero_ps();
+            for (int c = 0; c < ld; c += 8)
+                a0 = _mm256_fmadd_ps(_mm256_loadu_ps(g0 + c), _mm256_loadu_ps(h0 + c), a0);
+            gW[o + (size_t) nout * i] += hsum_f_avx2(a0);
+        }
+    }
+}
+
+/* Gn (ld x nin) = (G (ld x nout) . W (nout x nin)) * dv in float: tiles
+ * of 8 rows x 8 inputs. */
+static AVX2 void back_h_f_avx2(int ld, int nin, int nout, const float *G,
+                               const float *W, const float *dv, float *Gn)
+{
+    int i = 0;
+    for (; i + 8 <= nin; i += 8) {
+        const float *w = W + (size_t) nout * i;
+        for (int c = 0; c < ld; c += 8) {
+            __m256 a0 = _mm256_setzero_ps(), a1 = a0, a2 = a0, a3 = a0, a4 = a0,
+                a5 = a0, a6 = a0, a7 = a0;
+            const float *g = G + c;
+            for (int o = 0; o < nout; o++, g += ld) {
+                __m256 gv = _mm256_loadu_ps(g);
+                const float *wo = w + o;
+                a0 = _mm256_fmadd_ps(gv, _mm256_broadcast_ss(wo), a0);
+                a1 = _mm256_fmadd_ps(gv, _mm256_broadcast_ss(wo + nout), a1);
+                a2 = _mm256_fmadd_ps(gv, _mm256_broadcast_ss(wo + 2 * (size_t) nout), a2);
+                a3 = _mm256_fmadd_ps(gv, _mm256_broadcast_ss(wo + 3 * (size_t) nout), a3);
+                a4 = _mm256_fmadd_ps(gv, _mm256_broadcast_ss(wo + 4 * (size_t) nout), a4);
+                a5 = _mm256_fmadd_ps(gv, _mm256_broadcast_ss(wo + 5 * (size_t) nout), a5);
+                a6 = _mm256_fmadd_ps(gv, _mm256_broadcast_ss(wo + 6 * (size_t) nout), a6);
+                a7 = _mm256_fmadd_ps(gv, _mm256_broadcast_ss(wo + 7 * (size_t) nout), a7);
+            }
+            size_t m = c + (size_t) ld * i;
+            _mm256_storeu_ps(Gn + m, _mm256_mul_ps(a0, _mm256_loadu_ps(dv + m)));
+            m += ld;
+            _mm256_storeu_ps(Gn + m, _mm256_mul_ps(a1, _mm256_loadu_ps(dv + m)));
+            m += ld;
+            _mm256_storeu_ps(Gn + m, _mm256_mul_ps(a2, _mm256_loadu_ps(dv + m)));
+            m += ld;
+            _mm256_storeu_ps(Gn + m, _mm256_mul_ps(a3, _mm256_loadu_ps(dv + m)));
+            m += ld;
+            _mm256_storeu_ps(Gn + m, _mm256_mul_ps(a4, _mm256_loadu_ps(dv + m)));
+            m += ld;
+            _mm256_storeu_ps(Gn + m, _mm256_mul_ps(a5, _mm256_loadu_ps(dv + m)));
+            m += ld;
+            _mm256_storeu_ps(Gn + m, _mm256_mul_ps(a6, _mm256_loadu_ps(dv + m)));
+            m += ld;
+            _mm256_storeu_ps(Gn + m, _mm256_mul_ps(a7, _mm256_loadu_ps(dv + m)));
+        }
+    }
+    for (; i < nin; i++) {
+        const float *w0 = W + (size_t) nout * i;
+        for (int c = 0; c < ld; c += 8) {
+            __m256 a0 = _mm256_setzero_ps();
+            const float *g = G + c;
+            for (int o = 0; o < nout; o++, g += ld)
+                a0 = _mm256_fmadd_ps(_mm256_loadu_ps(g), _mm256_broadcast_ss(w0 + o), a0);
+            size_t m = c + (size_t) ld * i;
+            _mm256_storeu_ps(Gn + m, _mm256_mul_ps(a0, _mm256_loadu_ps(dv + m)));
+        }
+    }
+}
+#endif /* SBCG_X86 */
+
+/* ------------------------------------------------------------------ */
+/* dispatch                                                            */
+
+void kern_dense_f(int kern, int ld, int nin, int nout, const float *in,
+                  const float *W, const float *b, float *out, int act)
+{
+#ifdef SBCG_X86
+    if (kern == KERN_AVX2) {
+        dense_f_avx2(ld, nin, nout, in, W, b, out, act);
+        return;
+    }
+#endif
+    dense_f_portable(ld, nin, nout, in, W, b, out, act);
+}
+
+void kern_layer0_f(int kern, int ld, int d, int H1, const float *z,
+                   const float *cx, const float *ct, const float *W0,
+                   float *out, int act)
+{
+#ifdef SBCG_X86
+    if (kern == KERN_AVX2) {
+        layer0_f_avx2(ld, d, H1, z, cx, ct, W0, out, act);
+        return;
+    }
+#endif
+    layer0_f_portable(ld, d, H1, z, cx, ct, W0, out, act);
+}
+
+/* The training kernels in single precision (nn_forward_train_f(),
+ * nn_backward_f()): the forward layer with the activation's derivative,
+ * the weight gradient (added to double sums) and the back-propagated
+ * gradient. */
+void kern_dense_deriv_f(int kern, int ld, int nin, int nout, const float *in,
+                        const float *W, const float *b, float *h, float *dv,
+                        int act)
+{
+#ifdef SBCG_X86
+    if (kern == KERN_AVX2) {
+        dense_deriv_f_avx2(ld, nin, nout, in, W, b, h, dv, act);
+        return;
+    }
+#endif
+    dense_f_portable(ld, nin, nout, in, W, b, h, -1);
+    act_deriv_f_portable(act, (size_t) ld * nout, h, dv);
+}
+
+void kern_grad_w_f(int kern, int ld, int nin, int nout, const float *G,
+                   const float *H, double *gW, double *gb)
+{
+#ifdef SBCG_X86
+    if (kern == KERN_AVX2) {
+        grad_w_f_avx2(ld, nin, nout, G, H, gW, gb);
+        return;
+    }
+#endif
+    grad_w_f_portable(ld, nin, nout, G, H, gW, gb);
+}
+
+void kern_back_h_f(int kern, int ld, int nin, int nout, const float *G,
+                   const float *W, const float *dv, float *Gn)
+{
+#ifdef SBCG_X86
+    if (kern == KERN_AVX2) {
+        back_h_f_avx2(ld, nin, nout, G, W, dv, Gn);
+        return;
+    }
+#endif
+    back_h_f_portable(ld, nin, nout, G, W, dv, Gn);
+}
