@@ -21,7 +21,12 @@
 # is printed: on a machine shared with other work the ratios are what to
 # read, and a ratio measured beside other CPU-bound jobs is not an idle
 # figure.  GFLOP/s count 2 flops per multiply-add of the dense layers only
-# (activations, embedding and random numbers are not counted).
+# (activations, embedding and random numbers are not counted).  sbcg runs
+# its network's passes in single precision by default (option
+# sbcg.precision); rows that say "double" run them in double, and sbcg is
+# compared with PyTorch in the same precision.  A sampler row's share of
+# the peak is of the peak in its precision (twice as many flops per cycle
+# in single).
 suppressPackageStartupMessages(library(sbcg))
 here <- dirname(normalizePath(sub("^--file=", "", grep("^--file=", commandArgs(FALSE), value = TRUE))))
 source(file.path(here, "cli.R"))
@@ -119,9 +124,14 @@ recipe <- function(epochs) sbcg_control(hidden = c(32, 16), batch_size = 1000,
                                         precondition = "none")
 macs_row <- function(widths) sum(head(widths, -1) * widths[-1])
 w_recipe <- c(1 + 16 + p, 32, 16, 1)
-w_default <- c(1 + 16 + p, sbcg_control()$hidden, 1)
-# seconds per Adam step of sbfit() with control ctl
-step_secs <- function(ctl, th) function() {
+# the default widths for one response (sbcg_control(hidden = NULL) chooses them from d)
+h_default <- sbcg:::default_hidden(1L)
+w_default <- c(1 + 16 + p, h_default, 1)
+# seconds per Adam step of sbfit() with control ctl, the network's passes
+# in single precision (the default) or double
+step_secs <- function(ctl, th, precision = "single") function() {
+  old <- options(sbcg.precision = precision)
+  on.exit(options(old))
   f <- sbfit(X, y, control = ctl, threads = th, seed = 1)
   f$seconds / f$steps_run
 }
@@ -132,7 +142,8 @@ if ("train" %in% sections) {
   train_steps <- if (quick) 200L else 500L
   section(sprintf("training: Adam steps of the paper's recipe (32-16 SiLU, batch 1000, n = 5000, p = 5, d = 1), medians of %d", reps))
   for (th in c(1L, 2L)) {
-    fns <- list(sbcg = step_secs(recipe(train_steps / 5L), th))
+    fns <- list(sbcg = step_secs(recipe(train_steps / 5L), th),
+                `sbcg double` = step_secs(recipe(train_steps / 5L), th, "double"))
     if (avx2) fns$`sbcg portable` <- function() with_kernels("portable", fns$sbcg)
     if (torch_ok) {
       fns$`PyTorch float64` <- function() torch_run("train", "--threads", th, "--steps",
@@ -146,21 +157,25 @@ if ("train" %in% sections) {
       cat(sprintf("  %-16s threads %d: %7.1f steps/s  %5.2f GFLOP/s\n", nm, th, sps,
                   6 * macs_row(w_recipe) * 1000 * sps / 1e9))
     }
+    cat(sprintf("  time single / double precision: %.2f\n", m[["sbcg"]] / m[["sbcg double"]]))
     if (avx2) cat(sprintf("  time portable / AVX2 kernels: %.2f\n", m[["sbcg portable"]] / m[["sbcg"]]))
     if (torch_ok)
-      cat(sprintf("  time sbcg / PyTorch float64: %.2f; sbcg / PyTorch float32: %.2f; PyTorch float32 / float64: %.2f\n",
-                  m[["sbcg"]] / m[["PyTorch float64"]], m[["sbcg"]] / m[["PyTorch float32"]],
+      cat(sprintf("  time sbcg / PyTorch, both float64: %.2f; both float32: %.2f; PyTorch float32 / float64: %.2f\n",
+                  m[["sbcg double"]] / m[["PyTorch float64"]], m[["sbcg"]] / m[["PyTorch float32"]],
                   m[["PyTorch float32"]] / m[["PyTorch float64"]]))
   }
   section(sprintf("training: default bridge network (%s SiLU, batch 256, averaged weights), medians of %d",
-                  paste(sbcg_control()$hidden, collapse = "-"), reps))
+                  paste(h_default, collapse = "-"), reps))
   ctl <- sbcg_control(epochs = 20, validation = 0, precondition = "none")
-  fns <- list(`threads 1` = step_secs(ctl, 1L), `threads 2` = step_secs(ctl, 2L))
+  fns <- list(`threads 1` = step_secs(ctl, 1L), `threads 2` = step_secs(ctl, 2L),
+              `threads 1 double` = step_secs(ctl, 1L, "double"))
   if (avx2) fns$`threads 1 portable` <- function() with_kernels("portable", fns$`threads 1`)
   m <- side_by_side(fns, reps)
   for (nm in names(m))
     cat(sprintf("  sbcg %-18s: %7.1f steps/s  %5.2f GFLOP/s  (%.2f M training triples/s)\n", nm,
                 1 / m[[nm]], 6 * macs_row(w_default) * 256 / m[[nm]] / 1e9, 256 / m[[nm]] / 1e6))
+  cat(sprintf("  time single / double precision (1 thread): %.2f\n",
+              m[["threads 1"]] / m[["threads 1 double"]]))
   if (avx2) cat(sprintf("  time portable / AVX2 kernels (1 thread): %.2f\n",
                         m[["threads 1 portable"]] / m[["threads 1"]]))
   cat("\n")
@@ -172,11 +187,17 @@ nd <- as.data.frame(matrix(runif(500 * p, -3, 3), 500, p, dimnames = list(NULL, 
 flops_cs <- 2 * (1 * 32 + 32 * 16 + 16 * 1) + 32
 if ("sample" %in% sections) {
   section(sprintf("sampling: 100,000 chains (500 x 200 draws), recipe network, Euler-Maruyama, medians of %d", reps))
-  samp <- function(K, th) function()
+  # the network in single precision (the default) or double
+  samp <- function(K, th, precision = "single") function() {
+    old <- options(sbcg.precision = precision)
+    on.exit(options(old))
     system.time(sbsample(fit, nd, ndraws = 200, steps = K, format = "matrix", threads = th,
                          seed = 1))[["elapsed"]]
+  }
   for (K in if (quick) 100L else c(999L, 100L)) {
-    fns <- list(`threads 1` = samp(K, 1L), `threads 2` = samp(K, 2L))
+    fns <- list(`threads 1` = samp(K, 1L), `threads 2` = samp(K, 2L),
+                `threads 1 double` = samp(K, 1L, "double"),
+                `threads 2 double` = samp(K, 2L, "double"))
     if (avx2) {
       fns$`threads 1 portable` <- function() with_kernels("portable", fns$`threads 1`)
       fns$`threads 2 portable` <- function() with_kernels("portable", fns$`threads 2`)
@@ -192,17 +213,24 @@ if ("sample" %in% sections) {
     m <- side_by_side(fns, reps)
     for (nm in names(m)) {
       cs <- 1e5 * K / m[[nm]]
-      cat(sprintf("  steps %4d %-34s: %6.2f s  %7.2f M chain-steps/s  %5.2f GFLOP/s\n",
-                  K, nm, m[[nm]], cs / 1e6, cs * flops_cs / 1e9))
+      # share of the peak of the threads used, in the precision used
+      pk <- peak1 * (if (grepl("threads 2", nm)) 2 else 1) *
+        (if (grepl("double|float64", nm)) 1 else 2)
+      cat(sprintf("  steps %4d %-34s: %6.2f s  %7.2f M chain-steps/s  %5.2f GFLOP/s%s\n",
+                  K, nm, m[[nm]], cs / 1e6, cs * flops_cs / 1e9,
+                  if (grepl("^threads", nm)) sprintf(" (%2.0f%% of peak)", 100 * cs * flops_cs / 1e9 / pk)
+                  else ""))
     }
     cat(sprintf("  steps %4d time 2 threads / 1 thread: %.2f\n", K, m[["threads 2"]] / m[["threads 1"]]))
+    cat(sprintf("  steps %4d time single / double precision: %.2f (1 thread), %.2f (2 threads)\n", K,
+                m[["threads 1"]] / m[["threads 1 double"]], m[["threads 2"]] / m[["threads 2 double"]]))
     if (avx2)
       cat(sprintf("  steps %4d time portable / AVX2 kernels: %.2f (1 thread), %.2f (2 threads)\n", K,
                   m[["threads 1 portable"]] / m[["threads 1"]],
                   m[["threads 2 portable"]] / m[["threads 2"]]))
     if (torch_ok && K == 100L)
-      cat(sprintf("  steps %4d time sbcg / PyTorch cached (2 threads): %.2f (float64), %.2f (float32)\n", K,
-                  m[["threads 2"]] / m[["PyTorch cached float64 threads 2"]],
+      cat(sprintf("  steps %4d time sbcg / PyTorch cached (2 threads): %.2f (both float64), %.2f (both float32)\n", K,
+                  m[["threads 2 double"]] / m[["PyTorch cached float64 threads 2"]],
                   m[["threads 2"]] / m[["PyTorch cached float32 threads 2"]]))
   }
   cat("\n")

@@ -6,19 +6,22 @@
 # and the time of sampling.
 #
 #   Rscript bench/steps.R [--models m1,m3] [--seeds 1] [--n 5000] [--test 500]
-#                         [--draws 1000] [--fits DIR]
+#                         [--draws 1000] [--fits DIR] [--precision single,double]
 #
 # --fits DIR keeps the fits there (fit-<model>-<seed>.rds) and reuses them
 # on the next run; --samplers a,b runs only the samplers named (see the
-# list below; em_denoise_100 is always run, as the reference).  One thread
-# throughout.
+# list below; em_denoise_100 is always run, as the reference).
+# --precision runs every sampler with the network in each precision listed
+# (option sbcg.precision; default: single, the package's default), on the
+# same fits, chains and noise; rows in double precision carry the suffix
+# "_double".  One thread throughout.
 suppressPackageStartupMessages(library(sbcg))
 here <- local({
   f <- sub("^--file=", "", grep("^--file=", commandArgs(FALSE), value = TRUE))
   if (length(f)) dirname(normalizePath(f[1L])) else "bench"
 })
 source(file.path(here, "cli.R"))
-check_options(c("models", "seeds", "n", "test", "draws", "fits", "samplers"))
+check_options(c("models", "seeds", "n", "test", "draws", "fits", "samplers", "precision"))
 # the model, truth and scoring definitions of accuracy.R
 accuracy_defs(here)
 models <- strsplit(opt_value("models", paste0("m", 1:7, collapse = ",")), ",")[[1L]]
@@ -27,6 +30,9 @@ n_train <- as.integer(opt_value("n", 5000))
 n_test <- as.integer(opt_value("test", 500))
 n_draws <- as.integer(opt_value("draws", 1000))
 fit_dir <- opt_value("fits", NULL)
+precisions <- strsplit(opt_value("precision", "single"), ",")[[1L]]
+if (!all(precisions %in% c("single", "double")))
+  stop("--precision must list single and/or double", call. = FALSE)
 options(sbcg.threads = 1L)
 
 # scheme, steps, grid power
@@ -76,8 +82,10 @@ for (model in models) for (seed in seeds) {
       saveRDS(fit, path)
     }
   }
-  for (nm in names(samplers)) {
-    sm <- samplers[[nm]]
+  for (nm0 in names(samplers)) for (pr in precisions) {
+    sm <- samplers[[nm0]]
+    nm <- if (pr == "double") paste0(nm0, "_double") else nm0
+    options(sbcg.precision = pr)
     t0 <- proc.time()[["elapsed"]]
     M <- sbsample(fit, dat$Xte, ndraws = n_draws, grid = grid_of(sm[[2L]], sm[[3L]]),
                   method = sm[[1L]], format = "matrix", seed = seed)
@@ -94,8 +102,8 @@ for (model in models) for (seed in seeds) {
 }
 res <- do.call(rbind, rows)
 cat("\nCRPS relative to em_denoise with 100 steps (mean over models and seeds):\n")
-base <- res[res$sampler == "em_denoise_100", ]
-rel <- sapply(names(samplers), function(nm) {
+base <- res[res$sampler == if ("single" %in% precisions) "em_denoise_100" else "em_denoise_100_double", ]
+rel <- sapply(unique(res$sampler), function(nm) {
   r <- res[res$sampler == nm, ]
   c(rel_crps = mean(r$crps / base$crps), worst = max(r$crps / base$crps),
     cover90 = mean(r$cover90), time = sum(r$sample_s) / sum(base$sample_s))

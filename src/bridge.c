@@ -237,6 +237,22 @@ static double chunk_loss(int B, int d, const double *target,
     return loss;
 }
 
+/* Single precision: the forward pass of Bc rows whose input fill_input()
+ * wrote at the start of the thread's workspace ws, on the float weights
+ * tr->thetaf; returns the output in double (ld x d, out_of()), and its
+ * float original in *outf. */
+static double *forward_single(const trainer *tr, int Bc, double *ws, float **outf)
+{
+    const nn_net *net = tr->net;
+    size_t ld = (size_t) kern_ld(Bc), nh0 = ld * net->width[0], nd = ld * net->d;
+    float *wsf = float_ws(net, ws);
+    double *out = out_of(net, ws);
+    for (size_t i = 0; i < nh0; i++) wsf[i] = to_float(ws[i]);
+    *outf = nn_forward_train_f(net, tr->thetaf, Bc, wsf);
+    for (size_t i = 0; i < nd; i++) out[i] = (*outf)[i];
+    return out;
+}
+
 /* Chunk ch of the minibatch perm[start .. start + B) on thread id: its
  * loss into lchunk[ch], its gradient into gchunk (row ch). */
 static void batch_chunk(trainer *tr, const double *theta, int start, int B,
@@ -260,18 +276,13 @@ static void batch_chunk(trainer *tr, const double *theta, int start, int B,
         nn_backward(net, theta, Bc, ws, out, g);
         return;
     }
-    /* single precision: the input to float, the output back to double
-     * for the loss and its gradient, then the gradient to float for the
-     * backward pass */
-    size_t ld = (size_t) kern_ld(Bc), nh0 = ld * net->width[0], nd = ld * net->d;
-    float *wsf = float_ws(net, ws);
-    double *out = out_of(net, ws);
-    for (size_t i = 0; i < nh0; i++) wsf[i] = to_float(ws[i]);
-    float *outf = nn_forward_train_f(net, tr->thetaf, Bc, wsf);
-    for (size_t i = 0; i < nd; i++) out[i] = outf[i];
+    /* single precision: the loss and its gradient in double, the gradient
+     * back to float (the output's place) for the backward pass */
+    float *outf;
+    double *out = forward_single(tr, Bc, ws, &outf);
     tr->lchunk[ch] = chunk_loss(Bc, net->d, tg, dat->w, rows + b0, out, scale);
-    for (size_t i = 0; i < nd; i++) outf[i] = to_float(out[i]);
-    nn_backward_f(net, tr->thetaf, Bc, wsf, outf, g);
+    for (size_t i = 0; i < (size_t) kern_ld(Bc) * net->d; i++) outf[i] = to_float(out[i]);
+    nn_backward_f(net, tr->thetaf, Bc, float_ws(net, ws), outf, g);
 }
 
 /* Chunk ch of the validation entries on thread id: its loss into
@@ -285,17 +296,9 @@ static void val_chunk(trainer *tr, const double *theta, int ch, int id)
     double *tg = target_of(net, wsp);
     fill_input(net, Bc, dat->nv, dat->Xv, dat->Yv, tr->rowof + m0,
                tr->tv + m0, tr->ev + m0, (size_t) M, tr->s->resid, wsp, tg);
-    double *out;
-    if (tr->s->single) {
-        size_t ld = (size_t) kern_ld(Bc), nh0 = ld * net->width[0], nd = ld * net->d;
-        float *wsf = float_ws(net, wsp);
-        out = out_of(net, wsp);
-        for (size_t i = 0; i < nh0; i++) wsf[i] = to_float(wsp[i]);
-        float *outf = nn_forward_train_f(net, tr->thetaf, Bc, wsf);
-        for (size_t i = 0; i < nd; i++) out[i] = outf[i];
-    } else {
-        out = nn_forward_train(net, theta, Bc, wsp);
-    }
+    float *outf;
+    double *out = tr->s->single ? forward_single(tr, Bc, wsp, &outf) :
+        nn_forward_train(net, theta, Bc, wsp);
     tr->lchunk[ch] = chunk_loss(Bc, net->d, tg, dat->wv, tr->rowof + m0, out, 0.0);
 }
 
@@ -495,7 +498,6 @@ static double val_loss(trainer *tr, const double *theta)
     for (int ch = 0; ch < nchunk; ch++) l += tr->lchunk[ch];
     return l / ((double) M * net->d);
 }
-
 
 static int batch_of(const fit_settings *s, const fit_data *dat)
 {
@@ -912,7 +914,7 @@ static size_t sample_floats(const nn_net *net, int C)
 size_t bridge_sample_ws(const nn_net *net, int C, int single)
 {
     size_t rs = (sizeof(rng_state) + sizeof(double) - 1) / sizeof(double);
-    size_t fs = single ? (sample_floats(net, C) + 1) / 2 : 0;
+    size_t fs = single ? in_doubles(sample_floats(net, C), sizeof(float)) : 0;
     return (size_t) kern_ld(C) * (2 * (size_t) net->d + (size_t) net->width[1] +
                                   (size_t) net->p) +
         (size_t) C * rs + nn_sample_ws_size(net, C) + fs;
@@ -954,7 +956,7 @@ static int sample_blocks(const nn_net *net, const double *theta,
             Df = zf + (size_t) ld * d;
             cxf = Df + (size_t) ld * d;
             hf = cxf + (size_t) ld * H1;
-            after += (sample_floats(net, C) + 1) / 2;
+            after += in_doubles(sample_floats(net, C), sizeof(float));
         }
         rng_state *st = (rng_state *) after;
 

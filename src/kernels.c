@@ -868,14 +868,15 @@ static AVX2 void sincos_rows_avx2(int n, double f, const double *t, double *s,
     }
 }
 
-/* The Adam update of nn_adam() on 4 parameters at a time, with the same
- * operations in the same order and no fused multiply-adds, so that the
- * weights are those of the scalar loop to the bit; returns the number of
- * parameters done (a multiple of 4). */
-static AVX2 size_t adam_avx2(size_t npar, double *theta, const double *grad,
-                             double *m, double *v, double lr, double beta1,
-                             double beta2, double eps, double wd, double c1,
-                             double c2)
+/* The Adam update of kern_adam() on 4 parameters at a time, with the same
+ * operations in the same order, so that the weights are those of the
+ * scalar loop to the bit; returns the number of parameters done (a
+ * multiple of 4).  Compiled for AVX without FMA: gcc would otherwise fuse
+ * a multiply and an add into one rounding. */
+static __attribute__((target("avx"))) size_t adam_avx(
+    size_t npar, double *theta, const double *grad, double *m, double *v,
+    double lr, double beta1, double beta2, double eps, double wd, double c1,
+    double c2)
 {
     const __m256d b1 = _mm256_set1_pd(beta1), b2 = _mm256_set1_pd(beta2),
         ob1 = _mm256_set1_pd(1.0 - beta1), ob2 = _mm256_set1_pd(1.0 - beta2),
@@ -1013,7 +1014,7 @@ void kern_adam(int kern, size_t npar, double *theta, const double *grad,
     size_t i = 0;
 #ifdef SBCG_X86
     if (use_avx2(kern))
-        i = adam_avx2(npar, theta, grad, m, v, lr, beta1, beta2, eps, wd, c1, c2);
+        i = adam_avx(npar, theta, grad, m, v, lr, beta1, beta2, eps, wd, c1, c2);
 #else
     (void) kern;
 #endif
