@@ -132,23 +132,42 @@ size_t nn_train_ws_size(const nn_net *net, int B)
     return s * (size_t) kern_ld(B);
 }
 
+/* The layout of the training workspace, in elements (doubles, or floats
+ * for the single-precision passes): H_l at h[l], act'(H_l) at dv[l]
+ * (l >= 1), then the output and the two gradient buffers at o[0..2]. */
+typedef struct {
+    size_t h[NN_MAX_HIDDEN + 1], dv[NN_MAX_HIDDEN + 1], o[3];
+} train_layout;
+
+static train_layout layout_of(const nn_net *net, int ld)
+{
+    train_layout L;
+    size_t p = 0;
+    L.h[0] = p;
+    p += (size_t) ld * net->width[0];
+    for (int l = 1; l <= net->nhidden; l++) {
+        L.h[l] = p;
+        p += (size_t) ld * net->width[l];
+        L.dv[l] = p;
+        p += (size_t) ld * net->width[l];
+    }
+    L.o[0] = p;
+    p += (size_t) ld * net->d;
+    L.o[1] = p;
+    p += (size_t) ld * net->maxw;
+    L.o[2] = p;
+    return L;
+}
+
 static void train_ptrs(const nn_net *net, int ld, double *ws, double **H,
                        double **Dv, double **out, double **g1, double **g2)
 {
-    double *p = ws;
-    H[0] = p;
-    p += (size_t) ld * net->width[0];
-    for (int l = 1; l <= net->nhidden; l++) {
-        H[l] = p;
-        p += (size_t) ld * net->width[l];
-        Dv[l] = p;
-        p += (size_t) ld * net->width[l];
-    }
-    *out = p;
-    p += (size_t) ld * net->d;
-    *g1 = p;
-    p += (size_t) ld * net->maxw;
-    *g2 = p;
+    train_layout L = layout_of(net, ld);
+    for (int l = 0; l <= net->nhidden; l++) H[l] = ws + L.h[l];
+    for (int l = 1; l <= net->nhidden; l++) Dv[l] = ws + L.dv[l];
+    *out = ws + L.o[0];
+    *g1 = ws + L.o[1];
+    *g2 = ws + L.o[2];
 }
 
 /*
@@ -210,20 +229,12 @@ void nn_backward(const nn_net *net, const double *theta, int B, double *ws,
 static void train_ptrs_f(const nn_net *net, int ld, float *ws, float **H,
                          float **Dv, float **out, float **g1, float **g2)
 {
-    float *p = ws;
-    H[0] = p;
-    p += (size_t) ld * net->width[0];
-    for (int l = 1; l <= net->nhidden; l++) {
-        H[l] = p;
-        p += (size_t) ld * net->width[l];
-        Dv[l] = p;
-        p += (size_t) ld * net->width[l];
-    }
-    *out = p;
-    p += (size_t) ld * net->d;
-    *g1 = p;
-    p += (size_t) ld * net->maxw;
-    *g2 = p;
+    train_layout L = layout_of(net, ld);
+    for (int l = 0; l <= net->nhidden; l++) H[l] = ws + L.h[l];
+    for (int l = 1; l <= net->nhidden; l++) Dv[l] = ws + L.dv[l];
+    *out = ws + L.o[0];
+    *g1 = ws + L.o[1];
+    *g2 = ws + L.o[2];
 }
 
 float *nn_forward_train_f(const nn_net *net, const float *theta, int B,
