@@ -121,10 +121,12 @@ print.sbfit <- function(x, ...) {
   if (!is.null(x$mix)) cat(decorrelated_line, "\n", sep = "")
   h <- x$history
   stop_txt <- if (isTRUE(x$stopped_early)) "stopped early" else "all epochs"
-  cat(sprintf("Training: %d rows (%d for validation), %d epochs (%s), best epoch %d, %.1f s%s\n",
+  cat(sprintf("Training: %d rows (%d for validation), %d epochs (%s), best epoch %d, %.1f s%s%s\n",
               x$n, x$n_valid, nrow(h), stop_txt, x$best_epoch, x$seconds,
               if (is.numeric(x$threads)) sprintf(" on %d thread%s", as.integer(x$threads),
-                                                 if (x$threads == 1) "" else "s") else ""))
+                                                 if (x$threads == 1) "" else "s") else "",
+              if (is.character(x$precision) && length(x$precision) == 1L)
+                sprintf(", %s precision", x$precision) else ""))
   if (nrow(h) && x$best_epoch == 0L) {
     cat("Loss (standardised scale): no epoch beat the starting weights on the validation rows; the fit keeps them\n")
   } else if (nrow(h)) {

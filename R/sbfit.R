@@ -87,7 +87,11 @@
 #' @param ... not used; unknown arguments are an error.
 #' @return An object of class `"sbfit"`, a list with, among others, `theta`
 #'   (the network weights), `net` (its description), `scaling`, `history`
-#'   (losses per epoch), `control` and `call`.
+#'   (losses per epoch), `control`, `call`, `seed` (the seed it was trained
+#'   with, drawn from R's generator when not given) and `precision` (of the
+#'   network's passes, `getOption("sbcg.precision")`; see [sbcg]).
+#'   `sbfit(..., seed = fit$seed)` with the same data, control and precision
+#'   rebuilds the fit.
 #' @references Huang, J. (2024). Conditional generative learning with a
 #'   Schrödinger bridge. arXiv:2409.17294.
 #' @seealso [sbcg_control()], [sbsample()], [sbcondstats()],
@@ -359,6 +363,9 @@ sbfit_core <- function(X, Y, w, xinfo, control, threads, seed, verbose,
     }
     if (any(!is.na(const))) fit$constant <- const
     fit$seed <- seed
+    # the precision of the network's passes (options(sbcg.precision)),
+    # which a rebuild with the same seed needs
+    fit$precision <- if (net_precision() == 1L) "single" else "double"
     fit$holdout <- holdout_scores(fit, prep, Y, threads)
     fit
   })

@@ -147,6 +147,21 @@ test_that("single-precision training gives the double-precision weights up to ro
                      sbcg:::kernel_set()), "'single' must be in \\[0, 1\\]")
 })
 
+test_that("a fit records the precision it was trained in, and print() shows it", {
+  set.seed(16)
+  d <- data.frame(x = runif(100), y = rnorm(100))
+  ctl <- sbcg_control(hidden = c(4, 4), epochs = 2)
+  fs <- suppressWarnings(sbfit(y ~ x, d, control = ctl, seed = 1))
+  fd <- with_precision("double", suppressWarnings(sbfit(y ~ x, d, control = ctl, seed = 1)))
+  expect_identical(fs$precision, "single")
+  expect_identical(fd$precision, "double")
+  expect_output(print(fs), "1 thread, single precision")
+  expect_output(print(fd), "1 thread, double precision")
+  # fits saved before the field existed print without it
+  fs$precision <- NULL
+  expect_output(print(fs), "on 1 thread\n")
+})
+
 test_that("the single-precision SiLU is right over the whole float range", {
   # one step Z = F(0, t, x) of a network whose output is
   # silu(x) + silu(-x) (unit 1 gets x, unit 2 gets -x)
