@@ -8,7 +8,7 @@ test_that("the stored call is sbfit(...) and update() refits", {
   fit <- sbfit(y ~ x, d, control = small_control(), seed = 1)
   expect_identical(fit$call[[1L]], quote(sbfit))
   expect_output(print(fit), "Call: sbfit\\(formula = y ~ x")
-  expect_output(print(fit), "on 1 thread\n")
+  expect_output(print(fit), "on 1 thread, single precision\n")
   f2 <- update(fit, control = small_control(hidden = 8))
   expect_s3_class(f2, "sbfit")
   expect_identical(f2$control$hidden, 8L)
