@@ -24,7 +24,7 @@
 #' The network's forward and backward passes run in single precision
 #' (`options(sbcg.precision = "single")`, the default): a vector register
 #' holds twice as many numbers, which about halves the time of every call
-#' that draws and takes about a third off training.  The weights, the
+#' that draws and takes about 40% off training.  The weights, the
 #' optimiser, the losses, and the chains' states, steps and normal deviates
 #' stay in double.  Fits and draws then differ from those of
 #' `options(sbcg.precision = "double")` (every computation in double, as

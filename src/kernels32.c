@@ -7,8 +7,8 @@
  * run time, as in kernels.c.
  *
  * In float an AVX2 register holds eight rows instead of four and the SiLU
- * needs a shorter polynomial, which about halves the time of a chain-step
- * and takes a third off an optimiser step.  Only the network's
+ * needs a shorter polynomial: a chain-step takes about half the time, an
+ * optimiser step about 60%.  Only the network's
  * evaluations are rounded to float: the chains (state, step coefficients,
  * normal deviates), the weights, the optimiser's moments, the losses and
  * the sums of the weight gradient over chunks stay in double.  The drift
