@@ -204,12 +204,12 @@ sample_raw <- function(object, X, rowid, n, g, cseed, threads, block = 256L,
   sc <- draw_scale(object, X)
   mix <- object$mix
   # a decorrelated fit's draws are mixed before the rows' centre and scale
-  N <- length(sc$center)
+  # (the C sampler then returns them standardised: centre 0, scale 1)
   res <- .Call(C_sbcg_sample, net_arch(net), as.double(net$freq),
                as.double(object$theta), bridge_x(object, X), as.double(rowid), as.integer(n),
                g$t, g$u, g$a, g$s, cseed, as.integer(block), threads,
-               if (is.null(mix)) sc$center else rep(0, N),
-               if (is.null(mix)) sc$scale else rep(1, N), kernel_set(), net_precision())
+               if (is.null(mix)) sc$center else rep(0, net$d),
+               if (is.null(mix)) sc$scale else rep(1, net$d), kernel_set(), net_precision())
   draws <- res$draws
   if (!is.null(mix)) draws <- scale_draws(sc, matrix(draws, ncol = net$d) %*% mix, nr, n)
   list(draws = support_inverse(object$support, draws), nonfinite = res$nonfinite)
