@@ -407,6 +407,9 @@ quantile.sbfit <- function(x, probs = c(0.05, 0.5, 0.95), newdata, ...) {
 #'   predictors: [stats::na.pass()] (the default) or [stats::na.exclude()]
 #'   give `NA` in their place, [stats::na.omit()] leaves them out,
 #'   [stats::na.fail()] stops; see [sbsample()].
+#' @param stratify whether to stratify the noise of each row's draws (the
+#'   default), which gives the same law with a smaller Monte Carlo error;
+#'   see the section "Stratified noise" of [sbsample()].
 #' @return For `"mean"` and `"sd"`: a vector (one response) or a matrix with
 #'   one column per response.  For `"quantile"` (and `"cdf"`): a matrix with
 #'   one column per probability (threshold) for one response, or an array
@@ -429,7 +432,8 @@ predict.sbfit <- function(object, newdata, type = c("mean", "sd", "quantile", "c
                           probs = c(0.05, 0.5, 0.95), interval = c("none", "prediction"),
                           level = 0.95, at = NULL, ndraws = object$control$draws,
                           steps = NULL, method = NULL, threads = sbcg_threads(),
-                          seed = NULL, na.action = stats::na.pass, ..., n) {
+                          seed = NULL, na.action = stats::na.pass, stratify = TRUE,
+                          ..., n) {
   check_dots(...)
   if (!missing(n)) {
     nname <- renamed_arg("predict", "ndraws", "n", !missing(ndraws), TRUE)
@@ -463,8 +467,8 @@ predict.sbfit <- function(object, newdata, type = c("mean", "sd", "quantile", "c
     stopf("'at' goes with type = \"cdf\", not \"%s\"", type)
   if (is.null(seed)) seed <- fit_seed(object)
   st <- sbcondstats(object, newdata, ndraws = ndraws, probs = probs, at = at, steps = steps,
-                    method = method, density = FALSE, threads = threads,
-                    seed = seed, na.action = na.action)
+                    method = method, density = FALSE, stratify = stratify,
+                    threads = threads, seed = seed, na.action = na.action)
   rows <- unique(st$.row)
   nr <- length(rows)
   rn <- newdata_rownames(newdata)[rows]

@@ -177,16 +177,17 @@ sampler_grid <- function(object, steps = NULL, method = NULL, grid = NULL) {
 # standardised law once, with the random stream of row 1, and maps those
 # draws to every row (sample_shared()), whichever rows and chunk it gets.
 sample_raw <- function(object, X, rowid, n, g, cseed, threads, block = 256L,
-                       progress = NULL, shared = FALSE) {
+                       progress = NULL, shared = FALSE, strata = 0L) {
   if (shared && isFALSE(object$bridge_x))
-    return(sample_shared(object, X, n, g, cseed, threads, block))
+    return(sample_shared(object, X, n, g, cseed, threads, block, strata))
   # with a progress line, long calls sample their rows in about ten pieces
   # (each row's draws do not depend on the others: the same bits)
   nr <- nrow(X)
   if (!is.null(progress) && nr > 1L && as.double(nr) * n * g$steps > 5e6) {
     pieces <- split(seq_len(nr), cut(seq_len(nr), min(10L, nr), labels = FALSE))
     parts <- lapply(pieces, function(r) {
-      p <- sample_raw(object, X[r, , drop = FALSE], rowid[r], n, g, cseed, threads, block)
+      p <- sample_raw(object, X[r, , drop = FALSE], rowid[r], n, g, cseed, threads, block,
+                      strata = strata)
       progress$tick(length(r))
       p
     })
@@ -209,7 +210,8 @@ sample_raw <- function(object, X, rowid, n, g, cseed, threads, block = 256L,
                as.double(object$theta), bridge_x(object, X), as.double(rowid), as.integer(n),
                g$t, g$u, g$a, g$s, cseed, as.integer(block), threads,
                if (is.null(mix)) sc$center else rep(0, net$d),
-               if (is.null(mix)) sc$scale else rep(1, net$d), kernel_set(), net_precision())
+               if (is.null(mix)) sc$scale else rep(1, net$d), kernel_set(), net_precision(),
+               as.integer(strata))
   draws <- res$draws
   if (!is.null(mix)) draws <- scale_draws(sc, matrix(draws, ncol = net$d) %*% mix, nr, n)
   list(draws = support_inverse(object$support, draws), nonfinite = res$nonfinite)
@@ -234,14 +236,14 @@ scale_draws <- function(sc, Z, nr, n) {
 # Each row's draws have the law and the Monte Carlo error of n independent
 # chains; only their errors are shared between rows.  Costs n chains
 # instead of nrow(X) * n.
-sample_shared <- function(object, X, n, g, cseed, threads, block) {
+sample_shared <- function(object, X, n, g, cseed, threads, block, strata = 0L) {
   net <- object$net
   d <- net$d
   nr <- nrow(X)
   res <- .Call(C_sbcg_sample, net_arch(net), as.double(net$freq),
                as.double(object$theta), matrix(0, 1L, ncol(X)), 0, as.integer(n),
                g$t, g$u, g$a, g$s, cseed, as.integer(block), threads, rep(0, d),
-               rep(1, d), kernel_set(), net_precision())
+               rep(1, d), kernel_set(), net_precision(), as.integer(strata))
   Z <- matrix(res$draws, n, d)
   if (!is.null(object$mix)) Z <- Z %*% object$mix
   draws <- scale_draws(draw_scale(object, X), Z[rep(seq_len(n), times = nr), , drop = FALSE],

@@ -43,11 +43,19 @@
 #'   as \eqn{P(Y_1 \le a, Y_2 \le b)}, keep the draws with `keep_draws = TRUE`
 #'   and count them.
 #'
+#' @section Stratified noise: By default (`stratify = TRUE`) the draws of a
+#'   row come in independent groups of up to 25 whose noise is stratified
+#'   (see the section "Stratified noise" of [sbsample()]): every draw has the
+#'   fitted law, but the statistics vary less from call to call than with
+#'   `ndraws` independent draws, often several times less.  The standard
+#'   errors then come from the spread of the groups, below.
+#'
 #' @section Monte Carlo standard errors: These measure only the error from
 #'   using `ndraws` draws instead of infinitely many, for the fitted model; they
-#'   say nothing about how far the fitted model is from the truth.  The draws
-#'   of one row are independent (those of different rows need not be; see
-#'   the section above), so
+#'   say nothing about how far the fitted model is from the truth.  With
+#'   `stratify = FALSE` (or fewer than 20 draws) the draws of one row are
+#'   independent (those of different rows need not be; see the section
+#'   above), so
 #'   * `se_mean` is \eqn{s / \sqrt{n}}{sd / sqrt(n)};
 #'   * `se_sd` is the delta-method error of the sample SD,
 #'     \eqn{\sqrt{(m_4 - s^4 (n-3)/(n-1)) / n} / (2 s)}{sqrt((m4 - s^4 (n-3)/(n-1)) / n) / (2 s)},
@@ -60,6 +68,18 @@
 #'   * `se_p<y0>` is the binomial error \eqn{\sqrt{\hat p(1-\hat p)/n}}{sqrt(p (1 - p) / n)}
 #'     (0 when all draws fall on one side of the threshold: then take more
 #'     draws to learn how small the probability is).
+#'
+#'   With stratified noise each of these statistics is, to first order, the
+#'   mean of an influence value per draw: \eqn{y_j - \bar y}{y[j] - mean},
+#'   \eqn{((y_j - \bar y)^2 - s^2) / (2s)}{((y[j] - mean)^2 - s^2) / (2 s)},
+#'   \eqn{(p - 1\{y_j \le \hat q_p\}) / \hat f(\hat q_p)}{(p - I(y[j] <= q)) / f(q)}
+#'   and \eqn{1\{y_j \le y_0\} - \hat p}{I(y[j] <= y0) - p}.  With
+#'   \eqn{S_g}{S[g]} the sum of these over group \eqn{g} of \eqn{G}
+#'   groups, the standard error is
+#'   \eqn{\sqrt{G/(G-1) \sum_g S_g^2} / n}{sqrt(G / (G - 1) sum(S[g]^2)) / n}:
+#'   the groups are independent, the draws within one are not.  With at
+#'   least 10 groups (20 draws or more) these errors are themselves
+#'   estimated with about as many degrees of freedom as groups.
 #'
 #' @section Sample once, answer many: A result made with `keep_draws = TRUE`
 #'   can be passed back as `object`, without `newdata`:
@@ -91,9 +111,11 @@
 #'   draws have too few distinct values for it, `"nrd0"` is used.
 #' @param keep_draws whether to attach the draws themselves, as attribute
 #'   `"draws"`: the rows x draws matrix (or rows x draws x responses array)
-#'   that [sbsample()] with `format = "matrix"` and the same seed returns
-#'   (for a bridge without the predictors, the shared draws of the section
-#'   above).
+#'   that [sbsample()] with `format = "matrix"`, the same seed and the same
+#'   `stratify` returns (for a bridge without the predictors, the shared
+#'   draws of the section above).
+#' @param stratify whether to stratify the noise of each row's draws; see
+#'   the section "Stratified noise".
 #' @return A data frame of class `"sbcondstats"` with one row per row of
 #'   `newdata` (and per response component, in column `.response`, when the
 #'   response has several), in this order: `.row`, the predictor columns of
@@ -105,7 +127,8 @@
 #'   `lines()` draw.  Rows whose draws are not all finite (a diverging fit)
 #'   get `NA`.  Attributes: `n`, `probs`, `at`, `steps`, `method`,
 #'   `ynames`, `newdata` (the predictor columns of `newdata`, for the fan
-#'   chart of `plot()`) and, with `keep_draws = TRUE`, `draws`.  The print
+#'   chart of `plot()`), `strata` (the size of the groups of stratified
+#'   draws, 0 for independent ones) and, with `keep_draws = TRUE`, `draws`.  The print
 #'   method leaves out the density column.
 #' @seealso [predict.sbfit()] for the means or quantiles alone,
 #'   [sbscore()] to score the fit on held-out data.
@@ -133,7 +156,8 @@ sbcondstats <- function(object, newdata, ndraws = object$control$draws,
                         probs = c(0.05, 0.5, 0.95), at = NULL, se = FALSE,
                         steps = NULL, method = NULL, density = TRUE,
                         bw = "SJ", adjust = 1, density_n = 512L,
-                        keep_draws = FALSE, threads = sbcg_threads(), seed = NULL,
+                        keep_draws = FALSE, stratify = TRUE,
+                        threads = sbcg_threads(), seed = NULL,
                         chunk_size = 10000L, verbose = FALSE,
                         na.action = stats::na.pass, ..., n) {
   check_dots(...)
@@ -151,6 +175,7 @@ sbcondstats <- function(object, newdata, ndraws = object$control$draws,
                       n_min = 2L, held = "chunk", na.action = na.action,
                       n_name = nname)
   opts <- summary_opts(probs, se, density, bw, adjust, density_n, keep_draws)
+  opts$strata <- if (check_flag(stratify, "stratify")) draw_strata(s$n) else 0L
   AT <- check_at(at, length(s$rn_all), s$d)
   if (!is.null(AT)) AT$values <- AT$values[if (s$dummy) 1L else s$kept, , , drop = FALSE]
   # the thresholds travel with their chunk (ch$at), not in opts
@@ -169,6 +194,7 @@ sbcondstats <- function(object, newdata, ndraws = object$control$draws,
   attr(out, "ynames") <- object$ynames
   attr(out, "newdata") <- pf
   attr(out, "discrete") <- is_count_fit(object)
+  attr(out, "strata") <- opts$strata
   if (opts$keep_draws) {
     draws <- join_draws(lapply(r$parts, `[[`, "draws"), r$nrows, s$n, s$d)
     attr(out, "draws") <- shape_draws(object, pad_draws(draws, s), length(s$rows_out),
@@ -192,12 +218,14 @@ restats <- function(st, at, opts) {
   # chain order: draw fastest, then row, then component
   draws <- if (d == 1L) as.vector(t(D)) else as.vector(aperm(D, c(2L, 1L, 3L)))
   # rows skipped for missing predictors hold NA draws: their statistics are NA
+  strata <- if (is.null(attr(st, "strata"))) 0L else attr(st, "strata")
   out <- summarise_draws(draws, nr, n, ynames, opts$probs, opts$density, opts$bw,
                          opts$adjust, opts$density_n, at = AT, se = opts$se,
                          rows = unique(st$.row),
-                         discrete = isTRUE(attr(st, "discrete")))
+                         discrete = isTRUE(attr(st, "discrete")), strata = strata)
   out <- add_predictors(out, attr(st, "newdata"))
-  for (a in c("n", "steps", "method", "ynames", "newdata", "discrete")) attr(out, a) <- attr(st, a)
+  for (a in c("n", "steps", "method", "ynames", "newdata", "discrete", "strata"))
+    attr(out, a) <- attr(st, a)
   attr(out, "probs") <- opts$probs
   attr(out, "at") <- at
   attr(out, "at_names") <- AT$names
@@ -218,11 +246,11 @@ summary_opts <- function(probs, se, density, bw, adjust, density_n, keep_draws) 
 # One chunk of sbcondstats(): draw, then summarise row by row.
 stats_chunk <- function(ch, object, n, g, cseed, threads, opts, progress = NULL) {
   r <- sample_raw(object, ch$X, ch$rowid, n, g, cseed, threads, progress = progress,
-                  shared = TRUE)
+                  shared = TRUE, strata = opts$strata)
   st <- summarise_draws(r$draws, nrow(ch$X), n, object$ynames, opts$probs,
                         opts$density, opts$bw, opts$adjust, opts$density_n,
                         at = ch$at, se = opts$se, rows = ch$rowid + 1,
-                        discrete = is_count_fit(object))
+                        discrete = is_count_fit(object), strata = opts$strata)
   list(stats = st, nonfinite = r$nonfinite,
        draws = if (opts$keep_draws) r$draws)
 }
@@ -280,9 +308,30 @@ kde_at <- function(v, h, q) {
   vapply(q, function(qq) mean(stats::dnorm((qq - v) / h)) / h, 0)
 }
 
+# Draws of a row per group of stratified noise (src/bridge.c,
+# bridge_strata()) for n draws a row: 0 (independent draws) below 20 draws,
+# so that the standard errors rest on at least 10 independent groups, and
+# groups of at most 25 draws, which keep most of the gain (bench/strata.R).
+draw_strata <- function(n) {
+  m <- min(25L, as.integer(n %/% 10))
+  if (m < 2L) 0L else m
+}
+
+# Monte Carlo standard errors of statistics that are means of the draws'
+# influence values Psi (rows x draws), from stratified draws in groups of m
+# (chain order): the groups are independent, so the variance of the mean
+# is estimated from the spread of the groups' sums.
+strata_se <- function(Psi, m) {
+  n <- ncol(Psi)
+  g <- (seq_len(n) - 1L) %/% m
+  G <- g[n] + 1L
+  S <- rowsum(t(Psi), g, reorder = FALSE)
+  sqrt(colSums(S^2) * G / (G - 1)) / n
+}
+
 summarise_draws <- function(draws, nrow, n, ynames, probs, density, bw,
                             adjust, density_n, at = NULL, se = FALSE,
-                            rows = seq_len(nrow), discrete = FALSE) {
+                            rows = seq_len(nrow), discrete = FALSE, strata = 0L) {
   d <- length(ynames)
   N <- nrow * n
   parts <- lapply(seq_len(d), function(k) {
@@ -311,10 +360,18 @@ summarise_draws <- function(draws, nrow, n, ynames, probs, density, bw,
       for (j in seq_len(ncol(A))) df[[at$names[j]]] <- P[, j]
     }
     if (se) {
-      df$se_mean <- sdv / sqrt(n)
-      m4 <- rowMeans((M - mu)^4)
-      v2 <- pmax(m4 - sdv^4 * (n - 3) / (n - 1), 0) / n
-      df$se_sd <- ifelse(sdv > 0, sqrt(v2) / (2 * sdv), 0)
+      # independent draws: the textbook formulas; stratified draws: the
+      # same influence values, their variance from the groups (strata_se())
+      st <- strata > 1L
+      C <- M - mu
+      df$se_mean <- if (st) strata_se(C, strata) else sdv / sqrt(n)
+      if (st) {
+        df$se_sd <- ifelse(sdv > 0, strata_se((C^2 - sdv^2) / (2 * sdv), strata), 0)
+      } else {
+        m4 <- rowMeans(C^4)
+        v2 <- pmax(m4 - sdv^4 * (n - 3) / (n - 1), 0) / n
+        df$se_sd <- ifelse(sdv > 0, sqrt(v2) / (2 * sdv), 0)
+      }
       H <- vapply(seq_len(nrow), function(i) {
         if (bad[i]) NA_real_ else kde_bw(M[i, ], bw, adjust)
       }, 0)
@@ -324,11 +381,15 @@ summarise_draws <- function(draws, nrow, n, ynames, probs, density, bw,
           if (bad[i]) NA_real_ else kde_at(M[i, ], H[i], Q[i, j])
         }, 0)
         df[[paste0("se_", qn[j])]] <-
-          if (p <= 0 || p >= 1 || discrete) rep(NA_real_, nrow) else sqrt(p * (1 - p) / n) / f
+          if (p <= 0 || p >= 1 || discrete) rep(NA_real_, nrow)
+          else if (st) strata_se(p - (M <= Q[, j]), strata) / f
+          else sqrt(p * (1 - p) / n) / f
       }
       if (!is.null(P))
         for (j in seq_len(ncol(P)))
-          df[[paste0("se_", at$names[j])]] <- sqrt(P[, j] * (1 - P[, j]) / n)
+          df[[paste0("se_", at$names[j])]] <-
+            if (st) strata_se((M <= A[, j]) - P[, j], strata)
+            else sqrt(P[, j] * (1 - P[, j]) / n)
     }
     if (any(bad)) {
       # a row with a non-finite draw gets NA for every statistic

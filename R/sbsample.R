@@ -34,7 +34,32 @@
 #'   generator (set it with `seed` or [set.seed()]); draw `j` for row `i` of
 #'   `newdata` then depends only on that seed, `i` and `j`: the same bits for
 #'   any `threads`, any `chunk_size` and any [future::plan()], and the first
-#'   `m` draws of a call with `n > m` equal those of a call with `n = m`.
+#'   `m` draws of a call with `n > m` equal those of a call with `n = m`
+#'   (with `stratify = TRUE`, those of a call with `n = m` whose groups,
+#'   below, have the same size).
+#'
+#' @section Stratified noise: Without the drift, a chain would end at a
+#'   weighted sum \eqn{L} of its noise terms, a normal variable.  With
+#'   `stratify = TRUE` the draws of a row come in groups of \eqn{m}
+#'   (\eqn{m} = 25, or `ndraws %/% 10` when that is smaller; independent
+#'   draws below 20): each draw of a group draws \eqn{L} from its own one of
+#'   \eqn{m} equal-probability strata, in random order, and then its noise
+#'   terms from their exact conditional law given \eqn{L}.  Every draw has
+#'   the law of an independent chain, and the groups are independent of each
+#'   other, but the draws within a group are spread evenly over the noise,
+#'   so that statistics of the draws (means, SDs, quantiles, probabilities)
+#'   vary less from call to call.  With 1000 draws a row, on default fits
+#'   of the seven simulation models and three real data sets of the
+#'   package's benchmarks, the Monte Carlo variance of the 5%, 50% and 95%
+#'   quantiles was 4% to 75% of that of 1000 independent draws, and of the
+#'   mean 1% to 30% (`bench/strata.R` in the package's sources).  The gain
+#'   is largest where the law is close to a smooth transform of a normal
+#'   one, and smallest in the tails of laws with separate modes.
+#'   [sbcondstats()] and [predict.sbfit()] stratify by default and compute
+#'   their standard errors from the groups; `sbsample()` does not by
+#'   default, since draws that are not independent within a row would bias
+#'   estimates that pair draws with each other (the spread term of the
+#'   CRPS, for one).
 #'
 #' @section Large newdata: `newdata` is processed in chunks of at most
 #'   `chunk_size` rows.  When a [future::plan()] other than sequential is
@@ -87,6 +112,8 @@
 #'   [stats::na.fail()] makes them an error.  Infinite values are always
 #'   an error.  A row's draws do not depend on which other rows are
 #'   missing.
+#' @param stratify whether to stratify the sampler's noise within each row;
+#'   see the section "Stratified noise".
 #' @param ... not used; unknown arguments are an error.
 #' @return With `format = "long"`, a data frame with columns `.row` (row of
 #'   `newdata`), the predictor columns of `newdata` (those the fit uses, as
@@ -106,7 +133,8 @@
 sbsample <- function(object, newdata, ndraws = object$control$draws, steps = NULL,
                      method = NULL, format = c("long", "matrix"), grid = NULL,
                      threads = sbcg_threads(), seed = NULL, chunk_size = 10000L,
-                     verbose = FALSE, na.action = stats::na.pass, ..., n) {
+                     verbose = FALSE, na.action = stats::na.pass, stratify = FALSE,
+                     ..., n) {
   check_dots(...)
   if (missing(newdata) && is_unconditional(object)) newdata <- data.frame(row.names = 1L)
   nname <- renamed_arg("sbsample", "ndraws", "n", !missing(ndraws), !missing(n))
@@ -115,7 +143,8 @@ sbsample <- function(object, newdata, ndraws = object$control$draws, steps = NUL
                       seed = seed, chunk_size = chunk_size, verbose = verbose,
                       na.action = na.action, n_name = nname)
   format <- check_choice(format, c("long", "matrix"), "format")
-  r <- sampling_run(s, sample_chunk)
+  strata <- if (check_flag(stratify, "stratify")) draw_strata(s$n) else 0L
+  r <- sampling_run(s, sample_chunk, strata = strata)
   draws <- join_draws(lapply(r$parts, `[[`, "draws"), r$nrows, s$n, s$d)
   shape_draws(object, pad_draws(draws, s), length(s$rows_out), s$n, format,
               s$rn_out, s$rows_out, pf = predictor_frame(object, newdata))
@@ -123,6 +152,7 @@ sbsample <- function(object, newdata, ndraws = object$control$draws, steps = NUL
 
 # One chunk of sbsample(): the raw draws (chain order) and the count of
 # non-finite chains.
-sample_chunk <- function(ch, object, n, g, cseed, threads, progress = NULL) {
-  sample_raw(object, ch$X, ch$rowid, n, g, cseed, threads, progress = progress)
+sample_chunk <- function(ch, object, n, g, cseed, threads, strata, progress = NULL) {
+  sample_raw(object, ch$X, ch$rowid, n, g, cseed, threads, progress = progress,
+             strata = strata)
 }

@@ -30,6 +30,7 @@
 #include <limits.h>
 #include <math.h>
 #include <string.h>
+#include <Rmath.h>
 #ifdef _OPENMP
 # include <omp.h>
 #endif
@@ -911,13 +912,66 @@ static size_t sample_floats(const nn_net *net, int C)
  * (ld = kern_ld(C)): Z and D (ld x d each), cx (ld x H1), x (ld x p), the
  * network's activations, the single-precision area if `single`
  * (sample_floats()), then C random-stream states. */
-size_t bridge_sample_ws(const nn_net *net, int C, int single)
+size_t bridge_sample_ws(const nn_net *net, int C, int single, int strata)
 {
     size_t rs = (sizeof(rng_state) + sizeof(double) - 1) / sizeof(double);
     size_t fs = single ? in_doubles(sample_floats(net, C), sizeof(float)) : 0;
+    /* stratified noise: the chains' remaining noise sums (ld x d) and one
+     * permutation of m strata per component */
+    size_t ss = strata ? (size_t) kern_ld(C) * net->d +
+        in_doubles((size_t) strata * net->d, sizeof(int)) : 0;
     return (size_t) kern_ld(C) * (2 * (size_t) net->d + (size_t) net->width[1] +
                                   (size_t) net->p) +
-        (size_t) C * rs + nn_sample_ws_size(net, C) + fs;
+        (size_t) C * rs + nn_sample_ws_size(net, C) + fs + ss;
+}
+
+/*
+ * Stratified noise.  Without it the sampler's state after the last step is
+ * Z_K = sum_k w_k eps_k + (terms of the drift), w_k = s_k prod_{j>k} u_j,
+ * with independent standard normal eps_k: the noise alone ends at
+ * L = sum_k w_k eps_k ~ N(0, V_0), V_k = sum_{j>=k} w_j^2.  Stratified
+ * noise draws L first, L = sqrt(V_0) S with S = Phi^{-1}((pi(i) + U) / m)
+ * for draw i of a group of m draws (pi a random permutation of the m
+ * strata, U uniform), and then the eps_k one at a time from their law
+ * given what is left of L, R_k = sum_{j>=k} w_j eps_j:
+ *     eps_k | R_k ~ N(w_k R_k / V_k, 1 - w_k^2 / V_k),   R_{k+1} = R_k - w_k eps_k.
+ * Each chain's noise is then exactly that of an independent chain (S is
+ * standard normal whatever pi(i) is), but the m draws of a group cover the
+ * m equal-probability strata of L once each, so that statistics that
+ * follow L (most of the draw's spread: quantiles, probabilities, moments)
+ * vary less from call to call.  Groups are independent of each other.
+ *
+ * ncoef (3 x K) holds per step w_k / V_k, sqrt(1 - w_k^2 / V_k) and w_k;
+ * ncoef[3K] (one more double) holds sqrt(V_0).
+ */
+void bridge_strata(int K, const double *ucoef, const double *scoef,
+                   double *ncoef)
+{
+    double prod = 1.0, V = 0.0;
+    for (int k = K - 1; k >= 0; k--) {
+        double w = scoef[k] * prod;
+        V += w * w;
+        ncoef[3 * k] = V > 0.0 ? w / V : 0.0;
+        ncoef[3 * k + 1] = V > 0.0 ? sqrt(fmax(0.0, 1.0 - w * w / V)) : 1.0;
+        ncoef[3 * k + 2] = w;
+        prod *= ucoef[k];
+    }
+    ncoef[3 * (size_t) K] = sqrt(V);
+}
+
+/* The permutation of the m (or fewer, in a row's last group) strata of
+ * group g, component q, of the row with key `rowid`: a stream apart from
+ * the chains' (which are keyed by draw numbers below 2^31). */
+static void strata_perm(int *perm, int m, uint64_t seed, uint64_t rowid,
+                        int g, int q, int d)
+{
+    rng_state st;
+    rng_seed(&st, seed, rowid, (1ULL << 62) + (uint64_t) g * (uint64_t) d + (uint64_t) q);
+    for (int i = 0; i < m; i++) perm[i] = i;
+    for (int i = m - 1; i > 0; i--) {
+        int j = (int) rng_bounded(&st, (uint64_t) i + 1);
+        int t = perm[i]; perm[i] = perm[j]; perm[j] = t;
+    }
 }
 
 /*
@@ -959,13 +1013,37 @@ static int sample_blocks(const nn_net *net, const double *theta,
             after += in_doubles(sample_floats(net, C), sizeof(float));
         }
         rng_state *st = (rng_state *) after;
+        double *rem = NULL;      /* stratified: what is left of L, ld x d */
+        int *perm = NULL;        /* stratified: m x d */
+        if (s->strata) {
+            rem = (double *) (st + C);
+            perm = (int *) (rem + (size_t) ld * d);
+            memset(rem, 0, (size_t) ld * d * sizeof(double));
+        }
 
         memset(xb, 0, (size_t) ld * p * sizeof(double));
+        ptrdiff_t pkey = -1;     /* the group whose permutations perm holds */
         for (int i = 0; i < C; i++) {
             ptrdiff_t c = c0 + i, r = c / s->ndraw, j = c % s->ndraw;
             for (int q = 0; q < p; q++)
                 xb[i + (size_t) ld * q] = s->X[r + (size_t) s->nrow * q];
             rng_seed(st + i, s->seed, (uint64_t) s->rowid[r], (uint64_t) j);
+            if (s->strata) {
+                int m = s->strata, g = (int) (j / m);
+                int mg = s->ndraw - g * m < m ? s->ndraw - g * m : m;
+                ptrdiff_t key = r * ((s->ndraw + m - 1) / m) + g;
+                if (key != pkey) {
+                    for (int q = 0; q < d; q++)
+                        strata_perm(perm + (size_t) m * q, mg, s->seed,
+                                    (uint64_t) s->rowid[r], g, q, d);
+                    pkey = key;
+                }
+                double sd0 = s->ncoef[3 * (size_t) s->K];
+                for (int q = 0; q < d; q++) {
+                    double u = (perm[(size_t) m * q + j % m] + rng_unif(st + i)) / mg;
+                    rem[i + (size_t) ld * q] = sd0 * qnorm(u, 0.0, 1.0, 1, 0);
+                }
+            }
         }
         nn_x_cache(net, theta, C, xb, cx);
         memset(Z, 0, (size_t) ld * d * sizeof(double));
@@ -986,11 +1064,20 @@ static int sample_blocks(const nn_net *net, const double *theta,
             for (int q = 0; q < d; q++) {
                 double *zq = Z + (size_t) ld * q;
                 const double *dq = D + (size_t) ld * q;
-                if (sc > 0.0)
+                if (sc > 0.0 && s->strata) {
+                    const double *nc = s->ncoef + 3 * (size_t) k;
+                    double *rq = rem + (size_t) ld * q;
+                    for (int i = 0; i < C; i++) {
+                        double e = nc[0] * rq[i] + nc[1] * rng_norm(st + i);
+                        rq[i] -= nc[2] * e;
+                        zq[i] = u * zq[i] + a * dq[i] + sc * e;
+                    }
+                } else if (sc > 0.0) {
                     for (int i = 0; i < C; i++)
                         zq[i] = u * zq[i] + a * dq[i] + sc * rng_norm(st + i);
-                else
+                } else {
                     for (int i = 0; i < C; i++) zq[i] = u * zq[i] + a * dq[i];
+                }
             }
         }
 

@@ -503,13 +503,15 @@ static void sample_tick(void *ctx)
  *                         ycenter + yscale * Z, on the response's scale;
  *                         or both nrow x d, a centre and scale per row
  *   precision             1: the network evaluated in float, 0: in double
+ *   strata                0: independent chains; m >= 2: stratified noise
+ *                         in groups of m draws of a row (bridge_strata())
  * Returns list(draws, nonfinite): draws is ndraw * nrow * d in chain
  * order (draw fastest, then row, then component).
  */
 SEXP sbcg_sample(SEXP arch, SEXP freq, SEXP theta, SEXP x, SEXP rowid,
                  SEXP ndraw, SEXP tgrid, SEXP ucoef, SEXP acoef, SEXP scoef,
                  SEXP seed, SEXP block, SEXP threads, SEXP ycenter,
-                 SEXP yscale, SEXP kern, SEXP precision)
+                 SEXP yscale, SEXP kern, SEXP precision, SEXP strata)
 {
     nn_net net;
     int nprot = 0;
@@ -535,6 +537,10 @@ SEXP sbcg_sample(SEXP arch, SEXP freq, SEXP theta, SEXP x, SEXP rowid,
         if (REAL(scoef)[k] < 0) error(_("'scoef' must be >= 0"));
     int blk = get_int1(block, "block", 1, 1 << 20);
     int nthreads = get_int1(threads, "threads", 1, 1024);
+    int m = get_int1(strata, "strata", 0, 1 << 20);
+    if (m == 1) error(_("'strata' must be 0 or at least 2"));
+    if (m > nd) m = nd;
+    if (m == 1) m = 0;
     /* with one row the two layouts coincide */
     int crow = nrow > 1 && TYPEOF(ycenter) == REALSXP &&
         XLENGTH(ycenter) == (R_xlen_t) nrow * net.d;
@@ -549,7 +555,12 @@ SEXP sbcg_sample(SEXP arch, SEXP freq, SEXP theta, SEXP x, SEXP rowid,
         .X = REAL(x), .rowid = REAL(rowid), .ucoef = REAL(ucoef),
         .acoef = REAL(acoef), .scoef = REAL(scoef), .seed = get_seed(seed),
         .block = blk, .nthreads = nthreads, .ycenter = REAL(ycenter),
-        .yscale = REAL(yscale), .yrows = crow, .out = REAL(out)};
+        .yscale = REAL(yscale), .yrows = crow, .strata = m, .out = REAL(out)};
+    if (m) {
+        double *nc = (double *) R_alloc(3 * (size_t) K + 1, sizeof(double));
+        bridge_strata((int) K, REAL(ucoef), REAL(scoef), nc);
+        s.ncoef = nc;
+    }
     double *T = (double *) R_alloc((size_t) K * net.width[1], sizeof(double));
     double *tws = (double *) R_alloc(nn_time_table_ws(&net) + 1, sizeof(double));
     nn_time_table(&net, REAL(theta), (int) K, REAL(tgrid), T, tws);
@@ -563,7 +574,7 @@ SEXP sbcg_sample(SEXP arch, SEXP freq, SEXP theta, SEXP x, SEXP rowid,
         s.thetaf = thetaf;
         s.Tf = Tf;
     }
-    s.ws_size = bridge_sample_ws(&net, blk, single);
+    s.ws_size = bridge_sample_ws(&net, blk, single, m);
     s.ws = (double *) R_alloc(s.ws_size * nthreads, sizeof(double));
     sample_hook hook = {sample_tick, NULL};
     int nbad = bridge_sample(&net, REAL(theta), &s, &hook);

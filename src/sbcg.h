@@ -259,6 +259,9 @@ typedef struct {
     const float *Tf;        /* T rounded to float (single only) */
     const double *ycenter, *yscale;  /* d each: out = ycenter + yscale Z */
     int yrows;              /* ycenter, yscale are nrow x d: per row */
+    int strata;             /* 0: independent draws; m >= 2: stratified
+                               noise, draws in groups of m (bridge.c) */
+    const double *ncoef;    /* strata only: 3 x K, see bridge_strata() */
     double *out;            /* ndraw x nrow x d, chain order */
 } bridge_sampler;
 
@@ -268,7 +271,9 @@ typedef struct {
     void *ctx;
 } sample_hook;
 
-size_t bridge_sample_ws(const nn_net *net, int block, int single);
+size_t bridge_sample_ws(const nn_net *net, int block, int single, int strata);
+void bridge_strata(int K, const double *ucoef, const double *scoef,
+                   double *ncoef);
 int bridge_sample(const nn_net *net, const double *theta,
                   const bridge_sampler *s, const sample_hook *hook);
 
@@ -289,7 +294,7 @@ SEXP sbcg_times(SEXP n, SEXP settings, SEXP seed);
 SEXP sbcg_sample(SEXP arch, SEXP freq, SEXP theta, SEXP x, SEXP rowid,
                  SEXP ndraw, SEXP tgrid, SEXP ucoef, SEXP acoef, SEXP scoef,
                  SEXP seed, SEXP block, SEXP threads, SEXP ycenter,
-                 SEXP yscale, SEXP kern, SEXP precision);
+                 SEXP yscale, SEXP kern, SEXP precision, SEXP strata);
 SEXP sbcg_kernels(void);
 SEXP sbcg_limits(void);
 SEXP sbcg_openmp(void);

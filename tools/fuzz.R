@@ -631,7 +631,7 @@ call_bases <- function(fit) {
                   rowid = c(0, 1, 2), ndraw = 5L, tgrid = g$t, ucoef = g$u,
                   acoef = g$a, scoef = g$s, seed = c(1L, 2L), block = 256L, threads = 1L,
                   ycenter = rep(0, d), yscale = rep(1, d), kern = kern,
-                  precision = sbcg:::net_precision()))
+                  precision = sbcg:::net_precision(), strata = 0L))
 }
 
 # ---------------------------------------------------------------------------
@@ -891,6 +891,8 @@ spec_sampler <- function(B, fun) {
   }
   if (fun %in% c("sbcondstats", "predict"))
     optional$probs <- function() pick_named(PROBS_POOL)
+  if (fun %in% c("sbsample", "sbcondstats", "predict"))
+    optional$stratify <- function() pick_named(c(FLAG_POOL, list("FALSE" = FALSE)))
   if (fun == "sbcondstats") {
     optional$density <- function() pick_named(FLAG_POOL)
     optional$bw <- function() pick_named(list('"SJ"' = "SJ", '"foo"' = "foo", "-1" = -1, "NA" = NA,
@@ -1004,6 +1006,9 @@ spec_call <- function(B, which) {
                                         "1L" = 1L, "0L" = 0L, "0.5" = 0.5)),
                    precision = mut_pool(list("2L" = 2L, "-1L" = -1L, "NA" = NA_integer_,
                                              '"single"' = "single", "0L" = 0L, "0.5" = 0.5)),
+                   strata = mut_pool(list("1L" = 1L, "-1L" = -1L, "NA" = NA_integer_, "2L" = 2L,
+                                          "3L" = 3L, "5L" = 5L, "6L" = 6L, "1e6" = 1e6,
+                                          "2.5" = 2.5)),
                    threads = mut_pool(c(THREADS_POOL, list("1024L" = 1024L)), 0.4),
                    seed = mut_pool(list("c(NA, 1L)" = c(NA_integer_, 1L), "1:3" = 1:3, "c(1, 2)" = c(1, 2),
                                         "1L" = 1L, "c(-1L, .Machine$integer.max)" = c(-1L, .Machine$integer.max))),

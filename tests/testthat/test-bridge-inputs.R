@@ -30,7 +30,7 @@ test_that("statistics of a bridge without x map one set of standardised draws to
   # every row: the same standardised draws, those of row 1 in sbsample()
   expect_equal(Z[2, ], Z[1, ], tolerance = 1e-10)
   expect_equal(Z[3, ], Z[1, ], tolerance = 1e-10)
-  M <- sbsample(fit, nd, ndraws = 300, format = "matrix", seed = 9)
+  M <- sbsample(fit, nd, ndraws = 300, format = "matrix", seed = 9, stratify = TRUE)
   expect_equal(unname(D[1, ]), unname(M[1, ]), tolerance = 1e-12)
   # hence each row's quantiles are its location and scale applied to the
   # quantiles of the standardised draws

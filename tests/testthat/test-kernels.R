@@ -175,7 +175,7 @@ test_that("the single-precision SiLU is right over the whole float range", {
   for (k in c("auto", "portable")) {
     out <- with_kernels(k, .Call(sbcg:::C_sbcg_sample, sbcg:::net_arch(net), net$freq,
                                  theta, matrix(x), seq_along(x) - 1, 1L, 0.5, 0, 1, 0, 1:2,
-                                 256L, 1L, 0, 1, sbcg:::kernel_set(), 1L)$draws)
+                                 256L, 1L, 0, 1, sbcg:::kernel_set(), 1L, 0L)$draws)
     # float rounding: relative 1e-6 for large values, absolute 1e-6 near 0
     expect_lt(max(abs(out - ref) / pmax(abs(ref), 1)), 1e-6, label = k)
   }
@@ -190,7 +190,7 @@ test_that("the sampler's normal deviates are standard normal, tail included", {
   draw <- function(kernels) with_kernels(kernels, {
     .Call(sbcg:::C_sbcg_sample, sbcg:::net_arch(net), net$freq, theta,
           matrix(0, 1, 1), 0, as.integer(N), 0, 1, 0, 1, c(11L, 7L), 256L, 1L, 0, 1,
-          sbcg:::kernel_set(), sbcg:::net_precision())$draws
+          sbcg:::kernel_set(), sbcg:::net_precision(), 0L)$draws
   })
   e <- draw("auto")
   expect_identical(draw("portable"), e)
@@ -213,6 +213,61 @@ test_that("the sampler's normal deviates are standard normal, tail included", {
   expect_gt(length(unique(e)), 0.999 * N)
 })
 
+test_that("stratified noise covers each stratum once per group, with normal steps", {
+  # with no drift (a = 0, u = 1) a chain ends at its noise sum L itself:
+  # each group of m draws has one draw in each of the m equal-probability
+  # strata of L ~ N(0, sum s^2), in a random order; the last group of a row
+  # may be shorter
+  net <- list(d = 1L, p = 1L, hidden = 2L, activation = "silu", freq = 1)
+  theta <- rep(0, sbcg:::net_npar(net))
+  K <- 7L
+  s <- sqrt(seq_len(K) / 10)
+  nd <- 103L
+  m <- 10L
+  run <- function(strata, tg = seq(0, 0.9, length.out = K), u = rep(1, K), sc = s) {
+    .Call(sbcg:::C_sbcg_sample, sbcg:::net_arch(net), net$freq, theta,
+          matrix(0, 3, 1), c(0, 5, 9), nd, tg, u, rep(0, K), sc, c(4L, 2L), 64L, 2L, 0, 1,
+          sbcg:::kernel_set(), sbcg:::net_precision(), strata)$draws
+  }
+  e <- matrix(run(m), nd)             # draws x rows
+  sdL <- sqrt(sum(s^2))
+  for (r in 1:3) for (g in 0:10) {
+    j <- seq(g * m + 1, min(nd, (g + 1) * m))
+    k <- floor(stats::pnorm(e[j, r] / sdL) * length(j))
+    expect_equal(sort(k), seq_along(j) - 1, label = sprintf("row %d group %d", r, g))
+  }
+  # the strata are not in draw order
+  ord <- apply(matrix(e[1:100, ], 10), 2, function(v) is.unsorted(v))
+  expect_gt(mean(ord), 0.9)
+  # reproducible, independent of the number of threads and the block size
+  expect_identical(run(m), e[seq_len(3 * nd)])
+  # a noise-free step does not take part; with u < 1 the sum is weighted
+  # (w_k = s_k prod_{j > k} u_j)
+  u <- c(1, 0.5, 1, 0.8, 1, 1, 0.9)
+  sc <- s
+  sc[3] <- 0
+  w <- sc * rev(cumprod(rev(c(u[-1], 1))))
+  e2 <- matrix(run(m, u = u, sc = sc), nd)
+  k2 <- floor(stats::pnorm(e2[1:m, 1] / sqrt(sum(w^2))) * m)
+  expect_equal(sort(k2), 0:(m - 1))
+  # through a non-linear drift, where each step's noise acts on its own,
+  # stratified and independent chains end with the same law: two-sample
+  # Kolmogorov-Smirnov on 20000 draws each
+  set.seed(3)
+  net2 <- list(d = 1L, p = 1L, hidden = c(8L, 8L), activation = "silu", freq = 1)
+  theta2 <- sbcg:::init_theta(net2) * 3
+  N <- 20000L
+  chains <- function(strata, seed) {
+    .Call(sbcg:::C_sbcg_sample, sbcg:::net_arch(net2), net2$freq, theta2, matrix(0.3, 1, 1),
+          0, N, seq(0, 0.9, length.out = K), rep(1, K), rep(0.4, K), s, c(seed, 1L), 256L,
+          1L, 0, 1, sbcg:::kernel_set(), sbcg:::net_precision(), strata)$draws
+  }
+  a <- chains(25L, 1L)
+  b <- chains(0L, 2L)
+  expect_gt(sd(b), 0.5)
+  expect_gt(suppressWarnings(stats::ks.test(a, b)$p.value), 1e-4)
+})
+
 test_that("chains that overflow are counted as non-finite by both kernel sets", {
   set.seed(5)
   net <- list(d = 1L, p = 1L, hidden = c(4L, 3L), activation = "silu", freq = 1)
@@ -223,7 +278,7 @@ test_that("chains that overflow are counted as non-finite by both kernel sets", 
       .Call(sbcg:::C_sbcg_sample, sbcg:::net_arch(net), net$freq, theta,
             matrix(0, 2, 1), c(0, 1), 10L, seq(0, 0.99, length.out = K),
             rep(1e10, K), rep(1, K), rep(1, K), c(1L, 2L), 8L, 2L, 0, 1,
-            sbcg:::kernel_set(), single)
+            sbcg:::kernel_set(), single, 0L)
     })
     expect_identical(res$nonfinite, 20L)
     expect_false(any(is.finite(res$draws)))

@@ -7,7 +7,7 @@ nd_p <- data.frame(x = c(-1, 0, 1.5))
 test_that("'at' as a vector gives one probability column per threshold", {
   st <- sbcondstats(fit_p, nd_p, ndraws = 300, at = c(-1, 0, 2.5), density = FALSE, seed = 7)
   expect_named(st, c(".row", "x", "mean", "sd", "q0.05", "q0.5", "q0.95", "pm1", "p0", "p2.5"))
-  m <- sbsample(fit_p, nd_p, ndraws = 300, seed = 7, format = "matrix")
+  m <- sbsample(fit_p, nd_p, ndraws = 300, seed = 7, format = "matrix", stratify = TRUE)
   expect_identical(st$pm1, unname(rowMeans(m <= -1)))
   expect_identical(st$p0, unname(rowMeans(m <= 0)))
   expect_identical(st$p2.5, unname(rowMeans(m <= 2.5)))
@@ -25,19 +25,20 @@ test_that("'at' as a matrix gives row-specific thresholds", {
                      "se_q0.95", "se_p_1", "se_p_2"))
   expect_identical(st$at_1, nd_p$x)
   expect_identical(st$at_2, nd_p$x + 1)
-  m <- sbsample(fit_p, nd_p, ndraws = 200, seed = 3, format = "matrix")
+  m <- sbsample(fit_p, nd_p, ndraws = 200, seed = 3, format = "matrix", stratify = TRUE)
   expect_identical(st$p_1, unname(rowMeans(m <= A[, 1])))
   expect_identical(st$p_2, unname(rowMeans(m <= A[, 2])))
   # a one-row matrix for one-row newdata
   st1 <- sbcondstats(fit_p, nd_p[2, , drop = FALSE], ndraws = 200, at = matrix(c(0, 1), 1),
                      density = FALSE, seed = 3)
-  m1 <- sbsample(fit_p, nd_p[2, , drop = FALSE], ndraws = 200, seed = 3, format = "matrix")
+  m1 <- sbsample(fit_p, nd_p[2, , drop = FALSE], ndraws = 200, seed = 3, format = "matrix",
+                 stratify = TRUE)
   expect_identical(c(st1$p_1, st1$p_2), c(mean(m1 <= 0), mean(m1 <= 1)))
 })
 
-test_that("standard errors follow their formulas", {
+test_that("standard errors follow their formulas (independent draws)", {
   st <- sbcondstats(fit_p, nd_p, ndraws = 250, probs = c(0, 0.25, 0.5, 1), at = 0,
-                    se = TRUE, seed = 11)
+                    se = TRUE, seed = 11, stratify = FALSE)
   m <- sbsample(fit_p, nd_p, ndraws = 250, seed = 11, format = "matrix")
   n <- 250
   expect_equal(st$se_mean, unname(apply(m, 1, sd)) / sqrt(n))
@@ -56,34 +57,94 @@ test_that("standard errors follow their formulas", {
   expect_true(all(is.na(st$se_q0)) && all(is.na(st$se_q1)))
   # adjust and a numeric bw change the quantile errors as they should
   st2 <- sbcondstats(fit_p, nd_p, ndraws = 250, probs = 0.5, se = TRUE, bw = 0.4,
-                     adjust = 0.5, density = FALSE, seed = 11)
+                     adjust = 0.5, density = FALSE, seed = 11, stratify = FALSE)
   f2 <- vapply(1:3, function(i) {
     mean(dnorm((st2$q0.5[i] - m[i, ]) / 0.2)) / 0.2
   }, 0)
   expect_equal(st2$se_q0.5, sqrt(0.25 / n) / f2)
 })
 
+test_that("stratified draws: standard errors from the spread of the groups", {
+  n <- 250
+  m <- sbcg:::draw_strata(n)
+  expect_identical(m, 25L)
+  st <- sbcondstats(fit_p, nd_p, ndraws = n, probs = c(0, 0.25), at = 0, se = TRUE,
+                    density = FALSE, seed = 11)
+  expect_identical(attr(st, "strata"), m)
+  D <- sbsample(fit_p, nd_p, ndraws = n, seed = 11, format = "matrix", stratify = TRUE)
+  g <- rep(seq_len(n / m), each = m)
+  G <- n / m
+  # sqrt(G / (G - 1) * sum over groups of (sum of the group's influence
+  # values)^2) / n
+  group_se <- function(psi) sqrt(G / (G - 1) * sum(tapply(psi, g, sum)^2)) / n
+  for (i in 1:3) {
+    v <- D[i, ]
+    expect_equal(st$se_mean[i], group_se(v - mean(v)))
+    expect_equal(st$se_sd[i], group_se(((v - mean(v))^2 - var(v)) / (2 * sd(v))))
+    expect_equal(st$se_p0[i], group_se((v <= 0) - mean(v <= 0)))
+    h <- bw.SJ(v, method = "ste")
+    q <- quantile(v, 0.25, names = FALSE)
+    f <- mean(dnorm((q - v) / h)) / h
+    expect_equal(st$se_q0.25[i], group_se(0.25 - (v <= q)) / f)
+  }
+  expect_true(all(is.na(st$se_q0)))
+  # summarised again from the kept draws: the same errors
+  kd <- sbcondstats(fit_p, nd_p, ndraws = n, probs = 0.25, at = 0, density = FALSE,
+                    keep_draws = TRUE, seed = 11)
+  expect_identical(attr(kd, "draws"), D)
+  st2 <- sbcondstats(kd, probs = c(0, 0.25), at = 0, se = TRUE, density = FALSE)
+  expect_identical(st2$se_mean, st$se_mean)
+  expect_identical(st2$se_q0.25, st$se_q0.25)
+  # too few draws for ten groups: independent draws, textbook errors
+  expect_identical(sbcg:::draw_strata(19), 0L)
+  expect_identical(sbcg:::draw_strata(20), 2L)
+  expect_identical(sbcg:::draw_strata(1e6), 25L)
+  st3 <- sbcondstats(fit_p, nd_p, ndraws = 19, se = TRUE, density = FALSE, seed = 2)
+  expect_identical(attr(st3, "strata"), 0L)
+  D3 <- sbsample(fit_p, nd_p, ndraws = 19, seed = 2, format = "matrix")
+  expect_equal(st3$se_mean, unname(apply(D3, 1, sd)) / sqrt(19))
+})
+
 test_that("standard errors match the spread of independent replicates", {
   # 80 copies of one row: independent streams, so 80 independent replicate
   # estimates; the SD of an SD of 80 values is about 8% of it, and the
-  # bounds below are more than 3.5 of those from 1
+  # bounds below are more than 3.5 of those from 1.  The squared errors are
+  # unbiased for the variance, so the SD is set against their root mean
+  # square.  Stratified draws (the default) estimate their errors from 16
+  # groups of 25 draws; the error of a probability then hangs on the few
+  # groups where the threshold's stratum tips the count, so single
+  # estimates vary a lot and their mean square less (about 10% here)
   R <- 80
   n <- 400
-  st <- sbcondstats(fit_p, data.frame(x = rep(0.5, R)), ndraws = n,
-                    probs = c(0.1, 0.5, 0.9), at = 1, se = TRUE, density = FALSE,
-                    seed = 5)
-  ratio <- function(est, se) sd(est) / mean(se)
-  expect_gt(ratio(st$mean, st$se_mean), 0.7)
-  expect_lt(ratio(st$mean, st$se_mean), 1.4)
-  expect_gt(ratio(st$sd, st$se_sd), 0.7)
-  expect_lt(ratio(st$sd, st$se_sd), 1.4)
-  for (q in c("q0.1", "q0.5", "q0.9")) {
-    r <- ratio(st[[q]], st[[paste0("se_", q)]])
-    expect_gt(r, 0.7, label = q)
-    expect_lt(r, 1.4, label = q)
+  ratio <- function(est, se) sd(est) / sqrt(mean(se^2))
+  for (stratify in c(FALSE, TRUE)) {
+    st <- sbcondstats(fit_p, data.frame(x = rep(0.5, R)), ndraws = n,
+                      probs = c(0.1, 0.5, 0.9), at = 1, se = TRUE, density = FALSE,
+                      seed = 5, stratify = stratify)
+    lab <- if (stratify) "stratified" else "independent"
+    for (v in c("mean", "sd", "q0.1", "q0.5", "q0.9", "p1")) {
+      r <- ratio(st[[v]], st[[paste0("se_", v)]])
+      expect_gt(r, 0.7, label = paste(lab, v))
+      expect_lt(r, 1.4, label = paste(lab, v))
+    }
   }
-  expect_gt(ratio(st$p1, st$se_p1), 0.7)
-  expect_lt(ratio(st$p1, st$se_p1), 1.4)
+})
+
+test_that("stratified draws vary less than independent ones, with the same law", {
+  # the same 60 replicate rows as above: the variance of the mean over the
+  # replicates drops far below that of independent draws (a location-scale
+  # law is nearly a monotone map of the stratified noise sum); an F test
+  # at the 1e-6 level on 59 and 59 degrees of freedom
+  R <- 60
+  nd <- data.frame(x = rep(0.5, R))
+  a <- sbcondstats(fit_p, nd, ndraws = 200, density = FALSE, seed = 8, stratify = FALSE)
+  b <- sbcondstats(fit_p, nd, ndraws = 200, density = FALSE, seed = 8)
+  expect_lt(var(b$mean) / var(a$mean), qf(1e-6, R - 1, R - 1))
+  # pooled draws of the two kinds agree in law: two-sample Kolmogorov-Smirnov
+  # on 12000 draws each
+  x <- sbsample(fit_p, nd, ndraws = 200, seed = 9, format = "matrix", stratify = TRUE)
+  y <- sbsample(fit_p, nd, ndraws = 200, seed = 10, format = "matrix")
+  expect_gt(suppressWarnings(stats::ks.test(as.vector(x), as.vector(y))$p.value), 1e-4)
 })
 
 test_that("several responses: probabilities per component, joint draws kept", {
@@ -99,7 +160,8 @@ test_that("several responses: probabilities per component, joint draws kept", {
                     density = FALSE, seed = 2)
   expect_equal(st$.response, c("y1", "y2", "y1", "y2"))
   a <- attr(st, "draws")
-  expect_identical(a, sbsample(fit, nd, ndraws = 100, seed = 2, format = "matrix"))
+  expect_identical(a, sbsample(fit, nd, ndraws = 100, seed = 2, format = "matrix",
+                               stratify = TRUE))
   expect_equal(dim(a), c(2L, 100L, 2L))
   expect_identical(st$p0.5[st$.response == "y2"], unname(rowMeans(a[, , "y2"] <= 0.5)))
   expect_identical(st$p0[st$.response == "y1"], unname(rowMeans(a[, , "y1"] <= 0)))
