@@ -175,7 +175,9 @@
 #'   \eqn{x}; on a few hundred noisy rows it then draws laws that are too
 #'   narrow and misplaced, while laws whose shape changes with \eqn{x}
 #'   (several modes at some \eqn{x}, say) need it.  Without held-out rows or
-#'   preconditioning, `"auto"` is `"x"`.
+#'   preconditioning, `"auto"` is `"x"`; with 1 to 9 held-out rows (fewer
+#'   than 100 rows at the default `validation`), too few to judge the
+#'   choice, it is `"none"`.
 #' @param steps default number of sampler steps.  The default 30 steps on
 #'   a grid of power 1.5 gave, on default fits of the simulation models, the
 #'   CRPS and coverage of 100 uniform steps (`bench/steps.R` in the

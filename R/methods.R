@@ -32,6 +32,9 @@ bridge_string <- function(fit) {
                    if (is.null(cv)) "" else
                      sprintf("; 90%% intervals cover %.0f%% and %.0f%%",
                              100 * cv[["x"]], 100 * cv[["none"]]))
+  } else if (isFALSE(fit$bridge_x) && identical(fit$control$bridge_inputs, "auto")) {
+    txt <- sprintf("%s (%d held-out rows are too few to judge a bridge with them)", txt,
+                   fit$n_valid)
   }
   txt
 }

@@ -85,6 +85,26 @@ test_that("'auto' trains both bridges and keeps the one the held-out rows suppor
   expect_null(fit0$bridge_choice)
 })
 
+test_that("'auto' with fewer than 10 held-out rows trains only the bridge without x", {
+  d <- gauss_data(60, 6)
+  # 10% of 60 rows: 6 held out, too few to judge the choice
+  fit <- suppressWarnings(sbfit(y ~ x, d, control = small_control(), seed = 2))
+  expect_identical(fit$n_valid, 6L)
+  expect_false(fit$bridge_x)
+  expect_null(fit$bridge_choice)
+  expect_output(print(fit), "6 held-out rows are too few to judge a bridge with them")
+  one <- suppressWarnings(sbfit(y ~ x, d, control = small_control(bridge_inputs = "none"),
+                                seed = 2))
+  expect_identical(one$theta, fit$theta)
+  # asked for, the bridge with x is still trained
+  fx <- suppressWarnings(sbfit(y ~ x, d, control = small_control(bridge_inputs = "x"), seed = 2))
+  expect_true(fx$bridge_x)
+  # 10 held-out rows: both are trained and one is chosen
+  f2 <- suppressWarnings(sbfit(y ~ x, d, control = small_control(validation = 1 / 6), seed = 2))
+  expect_identical(f2$n_valid, 10L)
+  expect_named(f2$bridge_choice, c("x", "none"))
+})
+
 test_that("the one-standard-error rule keeps the bridge without x unless x clearly helps", {
   pick <- asNamespace("sbcg")$pick_bridge
   cand <- function(rows) list(holdout = list(crps_rows = rows), n_valid = length(rows))
