@@ -1089,9 +1089,17 @@ guard_csample <- function(a) {
 
 nonfinite_warned <- function(warns) any(grepl("non-finite", warns))
 
-draws_ok <- function(vals, warns, what) {
+# Rows of newdata with missing values get NA results in place (the
+# default na.action, na.pass), without a warning; so non-finite values
+# need a warning only when newdata is complete.
+newdata_complete <- function(a) {
+  nd <- a$newdata
+  !(is.data.frame(nd) || is.matrix(nd)) || all(stats::complete.cases(nd))
+}
+
+draws_ok <- function(vals, warns, what, a = NULL) {
   if (!is.numeric(vals)) return(sprintf("%s are not numeric", what))
-  if (any(!is.finite(vals)) && !nonfinite_warned(warns))
+  if (any(!is.finite(vals)) && !nonfinite_warned(warns) && (is.null(a) || newdata_complete(a)))
     return(sprintf("%s contain %d non-finite values but no warning was given", what,
                    sum(!is.finite(vals))))
   NULL
@@ -1130,13 +1138,13 @@ check_sbsample <- function(value, warns, a) {
     if (!identical(value$.row, rep(seq_len(nr), each = n)) ||
         !identical(value$.draw, rep(seq_len(n), times = nr)))
       return("sbsample() long format has wrong '.row' / '.draw' values")
-    return(draws_ok(unlist(value[o$ynames], use.names = FALSE), warns, "sbsample() draws"))
+    return(draws_ok(unlist(value[o$ynames], use.names = FALSE), warns, "sbsample() draws", a))
   }
   want <- if (d == 1L) c(nr, n) else c(nr, n, d)
   if (!identical(as.integer(dim(value)), as.integer(want)))
     return(sprintf("sbsample(format = \"matrix\") has dim %s, expected %s",
                    paste(dim(value), collapse = " x "), paste(want, collapse = " x ")))
-  draws_ok(as.vector(value), warns, "sbsample() draws")
+  draws_ok(as.vector(value), warns, "sbsample() draws", a)
 }
 
 check_sbcondstats <- function(value, warns, a) {
@@ -1154,7 +1162,7 @@ check_sbcondstats <- function(value, warns, a) {
     return(sprintf("sbcondstats() lacks column(s) %s",
                    paste(setdiff(need, names(value)), collapse = ", ")))
   draws_ok(c(value$mean, unlist(value[unique(sbcg:::quantile_names(probs))])), warns,
-           "sbcondstats() means / quantiles")
+           "sbcondstats() means / quantiles", a)
 }
 
 check_predict <- function(value, warns, a) {
@@ -1162,7 +1170,9 @@ check_predict <- function(value, warns, a) {
   if (!inherits(o, "sbfit")) return(NULL)  # another class's method ran
   d <- length(o$ynames)
   nr <- NROW(a$newdata)
-  type <- match.arg(a$type %||% "mean", c("mean", "sd", "quantile"))
+  # giving probs implies type = "quantile"
+  type <- match.arg(a$type %||% if (is.null(a$probs)) "mean" else "quantile",
+                    c("mean", "sd", "quantile"))
   np <- length(a$probs %||% c(0.05, 0.5, 0.95))
   want <- if (type == "quantile") {
     if (d == 1L) c(nr, np) else c(nr, np, d)
@@ -1174,7 +1184,7 @@ check_predict <- function(value, warns, a) {
     return(sprintf("predict(type = \"%s\") has dim %s, expected %s", type,
                    paste(dim(value), collapse = " x "), paste(want, collapse = " x ")))
   }
-  draws_ok(as.vector(value), warns, "predict() values")
+  draws_ok(as.vector(value), warns, "predict() values", a)
 }
 
 check_simulate <- function(value, warns, a) {
@@ -1187,7 +1197,7 @@ check_simulate <- function(value, warns, a) {
   if (nrow(value) != nr || ncol(value) != nsim * d)
     return(sprintf("simulate() returned %d x %d, expected %d x %d", nrow(value), ncol(value),
                    nr, nsim * d))
-  draws_ok(unlist(value, use.names = FALSE), warns, "simulate() draws")
+  draws_ok(unlist(value, use.names = FALSE), warns, "simulate() draws", a)
 }
 
 check_forward <- function(value, warns, a) {
