@@ -77,9 +77,14 @@
 #'   \eqn{S_g}{S[g]} the sum of these over group \eqn{g} of \eqn{G}
 #'   groups, the standard error is
 #'   \eqn{\sqrt{G/(G-1) \sum_g S_g^2} / n}{sqrt(G / (G - 1) sum(S[g]^2)) / n}:
-#'   the groups are independent, the draws within one are not.  With at
-#'   least 10 groups (20 draws or more) these errors are themselves
-#'   estimated with about as many degrees of freedom as groups.
+#'   the groups are independent, the draws within one are not.  For a
+#'   quantile this linearisation can fail (every group may hold exactly
+#'   \eqn{pm}{p m} draws below the estimate, and the groups' sums are then
+#'   all zero), so `se_q<p>` is the larger of it and a sectioning estimate:
+#'   the groups are dealt into 10 batches, and the SD of the 10 batch
+#'   quantiles over \eqn{\sqrt{10}}{sqrt(10)}.  With at least 10 groups
+#'   (20 draws or more) these errors are themselves estimated with about as
+#'   many degrees of freedom as groups (for quantiles, 9 or more).
 #'
 #' @section Sample once, answer many: A result made with `keep_draws = TRUE`
 #'   can be passed back as `object`, without `newdata`:
@@ -329,6 +334,36 @@ strata_se <- function(Psi, m) {
   sqrt(colSums(S^2) * G / (G - 1)) / n
 }
 
+# Monte Carlo standard errors of the type-7 quantiles at probs (one column
+# each) of stratified draws in groups of m, by sectioning: the groups are
+# dealt round-robin into B = 10 batches (G >= 10 groups; draw_strata()), the
+# quantiles are taken in each batch, and since the variance of the
+# estimate falls as the number of groups grows, the variance of the whole
+# sample's quantile is roughly that of a batch's over B.  summarise_draws()
+# reports the larger of this and the linearised error of the other
+# statistics, since each fails where the other holds.  The linearisation
+# fails at a quantile of the draws themselves when every group holds
+# exactly p m draws below it (p m whole and the law a near-monotone map of
+# the stratified noise): the groups' counts are then identical and their
+# spread zero, while the quantile still moves with the draws' places
+# within their strata.  Sectioning fails where the quantile jumps with
+# rare imbalances (a median between two modes), whose chance does not
+# shrink like 1 / (number of groups); it also overstates the error of
+# tail quantiles from batches of a group or two.  bench/strata.R and
+# test-probabilities.R check the result against the spread of replicates.
+section_quantile_se <- function(M, probs, m) {
+  n <- ncol(M)
+  g <- (seq_len(n) - 1L) %/% m
+  B <- min(10L, g[n] + 1L)
+  b <- g %% B
+  Qb <- lapply(seq_len(B) - 1L, function(k) row_quantiles(M[, b == k, drop = FALSE], probs))
+  se <- vapply(seq_along(probs), function(j) {
+    qj <- matrix(vapply(Qb, function(q) q[, j], numeric(nrow(M))), nrow(M))
+    sqrt(rowSums((qj - rowMeans(qj))^2) / (B - 1)) / sqrt(B)
+  }, numeric(nrow(M)))
+  matrix(se, nrow(M))
+}
+
 summarise_draws <- function(draws, nrow, n, ynames, probs, density, bw,
                             adjust, density_n, at = NULL, se = FALSE,
                             rows = seq_len(nrow), discrete = FALSE, strata = 0L) {
@@ -375,15 +410,21 @@ summarise_draws <- function(draws, nrow, n, ynames, probs, density, bw,
       H <- vapply(seq_len(nrow), function(i) {
         if (bad[i]) NA_real_ else kde_bw(M[i, ], bw, adjust)
       }, 0)
+      SQ <- if (st) section_quantile_se(M, probs, strata)
       for (j in seq_along(probs)) {
         p <- probs[j]
         f <- vapply(seq_len(nrow), function(i) {
           if (bad[i]) NA_real_ else kde_at(M[i, ], H[i], Q[i, j])
         }, 0)
-        df[[paste0("se_", qn[j])]] <-
-          if (p <= 0 || p >= 1 || discrete) rep(NA_real_, nrow)
-          else if (st) strata_se(p - (M <= Q[, j]), strata) / f
-          else sqrt(p * (1 - p) / n) / f
+        df[[paste0("se_", qn[j])]] <- if (p <= 0 || p >= 1 || discrete) {
+          rep(NA_real_, nrow)
+        } else if (st) {
+          # the larger of the groups' linearised error and the sectioning
+          # error: each fails where the other holds (section_quantile_se())
+          pmax(strata_se(p - (M <= Q[, j]), strata) / f, SQ[, j])
+        } else {
+          sqrt(p * (1 - p) / n) / f
+        }
       }
       if (!is.null(P))
         for (j in seq_len(ncol(P)))

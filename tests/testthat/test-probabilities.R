@@ -85,7 +85,10 @@ test_that("stratified draws: standard errors from the spread of the groups", {
     h <- bw.SJ(v, method = "ste")
     q <- quantile(v, 0.25, names = FALSE)
     f <- mean(dnorm((q - v) / h)) / h
-    expect_equal(st$se_q0.25[i], group_se(0.25 - (v <= q)) / f)
+    # quantiles: the larger of that and the SD of the quantiles of 10
+    # batches of groups (groups dealt round-robin) over sqrt(10)
+    qb <- tapply(v, (g - 1) %% 10, quantile, probs = 0.25, names = FALSE)
+    expect_equal(st$se_q0.25[i], max(group_se(0.25 - (v <= q)) / f, sd(qb) / sqrt(10)))
   }
   expect_true(all(is.na(st$se_q0)))
   # summarised again from the kept draws: the same errors
@@ -128,6 +131,22 @@ test_that("standard errors match the spread of independent replicates", {
       expect_lt(r, 1.4, label = paste(lab, v))
     }
   }
+})
+
+test_that("stratified quantiles get a positive error when every group splits alike", {
+  # 200 draws in groups of 20, p = 0.1: on a near-Gaussian fit every group
+  # holds exactly two draws below the 10% quantile, so the groups' counts
+  # cannot show its spread; the sectioning estimate does.  60 replicate
+  # rows: the SD of the estimates and the root mean square of the errors
+  # agree within the noise of 60 replicates (SD of an SD about 9%) and
+  # the slack of sectioning on batches of one group
+  R <- 60
+  st <- sbcondstats(fit_p, data.frame(x = rep(0.5, R)), ndraws = 200, probs = 0.1,
+                    se = TRUE, density = FALSE, seed = 3)
+  expect_true(all(st$se_q0.1 > 0))
+  r <- sd(st$q0.1) / sqrt(mean(st$se_q0.1^2))
+  expect_gt(r, 0.5)
+  expect_lt(r, 1.4)
 })
 
 test_that("stratified draws vary less than independent ones, with the same law", {
