@@ -12,7 +12,8 @@
 #   fit n=5000        sbfit() at n = 5000, p = 5 (the law of model m2 of
 #                     bench/accuracy.R), one thread
 #   predict ...       predict(fit, 500 rows, probs = c(0.05, 0.5, 0.95)) of
-#                     those fits (default draws and steps), one and two threads
+#                     those fits (default draws and steps), one and two threads;
+#                     for the n = 5000 fit also with ndraws = 400, two threads
 #   cv mcycle         5-fold cross-validation of mcycle: fit and the three
 #                     quantiles of the held-out rows, one thread
 # Figures are medians over repetitions (fits: seeds 1-3; predictions: three
@@ -58,6 +59,8 @@ res[["fit n=5000, p=5"]] <- med(sapply(seq_len(min(reps, 2L)), function(s) tm(
   fits[[s]] <<- sbfit(dat$X, dat$y, seed = s, threads = 1))))
 for (th in 1:2) res[[sprintf("predict n=5000 fit, %%d thread%%s", th, if (th > 1) "s" else "")]] <-
   med(sapply(seq_len(reps), function(s) tm(predict(fits[[1]], dat$Xnew, probs = q3, threads = th))))
+res[["predict n=5000 fit, 400 draws, 2 threads"]] <- med(sapply(seq_len(reps), function(s)
+  tm(predict(fits[[1]], dat$Xnew, probs = q3, ndraws = 400, threads = 2))))
 set.seed(1)
 fold <- sample(rep(1:5, length.out = nrow(MASS::mcycle)))
 res[["cv mcycle (5 folds)"]] <- tm(for (k in 1:5) {
