@@ -417,7 +417,7 @@ bridge_candidates <- function(control, prep) {
   nv <- length(prep$vidx)
   switch(control$bridge_inputs, x = TRUE, none = FALSE,
          auto = if (nv == 0L || control$precondition == "none") TRUE
-                else if (nv < min_choice_rows()) FALSE else c(TRUE, FALSE))
+                else if (nv < min_choice_rows) FALSE else c(TRUE, FALSE))
 }
 
 # Held-out rows below which "auto" does not try the bridge that sees x: the
@@ -426,7 +426,7 @@ bridge_candidates <- function(control, prep) {
 # At n = 30 (3 held-out rows; bench/smalldata.R, case lin30) the bridge
 # with x was kept in 2 of 5 seeds, and in one its 90% intervals covered
 # 76% of new rows.
-min_choice_rows <- function() getOption("sbcg.min_choice_rows", 10L)
+min_choice_rows <- 10L
 
 # The bridge to keep when both were trained (fits[[1]] sees x, fits[[2]]
 # does not).  With at least 200 held-out rows: the one with the lower

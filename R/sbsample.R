@@ -35,8 +35,8 @@
 #'   `newdata` then depends only on that seed, `i` and `j`: the same bits for
 #'   any `threads`, any `chunk_size` and any [future::plan()], and the first
 #'   `m` draws of a call with `n > m` equal those of a call with `n = m`
-#'   (with `stratify = TRUE`, those of a call with `n = m` whose groups,
-#'   below, have the same size).
+#'   (with `stratify = TRUE`, when the two calls' groups, below, have the
+#'   same size and `m` is a multiple of it).
 #'
 #' @section Stratified noise: Without the drift, a chain would end at a
 #'   weighted sum \eqn{L} of its noise terms, a normal variable.  With

@@ -98,6 +98,10 @@ test_that("stratified draws: standard errors from the spread of the groups", {
   st2 <- sbcondstats(kd, probs = c(0, 0.25), at = 0, se = TRUE, density = FALSE)
   expect_identical(st2$se_mean, st$se_mean)
   expect_identical(st2$se_q0.25, st$se_q0.25)
+  # more draws extend fewer when the groups keep their size (25 for 250
+  # draws and more) and the fewer fill whole groups
+  D5 <- sbsample(fit_p, nd_p, ndraws = 500, seed = 11, format = "matrix", stratify = TRUE)
+  expect_identical(D5[, 1:250], D)
   # too few draws for ten groups: independent draws, textbook errors
   expect_identical(sbcg:::draw_strata(19), 0L)
   expect_identical(sbcg:::draw_strata(20), 2L)
