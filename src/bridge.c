@@ -1023,6 +1023,7 @@ static int sample_blocks(const nn_net *net, const double *theta,
 
         memset(xb, 0, (size_t) ld * p * sizeof(double));
         ptrdiff_t pkey = -1;     /* the group whose permutations perm holds */
+        double sd0 = s->strata ? s->ncoef[3 * (size_t) s->K] : 0.0;  /* sqrt(V_0) */
         for (int i = 0; i < C; i++) {
             ptrdiff_t c = c0 + i, r = c / s->ndraw, j = c % s->ndraw;
             for (int q = 0; q < p; q++)
@@ -1038,7 +1039,6 @@ static int sample_blocks(const nn_net *net, const double *theta,
                                     (uint64_t) s->rowid[r], g, q, d);
                     pkey = key;
                 }
-                double sd0 = s->ncoef[3 * (size_t) s->K];
                 for (int q = 0; q < d; q++) {
                     double u = (perm[(size_t) m * q + j % m] + rng_unif(st + i)) / mg;
                     rem[i + (size_t) ld * q] = sd0 * qnorm(u, 0.0, 1.0, 1, 0);
