@@ -126,17 +126,7 @@ if (!all(sets %in% names(data_sets)))
 
 ## ------------------------------------------------------------- scoring
 
-# CRPS of N(mu, sd^2) at y.
-crps_norm <- function(y, mu, sd) {
-  z <- (y - mu) / sd
-  sd * (z * (2 * pnorm(z) - 1) + 2 * dnorm(z) - 1 / sqrt(pi))
-}
-# CRPS of mu + s T_df at y (df > 1; Jordan, Krueger and Lerch 2019, scoringRules).
-crps_t <- function(y, mu, s, df) {
-  z <- (y - mu) / s
-  s * (z * (2 * pt(z, df) - 1) + 2 * dt(z, df) * (df + z^2) / (df - 1) -
-         2 * sqrt(df) * beta(0.5, df - 0.5) / ((df - 1) * beta(0.5, df / 2)^2))
-}
+source(file.path(source_dir, "scores.R"))  # crps_norm(), crps_t()
 # CRPS of the discrete law with atoms v, weights w (sum 1) at y; exact.
 crps_atoms <- function(v, w, y) {
   o <- order(v)

@@ -24,10 +24,11 @@ opt <- function(name, default) {
 }
 nseeds <- opt("--seeds", 5)
 ndraws <- opt("--draws", 1000)
-source(file.path(local({
+source_dir <- local({
   f <- sub("^--file=", "", grep("^--file=", commandArgs(FALSE), value = TRUE))
   if (length(f)) dirname(f[1L]) else "bench"
-}), "peers.R"))
+})
+source(file.path(source_dir, "peers.R"))
 have_grf <- !nzchar(peer_setup("grf")[["grf"]])
 
 make <- function(case, n, seed) {
@@ -46,22 +47,7 @@ make <- function(case, n, seed) {
   }
 }
 
-crps_norm <- function(y, m, s) {
-  z <- (y - m) / s
-  s * (z * (2 * pnorm(z) - 1) + 2 * dnorm(z) - 1 / sqrt(pi))
-}
-crps_t <- function(y, m, s, df) {
-  z <- (y - m) / s
-  # Jordan et al. (2019, scoringRules), CRPS of the location-scale t law
-  s * (z * (2 * pt(z, df) - 1) + 2 * dt(z, df) * (df + z^2) / (df - 1) -
-         2 * sqrt(df) * beta(0.5, df - 0.5) / ((df - 1) * beta(0.5, df / 2)^2))
-}
-crps_draws <- function(M, y) {
-  m <- ncol(M)
-  S <- t(apply(M, 1L, sort))
-  w <- 2 * seq_len(m) - m - 1
-  rowMeans(abs(M - y)) - rowSums(sweep(S, 2L, w, "*")) / (m * (m - 1))
-}
+source(file.path(source_dir, "scores.R"))  # crps_norm(), crps_t(), crps_draws()
 crps_weighted <- function(W, ytr, y) {
   o <- order(ytr)
   v <- ytr[o]

@@ -20,20 +20,10 @@ sets <- list(
   airquality = list(data = stats::na.omit(datasets::airquality[, 1:4]), f = Ozone ~ .),
   faithful = list(data = datasets::faithful, f = eruptions ~ waiting))
 
-# CRPS of draws M (rows x draws) at y: E|X - y| - E|X - X'| / 2 (the
-# V-statistic, from the sorted draws)
-crps_draws <- function(M, y) {
-  n <- ncol(M)
-  S <- t(apply(M, 1L, sort))
-  w <- (2 * seq_len(n) - n - 1) / (n * n)
-  rowMeans(abs(M - y)) - rowSums(sweep(S, 2L, w, "*"))
-}
-# CRPS of a location-scale t law (Jordan et al. 2019, scoringRules)
-crps_t <- function(y, m, s, df) {
-  z <- (y - m) / s
-  s * (z * (2 * pt(z, df) - 1) + 2 * dt(z, df) * (df + z^2) / (df - 1) -
-         2 * sqrt(df) * beta(0.5, df - 0.5) / ((df - 1) * beta(0.5, df / 2)^2))
-}
+source(file.path(local({
+  f <- sub("^--file=", "", grep("^--file=", commandArgs(FALSE), value = TRUE))
+  if (length(f)) dirname(f[1L]) else "bench"
+}), "scores.R"))  # crps_t(), crps_draws()
 inside <- function(pit, level) abs(pit - 0.5) < level / 2
 
 cat(sprintf("sbcg %s, %s; %s UTC\n\n", packageVersion("sbcg"), R.version.string,
