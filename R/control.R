@@ -93,7 +93,9 @@
 #'   that is fewer (small data sets).  Training a bridge often passes through
 #'   plateaus where the validation loss stalls for a while before the
 #'   network resolves finer structure (separate modes, say); stopping there
-#'   would return a distribution that is too smooth.
+#'   would return a distribution that is too smooth.  A bridge without the
+#'   predictors (see `bridge_inputs`) trains exactly this many epochs when
+#'   at least 10 rows are held out.
 #' @param parameterization what the network's output \eqn{F} stands for.
 #'   `"residual"` (the default): the denoiser is
 #'   \eqn{D = z + \sqrt{1-t}\,F} and \eqn{F} regresses
@@ -177,7 +179,16 @@
 #'   (several modes at some \eqn{x}, say) need it.  Without held-out rows or
 #'   preconditioning, `"auto"` is `"x"`; with 1 to 9 held-out rows (fewer
 #'   than 100 rows at the default `validation`), too few to judge the
-#'   choice, it is `"none"`.
+#'   choice, it is `"none"`.  With at least 10 held-out rows the bridge
+#'   without the predictors is not early-stopped: it trains `min_epochs`
+#'   epochs, its learning rate decaying over them, and keeps its last
+#'   weights; the held-out rows score it but do not choose its weights.
+#'   It learns one law of the standardised residual, which cannot follow
+#'   each row's residual as a bridge that sees \eqn{x} can, and a few
+#'   dozen held-out rows are too few to tell a peaked or skewed law from
+#'   the Gaussian start, which early stopping often kept.  With fewer, it
+#'   is early-stopped on them: what it would learn from under 90 training
+#'   residuals is less reliable than that start.
 #' @param steps default number of sampler steps.  The default 30 steps on
 #'   a grid of power 1.5 gave, on default fits of the simulation models, the
 #'   CRPS and coverage of 100 uniform steps (`bench/steps.R` in the

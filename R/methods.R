@@ -123,7 +123,7 @@ print.sbfit <- function(x, ...) {
                 pre_string(pre), bridge_string(x)))
   if (!is.null(x$mix)) cat(decorrelated_line, "\n", sep = "")
   h <- x$history
-  stop_txt <- if (isTRUE(x$stopped_early)) "stopped early" else "all epochs"
+  stop_txt <- stop_string(x$stopped_early, x$fixed_budget, "all epochs")
   cat(sprintf("Training: %d rows (%d for validation), %d epochs (%s), best epoch %d, %.1f s%s%s\n",
               x$n, x$n_valid, nrow(h), stop_txt, x$best_epoch, x$seconds,
               if (is.numeric(x$threads)) sprintf(" on %d thread%s", as.integer(x$threads),
@@ -145,6 +145,13 @@ print.sbfit <- function(x, ...) {
   invisible(x)
 }
 
+# How a bridge's training ended, for print() and summary().
+stop_string <- function(stopped_early, fixed_budget, otherwise) {
+  if (isTRUE(stopped_early)) "stopped early"
+  else if (isTRUE(fixed_budget)) "a fixed budget, the last weights kept"
+  else otherwise
+}
+
 #' @rdname sbfit-methods
 #' @export
 summary.sbfit <- function(object, ...) {
@@ -164,6 +171,7 @@ summary.sbfit <- function(object, ...) {
                  n_valid = object$n_valid, epochs = nrow(h),
                  best_epoch = object$best_epoch,
                  stopped_early = object$stopped_early,
+                 fixed_budget = object$fixed_budget,
                  train_loss = if (nrow(h) && b > 0) h$train[b] else NA_real_,
                  valid_loss = if (nrow(h) && b > 0) h$valid[b] else NA_real_,
                  steps = object$steps_run, seconds = object$seconds,
@@ -199,7 +207,7 @@ print.summary.sbfit <- function(x, ...) {
               x$n_train, x$n_valid, if (x$weighted) "; case weights" else ""))
   cat(sprintf("Training:  %d of at most %d epochs (%s optimiser steps), %s; best epoch %d; %.1f s\n",
               x$epochs, ctl$epochs, format(x$steps, big.mark = ","),
-              if (isTRUE(x$stopped_early)) "stopped early" else "ran all epochs",
+              stop_string(x$stopped_early, x$fixed_budget, "ran all epochs"),
               x$best_epoch, x$seconds))
   if (x$best_epoch == 0L)
     cat("Loss:      no epoch beat the starting weights on the validation rows\n")

@@ -617,7 +617,7 @@ static fit_run *run_begin(const nn_net *net, double *theta,
     /* the starting weights are a candidate too (epoch 0): with a zero
      * output layer they are the baseline a fit falls back to when training
      * never improves the validation loss */
-    if (dat->nv > 0) {
+    if (dat->nv > 0 && !s->keep_last) {
         r->best_loss = val_loss(&r->tr, r->eval);
         if (!isfinite(r->best_loss)) r->best_loss = INFINITY;
     }
@@ -652,7 +652,7 @@ static void run_epoch_end(fit_run *r, const fit_monitor *mon)
             r->done = 1;
             return;
         }
-        if (v < r->best_loss) {
+        if (v < r->best_loss || s->keep_last) {
             r->best_loss = v;
             res->best_epoch = ep;
             memcpy(r->theta, r->eval, r->net->npar * sizeof(double));

@@ -266,7 +266,7 @@ static const struct { const char *name; double lo, hi; } settings_spec[] = {
     {"t_min", 0, 1}, {"t_max", 0, 1}, {"t_tail", 0, 1}, {"lr", 0, 10},
     {"lr_min", 0, 10}, {"beta1", 0, 1 - 1e-12}, {"beta2", 0, 1 - 1e-12},
     {"adam_eps", 1e-300, 1}, {"weight_decay", 0, 1}, {"ema", 0, 1 - 1e-12},
-    {"val_reps", 1, 1000}, {"single", 0, 1}
+    {"val_reps", 1, 1000}, {"single", 0, 1}, {"keep_last", 0, 1}
 };
 #define NSETTINGS ((int) (sizeof settings_spec / sizeof settings_spec[0]))
 
@@ -286,7 +286,7 @@ static void get_settings(SEXP x, fit_settings *s)
         .schedule = (int) v[6], .resid = (int) v[7], .t_min = v[8],
         .t_max = v[9], .t_tail = v[10], .lr = v[11], .lr_min = v[12],
         .beta1 = v[13], .beta2 = v[14], .eps = v[15], .wd = v[16], .ema = v[17],
-        .val_reps = (int) v[18], .single = (int) v[19]};
+        .val_reps = (int) v[18], .single = (int) v[19], .keep_last = (int) v[20]};
     if (s->t_min > s->t_max || (s->resid && s->t_max >= 1.0) ||
         (s->t_tail > 0.0 && (s->t_min <= 0.0 || s->t_max >= 1.0)))
         error(_("'settings': the training times must satisfy 0 <= t_min <= t_max < 1, and t_min > 0 when t_tail > 0"));
@@ -410,10 +410,10 @@ static SEXP list_elt(SEXP x, int i, int m, const char *what)
 }
 
 /*
- * Train m independent networks of one architecture with the same
- * settings side by side, one thread each (bridge_fit_group()): theta, x,
- * y, w, xv, yv, wv and seed are lists of m elements, each as for
- * sbcg_train().  Returns a list of m results as sbcg_train()'s, identical
+ * Train m independent networks of one architecture side by side, one
+ * thread each (bridge_fit_group()): theta, x, y, w, xv, yv, wv and seed
+ * are lists of m elements, each as for sbcg_train(); settings is one
+ * settings vector for all of them or a list of m.  Returns a list of m results as sbcg_train()'s, identical
  * to training the networks one by one; each network's `seconds` is the
  * wall time of the call divided by m, so that they add up to it.
  */
@@ -428,9 +428,9 @@ SEXP sbcg_train_group(SEXP arch, SEXP freq, SEXP theta, SEXP x, SEXP y, SEXP w,
     nn_net net;
     fit_settings st0;
     setup_net(arch, freq, VECTOR_ELT(theta, 0), kern, &net);
-    get_settings(settings, &st0);
-    st0.nthreads = 1;
-    if (net.kind == NN_REGRESSION) st0.val_reps = 1;
+    /* settings: one vector for every network, or a list of m */
+    int each = TYPEOF(settings) == VECSXP;
+    get_settings(each ? list_elt(settings, 0, m, "settings") : settings, &st0);
     int nthreads = get_int1(threads, "threads", 1, 1024);
     const char *label;
     int show = get_verbose(verbose, &label);
@@ -445,7 +445,10 @@ SEXP sbcg_train_group(SEXP arch, SEXP freq, SEXP theta, SEXP x, SEXP y, SEXP w,
         nn_net ni;
         SEXP t0 = list_elt(theta, i, m, "theta");
         setup_net(arch, freq, t0, kern, &ni);
-        st[i] = st0;
+        if (each) get_settings(list_elt(settings, i, m, "settings"), st + i);
+        else st[i] = st0;
+        st[i].nthreads = 1;
+        if (net.kind == NN_REGRESSION) st[i].val_reps = 1;
         st[i].seed = get_seed(list_elt(seed, i, m, "seed"));
         dat[i] = train_rows(&net, st + i, list_elt(x, i, m, "x"),
                             list_elt(y, i, m, "y"), list_elt(w, i, m, "w"),
@@ -453,8 +456,8 @@ SEXP sbcg_train_group(SEXP arch, SEXP freq, SEXP theta, SEXP x, SEXP y, SEXP w,
                             list_elt(wv, i, m, "wv"));
         SEXP thi = duplicate(t0);
         SET_VECTOR_ELT(keep, 3 * i, thi);
-        SET_VECTOR_ELT(keep, 3 * i + 1, allocVector(REALSXP, st0.epochs));
-        SET_VECTOR_ELT(keep, 3 * i + 2, allocVector(REALSXP, st0.epochs));
+        SET_VECTOR_ELT(keep, 3 * i + 1, allocVector(REALSXP, st[i].epochs));
+        SET_VECTOR_ELT(keep, 3 * i + 2, allocVector(REALSXP, st[i].epochs));
         th[i] = REAL(thi);
         r[i] = (fit_result) {.train_loss = REAL(VECTOR_ELT(keep, 3 * i + 1)),
                              .valid_loss = REAL(VECTOR_ELT(keep, 3 * i + 2))};

@@ -184,6 +184,11 @@ typedef struct {
     int single;                     /* forward and backward passes in
                                      * float (the weights, Adam, the
                                      * losses in double) */
+    int keep_last;                  /* return the weights of the last
+                                     * check, not of the best one: the
+                                     * validation rows are scored but do
+                                     * not choose (nor the starting
+                                     * weights compete) */
     double t_min, t_max, t_tail;
     double lr, lr_min, beta1, beta2, eps, wd, ema;
     int nthreads;

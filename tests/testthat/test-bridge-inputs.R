@@ -105,6 +105,37 @@ test_that("'auto' with fewer than 10 held-out rows trains only the bridge withou
   expect_named(f2$bridge_choice, c("x", "none"))
 })
 
+test_that("the bridge without x trains min_epochs epochs and keeps its last weights", {
+  d <- gauss_data(300, 7)
+  ctl <- small_control(epochs = 40, min_epochs = 12, patience = 1, valid_every = 2)
+  fn <- sbfit(y ~ x, d, control = modifyList(ctl, list(bridge_inputs = "none")), seed = 3)
+  # a fixed budget: exactly min_epochs, the held-out rows scored once, at
+  # the end, and the last weights kept whatever that score
+  expect_identical(nrow(fn$history), 12L)
+  expect_identical(fn$best_epoch, 12L)
+  expect_false(fn$stopped_early)
+  expect_identical(which(!is.na(fn$history$valid)), 12L)
+  expect_true(is.finite(fn$holdout$crps))
+  expect_true(fn$fixed_budget)
+  expect_output(print(fn), "12 epochs \\(a fixed budget, the last weights kept\\)")
+  expect_output(print(summary(fn)), "a fixed budget, the last weights kept")
+  # the bridge with x is early-stopped on the held-out rows as set
+  fx <- sbfit(y ~ x, d, control = modifyList(ctl, list(bridge_inputs = "x")), seed = 3)
+  expect_gt(sum(!is.na(fx$history$valid)), 1L)
+  expect_false(fx$fixed_budget)
+  expect_gte(nrow(fx$history), 12L)
+  # "auto" trains both so, and the one it keeps is bit for bit the same
+  fa <- sbfit(y ~ x, d, control = ctl, seed = 3)
+  expect_identical(fa$theta, if (fa$bridge_x) fx$theta else fn$theta)
+  expect_equal(fa$bridge_loss[["none"]], fn$history$valid[12L])
+  # with fewer than 10 held-out rows it is early-stopped on them as set
+  f6 <- suppressWarnings(sbfit(y ~ x, d[1:60, ], seed = 3,
+                               control = modifyList(ctl, list(bridge_inputs = "none"))))
+  expect_identical(f6$n_valid, 6L)
+  expect_gt(sum(!is.na(f6$history$valid)), 1L)
+  expect_false(f6$fixed_budget)
+})
+
 test_that("the one-standard-error rule keeps the bridge without x unless x clearly helps", {
   pick <- asNamespace("sbcg")$pick_bridge
   cand <- function(rows) list(holdout = list(crps_rows = rows), n_valid = length(rows))

@@ -7,7 +7,8 @@ test_that("sbfit returns a plain list of class sbfit", {
   expect_equal(fit$ynames, "y")
   expect_equal(fit$xnames, c("x", "fb", "fc"))
   expect_equal(nobs(fit), 300L)
-  expect_equal(nrow(fit$history), 3L)
+  # epochs = 3: a bridge with x trains up to 3, one without min_epochs (1)
+  expect_equal(nrow(fit$history), if (fit$bridge_x) 3L else 1L)
   expect_true(all(is.finite(fit$history$train)))
   expect_equal(formula(fit), y ~ x + f, ignore_attr = TRUE)
   cf <- coef(fit)
@@ -147,8 +148,14 @@ test_that("verbose prints progress, one labelled line per network", {
   expect_length(out, 5 + 5 + 2)
   expect_match(out[1], "^\r?\\[1/12\\] location network 1/5: ")
   expect_match(out[12], "\\[12/12, at most [0-9]+:[0-9]{2} left in all\\] bridge 2/2")
-  # the plan counts each network's training rows times its epochs
-  plan <- sbcg:::fit_plan(list(tidx = 1:100, ltheta0 = vector("list", 5), fold = rep(1:5, 20)),
-                          sbcg_control(), list(epochs = 40), 2)
-  expect_equal(plan, c(rep(20 * 80, 10), 40 * 100, 40 * 100))
+  # the plan counts each network's training rows times its epochs (the
+  # bridge without the predictors trains min_epochs)
+  prep <- list(tidx = 1:100, vidx = 101:110, ltheta0 = vector("list", 5), fold = rep(1:5, 20))
+  budget <- list(epochs = 40, min_epochs = 15)
+  plan <- sbcg:::fit_plan(prep, sbcg_control(), budget, c(TRUE, FALSE))
+  expect_equal(plan, c(rep(20 * 80, 10), 40 * 100, 15 * 100))
+  # with fewer than 10 held-out rows it is early-stopped, up to all epochs
+  prep$vidx <- 101:105
+  expect_equal(sbcg:::fit_plan(prep, sbcg_control(), budget, FALSE),
+               c(rep(20 * 80, 10), 40 * 100))
 })

@@ -1,7 +1,10 @@
 # sbcondstats(): probabilities P(Y <= y0 | x), Monte Carlo standard errors
 # and the draws kept with the statistics.
 
-fit_p <- sbfit(y ~ x, gauss_data(200, 21), control = small_control(), seed = 1)
+# the bridge with x: every row's draws are its own (a bridge without x
+# shares one set of standardised draws among the rows of a call)
+fit_p <- sbfit(y ~ x, gauss_data(200, 21), control = small_control(bridge_inputs = "x"),
+               seed = 1)
 nd_p <- data.frame(x = c(-1, 0, 1.5))
 
 test_that("'at' as a vector gives one probability column per threshold", {

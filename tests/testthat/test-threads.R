@@ -60,6 +60,48 @@ test_that("networks trained side by side equal networks trained one by one", {
                    lapply(lapply(rcases, train_one, settings = rset, threads = 1L), strip_seconds))
 })
 
+test_that("networks side by side take one settings vector each, as one by one", {
+  # the bridges of a fit: one early-stopped, one with a fixed budget that
+  # keeps its last weights (keep_last)
+  base <- sbcg_control(batch_size = 64, patience = 2, lr = 3e-3)
+  s1 <- sbcg:::train_settings(base, list(epochs = 30, min_epochs = 0, valid_every = 1,
+                                         val_reps = 3), resid = 1)
+  s2 <- sbcg:::train_settings(base, list(epochs = 12, min_epochs = 12, valid_every = 12,
+                                         val_reps = 3), resid = 1, keep_last = TRUE)
+  cases <- list(train_case(seed = 1), train_case(n = 200, seed = 2))
+  one <- list(train_one(cases[[1]], s1, 1L), train_one(cases[[2]], s2, 1L))
+  expect_identical(lapply(train_group(cases, list(s1, s2), 2L), strip_seconds),
+                   lapply(one, strip_seconds))
+  expect_length(one[[2]]$train_loss, 12L)
+  expect_error(train_group(cases, list(s1), 2L), "'settings' must be a list of length 2")
+  expect_error(train_group(cases, list(s1, s2[-1]), 2L), "'settings'")
+})
+
+test_that("keep_last: the validation rows are scored but choose nothing", {
+  cs <- train_case(n = 200, nv = 40, seed = 4)
+  ctl <- sbcg_control(batch_size = 50, lr = 3e-3)
+  s <- sbcg:::train_settings(ctl, list(epochs = 10, min_epochs = 0, valid_every = 1,
+                                       val_reps = 2), resid = 1, keep_last = TRUE)
+  r <- train_one(cs, s, 1L)
+  # every check is scored and the last weights are kept, whatever the losses
+  expect_true(all(is.finite(r$valid_loss)))
+  expect_identical(r$best_epoch, 10L)
+  # the same weights as a run without validation rows, which keeps the last
+  nov <- cs
+  nov$xv <- cs$xv[0, , drop = FALSE]
+  nov$yv <- cs$yv[0, , drop = FALSE]
+  nov$wv <- double()
+  expect_identical(train_one(nov, s, 1L)$theta, r$theta)
+  # without keep_last the best check is kept: here the starting weights can
+  # compete too, and the kept loss is the lowest
+  s0 <- s
+  s0[["keep_last"]] <- 0
+  r0 <- train_one(cs, s0, 1L)
+  expect_identical(r0$train_loss, r$train_loss)
+  if (r0$best_epoch > 0) expect_identical(r0$valid_loss[r0$best_epoch], min(r0$valid_loss))
+  expect_error(train_one(cs, replace(s, "keep_last", 2), 1L), "'keep_last' must be in \\[0, 1\\]")
+})
+
 test_that("a group's seconds add up to the wall time and its results are checked", {
   settings <- sbcg:::train_settings(sbcg_control(batch_size = 64),
     list(epochs = 2, min_epochs = 0, valid_every = 1, val_reps = 1), resid = 1)
