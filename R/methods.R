@@ -19,7 +19,8 @@ pre_string <- function(pre) {
 bridge_string <- function(fit) {
   txt <- if (isFALSE(fit$bridge_x))
     "without the predictors: one law of the standardised residual at every x" else
-      "with the predictors"
+      if (bridge_sees_x(fit)) "with the predictors" else
+        "with the predictors, whose weights ignore them: one law at every x"
   ch <- fit$bridge_choice
   loss <- fit$bridge_loss
   if (!is.null(loss) && fit$n_valid >= 200L) {
@@ -392,7 +393,8 @@ quantile.sbfit <- function(x, probs = c(0.05, 0.5, 0.95), newdata, ...) {
 #'   does.  Give `seed` to draw other samples.
 #'
 #'   As in [sbcondstats()], a fit whose bridge does not see the predictors
-#'   (`object$bridge_x` is `FALSE`) samples its standardised law once per
+#'   (`object$bridge_x` is `FALSE`, or weights that ignore them) samples its
+#'   standardised law once per
 #'   call and maps those draws to every row, so that a call costs `ndraws`
 #'   chains whatever the number of rows (see "Rows share their draws when
 #'   the bridge ignores x" in [sbcondstats()]).

@@ -173,12 +173,13 @@ sampler_grid <- function(object, steps = NULL, method = NULL, grid = NULL) {
 # non-finite chains, so that chunked callers can warn once for all chunks.
 #
 # With `shared = TRUE` (statistics of each row, not draws handed to the
-# user), a fit whose bridge does not see the predictors samples its
-# standardised law once, with the random stream of row 1, and maps those
-# draws to every row (sample_shared()), whichever rows and chunk it gets.
+# user), a fit whose bridge does not see the predictors (bridge_sees_x())
+# samples its standardised law once, with the random stream of row 1, and
+# maps those draws to every row (sample_shared()), whichever rows and chunk
+# it gets.
 sample_raw <- function(object, X, rowid, n, g, cseed, threads, block = 256L,
                        progress = NULL, shared = FALSE, strata = 0L) {
-  if (shared && isFALSE(object$bridge_x))
+  if (shared && !bridge_sees_x(object))
     return(sample_shared(object, X, n, g, cseed, threads, block, strata))
   # with a progress line, long calls sample their rows in about ten pieces
   # (each row's draws do not depend on the others: the same bits)
@@ -249,6 +250,20 @@ sample_shared <- function(object, X, n, g, cseed, threads, block, strata = 0L) {
   draws <- scale_draws(draw_scale(object, X), Z[rep(seq_len(n), times = nr), , drop = FALSE],
                        nr, n)
   list(draws = support_inverse(object$support, draws), nonfinite = res$nonfinite * nr)
+}
+
+# Whether the bridge's output depends on the predictors: not for a bridge
+# trained without them, nor for one whose weights make the output
+# independent of them: an output layer of zero weights (the starting
+# weights of baseline = "linear", which a bridge keeps when no epoch beat
+# them on the held-out rows; its law is then the standard normal at every
+# x) or first-layer weights of zero on every predictor.
+bridge_sees_x <- function(object) {
+  if (isFALSE(object$bridge_x)) return(FALSE)
+  L <- net_layers(object$net, object$theta)
+  W1 <- L[[1L]]$weight
+  p <- object$net$p
+  !(all(L[[length(L)]]$weight == 0) || (p > 0L && all(W1[, ncol(W1) - p + seq_len(p)] == 0)))
 }
 
 # The predictors the bridge sees: X itself, or zeros for a bridge trained

@@ -17,7 +17,9 @@
 #' @section Rows share their draws when the bridge ignores x: A fit whose
 #'   bridge was trained without the predictors (`fit$bridge_x` is `FALSE`;
 #'   see `bridge_inputs` in [sbcg_control()]) draws one standardised law at
-#'   every \eqn{x}, moved and scaled by the location and scale networks.
+#'   every \eqn{x}, moved and scaled by the location and scale networks.  So
+#'   does a bridge with the predictors whose weights ignore them (one that
+#'   kept its starting weights, best epoch 0, whose output layer is zero).
 #'   `sbcondstats()` and [predict.sbfit()] then sample that law once, `ndraws`
 #'   chains for the whole call, and map the same standardised draws to
 #'   every row: each row's statistics have the law and the Monte Carlo

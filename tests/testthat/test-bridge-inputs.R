@@ -52,6 +52,44 @@ test_that("statistics of a bridge without x map one set of standardised draws to
   expect_gt(max(abs(Zs[2, ] - Zs[1, ])), 0.1)
 })
 
+test_that("a bridge with x whose weights ignore x shares its draws too", {
+  d <- gauss_data(300, 4)
+  fit <- sbfit(y ~ x, d, control = small_control(bridge_inputs = "x"), seed = 4)
+  ns <- asNamespace("sbcg")
+  expect_true(ns$bridge_sees_x(fit))
+  nd <- data.frame(x = c(-1.5, 0.3, 1.7))
+  zstd <- function(f) {
+    st <- sbcondstats(f, nd, ndraws = 200, density = FALSE, keep_draws = TRUE, seed = 9)
+    sc <- ns$draw_scale(f, ns$newdata_matrix(f, nd))
+    (attr(st, "draws") - sc$center) / sc$scale
+  }
+  expect_gt(max(abs(zstd(fit)[2, ] - zstd(fit)[1, ])), 0.1)
+  # the starting weights of baseline = "linear" (output layer zero), which
+  # a bridge keeps when no epoch beats them: the standard normal at every x
+  L <- ns$net_layers(fit$net, fit$theta)
+  last <- length(L)
+  npar <- length(fit$theta)
+  f0 <- fit
+  nout <- length(L[[last]]$weight)
+  f0$theta[npar - length(L[[last]]$bias) - nout + seq_len(nout)] <- 0
+  expect_true(all(ns$net_layers(f0$net, f0$theta)[[last]]$weight == 0))
+  expect_false(ns$bridge_sees_x(f0))
+  expect_output(print(f0), "with the predictors, whose weights ignore them")
+  Z <- zstd(f0)
+  expect_equal(Z[2, ], Z[1, ], tolerance = 1e-10)
+  expect_equal(Z[3, ], Z[1, ], tolerance = 1e-10)
+  # weights of zero on the predictors in the first layer: the same
+  f1 <- fit
+  W1 <- L[[1]]$weight
+  xcol <- ncol(W1)  # one predictor, the last input
+  f1$theta[(xcol - 1) * nrow(W1) + seq_len(nrow(W1))] <- 0
+  expect_true(all(ns$net_layers(f1$net, f1$theta)[[1]]$weight[, xcol] == 0))
+  expect_false(ns$bridge_sees_x(f1))
+  # sbsample() still draws each row on its own
+  M <- sbsample(f0, nd, ndraws = 200, format = "matrix", seed = 9)
+  expect_gt(max(abs(M[2, ] - M[1, ])), 0)
+})
+
 test_that("shared draws give each row the law of independent draws", {
   d <- gauss_data(300, 6)
   fit <- sbfit(y ~ x, d, control = small_control(bridge_inputs = "none"), seed = 6)

@@ -5,6 +5,7 @@
 # shares one set of standardised draws among the rows of a call)
 fit_p <- sbfit(y ~ x, gauss_data(200, 21), control = small_control(bridge_inputs = "x"),
                seed = 1)
+stopifnot(sbcg:::bridge_sees_x(fit_p))
 nd_p <- data.frame(x = c(-1, 0, 1.5))
 
 test_that("'at' as a vector gives one probability column per threshold", {
@@ -179,8 +180,11 @@ test_that("several responses: probabilities per component, joint draws kept", {
   d$y1 <- d$x + rnorm(200, sd = 0.1)
   d$y2 <- -d$x + rnorm(200, sd = 0.2)
   # a bridge that sees x: its rows' draws are sbsample()'s (a bridge
-  # without x shares them between rows; test-bridge-inputs.R)
-  fit <- sbfit(cbind(y1, y2) ~ x, d, control = small_control(bridge_inputs = "x"), seed = 1)
+  # without x shares them between rows, as does one that kept its starting
+  # weights; test-bridge-inputs.R); no held-out rows, so it keeps its last
+  fit <- sbfit(cbind(y1, y2) ~ x, d, seed = 1,
+               control = small_control(bridge_inputs = "x", validation = 0))
+  expect_true(sbcg:::bridge_sees_x(fit))
   nd <- data.frame(x = c(0.2, 0.8))
   st <- sbcondstats(fit, nd, ndraws = 100, at = c(0, 0.5), se = TRUE, keep_draws = TRUE,
                     density = FALSE, seed = 2)
@@ -193,7 +197,7 @@ test_that("several responses: probabilities per component, joint draws kept", {
   expect_identical(st$p0[st$.response == "y1"], unname(rowMeans(a[, , "y1"] <= 0)))
   # a joint probability from the kept draws: the components of a draw stay
   # together, as in the long form, where they share a line
-  long <- sbsample(fit, nd, ndraws = 100, seed = 2)
+  long <- sbsample(fit, nd, ndraws = 100, seed = 2, stratify = TRUE)
   expect_equal(unname(rowMeans(a[, , "y1"] <= 0.5 & a[, , "y2"] <= 0)),
                as.vector(tapply(long$y1 <= 0.5 & long$y2 <= 0, long$.row, mean)))
   # one row of thresholds per row of the result
