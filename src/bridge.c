@@ -735,7 +735,8 @@ static void run_end(fit_run *r)
  * checks without improvement, but not before epoch min_epochs.  On return
  * theta holds the evaluated weights of the best check, the starting weights
  * (best epoch 0) included (the last evaluated weights without validation
- * rows).  ws holds bridge_fit_ws() doubles.  With s->nthreads > 1 the
+ * rows or with s->keep_last, which scores the checks but never stops
+ * early nor keeps other weights).  ws holds bridge_fit_ws() doubles.  With s->nthreads > 1 the
  * chunks of every step are spread over a team of threads (struct team),
  * in slices of TEAM_SLICE seconds between which the monitor runs.  Since
  * the results do not depend on the thread count, each slice runs on one

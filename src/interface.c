@@ -413,9 +413,10 @@ static SEXP list_elt(SEXP x, int i, int m, const char *what)
  * Train m independent networks of one architecture side by side, one
  * thread each (bridge_fit_group()): theta, x, y, w, xv, yv, wv and seed
  * are lists of m elements, each as for sbcg_train(); settings is one
- * settings vector for all of them or a list of m.  Returns a list of m results as sbcg_train()'s, identical
- * to training the networks one by one; each network's `seconds` is the
- * wall time of the call divided by m, so that they add up to it.
+ * settings vector for all of them or a list of m.  Returns a list of m
+ * results as sbcg_train()'s, identical to training the networks one by
+ * one; each network's `seconds` is the wall time of the call divided by
+ * m, so that they add up to it.
  */
 SEXP sbcg_train_group(SEXP arch, SEXP freq, SEXP theta, SEXP x, SEXP y, SEXP w,
                       SEXP xv, SEXP yv, SEXP wv, SEXP settings, SEXP seed,
