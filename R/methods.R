@@ -206,8 +206,10 @@ print.summary.sbfit <- function(x, ...) {
               ctl$lr, ctl$lr_schedule, ctl$batch_size, ctl$weight_decay))
   cat(sprintf("Data:      %d rows: %d training, %d validation%s\n", x$n,
               x$n_train, x$n_valid, if (x$weighted) "; case weights" else ""))
-  cat(sprintf("Training:  %d of at most %d epochs (%s optimiser steps), %s; best epoch %d; %.1f s\n",
-              x$epochs, ctl$epochs, format(x$steps, big.mark = ","),
+  cat(sprintf("Training:  %s (%s optimiser steps), %s; best epoch %d; %.1f s\n",
+              if (isTRUE(x$fixed_budget)) sprintf("%d epochs", x$epochs) else
+                sprintf("%d of at most %d epochs", x$epochs, ctl$epochs),
+              format(x$steps, big.mark = ","),
               stop_string(x$stopped_early, x$fixed_budget, "ran all epochs"),
               x$best_epoch, x$seconds))
   if (x$best_epoch == 0L)

@@ -156,7 +156,7 @@ test_that("the bridge without x trains min_epochs epochs and keeps its last weig
   expect_true(is.finite(fn$holdout$crps))
   expect_true(fn$fixed_budget)
   expect_output(print(fn), "12 epochs \\(a fixed budget, the last weights kept\\)")
-  expect_output(print(summary(fn)), "a fixed budget, the last weights kept")
+  expect_output(print(summary(fn)), "Training: +12 epochs \\([0-9,]+ optimiser steps\\), a fixed budget, the last weights kept")
   # the bridge with x is early-stopped on the held-out rows as set
   fx <- sbfit(y ~ x, d, control = modifyList(ctl, list(bridge_inputs = "x")), seed = 3)
   expect_gt(sum(!is.na(fx$history$valid)), 1L)
