@@ -14,7 +14,10 @@
 # scores).  Fewer rows get more draws each (about 25,000 chains in all up
 # to d = 16, 25,000 * 16 / d beyond; between 100 and 1000 per row): the
 # choice between bridges on fewer than 200 rows rests on their per-row
-# CRPS, whose Monte Carlo error with 100 draws could flip it.
+# CRPS, whose Monte Carlo error with 100 draws could flip it.  Y holds the
+# responses on their own scale (before the map of a support), and the
+# draws are mapped back by fit$support: the scores are on the scale the
+# user reads, and those of counts are scored as discrete.
 holdout_scores <- function(fit, prep, Y, threads, m = NULL, rows = holdout_rows(ncol(Y))) {
   v <- prep$vidx[prep$vorder]
   v <- sort(v[seq_len(min(length(v), rows))])
@@ -28,10 +31,11 @@ holdout_scores <- function(fit, prep, Y, threads, m = NULL, rows = holdout_rows(
   N <- nv * m
   Ms <- lapply(seq_len(d), function(k)
     matrix(raw$draws[(k - 1) * N + seq_len(N)], nv, m, byrow = TRUE))
-  sc <- score_core(Ms, Y[v, , drop = FALSE], 0.5, c(0.5, 0.9), colnames(Y), v)
+  sc <- score_core(Ms, Y[v, , drop = FALSE], 0.5, c(0.5, 0.9), colnames(Y), v,
+                   discrete = is_count_fit(fit))
   gauss <- gauss_crps(prep, Y)
   ok <- !is.na(sc$crps)
-  list(n = nv, draws = m, crps = mean(sc$crps[ok]), crps_gauss = mean(gauss[ok]),
+  list(n = nv, draws = m, scale = "response", crps = mean(sc$crps[ok]), crps_gauss = mean(gauss[ok]),
        crps_diff_se = stats::sd(sc$crps[ok] - gauss[ok]) / sqrt(sum(ok)),
        cover50 = mean(sc$cover0.5[ok]), cover90 = mean(sc$cover0.9[ok]),
        pit = sc$pit[ok], crps_rows = sc$crps[ok],

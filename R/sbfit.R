@@ -305,7 +305,8 @@ sbfit_support <- function(X, Y, w, xinfo, control, threads, seed, verbose, suppo
   seed <- check_seed(seed)
   if (is.null(seed)) seed <- sample.int(.Machine$integer.max, 1L)
   fit <- sbfit_core(X, support_forward(sup, Y, seed), w, xinfo, control, threads,
-                    seed, verbose, xname = xname, yname = yname)
+                    seed, verbose, xname = xname, yname = yname, support = sup,
+                    Yscore = Y)
   fit$support <- sup
   if (sup$type == "real") fit$support_hint <- support_hint(Y)
   fit$threads <- check_threads(threads)
@@ -315,8 +316,11 @@ sbfit_support <- function(X, Y, w, xinfo, control, threads, seed, verbose, suppo
 # The core of both methods: checks, then prepare (scalings, split, initial
 # weights, seeds), precondition, train the bridge or bridges, assemble and
 # score each, keep one.
+# The fit's held-out scores are those of its draws of the responses Yscore
+# (the responses before the support's map, on their own scale, with the
+# fit's `support` mapping the draws back).
 sbfit_core <- function(X, Y, w, xinfo, control, threads, seed, verbose,
-                       xname = "x", yname = "y") {
+                       xname = "x", yname = "y", support = NULL, Yscore = Y) {
   control <- as_control(control)
   threads <- check_threads(threads)
   seed <- check_seed(seed)
@@ -370,7 +374,8 @@ sbfit_core <- function(X, Y, w, xinfo, control, threads, seed, verbose,
     # the precision of the network's passes (options(sbcg.precision)),
     # which a rebuild with the same seed needs
     fit$precision <- if (net_precision() == 1L) "single" else "double"
-    fit$holdout <- holdout_scores(fit, prep, Y, threads)
+    fit$support <- support
+    fit$holdout <- holdout_scores(fit, prep, Yscore, threads)
     fit
   })
   fit <- fits[[pick_bridge(fits)]]

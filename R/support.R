@@ -135,9 +135,15 @@ support_line <- function(x) {
     return(sprintf("Support: the real line%s", if (is.null(hint)) "" else
       sprintf(" (%s; refit with update(fit, support = ...))", hint)))
   }
-  sprintf("Support: %s, %s; draws and statistics on the response's own scale, held-out scores on the fitted scale",
-          support_text(sup), switch(sup$type,
+  # fits made before held-out scores were on the response's scale (their
+  # holdout has no `scale`) scored them on the fitted scale
+  old <- !is.null(x$holdout) && !identical(x$holdout$scale, "response")
+  sprintf("Support: %s, %s; draws, statistics%s on the response's own scale%s",
+          support_text(sup),
+          switch(sup$type,
             lower = "fitted on the log scale", upper = "fitted on the log scale",
             interval = "fitted on the logit scale",
-            count = "whole numbers, fitted as log(y + u) with u uniform on (0, 1)"))
+            count = "whole numbers, fitted as log(y + u) with u uniform on (0, 1)"),
+          if (old) "" else " and held-out scores",
+          if (old) ", held-out scores on the fitted scale" else "")
 }

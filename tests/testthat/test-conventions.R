@@ -277,6 +277,36 @@ test_that("support = \"count\" gives whole-number draws and P(Y = 0 | x) from th
                          seed = 4)$theta)
 })
 
+test_that("a fit with a support scores its held-out rows on the response's scale", {
+  set.seed(3)
+  n <- 300
+  d <- data.frame(x = runif(n, -1, 1))
+  d$y <- 100 * exp(d$x + 0.5 * rnorm(n))
+  fp <- suppressWarnings(sbfit(y ~ x, d, support = "positive", control = small_control(),
+                               seed = 1))
+  # the held-out rows (the fit's first draw from its seed) and the Gaussian
+  # linear model of y itself, fitted to the training rows
+  set.seed(1)
+  v <- sort(sample.int(n, 30))
+  l <- lm(y ~ x, d[-v, ])
+  mu <- predict(l, d[v, ])
+  s <- summary(l)$sigma
+  z <- (d$y[v] - mu) / s
+  g <- mean(s * (z * (2 * pnorm(z) - 1) + 2 * dnorm(z) - 1 / sqrt(pi)))
+  expect_identical(fp$holdout$n, 30L)
+  expect_equal(fp$holdout$crps_gauss, g, tolerance = 1e-8)
+  # the fit's own CRPS is on that scale too (on the log scale it would be
+  # about 0.3, against a Gaussian's 100 * 0.5 * 0.23)
+  expect_gt(fp$holdout$crps, 0.3 * g)
+  expect_lt(fp$holdout$crps, 3 * g)
+  expect_output(print(fp), sprintf("Gaussian linear model %.4g", g))
+  expect_output(print(fp), "draws, statistics and held-out scores on the response's own scale")
+  # a fit saved before (no holdout$scale) scored on the fitted scale
+  old <- fp
+  old$holdout$scale <- NULL
+  expect_output(print(old), "draws, statistics on the response's own scale, held-out scores on the fitted scale")
+})
+
 test_that("positive and bounded supports keep every draw inside", {
   set.seed(2)
   n <- 400
