@@ -307,7 +307,6 @@ sbfit_support <- function(X, Y, w, xinfo, control, threads, seed, verbose, suppo
   fit <- sbfit_core(X, support_forward(sup, Y, seed), w, xinfo, control, threads,
                     seed, verbose, xname = xname, yname = yname, support = sup,
                     Yscore = Y)
-  fit$support <- sup
   if (sup$type == "real") fit$support_hint <- support_hint(Y)
   fit$threads <- check_threads(threads)
   fit

@@ -736,13 +736,13 @@ static void run_end(fit_run *r)
  * theta holds the evaluated weights of the best check, the starting weights
  * (best epoch 0) included (the last evaluated weights without validation
  * rows or with s->keep_last, which scores the checks but never stops
- * early nor keeps other weights).  ws holds bridge_fit_ws() doubles.  With s->nthreads > 1 the
- * chunks of every step are spread over a team of threads (struct team),
- * in slices of TEAM_SLICE seconds between which the monitor runs.  Since
- * the results do not depend on the thread count, each slice runs on one
- * thread or on the team, whichever was measured faster: on a machine busy
- * with other work, threads that meet after every step can be slower than
- * one.
+ * early nor keeps other weights).  ws holds bridge_fit_ws() doubles.  With
+ * s->nthreads > 1 the chunks of every step are spread over a team of
+ * threads (struct team), in slices of TEAM_SLICE seconds between which
+ * the monitor runs.  Since the results do not depend on the thread count,
+ * each slice runs on one thread or on the team, whichever was measured
+ * faster: on a machine busy with other work, threads that meet after
+ * every step can be slower than one.
  */
 void bridge_fit(const nn_net *net, double *theta, const fit_settings *s,
                 const fit_data *dat, double *ws, const fit_monitor *mon,

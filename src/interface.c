@@ -427,11 +427,11 @@ SEXP sbcg_train_group(SEXP arch, SEXP freq, SEXP theta, SEXP x, SEXP y, SEXP w,
         error(_("'theta' must be a list of 1 to 10000 weight vectors"));
     int m = (int) XLENGTH(theta);
     nn_net net;
-    fit_settings st0;
+    fit_settings st0 = {0};
     setup_net(arch, freq, VECTOR_ELT(theta, 0), kern, &net);
     /* settings: one vector for every network, or a list of m */
     int each = TYPEOF(settings) == VECSXP;
-    get_settings(each ? list_elt(settings, 0, m, "settings") : settings, &st0);
+    if (!each) get_settings(settings, &st0);
     int nthreads = get_int1(threads, "threads", 1, 1024);
     const char *label;
     int show = get_verbose(verbose, &label);
