@@ -674,7 +674,7 @@ fit_progress <- function(plan) {
 # src/interface.c.
 train_settings <- function(control, budget, resid, t_min = control$t_min,
                            t_max = control$t_max, t_tail = control$t_tail,
-                           keep_last = FALSE) {
+                           keep_last = FALSE, stop_epoch = 0) {
   c(epochs = budget$epochs, min_epochs = budget$min_epochs,
     valid_every = budget$valid_every,
     patience = min(control$patience, 1e9), batch = control$batch_size,
@@ -684,7 +684,7 @@ train_settings <- function(control, budget, resid, t_min = control$t_min,
     beta2 = control$betas[2L], adam_eps = control$adam_eps,
     weight_decay = control$weight_decay, ema = control$ema,
     val_reps = budget$val_reps, single = net_precision(),
-    keep_last = if (keep_last) 1 else 0)
+    keep_last = if (keep_last) 1 else 0, stop_epoch = stop_epoch)
 }
 
 # The settings of a bridge: with the predictors as inputs (use_x), early

@@ -644,7 +644,8 @@ static void run_epoch_end(fit_run *r, const fit_monitor *mon)
         r->done = 1;
         return;
     }
-    if (tr->dat->nv > 0 && (ep % s->valid_every == 0 || ep == s->epochs)) {
+    int last = ep == s->epochs || ep == s->stop_epoch;
+    if (tr->dat->nv > 0 && (ep % s->valid_every == 0 || last)) {
         double v = val_loss(tr, r->eval);
         res->valid_loss[ep - 1] = r->last_val = v;
         if (!isfinite(v)) {
@@ -661,7 +662,7 @@ static void run_epoch_end(fit_run *r, const fit_monitor *mon)
             res->status = FIT_STOPPED;
         }
     }
-    if (res->status == FIT_STOPPED || ep == s->epochs) r->done = 1;
+    if (res->status == FIT_STOPPED || last) r->done = 1;
     if (mon)
         mon->tick(mon->ctx, ep, s->epochs, tl, r->last_val, r->done ? 2 : 1);
 }

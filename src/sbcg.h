@@ -189,6 +189,9 @@ typedef struct {
                                      * validation rows are scored but do
                                      * not choose (nor the starting
                                      * weights compete) */
+    int stop_epoch;                 /* > 0: end after this epoch (checked
+                                     * there), the learning-rate schedule
+                                     * still running over `epochs` */
     double t_min, t_max, t_tail;
     double lr, lr_min, beta1, beta2, eps, wd, ema;
     int nthreads;

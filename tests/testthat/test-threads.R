@@ -102,6 +102,33 @@ test_that("keep_last: the validation rows are scored but choose nothing", {
   expect_error(train_one(cs, replace(s, "keep_last", 2), 1L), "'keep_last' must be in \\[0, 1\\]")
 })
 
+test_that("stop_epoch: a run ends there with the weights its full run had there", {
+  # the learning rate still follows the schedule over all epochs, so the
+  # first stop_epoch epochs are those of the full run, bit for bit
+  cs <- train_case("regression", n = 200, nv = 40, seed = 5)
+  ctl <- sbcg_control(batch_size = 50, lr = 3e-3, ema = 0)
+  b <- list(epochs = 12, min_epochs = 0, valid_every = 3, val_reps = 1)
+  full <- train_one(cs, sbcg:::train_settings(ctl, b, resid = 0, t_min = 0, t_max = 0,
+                                              t_tail = 0, keep_last = TRUE), 1L)
+  s <- sbcg:::train_settings(ctl, b, resid = 0, t_min = 0, t_max = 0, t_tail = 0,
+                             keep_last = TRUE, stop_epoch = 7)
+  for (th in 1:2) {
+    r <- if (th == 1L) train_one(cs, s, 1L) else train_group(list(cs, cs), s, 2L)[[2L]]
+    expect_identical(r$epochs, 7L)
+    expect_identical(r$best_epoch, 7L)
+    expect_identical(r$train_loss, full$train_loss[1:7])
+    # checked at its epochs of valid_every and at the stop
+    expect_identical(which(!is.na(r$valid_loss)), c(3L, 6L, 7L))
+    expect_identical(r$valid_loss[c(3L, 6L)], full$valid_loss[c(3L, 6L)])
+  }
+  # the weights at epoch 7 score the loss a run stopped there scores (the
+  # full run checks epochs 3, 6, 9 and 12: stop at 9 and compare)
+  r9 <- train_one(cs, replace(s, "stop_epoch", 9), 1L)
+  expect_identical(r9$valid_loss[9L], full$valid_loss[9L])
+  expect_error(train_one(cs, replace(s, "stop_epoch", -1), 1L),
+               "'stop_epoch' must be in \\[0, 1e\\+07\\]")
+})
+
 test_that("a group's seconds add up to the wall time and its results are checked", {
   settings <- sbcg:::train_settings(sbcg_control(batch_size = 64),
     list(epochs = 2, min_epochs = 0, valid_every = 1, val_reps = 1), resid = 1)
