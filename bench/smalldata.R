@@ -4,6 +4,7 @@
 #
 #   Rscript bench/smalldata.R                 # 5 seeds, 1000 draws per test row
 #   Rscript bench/smalldata.R --seeds 2 --draws 200
+#   Rscript bench/smalldata.R --cases lin30,lin100 --no-grf
 #
 # Cases:
 #   lin30, lin100  y = 2 + 0.5 x + (0.2 + 0.2 x) eps, x ~ U(0, 10), n = 30, 100:
@@ -29,7 +30,7 @@ source_dir <- local({
   if (length(f)) dirname(f[1L]) else "bench"
 })
 source(file.path(source_dir, "peers.R"))
-have_grf <- !nzchar(peer_setup("grf")[["grf"]])
+have_grf <- !"--no-grf" %in% args && !nzchar(peer_setup("grf")[["grf"]])
 
 make <- function(case, n, seed) {
   set.seed(seed)
@@ -64,6 +65,8 @@ summ <- function(crps, lo, hi, y) {
 
 cases <- list(lin30 = list(case = "lin", n = 30), lin100 = list(case = "lin", n = 100),
               p50 = list(case = "p50", n = 1000))
+if (!is.na(i <- match("--cases", args))) cases <- cases[strsplit(args[i + 1L], ",")[[1L]]]
+if (!length(cases) || anyNA(names(cases))) stop("--cases: give some of lin30, lin100, p50")
 cat(sprintf("sbcg small-data benchmark  %s\nmachine: nproc %d; %s; sbcg %s; %d seeds, %d draws\n",
             format(Sys.time(), "%Y-%m-%d %H:%M %Z"), parallel::detectCores(),
             R.version.string, packageVersion("sbcg"), nseeds, ndraws))
