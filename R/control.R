@@ -153,7 +153,12 @@
 #'   bridge learns the law of the out-of-fold residuals: residuals of a
 #'   flexible network on the rows it was fitted to are too small, and a
 #'   bridge trained on them learns too narrow a law.  New rows get the
-#'   mean of the \eqn{K} networks.
+#'   mean of the \eqn{K} networks.  When a fold has fewer than 10 rows
+#'   (under about 60 training rows at `folds = 5`), the networks of each
+#'   kind share one epoch instead: the one whose validation loss, summed
+#'   over all folds, is lowest (the starting linear fit, epoch 0,
+#'   included).  Early stopping on a handful of rows picks the epoch that
+#'   fits those very rows best, and so makes their residuals too small.
 #' @param baseline `"linear"` (the default): every network's output layer
 #'   starts at zero and the location network learns a correction to a
 #'   weighted least-squares linear fit, so that before training the fit is

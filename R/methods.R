@@ -15,6 +15,18 @@ pre_string <- function(pre) {
             sprintf(", scale power %s", paste(format(pre$scale_power), collapse = " ")))
 }
 
+# The epochs kept of the preconditioning networks: each network's best,
+# or, with folds too small to choose their own (shared_epoch()), the one
+# epoch of each stage, chosen on all folds.
+pre_epochs <- function(pre) {
+  if (!isTRUE(pre$shared_epoch))
+    return(sprintf("best epochs %s", paste(unique(range(pre$best_epoch)), collapse = "-")))
+  if (is.null(pre$scale))
+    return(sprintf("epoch %d for every fold, chosen on all folds' rows", pre$best_epoch[1L]))
+  sprintf("epochs %d (location) and %d (scale) for every fold, chosen on all folds' rows",
+          pre$best_epoch[1L], pre$best_epoch[length(pre$best_epoch) %/% 2L + 1L])
+}
+
 # What the bridge of a preconditioned fit sees, and how that was chosen.
 bridge_string <- function(fit) {
   txt <- if (isFALSE(fit$bridge_x))
@@ -198,8 +210,7 @@ print.summary.sbfit <- function(x, ...) {
               if (isTRUE(ctl$t_tail > 0)) sprintf(", %g%% uniform in log-odds", 100 * ctl$t_tail) else ""))
   pre <- x$precondition
   if (!is.null(pre))
-    cat(sprintf("Precond.:  %s (best epochs %s)\n", pre_string(pre),
-                paste(range(pre$best_epoch), collapse = "-")))
+    cat(sprintf("Precond.:  %s (%s)\n", pre_string(pre), pre_epochs(pre)))
   if (!is.null(x$bridge)) cat(sprintf("Bridge:    %s\n", x$bridge))
   if (isTRUE(x$decorrelated)) cat(decorrelated_line, "\n", sep = "")
   cat(sprintf("Optimiser: Adam, lr %g (%s), batch %d, weight decay %g\n",

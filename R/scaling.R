@@ -38,7 +38,7 @@ fit_precondition <- function(prep, control, budget, threads, verbose) {
   R <- prep$Ys - lres$pred
   pre <- list(net = prep$lnet, location = lres$theta, linear = lres$linear,
               scale = NULL, epochs = lres$epochs, best_epoch = lres$best_epoch,
-              steps_run = lres$steps, seconds = lres$seconds)
+              steps_run = lres$steps, seconds = lres$seconds, shared_epoch = lres$shared)
   if (control$precondition == "location-scale") {
     A <- abs(R)
     # the scale network starts at the mean absolute residual
@@ -94,12 +94,14 @@ cross_fit <- function(prep, target, theta0, seeds, what, settings, threads, verb
     list(theta0 = theta0[[j]], target = if (linear) target - linear_part(B, Xs) else target,
          Xs = Xs, train = tr, valid = if (K > 1L) tidx[inf] else prep$vidx, wt = wt,
          wv = if (K > 1L) prep$wt[inf] / mean(prep$wt[inf]) else prep$wv,
-         seed = seeds[[j]], B = B)
+         wsum = sum(prep$wt[inf]), seed = seeds[[j]], B = B)
   })
   runs <- train_nets(prep$lnet, jobs, threads, verbose, what, settings,
                      labels = sprintf("%s network %d/%d", what, seq_len(K), K),
                      group = sprintf("%s networks 1-%d/%d (side by side)", what, K, K),
                      progress = prep$progress)
+  shared <- K > 1L && min(lengths(lapply(jobs, `[[`, "valid"))) < min_choice_rows
+  if (shared) runs <- shared_epoch(prep$lnet, jobs, runs, settings, threads, verbose, what)
   res <- lapply(seq_along(folds), function(j) {
     r <- runs[[j]]
     va <- jobs[[j]]$valid
@@ -125,7 +127,57 @@ cross_fit <- function(prep, target, theta0, seeds, what, settings, threads, verb
        epochs = vapply(res, `[[`, 0L, "epochs"),
        best_epoch = vapply(res, `[[`, 0L, "best_epoch"),
        steps = sum(vapply(res, `[[`, 0, "steps")),
-       seconds = sum(vapply(res, `[[`, 0, "seconds")))
+       seconds = sum(vapply(res, `[[`, 0, "seconds")), shared = shared)
+}
+
+# One epoch for all the cross-fitted networks of a stage, for folds of
+# fewer than min_choice_rows rows.  Each network is early-stopped on its
+# own fold, the rows whose residuals it then gives the bridge; on a
+# handful of rows the epoch that scores them best also makes their
+# residuals smallest, and the bridge learns too narrow a law (as `lm`'s
+# residuals would be without its degrees-of-freedom correction).  Here
+# the epoch (0, the starting weights, included) is the one with the
+# lowest validation loss summed over all folds, weighted by their
+# weights, among the checks that every network reached: one choice on
+# all training rows.  Each network is then retrained to that epoch from
+# the same start and seed (the same steps and learning rates as its first
+# run, so the same weights it had there); with epoch 0, it keeps its
+# starting weights (the linear fit).  On bench/tinydata.R's sets of 15
+# to 111 rows the 90% intervals of 74% (trees), 73% (women), 83% (swiss)
+# and 85% (rock) became 90%, 87%, 87% and 90%, and the pooled CRPS
+# relative to lm's 0.784 from 0.806.  Applied to every fold size, the
+# 50% intervals of bench/realdata.R's sets moved toward 50% but the CRPS
+# of quine and cpus (folds of 21 and 30 rows) rose 10% and 21%.
+shared_epoch <- function(net, jobs, runs, settings, threads, verbose, what) {
+  E <- min(vapply(runs, `[[`, 0L, "epochs"))
+  W <- vapply(jobs, `[[`, 0, "wsum")
+  start <- vapply(jobs, function(jb) {
+    va <- jb$valid
+    P <- regression_net(net, jb$theta0, jb$Xs[va, , drop = FALSE])
+    sum(jb$wv * (jb$target[va, , drop = FALSE] - P)^2) / (length(va) * ncol(P))
+  }, 0)
+  V <- matrix(vapply(runs, function(r) r$valid_loss[seq_len(E)], numeric(E)), E)
+  e <- which.min(c(sum(W * start), drop(V %*% W))) - 1L
+  redo <- which(vapply(runs, `[[`, 0L, "best_epoch") != e)
+  if (e > 0L && length(redo)) {
+    again <- train_nets(net, jobs[redo], threads, verbose, what,
+                        replace(settings, c("keep_last", "stop_epoch"), c(1, e)),
+                        labels = sprintf("%s network %d/%d, to epoch %d", what, redo,
+                                         length(jobs), e),
+                        group = sprintf("%s networks, to epoch %d (side by side)", what, e))
+  }
+  for (i in seq_along(redo)) {
+    j <- redo[i]
+    if (e == 0L) {
+      runs[[j]]$theta <- jobs[[j]]$theta0
+    } else {
+      runs[[j]]$theta <- again[[i]]$theta
+      runs[[j]]$steps <- runs[[j]]$steps + again[[i]]$steps
+      runs[[j]]$seconds <- runs[[j]]$seconds + again[[i]]$seconds
+    }
+    runs[[j]]$best_epoch <- e
+  }
+  runs
 }
 
 # Weighted least-squares coefficients ((p + 1) x d, intercept first) of Y

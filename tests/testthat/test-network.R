@@ -294,3 +294,70 @@ test_that("training with log-odds times and the logit time map runs the C paths"
   expect_false(identical(f0$theta, f1$theta))
   expect_false(identical(fl$theta, f1$theta))
 })
+
+test_that("folds of fewer than 10 rows share one epoch, chosen on all of them", {
+  # three regression networks, as cross_fit() sets them up
+  set.seed(11)
+  net <- list(kind = "regression", d = 1L, p = 1L, hidden = c(8L, 8L),
+              activation = "silu", freq = double(), time_map = "linear")
+  n <- 24
+  Xs <- matrix(rnorm(n), n)
+  target <- matrix(sin(2 * Xs[, 1]) + 0.3 * rnorm(n))
+  fold <- rep_len(1:3, n)
+  wts <- runif(n, 0.5, 1.5)
+  jobs <- lapply(1:3, function(k) {
+    inf <- fold == k
+    list(theta0 = sbcg:::init_theta(net), target = target, Xs = Xs,
+         train = which(!inf), valid = which(inf), wt = wts[!inf] / mean(wts[!inf]),
+         wv = wts[inf] / mean(wts[inf]), wsum = sum(wts[inf]), seed = c(k, 3L))
+  })
+  st <- sbcg:::train_settings(sbcg_control(lr = 0.01, patience = 100), list(
+    epochs = 40, min_epochs = 0, valid_every = 4, val_reps = 1), resid = 0, t_min = 0,
+    t_max = 0, t_tail = 0)
+  runs <- sbcg:::train_nets(net, jobs, 1L, FALSE, "location", st, labels = c("a", "b", "c"),
+                            group = "g")
+  # the pooled validation loss by hand: the start (epoch 0) and every check
+  W <- vapply(jobs, `[[`, 0, "wsum")
+  start <- vapply(jobs, function(jb) {
+    P <- sbcg:::regression_net(net, jb$theta0, Xs[jb$valid, , drop = FALSE])
+    sum(jb$wv * (target[jb$valid] - P)^2) / length(jb$valid)
+  }, 0)
+  checks <- seq(4, 40, by = 4)
+  pooled <- c(sum(W * start), vapply(checks, function(e)
+    sum(W * vapply(runs, function(r) r$valid_loss[e], 0)), 0)) / sum(W)
+  want <- c(0, checks)[which.min(pooled)]
+  # here epoch 40, which network 1 (best at 32) is retrained to
+  expect_gt(want, 0)
+  got <- sbcg:::shared_epoch(net, jobs, runs, st, 1L, FALSE, "location")
+  expect_identical(vapply(got, `[[`, 0L, "best_epoch"), rep(as.integer(want), 3L))
+  for (k in 1:3) {
+    ref <- if (want == 0) jobs[[k]]$theta0 else
+      sbcg:::train_nets(net, jobs[k], 1L, FALSE, "location",
+                        replace(st, c("keep_last", "stop_epoch"), c(1, want)),
+                        labels = "a", group = "g")[[1L]]$theta
+    expect_identical(got[[k]]$theta, ref)
+  }
+  # a start that scores best keeps the starting weights (the linear fit)
+  bad <- lapply(runs, function(r) replace(r, "valid_loss", list(r$valid_loss + 1e3)))
+  got0 <- sbcg:::shared_epoch(net, jobs, bad, st, 1L, FALSE, "location")
+  expect_identical(lapply(got0, `[[`, "theta"), lapply(jobs, `[[`, "theta0"))
+  expect_identical(vapply(got0, `[[`, 0L, "best_epoch"), rep(0L, 3L))
+})
+
+test_that("a fit shares the folds' epoch below 10 rows per fold, not above", {
+  set.seed(12)
+  small <- data.frame(x = runif(40))
+  small$y <- sin(4 * small$x) + 0.2 * rnorm(40)
+  f1 <- suppressWarnings(sbfit(y ~ x, small, seed = 1))  # 36 training rows, folds of 7-8
+  pre <- f1$precondition
+  expect_true(pre$shared_epoch)
+  expect_length(unique(pre$best_epoch[1:5]), 1L)
+  expect_length(unique(pre$best_epoch[6:10]), 1L)
+  expect_output(print(summary(f1)), "for every fold, chosen on all folds' rows")
+  big <- data.frame(x = runif(150))
+  big$y <- sin(4 * big$x) + 0.2 * rnorm(150)
+  f2 <- suppressWarnings(sbfit(y ~ x, big, seed = 1,
+                               control = sbcg_control(hidden = c(16, 16))))
+  expect_false(f2$precondition$shared_epoch)
+  expect_output(print(summary(f2)), "best epochs")
+})
