@@ -623,15 +623,20 @@ train_budget <- function(control, ntr, nv) {
 }
 
 # The optimiser steps a bridge trains at least on ntr rows (unless half
-# its epochs are fewer): 15 per row, between 2,500 and 30,000.  A bridge's
-# validation loss may stall for thousands of steps before it resolves
-# separate modes (the simulation models, n = 5000); on a few hundred rows
-# the longer floor bought nothing: on the eight smallest sets of
+# its epochs are fewer): 15 per row, between 2,500 and 8,000.  A bridge's
+# validation loss may stall for a while before it resolves separate modes,
+# so training does not stop at the first stall; but a longer floor bought
+# nothing measurable.  On the simulation models (n = 5000, bench/tune.R
+# and bench/accuracy.R, 3 seeds) a floor of 8,000 steps instead of 24,000
+# (half the budget) gave every model's CRPS within 0.1% and halved the
+# default fit's time (m2: 11.8 to 5.8 s); the bimodal m3 went on past the
+# floor to its best check on its own.  A floor of 4,000 moved m1's bridge
+# choice on one seed (CRPS +1.4%).  On the eight smallest sets of
 # bench/realdata.R a floor of 5,000 steps instead of 30,000 gave the same
 # CRPS (within 0.1%) and the same coverage, and one of 2,500 instead of
 # 5,000 the same CRPS (within 0.01%) and coverage (within 0.6 points) on
 # the seven sets of 105 to 226 training rows per fold.
-min_bridge_steps <- function(ntr) min(3e4, max(2500, 15 * ntr))
+min_bridge_steps <- function(ntr) min(8000, max(2500, 15 * ntr))
 
 # The planned work of each network of a fit, in the order they train, in
 # row-epochs (an upper bound: early stopping ends networks sooner): the
@@ -691,7 +696,7 @@ train_settings <- function(control, budget, resid, t_min = control$t_min,
 # stopping on the validation rows as set by the budget.  Without them and
 # with at least min_choice_rows validation rows (nv), a fixed budget
 # (fixed_budget()): min_epochs epochs (15 optimiser steps per training
-# row, at least 2,500 and at most 30,000, or half the epochs), the learning
+# row, at least 2,500 and at most 8,000, or half the epochs), the learning
 # rate decaying over them, and the last weights kept; the validation rows
 # are scored at the end but choose nothing.
 bridge_settings <- function(control, budget, use_x = TRUE, nv = 0L) {

@@ -42,7 +42,12 @@ variants <- list(
   gp2 = list(grid_power = 2),
   s200 = list(steps = 200),
   tail0 = list(t_tail = 0),
-  tail8 = list(t_tail = 0.8)
+  tail8 = list(t_tail = 0.8),
+  # a lower floor for early stopping (and so a smaller fixed budget for the
+  # bridge without the predictors): 8,000 and 4,000 optimiser steps of 256
+  # rows on 4,500 training rows, instead of half the budget (24,000)
+  floor8k = list(min_epochs = 445),
+  floor4k = list(min_epochs = 223)
 )
 models <- strsplit(opt_value("models", paste(all_models, collapse = ",")), ",")[[1L]]
 vnames <- strsplit(opt_value("variants", "base"), ",")[[1L]]
@@ -70,7 +75,8 @@ for (model in models) for (seed in seeds) {
     model = model, seed = seed, variant = "truth",
     mse_mean = mean((s$mean - tr$mean)^2), mse_sd = mean((s$sd - tr$sd)^2),
     sd_ratio = mean(s$sd) / mean(tr$sd), crps = mean(s$crps),
-    cover90 = mean(yfresh >= s$q05 & yfresh <= s$q95), fit_s = NA, epochs = NA, early = NA)
+    cover90 = mean(yfresh >= s$q05 & yfresh <= s$q95), fit_s = NA, epochs = NA, early = NA,
+    best = NA, bridge_x = NA)
   for (v in vnames) {
     t0 <- proc.time()[[3]]
     fit <- sbfit(Xtr, ytr, control = do.call(sbcg_control, variants[[v]]), seed = seed)
@@ -82,7 +88,8 @@ for (model in models) for (seed in seeds) {
       mse_mean = mean((s$mean - tr$mean)^2), mse_sd = mean((s$sd - tr$sd)^2),
       sd_ratio = mean(s$sd) / mean(tr$sd), crps = mean(s$crps),
       cover90 = mean(yfresh >= s$q05 & yfresh <= s$q95), fit_s = t1 - t0,
-      epochs = nrow(fit$history), early = isTRUE(fit$stopped_early))
+      epochs = nrow(fit$history), early = isTRUE(fit$stopped_early),
+      best = fit$best_epoch, bridge_x = isTRUE(fit$bridge_x))
     print(rows[[length(rows)]], digits = 4, row.names = FALSE)
     flush(stdout())
   }
