@@ -6,13 +6,19 @@
 # their epochs, the linear part and the power of the scale.
 pre_string <- function(pre) {
   K <- if (is.matrix(pre$location)) ncol(pre$location) else 1L
-  sprintf("%s%s %s%s, %s epochs%s",
+  sprintf("%s%s %s%s, %s epochs%s%s",
           if (is.null(pre$scale)) "location network" else "location and scale networks",
           if (K > 1L) sprintf(" (%d of each, cross-fitted)", K) else "",
           net_string(pre$net), if (is.null(pre$linear)) "" else " on a linear fit",
           paste(unique(range(pre$epochs)), collapse = "-"),
           if (is.null(pre$scale_power)) "" else
-            sprintf(", scale power %s", paste(format(pre$scale_power), collapse = " ")))
+            sprintf(", scale power %s", paste(format(pre$scale_power), collapse = " ")),
+          if (isTRUE(pre$input_decay_tried)) {
+            if (pre$input_decay > 0)
+              sprintf(", input decay %g (out-of-fold error lower than without)", pre$input_decay)
+            else ", no input decay (out-of-fold error lower than with)"
+          } else if (isTRUE(pre$input_decay > 0)) sprintf(", input decay %g", pre$input_decay)
+          else "")
 }
 
 # The epochs kept of the preconditioning networks: each network's best,

@@ -679,7 +679,7 @@ fit_progress <- function(plan) {
 # src/interface.c.
 train_settings <- function(control, budget, resid, t_min = control$t_min,
                            t_max = control$t_max, t_tail = control$t_tail,
-                           keep_last = FALSE, stop_epoch = 0) {
+                           keep_last = FALSE, stop_epoch = 0, wd_input = 0) {
   c(epochs = budget$epochs, min_epochs = budget$min_epochs,
     valid_every = budget$valid_every,
     patience = min(control$patience, 1e9), batch = control$batch_size,
@@ -689,7 +689,7 @@ train_settings <- function(control, budget, resid, t_min = control$t_min,
     beta2 = control$betas[2L], adam_eps = control$adam_eps,
     weight_decay = control$weight_decay, ema = control$ema,
     val_reps = budget$val_reps, single = net_precision(),
-    keep_last = if (keep_last) 1 else 0, stop_epoch = stop_epoch)
+    keep_last = if (keep_last) 1 else 0, stop_epoch = stop_epoch, wd_input = wd_input)
 }
 
 # The settings of a bridge: with the predictors as inputs (use_x), early

@@ -463,6 +463,15 @@ static int train_batch(trainer *tr, double *theta, int start, int B,
     tr->step++;
     kern_adam(net->kern, npar, theta, tr->grad, tr->m, tr->v, tr->step, lr,
               st->beta1, st->beta2, st->eps, st->wd);
+    if (st->wd_input > 0.0) {
+        /* W_0 is width[1] x width[0], column-major by input; the
+         * predictors are its last p columns */
+        double f = 1.0 - lr * st->wd_input;
+        size_t rows = (size_t) net->width[1];
+        size_t c0 = (size_t) (net->width[0] - net->p);
+        double *W = theta + net->woff[0] + c0 * rows;
+        for (size_t i = 0; i < rows * (size_t) net->p; i++) W[i] *= f;
+    }
     if (tr->ema) {
         /* exponential moving average of the weights; the decay ramps up
          * as (1 + step) / (10 + step) so that early weights fade fast */

@@ -194,6 +194,8 @@ typedef struct {
                                      * still running over `epochs` */
     double t_min, t_max, t_tail;
     double lr, lr_min, beta1, beta2, eps, wd, ema;
+    double wd_input;                /* decoupled decay of the first
+                                     * layer's weights on the predictors */
     int nthreads;
     uint64_t seed;
 } fit_settings;

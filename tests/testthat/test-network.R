@@ -361,3 +361,39 @@ test_that("a fit shares the folds' epoch below 10 rows per fold, not above", {
   expect_false(f2$precondition$shared_epoch)
   expect_output(print(summary(f2)), "best epochs")
 })
+
+test_that("with 10 or more predictors the location networks also try input decay", {
+  set.seed(13)
+  n <- 300
+  X <- matrix(rnorm(n * 12), n, dimnames = list(NULL, paste0("x", 1:12)))
+  y <- X[, 1] + X[, 2]^2 + 0.5 * rnorm(n)
+  ctl <- sbcg_control(hidden = c(16, 16), epochs = 200)
+  f12 <- suppressWarnings(sbfit(X, y, seed = 1, control = ctl))
+  pre <- f12$precondition
+  expect_true(pre$input_decay %in% c(0, sbcg:::input_decay_try))
+  # the kept networks are those of the chosen decay: trained again with it
+  # from the same starts and seeds, they give the same weights
+  f12b <- suppressWarnings(sbfit(X, y, seed = 1, control = ctl))
+  expect_identical(f12b$precondition$location, pre$location)
+  f9 <- suppressWarnings(sbfit(X[, 1:9], y, seed = 1, control = ctl))
+  expect_identical(f9$precondition$input_decay, 0)
+  expect_true(pre$input_decay_tried)
+  expect_false(f9$precondition$input_decay_tried)
+  # a decay given is used without a trial
+  f9d <- suppressWarnings(sbfit(X[, 1:9], y, seed = 1,
+                                control = sbcg_control(hidden = c(16, 16), epochs = 200,
+                                                       input_decay = 3)))
+  expect_identical(f9d$precondition$input_decay, 3)
+  expect_false(f9d$precondition$input_decay_tried)
+  expect_false(identical(f9d$precondition$location, f9$precondition$location))
+  expect_output(print(f9d), ", input decay 3;")
+  expect_error(sbcg_control(input_decay = -1), "'input_decay'")
+  expect_error(sbcg_control(input_decay = c(1, 2)), "'input_decay'")
+  expect_output(print(f12), if (pre$input_decay > 0) "input decay 10 \\(out-of-fold" else
+    "no input decay \\(out-of-fold")
+  # oof_loss: the weighted mean squared error over the training rows
+  prep <- list(tidx = 2:4, wt = c(1, 2, 1))
+  Y <- matrix(c(0, 1, 2, 3, 4))
+  P <- matrix(c(9, 1, 1, 1, 9))
+  expect_equal(sbcg:::oof_loss(prep, Y, P), (0 + 2 * 1 + 4) / 4)
+})

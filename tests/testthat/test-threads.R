@@ -189,3 +189,26 @@ test_that("sbfit() with two threads: the same fit, progress per stage", {
   suppressWarnings(expect_identical(sbfit(y ~ x, d, control = one, seed = 2, threads = 2)$theta,
                                     sbfit(y ~ x, d, control = one, seed = 2)$theta))
 })
+
+test_that("wd_input decays the first layer's weights on the predictors only", {
+  # a bridge network: inputs z, the time embedding, then x; a target that
+  # does not depend on x, and a decay far stronger than any gradient
+  cs <- train_case(n = 200, nv = 20, seed = 6)
+  cs$y <- matrix(rnorm(200))
+  ctl <- sbcg_control(batch_size = 50, lr = 3e-3, ema = 0, lr_schedule = "constant")
+  b <- list(epochs = 40, min_epochs = 0, valid_every = 40, val_reps = 1)
+  s0 <- sbcg:::train_settings(ctl, b, resid = 1, keep_last = TRUE)
+  s1 <- replace(s0, "wd_input", 300)
+  h1 <- cs$net$hidden[1]
+  W0 <- function(theta) matrix(theta[seq_len(h1 * (1 + 6 + 2))], h1)  # z, 2 x 3 freqs, x
+  r0 <- train_one(cs, s0, 1L)
+  r1 <- train_one(cs, s1, 1L)
+  # 160 steps of lr * 300 = 0.9 each (plus Adam's steps of about lr): the
+  # x columns end near 0, the others keep their size
+  x_cols <- 8:9
+  expect_lt(max(abs(W0(r1$theta)[, x_cols])), 0.01)
+  expect_gt(max(abs(W0(r0$theta)[, x_cols])), 0.1)
+  expect_equal(sqrt(mean(W0(r1$theta)[, -x_cols]^2)), sqrt(mean(W0(r0$theta)[, -x_cols]^2)),
+               tolerance = 0.5)
+  expect_error(train_one(cs, replace(s0, "wd_input", -1), 1L), "'wd_input' must be in")
+})
