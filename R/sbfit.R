@@ -640,13 +640,15 @@ min_bridge_steps <- function(ntr) min(8000, max(2500, 15 * ntr))
 
 # The planned work of each network of a fit, in the order they train, in
 # row-epochs (an upper bound: early stopping ends networks sooner): the
-# location and then the scale networks of each fold, then the bridges.
+# location networks of each fold (twice when they try input decay), then
+# the scale networks, then the bridges.
 fit_plan <- function(prep, control, budget, inputs) {
   pre <- if (control$precondition == "none") numeric() else {
     ep <- regression_settings(control, budget)[["epochs"]]
     K <- length(prep$ltheta0)
     rows <- if (K > 1L) length(prep$tidx) - tabulate(prep$fold, K) else length(prep$tidx)
-    rep(ep * rows, if (control$precondition == "location-scale") 2L else 1L)
+    rep(ep * rows, 1L + try_input_decay(prep, control) +
+                     (control$precondition == "location-scale"))
   }
   fixed <- vapply(inputs, fixed_budget, FALSE, nv = length(prep$vidx))
   c(pre, ifelse(fixed, max(1L, budget$min_epochs), budget$epochs) * length(prep$tidx))

@@ -41,7 +41,7 @@ fit_precondition <- function(prep, control, budget, threads, verbose) {
   if (tried) {
     s2 <- replace(settings, "wd_input", input_decay_try)
     l2 <- cross_fit(prep, prep$Ys, prep$ltheta0, prep$lseed, "location", s2,
-                    threads, verbose, linear = linear)
+                    threads, verbose, linear = linear, label = "location (input decay)")
     keep <- oof_loss(prep, prep$Ys, l2$pred) < oof_loss(prep, prep$Ys, lres$pred)
     first <- lres[c("steps", "seconds")]
     if (keep) {
@@ -130,7 +130,7 @@ oof_loss <- function(prep, Y, P) {
 # predictions at all rows (out of fold at the training rows) and the
 # training records.
 cross_fit <- function(prep, target, theta0, seeds, what, settings, threads, verbose,
-                      linear = FALSE) {
+                      linear = FALSE, label = what) {
   K <- length(theta0)
   Xs <- prep$Xs
   tidx <- prep$tidx
@@ -148,8 +148,8 @@ cross_fit <- function(prep, target, theta0, seeds, what, settings, threads, verb
          wsum = sum(prep$wt[inf]), seed = seeds[[j]], B = B)
   })
   runs <- train_nets(prep$lnet, jobs, threads, verbose, what, settings,
-                     labels = sprintf("%s network %d/%d", what, seq_len(K), K),
-                     group = sprintf("%s networks 1-%d/%d (side by side)", what, K, K),
+                     labels = sprintf("%s network %d/%d", label, seq_len(K), K),
+                     group = sprintf("%s networks 1-%d/%d (side by side)", label, K, K),
                      progress = prep$progress)
   shared <- K > 1L && min(lengths(lapply(jobs, `[[`, "valid"))) < min_choice_rows
   if (shared) runs <- shared_epoch(prep$lnet, jobs, runs, settings, threads, verbose, what)

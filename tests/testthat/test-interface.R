@@ -158,4 +158,19 @@ test_that("verbose prints progress, one labelled line per network", {
   prep$vidx <- 101:105
   expect_equal(sbcg:::fit_plan(prep, sbcg_control(), budget, FALSE),
                c(rep(20 * 80, 10), 40 * 100))
+  # with 10 or more predictor columns the location networks train twice
+  # (without and with input decay), unless a decay is given
+  prep$lseed <- vector("list", 5)
+  prep$Xs <- matrix(0, 110, 12)
+  expect_equal(sbcg:::fit_plan(prep, sbcg_control(), budget, FALSE),
+               c(rep(20 * 80, 15), 40 * 100))
+  expect_equal(sbcg:::fit_plan(prep, sbcg_control(input_decay = 0), budget, FALSE),
+               c(rep(20 * 80, 10), 40 * 100))
+  set.seed(2)
+  X12 <- matrix(rnorm(100 * 12), 100)  # folds of 18 rows: no shared epoch
+  out <- capture.output(f12 <- sbfit(X12, X12[, 1] + rnorm(100), control = small_control(),
+                                     verbose = TRUE, seed = 1))
+  expect_length(out, 5 + 5 + 5 + 2)
+  expect_match(out[6], "^\r?\\[6/17, at most [0-9]+:[0-9]{2} left in all\\] location \\(input decay\\) network 1/5: ")
+  expect_match(out[17], "\\[17/17, at most [0-9]+:[0-9]{2} left in all\\] bridge 2/2")
 })
