@@ -94,8 +94,8 @@
 #'   plateaus where the validation loss stalls for a while before the
 #'   network resolves finer structure (separate modes, say); stopping there
 #'   would return a distribution that is too smooth.  A bridge without the
-#'   predictors (see `bridge_inputs`) trains exactly this many epochs when
-#'   at least 10 rows are held out.
+#'   predictors (see `bridge_inputs`) trains exactly this many epochs, but
+#'   at most 4,000 optimiser steps, when at least 10 rows are held out.
 #' @param parameterization what the network's output \eqn{F} stands for.
 #'   `"residual"` (the default): the denoiser is
 #'   \eqn{D = z + \sqrt{1-t}\,F} and \eqn{F} regresses

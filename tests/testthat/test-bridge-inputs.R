@@ -240,3 +240,26 @@ test_that("with a shape that changes with x, 'auto' keeps the bridge that sees x
   expect_true(fit$bridge_x)
   expect_lt(fit$bridge_choice[["x"]], fit$bridge_choice[["none"]])
 })
+
+test_that("a fixed-budget bridge trains min_epochs, at most 4,000 steps", {
+  expect_identical(sbcg:::fixed_epochs(list(min_epochs = 445, steps_per_epoch = 18)), 223L)
+  expect_identical(sbcg:::fixed_epochs(list(min_epochs = 100, steps_per_epoch = 18)), 100L)
+  expect_identical(sbcg:::fixed_epochs(list(min_epochs = 2500, steps_per_epoch = 1)), 2500L)
+  expect_identical(sbcg:::fixed_epochs(list(min_epochs = 0, steps_per_epoch = 1)), 1L)
+})
+
+test_that("scale networks stop 5 checks after their best, location networks 10", {
+  set.seed(21)
+  d <- data.frame(x = runif(400, -2, 2))
+  d$y <- sin(2 * d$x) + (0.3 + 0.2 * abs(d$x)) * rnorm(400)
+  ctl <- sbcg_control(hidden = c(16, 16), samples = 2e5)
+  fit <- suppressWarnings(sbfit(y ~ x, d, control = ctl, seed = 1))
+  pre <- fit$precondition
+  rs <- sbcg:::regression_settings(fit$control, sbcg:::train_budget(fit$control, fit$n_train,
+                                                                      fit$n_valid))
+  past <- (pre$epochs - pre$best_epoch) / rs[["valid_every"]]
+  stopped <- pre$epochs < rs[["epochs"]]
+  expect_true(any(stopped[1:5]) && any(stopped[6:10]))
+  expect_true(all(past[1:5][stopped[1:5]] == 10))
+  expect_true(all(past[6:10][stopped[6:10]] == 5))
+})

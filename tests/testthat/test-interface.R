@@ -151,7 +151,7 @@ test_that("verbose prints progress, one labelled line per network", {
   # the plan counts each network's training rows times its epochs (the
   # bridge without the predictors trains min_epochs)
   prep <- list(tidx = 1:100, vidx = 101:110, ltheta0 = vector("list", 5), fold = rep(1:5, 20))
-  budget <- list(epochs = 40, min_epochs = 15)
+  budget <- list(epochs = 40, min_epochs = 15, steps_per_epoch = 1)
   plan <- sbcg:::fit_plan(prep, sbcg_control(), budget, c(TRUE, FALSE))
   expect_equal(plan, c(rep(20 * 80, 10), 40 * 100, 15 * 100))
   # with fewer than 10 held-out rows it is early-stopped, up to all epochs
