@@ -629,7 +629,7 @@ train_budget <- function(control, ntr, nv) {
 # nothing measurable.  On the simulation models (n = 5000, bench/tune.R
 # and bench/accuracy.R, 3 seeds) a floor of 8,000 steps instead of 24,000
 # (half the budget) gave every model's CRPS within 0.1% and halved the
-# default fit's time (m2: 11.8 to 5.8 s); the bimodal m3 went on past the
+# default fit's time (m2: 11.8 to 6.1 s); the bimodal m3 went on past the
 # floor to its best check on its own.  A floor of 4,000 moved m1's bridge
 # choice on one seed (CRPS +1.4%).  On the eight smallest sets of
 # bench/realdata.R a floor of 5,000 steps instead of 30,000 gave the same
@@ -730,9 +730,10 @@ fixed_bridge_steps <- 4000
 # (on m1, whose mean must be fitted to a small fraction of its noise SD,
 # a quarter left the networks short of their best), checked about 200
 # times but at least every 100 optimiser steps, stopping 10 checks after
-# the best (the scale networks 5: scale_patience).  On a few hundred rows, whose budget runs to tens of thousands
-# of one-step epochs, the networks were best after at most about a
-# thousand steps, and checks every epochs / 200 made each run 2,500 more.
+# the best (the scale networks 5: scale_patience).  On a few hundred rows,
+# whose budget runs to tens of thousands of one-step epochs, the networks
+# were best after at most about a thousand steps, and checks every
+# epochs / 200 made each run 2,500 more.
 regression_settings <- function(control, budget) {
   epochs <- max(20L, budget$epochs %/% 2L)
   b <- list(epochs = epochs, min_epochs = 0,

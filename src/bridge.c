@@ -465,8 +465,10 @@ static int train_batch(trainer *tr, double *theta, int start, int B,
               st->beta1, st->beta2, st->eps, st->wd);
     if (st->wd_input > 0.0) {
         /* W_0 is width[1] x width[0], column-major by input; the
-         * predictors are its last p columns */
+         * predictors are its last p columns (a decay of lr * wd_input >= 1
+         * zeroes them) */
         double f = 1.0 - lr * st->wd_input;
+        if (f < 0.0) f = 0.0;
         size_t rows = (size_t) net->width[1];
         size_t c0 = (size_t) (net->width[0] - net->p);
         double *W = theta + net->woff[0] + c0 * rows;

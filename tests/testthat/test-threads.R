@@ -210,5 +210,9 @@ test_that("wd_input decays the first layer's weights on the predictors only", {
   expect_gt(max(abs(W0(r0$theta)[, x_cols])), 0.1)
   expect_equal(sqrt(mean(W0(r1$theta)[, -x_cols]^2)), sqrt(mean(W0(r0$theta)[, -x_cols]^2)),
                tolerance = 0.5)
+  # lr * wd_input >= 1 zeroes them after every step (not flips their sign)
+  r2 <- train_one(cs, replace(s0, "wd_input", 1000), 1L)
+  expect_true(all(W0(r2$theta)[, x_cols] == 0))
+  expect_true(all(is.finite(r2$theta)))
   expect_error(train_one(cs, replace(s0, "wd_input", -1), 1L), "'wd_input' must be in")
 })
