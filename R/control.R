@@ -89,7 +89,7 @@
 #'   improvement after which training stops (`Inf` for never).
 #' @param min_epochs training does not stop early before this many epochs;
 #'   `NULL` is half of `epochs`, or the number of epochs of 15 optimiser
-#'   steps per training row (at least 2,500 and at most 8,000 steps) if
+#'   steps per training row (at least 2,500 and at most 30,000 steps) if
 #'   that is fewer (small data sets).  Training a bridge often passes through
 #'   plateaus where the validation loss stalls for a while before the
 #'   network resolves finer structure (separate modes, say); stopping there
