@@ -10,7 +10,8 @@
 #   Rscript bench/speed.R --defaults # only the figures of sbcg's defaults
 #                                    # (default network, sbfit(), sbcondstats(), memory)
 #   Rscript bench/speed.R --only train,sample,load   # some sections:
-#       train (training rates), sample (sampling rates), load (1 and 2
+#       train (training rates), sample (sampling rates: the recipe network,
+#       and the default 64-64 at the default 30 steps), load (1 and 2
 #       threads with and without a competing CPU-bound process), defaults
 #       (sbcondstats() with defaults), memory
 #   Rscript bench/speed.R --reps 5   # repetitions of every timing
@@ -232,6 +233,23 @@ if ("sample" %in% sections) {
       cat(sprintf("  steps %4d time sbcg / PyTorch cached (2 threads): %.2f (both float64), %.2f (both float32)\n", K,
                   m[["threads 2 double"]] / m[["PyTorch cached float64 threads 2"]],
                   m[["threads 2"]] / m[["PyTorch cached float32 threads 2"]]))
+  }
+  # the default network, 64-64, with the default 30 steps: 500 x 1000
+  # chains, as predict() samples a default fit that sees the predictors
+  # (a short fit: the sampler's work does not depend on the weights)
+  fit64 <- sbfit(X, y, control = sbcg_control(hidden = c(64, 64), epochs = 2, validation = 0,
+                                              precondition = "none"), seed = 1)
+  flops64 <- 2 * (1 * 64 + 64 * 64 + 64 * 1) + 64
+  K <- 30L
+  s64 <- function(th) function()
+    system.time(sbsample(fit64, nd, ndraws = 1000, steps = K, format = "matrix", threads = th,
+                         seed = 1))[["elapsed"]]
+  m <- side_by_side(list(`threads 1` = s64(1L), `threads 2` = s64(2L)), reps)
+  for (nm in names(m)) {
+    cs <- 5e5 * K / m[[nm]]
+    pk <- peak1 * (if (grepl("threads 2", nm)) 2 else 1) * 2
+    cat(sprintf("  default 64-64, steps %d, 500,000 chains, %-9s: %6.2f s  %7.2f M chain-steps/s  %5.2f GFLOP/s (%2.0f%% of peak)\n",
+                K, nm, m[[nm]], cs / 1e6, cs * flops64 / 1e9, 100 * cs * flops64 / 1e9 / pk))
   }
   cat("\n")
 }
