@@ -628,9 +628,9 @@ train_budget <- function(control, ntr, nv) {
 # separate modes.  A floor of 8,000 steps instead of half the budget
 # gave every CRPS of the simulation models at n = 5000 within 0.1% (and
 # halved the fit's time: m2 11.8 to 6.1 s, bench/tune.R), but at n = 2000
-# the bimodal m3's bridge then stopped on its plateau on two seeds of
-# three, its two modes holding 37% of the draws at x = 2 instead of 89-95%
-# (with 24,000 steps; tests/testthat/test-accuracy.R's slow test).  On a
+# the bimodal m3's bridges stopped on their plateau: in
+# tests/testthat/test-accuracy.R's slow test 54% of the draws of three
+# fits at x = 2 lay near the two modes, where it asks for 90%.  On a
 # few hundred rows the longer floor bought nothing: on the eight smallest sets of
 # bench/realdata.R a floor of 5,000 steps instead of 30,000 gave the same
 # CRPS (within 0.1%) and the same coverage, and one of 2,500 instead of

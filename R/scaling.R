@@ -93,13 +93,12 @@ fit_precondition <- function(prep, control, budget, threads, verbose) {
 # predictors a location network fits the noise of the irrelevant ones
 # before the signal, and early stopping then ends it before it has
 # learned much: on bench/smalldata.R's p50 (50 predictors, 3 of them
-# relevant, n = 1000) the MSE of its conditional mean was 1.2-1.5 (the
-# mean's variance is 3) and sbcg's CRPS 0.85, grf's 0.73.  Decay that
-# pulls the weights of unused predictors to 0 lets training go on: with
-# 1, 3, 10 and 30, seeds 1-3, the CRPS was 0.67, 0.60, 0.57 and 0.58.  On
-# m1 (5 relevant predictors, a mean fitted to 1.5% of the response's SD)
-# the same decay raised the CRPS 0.7% (1), 4.5% (3) and 4.6% (10), so it is
-# only tried, and kept when it predicts the folds' rows better.
+# relevant, n = 1000) sbcg's CRPS was 0.85, grf's 0.73; with the trial,
+# which keeps the decay on every seed, 0.57.  On m1 (5 relevant
+# predictors, a mean fitted to 1.5% of the response's SD) a fixed
+# input_decay of 1, 3 and 10 raised the CRPS 0.3%, 3.5% and 6.1%
+# (bench/tune.R, variants dec1, dec3, dec10, seeds 1-2), so it is only
+# tried, and kept when it predicts the folds' rows better.
 input_decay_try <- 10
 input_decay_min_p <- 10L
 
@@ -124,8 +123,8 @@ oof_loss <- function(prep, Y, P) {
 # 10.  A scale network learns a smooth spread and was best after a few
 # dozen epochs at n = 5000 (12-102), so that 10 checks more were half its
 # run.  With 5 (and the bridge without the predictors at most 4,000 steps,
-# fixed_epochs()) every CRPS of the simulation models stayed within 0.05%
-# (bench/tune.R, 3 seeds) and of bench/realdata.R's sets within 0.25%;
+# fixed_epochs()) every CRPS of the simulation models stayed within 0.1%
+# (bench/accuracy.R, 3 seeds) and of bench/realdata.R's sets within 0.25%;
 # with 5 for the location networks too, m1's CRPS rose 0.9%.
 scale_patience <- 5
 
@@ -205,9 +204,10 @@ cross_fit <- function(prep, target, theta0, seeds, what, settings, threads, verb
 # starting weights (the linear fit).  On bench/tinydata.R's sets of 15
 # to 111 rows the 90% intervals of 74% (trees), 73% (women), 83% (swiss)
 # and 85% (rock) became 90%, 87%, 87% and 90%, and the pooled CRPS
-# relative to lm's 0.784 from 0.806.  Applied to every fold size, the
-# 50% intervals of bench/realdata.R's sets moved toward 50% but the CRPS
-# of quine and cpus (folds of 21 and 30 rows) rose 10% and 21%.
+# relative to lm's 0.784 from 0.806.  Applied to every fold size (a
+# scratch build), the 50% intervals of bench/realdata.R's sets moved
+# toward 50% but the CRPS of quine and cpus (folds of 21 and 30 rows) rose
+# 10% and 21%.
 shared_epoch <- function(net, jobs, runs, settings, threads, verbose, what) {
   E <- min(vapply(runs, `[[`, 0L, "epochs"))
   W <- vapply(jobs, `[[`, 0, "wsum")

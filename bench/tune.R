@@ -47,7 +47,12 @@ variants <- list(
   # bridge without the predictors): 8,000 and 4,000 optimiser steps of 256
   # rows on 4,500 training rows, instead of half the budget (24,000)
   floor8k = list(min_epochs = 445),
-  floor4k = list(min_epochs = 223)
+  floor4k = list(min_epochs = 223),
+  # a fixed decay of the location and scale networks' first-layer weights
+  # on the predictors (no out-of-fold trial)
+  dec1 = list(input_decay = 1),
+  dec3 = list(input_decay = 3),
+  dec10 = list(input_decay = 10)
 )
 models <- strsplit(opt_value("models", paste(all_models, collapse = ",")), ",")[[1L]]
 vnames <- strsplit(opt_value("variants", "base"), ",")[[1L]]
