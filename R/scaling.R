@@ -211,11 +211,7 @@ cross_fit <- function(prep, target, theta0, seeds, what, settings, threads, verb
 shared_epoch <- function(net, jobs, runs, settings, threads, verbose, what) {
   E <- min(vapply(runs, `[[`, 0L, "epochs"))
   W <- vapply(jobs, `[[`, 0, "wsum")
-  start <- vapply(jobs, function(jb) {
-    va <- jb$valid
-    P <- regression_net(net, jb$theta0, jb$Xs[va, , drop = FALSE])
-    sum(jb$wv * (jb$target[va, , drop = FALSE] - P)^2) / (length(va) * ncol(P))
-  }, 0)
+  start <- vapply(runs, `[[`, 0, "start_loss")
   V <- matrix(vapply(runs, function(r) r$valid_loss[seq_len(E)], numeric(E)), E)
   e <- which.min(c(sum(W * start), drop(V %*% W))) - 1L
   redo <- which(vapply(runs, `[[`, 0L, "best_epoch") != e)

@@ -625,11 +625,12 @@ static fit_run *run_begin(const nn_net *net, double *theta,
     res->best_epoch = 0;
     res->epochs = 0;
     res->steps = 0;
+    res->start_loss = NAN;
     /* the starting weights are a candidate too (epoch 0): with a zero
      * output layer they are the baseline a fit falls back to when training
      * never improves the validation loss */
     if (dat->nv > 0 && !s->keep_last) {
-        r->best_loss = val_loss(&r->tr, r->eval);
+        r->best_loss = res->start_loss = val_loss(&r->tr, r->eval);
         if (!isfinite(r->best_loss)) r->best_loss = INFINITY;
     }
     return r;

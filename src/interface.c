@@ -334,8 +334,9 @@ static SEXP train_result(SEXP th, SEXP tl, SEXP vl, const fit_result *r,
 {
     for (int e = 0; e < r->epochs; e++)
         if (ISNAN(REAL(vl)[e])) REAL(vl)[e] = NA_REAL;
-    SEXP res = PROTECT(named_list(8, (const char *[]) {"theta", "train_loss",
-        "valid_loss", "best_epoch", "epochs", "steps", "status", "seconds"}));
+    SEXP res = PROTECT(named_list(9, (const char *[]) {"theta", "train_loss",
+        "valid_loss", "best_epoch", "epochs", "steps", "status", "seconds",
+        "start_loss"}));
     SET_VECTOR_ELT(res, 0, th);
     SET_VECTOR_ELT(res, 1, lengthgets(tl, r->epochs));
     SET_VECTOR_ELT(res, 2, lengthgets(vl, r->epochs));
@@ -344,6 +345,7 @@ static SEXP train_result(SEXP th, SEXP tl, SEXP vl, const fit_result *r,
     SET_VECTOR_ELT(res, 5, ScalarReal((double) r->steps));
     SET_VECTOR_ELT(res, 6, ScalarInteger(r->status));
     SET_VECTOR_ELT(res, 7, ScalarReal(seconds));
+    SET_VECTOR_ELT(res, 8, ScalarReal(ISNAN(r->start_loss) ? NA_REAL : r->start_loss));
     UNPROTECT(1);
     return res;
 }
@@ -352,8 +354,9 @@ static SEXP train_result(SEXP th, SEXP tl, SEXP vl, const fit_result *r,
  * Train the network from theta: x, y, w the training rows (standardised),
  * xv, yv, wv the validation rows (nv may be 0).  The loop is bridge_fit().
  * Returns list(theta, train_loss, valid_loss, best_epoch, epochs, steps,
- * status, seconds), status 0 = ran all epochs, 1 = stopped early,
- * 2 = diverged.
+ * status, seconds, start_loss), status 0 = ran all epochs, 1 = stopped
+ * early, 2 = diverged; start_loss is the validation loss of the starting
+ * weights (NA without validation rows or with keep_last).
  */
 SEXP sbcg_train(SEXP arch, SEXP freq, SEXP theta, SEXP x, SEXP y, SEXP w,
                 SEXP xv, SEXP yv, SEXP wv, SEXP settings, SEXP seed,

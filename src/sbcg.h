@@ -212,6 +212,10 @@ enum fit_status { FIT_DONE = 0, FIT_STOPPED = 1, FIT_DIVERGED = 2 };
 typedef struct {
     double *train_loss, *valid_loss;  /* per epoch; valid: NaN where not
                                        * checked */
+    double start_loss;                /* validation loss of the starting
+                                       * weights (epoch 0); NaN when not
+                                       * computed (no validation rows, or
+                                       * keep_last) */
     int epochs, best_epoch, status;
     long steps;
 } fit_result;
