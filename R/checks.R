@@ -368,7 +368,8 @@ net_ok <- function(net) {
 
 # Whether a fit's preconditioning matches its bridge network `net`: the
 # regression networks' weights (one network, or npar x K cross-fitted), the
-# linear part, floor, power, centre and scale factor.
+# linear part (and each network's, (p + 1) x d x K), floor, power, centre
+# and scale factor.
 precondition_ok <- function(pre, net) {
   ln <- pre$net
   vec_ok <- function(v, len, pos = FALSE) is.numeric(v) && length(v) == len &&
@@ -383,6 +384,10 @@ precondition_ok <- function(pre, net) {
                    (is.null(pre$linear) ||
                       (is.matrix(pre$linear) && identical(dim(pre$linear), as.integer(c(net$p + 1, net$d))) &&
                          all(is.finite(pre$linear)))) &&
+                   (is.null(pre$linear_folds) ||
+                      (is.array(pre$linear_folds) && all(is.finite(pre$linear_folds)) &&
+                         identical(dim(pre$linear_folds),
+                                   c(dim(pre$linear), NCOL(pre$location))))) &&
                    (is.null(pre$scale) || (weights_ok(pre$scale, net_npar(ln)) &&
                                              vec_ok(pre$floor, net$d, TRUE) &&
                                              (is.null(pre$scale_power) ||

@@ -56,7 +56,7 @@ fit_precondition <- function(prep, control, budget, threads, verbose) {
   pre <- list(net = prep$lnet, location = lres$theta, linear = lres$linear,
               scale = NULL, epochs = lres$epochs, best_epoch = lres$best_epoch,
               steps_run = lres$steps, seconds = lres$seconds, shared_epoch = lres$shared,
-              input_decay = decay, input_decay_tried = tried)
+              input_decay = decay, input_decay_tried = tried, linear_folds = lres$linears)
   if (control$precondition == "location-scale") {
     A <- abs(R)
     # the scale network starts at the mean absolute residual
@@ -183,6 +183,8 @@ cross_fit <- function(prep, target, theta0, seeds, what, settings, threads, verb
     pred[rows, ] <- P
   }
   list(theta = theta, linear = B, pred = pred,
+       linears = if (linear && K > 1L) simplify2array(lapply(res, `[[`, "linear"),
+                                                      higher = TRUE),
        epochs = vapply(res, `[[`, 0L, "epochs"),
        best_epoch = vapply(res, `[[`, 0L, "best_epoch"),
        steps = sum(vapply(res, `[[`, 0, "steps")),
@@ -250,6 +252,28 @@ linear_fit <- function(X, Y, w) {
 }
 
 linear_part <- function(B, X) cbind(1, X) %*% B
+
+# A fit whose preconditioning is that of its j-th cross-fitted location
+# and scale networks alone (with their own linear part), for diagnosis:
+# the bridge learned the law of the residuals of each network on the rows
+# it did not see, while a fit maps its draws through the mean of the
+# networks (bench/realdata-diag.R --members compares the two).
+member_fit <- function(object, j) {
+  pre <- object$precondition
+  K <- if (is.matrix(pre$location)) ncol(pre$location) else 1L
+  if (K < 2L) stopf("the fit has no cross-fitted preconditioning networks")
+  j <- check_count(j, "j", 1, K)
+  pre$location <- pre$location[, j, drop = FALSE]
+  if (!is.null(pre$scale)) pre$scale <- pre$scale[, j, drop = FALSE]
+  if (!is.null(pre$linear)) {
+    if (is.null(pre$linear_folds))
+      stopf("the fit does not keep its networks' linear parts (made by an older version)")
+    pre$linear <- pre$linear_folds[, , j]
+    dim(pre$linear) <- dim(pre$linear_folds)[1:2]
+  }
+  object$precondition <- pre
+  object
+}
 
 # The location m(x) of a preconditioned fit at standardised rows X (n x d).
 location_net <- function(pre, X) {

@@ -197,7 +197,32 @@ test_that("with preconditioning the draws are m(x) + s(x) (c + f Z)", {
     want <- fit$scaling$y_center +
       fit$scaling$y_scale * (mv + sv * (pre$center + pre$scale_factor * Fv))
     expect_equal(got, matrix(want, 3, 2), ignore_attr = TRUE, tolerance = 1e-12)
+    # each network keeps its own linear part, whose mean is the fit's; a
+    # fit of one network alone maps the draws through that network's m(x)
+    expect_identical(dim(pre$linear_folds), c(2L, 1L, 5L))
+    expect_equal(apply(pre$linear_folds, 1:2, mean), pre$linear, tolerance = 1e-12)
+    m1 <- sbcg:::member_fit(fit, 2)
+    pre1 <- m1$precondition
+    expect_equal(sbcg:::location_net(pre1, xs),
+                 sbcg:::regression_net(pre$net, pre$location[, 2], xs) +
+                   cbind(1, xs) %*% pre$linear_folds[, , 2], tolerance = 1e-12)
+    mean_of_members <- Reduce(`+`, lapply(1:5, function(j)
+      sbcg:::location_net(sbcg:::member_fit(fit, j)$precondition, xs))) / 5
+    expect_equal(mean_of_members, sbcg:::location_net(pre, xs), tolerance = 1e-12)
+    expect_error(sbcg:::member_fit(fit, 6), "'j' must be a whole number in \\[1, 5\\]")
+    old <- fit
+    old$precondition$linear_folds <- NULL
+    expect_error(sbcg:::member_fit(old, 1), "older version")
+    expect_no_error(predict(old, nd))
+    # a fit is checked before it is used: member linear parts of the wrong shape
+    bad <- fit
+    bad$precondition$linear_folds <- bad$precondition$linear_folds[, , 1:4, drop = FALSE]
+    expect_error(predict(bad, nd), "precondition' is malformed")
   }
+  one <- sbfit(y ~ x, d, control = sbcg_control(hidden = c(8, 8), epochs = 3, folds = 1),
+               seed = 1)
+  expect_null(one$precondition$linear_folds)
+  expect_error(sbcg:::member_fit(one, 1), "no cross-fitted")
   # the location network is a least-squares fit: on y = 2 + 3x + 0.1 eps,
   # the SD of its residuals (scale_factor on the original scale, with
   # location only) estimates 0.1, whose standard error from n rows is
