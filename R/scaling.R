@@ -271,6 +271,7 @@ member_fit <- function(object, j) {
     pre$linear <- pre$linear_folds[, , j]
     dim(pre$linear) <- dim(pre$linear_folds)[1:2]
   }
+  pre$linear_folds <- NULL
   object$precondition <- pre
   object
 }

@@ -209,6 +209,15 @@ test_that("with preconditioning the draws are m(x) + s(x) (c + f Z)", {
     mean_of_members <- Reduce(`+`, lapply(1:5, function(j)
       sbcg:::location_net(sbcg:::member_fit(fit, j)$precondition, xs))) / 5
     expect_equal(mean_of_members, sbcg:::location_net(pre, xs), tolerance = 1e-12)
+    # and it is a fit like any other: its draws map the same bridge output
+    # through that network's m(x) and s(x)
+    expect_warning(g1 <- sbsample(m1, nd, ndraws = 2, grid = c(0, 1), method = "bridge",
+                                  format = "matrix", seed = 1), "'grid'")
+    sv1 <- if (is.null(pre$scale)) 1 else
+      pmax(sbcg:::regression_net(pre$net, pre$scale[, 2], xs)[, 1], pre$floor)^pre$scale_power
+    want1 <- fit$scaling$y_center + fit$scaling$y_scale *
+      (sbcg:::location_net(pre1, xs)[, 1] + sv1 * (pre$center + pre$scale_factor * Fv))
+    expect_equal(g1, matrix(want1, 3, 2), ignore_attr = TRUE, tolerance = 1e-12)
     expect_error(sbcg:::member_fit(fit, 6), "'j' must be a whole number in \\[1, 5\\]")
     old <- fit
     old$precondition$linear_folds <- NULL
