@@ -1217,7 +1217,12 @@ check_loss_grad <- function(value, warns, a) {
 }
 
 check_train <- function(value, warns, a) {
-  if (!is.list(value) || length(value) != 8L) return("C_sbcg_train returned no list of 8")
+  fields <- c("theta", "train_loss", "valid_loss", "best_epoch", "epochs", "steps", "status",
+              "seconds", "start_loss")
+  if (!is.list(value) || !identical(names(value), fields))
+    return("C_sbcg_train returned no list(theta, ..., start_loss)")
+  if (length(value$start_loss) != 1L || (!is.na(value$start_loss) && value$start_loss < 0))
+    return("C_sbcg_train returned a start loss that is neither NA nor >= 0")
   if (length(value$theta) != length(a$theta)) return("C_sbcg_train returned theta of the wrong length")
   if (!value$status %in% 0:2) return("C_sbcg_train returned an unknown status")
   if (length(value$train_loss) != value$epochs) return("C_sbcg_train: loss history length != epochs")
