@@ -330,7 +330,7 @@ sbfit_core <- function(X, Y, w, xinfo, control, threads, seed, verbose,
   hidden_auto <- is.null(control$hidden)
   if (hidden_auto) control$hidden <- default_hidden(ncol(Y))
   check_network_size(control, ncol(X), ncol(Y), hidden_auto)
-  const <- constant_responses(Y, yname)
+  const <- constant_responses(Y, yname, count_hint = is.null(support) || support$type == "real")
   # an unseeded fit draws its seed from R's generator and keeps it, so that
   # sbfit(..., seed = fit$seed) rebuilds it
   if (is.null(seed)) seed <- sample.int(.Machine$integer.max, 1L)
@@ -400,8 +400,10 @@ auto_decorrelate <- function(d) d > 1L && d <= 4096L
 # Responses with few distinct values: a constant column is kept exactly
 # (the result, fit$constant, holds its value, NA for other columns; its
 # draws are the constant), and a column of at most five values gets a
-# warning, since the bridge learns a continuous law.
-constant_responses <- function(Y, yname) {
+# warning, since the bridge learns a continuous law; with count_hint (a
+# fit on the real line), one of whole numbers from 0 also points to
+# support = "count".
+constant_responses <- function(Y, yname, count_hint = FALSE) {
   const <- vapply(seq_len(ncol(Y)), function(k)
     if (all(Y[, k] == Y[1L, k])) Y[1L, k] else NA_real_, 0)
   for (k in seq_len(ncol(Y))) {
@@ -410,8 +412,10 @@ constant_responses <- function(Y, yname) {
       warnf("'%s': the response '%s' is constant (%g): every draw will be %g",
             yname, colnames(Y)[k], Y[1L, k], Y[1L, k])
     else if (nv <= 5L)
-      warnf("'%s': the response '%s' has only %d distinct values; sbcg learns a continuous distribution, whose draws fall between and beyond them",
-            yname, colnames(Y)[k], nv)
+      warnf("'%s': the response '%s' has only %d distinct values; sbcg learns a continuous distribution, whose draws fall between and beyond them%s",
+            yname, colnames(Y)[k], nv,
+            if (count_hint && identical(support_hint(Y[, k]), "count"))
+              "; for counts, support = \"count\" draws whole numbers" else "")
   }
   const
 }

@@ -376,8 +376,17 @@ test_that("inputs that are odd but legal give results or warnings", {
   expect_gt(sd(a2[, , "a"]), 0)
   # a handful of distinct values: a warning, and a fit
   expect_warning(f3 <- sbfit(mx, rep(c(0, 1, 4), 20), control = small_control(), seed = 1),
-                 "only 3 distinct values")
+                 "only 3 distinct values.*support = \"count\"")
   expect_s3_class(f3, "sbfit")
+  # values that are not counts get no such pointer
+  w3 <- character()
+  withCallingHandlers(sbfit(mx, rep(c(-1, 0.5, 4), 20), control = small_control(), seed = 1),
+                      warning = function(w) {
+                        w3 <<- c(w3, conditionMessage(w))
+                        invokeRestart("muffleWarning")
+                      })
+  expect_true(any(grepl("only 3 distinct values", w3)))
+  expect_false(any(grepl("support = \"count\"", w3)))
   # too few rows for validation: a warning naming the setting, and that the
   # fit cannot judge itself
   expect_warning(f5 <- sbfit(mx[1:5, ], dd$y[1:5], control = small_control(), seed = 1),
