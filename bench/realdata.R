@@ -16,8 +16,12 @@
 #   --methods LIST   any of sbcg, grf, drf, qrf, gam, lm (default: all)
 #   --sets LIST      any of the set names below (default: all)
 #   --control EXPR   an R expression giving a list of sbcg_control() settings for sbcg
+#   --counts         sbcg fits sets whose responses are whole numbers from 0
+#                    (ChickWeight, cpus, birthwt, quine, nlschools, mpg, txhousing) with
+#                    sbfit(support = "count"), the others as before
 #   --label NAME     the method name sbcg gets in the tables and CSVs (default
-#                    "sbcg", or "sbcg" plus the --control text)
+#                    "sbcg", or "sbcg" plus the --control text, plus " counts"
+#                    with --counts)
 #   --out FILE       per-fold CSV (default bench/results/realdata-<time>[-quick].csv;
 #                    a bare file name goes to bench/results/); the per-row scores
 #                    go next to it in FILE with "-rows" before ".csv"
@@ -85,7 +89,7 @@ source_dir <- local({
 })
 source(file.path(source_dir, "cli.R"))
 check_options(c("quick", "methods", "sets", "control", "label", "out", "table", "folds",
-                "draws", "max-rows"))
+                "draws", "max-rows", "counts"))
 table_mode <- "--table" %in% args || any(grepl("^--table=", args))
 table_files <- if (table_mode) {
   i <- which(args == "--table")
@@ -105,8 +109,9 @@ control_text <- opt_value("control", NULL)
 sbcg_control_list <- if (is.null(control_text)) list() else
   eval(parse(text = control_text), envir = baseenv())
 if (!is.list(sbcg_control_list)) stop("--control must give a list", call. = FALSE)
-sbcg_label <- opt_value("label", if (is.null(control_text)) "sbcg" else
-  paste0("sbcg ", gsub("\\s+", "", control_text)))
+counts <- "--counts" %in% args
+sbcg_label <- opt_value("label", paste0(if (is.null(control_text)) "sbcg" else
+  paste0("sbcg ", gsub("\\s+", "", control_text)), if (counts) " counts" else ""))
 stopifnot(n_folds >= 2, n_draws >= 10, max_rows >= 50)
 
 results_dir <- file.path(source_dir, "results")
@@ -264,7 +269,9 @@ run_method <- function(method, set, train, test, Xtr, Xte, fold) {
   t0 <- elapsed()
   note <- NA_character_
   if (method == "sbcg") {
-    fit <- sbcg::sbfit(f, train, control = sbcg_control_list, seed = fold, threads = 1L)
+    support <- if (counts && set$grid > 0 && min(set$y) >= 0) "count" else "real"
+    fit <- sbcg::sbfit(f, train, control = sbcg_control_list, seed = fold, threads = 1L,
+                       support = support)
     t1 <- elapsed()
     M <- sbcg::sbsample(fit, test, ndraws = n_draws, format = "matrix", seed = fold, threads = 1L)
     t2 <- elapsed()
