@@ -47,7 +47,7 @@ max_rows <- as.numeric(opt_value("max-rows", if (quick) 1000 else Inf))
 n_draws <- as.integer(opt_value("draws", 200))
 control_text <- opt_value("control", NULL)
 ctl <- if (is.null(control_text)) list() else eval(parse(text = control_text), envir = baseenv())
-sets <- strsplit(opt_value("sets", paste(names(data_sets), collapse = ",")), ",")[[1L]]
+sets <- strsplit(opt_value("sets", paste(default_sets, collapse = ",")), ",")[[1L]]
 options(width = 200)
 cat(sprintf("sbcg real-data diagnosis %s; %s; control %s; %d folds, %d draws\n",
             format(Sys.time(), "%Y-%m-%d %H:%M"), R.version.string,

@@ -1,6 +1,8 @@
 # The data sets of bench/realdata.R and their fold assignment, shared with
 # bench/realdata-diag.R.  Each set is a formula and a function returning the
-# data frame.
+# data frame.  `default_sets` are the ten of the benchmark's table; the
+# sets after them (`extra_sets`) are a second panel, run only when named
+# with --sets, for checking that calibration holds beyond the ten.
 
 mass_data <- function(name) {
   e <- new.env()
@@ -38,6 +40,16 @@ data_sets <- list(
   txhousing = list(formula = median ~ city + year + month,
                    data = function() as.data.frame(ggplot2::txhousing))
 )
+default_sets <- names(data_sets)
+data_sets <- c(data_sets, list(
+  Boston = list(formula = medv ~ crim + zn + indus + chas + nox + rm + age + dis + rad + tax +
+                  ptratio + black + lstat, data = function() mass_data("Boston")),
+  quakes = list(formula = mag ~ lat + long + depth, data = function() datasets::quakes),
+  cats = list(formula = Hwt ~ Sex + Bwt, data = function() mass_data("cats")),
+  Cars93 = list(formula = Price ~ Type + MPG.city + Horsepower + EngineSize + Weight + Origin,
+                data = function() mass_data("Cars93"))
+))
+extra_sets <- setdiff(names(data_sets), default_sets)
 
 # The variables of the formula, complete rows only, characters and ordered
 # factors as plain factors; at most max_rows rows (set.seed(1)).  `grid` is
