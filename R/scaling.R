@@ -160,7 +160,8 @@ cross_fit <- function(prep, target, theta0, seeds, what, settings, threads, verb
                      group = sprintf("%s networks 1-%d/%d (side by side)", label, K, K),
                      progress = prep$progress)
   shared <- K > 1L && min(lengths(lapply(jobs, `[[`, "valid"))) < min_choice_rows
-  if (shared) runs <- shared_epoch(prep$lnet, jobs, runs, settings, threads, verbose, what)
+  if (shared) runs <- shared_epoch(prep$lnet, jobs, runs, settings, threads, verbose, what,
+                                    label)
   res <- lapply(seq_along(folds), function(j) {
     r <- runs[[j]]
     va <- jobs[[j]]$valid
@@ -210,7 +211,7 @@ cross_fit <- function(prep, target, theta0, seeds, what, settings, threads, verb
 # scratch build), the 50% intervals of bench/realdata.R's sets moved
 # toward 50% but the CRPS of quine and cpus (folds of 21 and 30 rows) rose
 # 10% and 21%.
-shared_epoch <- function(net, jobs, runs, settings, threads, verbose, what) {
+shared_epoch <- function(net, jobs, runs, settings, threads, verbose, what, label = what) {
   E <- min(vapply(runs, `[[`, 0L, "epochs"))
   W <- vapply(jobs, `[[`, 0, "wsum")
   start <- vapply(runs, `[[`, 0, "start_loss")
@@ -220,9 +221,9 @@ shared_epoch <- function(net, jobs, runs, settings, threads, verbose, what) {
   if (e > 0L && length(redo)) {
     again <- train_nets(net, jobs[redo], threads, verbose, what,
                         replace(settings, c("keep_last", "stop_epoch"), c(1, e)),
-                        labels = sprintf("%s network %d/%d, to epoch %d", what, redo,
+                        labels = sprintf("%s network %d/%d, to epoch %d", label, redo,
                                          length(jobs), e),
-                        group = sprintf("%s networks, to epoch %d (side by side)", what, e))
+                        group = sprintf("%s networks, to epoch %d (side by side)", label, e))
   }
   for (i in seq_along(redo)) {
     j <- redo[i]
