@@ -13,14 +13,26 @@ row_sort <- function(M) {
     t(apply(M, 1L, sort, na.last = TRUE))
 }
 
+# The k-th smallest values of each row of M (nrow(M) x length(k)), by
+# partial sorting: the same numbers as row_sort(M)[, k], at a fraction of
+# the work when only a few are needed.  Rows with a missing value are
+# sorted whole, missing values last, as in row_sort().
+row_order_stats <- function(M, k) {
+  out <- vapply(seq_len(nrow(M)), function(i) {
+    x <- M[i, ]
+    if (anyNA(x)) sort(x, na.last = TRUE)[k] else sort.int(x, partial = unique(k))[k]
+  }, numeric(length(k)))
+  matrix(out, nrow(M), length(k), byrow = TRUE)
+}
+
 # Quantiles (type 7) of each row of M; S = row_sort(M) if already known.
 # With `discrete`, type 1 (the inverse of the empirical distribution
 # function), so that quantiles of counts are counts.
-row_quantiles <- function(M, probs, S = row_sort(M), discrete = FALSE) {
-  n <- ncol(S)
+row_quantiles <- function(M, probs, S = NULL, discrete = FALSE) {
+  n <- ncol(M)
+  pick <- function(j) if (is.null(S)) row_order_stats(M, j) else S[, j, drop = FALSE]
   if (discrete) {
-    j <- pmin(n, pmax(1L, ceiling(n * probs - 1e-9 * n)))
-    Q <- S[, j, drop = FALSE]
+    Q <- pick(pmin(n, pmax(1L, ceiling(n * probs - 1e-9 * n))))
     colnames(Q) <- quantile_names(probs)
     return(Q)
   }
@@ -28,9 +40,10 @@ row_quantiles <- function(M, probs, S = row_sort(M), discrete = FALSE) {
   lo <- floor(h)
   hi <- pmin(lo + 1L, n)
   f <- h - lo
-  Q <- S[, lo, drop = FALSE] +
-    sweep(S[, hi, drop = FALSE] - S[, lo, drop = FALSE], 2L, f, "*")
-  Q[, f == 0] <- S[, lo[f == 0], drop = FALSE]
+  V <- pick(c(lo, hi))
+  L <- V[, seq_along(lo), drop = FALSE]
+  Q <- L + sweep(V[, length(lo) + seq_along(hi), drop = FALSE] - L, 2L, f, "*")
+  Q[, f == 0] <- L[, f == 0, drop = FALSE]
   colnames(Q) <- quantile_names(probs)
   Q
 }

@@ -380,8 +380,7 @@ summarise_draws <- function(draws, nrow, n, ynames, probs, density, bw,
     if (d > 1L) df$.response <- rep(ynames[k], nrow)
     df$mean <- mu
     df$sd <- sdv
-    S <- row_sort(M)
-    Q <- row_quantiles(M, probs, S, discrete)
+    Q <- row_quantiles(M, probs, discrete = discrete)
     qn <- colnames(Q)
     dimnames(Q) <- NULL
     for (j in seq_along(probs)) df[[qn[j]]] <- Q[, j]

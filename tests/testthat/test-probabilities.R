@@ -300,3 +300,28 @@ test_that("several responses are summarised again component by component", {
   fresh <- sbcondstats(fit, nd, ndraws = 100, probs = 0.25, at = 0, density = FALSE, seed = 1)
   expect_equal(as.data.frame(again), as.data.frame(fresh), ignore_attr = TRUE)
 })
+
+test_that("quantiles from partial sorting equal stats::quantile() on every row", {
+  set.seed(3)
+  M <- matrix(rnorm(40 * 101), 40)
+  M[2, 5] <- Inf
+  M[3, 7] <- -Inf
+  M[4, 1:3] <- 0  # ties
+  probs <- c(0, 0.013, 0.05, 0.5, 0.95, 1)
+  want <- t(apply(M, 1L, quantile, probs = probs, names = FALSE, type = 7))
+  got <- sbcg:::row_quantiles(M, probs)
+  # (quantile() interpolates as (1 - f) a + f b, these as a + f (b - a))
+  expect_equal(unname(got), want, tolerance = 1e-14)
+  expect_identical(colnames(got), sbcg:::quantile_names(probs))
+  # type 1 for counts, and the same as the full sort passed in
+  want1 <- t(apply(M, 1L, quantile, probs = probs, names = FALSE, type = 1))
+  expect_identical(unname(sbcg:::row_quantiles(M, probs, discrete = TRUE)), want1)
+  expect_identical(sbcg:::row_quantiles(M, probs),
+                   sbcg:::row_quantiles(M, probs, S = sbcg:::row_sort(M)))
+  # a row with a missing value is sorted whole, missing values last
+  M[5, 9] <- NA
+  expect_identical(sbcg:::row_order_stats(M[5, , drop = FALSE], c(1, 101)),
+                   matrix(c(min(M[5, ], na.rm = TRUE), NA), 1))
+  # one draw per row
+  expect_identical(sbcg:::row_quantiles(M[1:3, 1, drop = FALSE], 0.5)[, 1], M[1:3, 1])
+})
