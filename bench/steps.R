@@ -51,6 +51,7 @@ samplers <- list(
   em_denoise_30_gp1.5 = list("em_denoise", 30, 1.5),
   em_denoise_40_gp1.5 = list("em_denoise", 40, 1.5),
   em_denoise_20_gp2 = list("em_denoise", 20, 2),
+  em_denoise_20_gp1.5 = list("em_denoise", 20, 1.5),
   em_denoise_15_gp2 = list("em_denoise", 15, 2))
 pick <- opt_value("samplers", NULL)
 if (!is.null(pick)) {
