@@ -206,10 +206,10 @@
 #'   the Gaussian start, which early stopping often kept.  With fewer, it
 #'   is early-stopped on them: what it would learn from under 90 training
 #'   residuals is less reliable than that start.
-#' @param steps default number of sampler steps.  The default 30 steps on
+#' @param steps default number of sampler steps.  The default 20 steps on
 #'   a grid of power 1.5 gave, on default fits of the simulation models, the
 #'   CRPS and coverage of 100 uniform steps (`bench/steps.R` in the
-#'   package's sources) at less than a third of the cost.  Sampling with
+#'   package's sources) at a fifth of the cost.  Sampling with
 #'   fewer than 20 steps warns: the spread of the draws is then off by
 #'   several points of interval coverage.
 #' @param sampler default sampling scheme (see [sbsample()]):
@@ -249,7 +249,7 @@ sbcg_control <- function(..., hidden = NULL, activation = c("silu", "relu", "tan
                          decorrelate = NULL, folds = 5, input_decay = NULL,
                          baseline = c("linear", "none"),
                          bridge_inputs = c("auto", "x", "none"),
-                         steps = 30, sampler = c("em_denoise", "em", "bridge"),
+                         steps = 20, sampler = c("em_denoise", "em", "bridge"),
                          grid_power = 1.5, draws = 1000) {
   # every setting comes after `...`, so that names must be given in full:
   # sample = 2e5 is an error that suggests samples or sampler, not base R's

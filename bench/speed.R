@@ -11,7 +11,7 @@
 #                                    # (default network, sbfit(), sbcondstats(), memory)
 #   Rscript bench/speed.R --only train,sample,load   # some sections:
 #       train (training rates), sample (sampling rates: the recipe network,
-#       and the default 64-64 at the default 30 steps), load (1 and 2
+#       and the default 64-64 at the default number of steps), load (1 and 2
 #       threads with and without a competing CPU-bound process), defaults
 #       (sbcondstats() with defaults), memory
 #   Rscript bench/speed.R --reps 5   # repetitions of every timing
@@ -234,13 +234,13 @@ if ("sample" %in% sections) {
                   m[["threads 2 double"]] / m[["PyTorch cached float64 threads 2"]],
                   m[["threads 2"]] / m[["PyTorch cached float32 threads 2"]]))
   }
-  # the default network, 64-64, with the default 30 steps: 500 x 1000
+  # the default network, 64-64, with the default number of steps: 500 x 1000
   # chains, as predict() samples a default fit that sees the predictors
   # (a short fit: the sampler's work does not depend on the weights)
   fit64 <- sbfit(X, y, control = sbcg_control(hidden = c(64, 64), epochs = 2, validation = 0,
                                               precondition = "none"), seed = 1)
   flops64 <- 2 * (1 * 64 + 64 * 64 + 64 * 1) + 64
-  K <- 30L
+  K <- as.integer(sbcg_control()$steps)
   s64 <- function(th) function()
     system.time(sbsample(fit64, nd, ndraws = 1000, steps = K, format = "matrix", threads = th,
                          seed = 1))[["elapsed"]]

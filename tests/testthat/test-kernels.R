@@ -109,7 +109,7 @@ test_that("the precision option is checked, and single-precision sampling change
     s <- with_kernels(k, with_precision("single", sbsample(fit, nd, ndraws = 300, seed = 5)))
     dd <- with_kernels(k, with_precision("double", sbsample(fit, nd, ndraws = 300, seed = 5)))
     # the same chains and noise: draws differ by the drift's float rounding,
-    # relative 1e-7 per evaluation over 30 steps, far inside 1e-4
+    # relative 1e-7 per evaluation over the sampler's steps, far inside 1e-4
     expect_equal(s, dd, tolerance = 1e-4, info = k)
     expect_false(identical(s, dd))
   }
