@@ -320,16 +320,27 @@ void nn_time_table(const nn_net *net, const double *theta, int K,
 void nn_x_cache(const nn_net *net, const double *theta, int C,
                 const double *x, double *cx)
 {
-    int ld = kern_ld(C), H1 = net->width[1], off = net->d + net->nemb;
+    int ld = kern_ld(C), H1 = net->width[1], off = net->d + net->nemb, p = net->p;
     const double *W = theta + net->woff[0];
-    for (int o = 0; o < H1; o++) {
-        double *a = cx + (size_t) o * ld;
-        for (int c = 0; c < ld; c++) a[c] = 0.0;
-        for (int j = 0; j < net->p; j++) {
-            double w = W[o + (size_t) H1 * (off + j)];
-            const double *xj = x + (size_t) ld * j;
-            for (int c = 0; c < ld; c++) a[c] += w * xj[c];
+    /* chains of one row are neighbours (the draws of a row): the values of
+     * a run of chains with the same x are computed once, at its first
+     * chain, and copied along the run unit by unit */
+    for (int c0 = 0; c0 < ld;) {
+        int c1 = c0 + 1;
+        for (; c1 < ld; c1++) {
+            int same = 1;
+            for (int j = 0; j < p && same; j++)
+                same = x[c1 + (size_t) ld * j] == x[c0 + (size_t) ld * j];
+            if (!same) break;
         }
+        for (int o = 0; o < H1; o++) {
+            double a = 0.0;
+            for (int j = 0; j < p; j++)
+                a += W[o + (size_t) H1 * (off + j)] * x[c0 + (size_t) ld * j];
+            double *co = cx + (size_t) o * ld;
+            for (int c = c0; c < c1; c++) co[c] = a;
+        }
+        c0 = c1;
     }
 }
 
