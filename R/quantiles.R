@@ -16,21 +16,26 @@ row_sort <- function(M) {
 # The k-th smallest values of each row of M (nrow(M) x length(k)), by
 # partial sorting: the same numbers as row_sort(M)[, k], at a fraction of
 # the work when only a few are needed.  Rows with a missing value are
-# sorted whole, missing values last, as in row_sort().
-row_order_stats <- function(M, k) {
-  out <- vapply(seq_len(nrow(M)), function(i) {
-    x <- M[i, ]
+# sorted whole, missing values last, as in row_sort().  With `transposed`,
+# of each column of M instead (draws x rows, each row's draws contiguous).
+row_order_stats <- function(M, k, transposed = FALSE) {
+  one <- function(x) {
     if (anyNA(x)) sort(x, na.last = TRUE)[k] else sort.int(x, partial = unique(k))[k]
-  }, numeric(length(k)))
-  matrix(out, nrow(M), length(k), byrow = TRUE)
+  }
+  out <- if (transposed) vapply(seq_len(ncol(M)), function(i) one(M[, i]), numeric(length(k)))
+         else vapply(seq_len(nrow(M)), function(i) one(M[i, ]), numeric(length(k)))
+  matrix(out, length(out) %/% length(k), length(k), byrow = TRUE)
 }
 
 # Quantiles (type 7) of each row of M; S = row_sort(M) if already known.
 # With `discrete`, type 1 (the inverse of the empirical distribution
-# function), so that quantiles of counts are counts.
-row_quantiles <- function(M, probs, S = NULL, discrete = FALSE) {
-  n <- ncol(M)
-  pick <- function(j) if (is.null(S)) row_order_stats(M, j) else S[, j, drop = FALSE]
+# function), so that quantiles of counts are counts.  With `transposed`,
+# of each column of M.
+row_quantiles <- function(M, probs, S = NULL, discrete = FALSE, transposed = FALSE) {
+  n <- if (transposed) nrow(M) else ncol(M)
+  pick <- function(j) {
+    if (is.null(S)) row_order_stats(M, j, transposed) else S[, j, drop = FALSE]
+  }
   if (discrete) {
     Q <- pick(pmin(n, pmax(1L, ceiling(n * probs - 1e-9 * n))))
     colnames(Q) <- quantile_names(probs)

@@ -372,15 +372,19 @@ summarise_draws <- function(draws, nrow, n, ynames, probs, density, bw,
   d <- length(ynames)
   N <- nrow * n
   parts <- lapply(seq_len(d), function(k) {
-    M <- t(matrix(draws[(k - 1) * N + seq_len(N)], n, nrow))
-    mu <- rowMeans(M)
-    sdv <- sqrt(rowSums((M - mu)^2) / (n - 1))
-    bad <- rowSums(!is.finite(M)) > 0
+    # the draws of row i in column i of Mt; M (rows x draws) only where
+    # the statistics below need rows
+    Mt <- draws[(k - 1) * N + seq_len(N)]
+    dim(Mt) <- c(n, nrow)
+    mu <- colMeans(Mt)
+    sdv <- sqrt(colSums((Mt - rep(mu, each = n))^2) / (n - 1))
+    bad <- colSums(!is.finite(Mt)) > 0
+    M <- if (!is.null(at) || se || density) t(Mt)
     df <- list(.row = as.integer(rows))
     if (d > 1L) df$.response <- rep(ynames[k], nrow)
     df$mean <- mu
     df$sd <- sdv
-    Q <- row_quantiles(M, probs, discrete = discrete)
+    Q <- row_quantiles(Mt, probs, discrete = discrete, transposed = TRUE)
     qn <- colnames(Q)
     dimnames(Q) <- NULL
     for (j in seq_along(probs)) df[[qn[j]]] <- Q[, j]

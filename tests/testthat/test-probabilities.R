@@ -318,6 +318,11 @@ test_that("quantiles from partial sorting equal stats::quantile() on every row",
   expect_identical(unname(sbcg:::row_quantiles(M, probs, discrete = TRUE)), want1)
   expect_identical(sbcg:::row_quantiles(M, probs),
                    sbcg:::row_quantiles(M, probs, S = sbcg:::row_sort(M)))
+  # the same from the transpose, each row's values in a column
+  expect_identical(sbcg:::row_quantiles(t(M), probs, transposed = TRUE),
+                   sbcg:::row_quantiles(M, probs))
+  expect_identical(sbcg:::row_quantiles(t(M), probs, discrete = TRUE, transposed = TRUE),
+                   sbcg:::row_quantiles(M, probs, discrete = TRUE))
   # a row with a missing value is sorted whole, missing values last
   M[5, 9] <- NA
   expect_identical(sbcg:::row_order_stats(M[5, , drop = FALSE], c(1, 101)),
