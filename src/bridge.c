@@ -1123,8 +1123,7 @@ size_t bridge_loss_grad_ws(const nn_net *net)
  * the end of a wave for the other's last block is a small part of the
  * wave (with 8 blocks per thread it was about 4% of a predict() on two
  * threads).  Waves are of at most ~1.6e10 multiply-adds, well under a
- * second.  Returns the number of chains whose
- * draw is not finite.
+ * second.  Returns the number of chains whose draw is not finite.
  */
 int bridge_sample(const nn_net *net, const double *theta,
                   const bridge_sampler *s, const sample_hook *hook)
