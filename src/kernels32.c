@@ -471,55 +471,105 @@ static inline AVX2 __m256 act_f_avx2(int act, __m256 x)
     return x;  /* linear; tanh is applied after the layer */
 }
 
+/* One tile of dense_f_avx2(): rows c..c+7 of units o..o+7. */
+static inline AVX2 void dense_tile8x8_f_avx2(int ld, int nin, int nout, int c, int o,
+                                             const float *in, const float *W,
+                                             const float *b, float *out, int act)
+{
+    const float *bo = b + o;
+    __m256 a0 = _mm256_broadcast_ss(bo), a1 = _mm256_broadcast_ss(bo + 1),
+        a2 = _mm256_broadcast_ss(bo + 2), a3 = _mm256_broadcast_ss(bo + 3),
+        a4 = _mm256_broadcast_ss(bo + 4), a5 = _mm256_broadcast_ss(bo + 5),
+        a6 = _mm256_broadcast_ss(bo + 6), a7 = _mm256_broadcast_ss(bo + 7);
+    const float *x = in + c, *w = W + o;
+    for (int i = 0; i < nin; i++, x += ld, w += nout) {
+        __m256 xv = _mm256_loadu_ps(x);
+        a0 = _mm256_fmadd_ps(xv, _mm256_broadcast_ss(w), a0);
+        a1 = _mm256_fmadd_ps(xv, _mm256_broadcast_ss(w + 1), a1);
+        a2 = _mm256_fmadd_ps(xv, _mm256_broadcast_ss(w + 2), a2);
+        a3 = _mm256_fmadd_ps(xv, _mm256_broadcast_ss(w + 3), a3);
+        a4 = _mm256_fmadd_ps(xv, _mm256_broadcast_ss(w + 4), a4);
+        a5 = _mm256_fmadd_ps(xv, _mm256_broadcast_ss(w + 5), a5);
+        a6 = _mm256_fmadd_ps(xv, _mm256_broadcast_ss(w + 6), a6);
+        a7 = _mm256_fmadd_ps(xv, _mm256_broadcast_ss(w + 7), a7);
+    }
+    float *y = out + c + (size_t) ld * o;
+    _mm256_storeu_ps(y, act_f_avx2(act, a0));
+    _mm256_storeu_ps(y + (size_t) ld, act_f_avx2(act, a1));
+    _mm256_storeu_ps(y + 2 * (size_t) ld, act_f_avx2(act, a2));
+    _mm256_storeu_ps(y + 3 * (size_t) ld, act_f_avx2(act, a3));
+    _mm256_storeu_ps(y + 4 * (size_t) ld, act_f_avx2(act, a4));
+    _mm256_storeu_ps(y + 5 * (size_t) ld, act_f_avx2(act, a5));
+    _mm256_storeu_ps(y + 6 * (size_t) ld, act_f_avx2(act, a6));
+    _mm256_storeu_ps(y + 7 * (size_t) ld, act_f_avx2(act, a7));
+}
+
+/* One tile of dense_f_avx2(): rows c..c+7 of unit o. */
+static inline AVX2 void dense_tile8x1_f_avx2(int ld, int nin, int nout, int c, int o,
+                                             const float *in, const float *W,
+                                             const float *b, float *out, int act)
+{
+    __m256 a0 = _mm256_broadcast_ss(b + o);
+    const float *x = in + c, *w = W + o;
+    for (int i = 0; i < nin; i++, x += ld, w += nout)
+        a0 = _mm256_fmadd_ps(_mm256_loadu_ps(x), _mm256_broadcast_ss(w), a0);
+    _mm256_storeu_ps(out + c + (size_t) ld * o, act_f_avx2(act, a0));
+}
+
 /*
  * out (ld x nout) = act(in (ld x nin) . W^T + b), ld a multiple of 8.
- * Tiles of 8 rows x 8 units (8 accumulators); the units left over one at
- * a time.
+ * Tiles of 16 rows x 4 units: 8 accumulators fed by 2 loads and 4
+ * broadcasts per 8 multiply-adds (tiles of 8 rows x 8 units need 9, more
+ * than the two load ports give in the 4 cycles of their multiply-adds).
+ * When ld is not a multiple of 16, its last 8 rows in tiles of 8 rows x 8
+ * units; units beyond a multiple of 4 one at a time.  Every output is its
+ * bias plus the products in the order of the inputs, whatever its tile.
  */
 static AVX2 void dense_f_avx2(int ld, int nin, int nout, const float *in,
                               const float *W, const float *b, float *out, int act)
 {
-    int o = 0;
-    for (; o + 8 <= nout; o += 8) {
+    int n4 = nout / 4 * 4, ld16 = ld / 16 * 16;
+    for (int o = 0; o < n4; o += 4) {
         const float *bo = b + o;
-        for (int c = 0; c < ld; c += 8) {
+        for (int c = 0; c < ld16; c += 16) {
             __m256 a0 = _mm256_broadcast_ss(bo), a1 = _mm256_broadcast_ss(bo + 1),
-                a2 = _mm256_broadcast_ss(bo + 2), a3 = _mm256_broadcast_ss(bo + 3),
-                a4 = _mm256_broadcast_ss(bo + 4), a5 = _mm256_broadcast_ss(bo + 5),
-                a6 = _mm256_broadcast_ss(bo + 6), a7 = _mm256_broadcast_ss(bo + 7);
+                a2 = _mm256_broadcast_ss(bo + 2), a3 = _mm256_broadcast_ss(bo + 3);
+            __m256 e0 = a0, e1 = a1, e2 = a2, e3 = a3;
             const float *x = in + c, *w = W + o;
             for (int i = 0; i < nin; i++, x += ld, w += nout) {
-                __m256 xv = _mm256_loadu_ps(x);
-                a0 = _mm256_fmadd_ps(xv, _mm256_broadcast_ss(w), a0);
-                a1 = _mm256_fmadd_ps(xv, _mm256_broadcast_ss(w + 1), a1);
-                a2 = _mm256_fmadd_ps(xv, _mm256_broadcast_ss(w + 2), a2);
-                a3 = _mm256_fmadd_ps(xv, _mm256_broadcast_ss(w + 3), a3);
-                a4 = _mm256_fmadd_ps(xv, _mm256_broadcast_ss(w + 4), a4);
-                a5 = _mm256_fmadd_ps(xv, _mm256_broadcast_ss(w + 5), a5);
-                a6 = _mm256_fmadd_ps(xv, _mm256_broadcast_ss(w + 6), a6);
-                a7 = _mm256_fmadd_ps(xv, _mm256_broadcast_ss(w + 7), a7);
+                __m256 xv = _mm256_loadu_ps(x), xu = _mm256_loadu_ps(x + 8);
+                __m256 w0 = _mm256_broadcast_ss(w), w1 = _mm256_broadcast_ss(w + 1);
+                a0 = _mm256_fmadd_ps(xv, w0, a0);
+                e0 = _mm256_fmadd_ps(xu, w0, e0);
+                a1 = _mm256_fmadd_ps(xv, w1, a1);
+                e1 = _mm256_fmadd_ps(xu, w1, e1);
+                __m256 w2 = _mm256_broadcast_ss(w + 2), w3 = _mm256_broadcast_ss(w + 3);
+                a2 = _mm256_fmadd_ps(xv, w2, a2);
+                e2 = _mm256_fmadd_ps(xu, w2, e2);
+                a3 = _mm256_fmadd_ps(xv, w3, a3);
+                e3 = _mm256_fmadd_ps(xu, w3, e3);
             }
             float *y = out + c + (size_t) ld * o;
             _mm256_storeu_ps(y, act_f_avx2(act, a0));
+            _mm256_storeu_ps(y + 8, act_f_avx2(act, e0));
             _mm256_storeu_ps(y + (size_t) ld, act_f_avx2(act, a1));
+            _mm256_storeu_ps(y + (size_t) ld + 8, act_f_avx2(act, e1));
             _mm256_storeu_ps(y + 2 * (size_t) ld, act_f_avx2(act, a2));
+            _mm256_storeu_ps(y + 2 * (size_t) ld + 8, act_f_avx2(act, e2));
             _mm256_storeu_ps(y + 3 * (size_t) ld, act_f_avx2(act, a3));
-            _mm256_storeu_ps(y + 4 * (size_t) ld, act_f_avx2(act, a4));
-            _mm256_storeu_ps(y + 5 * (size_t) ld, act_f_avx2(act, a5));
-            _mm256_storeu_ps(y + 6 * (size_t) ld, act_f_avx2(act, a6));
-            _mm256_storeu_ps(y + 7 * (size_t) ld, act_f_avx2(act, a7));
+            _mm256_storeu_ps(y + 3 * (size_t) ld + 8, act_f_avx2(act, e3));
         }
     }
-    for (; o < nout; o++) {
-        const __m256 b0 = _mm256_broadcast_ss(b + o);
-        for (int c = 0; c < ld; c += 8) {
-            __m256 a0 = b0;
-            const float *x = in + c, *w = W + o;
-            for (int i = 0; i < nin; i++, x += ld, w += nout)
-                a0 = _mm256_fmadd_ps(_mm256_loadu_ps(x), _mm256_broadcast_ss(w), a0);
-            _mm256_storeu_ps(out + c + (size_t) ld * o, act_f_avx2(act, a0));
-        }
+    if (ld16 < ld) {
+        int o = 0;
+        for (; o + 8 <= n4; o += 8)
+            dense_tile8x8_f_avx2(ld, nin, nout, ld16, o, in, W, b, out, act);
+        for (; o < n4; o++)
+            dense_tile8x1_f_avx2(ld, nin, nout, ld16, o, in, W, b, out, act);
     }
+    for (int o = n4; o < nout; o++)
+        for (int c = 0; c < ld; c += 8)
+            dense_tile8x1_f_avx2(ld, nin, nout, c, o, in, W, b, out, act);
     if (act == NN_TANH) act_inplace_f(act, (size_t) ld * nout, out);
 }
 
