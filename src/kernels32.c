@@ -622,8 +622,26 @@ static inline AVX2 double hsum_f_avx2(__m256 v)
     return (double) _mm_cvtss_f32(s);
 }
 
-/* gW (double) += G^T H and gb += column sums of G, G and H in float: tiles
- * of 2 outputs x 4 inputs, 8 accumulators over the rows. */
+/* The sums of four 8-lane accumulators, each ((v0 + v1) + (v2 + v3)) +
+ * ((v4 + v5) + (v6 + v7)) in float, by pairwise horizontal adds. */
+static inline AVX2 __m128 tree4_f_avx2(__m256 a, __m256 b, __m256 c, __m256 d)
+{
+    __m256 k = _mm256_hadd_ps(_mm256_hadd_ps(a, b), _mm256_hadd_ps(c, d));
+    return _mm_add_ps(_mm256_castps256_ps128(k), _mm256_extractf128_ps(k, 1));
+}
+
+/* Keeps v in a register: without it gcc folds the load of a vector used by
+ * several multiply-adds into each of them, and the loads, not the
+ * multiply-adds, then set the pace. */
+#define IN_REG(v) __asm__("" : "+x"(v))
+
+/* gW (double) += G^T H and gb += column sums of G, G and H in float.  The
+ * outputs below the last even one and the inputs below the last multiple
+ * of 4 in tiles of 3 outputs x 4 inputs (12 accumulators fed by 7 loads),
+ * each sum over the ld rows reduced by tree4_f_avx2(); where the outputs
+ * leave one or two over, tiles of that many outputs x 4 inputs.  The
+ * other sums by hsum_f_avx2().  Every sum is in float, added to gW in
+ * double. */
 static AVX2 void grad_w_f_avx2(int ld, int nin, int nout, const float *G,
                                const float *H, double *gW, double *gb)
 {
@@ -633,61 +651,77 @@ static AVX2 void grad_w_f_avx2(int ld, int nin, int nout, const float *G,
         for (int c = 0; c < ld; c += 8) a = _mm256_add_ps(a, _mm256_loadu_ps(g + c));
         gb[o] += hsum_f_avx2(a);
     }
-    int o = 0;
-    for (; o + 2 <= nout; o += 2) {
-        const float *g0 = G + (size_t) o * ld, *g1 = g0 + ld;
-        int i = 0;
-        for (; i + 4 <= nin; i += 4) {
+    int nout2 = nout / 2 * 2, nin4 = nin / 4 * 4, o = 0;
+    for (; o + 3 <= nout2; o += 3) {
+        const float *g0 = G + (size_t) o * ld, *g1 = g0 + ld, *g2 = g1 + ld;
+        for (int i = 0; i < nin4; i += 4) {
             const float *h0 = H + (size_t) i * ld, *h1 = h0 + ld, *h2 = h1 + ld,
                 *h3 = h2 + ld;
             __m256 a00 = _mm256_setzero_ps(), a01 = a00, a02 = a00, a03 = a00,
-                a10 = a00, a11 = a00, a12 = a00, a13 = a00;
+                a10 = a00, a11 = a00, a12 = a00, a13 = a00,
+                a20 = a00, a21 = a00, a22 = a00, a23 = a00;
             for (int c = 0; c < ld; c += 8) {
-                __m256 u = _mm256_loadu_ps(g0 + c), v = _mm256_loadu_ps(g1 + c);
-                __m256 x0 = _mm256_loadu_ps(h0 + c), x1 = _mm256_loadu_ps(h1 + c),
-                    x2 = _mm256_loadu_ps(h2 + c), x3 = _mm256_loadu_ps(h3 + c);
-                a00 = _mm256_fmadd_ps(u, x0, a00);
-                a01 = _mm256_fmadd_ps(u, x1, a01);
-                a02 = _mm256_fmadd_ps(u, x2, a02);
-                a03 = _mm256_fmadd_ps(u, x3, a03);
-                a10 = _mm256_fmadd_ps(v, x0, a10);
-                a11 = _mm256_fmadd_ps(v, x1, a11);
-                a12 = _mm256_fmadd_ps(v, x2, a12);
-                a13 = _mm256_fmadd_ps(v, x3, a13);
+                __m256 u = _mm256_loadu_ps(g0 + c), v = _mm256_loadu_ps(g1 + c),
+                    z = _mm256_loadu_ps(g2 + c), x;
+                IN_REG(u);
+                IN_REG(v);
+                IN_REG(z);
+                x = _mm256_loadu_ps(h0 + c);
+                IN_REG(x);
+                a00 = _mm256_fmadd_ps(u, x, a00);
+                a10 = _mm256_fmadd_ps(v, x, a10);
+                a20 = _mm256_fmadd_ps(z, x, a20);
+                x = _mm256_loadu_ps(h1 + c);
+                IN_REG(x);
+                a01 = _mm256_fmadd_ps(u, x, a01);
+                a11 = _mm256_fmadd_ps(v, x, a11);
+                a21 = _mm256_fmadd_ps(z, x, a21);
+                x = _mm256_loadu_ps(h2 + c);
+                IN_REG(x);
+                a02 = _mm256_fmadd_ps(u, x, a02);
+                a12 = _mm256_fmadd_ps(v, x, a12);
+                a22 = _mm256_fmadd_ps(z, x, a22);
+                x = _mm256_loadu_ps(h3 + c);
+                IN_REG(x);
+                a03 = _mm256_fmadd_ps(u, x, a03);
+                a13 = _mm256_fmadd_ps(v, x, a13);
+                a23 = _mm256_fmadd_ps(z, x, a23);
             }
-            /* the eight sums by pairwise horizontal adds: k0 holds the
-             * half-sums of (a00, a10, a01, a11) in each 128-bit lane, k1
-             * those of (a02, a12, a03, a13) */
-            __m256 k0 = _mm256_hadd_ps(_mm256_hadd_ps(a00, a10), _mm256_hadd_ps(a01, a11));
-            __m256 k1 = _mm256_hadd_ps(_mm256_hadd_ps(a02, a12), _mm256_hadd_ps(a03, a13));
-            __m256d s0 = _mm256_cvtps_pd(_mm_add_ps(_mm256_castps256_ps128(k0),
-                                                    _mm256_extractf128_ps(k0, 1)));
-            __m256d s1 = _mm256_cvtps_pd(_mm_add_ps(_mm256_castps256_ps128(k1),
-                                                    _mm256_extractf128_ps(k1, 1)));
+            /* s[3 k + r]: output o + r, input i + k */
+            double s[12];
+            _mm256_storeu_pd(s, _mm256_cvtps_pd(tree4_f_avx2(a00, a10, a20, a01)));
+            _mm256_storeu_pd(s + 4, _mm256_cvtps_pd(tree4_f_avx2(a11, a21, a02, a12)));
+            _mm256_storeu_pd(s + 8, _mm256_cvtps_pd(tree4_f_avx2(a22, a03, a13, a23)));
             double *w = gW + o + (size_t) nout * i;
-            _mm_storeu_pd(w, _mm_add_pd(_mm_loadu_pd(w), _mm256_castpd256_pd128(s0)));
-            w += nout;
-            _mm_storeu_pd(w, _mm_add_pd(_mm_loadu_pd(w), _mm256_extractf128_pd(s0, 1)));
-            w += nout;
-            _mm_storeu_pd(w, _mm_add_pd(_mm_loadu_pd(w), _mm256_castpd256_pd128(s1)));
-            w += nout;
-            _mm_storeu_pd(w, _mm_add_pd(_mm_loadu_pd(w), _mm256_extractf128_pd(s1, 1)));
-        }
-        for (; i < nin; i++) {
-            const float *h0 = H + (size_t) i * ld;
-            __m256 a0 = _mm256_setzero_ps(), a1 = a0;
-            for (int c = 0; c < ld; c += 8) {
-                __m256 x0 = _mm256_loadu_ps(h0 + c);
-                a0 = _mm256_fmadd_ps(_mm256_loadu_ps(g0 + c), x0, a0);
-                a1 = _mm256_fmadd_ps(_mm256_loadu_ps(g1 + c), x0, a1);
+            for (int k = 0; k < 4; k++, w += nout) {
+                w[0] += s[3 * k];
+                w[1] += s[3 * k + 1];
+                w[2] += s[3 * k + 2];
             }
-            gW[o + (size_t) nout * i] += hsum_f_avx2(a0);
-            gW[o + 1 + (size_t) nout * i] += hsum_f_avx2(a1);
         }
     }
-    for (; o < nout; o++) {
+    for (; o < nout2; o++) {  /* at most two outputs */
         const float *g0 = G + (size_t) o * ld;
-        for (int i = 0; i < nin; i++) {
+        for (int i = 0; i < nin4; i += 4) {
+            const float *h0 = H + (size_t) i * ld, *h1 = h0 + ld, *h2 = h1 + ld,
+                *h3 = h2 + ld;
+            __m256 a0 = _mm256_setzero_ps(), a1 = a0, a2 = a0, a3 = a0;
+            for (int c = 0; c < ld; c += 8) {
+                __m256 u = _mm256_loadu_ps(g0 + c);
+                a0 = _mm256_fmadd_ps(u, _mm256_loadu_ps(h0 + c), a0);
+                a1 = _mm256_fmadd_ps(u, _mm256_loadu_ps(h1 + c), a1);
+                a2 = _mm256_fmadd_ps(u, _mm256_loadu_ps(h2 + c), a2);
+                a3 = _mm256_fmadd_ps(u, _mm256_loadu_ps(h3 + c), a3);
+            }
+            double s[4];
+            _mm256_storeu_pd(s, _mm256_cvtps_pd(tree4_f_avx2(a0, a1, a2, a3)));
+            double *w = gW + o + (size_t) nout * i;
+            for (int k = 0; k < 4; k++, w += nout) w[0] += s[k];
+        }
+    }
+    for (o = 0; o < nout; o++) {
+        const float *g0 = G + (size_t) o * ld;
+        for (int i = o < nout2 ? nin4 : 0; i < nin; i++) {
             const float *h0 = H + (size_t) i * ld;
             __m256 a0 = _mm256_setzero_ps();
             for (int c = 0; c < ld; c += 8)
@@ -698,50 +732,52 @@ static AVX2 void grad_w_f_avx2(int ld, int nin, int nout, const float *G,
 }
 
 /* Gn (ld x nin) = (G (ld x nout) . W (nout x nin)) * dv in float: tiles
- * of 8 rows x 8 inputs. */
+ * of 16 rows x 4 inputs (8 accumulators fed by 2 loads and 4 broadcasts),
+ * the last 8 rows when ld is not a multiple of 16 and the inputs beyond a
+ * multiple of 4 in tiles of 8 rows x 1 input.  Every output is the
+ * products in the order of the outputs o, summed from zero, times dv. */
 static AVX2 void back_h_f_avx2(int ld, int nin, int nout, const float *G,
                                const float *W, const float *dv, float *Gn)
 {
-    int i = 0;
-    for (; i + 8 <= nin; i += 8) {
+    int nin4 = nin / 4 * 4, ld16 = ld / 16 * 16;
+    for (int i = 0; i < nin4; i += 4) {
         const float *w = W + (size_t) nout * i;
-        for (int c = 0; c < ld; c += 8) {
-            __m256 a0 = _mm256_setzero_ps(), a1 = a0, a2 = a0, a3 = a0, a4 = a0,
-                a5 = a0, a6 = a0, a7 = a0;
+        for (int c = 0; c < ld16; c += 16) {
+            __m256 a0 = _mm256_setzero_ps(), a1 = a0, a2 = a0, a3 = a0,
+                e0 = a0, e1 = a0, e2 = a0, e3 = a0;
             const float *g = G + c;
             for (int o = 0; o < nout; o++, g += ld) {
-                __m256 gv = _mm256_loadu_ps(g);
+                __m256 gv = _mm256_loadu_ps(g), gu = _mm256_loadu_ps(g + 8);
                 const float *wo = w + o;
-                a0 = _mm256_fmadd_ps(gv, _mm256_broadcast_ss(wo), a0);
-                a1 = _mm256_fmadd_ps(gv, _mm256_broadcast_ss(wo + nout), a1);
-                a2 = _mm256_fmadd_ps(gv, _mm256_broadcast_ss(wo + 2 * (size_t) nout), a2);
-                a3 = _mm256_fmadd_ps(gv, _mm256_broadcast_ss(wo + 3 * (size_t) nout), a3);
-                a4 = _mm256_fmadd_ps(gv, _mm256_broadcast_ss(wo + 4 * (size_t) nout), a4);
-                a5 = _mm256_fmadd_ps(gv, _mm256_broadcast_ss(wo + 5 * (size_t) nout), a5);
-                a6 = _mm256_fmadd_ps(gv, _mm256_broadcast_ss(wo + 6 * (size_t) nout), a6);
-                a7 = _mm256_fmadd_ps(gv, _mm256_broadcast_ss(wo + 7 * (size_t) nout), a7);
+                __m256 v0 = _mm256_broadcast_ss(wo), v1 = _mm256_broadcast_ss(wo + nout);
+                a0 = _mm256_fmadd_ps(gv, v0, a0);
+                e0 = _mm256_fmadd_ps(gu, v0, e0);
+                a1 = _mm256_fmadd_ps(gv, v1, a1);
+                e1 = _mm256_fmadd_ps(gu, v1, e1);
+                __m256 v2 = _mm256_broadcast_ss(wo + 2 * (size_t) nout),
+                    v3 = _mm256_broadcast_ss(wo + 3 * (size_t) nout);
+                a2 = _mm256_fmadd_ps(gv, v2, a2);
+                e2 = _mm256_fmadd_ps(gu, v2, e2);
+                a3 = _mm256_fmadd_ps(gv, v3, a3);
+                e3 = _mm256_fmadd_ps(gu, v3, e3);
             }
             size_t m = c + (size_t) ld * i;
             _mm256_storeu_ps(Gn + m, _mm256_mul_ps(a0, _mm256_loadu_ps(dv + m)));
+            _mm256_storeu_ps(Gn + m + 8, _mm256_mul_ps(e0, _mm256_loadu_ps(dv + m + 8)));
             m += ld;
             _mm256_storeu_ps(Gn + m, _mm256_mul_ps(a1, _mm256_loadu_ps(dv + m)));
+            _mm256_storeu_ps(Gn + m + 8, _mm256_mul_ps(e1, _mm256_loadu_ps(dv + m + 8)));
             m += ld;
             _mm256_storeu_ps(Gn + m, _mm256_mul_ps(a2, _mm256_loadu_ps(dv + m)));
+            _mm256_storeu_ps(Gn + m + 8, _mm256_mul_ps(e2, _mm256_loadu_ps(dv + m + 8)));
             m += ld;
             _mm256_storeu_ps(Gn + m, _mm256_mul_ps(a3, _mm256_loadu_ps(dv + m)));
-            m += ld;
-            _mm256_storeu_ps(Gn + m, _mm256_mul_ps(a4, _mm256_loadu_ps(dv + m)));
-            m += ld;
-            _mm256_storeu_ps(Gn + m, _mm256_mul_ps(a5, _mm256_loadu_ps(dv + m)));
-            m += ld;
-            _mm256_storeu_ps(Gn + m, _mm256_mul_ps(a6, _mm256_loadu_ps(dv + m)));
-            m += ld;
-            _mm256_storeu_ps(Gn + m, _mm256_mul_ps(a7, _mm256_loadu_ps(dv + m)));
+            _mm256_storeu_ps(Gn + m + 8, _mm256_mul_ps(e3, _mm256_loadu_ps(dv + m + 8)));
         }
     }
-    for (; i < nin; i++) {
+    for (int i = 0; i < nin; i++) {
         const float *w0 = W + (size_t) nout * i;
-        for (int c = 0; c < ld; c += 8) {
+        for (int c = i < nin4 ? ld16 : 0; c < ld; c += 8) {
             __m256 a0 = _mm256_setzero_ps();
             const float *g = G + c;
             for (int o = 0; o < nout; o++, g += ld)
