@@ -248,7 +248,7 @@ static double *forward_single(const trainer *tr, int Bc, double *ws, float **out
     size_t ld = (size_t) kern_ld(Bc), nh0 = ld * net->width[0], nd = ld * net->d;
     float *wsf = float_ws(net, ws);
     double *out = out_of(net, ws);
-    for (size_t i = 0; i < nh0; i++) wsf[i] = to_float(ws[i]);
+    kern_to_float(net->kern, nh0, ws, wsf);
     *outf = nn_forward_train_f(net, tr->thetaf, Bc, wsf);
     for (size_t i = 0; i < nd; i++) out[i] = (*outf)[i];
     return out;
@@ -282,7 +282,7 @@ static void batch_chunk(trainer *tr, const double *theta, int start, int B,
     float *outf;
     double *out = forward_single(tr, Bc, ws, &outf);
     tr->lchunk[ch] = chunk_loss(Bc, net->d, tg, dat->w, rows + b0, out, scale);
-    for (size_t i = 0; i < (size_t) kern_ld(Bc) * net->d; i++) outf[i] = to_float(out[i]);
+    kern_to_float(net->kern, (size_t) kern_ld(Bc) * net->d, out, outf);
     nn_backward_f(net, tr->thetaf, Bc, float_ws(net, ws), outf, g);
 }
 
@@ -435,8 +435,7 @@ static int train_batch(trainer *tr, double *theta, int start, int B,
             for (int b = 0; b < B; b++)
                 tr->eb[b + (size_t) B * k] = rng_norm(&tr->rng);
     }
-    if (st->single)
-        for (size_t i = 0; i < npar; i++) tr->thetaf[i] = to_float(theta[i]);
+    if (st->single) kern_to_float(net->kern, npar, theta, tr->thetaf);
     if (tr->team) {
         team_run(tr->team, tr, theta, JOB_BATCH, start, B, nchunk);
     } else {
@@ -452,13 +451,9 @@ static int train_batch(trainer *tr, double *theta, int start, int B,
     l /= (double) B * d;
     *loss = l;
     memcpy(tr->grad, tr->gchunk, npar * sizeof(double));
-    for (int ch = 1; ch < nchunk; ch++) {
-        const double *g = tr->gchunk + npar * ch;
-        for (size_t i = 0; i < npar; i++) tr->grad[i] += g[i];
-    }
-    if (!isfinite(l)) return 1;
-    for (size_t i = 0; i < npar; i++)
-        if (!isfinite(tr->grad[i])) return 1;
+    for (int ch = 1; ch < nchunk; ch++)
+        kern_add_to(net->kern, npar, tr->grad, tr->gchunk + npar * ch);
+    if (!isfinite(l) || !kern_all_finite(net->kern, npar, tr->grad)) return 1;
     double lr = learning_rate(tr);
     tr->step++;
     kern_adam(net->kern, npar, theta, tr->grad, tr->m, tr->v, tr->step, lr,
@@ -479,8 +474,7 @@ static int train_batch(trainer *tr, double *theta, int start, int B,
          * as (1 + step) / (10 + step) so that early weights fade fast */
         double r = (1.0 + (double) tr->step) / (10.0 + (double) tr->step);
         double b = r < st->ema ? r : st->ema;
-        for (size_t i = 0; i < npar; i++)
-            tr->ema[i] = b * tr->ema[i] + (1.0 - b) * theta[i];
+        kern_ema(net->kern, npar, tr->ema, theta, b);
     }
     return 0;
 }
@@ -495,8 +489,7 @@ static double val_loss(trainer *tr, const double *theta)
 {
     const nn_net *net = tr->net;
     int M = tr->M, nchunk = (M + NN_CHUNK - 1) / NN_CHUNK;
-    if (tr->s->single)
-        for (size_t i = 0; i < net->npar; i++) tr->thetaf[i] = to_float(theta[i]);
+    if (tr->s->single) kern_to_float(net->kern, net->npar, theta, tr->thetaf);
     if (tr->team) {
         team_run(tr->team, tr, theta, JOB_VALID, 0, M, nchunk);
     } else {
@@ -1061,12 +1054,11 @@ static int sample_blocks(const nn_net *net, const double *theta,
         }
         nn_x_cache(net, theta, C, xb, cx);
         memset(Z, 0, (size_t) ld * d * sizeof(double));
-        if (s->single)
-            for (size_t i = 0; i < (size_t) ld * H1; i++) cxf[i] = to_float(cx[i]);
+        if (s->single) kern_to_float(net->kern, (size_t) ld * H1, cx, cxf);
 
         for (int k = 0; k < s->K; k++) {
             if (s->single) {
-                for (size_t i = 0; i < (size_t) ld * d; i++) zf[i] = to_float(Z[i]);
+                kern_to_float(net->kern, (size_t) ld * d, Z, zf);
                 nn_forward_cached_f(net, s->thetaf, C, zf, cxf,
                                     s->Tf + (size_t) k * H1, hf, Df);
                 for (size_t i = 0; i < (size_t) ld * d; i++) D[i] = Df[i];

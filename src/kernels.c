@@ -898,6 +898,57 @@ static __attribute__((target("avx"))) size_t adam_avx(
     }
     return i;
 }
+
+/* The loops of an optimiser step over the weights, 4 doubles at a time
+ * with the operations of the scalar loops of their kern_ functions, so
+ * that the results are the same bits; each returns how many elements it
+ * did (a multiple of 4).  AVX without FMA, as adam_avx(). */
+static __attribute__((target("avx"))) size_t to_float_avx(size_t n, const double *src,
+                                                          float *dst)
+{
+    const __m256d hi = _mm256_set1_pd(FLT_MAX), lo = _mm256_set1_pd(-FLT_MAX),
+        pinf = _mm256_set1_pd(INFINITY), ninf = _mm256_set1_pd(-INFINITY);
+    size_t i = 0;
+    for (; i + 4 <= n; i += 4) {
+        __m256d v = _mm256_loadu_pd(src + i);
+        v = _mm256_blendv_pd(v, pinf, _mm256_cmp_pd(v, hi, _CMP_GT_OQ));
+        v = _mm256_blendv_pd(v, ninf, _mm256_cmp_pd(v, lo, _CMP_LT_OQ));
+        _mm_storeu_ps(dst + i, _mm256_cvtpd_ps(v));
+    }
+    return i;
+}
+
+static __attribute__((target("avx"))) size_t ema_avx(size_t n, double *ema,
+                                                     const double *theta, double b)
+{
+    const __m256d vb = _mm256_set1_pd(b), vc = _mm256_set1_pd(1.0 - b);
+    size_t i = 0;
+    for (; i + 4 <= n; i += 4)
+        _mm256_storeu_pd(ema + i, _mm256_add_pd(_mm256_mul_pd(vb, _mm256_loadu_pd(ema + i)),
+                                                _mm256_mul_pd(vc, _mm256_loadu_pd(theta + i))));
+    return i;
+}
+
+static __attribute__((target("avx"))) size_t add_to_avx(size_t n, double *y, const double *x)
+{
+    size_t i = 0;
+    for (; i + 4 <= n; i += 4)
+        _mm256_storeu_pd(y + i, _mm256_add_pd(_mm256_loadu_pd(y + i), _mm256_loadu_pd(x + i)));
+    return i;
+}
+
+/* Sets *bad when an element is not finite (x * 0 is then NaN). */
+static __attribute__((target("avx"))) size_t finite_avx(size_t n, const double *x, int *bad)
+{
+    const __m256d zero = _mm256_setzero_pd();
+    __m256d ok = _mm256_castsi256_pd(_mm256_set1_epi64x(-1));
+    size_t i = 0;
+    for (; i + 4 <= n; i += 4)
+        ok = _mm256_and_pd(ok, _mm256_cmp_pd(_mm256_mul_pd(_mm256_loadu_pd(x + i), zero),
+                                             zero, _CMP_EQ_OQ));
+    *bad = _mm256_movemask_pd(ok) != 0xF;
+    return i;
+}
 #endif /* SBCG_X86 */
 
 /* ------------------------------------------------------------------ */
@@ -1025,4 +1076,54 @@ void kern_adam(int kern, size_t npar, double *theta, const double *grad,
         theta[i] -= lr * ((m[i] * c1) / (sqrt(v[i] * c2) + eps) +
                           wd * theta[i]);
     }
+}
+
+/* dst[i] = to_float(src[i]) for i < n. */
+void kern_to_float(int kern, size_t n, const double *src, float *dst)
+{
+    size_t i = 0;
+#ifdef SBCG_X86
+    if (use_avx2(kern)) i = to_float_avx(n, src, dst);
+#else
+    (void) kern;
+#endif
+    for (; i < n; i++) dst[i] = to_float(src[i]);
+}
+
+/* ema[i] = b ema[i] + (1 - b) theta[i] for i < n. */
+void kern_ema(int kern, size_t n, double *ema, const double *theta, double b)
+{
+    size_t i = 0;
+#ifdef SBCG_X86
+    if (use_avx2(kern)) i = ema_avx(n, ema, theta, b);
+#else
+    (void) kern;
+#endif
+    for (; i < n; i++) ema[i] = b * ema[i] + (1.0 - b) * theta[i];
+}
+
+/* y[i] += x[i] for i < n. */
+void kern_add_to(int kern, size_t n, double *y, const double *x)
+{
+    size_t i = 0;
+#ifdef SBCG_X86
+    if (use_avx2(kern)) i = add_to_avx(n, y, x);
+#else
+    (void) kern;
+#endif
+    for (; i < n; i++) y[i] += x[i];
+}
+
+/* Whether x[i] is finite for every i < n. */
+int kern_all_finite(int kern, size_t n, const double *x)
+{
+    size_t i = 0;
+    int bad = 0;
+#ifdef SBCG_X86
+    if (use_avx2(kern)) i = finite_avx(n, x, &bad);
+#else
+    (void) kern;
+#endif
+    for (; i < n && !bad; i++) bad = !isfinite(x[i]);
+    return !bad;
 }

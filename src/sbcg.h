@@ -125,6 +125,10 @@ void kern_back_h(int kern, int ld, int nin, int nout, const double *G,
 void kern_adam(int kern, size_t npar, double *theta, const double *grad,
                double *m, double *v, long step, double lr, double beta1,
                double beta2, double eps, double wd);
+void kern_to_float(int kern, size_t n, const double *src, float *dst);
+void kern_ema(int kern, size_t n, double *ema, const double *theta, double b);
+void kern_add_to(int kern, size_t n, double *y, const double *x);
+int kern_all_finite(int kern, size_t n, const double *x);
 void kern_sincos(int kern, int n, double f, const double *t, double tmax,
                  double *s, double *c);
 void kern_bias_act_deriv(int act, int n, double b, const double *a, double *h,
