@@ -1,8 +1,8 @@
 # The data sets of bench/realdata.R and their fold assignment, shared with
 # bench/realdata-diag.R.  Each set is a formula and a function returning the
 # data frame.  `default_sets` are the ten of the benchmark's table; the
-# sets after them (`extra_sets`) are a second panel, run only when named
-# with --sets, for checking that calibration holds beyond the ten.
+# sets after them (`extra_sets`) are a second and a third panel, run only
+# when named with --sets, for checking that calibration holds beyond the ten.
 
 mass_data <- function(name) {
   e <- new.env()
@@ -47,7 +47,28 @@ data_sets <- c(data_sets, list(
   quakes = list(formula = mag ~ lat + long + depth, data = function() datasets::quakes),
   cats = list(formula = Hwt ~ Sex + Bwt, data = function() mass_data("cats")),
   Cars93 = list(formula = Price ~ Type + MPG.city + Horsepower + EngineSize + Weight + Origin,
-                data = function() mass_data("Cars93"))
+                data = function() mass_data("Cars93")),
+  # a third panel, also run only when named: sets picked for their variety
+  # (skewed positive responses, counts, outliers, few rows), nothing tuned
+  mammals = list(formula = brain ~ body, data = function() mass_data("mammals")),
+  Melanoma = list(formula = thickness ~ age + sex + ulcer + year,
+                  data = function() mass_data("Melanoma")),
+  whiteside = list(formula = Gas ~ Temp + Insul, data = function() mass_data("whiteside")),
+  crabs = list(formula = CW ~ sp + sex + FL + RW, data = function() mass_data("crabs")),
+  epil = list(formula = y ~ trt + base + age + period, data = function() mass_data("epil")),
+  hills = list(formula = time ~ dist + climb, data = function() mass_data("hills")),
+  ethanol = list(formula = NOx ~ C + E, data = function() lattice::ethanol),
+  CO2 = list(formula = uptake ~ Type + Treatment + conc,
+             data = function() as.data.frame(datasets::CO2)),
+  warpbreaks = list(formula = breaks ~ wool + tension, data = function() datasets::warpbreaks),
+  car.test.frame = list(formula = Mileage ~ Weight + Disp. + HP + Type,
+                        data = function() rpart::car.test.frame),
+  diamonds = list(formula = price ~ carat + cut + color + clarity,
+                  data = function() {
+                    d <- as.data.frame(ggplot2::diamonds)
+                    set.seed(1)
+                    d[sort(sample.int(nrow(d), 3000)), ]
+                  })
 ))
 extra_sets <- setdiff(names(data_sets), default_sets)
 

@@ -15,8 +15,8 @@
 #                    1000 (set.seed(1)); --folds, --draws, --max-rows override
 #   --methods LIST   any of sbcg, grf, drf, qrf, gam, lm (default: all)
 #   --sets LIST      any of the sets of bench/realdata-sets.R (default: the
-#                    ten of the README's table; the second panel, Boston,
-#                    quakes, cats and Cars93, runs only when named)
+#                    ten of the README's table; the sets of the second and
+#                    third panels run only when named)
 #   --control EXPR   an R expression giving a list of sbcg_control() settings for sbcg
 #   --counts         sbcg fits sets whose responses are whole numbers from 0
 #                    (ChickWeight, cpus, birthwt, quine, nlschools, mpg, txhousing) with
