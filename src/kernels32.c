@@ -567,9 +567,29 @@ static AVX2 void dense_f_avx2(int ld, int nin, int nout, const float *in,
         for (; o < n4; o++)
             dense_tile8x1_f_avx2(ld, nin, nout, ld16, o, in, W, b, out, act);
     }
-    for (int o = n4; o < nout; o++)
-        for (int c = 0; c < ld; c += 8)
+    for (int o = n4; o < nout; o++) {
+        /* four row blocks at once: one unit's sums are chains of
+         * dependent multiply-adds, four chains keep the units busy */
+        int c = 0;
+        for (; c + 32 <= ld; c += 32) {
+            __m256 a0 = _mm256_broadcast_ss(b + o), a1 = a0, a2 = a0, a3 = a0;
+            const float *x = in + c, *w = W + o;
+            for (int i = 0; i < nin; i++, x += ld, w += nout) {
+                __m256 wv = _mm256_broadcast_ss(w);
+                a0 = _mm256_fmadd_ps(_mm256_loadu_ps(x), wv, a0);
+                a1 = _mm256_fmadd_ps(_mm256_loadu_ps(x + 8), wv, a1);
+                a2 = _mm256_fmadd_ps(_mm256_loadu_ps(x + 16), wv, a2);
+                a3 = _mm256_fmadd_ps(_mm256_loadu_ps(x + 24), wv, a3);
+            }
+            float *y = out + c + (size_t) ld * o;
+            _mm256_storeu_ps(y, act_f_avx2(act, a0));
+            _mm256_storeu_ps(y + 8, act_f_avx2(act, a1));
+            _mm256_storeu_ps(y + 16, act_f_avx2(act, a2));
+            _mm256_storeu_ps(y + 24, act_f_avx2(act, a3));
+        }
+        for (; c < ld; c += 8)
             dense_tile8x1_f_avx2(ld, nin, nout, c, o, in, W, b, out, act);
+    }
     if (act == NN_TANH) act_inplace_f(act, (size_t) ld * nout, out);
 }
 
@@ -721,7 +741,25 @@ static AVX2 void grad_w_f_avx2(int ld, int nin, int nout, const float *G,
     }
     for (o = 0; o < nout; o++) {
         const float *g0 = G + (size_t) o * ld;
-        for (int i = o < nout2 ? nin4 : 0; i < nin; i++) {
+        int i = o < nout2 ? nin4 : 0;
+        for (; i + 4 <= nin; i += 4) {  /* four independent sums at once */
+            const float *h0 = H + (size_t) i * ld, *h1 = h0 + ld, *h2 = h1 + ld,
+                *h3 = h2 + ld;
+            __m256 a0 = _mm256_setzero_ps(), a1 = a0, a2 = a0, a3 = a0;
+            for (int c = 0; c < ld; c += 8) {
+                __m256 u = _mm256_loadu_ps(g0 + c);
+                a0 = _mm256_fmadd_ps(u, _mm256_loadu_ps(h0 + c), a0);
+                a1 = _mm256_fmadd_ps(u, _mm256_loadu_ps(h1 + c), a1);
+                a2 = _mm256_fmadd_ps(u, _mm256_loadu_ps(h2 + c), a2);
+                a3 = _mm256_fmadd_ps(u, _mm256_loadu_ps(h3 + c), a3);
+            }
+            double *w = gW + o + (size_t) nout * i;
+            w[0] += hsum_f_avx2(a0);
+            w[nout] += hsum_f_avx2(a1);
+            w[2 * (size_t) nout] += hsum_f_avx2(a2);
+            w[3 * (size_t) nout] += hsum_f_avx2(a3);
+        }
+        for (; i < nin; i++) {
             const float *h0 = H + (size_t) i * ld;
             __m256 a0 = _mm256_setzero_ps();
             for (int c = 0; c < ld; c += 8)
