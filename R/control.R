@@ -22,8 +22,9 @@
 #' fixed times and noise (about 10,000 triples in all), so that its loss is a
 #' deterministic function of the weights; it is computed every `valid_every`
 #' epochs, training stops when it has not improved for `patience`
-#' consecutive checks (but not before `min_epochs`), and the weights with
-#' the lowest validation loss are kept.
+#' consecutive checks (but not before `min_epochs`, unless it overfits:
+#' see `min_epochs`), and the weights with the lowest validation loss are
+#' kept.
 #'
 #' By default (`precondition = "location-scale"`) two regression networks
 #' of the same shape come first: one for the conditional mean \eqn{m(x)},
@@ -93,7 +94,10 @@
 #'   that is fewer (small data sets).  Training a bridge often passes through
 #'   plateaus where the validation loss stalls for a while before the
 #'   network resolves finer structure (separate modes, say); stopping there
-#'   would return a distribution that is too smooth.  A bridge without the
+#'   would return a distribution that is too smooth.  On a plateau the loss
+#'   stays near its best; a bridge whose loss scored more than 1% above
+#'   its best at `patience` checks in a row, after at least 8,000 optimiser
+#'   steps, is taken to overfit and stops before `min_epochs`.  A bridge without the
 #'   predictors (see `bridge_inputs`) trains exactly this many epochs, but
 #'   at most 4,000 optimiser steps, when at least 10 rows are held out.
 #' @param parameterization what the network's output \eqn{F} stands for.

@@ -97,6 +97,8 @@ typedef struct fit_run {
     double best_loss, last_val;
     double sum;                     /* training loss summed this epoch */
     int wait;                       /* checks without improvement */
+    int over;                       /* checks in a row scoring more than
+                                     * s->overfit above the best */
     int start, nb;                  /* next row of the epoch, its batches */
     int done, busy;
 } fit_run;
@@ -663,8 +665,14 @@ static void run_epoch_end(fit_run *r, const fit_monitor *mon)
             res->best_epoch = ep;
             memcpy(r->theta, r->eval, r->net->npar * sizeof(double));
             r->wait = 0;
-        } else if (++r->wait >= s->patience && ep >= s->min_epochs) {
-            res->status = FIT_STOPPED;
+            r->over = 0;
+        } else {
+            ++r->wait;
+            r->over = s->overfit > 0.0 && v > r->best_loss + s->overfit * fabs(r->best_loss) ?
+                r->over + 1 : 0;
+            if (r->wait >= s->patience &&
+                (ep >= s->min_epochs || (r->over >= s->patience && ep >= s->overfit_from)))
+                res->status = FIT_STOPPED;
         }
     }
     if (res->status == FIT_STOPPED || last) r->done = 1;

@@ -267,7 +267,8 @@ static const struct { const char *name; double lo, hi; } settings_spec[] = {
     {"lr_min", 0, 10}, {"beta1", 0, 1 - 1e-12}, {"beta2", 0, 1 - 1e-12},
     {"adam_eps", 1e-300, 1}, {"weight_decay", 0, 1}, {"ema", 0, 1 - 1e-12},
     {"val_reps", 1, 1000}, {"single", 0, 1}, {"keep_last", 0, 1},
-    {"stop_epoch", 0, 1e7}, {"wd_input", 0, 1e3}
+    {"stop_epoch", 0, 1e7}, {"wd_input", 0, 1e3}, {"overfit", 0, 1},
+    {"overfit_from", 0, 1e7}
 };
 #define NSETTINGS ((int) (sizeof settings_spec / sizeof settings_spec[0]))
 
@@ -288,7 +289,8 @@ static void get_settings(SEXP x, fit_settings *s)
         .t_max = v[9], .t_tail = v[10], .lr = v[11], .lr_min = v[12],
         .beta1 = v[13], .beta2 = v[14], .eps = v[15], .wd = v[16], .ema = v[17],
         .val_reps = (int) v[18], .single = (int) v[19], .keep_last = (int) v[20],
-        .stop_epoch = (int) v[21], .wd_input = v[22]};
+        .stop_epoch = (int) v[21], .wd_input = v[22], .overfit = v[23],
+        .overfit_from = (int) v[24]};
     if (s->t_min > s->t_max || (s->resid && s->t_max >= 1.0) ||
         (s->t_tail > 0.0 && (s->t_min <= 0.0 || s->t_max >= 1.0)))
         error(_("'settings': the training times must satisfy 0 <= t_min <= t_max < 1, and t_min > 0 when t_tail > 0"));

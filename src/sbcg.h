@@ -202,6 +202,12 @@ typedef struct {
                                      * layer's weights on the predictors */
     int nthreads;
     uint64_t seed;
+    double overfit;                 /* > 0: stop, even before min_epochs
+                                     * but not before overfit_from, once
+                                     * `patience` checks in a row scored
+                                     * more than this fraction above the
+                                     * best */
+    int overfit_from;
 } fit_settings;
 
 /* Training and validation rows, standardised, column-major. */

@@ -129,6 +129,46 @@ test_that("stop_epoch: a run ends there with the weights its full run had there"
                "'stop_epoch' must be in \\[0, 1e\\+07\\]")
 })
 
+test_that("overfit: a run whose loss climbs away from its best stops before min_epochs", {
+  # 40 training rows: min_epochs would hold every run to all 300 epochs
+  cs <- train_case("regression", n = 40, nv = 40, seed = 6)
+  b <- list(epochs = 300, min_epochs = 300, valid_every = 2, val_reps = 1)
+  run <- function(lr, overfit, from) {
+    ctl <- sbcg_control(batch_size = 20, lr = lr, ema = 0, patience = 10)
+    s <- sbcg:::train_settings(ctl, b, resid = 0, t_min = 0, t_max = 0, t_tail = 0,
+                               overfit = overfit, overfit_from = from)
+    train_one(cs, s, 1L)
+  }
+  # at lr 1e-3 the validation loss is lowest early and then climbs: the
+  # rule ends the run after 10 checks more than 1% above the best, with
+  # the weights of the full run's best check
+  r0 <- run(1e-3, 0, 0)
+  r1 <- run(1e-3, 0.01, 0)
+  expect_identical(r0$epochs, 300L)
+  expect_lt(r1$epochs, 300L)
+  expect_identical(r1$train_loss, r0$train_loss[seq_len(r1$epochs)])
+  expect_identical(r1$best_epoch, r0$best_epoch)
+  expect_identical(r1$theta, r0$theta)
+  v <- r1$valid_loss
+  chk <- which(!is.na(v))
+  expect_true(all(v[utils::tail(chk, 10L)] > 1.01 * v[r1$best_epoch]))
+  expect_false(all(v[utils::tail(chk, 11L)[1:10]] > 1.01 * v[r1$best_epoch]))
+  # at lr 3e-3 the loss rises early and then falls far below its early
+  # best: the rule alone would end the run on the rise; from epoch 100 on
+  # it lets the run reach the full run's best
+  f0 <- run(3e-3, 0, 0)
+  expect_lt(min(f0$valid_loss, na.rm = TRUE), 0.5 * min(f0$valid_loss[1:20], na.rm = TRUE))
+  expect_lt(run(3e-3, 0.01, 0)$epochs, 100L)
+  f1 <- run(3e-3, 0.01, 100)
+  expect_identical(f1$best_epoch, f0$best_epoch)
+  expect_identical(f1$theta, f0$theta)
+  # a group trains it the same way
+  s1 <- sbcg:::train_settings(sbcg_control(batch_size = 20, lr = 1e-3, ema = 0, patience = 10),
+                              b, resid = 0, t_min = 0, t_max = 0, t_tail = 0, overfit = 0.01)
+  expect_identical(strip_seconds(train_group(list(cs, cs), s1, 2L)[[1L]]), strip_seconds(r1))
+  expect_error(train_one(cs, replace(s1, "overfit", 2), 1L), "'overfit' must be in \\[0, 1\\]")
+})
+
 test_that("a group's seconds add up to the wall time and its results are checked", {
   settings <- sbcg:::train_settings(sbcg_control(batch_size = 64),
     list(epochs = 2, min_epochs = 0, valid_every = 1, val_reps = 1), resid = 1)
