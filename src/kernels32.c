@@ -655,6 +655,17 @@ static inline AVX2 __m128 tree4_f_avx2(__m256 a, __m256 b, __m256 c, __m256 d)
  * multiply-adds, then set the pace. */
 #define IN_REG(v) __asm__("" : "+x"(v))
 
+/* a += u x, b += v x, c += z x for the 8 floats x at h. */
+static inline AVX2 void fma3_f_avx2(__m256 u, __m256 v, __m256 z, const float *h,
+                                    __m256 *a, __m256 *b, __m256 *c)
+{
+    __m256 x = _mm256_loadu_ps(h);
+    IN_REG(x);
+    *a = _mm256_fmadd_ps(u, x, *a);
+    *b = _mm256_fmadd_ps(v, x, *b);
+    *c = _mm256_fmadd_ps(z, x, *c);
+}
+
 /* gW (double) += G^T H and gb += column sums of G, G and H in float.  The
  * outputs below the last even one and the inputs below the last multiple
  * of 4 in tiles of 3 outputs x 4 inputs (12 accumulators fed by 7 loads),
@@ -682,30 +693,14 @@ static AVX2 void grad_w_f_avx2(int ld, int nin, int nout, const float *G,
                 a20 = a00, a21 = a00, a22 = a00, a23 = a00;
             for (int c = 0; c < ld; c += 8) {
                 __m256 u = _mm256_loadu_ps(g0 + c), v = _mm256_loadu_ps(g1 + c),
-                    z = _mm256_loadu_ps(g2 + c), x;
+                    z = _mm256_loadu_ps(g2 + c);
                 IN_REG(u);
                 IN_REG(v);
                 IN_REG(z);
-                x = _mm256_loadu_ps(h0 + c);
-                IN_REG(x);
-                a00 = _mm256_fmadd_ps(u, x, a00);
-                a10 = _mm256_fmadd_ps(v, x, a10);
-                a20 = _mm256_fmadd_ps(z, x, a20);
-                x = _mm256_loadu_ps(h1 + c);
-                IN_REG(x);
-                a01 = _mm256_fmadd_ps(u, x, a01);
-                a11 = _mm256_fmadd_ps(v, x, a11);
-                a21 = _mm256_fmadd_ps(z, x, a21);
-                x = _mm256_loadu_ps(h2 + c);
-                IN_REG(x);
-                a02 = _mm256_fmadd_ps(u, x, a02);
-                a12 = _mm256_fmadd_ps(v, x, a12);
-                a22 = _mm256_fmadd_ps(z, x, a22);
-                x = _mm256_loadu_ps(h3 + c);
-                IN_REG(x);
-                a03 = _mm256_fmadd_ps(u, x, a03);
-                a13 = _mm256_fmadd_ps(v, x, a13);
-                a23 = _mm256_fmadd_ps(z, x, a23);
+                fma3_f_avx2(u, v, z, h0 + c, &a00, &a10, &a20);
+                fma3_f_avx2(u, v, z, h1 + c, &a01, &a11, &a21);
+                fma3_f_avx2(u, v, z, h2 + c, &a02, &a12, &a22);
+                fma3_f_avx2(u, v, z, h3 + c, &a03, &a13, &a23);
             }
             /* s[3 k + r]: output o + r, input i + k */
             double s[12];
