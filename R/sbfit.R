@@ -727,8 +727,9 @@ bridge_settings <- function(control, budget, use_x = TRUE, nv = 0L) {
 # of m3 at n = 2000 (seeds 1-3) the rule ended only m2's and m7's bridges
 # early, at epochs 550 and 825 of 1342, both long after their best (242
 # and 396): the same weights in less time.  There the loss rose steadily,
-# 1% above its best within 100-400 epochs of it; on the plateaus of m1,
-# m3-m6 and of m3 at n = 2000 it never stayed 1% above for 10 checks.
+# past 1% above its best about 200 and 330 epochs after it; on the
+# plateaus of m1, m3-m6 and of m3 at n = 2000 it never stayed 1% above
+# for 10 checks.
 # Early in a run a loss can rise and then fall far below its best (small
 # regressions in tests/testthat/test-threads.R), so the rule waits for
 # overfit_steps, the floor of 8,000 steps that on its own kept every CRPS
