@@ -185,13 +185,59 @@ static inline double v4f_sum(v4f v)
 }
 #endif
 
+/* The SiLU of 4 floats with the operations, in the same order, of
+ * act_inplace_f()'s loop (expf_arg(), expf_portable()), for the dense
+ * layers to apply to their tiles before storing them. */
+#if (defined(__GNUC__) || defined(__clang__)) && !defined(SBCG_PLAIN_V2)
+typedef uint32_t v4u __attribute__((vector_size(16)));
+static inline v4f v4f_pick(v4u m, v4f a, v4f b)  /* m ? a : b, lane by lane */
+{
+    return (v4f) (((v4u) a & m) | ((v4u) b & ~m));
+}
+static inline v4f v4f_silu(v4f x)
+{
+    const v4f lo = v4f_set(EXPF_LO), hi = v4f_set(EXPF_HI), magic = v4f_set(12582912.0f);
+    v4f y = -x;
+    y = v4f_pick((v4u) (y < lo), lo, y);
+    y = v4f_pick((v4u) (y > hi), hi, y);
+    v4f t = y * LOG2EF + magic;
+    v4f n = t - magic;
+    v4f r = y - n * LN2HI_F;
+    r = r - n * LN2LO_F;
+    v4f p = v4f_set(EC7);
+    p = p * r + EC6;
+    p = p * r + EC5;
+    p = p * r + EC4;
+    p = p * r + EC3;
+    p = p * r + EC2;
+    p = p * r + 1.0f;
+    p = p * r + 1.0f;
+    v4u e = ((v4u) t - (v4u) magic + 127u) << 23;
+    return x / (1.0f + p * (v4f) e);
+}
+#else
+static inline v4f v4f_silu(v4f x)
+{
+    for (int i = 0; i < 4; i++)
+        x.e[i] = x.e[i] / (1.0f + expf_portable(expf_arg(-x.e[i])));
+    return x;
+}
+#endif
+
+/* Stores v at p, through the SiLU when silu is set. */
+static inline void v4f_store_act(float *p, v4f v, int silu)
+{
+    v4f_store(p, silu ? v4f_silu(v) : v);
+}
+
 /* out (ld x nout) = act(in (ld x nin) . W^T + b); tiles of 8 rows x 4
  * units, each accumulator starting at the bias and taking the inputs in
- * order. */
+ * order.  The SiLU is applied to the tiles before they are stored, which
+ * saves a pass over out (often beyond L1); ReLU and tanh after. */
 static void dense_f_portable(int ld, int nin, int nout, const float *in,
                              const float *W, const float *b, float *out, int act)
 {
-    int o = 0;
+    int silu = act == NN_SILU, o = 0;
     for (; o + 4 <= nout; o += 4) {
         const v4f b0 = v4f_set(b[o]), b1 = v4f_set(b[o + 1]),
             b2 = v4f_set(b[o + 2]), b3 = v4f_set(b[o + 3]);
@@ -212,17 +258,17 @@ static void dense_f_portable(int ld, int nin, int nout, const float *in,
                 e3 = v4f_madd(e3, xb, w3);
             }
             float *y = out + c + (size_t) ld * o;
-            v4f_store(y, a0);
-            v4f_store(y + 4, e0);
+            v4f_store_act(y, a0, silu);
+            v4f_store_act(y + 4, e0, silu);
             y += ld;
-            v4f_store(y, a1);
-            v4f_store(y + 4, e1);
+            v4f_store_act(y, a1, silu);
+            v4f_store_act(y + 4, e1, silu);
             y += ld;
-            v4f_store(y, a2);
-            v4f_store(y + 4, e2);
+            v4f_store_act(y, a2, silu);
+            v4f_store_act(y + 4, e2, silu);
             y += ld;
-            v4f_store(y, a3);
-            v4f_store(y + 4, e3);
+            v4f_store_act(y, a3, silu);
+            v4f_store_act(y + 4, e3, silu);
         }
     }
     for (; o < nout; o++) {
@@ -236,11 +282,11 @@ static void dense_f_portable(int ld, int nin, int nout, const float *in,
                 e0 = v4f_madd(e0, v4f_load(x + 4), w0);
             }
             float *y = out + c + (size_t) ld * o;
-            v4f_store(y, a0);
-            v4f_store(y + 4, e0);
+            v4f_store_act(y, a0, silu);
+            v4f_store_act(y + 4, e0, silu);
         }
     }
-    if (act >= 0) act_inplace_f(act, (size_t) ld * nout, out);
+    if (act >= 0 && !silu) act_inplace_f(act, (size_t) ld * nout, out);
 }
 
 static void layer0_f_portable(int ld, int d, int H1, const float *z,
@@ -260,11 +306,11 @@ static void layer0_f_portable(int ld, int d, int H1, const float *z,
                 a0 = v4f_madd(a0, w, v4f_load(zk));
                 e0 = v4f_madd(e0, w, v4f_load(zk + 4));
             }
-            v4f_store(y + c, a0);
-            v4f_store(y + c + 4, e0);
+            v4f_store_act(y + c, a0, act == NN_SILU);
+            v4f_store_act(y + c + 4, e0, act == NN_SILU);
         }
     }
-    act_inplace_f(act, (size_t) ld * H1, out);
+    if (act != NN_SILU) act_inplace_f(act, (size_t) ld * H1, out);
 }
 
 /* h = act(h), dv = act'(h) in place over len pre-activations (a multiple
