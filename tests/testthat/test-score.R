@@ -246,3 +246,22 @@ test_that("bad input to sbscore and score_draws gives errors naming the argument
   for (k in seq_along(cases))
     expect_error(eval(cases[[k]][[1]]), cases[[k]][[2]], info = deparse1(cases[[k]][[1]]))
 })
+
+test_that("held-out coverage from the PIT judges the law, not the draws' quantiles", {
+  # y and m = 100 draws from the same law: the interval between the type-7
+  # 5% and 95% quantiles of the draws covers (95.05 - 5.95) / 101 = 0.882
+  # of the y on average, the PIT's central 90% 91 / 101 = 0.901
+  set.seed(11)
+  n <- 20000
+  m <- 100
+  M <- matrix(rexp(n * m), n, m)
+  y <- rexp(n)
+  sc <- sbcg:::score_core(list(M), cbind(y), 0.5, c(0.5, 0.9), "y", seq_len(n))
+  se <- sqrt(0.09 / n)
+  expect_lt(abs(mean(sc$cover0.9) - (95.05 - 5.95) / 101), 4 * se)
+  expect_lt(abs(sbcg:::pit_cover(sc$pit, 0.9) - 91 / 101), 4 * se)
+  expect_lt(abs(sbcg:::pit_cover(sc$pit, 0.5) - 51 / 101), 4 * sqrt(0.25 / n))
+  # the two differ by far more than their sampling error
+  expect_gt(sbcg:::pit_cover(sc$pit, 0.9) - mean(sc$cover0.9), 6 * se)
+})
+
