@@ -712,6 +712,25 @@ static inline AVX2 void fma3_f_avx2(__m256 u, __m256 v, __m256 z, const float *h
     *c = _mm256_fmadd_ps(z, x, *c);
 }
 
+/* a[k] = the 8 lane sums over the ld rows of g times column k of the
+ * 4 columns (ld apart) at h, each in row order from zero. */
+static inline AVX2 void dots4_f_avx2(int ld, const float *g, const float *h, __m256 *a)
+{
+    const float *h1 = h + ld, *h2 = h1 + ld, *h3 = h2 + ld;
+    __m256 a0 = _mm256_setzero_ps(), a1 = a0, a2 = a0, a3 = a0;
+    for (int c = 0; c < ld; c += 8) {
+        __m256 u = _mm256_loadu_ps(g + c);
+        a0 = _mm256_fmadd_ps(u, _mm256_loadu_ps(h + c), a0);
+        a1 = _mm256_fmadd_ps(u, _mm256_loadu_ps(h1 + c), a1);
+        a2 = _mm256_fmadd_ps(u, _mm256_loadu_ps(h2 + c), a2);
+        a3 = _mm256_fmadd_ps(u, _mm256_loadu_ps(h3 + c), a3);
+    }
+    a[0] = a0;
+    a[1] = a1;
+    a[2] = a2;
+    a[3] = a3;
+}
+
 /* gW (double) += G^T H and gb += column sums of G, G and H in float.  The
  * outputs below the last even one and the inputs below the last multiple
  * of 4 in tiles of 3 outputs x 4 inputs (12 accumulators fed by 7 loads),
@@ -764,18 +783,10 @@ static AVX2 void grad_w_f_avx2(int ld, int nin, int nout, const float *G,
     for (; o < nout2; o++) {  /* at most two outputs */
         const float *g0 = G + (size_t) o * ld;
         for (int i = 0; i < nin4; i += 4) {
-            const float *h0 = H + (size_t) i * ld, *h1 = h0 + ld, *h2 = h1 + ld,
-                *h3 = h2 + ld;
-            __m256 a0 = _mm256_setzero_ps(), a1 = a0, a2 = a0, a3 = a0;
-            for (int c = 0; c < ld; c += 8) {
-                __m256 u = _mm256_loadu_ps(g0 + c);
-                a0 = _mm256_fmadd_ps(u, _mm256_loadu_ps(h0 + c), a0);
-                a1 = _mm256_fmadd_ps(u, _mm256_loadu_ps(h1 + c), a1);
-                a2 = _mm256_fmadd_ps(u, _mm256_loadu_ps(h2 + c), a2);
-                a3 = _mm256_fmadd_ps(u, _mm256_loadu_ps(h3 + c), a3);
-            }
+            __m256 a[4];
+            dots4_f_avx2(ld, g0, H + (size_t) i * ld, a);
             double s[4];
-            _mm256_storeu_pd(s, _mm256_cvtps_pd(tree4_f_avx2(a0, a1, a2, a3)));
+            _mm256_storeu_pd(s, _mm256_cvtps_pd(tree4_f_avx2(a[0], a[1], a[2], a[3])));
             double *w = gW + o + (size_t) nout * i;
             for (int k = 0; k < 4; k++, w += nout) w[0] += s[k];
         }
@@ -784,21 +795,13 @@ static AVX2 void grad_w_f_avx2(int ld, int nin, int nout, const float *G,
         const float *g0 = G + (size_t) o * ld;
         int i = o < nout2 ? nin4 : 0;
         for (; i + 4 <= nin; i += 4) {  /* four independent sums at once */
-            const float *h0 = H + (size_t) i * ld, *h1 = h0 + ld, *h2 = h1 + ld,
-                *h3 = h2 + ld;
-            __m256 a0 = _mm256_setzero_ps(), a1 = a0, a2 = a0, a3 = a0;
-            for (int c = 0; c < ld; c += 8) {
-                __m256 u = _mm256_loadu_ps(g0 + c);
-                a0 = _mm256_fmadd_ps(u, _mm256_loadu_ps(h0 + c), a0);
-                a1 = _mm256_fmadd_ps(u, _mm256_loadu_ps(h1 + c), a1);
-                a2 = _mm256_fmadd_ps(u, _mm256_loadu_ps(h2 + c), a2);
-                a3 = _mm256_fmadd_ps(u, _mm256_loadu_ps(h3 + c), a3);
-            }
+            __m256 a[4];
+            dots4_f_avx2(ld, g0, H + (size_t) i * ld, a);
             double *w = gW + o + (size_t) nout * i;
-            w[0] += hsum_f_avx2(a0);
-            w[nout] += hsum_f_avx2(a1);
-            w[2 * (size_t) nout] += hsum_f_avx2(a2);
-            w[3 * (size_t) nout] += hsum_f_avx2(a3);
+            w[0] += hsum_f_avx2(a[0]);
+            w[nout] += hsum_f_avx2(a[1]);
+            w[2 * (size_t) nout] += hsum_f_avx2(a[2]);
+            w[3 * (size_t) nout] += hsum_f_avx2(a[3]);
         }
         for (; i < nin; i++) {
             const float *h0 = H + (size_t) i * ld;
