@@ -58,21 +58,28 @@
 /* exp(y) for y in [EXPF_LO, EXPF_HI], written (as exp_portable() in
  * kernels.c) so that gcc vectorises loops over it at -O2: rounding by the
  * magic number 1.5 * 2^23, whose low mantissa bits then hold n + 2^22. */
+/* Declares t = y log2(e) + magic (rounding n = y log2(e) into its low
+ * bits) and p, the polynomial of exp(r), r = y - n ln 2, for y of type T:
+ * float here, 4 floats in v4f_silu(), the same operations for both; p7
+ * is EC7 as a T. */
+#define EXPF_POLY(T, y, magic, p7, t, p) \
+    T t = (y) * LOG2EF + (magic), p = (p7); \
+    do { \
+        T n_ = t - (magic), r_ = (y) - n_ * LN2HI_F; \
+        r_ = r_ - n_ * LN2LO_F; \
+        p = p * r_ + EC6; \
+        p = p * r_ + EC5; \
+        p = p * r_ + EC4; \
+        p = p * r_ + EC3; \
+        p = p * r_ + EC2; \
+        p = p * r_ + 1.0f; \
+        p = p * r_ + 1.0f; \
+    } while (0)
+
 static inline float expf_portable(float y)
 {
     const float magic = 12582912.0f;
-    float t = y * LOG2EF + magic;
-    float n = t - magic;
-    float r = y - n * LN2HI_F;
-    r = r - n * LN2LO_F;
-    float p = EC7;
-    p = p * r + EC6;
-    p = p * r + EC5;
-    p = p * r + EC4;
-    p = p * r + EC3;
-    p = p * r + EC2;
-    p = p * r + 1.0f;
-    p = p * r + 1.0f;
+    EXPF_POLY(float, y, magic, EC7, t, p);
     uint32_t k, mk;
     memcpy(&k, &t, sizeof k);
     memcpy(&mk, &magic, sizeof mk);
@@ -200,18 +207,7 @@ static inline v4f v4f_silu(v4f x)
     v4f y = -x;
     y = v4f_pick((v4u) (y < lo), lo, y);
     y = v4f_pick((v4u) (y > hi), hi, y);
-    v4f t = y * LOG2EF + magic;
-    v4f n = t - magic;
-    v4f r = y - n * LN2HI_F;
-    r = r - n * LN2LO_F;
-    v4f p = v4f_set(EC7);
-    p = p * r + EC6;
-    p = p * r + EC5;
-    p = p * r + EC4;
-    p = p * r + EC3;
-    p = p * r + EC2;
-    p = p * r + 1.0f;
-    p = p * r + 1.0f;
+    EXPF_POLY(v4f, y, magic, v4f_set(EC7), t, p);
     v4u e = ((v4u) t - (v4u) magic + 127u) << 23;
     return x / (1.0f + p * (v4f) e);
 }
