@@ -55,12 +55,10 @@
 /* ------------------------------------------------------------------ */
 /* portable versions                                                   */
 
-/* exp(y) for y in [EXPF_LO, EXPF_HI], written (as exp_portable() in
- * kernels.c) so that gcc vectorises loops over it at -O2: rounding by the
- * magic number 1.5 * 2^23, whose low mantissa bits then hold n + 2^22. */
 /* Declares t = y log2(e) + magic (rounding n = y log2(e) into its low
  * bits) and p, the polynomial of exp(r), r = y - n ln 2, for y of type T:
- * float here, 4 floats in v4f_silu(), the same operations for both; p7
+ * float in expf_portable(), 4 floats in v4f_silu(), the same operations for
+ * both; p7
  * is EC7 as a T. */
 #define EXPF_POLY(T, y, magic, p7, t, p) \
     T t = (y) * LOG2EF + (magic), p = (p7); \
@@ -76,6 +74,9 @@
         p = p * r_ + 1.0f; \
     } while (0)
 
+/* exp(y) for y in [EXPF_LO, EXPF_HI], written (as exp_portable() in
+ * kernels.c) so that gcc vectorises loops over it at -O2: rounding by the
+ * magic number 1.5 * 2^23, whose low mantissa bits then hold n + 2^22. */
 static inline float expf_portable(float y)
 {
     const float magic = 12582912.0f;
