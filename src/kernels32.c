@@ -58,8 +58,7 @@
 /* Declares t = y log2(e) + magic (rounding n = y log2(e) into its low
  * bits) and p, the polynomial of exp(r), r = y - n ln 2, for y of type T:
  * float in expf_portable(), 4 floats in v4f_silu(), the same operations for
- * both; p7
- * is EC7 as a T. */
+ * both; p7 is EC7 as a T. */
 #define EXPF_POLY(T, y, magic, p7, t, p) \
     T t = (y) * LOG2EF + (magic), p = (p7); \
     do { \
