@@ -213,6 +213,21 @@ check_probs <- function(probs) {
   as.double(probs)
 }
 
+# A warning when some of `probs` lie further into a tail than n draws per
+# row resolve: with less than one draw expected beyond such a quantile,
+# its type-7 estimate lies between the most extreme draws and says little
+# of the quantile asked for (with 100 draws, the 0.999 quantile of a
+# standard normal, 3.09, is estimated by about 2.5 on average).  probs of
+# exactly 0 and 1 ask for the smallest and the largest draw.
+check_probs_draws <- function(probs, n) {
+  tail <- pmin(probs, 1 - probs)
+  far <- tail > 0 & tail * n < 1
+  if (any(far))
+    warnf("'probs': %s lie further into the tails than %d draws per row resolve (less than one draw is expected beyond them, so their quantiles are close to the most extreme draws); take 'ndraws' of %d or more",
+          paste(format(probs[far]), collapse = ", "), n, as.integer(ceiling(10 / min(tail[far]))))
+  invisible()
+}
+
 # Largest number of draws one call may return (rows x n x responses); the
 # option sbcg.max_draws raises it.
 check_draw_count <- function(nrow, n, d, n_name = "ndraws") {

@@ -423,7 +423,8 @@ quantile.sbfit <- function(x, probs = c(0.05, 0.5, 0.95), newdata, ...) {
 #' @param type `"mean"`, `"sd"`, `"quantile"` or `"cdf"` (the probabilities
 #'   \eqn{P(Y \le y_0 | X = x)} at the thresholds `at`).
 #' @param probs probabilities for `type = "quantile"`; giving them implies
-#'   that type.
+#'   that type.  As in [sbcondstats()], those further into a tail than
+#'   `ndraws` draws resolve give a warning.
 #' @param interval `"none"` or `"prediction"`, as in [stats::predict.lm()]:
 #'   `"prediction"` returns the conditional mean with the central
 #'   prediction interval of level `level` (one response only).
@@ -498,6 +499,8 @@ predict.sbfit <- function(object, newdata, type = c("mean", "sd", "quantile", "c
   if (type != "cdf" && !is.null(at))
     stopf("'at' goes with type = \"cdf\", not \"%s\"", type)
   if (is.null(seed)) seed <- fit_seed(object)
+  # quantiles only where they are returned
+  if (type != "quantile" && interval == "none") probs <- 0.5
   st <- sbcondstats(object, newdata, ndraws = ndraws, probs = probs, at = at, steps = steps,
                     method = method, density = FALSE, stratify = stratify,
                     threads = threads, seed = seed, na.action = na.action)

@@ -99,7 +99,10 @@
 #'   with `keep_draws = TRUE`, whose draws are then summarised again (see
 #'   the section "Sample once, answer many"; the sampling arguments are not
 #'   used).
-#' @param probs probabilities of the quantiles to report.
+#' @param probs probabilities of the quantiles to report.  0 and 1 give the
+#'   smallest and the largest draw; a probability further into a tail than
+#'   the draws resolve (less than one draw expected beyond it,
+#'   \eqn{\min(p, 1 - p) \cdot} `ndraws` \eqn{< 1}) gives a warning.
 #' @param at `NULL`, or thresholds \eqn{y_0} for the probabilities
 #'   \eqn{P(Y \le y_0 | X = x)}: a numeric vector for all rows or a matrix
 #'   with one row per row of `newdata`; see the section "Probabilities".
@@ -182,6 +185,7 @@ sbcondstats <- function(object, newdata, ndraws = object$control$draws,
                       n_min = 2L, held = "chunk", na.action = na.action,
                       n_name = nname)
   opts <- summary_opts(probs, se, density, bw, adjust, density_n, keep_draws)
+  check_probs_draws(opts$probs, s$n)
   opts$strata <- if (check_flag(stratify, "stratify")) draw_strata(s$n) else 0L
   AT <- check_at(at, length(s$rn_all), s$d)
   if (!is.null(AT)) AT$values <- AT$values[if (s$dummy) 1L else s$kept, , , drop = FALSE]
@@ -222,6 +226,7 @@ restats <- function(st, at, opts) {
   nr <- nrow(D)
   n <- ncol(D)
   AT <- check_at(at, nr, d)
+  check_probs_draws(opts$probs, n)
   # chain order: draw fastest, then row, then component
   draws <- if (d == 1L) as.vector(t(D)) else as.vector(aperm(D, c(2L, 1L, 3L)))
   # rows skipped for missing predictors hold NA draws: their statistics are NA

@@ -338,6 +338,19 @@ test_that("inputs that are odd but legal give results or warnings", {
   expect_warning(st <- sbcondstats(fit1, nd, ndraws = 20, probs = c(0.9, 0.1), seed = 1),
                  "'probs' were sorted")
   expect_named(st, c(".row", "x", "f", "mean", "sd", "q0.1", "q0.9", "density"))
+  # quantiles further out than the draws resolve: a warning that names the
+  # probabilities and the draws needed, for sbcondstats(), predict() and
+  # summaries of kept draws; none for 0 and 1 (the extreme draws) or for
+  # probabilities with at least one draw expected beyond them
+  expect_warning(st <- sbcondstats(fit1, nd, ndraws = 50, probs = c(0, 0.01, 0.5, 0.995),
+                                   keep_draws = TRUE, seed = 1),
+                 "'probs': 0.010, 0.995 lie further .* 50 draws .* 'ndraws' of 2000 or more")
+  expect_identical(st$q0, unname(apply(attr(st, "draws"), 1L, min)))
+  expect_warning(predict(fit1, nd, probs = 0.999, ndraws = 100, seed = 1), "'probs': 0.999 lie")
+  expect_warning(sbcondstats(st, probs = c(0.01, 0.5)), "'probs': 0.01 lie .* 50 draws")
+  expect_no_warning(sbcondstats(st, probs = c(0, 0.02, 0.98, 1)))
+  expect_no_warning(predict(fit1, nd, ndraws = 10, seed = 1))
+  expect_no_warning(predict(fit1, nd, type = "cdf", at = 0, ndraws = 10, seed = 1))
   # extra columns in newdata are ignored
   expect_identical(sbsample(fit1, cbind(nd, extra = 1:2), ndraws = 3, seed = 1),
                    sbsample(fit1, nd, ndraws = 3, seed = 1))
@@ -354,7 +367,7 @@ test_that("inputs that are odd but legal give results or warnings", {
   # a fit whose chains blow up: a warning, and NA statistics, not an error
   big <- fit1
   big$theta <- big$theta * 1e250
-  expect_warning(st <- sbcondstats(big, nd, ndraws = 5, seed = 1), "non-finite")
+  expect_warning(st <- sbcondstats(big, nd, ndraws = 5, probs = 0.5, seed = 1), "non-finite")
   expect_warning(m <- sbsample(big, nd, ndraws = 5, seed = 1, format = "matrix"), "non-finite")
   bad_rows <- rowSums(!is.finite(m)) > 0
   expect_true(any(bad_rows))
@@ -364,7 +377,7 @@ test_that("inputs that are odd but legal give results or warnings", {
   expect_warning(fc <- sbfit(mx, rep(2.5, 60), control = small_control(), seed = 1),
                  "response 'y' is constant \\(2.5\\)")
   expect_true(all(sbsample(fc, mx[1:2, ], ndraws = 5, format = "matrix", seed = 1) == 2.5))
-  expect_equal(sbcondstats(fc, mx[1:2, ], ndraws = 5, seed = 1)$sd, c(0, 0))
+  expect_equal(sbcondstats(fc, mx[1:2, ], ndraws = 5, probs = 0.5, seed = 1)$sd, c(0, 0))
   fc0 <- suppressWarnings(sbfit(mx, rep(2.5, 60), control = small_control(precondition = "none"),
                                seed = 1))
   expect_true(all(sbsample(fc0, mx[1:2, ], ndraws = 5, format = "matrix", seed = 1) == 2.5))

@@ -86,7 +86,7 @@ test_that("sampling functions reject bad arguments", {
   expect_error(sbsample(fit, nd, grid = c(0.5, 0.2)), "'grid'")
   # too few steps to draw the right spread: a warning naming the argument
   expect_warning(sbsample(fit, nd, ndraws = 5, steps = 10), "'steps': 10 sampler steps")
-  expect_warning(sbcondstats(fit, nd, ndraws = 5, steps = 1, density = FALSE),
+  expect_warning(sbcondstats(fit, nd, ndraws = 5, steps = 1, probs = 0.5, density = FALSE),
                  "'steps': 1 sampler step;")
   expect_warning(sbsample(fit, nd, ndraws = 5, grid = c(0, 0.5, 1)), "'grid': 2 sampler steps")
   expect_warning(predict(fit, nd, ndraws = 5, steps = 5), "'steps'")

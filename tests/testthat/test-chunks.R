@@ -54,7 +54,7 @@ test_that("verbose reports one message per chunk", {
   expect_length(msgs, 3L)
   expect_match(msgs[3], "chunk 3 of 3 \\(rows 7-7 of 7\\)")
   expect_silent(sbsample(fit_ch, nd_ch, ndraws = 2, seed = 1, chunk_size = 3))
-  expect_silent(sbcondstats(fit_ch, nd_ch, ndraws = 2, seed = 1, verbose = TRUE))
+  expect_silent(sbcondstats(fit_ch, nd_ch, ndraws = 2, probs = 0.5, seed = 1, verbose = TRUE))
 })
 
 test_that("non-finite chains are reported once for all chunks", {
@@ -95,8 +95,8 @@ test_that("a sequential future plan runs the chunks here, with the same bits", {
   oplan <- future::plan("sequential")
   on.exit(future::plan(oplan), add = TRUE)
   expect_false(sbcg:::future_active())
-  expect_identical(sbcondstats(fit_ch, nd_ch, ndraws = 10, seed = 2, chunk_size = 2),
-                   sbcondstats(fit_ch, nd_ch, ndraws = 10, seed = 2))
+  expect_identical(sbcondstats(fit_ch, nd_ch, ndraws = 20, seed = 2, chunk_size = 2),
+                   sbcondstats(fit_ch, nd_ch, ndraws = 20, seed = 2))
 })
 
 test_that("multisession workers give the same bits as the sequential run", {

@@ -192,8 +192,8 @@ test_that("old argument names work with a deprecation message", {
   expect_message(a <- sbsample(fit, nd, n = 5, seed = 1), "'n' is deprecated; use 'ndraws'")
   expect_identical(a, sbsample(fit, nd, ndraws = 5, seed = 1))
   expect_identical(sbsample(fit, nd, 5, seed = 1), a)   # by position, as before
-  expect_message(b <- sbcondstats(fit, nd, n = 5, seed = 1), "'ndraws'")
-  expect_identical(b, sbcondstats(fit, nd, ndraws = 5, seed = 1))
+  expect_message(b <- sbcondstats(fit, nd, n = 5, probs = 0.5, seed = 1), "'ndraws'")
+  expect_identical(b, sbcondstats(fit, nd, ndraws = 5, probs = 0.5, seed = 1))
   expect_message(p <- predict(fit, nd, n = 5), "'ndraws'")
   expect_identical(p, predict(fit, nd, ndraws = 5))
   nds <- cbind(nd, y = c(0, 1))
@@ -363,7 +363,7 @@ test_that("tidy output: predictor columns, long densities, syntactic names, labe
   plain <- as.data.frame(st)
   expect_identical(class(plain), "data.frame")
   expect_false("density" %in% names(plain))
-  expect_error(as.data.frame(sbcondstats(fit, nd, ndraws = 5, density = FALSE), densities = TRUE),
+  expect_error(as.data.frame(sbcondstats(fit, nd, ndraws = 5, probs = 0.5, density = FALSE), densities = TRUE),
                "no density column")
   expect_error(as.data.frame(st, densities = NA), "'densities'")
   # legend labels give the predictor values that vary

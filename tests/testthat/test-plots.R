@@ -67,7 +67,7 @@ test_that("plot.sbcondstats falls back to densities and explains a refused fan",
   expect_invisible(plot(st1))
   expect_equal(par("usr")[1:2], grDevices::extendrange(c(-1, 1), f = 0.04))
   # no density column and no fan: the old error
-  st2 <- sbcondstats(f2, nd[1:2, ], ndraws = 10, density = FALSE, seed = 2)
+  st2 <- sbcondstats(f2, nd[1:2, ], ndraws = 20, density = FALSE, seed = 2)
   expect_error(plot(st2), "'x' has no density column")
   expect_error(plot(st2, type = "fan"), "at least 3 distinct values")
 })

@@ -110,7 +110,7 @@ test_that("stratified draws: standard errors from the spread of the groups", {
   expect_identical(sbcg:::draw_strata(19), 0L)
   expect_identical(sbcg:::draw_strata(20), 2L)
   expect_identical(sbcg:::draw_strata(1e6), 25L)
-  st3 <- sbcondstats(fit_p, nd_p, ndraws = 19, se = TRUE, density = FALSE, seed = 2)
+  st3 <- sbcondstats(fit_p, nd_p, ndraws = 19, probs = 0.5, se = TRUE, density = FALSE, seed = 2)
   expect_identical(attr(st3, "strata"), 0L)
   D3 <- sbsample(fit_p, nd_p, ndraws = 19, seed = 2, format = "matrix")
   expect_equal(st3$se_mean, unname(apply(D3, 1, sd)) / sqrt(19))
@@ -209,14 +209,14 @@ test_that("several responses: probabilities per component, joint draws kept", {
   # one row per row of newdata applies to every component
   st3 <- sbcondstats(fit, nd, ndraws = 100, at = matrix(c(0, 1), 2), density = FALSE, seed = 2)
   expect_identical(st3$at_1, c(0, 0, 1, 1))
-  expect_error(sbcondstats(fit, nd, ndraws = 10, at = matrix(0, 3, 1)),
+  expect_error(sbcondstats(fit, nd, ndraws = 20, at = matrix(0, 3, 1)),
                "'at' has 3 rows.*\\(2\\).*\\(4\\)")
 })
 
 test_that("rows with non-finite draws get NA probabilities and errors", {
   big <- fit_p
   big$theta <- big$theta * 1e250
-  expect_warning(st <- sbcondstats(big, nd_p, ndraws = 5, at = 0, se = TRUE, seed = 1),
+  expect_warning(st <- sbcondstats(big, nd_p, ndraws = 5, probs = 0.5, at = 0, se = TRUE, seed = 1),
                  "non-finite")
   bad <- is.na(st$mean)
   expect_true(any(bad))
