@@ -114,8 +114,9 @@ static void act_inplace(int act, size_t len, double *a)
     case NN_SILU:
         silu_portable(len, a, NULL);
         break;
-    case NN_RELU:
-        for (size_t i = 0; i < len; i++) a[i] = a[i] > 0.0 ? a[i] : 0.0;
+    case NN_RELU:  /* in blocks of KERN_PAD, which gcc vectorises at -O2 */
+        for (size_t i = 0; i < len; i += KERN_PAD)
+            for (int r = 0; r < KERN_PAD; r++) a[i + r] = a[i + r] > 0.0 ? a[i + r] : 0.0;
         break;
     default:
         for (size_t i = 0; i < len; i++) a[i] = tanh(a[i]);
@@ -156,8 +157,18 @@ void kern_bias_act_deriv(int act, int n, double b, const double *a, double *h,
  * of KERN_PAD), for the training forward pass. */
 static void act_deriv_portable(int act, size_t len, double *h, double *dv)
 {
-    if (act == NN_SILU) silu_portable(len, h, dv);
-    else kern_bias_act_deriv(act, (int) len, 0.0, h, h, dv);
+    if (act == NN_SILU) {
+        silu_portable(len, h, dv);
+    } else if (act == NN_RELU) {
+        for (size_t i = 0; i < len; i += KERN_PAD)
+            for (int r = 0; r < KERN_PAD; r++) {
+                double x = h[i + r];
+                dv[i + r] = x > 0.0 ? 1.0 : 0.0;
+                h[i + r] = x > 0.0 ? x : 0.0;
+            }
+    } else {
+        kern_bias_act_deriv(act, (int) len, 0.0, h, h, dv);
+    }
 }
 
 /*
