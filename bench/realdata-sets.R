@@ -1,8 +1,9 @@
 # The data sets of bench/realdata.R and their fold assignment, shared with
 # bench/realdata-diag.R.  Each set is a formula and a function returning the
 # data frame.  `default_sets` are the ten of the benchmark's table; the
-# sets after them (`extra_sets`) are a second and a third panel, run only
-# when named with --sets, for checking that calibration holds beyond the ten.
+# sets after them (`extra_sets`) are a second, a third and a fourth panel,
+# run only when named with --sets, for checking that calibration holds
+# beyond the ten.
 
 mass_data <- function(name) {
   e <- new.env()
@@ -68,9 +69,66 @@ data_sets <- c(data_sets, list(
                     d <- as.data.frame(ggplot2::diamonds)
                     set.seed(1)
                     d[sort(sample.int(nrow(d), 3000)), ]
-                  })
+                  }),
+  # a fourth panel, also run only when named: 33 small and middling sets
+  # from R and its recommended packages (and ggplot2), with factors,
+  # ordered factors, dates and missing values, picked without trying sbcg
+  # on them first
+  stackloss = list(formula = stack.loss ~ Air.Flow + Water.Temp + Acid.Conc.,
+                   data = function() datasets::stackloss),
+  longley = list(formula = Employed ~ GNP.deflator + GNP + Unemployed + Armed.Forces +
+                   Population + Year, data = function() datasets::longley),
+  attitude = list(formula = rating ~ complaints + privileges + learning + raises + critical +
+                    advance, data = function() datasets::attitude),
+  USJudgeRatings = list(formula = RTEN ~ CONT + INTG + DMNR + DILG + CFMG,
+                        data = function() datasets::USJudgeRatings),
+  ToothGrowth = list(formula = len ~ supp + dose, data = function() datasets::ToothGrowth),
+  InsectSprays = list(formula = count ~ spray, data = function() datasets::InsectSprays),
+  PlantGrowth = list(formula = weight ~ group, data = function() datasets::PlantGrowth),
+  chickwts = list(formula = weight ~ feed, data = function() datasets::chickwts),
+  Orange = list(formula = circumference ~ age + Tree,
+                data = function() as.data.frame(datasets::Orange)),
+  esoph = list(formula = ncases ~ agegp + alcgp + tobgp, data = function() datasets::esoph),
+  beaver1 = list(formula = temp ~ time + activ, data = function() datasets::beaver1),
+  Loblolly = list(formula = height ~ age + Seed,
+                  data = function() as.data.frame(datasets::Loblolly)),
+  Puromycin = list(formula = rate ~ conc + state, data = function() datasets::Puromycin),
+  airquality = list(formula = Ozone ~ Solar.R + Wind + Temp + Month,
+                    data = function() datasets::airquality),
+  Insurance = list(formula = Claims ~ District + Group + Age + Holders,
+                   data = function() mass_data("Insurance")),
+  UScereal = list(formula = calories ~ mfr + protein + fat + sodium + fibre + carbo + sugars +
+                    shelf, data = function() mass_data("UScereal")),
+  Pima.tr = list(formula = glu ~ npreg + bp + skin + bmi + ped + age + type,
+                 data = function() mass_data("Pima.tr")),
+  survey = list(formula = Height ~ Sex + Wr.Hnd + Age + Exer, data = function() mass_data("survey")),
+  road = list(formula = deaths ~ drivers + popden + rural + temp + fuel,
+              data = function() mass_data("road")),
+  wtloss = list(formula = Weight ~ Days, data = function() mass_data("wtloss")),
+  Rabbit = list(formula = BPchange ~ Dose + Treatment + Animal, data = function() mass_data("Rabbit")),
+  oats = list(formula = Y ~ B + V + N, data = function() mass_data("oats")),
+  npk = list(formula = yield ~ block + N + P + K, data = function() datasets::npk),
+  Traffic = list(formula = y ~ year + day + limit, data = function() mass_data("Traffic")),
+  economics = list(formula = unemploy ~ date + pop + psavert,
+                   data = function() {
+                     d <- as.data.frame(ggplot2::economics)
+                     d$date <- as.numeric(d$date)
+                     d
+                   }),
+  msleep = list(formula = sleep_total ~ vore + bodywt + brainwt,
+                data = function() as.data.frame(ggplot2::msleep)),
+  midwest = list(formula = percbelowpoverty ~ state + percollege + popdensity,
+                 data = function() as.data.frame(ggplot2::midwest)),
+  Seatbelts = list(formula = DriversKilled ~ kms + PetrolPrice + law,
+                   data = function() as.data.frame(datasets::Seatbelts)),
+  Oxboys = list(formula = height ~ age + Subject, data = function() as.data.frame(nlme::Oxboys)),
+  Orthodont = list(formula = distance ~ age + Sex, data = function() as.data.frame(nlme::Orthodont)),
+  barley = list(formula = yield ~ variety + year + site, data = function() lattice::barley),
+  salinity = list(formula = sal ~ lag + trend + dis, data = function() boot::salinity),
+  lung = list(formula = time ~ age + sex + ph.ecog + wt.loss, data = function() survival::lung)
 ))
 extra_sets <- setdiff(names(data_sets), default_sets)
+panel4_sets <- names(data_sets)[match("stackloss", names(data_sets)):length(data_sets)]
 
 # The variables of the formula, complete rows only, characters and ordered
 # factors as plain factors; at most max_rows rows (set.seed(1)).  `grid` is

@@ -15,8 +15,9 @@
 #                    1000 (set.seed(1)); --folds, --draws, --max-rows override
 #   --methods LIST   any of sbcg, grf, drf, qrf, gam, lm (default: all)
 #   --sets LIST      any of the sets of bench/realdata-sets.R (default: the
-#                    ten of the README's table; the sets of the second and
-#                    third panels run only when named)
+#                    ten of the README's table; the sets of the second, third
+#                    and fourth panels run only when named; "panel4" names
+#                    the fourth panel's 33)
 #   --control EXPR   an R expression giving a list of sbcg_control() settings for sbcg
 #   --counts         sbcg fits sets whose responses are whole numbers from 0
 #                    (ChickWeight, cpus, birthwt, quine, nlschools, mpg, txhousing) with
@@ -128,6 +129,8 @@ command_line <- paste(c("Rscript bench/realdata.R", vapply(args, function(a)
 
 source(file.path(source_dir, "realdata-sets.R"))
 sets <- strsplit(opt_value("sets", paste(default_sets, collapse = ",")), ",")[[1L]]
+# "panel4" names the 33 sets of the fourth panel
+sets <- unlist(lapply(sets, function(s) if (s == "panel4") panel4_sets else s))
 if (!all(sets %in% names(data_sets)))
   stop(sprintf("--sets must be among %s", paste(names(data_sets), collapse = ", ")), call. = FALSE)
 
@@ -263,6 +266,7 @@ qrf_x <- function(d, xvars) {
 }
 
 # Fits `method` on train, predicts test; returns list(pred, fit_s, pred_s, note).
+gam_limit <- 120
 run_method <- function(method, set, train, test, Xtr, Xte, fold) {
   f <- set$formula
   yname <- all.vars(f)[1L]
@@ -318,7 +322,12 @@ run_method <- function(method, set, train, test, Xtr, Xte, fold) {
     tm <- gam_terms(train, xvars)
     rhs <- paste(tm, collapse = " + ")
     fl <- list(stats::as.formula(paste(yname, "~", rhs)), stats::as.formula(paste("~", rhs)))
+    # gaulss's outer iteration can run for good on some folds (MASS's
+    # beaver1, fold 5): a fit of more than gam_limit seconds fails
+    setTimeLimit(elapsed = gam_limit, transient = TRUE)
+    on.exit(setTimeLimit(elapsed = Inf), add = TRUE)
     fo <- mgcv::gam(fl, family = mgcv::gaulss(), data = train)
+    setTimeLimit(elapsed = Inf)
     t1 <- elapsed()
     P <- stats::predict(fo, test, type = "response")
     t2 <- elapsed()
