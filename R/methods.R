@@ -499,8 +499,11 @@ predict.sbfit <- function(object, newdata, type = c("mean", "sd", "quantile", "c
   if (type != "cdf" && !is.null(at))
     stopf("'at' goes with type = \"cdf\", not \"%s\"", type)
   if (is.null(seed)) seed <- fit_seed(object)
-  # quantiles only where they are returned
-  if (type != "quantile" && interval == "none") probs <- 0.5
+  # quantiles only where they are returned (probs given are still checked)
+  if (type != "quantile" && interval == "none") {
+    if (!missing(probs)) check_probs(probs)
+    probs <- 0.5
+  }
   st <- sbcondstats(object, newdata, ndraws = ndraws, probs = probs, at = at, steps = steps,
                     method = method, density = FALSE, stratify = stratify,
                     threads = threads, seed = seed, na.action = na.action)

@@ -351,6 +351,7 @@ test_that("inputs that are odd but legal give results or warnings", {
   expect_no_warning(sbcondstats(st, probs = c(0, 0.02, 0.98, 1)))
   expect_no_warning(predict(fit1, nd, ndraws = 10, seed = 1))
   expect_no_warning(predict(fit1, nd, type = "cdf", at = 0, ndraws = 10, seed = 1))
+  expect_error(predict(fit1, nd, type = "mean", probs = 2, ndraws = 10), "'probs'")
   # extra columns in newdata are ignored
   expect_identical(sbsample(fit1, cbind(nd, extra = 1:2), ndraws = 3, seed = 1),
                    sbsample(fit1, nd, ndraws = 3, seed = 1))
