@@ -446,7 +446,9 @@ check_fit <- function(object, name = "object") {
       length(s$y_center) != net$d || length(s$y_scale) != net$d ||
       !all(vapply(s[c("x_center", "x_scale", "y_center", "y_scale")],
                   function(v) is.numeric(v) && all(is.finite(v)), NA)) ||
-      any(s$x_scale <= 0) || any(s$y_scale <= 0))
+      any(s$x_scale <= 0) || any(s$y_scale <= 0) ||
+      (!is.null(s$x_log) && (!is.numeric(s$x_log) || length(s$x_log) != net$p ||
+                             !all(is.finite(s$x_log)) || any(s$x_log < 0))))
     stopf("'%s$scaling' does not match the network", name)
   if (!is.character(object$ynames) || length(object$ynames) != net$d ||
       anyNA(object$ynames) || anyDuplicated(object$ynames) ||
@@ -552,8 +554,8 @@ newdata_matrix <- function(object, newdata) {
   if (any(bad))
     stopf("'newdata' has infinite values in row(s) %s",
           paste(utils::head(which(bad), 5L), collapse = ", "))
-  X <- apply_scaling(X, list(center = object$scaling$x_center,
-                             scale = object$scaling$x_scale))
+  X <- apply_scaling(log_cols(X, object$scaling$x_log),
+                     list(center = object$scaling$x_center, scale = object$scaling$x_scale))
   rownames(X) <- rownames(newdata)
   X
 }

@@ -21,6 +21,18 @@ pre_string <- function(pre) {
           else "")
 }
 
+# Which predictors a fit took on a log-like scale (skew_transform), or
+# NULL when it tried none.
+skew_line <- function(fit) {
+  xl <- fit$scaling$x_log
+  if (any(xl > 0))
+    return(sprintf("Skewed predictors as asinh(x / c) (out-of-fold error lower than on their own scale): %s",
+                   paste(fit$xnames[xl > 0], collapse = ", ")))
+  if (isTRUE(fit$precondition$skew_tried))
+    return("Skewed predictors on their own scale (out-of-fold error lower than on a log scale)")
+  NULL
+}
+
 # The epochs kept of the preconditioning networks: each network's best,
 # or, with folds too small to choose their own (shared_epoch()), the one
 # epoch of each stage, chosen on all folds.
@@ -141,6 +153,8 @@ print.sbfit <- function(x, ...) {
     cat(sprintf("Preconditioning: %s; the bridge models the standardised residuals\nBridge: %s\n",
                 pre_string(pre), bridge_string(x)))
   if (!is.null(x$mix)) cat(decorrelated_line, "\n", sep = "")
+  sk <- skew_line(x)
+  if (!is.null(sk)) cat(sk, "\n", sep = "")
   h <- x$history
   stop_txt <- stop_string(x$stopped_early, x$fixed_budget, "all epochs")
   cat(sprintf("Training: %d rows (%d for validation), %d epochs (%s), best epoch %d, %.1f s%s%s\n",

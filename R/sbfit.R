@@ -341,6 +341,12 @@ sbfit_core <- function(X, Y, w, xinfo, control, threads, seed, verbose,
   inputs <- bridge_candidates(control, prep)
   if (verbose) prep$progress <- fit_progress(fit_plan(prep, control, budget, inputs))
   pc <- fit_precondition(prep, control, budget, threads, verbose)
+  # the log-like scale of skewed predictors, when the location networks kept it
+  if (!is.null(pc$x)) {
+    prep$Xs <- pc$x$Xs
+    prep$sx <- pc$x$sx
+    prep$x_log <- pc$x$x_log
+  }
   # decorrelate = NULL: chosen from d, and kept in the fit's control
   if (is.null(control$decorrelate)) control$decorrelate <- auto_decorrelate(ncol(Y))
   dc <- if (control$decorrelate && ncol(Y) > 1L)
@@ -601,6 +607,14 @@ fit_prepare <- function(X, Y, w, control) {
     prep$lseed <- lapply(seq_len(K), function(k) draw_seed())
     prep$stheta0 <- lapply(seq_len(K), function(k) init_theta(prep$lnet, zero))
     prep$sseed <- lapply(seq_len(K), function(k) draw_seed())
+    # skewed predictors, also tried on a log-like scale (no draws from the
+    # generator: fits without them are unchanged)
+    cand <- if (isTRUE(control$skew_transform)) skew_candidates(X) else 0
+    if (any(cand > 0)) {
+      XL <- log_cols(X, cand)
+      sl <- standardize_cols(XL, control$standardize)
+      prep$alt <- list(Xs = apply_scaling(XL, sl), sx = sl, x_log = cand)
+    }
   }
   prep
 }
@@ -651,7 +665,7 @@ fit_plan <- function(prep, control, budget, inputs) {
     ep <- regression_settings(control, budget)[["epochs"]]
     K <- length(prep$ltheta0)
     rows <- if (K > 1L) length(prep$tidx) - tabulate(prep$fold, K) else length(prep$tidx)
-    rep(ep * rows, 1L + try_input_decay(prep, control) +
+    rep(ep * rows, 1L + try_input_decay(prep, control) + try_skew(prep) +
                      (control$precondition == "location-scale"))
   }
   fixed <- vapply(inputs, fixed_budget, FALSE, nv = length(prep$vidx))
@@ -844,7 +858,8 @@ fit_assemble <- function(prep, pre, res, control, xinfo, xnames, ynames) {
     theta = res$theta,
     net = prep$net,
     scaling = list(x_center = prep$sx$center, x_scale = prep$sx$scale,
-                   y_center = prep$sy$center, y_scale = prep$sy$scale),
+                   y_center = prep$sy$center, y_scale = prep$sy$scale,
+                   x_log = prep$x_log),
     precondition = pre,
     xinfo = xinfo,
     xnames = xnames,

@@ -17,6 +17,32 @@ apply_scaling <- function(M, s) {
   M
 }
 
+# Predictor columns that a fit also tries on a log-like scale, asinh(x / c)
+# (skew_transform in sbcg_control()): never negative, more than 10
+# distinct values and a skewness above skew_min (a long right tail), where
+# a few large values squeeze the rest into a sliver of the standardised
+# input.  c is half the smallest positive value, so that asinh(x / c) is
+# about log(2 x / c) for x well above it and stays defined for any new x.
+# Returns c per column, 0 for the others.
+skew_candidates <- function(X) {
+  vapply(seq_len(ncol(X)), function(j) {
+    v <- X[, j]
+    if (!all(is.finite(v)) || min(v) < 0 || length(unique(v)) <= 10L) return(0)
+    s <- stats::sd(v)
+    if (!(s > 0)) return(0)
+    if (mean((v - mean(v))^3) / s^3 > skew_min) min(v[v > 0]) / 2 else 0
+  }, 0)
+}
+skew_min <- 1.5
+
+# The columns of X with x_log[j] > 0 as asinh(x / x_log[j]) (x_log NULL
+# or all 0: X as it is).
+log_cols <- function(X, x_log) {
+  if (is.null(x_log) || !any(x_log > 0)) return(X)
+  for (j in which(x_log > 0)) X[, j] <- asinh(X[, j] / x_log[j])
+  X
+}
+
 # The location network m(x) = E(Y | x) and, for "location-scale", the scale
 # network s(x) = E(|Y - m(x)| | x), fitted by least squares on the
 # standardised training rows of `prep` (see fit_prepare()).  With
@@ -37,6 +63,26 @@ fit_precondition <- function(prep, control, budget, threads, verbose) {
   linear <- control$baseline == "linear"
   lres <- cross_fit(prep, prep$Ys, prep$ltheta0, prep$lseed, "location", settings,
                     threads, verbose, linear = linear)
+  # skewed predictors on a log-like scale too: the same networks, folds and
+  # seeds; the scale with the lower out-of-fold error is kept for the whole
+  # fit, and returned in `x`
+  x <- NULL
+  if (try_skew(prep)) {
+    pa <- prep
+    pa$Xs <- prep$alt$Xs
+    l2 <- cross_fit(pa, prep$Ys, prep$ltheta0, prep$lseed, "location", settings,
+                    threads, verbose, linear = linear, label = "location (log scale)")
+    keep <- oof_loss(prep, prep$Ys, l2$pred) < oof_loss(prep, prep$Ys, lres$pred)
+    l2$steps <- l2$steps + lres$steps
+    l2$seconds <- l2$seconds + lres$seconds
+    if (keep) {
+      prep <- pa
+      x <- prep$alt
+      lres <- l2
+    } else {
+      lres[c("steps", "seconds")] <- l2[c("steps", "seconds")]
+    }
+  }
   tried <- try_input_decay(prep, control)
   if (tried) {
     s2 <- replace(settings, "wd_input", input_decay_try)
@@ -56,7 +102,8 @@ fit_precondition <- function(prep, control, budget, threads, verbose) {
   pre <- list(net = prep$lnet, location = lres$theta, linear = lres$linear,
               scale = NULL, epochs = lres$epochs, best_epoch = lres$best_epoch,
               steps_run = lres$steps, seconds = lres$seconds, shared_epoch = lres$shared,
-              input_decay = decay, input_decay_tried = tried, linear_folds = lres$linears)
+              input_decay = decay, input_decay_tried = tried, linear_folds = lres$linears,
+              skew_tried = try_skew(prep))
   if (control$precondition == "location-scale") {
     A <- abs(R)
     # the scale network starts at the mean absolute residual
@@ -84,8 +131,13 @@ fit_precondition <- function(prep, control, budget, threads, verbose) {
   sr <- standardize_cols(R, TRUE)
   pre$center <- sr$center
   pre$scale_factor <- sr$scale
-  list(pre = pre, target = apply_scaling(R, sr))
+  list(pre = pre, target = apply_scaling(R, sr), x = x)
 }
+
+# Whether the location networks are also trained on the log-like scale of
+# skewed predictors (skew_candidates()): with cross-fitting, whose
+# out-of-fold errors judge both scales honestly.
+try_skew <- function(prep) !is.null(prep$alt) && length(prep$lseed) > 1L
 
 # Predictors from which a fit also tries decaying the first layer's
 # weights on them (try_input_decay()), and the decay it tries: decoupled,

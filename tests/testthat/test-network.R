@@ -171,6 +171,48 @@ test_that("the C sampler follows the Euler-Maruyama recursion", {
   expect_lt(abs(var(z) - 0.5), 5 * 0.5 * sqrt(2 / (m - 1)))
 })
 
+test_that("skewed predictors are tried on a log-like scale and kept when they predict better", {
+  set.seed(8)
+  n <- 300
+  d <- data.frame(u = rlnorm(n, 0, 1.2), v = runif(n), w = -rlnorm(n), k = rpois(n, 1))
+  # candidates: never negative, over 10 distinct values, skewness above 1.5
+  c0 <- sbcg:::skew_candidates(as.matrix(d))
+  expect_equal(c0, c(min(d$u) / 2, 0, 0, 0))
+  expect_equal(sbcg:::skew_candidates(cbind(10 - d$u)), 0)  # a long left tail
+  # y is linear in log(u): the networks on the log scale predict better
+  d$y <- log(d$u) + 0.2 * rnorm(n)
+  ctl <- list(hidden = c(16, 16), epochs = 20, skew_transform = TRUE)
+  fit <- sbfit(y ~ u + v, d, control = ctl, seed = 1)
+  expect_equal(fit$scaling$x_log, c(min(d$u) / 2, 0))
+  expect_true(fit$precondition$skew_tried)
+  expect_output(print(fit), "Skewed predictors as asinh\\(x / c\\).*: u")
+  # new rows go through the same map before standardisation
+  nd <- data.frame(u = c(0.01, 1, 30), v = 0.5)
+  X <- sbcg:::newdata_matrix(fit, nd)
+  expect_equal(X[, 1], (asinh(nd$u / fit$scaling$x_log[1]) - fit$scaling$x_center[1]) /
+                 fit$scaling$x_scale[1], ignore_attr = TRUE)
+  m <- predict(fit, nd, seed = 1)
+  expect_true(all(abs(m - log(nd$u)) < 0.5))
+  # off (the default), or with no skewed column, nothing is tried, and a
+  # fit is the bits it was before the option existed (no draws from the
+  # generator)
+  off <- sbfit(y ~ u + v, d, control = replace(ctl, "skew_transform", FALSE), seed = 1)
+  expect_null(off$scaling$x_log)
+  expect_false(off$precondition$skew_tried)
+  expect_false(sbcg_control()$skew_transform)
+  f1 <- sbfit(y ~ v, d, control = ctl, seed = 1)
+  f2 <- sbfit(y ~ v, d, control = replace(ctl, "skew_transform", FALSE), seed = 1)
+  expect_identical(f1$theta, f2$theta)
+  expect_identical(f1$precondition$location, f2$precondition$location)
+  # a fit saved without the field predicts as before
+  old <- off
+  old$scaling$x_log <- NULL
+  expect_identical(predict(old, nd, seed = 1), predict(off, nd, seed = 1))
+  bad <- fit
+  bad$scaling$x_log <- c(-1, 0)
+  expect_error(predict(bad, nd), "scaling")
+})
+
 test_that("with preconditioning the draws are m(x) + s(x) (c + f Z)", {
   set.seed(5)
   d <- data.frame(x = runif(300), y = rnorm(300))
