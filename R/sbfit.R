@@ -609,7 +609,7 @@ fit_prepare <- function(X, Y, w, control) {
     prep$sseed <- lapply(seq_len(K), function(k) draw_seed())
     # skewed predictors, also tried on a log-like scale (no draws from the
     # generator: fits without them are unchanged)
-    cand <- if (isTRUE(control$skew_transform)) skew_candidates(X) else 0
+    cand <- if (isTRUE(control$skew_transform) && K > 1L) skew_candidates(X) else 0
     if (any(cand > 0)) {
       XL <- log_cols(X, cand)
       sl <- standardize_cols(XL, control$standardize)

@@ -72,15 +72,11 @@ fit_precondition <- function(prep, control, budget, threads, verbose) {
     pa$Xs <- prep$alt$Xs
     l2 <- cross_fit(pa, prep$Ys, prep$ltheta0, prep$lseed, "location", settings,
                     threads, verbose, linear = linear, label = "location (log scale)")
-    keep <- oof_loss(prep, prep$Ys, l2$pred) < oof_loss(prep, prep$Ys, lres$pred)
-    l2$steps <- l2$steps + lres$steps
-    l2$seconds <- l2$seconds + lres$seconds
-    if (keep) {
+    b <- better_location(prep, lres, l2)
+    lres <- b$fit
+    if (b$second) {
       prep <- pa
       x <- prep$alt
-      lres <- l2
-    } else {
-      lres[c("steps", "seconds")] <- l2[c("steps", "seconds")]
     }
   }
   tried <- try_input_decay(prep, control)
@@ -88,15 +84,12 @@ fit_precondition <- function(prep, control, budget, threads, verbose) {
     s2 <- replace(settings, "wd_input", input_decay_try)
     l2 <- cross_fit(prep, prep$Ys, prep$ltheta0, prep$lseed, "location", s2,
                     threads, verbose, linear = linear, label = "location (input decay)")
-    keep <- oof_loss(prep, prep$Ys, l2$pred) < oof_loss(prep, prep$Ys, lres$pred)
-    first <- lres[c("steps", "seconds")]
-    if (keep) {
-      lres <- l2
+    b <- better_location(prep, lres, l2)
+    lres <- b$fit
+    if (b$second) {
       settings <- s2
       decay <- input_decay_try
     }
-    lres$steps <- first$steps + l2$steps
-    lres$seconds <- first$seconds + l2$seconds
   }
   R <- prep$Ys - lres$pred
   pre <- list(net = prep$lnet, location = lres$theta, linear = lres$linear,
@@ -134,10 +127,21 @@ fit_precondition <- function(prep, control, budget, threads, verbose) {
   list(pre = pre, target = apply_scaling(R, sr), x = x)
 }
 
+# Of two cross-fits of the location networks (cross_fit()), a and an
+# alternative b, the one with the lower out-of-fold error (`second`: b),
+# with the steps and seconds of both.
+better_location <- function(prep, a, b) {
+  second <- oof_loss(prep, prep$Ys, b$pred) < oof_loss(prep, prep$Ys, a$pred)
+  fit <- if (second) b else a
+  fit$steps <- a$steps + b$steps
+  fit$seconds <- a$seconds + b$seconds
+  list(fit = fit, second = second)
+}
+
 # Whether the location networks are also trained on the log-like scale of
-# skewed predictors (skew_candidates()): with cross-fitting, whose
-# out-of-fold errors judge both scales honestly.
-try_skew <- function(prep) !is.null(prep$alt) && length(prep$lseed) > 1L
+# skewed predictors (skew_candidates(); fit_prepare() looks for them only
+# with cross-fitting, whose out-of-fold errors judge both scales honestly).
+try_skew <- function(prep) !is.null(prep$alt)
 
 # Predictors from which a fit also tries decaying the first layer's
 # weights on them (try_input_decay()), and the decay it tries: decoupled,
