@@ -421,9 +421,10 @@ check_fit <- function(object, name = "object") {
   # format 1: location and scale networks stored as bridge networks that
   # are evaluated at z = 0, t = 0; format 2: regression networks; format 3:
   # as 2, with the bridge's draws mixed by `mix` (a decorrelated fit, which
-  # earlier versions, reading format 2 only, would sample wrongly)
+  # earlier versions, reading format 2 only, would sample wrongly); format
+  # 4: an ensemble, whose other members are in `members` (ensemble.R)
   if (!(is.integer(object$format) && length(object$format) == 1L &&
-        object$format %in% 1:3))
+        object$format %in% 1:4))
     stopf("'%s' was made by another version of sbcg (%s); refit it with this one (%s)",
           name, if (is.character(object$version)) object$version[1L] else "unknown",
           as.character(getNamespaceVersion("sbcg")))
@@ -462,7 +463,7 @@ check_fit <- function(object, name = "object") {
   if (!is.null(object$bridge_x) && !(isTRUE(object$bridge_x) || isFALSE(object$bridge_x)))
     stopf("'%s$bridge_x' must be TRUE or FALSE", name)
   mix <- object$mix
-  if (!identical(is.null(mix), object$format < 3L) ||
+  if ((object$format < 4L && !identical(is.null(mix), object$format < 3L)) ||
       (!is.null(mix) && !(is.numeric(mix) && is.matrix(mix) && all(dim(mix) == net$d) &&
                             all(is.finite(mix)))))
     stopf("'%s$mix' must be a finite %d x %d matrix in a fit of format 3, and absent otherwise",
@@ -487,6 +488,20 @@ check_fit <- function(object, name = "object") {
   if (!is.list(object$xinfo) || !identical(length(object$xinfo$type), 1L) ||
       !object$xinfo$type %in% c("terms", "matrix"))
     stopf("'%s$xinfo' is malformed", name)
+  if (!identical(object$format == 4L, !is.null(object$members)))
+    stopf("'%s$members' must be present in a fit of format 4 (an ensemble), and only there",
+          name)
+  if (!is.null(object$members)) {
+    if (!is.list(object$members) || !length(object$members) ||
+        !all(vapply(object$members, is.list, NA)))
+      stopf("'%s$members' must be a non-empty list of fits", name)
+    for (k in seq_along(object$members)) {
+      m <- object$members[[k]]
+      if (!identical(m$net, net))
+        stopf("'%s$members[[%d]]' has another network than the fit", name, k)
+      check_fit(member_object(object, k + 1L), sprintf("%s$members[[%d]]", name, k))
+    }
+  }
   invisible(object)
 }
 

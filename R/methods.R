@@ -153,6 +153,8 @@ print.sbfit <- function(x, ...) {
     cat(sprintf("Preconditioning: %s; the bridge models the standardised residuals\nBridge: %s\n",
                 pre_string(pre), bridge_string(x)))
   if (!is.null(x$mix)) cat(decorrelated_line, "\n", sep = "")
+  en <- ensemble_line(x)
+  if (!is.null(en)) cat("Ensemble: ", en, "\n", sep = "")
   sk <- skew_line(x)
   if (!is.null(sk)) cat(sk, "\n", sep = "")
   h <- x$history
@@ -211,7 +213,7 @@ summary.sbfit <- function(object, ...) {
                  weighted = isTRUE(object$weighted), precondition = object$precondition,
                  holdout = object$holdout,
                  bridge = if (!is.null(object$precondition)) bridge_string(object),
-                 decorrelated = !is.null(object$mix)),
+                 decorrelated = !is.null(object$mix), ensemble = ensemble_line(object)),
             class = "summary.sbfit")
 }
 
@@ -233,6 +235,7 @@ print.summary.sbfit <- function(x, ...) {
     cat(sprintf("Precond.:  %s (%s)\n", pre_string(pre), pre_epochs(pre)))
   if (!is.null(x$bridge)) cat(sprintf("Bridge:    %s\n", x$bridge))
   if (isTRUE(x$decorrelated)) cat(decorrelated_line, "\n", sep = "")
+  if (!is.null(x$ensemble)) cat("Ensemble:  ", x$ensemble, "\n", sep = "")
   cat(sprintf("Optimiser: Adam, lr %g (%s), batch %d, weight decay %g\n",
               ctl$lr, ctl$lr_schedule, ctl$batch_size, ctl$weight_decay))
   cat(sprintf("Data:      %d rows: %d training, %d validation%s\n", x$n,

@@ -179,6 +179,9 @@ sampler_grid <- function(object, steps = NULL, method = NULL, grid = NULL) {
 # it gets.
 sample_raw <- function(object, X, rowid, n, g, cseed, threads, block = 256L,
                        progress = NULL, shared = FALSE, strata = 0L) {
+  if (!is.null(object$members))
+    return(sample_members(object, X, rowid, n, g, cseed, threads, block, progress, shared,
+                          strata))
   if (shared && !bridge_sees_x(object))
     return(sample_shared(object, X, n, g, cseed, threads, block, strata))
   # with a progress line, long calls sample their rows in about ten pieces

@@ -206,6 +206,7 @@ sbcondstats <- function(object, newdata, ndraws = object$control$draws,
   attr(out, "newdata") <- pf
   attr(out, "discrete") <- is_count_fit(object)
   attr(out, "strata") <- opts$strata
+  attr(out, "members") <- n_members(object)
   if (opts$keep_draws) {
     draws <- join_draws(lapply(r$parts, `[[`, "draws"), r$nrows, s$n, s$d)
     attr(out, "draws") <- shape_draws(object, pad_draws(draws, s), length(s$rows_out),
@@ -234,9 +235,10 @@ restats <- function(st, at, opts) {
   out <- summarise_draws(draws, nr, n, ynames, opts$probs, opts$density, opts$bw,
                          opts$adjust, opts$density_n, at = AT, se = opts$se,
                          rows = unique(st$.row),
-                         discrete = isTRUE(attr(st, "discrete")), strata = strata)
+                         discrete = isTRUE(attr(st, "discrete")), strata = strata,
+                         members = if (is.null(attr(st, "members"))) 1L else attr(st, "members"))
   out <- add_predictors(out, attr(st, "newdata"))
-  for (a in c("n", "steps", "method", "ynames", "newdata", "discrete", "strata"))
+  for (a in c("n", "steps", "method", "ynames", "newdata", "discrete", "strata", "members"))
     attr(out, a) <- attr(st, a)
   attr(out, "probs") <- opts$probs
   attr(out, "at") <- at
@@ -262,7 +264,8 @@ stats_chunk <- function(ch, object, n, g, cseed, threads, opts, progress = NULL)
   st <- summarise_draws(r$draws, nrow(ch$X), n, object$ynames, opts$probs,
                         opts$density, opts$bw, opts$adjust, opts$density_n,
                         at = ch$at, se = opts$se, rows = ch$rowid + 1,
-                        discrete = is_count_fit(object), strata = opts$strata)
+                        discrete = is_count_fit(object), strata = opts$strata,
+                        members = n_members(object))
   list(stats = st, nonfinite = r$nonfinite,
        draws = if (opts$keep_draws) r$draws)
 }
@@ -332,12 +335,23 @@ draw_strata <- function(n) {
 # Monte Carlo standard errors of statistics that are means of the draws'
 # influence values Psi (rows x draws), from stratified draws in groups of m
 # (chain order): the groups are independent, so the variance of the mean
-# is estimated from the spread of the groups' sums.
-strata_se <- function(Psi, m) {
+# is estimated from the spread of the groups' sums.  The draws of an
+# ensemble of `members` fits come from the members group by group in turn
+# (sample_members()): the groups of one member are independent and alike,
+# but the members' laws differ, so each group's sum is taken about the
+# mean of its member's groups (with fewer than two groups for a member,
+# about the mean of all, which overstates the error).
+strata_se <- function(Psi, m, members = 1L) {
   n <- ncol(Psi)
   g <- (seq_len(n) - 1L) %/% m
   G <- g[n] + 1L
   S <- rowsum(t(Psi), g, reorder = FALSE)
+  k <- (seq_len(G) - 1L) %% members + 1L
+  Gk <- tabulate(k, members)
+  if (members > 1L && all(Gk >= 2L)) {
+    S <- S - (rowsum(S, k, reorder = FALSE) / Gk)[k, , drop = FALSE]
+    return(sqrt(colSums(S^2 * (Gk / (Gk - 1))[k])) / n)
+  }
   sqrt(colSums(S^2) * G / (G - 1)) / n
 }
 
@@ -373,7 +387,8 @@ section_quantile_se <- function(M, probs, m) {
 
 summarise_draws <- function(draws, nrow, n, ynames, probs, density, bw,
                             adjust, density_n, at = NULL, se = FALSE,
-                            rows = seq_len(nrow), discrete = FALSE, strata = 0L) {
+                            rows = seq_len(nrow), discrete = FALSE, strata = 0L,
+                            members = 1L) {
   d <- length(ynames)
   N <- nrow * n
   parts <- lapply(seq_len(d), function(k) {
@@ -409,9 +424,9 @@ summarise_draws <- function(draws, nrow, n, ynames, probs, density, bw,
       # same influence values, their variance from the groups (strata_se())
       st <- strata > 1L
       C <- M - mu
-      df$se_mean <- if (st) strata_se(C, strata) else sdv / sqrt(n)
+      df$se_mean <- if (st) strata_se(C, strata, members) else sdv / sqrt(n)
       if (st) {
-        df$se_sd <- ifelse(sdv > 0, strata_se((C^2 - sdv^2) / (2 * sdv), strata), 0)
+        df$se_sd <- ifelse(sdv > 0, strata_se((C^2 - sdv^2) / (2 * sdv), strata, members), 0)
       } else {
         m4 <- rowMeans(C^4)
         v2 <- pmax(m4 - sdv^4 * (n - 3) / (n - 1), 0) / n
@@ -431,7 +446,7 @@ summarise_draws <- function(draws, nrow, n, ynames, probs, density, bw,
         } else if (st) {
           # the larger of the groups' linearised error and the sectioning
           # error: each fails where the other holds (section_quantile_se())
-          pmax(strata_se(p - (M <= Q[, j]), strata) / f, SQ[, j])
+          pmax(strata_se(p - (M <= Q[, j]), strata, members) / f, SQ[, j])
         } else {
           sqrt(p * (1 - p) / n) / f
         }
@@ -439,7 +454,7 @@ summarise_draws <- function(draws, nrow, n, ynames, probs, density, bw,
       if (!is.null(P))
         for (j in seq_len(ncol(P)))
           df[[paste0("se_", at$names[j])]] <-
-            if (st) strata_se((M <= A[, j]) - P[, j], strata)
+            if (st) strata_se((M <= A[, j]) - P[, j], strata, members)
             else sqrt(P[, j] * (1 - P[, j]) / n)
     }
     if (any(bad)) {

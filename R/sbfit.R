@@ -91,7 +91,10 @@
 #'   with, drawn from R's generator when not given) and `precision` (of the
 #'   network's passes, `getOption("sbcg.precision")`; see [sbcg]).
 #'   `sbfit(..., seed = fit$seed)` with the same data, control and precision
-#'   rebuilds the fit.
+#'   rebuilds the fit.  An ensemble (`ensemble` in [sbcg_control()])
+#'   pools several fits with their own seeds: these elements then describe
+#'   the first, `members` holds the others, and the held-out scores
+#'   (`holdout`) are those of the pooled law.
 #' @references Huang, J. (2024). Conditional generative learning with a
 #'   Schrödinger bridge. arXiv:2409.17294.
 #' @seealso [sbcg_control()], [sbsample()], [sbcondstats()],
@@ -334,7 +337,39 @@ sbfit_core <- function(X, Y, w, xinfo, control, threads, seed, verbose,
   # an unseeded fit draws its seed from R's generator and keeps it, so that
   # sbfit(..., seed = fit$seed) rebuilds it
   if (is.null(seed)) seed <- sample.int(.Machine$integer.max, 1L)
-  prep <- with_seed(seed, fit_prepare(X, Y, w, control))
+  M <- fit_ensemble_size(control)
+  one <- fit_member(X, Y, w, xinfo, control, threads, seed, verbose, const, support, Yscore,
+                    label = if (M > 1L) sprintf("ensemble member 1/%d", M))
+  fit <- one$fit
+  if (M > 1L) {
+    # the other members: fits with their own seeds (folds, starting
+    # weights, training order, bridge), the same held-out rows and the same
+    # scale of the predictors as the first, so that the pooled law is
+    # judged on rows no member saw
+    seeds <- member_seeds(seed, M)
+    members <- lapply(seq_len(M)[-1L], function(k)
+      fit_member(X, Y, w, xinfo, control, threads, seeds[k], verbose, const, support,
+                 Yscore, vidx = one$prep$vidx, x_log = fit$scaling$x_log,
+                 label = sprintf("ensemble member %d/%d", k, M))$fit)
+    fit <- ensemble_fit(fit, members)
+    if (!is.null(one$prep$vidx) && length(one$prep$vidx))
+      fit$holdout <- holdout_scores(fit, one$prep, Yscore, threads)
+  }
+  fit$holdout$crps_rows <- NULL
+  holdout_warnings(fit$holdout)
+  fit
+}
+
+# One fit of an ensemble (the only one for ensemble = 1): prepare (scalings,
+# split, initial weights, seeds), precondition, train the bridge or
+# bridges, assemble and score each, keep one.  Returns list(fit, prep).
+# `vidx` (the held-out rows) and `x_log` (the scale of skewed predictors)
+# are given for the members after the first.
+fit_member <- function(X, Y, w, xinfo, control, threads, seed, verbose, const, support,
+                       Yscore, vidx = NULL, x_log = NULL, label = NULL) {
+  if (verbose && !is.null(label)) message(label)
+  prep <- with_seed(seed, fit_prepare(X, Y, w, control, vidx = vidx))
+  if (!is.null(vidx)) prep <- member_scale(prep, x_log)
   budget <- train_budget(control, length(prep$tidx), length(prep$vidx))
   control$epochs <- budget$epochs
   control$valid_every <- budget$valid_every
@@ -394,9 +429,7 @@ sbfit_core <- function(X, Y, w, xinfo, control, threads, seed, verbose,
     pre_s <- if (is.null(pc$pre)) 0 else pc$pre$seconds
     fit$seconds <- pre_s + sum(vapply(fits, `[[`, 0, "seconds") - pre_s)
   }
-  fit$holdout$crps_rows <- NULL
-  holdout_warnings(fit$holdout)
-  fit
+  list(fit = fit, prep = prep)
 }
 
 # decorrelate = NULL: whiten the bridge's target of 2 to 4096 components
@@ -557,14 +590,14 @@ check_network_size <- function(control, p, d, hidden_auto) {
 # split, the initial weights and the seeds of the C random streams (which
 # draw the training and validation times and noise); with the standardised
 # data and the networks.
-fit_prepare <- function(X, Y, w, control) {
+fit_prepare <- function(X, Y, w, control, vidx = NULL) {
   n <- nrow(Y)
   sx <- standardize_cols(X, control$standardize)
   sy <- standardize_cols(Y, control$standardize)
   nv <- floor(control$validation * n)
-  if (control$validation > 0 && nv < 1L)
+  if (control$validation > 0 && nv < 1L && is.null(vidx))
     warnf("'control$validation' leaves no validation rows with %d rows: early stopping is off, and the fit cannot judge its calibration", n)
-  vidx <- if (nv > 0) sort(sample.int(n, nv)) else integer()
+  if (is.null(vidx)) vidx <- if (nv > 0) sort(sample.int(n, nv)) else integer()
   tidx <- setdiff(seq_len(n), vidx)
   wt <- w[tidx]
   if (sum(wt) <= 0) stopf("'weights' are zero on all training rows")

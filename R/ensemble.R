@@ -1,0 +1,112 @@
+# Ensembles: a fit that pools the laws of several fits of the same data
+# (sbcg_control(ensemble = M)).  Each member is a whole fit with its own
+# seed: its own cross-fitting folds, starting weights, training order and
+# choice of bridge.  All members share the held-out rows and the scale of
+# the predictors, and the ensemble is the equal mixture of their laws: its
+# draws come from the members in turn.  The first member is the fit itself
+# (with ensemble = 1 the only one); the others are kept in fit$members,
+# with what sampling needs of them, and the fit's format is 4, which
+# versions that do not know ensembles refuse to read.
+
+# The number of members of a fit: control$ensemble (1 for the controls of
+# fits made before ensembles).
+fit_ensemble_size <- function(control) {
+  if (is.null(control$ensemble)) 1L else as.integer(control$ensemble)
+}
+
+# The seeds of M members: the fit's own first, then M - 1 drawn from it.
+member_seeds <- function(seed, M) {
+  c(seed, with_seed(seed, sample.int(.Machine$integer.max, M - 1L)))
+}
+
+# A member's preparation with the first member's scale of the predictors
+# (x_log from its choice between the raw and the log-like scale of skewed
+# predictors, skew_transform), so that every member reads the same
+# standardised predictors.
+member_scale <- function(prep, x_log) {
+  if (!is.null(prep$alt) && !is.null(x_log) && any(x_log > 0)) {
+    prep$Xs <- prep$alt$Xs
+    prep$sx <- prep$alt$sx
+    prep$x_log <- prep$alt$x_log
+  }
+  prep$alt <- NULL
+  prep
+}
+
+# What a member keeps beyond what it shares with the first (the scalings,
+# terms, support and control).
+member_fields <- c("theta", "net", "precondition", "mix", "bridge_x", "fixed_budget", "seed",
+                   "history", "best_epoch", "stopped_early", "steps_run", "seconds",
+                   "bridge_choice", "bridge_loss", "bridge_cover90")
+
+# The fit `first` with the other members attached.
+ensemble_fit <- function(first, members) {
+  first$members <- lapply(members, function(m) m[intersect(member_fields, names(m))])
+  first$format <- 4L
+  first$seconds <- first$seconds + sum(vapply(members, `[[`, 0, "seconds"))
+  first
+}
+
+# The number of members of a fit (1 for a fit without members).
+n_members <- function(object) 1L + length(object$members)
+
+# Member k of an ensemble as a fit of its own (k = 1: the fit without its
+# members).
+member_object <- function(object, k) {
+  out <- object
+  out$members <- NULL
+  if (k > 1L) {
+    m <- object$members[[k - 1L]]
+    out$mix <- NULL
+    out[names(m)] <- m
+  }
+  out$format <- if (is.null(out$mix)) 2L else 3L
+  out
+}
+
+# The random streams of member k: the call's seed for the first member,
+# the seed with its second half changed for the others.
+member_cseed <- function(cseed, k) {
+  if (k == 1L) cseed else c(cseed[1L], bitwXor(cseed[2L], as.integer(k - 1L)))
+}
+
+# Draws of an ensemble, in sample_raw()'s chain order: the draws of each
+# row are dealt to the members in turn, one draw at a time, or for
+# stratified draws (strata > 1) one group of `strata` draws at a time, so
+# that every group comes from one member and keeps its strata.  Member k
+# samples its share with its own random streams, so that the first m draws
+# of a call equal those of a call with m draws when m is a multiple of the
+# number of members (times the group size, for stratified draws).
+sample_members <- function(object, X, rowid, n, g, cseed, threads, block, progress, shared,
+                           strata) {
+  M <- n_members(object)
+  gs <- if (strata > 1L) strata else 1L
+  who <- ((seq_len(n) - 1L) %/% gs) %% M + 1L
+  nr <- nrow(X)
+  d <- object$net$d
+  out <- array(0, c(n, nr, d))
+  nonfinite <- 0
+  for (k in seq_len(M)) {
+    idx <- which(who == k)
+    if (!length(idx)) next
+    p <- sample_raw(member_object(object, k), X, rowid, length(idx), g, member_cseed(cseed, k),
+                    threads, block, shared = shared, strata = strata)
+    out[idx, , ] <- array(p$draws, c(length(idx), nr, d))
+    nonfinite <- nonfinite + p$nonfinite
+  }
+  if (!is.null(progress)) progress$tick(nr)
+  list(draws = as.vector(out), nonfinite = nonfinite)
+}
+
+# What print() and summary() say of an ensemble (NULL for a single
+# fit): its members' seeds and bridges; the other lines of print() describe
+# the first member, the held-out scores the ensemble.
+ensemble_line <- function(object) {
+  if (is.null(object$members)) return(NULL)
+  M <- n_members(object)
+  objs <- lapply(seq_len(M), member_object, object = object)
+  seeds <- vapply(objs, function(o) if (is.numeric(o$seed)) format(o$seed) else "?", "")
+  br <- vapply(objs, function(o) if (isFALSE(o$bridge_x)) "without" else "with", "")
+  sprintf("%d fits pooled in equal shares (seeds %s; bridges %s the predictors); the other lines describe the first, the held-out scores all %d",
+          M, paste(seeds, collapse = ", "), paste(br, collapse = "/"), M)
+}

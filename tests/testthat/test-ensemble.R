@@ -1,0 +1,146 @@
+# Ensembles (sbcg_control(ensemble = M)): M fits of the same data with
+# their own seeds, whose laws are pooled in equal shares.
+
+ens_data <- function() gauss_data(200, 4)
+
+test_that("ensemble = 1, the default, is the single fit, to the bit", {
+  expect_identical(sbcg_control()$ensemble, 1L)
+  d <- ens_data()
+  f0 <- sbfit(y ~ x, d, control = small_control(), seed = 3)
+  ctl <- small_control()
+  ctl$ensemble <- NULL  # the control of a fit made before ensembles
+  f1 <- sbfit(y ~ x, d, control = ctl, seed = 3)
+  expect_null(f0$members)
+  expect_identical(f0$format, 2L)
+  expect_identical(f1$theta, f0$theta)
+  expect_identical(f1$precondition$location, f0$precondition$location)
+  nd <- data.frame(x = c(-1, 1))
+  expect_identical(sbsample(f1, nd, ndraws = 20, seed = 1), sbsample(f0, nd, ndraws = 20, seed = 1))
+})
+
+test_that("an ensemble keeps its members, their seeds and the shared held-out rows", {
+  d <- ens_data()
+  f1 <- sbfit(y ~ x, d, control = small_control(), seed = 3)
+  f3 <- sbfit(y ~ x, d, control = small_control(ensemble = 3), seed = 3)
+  expect_identical(f3$format, 4L)
+  expect_length(f3$members, 2L)
+  # the first member is the single fit of the same seed
+  expect_identical(f3$theta, f1$theta)
+  expect_identical(f3$precondition$location, f1$precondition$location)
+  seeds <- c(f3$seed, vapply(f3$members, `[[`, 0, "seed"))
+  expect_equal(seeds[1L], 3)
+  expect_false(anyDuplicated(seeds) > 0)
+  # each member was trained: its networks differ from the first's
+  for (m in f3$members) {
+    expect_false(identical(m$precondition$location, f3$precondition$location))
+    expect_identical(m$net, f3$net)
+  }
+  # the held-out scores are the ensemble's own, on the same rows
+  expect_identical(f3$holdout$n, f1$holdout$n)
+  expect_true(is.finite(f3$holdout$crps))
+  expect_true(f3$seconds > f1$seconds)
+  out <- capture.output(print(f3))
+  expect_match(out, "Ensemble: 3 fits pooled in equal shares", all = FALSE, fixed = TRUE)
+  out <- capture.output(print(summary(f3)))
+  expect_match(out, "Ensemble:  3 fits", all = FALSE, fixed = TRUE)
+})
+
+test_that("an ensemble's draws are dealt to its members in turn", {
+  d <- ens_data()
+  f3 <- sbfit(y ~ x, d, control = small_control(ensemble = 3, bridge_inputs = "x"), seed = 5)
+  nd <- data.frame(x = c(-1.5, 0, 1.5))
+  D <- sbsample(f3, nd, ndraws = 12, seed = 7, format = "matrix")
+  # draw j comes from member (j - 1) %% 3 + 1, which samples its share
+  # with its own random streams (the call's seed for the first)
+  m1 <- sbsample(sbcg:::member_object(f3, 1L), nd, ndraws = 4, seed = 7, format = "matrix")
+  expect_identical(D[, c(1, 4, 7, 10)], m1)
+  # the first m draws do not depend on how many follow (m a multiple of 3)
+  expect_identical(sbsample(f3, nd, ndraws = 6, seed = 7, format = "matrix"), D[, 1:6])
+  # stratified draws come in groups from one member each
+  st <- sbcondstats(f3, nd, ndraws = 200, seed = 2, keep_draws = TRUE, density = FALSE)
+  expect_identical(attr(st, "members"), 3L)
+  expect_identical(attr(st, "strata"), 20L)
+})
+
+test_that("an ensemble's law is the equal mixture of its members' laws", {
+  d <- ens_data()
+  f3 <- sbfit(y ~ x, d, control = small_control(ensemble = 3), seed = 6)
+  nd <- data.frame(x = 0.5)
+  n <- 6000
+  pe <- sbcondstats(f3, nd, ndraws = n, at = c(-0.5, 1, 2.5), seed = 1, density = FALSE,
+                    stratify = FALSE)
+  an <- attr(pe, "at_names")
+  expect_length(an, 3L)
+  pm <- vapply(1:3, function(k)
+    unlist(sbcondstats(sbcg:::member_object(f3, k), nd, ndraws = n, at = c(-0.5, 1, 2.5),
+                       seed = 10 + k, density = FALSE, stratify = FALSE)[an]),
+    numeric(3))
+  pbar <- rowMeans(pm)
+  pens <- unlist(pe[an])
+  # both are Monte Carlo estimates: the ensemble's of n draws (n / 3 per
+  # member), the members' mean of 3 n; the SE of the difference
+  se <- sqrt(pbar * (1 - pbar) / n + rowMeans(pm * (1 - pm)) / (3 * n))
+  expect_true(all(abs(pens - pbar) < 4 * se + 1e-12))
+  # and not simply the first member's law where the members differ
+  expect_true(any(abs(pm[, 2:3] - pm[, 1]) > 0.01))
+})
+
+test_that("standard errors of stratified ensemble draws use each member's spread", {
+  # group sums from three members with different means: about their own
+  # member's mean the spread is that of the noise; about the overall mean
+  # it would add the members' differences
+  set.seed(1)
+  m <- 10L
+  G <- 30L
+  n <- m * G
+  reps <- replicate(400, {
+    mu <- rep(rep(c(-3, 0, 3), length.out = G), each = m)
+    x <- mu + rnorm(n)
+    c(est = mean(x), se = sbcg:::strata_se(matrix(x - mean(x), 1L), m, 3L),
+      se1 = sbcg:::strata_se(matrix(x - mean(x), 1L), m, 1L))
+  })
+  # the estimator's true SD is 1 / sqrt(n) (the members' shares are fixed)
+  truth <- 1 / sqrt(n)
+  rms <- sqrt(mean(reps["se", ]^2))
+  # 400 replicates: the RMS of the estimates is within a few percent
+  expect_lt(abs(rms / truth - 1), 0.08)
+  expect_gt(mean(reps["se1", ]), 2 * truth)
+  expect_lt(abs(sd(reps["est", ]) / truth - 1), 4 / sqrt(2 * 399))
+})
+
+test_that("ensembles survive saveRDS(), and other methods work on them", {
+  d <- ens_data()
+  f3 <- sbfit(y ~ x, d, control = small_control(ensemble = 2), seed = 8)
+  path <- tempfile(fileext = ".rds")
+  saveRDS(f3, path)
+  g <- readRDS(path)
+  nd <- data.frame(x = c(-1, 1))
+  expect_identical(predict(g, nd, probs = c(0.1, 0.9)), predict(f3, nd, probs = c(0.1, 0.9)))
+  sc <- sbscore(f3, d[1:30, ], ndraws = 50, seed = 1)
+  expect_true(all(is.finite(sc$crps)))
+  sim <- simulate(f3, nsim = 2, seed = 1, newdata = nd)
+  expect_identical(dim(sim), c(2L, 2L))
+  u <- update(f3, control = small_control(ensemble = 1))
+  expect_null(u$members)
+})
+
+test_that("malformed ensembles and settings are refused with the argument's name", {
+  expect_error(sbcg_control(ensemble = 0), "'ensemble'")
+  expect_error(sbcg_control(ensemble = 21), "'ensemble'")
+  expect_error(sbcg_control(ensemble = 1.5), "'ensemble'")
+  d <- ens_data()
+  f3 <- sbfit(y ~ x, d, control = small_control(ensemble = 2), seed = 8)
+  nd <- data.frame(x = 0)
+  bad <- f3
+  bad$members <- NULL
+  expect_error(sbsample(bad, nd, ndraws = 5), "members")
+  bad <- f3
+  bad$members[[1]]$theta <- bad$members[[1]]$theta[-1]
+  expect_error(sbsample(bad, nd, ndraws = 5), "members\\[\\[1\\]\\]\\$theta")
+  bad <- f3
+  bad$members <- list()
+  expect_error(sbsample(bad, nd, ndraws = 5), "members")
+  single <- sbfit(y ~ x, d, control = small_control(), seed = 8)
+  single$members <- f3$members
+  expect_error(sbsample(single, nd, ndraws = 5), "members")
+})
