@@ -6,25 +6,29 @@
 # their medians differ by less than the 50% interval's width; over every
 # set of three of the fits, the script counts how often they do.
 #
-#   Rscript bench/stability.R [--fits 10] [--at 30]
+#   Rscript bench/stability.R [--fits 10] [--at 30] [--control 'list(ensemble = 3)']
 #
-# One thread; about 2 s per fit.
+# --control: an R expression giving a list of sbcg_control() settings.
+# One thread; about 2 s per fit (three times that with ensemble = 3).
 suppressPackageStartupMessages(library(sbcg))
 here <- local({
   f <- sub("^--file=", "", grep("^--file=", commandArgs(FALSE), value = TRUE))
   if (length(f)) dirname(normalizePath(f[1L])) else "bench"
 })
 source(file.path(here, "cli.R"))
-check_options(c("fits", "at"))
+check_options(c("fits", "at", "control"))
 n_fits <- as.integer(opt_value("fits", 10))
 at <- as.numeric(opt_value("at", 30))
-stopifnot(n_fits >= 3)
-cat(sprintf("bench/stability.R, %s UTC; sbcg %s, %s; %d unseeded fits of mcycle\n\n",
-            format(Sys.time(), tz = "UTC"), packageVersion("sbcg"), R.version.string, n_fits))
+control_text <- opt_value("control", NULL)
+ctl <- if (is.null(control_text)) list() else eval(parse(text = control_text), envir = baseenv())
+stopifnot(n_fits >= 3, is.list(ctl))
+cat(sprintf("bench/stability.R, %s UTC; sbcg %s, %s; %d unseeded fits of mcycle%s\n\n",
+            format(Sys.time(), tz = "UTC"), packageVersion("sbcg"), R.version.string, n_fits,
+            if (is.null(control_text)) "" else paste(", control", control_text)))
 mcycle <- MASS::mcycle
 grid <- data.frame(times = seq(5, 55, by = 5))
 rows <- lapply(seq_len(n_fits), function(i) {
-  fit <- suppressWarnings(sbfit(accel ~ times, data = mcycle, threads = 1))
+  fit <- suppressWarnings(sbfit(accel ~ times, data = mcycle, threads = 1, control = ctl))
   q <- predict(fit, data.frame(times = at), probs = c(0.25, 0.5, 0.75))
   g <- predict(fit, grid, probs = 0.5)
   data.frame(fit = i, seed = fit$seed, bridge_x = fit$bridge_x, median = q[1, 2],
