@@ -257,10 +257,10 @@
 #'   lowered the CRPS by 1.2% to 2.9% (geometric means per panel) and moved
 #'   the pooled coverage of the central 90% intervals from 88-90% to
 #'   89-91%, but that of the 50% intervals from 51-54% to 53-54%, and its
-#'   fits took about three times as long.  On more rows the gain was
-#'   smaller (`MASS::nlschools`, 1830 training rows: -0.2%; the simulation
-#'   models at n = 5000: -0.5% to +0.5%), but `ggplot2::diamonds` (2400
-#'   training rows) gained 4.5%.  See "Ensembles" in the README.
+#'   fits took about three times as long.  On more rows the gain varied:
+#'   -0.2% on `MASS::nlschools` (1830 training rows), -4.5% on
+#'   `ggplot2::diamonds` (2400).  See the item "Ensembles" of the README's
+#'   section "Calibration on real data".
 #' @return A list of class `"sbcg_control"`.
 #' @seealso [sbfit()]
 #' @examples
