@@ -144,3 +144,41 @@ test_that("malformed ensembles and settings are refused with the argument's name
   single$members <- f3$members
   expect_error(sbsample(single, nd, ndraws = 5), "members")
 })
+
+test_that("ensembles of several responses, of counts and with log-scaled predictors", {
+  set.seed(2)
+  n <- 150
+  d <- data.frame(x = runif(n), z = rexp(n)^3)
+  d$y <- 1 + 2 * d$x + rnorm(n)
+  d$y2 <- d$y + rnorm(n)
+  d$cnt <- rpois(n, exp(d$x))
+  nd <- data.frame(x = c(0.2, 0.8), z = c(0.5, 2))
+  # each member whitens its own residuals: its own mix
+  f <- suppressWarnings(sbfit(cbind(y, y2) ~ x, d, control = small_control(ensemble = 2),
+                              seed = 1))
+  expect_identical(f$format, 4L)
+  expect_false(is.null(f$mix))
+  expect_false(is.null(f$members[[1]]$mix))
+  expect_false(identical(f$mix, f$members[[1]]$mix))
+  expect_identical(dim(sbsample(f, nd, ndraws = 6, seed = 1, format = "matrix")), c(2L, 6L, 2L))
+  # counts: every member's draws are whole numbers
+  fc <- suppressWarnings(sbfit(cnt ~ x, d, control = small_control(ensemble = 2), seed = 1,
+                               support = "count"))
+  D <- sbsample(fc, nd, ndraws = 20, seed = 1, format = "matrix")
+  expect_true(all(D >= 0 & D == round(D)))
+  # skewed predictors: the members read the first member's scale (here
+  # the log-like one, which the first keeps for a response linear in log z)
+  d$y3 <- log(d$z + 0.01) + rnorm(n, sd = 0.3)
+  fs <- suppressWarnings(sbfit(y3 ~ x + z, d, seed = 1,
+                               control = small_control(ensemble = 2, skew_transform = TRUE,
+                                                       epochs = 30)))
+  expect_true(any(fs$scaling$x_log > 0))
+  nz <- data.frame(x = 0.5, z = c(0.1, 1, 5))
+  # each member's mean rises with z and follows log z (a range of 3.8
+  # over these points, noise SD 0.3) to well within that range
+  for (k in 1:2) {
+    m <- predict(sbcg:::member_object(fs, k), nz)
+    expect_true(all(diff(m) > 0))
+    expect_lt(max(abs(m - log(nz$z + 0.01))), 1.5)
+  }
+})
