@@ -315,9 +315,8 @@ sbfit_support <- function(X, Y, w, xinfo, control, threads, seed, verbose, suppo
   fit
 }
 
-# The core of both methods: checks, then prepare (scalings, split, initial
-# weights, seeds), precondition, train the bridge or bridges, assemble and
-# score each, keep one.
+# The core of both methods: checks, then one fit (fit_member()), or for an
+# ensemble several, whose pooled law the held-out rows then score.
 # The fit's held-out scores are those of its draws of the responses Yscore
 # (the responses before the support's map, on their own scale, with the
 # fit's `support` mapping the draws back).
