@@ -92,11 +92,18 @@ fit_precondition <- function(prep, control, budget, threads, verbose) {
     }
   }
   R <- prep$Ys - lres$pred
+  shrink <- NULL
+  if (isTRUE(control$mean_residuals) && is.matrix(lres$theta) && ncol(lres$theta) > 1L) {
+    mr <- mean_residuals(prep, lres, R)
+    R <- mr$R
+    shrink <- mr$shrink
+  }
   pre <- list(net = prep$lnet, location = lres$theta, linear = lres$linear,
               scale = NULL, epochs = lres$epochs, best_epoch = lres$best_epoch,
               steps_run = lres$steps, seconds = lres$seconds, shared_epoch = lres$shared,
               input_decay = decay, input_decay_tried = tried, linear_folds = lres$linears,
               skew_tried = try_skew(prep))
+  if (!is.null(shrink)) pre$residual_shrink <- shrink
   if (control$precondition == "location-scale") {
     A <- abs(R)
     # the scale network starts at the mean absolute residual
@@ -125,6 +132,50 @@ fit_precondition <- function(prep, control, budget, threads, verbose) {
   pre$center <- sr$center
   pre$scale_factor <- sr$scale
   list(pre = pre, target = apply_scaling(R, sr), x = x)
+}
+
+# Out-of-fold residuals R (all rows x d) of the cross-fitted location
+# networks `lres`, moved toward the residuals of their mean, which is what
+# new rows get (sbcg_control(mean_residuals = TRUE)).  Each training row's
+# residual comes from the one network that did not see it, and a single
+# network errs more than the mean of K: E(f_k - f)^2 = E(fbar - f)^2 + V,
+# V the networks' spread about their mean.  So each residual R_i becomes
+# R_i - lambda (fbar(x_i) - f_k(x_i)), with lambda in [0, 1] (per
+# component) such that the residuals' weighted mean square drops by V, V
+# measured on the held-out rows, which no network saw (on the training
+# rows, where K - 1 of the networks saw each row, with fewer than 10 of
+# them).  fbar at a training row is partly in-sample, hence the shrinkage
+# rather than Y - fbar itself.  Returns the residuals and the lambdas.
+mean_residuals <- function(prep, lres, R) {
+  K <- ncol(lres$theta)
+  d <- ncol(R)
+  net_k <- function(k, Xm) {
+    P <- regression_net(prep$lnet, lres$theta[, k], Xm)
+    if (is.null(lres$linears)) P else P + linear_part(matrix(lres$linears[, , k], ncol = d), Xm)
+  }
+  spread <- function(Xm) {
+    P <- lapply(seq_len(K), net_k, Xm = Xm)
+    fbar <- Reduce(`+`, P) / K
+    list(fbar = fbar, V = Reduce(`+`, lapply(P, function(p) (p - fbar)^2)) / K)
+  }
+  tidx <- prep$tidx
+  st <- spread(prep$Xs[tidx, , drop = FALSE])
+  D <- st$fbar - lres$pred[tidx, , drop = FALSE]
+  V <- if (length(prep$vidx) >= 10L)
+    colMeans(spread(prep$Xs[prep$vidx, , drop = FALSE])$V) else colMeans(st$V)
+  w <- prep$wt / sum(prep$wt)
+  Rt <- R[tidx, , drop = FALSE]
+  shrink <- vapply(seq_len(d), function(j) {
+    a <- sum(w * D[, j]^2)
+    b <- sum(w * Rt[, j] * D[, j])
+    if (!(a > 0)) return(0)
+    disc <- b^2 - a * V[j]
+    # the smaller root of a l^2 - 2 b l + V = 0, or where the mean square is
+    # least when it cannot drop by V
+    min(max(if (disc >= 0) (b - sqrt(disc)) / a else b / a, 0), 1)
+  }, 0)
+  R[tidx, ] <- Rt - sweep(D, 2L, shrink, "*")
+  list(R = R, shrink = shrink)
 }
 
 # Of two cross-fits of the location networks (cross_fit()), a and an

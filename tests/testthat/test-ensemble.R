@@ -182,3 +182,48 @@ test_that("ensembles of several responses, of counts and with log-scaled predict
     expect_lt(max(abs(m - log(nz$z + 0.01))), 1.5)
   }
 })
+
+test_that("mean_residuals moves the out-of-fold residuals toward those of the networks' mean", {
+  set.seed(3)
+  lnet <- list(kind = "regression", d = 1L, p = 1L, hidden = 8L, activation = "silu",
+               freq = double(), time_map = "linear")
+  K <- 4L
+  theta <- vapply(seq_len(K), function(k) sbcg:::init_theta(lnet, FALSE),
+                  numeric(length(sbcg:::init_theta(lnet, FALSE))))
+  n <- 60L
+  X <- matrix(runif(n, -2, 2), n)
+  tidx <- 1:48
+  vidx <- 49:60
+  fold <- rep_len(seq_len(K), length(tidx))
+  P <- vapply(seq_len(K), function(k) sbcg:::regression_net(lnet, theta[, k], X), numeric(n))
+  pred <- matrix(rowMeans(P), n)
+  pred[tidx, 1] <- P[cbind(tidx, fold)]
+  Y <- matrix(sin(X) + rnorm(n, sd = 0.3), n)
+  R <- Y - pred
+  prep <- list(lnet = lnet, Xs = X, tidx = tidx, vidx = vidx, wt = rep(1, length(tidx)))
+  out <- sbcg:::mean_residuals(prep, list(theta = theta, linears = NULL, pred = pred), R)
+  lam <- out$shrink
+  expect_true(lam >= 0 && lam <= 1)
+  # the residuals' mean square drops by the networks' spread on the
+  # held-out rows, V, when it can (else lambda minimises it)
+  V <- mean(rowMeans((P[vidx, ] - rowMeans(P[vidx, ]))^2))
+  D <- rowMeans(P[tidx, ]) - pred[tidx, 1]
+  a <- mean(D^2)
+  b <- mean(R[tidx, 1] * D)
+  expect_true(b^2 >= a * V && lam > 0 && lam < 1)  # this data: the drop V is reachable
+  expect_equal(mean(out$R[tidx, 1]^2), mean(R[tidx, 1]^2) - V, tolerance = 1e-10)
+  expect_equal(out$R[tidx, 1], R[tidx, 1] - lam * D)
+  expect_identical(out$R[vidx, 1], R[vidx, 1])
+  # in a fit: off by default, on with cross-fitting, recorded per component
+  d <- ens_data()
+  f0 <- sbfit(y ~ x, d, control = small_control(), seed = 2)
+  expect_null(f0$precondition$residual_shrink)
+  f1 <- sbfit(y ~ x, d, control = small_control(mean_residuals = TRUE), seed = 2)
+  s1 <- f1$precondition$residual_shrink
+  expect_length(s1, 1L)
+  expect_true(s1 >= 0 && s1 <= 1)
+  expect_identical(f1$precondition$location, f0$precondition$location)
+  f2 <- sbfit(y ~ x, d, control = small_control(mean_residuals = TRUE, folds = 1), seed = 2)
+  expect_null(f2$precondition$residual_shrink)
+  expect_error(sbcg_control(mean_residuals = NA), "'mean_residuals'")
+})
