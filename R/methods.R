@@ -6,7 +6,7 @@
 # their epochs, the linear part and the power of the scale.
 pre_string <- function(pre) {
   K <- if (is.matrix(pre$location)) ncol(pre$location) else 1L
-  sprintf("%s%s %s%s, %s epochs%s%s",
+  sprintf("%s%s %s%s, %s epochs%s%s%s",
           if (is.null(pre$scale)) "location network" else "location and scale networks",
           if (K > 1L) sprintf(" (%d of each, cross-fitted)", K) else "",
           net_string(pre$net), if (is.null(pre$linear)) "" else " on a linear fit",
@@ -18,7 +18,10 @@ pre_string <- function(pre) {
               sprintf(", input decay %g (out-of-fold error lower than without)", pre$input_decay)
             else ", no input decay (out-of-fold error lower than with)"
           } else if (isTRUE(pre$input_decay > 0)) sprintf(", input decay %g", pre$input_decay)
-          else "")
+          else "",
+          if (is.null(pre$residual_shrink)) "" else
+            sprintf(", residuals moved %s of the way to the networks' mean's",
+                    paste(format(pre$residual_shrink, digits = 2), collapse = " ")))
 }
 
 # Which predictors a fit took on a log-like scale (skew_transform), or

@@ -223,6 +223,8 @@ test_that("mean_residuals moves the out-of-fold residuals toward those of the ne
   expect_length(s1, 1L)
   expect_true(s1 >= 0 && s1 <= 1)
   expect_identical(f1$precondition$location, f0$precondition$location)
+  expect_match(capture.output(print(f1)), "residuals moved", all = FALSE, fixed = TRUE)
+  expect_false(any(grepl("residuals moved", capture.output(print(f0)), fixed = TRUE)))
   f2 <- sbfit(y ~ x, d, control = small_control(mean_residuals = TRUE, folds = 1), seed = 2)
   expect_null(f2$precondition$residual_shrink)
   expect_error(sbcg_control(mean_residuals = NA), "'mean_residuals'")
