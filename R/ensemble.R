@@ -24,11 +24,7 @@ member_seeds <- function(seed, M) {
 # predictors, skew_transform), so that every member reads the same
 # standardised predictors.
 member_scale <- function(prep, x_log) {
-  if (!is.null(prep$alt) && !is.null(x_log) && any(x_log > 0)) {
-    prep$Xs <- prep$alt$Xs
-    prep$sx <- prep$alt$sx
-    prep$x_log <- prep$alt$x_log
-  }
+  if (!is.null(prep$alt) && any(x_log > 0)) prep <- on_log_scale(prep)
   prep$alt <- NULL
   prep
 }

@@ -351,8 +351,7 @@ sbfit_core <- function(X, Y, w, xinfo, control, threads, seed, verbose,
                  Yscore, vidx = one$prep$vidx, x_log = fit$scaling$x_log,
                  label = sprintf("ensemble member %d/%d", k, M))$fit)
     fit <- ensemble_fit(fit, members)
-    if (!is.null(one$prep$vidx) && length(one$prep$vidx))
-      fit$holdout <- holdout_scores(fit, one$prep, Yscore, threads)
+    fit$holdout <- holdout_scores(fit, one$prep, Yscore, threads)
   }
   fit$holdout$crps_rows <- NULL
   holdout_warnings(fit$holdout)
@@ -376,11 +375,7 @@ fit_member <- function(X, Y, w, xinfo, control, threads, seed, verbose, const, s
   if (verbose) prep$progress <- fit_progress(fit_plan(prep, control, budget, inputs))
   pc <- fit_precondition(prep, control, budget, threads, verbose)
   # the log-like scale of skewed predictors, when the location networks kept it
-  if (!is.null(pc$x)) {
-    prep$Xs <- pc$x$Xs
-    prep$sx <- pc$x$sx
-    prep$x_log <- pc$x$x_log
-  }
+  if (!is.null(pc$x)) prep <- on_log_scale(prep)
   # decorrelate = NULL: chosen from d, and kept in the fit's control
   if (is.null(control$decorrelate)) control$decorrelate <- auto_decorrelate(ncol(Y))
   dc <- if (control$decorrelate && ncol(Y) > 1L)

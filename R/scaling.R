@@ -68,8 +68,7 @@ fit_precondition <- function(prep, control, budget, threads, verbose) {
   # fit, and returned in `x`
   x <- NULL
   if (try_skew(prep)) {
-    pa <- prep
-    pa$Xs <- prep$alt$Xs
+    pa <- on_log_scale(prep)
     l2 <- cross_fit(pa, prep$Ys, prep$ltheta0, prep$lseed, "location", settings,
                     threads, verbose, linear = linear, label = "location (log scale)")
     b <- better_location(prep, lres, l2)
@@ -187,6 +186,15 @@ better_location <- function(prep, a, b) {
   fit$steps <- a$steps + b$steps
   fit$seconds <- a$seconds + b$seconds
   list(fit = fit, second = second)
+}
+
+# prep with its predictors on the log-like scale it also tries (prep$alt):
+# the standardised matrix, its scaling and the map x_log.
+on_log_scale <- function(prep) {
+  prep$Xs <- prep$alt$Xs
+  prep$sx <- prep$alt$sx
+  prep$x_log <- prep$alt$x_log
+  prep
 }
 
 # Whether the location networks are also trained on the log-like scale of
