@@ -125,10 +125,41 @@ data_sets <- c(data_sets, list(
   Orthodont = list(formula = distance ~ age + Sex, data = function() as.data.frame(nlme::Orthodont)),
   barley = list(formula = yield ~ variety + year + site, data = function() lattice::barley),
   salinity = list(formula = sal ~ lag + trend + dis, data = function() boot::salinity),
-  lung = list(formula = time ~ age + sex + ph.ecog + wt.loss, data = function() survival::lung)
+  lung = list(formula = time ~ age + sex + ph.ecog + wt.loss, data = function() survival::lung),
+  # a fifth panel, also run only when named: 20 more sets from R and its
+  # recommended packages, none of them tried with sbcg before the panel
+  # was fixed
+  anorexia = list(formula = Postwt ~ Prewt + Treat, data = function() mass_data("anorexia")),
+  cabbages = list(formula = HeadWt ~ Cult + Date + VitC, data = function() mass_data("cabbages")),
+  Sitka = list(formula = size ~ Time + treat, data = function() mass_data("Sitka")),
+  gilgais = list(formula = e80 ~ pH00 + pH30 + pH80 + e00 + e30 + c00 + c30,
+                 data = function() mass_data("gilgais")),
+  UScrime = list(formula = y ~ M + So + Ed + Po1 + LF + M.F + Pop + NW + U1 + U2 + GDP + Ineq +
+                   Prob + Time, data = function() mass_data("UScrime")),
+  michelson = list(formula = Speed ~ Expt + Run, data = function() mass_data("michelson")),
+  Pima.te = list(formula = glu ~ npreg + bp + skin + bmi + ped + age + type,
+                 data = function() mass_data("Pima.te")),
+  Rubber = list(formula = loss ~ hard + tens, data = function() mass_data("Rubber")),
+  petrol = list(formula = Y ~ SG + VP + V10 + EP, data = function() mass_data("petrol")),
+  Theoph = list(formula = conc ~ Time + Dose + Wt, data = function() as.data.frame(datasets::Theoph)),
+  Indometh = list(formula = conc ~ time, data = function() as.data.frame(datasets::Indometh)),
+  DNase = list(formula = density ~ conc + Run, data = function() as.data.frame(datasets::DNase)),
+  OrchardSprays = list(formula = decrease ~ rowpos + colpos + treatment,
+                       data = function() datasets::OrchardSprays),
+  freeny = list(formula = y ~ lag.quarterly.revenue + price.index + income.level +
+                  market.potential, data = function() datasets::freeny),
+  USArrests = list(formula = Murder ~ Assault + UrbanPop + Rape, data = function() datasets::USArrests),
+  BodyWeight = list(formula = weight ~ Time + Diet, data = function() as.data.frame(nlme::BodyWeight)),
+  IGF = list(formula = conc ~ age, data = function() as.data.frame(nlme::IGF)),
+  Soybean = list(formula = weight ~ Time + Variety + Year, data = function() as.data.frame(nlme::Soybean)),
+  poisons = list(formula = time ~ poison + treat, data = function() boot::poisons),
+  solder = list(formula = skips ~ Opening + Solder + Mask + PadType + Panel,
+                data = function() rpart::solder)
 ))
 extra_sets <- setdiff(names(data_sets), default_sets)
-panel4_sets <- names(data_sets)[match("stackloss", names(data_sets)):length(data_sets)]
+panel_sets <- function(first, last) names(data_sets)[match(first, names(data_sets)):match(last, names(data_sets))]
+panel4_sets <- panel_sets("stackloss", "lung")
+panel5_sets <- panel_sets("anorexia", "solder")
 
 # The variables of the formula, complete rows only, characters and ordered
 # factors as plain factors; at most max_rows rows (set.seed(1)).  `grid` is

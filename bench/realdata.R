@@ -15,9 +15,9 @@
 #                    1000 (set.seed(1)); --folds, --draws, --max-rows override
 #   --methods LIST   any of sbcg, grf, drf, qrf, gam, lm (default: all)
 #   --sets LIST      any of the sets of bench/realdata-sets.R (default: the
-#                    ten of the README's table; the sets of the second, third
-#                    and fourth panels run only when named; "panel4" names
-#                    the fourth panel's 33)
+#                    ten of the README's table; the sets of the second to
+#                    fifth panels run only when named; "panel4" and
+#                    "panel5" name the fourth panel's 33 and the fifth's 20)
 #   --control EXPR   an R expression giving a list of sbcg_control() settings for sbcg
 #   --counts         sbcg fits sets whose responses are whole numbers from 0
 #                    (ChickWeight, cpus, birthwt, quine, nlschools, mpg, txhousing) with
@@ -129,8 +129,8 @@ command_line <- paste(c("Rscript bench/realdata.R", vapply(args, function(a)
 
 source(file.path(source_dir, "realdata-sets.R"))
 sets <- strsplit(opt_value("sets", paste(default_sets, collapse = ",")), ",")[[1L]]
-# "panel4" names the 33 sets of the fourth panel
-sets <- unlist(lapply(sets, function(s) if (s == "panel4") panel4_sets else s))
+# "panel4" and "panel5" name the sets of the fourth and fifth panels
+sets <- unlist(lapply(sets, function(s) switch(s, panel4 = panel4_sets, panel5 = panel5_sets, s)))
 if (!all(sets %in% names(data_sets)))
   stop(sprintf("--sets must be among %s", paste(names(data_sets), collapse = ", ")), call. = FALSE)
 
