@@ -422,9 +422,10 @@ check_fit <- function(object, name = "object") {
   # are evaluated at z = 0, t = 0; format 2: regression networks; format 3:
   # as 2, with the bridge's draws mixed by `mix` (a decorrelated fit, which
   # earlier versions, reading format 2 only, would sample wrongly); format
-  # 4: an ensemble, whose other members are in `members` (ensemble.R)
+  # 4: an ensemble, whose other members are in `members` (ensemble.R);
+  # format 5: any of 2 to 4 with a recalibration map (recalibrate.R)
   if (!(is.integer(object$format) && length(object$format) == 1L &&
-        object$format %in% 1:4))
+        object$format %in% 1:5))
     stopf("'%s' was made by another version of sbcg (%s); refit it with this one (%s)",
           name, if (is.character(object$version)) object$version[1L] else "unknown",
           as.character(getNamespaceVersion("sbcg")))
@@ -488,8 +489,13 @@ check_fit <- function(object, name = "object") {
   if (!is.list(object$xinfo) || !identical(length(object$xinfo$type), 1L) ||
       !object$xinfo$type %in% c("terms", "matrix"))
     stopf("'%s$xinfo' is malformed", name)
-  if (!identical(object$format == 4L, !is.null(object$members)))
-    stopf("'%s$members' must be present in a fit of format 4 (an ensemble), and only there",
+  ens <- if (object$format == 5L) fit_ensemble_size(object$control) > 1L else object$format == 4L
+  if (!identical(ens, !is.null(object$members)))
+    stopf("'%s$members' must be present in an ensemble (a fit of format 4, or of format 5 with control$ensemble > 1), and only there",
+          name)
+  if (!identical(object$format == 5L, !is.null(object$recalibration)) ||
+      !recalibration_ok(object$recalibration))
+    stopf("'%s$recalibration' must be a recalibration map in a fit of format 5, and absent otherwise",
           name)
   if (!is.null(object$members)) {
     if (!is.list(object$members) || !length(object$members) ||

@@ -273,6 +273,31 @@
 #'   but left that of the 90% intervals at 87-89%; see the item "Residuals
 #'   of the networks' mean" of the README's section "Calibration on real
 #'   data".
+#' @param recalibrate whether a fit of one response recalibrates its laws
+#'   from the PIT values \eqn{F(y \mid x)}{F(y | x)} of its held-out rows
+#'   (the default, `TRUE`).  The fit learns a symmetric map of probability
+#'   levels from them: its central interval of level \eqn{L} becomes the
+#'   central interval of level \eqn{H^{-1}(L)}{H^-1(L)} of the law the
+#'   networks learned, where \eqn{H(L)} is the share of held-out rows that
+#'   this law's interval of level \eqn{L} covered (read from a few
+#'   quantiles of the held-out scores): the split-conformal calibration of
+#'   the score \eqn{|F(y \mid x) - 1/2|}{|F(y | x) - 1/2|} (Chernozhukov,
+#'   Wuthrich and Zhu 2021).  The map is shrunk toward the identity as if
+#'   25 more held-out rows had been perfectly calibrated, so that a fit
+#'   with few held-out rows changes little.  It acts on each draw of the
+#'   standardised law, before the row's centre and scale, so draws stay
+#'   independent; it is exact when the bridge does not see the predictors
+#'   and follows the law pooled over the held-out rows when it does.
+#'   Fits without preconditioning or with several responses are not
+#'   recalibrated.  `print()` shows the map; the held-out scores it shows
+#'   are those of the networks' law, from which the map was learned.  On
+#'   the 78 real data sets of `bench/realdata.R` in the package's sources
+#'   (16 to 7986 rows, 5-fold cross-validation), recalibration moved the
+#'   pooled coverage of the central 50% intervals from 51.6% to 50.4% and
+#'   that of the 90% intervals from 89.8% to 89.4%, brought the pooled
+#'   PIT's Kolmogorov distance from uniform from 0.011 to 0.006, and left
+#'   the CRPS unchanged (no set moved by more than 1%); see the README's
+#'   section "Calibration on real data".
 #' @return A list of class `"sbcg_control"`.
 #' @seealso [sbfit()]
 #' @examples
@@ -295,7 +320,7 @@ sbcg_control <- function(..., hidden = NULL, activation = c("silu", "relu", "tan
                          bridge_inputs = c("auto", "x", "none"),
                          steps = 20, sampler = c("em_denoise", "em", "bridge"),
                          grid_power = 1.5, draws = 1000, skew_transform = FALSE,
-                         ensemble = 1, mean_residuals = FALSE) {
+                         ensemble = 1, mean_residuals = FALSE, recalibrate = TRUE) {
   # every setting comes after `...`, so that names must be given in full:
   # sample = 2e5 is an error that suggests samples or sampler, not base R's
   # "argument 1 matches multiple formal arguments"
@@ -357,6 +382,7 @@ sbcg_control <- function(..., hidden = NULL, activation = c("silu", "relu", "tan
   skew_transform <- check_flag(skew_transform, "skew_transform")
   ensemble <- check_count(ensemble, "ensemble", 1, 20)
   mean_residuals <- check_flag(mean_residuals, "mean_residuals")
+  recalibrate <- check_flag(recalibrate, "recalibrate")
   structure(list(hidden = hidden, activation = activation, n_freq = n_freq,
                  freq_range = as.double(freq_range), time_map = time_map, epochs = epochs,
                  samples = samples, valid_every = valid_every,
@@ -372,7 +398,7 @@ sbcg_control <- function(..., hidden = NULL, activation = c("silu", "relu", "tan
                  bridge_inputs = bridge_inputs,
                  steps = steps, sampler = sampler, grid_power = grid_power,
                  draws = draws, skew_transform = skew_transform, ensemble = ensemble,
-                 mean_residuals = mean_residuals),
+                 mean_residuals = mean_residuals, recalibrate = recalibrate),
             class = "sbcg_control")
 }
 

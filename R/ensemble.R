@@ -47,16 +47,18 @@ ensemble_fit <- function(first, members) {
 n_members <- function(object) 1L + length(object$members)
 
 # Member k of an ensemble as a fit of its own (k = 1: the fit without its
-# members).
+# members), with the ensemble's recalibration map, which each member
+# applies to its own standardised draws.
 member_object <- function(object, k) {
   out <- object
   out$members <- NULL
+  out$control$ensemble <- 1L
   if (k > 1L) {
     m <- object$members[[k - 1L]]
     out$mix <- NULL
     out[names(m)] <- m
   }
-  out$format <- if (is.null(out$mix)) 2L else 3L
+  out$format <- if (!is.null(out$recalibration)) 5L else if (is.null(out$mix)) 2L else 3L
   out
 }
 
@@ -74,7 +76,7 @@ member_cseed <- function(cseed, k) {
 # of a call equal those of a call with m draws when m is a multiple of the
 # number of members (times the group size, for stratified draws).
 sample_members <- function(object, X, rowid, n, g, cseed, threads, block, progress, shared,
-                           strata) {
+                           strata, standardised = FALSE) {
   M <- n_members(object)
   gs <- if (strata > 1L) strata else 1L
   who <- ((seq_len(n) - 1L) %/% gs) %% M + 1L
@@ -86,7 +88,8 @@ sample_members <- function(object, X, rowid, n, g, cseed, threads, block, progre
     idx <- which(who == k)
     if (!length(idx)) next
     p <- sample_raw(member_object(object, k), X, rowid, length(idx), g, member_cseed(cseed, k),
-                    threads, block, shared = shared, strata = strata)
+                    threads, block, shared = shared, strata = strata,
+                    standardised = standardised)
     out[idx, , ] <- array(p$draws, c(length(idx), nr, d))
     nonfinite <- nonfinite + p$nonfinite
   }

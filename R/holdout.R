@@ -78,20 +78,22 @@ gauss_crps <- function(prep, Y) {
   as.vector(t(matrix(out, length(v))))
 }
 
-# sbfit()'s warnings from the held-out scores h (NULL: no held-out rows).
-holdout_warnings <- function(h) {
+# sbfit()'s warnings from the held-out scores h (NULL: no held-out rows);
+# `recal`: whether a recalibration map was learned from them.
+holdout_warnings <- function(h, recal = FALSE) {
   if (is.null(h)) return(invisible())
   if (h$n < 20L) {
     warnf("only %d held-out rows: too few for the fit to judge its calibration; use sbscore() on other data, or a larger 'control$validation'", h$n)
     return(invisible())
   }
   se <- sqrt(0.9 * 0.1 / h$n)
+  fix <- if (recal) "; the recalibration learned from these rows %s them, but a law this far off deserves a look" else ""
   if (h$cover90 < 0.9 - max(3 * se, 0.05))
-    warnf("the predictive distributions look too narrow: their 90%% intervals cover %.0f%% of the %d held-out rows (50%% intervals: %.0f%%)",
-          100 * h$cover90, h$n, 100 * h$cover50)
+    warnf(paste0("the predictive distributions look too narrow: their 90%% intervals cover %.0f%% of the %d held-out rows (50%% intervals: %.0f%%)",
+                 sprintf(fix, "widens")), 100 * h$cover90, h$n, 100 * h$cover50)
   else if (h$cover90 > 0.9 + max(3 * se, 0.05))
-    warnf("the predictive distributions look too wide: their 90%% intervals cover %.0f%% of the %d held-out rows",
-          100 * h$cover90, h$n)
+    warnf(paste0("the predictive distributions look too wide: their 90%% intervals cover %.0f%% of the %d held-out rows",
+                 sprintf(fix, "narrows")), 100 * h$cover90, h$n)
   if (h$crps > h$crps_gauss + 3 * h$crps_diff_se)
     warnf("on the %d held-out rows the fit scores worse than a Gaussian linear model (CRPS %.4g against %.4g)",
           h$n, h$crps, h$crps_gauss)
@@ -102,16 +104,24 @@ holdout_warnings <- function(h) {
 }
 
 # Lines that print() and summary() show for the held-out scores h of a fit
-# (NULL: none held out); with `detail`, the PIT histogram by tenths too.
-format_holdout <- function(h, detail = FALSE) {
+# (NULL: none held out) and its recalibration map `recal` (NULL: none);
+# with `detail`, the PIT histogram by tenths too.  The scores are those of
+# the fit's own law, before the map that was learned from them.
+format_holdout <- function(h, detail = FALSE, recal = NULL) {
   if (is.null(h)) return("Held-out rows: none (control$validation = 0): the fit cannot judge itself")
-  out <- c(sprintf("Held-out rows (%d, %d draws each): CRPS %.4g (Gaussian linear model %.4g); 50%% interval covers %.0f%%, 90%% interval %.0f%%%s",
-                   h$n, h$draws, h$crps, h$crps_gauss, 100 * h$cover50, 100 * h$cover90,
+  out <- c(sprintf("Held-out rows (%d, %d draws each)%s: CRPS %.4g (Gaussian linear model %.4g); 50%% interval covers %.0f%%, 90%% interval %.0f%%%s",
+                   h$n, h$draws, if (is.null(recal)) "" else ", before recalibration",
+                   h$crps, h$crps_gauss, 100 * h$cover50, 100 * h$cover90,
                    if (h$n < 20L) " (too few rows to judge)" else ""))
   if (detail) {
     counts <- tabulate(pmin(10L, floor(h$pit * 10) + 1L), 10L)
     out <- c(out, sprintf("  PIT by tenths (%d each if calibrated): %s", round(length(h$pit) / 10),
                           paste(counts, collapse = " ")))
+  }
+  if (!is.null(recal)) {
+    own <- 2 * recal_inverse(recal, (1 + c(0.5, 0.9)) / 2) - 1
+    out <- c(out, sprintf("Recalibration: from the PITs of the %d held-out rows (shrunk as if %g more were uniform), the central 50%% and 90%% intervals are the fit's own %.0f%% and %.0f%% ones",
+                          recal$n, recal$prior, 100 * own[1L], 100 * own[2L]))
   }
   out
 }

@@ -179,7 +179,7 @@ print.sbfit <- function(x, ...) {
   }
   cat(sprintf("Sampler: %s, %d steps, %d draws by default\n",
               sampler_label(x$control$sampler), x$control$steps, x$control$draws))
-  cat(format_holdout(x$holdout), sep = "\n")
+  cat(format_holdout(x$holdout, recal = x$recalibration), sep = "\n")
   invisible(x)
 }
 
@@ -214,7 +214,7 @@ summary.sbfit <- function(object, ...) {
                  valid_loss = if (nrow(h) && b > 0) h$valid[b] else NA_real_,
                  steps = object$steps_run, seconds = object$seconds,
                  weighted = isTRUE(object$weighted), precondition = object$precondition,
-                 holdout = object$holdout,
+                 holdout = object$holdout, recalibration = object$recalibration,
                  bridge = if (!is.null(object$precondition)) bridge_string(object),
                  decorrelated = !is.null(object$mix), ensemble = ensemble_line(object)),
             class = "summary.sbfit")
@@ -256,7 +256,7 @@ print.summary.sbfit <- function(x, ...) {
                 if (is.na(x$valid_loss)) "-" else format(signif(x$valid_loss, 4))))
   cat(sprintf("Sampler:   %s, %d steps, grid power %g, %d draws by default\n",
               sampler_label(ctl$sampler), ctl$steps, ctl$grid_power, ctl$draws))
-  cat(format_holdout(x$holdout, detail = TRUE), sep = "\n")
+  cat(format_holdout(x$holdout, detail = TRUE, recal = x$recalibration), sep = "\n")
   cat("\nStandardisation:\n")
   print(x$scaling, row.names = FALSE, digits = 4)
   invisible(x)

@@ -177,12 +177,18 @@ sampler_grid <- function(object, steps = NULL, method = NULL, grid = NULL) {
 # samples its standardised law once, with the random stream of row 1, and
 # maps those draws to every row (sample_shared()), whichever rows and chunk
 # it gets.
+#
+# A recalibrated fit (recalibrate.R) maps each standardised draw through
+# its recalibration before the row's centre and scale.  `standardised =
+# TRUE` returns the standardised draws Z themselves, before that map, the
+# centre and scale and the support's map (sbfit() learns the map from
+# them).
 sample_raw <- function(object, X, rowid, n, g, cseed, threads, block = 256L,
-                       progress = NULL, shared = FALSE, strata = 0L) {
+                       progress = NULL, shared = FALSE, strata = 0L, standardised = FALSE) {
   if (!is.null(object$members))
     return(sample_members(object, X, rowid, n, g, cseed, threads, block, progress, shared,
-                          strata))
-  if (shared && !bridge_sees_x(object))
+                          strata, standardised))
+  if (shared && !standardised && !bridge_sees_x(object))
     return(sample_shared(object, X, n, g, cseed, threads, block, strata))
   # with a progress line, long calls sample their rows in about ten pieces
   # (each row's draws do not depend on the others: the same bits)
@@ -191,7 +197,7 @@ sample_raw <- function(object, X, rowid, n, g, cseed, threads, block = 256L,
     pieces <- split(seq_len(nr), cut(seq_len(nr), min(10L, nr), labels = FALSE))
     parts <- lapply(pieces, function(r) {
       p <- sample_raw(object, X[r, , drop = FALSE], rowid[r], n, g, cseed, threads, block,
-                      strata = strata)
+                      strata = strata, standardised = standardised)
       progress$tick(length(r))
       p
     })
@@ -208,16 +214,25 @@ sample_raw <- function(object, X, rowid, n, g, cseed, threads, block = 256L,
   net <- object$net
   sc <- draw_scale(object, X)
   mix <- object$mix
-  # a decorrelated fit's draws are mixed before the rows' centre and scale
-  # (the C sampler then returns them standardised: centre 0, scale 1)
+  rc <- object$recalibration
+  # a decorrelated fit's draws are mixed, and a recalibrated fit's mapped,
+  # before the rows' centre and scale (the C sampler then returns them
+  # standardised: centre 0, scale 1); otherwise the C sampler scales them
+  own <- is.null(mix) && is.null(rc) && !standardised
   res <- .Call(C_sbcg_sample, net_arch(net), as.double(net$freq),
                as.double(object$theta), bridge_x(object, X), as.double(rowid), as.integer(n),
                g$t, g$u, g$a, g$s, cseed, as.integer(block), threads,
-               if (is.null(mix)) sc$center else rep(0, net$d),
-               if (is.null(mix)) sc$scale else rep(1, net$d), kernel_set(), net_precision(),
+               if (own) sc$center else rep(0, net$d),
+               if (own) sc$scale else rep(1, net$d), kernel_set(), net_precision(),
                as.integer(strata))
   draws <- res$draws
-  if (!is.null(mix)) draws <- scale_draws(sc, matrix(draws, ncol = net$d) %*% mix, nr, n)
+  if (!own) {
+    Z <- matrix(draws, ncol = net$d)
+    if (!is.null(mix)) Z <- Z %*% mix
+    if (standardised) return(list(draws = as.vector(Z), nonfinite = res$nonfinite))
+    if (!is.null(rc)) Z <- recal_apply(rc, Z)
+    draws <- scale_draws(sc, Z, nr, n)
+  }
   list(draws = support_inverse(object$support, draws), nonfinite = res$nonfinite)
 }
 
@@ -250,6 +265,7 @@ sample_shared <- function(object, X, n, g, cseed, threads, block, strata = 0L) {
                rep(1, d), kernel_set(), net_precision(), as.integer(strata))
   Z <- matrix(res$draws, n, d)
   if (!is.null(object$mix)) Z <- Z %*% object$mix
+  if (!is.null(object$recalibration)) Z <- recal_apply(object$recalibration, Z)
   draws <- scale_draws(draw_scale(object, X), Z[rep(seq_len(n), times = nr), , drop = FALSE],
                        nr, n)
   list(draws = support_inverse(object$support, draws), nonfinite = res$nonfinite * nr)

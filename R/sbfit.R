@@ -354,7 +354,17 @@ sbfit_core <- function(X, Y, w, xinfo, control, threads, seed, verbose,
     fit$holdout <- holdout_scores(fit, one$prep, Yscore, threads)
   }
   fit$holdout$crps_rows <- NULL
-  holdout_warnings(fit$holdout)
+  # the map from the held-out PITs (recalibrate.R), for a preconditioned
+  # fit of one response that is not constant; the held-out scores stay
+  # those of the fit's own law, which it was learned from.  Format 5: a fit
+  # with a map, which earlier versions would sample without it.
+  if (isTRUE(control$recalibrate) && ncol(Y) == 1L && !is.null(fit$holdout) &&
+      !is.null(fit$precondition) && all(is.na(const))) {
+    fit$recalibration <- recalibration_map(fit$holdout$pit,
+                                           holdout_standardised(fit, one$prep, threads))
+    if (!is.null(fit$recalibration)) fit$format <- 5L
+  }
+  holdout_warnings(fit$holdout, recal = !is.null(fit$recalibration))
   fit
 }
 

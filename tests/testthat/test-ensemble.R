@@ -11,7 +11,8 @@ test_that("ensemble = 1, the default, is the single fit, to the bit", {
   ctl$ensemble <- NULL  # the control of a fit made before ensembles
   f1 <- sbfit(y ~ x, d, control = ctl, seed = 3)
   expect_null(f0$members)
-  expect_identical(f0$format, 2L)
+  # format 5: a single fit with a recalibration map
+  expect_identical(f0$format, 5L)
   expect_identical(f1$theta, f0$theta)
   expect_identical(f1$precondition$location, f0$precondition$location)
   nd <- data.frame(x = c(-1, 1))
@@ -22,7 +23,7 @@ test_that("an ensemble keeps its members, their seeds and the shared held-out ro
   d <- ens_data()
   f1 <- sbfit(y ~ x, d, control = small_control(), seed = 3)
   f3 <- sbfit(y ~ x, d, control = small_control(ensemble = 3), seed = 3)
-  expect_identical(f3$format, 4L)
+  expect_identical(f3$format, 5L)
   expect_length(f3$members, 2L)
   # the first member is the single fit of the same seed
   expect_identical(f3$theta, f1$theta)
@@ -64,25 +65,29 @@ test_that("an ensemble's draws are dealt to its members in turn", {
 
 test_that("an ensemble's law is the equal mixture of its members' laws", {
   d <- ens_data()
-  f3 <- sbfit(y ~ x, d, control = small_control(ensemble = 3), seed = 6)
-  nd <- data.frame(x = 0.5)
-  n <- 6000
-  pe <- sbcondstats(f3, nd, ndraws = n, at = c(-0.5, 1, 2.5), seed = 1, density = FALSE,
-                    stratify = FALSE)
-  an <- attr(pe, "at_names")
-  expect_length(an, 3L)
-  pm <- vapply(1:3, function(k)
-    unlist(sbcondstats(sbcg:::member_object(f3, k), nd, ndraws = n, at = c(-0.5, 1, 2.5),
-                       seed = 10 + k, density = FALSE, stratify = FALSE)[an]),
-    numeric(3))
-  pbar <- rowMeans(pm)
-  pens <- unlist(pe[an])
-  # both are Monte Carlo estimates: the ensemble's of n draws (n / 3 per
-  # member), the members' mean of 3 n; the SE of the difference
-  se <- sqrt(pbar * (1 - pbar) / n + rowMeans(pm * (1 - pm)) / (3 * n))
-  expect_true(all(abs(pens - pbar) < 4 * se + 1e-12))
-  # and not simply the first member's law where the members differ
-  expect_true(any(abs(pm[, 2:3] - pm[, 1]) > 0.01))
+  # with and without the recalibration map, which every member applies
+  for (rc in c(FALSE, TRUE)) {
+    f3 <- sbfit(y ~ x, d, control = small_control(ensemble = 3, recalibrate = rc), seed = 6)
+    nd <- data.frame(x = 0.5)
+    n <- 6000
+    pe <- sbcondstats(f3, nd, ndraws = n, at = c(-0.5, 1, 2.5), seed = 1, density = FALSE,
+                      stratify = FALSE)
+    an <- attr(pe, "at_names")
+    expect_length(an, 3L)
+    pm <- vapply(1:3, function(k)
+      unlist(sbcondstats(sbcg:::member_object(f3, k), nd, ndraws = n, at = c(-0.5, 1, 2.5),
+                         seed = 10 + k, density = FALSE, stratify = FALSE)[an]),
+      numeric(3))
+    pbar <- rowMeans(pm)
+    pens <- unlist(pe[an])
+    # both are Monte Carlo estimates: the ensemble's of n draws (n / 3 per
+    # member), the members' mean of 3 n; the SE of the difference
+    se <- sqrt(pbar * (1 - pbar) / n + rowMeans(pm * (1 - pm)) / (3 * n))
+    expect_true(all(abs(pens - pbar) < 4 * se + 1e-12))
+    # and not simply the first member's law where the members differ (by
+    # 0.011 at 2.5 without the map)
+    if (!rc) expect_true(any(abs(pm[, 2:3] - pm[, 1]) > 0.01))
+  }
 })
 
 test_that("standard errors of stratified ensemble draws use each member's spread", {

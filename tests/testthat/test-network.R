@@ -213,7 +213,7 @@ test_that("skewed predictors are tried on a log-like scale and kept when they pr
   expect_error(predict(bad, nd), "scaling")
 })
 
-test_that("with preconditioning the draws are m(x) + s(x) (c + f Z)", {
+test_that("with preconditioning the draws are m(x) + s(x) (c + f T(Z))", {
   set.seed(5)
   d <- data.frame(x = runif(300), y = rnorm(300))
   nd <- data.frame(x = c(0.1, 0.5, 0.9))
@@ -231,6 +231,9 @@ test_that("with preconditioning the draws are m(x) + s(x) (c + f Z)", {
                                    format = "matrix", seed = 1), "'grid'")
     xs <- matrix((nd$x - fit$scaling$x_center) / fit$scaling$x_scale, 3)
     Fv <- sbcg:::nn_forward(fit$net, fit$theta, matrix(0, 3, 1), rep(0, 3), xs)[, 1]
+    # T: the recalibration map of the standardised draws (recalibrate.R)
+    expect_type(fit$recalibration, "list")
+    Fv <- sbcg:::recal_apply(fit$recalibration, Fv)
     # m(x): the mean of the five networks plus the linear part
     mv <- rowMeans(apply(pre$location, 2L, function(th)
       sbcg:::regression_net(pre$net, th, xs)[, 1])) + cbind(1, xs) %*% pre$linear

@@ -1,0 +1,159 @@
+# Recalibration from the held-out PITs (sbcg_control(recalibrate = TRUE)).
+
+test_that("calibrated PITs give a map near the identity", {
+  set.seed(1)
+  n <- 2000
+  map <- sbcg:::recalibration_map(runif(n), rnorm(25000), prior = 0)
+  v <- c(0.05, 0.25, 0.5, 0.75, 0.95)
+  # the knots are quantiles of n uniform scores, SE sqrt(l (1 - l) / n) on
+  # the score's scale, half that on the level's
+  se <- sqrt(0.25 / n) / 2
+  expect_true(all(abs(sbcg:::recal_inverse(map, v) - v) < 4 * se))
+  # and T moves standardised draws by no more than those levels do
+  z <- qnorm(v)
+  expect_true(all(abs(pnorm(sbcg:::recal_apply(map, z)) - v) < 4 * se + 0.01))
+})
+
+test_that("a law twice too wide is narrowed to the right coverage", {
+  # the fit's law N(0, 2^2), the truth N(0, 1): PIT = pnorm(y / 2); the
+  # standardised draws are those of the fit's law divided by its scale 2
+  set.seed(2)
+  n <- 2000
+  y <- rnorm(n)
+  Z <- rnorm(25000)
+  map <- sbcg:::recalibration_map(pnorm(y / 2), Z, prior = 0)
+  draws <- 2 * sbcg:::recal_apply(map, rnorm(2e5))
+  cover <- function(level) {
+    q <- quantile(draws, c((1 - level) / 2, (1 + level) / 2), names = FALSE)
+    pnorm(q[2]) - pnorm(q[1])
+  }
+  # the map's error is that of the empirical quantile of n scores (the
+  # conformal coverage has SD sqrt(L (1 - L) / n)); the 2e5 draws add
+  # little
+  expect_lt(abs(cover(0.5) - 0.5), 4 * sqrt(0.25 / n))
+  expect_lt(abs(cover(0.9) - 0.9), 4 * sqrt(0.09 / n))
+  # without the map the 50% interval covers 82%
+  expect_equal(2 * pnorm(2 * qnorm(0.75)) - 1, 0.82, tolerance = 0.01)
+  # the map is symmetric and keeps the median
+  v <- c(0.1, 0.3)
+  expect_equal(sbcg:::recal_inverse(map, 1 - v), 1 - sbcg:::recal_inverse(map, v))
+  expect_equal(sbcg:::recal_apply(map, median(Z)), median(Z), tolerance = 0.02)
+})
+
+test_that("the prior shrinks the map toward the identity", {
+  set.seed(3)
+  pit <- pnorm(rnorm(100) / 2)
+  Z <- rnorm(25000)
+  m0 <- sbcg:::recalibration_map(pit, Z, prior = 0)
+  m1 <- sbcg:::recalibration_map(pit, Z, prior = 100)
+  # H_w = w H + (1 - w) s at the knots, w = n / (n + prior) = 1/2
+  expect_equal(m1$s, m0$s)
+  expect_equal(m1$level, (m0$level + m0$s) / 2)
+  # the central 50% interval of the shrunk map lies between the two
+  l0 <- sbcg:::recal_inverse(m0, 0.75)
+  l1 <- sbcg:::recal_inverse(m1, 0.75)
+  expect_true(l0 < l1 && l1 < 0.75)
+  # 20 knots from 100 rows, 2 pieces below 50 rows
+  expect_length(m0$s, 21L)
+  expect_length(sbcg:::recalibration_map(pit[1:30], Z)$s, 3L)
+  expect_null(sbcg:::recalibration_map(numeric(), Z))
+  expect_null(sbcg:::recalibration_map(pit, rep(1, 25000)))
+})
+
+test_that("T is monotone, moves the tails by a constant and keeps non-finite draws", {
+  set.seed(4)
+  map <- sbcg:::recalibration_map(pnorm(rnorm(300) * 1.5), rnorm(25000))
+  z <- c(-50, -10, seq(-3, 3, by = 0.01), 10, 50)
+  tz <- sbcg:::recal_apply(map, z)
+  expect_true(all(diff(tz) > 0))
+  expect_equal(tz[2] - z[2], tz[1] - z[1])
+  expect_equal(tz[length(z)] - z[length(z)], tz[length(z) - 1] - z[length(z) - 1])
+  # a law too narrow is widened
+  expect_gt(tz[length(z) - 1], 10)
+  expect_identical(sbcg:::recal_apply(map, c(NA, Inf, -Inf, NaN)), c(NA, Inf, -Inf, NaN))
+  M <- matrix(z[1:6], 3)
+  expect_identical(dim(sbcg:::recal_apply(map, M)), dim(M))
+})
+
+test_that("fits of one response carry a map that sampling applies draw by draw", {
+  d <- gauss_data(300, 5)
+  fit <- sbfit(y ~ x, d, control = small_control(), seed = 1)
+  off <- sbfit(y ~ x, d, control = small_control(recalibrate = FALSE), seed = 1)
+  expect_identical(fit$format, 5L)
+  expect_identical(off$format, 2L)
+  expect_null(off$recalibration)
+  expect_identical(fit$recalibration$n, fit$holdout$n)
+  # the map changes no network, nor the held-out scores it is learned from
+  expect_identical(fit$theta, off$theta)
+  expect_identical(fit$holdout, off$holdout)
+  nd <- data.frame(x = c(-1, 0, 1.5))
+  D <- sbsample(fit, nd, ndraws = 40, seed = 3, format = "matrix")
+  D0 <- sbsample(off, nd, ndraws = 40, seed = 3, format = "matrix")
+  expect_false(isTRUE(all.equal(D, D0)))
+  # the same draws, each mapped on its own: their ranks in a row are kept,
+  # and the first m draws are those of a call with m
+  expect_identical(t(apply(D, 1, rank)), t(apply(D0, 1, rank)))
+  expect_identical(sbsample(fit, nd, ndraws = 10, seed = 3, format = "matrix"), D[, 1:10])
+  # print() shows the map; the held-out scores are the networks' own
+  out <- capture.output(print(fit))
+  expect_match(out, "before recalibration", all = FALSE, fixed = TRUE)
+  expect_match(out, "Recalibration: from the PITs of the 30 held-out rows", all = FALSE,
+               fixed = TRUE)
+  out <- capture.output(print(summary(fit)))
+  expect_match(out, "Recalibration:", all = FALSE, fixed = TRUE)
+  expect_false(any(grepl("Recalibration", capture.output(print(off)))))
+  # saved and read back, the fit draws the same
+  path <- tempfile(fileext = ".rds")
+  saveRDS(fit, path)
+  expect_identical(sbsample(readRDS(path), nd, ndraws = 40, seed = 3, format = "matrix"), D)
+  # statistics come from the recalibrated draws
+  st <- sbcondstats(fit, nd, ndraws = 2000, probs = c(0.25, 0.75), seed = 4, density = FALSE)
+  st0 <- sbcondstats(off, nd, ndraws = 2000, probs = c(0.25, 0.75), seed = 4, density = FALSE)
+  expect_false(isTRUE(all.equal(st$q0.75 - st$q0.25, st0$q0.75 - st0$q0.25)))
+})
+
+test_that("no map without held-out rows, preconditioning or a single response", {
+  d <- gauss_data(200, 6)
+  expect_null(suppressWarnings(sbfit(y ~ x, d, control = small_control(validation = 0),
+                                     seed = 1))$recalibration)
+  expect_null(sbfit(y ~ x, d, control = small_control(precondition = "none"),
+                    seed = 1)$recalibration)
+  d$y2 <- d$y + rnorm(200)
+  f2 <- sbfit(cbind(y, y2) ~ x, d, control = small_control(), seed = 1)
+  expect_null(f2$recalibration)
+  expect_identical(f2$format, if (is.null(f2$mix)) 2L else 3L)
+})
+
+test_that("counts stay whole and ensembles share one map", {
+  set.seed(7)
+  d <- data.frame(x = runif(300))
+  d$y <- rpois(300, exp(1 + d$x))
+  fc <- sbfit(y ~ x, d, support = "count", control = small_control(), seed = 1)
+  expect_type(fc$recalibration, "list")
+  D <- sbsample(fc, data.frame(x = c(0.2, 0.8)), ndraws = 50, seed = 1, format = "matrix")
+  expect_true(all(D == round(D) & D >= 0))
+  f3 <- sbfit(y ~ x, gauss_data(200, 4), control = small_control(ensemble = 3), seed = 6)
+  expect_identical(f3$format, 5L)
+  expect_length(f3$members, 2L)
+  expect_null(f3$members[[1]]$recalibration)
+  m2 <- sbcg:::member_object(f3, 2L)
+  expect_identical(m2$recalibration, f3$recalibration)
+  expect_identical(m2$format, 5L)
+})
+
+test_that("malformed maps are refused", {
+  fit <- sbfit(y ~ x, gauss_data(200, 8), control = small_control(), seed = 1)
+  nd <- data.frame(x = 0)
+  bad <- fit
+  bad$recalibration$level <- rev(bad$recalibration$level)
+  expect_error(sbsample(bad, nd, ndraws = 5), "'object\\$recalibration'")
+  bad <- fit
+  bad$recalibration$tz <- bad$recalibration$tz[-1]
+  expect_error(sbsample(bad, nd, ndraws = 5), "'object\\$recalibration'")
+  bad <- fit
+  bad$recalibration <- NULL
+  expect_error(sbsample(bad, nd, ndraws = 5), "format 5")
+  bad <- fit
+  bad$format <- 2L
+  expect_error(sbsample(bad, nd, ndraws = 5), "format 5")
+})
