@@ -179,10 +179,10 @@ sampler_grid <- function(object, steps = NULL, method = NULL, grid = NULL) {
 # it gets.
 #
 # A recalibrated fit (recalibrate.R) maps each standardised draw through
-# its recalibration before the row's centre and scale.  `standardised =
-# TRUE` returns the standardised draws Z themselves, before that map, the
-# centre and scale and the support's map (sbfit() learns the map from
-# them).
+# its recalibration before the row's centre and scale (in the C sampler).
+# `standardised = TRUE` returns the standardised draws Z themselves,
+# before that map, the centre and scale and the support's map (sbfit()
+# learns the map from them).
 sample_raw <- function(object, X, rowid, n, g, cseed, threads, block = 256L,
                        progress = NULL, shared = FALSE, strata = 0L, standardised = FALSE) {
   if (!is.null(object$members))
@@ -214,25 +214,20 @@ sample_raw <- function(object, X, rowid, n, g, cseed, threads, block = 256L,
   net <- object$net
   sc <- draw_scale(object, X)
   mix <- object$mix
-  rc <- object$recalibration
-  # a decorrelated fit's draws are mixed, and a recalibrated fit's mapped,
-  # before the rows' centre and scale (the C sampler then returns them
-  # standardised: centre 0, scale 1); otherwise the C sampler scales them
-  own <- is.null(mix) && is.null(rc) && !standardised
+  # a decorrelated fit's draws are mixed before the rows' centre and scale
+  # (the C sampler then returns them standardised: centre 0, scale 1); a
+  # recalibrated fit's are mapped by the C sampler (recal_knots())
+  own <- is.null(mix) && !standardised
   res <- .Call(C_sbcg_sample, net_arch(net), as.double(net$freq),
                as.double(object$theta), bridge_x(object, X), as.double(rowid), as.integer(n),
                g$t, g$u, g$a, g$s, cseed, as.integer(block), threads,
                if (own) sc$center else rep(0, net$d),
                if (own) sc$scale else rep(1, net$d), kernel_set(), net_precision(),
-               as.integer(strata))
+               as.integer(strata), if (own) recal_knots(object) else double())
   draws <- res$draws
-  if (!own) {
-    Z <- matrix(draws, ncol = net$d)
-    if (!is.null(mix)) Z <- Z %*% mix
-    if (standardised) return(list(draws = as.vector(Z), nonfinite = res$nonfinite))
-    if (!is.null(rc)) Z <- recal_apply(rc, Z)
-    draws <- scale_draws(sc, Z, nr, n)
-  }
+  if (standardised) return(list(draws = if (is.null(mix)) draws else
+    as.vector(matrix(draws, ncol = net$d) %*% mix), nonfinite = res$nonfinite))
+  if (!is.null(mix)) draws <- scale_draws(sc, matrix(draws, ncol = net$d) %*% mix, nr, n)
   list(draws = support_inverse(object$support, draws), nonfinite = res$nonfinite)
 }
 
@@ -262,10 +257,10 @@ sample_shared <- function(object, X, n, g, cseed, threads, block, strata = 0L) {
   res <- .Call(C_sbcg_sample, net_arch(net), as.double(net$freq),
                as.double(object$theta), matrix(0, 1L, ncol(X)), 0, as.integer(n),
                g$t, g$u, g$a, g$s, cseed, as.integer(block), threads, rep(0, d),
-               rep(1, d), kernel_set(), net_precision(), as.integer(strata))
+               rep(1, d), kernel_set(), net_precision(), as.integer(strata),
+               recal_knots(object))
   Z <- matrix(res$draws, n, d)
   if (!is.null(object$mix)) Z <- Z %*% object$mix
-  if (!is.null(object$recalibration)) Z <- recal_apply(object$recalibration, Z)
   draws <- scale_draws(draw_scale(object, X), Z[rep(seq_len(n), times = nr), , drop = FALSE],
                        nr, n)
   list(draws = support_inverse(object$support, draws), nonfinite = res$nonfinite * nr)

@@ -360,7 +360,7 @@ sbfit_core <- function(X, Y, w, xinfo, control, threads, seed, verbose,
   # with a map, which earlier versions would sample without it.
   if (isTRUE(control$recalibrate) && ncol(Y) == 1L && !is.null(fit$holdout) &&
       !is.null(fit$precondition) && all(is.na(const))) {
-    fit$recalibration <- recalibration_map(fit$holdout$pit,
+    fit$recalibration <- recalibration_map(recal_pits(fit, one$prep, Yscore, threads),
                                            holdout_standardised(fit, one$prep, threads))
     if (!is.null(fit$recalibration)) fit$format <- 5L
   }

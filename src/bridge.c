@@ -990,11 +990,31 @@ static void strata_perm(int *perm, int m, uint64_t seed, uint64_t rowid,
 }
 
 /*
+ * The recalibration map of a standardised draw z: linear between the
+ * knots (kz, ktz), moved by the end knots' shift beyond them; NaN and
+ * infinite values stay as they are.
+ */
+static double recal_map(const bridge_sampler *s, double z)
+{
+    const double *kz = s->kz, *ktz = s->ktz;
+    int n = s->nknot;
+    if (!isfinite(z)) return z;
+    if (z <= kz[0]) return z + (ktz[0] - kz[0]);
+    if (z >= kz[n - 1]) return z + (ktz[n - 1] - kz[n - 1]);
+    int lo = 0, hi = n - 1;  /* kz[lo] < z < kz[hi] */
+    while (hi - lo > 1) {
+        int mid = (lo + hi) / 2;
+        if (kz[mid] <= z) lo = mid; else hi = mid;
+    }
+    return ktz[lo] + (z - kz[lo]) * (ktz[hi] - ktz[lo]) / (kz[hi] - kz[lo]);
+}
+
+/*
  * Sample the chains of blocks b0 .. b1 - 1.  Chain c (0-based, over
  * nrow * ndraw) is draw j = c % ndraw of row r = c / ndraw; block b holds
  * chains b * block .. (b + 1) * block - 1.  Its draw, ycenter[q] +
  * yscale[q] Z (ycenter[r + nrow q] and yscale[r + nrow q] if
- * yrows), goes to
+ * yrows; Z mapped by recal_map() first if s->nknot), goes to
  * out[c + nrow * ndraw * q] for component q.  Returns the number of chains
  * whose draw is not finite.  The padding chains of a block (up to a
  * multiple of KERN_PAD) start at zero, get no noise and are discarded.
@@ -1100,7 +1120,9 @@ static int sample_blocks(const nn_net *net, const double *theta,
             ptrdiff_t r = (c0 + i) / s->ndraw;
             for (int q = 0; q < d; q++) {
                 ptrdiff_t iq = s->yrows ? r + (ptrdiff_t) s->nrow * q : q;
-                double v = s->ycenter[iq] + s->yscale[iq] * Z[i + (size_t) ld * q];
+                double z = Z[i + (size_t) ld * q];
+                if (s->nknot) z = recal_map(s, z);
+                double v = s->ycenter[iq] + s->yscale[iq] * z;
                 s->out[c0 + i + N * q] = v;
                 if (!isfinite(v)) bad = 1;
             }

@@ -12,7 +12,7 @@ static const R_CallMethodDef call_methods[] = {
     {"sbcg_train", (DL_FUNC) &sbcg_train, 14},
     {"sbcg_train_group", (DL_FUNC) &sbcg_train_group, 14},
     {"sbcg_times", (DL_FUNC) &sbcg_times, 3},
-    {"sbcg_sample", (DL_FUNC) &sbcg_sample, 18},
+    {"sbcg_sample", (DL_FUNC) &sbcg_sample, 19},
     {"sbcg_openmp", (DL_FUNC) &sbcg_openmp, 0},
     {"sbcg_kernels", (DL_FUNC) &sbcg_kernels, 0},
     {"sbcg_limits", (DL_FUNC) &sbcg_limits, 0},

@@ -516,13 +516,17 @@ static void sample_tick(void *ctx)
  *   precision             1: the network evaluated in float, 0: in double
  *   strata                0: independent chains; m >= 2: stratified noise
  *                         in groups of m draws of a row (bridge_strata())
+ *   knots                 empty, or for one response the n knots z and
+ *                         then their images T(z) of a recalibration map,
+ *                         applied to Z before ycenter and yscale
  * Returns list(draws, nonfinite): draws is ndraw * nrow * d in chain
  * order (draw fastest, then row, then component).
  */
 SEXP sbcg_sample(SEXP arch, SEXP freq, SEXP theta, SEXP x, SEXP rowid,
                  SEXP ndraw, SEXP tgrid, SEXP ucoef, SEXP acoef, SEXP scoef,
                  SEXP seed, SEXP block, SEXP threads, SEXP ycenter,
-                 SEXP yscale, SEXP kern, SEXP precision, SEXP strata)
+                 SEXP yscale, SEXP kern, SEXP precision, SEXP strata,
+                 SEXP knots)
 {
     nn_net net;
     int nprot = 0;
@@ -558,6 +562,19 @@ SEXP sbcg_sample(SEXP arch, SEXP freq, SEXP theta, SEXP x, SEXP rowid,
     check_finite(ycenter, "ycenter", crow ? (R_xlen_t) nrow * net.d : net.d);
     check_finite(yscale, "yscale", crow ? (R_xlen_t) nrow * net.d : net.d);
 
+    /* the recalibration map: none, or 2 n values (n knots, then their
+       images) for one response */
+    if (TYPEOF(knots) != REALSXP) error(_("'knots' must be a double vector"));
+    R_xlen_t nk2 = XLENGTH(knots);
+    if (nk2 != 0 && (nk2 % 2 != 0 || nk2 < 4 || nk2 > 2000000 || net.d != 1))
+        error(_("'knots' must be empty, or hold 2 n values (n >= 2) for one response"));
+    int nknot = (int) (nk2 / 2);
+    check_finite(knots, "knots", nk2);
+    const double *kz = REAL(knots), *ktz = REAL(knots) + nknot;
+    for (int k = 1; k < nknot; k++)
+        if (!(kz[k] > kz[k - 1]) || !(ktz[k] >= ktz[k - 1]))
+            error(_("'knots' must increase"));
+
     double N = (double) nrow * nd;
     if (N * net.d > (double) R_XLEN_T_MAX) error(_("too many draws requested"));
     SEXP out = PROTECT(allocVector(REALSXP, (R_xlen_t) (N * net.d))); nprot++;
@@ -566,7 +583,8 @@ SEXP sbcg_sample(SEXP arch, SEXP freq, SEXP theta, SEXP x, SEXP rowid,
         .X = REAL(x), .rowid = REAL(rowid), .ucoef = REAL(ucoef),
         .acoef = REAL(acoef), .scoef = REAL(scoef), .seed = get_seed(seed),
         .block = blk, .nthreads = nthreads, .ycenter = REAL(ycenter),
-        .yscale = REAL(yscale), .yrows = crow, .strata = m, .out = REAL(out)};
+        .yscale = REAL(yscale), .yrows = crow, .strata = m, .nknot = nknot,
+        .kz = kz, .ktz = ktz, .out = REAL(out)};
     if (m) {
         double *nc = (double *) R_alloc(3 * (size_t) K + 1, sizeof(double));
         bridge_strata((int) K, REAL(ucoef), REAL(scoef), nc);

@@ -286,6 +286,9 @@ typedef struct {
     int strata;             /* 0: independent draws; m >= 2: stratified
                                noise, draws in groups of m (bridge.c) */
     const double *ncoef;    /* strata only: 3 x K, see bridge_strata() */
+    int nknot;              /* 0, or the knots of a recalibration map of the
+                               standardised draws (d = 1): */
+    const double *kz, *ktz; /* nknot each, kz increasing, ktz nondecreasing */
     double *out;            /* ndraw x nrow x d, chain order */
 } bridge_sampler;
 
@@ -318,7 +321,8 @@ SEXP sbcg_times(SEXP n, SEXP settings, SEXP seed);
 SEXP sbcg_sample(SEXP arch, SEXP freq, SEXP theta, SEXP x, SEXP rowid,
                  SEXP ndraw, SEXP tgrid, SEXP ucoef, SEXP acoef, SEXP scoef,
                  SEXP seed, SEXP block, SEXP threads, SEXP ycenter,
-                 SEXP yscale, SEXP kern, SEXP precision, SEXP strata);
+                 SEXP yscale, SEXP kern, SEXP precision, SEXP strata,
+                 SEXP knots);
 SEXP sbcg_kernels(void);
 SEXP sbcg_limits(void);
 SEXP sbcg_openmp(void);

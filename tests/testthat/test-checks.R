@@ -142,24 +142,24 @@ test_that("the C entry points check their arguments", {
   expect_error(.Call(sbcg:::C_sbcg_forward, arch, net$freq, fit$theta,
                      matrix(0, 1, 1), 0.5, matrix(0, 1, 2), 0L), "'x' must be a 1 x 3")
   expect_error(.Call(sbcg:::C_sbcg_sample, arch, net$freq, fit$theta,
-                     matrix(0, 1, 3), 0, 5L, 0, 1, 1, 1, c(1, 2), 8L, 1L, 0, 1, 0L, 0L, 0L), "'seed'")
+                     matrix(0, 1, 3), 0, 5L, 0, 1, 1, 1, c(1, 2), 8L, 1L, 0, 1, 0L, 0L, 0L, double()), "'seed'")
   expect_error(.Call(sbcg:::C_sbcg_sample, arch, net$freq, fit$theta,
-                     matrix(0, 1, 3), -1, 5L, 0, 1, 1, 1, 1:2, 8L, 1L, 0, 1, 0L, 0L, 0L), "'rowid'")
+                     matrix(0, 1, 3), -1, 5L, 0, 1, 1, 1, 1:2, 8L, 1L, 0, 1, 0L, 0L, 0L, double()), "'rowid'")
   expect_error(.Call(sbcg:::C_sbcg_sample, arch, net$freq, fit$theta,
-                     matrix(0, 1, 3), 0, 5L, 0, 1, 1, -1, 1:2, 8L, 1L, 0, 1, 0L, 0L, 0L), "'scoef'")
+                     matrix(0, 1, 3), 0, 5L, 0, 1, 1, -1, 1:2, 8L, 1L, 0, 1, 0L, 0L, 0L, double()), "'scoef'")
   expect_error(.Call(sbcg:::C_sbcg_sample, arch, net$freq, fit$theta,
-                     matrix(0, 1, 3), 0, 0L, 0, 1, 1, 1, 1:2, 8L, 1L, 0, 1, 0L, 0L, 0L), "'ndraw'")
+                     matrix(0, 1, 3), 0, 0L, 0, 1, 1, 1, 1:2, 8L, 1L, 0, 1, 0L, 0L, 0L, double()), "'ndraw'")
   expect_error(.Call(sbcg:::C_sbcg_sample, arch, net$freq, fit$theta,
-                     matrix(0, 1, 3), 0, 5L, 0, 1, 1, 1, 1:2, 8L, 1L, NA_real_, 1, 0L, 0L, 0L), "'ycenter'")
+                     matrix(0, 1, 3), 0, 5L, 0, 1, 1, 1, 1:2, 8L, 1L, NA_real_, 1, 0L, 0L, 0L, double()), "'ycenter'")
   expect_error(.Call(sbcg:::C_sbcg_sample, arch, net$freq, fit$theta,
-                     matrix(0, 1, 3), 0, 5L, 0, 1, 1, 1, 1:2, 8L, 1L, 0, c(1, 2), 0L, 0L, 0L), "'yscale'")
+                     matrix(0, 1, 3), 0, 5L, 0, 1, 1, 1, 1:2, 8L, 1L, 0, c(1, 2), 0L, 0L, 0L, double()), "'yscale'")
   expect_error(.Call(sbcg:::C_sbcg_sample, arch, net$freq, fit$theta,
-                     matrix(0, 1, 3), 0, 5L, 0, 1, 1, 1, 1:2, 8L, 1L, 0, "1", 0L, 0L, 0L), "'yscale'")
+                     matrix(0, 1, 3), 0, 5L, 0, 1, 1, 1, 1:2, 8L, 1L, 0, "1", 0L, 0L, 0L, double()), "'yscale'")
   expect_error(.Call(sbcg:::C_sbcg_sample, arch, net$freq, fit$theta,
-                     matrix(0, 1, 3), 0, 5L, 0, 1, 1, 1, 1:2, 8L, 1L, 0, 1, 0L, 2L, 0L), "'precision'")
+                     matrix(0, 1, 3), 0, 5L, 0, 1, 1, 1, 1:2, 8L, 1L, 0, 1, 0L, 2L, 0L, double()), "'precision'")
   for (m in list(1L, -1L, NA_integer_, 2.5))
     expect_error(.Call(sbcg:::C_sbcg_sample, arch, net$freq, fit$theta,
-                       matrix(0, 1, 3), 0, 5L, 0, 1, 1, 1, 1:2, 8L, 1L, 0, 1, 0L, 0L, m),
+                       matrix(0, 1, 3), 0, 5L, 0, 1, 1, 1, 1:2, 8L, 1L, 0, 1, 0L, 0L, m, double()),
                  "'strata'")
 })
 

@@ -175,7 +175,7 @@ test_that("the single-precision SiLU is right over the whole float range", {
   for (k in c("auto", "portable")) {
     out <- with_kernels(k, .Call(sbcg:::C_sbcg_sample, sbcg:::net_arch(net), net$freq,
                                  theta, matrix(x), seq_along(x) - 1, 1L, 0.5, 0, 1, 0, 1:2,
-                                 256L, 1L, 0, 1, sbcg:::kernel_set(), 1L, 0L)$draws)
+                                 256L, 1L, 0, 1, sbcg:::kernel_set(), 1L, 0L, double())$draws)
     # float rounding: relative 1e-6 for large values, absolute 1e-6 near 0
     expect_lt(max(abs(out - ref) / pmax(abs(ref), 1)), 1e-6, label = k)
   }
@@ -190,7 +190,7 @@ test_that("the sampler's normal deviates are standard normal, tail included", {
   draw <- function(kernels) with_kernels(kernels, {
     .Call(sbcg:::C_sbcg_sample, sbcg:::net_arch(net), net$freq, theta,
           matrix(0, 1, 1), 0, as.integer(N), 0, 1, 0, 1, c(11L, 7L), 256L, 1L, 0, 1,
-          sbcg:::kernel_set(), sbcg:::net_precision(), 0L)$draws
+          sbcg:::kernel_set(), sbcg:::net_precision(), 0L, double())$draws
   })
   e <- draw("auto")
   expect_identical(draw("portable"), e)
@@ -227,7 +227,7 @@ test_that("stratified noise covers each stratum once per group, with normal step
   run <- function(strata, tg = seq(0, 0.9, length.out = K), u = rep(1, K), sc = s) {
     .Call(sbcg:::C_sbcg_sample, sbcg:::net_arch(net), net$freq, theta,
           matrix(0, 3, 1), c(0, 5, 9), nd, tg, u, rep(0, K), sc, c(4L, 2L), 64L, 2L, 0, 1,
-          sbcg:::kernel_set(), sbcg:::net_precision(), strata)$draws
+          sbcg:::kernel_set(), sbcg:::net_precision(), strata, double())$draws
   }
   e <- matrix(run(m), nd)             # draws x rows
   sdL <- sqrt(sum(s^2))
@@ -260,7 +260,7 @@ test_that("stratified noise covers each stratum once per group, with normal step
   chains <- function(strata, seed) {
     .Call(sbcg:::C_sbcg_sample, sbcg:::net_arch(net2), net2$freq, theta2, matrix(0.3, 1, 1),
           0, N, seq(0, 0.9, length.out = K), rep(1, K), rep(0.4, K), s, c(seed, 1L), 256L,
-          1L, 0, 1, sbcg:::kernel_set(), sbcg:::net_precision(), strata)$draws
+          1L, 0, 1, sbcg:::kernel_set(), sbcg:::net_precision(), strata, double())$draws
   }
   a <- chains(25L, 1L)
   b <- chains(0L, 2L)
@@ -278,7 +278,7 @@ test_that("chains that overflow are counted as non-finite by both kernel sets", 
       .Call(sbcg:::C_sbcg_sample, sbcg:::net_arch(net), net$freq, theta,
             matrix(0, 2, 1), c(0, 1), 10L, seq(0, 0.99, length.out = K),
             rep(1e10, K), rep(1, K), rep(1, K), c(1L, 2L), 8L, 2L, 0, 1,
-            sbcg:::kernel_set(), single, 0L)
+            sbcg:::kernel_set(), single, 0L, double())
     })
     expect_identical(res$nonfinite, 20L)
     expect_false(any(is.finite(res$draws)))

@@ -327,7 +327,7 @@ test_that("the sampler's cached forward pass equals the plain-R network for ever
     a <- c(0.5, 0.4, 0.3, 0.2)
     res <- .Call(sbcg:::C_sbcg_sample, sbcg:::net_arch(net), net$freq, theta, x,
                  c(0, 1, 2), 2L, tg, u, a, rep(0, 4), 1:2, 256L, 1L, c(0, 0), c(1, 1),
-                 sbcg:::kernel_set(), single, 0L)
+                 sbcg:::kernel_set(), single, 0L, double())
     Z <- matrix(0, 3, 2)
     for (k in 1:4) Z <- u[k] * Z + a[k] * r_forward(net, theta, Z, rep(tg[k], 3), x)
     draws <- array(res$draws, c(2, 3, 2))  # draw fastest, then row, then component

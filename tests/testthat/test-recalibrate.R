@@ -157,3 +157,29 @@ test_that("malformed maps are refused", {
   bad$format <- 2L
   expect_error(sbsample(bad, nd, ndraws = 5), "format 5")
 })
+
+test_that("the C sampler applies the map as recal_apply() does", {
+  set.seed(9)
+  net <- list(d = 1L, p = 1L, hidden = c(4L, 3L), activation = "silu", freq = 1)
+  theta <- sbcg:::init_theta(net) * 3
+  map <- sbcg:::recalibration_map(pnorm(rnorm(300) * 1.3), rnorm(25000))
+  K <- 5L
+  run <- function(knots, center = 0, scale = 1) {
+    .Call(sbcg:::C_sbcg_sample, sbcg:::net_arch(net), net$freq, theta,
+          matrix(c(-1, 0.5), 2, 1), c(0, 1), 50L, seq(0, 0.8, length.out = K), rep(1, K),
+          rep(0.3, K), rep(0.5, K), c(3L, 4L), 16L, 1L, center, scale, sbcg:::kernel_set(),
+          sbcg:::net_precision(), 0L, knots)$draws
+  }
+  z <- run(double())
+  knots <- sbcg:::recal_knots(list(recalibration = map))
+  expect_equal(run(knots), sbcg:::recal_apply(map, z), tolerance = 1e-12)
+  # per row: centre and scale after the map (draws fastest, then rows)
+  expect_equal(run(knots, c(1, 2), c(2, 3)),
+               rep(c(1, 2), each = 50) + rep(c(2, 3), each = 50) * sbcg:::recal_apply(map, z),
+               tolerance = 1e-12)
+  expect_error(run(c(1, 2, 3)), "'knots'")
+  expect_error(run(c(2, 1, 0, 1)), "'knots' must increase")
+  expect_error(run(c(1, 2, 1, 0)), "'knots' must increase")
+  expect_error(run(c(1, 2, NA, 3)), "'knots'")
+  expect_error(run(1:4), "'knots'")
+})
