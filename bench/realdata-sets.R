@@ -1,14 +1,19 @@
 # The data sets of bench/realdata.R and their fold assignment, shared with
 # bench/realdata-diag.R.  Each set is a formula and a function returning the
 # data frame.  `default_sets` are the ten of the benchmark's table; the
-# sets after them (`extra_sets`) are a second, a third and a fourth panel,
-# run only when named with --sets, for checking that calibration holds
-# beyond the ten.
+# sets after them (`extra_sets`) are a second to a sixth panel, run only
+# when named with --sets, for checking that calibration holds beyond the
+# ten.
 
 mass_data <- function(name) {
   e <- new.env()
   utils::data(list = name, package = "MASS", envir = e)
   e[[name]]
+}
+nlme_data <- function(name) {
+  e <- new.env()
+  utils::data(list = name, package = "nlme", envir = e)
+  as.data.frame(e[[name]])
 }
 unorder <- function(d) {
   for (nm in names(d)) {
@@ -154,12 +159,40 @@ data_sets <- c(data_sets, list(
   Soybean = list(formula = weight ~ Time + Variety + Year, data = function() as.data.frame(nlme::Soybean)),
   poisons = list(formula = time ~ poison + treat, data = function() boot::poisons),
   solder = list(formula = skips ~ Opening + Solder + Mask + PadType + Panel,
-                data = function() rpart::solder)
+                data = function() rpart::solder),
+  # a sixth panel, also run only when named: 20 more sets from R's
+  # recommended packages, fixed before sbcg was run on any of them
+  beaver2 = list(formula = temp ~ time + activ, data = function() datasets::beaver2),
+  iris = list(formula = Sepal.Length ~ Sepal.Width + Petal.Length + Petal.Width + Species,
+              data = function() datasets::iris),
+  morley = list(formula = Speed ~ Expt + Run, data = function() datasets::morley),
+  singer = list(formula = height ~ voice.part, data = function() lattice::singer),
+  amis = list(formula = speed ~ period + warning + pair, data = function() boot::amis),
+  cd4 = list(formula = oneyear ~ baseline, data = function() boot::cd4),
+  frets = list(formula = l2 ~ l1 + b1 + b2, data = function() boot::frets),
+  Dialyzer = list(formula = rate ~ pressure + QB, data = function() nlme_data("Dialyzer")),
+  Milk = list(formula = protein ~ Time + Diet, data = function() nlme_data("Milk")),
+  Spruce = list(formula = logSize ~ days + plot, data = function() nlme_data("Spruce")),
+  RatPupWeight = list(formula = weight ~ sex + Lsize + Treatment,
+                      data = function() nlme_data("RatPupWeight")),
+  veteran = list(formula = time ~ trt + celltype + karno + diagtime + age + prior,
+                 data = function() survival::veteran),
+  fgl = list(formula = RI ~ Na + Mg + Al + Si + K + Ca + Ba + Fe,
+             data = function() mass_data("fgl")),
+  stormer = list(formula = Time ~ Viscosity + Wt, data = function() mass_data("stormer")),
+  muscle = list(formula = Length ~ Conc + Strip, data = function() mass_data("muscle")),
+  topo = list(formula = z ~ x + y, data = function() mass_data("topo")),
+  leuk = list(formula = time ~ wbc + ag, data = function() mass_data("leuk")),
+  Sitka89 = list(formula = size ~ Time + treat, data = function() mass_data("Sitka89")),
+  Wafer = list(formula = current ~ voltage + Wafer, data = function() nlme_data("Wafer")),
+  MathAchieve = list(formula = MathAch ~ SES + Minority + Sex + MEANSES,
+                     data = function() nlme_data("MathAchieve"))
 ))
 extra_sets <- setdiff(names(data_sets), default_sets)
 panel_sets <- function(first, last) names(data_sets)[match(first, names(data_sets)):match(last, names(data_sets))]
 panel4_sets <- panel_sets("stackloss", "lung")
 panel5_sets <- panel_sets("anorexia", "solder")
+panel6_sets <- panel_sets("beaver2", "MathAchieve")
 
 # The variables of the formula, complete rows only, characters and ordered
 # factors as plain factors; at most max_rows rows (set.seed(1)).  `grid` is

@@ -16,8 +16,9 @@
 #   --methods LIST   any of sbcg, grf, drf, qrf, gam, lm (default: all)
 #   --sets LIST      any of the sets of bench/realdata-sets.R (default: the
 #                    ten of the README's table; the sets of the second to
-#                    fifth panels run only when named; "panel4" and
-#                    "panel5" name the fourth panel's 33 and the fifth's 20)
+#                    sixth panels run only when named; "panel4" to
+#                    "panel6" name the fourth panel's 33, the fifth's 20
+#                    and the sixth's 20)
 #   --control EXPR   an R expression giving a list of sbcg_control() settings for sbcg
 #   --counts         sbcg fits sets whose responses are whole numbers from 0
 #                    (ChickWeight, cpus, birthwt, quine, nlschools, mpg, txhousing) with
@@ -129,8 +130,9 @@ command_line <- paste(c("Rscript bench/realdata.R", vapply(args, function(a)
 
 source(file.path(source_dir, "realdata-sets.R"))
 sets <- strsplit(opt_value("sets", paste(default_sets, collapse = ",")), ",")[[1L]]
-# "panel4" and "panel5" name the sets of the fourth and fifth panels
-sets <- unlist(lapply(sets, function(s) switch(s, panel4 = panel4_sets, panel5 = panel5_sets, s)))
+# "panel4" to "panel6" name the sets of the fourth to sixth panels
+sets <- unlist(lapply(sets, function(s) switch(s, panel4 = panel4_sets, panel5 = panel5_sets,
+                                               panel6 = panel6_sets, s)))
 if (!all(sets %in% names(data_sets)))
   stop(sprintf("--sets must be among %s", paste(names(data_sets), collapse = ", ")), call. = FALSE)
 
