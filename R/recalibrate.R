@@ -16,8 +16,8 @@
 # the identity, the map of a fit that needs none, as if `recal_prior`
 # uniform scores were added to the n held-out ones: H_w(s) = w H(s) +
 # (1 - w) s with w = n / (n + recal_prior).  With few held-out rows the map
-# stays near the identity; with the 250 of a large fit it is nine-tenths
-# their own.  The scores of the held-out rows are not quite those of new
+# stays near the identity; with the 250 held-out rows of a fit of 2500
+# rows it is nine-tenths their own (recal_pits() reads up to 1000).  The scores of the held-out rows are not quite those of new
 # rows: the rows chose the networks' epochs (early stopping), which makes
 # their residuals a little smaller than new rows' (on bench/realdata.R's
 # `ggplot2::diamonds`, their 50% intervals covered 3 points more than the
