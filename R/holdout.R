@@ -24,16 +24,20 @@
 # 100 draws: (95.05 - 5.95) / 101 = 88.2% of new rows, against 91 / 101
 # for the PIT of rank r, (r - 0.5) / 101).  Counts keep the quantiles'
 # intervals, whose end atoms count whole.
-holdout_scores <- function(fit, prep, Y, threads, m = NULL, rows = holdout_rows(ncol(Y))) {
+#
+# `skip`: leave out the first `skip` rows of that order (their random
+# streams too), for scores of further rows (recal_pits()).
+holdout_scores <- function(fit, prep, Y, threads, m = NULL, rows = holdout_rows(ncol(Y)),
+                           skip = 0L) {
   v <- prep$vidx[prep$vorder]
-  v <- sort(v[seq_len(min(length(v), rows))])
+  v <- sort(v[skip + seq_len(max(0L, min(length(v) - skip, rows)))])
   nv <- length(v)
   if (nv == 0L) return(NULL)
   d <- ncol(Y)
   if (is.null(m)) m <- as.integer(min(1000, max(100, ceiling(25000 * min(1, 16 / d) / nv))))
   prep$vidx <- v
   X <- prep$Xs[v, , drop = FALSE]
-  raw <- sample_raw(fit, X, seq_len(nv) - 1, m, sampler_grid(fit), prep$hseed, threads)
+  raw <- sample_raw(fit, X, skip + seq_len(nv) - 1, m, sampler_grid(fit), prep$hseed, threads)
   N <- nv * m
   Ms <- lapply(seq_len(d), function(k)
     matrix(raw$draws[(k - 1) * N + seq_len(N)], nv, m, byrow = TRUE))

@@ -83,14 +83,16 @@ recalibration_map <- function(pit, Z, prior = recal_prior) {
   map
 }
 
-# The PITs the map is learned from: those of holdout_scores(), or with more
-# than 250 held-out rows those of up to `rows` of them, 100 draws each (the
-# map's coverage at level L has a standard error of sqrt(L (1 - L) / n):
-# 1.9 points at 90% from 250 rows, 0.9 from 1000).
+# The PITs the map is learned from: those of holdout_scores(), and with
+# more than 250 held-out rows those of further rows, up to `rows` in all,
+# 100 draws each as for the first 250 (the map's coverage at level L has a
+# standard error of sqrt(L (1 - L) / n): 1.9 points at 90% from 250 rows,
+# 0.9 from 1000).
 recal_pits <- function(fit, prep, Y, threads, rows = 1000L) {
   h <- fit$holdout
   if (length(prep$vidx) <= h$n) return(h$pit)
-  holdout_scores(fit, prep, Y, threads, m = 100L, rows = rows)$pit
+  c(h$pit, holdout_scores(fit, prep, Y, threads, m = 100L, rows = rows - h$n,
+                          skip = h$n)$pit)
 }
 
 # Standardised draws of `fit` at the held-out rows of `prep` (those of

@@ -112,6 +112,14 @@ test_that("fits of one response carry a map that sampling applies draw by draw",
   expect_false(isTRUE(all.equal(st$q0.75 - st$q0.25, st0$q0.75 - st0$q0.25)))
 })
 
+test_that("with more than 250 held-out rows the map reads up to 1000", {
+  fit <- sbfit(y ~ x, gauss_data(3000, 10), control = small_control(), seed = 1)
+  # 300 held-out rows: 250 scored for print(), all 300 for the map
+  expect_identical(fit$n_valid, 300L)
+  expect_identical(fit$holdout$n, 250L)
+  expect_identical(fit$recalibration$n, 300L)
+})
+
 test_that("no map without held-out rows, preconditioning or a single response", {
   d <- gauss_data(200, 6)
   expect_null(suppressWarnings(sbfit(y ~ x, d, control = small_control(validation = 0),
