@@ -1001,7 +1001,7 @@ static double recal_map(const bridge_sampler *s, double z)
     if (!isfinite(z)) return z;
     if (z <= kz[0]) return z + (ktz[0] - kz[0]);
     if (z >= kz[n - 1]) return z + (ktz[n - 1] - kz[n - 1]);
-    int lo = 0, hi = n - 1;  /* kz[lo] < z < kz[hi] */
+    int lo = 0, hi = n - 1;  /* kz[lo] <= z < kz[hi] */
     while (hi - lo > 1) {
         int mid = (lo + hi) / 2;
         if (kz[mid] <= z) lo = mid; else hi = mid;
