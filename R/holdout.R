@@ -29,8 +29,7 @@
 # streams too), for scores of further rows (recal_pits()).
 holdout_scores <- function(fit, prep, Y, threads, m = NULL, rows = holdout_rows(ncol(Y)),
                            skip = 0L) {
-  v <- prep$vidx[prep$vorder]
-  v <- sort(v[skip + seq_len(max(0L, min(length(v) - skip, rows)))])
+  v <- holdout_subset(prep, rows, skip)
   nv <- length(v)
   if (nv == 0L) return(NULL)
   d <- ncol(Y)
@@ -56,6 +55,13 @@ holdout_scores <- function(fit, prep, Y, threads, m = NULL, rows = holdout_rows(
 }
 
 holdout_rows <- function(d) if (d <= 16L) 250L else max(50L, as.integer(ceiling(4000 / d)))
+
+# The held-out rows scored: at most `rows` of them after the first `skip`
+# in the random order prep$vorder, sorted.
+holdout_subset <- function(prep, rows, skip = 0L) {
+  v <- prep$vidx[prep$vorder]
+  sort(v[skip + seq_len(max(0L, min(length(v) - skip, rows)))])
+}
 
 # The share of PIT values in the central interval of probability `level`.
 pit_cover <- function(pit, level) mean(abs(pit - 0.5) <= level / 2)

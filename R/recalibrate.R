@@ -100,8 +100,7 @@ recal_pits <- function(fit, prep, Y, threads, rows = 1000L) {
 # holdout_scores(), with its random streams), about 25,000 in all and at
 # least 100 per row.
 holdout_standardised <- function(fit, prep, threads, rows = holdout_rows(1L)) {
-  v <- prep$vidx[prep$vorder]
-  v <- sort(v[seq_len(min(length(v), rows))])
+  v <- holdout_subset(prep, rows)
   if (!length(v)) return(numeric())
   m <- as.integer(min(1000, max(100, ceiling(25000 / length(v)))))
   sample_raw(fit, prep$Xs[v, , drop = FALSE], seq_along(v) - 1, m, sampler_grid(fit),

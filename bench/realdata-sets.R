@@ -5,16 +5,13 @@
 # when named with --sets, for checking that calibration holds beyond the
 # ten.
 
-mass_data <- function(name) {
+pkg_data <- function(name, package) {
   e <- new.env()
-  utils::data(list = name, package = "MASS", envir = e)
-  e[[name]]
-}
-nlme_data <- function(name) {
-  e <- new.env()
-  utils::data(list = name, package = "nlme", envir = e)
+  utils::data(list = name, package = package, envir = e)
   as.data.frame(e[[name]])
 }
+mass_data <- function(name) pkg_data(name, "MASS")
+nlme_data <- function(name) pkg_data(name, "nlme")
 unorder <- function(d) {
   for (nm in names(d)) {
     if (is.character(d[[nm]])) d[[nm]] <- factor(d[[nm]])
