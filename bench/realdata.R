@@ -78,7 +78,11 @@
 # predictive mean (1 when the spread matches the error, below 1 too narrow);
 # wall seconds of fit and of predict, summed over folds.  The pooled row
 # takes coverage and PIT tails over all held-out rows (and says the mean
-# over sets), and CRPS as the geometric mean over sets of CRPS / CRPS(lm).
+# over sets), and CRPS as the geometric mean over sets of CRPS / CRPS(lm);
+# it counts the per-set coverages more than two binomial standard errors
+# from nominal, and gives the root mean square over fits (one per set and
+# fold) of each fit's coverage error beyond binomial noise, which pooling
+# over folds would hide.
 
 suppressWarnings(suppressMessages({
   library(stats)
@@ -378,6 +382,25 @@ summarise <- function(R, Fo, method_order) {
   do.call(rbind, out)
 }
 
+# The root mean square, over the fits (set and fold) of the held-out rows
+# R, of the gap between a fit's coverage of its test rows at level L and L,
+# beyond the binomial noise of that coverage: sqrt(max(0, sum_f n_f
+# ((c_f - L)^2 - L (1 - L) / n_f) / sum_f n_f)), weighting fits by their
+# rows.  What one fit's intervals miss by, where the pooled coverage
+# averages the folds' errors away.
+fit_rms <- function(r, col, L) {
+  g <- split(r[[col]], paste(r$set, r$fold))
+  e <- sum(vapply(g, function(x) length(x) * ((mean(x) - L)^2 - L * (1 - L) / length(x)), 0))
+  sqrt(max(0, e / nrow(r)))
+}
+
+# The number of per-set coverages (of S, at 50% and 90%) more than two
+# binomial standard errors from nominal.
+outside_2se <- function(S) {
+  off <- function(cv, L) abs(cv - L) > 2 * sqrt(L * (1 - L) / S$n)
+  sum(off(S$cov50, 0.5)) + sum(off(S$cov90, 0.9))
+}
+
 # Pooled over sets, per method.
 pool <- function(R, S, method_order, ref = "lm") {
   out <- list()
@@ -394,7 +417,10 @@ pool <- function(R, S, method_order, ref = "lm") {
       rel_crps = rel, cov50 = mean(r$in50), cov90 = mean(r$in90),
       cov50_sets = mean(s$cov50), cov90_sets = mean(s$cov90), ks = if (nrow(r)) ks_unif(r$pit) else NA,
       pit_lo = mean(r$pit < 0.05), pit_hi = mean(r$pit > 0.95),
-      ssr_sets = exp(mean(log(s$ssr))), fit_s = sum(s$fit_s), pred_s = sum(s$pred_s))
+      ssr_sets = exp(mean(log(s$ssr))), out_2se = outside_2se(s),
+      fit_rms50 = if (nrow(r)) fit_rms(r, "in50", 0.5) else NA,
+      fit_rms90 = if (nrow(r)) fit_rms(r, "in90", 0.9) else NA,
+      fit_s = sum(s$fit_s), pred_s = sum(s$pred_s))
   }
   do.call(rbind, out)
 }
@@ -449,10 +475,13 @@ print_tables <- function(R, Fo, sets_order, method_order) {
   P$time <- P$fit_s + P$pred_s
   print_metric("wall seconds, fit + predict, summed over folds (pooled: total)",
                S, P, "time", function(v) fmt(v, 3), sets_order = sets_order, method_order = method_order)
-  cat("pooled summary (cov*_sets: mean of the per-set coverages; ks, pit_*: over all held-out rows)\n")
+  cat(paste("pooled summary (cov*_sets: mean of the per-set coverages; ks, pit_*: over all held-out rows;",
+            "out_2se: per-set coverages at 50% and 90% more than two binomial SEs from nominal;",
+            "fit_rms*: RMS over fits (set x fold) of each fit's coverage error beyond binomial noise)\n"))
   Pp <- P
   for (nm in c("rel_crps", "ks")) Pp[[nm]] <- fmtf(Pp[[nm]], 3)
-  for (nm in c("cov50", "cov90", "cov50_sets", "cov90_sets", "pit_lo", "pit_hi", "ssr_sets"))
+  for (nm in c("cov50", "cov90", "cov50_sets", "cov90_sets", "pit_lo", "pit_hi", "ssr_sets",
+              "fit_rms50", "fit_rms90"))
     Pp[[nm]] <- fmtf(Pp[[nm]], 3)
   for (nm in c("fit_s", "pred_s")) Pp[[nm]] <- fmt(Pp[[nm]], 3)
   Pp$time <- NULL
