@@ -286,9 +286,14 @@
 #'   this law's interval of level \eqn{L} covered (read from a few
 #'   quantiles of the scores of up to 1000 held-out rows): the split-conformal calibration of
 #'   the score \eqn{|F(y \mid x) - 1/2|}{|F(y | x) - 1/2|} (Chernozhukov,
-#'   Wuthrich and Zhu 2021).  The map is shrunk toward the identity as if
-#'   25 more held-out rows had been perfectly calibrated, so that a fit
-#'   with few held-out rows changes little.  It acts on each draw of the
+#'   Wuthrich and Zhu 2021).  The map is shrunk toward the identity by as
+#'   much as the held-out rows fail to show that the fit needs one: it is
+#'   weighted by \eqn{\max(0, 1 - 1 / (6 W^2))}{max(0, 1 - 1 / (6 W^2))},
+#'   \eqn{W^2}{W^2} the Cramer-von Mises statistic of the scores against
+#'   the uniform law (a positive-part James-Stein weight), and at most
+#'   \eqn{n / (n + 25)}{n / (n + 25)} for \eqn{n}{n} held-out rows, so a
+#'   fit whose held-out scores are as uniform as chance allows keeps its
+#'   own law, and one with few held-out rows changes little.  It acts on each draw of the
 #'   standardised law, before the row's centre and scale, so draws stay
 #'   independent; it is exact when the bridge does not see the predictors
 #'   and follows the law pooled over the held-out rows when it does.

@@ -364,7 +364,7 @@ sbfit_core <- function(X, Y, w, xinfo, control, threads, seed, verbose,
                                            holdout_standardised(fit, one$prep, threads))
     if (!is.null(fit$recalibration)) fit$format <- 5L
   }
-  holdout_warnings(fit$holdout, recal = !is.null(fit$recalibration))
+  holdout_warnings(fit$holdout, recal = isTRUE(fit$recalibration$weight > 0))
   fit
 }
 

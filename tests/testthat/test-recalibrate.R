@@ -3,7 +3,7 @@
 test_that("calibrated PITs give a map near the identity", {
   set.seed(1)
   n <- 2000
-  map <- sbcg:::recalibration_map(runif(n), rnorm(25000), prior = 0)
+  map <- sbcg:::recalibration_map(runif(n), rnorm(25000), weight = 1)
   v <- c(0.05, 0.25, 0.5, 0.75, 0.95)
   # the knots are quantiles of n uniform scores, SE sqrt(l (1 - l) / n) on
   # the score's scale, half that on the level's
@@ -21,7 +21,7 @@ test_that("a law twice too wide is narrowed to the right coverage", {
   n <- 2000
   y <- rnorm(n)
   Z <- rnorm(25000)
-  map <- sbcg:::recalibration_map(pnorm(y / 2), Z, prior = 0)
+  map <- sbcg:::recalibration_map(pnorm(y / 2), Z)
   draws <- 2 * sbcg:::recal_apply(map, rnorm(2e5))
   cover <- function(level) {
     q <- quantile(draws, c((1 - level) / 2, (1 + level) / 2), names = FALSE)
@@ -40,24 +40,54 @@ test_that("a law twice too wide is narrowed to the right coverage", {
   expect_equal(sbcg:::recal_apply(map, median(Z)), median(Z), tolerance = 0.02)
 })
 
-test_that("the prior shrinks the map toward the identity", {
+test_that("the weight shrinks the map toward the identity", {
   set.seed(3)
   pit <- pnorm(rnorm(100) / 2)
   Z <- rnorm(25000)
-  m0 <- sbcg:::recalibration_map(pit, Z, prior = 0)
-  m1 <- sbcg:::recalibration_map(pit, Z, prior = 100)
-  # H_w = w H + (1 - w) s at the knots, w = n / (n + prior) = 1/2
+  m0 <- sbcg:::recalibration_map(pit, Z, weight = 1)
+  m1 <- sbcg:::recalibration_map(pit, Z, weight = 0.5)
+  # H_w = w H + (1 - w) s at the knots
   expect_equal(m1$s, m0$s)
   expect_equal(m1$level, (m0$level + m0$s) / 2)
   # the central 50% interval of the shrunk map lies between the two
   l0 <- sbcg:::recal_inverse(m0, 0.75)
   l1 <- sbcg:::recal_inverse(m1, 0.75)
   expect_true(l0 < l1 && l1 < 0.75)
+  # with weight 0 the map is the identity, and so is T
+  m2 <- sbcg:::recalibration_map(pit, Z, weight = 0)
+  v <- c(0.01, 0.2, 0.5, 0.9)
+  expect_equal(sbcg:::recal_inverse(m2, v), v)
+  expect_equal(m2$tz, m2$z)
   # 20 knots from 100 rows, 2 pieces below 50 rows
   expect_length(m0$s, 21L)
   expect_length(sbcg:::recalibration_map(pit[1:30], Z)$s, 3L)
   expect_null(sbcg:::recalibration_map(numeric(), Z))
   expect_null(sbcg:::recalibration_map(pit, rep(1, 25000)))
+})
+
+test_that("the map's weight follows the evidence that the fit needs one", {
+  # the Cramer-von Mises statistic is n times the integral of
+  # (F_n(u) - u)^2, here by the midpoint rule on a fine grid
+  set.seed(8)
+  v <- runif(40)
+  u <- (seq_len(2e5) - 0.5) / 2e5
+  Fn <- findInterval(u, sort(v)) / 40
+  expect_equal(sbcg:::cvm_uniform(v), 40 * mean((Fn - u)^2), tolerance = 1e-4)
+  # uniform scores: W2 exceeds its 5% critical value 0.461 (weight 0.64)
+  # in about 5% of samples; 400 samples of 250 give 20 such, SD 4.4
+  w <- replicate(400, sbcg:::recal_weight(runif(250)))
+  expect_lt(abs(sum(w > 1 - 1 / (6 * 0.461)) - 20), 4 * sqrt(400 * 0.05 * 0.95))
+  # and weight 0 (W2 below its mean 1/6) in most of them
+  expect_gt(mean(w == 0), 0.5)
+  # a law twice too wide, seen on 2000 rows: the whole map, up to the
+  # bound n / (n + 25)
+  y <- rnorm(2000)
+  expect_equal(sbcg:::recal_weight(abs(2 * pnorm(y / 2) - 1)), 2000 / 2025)
+  # on 4 rows the bound, 4 / 29, caps even scores that are all far off
+  expect_equal(sbcg:::recal_weight(c(0.01, 0.02, 0.03, 0.04)), 4 / 29)
+  map <- sbcg:::recalibration_map(pnorm(y / 2), rnorm(25000))
+  expect_equal(map$weight, sbcg:::recal_weight(abs(2 * pnorm(y / 2) - 1)))
+  expect_equal(map$cvm, sbcg:::cvm_uniform(abs(2 * pnorm(y / 2) - 1)))
 })
 
 test_that("T is monotone, moves the tails by a constant and keeps non-finite draws", {
@@ -89,6 +119,8 @@ test_that("fits of one response carry a map that sampling applies draw by draw",
   nd <- data.frame(x = c(-1, 0, 1.5))
   D <- sbsample(fit, nd, ndraws = 40, seed = 3, format = "matrix")
   D0 <- sbsample(off, nd, ndraws = 40, seed = 3, format = "matrix")
+  # (its held-out scores give this map a weight above 0: it moves draws)
+  expect_gt(fit$recalibration$weight, 0)
   expect_false(isTRUE(all.equal(D, D0)))
   # the same draws, each mapped on its own: their ranks in a row are kept,
   # and the first m draws are those of a call with m
@@ -190,4 +222,17 @@ test_that("the C sampler applies the map as recal_apply() does", {
   expect_error(run(c(1, 2, 1, 0)), "'knots' must increase")
   expect_error(run(c(1, 2, NA, 3)), "'knots'")
   expect_error(run(1:4), "'knots'")
+})
+
+test_that("a map saved with a fixed pseudo-count (before weights) still samples and prints", {
+  old <- readRDS(test_path("fixtures", "fit-format5-prior.rds"))
+  expect_identical(old$fit$format, 5L)
+  expect_null(old$fit$recalibration$weight)
+  # the same draws, up to float rounding where other kernels run (as in
+  # test-kernels.R)
+  expect_equal(sbsample(old$fit, old$newdata, ndraws = 20, seed = 2, format = "matrix"),
+               old$draws, tolerance = 1e-5)
+  expect_match(capture.output(print(old$fit)),
+               "Recalibration: from the PITs of the 20 held-out rows (shrunk as if 25 more were uniform)",
+               all = FALSE, fixed = TRUE)
 })
