@@ -97,13 +97,14 @@ holdout_warnings <- function(h, recal = FALSE) {
     return(invisible())
   }
   se <- sqrt(0.9 * 0.1 / h$n)
-  fix <- if (recal) "; the recalibration learned from these rows %s them, but a law this far off deserves a look" else ""
+  fix <- function(how) if (recal)
+    sprintf("; the recalibration learned from these rows %s them, but a law this far off deserves a look", how) else ""
   if (h$cover90 < 0.9 - max(3 * se, 0.05))
     warnf(paste0("the predictive distributions look too narrow: their 90%% intervals cover %.0f%% of the %d held-out rows (50%% intervals: %.0f%%)",
-                 sprintf(fix, "widens")), 100 * h$cover90, h$n, 100 * h$cover50)
+                 fix("widens")), 100 * h$cover90, h$n, 100 * h$cover50)
   else if (h$cover90 > 0.9 + max(3 * se, 0.05))
     warnf(paste0("the predictive distributions look too wide: their 90%% intervals cover %.0f%% of the %d held-out rows",
-                 sprintf(fix, "narrows")), 100 * h$cover90, h$n)
+                 fix("narrows")), 100 * h$cover90, h$n)
   if (h$crps > h$crps_gauss + 3 * h$crps_diff_se)
     warnf("on the %d held-out rows the fit scores worse than a Gaussian linear model (CRPS %.4g against %.4g)",
           h$n, h$crps, h$crps_gauss)

@@ -236,3 +236,15 @@ test_that("a map saved with a fixed pseudo-count (before weights) still samples 
                "Recalibration: from the PITs of the 20 held-out rows (shrunk as if 25 more were uniform)",
                all = FALSE, fixed = TRUE)
 })
+
+test_that("the coverage warning names the map only when it acts", {
+  h <- list(n = 250L, cover50 = 0.3, cover90 = 0.7, crps = 1, crps_gauss = 1,
+            crps_diff_se = 0.1, loss_ratio = 1)
+  expect_warning(sbcg:::holdout_warnings(h, recal = TRUE),
+                 "too narrow: .* 70% .*the recalibration learned from these rows widens them")
+  w <- tryCatch(sbcg:::holdout_warnings(h, recal = FALSE), warning = conditionMessage)
+  expect_match(w, "too narrow")
+  expect_no_match(w, "recalibration")
+  h$cover90 <- 0.99
+  expect_warning(sbcg:::holdout_warnings(h, recal = TRUE), "too wide: .*narrows them")
+})
