@@ -29,6 +29,13 @@
 #   --out FILE       per-fold CSV (default bench/results/realdata-<time>[-quick].csv;
 #                    a bare file name goes to bench/results/); the per-row scores
 #                    go next to it in FILE with "-rows" before ".csv"
+#   --dump           for sbcg, also what its recalibration map was learned from and
+#                    what it did: FILE with "-holdout" before ".csv" gets each fit's
+#                    held-out PITs (set, fold, pit, the map's Cramer-von Mises
+#                    statistic and weight), and the per-row CSV the test rows'
+#                    PIT and interval hits of the same draws without the map
+#                    (pit_raw, in50_raw, in90_raw), so that other maps can be
+#                    compared offline; costs a second sampling pass per fold
 #   --table FILES    no fitting: read the per-fold CSVs of earlier runs (and their
 #                    -rows companions), join them and print one set of tables; a
 #                    method name that occurs in several files gets "#k" appended
@@ -97,7 +104,7 @@ source_dir <- local({
 })
 source(file.path(source_dir, "cli.R"))
 check_options(c("quick", "methods", "sets", "control", "label", "out", "table", "folds",
-                "draws", "max-rows", "counts"))
+                "draws", "max-rows", "counts", "dump"))
 table_mode <- "--table" %in% args || any(grepl("^--table=", args))
 table_files <- if (table_mode) {
   i <- which(args == "--table")
@@ -118,6 +125,7 @@ sbcg_control_list <- if (is.null(control_text)) list() else
   eval(parse(text = control_text), envir = baseenv())
 if (!is.list(sbcg_control_list)) stop("--control must give a list", call. = FALSE)
 counts <- "--counts" %in% args
+dump <- "--dump" %in% args
 sbcg_label <- opt_value("label", paste0(if (is.null(control_text)) "sbcg" else
   paste0("sbcg ", gsub("\\s+", "", control_text)), if (counts) " counts" else ""))
 stopifnot(n_folds >= 2, n_draws >= 10, max_rows >= 50)
@@ -127,6 +135,7 @@ stamp <- format(Sys.time(), "%Y%m%d-%H%M%S")
 out_file <- opt_value("out", sprintf("realdata-%s%s.csv", stamp, if (quick) "-quick" else ""))
 if (dirname(out_file) == ".") out_file <- file.path(results_dir, out_file)
 rows_file_of <- function(f) sub("(\\.csv)?$", "-rows.csv", f)
+holdout_file_of <- function(f) sub("(\\.csv)?$", "-holdout.csv", f)
 command_line <- paste(c("Rscript bench/realdata.R", vapply(args, function(a)
   if (grepl("[^[:alnum:]_./=,:-]", a)) shQuote(a) else a, "")), collapse = " ")
 
@@ -288,6 +297,18 @@ run_method <- function(method, set, train, test, Xtr, Xte, fold) {
     M <- sbcg::sbsample(fit, test, ndraws = n_draws, format = "matrix", seed = fold, threads = 1L)
     t2 <- elapsed()
     pred <- list(type = "draws", M = M)
+    if (dump) {
+      # the same chains without the map: its knots moved back onto the
+      # identity (a fit without a map gives the same draws again)
+      rc <- fit$recalibration
+      raw <- fit
+      if (!is.null(rc)) raw$recalibration$tz <- rc$z
+      raw_pred <- list(type = "draws", M = sbcg::sbsample(raw, test, ndraws = n_draws,
+                                                          format = "matrix", seed = fold,
+                                                          threads = 1L))
+      holdout <- data.frame(pit = fit$holdout$pit %||% double(),
+                            cvm = rc$cvm %||% NA_real_, weight = rc$weight %||% NA_real_)
+    }
     pre <- fit$precondition
     note <- sprintf("bridge %d steps, %d epochs (best %d)%s; pre %s epochs (best %s)",
                     fit$steps_run, nrow(fit$history), fit$best_epoch,
@@ -348,7 +369,12 @@ run_method <- function(method, set, train, test, Xtr, Xte, fold) {
     pred <- list(type = "t", mu = unname(P$fit), s = unname(sqrt(P$se.fit^2 + P$residual.scale^2)),
                  df = P$df)
   }
-  list(pred = pred, fit_s = t1 - t0, pred_s = t2 - t1, note = note)
+  out <- list(pred = pred, fit_s = t1 - t0, pred_s = t2 - t1, note = note)
+  if (method == "sbcg" && dump) {
+    out$raw_pred <- raw_pred
+    out$holdout <- holdout
+  }
+  out
 }
 
 ## ----------------------------------------------------------- summaries
@@ -541,7 +567,9 @@ if (table_mode) {
   }
   common <- Reduce(intersect, lapply(Fl, names))
   Fo <- do.call(rbind, lapply(Fl, function(d) d[, common]))
-  R <- do.call(rbind, Rl)
+  # (the --dump columns, where only some files have them, are left out)
+  rcommon <- Reduce(intersect, lapply(Rl, names))
+  R <- do.call(rbind, lapply(Rl, function(d) d[, rcommon]))
   cat("\n")
   print_tables(R, Fo, intersect(names(data_sets), unique(R$set)), unique(method_order))
   quit(save = "no")
@@ -608,6 +636,7 @@ local({
 
 Rl <- list()
 Fl <- list()
+Hl <- list()
 run_start <- elapsed()
 for (sname in sets) {
   set <- load_set(sname, max_rows)
@@ -658,8 +687,19 @@ for (sname in sets) {
       frow$pred_s <- r$pred_s
       frow$note <- r$note
       Fl[[length(Fl) + 1L]] <- frow
-      Rl[[length(Rl) + 1L]] <- data.frame(set = sname, method = label, fold = fold, row = te,
-                                          y = set$y[te], sc)
+      rows <- data.frame(set = sname, method = label, fold = fold, row = te, y = set$y[te], sc)
+      if (dump) {
+        # (NA for the peers, so that all rows have the same columns)
+        s0 <- if (is.null(r$raw_pred)) list(pit = NA, in50 = NA, in90 = NA) else
+          score(r$raw_pred, set$y[te], u[te], set$grid)
+        rows$pit_raw <- s0$pit
+        rows$in50_raw <- s0$in50
+        rows$in90_raw <- s0$in90
+        if (NROW(r$holdout))
+          Hl[[length(Hl) + 1L]] <- data.frame(set = sname, method = label, fold = fold,
+                                              r$holdout)
+      }
+      Rl[[length(Rl) + 1L]] <- rows
       cat(sprintf("  [%s] %-10s fold %d: crps %s cov50 %.2f cov90 %.2f  %.1f + %.1f s%s\n",
                   format(Sys.time(), "%H:%M:%S"), label, fold, fmt(frow$crps), frow$cov50,
                   frow$cov90, r$fit_s, r$pred_s, if (!is.na(r$note) && method == "sbcg")
@@ -673,8 +713,11 @@ for (sname in sets) {
   dir.create(dirname(out_file), recursive = TRUE, showWarnings = FALSE)
   utils::write.csv(Fo, out_file, row.names = FALSE)
   utils::write.csv(R, rows_file_of(out_file), row.names = FALSE)
+  if (dump) utils::write.csv(do.call(rbind, Hl), holdout_file_of(out_file), row.names = FALSE)
 }
 cat(sprintf("\nrun wall time %.1f min\n\n", (elapsed() - run_start) / 60))
 method_labels <- vapply(methods, function(m) if (m == "sbcg") sbcg_label else m, "")
 print_tables(R, Fo, sets, unname(method_labels))
-cat(sprintf("\nwrote %s (per fold) and %s (per held-out row)\n", out_file, rows_file_of(out_file)))
+cat(sprintf("\nwrote %s (per fold) and %s (per held-out row)%s\n", out_file,
+            rows_file_of(out_file), if (dump) sprintf(", and %s (the fits' held-out PITs)",
+                                                      holdout_file_of(out_file)) else ""))
