@@ -408,7 +408,11 @@ precondition_ok <- function(pre, net) {
                                              (is.null(pre$scale_power) ||
                                                 (vec_ok(pre$scale_power, net$d) &&
                                                    all(pre$scale_power >= 0 & pre$scale_power <= 1))))) &&
-                   vec_ok(pre$center, net$d) && vec_ok(pre$scale_factor, net$d, TRUE),
+                   vec_ok(pre$center, net$d) && vec_ok(pre$scale_factor, net$d, TRUE) &&
+                   (is.null(pre$features) ||
+                      (net$d == 1L && net$p >= 2L && !is.null(pre$scale) &&
+                         vec_ok(pre$features$center, 2L) &&
+                         vec_ok(pre$features$scale, 2L, TRUE))),
                  error = function(e) FALSE)
   isTRUE(ok)
 }
@@ -423,9 +427,11 @@ check_fit <- function(object, name = "object") {
   # as 2, with the bridge's draws mixed by `mix` (a decorrelated fit, which
   # earlier versions, reading format 2 only, would sample wrongly); format
   # 4: an ensemble, whose other members are in `members` (ensemble.R);
-  # format 5: any of 2 to 4 with a recalibration map (recalibrate.R)
+  # format 5: any of 2 to 4 with a recalibration map (recalibrate.R);
+  # format 6: any of 2 to 5 whose bridge (or a member's) sees the location
+  # and scale instead of the predictors (fit_format(), location_features())
   if (!(is.integer(object$format) && length(object$format) == 1L &&
-        object$format %in% 1:5))
+        object$format %in% 1:6))
     stopf("'%s' was made by another version of sbcg (%s); refit it with this one (%s)",
           name, if (is.character(object$version)) object$version[1L] else "unknown",
           as.character(getNamespaceVersion("sbcg")))
@@ -489,13 +495,18 @@ check_fit <- function(object, name = "object") {
   if (!is.list(object$xinfo) || !identical(length(object$xinfo$type), 1L) ||
       !object$xinfo$type %in% c("terms", "matrix"))
     stopf("'%s$xinfo' is malformed", name)
-  ens <- if (object$format == 5L) fit_ensemble_size(object$control) > 1L else object$format == 4L
+  ens <- if (object$format >= 5L) fit_ensemble_size(object$control) > 1L else
+    object$format == 4L
   if (!identical(ens, !is.null(object$members)))
-    stopf("'%s$members' must be present in an ensemble (a fit of format 4, or of format 5 with control$ensemble > 1), and only there",
+    stopf("'%s$members' must be present in an ensemble (a fit of format 4, or of format 5 or 6 with control$ensemble > 1), and only there",
           name)
-  if (!identical(object$format == 5L, !is.null(object$recalibration)) ||
+  has_map <- !is.null(object$recalibration)
+  if ((object$format == 5L && !has_map) || (object$format < 5L && has_map) ||
       !recalibration_ok(object$recalibration))
-    stopf("'%s$recalibration' must be a recalibration map in a fit of format 5, and absent otherwise",
+    stopf("'%s$recalibration' must be a recalibration map in a fit of format 5 (or 6), and absent in formats 1 to 4",
+          name)
+  if (!identical(object$format == 6L, fit_format(object) == 6L))
+    stopf("'%s$format' is 6 exactly when its bridge sees the location and scale ('precondition$features')",
           name)
   if (!is.null(object$members)) {
     if (!is.list(object$members) || !length(object$members) ||

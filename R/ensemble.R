@@ -31,16 +31,29 @@ member_scale <- function(prep, x_log) {
 
 # What a member keeps beyond what it shares with the first (the scalings,
 # terms, support and control).
-member_fields <- c("theta", "net", "precondition", "mix", "bridge_x", "fixed_budget", "seed",
+member_fields <- c("theta", "net", "precondition", "mix", "bridge_x", "location_inputs",
+                   "fixed_budget", "seed",
                    "history", "best_epoch", "stopped_early", "steps_run", "seconds",
                    "bridge_choice", "bridge_loss", "bridge_cover90")
 
 # The fit `first` with the other members attached.
 ensemble_fit <- function(first, members) {
   first$members <- lapply(members, function(m) m[intersect(member_fields, names(m))])
-  first$format <- 4L
   first$seconds <- first$seconds + sum(vapply(members, `[[`, 0, "seconds"))
+  first$format <- fit_format(first)
   first
+}
+
+# The format of a fit from what it holds (check_fit() lists them): 6 when
+# its bridge, or a member's, sees the location and scale
+# (location_features()), which earlier versions would feed the predictors
+# instead; otherwise 5 with a recalibration map, 4 with members, 3 with a
+# decorrelating mix, 2 else.
+fit_format <- function(object) {
+  feat <- function(o) isTRUE(o$bridge_x) && !is.null(o$precondition$features)
+  if (feat(object) || any(vapply(object$members, feat, NA))) return(6L)
+  if (!is.null(object$recalibration)) 5L else if (!is.null(object$members)) 4L else
+    if (!is.null(object$mix)) 3L else 2L
 }
 
 # The number of members of a fit (1 for a fit without members).
@@ -58,7 +71,7 @@ member_object <- function(object, k) {
     out$mix <- NULL
     out[names(m)] <- m
   }
-  out$format <- if (!is.null(out$recalibration)) 5L else if (is.null(out$mix)) 2L else 3L
+  out$format <- fit_format(out)
   out
 }
 

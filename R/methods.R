@@ -50,19 +50,24 @@ pre_epochs <- function(pre) {
 
 # What the bridge of a preconditioned fit sees, and how that was chosen.
 bridge_string <- function(fit) {
+  loc <- isTRUE(fit$location_inputs)
+  seen <- if (loc) "the location and log scale" else "the predictors"
   txt <- if (isFALSE(fit$bridge_x))
     "without the predictors: one law of the standardised residual at every x" else
-      if (bridge_sees_x(fit)) "with the predictors" else
-        "with the predictors, whose weights ignore them: one law at every x"
+      if (bridge_sees_x(fit)) {
+        if (loc) "with the location and log scale as its inputs, in place of the predictors"
+        else "with the predictors"
+      } else sprintf("with %s, whose weights ignore them: one law at every x", seen)
+  with <- if (loc && isFALSE(fit$bridge_x)) "with the location and log scale" else "with them"
   ch <- fit$bridge_choice
   loss <- fit$bridge_loss
-  if (!is.null(loss) && fit$n_valid >= 200L) {
-    txt <- sprintf("%s (chosen by the validation loss: %s with them, %s without)", txt,
-                   loss_text(loss[["x"]]), loss_text(loss[["none"]]))
+  if (!is.null(loss) && fit$n_valid >= loss_choice_rows) {
+    txt <- sprintf("%s (chosen by the validation loss: %s %s, %s without)", txt,
+                   loss_text(loss[["x"]]), with, loss_text(loss[["none"]]))
   } else if (!is.null(ch)) {
     cv <- fit$bridge_cover90
-    txt <- sprintf("%s (chosen on the held-out rows: CRPS %.4g with them, %.4g without%s)",
-                   txt, ch[["x"]], ch[["none"]],
+    txt <- sprintf("%s (chosen on the held-out rows: CRPS %.4g %s, %.4g without%s)",
+                   txt, ch[["x"]], with, ch[["none"]],
                    if (is.null(cv)) "" else
                      sprintf("; 90%% intervals cover %.0f%% and %.0f%%",
                              100 * cv[["x"]], 100 * cv[["none"]]))

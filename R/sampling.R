@@ -280,11 +280,14 @@ bridge_sees_x <- function(object) {
   !(all(L[[length(L)]]$weight == 0) || (p > 0L && all(W1[, ncol(W1) - p + seq_len(p)] == 0)))
 }
 
-# The predictors the bridge sees: X itself, or zeros for a bridge trained
-# without them (its law is the same at every x; the location and scale
-# carry the dependence on x).
+# The inputs the bridge sees: X itself, the location and scale of a fit
+# whose bridge sees those instead (location_features()), or zeros for a
+# bridge trained without them (its law is the same at every x; the
+# location and scale carry the dependence on x).
 bridge_x <- function(object, X) {
   if (isFALSE(object$bridge_x)) X[] <- 0
+  else if (!is.null(object$precondition$features))
+    X <- location_features(object$precondition, X)
   X
 }
 

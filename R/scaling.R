@@ -130,7 +130,37 @@ fit_precondition <- function(prep, control, budget, threads, verbose) {
   sr <- standardize_cols(R, TRUE)
   pre$center <- sr$center
   pre$scale_factor <- sr$scale
-  list(pre = pre, target = apply_scaling(R, sr), x = x)
+  # the inputs of a bridge that sees the location and scale rather than
+  # the predictors (location_inputs()): out of fold at the training rows,
+  # as the residuals it learns
+  feat <- NULL
+  if (isTRUE(prep$location_inputs)) {
+    F <- cbind(lres$pred[, 1L], log(sweep(S, 2L, pre$scale_power, `^`)[, 1L]))
+    pre$features <- standardize_cols(F[prep$tidx, , drop = FALSE], TRUE)
+    feat <- feature_inputs(pre$features, F, ncol(prep$Xs))
+  }
+  list(pre = pre, target = apply_scaling(R, sr), x = x, feat = feat)
+}
+
+# The inputs of a bridge that sees the location m(x) and the log scale
+# log s(x) of the preconditioning (F, rows x 2) instead of the predictors:
+# F standardised by `features` (its training rows' centre and scale), in
+# the first two of the network's p input columns, the others 0.  Two
+# inputs, whatever the number of predictors, let the bridge change the
+# law's shape with its level and spread (a count's skew with its mean,
+# say) without the freedom to follow each training row's residual.
+feature_inputs <- function(features, F, p) {
+  out <- matrix(0, nrow(F), p)
+  out[, 1:2] <- apply_scaling(F, features)
+  out
+}
+
+# The inputs of a preconditioned fit's bridge at standardised rows X: the
+# standardised location and log scale (feature_inputs()) of a fit whose
+# bridge sees them.
+location_features <- function(pre, X) {
+  feature_inputs(pre$features, cbind(location_net(pre, X)[, 1L],
+                                     log(scale_net(pre, X)[, 1L])), ncol(X))
 }
 
 # Out-of-fold residuals R (all rows x d) of the cross-fitted location
