@@ -33,6 +33,11 @@ test_that("the bridge's inputs are the standardised location and log scale", {
   expect_true(all(B[, 3] == 0))
   nd <- d[1:2, c("x1", "x2", "x3")]
   expect_output(print(fit), "location and log scale as its inputs")
+  # when the bridge without x was kept, print() names what the other saw
+  txt <- sbcg:::bridge_string(list(
+    bridge_x = FALSE, location_inputs = TRUE, n_valid = 30L,
+    bridge_choice = c(x = 0.8, none = 0.9), bridge_cover90 = c(x = 0.8, none = 0.9)))
+  expect_match(txt, "CRPS 0.8 with the location and log scale, 0.9 without", fixed = TRUE)
   # saved and read back, the same draws
   f <- tempfile(fileext = ".rds")
   saveRDS(fit, f)
