@@ -70,9 +70,10 @@
 # recal_prior uniform scores were added: W2 is noisy itself on a handful
 # of rows (on the 26 rows of MASS::road in bench/realdata.R, 2 held-out
 # rows per fold, the weight without that bound raised the CRPS by 10%).
-recal_weight <- function(sc) {
+# `cvm`: W2 of the scores, when the caller has it.
+recal_weight <- function(sc, cvm = cvm_uniform(sc)) {
   n <- length(sc)
-  min(n / (n + recal_prior), max(0, 1 - 1 / (6 * cvm_uniform(sc))))
+  min(n / (n + recal_prior), max(0, 1 - 1 / (6 * cvm)))
 }
 
 # The pseudo-count of uniform scores of that bound.
@@ -108,10 +109,11 @@ recalibration_map <- function(pit, Z, weight = NULL) {
   sc <- pmin(1, abs(2 * pit - 1))
   s <- c(0, stats::quantile(sc, l[-c(1L, K + 1L)], type = 6, names = FALSE), 1)
   s <- pmin(1, pmax(0, s))
-  w <- if (is.null(weight)) recal_weight(sc) else weight
+  cvm <- cvm_uniform(sc)
+  w <- if (is.null(weight)) recal_weight(sc, cvm) else weight
   level <- w * l + (1 - w) * s
   keep <- c(TRUE, diff(s) > 0 & diff(level) > 0)
-  map <- list(s = s[keep], level = level[keep], n = n, cvm = cvm_uniform(sc), weight = w)
+  map <- list(s = s[keep], level = level[keep], n = n, cvm = cvm, weight = w)
   z <- stats::quantile(Z, recal_levels, names = FALSE, type = 7)
   if (any(diff(z) <= 0)) return(NULL)
   map$z <- z

@@ -219,7 +219,7 @@ sample_raw <- function(object, X, rowid, n, g, cseed, threads, block = 256L,
   # recalibrated fit's are mapped by the C sampler (recal_knots())
   own <- is.null(mix) && !standardised
   res <- .Call(C_sbcg_sample, net_arch(net), as.double(net$freq),
-               as.double(object$theta), bridge_x(object, X), as.double(rowid), as.integer(n),
+               as.double(object$theta), bridge_x(object, X, sc), as.double(rowid), as.integer(n),
                g$t, g$u, g$a, g$s, cseed, as.integer(block), threads,
                if (own) sc$center else rep(0, net$d),
                if (own) sc$scale else rep(1, net$d), kernel_set(), net_precision(),
@@ -283,11 +283,12 @@ bridge_sees_x <- function(object) {
 # The inputs the bridge sees: X itself, the location and scale of a fit
 # whose bridge sees those instead (location_features()), or zeros for a
 # bridge trained without them (its law is the same at every x; the
-# location and scale carry the dependence on x).
-bridge_x <- function(object, X) {
+# location and scale carry the dependence on x).  `sc`: draw_scale() at
+# X, if the caller has it.
+bridge_x <- function(object, X, sc = NULL) {
   if (isFALSE(object$bridge_x)) X[] <- 0
   else if (!is.null(object$precondition$features))
-    X <- location_features(object$precondition, X)
+    X <- location_features(object$precondition, X, sc)
   X
 }
 

@@ -121,7 +121,8 @@ fit_precondition <- function(prep, control, budget, threads, verbose) {
     pre$floor <- pmax(0.01 * colSums(A[tidx, , drop = FALSE] * prep$wt) / sum(prep$wt), 1e-12)
     S <- sweep(sres$pred, 2L, pre$floor, pmax)
     pre$scale_power <- scale_power(R[tidx, , drop = FALSE], S[tidx, , drop = FALSE], prep$wt)
-    R <- R / sweep(S, 2L, pre$scale_power, `^`)
+    S <- sweep(S, 2L, pre$scale_power, `^`)
+    R <- R / S
     pre$epochs <- c(pre$epochs, sres$epochs)
     pre$best_epoch <- c(pre$best_epoch, sres$best_epoch)
     pre$steps_run <- pre$steps_run + sres$steps
@@ -131,11 +132,12 @@ fit_precondition <- function(prep, control, budget, threads, verbose) {
   pre$center <- sr$center
   pre$scale_factor <- sr$scale
   # the inputs of a bridge that sees the location and scale rather than
-  # the predictors (location_inputs()): out of fold at the training rows,
-  # as the residuals it learns
+  # the predictors (location_inputs(), only with the scale networks, whose
+  # s(x)^g is S): out of fold at the training rows, as the residuals it
+  # learns
   feat <- NULL
   if (isTRUE(prep$location_inputs)) {
-    F <- cbind(lres$pred[, 1L], log(sweep(S, 2L, pre$scale_power, `^`)[, 1L]))
+    F <- cbind(lres$pred[, 1L], log(S[, 1L]))
     pre$features <- standardize_cols(F[prep$tidx, , drop = FALSE], TRUE)
     feat <- feature_inputs(pre$features, F, ncol(prep$Xs))
   }
@@ -157,10 +159,12 @@ feature_inputs <- function(features, F, p) {
 
 # The inputs of a preconditioned fit's bridge at standardised rows X: the
 # standardised location and log scale (feature_inputs()) of a fit whose
-# bridge sees them.
-location_features <- function(pre, X) {
-  feature_inputs(pre$features, cbind(location_net(pre, X)[, 1L],
-                                     log(scale_net(pre, X)[, 1L])), ncol(X))
+# bridge sees them.  `sc`: draw_scale() at X, whose networks' outputs (m,
+# s) are reused when given.
+location_features <- function(pre, X, sc = NULL) {
+  m <- if (is.null(sc)) location_net(pre, X) else sc$m
+  s <- if (is.null(sc)) scale_net(pre, X) else sc$s
+  feature_inputs(pre$features, cbind(m[, 1L], log(s[, 1L])), ncol(X))
 }
 
 # Out-of-fold residuals R (all rows x d) of the cross-fitted location
@@ -461,6 +465,8 @@ scale_net <- function(pre, X) {
 # y_center + y_scale (m(x) + s(x) (center + scale_factor Z)), a centre and
 # a scale per row (nrow(X) x d, as vectors); for a constant response
 # (object$constant: the constant, NA for other columns) the constant and 0.
+# With preconditioning also the networks' m(x) and s(x) (matrices), which
+# a bridge that sees them takes as inputs (location_features()).
 draw_scale <- function(object, X) {
   s <- object$scaling
   yc <- as.double(s$y_center)
@@ -470,13 +476,13 @@ draw_scale <- function(object, X) {
   const <- !is.na(cv)
   if (is.null(pre)) return(list(center = ifelse(const, cv, yc), scale = ifelse(const, 0, ys)))
   m <- location_net(pre, X)
-  S <- scale_net(pre, X)
-  C <- sweep(m + sweep(S, 2L, pre$center, "*"), 2L, ys, "*") + rep(yc, each = nrow(X))
-  S <- sweep(S, 2L, ys * pre$scale_factor, "*")
+  s_x <- scale_net(pre, X)
+  C <- sweep(m + sweep(s_x, 2L, pre$center, "*"), 2L, ys, "*") + rep(yc, each = nrow(X))
+  S <- sweep(s_x, 2L, ys * pre$scale_factor, "*")
   # a constant response: every draw is the constant
   C[, const] <- rep(cv[const], each = nrow(X))
   S[, const] <- 0
-  list(center = as.double(C), scale = as.double(S))
+  list(center = as.double(C), scale = as.double(S), m = m, s = s_x)
 }
 
 # The symmetric (ZCA) whitening of the bridge's target: from the weighted
