@@ -17,13 +17,17 @@
 # CRPS, whose Monte Carlo error with 100 draws could flip it.  Y holds the
 # responses on their own scale (before the map of a support), and the
 # draws are mapped back by fit$support: the scores are on the scale the
-# user reads, and those of counts are scored as discrete.  The coverage of
-# a central interval is the share of rows whose PIT lies in it: that
-# judges the fit's law, where the interval between the type-7 quantiles of
-# m draws covers less than its level even when the law is right (90% with
-# 100 draws: (95.05 - 5.95) / 101 = 88.2% of new rows, against 91 / 101
-# for the PIT of rank r, (r - 0.5) / 101).  Counts keep the quantiles'
-# intervals, whose end atoms count whole.
+# user reads.  The coverage of a central interval is the share of rows
+# whose PIT lies in it: that judges the fit's law, where the interval
+# between the type-7 quantiles of m draws covers less than its level even
+# when the law is right (90% with 100 draws: (95.05 - 5.95) / 101 = 88.2%
+# of new rows, against 91 / 101 for the PIT of rank r, (r - 0.5) / 101).
+# The PITs of counts are randomised (random_pit()): many draws equal the
+# observed count, and the mid-point PIT of a tie is not uniform even when
+# the law is right, so the recalibration map learned from it (and the
+# coverage read from it) would be wrong; the quantiles' intervals of
+# whole-number draws, whose end atoms count whole, cover more than their
+# level.
 #
 # `skip`: leave out the first `skip` rows of that order (their random
 # streams too), for scores of further rows (recal_pits()).
@@ -42,19 +46,42 @@ holdout_scores <- function(fit, prep, Y, threads, m = NULL, rows = holdout_rows(
     matrix(raw$draws[(k - 1) * N + seq_len(N)], nv, m, byrow = TRUE))
   sc <- score_core(Ms, Y[v, , drop = FALSE], 0.5, c(0.5, 0.9), colnames(Y), v,
                    discrete = is_count_fit(fit))
+  if (is_count_fit(fit))
+    sc$pit[!is.na(sc$pit)] <- random_pit(Ms, Y[v, , drop = FALSE], prep$hseed, skip)[!is.na(sc$pit)]
   gauss <- gauss_crps(prep, Y)
   ok <- !is.na(sc$crps)
-  cover <- function(level, col) if (is_count_fit(fit)) mean(sc[[col]][ok]) else
-    pit_cover(sc$pit[ok], level)
   list(n = nv, draws = m, scale = "response", crps = mean(sc$crps[ok]), crps_gauss = mean(gauss[ok]),
        crps_diff_se = stats::sd(sc$crps[ok] - gauss[ok]) / sqrt(sum(ok)),
-       cover50 = cover(0.5, "cover0.5"), cover90 = cover(0.9, "cover0.9"),
+       cover50 = pit_cover(sc$pit[ok], 0.5), cover90 = pit_cover(sc$pit[ok], 0.9),
        pit = sc$pit[ok], crps_rows = sc$crps[ok],
        loss_ratio = if (fit$best_epoch > 0)
          fit$history$valid[fit$best_epoch] / fit$history$train[fit$best_epoch] else NA_real_)
 }
 
 holdout_rows <- function(d) if (d <= 16L) 250L else max(50L, as.integer(ceiling(4000 / d)))
+
+# Randomised PITs of observations Y (rows x components) among draws Ms (a
+# list, per component, of rows x m matrices), in score_core()'s order: y's
+# rank among the m + 1 values (draws and y) with its ties broken at
+# random, (r + u (e + 1)) / (m + 1), r the draws below y, e those equal to
+# it and u uniform on (0, 1).  When y and the draws are exchangeable this
+# is uniform on (0, 1), ties or not; the mid-point (u = 1/2) that
+# score_core() gives is not when many draws tie with y, as those of counts
+# do.  u comes from the held-out seed `hseed` and `skip` (the rows
+# skipped), so that a fit's PITs are the same on every rebuild.
+random_pit <- function(Ms, Y, hseed, skip = 0L) {
+  nr <- nrow(Y)
+  d <- ncol(Y)
+  u <- with_seed((sum(hseed %% 65536L) + skip) %% .Machine$integer.max,
+                 stats::runif(nr * d))
+  m <- ncol(Ms[[1L]])
+  P <- vapply(seq_len(d), function(k) {
+    M <- Ms[[k]]
+    y <- Y[, k]
+    (rowSums(M < y) + u[(k - 1L) * nr + seq_len(nr)] * (rowSums(M == y) + 1)) / (m + 1)
+  }, numeric(nr))
+  as.vector(t(matrix(P, nr, d)))
+}
 
 # The held-out rows scored: at most `rows` of them after the first `skip`
 # in the random order prep$vorder, sorted.

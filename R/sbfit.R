@@ -74,7 +74,12 @@
 #'   must lie strictly inside.  Counts are fitted as `log(y + u)` with `u`
 #'   uniform on (0, 1) and drawn as `floor(exp(z))`: whole numbers whose
 #'   probabilities `P(Y = k | x)` are those of the fitted law (the `u` come
-#'   from the fit's seed).  For several responses the support applies to
+#'   from the fit's seed).  The held-out rows judge a count fit by
+#'   randomised PITs: the observed count's rank among the draws, with its
+#'   ties broken at random, which is uniform when the law is right (the
+#'   mid-point of the ties is not), and the held-out coverage that
+#'   `print()` shows and the recalibration map are read from them.  For
+#'   several responses the support applies to
 #'   each.  When the fit stays on the real line but the responses are
 #'   non-negative whole numbers, positive, or in (0, 1), `print()` says so
 #'   and how to refit.

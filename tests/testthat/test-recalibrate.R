@@ -181,6 +181,51 @@ test_that("counts stay whole and ensembles share one map", {
   expect_identical(m2$format, 5L)
 })
 
+test_that("held-out PITs of counts are randomised within ties, and uniform when the law is right", {
+  # y and its draws from the same discrete law (exchangeable): the rank of
+  # y among the m + 1 values with ties broken at random is uniform, the
+  # mid-point of its ties is not.  W2 against the uniform law: 1.17 is its
+  # 0.1% critical value.
+  set.seed(3)
+  n <- 2000L
+  m <- 200L
+  M <- matrix(rpois(n * m, 1.5), n, m)
+  y <- matrix(rpois(n, 1.5), n, 1)
+  pr <- sbcg:::random_pit(list(M), y, c(5L, 9L))
+  mid <- (rowSums(M < y[, 1]) + 0.5 * rowSums(M == y[, 1]) + 0.5) / (m + 1)
+  expect_true(all(pr > 0 & pr < 1))
+  expect_lt(sbcg:::cvm_uniform(pr), 1.17)
+  expect_gt(sbcg:::cvm_uniform(mid), 1.17)
+  # each PIT lies in y's rank cell among the draws
+  lo <- rowSums(M < y[, 1]) / (m + 1)
+  hi <- (rowSums(M <= y[, 1]) + 1) / (m + 1)
+  expect_true(all(pr >= lo & pr <= hi))
+  # the same on every call with the same seed and skip; components in
+  # score_core()'s order (rows, then components within a row)
+  expect_identical(sbcg:::random_pit(list(M), y, c(5L, 9L)), pr)
+  expect_false(identical(sbcg:::random_pit(list(M), y, c(5L, 9L), skip = 250L), pr))
+  p2 <- sbcg:::random_pit(list(M[1:3, ], M[4:6, ]), cbind(y[1:3], y[4:6]), c(5L, 9L))
+  expect_length(p2, 6L)
+  expect_true(all(p2[c(2, 4, 6)] >= rowSums(M[4:6, ] < y[4:6]) / (m + 1)))
+})
+
+test_that("a count fit of a Poisson law judges itself calibrated, with no map and no warning", {
+  # with the mid-point PIT the held-out scores of this fit bunched at the
+  # centre (W2 1.8): a map that narrowed a right law, and a warning that its
+  # intervals covered 100% of the rows
+  set.seed(11)
+  d <- data.frame(x = runif(1000, -2, 2))
+  d$y <- rpois(1000, exp(d$x / 2))
+  expect_silent(fc <- sbfit(y ~ x, d, support = "count",
+                            control = sbcg_control(hidden = c(32, 32), epochs = 60), seed = 3))
+  h <- fc$holdout
+  expect_identical(h$n, 100L)
+  # 1% critical value of W2: 0.74; coverage within 3 binomial SE
+  expect_lt(fc$recalibration$cvm, 0.74)
+  expect_lt(abs(h$cover90 - 0.9), 3 * sqrt(0.09 / h$n))
+  expect_lt(abs(h$cover50 - 0.5), 3 * sqrt(0.25 / h$n))
+})
+
 test_that("malformed maps are refused", {
   fit <- sbfit(y ~ x, gauss_data(200, 8), control = small_control(), seed = 1)
   nd <- data.frame(x = 0)
