@@ -22,7 +22,7 @@
 # between the type-7 quantiles of m draws covers less than its level even
 # when the law is right (90% with 100 draws: (95.05 - 5.95) / 101 = 88.2%
 # of new rows, against 91 / 101 for the PIT of rank r, (r - 0.5) / 101).
-# The PITs of counts are randomised (random_pit()): many draws equal the
+# The PITs of counts are randomised (score_core()'s `u`): many draws equal the
 # observed count, and the mid-point PIT of a tie is not uniform even when
 # the law is right, so the recalibration map learned from it (and the
 # coverage read from it) would be wrong; the quantiles' intervals of
@@ -44,10 +44,12 @@ holdout_scores <- function(fit, prep, Y, threads, m = NULL, rows = holdout_rows(
   N <- nv * m
   Ms <- lapply(seq_len(d), function(k)
     matrix(raw$draws[(k - 1) * N + seq_len(N)], nv, m, byrow = TRUE))
+  # ties broken by uniform numbers from the held-out seed and the rows
+  # skipped, so that a fit's PITs are the same on every rebuild
+  u <- if (is_count_fit(fit))
+    with_seed((sum(prep$hseed %% 65536L) + skip) %% .Machine$integer.max, stats::runif(nv))
   sc <- score_core(Ms, Y[v, , drop = FALSE], 0.5, c(0.5, 0.9), colnames(Y), v,
-                   discrete = is_count_fit(fit))
-  if (is_count_fit(fit))
-    sc$pit[!is.na(sc$pit)] <- random_pit(Ms, Y[v, , drop = FALSE], prep$hseed, skip)[!is.na(sc$pit)]
+                   discrete = is_count_fit(fit), u = u)
   gauss <- gauss_crps(prep, Y)
   ok <- !is.na(sc$crps)
   list(n = nv, draws = m, scale = "response", crps = mean(sc$crps[ok]), crps_gauss = mean(gauss[ok]),
@@ -59,29 +61,6 @@ holdout_scores <- function(fit, prep, Y, threads, m = NULL, rows = holdout_rows(
 }
 
 holdout_rows <- function(d) if (d <= 16L) 250L else max(50L, as.integer(ceiling(4000 / d)))
-
-# Randomised PITs of observations Y (rows x components) among draws Ms (a
-# list, per component, of rows x m matrices), in score_core()'s order: y's
-# rank among the m + 1 values (draws and y) with its ties broken at
-# random, (r + u (e + 1)) / (m + 1), r the draws below y, e those equal to
-# it and u uniform on (0, 1).  When y and the draws are exchangeable this
-# is uniform on (0, 1), ties or not; the mid-point (u = 1/2) that
-# score_core() gives is not when many draws tie with y, as those of counts
-# do.  u comes from the held-out seed `hseed` and `skip` (the rows
-# skipped), so that a fit's PITs are the same on every rebuild.
-random_pit <- function(Ms, Y, hseed, skip = 0L) {
-  nr <- nrow(Y)
-  d <- ncol(Y)
-  u <- with_seed((sum(hseed %% 65536L) + skip) %% .Machine$integer.max,
-                 stats::runif(nr * d))
-  m <- ncol(Ms[[1L]])
-  P <- vapply(seq_len(d), function(k) {
-    M <- Ms[[k]]
-    y <- Y[, k]
-    (rowSums(M < y) + u[(k - 1L) * nr + seq_len(nr)] * (rowSums(M == y) + 1)) / (m + 1)
-  }, numeric(nr))
-  as.vector(t(matrix(P, nr, d)))
-}
 
 # The held-out rows scored: at most `rows` of them after the first `skip`
 # in the random order prep$vorder, sorted.

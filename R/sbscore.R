@@ -29,7 +29,13 @@
 #'   \eqn{(r + 1/2) / (m + 1)}{(r + 1/2) / (m + 1)}, \eqn{r} the number of
 #'   draws below \eqn{y} (ties count one half): the mid-point of the rank
 #'   cell of \eqn{y} among the draws.  For a calibrated forecast its
-#'   distribution is uniform on (0, 1).
+#'   distribution is uniform on (0, 1).  The draws of a count fit
+#'   (`support = "count"`) often equal \eqn{y}, and the mid-point of those
+#'   ties is not uniform even when the law is right; there the ties are
+#'   broken by a number \eqn{u} in (0, 1) fixed for each row (from the
+#'   call's seed): \eqn{(r + u (e + 1)) / (m + 1)}{(r + u (e + 1)) / (m + 1)},
+#'   \eqn{e} the draws equal to \eqn{y}, the randomised PIT, uniform for a
+#'   calibrated count forecast.  `score_draws()` takes the mid-point.
 #' * `cover<L>` for each `L` in `level`, whether \eqn{y} lies in the central
 #'   interval from the \eqn{(1 - L)/2} to the \eqn{(1 + L)/2} sample quantile
 #'   (type 7) of the draws.  For a calibrated forecast its mean is about
@@ -118,8 +124,18 @@ score_chunk <- function(ch, object, n, g, cseed, threads, probs, levels, progres
   Ms <- lapply(seq_len(object$net$d), function(k)
     t(matrix(r$draws[(k - 1) * N + seq_len(N)], n, nr)))
   list(scores = score_core(Ms, ch$y, probs, levels, object$ynames, ch$rowid + 1,
-                          discrete = is_count_fit(object)),
+                          discrete = is_count_fit(object),
+                          u = if (is_count_fit(object)) tie_breaks(cseed, ch$rowid)),
        nonfinite = r$nonfinite)
+}
+
+# The numbers in (0, 1) that break the ties of a count fit's PITs in
+# sbscore(), one per row: frac(c + (rowid + 1) phi), phi the golden ratio's
+# conjugate and c from the call's seed.  They depend on the row alone, not
+# on the chunks, and are spread evenly over (0, 1) whatever the rows; being
+# fixed before the draws, they are independent of them and of y.
+tie_breaks <- function(cseed, rowid) {
+  (cseed[1L] / 2147483647 + (rowid + 1) * 0.6180339887498949) %% 1
 }
 
 #' @rdname sbscore
@@ -179,8 +195,14 @@ score_draws <- function(draws, y, probs = c(0.05, 0.5, 0.95),
 }
 
 # Scores of draws Ms (a list, per component, of rows x draws matrices)
-# against Y (rows x components).  One line per row and component.
-score_core <- function(Ms, Y, probs, levels, ynames, rows, discrete = FALSE) {
+# against Y (rows x components).  One line per row and component.  `u`
+# (one per row, in (0, 1)) breaks the ties of y with the draws in the PIT:
+# (r + u (e + 1)) / (m + 1), r the draws below y and e those equal to it,
+# y's rank among the m + 1 values with its ties broken at random.  When y
+# and the draws are exchangeable this is uniform on (0, 1), ties or not;
+# the mid-point, u = 1/2 (u = NULL), is not when many draws tie with y, as
+# those of counts do.
+score_core <- function(Ms, Y, probs, levels, ynames, rows, discrete = FALSE, u = NULL) {
   dimnames(Y) <- NULL
   d <- length(Ms)
   nr <- nrow(Ms[[1L]])
@@ -204,7 +226,7 @@ score_core <- function(Ms, Y, probs, levels, ynames, rows, discrete = FALSE) {
     Q <- unname(row_quantiles(M, probs, S, discrete))
     for (j in seq_along(probs))
       df[[pn[j]]] <- (y - Q[, j]) * (probs[j] - (y < Q[, j]))
-    df$pit <- (rowSums(M < y) + 0.5 * rowSums(M == y) + 0.5) / (m + 1)
+    df$pit <- (rowSums(M < y) + (if (is.null(u)) 0.5 else u) * (rowSums(M == y) + 1)) / (m + 1)
     B <- unname(row_quantiles(M, lp, S, discrete))
     L <- length(levels)
     for (j in seq_len(L))

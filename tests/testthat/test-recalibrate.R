@@ -181,7 +181,7 @@ test_that("counts stay whole and ensembles share one map", {
   expect_identical(m2$format, 5L)
 })
 
-test_that("held-out PITs of counts are randomised within ties, and uniform when the law is right", {
+test_that("PITs of counts break their ties at random, and are uniform when the law is right", {
   # y and its draws from the same discrete law (exchangeable): the rank of
   # y among the m + 1 values with ties broken at random is uniform, the
   # mid-point of its ties is not.  W2 against the uniform law: 1.17 is its
@@ -191,22 +191,43 @@ test_that("held-out PITs of counts are randomised within ties, and uniform when 
   m <- 200L
   M <- matrix(rpois(n * m, 1.5), n, m)
   y <- matrix(rpois(n, 1.5), n, 1)
-  pr <- sbcg:::random_pit(list(M), y, c(5L, 9L))
-  mid <- (rowSums(M < y[, 1]) + 0.5 * rowSums(M == y[, 1]) + 0.5) / (m + 1)
+  u <- runif(n)
+  pr <- sbcg:::score_core(list(M), y, 0.5, 0.9, "y", seq_len(n), discrete = TRUE, u = u)$pit
+  mid <- sbcg:::score_core(list(M), y, 0.5, 0.9, "y", seq_len(n), discrete = TRUE)$pit
+  expect_equal(mid, (rowSums(M < y[, 1]) + 0.5 * rowSums(M == y[, 1]) + 0.5) / (m + 1))
   expect_true(all(pr > 0 & pr < 1))
   expect_lt(sbcg:::cvm_uniform(pr), 1.17)
   expect_gt(sbcg:::cvm_uniform(mid), 1.17)
   # each PIT lies in y's rank cell among the draws
-  lo <- rowSums(M < y[, 1]) / (m + 1)
-  hi <- (rowSums(M <= y[, 1]) + 1) / (m + 1)
-  expect_true(all(pr >= lo & pr <= hi))
-  # the same on every call with the same seed and skip; components in
-  # score_core()'s order (rows, then components within a row)
-  expect_identical(sbcg:::random_pit(list(M), y, c(5L, 9L)), pr)
-  expect_false(identical(sbcg:::random_pit(list(M), y, c(5L, 9L), skip = 250L), pr))
-  p2 <- sbcg:::random_pit(list(M[1:3, ], M[4:6, ]), cbind(y[1:3], y[4:6]), c(5L, 9L))
-  expect_length(p2, 6L)
-  expect_true(all(p2[c(2, 4, 6)] >= rowSums(M[4:6, ] < y[4:6]) / (m + 1)))
+  expect_true(all(pr >= rowSums(M < y[, 1]) / (m + 1) & pr <= (rowSums(M <= y[, 1]) + 1) / (m + 1)))
+  # sbscore()'s tie breaks: uniform over rows, fixed by the seed and the row
+  tb <- sbcg:::tie_breaks(c(12345L, 678L), 0:(n - 1))
+  expect_lt(max(abs(ecdf(tb)(seq(0, 1, 0.1)) - seq(0, 1, 0.1))), 0.01)
+  expect_identical(sbcg:::tie_breaks(c(12345L, 678L), 10:19), tb[11:20])
+})
+
+test_that("sbscore() of a count fit gives randomised PITs that do not depend on the chunks", {
+  set.seed(5)
+  d <- data.frame(x = runif(400, -2, 2))
+  d$y <- rpois(400, exp(d$x / 2))
+  fc <- sbfit(y ~ x, d, support = "count", control = small_control(), seed = 2)
+  nd <- data.frame(x = runif(60, -2, 2))
+  nd$y <- rpois(60, exp(nd$x / 2))
+  s1 <- sbscore(fc, nd, ndraws = 50, seed = 4)
+  s2 <- sbscore(fc, nd, ndraws = 50, seed = 4, chunk_size = 7)
+  expect_identical(s1$pit, s2$pit)
+  # each PIT lies in its rank cell; a count law's draws tie with y, so the
+  # PITs are not all the cells' mid-points
+  D <- sbsample(fc, nd, ndraws = 50, seed = 4, format = "matrix")
+  lo <- rowSums(D < nd$y) / 51
+  hi <- (rowSums(D <= nd$y) + 1) / 51
+  expect_true(all(s1$pit >= lo & s1$pit <= hi))
+  expect_gt(sum(abs(s1$pit - (lo + hi) / 2) > 1e-9), 30)
+  # a fit on the real line keeps the mid-point
+  fr <- sbfit(y ~ x, d, control = small_control(), seed = 2)
+  sr <- sbscore(fr, nd, ndraws = 50, seed = 4)
+  Dr <- sbsample(fr, nd, ndraws = 50, seed = 4, format = "matrix")
+  expect_equal(sr$pit, unname((rowSums(Dr < nd$y) + 0.5 * rowSums(Dr == nd$y) + 0.5) / 51))
 })
 
 test_that("a count fit of a Poisson law judges itself calibrated, with no map and no warning", {
