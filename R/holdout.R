@@ -52,12 +52,15 @@ holdout_scores <- function(fit, prep, Y, threads, m = NULL, rows = holdout_rows(
                    discrete = is_count_fit(fit), u = u)
   gauss <- gauss_crps(prep, Y)
   ok <- !is.na(sc$crps)
-  list(n = nv, draws = m, scale = "response", crps = mean(sc$crps[ok]), crps_gauss = mean(gauss[ok]),
-       crps_diff_se = stats::sd(sc$crps[ok] - gauss[ok]) / sqrt(sum(ok)),
-       cover50 = pit_cover(sc$pit[ok], 0.5), cover90 = pit_cover(sc$pit[ok], 0.9),
-       pit = sc$pit[ok], crps_rows = sc$crps[ok],
-       loss_ratio = if (fit$best_epoch > 0)
-         fit$history$valid[fit$best_epoch] / fit$history$train[fit$best_epoch] else NA_real_)
+  out <- list(n = nv, draws = m, scale = "response", crps = mean(sc$crps[ok]),
+              crps_gauss = mean(gauss[ok]),
+              crps_diff_se = stats::sd(sc$crps[ok] - gauss[ok]) / sqrt(sum(ok)),
+              cover50 = pit_cover(sc$pit[ok], 0.5), cover90 = pit_cover(sc$pit[ok], 0.9),
+              pit = sc$pit[ok], crps_rows = sc$crps[ok],
+              loss_ratio = if (fit$best_epoch > 0)
+                fit$history$valid[fit$best_epoch] / fit$history$train[fit$best_epoch] else NA_real_)
+  if (!is.null(u)) out$ties <- "random"
+  out
 }
 
 holdout_rows <- function(d) if (d <= 16L) 250L else max(50L, as.integer(ceiling(4000 / d)))
@@ -126,9 +129,10 @@ holdout_warnings <- function(h, recal = FALSE) {
 # the fit's own law, before the map that was learned from them.
 format_holdout <- function(h, detail = FALSE, recal = NULL) {
   if (is.null(h)) return("Held-out rows: none (control$validation = 0): the fit cannot judge itself")
-  out <- c(sprintf("Held-out rows (%d, %d draws each)%s: CRPS %.4g (Gaussian linear model %.4g); 50%% interval covers %.0f%%, 90%% interval %.0f%%%s",
+  out <- c(sprintf("Held-out rows (%d, %d draws each)%s: CRPS %.4g (Gaussian linear model %.4g); 50%% interval covers %.0f%%, 90%% interval %.0f%%%s%s",
                    h$n, h$draws, if (is.null(recal)) "" else ", before recalibration",
                    h$crps, h$crps_gauss, 100 * h$cover50, 100 * h$cover90,
+                   if (identical(h$ties, "random")) " (from PITs with their ties broken at random)" else "",
                    if (h$n < 20L) " (too few rows to judge)" else ""))
   if (detail) {
     counts <- tabulate(pmin(10L, floor(h$pit * 10) + 1L), 10L)

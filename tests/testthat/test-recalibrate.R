@@ -245,6 +245,9 @@ test_that("a count fit of a Poisson law judges itself calibrated, with no map an
   expect_lt(fc$recalibration$cvm, 0.74)
   expect_lt(abs(h$cover90 - 0.9), 3 * sqrt(0.09 / h$n))
   expect_lt(abs(h$cover50 - 0.5), 3 * sqrt(0.25 / h$n))
+  expect_identical(h$ties, "random")
+  expect_match(paste(capture.output(print(fc)), collapse = "\n"), "ties broken at random")
+  expect_null(sbfit(y ~ x, d, control = small_control(), seed = 3)$holdout$ties)
 })
 
 test_that("malformed maps are refused", {
