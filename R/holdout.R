@@ -22,12 +22,12 @@
 # between the type-7 quantiles of m draws covers less than its level even
 # when the law is right (90% with 100 draws: (95.05 - 5.95) / 101 = 88.2%
 # of new rows, against 91 / 101 for the PIT of rank r, (r - 0.5) / 101).
-# The PITs of counts are randomised (score_core()'s `u`): many draws equal the
-# observed count, and the mid-point PIT of a tie is not uniform even when
-# the law is right, so the recalibration map learned from it (and the
-# coverage read from it) would be wrong; the quantiles' intervals of
-# whole-number draws, whose end atoms count whole, cover more than their
-# level.
+# The PITs of counts are randomised (score_core()'s `u`): many draws
+# equal the observed count, and the mid-point PIT of a tie is not uniform
+# even when the law is right, so the recalibration map learned from it
+# (and the coverage read from it) would be wrong; the quantiles' intervals
+# of whole-number draws, whose end atoms count whole, cover more than
+# their level.
 #
 # `skip`: leave out the first `skip` rows of that order (their random
 # streams too), for scores of further rows (recal_pits()).

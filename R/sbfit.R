@@ -79,8 +79,7 @@
 #'   ties broken at random, which is uniform when the law is right (the
 #'   mid-point of the ties is not), and the held-out coverage that
 #'   `print()` shows and the recalibration map are read from them.  For
-#'   several responses the support applies to
-#'   each.  When the fit stays on the real line but the responses are
+#'   several responses the support applies to each.  When the fit stays on the real line but the responses are
 #'   non-negative whole numbers, positive, or in (0, 1), `print()` says so
 #'   and how to refit.
 #' @param verbose print a progress line per network, labelled with its
