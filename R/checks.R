@@ -429,9 +429,11 @@ check_fit <- function(object, name = "object") {
   # 4: an ensemble, whose other members are in `members` (ensemble.R);
   # format 5: any of 2 to 4 with a recalibration map (recalibrate.R);
   # format 6: any of 2 to 5 whose bridge (or a member's) sees the location
-  # and scale instead of the predictors (fit_format(), location_features())
+  # and scale instead of the predictors (fit_format(), location_features());
+  # format 7: any of 2 to 6 fitted as counts on the log(1 + y + u) scale
+  # (support.R)
   if (!(is.integer(object$format) && length(object$format) == 1L &&
-        object$format %in% 1:6))
+        object$format %in% 1:7))
     stopf("'%s' was made by another version of sbcg (%s); refit it with this one (%s)",
           name, if (is.character(object$version)) object$version[1L] else "unknown",
           as.character(getNamespaceVersion("sbcg")))
@@ -498,15 +500,18 @@ check_fit <- function(object, name = "object") {
   ens <- if (object$format >= 5L) fit_ensemble_size(object$control) > 1L else
     object$format == 4L
   if (!identical(ens, !is.null(object$members)))
-    stopf("'%s$members' must be present in an ensemble (a fit of format 4, or of format 5 or 6 with control$ensemble > 1), and only there",
+    stopf("'%s$members' must be present in an ensemble (a fit of format 4, or of format 5 to 7 with control$ensemble > 1), and only there",
           name)
   has_map <- !is.null(object$recalibration)
   if ((object$format == 5L && !has_map) || (object$format < 5L && has_map) ||
       !recalibration_ok(object$recalibration))
-    stopf("'%s$recalibration' must be a recalibration map in a fit of format 5 (or 6), and absent in formats 1 to 4",
+    stopf("'%s$recalibration' must be a recalibration map in a fit of format 5 (or 6 or 7), and absent in formats 1 to 4",
           name)
   if (!identical(object$format == 6L, fit_format(object) == 6L))
     stopf("'%s$format' is 6 exactly when its bridge sees the location and scale ('precondition$features')",
+          name)
+  if (!identical(object$format == 7L, fit_format(object) == 7L))
+    stopf("'%s$format' is 7 exactly when it is a count fit with an offset ('support$offset')",
           name)
   if (!is.null(object$members)) {
     if (!is.list(object$members) || !length(object$members) ||

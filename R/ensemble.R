@@ -44,12 +44,14 @@ ensemble_fit <- function(first, members) {
   first
 }
 
-# The format of a fit from what it holds (check_fit() lists them): 6 when
-# its bridge, or a member's, sees the location and scale
-# (location_features()), which earlier versions would feed the predictors
-# instead; otherwise 5 with a recalibration map, 4 with members, 3 with a
-# decorrelating mix, 2 else.
+# The format of a fit from what it holds (check_fit() lists them): 7 for a
+# count fit on the log(1 + y + u) scale (support_offset()), which earlier
+# versions would map back as floor(exp(z)); 6 when its bridge, or a
+# member's, sees the location and scale (location_features()), which
+# earlier versions would feed the predictors instead; otherwise 5 with a
+# recalibration map, 4 with members, 3 with a decorrelating mix, 2 else.
 fit_format <- function(object) {
+  if (identical(object$support$type, "count") && support_offset(object$support) > 0) return(7L)
   feat <- function(o) isTRUE(o$bridge_x) && !is.null(o$precondition$features)
   if (feat(object) || any(vapply(object$members, feat, NA))) return(6L)
   if (!is.null(object$recalibration)) 5L else if (!is.null(object$members)) 4L else

@@ -71,10 +71,13 @@
 #'   `-log(upper - y)`, or `qlogis((y - lower) / (upper - lower))`) and every
 #'   draw is mapped back, so that draws, quantiles, probabilities and scores
 #'   stay in the support; the bounds are open, so the training responses
-#'   must lie strictly inside.  Counts are fitted as `log(y + u)` with `u`
-#'   uniform on (0, 1) and drawn as `floor(exp(z))`: whole numbers whose
-#'   probabilities `P(Y = k | x)` are those of the fitted law (the `u` come
-#'   from the fit's seed).  The held-out rows judge a count fit by
+#'   must lie strictly inside.  Counts are fitted as `log(1 + y + u)` with
+#'   `u` uniform on (0, 1) and drawn as `max(0, floor(exp(z) - 1))`: whole
+#'   numbers whose probabilities `P(Y = k | x)` are those of the fitted law
+#'   (the `u` come from the fit's seed); the 1 keeps the zeros from
+#'   spreading down an exponential tail of `log(u)`.  Count fits saved
+#'   before the 1 was added (`format` below 7) keep `log(y + u)` and
+#'   `floor(exp(z))`.  The held-out rows judge a count fit by
 #'   randomised PITs: the observed count's rank among the draws, with its
 #'   ties broken at random, which is uniform when the law is right (the
 #'   mid-point of the ties is not), and the held-out coverage that
@@ -421,13 +424,13 @@ fit_member <- function(X, Y, w, xinfo, control, threads, seed, verbose, const, s
     # trained a fixed budget, its last weights kept (fixed_budget())
     fit$fixed_budget <- fixed_budget(use_x, length(prep$vidx))
     if (!is.null(dc)) fit$mix <- dc$mix
+    fit$support <- support
     fit$format <- fit_format(fit)
     if (any(!is.na(const))) fit$constant <- const
     fit$seed <- seed
     # the precision of the network's passes (options(sbcg.precision)),
     # which a rebuild with the same seed needs
     fit$precision <- if (net_precision() == 1L) "single" else "double"
-    fit$support <- support
     fit$holdout <- holdout_scores(fit, prep, Yscore, threads)
     fit
   })

@@ -10,12 +10,20 @@
 #   "lower"    log(y - lower)               lower + exp(z)
 #   "upper"    -log(upper - y)              upper - exp(-z)
 #   "interval" qlogis((y - lower)/(upper - lower))   lower + (upper - lower) plogis(z)
-#   "count"    log(y + u), u ~ U(0, 1)      floor(exp(z))
+#   "count"    log(1 + y + u), u ~ U(0, 1)  max(0, floor(exp(z) - 1))
 #
-# For counts the bridge learns the law of the dequantised log(y + u): since
-# floor(y + u) = y, floor(exp(z)) has exactly the law of y when z has that
-# of log(y + u), so P(Y = k | x) comes out right, and draws are whole
-# numbers >= 0.
+# For counts the bridge learns the law of the dequantised log(1 + y + u):
+# since floor(y + u) = y, floor(exp(z) - 1) has exactly the law of y when z
+# has that of log(1 + y + u), so P(Y = k | x) comes out right, and draws
+# are whole numbers >= 0 (a draw below 0, which the fitted law may give,
+# is a 0).  The 1 (the support's `offset`) keeps the zeros' block [0,
+# log 2) as narrow as the next counts'; without it, log(u) spreads the
+# zeros over an exponential tail down to minus infinity, which the
+# location and scale networks take for spread.  On the 42 whole-number
+# sets of bench/realdata.R the offset lowered the CRPS of count fits by
+# 1.7% (geometric mean; esoph -12%, Insurance -14%, solder -7%, epil
+# -5%; at most +1.3%, gilgais).  Count fits made before it have no
+# `offset` (0): log(y + u) and floor(exp(z)).
 
 # Checks `support` against the responses Y (a matrix; its non-finite values
 # are left to the checks of sbfit_core()) and returns the support list.
@@ -28,7 +36,8 @@ check_support <- function(support, Y, yname) {
     sup <- switch(type,
                   list(type = "real", lower = -Inf, upper = Inf, label = "real"),
                   list(type = "lower", lower = 0, upper = Inf, label = "positive"),
-                  list(type = "count", lower = 0, upper = Inf, label = "count"))
+                  list(type = "count", lower = 0, upper = Inf, label = "count",
+                       offset = count_offset))
   } else if (is.numeric(support) && !is.complex(support) && is.null(dim(support))) {
     if (length(support) != 2L || anyNA(support)) stopf(msg)
     lo <- as.double(support[1L])
@@ -82,9 +91,14 @@ support_forward <- function(sup, Y, seed) {
     count = {
       u <- with_seed((seed + 7919) %% .Machine$integer.max,
                      stats::runif(length(Y)))
-      log(Y + u)
+      log(Y + u + support_offset(sup))
     })
 }
+
+# The offset of a count support's log scale (count_offset; 0 for fits made
+# before it).
+support_offset <- function(sup) if (is.null(sup$offset)) 0 else sup$offset
+count_offset <- 1
 
 # Draws z (on the fitted scale) mapped back to the response's support.
 support_inverse <- function(sup, z) {
@@ -94,7 +108,7 @@ support_inverse <- function(sup, z) {
     lower = sup$lower + exp(z),
     upper = sup$upper - exp(-z),
     interval = sup$lower + (sup$upper - sup$lower) * stats::plogis(z),
-    count = floor(exp(z)))
+    count = pmax(0, floor(exp(z) - support_offset(sup))))
 }
 
 # Whether a fit's draws are counts (discrete statistics).
@@ -120,7 +134,10 @@ support_ok <- function(sup) {
                      sup$type %in% c("real", "lower", "upper", "interval", "count") &&
                      is.numeric(sup$lower) && is.numeric(sup$upper) &&
                      length(sup$lower) == 1L && length(sup$upper) == 1L &&
-                     !is.na(sup$lower) && !is.na(sup$upper) && sup$lower < sup$upper)
+                     !is.na(sup$lower) && !is.na(sup$upper) && sup$lower < sup$upper &&
+                     (is.null(sup$offset) || (sup$type == "count" && is.numeric(sup$offset) &&
+                                                length(sup$offset) == 1L &&
+                                                sup$offset %in% c(0, count_offset))))
 }
 
 # The line of print() about the support.
@@ -143,7 +160,8 @@ support_line <- function(x) {
           switch(sup$type,
             lower = "fitted on the log scale", upper = "fitted on the log scale",
             interval = "fitted on the logit scale",
-            count = "whole numbers, fitted as log(y + u) with u uniform on (0, 1)"),
+            count = sprintf("whole numbers, fitted as log(%sy + u) with u uniform on (0, 1)",
+                            if (support_offset(sup) > 0) "1 + " else "")),
           if (old) "" else " and held-out scores",
           if (old) ", held-out scores on the fitted scale" else "")
 }

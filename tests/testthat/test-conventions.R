@@ -277,6 +277,56 @@ test_that("support = \"count\" gives whole-number draws and P(Y = 0 | x) from th
                          seed = 4)$theta)
 })
 
+test_that("counts are fitted on the log(1 + y + u) scale; fits saved before keep log(y + u)", {
+  sup <- sbcg:::check_support("count", matrix(0:3), "y")
+  expect_identical(sup$offset, 1)
+  # zeros land in [0, log 2), the next counts right after; every count
+  # comes back from any point of its block
+  set.seed(2)
+  y <- matrix(rep(0:20, each = 50))
+  z <- sbcg:::support_forward(sup, y, 7L)
+  expect_true(all(z[y == 0] >= 0 & z[y == 0] < log(2)))
+  expect_true(all(z[y == 1] >= log(2) & z[y == 1] < log(3)))
+  expect_identical(sbcg:::support_inverse(sup, z), as.double(y))
+  # below the zeros' block is a 0 too
+  expect_identical(sbcg:::support_inverse(sup, c(-3, -0.1, 0.5, log(2.5))), c(0, 0, 0, 1))
+  # a count support without an offset (fits saved before it) maps as before
+  old <- sup[setdiff(names(sup), "offset")]
+  zz <- c(-2, 0.3, 1.7, 4.2)
+  expect_identical(sbcg:::support_inverse(old, zz), floor(exp(zz)))
+  d <- data.frame(x = runif(300))
+  d$y <- rpois(300, 3)
+  fit <- sbfit(y ~ x, d, support = "count", control = small_control(), seed = 1)
+  expect_identical(fit$format, 7L)
+  expect_output(print(fit), "log\\(1 \\+ y \\+ u\\)")
+  nd <- data.frame(x = c(0.2, 0.7))
+  D <- sbsample(fit, nd, ndraws = 200, seed = 3, format = "matrix")
+  expect_true(all(D >= 0 & D == round(D)))
+  # the same fit read as one saved before the offset: format 5, draws of
+  # floor(exp(z)) from the same chains z, one more than max(0, floor(exp(z)
+  # - 1)) wherever that is not 0
+  was <- fit
+  was$support$offset <- NULL
+  was$format <- sbcg:::fit_format(was)
+  expect_identical(was$format, 5L)
+  D0 <- sbsample(was, nd, ndraws = 200, seed = 3, format = "matrix")
+  expect_true(all(D == pmax(0, D0 - 1)))
+  # format and offset must agree, and the offset is 0 or 1
+  bad <- fit
+  bad$format <- 6L
+  expect_error(sbsample(bad, nd, ndraws = 5), "format")
+  bad <- fit
+  bad$support$offset <- 2
+  expect_error(sbsample(bad, nd, ndraws = 5), "support")
+  bad <- fit
+  bad$format <- 8L
+  expect_error(sbsample(bad, nd, ndraws = 5), "another version")
+  f2 <- tempfile(fileext = ".rds")
+  saveRDS(fit, f2)
+  expect_identical(sbsample(readRDS(f2), nd, ndraws = 20, seed = 4),
+                   sbsample(fit, nd, ndraws = 20, seed = 4))
+})
+
 test_that("a fit with a support scores its held-out rows on the response's scale", {
   set.seed(3)
   n <- 300
