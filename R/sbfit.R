@@ -82,9 +82,9 @@
 #'   ties broken at random, which is uniform when the law is right (the
 #'   mid-point of the ties is not), and the held-out coverage that
 #'   `print()` shows and the recalibration map are read from them.  For
-#'   several responses the support applies to each.  When the fit stays on the real line but the responses are
-#'   non-negative whole numbers, positive, or in (0, 1), `print()` says so
-#'   and how to refit.
+#'   several responses the support applies to each.  When the fit stays on
+#'   the real line but the responses are non-negative whole numbers,
+#'   positive, or in (0, 1), `print()` says so and how to refit.
 #' @param verbose print a progress line per network, labelled with its
 #'   place among the fit's networks, an upper bound on the time left in all
 #'   (from the second network on: early stopping usually ends sooner) and
