@@ -23,9 +23,12 @@
 #   --counts         sbcg fits sets whose responses are whole numbers from 0
 #                    (ChickWeight, cpus, birthwt, quine, nlschools, mpg, txhousing) with
 #                    sbfit(support = "count"), the others as before
+#   --positive       sbcg fits sets whose responses are all positive with
+#                    sbfit(support = "positive") (with --counts, those that are
+#                    not whole numbers from 0), the others as before
 #   --label NAME     the method name sbcg gets in the tables and CSVs (default
 #                    "sbcg", or "sbcg" plus the --control text, plus " counts"
-#                    with --counts)
+#                    with --counts and " positive" with --positive)
 #   --out FILE       per-fold CSV (default bench/results/realdata-<time>[-quick].csv;
 #                    a bare file name goes to bench/results/); the per-row scores
 #                    go next to it in FILE with "-rows" before ".csv"
@@ -104,7 +107,7 @@ source_dir <- local({
 })
 source(file.path(source_dir, "cli.R"))
 check_options(c("quick", "methods", "sets", "control", "label", "out", "table", "folds",
-                "draws", "max-rows", "counts", "dump"))
+                "draws", "max-rows", "counts", "positive", "dump"))
 table_mode <- "--table" %in% args || any(grepl("^--table=", args))
 table_files <- if (table_mode) {
   i <- which(args == "--table")
@@ -125,9 +128,11 @@ sbcg_control_list <- if (is.null(control_text)) list() else
   eval(parse(text = control_text), envir = baseenv())
 if (!is.list(sbcg_control_list)) stop("--control must give a list", call. = FALSE)
 counts <- "--counts" %in% args
+positive <- "--positive" %in% args
 dump <- "--dump" %in% args
 sbcg_label <- opt_value("label", paste0(if (is.null(control_text)) "sbcg" else
-  paste0("sbcg ", gsub("\\s+", "", control_text)), if (counts) " counts" else ""))
+  paste0("sbcg ", gsub("\\s+", "", control_text)), if (counts) " counts" else "",
+  if (positive) " positive" else ""))
 stopifnot(n_folds >= 2, n_draws >= 10, max_rows >= 50)
 
 results_dir <- file.path(source_dir, "results")
@@ -290,7 +295,8 @@ run_method <- function(method, set, train, test, Xtr, Xte, fold) {
   t0 <- elapsed()
   note <- NA_character_
   if (method == "sbcg") {
-    support <- if (counts && set$grid > 0 && min(set$y) >= 0) "count" else "real"
+    support <- if (counts && set$grid > 0 && min(set$y) >= 0) "count" else
+      if (positive && min(set$y) > 0) "positive" else "real"
     fit <- sbcg::sbfit(f, train, control = sbcg_control_list, seed = fold, threads = 1L,
                        support = support)
     t1 <- elapsed()
