@@ -82,9 +82,14 @@
 #'   ties broken at random, which is uniform when the law is right (the
 #'   mid-point of the ties is not), and the held-out coverage that
 #'   `print()` shows and the recalibration map are read from them.  For
-#'   several responses the support applies to each.  When the fit stays on
-#'   the real line but the responses are non-negative whole numbers,
-#'   positive, or in (0, 1), `print()` says so and how to refit.
+#'   several responses the support applies to each.  On the log scale (one
+#'   bound, or counts) the fit also tries its skewed predictors on a
+#'   log-like scale (`skew_transform` in [sbcg_control()]), since a straight
+#'   line in a skewed predictor grows exponentially on the response's
+#'   scale.  When the fit stays on the real line but the responses are
+#'   non-negative whole numbers, positive, or in (0, 1), `print()` says so
+#'   and how to refit; which scale predicts better depends on the data
+#'   (compare the held-out scores of the two fits).
 #' @param verbose print a progress line per network, labelled with its
 #'   place among the fit's networks, an upper bound on the time left in all
 #'   (from the second network on: early stopping usually ends sooner) and
@@ -339,6 +344,10 @@ sbfit_core <- function(X, Y, w, xinfo, control, threads, seed, verbose,
   hidden_auto <- is.null(control$hidden)
   if (hidden_auto) control$hidden <- default_hidden(ncol(Y))
   check_network_size(control, ncol(X), ncol(Y), hidden_auto)
+  # skew_transform = NULL: on for a response fitted on the log scale, kept
+  # in the fit's control as chosen
+  if (is.null(control$skew_transform))
+    control$skew_transform <- log_scale_support(support)
   const <- constant_responses(Y, yname, count_hint = is.null(support) || support$type == "real")
   # an unseeded fit draws its seed from R's generator and keeps it, so that
   # sbfit(..., seed = fit$seed) rebuilds it

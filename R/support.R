@@ -74,6 +74,11 @@ check_support <- function(support, Y, yname) {
   sup
 }
 
+# Whether a support is fitted on the log scale (one bound, or counts):
+# where sbcg_control(skew_transform = NULL) tries skewed predictors on a
+# log-like scale.
+log_scale_support <- function(sup) !is.null(sup) && sup$type %in% c("lower", "upper", "count")
+
 support_text <- function(sup) {
   if (sup$label %in% c("real", "positive", "count")) sprintf("\"%s\"", sup$label) else
     sprintf("c(%s, %s)", format(sup$lower), format(sup$upper))
@@ -150,7 +155,8 @@ support_line <- function(x) {
       positive = "the responses are positive: support = \"positive\" keeps the draws positive",
       NULL)
     return(sprintf("Support: the real line%s", if (is.null(hint)) "" else
-      sprintf(" (%s; refit with update(fit, support = ...))", hint)))
+      sprintf(" (%s; refit with update(fit, support = ...) and compare the held-out scores: the fit then learns on the %s scale, which may predict better or worse)",
+              hint, if (x$support_hint == "unit") "logit" else "log")))
   }
   # fits made before held-out scores were on the response's scale (their
   # holdout has no `scale`) scored them on the fitted scale

@@ -269,6 +269,10 @@ test_that("support = \"count\" gives whole-number draws and P(Y = 0 | x) from th
   # left on the real line, print() offers the count support
   f0 <- sbfit(y ~ x, d[1:300, ], control = small_control(), seed = 1)
   expect_output(print(f0), "support = \"count\" gives whole-number draws")
+  expect_output(print(f0), "compare the held-out scores: the fit then learns on the log scale")
+  expect_match(sbcg:::support_line(list(support = NULL, support_hint = "unit")),
+               "support = c\\(0, 1\\) keeps the draws there.*learns on the logit scale")
+  expect_identical(sbcg:::support_line(list(support = NULL)), "Support: the real line")
   expect_identical(f0$support$type, "real")
   # the fit's seed fixes the dequantising noise
   expect_identical(sbfit(y ~ x, d[1:300, ], support = "count", control = small_control(),

@@ -199,7 +199,29 @@ test_that("skewed predictors are tried on a log-like scale and kept when they pr
   off <- sbfit(y ~ u + v, d, control = replace(ctl, "skew_transform", FALSE), seed = 1)
   expect_null(off$scaling$x_log)
   expect_false(off$precondition$skew_tried)
-  expect_false(sbcg_control()$skew_transform)
+  # NULL (the default): off on the real line, where the fit is the bits
+  # of FALSE, and on for a response fitted on the log scale; the fit's
+  # control keeps the choice
+  expect_null(sbcg_control()$skew_transform)
+  auto <- ctl[c("hidden", "epochs")]
+  real <- sbfit(y ~ u + v, d, control = auto, seed = 1)
+  expect_false(real$control$skew_transform)
+  expect_identical(real$theta, off$theta)
+  expect_identical(real$precondition$location, off$precondition$location)
+  d$yp <- exp(d$y)
+  d$yc <- rpois(n, exp(d$y))
+  for (sup in c("positive", "count")) {
+    lg <- sbfit(if (sup == "count") yc ~ u + v else yp ~ u + v, d, control = auto,
+                seed = 1, support = sup)
+    expect_true(lg$control$skew_transform)
+    expect_true(lg$precondition$skew_tried)
+    no <- sbfit(if (sup == "count") yc ~ u + v else yp ~ u + v, d,
+                control = replace(auto, "skew_transform", FALSE), seed = 1, support = sup)
+    expect_false(no$precondition$skew_tried)
+  }
+  expect_true(sbcg:::log_scale_support(sbcg:::check_support(c(0, Inf), d$yp, "y")))
+  expect_false(sbcg:::log_scale_support(sbcg:::check_support(c(0, 1e3), d$yp, "y")))
+  expect_false(sbcg:::log_scale_support(NULL))
   f1 <- sbfit(y ~ v, d, control = ctl, seed = 1)
   f2 <- sbfit(y ~ v, d, control = replace(ctl, "skew_transform", FALSE), seed = 1)
   expect_identical(f1$theta, f2$theta)
