@@ -27,8 +27,15 @@
 
 # Checks `support` against the responses Y (a matrix; its non-finite values
 # are left to the checks of sbfit_core()) and returns the support list.
+# Whether `support` asks for the choice of support_auto() ("auto", or a
+# prefix of it).
+is_auto_support <- function(support) {
+  is.character(support) && length(support) == 1L && !is.na(support) &&
+    identical(pmatch(support, c("auto", "real", "positive", "count")), 1L)
+}
+
 check_support <- function(support, Y, yname) {
-  msg <- "'support' must be \"real\", \"positive\", \"count\" or c(lower, upper)"
+  msg <- "'support' must be \"auto\", \"real\", \"positive\", \"count\" or c(lower, upper)"
   if (is.character(support)) {
     if (length(support) != 1L || is.na(support)) stopf(msg)
     type <- pmatch(support, c("real", "positive", "count"))
@@ -154,14 +161,16 @@ support_line <- function(x) {
       unit = "the responses lie in (0, 1): support = c(0, 1) keeps the draws there",
       positive = "the responses are positive: support = \"positive\" keeps the draws positive",
       NULL)
-    return(sprintf("Support: the real line%s", if (is.null(hint)) "" else
-      sprintf(" (%s; refit with update(fit, support = ...) and compare the held-out scores: the fit then learns on the %s scale, which may predict better or worse)",
-              hint, if (x$support_hint == "unit") "logit" else "log")))
+    if (!is.null(hint))
+      hint <- sprintf(" (%s; %s)", hint, if (x$support_hint == "unit")
+        "refit with update(fit, support = c(0, 1)) and compare the held-out scores: the fit then learns on the logit scale, which may predict better or worse" else
+          "support = \"auto\", the default, also fits the log scale and keeps the fit with the lower held-out CRPS, given held-out rows")
+    return(sprintf("Support: the real line%s%s", choice_text(x), if (is.null(hint)) "" else hint))
   }
   # fits made before held-out scores were on the response's scale (their
   # holdout has no `scale`) scored them on the fitted scale
   old <- !is.null(x$holdout) && !identical(x$holdout$scale, "response")
-  sprintf("Support: %s, %s; draws, statistics%s on the response's own scale%s",
+  sprintf("Support: %s, %s; draws, statistics%s on the response's own scale%s%s",
           support_text(sup),
           switch(sup$type,
             lower = "fitted on the log scale", upper = "fitted on the log scale",
@@ -169,5 +178,13 @@ support_line <- function(x) {
             count = sprintf("whole numbers, fitted as log(%sy + u) with u uniform on (0, 1)",
                             if (support_offset(sup) > 0) "1 + " else "")),
           if (old) "" else " and held-out scores",
-          if (old) ", held-out scores on the fitted scale" else "")
+          if (old) ", held-out scores on the fitted scale" else "", choice_text(x))
+}
+
+# support = "auto": the held-out CRPS of the two fits it compared.
+choice_text <- function(x) {
+  ch <- x$support_choice
+  if (is.null(ch)) return("")
+  sprintf(" (chosen by support = \"auto\" on the held-out rows: CRPS %s on the real line, %s as \"%s\")",
+          format(ch[[1L]], digits = 4), format(ch[[2L]], digits = 4), names(ch)[2L])
 }

@@ -22,10 +22,10 @@
 #   --control EXPR   an R expression giving a list of sbcg_control() settings for sbcg
 #   --counts         sbcg fits sets whose responses are whole numbers from 0
 #                    (ChickWeight, cpus, birthwt, quine, nlschools, mpg, txhousing) with
-#                    sbfit(support = "count"), the others as before
+#                    sbfit(support = "count"), the others with the default support
 #   --positive       sbcg fits sets whose responses are all positive with
 #                    sbfit(support = "positive") (with --counts, those that are
-#                    not whole numbers from 0), the others as before
+#                    not whole numbers from 0), the others with the default support
 #   --label NAME     the method name sbcg gets in the tables and CSVs (default
 #                    "sbcg", or "sbcg" plus the --control text, plus " counts"
 #                    with --counts and " positive" with --positive)
@@ -295,10 +295,11 @@ run_method <- function(method, set, train, test, Xtr, Xte, fold) {
   t0 <- elapsed()
   note <- NA_character_
   if (method == "sbcg") {
-    support <- if (counts && set$grid > 0 && min(set$y) >= 0) "count" else
-      if (positive && min(set$y) > 0) "positive" else "real"
-    fit <- sbcg::sbfit(f, train, control = sbcg_control_list, seed = fold, threads = 1L,
-                       support = support)
+    # the package's default support unless --counts or --positive applies
+    support <- if (counts && set$grid > 0 && min(set$y) >= 0) list(support = "count") else
+      if (positive && min(set$y) > 0) list(support = "positive") else list()
+    fit <- do.call(sbcg::sbfit, c(list(f, train, control = sbcg_control_list, seed = fold,
+                                       threads = 1L), support))
     t1 <- elapsed()
     M <- sbcg::sbsample(fit, test, ndraws = n_draws, format = "matrix", seed = fold, threads = 1L)
     t2 <- elapsed()

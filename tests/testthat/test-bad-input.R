@@ -393,7 +393,8 @@ test_that("inputs that are odd but legal give results or warnings", {
   expect_true(all(a2[, , "b"] == 1))
   expect_gt(sd(a2[, , "a"]), 0)
   # a handful of distinct values: a warning, and a fit
-  expect_warning(f3 <- sbfit(mx, rep(c(0, 1, 4), 20), control = small_control(), seed = 1),
+  expect_warning(f3 <- sbfit(mx, rep(c(0, 1, 4), 20), control = small_control(), seed = 1,
+                             support = "real"),
                  "only 3 distinct values.*support = \"count\"")
   expect_s3_class(f3, "sbfit")
   # values that are not counts get no such pointer

@@ -266,10 +266,10 @@ test_that("support = \"count\" gives whole-number draws and P(Y = 0 | x) from th
   expect_true(all(is.na(st$se_q0.5)))
   sc <- sbscore(fit, d[1:50, ], ndraws = 100, seed = 1)
   expect_true(all(is.finite(sc$crps)))
-  # left on the real line, print() offers the count support
-  f0 <- sbfit(y ~ x, d[1:300, ], control = small_control(), seed = 1)
+  # put on the real line, print() offers the count support and "auto"
+  f0 <- sbfit(y ~ x, d[1:300, ], control = small_control(), seed = 1, support = "real")
   expect_output(print(f0), "support = \"count\" gives whole-number draws")
-  expect_output(print(f0), "compare the held-out scores: the fit then learns on the log scale")
+  expect_output(print(f0), "support = \"auto\", the default, also fits the log scale")
   expect_match(sbcg:::support_line(list(support = NULL, support_hint = "unit")),
                "support = c\\(0, 1\\) keeps the draws there.*learns on the logit scale")
   expect_identical(sbcg:::support_line(list(support = NULL)), "Support: the real line")
@@ -361,6 +361,74 @@ test_that("a fit with a support scores its held-out rows on the response's scale
   expect_output(print(old), "draws, statistics on the response's own scale, held-out scores on the fitted scale")
 })
 
+test_that("support = \"auto\" keeps the scale with the lower held-out CRPS", {
+  expect_true(sbcg:::is_auto_support("auto"))
+  expect_true(sbcg:::is_auto_support("au"))
+  expect_false(sbcg:::is_auto_support("real"))
+  expect_false(sbcg:::is_auto_support(c(0, 1)))
+  expect_false(sbcg:::is_auto_support(NA_character_))
+  expect_identical(sbcg:::auto_candidate(matrix(c(0, 1, 2, 5))), "count")
+  # whole numbers above 0 get a continuous law on the log scale
+  expect_identical(sbcg:::auto_candidate(matrix(c(1, 2, 5))), "positive")
+  expect_identical(sbcg:::auto_candidate(matrix(c(0.5, 1, 2.5))), "positive")
+  expect_identical(sbcg:::auto_candidate(matrix(c(0, 2, 0))), NULL)
+  expect_identical(sbcg:::auto_candidate(matrix(c(0, 0.5, 1))), NULL)
+  expect_identical(sbcg:::auto_candidate(matrix(c(-1, 1, 2))), NULL)
+  expect_identical(sbcg:::auto_candidate(cbind(1:3, 2:4)), NULL)
+  expect_identical(formals(sbcg:::sbfit.formula)$support, "auto")
+  expect_identical(formals(sbcg:::sbfit.default)$support, "auto")
+  set.seed(21)
+  d <- data.frame(x = runif(400, -2, 2))
+  # a log-normal law whose spread grows with its level
+  d$y <- exp(d$x + 0.8 * rnorm(400))
+  ctl <- small_control(epochs = 20)
+  fa <- sbfit(y ~ x, d, control = ctl, seed = 5)
+  fr <- sbfit(y ~ x, d, control = ctl, seed = 5, support = "real")
+  fp <- sbfit(y ~ x, d, control = ctl, seed = 5, support = "positive")
+  # both candidates are the fits with that support and the same seed (the
+  # same held-out rows), scored on the response's scale
+  # (the Gaussian linear model's CRPS on the held-out rows, of the
+  # responses on their own scale, is a function of which rows they are)
+  expect_identical(fr$holdout$n, fp$holdout$n)
+  expect_equal(fr$holdout$crps_gauss, fp$holdout$crps_gauss)
+  expect_equal(unname(fa$support_choice), c(fr$holdout$crps, fp$holdout$crps))
+  expect_identical(names(fa$support_choice), c("real", "positive"))
+  kept <- if (fp$holdout$crps < fr$holdout$crps) fp else fr
+  expect_identical(fa$support$type, kept$support$type)
+  expect_identical(fa$theta, kept$theta)
+  expect_identical(sbsample(fa, d[1:5, ], ndraws = 20, seed = 1),
+                   sbsample(kept, d[1:5, ], ndraws = 20, seed = 1))
+  expect_equal(fa$seconds, fr$seconds + fp$seconds, tolerance = 0.5)
+  expect_null(fa$support_hint)
+  expect_output(print(fa), "chosen by support = \"auto\" on the held-out rows: CRPS")
+  # the draws of this law are far from symmetric: the log scale wins here
+  expect_identical(fa$support$type, "lower")
+  # an unseeded fit rebuilds from its seed, choice included
+  set.seed(3)
+  fu <- sbfit(y ~ x, d, control = ctl)
+  expect_identical(sbfit(y ~ x, d, control = ctl, seed = fu$seed)$theta, fu$theta)
+  # a response with negative values: the real line, the same bits as before
+  d$z <- log(d$y)
+  fz <- sbfit(z ~ x, d, control = ctl, seed = 5)
+  expect_null(fz$support_choice)
+  expect_identical(fz$theta, sbfit(z ~ x, d, control = ctl, seed = 5, support = "real")$theta)
+  # no held-out rows: nothing to choose by, so the real line and its hint
+  f0 <- sbfit(y ~ x, d, control = small_control(validation = 0), seed = 5)
+  expect_identical(f0$support$type, "real")
+  expect_null(f0$support_choice)
+  expect_output(print(f0), "support = \"positive\" keeps the draws positive")
+  # the warnings of the fit that is dropped are not shown: one each
+  w <- character()
+  withCallingHandlers(sbfit(y ~ x, d[1:60, ], control = ctl, seed = 5),
+                      warning = function(cnd) {
+                        w <<- c(w, conditionMessage(cnd))
+                        invokeRestart("muffleWarning")
+                      })
+  expect_identical(sum(grepl("held-out rows: too few", w)), 1L)
+  expect_error(sbfit(y ~ x, d, support = "automatic"), "'support' must be \"auto\"")
+  expect_error(sbfit(y ~ x, d, verbose = NA), "verbose")
+})
+
 test_that("positive and bounded supports keep every draw inside", {
   set.seed(2)
   n <- 400
@@ -382,7 +450,7 @@ test_that("positive and bounded supports keep every draw inside", {
   mb <- sbsample(fb, nd, ndraws = 500, format = "matrix", seed = 1)
   expect_true(all(mb >= 0 & mb <= 1))
   expect_output(print(fb), "Support: c\\(0, 1\\)")
-  expect_output(print(sbfit(p ~ x, d, control = small_control(), seed = 1)),
+  expect_output(print(sbfit(p ~ x, d, control = small_control(), seed = 1, support = "real")),
                 "support = c\\(0, 1\\) keeps")
   # one-sided bounds
   fu <- sbfit(I(-y) ~ x, d, support = c(-Inf, 0), control = small_control(), seed = 1)

@@ -224,7 +224,7 @@ test_that("sbscore() of a count fit gives randomised PITs that do not depend on 
   expect_true(all(s1$pit >= lo & s1$pit <= hi))
   expect_gt(sum(abs(s1$pit - (lo + hi) / 2) > 1e-9), 30)
   # a fit on the real line keeps the mid-point
-  fr <- sbfit(y ~ x, d, control = small_control(), seed = 2)
+  fr <- sbfit(y ~ x, d, control = small_control(), seed = 2, support = "real")
   sr <- sbscore(fr, nd, ndraws = 50, seed = 4)
   Dr <- sbsample(fr, nd, ndraws = 50, seed = 4, format = "matrix")
   expect_equal(sr$pit, unname((rowSums(Dr < nd$y) + 0.5 * rowSums(Dr == nd$y) + 0.5) / 51))
@@ -247,7 +247,7 @@ test_that("a count fit of a Poisson law judges itself calibrated, with no map an
   expect_lt(abs(h$cover50 - 0.5), 3 * sqrt(0.25 / h$n))
   expect_identical(h$ties, "random")
   expect_match(paste(capture.output(print(fc)), collapse = "\n"), "ties broken at random")
-  expect_null(sbfit(y ~ x, d, control = small_control(), seed = 3)$holdout$ties)
+  expect_null(sbfit(y ~ x, d, control = small_control(), seed = 3, support = "real")$holdout$ties)
 })
 
 test_that("malformed maps are refused", {
