@@ -333,8 +333,8 @@ check_predictor_columns <- function(df, argname) {
 # responses that suggest another.  The seed is drawn here when not given
 # (the same draw sbfit_core() would make), since counts need it first.
 # support = "auto" (support_auto()) fits the real line and, for one
-# positive or whole-number response, the log scale, and keeps the fit
-# with the lower held-out CRPS.
+# positive response or one of whole numbers with zeros, the log scale, and
+# keeps the fit with the lower held-out CRPS.
 sbfit_support <- function(X, Y, w, xinfo, control, threads, seed, verbose, support,
                           xname = "x", yname = "y") {
   seed <- check_seed(seed)
@@ -351,7 +351,7 @@ sbfit_support <- function(X, Y, w, xinfo, control, threads, seed, verbose, suppo
 }
 
 # support = "auto": for one response whose values are all positive, or
-# whole numbers from 0 (auto_candidate()), two fits with the same seed,
+# whole numbers with zeros (auto_candidate()), two fits with the same seed,
 # and so the same held-out rows: on the real line and on the log scale
 # ("positive" or "count"); the fit keeps the one whose draws score the
 # lower CRPS on the held-out rows, both scored on the response's own

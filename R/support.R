@@ -25,8 +25,6 @@
 # -5%; at most +1.3%, gilgais).  Count fits made before it have no
 # `offset` (0): log(y + u) and floor(exp(z)).
 
-# Checks `support` against the responses Y (a matrix; its non-finite values
-# are left to the checks of sbfit_core()) and returns the support list.
 # Whether `support` asks for the choice of support_auto() ("auto", or a
 # prefix of it).
 is_auto_support <- function(support) {
@@ -34,6 +32,8 @@ is_auto_support <- function(support) {
     identical(pmatch(support, c("auto", "real", "positive", "count")), 1L)
 }
 
+# Checks `support` against the responses Y (a matrix; its non-finite values
+# are left to the checks of sbfit_core()) and returns the support list.
 check_support <- function(support, Y, yname) {
   msg <- "'support' must be \"auto\", \"real\", \"positive\", \"count\" or c(lower, upper)"
   if (is.character(support)) {
