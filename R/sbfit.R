@@ -365,9 +365,11 @@ sbfit_support <- function(X, Y, w, xinfo, control, threads, seed, verbose, suppo
 # numbers.
 support_auto <- function(X, Y, w, xinfo, control, threads, seed, verbose, xname, yname) {
   alt <- auto_candidate(Y)
+  if (is.null(alt))
+    return(sbfit_support(X, Y, w, xinfo, control, threads, seed, verbose, "real", xname, yname))
   verbose <- check_flag(verbose, "verbose")
   one <- function(sup) {
-    if (verbose && !is.null(alt)) message(sprintf("support: %s", sup))
+    if (verbose) message(sprintf("support: %s", sup))
     warns <- list()
     fit <- withCallingHandlers(
       sbfit_support(X, Y, w, xinfo, control, threads, seed, verbose, sup, xname, yname),
@@ -379,7 +381,7 @@ support_auto <- function(X, Y, w, xinfo, control, threads, seed, verbose, xname,
   }
   a <- one("real")
   keep <- a
-  if (!is.null(alt) && !is.null(a$fit$holdout)) {
+  if (!is.null(a$fit$holdout)) {
     b <- one(alt)
     crps <- c(a$fit$holdout$crps, b$fit$holdout$crps)
     if (crps[2L] < crps[1L]) keep <- b

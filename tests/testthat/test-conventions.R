@@ -398,7 +398,6 @@ test_that("support = \"auto\" keeps the scale with the lower held-out CRPS", {
   expect_identical(fa$theta, kept$theta)
   expect_identical(sbsample(fa, d[1:5, ], ndraws = 20, seed = 1),
                    sbsample(kept, d[1:5, ], ndraws = 20, seed = 1))
-  expect_equal(fa$seconds, fr$seconds + fp$seconds, tolerance = 0.5)
   expect_null(fa$support_hint)
   expect_output(print(fa), "chosen by support = \"auto\" on the held-out rows: CRPS")
   # the draws of this law are far from symmetric: the log scale wins here
