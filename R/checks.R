@@ -412,9 +412,26 @@ precondition_ok <- function(pre, net) {
                    (is.null(pre$features) ||
                       (net$d == 1L && net$p >= 2L && !is.null(pre$scale) &&
                          vec_ok(pre$features$center, 2L) &&
-                         vec_ok(pre$features$scale, 2L, TRUE))),
+                         vec_ok(pre$features$scale, 2L, TRUE))) &&
+                   (is.null(pre$cells) || cells_ok(pre, net$d)),
                  error = function(e) FALSE)
   isTRUE(ok)
+}
+
+# Whether the cell effects of a preconditioning (cell_fit()) are usable:
+# keys, effects (cells x d x K) and member folds (cells x K, at least one
+# per cell) of its K cross-fitted networks, whose own linear parts it
+# keeps when it has one.
+cells_ok <- function(pre, d) {
+  cl <- pre$cells
+  K <- NCOL(pre$location)
+  nc <- length(cl$key)
+  is.list(cl) && is.character(cl$key) && nc >= 1L && !anyNA(cl$key) &&
+    is.array(cl$effect) && identical(dim(cl$effect), as.integer(c(nc, d, K))) &&
+    all(is.finite(cl$effect)) && is.logical(cl$member) &&
+    identical(dim(cl$member), c(nc, K)) && !anyNA(cl$member) &&
+    all(rowSums(cl$member) >= 1) && K >= 2L &&
+    (is.null(pre$linear) || !is.null(pre$linear_folds))
 }
 
 # Check that `object` is a usable fit (also guards the C code against a
@@ -431,9 +448,10 @@ check_fit <- function(object, name = "object") {
   # format 6: any of 2 to 5 whose bridge (or a member's) sees the location
   # and scale instead of the predictors (fit_format(), location_features());
   # format 7: any of 2 to 6 fitted as counts on the log(1 + y + u) scale
-  # (support.R)
+  # (support.R); format 8: any of 2 to 7 whose location (or a member's) has
+  # cell effects (scaling.R, cell_fit())
   if (!(is.integer(object$format) && length(object$format) == 1L &&
-        object$format %in% 1:7))
+        object$format %in% 1:8))
     stopf("'%s' was made by another version of sbcg (%s); refit it with this one (%s)",
           name, if (is.character(object$version)) object$version[1L] else "unknown",
           as.character(getNamespaceVersion("sbcg")))
@@ -512,6 +530,9 @@ check_fit <- function(object, name = "object") {
           name)
   if (!identical(object$format == 7L, fit_format(object) == 7L))
     stopf("'%s$format' is 7 exactly when it is a count fit with an offset ('support$offset')",
+          name)
+  if (!identical(object$format == 8L, fit_format(object) == 8L))
+    stopf("'%s$format' is 8 exactly when its location has cell effects ('precondition$cells')",
           name)
   if (!is.null(object$members)) {
     if (!is.list(object$members) || !length(object$members) ||

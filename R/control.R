@@ -267,6 +267,26 @@
 #'   (`MASS::cpus`, `ggplot2::midwest` and `msleep`) and raised it by up to
 #'   18% on others (`MASS::mammals`, whose response grows faster than the
 #'   log of its predictor); see the README.
+#' @param cell_effects whether a preconditioned, cross-fitted fit also
+#'   tries an effect per "cell" of training rows that share all their
+#'   predictors' values (the same car model in `ggplot2::mpg`, the same
+#'   run and concentration in `DNase`), on top of the location networks,
+#'   which a smooth function of the predictors cannot give such rows.  It
+#'   is tried when at least 10% of the training rows share their values
+#'   with another and they fall into at least 30 cells.  Each cross-fitted
+#'   network gets, per cell, the mean out-of-fold residual of the cell's
+#'   rows in its fold, shrunk toward 0 by \eqn{n / (n + \tau)}, \eqn{n}
+#'   their number and \eqn{\tau} the ratio of the residuals' within-cell
+#'   to between-cell variance (a random intercept per cell); a new row in
+#'   a training cell is located by those networks plus their effects,
+#'   other rows as without.  The effects are kept when they predict the
+#'   training rows better, each row judged by the other rows of its cell
+#'   and fold; `print()` says whether they were.  `FALSE`: never tried.
+#'   Over the 45 sets of `bench/realdata.R` (in the package's sources)
+#'   with repeated rows the CRPS fell by 0.4% in geometric mean: 7% on
+#'   `ggplot2::mpg` (1.200 to 1.115), 6% on `DNase`, 3% on
+#'   `nlme::Dialyzer`; no set's rose by more than 1.3%.  The simulation
+#'   models (continuous predictors) are unchanged; see the README.
 #' @param ensemble number of fits pooled, 1 to 20.  Each member is a whole
 #'   fit of the data with its own seed (its own cross-fitting folds,
 #'   starting weights, training order and choice of bridge); all members
@@ -354,7 +374,8 @@ sbcg_control <- function(..., hidden = NULL, activation = c("silu", "relu", "tan
                          bridge_inputs = c("auto", "x", "location", "none"),
                          steps = 20, sampler = c("em_denoise", "em", "bridge"),
                          grid_power = 1.5, draws = 1000, skew_transform = NULL,
-                         ensemble = 1, mean_residuals = FALSE, recalibrate = TRUE) {
+                         cell_effects = TRUE, ensemble = 1, mean_residuals = FALSE,
+                         recalibrate = TRUE) {
   # every setting comes after `...`, so that names must be given in full:
   # sample = 2e5 is an error that suggests samples or sampler, not base R's
   # "argument 1 matches multiple formal arguments"
@@ -415,6 +436,7 @@ sbcg_control <- function(..., hidden = NULL, activation = c("silu", "relu", "tan
   grid_power <- check_number(grid_power, "grid_power", 0.1, 10)
   draws <- check_count(draws, "draws", 1, 1e7)
   if (!is.null(skew_transform)) skew_transform <- check_flag(skew_transform, "skew_transform")
+  cell_effects <- check_flag(cell_effects, "cell_effects")
   ensemble <- check_count(ensemble, "ensemble", 1, 20)
   mean_residuals <- check_flag(mean_residuals, "mean_residuals")
   recalibrate <- check_flag(recalibrate, "recalibrate")
@@ -432,7 +454,8 @@ sbcg_control <- function(..., hidden = NULL, activation = c("silu", "relu", "tan
                  folds = folds, input_decay = input_decay, baseline = baseline,
                  bridge_inputs = bridge_inputs,
                  steps = steps, sampler = sampler, grid_power = grid_power,
-                 draws = draws, skew_transform = skew_transform, ensemble = ensemble,
+                 draws = draws, skew_transform = skew_transform,
+                 cell_effects = cell_effects, ensemble = ensemble,
                  mean_residuals = mean_residuals, recalibrate = recalibrate),
             class = "sbcg_control")
 }

@@ -44,13 +44,17 @@ ensemble_fit <- function(first, members) {
   first
 }
 
-# The format of a fit from what it holds (check_fit() lists them): 7 for a
+# The format of a fit from what it holds (check_fit() lists them): 8 when
+# its location, or a member's, has cell effects (cell_location()), which
+# earlier versions would leave out; 7 for a
 # count fit on the log(1 + y + u) scale (support_offset()), which earlier
 # versions would map back as floor(exp(z)); 6 when its bridge, or a
 # member's, sees the location and scale (location_features()), which
 # earlier versions would feed the predictors instead; otherwise 5 with a
 # recalibration map, 4 with members, 3 with a decorrelating mix, 2 else.
 fit_format <- function(object) {
+  cells <- function(o) !is.null(o$precondition$cells)
+  if (cells(object) || any(vapply(object$members, cells, NA))) return(8L)
   if (identical(object$support$type, "count") && support_offset(object$support) > 0) return(7L)
   feat <- function(o) isTRUE(o$bridge_x) && !is.null(o$precondition$features)
   if (feat(object) || any(vapply(object$members, feat, NA))) return(6L)

@@ -3,10 +3,10 @@
 # sbcondstats() and sbsample().
 
 # The preconditioning in words: which networks, how many (cross-fitted),
-# their epochs, the linear part and the power of the scale.
+# their epochs, the linear part, the power of the scale and the cells.
 pre_string <- function(pre) {
   K <- if (is.matrix(pre$location)) ncol(pre$location) else 1L
-  sprintf("%s%s %s%s, %s epochs%s%s%s",
+  sprintf("%s%s %s%s, %s epochs%s%s%s%s",
           if (is.null(pre$scale)) "location network" else "location and scale networks",
           if (K > 1L) sprintf(" (%d of each, cross-fitted)", K) else "",
           net_string(pre$net), if (is.null(pre$linear)) "" else " on a linear fit",
@@ -21,7 +21,12 @@ pre_string <- function(pre) {
           else "",
           if (is.null(pre$residual_shrink)) "" else
             sprintf(", residuals moved %s of the way to the networks' mean's",
-                    paste(format(pre$residual_shrink, digits = 2), collapse = " ")))
+                    paste(format(pre$residual_shrink, digits = 2), collapse = " ")),
+          if (!is.null(pre$cells))
+            sprintf(", effects of %d cells of rows with the same predictors (out-of-fold error lower than without)",
+                    length(pre$cells$key))
+          else if (isTRUE(pre$tried_cells)) ", no cell effects (out-of-fold error lower than with)"
+          else "")
 }
 
 # Which predictors a fit took on a log-like scale (skew_transform), or

@@ -148,6 +148,7 @@ cases <- list(
   list(quote(sbcg_control(grid_power = 100)), "'grid_power'"),
   list(quote(sbcg_control(draws = -1)), "'draws'"),
   list(quote(sbcg_control(skew_transform = NA)), "'skew_transform'"),
+  list(quote(sbcg_control(cell_effects = "no")), "'cell_effects'"),
   list(quote(sbcg_control(ensemble = 0)), "'ensemble'"),
   list(quote(sbcg_control(mean_residuals = "yes")), "'mean_residuals'"),
   list(quote(sbcg_control(recalibrate = c(TRUE, FALSE))), "'recalibrate'"),
