@@ -91,32 +91,32 @@ test_that("at a cell the location is its folds' networks plus their effects; els
                tolerance = 1e-5)
 })
 
+# Fits of y ~ x with and without cell_effects, the same seed; the one
+# with them has tried them and not kept them, and is otherwise the same
+# fit to the bit.
+expect_cells_left_out <- function(d, ctl, tried) {
+  on <- sbfit(y ~ x, d, control = ctl, seed = 1, support = "real")
+  off <- sbfit(y ~ x, d, control = replace(ctl, "cell_effects", FALSE), seed = 1,
+               support = "real")
+  expect_identical(on$precondition$tried_cells, tried)
+  expect_null(on$precondition$cells)
+  expect_identical(on$theta, off$theta)
+  expect_identical(on$precondition$location, off$precondition$location)
+  expect_identical(sbsample(on, d[1:5, ], ndraws = 10, seed = 1),
+                   sbsample(off, d[1:5, ], ndraws = 10, seed = 1))
+  on
+}
+
 test_that("fits without repeated predictor values, or with cell_effects = FALSE, are unchanged", {
-  d <- gauss_data(300, 3)
   ctl <- small_control(epochs = 10)
-  a <- sbfit(y ~ x, d, control = ctl, seed = 1, support = "real")
-  b <- sbfit(y ~ x, d, control = replace(ctl, "cell_effects", FALSE), seed = 1,
-             support = "real")
-  expect_false(a$precondition$tried_cells)
-  expect_null(a$precondition$cells)
-  expect_identical(a$theta, b$theta)
-  expect_identical(a$precondition$location, b$precondition$location)
-  expect_identical(sbsample(a, d[1:5, ], ndraws = 10, seed = 1),
-                   sbsample(b, d[1:5, ], ndraws = 10, seed = 1))
+  expect_cells_left_out(gauss_data(300, 3), ctl, tried = FALSE)
   # repeated values without a cell effect (a straight line and noise): the
   # trial rejects the effects (the estimates are pure noise, which the
   # honest out-of-fold check sees), and the fit is the one without it
   set.seed(4)
   d2 <- data.frame(x = rep(1:40, each = 8))
   d2$y <- d2$x / 20 + rnorm(nrow(d2), sd = 0.5)
-  c1 <- sbfit(y ~ x, d2, control = ctl, seed = 1, support = "real")
-  c0 <- sbfit(y ~ x, d2, control = replace(ctl, "cell_effects", FALSE), seed = 1,
-              support = "real")
-  expect_true(c1$precondition$tried_cells)
-  expect_null(c1$precondition$cells)
-  expect_identical(c1$theta, c0$theta)
-  expect_identical(sbsample(c1, d2[1:5, ], ndraws = 10, seed = 1),
-                   sbsample(c0, d2[1:5, ], ndraws = 10, seed = 1))
+  c1 <- expect_cells_left_out(d2, ctl, tried = TRUE)
   expect_match(paste(capture.output(print(c1)), collapse = " "), "no cell effects", fixed = TRUE)
 })
 
