@@ -281,7 +281,8 @@
 #'   a training cell is located by those networks plus their effects,
 #'   other rows as without.  The effects are kept when they predict the
 #'   training rows better, each row judged by the other rows of its cell
-#'   and fold; `print()` says whether they were.  `FALSE`: never tried.
+#'   and fold (at least 10 rows so judged); `print()` says whether they
+#'   were.  `FALSE`: never tried.
 #'   Over the 45 sets of `bench/realdata.R` (in the package's sources)
 #'   with repeated rows the CRPS fell by 0.4% in geometric mean: 7% on
 #'   `ggplot2::mpg` (1.200 to 1.115), 6% on `DNase`, 3% on
