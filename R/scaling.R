@@ -99,8 +99,9 @@ fit_precondition <- function(prep, control, budget, threads, verbose) {
   }
   # effects of the cells of rows that share their predictors' values,
   # added to the location where they predict the folds' rows better
-  tried_cells <- try_cells(prep, control)
-  cells <- if (tried_cells) cell_fit(prep, R, lres)
+  key <- cell_candidates(prep, control)
+  tried_cells <- !is.null(key)
+  cells <- if (tried_cells) cell_fit(prep, R, lres, key)
   if (!is.null(cells)) {
     R <- R - cells$oof
     lres$pred <- lres$pred + cells$oof
@@ -192,12 +193,8 @@ location_features <- function(pre, X, sc = NULL) {
 mean_residuals <- function(prep, lres, R) {
   K <- ncol(lres$theta)
   d <- ncol(R)
-  net_k <- function(k, Xm) {
-    P <- regression_net(prep$lnet, lres$theta[, k], Xm)
-    if (is.null(lres$linears)) P else P + linear_part(matrix(lres$linears[, , k], ncol = d), Xm)
-  }
   spread <- function(Xm) {
-    P <- lapply(seq_len(K), net_k, Xm = Xm)
+    P <- network_locations(prep$lnet, lres$theta, lres$linears, Xm)
     fbar <- Reduce(`+`, P) / K
     list(fbar = fbar, V = Reduce(`+`, lapply(P, function(p) (p - fbar)^2)) / K)
   }
@@ -503,15 +500,19 @@ cell_keys <- function(X) {
 # fewer than 10 rows per fold, went with the rule.
 cell_min_share <- 0.1
 cell_min_cells <- 30L
-try_cells <- function(prep, control) {
-  if (!isTRUE(control$cell_effects) || is.null(prep$fold)) return(FALSE)
-  key <- cell_keys(prep$Xs[prep$tidx, , drop = FALSE])
-  mean(duplicated(key) | duplicated(key, fromLast = TRUE)) >= cell_min_share &&
-    length(unique(key)) >= cell_min_cells
+# cell_candidates(): the cell keys of all rows (cell_keys()) when the fit
+# tries them, else NULL.
+cell_candidates <- function(prep, control) {
+  if (!isTRUE(control$cell_effects) || is.null(prep$fold)) return(NULL)
+  key <- cell_keys(prep$Xs)
+  kt <- key[prep$tidx]
+  if (mean(duplicated(kt) | duplicated(kt, fromLast = TRUE)) >= cell_min_share &&
+      length(unique(kt)) >= cell_min_cells) key
 }
 
 # Cell effects on top of the cross-fitted location networks `lres`, from
-# their out-of-fold residuals R (all rows x d).  Rows with the same
+# their out-of-fold residuals R (all rows x d), for the rows' cell keys
+# `key` (cell_candidates()).  Rows with the same
 # predictor values (a cell) often share more than a smooth location gives
 # them (the same car model, the same subject): a random intercept per
 # cell.  Each network k gets, per cell and response component, the
@@ -528,9 +529,8 @@ try_cells <- function(prep, control) {
 # Returns the change of location at all rows (`oof`: out of fold at the
 # training rows, at the held-out rows that of new rows) and the fit's
 # `cells`: keys, `effect` (cells x d x K) and `member` (cells x K).
-cell_fit <- function(prep, R, lres) {
+cell_fit <- function(prep, R, lres, key) {
   tidx <- prep$tidx
-  key <- cell_keys(prep$Xs)
   kt <- key[tidx]
   K <- ncol(lres$theta)
   kf <- paste(prep$fold, kt)
