@@ -190,6 +190,19 @@ panel_sets <- function(first, last) names(data_sets)[match(first, names(data_set
 panel4_sets <- panel_sets("stackloss", "lung")
 panel5_sets <- panel_sets("anorexia", "solder")
 panel6_sets <- panel_sets("beaver2", "MathAchieve")
+# All the sets in two halves that take about as long as each other, for
+# two processes side by side ("half1" and "half2" in --sets; "all" names
+# every set).
+half1_sets <- c(
+  "txhousing", "nlschools", "GAGurine", "ChickWeight", "cpus", "quine",
+  "Boston", "cats", "mammals", "whiteside", "epil", "ethanol", "warpbreaks",
+  "stackloss", "attitude", "ToothGrowth", "PlantGrowth", "Orange",
+  "beaver1", "Puromycin", "Insurance", "Pima.tr", "road", "Rabbit", "npk",
+  "economics", "midwest", "Oxboys", "barley", "lung", "cabbages", "gilgais",
+  "michelson", "Rubber", "Theoph", "DNase", "freeny", "BodyWeight",
+  "Soybean", "solder", "iris", "singer", "frets", "Milk", "RatPupWeight",
+  "fgl", "muscle", "leuk", "Wafer")
+half2_sets <- setdiff(names(data_sets), half1_sets)
 
 # The variables of the formula, complete rows only, characters and ordered
 # factors as plain factors; at most max_rows rows (set.seed(1)).  `grid` is
