@@ -568,8 +568,10 @@ cell_fit <- function(prep, R, lres, key) {
   E <- shrunk(S, N)
   effect <- array(0, c(length(cells), ncol(R), K))
   member <- matrix(FALSE, length(cells), K)
-  fk <- as.integer(sub(" .*", "", rownames(S)))
-  ck <- match(sub("^[0-9]+ ", "", rownames(S)), cells)
+  # each fold-cell's fold and cell, from its first row
+  first <- match(rownames(S), kf)
+  fk <- prep$fold[first]
+  ck <- match(kt[first], cells)
   for (k in seq_len(K)) {
     r <- fk == k & pos & !is.na(ck)
     effect[ck[r], , k] <- E[r, ]
