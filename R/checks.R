@@ -383,10 +383,13 @@ net_ok <- function(net) {
 
 # Whether a fit's preconditioning matches its bridge network `net`: the
 # regression networks' weights (one network, or npar x K cross-fitted), the
-# linear part (and each network's, (p + 1) x d x K), floor, power, centre
-# and scale factor.
+# linear part (and each network's, (p + 1) x d x K, with p the location
+# networks' inputs), floor, power, centre, scale factor and the
+# piecewise-linear encodings.
 precondition_ok <- function(pre, net) {
   ln <- pre$net
+  if (!is.null(pre$ple) && !ple_ok(pre$ple, ln)) return(FALSE)
+  lp <- location_arch(pre)
   vec_ok <- function(v, len, pos = FALSE) is.numeric(v) && length(v) == len &&
     all(is.finite(v)) && (!pos || all(v > 0))
   weights_ok <- function(v, npar) is.numeric(v) && all(is.finite(v)) &&
@@ -395,9 +398,9 @@ precondition_ok <- function(pre, net) {
   ok <- tryCatch(is.list(pre) && net_ok(ln) && !identical(ln$kind, "bridge") &&
                    identical(as.numeric(ln$d), as.numeric(net$d)) &&
                    identical(as.numeric(ln$p), as.numeric(net$p)) && length(ln$freq) == 0L &&
-                   weights_ok(pre$location, net_npar(ln)) &&
+                   weights_ok(pre$location, net_npar(lp)) &&
                    (is.null(pre$linear) ||
-                      (is.matrix(pre$linear) && identical(dim(pre$linear), as.integer(c(net$p + 1, net$d))) &&
+                      (is.matrix(pre$linear) && identical(dim(pre$linear), as.integer(c(lp$p + 1, net$d))) &&
                          all(is.finite(pre$linear)))) &&
                    (is.null(pre$linear_folds) ||
                       (is.array(pre$linear_folds) && all(is.finite(pre$linear_folds)) &&
@@ -416,6 +419,23 @@ precondition_ok <- function(pre, net) {
                    (is.null(pre$cells) || cells_ok(pre, net$d)),
                  error = function(e) FALSE)
   isTRUE(ok)
+}
+
+# Whether the piecewise-linear encodings `ple` of a preconditioning
+# (ple_prep()) are usable with its networks' architecture `ln`: distinct
+# columns among ln's inputs, increasing finite bin edges for each, and
+# the location networks' architecture: ln's, with one input per bin more.
+ple_ok <- function(ple, ln) {
+  isTRUE(tryCatch(
+    is.list(ple) && is.integer(ple$cols) && length(ple$cols) >= 1L && !anyNA(ple$cols) &&
+      all(ple$cols >= 1L & ple$cols <= ln$p) && !anyDuplicated(ple$cols) &&
+      is.list(ple$knots) && length(ple$knots) == length(ple$cols) &&
+      all(vapply(ple$knots, function(b) is.numeric(b) && length(b) >= 2L &&
+                   all(is.finite(b)) && all(diff(b) > 0), NA)) &&
+      net_ok(ple$net) &&
+      identical(ple$net[setdiff(names(ln), "p")], ln[setdiff(names(ln), "p")]) &&
+      identical(as.numeric(ple$net$p), as.numeric(ln$p + sum(lengths(ple$knots) - 1L))),
+    error = function(e) FALSE))
 }
 
 # Whether the cell effects of a preconditioning (cell_fit()) are usable:
@@ -449,9 +469,11 @@ check_fit <- function(object, name = "object") {
   # and scale instead of the predictors (fit_format(), location_features());
   # format 7: any of 2 to 6 fitted as counts on the log(1 + y + u) scale
   # (support.R); format 8: any of 2 to 7 whose location (or a member's) has
-  # cell effects (scaling.R, cell_fit())
+  # cell effects (scaling.R, cell_fit()); format 9: any of 2 to 8 whose
+  # location networks (or a member's) take piecewise-linear encodings
+  # (scaling.R, ple_prep())
   if (!(is.integer(object$format) && length(object$format) == 1L &&
-        object$format %in% 1:8))
+        object$format %in% 1:9))
     stopf("'%s' was made by another version of sbcg (%s); refit it with this one (%s)",
           name, if (is.character(object$version)) object$version[1L] else "unknown",
           as.character(getNamespaceVersion("sbcg")))
@@ -533,6 +555,9 @@ check_fit <- function(object, name = "object") {
           name)
   if (!identical(object$format == 8L, fit_format(object) == 8L))
     stopf("'%s$format' is 8 exactly when its location has cell effects ('precondition$cells')",
+          name)
+  if (!identical(object$format == 9L, fit_format(object) == 9L))
+    stopf("'%s$format' is 9 exactly when its location networks take piecewise-linear encodings ('precondition$ple')",
           name)
   if (!is.null(object$members)) {
     if (!is.list(object$members) || !length(object$members) ||

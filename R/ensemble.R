@@ -44,7 +44,9 @@ ensemble_fit <- function(first, members) {
   first
 }
 
-# The format of a fit from what it holds (check_fit() lists them): 8 when
+# The format of a fit from what it holds (check_fit() lists them): 9 when
+# its location networks, or a member's, take piecewise-linear encodings
+# (ple_inputs()), which earlier versions would not append; 8 when
 # its location, or a member's, has cell effects (cell_location()), which
 # earlier versions would leave out; 7 for a
 # count fit on the log(1 + y + u) scale (support_offset()), which earlier
@@ -53,6 +55,8 @@ ensemble_fit <- function(first, members) {
 # earlier versions would feed the predictors instead; otherwise 5 with a
 # recalibration map, 4 with members, 3 with a decorrelating mix, 2 else.
 fit_format <- function(object) {
+  ple <- function(o) !is.null(o$precondition$ple)
+  if (ple(object) || any(vapply(object$members, ple, NA))) return(9L)
   cells <- function(o) !is.null(o$precondition$cells)
   if (cells(object) || any(vapply(object$members, cells, NA))) return(8L)
   if (identical(object$support$type, "count") && support_offset(object$support) > 0) return(7L)

@@ -6,7 +6,7 @@
 # their epochs, the linear part, the power of the scale and the cells.
 pre_string <- function(pre) {
   K <- if (is.matrix(pre$location)) ncol(pre$location) else 1L
-  sprintf("%s%s %s%s, %s epochs%s%s%s%s",
+  sprintf("%s%s %s%s, %s epochs%s%s%s%s%s",
           if (is.null(pre$scale)) "location network" else "location and scale networks",
           if (K > 1L) sprintf(" (%d of each, cross-fitted)", K) else "",
           net_string(pre$net), if (is.null(pre$linear)) "" else " on a linear fit",
@@ -26,6 +26,12 @@ pre_string <- function(pre) {
             sprintf(", effects of %d cells of rows with the same predictors (out-of-fold error lower than without)",
                     length(pre$cells$key))
           else if (isTRUE(pre$tried_cells)) ", no cell effects (out-of-fold error lower than with)"
+          else "",
+          if (!is.null(pre$ple))
+            sprintf(", piecewise-linear encodings of %d predictor column%s as further location inputs (out-of-fold error clearly lower than without)",
+                    length(pre$ple$cols), if (length(pre$ple$cols) > 1L) "s" else "")
+          else if (isTRUE(pre$tried_ple))
+            ", no piecewise-linear encodings (out-of-fold error not clearly lower with them)"
           else "")
 }
 

@@ -770,6 +770,7 @@ fit_prepare <- function(X, Y, w, control, vidx = NULL) {
       }
     }
     zero <- control$baseline == "linear"
+    prep$zero_out <- zero
     prep$ltheta0 <- lapply(seq_len(K), function(k) init_theta(prep$lnet, zero))
     prep$lseed <- lapply(seq_len(K), function(k) draw_seed())
     prep$stheta0 <- lapply(seq_len(K), function(k) init_theta(prep$lnet, zero))
@@ -833,6 +834,7 @@ fit_plan <- function(prep, control, budget, inputs) {
     K <- length(prep$ltheta0)
     rows <- if (K > 1L) length(prep$tidx) - tabulate(prep$fold, K) else length(prep$tidx)
     rep(ep * rows, 1L + try_input_decay(prep, control) + try_skew(prep) +
+                     (length(ple_columns(prep, control)) > 0L) +
                      (control$precondition == "location-scale"))
   }
   fixed <- vapply(inputs, fixed_budget, FALSE, nv = length(prep$vidx))

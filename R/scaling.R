@@ -90,10 +90,32 @@ fit_precondition <- function(prep, control, budget, threads, verbose) {
       decay <- input_decay_try
     }
   }
+  # piecewise-linear encodings of numeric predictors as further inputs of
+  # the location networks (ple_columns()): the same folds and seeds, kept
+  # when the out-of-fold error is clearly lower; `lp` is the preparation
+  # the kept location networks take their inputs from
+  lp <- prep
+  ple <- NULL
+  cols <- ple_columns(prep, control)
+  if (length(cols)) {
+    pp <- ple_prep(prep, cols)
+    l2 <- cross_fit(pp, prep$Ys, pp$ltheta0, prep$lseed, "location", settings,
+                    threads, verbose, linear = linear,
+                    label = "location (piecewise-linear inputs)", screen = lres)
+    keep <- !isTRUE(l2$screened) && clearly_better(prep, lres, l2)
+    work <- c(lres$steps, lres$seconds) + c(l2$steps, l2$seconds)
+    if (keep) lres <- l2
+    lres$steps <- work[1L]
+    lres$seconds <- work[2L]
+    if (keep) {
+      lp <- pp
+      ple <- pp$ple
+    }
+  }
   R <- prep$Ys - lres$pred
   shrink <- NULL
   if (isTRUE(control$mean_residuals) && is.matrix(lres$theta) && ncol(lres$theta) > 1L) {
-    mr <- mean_residuals(prep, lres, R)
+    mr <- mean_residuals(lp, lres, R)
     R <- mr$R
     shrink <- mr$shrink
   }
@@ -101,7 +123,7 @@ fit_precondition <- function(prep, control, budget, threads, verbose) {
   # added to the location where they predict the folds' rows better
   key <- cell_candidates(prep, control)
   tried_cells <- !is.null(key)
-  cells <- if (tried_cells) cell_fit(prep, R, lres, key)
+  cells <- if (tried_cells) cell_fit(lp, R, lres, key)
   if (!is.null(cells)) {
     R <- R - cells$oof
     lres$pred <- lres$pred + cells$oof
@@ -113,6 +135,8 @@ fit_precondition <- function(prep, control, budget, threads, verbose) {
               skew_tried = try_skew(prep))
   if (!is.null(shrink)) pre$residual_shrink <- shrink
   pre$tried_cells <- tried_cells
+  pre$tried_ple <- length(cols) > 0L
+  if (!is.null(ple)) pre$ple <- ple
   if (!is.null(cells)) pre$cells <- cells$cells
   if (control$precondition == "location-scale") {
     A <- abs(R)
@@ -267,6 +291,95 @@ try_input_decay <- function(prep, control) {
     ncol(prep$Xs) >= input_decay_min_p
 }
 
+# Piecewise-linear encodings of numeric predictors (Gorishniy, Rubachev
+# and Babenko, "On embeddings for numerical features in tabular deep
+# learning", NeurIPS 2022) as further inputs of the location networks.  A
+# network whose inputs are the standardised predictors learns smooth
+# functions of them first, and early stopping ends it before it has
+# learned a trend that bends many times along one predictor (a time
+# index, say), which a forest's splits follow at once.  With the
+# encodings each column x with more than 2 * ple_bins distinct training
+# values gets ple_bins further inputs, min(1, max(0, (x - b_k) / (b_{k+1} -
+# b_k))) for bin edges b_0 < ... < b_T at the quantiles 0, 1/T, ..., 1 of
+# its training values (fewer where they tie): a piecewise-linear basis on
+# which the first layer starts with local slopes.  The location networks
+# are trained with and without them on the same folds and seeds, and the
+# encodings are kept when the out-of-fold error is lower by more than
+# ple_z standard errors of the rows' paired differences (clearly_better(),
+# the one-standard-error rule of pick_bridge()): with any fall kept, a
+# fall of 8% on Boston (p = 13, 404 training rows; z = 0.6) came with a
+# rise of 28% in one fold's CRPS, and with ple_z = 2 they were not kept
+# on beaver1 (body temperature against time, 83 training rows; falls of
+# 10-30% with z of 0.5-1.9), whose CRPS they lower by a quarter.  When
+# every fold has at least loss_choice_rows (200) rows, the first fold's
+# network with the encodings screens the others (cross_fit()'s `screen`):
+# unless it predicts its fold better than the network without them, the
+# other four are not trained, which keeps the trial's cost to one network
+# where the encodings do not help (the simulation models at n = 5000: a
+# default fit there took 6.4 s instead of 4.9 with the full trial).  On
+# smaller folds one fold's error is too noisy to screen with: beaver1's
+# and cpus' gains (a quarter and an eighth off the CRPS) were lost, and
+# the trial costs little there.  The scale networks and the bridge keep
+# the predictors as they are.
+ple_bins <- 8L
+ple_z <- 1
+
+# The columns of the standardised predictors that get encodings: those
+# with more than 2 * ple_bins distinct values on the training rows of
+# positive weight (factors' indicator columns have two); none with
+# control$piecewise FALSE or without cross-fitting, whose out-of-fold
+# errors judge the choice.
+ple_columns <- function(prep, control) {
+  if (!isTRUE(control$piecewise) || length(prep$lseed) < 2L) return(integer())
+  Xt <- prep$Xs[prep$tidx[prep$wt > 0], , drop = FALSE]
+  which(apply(Xt, 2L, function(v) length(unique(v))) > 2L * ple_bins)
+}
+
+# prep with the encodings of columns `cols` appended to its predictors:
+# `ple` (the columns, their bin edges, and the location networks'
+# architecture, with the wider input layer) and starting weights for that
+# architecture, drawn under the first location network's seed (so that a
+# fit without the encodings draws nothing more from R's generator).
+ple_prep <- function(prep, cols) {
+  Xt <- prep$Xs[prep$tidx[prep$wt > 0], , drop = FALSE]
+  knots <- lapply(cols, function(j)
+    unique(stats::quantile(Xt[, j], seq(0, 1, length.out = ple_bins + 1L), names = FALSE,
+                           type = 7)))
+  ple <- list(cols = as.integer(cols), knots = knots)
+  prep$Xs <- ple_inputs(ple, prep$Xs)
+  prep$lnet$p <- ncol(prep$Xs)
+  ple$net <- prep$lnet
+  prep$ple <- ple
+  K <- length(prep$ltheta0)
+  prep$ltheta0 <- with_seed(prep$lseed[[1L]][1L], lapply(seq_len(K), function(k)
+    init_theta(prep$lnet, isTRUE(prep$zero_out))))
+  prep
+}
+
+# The standardised predictors X with the encodings of `ple` appended (X
+# itself for ple = NULL).
+ple_inputs <- function(ple, X) {
+  if (is.null(ple)) return(X)
+  enc <- lapply(seq_along(ple$cols), function(i) {
+    b <- ple$knots[[i]]
+    x <- X[, ple$cols[i]]
+    vapply(seq_len(length(b) - 1L), function(k)
+      pmin(1, pmax(0, (x - b[k]) / (b[k + 1L] - b[k]))), numeric(length(x)))
+  })
+  cbind(X, matrix(unlist(enc), nrow(X)))
+}
+
+# Whether location networks b are clearly better than a: the weighted
+# squared out-of-fold errors of the training rows, paired, lower with b on
+# average by more than ple_z standard errors of their difference.
+clearly_better <- function(prep, a, b) {
+  t <- prep$tidx
+  err <- function(P) prep$wt * rowSums((prep$Ys[t, , drop = FALSE] - P[t, , drop = FALSE])^2)
+  dif <- err(a$pred) - err(b$pred)
+  se <- stats::sd(dif) / sqrt(length(dif))
+  is.finite(se) && mean(dif) > ple_z * se
+}
+
 # The weighted mean squared out-of-fold error of the location networks
 # (their predictions P at all rows) over the training rows.
 oof_loss <- function(prep, Y, P) {
@@ -294,7 +407,7 @@ scale_patience <- 5
 # predictions at all rows (out of fold at the training rows) and the
 # training records.
 cross_fit <- function(prep, target, theta0, seeds, what, settings, threads, verbose,
-                      linear = FALSE, label = what) {
+                      linear = FALSE, label = what, screen = NULL) {
   K <- length(theta0)
   Xs <- prep$Xs
   tidx <- prep$tidx
@@ -311,23 +424,43 @@ cross_fit <- function(prep, target, theta0, seeds, what, settings, threads, verb
          wv = if (K > 1L) prep$wt[inf] / mean(prep$wt[inf]) else prep$wv,
          wsum = sum(prep$wt[inf]), seed = seeds[[j]], B = B)
   })
-  runs <- train_nets(prep$lnet, jobs, threads, verbose, what, settings,
-                     labels = sprintf("%s network %d/%d", label, seq_len(K), K),
-                     group = sprintf("%s networks 1-%d/%d (side by side)", label, K, K),
-                     progress = prep$progress)
-  shared <- K > 1L && min(lengths(lapply(jobs, `[[`, "valid"))) < min_choice_rows
+  train <- function(j) train_nets(prep$lnet, jobs[j], threads, verbose, what, settings,
+                                  labels = sprintf("%s network %d/%d", label, j, K),
+                                  group = sprintf("%s networks %d-%d/%d (side by side)", label,
+                                                  min(j), max(j), K),
+                                  progress = prep$progress)
+  # the prediction of fold j's network (run r) at its own fold's rows
+  fold_pred <- function(j, r) {
+    va <- jobs[[j]]$valid
+    P <- regression_net(prep$lnet, r$theta, Xs[va, , drop = FALSE])
+    if (linear) P <- P + linear_part(jobs[[j]]$B, Xs[va, , drop = FALSE])
+    P
+  }
+  nf <- min(lengths(lapply(jobs, `[[`, "valid")))
+  shared <- K > 1L && nf < min_choice_rows
+  if (!is.null(screen) && K > 1L && nf >= loss_choice_rows) {
+    # with folds of loss_choice_rows rows or more, the first fold's network
+    # screens the others: unless it predicts its fold's rows better than
+    # the network of `screen` trained there, the others are not trained
+    # (the result says `screened`, with the work done)
+    runs <- train(1L)
+    va <- jobs[[1L]]$valid
+    w <- prep$wt[fold == folds[1L]]
+    err <- function(P) sum(w * rowSums((target[va, , drop = FALSE] - P)^2))
+    if (!(err(fold_pred(1L, runs[[1L]])) < err(screen$pred[va, , drop = FALSE]))) {
+      if (!is.null(prep$progress)) prep$progress$label("", K - 1L)
+      return(list(screened = TRUE, steps = runs[[1L]]$steps, seconds = runs[[1L]]$seconds))
+    }
+    runs <- c(runs, train(seq_len(K)[-1L]))
+  } else {
+    runs <- train(seq_len(K))
+  }
   if (shared) runs <- shared_epoch(prep$lnet, jobs, runs, settings, threads, verbose, what,
                                     label)
   res <- lapply(seq_along(folds), function(j) {
     r <- runs[[j]]
-    va <- jobs[[j]]$valid
-    B <- jobs[[j]]$B
-    if (K > 1L) {
-      P <- regression_net(prep$lnet, r$theta, Xs[va, , drop = FALSE])
-      if (linear) P <- P + linear_part(B, Xs[va, , drop = FALSE])
-      pred[va, ] <<- P
-    }
-    r$linear <- B
+    if (K > 1L) pred[jobs[[j]]$valid, ] <<- fold_pred(j, r)
+    r$linear <- jobs[[j]]$B
     r
   })
   theta <- if (K == 1L) res[[1L]]$theta else
@@ -442,17 +575,24 @@ member_fit <- function(object, j) {
 # effects (cell_fit()) the mean over the networks whose fold holds rows of
 # that cell of each network's location plus its effect there.
 location_net <- function(pre, X) {
-  m <- regression_net(pre$net, pre$location, X)
-  if (!is.null(pre$linear)) m <- m + linear_part(pre$linear, X)
+  XL <- ple_inputs(pre$ple, X)
+  net <- location_arch(pre)
+  m <- regression_net(net, pre$location, XL)
+  if (!is.null(pre$linear)) m <- m + linear_part(pre$linear, XL)
   if (is.null(pre$cells)) return(m)
   i <- match(cell_keys(X), pre$cells$key)
   hit <- which(!is.na(i))
   if (length(hit))
     m[hit, ] <- cell_location(pre$cells, i[hit],
-                              network_locations(pre$net, pre$location, pre$linear_folds,
-                                                X[hit, , drop = FALSE]))
+                              network_locations(net, pre$location, pre$linear_folds,
+                                                XL[hit, , drop = FALSE]))
   m
 }
+
+# The location networks' architecture: that of the preconditioning
+# (pre$net, which the scale networks share), or with piecewise-linear
+# encodings, whose networks take more inputs, theirs (pre$ple$net).
+location_arch <- function(pre) if (is.null(pre$ple)) pre$net else pre$ple$net
 
 # Each cross-fitted network's location (with its own linear part, from
 # `linears`, (p + 1) x d x K, or NULL) at standardised rows X: a list of K

@@ -149,6 +149,7 @@ cases <- list(
   list(quote(sbcg_control(draws = -1)), "'draws'"),
   list(quote(sbcg_control(skew_transform = NA)), "'skew_transform'"),
   list(quote(sbcg_control(cell_effects = "no")), "'cell_effects'"),
+  list(quote(sbcg_control(piecewise = "no")), "'piecewise'"),
   list(quote(sbcg_control(ensemble = 0)), "'ensemble'"),
   list(quote(sbcg_control(mean_residuals = "yes")), "'mean_residuals'"),
   list(quote(sbcg_control(recalibrate = c(TRUE, FALSE))), "'recalibrate'"),

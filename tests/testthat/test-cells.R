@@ -91,21 +91,8 @@ test_that("at a cell the location is its folds' networks plus their effects; els
                tolerance = 1e-5)
 })
 
-# Fits of y ~ x with and without cell_effects, the same seed; the one
-# with them has tried them and not kept them, and is otherwise the same
-# fit to the bit.
-expect_cells_left_out <- function(d, ctl, tried) {
-  on <- sbfit(y ~ x, d, control = ctl, seed = 1, support = "real")
-  off <- sbfit(y ~ x, d, control = replace(ctl, "cell_effects", FALSE), seed = 1,
-               support = "real")
-  expect_identical(on$precondition$tried_cells, tried)
-  expect_null(on$precondition$cells)
-  expect_identical(on$theta, off$theta)
-  expect_identical(on$precondition$location, off$precondition$location)
-  expect_identical(sbsample(on, d[1:5, ], ndraws = 10, seed = 1),
-                   sbsample(off, d[1:5, ], ndraws = 10, seed = 1))
-  on
-}
+expect_cells_left_out <- function(d, ctl, tried)
+  expect_trial_left_out(d, ctl, "cell_effects", "tried_cells", "cells", tried)
 
 test_that("fits without repeated predictor values, or with cell_effects = FALSE, are unchanged", {
   ctl <- small_control(epochs = 10)

@@ -144,10 +144,13 @@ test_that("verbose prints progress, one labelled line per network", {
                 "bridge 1/2 \\(with the predictors\\): ",
                 "bridge 2/2 \\(without the predictors\\): "))
     expect_match(out, lab, all = FALSE)
-  # every network ends its own line, with its place among the 12
-  expect_length(out, 5 + 5 + 2)
-  expect_match(out[1], "^\r?\\[1/12\\] location network 1/5: ")
-  expect_match(out[12], "\\[12/12, at most [0-9]+:[0-9]{2} left in all\\] bridge 2/2")
+  # every network ends its own line, with its place among the 17 (x has
+  # more than 16 distinct values: the location networks also try
+  # piecewise-linear encodings)
+  expect_length(out, 5 + 5 + 5 + 2)
+  expect_match(out[1], "^\r?\\[1/17\\] location network 1/5: ")
+  expect_match(out[6], "^\r?\\[6/17, at most [0-9]+:[0-9]{2} left in all\\] location \\(piecewise-linear inputs\\) network 1/5: ")
+  expect_match(out[17], "\\[17/17, at most [0-9]+:[0-9]{2} left in all\\] bridge 2/2")
   # the plan counts each network's training rows times its epochs (the
   # bridge without the predictors trains min_epochs)
   prep <- list(tidx = 1:100, vidx = 101:110, ltheta0 = vector("list", 5), fold = rep(1:5, 20))
@@ -166,11 +169,19 @@ test_that("verbose prints progress, one labelled line per network", {
                c(rep(20 * 80, 15), 40 * 100))
   expect_equal(sbcg:::fit_plan(prep, sbcg_control(input_decay = 0), budget, FALSE),
                c(rep(20 * 80, 10), 40 * 100))
+  # a column of more than 16 distinct values: the encodings too, unless off
+  prep$Xs[, 1] <- seq_len(110)
+  prep$wt <- rep(1, 100)
+  expect_equal(sbcg:::fit_plan(prep, sbcg_control(), budget, FALSE),
+               c(rep(20 * 80, 20), 40 * 100))
+  expect_equal(sbcg:::fit_plan(prep, sbcg_control(piecewise = FALSE), budget, FALSE),
+               c(rep(20 * 80, 15), 40 * 100))
   set.seed(2)
   X12 <- matrix(rnorm(100 * 12), 100)  # folds of 18 rows: no shared epoch
   out <- capture.output(f12 <- sbfit(X12, X12[, 1] + rnorm(100), control = small_control(),
                                      verbose = TRUE, seed = 1))
-  expect_length(out, 5 + 5 + 5 + 2)
-  expect_match(out[6], "^\r?\\[6/17, at most [0-9]+:[0-9]{2} left in all\\] location \\(input decay\\) network 1/5: ")
-  expect_match(out[17], "\\[17/17, at most [0-9]+:[0-9]{2} left in all\\] bridge 2/2")
+  expect_length(out, 5 + 5 + 5 + 5 + 2)
+  expect_match(out[6], "^\r?\\[6/22, at most [0-9]+:[0-9]{2} left in all\\] location \\(input decay\\) network 1/5: ")
+  expect_match(out[11], "^\r?\\[11/22, at most [0-9]+:[0-9]{2} left in all\\] location \\(piecewise-linear inputs\\) network 1/5: ")
+  expect_match(out[22], "\\[22/22, at most [0-9]+:[0-9]{2} left in all\\] bridge 2/2")
 })

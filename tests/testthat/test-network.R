@@ -491,7 +491,7 @@ test_that("with 10 or more predictors the location networks also try input decay
   expect_identical(f9d$precondition$input_decay, 3)
   expect_false(f9d$precondition$input_decay_tried)
   expect_false(identical(f9d$precondition$location, f9$precondition$location))
-  expect_output(print(f9d), ", input decay 3;")
+  expect_output(print(f9d), ", input decay 3[,;]")
   expect_error(sbcg_control(input_decay = -1), "'input_decay'")
   expect_error(sbcg_control(input_decay = c(1, 2)), "'input_decay'")
   expect_output(print(f12), if (pre$input_decay > 0) "input decay 10 \\(out-of-fold" else
