@@ -102,15 +102,15 @@ fit_precondition <- function(prep, control, budget, threads, verbose) {
     l2 <- cross_fit(pp, prep$Ys, pp$ltheta0, prep$lseed, "location", settings,
                     threads, verbose, linear = linear,
                     label = "location (piecewise-linear inputs)", screen = lres)
-    keep <- !isTRUE(l2$screened) && clearly_better(prep, lres, l2)
-    work <- c(lres$steps, lres$seconds) + c(l2$steps, l2$seconds)
-    if (keep) lres <- l2
-    lres$steps <- work[1L]
-    lres$seconds <- work[2L]
-    if (keep) {
+    steps <- lres$steps + l2$steps
+    seconds <- lres$seconds + l2$seconds
+    if (!isTRUE(l2$screened) && clearly_better(prep, lres, l2)) {
+      lres <- l2
       lp <- pp
       ple <- pp$ple
     }
+    lres$steps <- steps
+    lres$seconds <- seconds
   }
   R <- prep$Ys - lres$pred
   shrink <- NULL
@@ -307,9 +307,9 @@ try_input_decay <- function(prep, control) {
 # encodings are kept when the out-of-fold error is lower by more than
 # ple_z standard errors of the rows' paired differences (clearly_better(),
 # the one-standard-error rule of pick_bridge()): with any fall kept, a
-# fall of 8% on Boston (p = 13, 404 training rows; z = 0.6) came with a
+# fall of 8% on Boston (p = 13, 405 rows per fit; z = 0.6) came with a
 # rise of 28% in one fold's CRPS, and with ple_z = 2 they were not kept
-# on beaver1 (body temperature against time, 83 training rows; falls of
+# on beaver1 (body temperature against time, 91 rows per fit; falls of
 # 10-30% with z of 0.5-1.9), whose CRPS they lower by a quarter.  When
 # every fold has at least loss_choice_rows (200) rows, the first fold's
 # network with the encodings screens the others (cross_fit()'s `screen`):
@@ -405,7 +405,11 @@ scale_patience <- 5
 # the fit's `linear` coefficients are the mean of those.  Returns the
 # weights (a vector, or npar x K), the linear coefficients (or NULL), the
 # predictions at all rows (out of fold at the training rows) and the
-# training records.
+# training records.  `screen`: another cross_fit() of the same folds,
+# against which the first fold's network is judged before the others are
+# trained (when every fold has loss_choice_rows rows); if it does not
+# predict its fold better, the result is list(screened = TRUE) with the
+# work done.
 cross_fit <- function(prep, target, theta0, seeds, what, settings, threads, verbose,
                       linear = FALSE, label = what, screen = NULL) {
   K <- length(theta0)
