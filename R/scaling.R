@@ -311,16 +311,19 @@ try_input_decay <- function(prep, control) {
 # rise of 28% in one fold's CRPS, and with ple_z = 2 they were not kept
 # on beaver1 (body temperature against time, 91 rows per fit; falls of
 # 10-30% with z of 0.5-1.9), whose CRPS they lower by a quarter.  When
-# every fold has at least loss_choice_rows (200) rows, the first fold's
-# network with the encodings screens the others (cross_fit()'s `screen`):
-# unless it predicts its fold better than the network without them, the
-# other four are not trained, which keeps the trial's cost to one network
-# where the encodings do not help (the simulation models at n = 5000: a
-# default fit there took 6.4 s instead of 4.9 with the full trial).  On
-# smaller folds one fold's error is too noisy to screen with: beaver1's
-# and cpus' gains (a quarter and an eighth off the CRPS) were lost, and
-# the trial costs little there.  The scale networks and the bridge keep
-# the predictors as they are.
+# every fold has at least loss_choice_rows (200) rows, a least-squares fit
+# of the first fold's residuals on the encodings screens the trial
+# (ple_screen()): unless it predicts the fold better, no network with the
+# encodings is trained, which keeps the trial nearly free where they do
+# not help (a default fit of a simulation model at n = 5000, side by side:
+# 5.2-5.4 s, against 5.8-6.1 s when the first fold's network with the
+# encodings screened the others, and 5.0-5.2 s without the trial; on
+# bench/realdata.R's largest sets the two screens led to the same choice
+# in 24 of 25 fits).  On smaller folds one fold's error is too noisy to
+# screen with: a screen by the first network lost most of beaver1's and
+# cpus' gains (a quarter and an eighth off the CRPS), and the trial costs
+# little there.  The scale networks and the bridge keep the predictors as
+# they are.
 ple_bins <- 8L
 ple_z <- 1
 
@@ -369,6 +372,28 @@ ple_inputs <- function(ple, X) {
   cbind(X, matrix(unlist(enc), nrow(X)))
 }
 
+# Whether the encodings of prep$ple could help the location networks,
+# judged before any network with them is trained, on the first fold
+# (`job`, cross_fit()'s): the residuals of the network without them
+# (`screen`, trained on the fold's training rows) at those rows are
+# regressed on the encodings by weighted least squares, and the encodings
+# pass when the network's prediction plus that regression's predicts the
+# fold's own rows better than the network alone.  What a smooth network
+# has missed along one predictor, a trend that bends many times, shows in
+# its residuals there as a piecewise-linear function of the predictor.
+ple_screen <- function(prep, job, screen, target, linear) {
+  raw <- seq_len(ncol(prep$Xs) - sum(lengths(prep$ple$knots) - 1L))
+  X <- prep$Xs[job$train, raw, drop = FALSE]
+  G <- regression_net(replace(prep$lnet, "p", length(raw)), as.matrix(screen$theta)[, 1L], X)
+  if (linear) G <- G + linear_part(matrix(screen$linears[, , 1L], length(raw) + 1L), X)
+  E <- prep$Xs[, -raw, drop = FALSE]
+  C <- linear_fit(E[job$train, , drop = FALSE], target[job$train, , drop = FALSE] - G, job$wt)
+  va <- job$valid
+  err <- function(P) sum(job$wv * rowSums((target[va, , drop = FALSE] - P)^2))
+  P <- screen$pred[va, , drop = FALSE]
+  err(P + linear_part(C, E[va, , drop = FALSE])) < err(P)
+}
+
 # Whether location networks b are clearly better than a: the weighted
 # squared out-of-fold errors of the training rows, paired, lower with b on
 # average by more than ple_z standard errors of their difference.
@@ -405,11 +430,11 @@ scale_patience <- 5
 # the fit's `linear` coefficients are the mean of those.  Returns the
 # weights (a vector, or npar x K), the linear coefficients (or NULL), the
 # predictions at all rows (out of fold at the training rows) and the
-# training records.  `screen`: another cross_fit() of the same folds,
-# against which the first fold's network is judged before the others are
-# trained (when every fold has loss_choice_rows rows); if it does not
-# predict its fold better, the result is list(screened = TRUE) with the
-# work done.
+# training records.  `screen`: the cross_fit() of the same folds without
+# the encodings of prep$ple; when every fold has loss_choice_rows rows,
+# ple_screen() first judges on the first fold whether the encodings could
+# help, and if not, no network is trained and the result is
+# list(screened = TRUE) with no work done.
 cross_fit <- function(prep, target, theta0, seeds, what, settings, threads, verbose,
                       linear = FALSE, label = what, screen = NULL) {
   K <- length(theta0)
@@ -442,23 +467,12 @@ cross_fit <- function(prep, target, theta0, seeds, what, settings, threads, verb
   }
   nf <- min(lengths(lapply(jobs, `[[`, "valid")))
   shared <- K > 1L && nf < min_choice_rows
-  if (!is.null(screen) && K > 1L && nf >= loss_choice_rows) {
-    # with folds of loss_choice_rows rows or more, the first fold's network
-    # screens the others: unless it predicts its fold's rows better than
-    # the network of `screen` trained there, the others are not trained
-    # (the result says `screened`, with the work done)
-    runs <- train(1L)
-    va <- jobs[[1L]]$valid
-    w <- prep$wt[fold == folds[1L]]
-    err <- function(P) sum(w * rowSums((target[va, , drop = FALSE] - P)^2))
-    if (!(err(fold_pred(1L, runs[[1L]])) < err(screen$pred[va, , drop = FALSE]))) {
-      if (!is.null(prep$progress)) prep$progress$label("", K - 1L)
-      return(list(screened = TRUE, steps = runs[[1L]]$steps, seconds = runs[[1L]]$seconds))
-    }
-    runs <- c(runs, train(seq_len(K)[-1L]))
-  } else {
-    runs <- train(seq_len(K))
+  if (!is.null(screen) && K > 1L && nf >= loss_choice_rows &&
+      !ple_screen(prep, jobs[[1L]], screen, target, linear)) {
+    if (!is.null(prep$progress)) prep$progress$label("", K)
+    return(list(screened = TRUE, steps = 0, seconds = 0))
   }
+  runs <- train(seq_len(K))
   if (shared) runs <- shared_epoch(prep$lnet, jobs, runs, settings, threads, verbose, what,
                                     label)
   res <- lapply(seq_along(folds), function(j) {
