@@ -19,15 +19,15 @@ test_that("the encodings are kept for a mean that bends many times, and follow i
   expect_false(is.null(ple))
   expect_identical(on$format, 9L)
   expect_identical(ple$cols, 1L)
-  # bin edges at the octiles of the 360 training rows' standardised x:
-  # nine increasing edges within the range of x, with 45 training rows
-  # (and some of the 40 held-out ones) in each bin
+  # 360 training rows: 18 bins, with edges at the quantiles 0, 1/18, ...,
+  # 1 of their standardised x: 19 increasing edges within the range of x,
+  # with 20 training rows (and some of the 40 held-out ones) in each bin
   X <- sbcg:::newdata_matrix(on, d)
   b <- ple$knots[[1L]]
-  expect_length(b, 9L)
-  expect_true(all(diff(b) > 0) && b[1L] >= min(X) && b[9L] <= max(X))
-  expect_true(all(tabulate(findInterval(X[, 1L], b, rightmost.closed = TRUE), 8L) >= 44L))
-  expect_identical(ple$net$p, 9L)
+  expect_length(b, 19L)
+  expect_true(all(diff(b) > 0) && b[1L] >= min(X) && b[19L] <= max(X))
+  expect_true(all(tabulate(findInterval(X[, 1L], b, rightmost.closed = TRUE), 18L) >= 19L))
+  expect_identical(ple$net$p, 19L)
   expect_null(off$precondition$ple)
   expect_false(off$precondition$tried_ple)
   expect_true(on$precondition$tried_ple)
@@ -47,6 +47,25 @@ test_that("the encodings are kept for a mean that bends many times, and follow i
   saveRDS(on, f)
   expect_identical(sbsample(readRDS(f), g[1:3, , drop = FALSE], ndraws = 20, seed = 3),
                    sbsample(on, g[1:3, , drop = FALSE], ndraws = 20, seed = 3))
+})
+
+test_that("the number of bins grows with the training rows, from 8 to 24", {
+  # 8 below 180 rows, then one bin per 20 rows, at most 24
+  n <- c(2, 40, 179, 180, 199, 200, 360, 479, 480, 5000)
+  expect_identical(vapply(n, sbcg:::ple_count, 0L),
+                   c(8L, 8L, 8L, 9L, 9L, 10L, 18L, 23L, 24L, 24L))
+  # and at most one input per 4 rows over all columns, but never below 8
+  expect_identical(sbcg:::ple_count(364, 11), 8L)
+  expect_identical(sbcg:::ple_count(1000, 5), 24L)
+  expect_identical(sbcg:::ple_count(1000, 12), 20L)
+  expect_identical(sbcg:::ple_count(5000, 5), 24L)
+  # 100 training rows: 8 bins (11 held-out rows: too few to judge the
+  # fit's calibration, which it says)
+  expect_warning(fit <- sbfit(y ~ x, step_data(112, 3), seed = 1, support = "real",
+                              control = small_control(hidden = c(32, 32), epochs = 20)),
+                 "held-out rows")
+  expect_false(is.null(fit$precondition$ple))
+  expect_length(fit$precondition$ple$knots[[1L]], 9L)
 })
 
 test_that("the location with encodings is the networks' mean on the encoded inputs", {
