@@ -394,22 +394,22 @@ ple_inputs <- function(ple, X) {
 
 # Whether the encodings of prep$ple could help the location networks,
 # judged before any network with them is trained, on the first fold
-# (`job`, cross_fit()'s): the residuals of the network without them
-# (`screen`, trained on the fold's training rows) at those rows are
+# (`rows`, its rows in cross_fit()): the residuals of the network without
+# them (`screen`, trained on the fold's training rows) at those rows are
 # regressed on the encodings by weighted least squares, and the encodings
 # pass when the network's prediction plus that regression's predicts the
 # fold's own rows better than the network alone.  What a smooth network
 # has missed along one predictor, a trend that bends many times, shows in
 # its residuals there as a piecewise-linear function of the predictor.
-ple_screen <- function(prep, job, screen, target, linear) {
+ple_screen <- function(prep, rows, screen, target, linear) {
   raw <- seq_len(ncol(prep$Xs) - sum(lengths(prep$ple$knots) - 1L))
-  X <- prep$Xs[job$train, raw, drop = FALSE]
+  X <- prep$Xs[rows$train, raw, drop = FALSE]
   G <- regression_net(replace(prep$lnet, "p", length(raw)), as.matrix(screen$theta)[, 1L], X)
   if (linear) G <- G + linear_part(matrix(screen$linears[, , 1L], length(raw) + 1L), X)
   E <- prep$Xs[, -raw, drop = FALSE]
-  C <- linear_fit(E[job$train, , drop = FALSE], target[job$train, , drop = FALSE] - G, job$wt)
-  va <- job$valid
-  err <- function(P) sum(job$wv * rowSums((target[va, , drop = FALSE] - P)^2))
+  C <- linear_fit(E[rows$train, , drop = FALSE], target[rows$train, , drop = FALSE] - G, rows$wt)
+  va <- rows$valid
+  err <- function(P) sum(rows$wv * rowSums((target[va, , drop = FALSE] - P)^2))
   P <- screen$pred[va, , drop = FALSE]
   err(P + linear_part(C, E[va, , drop = FALSE])) < err(P)
 }
@@ -463,15 +463,26 @@ cross_fit <- function(prep, target, theta0, seeds, what, settings, threads, verb
   fold <- if (K > 1L) prep$fold else rep(0L, length(tidx))
   folds <- seq_len(K)  # K = 1: no row of tidx is in "fold 1
   pred <- matrix(0, nrow(target), ncol(target))
-  jobs <- lapply(seq_along(folds), function(j) {
+  # the rows of each network: it trains on the rows outside its fold and
+  # is validated on its fold's (K = 1: on the validation rows)
+  rows <- lapply(seq_along(folds), function(j) {
     inf <- fold == folds[j]
-    tr <- tidx[!inf]
-    wt <- prep$wt[!inf] / mean(prep$wt[!inf])
-    B <- if (linear) linear_fit(Xs[tr, , drop = FALSE], target[tr, , drop = FALSE], wt)
-    list(theta0 = theta0[[j]], target = if (linear) target - linear_part(B, Xs) else target,
-         Xs = Xs, train = tr, valid = if (K > 1L) tidx[inf] else prep$vidx, wt = wt,
+    list(train = tidx[!inf], valid = if (K > 1L) tidx[inf] else prep$vidx,
+         wt = prep$wt[!inf] / mean(prep$wt[!inf]),
          wv = if (K > 1L) prep$wt[inf] / mean(prep$wt[inf]) else prep$wv,
-         wsum = sum(prep$wt[inf]), seed = seeds[[j]], B = B)
+         wsum = sum(prep$wt[inf]))
+  })
+  nf <- min(lengths(lapply(rows, `[[`, "valid")))
+  if (!is.null(screen) && K > 1L && nf >= loss_choice_rows &&
+      !ple_screen(prep, rows[[1L]], screen, target, linear)) {
+    if (!is.null(prep$progress)) prep$progress$label("", K)
+    return(list(screened = TRUE, steps = 0, seconds = 0))
+  }
+  jobs <- lapply(seq_along(folds), function(j) {
+    r <- rows[[j]]
+    B <- if (linear) linear_fit(Xs[r$train, , drop = FALSE], target[r$train, , drop = FALSE], r$wt)
+    c(r, list(theta0 = theta0[[j]], target = if (linear) target - linear_part(B, Xs) else target,
+              Xs = Xs, seed = seeds[[j]], B = B))
   })
   train <- function(j) train_nets(prep$lnet, jobs[j], threads, verbose, what, settings,
                                   labels = sprintf("%s network %d/%d", label, j, K),
@@ -485,13 +496,7 @@ cross_fit <- function(prep, target, theta0, seeds, what, settings, threads, verb
     if (linear) P <- P + linear_part(jobs[[j]]$B, Xs[va, , drop = FALSE])
     P
   }
-  nf <- min(lengths(lapply(jobs, `[[`, "valid")))
   shared <- K > 1L && nf < min_choice_rows
-  if (!is.null(screen) && K > 1L && nf >= loss_choice_rows &&
-      !ple_screen(prep, jobs[[1L]], screen, target, linear)) {
-    if (!is.null(prep$progress)) prep$progress$label("", K)
-    return(list(screened = TRUE, steps = 0, seconds = 0))
-  }
   runs <- train(seq_len(K))
   if (shared) runs <- shared_epoch(prep$lnet, jobs, runs, settings, threads, verbose, what,
                                     label)
