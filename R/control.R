@@ -295,14 +295,15 @@
 #'   \eqn{\min(1, \max(0, (x - b_k) / (b_{k+1} - b_k)))}{min(1, max(0, (x -
 #'   b_k) / (b_(k+1) - b_k)))} for bin edges \eqn{b_k} at the quantiles 0,
 #'   1/T, ..., 1 of its training values, with T = 8 below 180 training rows,
-#'   then one bin per 20 rows, at most 24.  A network learns smooth functions of its inputs
-#'   first, and stops early before it has followed a trend that bends many
-#'   times along one predictor (a time index, say), as a forest's splits do
-#'   at once; the encodings give its first layer local slopes to start
-#'   from.  The location networks are trained with and without them on the
-#'   same folds, and the encodings are kept when the out-of-fold squared
-#'   error is lower by more than one standard error of the rows' paired
-#'   differences; `print()` says whether they were.  The scale networks and
+#'   then one bin per 20 rows, at most 24 and at most one input per 4 rows
+#'   over all the encoded columns.  A network learns smooth functions of
+#'   its inputs first, and stops early before it has followed a trend that
+#'   bends many times along one predictor (a time index, say), as a
+#'   forest's splits do at once; the encodings give its first layer local
+#'   slopes to start from.  The location networks are trained with and
+#'   without them on the same folds, and the encodings are kept when the
+#'   out-of-fold squared error is lower by more than one standard error of
+#'   the rows' paired differences; `print()` says whether they were.  The scale networks and
 #'   the bridge see the predictors as they are.  With folds of 200 rows or
 #'   more, a least-squares regression of the first fold's residuals on the
 #'   encodings screens the trial: the networks with them are trained only

@@ -313,15 +313,15 @@ try_input_decay <- function(prep, control) {
 # 364 rows) and its CRPS rose 1.6%.  16 bins at most gained 10% on
 # economics, and 16 or 24 at every size lost most of the gains on beaver1,
 # cpus and road (91 to 167 rows), whose columns then had too few distinct
-# values or rows per bin.  The location networks
-# are trained with and without them on the same folds and seeds, and the
-# encodings are kept when the out-of-fold error is lower by more than
-# ple_z standard errors of the rows' paired differences (clearly_better(),
-# the one-standard-error rule of pick_bridge()): with any fall kept, a
-# fall of 8% on Boston (p = 13, 405 rows per fit; z = 0.6) came with a
-# rise of 28% in one fold's CRPS, and with ple_z = 2 they were not kept
-# on beaver1 (body temperature against time, 91 rows per fit; falls of
-# 10-30% with z of 0.5-1.9), whose CRPS they lower by a quarter.  When
+# values or rows per bin.  The location networks are trained with and
+# without them on the same folds and seeds, and the encodings are kept
+# when the out-of-fold error is lower by more than ple_z standard errors
+# of the rows' paired differences (clearly_better(), the
+# one-standard-error rule of pick_bridge()): with any fall kept, a fall of
+# 8% on Boston (p = 13, 405 rows per fit; z = 0.6) came with a rise of 28%
+# in one fold's CRPS, and with ple_z = 2 they were not kept on beaver1
+# (body temperature against time, 91 rows per fit; falls of 10-30% with z
+# of 0.5-1.9), whose CRPS they lower by a quarter.  When
 # every fold has at least loss_choice_rows (200) rows, a least-squares fit
 # of the first fold's residuals on the encodings screens the trial
 # (ple_screen()): unless it predicts the fold better, no network with the
