@@ -406,12 +406,12 @@ ple_screen <- function(prep, rows, screen, target, linear) {
   X <- prep$Xs[rows$train, raw, drop = FALSE]
   G <- regression_net(replace(prep$lnet, "p", length(raw)), as.matrix(screen$theta)[, 1L], X)
   if (linear) G <- G + linear_part(matrix(screen$linears[, , 1L], length(raw) + 1L), X)
-  E <- prep$Xs[, -raw, drop = FALSE]
-  C <- linear_fit(E[rows$train, , drop = FALSE], target[rows$train, , drop = FALSE] - G, rows$wt)
+  C <- linear_fit(prep$Xs[rows$train, -raw, drop = FALSE],
+                  target[rows$train, , drop = FALSE] - G, rows$wt)
   va <- rows$valid
   err <- function(P) sum(rows$wv * rowSums((target[va, , drop = FALSE] - P)^2))
   P <- screen$pred[va, , drop = FALSE]
-  err(P + linear_part(C, E[va, , drop = FALSE])) < err(P)
+  err(P + linear_part(C, prep$Xs[va, -raw, drop = FALSE])) < err(P)
 }
 
 # Whether location networks b are clearly better than a: the weighted
@@ -484,11 +484,6 @@ cross_fit <- function(prep, target, theta0, seeds, what, settings, threads, verb
     c(r, list(theta0 = theta0[[j]], target = if (linear) target - linear_part(B, Xs) else target,
               Xs = Xs, seed = seeds[[j]], B = B))
   })
-  train <- function(j) train_nets(prep$lnet, jobs[j], threads, verbose, what, settings,
-                                  labels = sprintf("%s network %d/%d", label, j, K),
-                                  group = sprintf("%s networks %d-%d/%d (side by side)", label,
-                                                  min(j), max(j), K),
-                                  progress = prep$progress)
   # the prediction of fold j's network (run r) at its own fold's rows
   fold_pred <- function(j, r) {
     va <- jobs[[j]]$valid
@@ -497,7 +492,10 @@ cross_fit <- function(prep, target, theta0, seeds, what, settings, threads, verb
     P
   }
   shared <- K > 1L && nf < min_choice_rows
-  runs <- train(seq_len(K))
+  runs <- train_nets(prep$lnet, jobs, threads, verbose, what, settings,
+                     labels = sprintf("%s network %d/%d", label, seq_len(K), K),
+                     group = sprintf("%s networks 1-%d/%d (side by side)", label, K, K),
+                     progress = prep$progress)
   if (shared) runs <- shared_epoch(prep$lnet, jobs, runs, settings, threads, verbose, what,
                                     label)
   res <- lapply(seq_along(folds), function(j) {

@@ -124,9 +124,9 @@ test_that("on folds of 200 rows or more a regression on the first fold screens t
   # 1500 rows: 1080 training rows in folds of 216, 24 bins; a straight
   # line, where the first fold's residuals regressed on the encodings do
   # not predict that fold better (with seed 1; on 4 of seeds 1-6, and on
-  # the other two the trial is not kept), so that no network
-  # with the encodings is trained (no progress line for them) and the fit
-  # is the one without the encodings, to the bit
+  # the other two the trial is not kept), so that no network with the
+  # encodings is trained (no progress line for them) and the fit is the
+  # one without the encodings, to the bit
   d <- gauss_data(1500, 4)
   ctl <- small_control()
   out <- capture.output(on <- sbfit(y ~ x, d, control = ctl, verbose = TRUE, seed = 1,
