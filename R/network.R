@@ -37,13 +37,17 @@ net_arch <- function(net) {
 # The limits of the network, defined once in src/sbcg.h.
 net_limits <- function() .Call(C_sbcg_limits)
 
-# The C kernel set from getOption("sbcg.kernels"): "auto" (AVX2 + FMA where
-# the CPU has them) or "portable"; the code passed to the C entry points.
+# The C kernel set from getOption("sbcg.kernels"): "auto" (the best the CPU
+# has: AVX-512, AVX2 + FMA or portable), "avx2" or "portable"; the code
+# passed to the C entry points (KERN_* in src/sbcg.h).
 kernel_set <- function(kernels = getOption("sbcg.kernels", "auto")) {
   if (!is.character(kernels) || length(kernels) != 1L ||
-      !(kernels %in% c("auto", "portable")))
-    stopf("option 'sbcg.kernels' must be \"auto\" or \"portable\"")
-  if (kernels == "auto" && .Call(C_sbcg_kernels) == "avx2") 1L else 0L
+      !(kernels %in% c("auto", "avx2", "portable")))
+    stopf("option 'sbcg.kernels' must be \"auto\", \"avx2\" or \"portable\"")
+  best <- match(.Call(C_sbcg_kernels), c("portable", "avx2", "avx512")) - 1L
+  switch(kernels, auto = best, portable = 0L,
+         avx2 = if (best >= 1L) 1L else
+           stopf("option 'sbcg.kernels' is \"avx2\", but this CPU has no AVX2 and FMA"))
 }
 
 # The precision of the network's evaluations from

@@ -1,7 +1,8 @@
 # Speed of sbcg's training and sampling, side by side in the same run with
 # a PyTorch CPU implementation of the same network, loss, optimiser and
 # sampler (bench/torch_sb.py, Debian's python3-torch) in float64 and
-# float32, with sbcg's portable kernels against its AVX2 ones, and with
+# float32, with sbcg's portable kernels against its AVX2 ones (and its AVX2
+# ones against its AVX-512 ones where the CPU has AVX-512), and with
 # threads on an idle machine against one busy with a competing process.
 #
 #   Rscript bench/speed.R            # full run
@@ -51,8 +52,10 @@ cores <- parallel::detectCores()
 fpc <- if (all(c("avx2", "fma") %in% flags)) 16 else 4
 peak1 <- mhz / 1000 * fpc
 cat(sprintf("sbcg %s, %s\n", packageVersion("sbcg"), R.version.string))
-cat(sprintf("CPU: %s, %d cores, %.0f MHz (/proc/cpuinfo), AVX2 %s, FMA %s\n", model,
-            cores, mhz, "avx2" %in% flags, "fma" %in% flags))
+cat(sprintf("CPU: %s, %d cores, %.0f MHz (/proc/cpuinfo), AVX2 %s, FMA %s, AVX-512F %s\n", model,
+            cores, mhz, "avx2" %in% flags, "fma" %in% flags, "avx512f" %in% flags))
+if ("avx512f" %in% flags)
+  cat("(the shares of the peak below are of the AVX2 + FMA peak; with two 512-bit FMA units the AVX-512 peak is twice that)\n")
 cat(sprintf("peak double precision: %.1f GFLOP/s per core = %.0f MHz x %d flops/cycle (%s), %.1f GFLOP/s on %d cores\n",
             peak1, mhz, fpc, if (fpc == 16) "2 FMA units x 4 doubles x 2" else "SSE2",
             peak1 * cores, cores))
@@ -136,7 +139,25 @@ step_secs <- function(ctl, th, precision = "single") function() {
   f <- sbfit(X, y, control = ctl, threads = th, seed = 1)
   f$seconds / f$steps_run
 }
-avx2 <- .Call(sbcg:::C_sbcg_kernels) == "avx2"
+# the kernels "auto" runs: the AVX2 rows compare with the portable ones
+# wherever there are AVX2 kernels, and with the AVX-512 ones where those run
+kset <- .Call(sbcg:::C_sbcg_kernels)
+avx2 <- kset != "portable"
+avx512 <- kset == "avx512"
+auto_name <- if (avx512) "AVX-512" else "AVX2"
+# the rows of the other kernel sets for the timing fns$<base>
+other_sets <- function(fns, base) {
+  if (avx2) fns[[paste(base, "portable")]] <- function() with_kernels("portable", fns[[base]])
+  if (avx512) fns[[paste(base, "avx2")]] <- function() with_kernels("avx2", fns[[base]])
+  fns
+}
+# their ratios to the "auto" row
+set_ratios <- function(m, base, what = "") {
+  if (avx2) cat(sprintf("  time portable / %s kernels%s: %.2f\n", auto_name, what,
+                        m[[paste(base, "portable")]] / m[[base]]))
+  if (avx512) cat(sprintf("  time AVX2 / AVX-512 kernels%s: %.2f\n", what,
+                          m[[paste(base, "avx2")]] / m[[base]]))
+}
 
 # ---- training ----------------------------------------------------------------
 if ("train" %in% sections) {
@@ -145,7 +166,7 @@ if ("train" %in% sections) {
   for (th in c(1L, 2L)) {
     fns <- list(sbcg = step_secs(recipe(train_steps / 5L), th),
                 `sbcg double` = step_secs(recipe(train_steps / 5L), th, "double"))
-    if (avx2) fns$`sbcg portable` <- function() with_kernels("portable", fns$sbcg)
+    fns <- other_sets(fns, "sbcg")
     if (torch_ok) {
       fns$`PyTorch float64` <- function() torch_run("train", "--threads", th, "--steps",
                                                     train_steps, "--dtype", "float64") / train_steps
@@ -159,7 +180,7 @@ if ("train" %in% sections) {
                   6 * macs_row(w_recipe) * 1000 * sps / 1e9))
     }
     cat(sprintf("  time single / double precision: %.2f\n", m[["sbcg"]] / m[["sbcg double"]]))
-    if (avx2) cat(sprintf("  time portable / AVX2 kernels: %.2f\n", m[["sbcg portable"]] / m[["sbcg"]]))
+    set_ratios(m, "sbcg")
     if (torch_ok)
       cat(sprintf("  time sbcg / PyTorch, both float64: %.2f; both float32: %.2f; PyTorch float32 / float64: %.2f\n",
                   m[["sbcg double"]] / m[["PyTorch float64"]], m[["sbcg"]] / m[["PyTorch float32"]],
@@ -170,15 +191,14 @@ if ("train" %in% sections) {
   ctl <- sbcg_control(epochs = 20, validation = 0, precondition = "none")
   fns <- list(`threads 1` = step_secs(ctl, 1L), `threads 2` = step_secs(ctl, 2L),
               `threads 1 double` = step_secs(ctl, 1L, "double"))
-  if (avx2) fns$`threads 1 portable` <- function() with_kernels("portable", fns$`threads 1`)
+  fns <- other_sets(fns, "threads 1")
   m <- side_by_side(fns, reps)
   for (nm in names(m))
     cat(sprintf("  sbcg %-18s: %7.1f steps/s  %5.2f GFLOP/s  (%.2f M training triples/s)\n", nm,
                 1 / m[[nm]], 6 * macs_row(w_default) * 256 / m[[nm]] / 1e9, 256 / m[[nm]] / 1e6))
   cat(sprintf("  time single / double precision (1 thread): %.2f\n",
               m[["threads 1"]] / m[["threads 1 double"]]))
-  if (avx2) cat(sprintf("  time portable / AVX2 kernels (1 thread): %.2f\n",
-                        m[["threads 1 portable"]] / m[["threads 1"]]))
+  set_ratios(m, "threads 1", " (1 thread)")
   cat("\n")
 }
 
@@ -199,10 +219,7 @@ if ("sample" %in% sections) {
     fns <- list(`threads 1` = samp(K, 1L), `threads 2` = samp(K, 2L),
                 `threads 1 double` = samp(K, 1L, "double"),
                 `threads 2 double` = samp(K, 2L, "double"))
-    if (avx2) {
-      fns$`threads 1 portable` <- function() with_kernels("portable", fns$`threads 1`)
-      fns$`threads 2 portable` <- function() with_kernels("portable", fns$`threads 2`)
-    }
+    fns <- other_sets(other_sets(fns, "threads 1"), "threads 2")
     if (torch_ok && K == 100L) {
       for (dt in c("float64", "float32"))
         fns[[paste("PyTorch cached", dt, "threads 2")]] <- local({
@@ -226,9 +243,12 @@ if ("sample" %in% sections) {
     cat(sprintf("  steps %4d time single / double precision: %.2f (1 thread), %.2f (2 threads)\n", K,
                 m[["threads 1"]] / m[["threads 1 double"]], m[["threads 2"]] / m[["threads 2 double"]]))
     if (avx2)
-      cat(sprintf("  steps %4d time portable / AVX2 kernels: %.2f (1 thread), %.2f (2 threads)\n", K,
-                  m[["threads 1 portable"]] / m[["threads 1"]],
+      cat(sprintf("  steps %4d time portable / %s kernels: %.2f (1 thread), %.2f (2 threads)\n", K,
+                  auto_name, m[["threads 1 portable"]] / m[["threads 1"]],
                   m[["threads 2 portable"]] / m[["threads 2"]]))
+    if (avx512)
+      cat(sprintf("  steps %4d time AVX2 / AVX-512 kernels: %.2f (1 thread), %.2f (2 threads)\n", K,
+                  m[["threads 1 avx2"]] / m[["threads 1"]], m[["threads 2 avx2"]] / m[["threads 2"]]))
     if (torch_ok && K == 100L)
       cat(sprintf("  steps %4d time sbcg / PyTorch cached (2 threads): %.2f (both float64), %.2f (both float32)\n", K,
                   m[["threads 2 double"]] / m[["PyTorch cached float64 threads 2"]],
@@ -244,13 +264,21 @@ if ("sample" %in% sections) {
   s64 <- function(th) function()
     system.time(sbsample(fit64, nd, ndraws = 1000, steps = K, format = "matrix", threads = th,
                          seed = 1))[["elapsed"]]
-  m <- side_by_side(list(`threads 1` = s64(1L), `threads 2` = s64(2L)), reps)
+  fns <- list(`threads 1` = s64(1L), `threads 2` = s64(2L))
+  if (avx512) {
+    fns$`threads 1 avx2` <- function() with_kernels("avx2", s64(1L))
+    fns$`threads 2 avx2` <- function() with_kernels("avx2", s64(2L))
+  }
+  m <- side_by_side(fns, reps)
   for (nm in names(m)) {
     cs <- 5e5 * K / m[[nm]]
     pk <- peak1 * (if (grepl("threads 2", nm)) 2 else 1) * 2
-    cat(sprintf("  default 64-64, steps %d, 500,000 chains, %-9s: %6.2f s  %7.2f M chain-steps/s  %5.2f GFLOP/s (%2.0f%% of peak)\n",
+    cat(sprintf("  default 64-64, steps %d, 500,000 chains, %-14s: %6.2f s  %7.2f M chain-steps/s  %5.2f GFLOP/s (%2.0f%% of peak)\n",
                 K, nm, m[[nm]], cs / 1e6, cs * flops64 / 1e9, 100 * cs * flops64 / 1e9 / pk))
   }
+  if (avx512)
+    cat(sprintf("  default 64-64 time AVX2 / AVX-512 kernels: %.2f (1 thread), %.2f (2 threads)\n",
+                m[["threads 1 avx2"]] / m[["threads 1"]], m[["threads 2 avx2"]] / m[["threads 2"]]))
   cat("\n")
 }
 

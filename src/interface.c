@@ -17,7 +17,7 @@
  *         then optionally the time map and the kind (bridge/regression)
  *   freq  double:  the nfreq time-embedding frequencies
  *   theta double:  the parameters, laid out as in sbcg.h
- *   kern  integer: the kernel set (KERN_PORTABLE or KERN_AVX2)
+ *   kern  integer: the kernel set (KERN_PORTABLE, KERN_AVX2 or KERN_AVX512)
  */
 #include <R.h>
 #include <Rinternals.h>
@@ -89,9 +89,9 @@ static void setup_net(SEXP arch, SEXP freq, SEXP theta, SEXP kern, nn_net *net)
     check_real(freq, "freq", a[2] >= 0 && a[2] <= NN_MAX_FREQ ? a[2] : -1);
     for (R_xlen_t k = 0; k < XLENGTH(freq); k++)
         if (!R_FINITE(REAL(freq)[k])) error(_("'freq' must be finite"));
-    int kset = get_int1(kern, "kern", KERN_PORTABLE, KERN_AVX2);
-    if (kset == KERN_AVX2 && kern_detect() != KERN_AVX2)
-        error(_("'kern': this CPU has no AVX2 kernels"));
+    int kset = get_int1(kern, "kern", KERN_PORTABLE, KERN_AVX512);
+    if (kset > kern_detect())
+        error(_("'kern': this CPU has no %s kernels"), kset == KERN_AVX2 ? "AVX2" : "AVX-512");
     if (nn_setup(net, kind, a[0], a[1], a[2], REAL(freq), nh, a + 5, a[3],
                  tmap, kset))
         error(_("'arch' does not describe a valid network"));
@@ -616,10 +616,11 @@ SEXP sbcg_sample(SEXP arch, SEXP freq, SEXP theta, SEXP x, SEXP rowid,
     return res;
 }
 
-/* The kernel set this CPU supports: "avx2" or "portable". */
+/* The best kernel set this CPU supports: "avx512", "avx2" or "portable". */
 SEXP sbcg_kernels(void)
 {
-    return mkString(kern_detect() == KERN_AVX2 ? "avx2" : "portable");
+    int k = kern_detect();
+    return mkString(k == KERN_AVX512 ? "avx512" : k == KERN_AVX2 ? "avx2" : "portable");
 }
 
 /* The limits of the network (sbcg.h), for R's argument checks. */

@@ -36,7 +36,7 @@ int kern_detect(void)
 #ifdef SBCG_X86
     __builtin_cpu_init();
     if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"))
-        return KERN_AVX2;
+        return __builtin_cpu_supports("avx512f") ? KERN_AVX512 : KERN_AVX2;
 #endif
     return KERN_PORTABLE;
 }
@@ -965,12 +965,13 @@ static __attribute__((target("avx"))) size_t finite_avx(size_t n, const double *
 /* ------------------------------------------------------------------ */
 /* dispatch                                                            */
 
-/* Whether the AVX2 kernels run: the caller's set says so and they were
+/* Whether the AVX2 kernels run: the caller's set is AVX2 or AVX-512
+ * (whose double-precision kernels are the AVX2 ones) and they were
  * compiled.  Every ld is a multiple of KERN_PAD (kern_ld). */
 static inline int use_avx2(int kern)
 {
 #ifdef SBCG_X86
-    return kern == KERN_AVX2;
+    return kern >= KERN_AVX2;
 #else
     (void) kern;
     return 0;

@@ -3,8 +3,9 @@
  * forward pass (the layer-0 update from cached parts, the dense layers)
  * and training's forward and backward passes (the dense layer with the
  * activation's derivative, the weight gradient, the back-propagated
- * gradient), in a portable version and an AVX2 + FMA version chosen at
- * run time, as in kernels.c.
+ * gradient), in a portable version, an AVX2 + FMA version and, for the
+ * CPUs that have it, an AVX-512F version with the AVX2 version's results
+ * to the bit, chosen at run time as in kernels.c.
  *
  * In float an AVX2 register holds eight rows instead of four and the SiLU
  * needs a shorter polynomial: a chain-step takes about half the time, an
@@ -730,15 +731,8 @@ static inline AVX2 void dots4_f_avx2(int ld, const float *g, const float *h, __m
     a[3] = a3;
 }
 
-/* gW (double) += G^T H and gb += column sums of G, G and H in float.  The
- * outputs below the last even one and the inputs below the last multiple
- * of 4 in tiles of 3 outputs x 4 inputs (12 accumulators fed by 7 loads),
- * each sum over the ld rows reduced by tree4_f_avx2(); where the outputs
- * leave one or two over, tiles of that many outputs x 4 inputs.  The
- * other sums by hsum_f_avx2().  Every sum is in float, added to gW in
- * double. */
-static AVX2 void grad_w_f_avx2(int ld, int nin, int nout, const float *G,
-                               const float *H, double *gW, double *gb)
+/* gb += the column sums of G (ld x nout), each by hsum_f_avx2(). */
+static AVX2 void grad_b_f_avx2(int ld, int nout, const float *G, double *gb)
 {
     for (int o = 0; o < nout; o++) {
         const float *g = G + (size_t) o * ld;
@@ -746,7 +740,15 @@ static AVX2 void grad_w_f_avx2(int ld, int nin, int nout, const float *G,
         for (int c = 0; c < ld; c += 8) a = _mm256_add_ps(a, _mm256_loadu_ps(g + c));
         gb[o] += hsum_f_avx2(a);
     }
-    int nout2 = nout / 2 * 2, nin4 = nin / 4 * 4, o = 0;
+}
+
+/* The sums of grad_w_f_avx2() over outputs o .. nout2 - 1 (nout2 even)
+ * and inputs 0 .. nin4 - 1 (a multiple of 4): tiles of 3 outputs x 4
+ * inputs, then the one or two outputs left, each sum reduced by
+ * tree4_f_avx2(). */
+static AVX2 void grad_w_tiles_f_avx2(int ld, int nin4, int nout, int nout2, int o,
+                                     const float *G, const float *H, double *gW)
+{
     for (; o + 3 <= nout2; o += 3) {
         const float *g0 = G + (size_t) o * ld, *g1 = g0 + ld, *g2 = g1 + ld;
         for (int i = 0; i < nin4; i += 4) {
@@ -790,7 +792,16 @@ static AVX2 void grad_w_f_avx2(int ld, int nin, int nout, const float *G,
             for (int k = 0; k < 4; k++, w += nout) w[0] += s[k];
         }
     }
-    for (o = 0; o < nout; o++) {
+}
+
+/* The sums of grad_w_f_avx2() outside its tiles: the last output when
+ * nout is odd, and the inputs beyond the last multiple of 4, each reduced
+ * by hsum_f_avx2(). */
+static AVX2 void grad_w_edges_f_avx2(int ld, int nin, int nout, const float *G,
+                                     const float *H, double *gW)
+{
+    int nout2 = nout / 2 * 2, nin4 = nin / 4 * 4;
+    for (int o = 0; o < nout; o++) {
         const float *g0 = G + (size_t) o * ld;
         int i = o < nout2 ? nin4 : 0;
         for (; i + 4 <= nin; i += 4) {  /* four independent sums at once */
@@ -810,6 +821,21 @@ static AVX2 void grad_w_f_avx2(int ld, int nin, int nout, const float *G,
             gW[o + (size_t) nout * i] += hsum_f_avx2(a0);
         }
     }
+}
+
+/* gW (double) += G^T H and gb += column sums of G, G and H in float.  The
+ * outputs below the last even one and the inputs below the last multiple
+ * of 4 in tiles of 3 outputs x 4 inputs (12 accumulators fed by 7 loads),
+ * each sum over the ld rows reduced by tree4_f_avx2(); where the outputs
+ * leave one or two over, tiles of that many outputs x 4 inputs.  The
+ * other sums by hsum_f_avx2().  Every sum is in float, added to gW in
+ * double. */
+static AVX2 void grad_w_f_avx2(int ld, int nin, int nout, const float *G,
+                               const float *H, double *gW, double *gb)
+{
+    grad_b_f_avx2(ld, nout, G, gb);
+    grad_w_tiles_f_avx2(ld, nin / 4 * 4, nout, nout / 2 * 2, 0, G, H, gW);
+    grad_w_edges_f_avx2(ld, nin, nout, G, H, gW);
 }
 
 /* Gn (ld x nin) = (G (ld x nout) . W (nout x nin)) * dv in float: tiles
@@ -868,6 +894,377 @@ static AVX2 void back_h_f_avx2(int ld, int nin, int nout, const float *G,
         }
     }
 }
+/* ------------------------------------------------------------------ */
+/* AVX-512F versions of the forward layer, the layer-0 update, the      */
+/* weight gradient and the back-propagated gradient                    */
+
+/*
+ * Sixteen rows per register instead of eight.  Each output still takes
+ * exactly the operations of the AVX2 kernel above (its bias, or zero,
+ * then the products in order by fused multiply-adds; the same exp() and
+ * SiLU), so the results are the same bits: only the number of rows that
+ * go through them at once changes.  A block of fewer than 16 rows (ld is
+ * a multiple of 8 only) goes through masked loads and stores, which read
+ * and write nothing past its end; batches of fewer than 32 rows go
+ * through the AVX2 kernels.  The weight gradient keeps each sum over the
+ * rows in eight lanes, as the AVX2 kernel does, two sums to a register.
+ */
+# define AVX512 __attribute__((target("avx512f,avx2,fma")))
+
+static inline AVX512 __m512 expf_avx512(__m512 y)
+{
+    y = _mm512_min_ps(_mm512_max_ps(y, _mm512_set1_ps(EXPF_LO)),
+                      _mm512_set1_ps(EXPF_HI));
+    __m512 n = _mm512_roundscale_ps(_mm512_mul_ps(y, _mm512_set1_ps(LOG2EF)),
+                                    _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+    __m512 r = _mm512_fnmadd_ps(n, _mm512_set1_ps(LN2HI_F), y);
+    r = _mm512_fnmadd_ps(n, _mm512_set1_ps(LN2LO_F), r);
+    __m512 p = _mm512_set1_ps(EC7);
+    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(EC6));
+    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(EC5));
+    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(EC4));
+    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(EC3));
+    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(EC2));
+    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.0f));
+    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.0f));
+    __m512i e = _mm512_slli_epi32(_mm512_add_epi32(_mm512_cvtps_epi32(n),
+                                                   _mm512_set1_epi32(127)), 23);
+    return _mm512_mul_ps(p, _mm512_castsi512_ps(e));
+}
+
+static inline AVX512 __m512 act_f_avx512(int act, __m512 x)
+{
+    if (act == NN_SILU) {
+        __m512 ex = expf_avx512(_mm512_sub_ps(_mm512_setzero_ps(), x));
+        return _mm512_div_ps(x, _mm512_add_ps(_mm512_set1_ps(1.0f), ex));
+    }
+    if (act == NN_RELU) return _mm512_max_ps(_mm512_setzero_ps(), x);
+    return x;
+}
+
+/* The rows of a block of 16 starting at row c of ld: all 16, or the 8
+ * left at the end. */
+static inline __mmask16 rows16(int ld, int c)
+{
+    return ld - c >= 16 ? (__mmask16) 0xFFFF : (__mmask16) 0x00FF;
+}
+
+/*
+ * out (ld x nout) = act(in (ld x nin) . W^T + b), as dense_f_avx2(): tiles
+ * of 32 rows x 4 units (8 accumulators fed by 2 loads and 4 broadcasts),
+ * the rows beyond a multiple of 32 in masked blocks of 16 with the same 4
+ * units, units beyond a multiple of 4 one at a time in four blocks of 16
+ * rows.
+ */
+static AVX512 void dense_f_avx512(int ld, int nin, int nout, const float *in,
+                                  const float *W, const float *b, float *out, int act)
+{
+    if (ld < 32) {  /* too few rows for the wider tiles to pay */
+        dense_f_avx2(ld, nin, nout, in, W, b, out, act);
+        return;
+    }
+    int n4 = nout / 4 * 4, ld32 = ld / 32 * 32;
+    for (int o = 0; o < n4; o += 4) {
+        const float *bo = b + o;
+        for (int c = 0; c < ld32; c += 32) {
+            __m512 a0 = _mm512_set1_ps(bo[0]), a1 = _mm512_set1_ps(bo[1]),
+                a2 = _mm512_set1_ps(bo[2]), a3 = _mm512_set1_ps(bo[3]);
+            __m512 e0 = a0, e1 = a1, e2 = a2, e3 = a3;
+            const float *x = in + c, *w = W + o;
+            for (int i = 0; i < nin; i++, x += ld, w += nout) {
+                __m512 xv = _mm512_loadu_ps(x), xu = _mm512_loadu_ps(x + 16);
+                __m512 w0 = _mm512_set1_ps(w[0]), w1 = _mm512_set1_ps(w[1]);
+                a0 = _mm512_fmadd_ps(xv, w0, a0);
+                e0 = _mm512_fmadd_ps(xu, w0, e0);
+                a1 = _mm512_fmadd_ps(xv, w1, a1);
+                e1 = _mm512_fmadd_ps(xu, w1, e1);
+                __m512 w2 = _mm512_set1_ps(w[2]), w3 = _mm512_set1_ps(w[3]);
+                a2 = _mm512_fmadd_ps(xv, w2, a2);
+                e2 = _mm512_fmadd_ps(xu, w2, e2);
+                a3 = _mm512_fmadd_ps(xv, w3, a3);
+                e3 = _mm512_fmadd_ps(xu, w3, e3);
+            }
+            float *y = out + c + (size_t) ld * o;
+            _mm512_storeu_ps(y, act_f_avx512(act, a0));
+            _mm512_storeu_ps(y + 16, act_f_avx512(act, e0));
+            _mm512_storeu_ps(y + (size_t) ld, act_f_avx512(act, a1));
+            _mm512_storeu_ps(y + (size_t) ld + 16, act_f_avx512(act, e1));
+            _mm512_storeu_ps(y + 2 * (size_t) ld, act_f_avx512(act, a2));
+            _mm512_storeu_ps(y + 2 * (size_t) ld + 16, act_f_avx512(act, e2));
+            _mm512_storeu_ps(y + 3 * (size_t) ld, act_f_avx512(act, a3));
+            _mm512_storeu_ps(y + 3 * (size_t) ld + 16, act_f_avx512(act, e3));
+        }
+        for (int c = ld32; c < ld; c += 16) {
+            __mmask16 m = rows16(ld, c);
+            __m512 a0 = _mm512_set1_ps(bo[0]), a1 = _mm512_set1_ps(bo[1]),
+                a2 = _mm512_set1_ps(bo[2]), a3 = _mm512_set1_ps(bo[3]);
+            const float *x = in + c, *w = W + o;
+            for (int i = 0; i < nin; i++, x += ld, w += nout) {
+                __m512 xv = _mm512_maskz_loadu_ps(m, x);
+                a0 = _mm512_fmadd_ps(xv, _mm512_set1_ps(w[0]), a0);
+                a1 = _mm512_fmadd_ps(xv, _mm512_set1_ps(w[1]), a1);
+                a2 = _mm512_fmadd_ps(xv, _mm512_set1_ps(w[2]), a2);
+                a3 = _mm512_fmadd_ps(xv, _mm512_set1_ps(w[3]), a3);
+            }
+            float *y = out + c + (size_t) ld * o;
+            _mm512_mask_storeu_ps(y, m, act_f_avx512(act, a0));
+            _mm512_mask_storeu_ps(y + (size_t) ld, m, act_f_avx512(act, a1));
+            _mm512_mask_storeu_ps(y + 2 * (size_t) ld, m, act_f_avx512(act, a2));
+            _mm512_mask_storeu_ps(y + 3 * (size_t) ld, m, act_f_avx512(act, a3));
+        }
+    }
+    for (int o = n4; o < nout; o++) {
+        /* four row blocks at once, as in dense_f_avx2() */
+        for (int c = 0; c < ld; c += 64) {
+            __mmask16 m[4];
+            for (int k = 0; k < 4; k++)
+                m[k] = c + 16 * k < ld ? rows16(ld, c + 16 * k) : 0;
+            __m512 a0 = _mm512_set1_ps(b[o]), a1 = a0, a2 = a0, a3 = a0;
+            const float *x = in + c, *w = W + o;
+            for (int i = 0; i < nin; i++, x += ld, w += nout) {
+                __m512 wv = _mm512_set1_ps(*w);
+                a0 = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(m[0], x), wv, a0);
+                a1 = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(m[1], x + 16), wv, a1);
+                a2 = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(m[2], x + 32), wv, a2);
+                a3 = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(m[3], x + 48), wv, a3);
+            }
+            float *y = out + c + (size_t) ld * o;
+            _mm512_mask_storeu_ps(y, m[0], act_f_avx512(act, a0));
+            _mm512_mask_storeu_ps(y + 16, m[1], act_f_avx512(act, a1));
+            _mm512_mask_storeu_ps(y + 32, m[2], act_f_avx512(act, a2));
+            _mm512_mask_storeu_ps(y + 48, m[3], act_f_avx512(act, a3));
+        }
+    }
+    if (act == NN_TANH) act_inplace_f(act, (size_t) ld * nout, out);
+}
+
+static AVX512 void layer0_f_avx512(int ld, int d, int H1, const float *z,
+                                   const float *cx, const float *ct,
+                                   const float *W0, float *out, int act)
+{
+    for (int o = 0; o < H1; o++) {
+        const __m512 cto = _mm512_set1_ps(ct[o]);
+        const float *cxo = cx + (size_t) o * ld;
+        float *y = out + (size_t) o * ld;
+        for (int c = 0; c < ld; c += 16) {
+            __mmask16 m = rows16(ld, c);
+            __m512 a = _mm512_add_ps(_mm512_maskz_loadu_ps(m, cxo + c), cto);
+            for (int k = 0; k < d; k++)
+                a = _mm512_fmadd_ps(_mm512_set1_ps(W0[o + (size_t) H1 * k]),
+                                    _mm512_maskz_loadu_ps(m, z + c + (size_t) k * ld), a);
+            _mm512_mask_storeu_ps(y + c, m, act_f_avx512(act, a));
+        }
+    }
+    if (act == NN_TANH) act_inplace_f(act, (size_t) ld * H1, out);
+}
+
+static AVX512 void dense_deriv_f_avx512(int ld, int nin, int nout, const float *in,
+                                        const float *W, const float *b, float *h,
+                                        float *dv, int act)
+{
+    if (ld < 32) {
+        dense_deriv_f_avx2(ld, nin, nout, in, W, b, h, dv, act);
+        return;
+    }
+    dense_f_avx512(ld, nin, nout, in, W, b, h, -1);
+    size_t len = (size_t) ld * nout;
+    if (act != NN_SILU) {
+        act_deriv_f_portable(act, len, h, dv);
+        return;
+    }
+    const __m512 one = _mm512_set1_ps(1.0f);
+    for (size_t i = 0; i < len; i += 16) {
+        __mmask16 m = len - i >= 16 ? (__mmask16) 0xFFFF : (__mmask16) 0x00FF;
+        __m512 x = _mm512_maskz_loadu_ps(m, h + i);
+        __m512 ex = expf_avx512(_mm512_sub_ps(_mm512_setzero_ps(), x));
+        __m512 sg = _mm512_div_ps(one, _mm512_add_ps(one, ex));
+        _mm512_mask_storeu_ps(h + i, m, _mm512_mul_ps(x, sg));
+        _mm512_mask_storeu_ps(dv + i, m, _mm512_mul_ps(sg, _mm512_fmadd_ps(x, _mm512_sub_ps(one, sg), one)));
+    }
+}
+
+/* The 8-row blocks at a and b side by side: a in the low half. */
+static inline AVX512 __m512 pair8_avx512(const float *a, const float *b)
+{
+    __m512d lo = _mm512_castpd256_pd512(_mm256_castps_pd(_mm256_loadu_ps(a)));
+    return _mm512_castpd_ps(_mm512_insertf64x4(lo, _mm256_castps_pd(_mm256_loadu_ps(b)), 1));
+}
+/* The 8-row block at a in both halves. */
+static inline AVX512 __m512 twice8_avx512(const float *a)
+{
+    return _mm512_castpd_ps(_mm512_broadcast_f64x4(_mm256_castps_pd(_mm256_loadu_ps(a))));
+}
+/* Pairwise sums within each 128-bit lane, as _mm256_hadd_ps() does:
+ * [a0 + a1, a2 + a3, b0 + b1, b2 + b3]. */
+static inline AVX512 __m512 hadd_avx512(__m512 a, __m512 b)
+{
+    return _mm512_add_ps(_mm512_shuffle_ps(a, b, 0x88), _mm512_shuffle_ps(a, b, 0xDD));
+}
+/* The eight 8-lane sums in the halves of a, b, c and d, each reduced as
+ * tree4_f_avx2() reduces one, ((v0 + v1) + (v2 + v3)) + ((v4 + v5) +
+ * (v6 + v7)), into s in double: a_lo, b_lo, c_lo, d_lo, a_hi, b_hi, c_hi,
+ * d_hi. */
+static inline AVX512 void tree4x2_avx512(__m512 a, __m512 b, __m512 c, __m512 d, double *s)
+{
+    __m512 k = hadd_avx512(hadd_avx512(a, b), hadd_avx512(c, d));
+    /* lane 0 + lane 1 (the low halves' sums), lane 2 + lane 3 */
+    k = _mm512_add_ps(k, _mm512_shuffle_f32x4(k, k, 0xB1));
+    __m512 lo = _mm512_shuffle_f32x4(k, k, 0x08);  /* lanes 0, 2 */
+    _mm512_storeu_pd(s, _mm512_cvtps_pd(_mm512_castps512_ps256(lo)));
+}
+/*
+ * gW (double) += G^T H and gb += column sums of G, as grad_w_f_avx2() and
+ * with the same bits: each sum over the rows stays in eight lanes that
+ * take the rows in the same order, and is reduced in the same order.  A
+ * 16-lane register holds two of them, for one output and two inputs (the
+ * inputs' 8-row blocks side by side, the output's twice).  Tiles of 6
+ * outputs x 4 inputs: 12 accumulators fed by 4 loads and 2 inserts of
+ * inputs and 6 loads of outputs per 12 multiply-adds of 16 lanes.  The
+ * outputs beyond a multiple of 6, and the edges, as in grad_w_f_avx2().
+ */
+static AVX512 void grad_w_f_avx512(int ld, int nin, int nout, const float *G,
+                                     const float *H, double *gW, double *gb)
+{
+    grad_b_f_avx2(ld, nout, G, gb);
+    int nout2 = nout / 2 * 2, nin4 = nin / 4 * 4, o = 0;
+    for (; o + 6 <= nout2; o += 6) {
+        const float *g0 = G + (size_t) o * ld;
+        for (int i = 0; i < nin4; i += 4) {
+            const float *h0 = H + (size_t) i * ld;
+            __m512 a00 = _mm512_setzero_ps(), a01 = a00, a10 = a00, a11 = a00,
+                a20 = a00, a21 = a00, a30 = a00, a31 = a00,
+                a40 = a00, a41 = a00, a50 = a00, a51 = a00;
+            for (int c = 0; c < ld; c += 8) {
+                __m512 x0 = pair8_avx512(h0 + c, h0 + ld + c),
+                    x1 = pair8_avx512(h0 + 2 * (size_t) ld + c, h0 + 3 * (size_t) ld + c);
+                __m512 u = twice8_avx512(g0 + c);
+                a00 = _mm512_fmadd_ps(u, x0, a00);
+                a01 = _mm512_fmadd_ps(u, x1, a01);
+                u = twice8_avx512(g0 + ld + c);
+                a10 = _mm512_fmadd_ps(u, x0, a10);
+                a11 = _mm512_fmadd_ps(u, x1, a11);
+                u = twice8_avx512(g0 + 2 * (size_t) ld + c);
+                a20 = _mm512_fmadd_ps(u, x0, a20);
+                a21 = _mm512_fmadd_ps(u, x1, a21);
+                u = twice8_avx512(g0 + 3 * (size_t) ld + c);
+                a30 = _mm512_fmadd_ps(u, x0, a30);
+                a31 = _mm512_fmadd_ps(u, x1, a31);
+                u = twice8_avx512(g0 + 4 * (size_t) ld + c);
+                a40 = _mm512_fmadd_ps(u, x0, a40);
+                a41 = _mm512_fmadd_ps(u, x1, a41);
+                u = twice8_avx512(g0 + 5 * (size_t) ld + c);
+                a50 = _mm512_fmadd_ps(u, x0, a50);
+                a51 = _mm512_fmadd_ps(u, x1, a51);
+            }
+            /* a_r0: inputs i (low), i + 1 (high); a_r1: i + 2, i + 3 */
+            double s[24];
+            tree4x2_avx512(a00, a01, a10, a11, s);
+            tree4x2_avx512(a20, a21, a30, a31, s + 8);
+            tree4x2_avx512(a40, a41, a50, a51, s + 16);
+            /* s + 8 q: outputs o + 2 q and o + 2 q + 1 */
+            double *w = gW + o + (size_t) nout * i;
+            size_t n1 = nout;
+            for (int q = 0; q < 3; q++) {
+                const double *t = s + 8 * q;
+                double *wq = w + 2 * q;
+                /* t = [r0 i, r0 i+2, r1 i, r1 i+2, r0 i+1, r0 i+3, r1 i+1, r1 i+3] */
+                wq[0] += t[0];
+                wq[1] += t[2];
+                wq[n1] += t[4];
+                wq[n1 + 1] += t[6];
+                wq[2 * n1] += t[1];
+                wq[2 * n1 + 1] += t[3];
+                wq[3 * n1] += t[5];
+                wq[3 * n1 + 1] += t[7];
+            }
+        }
+    }
+    grad_w_tiles_f_avx2(ld, nin4, nout, nout2, o, G, H, gW);
+    grad_w_edges_f_avx2(ld, nin, nout, G, H, gW);
+}
+
+/* Gn (ld x nin) = (G (ld x nout) . W (nout x nin)) * dv, as
+ * back_h_f_avx2(): tiles of 32 rows x 4 inputs, the rows beyond a
+ * multiple of 32 in masked blocks of 16, inputs beyond a multiple of 4 one
+ * at a time in blocks of 16 rows. */
+static AVX512 void back_h_f_avx512(int ld, int nin, int nout, const float *G,
+                                   const float *W, const float *dv, float *Gn)
+{
+    if (ld < 32) {
+        back_h_f_avx2(ld, nin, nout, G, W, dv, Gn);
+        return;
+    }
+    int nin4 = nin / 4 * 4, ld32 = ld / 32 * 32;
+    for (int i = 0; i < nin4; i += 4) {
+        const float *w = W + (size_t) nout * i;
+        for (int c = 0; c < ld32; c += 32) {
+            __m512 a0 = _mm512_setzero_ps(), a1 = a0, a2 = a0, a3 = a0,
+                e0 = a0, e1 = a0, e2 = a0, e3 = a0;
+            const float *g = G + c;
+            for (int o = 0; o < nout; o++, g += ld) {
+                __m512 gv = _mm512_loadu_ps(g), gu = _mm512_loadu_ps(g + 16);
+                const float *wo = w + o;
+                __m512 v0 = _mm512_set1_ps(wo[0]), v1 = _mm512_set1_ps(wo[nout]);
+                a0 = _mm512_fmadd_ps(gv, v0, a0);
+                e0 = _mm512_fmadd_ps(gu, v0, e0);
+                a1 = _mm512_fmadd_ps(gv, v1, a1);
+                e1 = _mm512_fmadd_ps(gu, v1, e1);
+                __m512 v2 = _mm512_set1_ps(wo[2 * (size_t) nout]),
+                    v3 = _mm512_set1_ps(wo[3 * (size_t) nout]);
+                a2 = _mm512_fmadd_ps(gv, v2, a2);
+                e2 = _mm512_fmadd_ps(gu, v2, e2);
+                a3 = _mm512_fmadd_ps(gv, v3, a3);
+                e3 = _mm512_fmadd_ps(gu, v3, e3);
+            }
+            size_t m = c + (size_t) ld * i;
+            _mm512_storeu_ps(Gn + m, _mm512_mul_ps(a0, _mm512_loadu_ps(dv + m)));
+            _mm512_storeu_ps(Gn + m + 16, _mm512_mul_ps(e0, _mm512_loadu_ps(dv + m + 16)));
+            m += ld;
+            _mm512_storeu_ps(Gn + m, _mm512_mul_ps(a1, _mm512_loadu_ps(dv + m)));
+            _mm512_storeu_ps(Gn + m + 16, _mm512_mul_ps(e1, _mm512_loadu_ps(dv + m + 16)));
+            m += ld;
+            _mm512_storeu_ps(Gn + m, _mm512_mul_ps(a2, _mm512_loadu_ps(dv + m)));
+            _mm512_storeu_ps(Gn + m + 16, _mm512_mul_ps(e2, _mm512_loadu_ps(dv + m + 16)));
+            m += ld;
+            _mm512_storeu_ps(Gn + m, _mm512_mul_ps(a3, _mm512_loadu_ps(dv + m)));
+            _mm512_storeu_ps(Gn + m + 16, _mm512_mul_ps(e3, _mm512_loadu_ps(dv + m + 16)));
+        }
+        for (int c = ld32; c < ld; c += 16) {
+            __mmask16 mk = rows16(ld, c);
+            __m512 a0 = _mm512_setzero_ps(), a1 = a0, a2 = a0, a3 = a0;
+            const float *g = G + c;
+            for (int o = 0; o < nout; o++, g += ld) {
+                __m512 gv = _mm512_maskz_loadu_ps(mk, g);
+                const float *wo = w + o;
+                a0 = _mm512_fmadd_ps(gv, _mm512_set1_ps(wo[0]), a0);
+                a1 = _mm512_fmadd_ps(gv, _mm512_set1_ps(wo[nout]), a1);
+                a2 = _mm512_fmadd_ps(gv, _mm512_set1_ps(wo[2 * (size_t) nout]), a2);
+                a3 = _mm512_fmadd_ps(gv, _mm512_set1_ps(wo[3 * (size_t) nout]), a3);
+            }
+            size_t m = c + (size_t) ld * i;
+            _mm512_mask_storeu_ps(Gn + m, mk, _mm512_mul_ps(a0, _mm512_maskz_loadu_ps(mk, dv + m)));
+            m += ld;
+            _mm512_mask_storeu_ps(Gn + m, mk, _mm512_mul_ps(a1, _mm512_maskz_loadu_ps(mk, dv + m)));
+            m += ld;
+            _mm512_mask_storeu_ps(Gn + m, mk, _mm512_mul_ps(a2, _mm512_maskz_loadu_ps(mk, dv + m)));
+            m += ld;
+            _mm512_mask_storeu_ps(Gn + m, mk, _mm512_mul_ps(a3, _mm512_maskz_loadu_ps(mk, dv + m)));
+        }
+    }
+    for (int i = nin4; i < nin; i++) {
+        const float *w0 = W + (size_t) nout * i;
+        for (int c = 0; c < ld; c += 16) {
+            __mmask16 mk = rows16(ld, c);
+            __m512 a0 = _mm512_setzero_ps();
+            const float *g = G + c;
+            for (int o = 0; o < nout; o++, g += ld)
+                a0 = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(mk, g), _mm512_set1_ps(w0[o]), a0);
+            size_t m = c + (size_t) ld * i;
+            _mm512_mask_storeu_ps(Gn + m, mk, _mm512_mul_ps(a0, _mm512_maskz_loadu_ps(mk, dv + m)));
+        }
+    }
+}
+
 #endif /* SBCG_X86 */
 
 /* ------------------------------------------------------------------ */
@@ -877,6 +1274,10 @@ void kern_dense_f(int kern, int ld, int nin, int nout, const float *in,
                   const float *W, const float *b, float *out, int act)
 {
 #ifdef SBCG_X86
+    if (kern == KERN_AVX512) {
+        dense_f_avx512(ld, nin, nout, in, W, b, out, act);
+        return;
+    }
     if (kern == KERN_AVX2) {
         dense_f_avx2(ld, nin, nout, in, W, b, out, act);
         return;
@@ -890,6 +1291,10 @@ void kern_layer0_f(int kern, int ld, int d, int H1, const float *z,
                    float *out, int act)
 {
 #ifdef SBCG_X86
+    if (kern == KERN_AVX512) {
+        layer0_f_avx512(ld, d, H1, z, cx, ct, W0, out, act);
+        return;
+    }
     if (kern == KERN_AVX2) {
         layer0_f_avx2(ld, d, H1, z, cx, ct, W0, out, act);
         return;
@@ -907,6 +1312,10 @@ void kern_dense_deriv_f(int kern, int ld, int nin, int nout, const float *in,
                         int act)
 {
 #ifdef SBCG_X86
+    if (kern == KERN_AVX512) {
+        dense_deriv_f_avx512(ld, nin, nout, in, W, b, h, dv, act);
+        return;
+    }
     if (kern == KERN_AVX2) {
         dense_deriv_f_avx2(ld, nin, nout, in, W, b, h, dv, act);
         return;
@@ -920,6 +1329,10 @@ void kern_grad_w_f(int kern, int ld, int nin, int nout, const float *G,
                    const float *H, double *gW, double *gb)
 {
 #ifdef SBCG_X86
+    if (kern == KERN_AVX512) {
+        grad_w_f_avx512(ld, nin, nout, G, H, gW, gb);
+        return;
+    }
     if (kern == KERN_AVX2) {
         grad_w_f_avx2(ld, nin, nout, G, H, gW, gb);
         return;
@@ -932,6 +1345,10 @@ void kern_back_h_f(int kern, int ld, int nin, int nout, const float *G,
                    const float *W, const float *dv, float *Gn)
 {
 #ifdef SBCG_X86
+    if (kern == KERN_AVX512) {
+        back_h_f_avx512(ld, nin, nout, G, W, dv, Gn);
+        return;
+    }
     if (kern == KERN_AVX2) {
         back_h_f_avx2(ld, nin, nout, G, W, dv, Gn);
         return;

@@ -22,7 +22,7 @@ int nn_setup(nn_net *net, int kind, int d, int p, int nfreq,
         nfreq > NN_MAX_FREQ || (kind == NN_REGRESSION && nfreq > 0) ||
         nhidden < 1 || nhidden > NN_MAX_HIDDEN || act < NN_SILU ||
         act > NN_TANH || (tmap != NN_TMAP_LINEAR && tmap != NN_TMAP_LOGIT) ||
-        (kern != KERN_PORTABLE && kern != KERN_AVX2))
+        kern < KERN_PORTABLE || kern > KERN_AVX512)
         return 1;
     net->kind = kind;
     net->d = d;

@@ -29,10 +29,12 @@
 
 enum nn_activation { NN_SILU = 0, NN_RELU = 1, NN_TANH = 2 };
 
-/* Kernel sets (kernels.c): portable C that the compiler vectorises, or
- * AVX2 + FMA kernels.  The set is chosen by the caller (from what the CPU
- * supports, or the portable one on request) and travels in nn_net. */
-enum kern_level { KERN_PORTABLE = 0, KERN_AVX2 = 1 };
+/* Kernel sets (kernels.c, kernels32.c): portable C that the compiler
+ * vectorises, AVX2 + FMA kernels, or the AVX2 set with its
+ * single-precision dense-layer kernels in AVX-512F (the same results to
+ * the bit).  The set is chosen by the caller (the best the CPU supports,
+ * or another on request) and travels in nn_net. */
+enum kern_level { KERN_PORTABLE = 0, KERN_AVX2 = 1, KERN_AVX512 = 2 };
 /* Batches are stored with their row count rounded up to a multiple of
  * KERN_PAD (the leading dimension, ld); padding rows are kept at zero. */
 #define KERN_PAD 8

@@ -1,6 +1,8 @@
-# The two kernel sets (AVX2 + FMA where the CPU has them, portable C
-# otherwise) compute the same network up to rounding, and the
-# normal generator behind the sampler has the right distribution.
+# The kernel sets (AVX2 + FMA where the CPU has them, with AVX-512 for the
+# single-precision dense layers where it has that too, portable C
+# otherwise) compute the same network up to rounding, the AVX-512 and AVX2
+# sets to the bit, and the normal generator behind the sampler has the
+# right distribution.
 
 with_kernels <- function(kernels, expr) {
   old <- options(sbcg.kernels = kernels)
@@ -10,18 +12,27 @@ with_kernels <- function(kernels, expr) {
 
 test_that("the kernel option is checked and reported", {
   auto <- sbcg:::kernel_set()
-  expect_true(auto %in% 0:1)
-  expect_identical(auto == 1L, .Call(sbcg:::C_sbcg_kernels) == "avx2")
+  best <- .Call(sbcg:::C_sbcg_kernels)
+  expect_true(best %in% c("portable", "avx2", "avx512"))
+  expect_identical(auto, match(best, c("portable", "avx2", "avx512")) - 1L)
   expect_identical(with_kernels("portable", sbcg:::kernel_set()), 0L)
+  if (auto >= 1L) {
+    expect_identical(with_kernels("avx2", sbcg:::kernel_set()), 1L)
+  } else {
+    expect_error(with_kernels("avx2", sbcg:::kernel_set()), "no AVX2")
+  }
   expect_error(with_kernels("fast", sbcg:::kernel_set()), "sbcg.kernels")
+  expect_error(with_kernels("avx512", sbcg:::kernel_set()), "sbcg.kernels")
   expect_error(with_kernels(1, sbcg:::kernel_set()), "sbcg.kernels")
-  # the C code refuses the AVX2 set where the CPU lacks it
+  # the C code refuses a set the CPU lacks
   net <- list(d = 1L, p = 1L, hidden = 2L, activation = "silu", freq = 1)
   call <- function(kern) .Call(sbcg:::C_sbcg_forward, sbcg:::net_arch(net), net$freq,
                                rep(0, sbcg:::net_npar(net)), matrix(0, 1, 1), 0.5,
                                matrix(0, 1, 1), kern)
-  if (auto == 0L) expect_error(call(1L), "'kern'") else expect_equal(call(1L), call(0L))
-  expect_error(call(2L), "'kern'")
+  for (k in 1:2) {
+    if (auto < k) expect_error(call(k), "'kern'") else expect_equal(call(k), call(0L))
+  }
+  expect_error(call(3L), "'kern'")
 })
 
 # the comparisons of the two sets need a CPU that has both
@@ -300,4 +311,34 @@ test_that("the vectorised time embedding of training agrees with libm", {
   gp <- with_kernels("portable", sbcg:::nn_loss_grad(net, theta, x, y, t, eps, residual = FALSE))
   expect_equal(ga$loss, gp$loss, tolerance = 1e-13)
   expect_equal(ga$grad, gp$grad, tolerance = 1e-12)
+})
+
+test_that("the AVX-512 kernels give the fits and draws of the AVX2 ones, to the bit", {
+  skip_if(sbcg:::kernel_set() < 2L, "this CPU has no AVX-512")
+  nosec <- function(f) {
+    f$seconds <- 0
+    f$precondition$seconds <- 0
+    f
+  }
+  set.seed(17)
+  for (act in c("silu", "relu", "tanh")) for (n in c(45, 300)) {
+    # widths that leave units beyond the tiles of 4; 300 rows train in
+    # chunks of 128 rows (32-row tiles) and validate on 30 (a masked block
+    # of 16 after none of 32), 45 rows on 41 (32 and a masked 8) and 4
+    # (the AVX2 kernels); two responses, so the output layer has 2 units
+    x <- runif(n, -2, 2)
+    d <- data.frame(x = x, z = rnorm(n), y1 = sin(2 * x) + rnorm(n, sd = 0.3),
+                    y2 = x + rnorm(n))
+    ctl <- sbcg_control(hidden = c(37, 21, 6), activation = act, epochs = 4)
+    form <- cbind(y1, y2) ~ x + z  # one environment for both fits' terms
+    fit <- function(k) with_kernels(k, nosec(suppressWarnings(
+      sbfit(form, d, control = ctl, seed = 3))))
+    fa <- fit("auto")
+    expect_identical(fa, fit("avx2"), label = sprintf("%s, n = %d", act, n))
+    # 3 rows x 37 draws: blocks of 256 chains, the last partly padding
+    nd <- data.frame(x = c(-1, 0.3, 2), z = 0)
+    draw <- function(k) with_kernels(k, sbsample(fa, nd, ndraws = 37, format = "matrix",
+                                                 seed = 2))
+    expect_identical(draw("auto"), draw("avx2"), label = sprintf("%s, n = %d", act, n))
+  }
 })
