@@ -871,8 +871,10 @@ void bridge_fit_group(int m, const nn_net *net, double *const *theta,
                 double best = INFINITY;
                 /* a thread keeps its network for the slice (moving a
                  * network's weights, moments and rows between cores costs
-                 * more than an uneven slice) */
-                if (prev >= 0 && !stop && !run_of(ws[prev])->done)
+                 * more than an uneven slice), unless another thread took
+                 * it between the two critical sections */
+                if (prev >= 0 && !stop && !run_of(ws[prev])->done &&
+                    !run_of(ws[prev])->busy)
                     pick = prev;
                 for (int i = 0; i < m && !stop && pick < 0; i++) {
                     /* a network another thread holds is not read */
