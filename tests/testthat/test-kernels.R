@@ -321,11 +321,12 @@ test_that("the AVX-512 kernels give the fits and draws of the AVX2 ones, to the 
     f
   }
   set.seed(17)
-  for (act in c("silu", "relu", "tanh")) for (n in c(45, 300)) {
-    # widths that leave units beyond the tiles of 4; 300 rows train in
-    # chunks of 128 rows (32-row tiles) and validate on 30 (a masked block
-    # of 16 after none of 32), 45 rows on 41 (32 and a masked 8) and 4
-    # (the AVX2 kernels); two responses, so the output layer has 2 units
+  for (act in c("silu", "relu", "tanh")) for (n in c(45, 400)) {
+    # widths that leave units beyond the tiles of 4; 400 rows train on 360
+    # in chunks of 128 rows (32-row tiles) and a last minibatch of 104 (96
+    # and a masked block of 8), and validate on 40 (32 and a masked 8); 45
+    # rows train on 41 (32 and a block of 16) and validate on 4 (the AVX2
+    # kernels); two responses, so the output layer has 2 units
     x <- runif(n, -2, 2)
     d <- data.frame(x = x, z = rnorm(n), y1 = sin(2 * x) + rnorm(n, sd = 0.3),
                     y2 = x + rnorm(n))
@@ -335,9 +336,10 @@ test_that("the AVX-512 kernels give the fits and draws of the AVX2 ones, to the 
       sbfit(form, d, control = ctl, seed = 3))))
     fa <- fit("auto")
     expect_identical(fa, fit("avx2"), label = sprintf("%s, n = %d", act, n))
-    # 3 rows x 37 draws: blocks of 256 chains, the last partly padding
+    # 3 rows x 39 draws: one block of 117 chains, padded to 120 rows (96,
+    # 16 and a masked 8)
     nd <- data.frame(x = c(-1, 0.3, 2), z = 0)
-    draw <- function(k) with_kernels(k, sbsample(fa, nd, ndraws = 37, format = "matrix",
+    draw <- function(k) with_kernels(k, sbsample(fa, nd, ndraws = 39, format = "matrix",
                                                  seed = 2))
     expect_identical(draw("auto"), draw("avx2"), label = sprintf("%s, n = %d", act, n))
   }
