@@ -1089,17 +1089,20 @@ static inline AVX512 __m512 pair8_avx512(const float *a, const float *b)
     __m512d lo = _mm512_castpd256_pd512(_mm256_castps_pd(_mm256_loadu_ps(a)));
     return _mm512_castpd_ps(_mm512_insertf64x4(lo, _mm256_castps_pd(_mm256_loadu_ps(b)), 1));
 }
+
 /* The 8-row block at a in both halves. */
 static inline AVX512 __m512 twice8_avx512(const float *a)
 {
     return _mm512_castpd_ps(_mm512_broadcast_f64x4(_mm256_castps_pd(_mm256_loadu_ps(a))));
 }
+
 /* Pairwise sums within each 128-bit lane, as _mm256_hadd_ps() does:
  * [a0 + a1, a2 + a3, b0 + b1, b2 + b3]. */
 static inline AVX512 __m512 hadd_avx512(__m512 a, __m512 b)
 {
     return _mm512_add_ps(_mm512_shuffle_ps(a, b, 0x88), _mm512_shuffle_ps(a, b, 0xDD));
 }
+
 /* The eight 8-lane sums in the halves of a, b, c and d, each reduced as
  * tree4_f_avx2() reduces one, ((v0 + v1) + (v2 + v3)) + ((v4 + v5) +
  * (v6 + v7)), into s in double: a_lo, b_lo, c_lo, d_lo, a_hi, b_hi, c_hi,
@@ -1112,59 +1115,59 @@ static inline AVX512 void tree4x2_avx512(__m512 a, __m512 b, __m512 c, __m512 d,
     __m512 lo = _mm512_shuffle_f32x4(k, k, 0x08);  /* lanes 0, 2 */
     _mm512_storeu_pd(s, _mm512_cvtps_pd(_mm512_castps512_ps256(lo)));
 }
+
 /*
  * gW (double) += G^T H and gb += column sums of G, as grad_w_f_avx2() and
  * with the same bits: each sum over the rows stays in eight lanes that
  * take the rows in the same order, and is reduced in the same order.  A
  * 16-lane register holds two of them, for one output and two inputs (the
- * inputs' 8-row blocks side by side, the output's twice).  Tiles of 6
- * outputs x 4 inputs: 12 accumulators fed by 4 loads and 2 inserts of
- * inputs and 6 loads of outputs per 12 multiply-adds of 16 lanes.  The
- * outputs beyond a multiple of 6, and the edges, as in grad_w_f_avx2().
+ * inputs' 8-row blocks side by side, the output's twice).  Tiles of 8
+ * outputs x 4 inputs: 16 accumulators fed by 4 loads and 2 inserts of
+ * inputs and 8 loads of outputs per 16 multiply-adds of 16 lanes.  The
+ * outputs beyond a multiple of 8, and the edges, as in grad_w_f_avx2().
  */
 static AVX512 void grad_w_f_avx512(int ld, int nin, int nout, const float *G,
-                                     const float *H, double *gW, double *gb)
+                                   const float *H, double *gW, double *gb)
 {
     grad_b_f_avx2(ld, nout, G, gb);
     int nout2 = nout / 2 * 2, nin4 = nin / 4 * 4, o = 0;
-    for (; o + 6 <= nout2; o += 6) {
+    for (; o + 8 <= nout2; o += 8) {
         const float *g0 = G + (size_t) o * ld;
         for (int i = 0; i < nin4; i += 4) {
             const float *h0 = H + (size_t) i * ld;
             __m512 a00 = _mm512_setzero_ps(), a01 = a00, a10 = a00, a11 = a00,
                 a20 = a00, a21 = a00, a30 = a00, a31 = a00,
-                a40 = a00, a41 = a00, a50 = a00, a51 = a00;
+                a40 = a00, a41 = a00, a50 = a00, a51 = a00,
+                a60 = a00, a61 = a00, a70 = a00, a71 = a00;
             for (int c = 0; c < ld; c += 8) {
                 __m512 x0 = pair8_avx512(h0 + c, h0 + ld + c),
                     x1 = pair8_avx512(h0 + 2 * (size_t) ld + c, h0 + 3 * (size_t) ld + c);
-                __m512 u = twice8_avx512(g0 + c);
-                a00 = _mm512_fmadd_ps(u, x0, a00);
-                a01 = _mm512_fmadd_ps(u, x1, a01);
-                u = twice8_avx512(g0 + ld + c);
-                a10 = _mm512_fmadd_ps(u, x0, a10);
-                a11 = _mm512_fmadd_ps(u, x1, a11);
-                u = twice8_avx512(g0 + 2 * (size_t) ld + c);
-                a20 = _mm512_fmadd_ps(u, x0, a20);
-                a21 = _mm512_fmadd_ps(u, x1, a21);
-                u = twice8_avx512(g0 + 3 * (size_t) ld + c);
-                a30 = _mm512_fmadd_ps(u, x0, a30);
-                a31 = _mm512_fmadd_ps(u, x1, a31);
-                u = twice8_avx512(g0 + 4 * (size_t) ld + c);
-                a40 = _mm512_fmadd_ps(u, x0, a40);
-                a41 = _mm512_fmadd_ps(u, x1, a41);
-                u = twice8_avx512(g0 + 5 * (size_t) ld + c);
-                a50 = _mm512_fmadd_ps(u, x0, a50);
-                a51 = _mm512_fmadd_ps(u, x1, a51);
+                /* output o + r: its block twice, times both pairs of inputs */
+#define GW_ROW(r) do { \
+                    __m512 u = twice8_avx512(g0 + (r) * (size_t) ld + c); \
+                    a##r##0 = _mm512_fmadd_ps(u, x0, a##r##0); \
+                    a##r##1 = _mm512_fmadd_ps(u, x1, a##r##1); \
+                } while (0)
+                GW_ROW(0);
+                GW_ROW(1);
+                GW_ROW(2);
+                GW_ROW(3);
+                GW_ROW(4);
+                GW_ROW(5);
+                GW_ROW(6);
+                GW_ROW(7);
+#undef GW_ROW
             }
-            /* a_r0: inputs i (low), i + 1 (high); a_r1: i + 2, i + 3 */
-            double s[24];
+            /* a_r0: inputs i (low half), i + 1 (high); a_r1: i + 2, i + 3 */
+            double s[32];
             tree4x2_avx512(a00, a01, a10, a11, s);
             tree4x2_avx512(a20, a21, a30, a31, s + 8);
             tree4x2_avx512(a40, a41, a50, a51, s + 16);
+            tree4x2_avx512(a60, a61, a70, a71, s + 24);
             /* s + 8 q: outputs o + 2 q and o + 2 q + 1 */
             double *w = gW + o + (size_t) nout * i;
             size_t n1 = nout;
-            for (int q = 0; q < 3; q++) {
+            for (int q = 0; q < 4; q++) {
                 const double *t = s + 8 * q;
                 double *wq = w + 2 * q;
                 /* t = [r0 i, r0 i+2, r1 i, r1 i+2, r0 i+1, r0 i+3, r1 i+1, r1 i+3] */
