@@ -6,6 +6,10 @@
 #   Rscript bench/userspeed.R                     # the sbcg R finds
 #   Rscript bench/userspeed.R lib-old lib-new     # two installed versions
 #   Rscript bench/userspeed.R --quick lib-new     # one repetition of each case
+#   Rscript bench/userspeed.R --rounds 4 --quick lib-a lib-b lib-c
+#       # four rounds, each running every library once in turn: on a
+#       # machine whose speed drifts, the versions then meet the same
+#       # drift; figures are the medians over rounds, with their range
 #
 # Cases:
 #   fit mcycle        sbfit(accel ~ times, MASS::mcycle), one thread
@@ -22,6 +26,12 @@
 # figure for one thread.
 args <- commandArgs(TRUE)
 quick <- "--quick" %in% args
+rounds <- 1L
+if (length(k <- which(args == "--rounds"))) {
+  rounds <- suppressWarnings(as.integer(args[k + 1L]))
+  if (is.na(rounds) || rounds < 1L) stop("--rounds needs a whole number >= 1", call. = FALSE)
+  args <- args[-c(k, k + 1L)]
+}
 libs <- setdiff(args, "--quick")
 if (!length(libs)) libs <- NA_character_
 reps <- if (quick) 1L else 3L
@@ -69,23 +79,40 @@ res[["cv mcycle (5 folds)"]] <- tm(for (k in 1:5) {
 })
 saveRDS(list(version = as.character(packageVersion("sbcg")), res = res), "%s")
 '
-out <- list()
-for (lib in libs) {
+label_of <- function(lib) if (is.na(lib)) "default" else basename(lib)
+runs <- list()     # runs[[label]][[round]]: the figures of one process
+versions <- list()
+for (r in seq_len(rounds)) for (lib in libs) {
   src <- sprintf(code, if (is.na(lib)) "" else sprintf(', lib.loc = "%s"', normalizePath(lib)),
                  fdat, reps, fout)
   st <- system2(file.path(R.home("bin"), "Rscript"), c("-e", shQuote(src)))
   if (st != 0 || !file.exists(fout)) stop("the run with library ", lib, " failed", call. = FALSE)
-  r <- readRDS(fout)
+  rr <- readRDS(fout)
   unlink(fout)
-  label <- if (is.na(lib)) "default" else basename(lib)
-  out[[label]] <- r$res
-  cat(sprintf("%s (sbcg %s):\n", label, r$version))
-  for (nm in names(r$res))
-    cat(sprintf("  %-28s %7.2f s wall, %7.2f s CPU\n", nm, r$res[[nm]][["wall"]],
-                r$res[[nm]][["cpu"]]))
+  label <- label_of(lib)
+  runs[[label]][[r]] <- rr$res
+  versions[[label]] <- rr$version
 }
-if (length(out) == 2L) {
-  cat(sprintf("\nwall time ratio %s / %s:\n", names(out)[1L], names(out)[2L]))
-  for (nm in intersect(names(out[[1L]]), names(out[[2L]])))
-    cat(sprintf("  %-28s %6.1f\n", nm, out[[1L]][[nm]][["wall"]] / out[[2L]][[nm]][["wall"]]))
+# per library and case: the median over rounds of wall and CPU seconds
+out <- lapply(runs, function(rl) {
+  cases <- names(rl[[1L]])
+  setNames(lapply(cases, function(nm) {
+    M <- sapply(rl, function(x) x[[nm]])
+    c(wall = stats::median(M["wall", ]), cpu = stats::median(M["cpu", ]),
+      lo = min(M["wall", ]), hi = max(M["wall", ]))
+  }), cases)
+})
+if (rounds > 1L) cat(sprintf("%d rounds, each library once per round in turn; medians over rounds (range of wall seconds)\n\n", rounds))
+for (label in names(out)) {
+  cat(sprintf("%s (sbcg %s):\n", label, versions[[label]]))
+  for (nm in names(out[[label]])) {
+    x <- out[[label]][[nm]]
+    cat(sprintf("  %-28s %7.2f s wall, %7.2f s CPU%s\n", nm, x[["wall"]], x[["cpu"]],
+                if (rounds > 1L) sprintf("  (%.2f-%.2f)", x[["lo"]], x[["hi"]]) else ""))
+  }
+}
+if (length(out) >= 2L) for (k in seq_along(out)[-1L]) {
+  cat(sprintf("\nwall time ratio %s / %s:\n", names(out)[1L], names(out)[k]))
+  for (nm in intersect(names(out[[1L]]), names(out[[k]])))
+    cat(sprintf("  %-28s %6.2f\n", nm, out[[1L]][[nm]][["wall"]] / out[[k]][[nm]][["wall"]]))
 }
