@@ -305,9 +305,10 @@
 #'   out-of-fold squared error is lower by more than one standard error of
 #'   the rows' paired differences; `print()` says whether they were.  The
 #'   scale networks and the bridge see the predictors as they are.  With
-#'   folds of 200 rows or more, a least-squares regression of the first fold's residuals on the
-#'   encodings screens the trial: the networks with them are trained only
-#'   when it predicts that fold better.  `FALSE`: never tried.
+#'   folds of 200 rows or more, a least-squares regression of the first
+#'   fold's residuals on the encodings screens the trial: the networks
+#'   with them are trained only when it predicts that fold better.
+#'   `FALSE`: never tried.
 #'   Over the 98 real data sets of `bench/realdata.R` (in the package's
 #'   sources) 8 bins lowered the CRPS by 1.3% in geometric mean: by 28% on
 #'   `beaver1` and 14% on `ggplot2::economics` (body temperature and

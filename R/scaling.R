@@ -321,12 +321,11 @@ try_input_decay <- function(prep, control) {
 # 8% on Boston (p = 13, 405 rows per fit; z = 0.6) came with a rise of 28%
 # in one fold's CRPS, and with ple_z = 2 they were not kept on beaver1
 # (body temperature against time, 91 rows per fit; falls of 10-30% with z
-# of 0.5-1.9), whose CRPS they lower by a quarter.  When
-# every fold has at least loss_choice_rows (200) rows, a least-squares fit
-# of the first fold's residuals on the encodings screens the trial
-# (ple_screen()): unless it predicts the fold better, no network with the
-# encodings is trained, which keeps the trial nearly free where they do
-# not help (a default fit of a simulation model at n = 5000, side by side:
+# of 0.5-1.9), whose CRPS they lower by a quarter.  When every fold has
+# at least loss_choice_rows (200) rows, a least-squares fit of the first
+# fold's residuals on the encodings screens the trial (ple_screen()):
+# unless it predicts the fold better, no network with the encodings is
+# trained, which keeps the trial nearly free where they do not help (a default fit of a simulation model at n = 5000, side by side:
 # 5.2-5.4 s, against 5.8-6.1 s when the first fold's network with the
 # encodings screened the others, and 5.0-5.2 s without the trial; on
 # bench/realdata.R's largest sets the two screens led to the same choice

@@ -102,7 +102,9 @@ out <- lapply(runs, function(rl) {
       lo = min(M["wall", ]), hi = max(M["wall", ]))
   }), cases)
 })
-if (rounds > 1L) cat(sprintf("%d rounds, each library once per round in turn; medians over rounds (range of wall seconds)\n\n", rounds))
+if (rounds > 1L)
+  cat(sprintf(paste("%d rounds, each library once per round in turn;",
+                    "medians over rounds (range of wall seconds)\n\n"), rounds))
 for (label in names(out)) {
   cat(sprintf("%s (sbcg %s):\n", label, versions[[label]]))
   for (nm in names(out[[label]])) {
