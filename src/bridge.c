@@ -72,6 +72,9 @@ typedef struct {
     double *grad;                   /* npar */
     float *thetaf;                  /* the weights rounded to float, for the
                                      * steps of single-precision training */
+    int thetaf_ok;                  /* thetaf holds the training weights
+                                     * (kern_adam() wrote it), not those
+                                     * of a validation */
     double *lchunk;                 /* per-chunk losses */
     double *ws;                     /* nthreads x per-thread workspace */
     size_t ws_size;
@@ -437,7 +440,7 @@ static int train_batch(trainer *tr, double *theta, int start, int B,
             for (int b = 0; b < B; b++)
                 tr->eb[b + (size_t) B * k] = rng_norm(&tr->rng);
     }
-    if (st->single) kern_to_float(net->kern, npar, theta, tr->thetaf);
+    if (st->single && !tr->thetaf_ok) kern_to_float(net->kern, npar, theta, tr->thetaf);
     if (tr->team) {
         team_run(tr->team, tr, theta, JOB_BATCH, start, B, nchunk);
     } else {
@@ -452,15 +455,30 @@ static int train_batch(trainer *tr, double *theta, int start, int B,
     for (int ch = 0; ch < nchunk; ch++) l += tr->lchunk[ch];
     l /= (double) B * d;
     *loss = l;
-    memcpy(tr->grad, tr->gchunk, npar * sizeof(double));
-    for (int ch = 1; ch < nchunk; ch++)
-        kern_add_to(net->kern, npar, tr->grad, tr->gchunk + npar * ch);
-    if (!isfinite(l) || !kern_all_finite(net->kern, npar, tr->grad)) return 1;
+    /* the chunks' gradients summed in chunk order (one chunk: its own) */
+    const double *grad = tr->gchunk;
+    if (nchunk > 1) {
+        memcpy(tr->grad, tr->gchunk, npar * sizeof(double));
+        for (int ch = 1; ch < nchunk; ch++)
+            kern_add_to(net->kern, npar, tr->grad, tr->gchunk + npar * ch);
+        grad = tr->grad;
+    }
+    if (!isfinite(l) || !kern_all_finite(net->kern, npar, grad)) return 1;
     double lr = learning_rate(tr);
     tr->step++;
-    kern_adam(net->kern, npar, theta, tr->grad, tr->m, tr->v, tr->step, lr,
-              st->beta1, st->beta2, st->eps, st->wd);
-    if (st->wd_input > 0.0) {
+    /* the exponential moving average of the weights: its decay ramps up as
+     * (1 + step) / (10 + step), so that early weights fade fast */
+    double r = (1.0 + (double) tr->step) / (10.0 + (double) tr->step);
+    double eb = r < st->ema ? r : st->ema;
+    /* Adam updates the average and the float copy of the weights in its
+     * own pass, unless the decay of the predictors' inputs changes the
+     * weights after it */
+    int fused = st->wd_input <= 0.0;
+    kern_adam(net->kern, npar, theta, grad, tr->m, tr->v, tr->step, lr,
+              st->beta1, st->beta2, st->eps, st->wd, fused ? tr->ema : NULL, eb,
+              fused && st->single ? tr->thetaf : NULL);
+    tr->thetaf_ok = fused && st->single;
+    if (!fused) {
         /* W_0 is width[1] x width[0], column-major by input; the
          * predictors are its last p columns (a decay of lr * wd_input >= 1
          * zeroes them) */
@@ -470,13 +488,7 @@ static int train_batch(trainer *tr, double *theta, int start, int B,
         size_t c0 = (size_t) (net->width[0] - net->p);
         double *W = theta + net->woff[0] + c0 * rows;
         for (size_t i = 0; i < rows * (size_t) net->p; i++) W[i] *= f;
-    }
-    if (tr->ema) {
-        /* exponential moving average of the weights; the decay ramps up
-         * as (1 + step) / (10 + step) so that early weights fade fast */
-        double r = (1.0 + (double) tr->step) / (10.0 + (double) tr->step);
-        double b = r < st->ema ? r : st->ema;
-        kern_ema(net->kern, npar, tr->ema, theta, b);
+        if (tr->ema) kern_ema(net->kern, npar, tr->ema, theta, eb);
     }
     return 0;
 }
@@ -492,6 +504,7 @@ static double val_loss(trainer *tr, const double *theta)
     const nn_net *net = tr->net;
     int M = tr->M, nchunk = (M + NN_CHUNK - 1) / NN_CHUNK;
     if (tr->s->single) kern_to_float(net->kern, net->npar, theta, tr->thetaf);
+    tr->thetaf_ok = 0;
     if (tr->team) {
         team_run(tr->team, tr, theta, JOB_VALID, 0, M, nchunk);
     } else {

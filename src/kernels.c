@@ -879,20 +879,44 @@ static AVX2 void sincos_rows_avx2(int n, double f, const double *t, double *s,
     }
 }
 
-/* The Adam update of kern_adam() on 4 parameters at a time, with the same
- * operations in the same order, so that the weights are those of the
- * scalar loop to the bit; returns the number of parameters done (a
- * multiple of 4).  Compiled for AVX without FMA: gcc would otherwise fuse
- * a multiply and an add into one rounding. */
+/* The loops of an optimiser step over the weights, 4 doubles at a time
+ * with the operations of the scalar loops of their kern_ functions, so
+ * that the results are the same bits; each returns how many elements it
+ * did (a multiple of 4).  Compiled for AVX without FMA: gcc would
+ * otherwise fuse a multiply and an add into one rounding. */
+
+/* to_float() of 4 doubles: the values beyond +-FLT_MAX replaced by
+ * +-infinity with bitwise selects (gcc 12 turns _mm256_blendv_pd() with
+ * constant operands into a branch per lane, ten times as slow), then
+ * rounded */
+static inline __attribute__((target("avx"))) __m128 to_float4_avx(__m256d v)
+{
+    const __m256d hi = _mm256_set1_pd(FLT_MAX), lo = _mm256_set1_pd(-FLT_MAX),
+        pinf = _mm256_set1_pd(INFINITY), ninf = _mm256_set1_pd(-INFINITY);
+    __m256d gt = _mm256_cmp_pd(v, hi, _CMP_GT_OQ), lt = _mm256_cmp_pd(v, lo, _CMP_LT_OQ);
+    __m256d inf = _mm256_or_pd(_mm256_and_pd(gt, pinf), _mm256_and_pd(lt, ninf));
+    return _mm256_cvtpd_ps(_mm256_or_pd(_mm256_andnot_pd(_mm256_or_pd(gt, lt), v), inf));
+}
+
+/* b e + (1 - b) x, as kern_ema(), with vb = b and vc = 1 - b */
+static inline __attribute__((target("avx"))) __m256d ema4_avx(__m256d vb, __m256d vc,
+                                                              __m256d e, __m256d x)
+{
+    return _mm256_add_pd(_mm256_mul_pd(vb, e), _mm256_mul_pd(vc, x));
+}
+
+/* kern_adam()'s update, and in the same pass its moving average (ema not
+ * NULL) and float copy (thf not NULL) of the new weights. */
 static __attribute__((target("avx"))) size_t adam_avx(
     size_t npar, double *theta, const double *grad, double *m, double *v,
     double lr, double beta1, double beta2, double eps, double wd, double c1,
-    double c2)
+    double c2, double *ema, double eb, float *thf)
 {
     const __m256d b1 = _mm256_set1_pd(beta1), b2 = _mm256_set1_pd(beta2),
         ob1 = _mm256_set1_pd(1.0 - beta1), ob2 = _mm256_set1_pd(1.0 - beta2),
         vc1 = _mm256_set1_pd(c1), vc2 = _mm256_set1_pd(c2),
-        veps = _mm256_set1_pd(eps), vwd = _mm256_set1_pd(wd), vlr = _mm256_set1_pd(lr);
+        veps = _mm256_set1_pd(eps), vwd = _mm256_set1_pd(wd), vlr = _mm256_set1_pd(lr),
+        veb = _mm256_set1_pd(eb), vec = _mm256_set1_pd(1.0 - eb);
     size_t i = 0;
     for (; i + 4 <= npar; i += 4) {
         __m256d g = _mm256_loadu_pd(grad + i), th = _mm256_loadu_pd(theta + i);
@@ -905,31 +929,20 @@ static __attribute__((target("avx"))) size_t adam_avx(
         __m256d den = _mm256_add_pd(_mm256_sqrt_pd(_mm256_mul_pd(vi, vc2)), veps);
         __m256d step = _mm256_add_pd(_mm256_div_pd(_mm256_mul_pd(mi, vc1), den),
                                      _mm256_mul_pd(vwd, th));
-        _mm256_storeu_pd(theta + i, _mm256_sub_pd(th, _mm256_mul_pd(vlr, step)));
+        th = _mm256_sub_pd(th, _mm256_mul_pd(vlr, step));
+        _mm256_storeu_pd(theta + i, th);
+        if (ema)
+            _mm256_storeu_pd(ema + i, ema4_avx(veb, vec, _mm256_loadu_pd(ema + i), th));
+        if (thf) _mm_storeu_ps(thf + i, to_float4_avx(th));
     }
     return i;
 }
 
-/* The loops of an optimiser step over the weights, 4 doubles at a time
- * with the operations of the scalar loops of their kern_ functions, so
- * that the results are the same bits; each returns how many elements it
- * did (a multiple of 4).  AVX without FMA, as adam_avx(). */
 static __attribute__((target("avx"))) size_t to_float_avx(size_t n, const double *src,
                                                           float *dst)
 {
-    const __m256d hi = _mm256_set1_pd(FLT_MAX), lo = _mm256_set1_pd(-FLT_MAX),
-        pinf = _mm256_set1_pd(INFINITY), ninf = _mm256_set1_pd(-INFINITY);
     size_t i = 0;
-    for (; i + 4 <= n; i += 4) {
-        /* the values beyond +-FLT_MAX replaced by +-infinity with bitwise
-         * selects: gcc 12 turns _mm256_blendv_pd() with constant operands
-         * into a branch per lane, ten times as slow */
-        __m256d v = _mm256_loadu_pd(src + i);
-        __m256d gt = _mm256_cmp_pd(v, hi, _CMP_GT_OQ), lt = _mm256_cmp_pd(v, lo, _CMP_LT_OQ);
-        __m256d inf = _mm256_or_pd(_mm256_and_pd(gt, pinf), _mm256_and_pd(lt, ninf));
-        v = _mm256_or_pd(_mm256_andnot_pd(_mm256_or_pd(gt, lt), v), inf);
-        _mm_storeu_ps(dst + i, _mm256_cvtpd_ps(v));
-    }
+    for (; i + 4 <= n; i += 4) _mm_storeu_ps(dst + i, to_float4_avx(_mm256_loadu_pd(src + i)));
     return i;
 }
 
@@ -939,8 +952,8 @@ static __attribute__((target("avx"))) size_t ema_avx(size_t n, double *ema,
     const __m256d vb = _mm256_set1_pd(b), vc = _mm256_set1_pd(1.0 - b);
     size_t i = 0;
     for (; i + 4 <= n; i += 4)
-        _mm256_storeu_pd(ema + i, _mm256_add_pd(_mm256_mul_pd(vb, _mm256_loadu_pd(ema + i)),
-                                                _mm256_mul_pd(vc, _mm256_loadu_pd(theta + i))));
+        _mm256_storeu_pd(ema + i, ema4_avx(vb, vc, _mm256_loadu_pd(ema + i),
+                                           _mm256_loadu_pd(theta + i)));
     return i;
 }
 
@@ -1070,18 +1083,23 @@ void kern_sincos(int kern, int n, double f, const double *t, double tmax,
 /* Adam with decoupled weight decay (AdamW):
  *   m <- b1 m + (1 - b1) g,  v <- b2 v + (1 - b2) g^2,
  *   theta <- theta - lr (mhat / (sqrt(vhat) + eps) + wd theta),
- * mhat = m / (1 - b1^step), vhat = v / (1 - b2^step), step >= 1.  The
- * AVX2 loop and the scalar one give the same bits. */
+ * mhat = m / (1 - b1^step), vhat = v / (1 - b2^step), step >= 1; then, in
+ * the same pass over the weights, ema <- eb ema + (1 - eb) theta (as
+ * kern_ema(); not when ema is NULL) and thetaf <- to_float(theta) (as
+ * kern_to_float(); not when thetaf is NULL).  The AVX2 loop and the
+ * scalar one give the same bits. */
 void kern_adam(int kern, size_t npar, double *theta, const double *grad,
                double *m, double *v, long step, double lr, double beta1,
-               double beta2, double eps, double wd)
+               double beta2, double eps, double wd, double *ema, double eb,
+               float *thetaf)
 {
     double c1 = 1.0 / (1.0 - pow(beta1, (double) step));
     double c2 = 1.0 / (1.0 - pow(beta2, (double) step));
     size_t i = 0;
 #ifdef SBCG_X86
     if (use_avx2(kern))
-        i = adam_avx(npar, theta, grad, m, v, lr, beta1, beta2, eps, wd, c1, c2);
+        i = adam_avx(npar, theta, grad, m, v, lr, beta1, beta2, eps, wd, c1, c2,
+                     ema, eb, thetaf);
 #else
     (void) kern;
 #endif
@@ -1091,6 +1109,8 @@ void kern_adam(int kern, size_t npar, double *theta, const double *grad,
         v[i] = beta2 * v[i] + (1.0 - beta2) * g * g;
         theta[i] -= lr * ((m[i] * c1) / (sqrt(v[i] * c2) + eps) +
                           wd * theta[i]);
+        if (ema) ema[i] = eb * ema[i] + (1.0 - eb) * theta[i];
+        if (thetaf) thetaf[i] = to_float(theta[i]);
     }
 }
 

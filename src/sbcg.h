@@ -126,7 +126,8 @@ void kern_back_h(int kern, int ld, int nin, int nout, const double *G,
                  const double *W, const double *dv, double *Gn);
 void kern_adam(int kern, size_t npar, double *theta, const double *grad,
                double *m, double *v, long step, double lr, double beta1,
-               double beta2, double eps, double wd);
+               double beta2, double eps, double wd, double *ema, double eb,
+               float *thetaf);
 void kern_to_float(int kern, size_t n, const double *src, float *dst);
 void kern_ema(int kern, size_t n, double *ema, const double *theta, double b);
 void kern_add_to(int kern, size_t n, double *y, const double *x);

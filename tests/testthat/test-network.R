@@ -379,6 +379,44 @@ test_that("early stopping stops after 'patience' checks and keeps the best weigh
   expect_identical(fit50$history$valid[seq_len(nrow(h))], h$valid)
 })
 
+test_that("Adam's pass that also updates the moving average and float weights trains the same bits", {
+  # Adam writes the weights' moving average and their float copy in its
+  # own pass, except when a decay of the predictors' inputs (wd_input)
+  # changes the weights after it: then separate passes do.  A decay of
+  # 1e-300 takes that path while multiplying by 1 - lr * 1e-300 = 1
+  # exactly, so both paths must give the same weights and losses, with
+  # validation checks (which overwrite the float copy) in between.
+  set.seed(21)
+  net <- list(kind = "regression", d = 1L, p = 2L, hidden = c(12L, 8L),
+              activation = "silu", freq = double(), time_map = "linear")
+  n <- 90
+  Xs <- matrix(rnorm(2 * n), n)
+  target <- matrix(sin(2 * Xs[, 1]) + Xs[, 2] + 0.3 * rnorm(n))
+  job <- list(theta0 = sbcg:::init_theta(net), target = target, Xs = Xs,
+              train = 1:70, valid = 71:n, wt = rep(1, 70), wv = rep(1, 20), seed = c(3L, 1L))
+  old <- options(sbcg.kernels = "auto", sbcg.precision = "single")
+  on.exit(options(old), add = TRUE)
+  for (k in c("auto", "portable")) for (prec in c("single", "double")) {
+    options(sbcg.kernels = k, sbcg.precision = prec)
+    st <- sbcg:::train_settings(
+      sbcg_control(lr = 0.01, ema = 0.9, batch_size = 32, patience = 1000),
+      list(epochs = 12, min_epochs = 0, valid_every = 2, val_reps = 1),
+      resid = 0, t_min = 0, t_max = 0, t_tail = 0)
+    fused <- sbcg:::train_nets(net, list(job), 1L, FALSE, "location", st, labels = "a",
+                               group = "g")[[1L]]
+    apart <- sbcg:::train_nets(net, list(job), 1L, FALSE, "location",
+                               replace(st, "wd_input", 1e-300), labels = "a",
+                               group = "g")[[1L]]
+    info <- paste(k, prec)
+    expect_identical(fused$theta, apart$theta, info = info)
+    expect_identical(fused$valid_loss, apart$valid_loss, info = info)
+    expect_identical(fused$train_loss, apart$train_loss, info = info)
+    # and training moved the weights: the comparison is not of two copies
+    # of the start
+    expect_gt(max(abs(fused$theta - job$theta0)), 1e-3)
+  }
+})
+
 test_that("training with log-odds times and the logit time map runs the C paths", {
   set.seed(12)
   d <- data.frame(x = runif(400, -1, 1))
