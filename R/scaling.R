@@ -98,19 +98,25 @@ fit_precondition <- function(prep, control, budget, threads, verbose) {
   ple <- NULL
   cols <- ple_columns(prep, control)
   if (length(cols)) {
-    pp <- ple_prep(prep, cols)
-    l2 <- cross_fit(pp, prep$Ys, pp$ltheta0, prep$lseed, "location", settings,
-                    threads, verbose, linear = linear,
-                    label = "location (piecewise-linear inputs)", screen = lres)
-    steps <- lres$steps + l2$steps
-    seconds <- lres$seconds + l2$seconds
-    if (!isTRUE(l2$screened) && clearly_better(prep, lres, l2)) {
-      lres <- l2
-      lp <- pp
-      ple <- pp$ple
+    spec <- ple_spec(prep, cols)
+    if (ple_screened(prep, spec, lres, linear)) {
+      # a rejected trial trains nothing and draws nothing from R's generator
+      if (!is.null(prep$progress)) prep$progress$label("", length(prep$ltheta0))
+    } else {
+      pp <- ple_prep(prep, spec)
+      l2 <- cross_fit(pp, prep$Ys, pp$ltheta0, prep$lseed, "location", settings,
+                      threads, verbose, linear = linear,
+                      label = "location (piecewise-linear inputs)")
+      steps <- lres$steps + l2$steps
+      seconds <- lres$seconds + l2$seconds
+      if (clearly_better(prep, lres, l2)) {
+        lres <- l2
+        lp <- pp
+        ple <- pp$ple
+      }
+      lres$steps <- steps
+      lres$seconds <- seconds
     }
-    lres$steps <- steps
-    lres$seconds <- seconds
   }
   R <- prep$Ys - lres$pred
   shrink <- NULL
@@ -356,18 +362,23 @@ ple_columns <- function(prep, control) {
   which(apply(Xt, 2L, function(v) length(unique(v))) > 2L * ple_bins)
 }
 
-# prep with the encodings of columns `cols` appended to its predictors:
-# `ple` (the columns, their bin edges, and the location networks'
-# architecture, with the wider input layer) and starting weights for that
-# architecture, drawn under the first location network's seed (so that a
-# fit without the encodings draws nothing more from R's generator).
-ple_prep <- function(prep, cols) {
+# The encodings of columns `cols` of the standardised predictors: the
+# columns and their bin edges, at the quantiles of their training values
+# (rows of positive weight).
+ple_spec <- function(prep, cols) {
   Xt <- prep$Xs[prep$tidx[prep$wt > 0], , drop = FALSE]
   nb <- ple_count(nrow(Xt), length(cols))
-  knots <- lapply(cols, function(j)
+  list(cols = as.integer(cols), knots = lapply(cols, function(j)
     unique(stats::quantile(Xt[, j], seq(0, 1, length.out = nb + 1L), names = FALSE,
-                           type = 7)))
-  ple <- list(cols = as.integer(cols), knots = knots)
+                           type = 7))))
+}
+
+# prep with the encodings `ple` (ple_spec()) appended to its predictors,
+# `ple` with the location networks' architecture for them (`net`, with the
+# wider input layer), and starting weights for that architecture, drawn
+# under the first location network's seed (so that a fit without the
+# encodings draws nothing more from R's generator).
+ple_prep <- function(prep, ple) {
   prep$Xs <- ple_inputs(ple, prep$Xs)
   prep$lnet$p <- ncol(prep$Xs)
   ple$net <- prep$lnet
@@ -379,8 +390,8 @@ ple_prep <- function(prep, cols) {
 }
 
 # The standardised predictors X with the encodings of `ple` appended (X
-# itself for ple = NULL).
-ple_inputs <- function(ple, X) {
+# itself for ple = NULL), or with `append` FALSE the encodings alone.
+ple_inputs <- function(ple, X, append = TRUE) {
   if (is.null(ple)) return(X)
   enc <- lapply(seq_along(ple$cols), function(i) {
     b <- ple$knots[[i]]
@@ -388,30 +399,72 @@ ple_inputs <- function(ple, X) {
     vapply(seq_len(length(b) - 1L), function(k)
       pmin(1, pmax(0, (x - b[k]) / (b[k + 1L] - b[k]))), numeric(length(x)))
   })
-  cbind(X, matrix(unlist(enc), nrow(X)))
+  E <- matrix(unlist(enc), nrow(X))
+  if (append) cbind(X, E) else E
 }
 
-# Whether the encodings of prep$ple could help the location networks,
-# judged before any network with them is trained, on the first fold
-# (`rows`, its rows in cross_fit()): the residuals of the network without
-# them (`screen`, trained on the fold's training rows) at those rows are
-# regressed on the encodings by weighted least squares, and the encodings
-# pass when the network's prediction plus that regression's predicts the
-# fold's own rows better than the network alone.  What a smooth network
-# has missed along one predictor, a trend that bends many times, shows in
-# its residuals there as a piecewise-linear function of the predictor.
-ple_screen <- function(prep, rows, screen, target, linear) {
-  raw <- seq_len(ncol(prep$Xs) - sum(lengths(prep$ple$knots) - 1L))
-  X <- prep$Xs[rows$train, raw, drop = FALSE]
-  G <- regression_net(replace(prep$lnet, "p", length(raw)), as.matrix(screen$theta)[, 1L], X)
-  if (linear) G <- G + linear_part(matrix(screen$linears[, , 1L], length(raw) + 1L), X)
-  C <- linear_fit(prep$Xs[rows$train, -raw, drop = FALSE],
-                  target[rows$train, , drop = FALSE] - G, rows$wt)
-  va <- rows$valid
-  err <- function(P) sum(rows$wv * rowSums((target[va, , drop = FALSE] - P)^2))
-  P <- screen$pred[va, , drop = FALSE]
-  err(P + linear_part(C, prep$Xs[va, -raw, drop = FALSE])) < err(P)
+# Whether the trial of the encodings `ple` (ple_spec()) is screened out
+# before any network with them is trained: with folds of at least
+# loss_choice_rows rows, unless ple_screen() finds on the first fold that
+# they could help the location networks `screen` (cross_fit() without
+# them).
+ple_screened <- function(prep, ple, screen, linear) {
+  K <- length(prep$ltheta0)
+  rows <- fold_rows(prep, K)
+  K > 1L && min(lengths(lapply(rows, `[[`, "valid"))) >= loss_choice_rows &&
+    !ple_gain(ple_screen(prep, ple, rows[[1L]], screen, prep$Ys, linear))
 }
+
+# Whether the screen's errors (ple_screen()) say the encodings help.
+ple_gain <- function(err) err[["with"]] < err[["without"]]
+
+# Whether the encodings `ple` could help the location networks, judged
+# before any network with them is trained, on the first fold (`rows`, its
+# rows as in cross_fit()): the residuals of the network without them
+# (`screen`, trained on the fold's training rows) at those rows are
+# regressed on the encodings by weighted least squares (linear_fit(), with
+# its ridge), and the encodings pass (ple_gain()) when the network's
+# prediction plus that regression's predicts the fold's own rows better
+# than the network alone.  What a smooth network has missed along one
+# predictor, a trend that bends many times, shows in its residuals there
+# as a piecewise-linear function of the predictor.  Returns the weighted
+# squared errors of the fold's rows, `with` and `without` the regression.
+# The encodings are made `size` rows at a time, so that a rejected trial
+# never holds them for all rows (at a million rows, 24 bins of 5 columns
+# take 1 GB a copy).
+ple_screen <- function(prep, ple, rows, screen, target, linear, size = block_rows) {
+  X <- prep$Xs
+  theta <- as.matrix(screen$theta)[, 1L]
+  B <- if (linear) matrix(screen$linears[, , 1L], ncol(X) + 1L)
+  enc <- function(r) cbind(1, ple_inputs(ple, X[r, , drop = FALSE], append = FALSE))
+  tr <- rows$train
+  m <- sum(lengths(ple$knots) - 1L) + 1L
+  A <- matrix(0, m, m)
+  b <- matrix(0, m, ncol(target))
+  for (i in row_blocks(length(tr), size)) {
+    r <- tr[i]
+    G <- regression_net(prep$lnet, theta, X[r, , drop = FALSE])
+    if (linear) G <- G + linear_part(B, X[r, , drop = FALSE])
+    E <- enc(r)
+    A <- A + crossprod(E, E * rows$wt[i])
+    b <- b + crossprod(E, (target[r, , drop = FALSE] - G) * rows$wt[i])
+  }
+  diag(A)[-1L] <- diag(A)[-1L] + 1e-6 * sum(rows$wt)
+  C <- solve(A, b)
+  err <- c(with = 0, without = 0)
+  for (i in row_blocks(length(rows$valid), size)) {
+    r <- rows$valid[i]
+    Y <- target[r, , drop = FALSE]
+    P <- screen$pred[r, , drop = FALSE]
+    err <- err + c(sum(rows$wv[i] * rowSums((Y - (P + enc(r) %*% C))^2)),
+                   sum(rows$wv[i] * rowSums((Y - P)^2)))
+  }
+  err
+}
+
+# The indices 1..n in consecutive blocks of at most `size`.
+row_blocks <- function(n, size = block_rows) unname(split(seq_len(n), (seq_len(n) - 1L) %/% size))
+block_rows <- 16384L
 
 # Whether location networks b are clearly better than a: the weighted
 # squared out-of-fold errors of the training rows, paired, lower with b on
@@ -441,6 +494,22 @@ oof_loss <- function(prep, Y, P) {
 # with 5 for the location networks too, m1's CRPS rose 0.9%.
 scale_patience <- 5
 
+# The rows of the K networks of a cross-fit: network j trains on the
+# training rows outside fold j (weights wt) and is validated on fold j's
+# (weights wv; wsum their weight in all), or with K = 1 on the validation
+# rows.
+fold_rows <- function(prep, K) {
+  tidx <- prep$tidx
+  fold <- if (K > 1L) prep$fold else rep(0L, length(tidx))  # K = 1: no row in "fold 1"
+  lapply(seq_len(K), function(j) {
+    inf <- fold == j
+    list(train = tidx[!inf], valid = if (K > 1L) tidx[inf] else prep$vidx,
+         wt = prep$wt[!inf] / mean(prep$wt[!inf]),
+         wv = if (K > 1L) prep$wt[inf] / mean(prep$wt[inf]) else prep$wv,
+         wsum = sum(prep$wt[inf]))
+  })
+}
+
 # Regression networks for `target` (n x d) from the initial weights in
 # theta0 (a list, one per fold) and the seeds in `seeds`: one network on
 # the training rows, validated on the validation rows, or one per fold of
@@ -449,34 +518,15 @@ scale_patience <- 5
 # the fit's `linear` coefficients are the mean of those.  Returns the
 # weights (a vector, or npar x K), the linear coefficients (or NULL), the
 # predictions at all rows (out of fold at the training rows) and the
-# training records.  `screen`: the cross_fit() of the same folds without
-# the encodings of prep$ple; when every fold has loss_choice_rows rows,
-# ple_screen() first judges on the first fold whether the encodings could
-# help, and if not, no network is trained and the result is
-# list(screened = TRUE) with no work done.
+# training records.
 cross_fit <- function(prep, target, theta0, seeds, what, settings, threads, verbose,
-                      linear = FALSE, label = what, screen = NULL) {
+                      linear = FALSE, label = what) {
   K <- length(theta0)
   Xs <- prep$Xs
-  tidx <- prep$tidx
-  fold <- if (K > 1L) prep$fold else rep(0L, length(tidx))
-  folds <- seq_len(K)  # K = 1: no row of tidx is in "fold 1
+  folds <- seq_len(K)
   pred <- matrix(0, nrow(target), ncol(target))
-  # the rows of each network: it trains on the rows outside its fold and
-  # is validated on its fold's (K = 1: on the validation rows)
-  rows <- lapply(seq_along(folds), function(j) {
-    inf <- fold == folds[j]
-    list(train = tidx[!inf], valid = if (K > 1L) tidx[inf] else prep$vidx,
-         wt = prep$wt[!inf] / mean(prep$wt[!inf]),
-         wv = if (K > 1L) prep$wt[inf] / mean(prep$wt[inf]) else prep$wv,
-         wsum = sum(prep$wt[inf]))
-  })
+  rows <- fold_rows(prep, K)
   nf <- min(lengths(lapply(rows, `[[`, "valid")))
-  if (!is.null(screen) && K > 1L && nf >= loss_choice_rows &&
-      !ple_screen(prep, rows[[1L]], screen, target, linear)) {
-    if (!is.null(prep$progress)) prep$progress$label("", K)
-    return(list(screened = TRUE, steps = 0, seconds = 0))
-  }
   jobs <- lapply(seq_along(folds), function(j) {
     r <- rows[[j]]
     B <- if (linear) linear_fit(Xs[r$train, , drop = FALSE], target[r$train, , drop = FALSE], r$wt)

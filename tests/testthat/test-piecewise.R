@@ -158,6 +158,45 @@ test_that("on folds of 200 rows or more a regression on the first fold screens t
                                      format = "matrix"))))
 })
 
+test_that("the screen's regression, a block of rows at a time, is the one on all rows", {
+  # a network with a linear part on two predictors, its residuals on 700
+  # training rows regressed on 16 encodings, scored on 300 fold rows; the
+  # screen encodes 97 rows at a time, the reference all at once
+  set.seed(8)
+  n <- 1000
+  X <- matrix(rnorm(2 * n), n)
+  Y <- matrix(sin(3 * X[, 1]) + X[, 2] + 0.2 * rnorm(n))
+  net <- list(kind = "regression", d = 1L, p = 2L, hidden = c(8L, 8L),
+              activation = "silu", freq = double(), time_map = "linear")
+  theta <- sbcg:::init_theta(net)
+  B <- matrix(c(0.1, 0.5, 0.9), 3)
+  screen <- list(theta = matrix(theta), linears = array(B, c(3, 1, 1)),
+                 pred = sbcg:::regression_net(net, theta, X) + sbcg:::linear_part(B, X))
+  rows <- list(train = 301:n, valid = 1:300, wt = runif(700, 0.5, 1.5),
+               wv = runif(300, 0.5, 1.5))
+  ple <- list(cols = 1:2, knots = lapply(1:2, function(j) quantile(X[, j], 0:8 / 8,
+                                                                   names = FALSE)))
+  prep <- list(Xs = X, lnet = net)
+  got <- sbcg:::ple_screen(prep, ple, rows, screen, Y, linear = TRUE, size = 97)
+  tr <- rows$train
+  G <- sbcg:::regression_net(net, theta, X[tr, ]) + sbcg:::linear_part(B, X[tr, ])
+  C <- sbcg:::linear_fit(sbcg:::ple_inputs(ple, X[tr, ], append = FALSE), Y[tr, , drop = FALSE] - G,
+                         rows$wt)
+  va <- rows$valid
+  P <- screen$pred[va, , drop = FALSE]
+  L <- sbcg:::linear_part(C, sbcg:::ple_inputs(ple, X[va, ], append = FALSE))
+  want <- c(with = sum(rows$wv * (Y[va] - (P + L))^2), without = sum(rows$wv * (Y[va] - P)^2))
+  # sums in another order: equal up to rounding
+  expect_equal(got, want, tolerance = 1e-10)
+  expect_identical(names(got), c("with", "without"))
+  # the encodings explain part of what this network missed
+  expect_true(sbcg:::ple_gain(got))
+  # the blocks cover the rows once, in order
+  b <- sbcg:::row_blocks(700, 97)
+  expect_identical(unlist(b), 1:700)
+  expect_identical(lengths(b), c(rep(97L, 7), 21L))
+})
+
 test_that("malformed encodings and settings are refused", {
   d <- step_data(400, 1)
   fit <- sbfit(y ~ x, d, control = small_control(hidden = c(32, 32), epochs = 20), seed = 1,
