@@ -730,10 +730,25 @@ cell_keys <- function(X) {
 # fewer than 10 rows per fold, went with the rule.
 cell_min_share <- 0.1
 cell_min_cells <- 30L
+
+# The share of the values x that have another value of x within 2e-9 of
+# them, relative to the larger of the two.
+near_share <- function(x) {
+  o <- sort(x)
+  near <- diff(o) <= 2e-9 * pmax(abs(o[-1L]), abs(o[-length(o)]))
+  mean(c(near, FALSE) | c(FALSE, near))
+}
 # cell_candidates(): the cell keys of all rows (cell_keys()) when the fit
-# tries them, else NULL.
+# tries them, else NULL.  Making the keys takes seconds at 10^5 rows, so a
+# necessary condition comes first: rows whose keys agree have, in every
+# column, values within 1e-9 of each other relative to them (10
+# significant digits), so when in some column fewer than cell_min_share
+# of the training rows have another within twice that (near_share()), no
+# cell can hold that share and no key is made.
 cell_candidates <- function(prep, control) {
   if (!isTRUE(control$cell_effects) || is.null(prep$fold)) return(NULL)
+  Xt <- prep$Xs[prep$tidx, , drop = FALSE]
+  if (any(apply(Xt, 2L, near_share) < cell_min_share)) return(NULL)
   key <- cell_keys(prep$Xs)
   kt <- key[prep$tidx]
   if (mean(duplicated(kt) | duplicated(kt, fromLast = TRUE)) >= cell_min_share &&

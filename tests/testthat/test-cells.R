@@ -138,3 +138,44 @@ test_that("malformed cell effects and settings are refused", {
   bad$format <- 5L
   expect_error(sbsample(bad, cd$cells[1:2, ], ndraws = 5), "format")
 })
+
+test_that("the cells' precheck skips the keys only where no cell could hold the share", {
+  # the rule on the keys themselves, as cell_candidates() applies it
+  by_keys <- function(prep) {
+    key <- sbcg:::cell_keys(prep$Xs)
+    kt <- key[prep$tidx]
+    if (mean(duplicated(kt) | duplicated(kt, fromLast = TRUE)) >= sbcg:::cell_min_share &&
+        length(unique(kt)) >= sbcg:::cell_min_cells) key
+  }
+  ctl <- sbcg_control()
+  set.seed(3)
+  n <- 1000
+  tidx <- setdiff(seq_len(n), seq(5, n, by = 10))
+  # designs whose rows share their values at 0% to 50%, around the 10%
+  # threshold, with repeats that differ beyond the keys' 10 significant
+  # digits (the same keys, other doubles) or not at all
+  tried <- 0L
+  for (rep_share in c(0, 0.06, 0.09, 0.13, 0.2, 0.5)) for (jitter in c(0, 1e-12)) {
+    m <- round(rep_share * n / 2)
+    X <- matrix(rnorm(n * 3), n, 3)
+    if (m > 0) {
+      src <- seq_len(m)
+      X[n - m + src, ] <- X[src, ] * (1 + jitter * runif(3 * m))
+    }
+    prep <- list(Xs = X, tidx = tidx, fold = rep_len(1:5, length(tidx)))
+    want <- by_keys(prep)
+    got <- sbcg:::cell_candidates(prep, ctl)
+    expect_identical(got, want, info = paste(rep_share, jitter))
+    tried <- tried + !is.null(want)
+  }
+  # the keys are made, and tried, in the designs of 13% and more
+  expect_identical(tried, 6L)
+  # 40 cells of 3 rows whose values differ at 1e-11 relative: one key per
+  # cell, and the precheck lets them through
+  X <- matrix(rep(1:40, each = 3) * (1 + 1e-11 * runif(120)), 120, 1)
+  prep <- list(Xs = X, tidx = 1:120, fold = rep_len(1:5, 120))
+  expect_identical(length(unique(sbcg:::cell_keys(X))), 40L)
+  expect_identical(sbcg:::cell_candidates(prep, ctl), sbcg:::cell_keys(X))
+  expect_equal(sbcg:::near_share(c(1, 1 + 1e-12, 5)), 2 / 3)
+  expect_identical(sbcg:::near_share(c(3, 1, 2)), 0)
+})
