@@ -331,9 +331,10 @@ try_input_decay <- function(prep, control) {
 # at least loss_choice_rows (200) rows, a least-squares fit of the first
 # fold's residuals on the encodings screens the trial (ple_screen()):
 # unless it predicts the fold better, no network with the encodings is
-# trained, which keeps the trial nearly free where they do not help (a default fit of a simulation model at n = 5000, side by side:
-# 5.2-5.4 s, against 5.8-6.1 s when the first fold's network with the
-# encodings screened the others, and 5.0-5.2 s without the trial; on
+# trained, which keeps the trial nearly free where they do not help (a
+# default fit of a simulation model at n = 5000, side by side: 5.2-5.4 s,
+# against 5.8-6.1 s when the first fold's network with the encodings
+# screened the others, and 5.0-5.2 s without the trial; on
 # bench/realdata.R's largest sets the two screens led to the same choice
 # in 24 of 25 fits).  On smaller folds one fold's error is too noisy to
 # screen with: a screen by the first network lost most of beaver1's and
@@ -523,11 +524,10 @@ cross_fit <- function(prep, target, theta0, seeds, what, settings, threads, verb
                       linear = FALSE, label = what) {
   K <- length(theta0)
   Xs <- prep$Xs
-  folds <- seq_len(K)
   pred <- matrix(0, nrow(target), ncol(target))
   rows <- fold_rows(prep, K)
   nf <- min(lengths(lapply(rows, `[[`, "valid")))
-  jobs <- lapply(seq_along(folds), function(j) {
+  jobs <- lapply(seq_len(K), function(j) {
     r <- rows[[j]]
     B <- if (linear) linear_fit(Xs[r$train, , drop = FALSE], target[r$train, , drop = FALSE], r$wt)
     c(r, list(theta0 = theta0[[j]], target = if (linear) target - linear_part(B, Xs) else target,
@@ -547,7 +547,7 @@ cross_fit <- function(prep, target, theta0, seeds, what, settings, threads, verb
                      progress = prep$progress)
   if (shared) runs <- shared_epoch(prep$lnet, jobs, runs, settings, threads, verbose, what,
                                     label)
-  res <- lapply(seq_along(folds), function(j) {
+  res <- lapply(seq_len(K), function(j) {
     r <- runs[[j]]
     if (K > 1L) pred[jobs[[j]]$valid, ] <<- fold_pred(j, r)
     r$linear <- jobs[[j]]$B
@@ -738,6 +738,7 @@ near_share <- function(x) {
   near <- diff(o) <= 2e-9 * pmax(abs(o[-1L]), abs(o[-length(o)]))
   mean(c(near, FALSE) | c(FALSE, near))
 }
+
 # cell_candidates(): the cell keys of all rows (cell_keys()) when the fit
 # tries them, else NULL.  Making the keys takes seconds at 10^5 rows, so a
 # necessary condition comes first: rows whose keys agree have, in every

@@ -898,7 +898,7 @@ static inline __attribute__((target("avx"))) __m128 to_float4_avx(__m256d v)
     return _mm256_cvtpd_ps(_mm256_or_pd(_mm256_andnot_pd(_mm256_or_pd(gt, lt), v), inf));
 }
 
-/* b e + (1 - b) x, as kern_ema(), with vb = b and vc = 1 - b */
+/* b e + (1 - b) x, as ema_step(), with vb = b and vc = 1 - b */
 static inline __attribute__((target("avx"))) __m256d ema4_avx(__m256d vb, __m256d vc,
                                                               __m256d e, __m256d x)
 {
@@ -1080,12 +1080,19 @@ void kern_sincos(int kern, int n, double f, const double *t, double tmax,
     }
 }
 
+/* One step of the weights' moving average: b e + (1 - b) x (kern_ema(),
+ * kern_adam()). */
+static inline double ema_step(double b, double e, double x)
+{
+    return b * e + (1.0 - b) * x;
+}
+
 /* Adam with decoupled weight decay (AdamW):
  *   m <- b1 m + (1 - b1) g,  v <- b2 v + (1 - b2) g^2,
  *   theta <- theta - lr (mhat / (sqrt(vhat) + eps) + wd theta),
  * mhat = m / (1 - b1^step), vhat = v / (1 - b2^step), step >= 1; then, in
- * the same pass over the weights, ema <- eb ema + (1 - eb) theta (as
- * kern_ema(); not when ema is NULL) and thetaf <- to_float(theta) (as
+ * the same pass over the weights, ema <- eb ema + (1 - eb) theta
+ * (ema_step(); not when ema is NULL) and thetaf <- to_float(theta) (as
  * kern_to_float(); not when thetaf is NULL).  The AVX2 loop and the
  * scalar one give the same bits. */
 void kern_adam(int kern, size_t npar, double *theta, const double *grad,
@@ -1109,7 +1116,7 @@ void kern_adam(int kern, size_t npar, double *theta, const double *grad,
         v[i] = beta2 * v[i] + (1.0 - beta2) * g * g;
         theta[i] -= lr * ((m[i] * c1) / (sqrt(v[i] * c2) + eps) +
                           wd * theta[i]);
-        if (ema) ema[i] = eb * ema[i] + (1.0 - eb) * theta[i];
+        if (ema) ema[i] = ema_step(eb, ema[i], theta[i]);
         if (thetaf) thetaf[i] = to_float(theta[i]);
     }
 }
@@ -1135,7 +1142,7 @@ void kern_ema(int kern, size_t n, double *ema, const double *theta, double b)
 #else
     (void) kern;
 #endif
-    for (; i < n; i++) ema[i] = b * ema[i] + (1.0 - b) * theta[i];
+    for (; i < n; i++) ema[i] = ema_step(b, ema[i], theta[i]);
 }
 
 /* y[i] += x[i] for i < n. */
