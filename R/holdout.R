@@ -83,14 +83,14 @@ pit_cover <- function(pit, level) mean(abs(pit - 0.5) <= level / 2)
 gauss_crps <- function(prep, Y) {
   t <- prep$tidx
   v <- prep$vidx
-  X1 <- cbind(1, prep$Xs[t, , drop = FALSE])
+  X1 <- design(prep$Xs, t)
   if (nrow(X1) <= ncol(X1) + 1L) X1 <- X1[, 1L, drop = FALSE]
   out <- vapply(seq_len(ncol(Y)), function(k) {
     f <- stats::lm.wfit(X1, Y[t, k], prep$wt)
     s <- sqrt(sum(prep$wt * f$residuals^2) / max(1, length(t) - f$rank))
     b <- f$coefficients
     b[is.na(b)] <- 0
-    mu <- cbind(1, prep$Xs[v, , drop = FALSE])[, seq_len(ncol(X1)), drop = FALSE] %*% b
+    mu <- design(prep$Xs, v)[, seq_len(ncol(X1)), drop = FALSE] %*% b
     z <- (Y[v, k] - mu) / s
     s * (z * (2 * stats::pnorm(z) - 1) + 2 * stats::dnorm(z) - 1 / sqrt(pi))
   }, numeric(length(v)))

@@ -685,15 +685,15 @@ check_training_rows <- function(X, Y, w, xname, yname) {
   if (nrow(X) != n) stopf("'x' and 'y' must have the same number of rows")
   if (n < 2L)
     stopf("'%s' must have at least 2 rows with complete values, not %d", xname, n)
-  if (any(!is.finite(X)))
+  if (any_col(X, function(v) !is.finite(v)))
     stopf("'%s' has missing or infinite predictor values (row %d)", xname,
           which(rowSums(!is.finite(X)) > 0)[1L])
-  if (any(!is.finite(Y)))
+  if (any_col(Y, function(v) !is.finite(v)))
     stopf("'%s' has missing or infinite response values (row %d)", yname,
           which(rowSums(!is.finite(Y)) > 0)[1L])
-  if (any(abs(X) > 1e150))
+  if (any_col(X, function(v) abs(v) > 1e150))
     stopf("'%s' has predictor values beyond 1e150 in absolute value; rescale them", xname)
-  if (any(abs(Y) > 1e150))
+  if (any_col(Y, function(v) abs(v) > 1e150))
     stopf("'%s' has response values beyond 1e150 in absolute value; rescale them", yname)
   if (is.null(w)) return(rep(1, n))
   if (!is.numeric(w) || length(w) != n)
@@ -702,6 +702,13 @@ check_training_rows <- function(X, Y, w, xname, yname) {
   if (any(w < 0)) stopf("'weights' must be non-negative")
   if (all(w == 0)) stopf("'weights' must not be all zero")
   as.double(w)
+}
+
+# Whether test(v) holds anywhere in a column v of the matrix M, a column
+# at a time (a test of all of M at once makes a logical matrix as large).
+any_col <- function(M, test) {
+  for (j in seq_len(ncol(M))) if (any(test(M[, j]))) return(TRUE)
+  FALSE
 }
 
 # The network of a fit must stay within getOption("sbcg.max_parameters"),

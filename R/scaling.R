@@ -6,14 +6,16 @@
 standardize_cols <- function(M, on) {
   if (!on) return(list(center = rep(0, ncol(M)), scale = rep(1, ncol(M))))
   center <- colMeans(M)
-  scale <- sqrt(colSums(sweep(M, 2L, center)^2) / max(1, nrow(M) - 1L))
+  # a column at a time: sweep() would hold two more copies of M at once
+  scale <- sqrt(vapply(seq_len(ncol(M)), function(j) sum((M[, j] - center[j])^2), 0) /
+                  max(1, nrow(M) - 1L))
+  names(scale) <- names(center)
   scale[!is.finite(scale) | scale <= 1e-12 * pmax(1, abs(center))] <- 1
   list(center = center, scale = scale)
 }
 
 apply_scaling <- function(M, s) {
-  M <- sweep(M, 2L, s$center)
-  M <- sweep(M, 2L, s$scale, "/")
+  for (j in seq_len(ncol(M))) M[, j] <- (M[, j] - s$center[j]) / s$scale[j]
   M
 }
 
@@ -359,18 +361,19 @@ ple_count <- function(n, cols = 1L)
 # errors judge the choice.
 ple_columns <- function(prep, control) {
   if (!isTRUE(control$piecewise) || length(prep$lseed) < 2L) return(integer())
-  Xt <- prep$Xs[prep$tidx[prep$wt > 0], , drop = FALSE]
-  which(apply(Xt, 2L, function(v) length(unique(v))) > 2L * ple_bins)
+  r <- prep$tidx[prep$wt > 0]
+  which(vapply(seq_len(ncol(prep$Xs)), function(j) length(unique(prep$Xs[r, j])), 0L) >
+          2L * ple_bins)
 }
 
 # The encodings of columns `cols` of the standardised predictors: the
 # columns and their bin edges, at the quantiles of their training values
 # (rows of positive weight).
 ple_spec <- function(prep, cols) {
-  Xt <- prep$Xs[prep$tidx[prep$wt > 0], , drop = FALSE]
-  nb <- ple_count(nrow(Xt), length(cols))
+  r <- prep$tidx[prep$wt > 0]
+  nb <- ple_count(length(r), length(cols))
   list(cols = as.integer(cols), knots = lapply(cols, function(j)
-    unique(stats::quantile(Xt[, j], seq(0, 1, length.out = nb + 1L), names = FALSE,
+    unique(stats::quantile(prep$Xs[r, j], seq(0, 1, length.out = nb + 1L), names = FALSE,
                            type = 7))))
 }
 
@@ -411,9 +414,8 @@ ple_inputs <- function(ple, X, append = TRUE) {
 # them).
 ple_screened <- function(prep, ple, screen, linear) {
   K <- length(prep$ltheta0)
-  rows <- fold_rows(prep, K)
-  K > 1L && min(lengths(lapply(rows, `[[`, "valid"))) >= loss_choice_rows &&
-    !ple_gain(ple_screen(prep, ple, rows[[1L]], screen, prep$Ys, linear))
+  K > 1L && min(tabulate(prep$fold, K)) >= loss_choice_rows &&
+    !ple_gain(ple_screen(prep, ple, fold_rows(prep, K, 1L)[[1L]], screen, prep$Ys, linear))
 }
 
 # Whether the screen's errors (ple_screen()) say the encodings help.
@@ -498,11 +500,11 @@ scale_patience <- 5
 # The rows of the K networks of a cross-fit: network j trains on the
 # training rows outside fold j (weights wt) and is validated on fold j's
 # (weights wv; wsum their weight in all), or with K = 1 on the validation
-# rows.
-fold_rows <- function(prep, K) {
+# rows; those of networks `which` alone.
+fold_rows <- function(prep, K, which = seq_len(K)) {
   tidx <- prep$tidx
   fold <- if (K > 1L) prep$fold else rep(0L, length(tidx))  # K = 1: no row in "fold 1"
-  lapply(seq_len(K), function(j) {
+  lapply(which, function(j) {
     inf <- fold == j
     list(train = tidx[!inf], valid = if (K > 1L) tidx[inf] else prep$vidx,
          wt = prep$wt[!inf] / mean(prep$wt[!inf]),
@@ -529,7 +531,7 @@ cross_fit <- function(prep, target, theta0, seeds, what, settings, threads, verb
   nf <- min(lengths(lapply(rows, `[[`, "valid")))
   jobs <- lapply(seq_len(K), function(j) {
     r <- rows[[j]]
-    B <- if (linear) linear_fit(Xs[r$train, , drop = FALSE], target[r$train, , drop = FALSE], r$wt)
+    B <- if (linear) linear_fit(Xs, target, r$wt, r$train)
     c(r, list(theta0 = theta0[[j]], target = if (linear) target - linear_part(B, Xs) else target,
               Xs = Xs, seed = seeds[[j]], B = B))
   })
@@ -619,19 +621,28 @@ shared_epoch <- function(net, jobs, runs, settings, threads, verbose, what, labe
 }
 
 # Weighted least-squares coefficients ((p + 1) x d, intercept first) of Y
-# on the standardised X, with a small ridge penalty (1e-6 of the weight
-# sum on the slopes) that keeps them finite with collinear or too many
-# predictors.
-linear_fit <- function(X, Y, w) {
-  X1 <- cbind(1, X)
+# on the standardised X, over rows `rows` of both (w their weights), with
+# a small ridge penalty (1e-6 of the weight sum on the slopes) that keeps
+# them finite with collinear or too many predictors.
+linear_fit <- function(X, Y, w, rows = seq_len(nrow(X))) {
+  X1 <- design(X, rows)
   A <- crossprod(X1, X1 * w)
   diag(A)[-1L] <- diag(A)[-1L] + 1e-6 * sum(w)
-  B <- solve(A, crossprod(X1, Y * w))
+  B <- solve(A, crossprod(X1, Y[rows, , drop = FALSE] * w))
   dimnames(B) <- NULL
   B
 }
 
 linear_part <- function(B, X) cbind(1, X) %*% B
+
+# The design matrix of a linear fit on rows `rows` of X: a column of ones
+# and those rows of X, made a column at a time (X[rows, ] and cbind()
+# would hold two copies of the rows at once).
+design <- function(X, rows = seq_len(nrow(X))) {
+  X1 <- matrix(1, length(rows), ncol(X) + 1L)
+  for (j in seq_len(ncol(X))) X1[, j + 1L] <- X[rows, j]
+  X1
+}
 
 # A fit whose preconditioning is that of its j-th cross-fitted location
 # and scale networks alone (with their own linear part, without cell
@@ -748,8 +759,8 @@ near_share <- function(x) {
 # cell can hold that share and no key is made.
 cell_candidates <- function(prep, control) {
   if (!isTRUE(control$cell_effects) || is.null(prep$fold)) return(NULL)
-  Xt <- prep$Xs[prep$tidx, , drop = FALSE]
-  if (any(apply(Xt, 2L, near_share) < cell_min_share)) return(NULL)
+  for (j in seq_len(ncol(prep$Xs)))
+    if (near_share(prep$Xs[prep$tidx, j]) < cell_min_share) return(NULL)
   key <- cell_keys(prep$Xs)
   kt <- key[prep$tidx]
   if (mean(duplicated(kt) | duplicated(kt, fromLast = TRUE)) >= cell_min_share &&
