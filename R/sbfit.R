@@ -975,10 +975,9 @@ train_net <- function(net, theta0, target, Xs, train, valid, wt, wv, seed, threa
                       verbose, what, settings, label = what, progress = NULL) {
   if (!is.null(progress)) label <- progress$label(label)
   r <- .Call(C_sbcg_train, net_arch(net), as.double(net$freq), theta0,
-             Xs[train, , drop = FALSE], target[train, , drop = FALSE], wt,
-             Xs[valid, , drop = FALSE], target[valid, , drop = FALSE], wv,
-             settings, seed, threads, if (verbose) paste0(label, ": ") else FALSE,
-             kernel_set())
+             Xs, target, wt, Xs, target, wv, settings, seed, threads,
+             if (verbose) paste0(label, ": ") else FALSE, kernel_set(),
+             as.integer(train), as.integer(valid))
   if (!is.null(progress)) progress$done(r$epochs * length(train))
   check_diverged(r, what)
 }
@@ -993,8 +992,8 @@ train_net <- function(net, theta0, target, Xs, train, valid, wt, wv, seed, threa
 # by side, one thread each (C_sbcg_train_group), so that threads meet a
 # few times a second rather than after every optimiser step and a second
 # thread speeds the stage up even on a machine busy with other work.  The
-# results are the same bits either way.  Side by side, the training rows of
-# all networks of the stage are copied at once.
+# results are the same bits either way.  The networks read their rows from
+# the jobs' matrices by row number, without copies.
 train_nets <- function(net, jobs, threads, verbose, what, settings, labels, group,
                        progress = NULL) {
   m <- length(jobs)
@@ -1007,12 +1006,13 @@ train_nets <- function(net, jobs, threads, verbose, what, settings, labels, grou
                 label = labels[j], progress = progress)
     }))
   label <- if (is.null(progress)) group else progress$label(group, m)
-  rows <- function(name, idx) lapply(jobs, function(jb) jb[[name]][jb[[idx]], , drop = FALSE])
+  each <- function(name) lapply(jobs, `[[`, name)
+  rows <- function(name) lapply(jobs, function(jb) as.integer(jb[[name]]))
   runs <- .Call(C_sbcg_train_group, net_arch(net), as.double(net$freq),
-                lapply(jobs, `[[`, "theta0"), rows("Xs", "train"), rows("target", "train"),
-                lapply(jobs, `[[`, "wt"), rows("Xs", "valid"), rows("target", "valid"),
-                lapply(jobs, `[[`, "wv"), settings, lapply(jobs, `[[`, "seed"),
-                threads, if (verbose) paste0(label, ": ") else FALSE, kernel_set())
+                each("theta0"), each("Xs"), each("target"), each("wt"),
+                each("Xs"), each("target"), each("wv"), settings, each("seed"),
+                threads, if (verbose) paste0(label, ": ") else FALSE, kernel_set(),
+                rows("train"), rows("valid"))
   for (j in seq_len(m)) {
     if (!is.null(progress)) progress$done(runs[[j]]$epochs * length(jobs[[j]]$train))
     check_diverged(runs[[j]], what)

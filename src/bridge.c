@@ -259,6 +259,16 @@ static double *forward_single(const trainer *tr, int Bc, double *ws, float **out
     return out;
 }
 
+/* The rows of X and Y that hold training (or validation) rows rows[0 ..
+ * B): rows itself when X and Y hold just those rows (xrow NULL), else
+ * their source rows, written to buf. */
+static const int *source_rows(const int *xrow, const int *rows, int B, int *buf)
+{
+    if (!xrow) return rows;
+    for (int b = 0; b < B; b++) buf[b] = xrow[rows[b]];
+    return buf;
+}
+
 /* Chunk ch of the minibatch perm[start .. start + B) on thread id: its
  * loss into lchunk[ch], its gradient into gchunk (row ch). */
 static void batch_chunk(trainer *tr, const double *theta, int start, int B,
@@ -272,7 +282,9 @@ static void batch_chunk(trainer *tr, const double *theta, int start, int B,
     double *ws = tr->ws + tr->ws_size * id;
     double *g = tr->gchunk + npar * ch;
     double *tg = target_of(net, ws);
-    fill_input(net, Bc, dat->n, dat->X, dat->Y, rows + b0, tr->tb + b0,
+    int src[NN_CHUNK];
+    fill_input(net, Bc, dat->ldx, dat->X, dat->Y,
+               source_rows(dat->xrow, rows + b0, Bc, src), tr->tb + b0,
                tr->eb + b0, (size_t) B, tr->s->resid, ws, tg);
     double scale = 2.0 / ((double) B * net->d);
     memset(g, 0, npar * sizeof(double));
@@ -300,7 +312,9 @@ static void val_chunk(trainer *tr, const double *theta, int ch, int id)
     int M = tr->M, m0 = ch * NN_CHUNK, Bc = M - m0 < NN_CHUNK ? M - m0 : NN_CHUNK;
     double *wsp = tr->ws + tr->ws_size * id;
     double *tg = target_of(net, wsp);
-    fill_input(net, Bc, dat->nv, dat->Xv, dat->Yv, tr->rowof + m0,
+    int src[NN_CHUNK];
+    fill_input(net, Bc, dat->ldxv, dat->Xv, dat->Yv,
+               source_rows(dat->xrowv, tr->rowof + m0, Bc, src),
                tr->tv + m0, tr->ev + m0, (size_t) M, tr->s->resid, wsp, tg);
     float *outf;
     double *out = tr->s->single ? forward_single(tr, Bc, wsp, &outf) :

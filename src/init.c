@@ -9,8 +9,8 @@
 static const R_CallMethodDef call_methods[] = {
     {"sbcg_forward", (DL_FUNC) &sbcg_forward, 7},
     {"sbcg_loss_grad", (DL_FUNC) &sbcg_loss_grad, 10},
-    {"sbcg_train", (DL_FUNC) &sbcg_train, 14},
-    {"sbcg_train_group", (DL_FUNC) &sbcg_train_group, 14},
+    {"sbcg_train", (DL_FUNC) &sbcg_train, 16},
+    {"sbcg_train_group", (DL_FUNC) &sbcg_train_group, 16},
     {"sbcg_times", (DL_FUNC) &sbcg_times, 3},
     {"sbcg_sample", (DL_FUNC) &sbcg_sample, 19},
     {"sbcg_openmp", (DL_FUNC) &sbcg_openmp, 0},

@@ -296,18 +296,43 @@ static void get_settings(SEXP x, fit_settings *s)
         error(_("'settings': the training times must satisfy 0 <= t_min <= t_max < 1, and t_min > 0 when t_tail > 0"));
 }
 
-/* The rows of one training run, checked: x, y, w the training rows
- * (standardised), xv, yv, wv the validation rows (nv may be 0). */
-static fit_data train_rows(const nn_net *net, const fit_settings *st, SEXP x,
-                           SEXP y, SEXP w, SEXP xv, SEXP yv, SEXP wv)
+/* Rows `rows` (1-based, NULL: all of x) of a matrix x of ld rows, as
+ * 0-based row numbers (NULL for all rows) and their count in *n. */
+static const int *row_numbers(SEXP rows, int ld, const char *what, int *n)
 {
-    fit_data dat = {.n = check_matrix(y, "y", -1, net->d),
-                    .nv = check_matrix(yv, "yv", -1, net->d)};
+    if (isNull(rows)) {
+        *n = ld;
+        return NULL;
+    }
+    if (TYPEOF(rows) != INTSXP) error(_("'%s' must be NULL or an integer vector"), what);
+    R_xlen_t len = XLENGTH(rows);
+    int *out = (int *) R_alloc(len > 0 ? len : 1, sizeof(int));
+    const int *r = INTEGER(rows);
+    for (R_xlen_t i = 0; i < len; i++) {
+        if (r[i] == NA_INTEGER || r[i] < 1 || r[i] > ld)
+            error(_("'%s' must hold row numbers from 1 to %d"), what, ld);
+        out[i] = r[i] - 1;
+    }
+    *n = (int) len;
+    return out;
+}
+
+/* The rows of one training run, checked: x, y the training rows
+ * (standardised), or with `rows` non-NULL rows `rows` of them; w their
+ * weights; xv, yv, rowsv, wv the validation rows likewise (nv may be 0). */
+static fit_data train_rows(const nn_net *net, const fit_settings *st, SEXP x,
+                           SEXP y, SEXP w, SEXP xv, SEXP yv, SEXP wv,
+                           SEXP rows, SEXP rowsv)
+{
+    fit_data dat = {.ldx = check_matrix(y, "y", -1, net->d),
+                    .ldxv = check_matrix(yv, "yv", -1, net->d)};
+    check_matrix(x, "x", dat.ldx, net->p);
+    check_matrix(xv, "xv", dat.ldxv, net->p);
+    dat.xrow = row_numbers(rows, dat.ldx, "rows", &dat.n);
+    dat.xrowv = row_numbers(rowsv, dat.ldxv, "rowsv", &dat.nv);
     if (dat.n < 1) error(_("'y' must have at least one row"));
     if ((double) dat.nv * st->val_reps > INT_MAX / 2)
         error(_("'settings': too many validation draws"));
-    check_matrix(x, "x", dat.n, net->p);
-    check_matrix(xv, "xv", dat.nv, net->p);
     check_finite(w, "w", dat.n);
     check_finite(wv, "wv", dat.nv);
     dat.X = REAL(x); dat.Y = REAL(y); dat.w = REAL(w);
@@ -353,8 +378,10 @@ static SEXP train_result(SEXP th, SEXP tl, SEXP vl, const fit_result *r,
 }
 
 /*
- * Train the network from theta: x, y, w the training rows (standardised),
- * xv, yv, wv the validation rows (nv may be 0).  The loop is bridge_fit().
+ * Train the network from theta: x, y the training rows (standardised),
+ * or with rows (1-based row numbers, else NULL) those rows of them, w
+ * their weights; xv, yv, rowsv, wv the validation rows likewise (nv may
+ * be 0).  The loop is bridge_fit().
  * Returns list(theta, train_loss, valid_loss, best_epoch, epochs, steps,
  * status, seconds, start_loss), status 0 = ran all epochs, 1 = stopped
  * early, 2 = diverged; start_loss is the validation loss of the starting
@@ -362,7 +389,7 @@ static SEXP train_result(SEXP th, SEXP tl, SEXP vl, const fit_result *r,
  */
 SEXP sbcg_train(SEXP arch, SEXP freq, SEXP theta, SEXP x, SEXP y, SEXP w,
                 SEXP xv, SEXP yv, SEXP wv, SEXP settings, SEXP seed,
-                SEXP threads, SEXP verbose, SEXP kern)
+                SEXP threads, SEXP verbose, SEXP kern, SEXP rows, SEXP rowsv)
 {
     nn_net net;
     fit_settings st;
@@ -371,7 +398,7 @@ SEXP sbcg_train(SEXP arch, SEXP freq, SEXP theta, SEXP x, SEXP y, SEXP w,
     st.seed = get_seed(seed);
     st.nthreads = get_int1(threads, "threads", 1, 1024);
     if (net.kind == NN_REGRESSION) st.val_reps = 1;
-    fit_data dat = train_rows(&net, &st, x, y, w, xv, yv, wv);
+    fit_data dat = train_rows(&net, &st, x, y, w, xv, yv, wv, rows, rowsv);
     const char *label;
     int show = get_verbose(verbose, &label);
 
@@ -418,8 +445,9 @@ static SEXP list_elt(SEXP x, int i, int m, const char *what)
 
 /*
  * Train m independent networks of one architecture side by side, one
- * thread each (bridge_fit_group()): theta, x, y, w, xv, yv, wv and seed
- * are lists of m elements, each as for sbcg_train(); settings is one
+ * thread each (bridge_fit_group()): theta, x, y, w, xv, yv, wv, seed,
+ * rows and rowsv are lists of m elements, each as for sbcg_train(), whose
+ * matrices may be one object shared by all; settings is one
  * settings vector for all of them or a list of m.  Returns a list of m
  * results as sbcg_train()'s, identical to training the networks one by
  * one; each network's `seconds` is the wall time of the call divided by
@@ -427,7 +455,7 @@ static SEXP list_elt(SEXP x, int i, int m, const char *what)
  */
 SEXP sbcg_train_group(SEXP arch, SEXP freq, SEXP theta, SEXP x, SEXP y, SEXP w,
                       SEXP xv, SEXP yv, SEXP wv, SEXP settings, SEXP seed,
-                      SEXP threads, SEXP verbose, SEXP kern)
+                      SEXP threads, SEXP verbose, SEXP kern, SEXP rows, SEXP rowsv)
 {
     int nprot = 0;
     if (TYPEOF(theta) != VECSXP || XLENGTH(theta) < 1 || XLENGTH(theta) > 10000)
@@ -461,7 +489,8 @@ SEXP sbcg_train_group(SEXP arch, SEXP freq, SEXP theta, SEXP x, SEXP y, SEXP w,
         dat[i] = train_rows(&net, st + i, list_elt(x, i, m, "x"),
                             list_elt(y, i, m, "y"), list_elt(w, i, m, "w"),
                             list_elt(xv, i, m, "xv"), list_elt(yv, i, m, "yv"),
-                            list_elt(wv, i, m, "wv"));
+                            list_elt(wv, i, m, "wv"), list_elt(rows, i, m, "rows"),
+                            list_elt(rowsv, i, m, "rowsv"));
         SEXP thi = duplicate(t0);
         SET_VECTOR_ELT(keep, 3 * i, thi);
         SET_VECTOR_ELT(keep, 3 * i + 1, allocVector(REALSXP, st[i].epochs));

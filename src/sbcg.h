@@ -213,11 +213,17 @@ typedef struct {
     int overfit_from;
 } fit_settings;
 
-/* Training and validation rows, standardised, column-major. */
+/* Training and validation rows, standardised, column-major: X and Y hold
+ * the n training rows themselves (xrow NULL, ldx = n), or ldx rows of
+ * which training row i is row xrow[i] (0-based), so that the networks of
+ * a cross-fit share one copy of the predictors; likewise the validation
+ * rows.  The weights w and wv are by training and validation row. */
 typedef struct {
     int n, nv;
-    const double *X, *Y, *w;        /* n x p, n x d, n */
-    const double *Xv, *Yv, *wv;     /* nv x p, nv x d, nv */
+    const double *X, *Y, *w;        /* ldx x p, ldx x d, n */
+    const double *Xv, *Yv, *wv;     /* ldxv x p, ldxv x d, nv */
+    const int *xrow, *xrowv;        /* n, nv; or NULL */
+    int ldx, ldxv;
 } fit_data;
 
 /* What a training run reports. */
@@ -316,10 +322,11 @@ SEXP sbcg_loss_grad(SEXP arch, SEXP freq, SEXP theta, SEXP x, SEXP y,
                     SEXP t, SEXP eps, SEXP w, SEXP resid, SEXP kern);
 SEXP sbcg_train(SEXP arch, SEXP freq, SEXP theta, SEXP x, SEXP y, SEXP w,
                 SEXP xv, SEXP yv, SEXP wv, SEXP settings, SEXP seed,
-                SEXP threads, SEXP verbose, SEXP kern);
+                SEXP threads, SEXP verbose, SEXP kern, SEXP rows, SEXP rowsv);
 SEXP sbcg_train_group(SEXP arch, SEXP freq, SEXP theta, SEXP x, SEXP y,
                       SEXP w, SEXP xv, SEXP yv, SEXP wv, SEXP settings,
-                      SEXP seed, SEXP threads, SEXP verbose, SEXP kern);
+                      SEXP seed, SEXP threads, SEXP verbose, SEXP kern,
+                      SEXP rows, SEXP rowsv);
 SEXP sbcg_times(SEXP n, SEXP settings, SEXP seed);
 SEXP sbcg_sample(SEXP arch, SEXP freq, SEXP theta, SEXP x, SEXP rowid,
                  SEXP ndraw, SEXP tgrid, SEXP ucoef, SEXP acoef, SEXP scoef,

@@ -155,7 +155,7 @@ test_that("single-precision training gives the double-precision weights up to ro
   expect_error(.Call(sbcg:::C_sbcg_train, sbcg:::net_arch(net), net$freq,
                      sbcg:::init_theta(net), matrix(0, 5, 1), matrix(0, 5, 1), rep(1, 5),
                      matrix(0, 0, 1), matrix(0, 0, 1), double(), st, 1:2, 1L, FALSE,
-                     sbcg:::kernel_set()), "'single' must be in \\[0, 1\\]")
+                     sbcg:::kernel_set(), NULL, NULL), "'single' must be in \\[0, 1\\]")
 })
 
 test_that("a fit records the precision it was trained in, and print() shows it", {

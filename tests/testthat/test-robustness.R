@@ -11,7 +11,7 @@ test_that("a diverging fit is reported as a status, not returned silently", {
     list(epochs = 5, min_epochs = 0, valid_every = 1, val_reps = 1), resid = 1)
   res <- .Call(sbcg:::C_sbcg_train, sbcg:::net_arch(net), net$freq, theta, x, y,
                rep(1, 50), matrix(0, 0, 1), matrix(0, 0, 1), double(), settings,
-               1:2, 1L, FALSE, sbcg:::kernel_set())
+               1:2, 1L, FALSE, sbcg:::kernel_set(), NULL, NULL)
   expect_identical(res$status, 2L)
   expect_identical(res$epochs, 1L)
   expect_true(all(is.finite(res$theta)))

@@ -21,7 +21,7 @@ train_case <- function(kind = "bridge", n = 300, nv = 60, seed = 1) {
 train_one <- function(cs, settings, threads) {
   .Call(sbcg:::C_sbcg_train, sbcg:::net_arch(cs$net), as.double(cs$net$freq), cs$theta,
         cs$x, cs$y, cs$w, cs$xv, cs$yv, cs$wv, settings, cs$seed, as.integer(threads),
-        FALSE, sbcg:::kernel_set())
+        FALSE, sbcg:::kernel_set(), cs$rows, cs$rowsv)
 }
 
 train_group <- function(cases, settings, threads, verbose = FALSE) {
@@ -29,13 +29,51 @@ train_group <- function(cases, settings, threads, verbose = FALSE) {
   .Call(sbcg:::C_sbcg_train_group, sbcg:::net_arch(cases[[1]]$net),
         as.double(cases[[1]]$net$freq), get("theta"), get("x"), get("y"), get("w"),
         get("xv"), get("yv"), get("wv"), settings, get("seed"), as.integer(threads),
-        verbose, sbcg:::kernel_set())
+        verbose, sbcg:::kernel_set(), get("rows"), get("rowsv"))
 }
 
 strip_seconds <- function(r) {
   r$seconds <- NULL
   r
 }
+
+# The case with its training and validation rows scattered, in a shuffled
+# order, among other rows of one matrix that both read by row number.
+by_rows <- function(cs, extra = 37) {
+  n <- nrow(cs$x); nv <- nrow(cs$xv)
+  X <- rbind(cs$x, cs$xv, matrix(rnorm(extra * 2), extra, 2))
+  Y <- rbind(cs$y, cs$yv, matrix(rnorm(extra), extra, 1))
+  perm <- sample(nrow(X))
+  at <- order(perm)  # row i of the stack is row at[i] of X[perm, ]
+  X <- X[perm, , drop = FALSE]; Y <- Y[perm, , drop = FALSE]
+  modifyList(cs, list(x = X, y = Y, xv = X, yv = Y, rows = at[seq_len(n)],
+                      rowsv = at[n + seq_len(nv)]))
+}
+
+test_that("networks read their rows by number as from copies of them", {
+  settings <- sbcg:::train_settings(
+    sbcg_control(batch_size = 64, patience = 2, lr = 3e-3),
+    list(epochs = 12, min_epochs = 0, valid_every = 1, val_reps = 2), resid = 1)
+  cases <- list(train_case(seed = 4), train_case("regression", n = 200, seed = 5))
+  cases[[2]]$net <- cases[[1]]$net
+  cases[[2]]$theta <- cases[[1]]$theta
+  set.seed(9)
+  indexed <- lapply(cases, by_rows)
+  for (j in 1:2)
+    expect_identical(strip_seconds(train_one(indexed[[j]], settings, 1L)),
+                     strip_seconds(train_one(cases[[j]], settings, 1L)))
+  expect_identical(lapply(train_group(indexed, settings, 2L), strip_seconds),
+                   lapply(lapply(cases, train_one, settings = settings, threads = 1L),
+                          strip_seconds))
+  bad <- indexed[[1]]
+  bad$rows[3] <- nrow(bad$x) + 1L
+  expect_error(train_one(bad, settings, 1L), "'rows' must hold row numbers from 1 to")
+  bad$rows <- as.double(indexed[[1]]$rows)
+  expect_error(train_one(bad, settings, 1L), "'rows' must be NULL or an integer vector")
+  bad <- indexed[[1]]
+  bad$rowsv[1] <- NA
+  expect_error(train_one(bad, settings, 1L), "'rowsv' must hold row numbers")
+})
 
 test_that("networks trained side by side equal networks trained one by one", {
   # different data, seeds and sizes, and early stopping (patience 2) that
@@ -181,11 +219,11 @@ test_that("a group's seconds add up to the wall time and its results are checked
   expect_error(.Call(sbcg:::C_sbcg_train_group, sbcg:::net_arch(bad[[1]]$net),
                      as.double(bad[[1]]$net$freq), get("theta"), get("x")[1], get("y"),
                      get("w"), get("xv"), get("yv"), get("wv"), settings, get("seed"), 2L,
-                     FALSE, sbcg:::kernel_set()), "'x' must be a list of length 2")
+                     FALSE, sbcg:::kernel_set(), list(NULL, NULL), list(NULL, NULL)), "'x' must be a list of length 2")
   expect_error(.Call(sbcg:::C_sbcg_train_group, sbcg:::net_arch(bad[[1]]$net),
                      as.double(bad[[1]]$net$freq), list(), get("x"), get("y"),
                      get("w"), get("xv"), get("yv"), get("wv"), settings, get("seed"), 2L,
-                     FALSE, sbcg:::kernel_set()), "'theta' must be a list")
+                     FALSE, sbcg:::kernel_set(), list(NULL, NULL), list(NULL, NULL)), "'theta' must be a list")
 })
 
 test_that("one network on a team of threads gives the one-thread bits", {
