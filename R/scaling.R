@@ -425,10 +425,10 @@ ple_gain <- function(err) err[["with"]] < err[["without"]]
 # before any network with them is trained, on the first fold (`rows`, its
 # rows as in cross_fit()): the residuals of the network without them
 # (`screen`, trained on the fold's training rows) at those rows are
-# regressed on the encodings by weighted least squares (linear_fit(), with
-# its ridge), and the encodings pass (ple_gain()) when the network's
-# prediction plus that regression's predicts the fold's own rows better
-# than the network alone.  What a smooth network has missed along one
+# regressed on the encodings by weighted least squares (with linear_fit()'s
+# ridge, ridge_solve()), and the encodings pass (ple_gain()) when the
+# network's prediction plus that regression's predicts the fold's own rows
+# better than the network alone.  What a smooth network has missed along one
 # predictor, a trend that bends many times, shows in its residuals there
 # as a piecewise-linear function of the predictor.  Returns the weighted
 # squared errors of the fold's rows, `with` and `without` the regression.
@@ -452,8 +452,7 @@ ple_screen <- function(prep, ple, rows, screen, target, linear, size = block_row
     A <- A + crossprod(E, E * rows$wt[i])
     b <- b + crossprod(E, (target[r, , drop = FALSE] - G) * rows$wt[i])
   }
-  diag(A)[-1L] <- diag(A)[-1L] + 1e-6 * sum(rows$wt)
-  C <- solve(A, b)
+  C <- ridge_solve(A, b, sum(rows$wt))
   err <- c(with = 0, without = 0)
   for (i in row_blocks(length(rows$valid), size)) {
     r <- rows$valid[i]
@@ -626,11 +625,17 @@ shared_epoch <- function(net, jobs, runs, settings, threads, verbose, what, labe
 # them finite with collinear or too many predictors.
 linear_fit <- function(X, Y, w, rows = seq_len(nrow(X))) {
   X1 <- design(X, rows)
-  A <- crossprod(X1, X1 * w)
-  diag(A)[-1L] <- diag(A)[-1L] + 1e-6 * sum(w)
-  B <- solve(A, crossprod(X1, Y[rows, , drop = FALSE] * w))
+  B <- ridge_solve(crossprod(X1, X1 * w), crossprod(X1, Y[rows, , drop = FALSE] * w), sum(w))
   dimnames(B) <- NULL
   B
+}
+
+# The solution of the normal equations A B = b of a weighted least-squares
+# fit (intercept first, weights summing to wsum) with linear_fit()'s ridge
+# on the slopes.
+ridge_solve <- function(A, b, wsum) {
+  diag(A)[-1L] <- diag(A)[-1L] + 1e-6 * wsum
+  solve(A, b)
 }
 
 linear_part <- function(B, X) cbind(1, X) %*% B
