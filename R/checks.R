@@ -471,9 +471,11 @@ check_fit <- function(object, name = "object") {
   # (support.R); format 8: any of 2 to 7 whose location (or a member's) has
   # cell effects (scaling.R, cell_fit()); format 9: any of 2 to 8 whose
   # location networks (or a member's) take piecewise-linear encodings
-  # (scaling.R, ple_prep())
+  # (scaling.R, ple_prep()); format 10: any of 2 to 9 whose two bridges are
+  # pooled ('pooled_bridges', the other bridge in `members`; ensemble.R,
+  # pool_bridges())
   if (!(is.integer(object$format) && length(object$format) == 1L &&
-        object$format %in% 1:9))
+        object$format %in% 1:10))
     stopf("'%s' was made by another version of sbcg (%s); refit it with this one (%s)",
           name, if (is.character(object$version)) object$version[1L] else "unknown",
           as.character(getNamespaceVersion("sbcg")))
@@ -537,10 +539,15 @@ check_fit <- function(object, name = "object") {
   if (!is.list(object$xinfo) || !identical(length(object$xinfo$type), 1L) ||
       !object$xinfo$type %in% c("terms", "matrix"))
     stopf("'%s$xinfo' is malformed", name)
-  ens <- if (object$format >= 5L) fit_ensemble_size(object$control) > 1L else
-    object$format == 4L
+  pooled <- object$pooled_bridges
+  if (!is.null(pooled) && !isTRUE(pooled))
+    stopf("'%s$pooled_bridges' must be TRUE or absent", name)
+  if (!identical(object$format == 10L, isTRUE(pooled)))
+    stopf("'%s$format' is 10 exactly when its bridges are pooled ('pooled_bridges')", name)
+  ens <- if (isTRUE(pooled)) TRUE else if (object$format >= 5L)
+    fit_ensemble_size(object$control) > 1L else object$format == 4L
   if (!identical(ens, !is.null(object$members)))
-    stopf("'%s$members' must be present in an ensemble (a fit of format 4, or of format 5 to 7 with control$ensemble > 1), and only there",
+    stopf("'%s$members' must be present in an ensemble (a fit of format 4, or of format 5 to 9 with control$ensemble > 1) or a fit with pooled bridges (format 10), and only there",
           name)
   has_map <- !is.null(object$recalibration)
   if ((object$format == 5L && !has_map) || (object$format < 5L && has_map) ||
@@ -563,6 +570,12 @@ check_fit <- function(object, name = "object") {
     if (!is.list(object$members) || !length(object$members) ||
         !all(vapply(object$members, is.list, NA)))
       stopf("'%s$members' must be a non-empty list of fits", name)
+    bx <- c(isTRUE(object$bridge_x),
+            vapply(object$members, function(m) isTRUE(m$bridge_x), NA))
+    if (isTRUE(pooled) &&
+        !identical(bx, rep(c(TRUE, FALSE), max(1L, fit_ensemble_size(object$control)))))
+      stopf("'%s$members' of a fit with pooled bridges must hold the other bridges, with and without the predictors in turn",
+            name)
     for (k in seq_along(object$members)) {
       m <- object$members[[k]]
       if (!identical(m$net, net))

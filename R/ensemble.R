@@ -6,7 +6,9 @@
 # draws come from the members in turn.  The first member is the fit itself
 # (with ensemble = 1 the only one); the others are kept in fit$members,
 # with what sampling needs of them, and the fit's format is 4, which
-# versions that do not know ensembles refuse to read.
+# versions that do not know ensembles refuse to read.  A single fit whose
+# two bridges are pooled (pool_bridges()) is sampled the same way, with
+# the other bridge as its one other member.
 
 # The number of members of a fit: control$ensemble (1 for the controls of
 # fits made before ensembles).
@@ -36,15 +38,42 @@ member_fields <- c("theta", "net", "precondition", "mix", "bridge_x", "location_
                    "history", "best_epoch", "stopped_early", "steps_run", "seconds",
                    "bridge_choice", "bridge_loss", "bridge_cover90")
 
-# The fit `first` with the other members attached.
+# A fit whose two bridges (fits[[1]] sees x, fits[[2]] does not;
+# pick_bridge()) are pooled in equal shares: the first with the second as
+# its other member, sharing its preconditioning (kept once, in the
+# first: the second does not read the inputs of a bridge that sees the
+# location and scale) and seed.  It is sampled as an ensemble of two, and
+# its held-out scores are those of the pool (holdout_scores(), on the
+# `prep` rows).  Format 10.
+pool_bridges <- function(fits, prep, Yscore, threads) {
+  other <- fits[[2L]]
+  other$precondition <- NULL
+  fit <- ensemble_fit(fits[[1L]], list(other))
+  fit$pooled_bridges <- TRUE
+  fit$format <- fit_format(fit)
+  fit$holdout <- holdout_scores(fit, prep, Yscore, threads)
+  fit
+}
+
+# The fit `first` with the other members attached.  Members whose bridges
+# are pooled bring both, the second with its member's preconditioning (a
+# fit of M members that each pool two bridges holds 2M - 1 in `members`,
+# with and without the predictors in turn).
 ensemble_fit <- function(first, members) {
-  first$members <- lapply(members, function(m) m[intersect(member_fields, names(m))])
+  parts <- function(m) c(list(m[intersect(member_fields, names(m))]),
+                         lapply(m$members, function(b) {
+                           if (is.null(b$precondition)) b$precondition <- m$precondition
+                           b
+                         }))
+  first$members <- c(first$members, unlist(lapply(members, parts), recursive = FALSE))
   first$seconds <- first$seconds + sum(vapply(members, `[[`, 0, "seconds"))
   first$format <- fit_format(first)
   first
 }
 
-# The format of a fit from what it holds (check_fit() lists them): 9 when
+# The format of a fit from what it holds (check_fit() lists them): 10
+# when its two bridges are pooled (pool_bridges()), which earlier versions
+# would not read as an ensemble; 9 when
 # its location networks, or a member's, take piecewise-linear encodings
 # (ple_inputs()), which earlier versions would not append; 8 when
 # its location, or a member's, has cell effects (cell_location()), which
@@ -55,6 +84,7 @@ ensemble_fit <- function(first, members) {
 # earlier versions would feed the predictors instead; otherwise 5 with a
 # recalibration map, 4 with members, 3 with a decorrelating mix, 2 else.
 fit_format <- function(object) {
+  if (isTRUE(object$pooled_bridges)) return(10L)
   ple <- function(o) !is.null(o$precondition$ple)
   if (ple(object) || any(vapply(object$members, ple, NA))) return(9L)
   cells <- function(o) !is.null(o$precondition$cells)
@@ -75,6 +105,7 @@ n_members <- function(object) 1L + length(object$members)
 member_object <- function(object, k) {
   out <- object
   out$members <- NULL
+  out$pooled_bridges <- NULL
   out$control$ensemble <- 1L
   if (k > 1L) {
     m <- object$members[[k - 1L]]
@@ -120,14 +151,19 @@ sample_members <- function(object, X, rowid, n, g, cseed, threads, block, progre
   list(draws = as.vector(out), nonfinite = nonfinite)
 }
 
-# What print() and summary() say of an ensemble (NULL for a single
-# fit): its members' seeds and bridges; the other lines of print() describe
-# the first member, the held-out scores the ensemble.
+# What print() and summary() say of an ensemble (NULL for a single fit,
+# also one whose two bridges are pooled, which the line on the bridge
+# describes): its members' seeds and bridges; the other lines of print()
+# describe the first member, the held-out scores the ensemble.
 ensemble_line <- function(object) {
-  if (is.null(object$members)) return(NULL)
+  pooled <- isTRUE(object$pooled_bridges)
   M <- n_members(object)
+  if (M == 1L || (pooled && M == 2L)) return(NULL)
   objs <- lapply(seq_len(M), member_object, object = object)
   seeds <- vapply(objs, function(o) if (is.numeric(o$seed)) format(o$seed) else "?", "")
+  if (pooled)
+    return(sprintf("%d fits pooled in equal shares (seeds %s), each with its two bridges; the other lines describe the first, the held-out scores all %d",
+                   M %/% 2L, paste(seeds[c(TRUE, FALSE)], collapse = ", "), M %/% 2L))
   br <- vapply(objs, function(o) if (isFALSE(o$bridge_x)) "without" else "with", "")
   sprintf("%d fits pooled in equal shares (seeds %s; bridges %s the predictors); the other lines describe the first, the held-out scores all %d",
           M, paste(seeds, collapse = ", "), paste(br, collapse = "/"), M)

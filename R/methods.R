@@ -61,6 +61,7 @@ pre_epochs <- function(pre) {
 
 # What the bridge of a preconditioned fit sees, and how that was chosen.
 bridge_string <- function(fit) {
+  if (isTRUE(fit$pooled_bridges)) return(pooled_string(fit))
   loc <- isTRUE(fit$location_inputs)
   seen <- if (loc) "the location and log scale" else "the predictors"
   txt <- if (isFALSE(fit$bridge_x))
@@ -87,6 +88,19 @@ bridge_string <- function(fit) {
                    fit$n_valid)
   }
   txt
+}
+
+# The bridges of a fit that pools them (pool_bridges()).
+pooled_string <- function(fit) {
+  seen <- if (isTRUE(fit$location_inputs)) "the location and log scale" else "the predictors"
+  one <- if (bridge_sees_x(member_object(fit, 1L))) sprintf("one with %s", seen) else
+    sprintf("one with %s (whose weights ignore them)", seen)
+  ch <- fit$bridge_choice
+  cv <- fit$bridge_cover90
+  sprintf("two pooled in equal shares, %s and one without (%d held-out rows, too few to choose between them: CRPS %.4g and %.4g%s); the lines below describe the first",
+          one, fit$n_valid, ch[["x"]], ch[["none"]],
+          if (is.null(cv)) "" else sprintf("; 90%% intervals cover %.0f%% and %.0f%%",
+                                           100 * cv[["x"]], 100 * cv[["none"]]))
 }
 
 decorrelated_line <- "Decorrelated: the bridge learns the residuals whitened by their covariance on the training rows"

@@ -174,41 +174,74 @@ test_that("the bridge without x trains min_epochs epochs and keeps its last weig
   expect_false(f6$fixed_budget)
 })
 
-test_that("the one-standard-error rule keeps the bridge without x unless x clearly helps", {
+test_that("below 200 held-out rows the two bridges are pooled, whatever their scores", {
   pick <- asNamespace("sbcg")$pick_bridge
-  cand <- function(rows) list(holdout = list(crps_rows = rows), n_valid = length(rows))
-  set.seed(1)
-  base <- rexp(100)
-  # x better by far more than one standard error of the paired difference
-  expect_identical(pick(list(cand(base), cand(base + 0.5 + rnorm(100, 0, 0.1)))), 1L)
-  # x better by less than one standard error: the simpler bridge
-  expect_identical(pick(list(cand(base), cand(base + 0.01 + rnorm(100, 0, 1)))), 2L)
-  # x worse
-  expect_identical(pick(list(cand(base + 1), cand(base))), 2L)
-  expect_identical(pick(list(cand(1))), 1L)
-})
-
-test_that("below 200 held-out rows, a bridge whose 90% intervals clearly undercover is not kept", {
-  pick <- asNamespace("sbcg")$pick_bridge
-  cand <- function(rows, cover)
+  cand <- function(rows, cover = 0.9)
     list(holdout = list(crps_rows = rows, cover90 = cover, n = length(rows)),
          n_valid = length(rows))
-  set.seed(2)
+  set.seed(1)
   base <- rexp(100)
-  better <- base - 0.5 + rnorm(100, 0, 0.1)
-  # 100 rows: the limit is 0.9 - 3 * 0.03 = 0.81
-  expect_identical(pick(list(cand(better, 0.67), cand(base, 0.90))), 2L)
-  expect_identical(pick(list(cand(better, 0.82), cand(base, 0.90))), 1L)
-  # both undercover: the CRPS decides
-  expect_identical(pick(list(cand(better, 0.67), cand(base, 0.60))), 1L)
-  # the bridge without x undercovers and the one with x covers more
-  expect_identical(pick(list(cand(base + 0.01, 0.90), cand(base, 0.70))), 1L)
-  # print() says what the two bridges covered
+  expect_identical(pick(list(cand(base), cand(base + 0.5 + rnorm(100, 0, 0.1)))), 0L)
+  expect_identical(pick(list(cand(base + 0.5), cand(base))), 0L)
+  expect_identical(pick(list(cand(base - 0.5, 0.67), cand(base, 0.90))), 0L)
+  expect_identical(pick(list(cand(base[1:10]), cand(base[1:10] + 1))), 0L)
+  expect_identical(pick(list(cand(1))), 1L)
+  # print() of a fit that kept one bridge on fewer rows (saved by an
+  # earlier version) still says what the two scored
   txt <- asNamespace("sbcg")$bridge_string(list(
     bridge_x = FALSE, n_valid = 100L, bridge_choice = c(x = 0.8, none = 0.9),
     bridge_cover90 = c(x = 0.67, none = 0.9)))
   expect_match(txt, "CRPS 0.8 with them, 0.9 without; 90% intervals cover 67% and 90%",
                fixed = TRUE)
+})
+
+test_that("a fit that pools its bridges draws half from each, and says so", {
+  set.seed(5)
+  d <- data.frame(x = runif(300, -1, 1))
+  d$y <- d$x + (0.5 + 0.3 * d$x) * rnorm(300)
+  f <- suppressWarnings(sbfit(y ~ x, d, control = small_control(), seed = 2))
+  expect_identical(f$n_valid, 30L)
+  expect_true(f$pooled_bridges)
+  expect_identical(f$format, 10L)
+  expect_length(f$members, 1L)
+  expect_true(f$bridge_x)
+  expect_false(f$members[[1]]$bridge_x)
+  # one preconditioning (kept once) and one seed for both
+  expect_null(f$members[[1]]$precondition)
+  expect_identical(asNamespace("sbcg")$member_object(f, 2L)$precondition, f$precondition)
+  expect_identical(f$members[[1]]$seed, f$seed)
+  expect_named(f$bridge_choice, c("x", "none"))
+  # draws alternate between the two bridges, each with its own streams
+  nd <- data.frame(x = c(-0.5, 0.5))
+  both <- sbsample(f, nd, ndraws = 40, seed = 1, format = "matrix")
+  one <- function(k) asNamespace("sbcg")$member_object(f, k)
+  expect_identical(both[, c(TRUE, FALSE)],
+                   sbsample(one(1), nd, ndraws = 20, seed = 1, format = "matrix"))
+  expect_false(identical(both[, c(FALSE, TRUE)], both[, c(TRUE, FALSE)]))
+  expect_output(print(f), "Bridge: two pooled in equal shares, one with the predictors")
+  expect_output(print(f), "30 held-out rows, too few to choose between them: CRPS")
+  expect_false(any(grepl("^Ensemble", capture.output(print(f)))))
+  # the held-out scores are the pool's
+  expect_identical(f$holdout$n, 30L)
+  expect_true(is.finite(f$holdout$crps) && !f$holdout$crps %in% f$bridge_choice)
+  path <- tempfile(fileext = ".rds")
+  on.exit(unlink(path))
+  saveRDS(f, path)
+  g <- readRDS(path)
+  expect_identical(predict(g, nd, seed = 4), predict(f, nd, seed = 4))
+  # malformed pools are refused with the element's name
+  bad <- f
+  bad$members <- NULL
+  expect_error(sbsample(bad, nd, ndraws = 5), "members")
+  bad <- f
+  bad$members[[1]]$bridge_x <- TRUE
+  expect_error(sbsample(bad, nd, ndraws = 5), "members.*with and without the predictors")
+  bad <- f
+  bad$pooled_bridges <- NULL
+  expect_error(sbsample(bad, nd, ndraws = 5), "format")
+  bad <- f
+  bad$pooled_bridges <- "yes"
+  expect_error(sbsample(bad, nd, ndraws = 5), "pooled_bridges")
 })
 
 test_that("with 200 held-out rows or more, the lower validation loss decides", {
@@ -222,8 +255,8 @@ test_that("with 200 held-out rows or more, the lower validation loss decides", {
   expect_identical(pick(list(cand(c(0.9, 0.95), best = 0L), cand(c(0.9, 0.95)))), 2L)
   expect_identical(pick(list(cand(c(0.9, 0.95)), cand(c(0.9, 0.95), best = 0L))), 1L)
   expect_identical(pick(list(cand(0.9, best = 0L), cand(0.9, best = 0L))), 2L)
-  # below 200 rows the held-out CRPS decides, whatever the losses
-  expect_identical(pick(list(cand(c(0.9, 0.5), nv = 199L), cand(c(0.9, 0.88), nv = 199L))), 2L)
+  # below 200 rows both are pooled, whatever the losses
+  expect_identical(pick(list(cand(c(0.9, 0.5), nv = 199L), cand(c(0.9, 0.88), nv = 199L))), 0L)
 })
 
 test_that("with a shape that changes with x, 'auto' keeps the bridge that sees x", {

@@ -23,7 +23,9 @@ test_that("cell effects are kept for data with a random effect per cell, and mov
                support = "real")
   pc <- on$precondition$cells
   expect_false(is.null(pc))
-  expect_identical(on$format, 8L)
+  # format 10: its two bridges are pooled; the first alone is format 8
+  expect_identical(on$format, 10L)
+  expect_identical(sbcg:::fit_format(sbcg:::member_object(on, 1L)), 8L)
   expect_identical(nrow(pc$effect), 40L)
   expect_null(off$precondition$cells)
   expect_false(off$precondition$tried_cells)
@@ -49,8 +51,9 @@ test_that("cell effects are kept for data with a random effect per cell, and mov
 
 test_that("at a cell the location is its folds' networks plus their effects; elsewhere unchanged", {
   cd <- cell_data(2)
-  fit <- sbfit(y ~ x1 + x2, cd$d, control = small_control(epochs = 30), seed = 1,
-               support = "real")
+  # one bridge, without the predictors: its draws move with the location only
+  fit <- sbfit(y ~ x1 + x2, cd$d, control = small_control(epochs = 30, bridge_inputs = "none"),
+               seed = 1, support = "real")
   pre <- fit$precondition
   expect_false(is.null(pre$cells))
   K <- ncol(pre$location)

@@ -10,9 +10,11 @@ test_that("ensemble = 1, the default, is the single fit, to the bit", {
   ctl <- small_control()
   ctl$ensemble <- NULL  # the control of a fit made before ensembles
   f1 <- sbfit(y ~ x, d, control = ctl, seed = 3)
-  expect_null(f0$members)
-  # format 5: a single fit with a recalibration map
-  expect_identical(f0$format, 5L)
+  # 20 held-out rows: its two bridges pooled, the other one its one member
+  expect_true(f0$pooled_bridges)
+  expect_length(f0$members, 1L)
+  expect_identical(f0$format, 10L)
+  expect_identical(f1$members[[1]]$theta, f0$members[[1]]$theta)
   expect_identical(f1$theta, f0$theta)
   expect_identical(f1$precondition$location, f0$precondition$location)
   nd <- data.frame(x = c(-1, 1))
@@ -23,19 +25,26 @@ test_that("an ensemble keeps its members, their seeds and the shared held-out ro
   d <- ens_data()
   f1 <- sbfit(y ~ x, d, control = small_control(), seed = 3)
   f3 <- sbfit(y ~ x, d, control = small_control(ensemble = 3), seed = 3)
-  expect_identical(f3$format, 5L)
-  expect_length(f3$members, 2L)
-  # the first member is the single fit of the same seed
+  # three fits, each pooling its two bridges (20 held-out rows)
+  expect_identical(f3$format, 10L)
+  expect_length(f3$members, 5L)
+  # the first member is the single fit of the same seed, both its bridges
   expect_identical(f3$theta, f1$theta)
+  expect_identical(f3$members[[1]]$theta, f1$members[[1]]$theta)
   expect_identical(f3$precondition$location, f1$precondition$location)
   seeds <- c(f3$seed, vapply(f3$members, `[[`, 0, "seed"))
   expect_equal(seeds[1L], 3)
-  expect_false(anyDuplicated(seeds) > 0)
-  # each member was trained: its networks differ from the first's
-  for (m in f3$members) {
-    expect_false(identical(m$precondition$location, f3$precondition$location))
+  # the two bridges of a fit share its seed, the fits' seeds differ
+  expect_identical(seeds[c(FALSE, TRUE)], seeds[c(TRUE, FALSE)])
+  expect_false(anyDuplicated(seeds[c(TRUE, FALSE)]) > 0)
+  # each member was trained: its networks differ from the first's, and
+  # its two bridges share them
+  for (k in 2:6) {
+    m <- sbcg:::member_object(f3, k)
+    expect_identical(identical(m$precondition, f3$precondition), k == 2L)
     expect_identical(m$net, f3$net)
   }
+  expect_identical(f3$members[[3]]$precondition, f3$members[[2]]$precondition)
   # the held-out scores are the ensemble's own, on the same rows
   expect_identical(f3$holdout$n, f1$holdout$n)
   expect_true(is.finite(f3$holdout$crps))
@@ -74,19 +83,21 @@ test_that("an ensemble's law is the equal mixture of its members' laws", {
                       stratify = FALSE)
     an <- attr(pe, "at_names")
     expect_length(an, 3L)
-    pm <- vapply(1:3, function(k)
+    # three fits of two pooled bridges each (20 held-out rows): six laws
+    M <- sbcg:::n_members(f3)
+    expect_identical(M, 6L)
+    pm <- vapply(seq_len(M), function(k)
       unlist(sbcondstats(sbcg:::member_object(f3, k), nd, ndraws = n, at = c(-0.5, 1, 2.5),
                          seed = 10 + k, density = FALSE, stratify = FALSE)[an]),
       numeric(3))
     pbar <- rowMeans(pm)
     pens <- unlist(pe[an])
-    # both are Monte Carlo estimates: the ensemble's of n draws (n / 3 per
-    # member), the members' mean of 3 n; the SE of the difference
-    se <- sqrt(pbar * (1 - pbar) / n + rowMeans(pm * (1 - pm)) / (3 * n))
+    # both are Monte Carlo estimates: the ensemble's of n draws (n / M per
+    # member), the members' mean of M n; the SE of the difference
+    se <- sqrt(pbar * (1 - pbar) / n + rowMeans(pm * (1 - pm)) / (M * n))
     expect_true(all(abs(pens - pbar) < 4 * se + 1e-12))
-    # and not simply the first member's law where the members differ (by
-    # 0.011 at 2.5 without the map)
-    if (!rc) expect_true(any(abs(pm[, 2:3] - pm[, 1]) > 0.01))
+    # and not simply the first member's law where the members differ
+    if (!rc) expect_true(any(abs(pm[, -1] - pm[, 1]) > 0.01))
   }
 })
 
@@ -126,7 +137,7 @@ test_that("ensembles survive saveRDS(), and other methods work on them", {
   sim <- simulate(f3, nsim = 2, seed = 1, newdata = nd)
   expect_identical(dim(sim), c(2L, 2L))
   u <- update(f3, control = small_control(ensemble = 1))
-  expect_null(u$members)
+  expect_length(u$members, 1L)
 })
 
 test_that("malformed ensembles and settings are refused with the argument's name", {
@@ -161,10 +172,13 @@ test_that("ensembles of several responses, of counts and with log-scaled predict
   # each member whitens its own residuals: its own mix
   f <- suppressWarnings(sbfit(cbind(y, y2) ~ x, d, control = small_control(ensemble = 2),
                               seed = 1))
-  expect_identical(f$format, 4L)
+  # 15 held-out rows: two fits of two pooled bridges; a fit's bridges
+  # share its mix
+  expect_identical(f$format, 10L)
   expect_false(is.null(f$mix))
-  expect_false(is.null(f$members[[1]]$mix))
-  expect_false(identical(f$mix, f$members[[1]]$mix))
+  expect_identical(f$members[[1]]$mix, f$mix)
+  expect_false(is.null(f$members[[2]]$mix))
+  expect_false(identical(f$mix, f$members[[2]]$mix))
   expect_identical(dim(sbsample(f, nd, ndraws = 6, seed = 1, format = "matrix")), c(2L, 6L, 2L))
   # counts: every member's draws are whole numbers
   fc <- suppressWarnings(sbfit(cnt ~ x, d, control = small_control(ensemble = 2), seed = 1,
@@ -180,8 +194,10 @@ test_that("ensembles of several responses, of counts and with log-scaled predict
   expect_true(any(fs$scaling$x_log > 0))
   nz <- data.frame(x = 0.5, z = c(0.1, 1, 5))
   # each member's mean rises with z and follows log z (a range of 3.8
-  # over these points, noise SD 0.3) to well within that range
-  for (k in 1:2) {
+  # over these points, noise SD 0.3) to well within that range (the
+  # first bridge of each fit: its two are pooled)
+  expect_true(fs$pooled_bridges)
+  for (k in c(1L, 3L)) {
     m <- predict(sbcg:::member_object(fs, k), nz)
     expect_true(all(diff(m) > 0))
     expect_lt(max(abs(m - log(nz$z + 0.01))), 1.5)

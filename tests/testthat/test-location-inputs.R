@@ -48,11 +48,14 @@ test_that("the bridge's inputs are the standardised location and log scale", {
 test_that("'auto' sees the location and scale on few rows, the predictors on many", {
   d <- skew_data(300, 2)
   fa <- sbfit(y ~ x1 + x2 + x3, d, seed = 2, control = small_control())
-  # both bridges were trained; the one that sees x did so through m and s
+  # both bridges were trained and pooled; the one that sees x did so
+  # through m and s, and the preconditioning they share keeps its inputs
   expect_named(fa$bridge_choice, c("x", "none"))
   expect_true(fa$location_inputs)
-  expect_identical(fa$format, if (fa$bridge_x) 6L else 5L)
-  expect_identical(is.null(fa$precondition$features), !fa$bridge_x)
+  expect_true(fa$pooled_bridges)
+  expect_identical(fa$format, 10L)
+  expect_identical(sbcg:::fit_format(sbcg:::member_object(fa, 1L)), 6L)
+  expect_type(fa$precondition$features, "list")
   # one predictor: the bridge sees it, as with "x"
   g <- gauss_data(300, 2)
   f1 <- sbfit(y ~ x, g, seed = 2, control = small_control(bridge_inputs = "location"))
@@ -101,7 +104,7 @@ test_that("malformed location inputs and formats are refused", {
   bad$precondition$features <- NULL
   expect_error(sbsample(bad, d[1, ], ndraws = 5), "format")
   bad <- fit
-  bad$format <- 10L
+  bad$format <- 11L
   expect_error(sbsample(bad, d[1, ], ndraws = 5), "another version")
   expect_error(sbcg_control(bridge_inputs = "scale"), "bridge_inputs")
 })

@@ -17,7 +17,9 @@ test_that("the encodings are kept for a mean that bends many times, and follow i
   off <- sbfit(y ~ x, d, control = replace(ctl, "piecewise", FALSE), seed = 1, support = "real")
   ple <- on$precondition$ple
   expect_false(is.null(ple))
-  expect_identical(on$format, 9L)
+  # format 10: its two bridges are pooled; the first alone is format 9
+  expect_identical(on$format, 10L)
+  expect_identical(sbcg:::fit_format(sbcg:::member_object(on, 1L)), 9L)
   expect_identical(ple$cols, 1L)
   # 360 training rows: 18 bins, with edges at the quantiles 0, 1/18, ...,
   # 1 of their standardised x: 19 increasing edges within the range of x,

@@ -107,8 +107,10 @@ test_that("T is monotone, moves the tails by a constant and keeps non-finite dra
 
 test_that("fits of one response carry a map that sampling applies draw by draw", {
   d <- gauss_data(300, 5)
-  fit <- sbfit(y ~ x, d, control = small_control(), seed = 1)
-  off <- sbfit(y ~ x, d, control = small_control(recalibrate = FALSE), seed = 1)
+  # one bridge (format 5 with the map, 2 without)
+  fit <- sbfit(y ~ x, d, control = small_control(bridge_inputs = "none"), seed = 1)
+  off <- sbfit(y ~ x, d, control = small_control(recalibrate = FALSE, bridge_inputs = "none"),
+               seed = 1)
   expect_identical(fit$format, 5L)
   expect_identical(off$format, 2L)
   expect_null(off$recalibration)
@@ -159,7 +161,7 @@ test_that("no map without held-out rows, preconditioning or a single response", 
   expect_null(sbfit(y ~ x, d, control = small_control(precondition = "none"),
                     seed = 1)$recalibration)
   d$y2 <- d$y + rnorm(200)
-  f2 <- sbfit(cbind(y, y2) ~ x, d, control = small_control(), seed = 1)
+  f2 <- sbfit(cbind(y, y2) ~ x, d, control = small_control(bridge_inputs = "none"), seed = 1)
   expect_null(f2$recalibration)
   expect_identical(f2$format, if (is.null(f2$mix)) 2L else 3L)
 })
@@ -173,8 +175,9 @@ test_that("counts stay whole and ensembles share one map", {
   D <- sbsample(fc, data.frame(x = c(0.2, 0.8)), ndraws = 50, seed = 1, format = "matrix")
   expect_true(all(D == round(D) & D >= 0))
   f3 <- sbfit(y ~ x, gauss_data(200, 4), control = small_control(ensemble = 3), seed = 6)
-  expect_identical(f3$format, 5L)
-  expect_length(f3$members, 2L)
+  # three fits of two pooled bridges each (20 held-out rows), one map
+  expect_identical(f3$format, 10L)
+  expect_length(f3$members, 5L)
   expect_null(f3$members[[1]]$recalibration)
   m2 <- sbcg:::member_object(f3, 2L)
   expect_identical(m2$recalibration, f3$recalibration)
@@ -251,7 +254,8 @@ test_that("a count fit of a Poisson law judges itself calibrated, with no map an
 })
 
 test_that("malformed maps are refused", {
-  fit <- sbfit(y ~ x, gauss_data(200, 8), control = small_control(), seed = 1)
+  fit <- sbfit(y ~ x, gauss_data(200, 8), control = small_control(bridge_inputs = "none"),
+               seed = 1)
   nd <- data.frame(x = 0)
   bad <- fit
   bad$recalibration$level <- rev(bad$recalibration$level)
