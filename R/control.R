@@ -209,7 +209,7 @@
 #'   from each; `print()` shows their held-out CRPS and coverage).  On the
 #'   96 real data sets of `bench/realdata.R` that lowered the CRPS by 0.3%
 #'   (geometric mean; 6% on `ggplot2::mpg`) against keeping one, and the
-#'   central 50% and 90% intervals covered 50.8% and 89.8% of the held-out
+#'   central 50% and 90% intervals covered 50.8% and 89.7% of the held-out
 #'   rows (50.3% and 89.5% before).  A bridge that sees \eqn{x} can learn
 #'   each training row's residual from its \eqn{x}; on a few hundred noisy
 #'   rows it then draws laws that are too narrow and misplaced, while laws

@@ -662,7 +662,7 @@ location_inputs <- function(control, prep, d) {
 # lowered the CRPS geometric mean by 0.3% against that choice (30 sets
 # lower, 11 higher; mpg -6.3%, iris -3.5%, Theoph -2.8%; epil +3.0%,
 # midwest +1.6%), with the pooled coverage of the 50% and 90% intervals
-# 50.8% and 89.8% against 50.3% and 89.5%.  Choosing by that rule when the
+# 50.8% and 89.7% against 50.3% and 89.5%.  Choosing by that rule when the
 # CRPS differed by more than one standard error either way, and pooling
 # only otherwise, did worse than pooling always on the 21 of those sets it
 # was run on (-0.3% against -0.6%).
