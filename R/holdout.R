@@ -12,9 +12,10 @@
 # each row gives d scores and a chain costs about d times as much, so the
 # rows go down to 4000 / d, but not below 50 (d = 256: 50 rows, 12,800
 # scores).  Fewer rows get more draws each (about 25,000 chains in all up
-# to d = 16, 25,000 * 16 / d beyond; between 100 and 1000 per row): the
-# choice between bridges on fewer than 200 rows rests on their per-row
-# CRPS, whose Monte Carlo error with 100 draws could flip it.  Y holds the
+# to d = 16, 25,000 * 16 / d beyond; between 100 and 1000 per row): on a
+# few dozen rows the Monte Carlo error of 100 draws per row is not small
+# next to the differences the scores are read for (the choice of support,
+# the recalibration map, the warnings).  Y holds the
 # responses on their own scale (before the map of a support), and the
 # draws are mapped back by fit$support: the scores are on the scale the
 # user reads.  The coverage of a central interval is the share of rows
@@ -56,7 +57,7 @@ holdout_scores <- function(fit, prep, Y, threads, m = NULL, rows = holdout_rows(
               crps_gauss = mean(gauss[ok]),
               crps_diff_se = stats::sd(sc$crps[ok] - gauss[ok]) / sqrt(sum(ok)),
               cover50 = pit_cover(sc$pit[ok], 0.5), cover90 = pit_cover(sc$pit[ok], 0.9),
-              pit = sc$pit[ok], crps_rows = sc$crps[ok],
+              pit = sc$pit[ok],
               loss_ratio = if (fit$best_epoch > 0)
                 fit$history$valid[fit$best_epoch] / fit$history$train[fit$best_epoch] else NA_real_)
   if (!is.null(u)) out$ties <- "random"

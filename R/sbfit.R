@@ -456,7 +456,6 @@ sbfit_core <- function(X, Y, w, xinfo, control, threads, seed, verbose,
     fit <- ensemble_fit(fit, members)
     fit$holdout <- holdout_scores(fit, one$prep, Yscore, threads)
   }
-  fit$holdout$crps_rows <- NULL
   # the map from the held-out PITs (recalibrate.R), for a preconditioned
   # fit of one response that is not constant; the held-out scores stay
   # those of the fit's own law, which it was learned from.  Format 5: a fit
@@ -657,15 +656,15 @@ location_inputs <- function(control, prep, d) {
 # saw x covered 67% of the held-out rows and 70-72% of new ones; pooled
 # with the other, 85-91% over five seeds, 88.9% on average as with the
 # choice; bench/smalldata.R, 2026-12-04 21:53 UTC: CRPS 0.572 against
-# 0.573 there, 0.678 against 0.681 on 100 rows of the linear law).  On bench/realdata.R's 96 sets
-# (5-fold cross-validation, 2026-12-04) pooling changed 41 sets and
-# lowered the CRPS geometric mean by 0.3% against that choice (30 sets
-# lower, 11 higher; mpg -6.3%, iris -3.5%, Theoph -2.8%; epil +3.0%,
-# midwest +1.6%), with the pooled coverage of the 50% and 90% intervals
-# 50.8% and 89.7% against 50.3% and 89.5%.  Choosing by that rule when the
-# CRPS differed by more than one standard error either way, and pooling
-# only otherwise, did worse than pooling always on the 21 of those sets it
-# was run on (-0.3% against -0.6%).
+# 0.573 there, 0.678 against 0.681 on 100 rows of the linear law).  On
+# bench/realdata.R's 96 sets (5-fold cross-validation, 2026-12-04)
+# pooling changed 41 sets and lowered the CRPS geometric mean by 0.3%
+# against that choice (30 sets lower, 11 higher; mpg -6.3%, iris -3.5%,
+# Theoph -2.8%; epil +3.0%, midwest +1.6%), with the pooled coverage of
+# the 50% and 90% intervals 50.8% and 89.7% against 50.3% and 89.5%.
+# Choosing by that rule when the CRPS differed by more than one standard
+# error either way, and pooling only otherwise, did worse than pooling
+# always on the 21 of those sets it was run on (-0.3% against -0.6%).
 pick_bridge <- function(fits) {
   if (length(fits) == 1L) return(1L)
   if (fits[[1L]]$n_valid < loss_choice_rows) return(0L)
