@@ -1,7 +1,7 @@
 # Ensembles: a fit that pools the laws of several fits of the same data
 # (sbcg_control(ensemble = M)).  Each member is a whole fit with its own
 # seed: its own cross-fitting folds, starting weights, training order and
-# choice of bridge.  All members share the held-out rows and the scale of
+# bridges.  All members share the held-out rows and the scale of
 # the predictors, and the ensemble is the equal mixture of their laws: its
 # draws come from the members in turn.  The first member is the fit itself
 # (with ensemble = 1 the only one); the others are kept in fit$members,

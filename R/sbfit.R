@@ -621,12 +621,12 @@ loss_choice_rows <- 200L
 # response with location-scale preconditioning and at least two predictor
 # columns (with one, the predictor is as low-dimensional).  On a few
 # hundred rows a bridge that sees every predictor can follow each
-# training row's residual, and "auto" then mostly keeps the bridge
-# without x, whose law has one shape everywhere; two inputs let the shape
-# change with the law's level and spread.  On bench/realdata.R's 97 sets
-# (5-fold cross-validation) the CRPS fell by 0.25% (geometric mean; -7%
-# DNase, -5% midwest, -3% birthwt and ChickWeight, +4% cpus), with the
-# same calibration.  With more held-out rows the bridge sees x: there it
+# training row's residual, and "auto" (when it chose one bridge) then
+# mostly kept the bridge without x, whose law has one shape everywhere;
+# two inputs let the shape change with the law's level and spread.  On
+# bench/realdata.R's 97 sets (5-fold cross-validation) the CRPS fell by
+# 0.25% (geometric mean; -7% DNase, -5% midwest, -3% birthwt and
+# ChickWeight, +4% cpus), with the same calibration.  With more held-out rows the bridge sees x: there it
 # corrects what the location network left in the mean (m1 of
 # bench/accuracy.R, p = 5, n = 5000: CRPS +1.1% with the two inputs).
 location_inputs <- function(control, prep, d) {
