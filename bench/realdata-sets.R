@@ -1,7 +1,7 @@
 # The data sets of bench/realdata.R and their fold assignment, shared with
 # bench/realdata-diag.R.  Each set is a formula and a function returning the
 # data frame.  `default_sets` are the ten of the benchmark's table; the
-# sets after them (`extra_sets`) are a second to a sixth panel, run only
+# sets after them (`extra_sets`) are a second to a seventh panel, run only
 # when named with --sets, for checking that calibration holds beyond the
 # ten.
 
@@ -183,16 +183,55 @@ data_sets <- c(data_sets, list(
   Sitka89 = list(formula = size ~ Time + treat, data = function() mass_data("Sitka89")),
   Wafer = list(formula = current ~ voltage + Wafer, data = function() nlme_data("Wafer")),
   MathAchieve = list(formula = MathAch ~ SES + Minority + Sex + MEANSES,
-                     data = function() nlme_data("MathAchieve"))
+                     data = function() nlme_data("MathAchieve")),
+  # a seventh panel, also run only when named: 21 more sets from R and its
+  # recommended packages, fixed before sbcg was run on any of them, and not
+  # in "half1" and "half2"
+  trees = list(formula = Volume ~ Girth + Height, data = function() datasets::trees),
+  swiss = list(formula = Fertility ~ Agriculture + Examination + Education + Catholic +
+                 Infant.Mortality, data = function() datasets::swiss),
+  mtcars = list(formula = mpg ~ cyl + disp + hp + drat + wt + qsec + vs + am + gear + carb,
+                data = function() datasets::mtcars),
+  rock = list(formula = perm ~ area + peri + shape, data = function() datasets::rock),
+  LifeCycleSavings = list(formula = sr ~ pop15 + pop75 + dpi + ddpi,
+                          data = function() datasets::LifeCycleSavings),
+  state = list(formula = Life.Exp ~ Population + Income + Illiteracy + Murder + HS.Grad +
+                 Frost + Area,
+               data = function() {
+                 d <- as.data.frame(datasets::state.x77)
+                 names(d) <- make.names(names(d))
+                 d
+               }),
+  coop = list(formula = Conc ~ Lab + Spc + Bat, data = function() mass_data("coop")),
+  genotype = list(formula = Wt ~ Litter + Mother, data = function() mass_data("genotype")),
+  ships = list(formula = incidents ~ type + year + period + service,
+               data = function() mass_data("ships")),
+  snails = list(formula = Deaths ~ Species + Exposure + Rel.Hum + Temp,
+                data = function() mass_data("snails")),
+  immer = list(formula = Y2 ~ Y1 + Loc + Var, data = function() mass_data("immer")),
+  Earthquake = list(formula = accel ~ Richter + distance, data = function() nlme_data("Earthquake")),
+  Fatigue = list(formula = relLength ~ cycles, data = function() nlme_data("Fatigue")),
+  Ovary = list(formula = follicles ~ Time, data = function() nlme_data("Ovary")),
+  Pixel = list(formula = pixel ~ day + Side, data = function() nlme_data("Pixel")),
+  Machines = list(formula = score ~ Machine + Worker, data = function() nlme_data("Machines")),
+  pbc = list(formula = bili ~ age + sex + edema + albumin + alk.phos + platelet,
+             data = function() survival::pbc),
+  urine = list(formula = calc ~ gravity + ph + osmo + cond + urea, data = function() boot::urine),
+  melanoma = list(formula = thickness ~ age + sex + year + ulcer, data = function() boot::melanoma),
+  Remifentanil = list(formula = conc ~ Time + Age + Wt + Rate,
+                      data = function() nlme_data("Remifentanil")),
+  flchain = list(formula = kappa ~ age + sex + lambda + creatinine,
+                 data = function() survival::flchain)
 ))
 extra_sets <- setdiff(names(data_sets), default_sets)
 panel_sets <- function(first, last) names(data_sets)[match(first, names(data_sets)):match(last, names(data_sets))]
 panel4_sets <- panel_sets("stackloss", "lung")
 panel5_sets <- panel_sets("anorexia", "solder")
 panel6_sets <- panel_sets("beaver2", "MathAchieve")
-# All the sets in two halves that take about as long as each other, for
-# two processes side by side ("half1" and "half2" in --sets; "all" names
-# every set).
+panel7_sets <- panel_sets("trees", "flchain")
+# The 98 sets of the first six panels in two halves that take about as
+# long as each other, for two processes side by side ("half1" and "half2"
+# in --sets; "all" names every set, the seventh panel's too).
 half1_sets <- c(
   "txhousing", "nlschools", "GAGurine", "ChickWeight", "cpus", "quine",
   "Boston", "cats", "mammals", "whiteside", "epil", "ethanol", "warpbreaks",
@@ -202,7 +241,7 @@ half1_sets <- c(
   "michelson", "Rubber", "Theoph", "DNase", "freeny", "BodyWeight",
   "Soybean", "solder", "iris", "singer", "frets", "Milk", "RatPupWeight",
   "fgl", "muscle", "leuk", "Wafer")
-half2_sets <- setdiff(names(data_sets), half1_sets)
+half2_sets <- setdiff(names(data_sets), c(half1_sets, panel7_sets))
 
 # The variables of the formula, complete rows only, characters and ordered
 # factors as plain factors; at most max_rows rows (set.seed(1)).  `grid` is

@@ -16,10 +16,11 @@
 #   --methods LIST   any of sbcg, grf, drf, qrf, gam, lm (default: all)
 #   --sets LIST      any of the sets of bench/realdata-sets.R (default: the
 #                    ten of the README's table; the sets of the second to
-#                    sixth panels run only when named; "panel4" to
-#                    "panel6" name the fourth panel's 33, the fifth's 20
-#                    and the sixth's 20; "all" all 98, "half1" and "half2"
-#                    two halves of them that take about as long)
+#                    seventh panels run only when named; "panel4" to
+#                    "panel7" name the fourth panel's 33, the fifth's 20,
+#                    the sixth's 20 and the seventh's 21; "all" all 119,
+#                    "half1" and "half2" two halves of the first six
+#                    panels' 98 that take about as long)
 #   --control EXPR   an R expression giving a list of sbcg_control() settings for sbcg
 #   --counts         sbcg fits sets whose responses are whole numbers from 0
 #                    (ChickWeight, cpus, birthwt, quine, nlschools, mpg, txhousing) with
@@ -150,10 +151,11 @@ command_line <- paste(c("Rscript bench/realdata.R", vapply(args, function(a)
 
 source(file.path(source_dir, "realdata-sets.R"))
 sets <- strsplit(opt_value("sets", paste(default_sets, collapse = ",")), ",")[[1L]]
-# "panel4" to "panel6" name the sets of the fourth to sixth panels,
-# "half1" and "half2" two halves of all the sets, "all" every set
+# "panel4" to "panel7" name the sets of the fourth to seventh panels,
+# "half1" and "half2" two halves of those of the first six, "all" every set
 sets <- unlist(lapply(sets, function(s) switch(s, panel4 = panel4_sets, panel5 = panel5_sets,
-                                               panel6 = panel6_sets, half1 = half1_sets,
+                                               panel6 = panel6_sets, panel7 = panel7_sets,
+                                               half1 = half1_sets,
                                                half2 = half2_sets, all = names(data_sets), s)))
 if (!all(sets %in% names(data_sets)))
   stop(sprintf("--sets must be among %s", paste(names(data_sets), collapse = ", ")), call. = FALSE)
