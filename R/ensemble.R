@@ -46,11 +46,11 @@ member_fields <- c("theta", "net", "precondition", "mix", "bridge_x", "location_
 # its held-out scores are those of the pool (holdout_scores(), on the
 # `prep` rows).  Format 10.
 pool_bridges <- function(fits, prep, Yscore, threads) {
+  first <- fits[[1L]]
+  first$pooled_bridges <- TRUE
   other <- fits[[2L]]
   other$precondition <- NULL
-  fit <- ensemble_fit(fits[[1L]], list(other))
-  fit$pooled_bridges <- TRUE
-  fit$format <- fit_format(fit)
+  fit <- ensemble_fit(first, list(other))
   fit$holdout <- holdout_scores(fit, prep, Yscore, threads)
   fit
 }

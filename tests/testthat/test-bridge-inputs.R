@@ -177,7 +177,7 @@ test_that("the bridge without x trains min_epochs epochs and keeps its last weig
 test_that("below 200 held-out rows the two bridges are pooled, whatever their scores", {
   pick <- asNamespace("sbcg")$pick_bridge
   cand <- function(rows, cover = 0.9)
-    list(holdout = list(crps_rows = rows, cover90 = cover, n = length(rows)),
+    list(holdout = list(crps = mean(rows), cover90 = cover, n = length(rows)),
          n_valid = length(rows))
   set.seed(1)
   base <- rexp(100)
