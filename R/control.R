@@ -83,7 +83,11 @@
 #'   weights, is validated and returned: it smooths out the noise of the
 #'   last steps of stochastic optimisation.
 #' @param validation fraction of rows held out for early stopping (0 for
-#'   none: then all epochs run and the last weights are kept).
+#'   none: then all epochs run and the last weights are kept).  With
+#'   cross-fitting (`folds`), a single fit (`ensemble = 1`) and fewer than
+#'   10 held-out rows, the held-out rows also join the folds of the
+#'   location and scale networks, each scored out of fold by the networks
+#'   that did not see it; the bridge trains without them.
 #' @param valid_every epochs between two computations of the validation
 #'   loss; `NULL` chooses about every 50,000 training triples.
 #' @param patience number of consecutive validation checks without

@@ -41,7 +41,11 @@ holdout_scores <- function(fit, prep, Y, threads, m = NULL, rows = holdout_rows(
   if (is.null(m)) m <- as.integer(min(1000, max(100, ceiling(25000 * min(1, 16 / d) / nv))))
   prep$vidx <- v
   X <- prep$Xs[v, , drop = FALSE]
-  raw <- sample_raw(fit, X, skip + seq_len(nv) - 1, m, sampler_grid(fit), prep$hseed, threads)
+  raw <- if (is.null(prep$vfold)) {
+    sample_raw(fit, X, skip + seq_len(nv) - 1, m, sampler_grid(fit), prep$hseed, threads)
+  } else {
+    holdin_draws(fit, prep, v, X, skip, m, threads)
+  }
   N <- nv * m
   Ms <- lapply(seq_len(d), function(k)
     matrix(raw$draws[(k - 1) * N + seq_len(N)], nv, m, byrow = TRUE))
@@ -61,7 +65,27 @@ holdout_scores <- function(fit, prep, Y, threads, m = NULL, rows = holdout_rows(
               loss_ratio = if (fit$best_epoch > 0)
                 fit$history$valid[fit$best_epoch] / fit$history$train[fit$best_epoch] else NA_real_)
   if (!is.null(u)) out$ties <- "random"
+  if (!is.null(prep$vfold)) out$out_of_fold <- TRUE
   out
+}
+
+# Draws at the held-out rows v (standardised predictors X) of a fit whose
+# held-out rows joined the cross-fitting folds (holdin_prep()): each row
+# through the location and scale of the one network of each kind that did
+# not see it (member_fit()), with the random stream of its place in the
+# order of holdout_scores(), in sample_raw()'s layout.
+holdin_draws <- function(fit, prep, v, X, skip, m, threads) {
+  vf <- prep$vfold[match(v, prep$vidx)]
+  d <- fit$net$d
+  # draw, row, component: sample_raw()'s order
+  D <- array(0, c(m, length(v), d))
+  for (j in sort(unique(vf))) {
+    i <- which(vf == j)
+    r <- sample_raw(member_fit(fit, j), X[i, , drop = FALSE], skip + i - 1, m,
+                    sampler_grid(fit), prep$hseed, threads)
+    D[, i, ] <- array(r$draws, c(m, length(i), d))
+  }
+  list(draws = as.vector(D))
 }
 
 holdout_rows <- function(d) if (d <= 16L) 250L else max(50L, as.integer(ceiling(4000 / d)))
@@ -130,8 +154,10 @@ holdout_warnings <- function(h, recal = FALSE) {
 # the fit's own law, before the map that was learned from them.
 format_holdout <- function(h, detail = FALSE, recal = NULL) {
   if (is.null(h)) return("Held-out rows: none (control$validation = 0): the fit cannot judge itself")
-  out <- c(sprintf("Held-out rows (%d, %d draws each)%s: CRPS %.4g (Gaussian linear model %.4g); 50%% interval covers %.0f%%, 90%% interval %.0f%%%s%s",
-                   h$n, h$draws, if (is.null(recal)) "" else ", before recalibration",
+  out <- c(sprintf("Held-out rows (%d, %d draws each%s)%s: CRPS %.4g (Gaussian linear model %.4g); 50%% interval covers %.0f%%, 90%% interval %.0f%%%s%s",
+                   h$n, h$draws,
+                   if (isTRUE(h$out_of_fold)) ", in the cross-fitting folds, scored out of fold" else "",
+                   if (is.null(recal)) "" else ", before recalibration",
                    h$crps, h$crps_gauss, 100 * h$cover50, 100 * h$cover90,
                    if (identical(h$ties, "random")) " (from PITs with their ties broken at random)" else "",
                    if (h$n < 20L) " (too few rows to judge)" else ""))

@@ -488,7 +488,8 @@ fit_member <- function(X, Y, w, xinfo, control, threads, seed, verbose, const, s
   inputs <- bridge_candidates(control, prep)
   prep$location_inputs <- any(inputs) && location_inputs(control, prep, ncol(Y))
   if (verbose) prep$progress <- fit_progress(fit_plan(prep, control, budget, inputs))
-  pc <- fit_precondition(prep, control, budget, threads, verbose)
+  pc <- fit_precondition(if (isTRUE(prep$holdin)) holdin_prep(prep) else prep, control,
+                         budget, threads, verbose)
   # the log-like scale of skewed predictors, when the location networks kept it
   if (!is.null(pc$x)) prep <- on_log_scale(prep)
   # decorrelate = NULL: chosen from d, and kept in the fit's control
@@ -770,13 +771,24 @@ fit_prepare <- function(X, Y, w, control, vidx = NULL) {
     # without weight
     pos <- w[tidx] > 0
     K <- if (control$folds > 1L && sum(pos) >= 2L * control$folds) control$folds else 1L
+    # with fewer than min_choice_rows held-out rows, the held-out rows
+    # join the folds (holdin_prep())
+    prep$holdin <- K > 1L && length(vidx) > 0L && length(vidx) < min_choice_rows &&
+      control$ensemble == 1L
+    frows <- if (prep$holdin) c(tidx, vidx) else tidx
+    pos <- w[frows] > 0
     if (K > 1L) {
       if (all(pos)) {
-        prep$fold <- sample(rep_len(seq_len(K), length(tidx)))
+        fold <- sample(rep_len(seq_len(K), length(frows)))
       } else {
-        prep$fold <- integer(length(tidx))
-        prep$fold[pos] <- sample(rep_len(seq_len(K), sum(pos)))
-        prep$fold[!pos] <- sample(rep_len(seq_len(K), sum(!pos)))
+        fold <- integer(length(frows))
+        fold[pos] <- sample(rep_len(seq_len(K), sum(pos)))
+        fold[!pos] <- sample(rep_len(seq_len(K), sum(!pos)))
+      }
+      prep$fold <- fold[seq_along(tidx)]
+      if (prep$holdin) {
+        prep$vfold <- fold[length(tidx) + seq_along(vidx)]
+        prep$wall <- w[frows] / mean(w[frows])
       }
     }
     zero <- control$baseline == "linear"
