@@ -581,10 +581,9 @@ cross_fit <- function(prep, target, theta0, seeds, what, settings, threads, verb
 # validates the bridge, which trains on the training rows alone, and
 # scores the fit (holdout_scores()).  The networks share one epoch
 # (shared_epoch()) when the training rows alone would have made folds of
-# fewer than min_choice_rows rows, as without the held-out rows.  On
-# tiny data the held-out rows were a tenth of the rows that the location
-# left out, 4 of LifeCycleSavings' 40 training rows in a fold of
-# bench/realdata.R.
+# fewer than min_choice_rows rows, as without the held-out rows.  Before,
+# the location never saw a tenth of the rows of a small fit (4 of the 40
+# rows of a training fold of LifeCycleSavings in bench/realdata.R).
 holdin_prep <- function(prep) {
   K <- length(prep$ltheta0)
   prep$shared_epoch <- min(tabulate(prep$fold, K)) < min_choice_rows
