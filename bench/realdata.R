@@ -41,6 +41,13 @@
 #                    PIT and interval hits of the same draws without the map
 #                    (pit_raw, in50_raw, in90_raw), so that other maps can be
 #                    compared offline; costs a second sampling pass per fold
+#   --seed K         every method's seed is fold + K (default 0; sbcg's fit and
+#                    draws, grf, drf and quantregForest's set.seed()): two versions
+#                    run with several K show how much of their difference a new
+#                    seed alone gives, which on sets of a few dozen rows is
+#                    several percent of the CRPS
+#   --below N        of the chosen sets, only those with fewer than N complete
+#                    rows ("--sets all --below 125": the 65 smallest)
 #   --table FILES    no fitting: read the per-fold CSVs of earlier runs (and their
 #                    -rows companions), join them and print one set of tables; a
 #                    method name that occurs in several files gets "#k" appended
@@ -49,7 +56,8 @@
 # Protocol.  For each set the rows are assigned to folds by
 # set.seed(1); sample(rep_len(1:K, n)) (after the --quick subsample, also drawn
 # with set.seed(1)).  Each method is fitted on K - 1 folds and predicts the
-# held-out fold; sbcg as sbfit(formula, train, control, seed = fold,
+# held-out fold (the seeds below are fold + K with --seed K); sbcg as
+# sbfit(formula, train, control, seed = fold,
 # threads = 1) and sbsample(fit, test, ndraws = draws, format = "matrix",
 # seed = fold, threads = 1).  The predictive distribution of each method:
 #   sbcg  the empirical law of `draws` draws; its CRPS is the "fair"
@@ -110,7 +118,7 @@ source_dir <- local({
 })
 source(file.path(source_dir, "cli.R"))
 check_options(c("quick", "methods", "sets", "control", "label", "out", "table", "folds",
-                "draws", "max-rows", "counts", "positive", "dump"))
+                "draws", "max-rows", "counts", "positive", "dump", "seed", "below"))
 table_mode <- "--table" %in% args || any(grepl("^--table=", args))
 table_files <- if (table_mode) {
   i <- which(args == "--table")
@@ -136,7 +144,9 @@ dump <- "--dump" %in% args
 sbcg_label <- opt_value("label", paste0(if (is.null(control_text)) "sbcg" else
   paste0("sbcg ", gsub("\\s+", "", control_text)), if (counts) " counts" else "",
   if (positive) " positive" else ""))
-stopifnot(n_folds >= 2, n_draws >= 10, max_rows >= 50)
+seed_offset <- as.integer(opt_value("seed", 0))
+below <- as.numeric(opt_value("below", Inf))
+stopifnot(n_folds >= 2, n_draws >= 10, max_rows >= 50, !is.na(seed_offset), !is.na(below))
 
 results_dir <- file.path(source_dir, "results")
 stamp <- format(Sys.time(), "%Y%m%d-%H%M%S")
@@ -159,6 +169,9 @@ sets <- unlist(lapply(sets, function(s) switch(s, panel4 = panel4_sets, panel5 =
                                                half2 = half2_sets, all = names(data_sets), s)))
 if (!all(sets %in% names(data_sets)))
   stop(sprintf("--sets must be among %s", paste(names(data_sets), collapse = ", ")), call. = FALSE)
+# --below N: the sets with fewer than N complete rows
+if (is.finite(below) && !table_mode)
+  sets <- sets[vapply(sets, function(s) load_set(s)$n_all < below, NA)]
 
 ## ------------------------------------------------------------- scoring
 
@@ -304,10 +317,11 @@ run_method <- function(method, set, train, test, Xtr, Xte, fold) {
     # the package's default support unless --counts or --positive applies
     support <- if (counts && set$grid > 0 && min(set$y) >= 0) list(support = "count") else
       if (positive && min(set$y) > 0) list(support = "positive") else list()
-    fit <- do.call(sbcg::sbfit, c(list(f, train, control = sbcg_control_list, seed = fold,
+    fit <- do.call(sbcg::sbfit, c(list(f, train, control = sbcg_control_list, seed = fold + seed_offset,
                                        threads = 1L), support))
     t1 <- elapsed()
-    M <- sbcg::sbsample(fit, test, ndraws = n_draws, format = "matrix", seed = fold, threads = 1L)
+    M <- sbcg::sbsample(fit, test, ndraws = n_draws, format = "matrix", seed = fold + seed_offset,
+                        threads = 1L)
     t2 <- elapsed()
     pred <- list(type = "draws", M = M)
     if (dump) {
@@ -317,7 +331,7 @@ run_method <- function(method, set, train, test, Xtr, Xte, fold) {
       raw <- fit
       if (!is.null(rc)) raw$recalibration$tz <- rc$z
       raw_pred <- list(type = "draws", M = sbcg::sbsample(raw, test, ndraws = n_draws,
-                                                          format = "matrix", seed = fold,
+                                                          format = "matrix", seed = fold + seed_offset,
                                                           threads = 1L))
       holdout <- data.frame(pit = fit$holdout$pit %||% double(),
                             cvm = rc$cvm %||% NA_real_, weight = rc$weight %||% NA_real_)
@@ -330,19 +344,19 @@ run_method <- function(method, set, train, test, Xtr, Xte, fold) {
                     if (is.null(pre)) "-" else paste(pre$best_epoch, collapse = "/"))
   } else if (method == "grf") {
     fo <- grf::quantile_forest(Xtr, ytr, quantiles = c(0.05, 0.5, 0.95), num.threads = 1L,
-                               seed = fold)
+                               seed = fold + seed_offset)
     t1 <- elapsed()
     W <- grf::get_forest_weights(fo, Xte, num.threads = 1L)
     t2 <- elapsed()
     pred <- list(type = "atoms", W = W, ytrain = ytr)
   } else if (method == "drf") {
-    fo <- drf::drf(Xtr, matrix(ytr, ncol = 1L), num.threads = 1L, seed = fold)
+    fo <- drf::drf(Xtr, matrix(ytr, ncol = 1L), num.threads = 1L, seed = fold + seed_offset)
     t1 <- elapsed()
     W <- drf::get_sample_weights(fo, Xte, num.threads = 1L)
     t2 <- elapsed()
     pred <- list(type = "atoms", W = W, ytrain = ytr)
   } else if (method == "qrf") {
-    set.seed(fold)
+    set.seed(fold + seed_offset)
     fo <- quantregForest::quantregForest(qrf_x(train, xvars), ytr, nthreads = 1L)
     t1 <- elapsed()
     A <- stats::predict(fo, qrf_x(test, xvars), what = function(v) v)
