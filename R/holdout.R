@@ -1,7 +1,9 @@
 # A fit's judgement of itself: the scores of its predictive distributions
 # on the rows it held out (the validation rows, which no network was
-# trained on), next to a Gaussian linear model fitted to the training rows,
-# and the warnings sbfit() gives when they look wrong.
+# trained on; with fewer than 10 of them, scored through the location and
+# scale networks that did not see each, holdin_draws()), next to a Gaussian
+# linear model fitted to the training rows, and the warnings sbfit() gives
+# when they look wrong.
 
 # Scores on the held-out rows of `prep` (at most `rows` of them, the first
 # in a random order drawn from the fit's seed) for the fit `fit`, from `m`
