@@ -769,8 +769,7 @@ fit_prepare <- function(X, Y, w, control, vidx = NULL) {
     # two rows of positive weight per fold at least; rows of weight zero
     # are spread over the folds separately, so that no fold is left
     # without weight
-    pos <- w[tidx] > 0
-    K <- if (control$folds > 1L && sum(pos) >= 2L * control$folds) control$folds else 1L
+    K <- if (control$folds > 1L && sum(w[tidx] > 0) >= 2L * control$folds) control$folds else 1L
     # with fewer than min_choice_rows held-out rows, the held-out rows
     # join the folds (holdin_prep())
     prep$holdin <- K > 1L && length(vidx) > 0L && length(vidx) < min_choice_rows &&

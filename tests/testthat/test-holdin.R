@@ -37,7 +37,8 @@ test_that("the held-out rows of a small fit join the folds, whose linear parts u
     expect_equal(matrix(pre$linear_folds[, , j], ncol = 1L), B, tolerance = 1e-12)
   }
   expect_true(fit$holdout$out_of_fold)
-  expect_match(paste(capture.output(print(fit)), collapse = "\n"), "in the cross-fitting folds, scored out of fold")
+  expect_match(paste(capture.output(print(fit)), collapse = "\n"),
+               "in the cross-fitting folds, scored out of fold")
 })
 
 test_that("held-out rows in the folds are scored through the networks that did not see them", {
