@@ -278,7 +278,8 @@
 #'   run and concentration in `DNase`), on top of the location networks,
 #'   which a smooth function of the predictors cannot give such rows.  It
 #'   is tried when at least 10% of the training rows share their values
-#'   with another and they fall into at least 30 cells.  Each cross-fitted
+#'   with another and they fall into at least 30 cells, and not when the
+#'   held-out rows join the folds (see `validation`).  Each cross-fitted
 #'   network gets, per cell, the mean out-of-fold residual of the cell's
 #'   rows in its fold, shrunk toward 0 by \eqn{n / (n + \tau)}, \eqn{n}
 #'   their number and \eqn{\tau} the ratio of the residuals' within-cell

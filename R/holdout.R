@@ -74,8 +74,8 @@ holdout_scores <- function(fit, prep, Y, threads, m = NULL, rows = holdout_rows(
 # Draws at the held-out rows v (standardised predictors X) of a fit whose
 # held-out rows joined the cross-fitting folds (holdin_prep()): each row
 # through the location and scale of the one network of each kind that did
-# not see it (member_fit(), without cell effects, which belong to the mean
-# of the networks), with the random stream of its place in the order of
+# not see it (member_fit(); such fits have no cell effects,
+# cell_candidates()), with the random stream of its place in the order of
 # holdout_scores(), in sample_raw()'s layout.
 holdin_draws <- function(fit, prep, v, X, skip, m, threads) {
   vf <- prep$vfold[match(v, prep$vidx)]

@@ -82,3 +82,20 @@ test_that("larger fits and ensembles keep their held-out rows out of the folds",
   expect_null(ens$holdout$out_of_fold)
   expect_false(holdin_prep_of(ens, d)$holdin)
 })
+
+test_that("fits whose held-out rows join the folds do not try cell effects", {
+  # 30 cells of 4 rows, each with its own intercept
+  set.seed(7)
+  cell <- rep(1:30, each = 4)
+  d <- data.frame(x = (cell - 15.5) / 10)
+  d$y <- d$x + rnorm(30)[cell] + rnorm(120, sd = 0.3)
+  ctl <- function(v) sbcg_control(hidden = c(8, 8), epochs = 30, validation = v)
+  # 8 held-out rows join the folds; 12 stay out
+  small <- suppressWarnings(sbfit(y ~ x, d, control = ctl(0.07), seed = 2, support = "real"))
+  expect_true(small$holdout$out_of_fold)
+  expect_false(small$precondition$tried_cells)
+  expect_null(small$precondition$cells)
+  large <- suppressWarnings(sbfit(y ~ x, d, control = ctl(0.1), seed = 2, support = "real"))
+  expect_null(large$holdout$out_of_fold)
+  expect_true(large$precondition$tried_cells)
+})
