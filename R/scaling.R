@@ -545,7 +545,7 @@ cross_fit <- function(prep, target, theta0, seeds, what, settings, threads, verb
   runs <- train_nets(prep$lnet, jobs, threads, verbose, what, settings,
                      labels = sprintf("%s network %d/%d", label, seq_len(K), K),
                      group = sprintf("%s networks 1-%d/%d (side by side)", label, K, K),
-                     progress = prep$progress)
+                     progress = prep$progress, cap = shared)
   if (shared) runs <- shared_epoch(prep$lnet, jobs, runs, settings, threads, verbose, what,
                                     label)
   res <- lapply(seq_len(K), function(j) {

@@ -270,6 +270,32 @@ test_that("sbfit() with two threads: the same fit, progress per stage", {
                                     sbfit(y ~ x, d, control = one, seed = 2)$theta))
 })
 
+test_that("networks that share an epoch stop at the fewest epochs run before, with the same fit", {
+  # 40 rows: folds of 8, whose networks share one epoch (shared_epoch());
+  # on one thread each network ends where the fewest before it did, side
+  # by side on two threads each runs until it stops
+  set.seed(2)
+  d <- data.frame(x = runif(40, -2, 2))
+  d$y <- sin(2 * d$x) + rnorm(40, sd = 0.3)
+  ctl <- sbcg_control(hidden = c(16, 16), epochs = 400)
+  fit <- function(threads) suppressWarnings(sbfit(y ~ x, d, control = ctl, seed = 2,
+                                                  support = "real", threads = threads))
+  f1 <- fit(1)
+  f2 <- fit(2)
+  p1 <- f1$precondition
+  p2 <- f2$precondition
+  expect_true(p1$shared_epoch)
+  for (part in c("location", "scale", "linear_folds", "best_epoch"))
+    expect_identical(p1[[part]], p2[[part]])
+  expect_identical(f1$theta, f2$theta)
+  loc1 <- p1$epochs[1:5]
+  expect_identical(loc1, cummin(loc1))
+  # the cap bound: some network side by side ran further (without OpenMP
+  # sbfit() trains on one thread)
+  skip_if_not(.Call(sbcg:::C_sbcg_openmp), "built without OpenMP")
+  expect_gt(sum(p2$epochs[1:5]), sum(loc1))
+})
+
 test_that("wd_input decays the first layer's weights on the predictors only", {
   # a bridge network: inputs z, the time embedding, then x; a target that
   # does not depend on x, and a decay far stronger than any gradient
