@@ -100,6 +100,33 @@ holdout_subset <- function(prep, rows, skip = 0L) {
   sort(v[skip + seq_len(max(0L, min(length(v) - skip, rows)))])
 }
 
+# The CRPS, on the responses' own scale (Y, one column), of the law that
+# the preconditioning alone gives each row out of fold: row i's location
+# and scale from the networks that did not see it, m_i + s_i u_j, with u_j
+# the residuals (in units of their own rows' scale) of the other training
+# rows, through the fit's scaling and support; the mean over the training
+# and held-out rows, weighted by their weights.  NULL without `oof`
+# (fit_precondition(): no preconditioning, or several responses).  On a
+# handful of held-out rows support = "auto" compares two fits by it as
+# well as by the CRPS of those rows (auto_keeps_alt()).
+oof_crps <- function(prep, oof, support, Y) {
+  if (is.null(oof)) return(NULL)
+  t <- prep$tidx
+  rows <- c(t, prep$vidx)
+  u <- oof$u[t]
+  m <- length(u)
+  sy <- prep$sy
+  crps <- vapply(seq_along(rows), function(k) {
+    i <- rows[k]
+    z <- (oof$m[i] + oof$s[i] * (if (k <= m) u[-k] else u)) * sy$scale[1L] + sy$center[1L]
+    x <- sort(support_inverse(support, z))
+    n <- length(x)
+    mean(abs(x - Y[i, 1L])) - sum((2 * seq_len(n) - n - 1) * x) / n^2
+  }, 0)
+  w <- c(prep$wt, prep$wv)
+  sum(w * crps) / sum(w)
+}
+
 # The share of PIT values in the central interval of probability `level`.
 pit_cover <- function(pit, level) mean(abs(pit - 0.5) <= level / 2)
 

@@ -171,6 +171,11 @@ fit_precondition <- function(prep, control, budget, threads, verbose) {
     pre$steps_run <- pre$steps_run + sres$steps
     pre$seconds <- pre$seconds + sres$seconds
   }
+  # each row's out-of-fold location and scale, and its residual in units
+  # of that scale, for one response (oof_crps())
+  oof <- if (ncol(R) == 1L)
+    list(m = lres$pred[, 1L], u = R[, 1L],
+         s = if (control$precondition == "location-scale") S[, 1L] else rep(1, nrow(R)))
   sr <- standardize_cols(R, TRUE)
   pre$center <- sr$center
   pre$scale_factor <- sr$scale
@@ -184,7 +189,7 @@ fit_precondition <- function(prep, control, budget, threads, verbose) {
     pre$features <- standardize_cols(F[prep$tidx, , drop = FALSE], TRUE)
     feat <- feature_inputs(pre$features, F, ncol(prep$Xs))
   }
-  list(pre = pre, target = apply_scaling(R, sr), x = x, feat = feat)
+  list(pre = pre, target = apply_scaling(R, sr), x = x, feat = feat, oof = oof)
 }
 
 # The inputs of a bridge that sees the location m(x) and the log scale

@@ -181,10 +181,18 @@ support_line <- function(x) {
           if (old) ", held-out scores on the fitted scale" else "", choice_text(x))
 }
 
-# support = "auto": the held-out CRPS of the two fits it compared.
+# support = "auto": the CRPS of the two fits it compared, on the held-out
+# rows and, with fewer than min_choice_rows of them, out of fold on every
+# row too (oof_crps()).
 choice_text <- function(x) {
   ch <- x$support_choice
   if (is.null(ch)) return("")
+  f <- function(v) format(v, digits = 4)
+  oof <- x$support_choice_oof
+  if (!is.null(oof))
+    return(sprintf(" (chosen by support = \"auto\" on the %d held-out rows and, as they are few, out of fold on all %d rows: CRPS %s and %s on the real line, %s and %s as \"%s\")",
+                   x$n_valid, x$n, f(ch[[1L]]), f(oof[[1L]]), f(ch[[2L]]), f(oof[[2L]]),
+                   names(oof)[2L]))
   sprintf(" (chosen by support = \"auto\" on the held-out rows: CRPS %s on the real line, %s as \"%s\")",
-          format(ch[[1L]], digits = 4), format(ch[[2L]], digits = 4), names(ch)[2L])
+          f(ch[[1L]]), f(ch[[2L]]), names(ch)[2L])
 }

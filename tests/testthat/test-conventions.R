@@ -394,6 +394,9 @@ test_that("support = \"auto\" keeps the scale with the lower held-out CRPS", {
   expect_equal(fr$holdout$crps_gauss, fp$holdout$crps_gauss)
   expect_equal(unname(fa$support_choice), c(fr$holdout$crps, fp$holdout$crps))
   expect_identical(names(fa$support_choice), c("real", "positive"))
+  # (40 held-out rows: the held-out CRPS decides, not the out-of-fold one)
+  expect_null(fa$support_choice_oof)
+  expect_null(fa$oof_crps)
   kept <- if (fp$holdout$crps < fr$holdout$crps) fp else fr
   expect_identical(fa$support$type, kept$support$type)
   expect_identical(fa$theta, kept$theta)
@@ -427,6 +430,58 @@ test_that("support = \"auto\" keeps the scale with the lower held-out CRPS", {
   expect_identical(sum(grepl("held-out rows: too few", w)), 1L)
   expect_error(sbfit(y ~ x, d, support = "automatic"), "'support' must be \"auto\"")
   expect_error(sbfit(y ~ x, d, verbose = NA), "verbose")
+})
+
+test_that("on fewer than 10 held-out rows, support = \"auto\" also compares the fits out of fold", {
+  # oof_crps() against a brute-force CRPS of each row's out-of-fold law:
+  # its location and scale with the other training rows' residuals, on
+  # the response's scale, weighted by the rows' weights
+  set.seed(4)
+  n <- 12
+  prep <- list(tidx = c(1:5, 7:11), vidx = c(6L, 12L), wt = c(rep(1, 9), 2), wv = c(1, 3),
+               sy = list(center = 1.5, scale = 2))
+  oof <- list(m = rnorm(n), s = exp(rnorm(n)), u = rnorm(n))
+  Y <- matrix(exp(rnorm(n)), n)
+  brute <- vapply(seq_len(n), function(i) {
+    x <- exp((oof$m[i] + oof$s[i] * oof$u[setdiff(prep$tidx, i)]) * 2 + 1.5)
+    mean(abs(x - Y[i])) - mean(abs(outer(x, x, "-"))) / 2
+  }, 0)
+  w <- numeric(n)
+  w[prep$tidx] <- prep$wt
+  w[prep$vidx] <- prep$wv
+  expect_equal(sbcg:::oof_crps(prep, oof, list(type = "lower", lower = 0), Y),
+               sum(w * brute) / sum(w))
+  expect_null(sbcg:::oof_crps(prep, NULL, list(type = "real"), Y))
+  # the rule: the held-out CRPS alone, or with the out-of-fold one the sum
+  # of the log ratios (log scale / real line)
+  keeps <- sbcg:::auto_keeps_alt
+  expect_true(keeps(c(2, 1.9)))
+  expect_false(keeps(c(2, 2.1)))
+  expect_true(keeps(c(2, 2.1), c(3, 2)))    # log(1.05) + log(2 / 3) < 0
+  expect_false(keeps(c(2, 1.9), c(3, 4)))   # log(0.95) + log(4 / 3) > 0
+  expect_false(keeps(c(2, 2.1), c(3, NA)))  # no out-of-fold figure: held out alone
+  expect_false(keeps(c(NA, 1)))
+  # 40 rows, 4 of them held out: the log scale is kept when the log ratios
+  # of its CRPS to the real line's, held out and out of fold, add up to
+  # less than 0
+  set.seed(21)
+  d <- data.frame(x = runif(40, -2, 2))
+  d$y <- exp(d$x + 0.8 * rnorm(40))
+  ctl <- small_control(epochs = 20)
+  fa <- suppressWarnings(sbfit(y ~ x, d, control = ctl, seed = 5))
+  fr <- suppressWarnings(sbfit(y ~ x, d, control = ctl, seed = 5, support = "real"))
+  fp <- suppressWarnings(sbfit(y ~ x, d, control = ctl, seed = 5, support = "positive"))
+  expect_identical(fa$n_valid, 4L)
+  expect_named(fa$support_choice_oof, c("real", "positive"))
+  expect_true(all(fa$support_choice_oof > 0))
+  expect_equal(unname(fa$support_choice), c(fr$holdout$crps, fp$holdout$crps))
+  lr <- function(v) log(v[[2L]] / v[[1L]])
+  kept <- if (lr(fa$support_choice) + lr(fa$support_choice_oof) < 0) fp else fr
+  expect_identical(fa$support$type, kept$support$type)
+  expect_identical(fa$theta, kept$theta)
+  expect_null(fa$oof_crps)
+  expect_null(fr$oof_crps)
+  expect_output(print(fa), "on the 4 held-out rows and, as they are few, out of fold on all 40 rows")
 })
 
 test_that("positive and bounded supports keep every draw inside", {
