@@ -797,14 +797,12 @@ fit_prepare <- function(X, Y, w, control, vidx = NULL) {
     prep$lnet <- list(kind = "regression", d = ncol(Y), p = ncol(X),
                       hidden = control$hidden, activation = control$activation,
                       freq = double(), time_map = "linear")
-    # cross-fitting folds of the training rows (none with fewer rows than
-    # two per fold)
-    # two rows of positive weight per fold at least; rows of weight zero
-    # are spread over the folds separately, so that no fold is left
-    # without weight
+    # cross-fitting folds: K of them when the training rows hold two rows
+    # of positive weight per fold, else none (K = 1); with fewer than
+    # min_choice_rows held-out rows the held-out rows join the folds
+    # (holdin_prep()).  Rows of weight zero are spread over the folds
+    # separately, so that no fold is left without weight.
     K <- if (control$folds > 1L && sum(w[tidx] > 0) >= 2L * control$folds) control$folds else 1L
-    # with fewer than min_choice_rows held-out rows, the held-out rows
-    # join the folds (holdin_prep())
     prep$holdin <- K > 1L && length(vidx) > 0L && length(vidx) < min_choice_rows &&
       control$ensemble == 1L
     frows <- if (prep$holdin) c(tidx, vidx) else tidx
