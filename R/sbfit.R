@@ -631,7 +631,12 @@ bridge_candidates <- function(control, prep) {
 # residuals in the folds of bench/tinydata.R's sets of 15 to 111 rows:
 # the 90% intervals of four sets 4 points narrower than with early
 # stopping, which there mostly kept the Gaussian start; on 30 rows of
-# bench/smalldata.R's linear law, CRPS 0.768 against 0.750).
+# bench/smalldata.R's linear law, CRPS 0.768 against 0.750).  A kernel
+# estimate of those residuals' law in place of the bridge's, with their
+# variance, moved neither the CRPS (-0.2% and -0.7% over bench/realdata.R's
+# 65 sets of fewer than 125 rows, two seeds) nor the coverage by much
+# (README, item "A kernel estimate of the residual law on the smallest
+# fits").
 fixed_budget <- function(use_x, nv) !use_x && nv >= min_choice_rows
 
 # Held-out rows below which "auto" does not try the bridge that sees x.
@@ -699,6 +704,10 @@ location_inputs <- function(control, prep, d) {
 # Choosing by that rule when the CRPS differed by more than one standard
 # error either way, and pooling only otherwise, did worse than pooling
 # always on the 21 of those sets it was run on (-0.3% against -0.6%).
+# Unequal shares, the weight that minimises the mixture's CRPS on the
+# held-out rows, did worse than equal ones on eight of the ten sets of
+# bench/realdata.R (+0.7%; README, item "Weights for the two pooled
+# bridges").
 pick_bridge <- function(fits) {
   if (length(fits) == 1L) return(1L)
   if (fits[[1L]]$n_valid < loss_choice_rows) return(0L)
