@@ -187,7 +187,8 @@ format_holdout <- function(h, detail = FALSE, recal = NULL) {
   out <- c(sprintf("Held-out rows (%d, %d draws each%s)%s: CRPS %.4g (Gaussian linear model %.4g); 50%% interval covers %.0f%%, 90%% interval %.0f%%%s%s",
                    h$n, h$draws,
                    if (isTRUE(h$out_of_fold)) ", in the cross-fitting folds, scored out of fold" else "",
-                   if (is.null(recal)) "" else ", before recalibration",
+                   if (is.null(recal)) "" else if (is.null(recal$tails)) ", before recalibration" else
+                     sprintf(", with Student-t tails (%g degrees of freedom), before recalibration", recal$tails),
                    h$crps, h$crps_gauss, 100 * h$cover50, 100 * h$cover90,
                    if (identical(h$ties, "random")) " (from PITs with their ties broken at random)" else "",
                    if (h$n < 20L) " (too few rows to judge)" else ""))
@@ -200,8 +201,9 @@ format_holdout <- function(h, detail = FALSE, recal = NULL) {
     own <- 2 * recal_inverse(recal, (1 + c(0.5, 0.9)) / 2) - 1
     how <- if (is.null(recal$weight)) sprintf("shrunk as if %g more were uniform", recal$prior) else
       sprintf("Cramer-von Mises statistic %.2g, weight %.2f", recal$cvm, recal$weight)
-    out <- c(out, sprintf("Recalibration: from the PITs of the %d held-out rows (%s), the central 50%% and 90%% intervals are the fit's own %.0f%% and %.0f%% ones",
-                          recal$n, how, 100 * own[1L], 100 * own[2L]))
+    out <- c(out, sprintf("Recalibration: from the PITs of the %d held-out rows (%s), the central 50%% and 90%% intervals are the fit's own %.0f%% and %.0f%% ones%s",
+                          recal$n, how, 100 * own[1L], 100 * own[2L],
+                          if (is.null(recal$tails)) "" else " (its law with Student-t tails)"))
   }
   out
 }

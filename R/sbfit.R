@@ -126,8 +126,11 @@
 #'   with, drawn from R's generator when not given), `support` (the
 #'   support fitted), `support_choice` (the held-out CRPS of both fits,
 #'   when `"auto"` compared two; `support_choice_oof` their out-of-fold
-#'   CRPS, on fewer than 10 held-out rows) and `precision` (of the
-#'   network's passes, `getOption("sbcg.precision")`; see [sbcg]).
+#'   CRPS, on fewer than 10 held-out rows), `recalibration` (the map of
+#'   `recalibrate` in [sbcg_control()]; its `tails`, the degrees of freedom
+#'   of the Student-t tails of a fit with fewer than 10 held-out rows) and
+#'   `precision` (of the network's passes, `getOption("sbcg.precision")`;
+#'   see [sbcg]).
 #'   `sbfit(..., seed = fit$seed)` with the same data, control and precision
 #'   rebuilds the fit.  An ensemble (`ensemble` in [sbcg_control()])
 #'   pools several fits with their own seeds: these elements then describe
@@ -495,8 +498,12 @@ sbfit_core <- function(X, Y, w, xinfo, control, threads, seed, verbose,
   # whose bridge sees the location and scale (fit_format()).
   if (isTRUE(control$recalibrate) && ncol(Y) == 1L && !is.null(fit$holdout) &&
       !is.null(fit$precondition) && all(is.na(const))) {
-    fit$recalibration <- recalibration_map(recal_pits(fit, one$prep, Yscore, threads),
-                                           holdout_standardised(fit, one$prep, threads))
+    # on the smallest fits learned on top of the Student-t tails (tail_map())
+    tails <- fit$recalibration
+    Z <- holdout_standardised(fit, one$prep, threads)
+    if (!is.null(tails)) Z <- recal_apply(tails, Z)
+    map <- recalibration_map(recal_pits(fit, one$prep, Yscore, threads), Z)
+    fit$recalibration <- if (is.null(tails)) map else compose_maps(tails, map)
   }
   fit$format <- fit_format(fit)
   holdout_warnings(fit$holdout, recal = isTRUE(fit$recalibration$weight > 0))
@@ -560,6 +567,11 @@ fit_member <- function(X, Y, w, xinfo, control, threads, seed, verbose, const, s
     # the precision of the network's passes (options(sbcg.precision)),
     # which a rebuild with the same seed needs
     fit$precision <- if (net_precision() == 1L) "single" else "double"
+    # Student-t tails on the smallest fits, in the held-out scores too
+    if (!use_x && length(prep$vidx) < min_choice_rows && isTRUE(control$recalibrate) &&
+        ncol(Y) == 1L && !is.null(pc$pre) && all(is.na(const)))
+      fit$recalibration <- tail_map(law_draws(fit, prep, threads),
+                                    length(prep$tidx) - ncol(prep$Xs) - 1L)
     fit$holdout <- holdout_scores(fit, prep, Yscore, threads)
     fit
   })

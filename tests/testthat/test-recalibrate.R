@@ -321,3 +321,72 @@ test_that("the coverage warning names the map only when it acts", {
   h$cover90 <- 0.99
   expect_warning(sbcg:::holdout_warnings(h, recal = TRUE), "too wide: .*narrows them")
 })
+
+test_that("Student-t tails turn a Gaussian law into a t law with the same median |Z|", {
+  # a Gaussian Z without sampling noise: its 25,000 quantiles
+  Z <- qnorm((seq_len(25000) - 0.5) / 25000)
+  p <- sbcg:::recal_levels
+  i <- match(c(0.05, 0.25, 0.75, 0.95), round(p, 6))
+  for (nu in c(5, 9, 30)) {
+    m <- sbcg:::tail_map(Z, nu)
+    expect_identical(m$tails, nu)
+    # c Z sqrt(nu / W) is c times a t law with nu degrees of freedom, c
+    # keeping the median of |Z|; the map's only error is its quadrature
+    # (2000 quantiles of Z times 200 of W), below 1e-3 here
+    cc <- qnorm(0.75) / qt(0.75, nu)
+    expect_lt(max(abs(m$tz[i] - cc * qt(p[i], nu))), 5e-3)
+    expect_lt(abs(median(abs(sbcg:::recal_apply(m, Z))) - median(abs(Z))), 1e-4)
+    # the 90% interval wider, the more so the fewer degrees of freedom
+    expect_gt(m$tz[i[4]], qnorm(0.95))
+  }
+  expect_gt(sbcg:::tail_map(Z, 5)$tz[i[4]], sbcg:::tail_map(Z, 30)$tz[i[4]])
+  # at least 3 degrees of freedom, whose t law has a variance
+  expect_identical(sbcg:::tail_map(Z, 1)$tails, 3)
+  expect_null(sbcg:::tail_map(Z[1:100], 9))
+})
+
+test_that("the held-out map composes with the tails", {
+  set.seed(4)
+  inner <- sbcg:::tail_map(rnorm(25000), 9)
+  Zi <- sbcg:::recal_apply(inner, rnorm(25000))
+  outer <- sbcg:::recalibration_map(pnorm(rnorm(200) / 2), Zi, weight = 1)
+  both <- sbcg:::compose_maps(inner, outer)
+  # at inner's knots the composed map is outer after inner, exactly
+  expect_equal(both$tz, sbcg:::recal_apply(outer, inner$tz))
+  expect_identical(both$z, inner$z)
+  expect_identical(both$tails, 9)
+  expect_identical(both[c("s", "level", "n", "cvm", "weight")],
+                   outer[c("s", "level", "n", "cvm", "weight")])
+  # between them it is close to it: the two maps are piecewise linear on
+  # knots 0.005 apart in probability
+  z <- qnorm(c(0.1, 0.3, 0.62, 0.87))
+  expect_equal(sbcg:::recal_apply(both, z),
+               sbcg:::recal_apply(outer, sbcg:::recal_apply(inner, z)), tolerance = 0.01)
+  expect_identical(sbcg:::compose_maps(inner, NULL), inner)
+})
+
+test_that("fits with fewer than 10 held-out rows get Student-t tails, others not", {
+  d <- gauss_data(40, 5)
+  expect_warning(fit <- sbfit(y ~ x, d, control = small_control(epochs = 20), seed = 1,
+                              support = "real"), "too few for the fit to judge")
+  expect_lt(fit$n_valid, 10L)
+  # n training rows, one predictor column
+  expect_identical(fit$recalibration$tails, max(3, fit$n_train - 1 - 1))
+  out <- capture.output(print(fit))
+  expect_true(any(grepl(sprintf("with Student-t tails \\(%g degrees of freedom\\)",
+                                fit$recalibration$tails), out)))
+  expect_true(any(grepl("(its law with Student-t tails)", out, fixed = TRUE)))
+  # the sampler applies the composed map to every standardised draw
+  expect_true(sbcg:::recalibration_ok(fit$recalibration))
+  # without recalibration, no tails either
+  expect_warning(off <- sbfit(y ~ x, d, control = small_control(epochs = 20, recalibrate = FALSE),
+                              seed = 1, support = "real"), "too few for the fit to judge")
+  expect_null(off$recalibration)
+  # the tails widen the held-out rows' laws: there they are in the scores
+  expect_false(identical(fit$holdout$pit, off$holdout$pit))
+  # a fit with 10 or more held-out rows has none
+  big <- sbfit(y ~ x, gauss_data(200, 5), control = small_control(), seed = 1,
+               support = "real")
+  expect_gte(big$n_valid, 10L)
+  expect_null(big$recalibration$tails)
+})
