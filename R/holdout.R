@@ -197,7 +197,10 @@ format_holdout <- function(h, detail = FALSE, recal = NULL) {
     out <- c(out, sprintf("  PIT by tenths (%d each if calibrated): %s", round(length(h$pit) / 10),
                           paste(counts, collapse = " ")))
   }
-  if (!is.null(recal)) {
+  if (!is.null(recal) && !is.null(recal$tails) && recal$n == 0L) {
+    # the tails alone (tail_map()), when no map could be learned on top
+    out <- c(out, "Recalibration: none learned from the held-out rows; the law has its Student-t tails")
+  } else if (!is.null(recal)) {
     own <- 2 * recal_inverse(recal, (1 + c(0.5, 0.9)) / 2) - 1
     how <- if (is.null(recal$weight)) sprintf("shrunk as if %g more were uniform", recal$prior) else
       sprintf("Cramer-von Mises statistic %.2g, weight %.2f", recal$cvm, recal$weight)

@@ -363,6 +363,11 @@ test_that("the held-out map composes with the tails", {
   expect_equal(sbcg:::recal_apply(both, z),
                sbcg:::recal_apply(outer, sbcg:::recal_apply(inner, z)), tolerance = 0.01)
   expect_identical(sbcg:::compose_maps(inner, NULL), inner)
+  # a fit with the tails alone says so
+  h <- list(n = 5L, draws = 1000L, crps = 1, crps_gauss = 1.2, cover50 = 0.6, cover90 = 1)
+  out <- sbcg:::format_holdout(h, recal = inner)
+  expect_match(out[1L], "with Student-t tails (9 degrees of freedom)", fixed = TRUE)
+  expect_identical(out[2L], "Recalibration: none learned from the held-out rows; the law has its Student-t tails")
 })
 
 test_that("fits with fewer than 10 held-out rows get Student-t tails, others not", {
