@@ -60,8 +60,10 @@
 # 0 to 1) and `level` (H_w there, increasing), those of T (`z`, `tz`), the
 # number of held-out rows, W2 (`cvm`) and w (`weight`); maps saved by
 # earlier versions have a fixed pseudo-count `prior` instead of the last
-# two.  Only fits of one response whose draws have a centre and scale per
-# row (preconditioned fits) get a map.
+# two.  On fits with fewer than min_choice_rows held-out rows T also holds
+# the Student-t tails of tail_map(), whose degrees of freedom the map
+# keeps as `tails`.  Only fits of one response whose draws have a centre
+# and scale per row (preconditioned fits) get a map.
 
 # The weight w of the map learned from the n held-out scores `sc` (in
 # [0, 1]): max(0, 1 - 1 / (6 W2)), W2 the Cramer-von Mises statistic of the
