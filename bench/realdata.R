@@ -91,7 +91,11 @@
 # Days and several others) F(y-) and F(y) are taken at y - h/2 and y + h/2,
 # so that continuous predictive laws are scored as laws of the rounded
 # response (for laws with atoms on the grid, the forests', this is the usual
-# randomised PIT).  Summaries: mean CRPS; coverage; the Kolmogorov distance
+# randomised PIT).  Summaries: mean CRPS; coverage; the coverage of the
+# randomised central intervals, the share of rows with |2 PIT - 1| <= L
+# (the same for a continuous law; for a law with atoms, whose closed
+# intervals cover more than L of the rows whose law it is, L when it is
+# calibrated: forests on any response, sbcg on counts); the Kolmogorov distance
 # of the PITs from Uniform(0, 1) (5% critical value about 1.36 / sqrt(n));
 # the shares of PIT below 0.05 and above 0.95 (0.05 each when calibrated);
 # the spread-skill ratio sqrt(mean predictive variance) / RMSE of the
@@ -99,8 +103,8 @@
 # wall seconds of fit and of predict, summed over folds.  The pooled row
 # takes coverage and PIT tails over all held-out rows (and says the mean
 # over sets), and CRPS as the geometric mean over sets of CRPS / CRPS(lm);
-# it counts the per-set coverages more than two binomial standard errors
-# from nominal, and gives the root mean square over fits (one per set and
+# it counts the per-set coverages (of the intervals, and of the randomised
+# ones) more than two binomial standard errors from nominal, and gives the root mean square over fits (one per set and
 # fold) of each fit's coverage error beyond binomial noise, which pooling
 # over folds would hide.  Under the CRPS table, each method's count of sets
 # where its CRPS is the lowest, within 2% above the lowest, and beyond.
@@ -412,6 +416,16 @@ ks_unif <- function(p) {
   max(seq_len(n) / n - p, p - (seq_len(n) - 1) / n)
 }
 
+# Whether each row's randomised PIT lies in the central interval of level
+# L, |2 PIT - 1| <= L: the coverage of the law's randomised central
+# interval.  For a continuous law it is the central interval's coverage
+# (up to the quantiles' interpolation between draws); for a law with atoms
+# (counts, heaped values, a forest's training responses) the closed
+# interval between two quantiles covers at least L of the rows whose law
+# it is, more where the quantiles sit on atoms, and this coverage is L for
+# a calibrated law whatever its atoms.
+pit_cover <- function(pit, L) abs(2 * pit - 1) <= L
+
 # One row per (set, method) from the per-row scores R and per-fold rows F.
 summarise <- function(R, Fo, method_order) {
   out <- list()
@@ -422,12 +436,13 @@ summarise <- function(R, Fo, method_order) {
     err <- fo$error[!is.na(fo$error) & nzchar(fo$error)]
     if (!nrow(r) || length(err)) {
       out[[length(out) + 1L]] <- data.frame(set = s, method = m, n = nrow(r), crps = NA,
-        cov50 = NA, cov90 = NA, ks = NA, pit_lo = NA, pit_hi = NA, ssr = NA, fit_s = NA,
+        cov50 = NA, cov90 = NA, pcov50 = NA, pcov90 = NA, ks = NA, pit_lo = NA, pit_hi = NA, ssr = NA, fit_s = NA,
         pred_s = NA, error = if (length(err)) err[1L] else "no rows")
       next
     }
     out[[length(out) + 1L]] <- data.frame(set = s, method = m, n = nrow(r),
-      crps = mean(r$crps), cov50 = mean(r$in50), cov90 = mean(r$in90), ks = ks_unif(r$pit),
+      crps = mean(r$crps), cov50 = mean(r$in50), cov90 = mean(r$in90),
+      pcov50 = mean(pit_cover(r$pit, 0.5)), pcov90 = mean(pit_cover(r$pit, 0.9)), ks = ks_unif(r$pit),
       pit_lo = mean(r$pit < 0.05), pit_hi = mean(r$pit > 0.95),
       ssr = sqrt(mean(r$sd^2)) / sqrt(mean((r$y - r$mean)^2)),
       fit_s = sum(fo$fit_s), pred_s = sum(fo$pred_s), error = NA)
@@ -449,9 +464,9 @@ fit_rms <- function(r, col, L) {
 
 # The number of per-set coverages (of S, at 50% and 90%) more than two
 # binomial standard errors from nominal.
-outside_2se <- function(S) {
+outside_2se <- function(S, cols = c("cov50", "cov90")) {
   off <- function(cv, L) abs(cv - L) > 2 * sqrt(L * (1 - L) / S$n)
-  sum(off(S$cov50, 0.5)) + sum(off(S$cov90, 0.9))
+  sum(off(S[[cols[1L]]], 0.5)) + sum(off(S[[cols[2L]]], 0.9))
 }
 
 # Pooled over sets, per method.
@@ -468,9 +483,12 @@ pool <- function(R, S, method_order, ref = "lm") {
     }
     out[[length(out) + 1L]] <- data.frame(method = m, sets = nrow(s), n = nrow(r),
       rel_crps = rel, cov50 = mean(r$in50), cov90 = mean(r$in90),
-      cov50_sets = mean(s$cov50), cov90_sets = mean(s$cov90), ks = if (nrow(r)) ks_unif(r$pit) else NA,
+      cov50_sets = mean(s$cov50), cov90_sets = mean(s$cov90),
+      pcov50 = mean(pit_cover(r$pit, 0.5)), pcov90 = mean(pit_cover(r$pit, 0.9)),
+      ks = if (nrow(r)) ks_unif(r$pit) else NA,
       pit_lo = mean(r$pit < 0.05), pit_hi = mean(r$pit > 0.95),
       ssr_sets = exp(mean(log(s$ssr))), out_2se = outside_2se(s),
+      pout_2se = outside_2se(s, c("pcov50", "pcov90")),
       fit_rms50 = if (nrow(r)) fit_rms(r, "in50", 0.5) else NA,
       fit_rms90 = if (nrow(r)) fit_rms(r, "in90", 0.9) else NA,
       fit_s = sum(s$fit_s), pred_s = sum(s$pred_s))
@@ -551,6 +569,10 @@ print_tables <- function(R, Fo, sets_order, method_order) {
                S, P, "cov50", fmtf, sets_order = sets_order, method_order = method_order)
   print_metric("coverage of the central 90% interval (pooled: over all held-out rows)",
                S, P, "cov90", fmtf, sets_order = sets_order, method_order = method_order)
+  print_metric("coverage of the randomised central 50% interval, |2 PIT - 1| <= 0.5 (the 50% interval's for continuous laws; for laws with atoms, 0.50 when calibrated)",
+               S, P, "pcov50", fmtf, sets_order = sets_order, method_order = method_order)
+  print_metric("coverage of the randomised central 90% interval, |2 PIT - 1| <= 0.9",
+               S, P, "pcov90", fmtf, sets_order = sets_order, method_order = method_order)
   print_metric("PIT: share below 0.05 (0.05 when calibrated)", S, P, "pit_lo", fmtf,
                sets_order = sets_order, method_order = method_order)
   print_metric("PIT: share above 0.95 (0.05 when calibrated)", S, P, "pit_hi", fmtf,
@@ -564,11 +586,12 @@ print_tables <- function(R, Fo, sets_order, method_order) {
   print_metric("wall seconds, fit + predict, summed over folds (pooled: total)",
                S, P, "time", function(v) fmt(v, 3), sets_order = sets_order, method_order = method_order)
   cat(paste("pooled summary (cov*_sets: mean of the per-set coverages; ks, pit_*: over all held-out rows;",
-            "out_2se: per-set coverages at 50% and 90% more than two binomial SEs from nominal;",
+            "pcov*: of the randomised central intervals |2 PIT - 1| <= L;",
+            "out_2se, pout_2se: per-set coverages (cov*, pcov*) at 50% and 90% more than two binomial SEs from nominal;",
             "fit_rms*: RMS over fits (set x fold) of each fit's coverage error beyond binomial noise)\n"))
   Pp <- P
   for (nm in c("rel_crps", "ks")) Pp[[nm]] <- fmtf(Pp[[nm]], 3)
-  for (nm in c("cov50", "cov90", "cov50_sets", "cov90_sets", "pit_lo", "pit_hi", "ssr_sets",
+  for (nm in c("cov50", "cov90", "cov50_sets", "cov90_sets", "pcov50", "pcov90", "pit_lo", "pit_hi", "ssr_sets",
               "fit_rms50", "fit_rms90"))
     Pp[[nm]] <- fmtf(Pp[[nm]], 3)
   for (nm in c("fit_s", "pred_s")) Pp[[nm]] <- fmt(Pp[[nm]], 3)
