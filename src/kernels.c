@@ -22,6 +22,7 @@
  * inputs give NaN outputs.
  */
 #include <math.h>
+#include <stdint.h>
 #include <string.h>
 #include "sbcg.h"
 
@@ -1059,21 +1060,84 @@ void kern_back_h(int kern, int ld, int nin, int nout, const double *G,
     back_h_portable(ld, nin, nout, G, W, dv, Gn);
 }
 
+/* sin and cos of x with |x| <= 1e5, for the portable kernels: the method
+ * of sincos_avx2() (the same reduction and polynomials, each fused
+ * multiply-add as a multiply and an add), in plain C that gcc vectorises
+ * at -O2 and that computes both values for about the price of one of
+ * libm's calls, which took a third of the portable kernels' training time
+ * for the paper's recipe network (the time embedding of every row of
+ * every batch).  Accurate to a few units in the last place. */
+static inline void sincos_portable(double x, double *so, double *co)
+{
+    const double magic = 6755399441055744.0; /* 1.5 * 2^52 */
+    double t = x * 0.63661977236758134308 + magic;
+    double q = t - magic;
+    double r = x - q * 1.5707963267341256e+00;
+    r = r - q * 6.07710050630396597660e-11;
+    r = r - q * 2.02226624879595063154e-21;
+    double r2 = r * r;
+    double ps = 7.6471637318198164759e-13;
+    ps = ps * r2 - 1.6059043836821614599e-10;
+    ps = ps * r2 + 2.5052108385441718775e-08;
+    ps = ps * r2 - 2.7557319223985890653e-06;
+    ps = ps * r2 + 1.9841269841269841270e-04;
+    ps = ps * r2 - 8.3333333333333333333e-03;
+    ps = ps * r2 + 1.6666666666666666667e-01;
+    double sr = r - ps * r2 * r;
+    double pc = 4.7794773323873852974e-14;
+    pc = pc * r2 - 1.1470745597729724714e-11;
+    pc = pc * r2 + 2.0876756987868098979e-09;
+    pc = pc * r2 - 2.7557319223985890653e-07;
+    pc = pc * r2 + 2.4801587301587301587e-05;
+    pc = pc * r2 - 1.3888888888888888889e-03;
+    pc = pc * r2 + 4.1666666666666666667e-02;
+    pc = pc * r2 - 0.5;
+    double cr = pc * r2 + 1.0;
+    /* the quadrant k = q mod 4 from t's low mantissa bits (two's
+     * complement for q < 0): sin x = (sr, cr, -sr, -cr)[k], cos x = (cr,
+     * -sr, -cr, sr)[k]; the swap and the signs in integer operations on
+     * the bits, which SSE2 has for 64-bit lanes (its lacks 64-bit
+     * compares, which a conditional on k would need) */
+    uint64_t kt, km, sb, cb;
+    memcpy(&kt, &t, sizeof kt);
+    memcpy(&km, &magic, sizeof km);
+    memcpy(&sb, &sr, sizeof sb);
+    memcpy(&cb, &cr, sizeof cb);
+    uint64_t k = kt - km, swap = (uint64_t) 0 - (k & 1u);
+    uint64_t so_b = ((sb & ~swap) | (cb & swap)) ^ ((k & 2u) << 62),
+        co_b = ((cb & ~swap) | (sb & swap)) ^ (((k + 1u) & 2u) << 62);
+    memcpy(so, &so_b, sizeof so_b);
+    memcpy(co, &co_b, sizeof co_b);
+}
+
 /* s[i] = sin(f t[i]), c[i] = cos(f t[i]) for i < n: the time embedding of
  * a batch.  tmax bounds |t[i]| (the caller computes it once for all
- * frequencies); the AVX2 reduction is used while |f| tmax <= 1e5. */
+ * frequencies); the reduction of sincos_avx2() and sincos_portable() is
+ * used while |f| tmax <= 1e5, libm beyond. */
 void kern_sincos(int kern, int n, double f, const double *t, double tmax,
                  double *s, double *c)
 {
+    if (fabs(f) * tmax <= 1e5) {
 #ifdef SBCG_X86
-    if (use_avx2(kern) && fabs(f) * tmax <= 1e5) {
-        sincos_rows_avx2(n, f, t, s, c);
+        if (use_avx2(kern)) {
+            sincos_rows_avx2(n, f, t, s, c);
+            return;
+        }
+#else
+        (void) kern;
+#endif
+        /* in blocks of 8 through local arrays, which gcc vectorises */
+        int i = 0;
+        for (; i + 8 <= n; i += 8) {
+            double x[8], sv[8], cv[8];
+            for (int r = 0; r < 8; r++) x[r] = f * t[i + r];
+            for (int r = 0; r < 8; r++) sincos_portable(x[r], sv + r, cv + r);
+            memcpy(s + i, sv, sizeof sv);
+            memcpy(c + i, cv, sizeof cv);
+        }
+        for (; i < n; i++) sincos_portable(f * t[i], s + i, c + i);
         return;
     }
-#else
-    (void) kern;
-    (void) tmax;
-#endif
     for (int i = 0; i < n; i++) {
         s[i] = sin(f * t[i]);
         c[i] = cos(f * t[i]);

@@ -16,6 +16,27 @@ r_forward <- function(net, theta, z, t, x) {
   H
 }
 
+test_that("the time embedding agrees with libm's sin and cos with every kernel set", {
+  # frequencies up to 9e4 reduce arguments far from zero by multiples of
+  # pi/2 (a wrong quadrant would change the output by O(1)); 203 rows: 25
+  # blocks of 8 and a tail of 3 in the portable kernels' loop
+  set.seed(5)
+  net <- list(d = 1L, p = 1L, hidden = c(6L, 5L), activation = "silu",
+              freq = c(0.5, 7.3, 100, 1e4, 9e4))
+  theta <- sbcg:::init_theta(net)
+  n <- 203
+  t <- c(0, 1, 0.5, runif(n - 3))
+  z <- matrix(rnorm(n), n)
+  x <- matrix(rnorm(n), n)
+  ref <- r_forward(net, theta, z, t, x)
+  for (k in c("auto", "portable")) {
+    old <- options(sbcg.kernels = k)
+    got <- sbcg:::nn_forward(net, theta, z, t, x)
+    options(old)
+    expect_equal(got, ref, tolerance = 1e-12)
+  }
+})
+
 test_that("forward pass equals a plain-R re-implementation", {
   set.seed(1)
   for (act in c("silu", "relu", "tanh")) {
