@@ -1096,7 +1096,7 @@ static inline void sincos_portable(double x, double *so, double *co)
     /* the quadrant k = q mod 4 from t's low mantissa bits (two's
      * complement for q < 0): sin x = (sr, cr, -sr, -cr)[k], cos x = (cr,
      * -sr, -cr, sr)[k]; the swap and the signs in integer operations on
-     * the bits, which SSE2 has for 64-bit lanes (its lacks 64-bit
+     * the bits, which SSE2 has for 64-bit lanes (it lacks 64-bit
      * compares, which a conditional on k would need) */
     uint64_t kt, km, sb, cb;
     memcpy(&kt, &t, sizeof kt);

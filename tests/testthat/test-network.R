@@ -18,8 +18,8 @@ r_forward <- function(net, theta, z, t, x) {
 
 test_that("the time embedding agrees with libm's sin and cos with every kernel set", {
   # frequencies up to 9e4 reduce arguments far from zero by multiples of
-  # pi/2 (a wrong quadrant would change the output by O(1)); 203 rows: 25
-  # blocks of 8 and a tail of 3 in the portable kernels' loop
+  # pi/2 (a wrong quadrant would change the output by O(1)); 203 rows, in
+  # chunks of 128 and 75: the portable kernels' blocks of 8 and a tail of 3
   set.seed(5)
   net <- list(d = 1L, p = 1L, hidden = c(6L, 5L), activation = "silu",
               freq = c(0.5, 7.3, 100, 1e4, 9e4))
