@@ -95,19 +95,20 @@
 # randomised central intervals, the share of rows with |2 PIT - 1| <= L
 # (the same for a continuous law; for a law with atoms, whose closed
 # intervals cover more than L of the rows whose law it is, L when it is
-# calibrated: forests on any response, sbcg on counts); the Kolmogorov distance
-# of the PITs from Uniform(0, 1) (5% critical value about 1.36 / sqrt(n));
-# the shares of PIT below 0.05 and above 0.95 (0.05 each when calibrated);
-# the spread-skill ratio sqrt(mean predictive variance) / RMSE of the
-# predictive mean (1 when the spread matches the error, below 1 too narrow);
-# wall seconds of fit and of predict, summed over folds.  The pooled row
+# calibrated: forests on any response, sbcg on counts); the Kolmogorov
+# distance of the PITs from Uniform(0, 1) (5% critical value about 1.36 /
+# sqrt(n)); the shares of PIT below 0.05 and above 0.95 (0.05 each when
+# calibrated); the spread-skill ratio sqrt(mean predictive variance) /
+# RMSE of the predictive mean (1 when the spread matches the error, below
+# 1 too narrow); wall seconds of fit and of predict, summed over folds.  The pooled row
 # takes coverage and PIT tails over all held-out rows (and says the mean
 # over sets), and CRPS as the geometric mean over sets of CRPS / CRPS(lm);
 # it counts the per-set coverages (of the intervals, and of the randomised
-# ones) more than two binomial standard errors from nominal, and gives the root mean square over fits (one per set and
-# fold) of each fit's coverage error beyond binomial noise, which pooling
-# over folds would hide.  Under the CRPS table, each method's count of sets
-# where its CRPS is the lowest, within 2% above the lowest, and beyond.
+# ones) more than two binomial standard errors from nominal, and gives the
+# root mean square over fits (one per set and fold) of each fit's coverage
+# error beyond binomial noise, which pooling over folds would hide.  Under
+# the CRPS table, each method's count of sets where its CRPS is the lowest,
+# within 2% above the lowest, and beyond.
 
 suppressWarnings(suppressMessages({
   library(stats)
@@ -436,8 +437,8 @@ summarise <- function(R, Fo, method_order) {
     err <- fo$error[!is.na(fo$error) & nzchar(fo$error)]
     if (!nrow(r) || length(err)) {
       out[[length(out) + 1L]] <- data.frame(set = s, method = m, n = nrow(r), crps = NA,
-        cov50 = NA, cov90 = NA, pcov50 = NA, pcov90 = NA, ks = NA, pit_lo = NA, pit_hi = NA, ssr = NA, fit_s = NA,
-        pred_s = NA, error = if (length(err)) err[1L] else "no rows")
+        cov50 = NA, cov90 = NA, pcov50 = NA, pcov90 = NA, ks = NA, pit_lo = NA, pit_hi = NA,
+        ssr = NA, fit_s = NA, pred_s = NA, error = if (length(err)) err[1L] else "no rows")
       next
     }
     out[[length(out) + 1L]] <- data.frame(set = s, method = m, n = nrow(r),
