@@ -26,6 +26,30 @@
 #include <string.h>
 #include "sbcg.h"
 
+/* sin and cos (sincos_avx2(), sincos_portable()): 2 / pi, pi / 2 in three
+ * parts for the reduction (Cody-Waite), and the Taylor coefficients of
+ * sin r = r (1 - r^2 S3 + r^4 S5 - ...) and cos r = 1 - r^2 / 2 + r^4 C4 - ...,
+ * each the magnitude of 1 / k! */
+#define SC_TWO_OVER_PI 0.63661977236758134308
+#define SC_PIO2_1 1.5707963267341256e+00
+#define SC_PIO2_2 6.07710050630396597660e-11
+#define SC_PIO2_3 2.02226624879595063154e-21
+#define SC_S3 1.6666666666666666667e-01
+#define SC_S5 8.3333333333333333333e-03
+#define SC_S7 1.9841269841269841270e-04
+#define SC_S9 2.7557319223985890653e-06
+#define SC_S11 2.5052108385441718775e-08
+#define SC_S13 1.6059043836821614599e-10
+#define SC_S15 7.6471637318198164759e-13
+#define SC_C4 4.1666666666666666667e-02
+#define SC_C6 1.3888888888888888889e-03
+#define SC_C8 2.4801587301587301587e-05
+#define SC_C10 2.7557319223985890653e-07
+#define SC_C12 2.0876756987868098979e-09
+#define SC_C14 1.1470745597729724714e-11
+#define SC_C16 4.7794773323873852974e-14
+
+
 #if defined(__GNUC__) && (defined(__x86_64__) || defined(__i386__)) && \
     !defined(SBCG_NO_SIMD)
 # define SBCG_X86 1
@@ -819,11 +843,11 @@ static AVX2 void back_h_avx2(int ld, int nin, int nout, const double *G,
  * and 16 (cos) on [-pi/4, pi/4], then the quadrant's swap and signs. */
 static inline AVX2 void sincos_avx2(__m256d x, __m256d *so, __m256d *co)
 {
-    const __m256d twoopi = _mm256_set1_pd(0.63661977236758134308);
+    const __m256d twoopi = _mm256_set1_pd(SC_TWO_OVER_PI);
     const __m256d magic = _mm256_set1_pd(6755399441055744.0);
-    const __m256d p1 = _mm256_set1_pd(1.5707963267341256e+00),
-        p2 = _mm256_set1_pd(6.07710050630396597660e-11),
-        p3 = _mm256_set1_pd(2.02226624879595063154e-21);
+    const __m256d p1 = _mm256_set1_pd(SC_PIO2_1),
+        p2 = _mm256_set1_pd(SC_PIO2_2),
+        p3 = _mm256_set1_pd(SC_PIO2_3);
     __m256d t = _mm256_fmadd_pd(x, twoopi, magic);
     __m256d q = _mm256_sub_pd(t, magic);
     __m256d r = _mm256_fnmadd_pd(q, p1, x);
@@ -831,23 +855,23 @@ static inline AVX2 void sincos_avx2(__m256d x, __m256d *so, __m256d *co)
     r = _mm256_fnmadd_pd(q, p3, r);
     __m256d r2 = _mm256_mul_pd(r, r);
     /* sin r = r (1 - r^2/3! + ... + r^14/15!) */
-    __m256d ps = _mm256_set1_pd(7.6471637318198164759e-13);
-    ps = _mm256_fmadd_pd(ps, r2, _mm256_set1_pd(-1.6059043836821614599e-10));
-    ps = _mm256_fmadd_pd(ps, r2, _mm256_set1_pd(2.5052108385441718775e-08));
-    ps = _mm256_fmadd_pd(ps, r2, _mm256_set1_pd(-2.7557319223985890653e-06));
-    ps = _mm256_fmadd_pd(ps, r2, _mm256_set1_pd(1.9841269841269841270e-04));
-    ps = _mm256_fmadd_pd(ps, r2, _mm256_set1_pd(-8.3333333333333333333e-03));
-    ps = _mm256_fmadd_pd(ps, r2, _mm256_set1_pd(1.6666666666666666667e-01));
+    __m256d ps = _mm256_set1_pd(SC_S15);
+    ps = _mm256_fmadd_pd(ps, r2, _mm256_set1_pd(-SC_S13));
+    ps = _mm256_fmadd_pd(ps, r2, _mm256_set1_pd(SC_S11));
+    ps = _mm256_fmadd_pd(ps, r2, _mm256_set1_pd(-SC_S9));
+    ps = _mm256_fmadd_pd(ps, r2, _mm256_set1_pd(SC_S7));
+    ps = _mm256_fmadd_pd(ps, r2, _mm256_set1_pd(-SC_S5));
+    ps = _mm256_fmadd_pd(ps, r2, _mm256_set1_pd(SC_S3));
     ps = _mm256_mul_pd(ps, r2);
     __m256d sr = _mm256_fnmadd_pd(ps, r, r);
     /* cos r = 1 - r^2/2! + ... + r^16/16! */
-    __m256d pc = _mm256_set1_pd(4.7794773323873852974e-14);
-    pc = _mm256_fmadd_pd(pc, r2, _mm256_set1_pd(-1.1470745597729724714e-11));
-    pc = _mm256_fmadd_pd(pc, r2, _mm256_set1_pd(2.0876756987868098979e-09));
-    pc = _mm256_fmadd_pd(pc, r2, _mm256_set1_pd(-2.7557319223985890653e-07));
-    pc = _mm256_fmadd_pd(pc, r2, _mm256_set1_pd(2.4801587301587301587e-05));
-    pc = _mm256_fmadd_pd(pc, r2, _mm256_set1_pd(-1.3888888888888888889e-03));
-    pc = _mm256_fmadd_pd(pc, r2, _mm256_set1_pd(4.1666666666666666667e-02));
+    __m256d pc = _mm256_set1_pd(SC_C16);
+    pc = _mm256_fmadd_pd(pc, r2, _mm256_set1_pd(-SC_C14));
+    pc = _mm256_fmadd_pd(pc, r2, _mm256_set1_pd(SC_C12));
+    pc = _mm256_fmadd_pd(pc, r2, _mm256_set1_pd(-SC_C10));
+    pc = _mm256_fmadd_pd(pc, r2, _mm256_set1_pd(SC_C8));
+    pc = _mm256_fmadd_pd(pc, r2, _mm256_set1_pd(-SC_C6));
+    pc = _mm256_fmadd_pd(pc, r2, _mm256_set1_pd(SC_C4));
     pc = _mm256_fmadd_pd(pc, r2, _mm256_set1_pd(-0.5));
     __m256d cr = _mm256_fmadd_pd(pc, r2, _mm256_set1_pd(1.0));
     /* quadrant k = q mod 4: sin x = (sr, cr, -sr, -cr)[k],
@@ -1070,27 +1094,27 @@ void kern_back_h(int kern, int ld, int nin, int nout, const double *G,
 static inline void sincos_portable(double x, double *so, double *co)
 {
     const double magic = 6755399441055744.0; /* 1.5 * 2^52 */
-    double t = x * 0.63661977236758134308 + magic;
+    double t = x * SC_TWO_OVER_PI + magic;
     double q = t - magic;
-    double r = x - q * 1.5707963267341256e+00;
-    r = r - q * 6.07710050630396597660e-11;
-    r = r - q * 2.02226624879595063154e-21;
+    double r = x - q * SC_PIO2_1;
+    r = r - q * SC_PIO2_2;
+    r = r - q * SC_PIO2_3;
     double r2 = r * r;
-    double ps = 7.6471637318198164759e-13;
-    ps = ps * r2 - 1.6059043836821614599e-10;
-    ps = ps * r2 + 2.5052108385441718775e-08;
-    ps = ps * r2 - 2.7557319223985890653e-06;
-    ps = ps * r2 + 1.9841269841269841270e-04;
-    ps = ps * r2 - 8.3333333333333333333e-03;
-    ps = ps * r2 + 1.6666666666666666667e-01;
+    double ps = SC_S15;
+    ps = ps * r2 - SC_S13;
+    ps = ps * r2 + SC_S11;
+    ps = ps * r2 - SC_S9;
+    ps = ps * r2 + SC_S7;
+    ps = ps * r2 - SC_S5;
+    ps = ps * r2 + SC_S3;
     double sr = r - ps * r2 * r;
-    double pc = 4.7794773323873852974e-14;
-    pc = pc * r2 - 1.1470745597729724714e-11;
-    pc = pc * r2 + 2.0876756987868098979e-09;
-    pc = pc * r2 - 2.7557319223985890653e-07;
-    pc = pc * r2 + 2.4801587301587301587e-05;
-    pc = pc * r2 - 1.3888888888888888889e-03;
-    pc = pc * r2 + 4.1666666666666666667e-02;
+    double pc = SC_C16;
+    pc = pc * r2 - SC_C14;
+    pc = pc * r2 + SC_C12;
+    pc = pc * r2 - SC_C10;
+    pc = pc * r2 + SC_C8;
+    pc = pc * r2 - SC_C6;
+    pc = pc * r2 + SC_C4;
     pc = pc * r2 - 0.5;
     double cr = pc * r2 + 1.0;
     /* the quadrant k = q mod 4 from t's low mantissa bits (two's
