@@ -332,9 +332,10 @@ test_that("Student-t tails turn a Gaussian law into a t law with the same median
     expect_identical(m$tails, nu)
     # c Z sqrt(nu / W) is c times a t law with nu degrees of freedom, c
     # keeping the median of |Z|; the map's only error is its quadrature
-    # (2000 quantiles of Z times 200 of W), below 1e-3 here
+    # (2000 quantiles of Z times 200 of W), below 1e-3 here (7.4e-4 at
+    # nu = 5; there is no sampling noise)
     cc <- qnorm(0.75) / qt(0.75, nu)
-    expect_lt(max(abs(m$tz[i] - cc * qt(p[i], nu))), 5e-3)
+    expect_lt(max(abs(m$tz[i] - cc * qt(p[i], nu))), 1e-3)
     expect_lt(abs(median(abs(sbcg:::recal_apply(m, Z))) - median(abs(Z))), 1e-4)
     # the 90% interval wider, the more so the fewer degrees of freedom
     expect_gt(m$tz[i[4]], qnorm(0.95))
