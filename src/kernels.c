@@ -112,13 +112,28 @@ static inline double exp_portable(double y)
     return p * sc;
 }
 
+/* y[r] = exp_arg(-h[r]) for r < KERN_PAD.  On x86-64 through SSE2's
+ * minpd and maxpd (the same values; a NaN gives -708 there, and the SiLU
+ * still NaN through x): gcc compiles exp_arg()'s comparisons to a dozen
+ * mask operations per pair instead. */
+static inline void exp_args(const double *restrict h, double *restrict y)
+{
+#if defined(SBCG_X86) && defined(__SSE2__)
+    const __m128d lo = _mm_set1_pd(-708.0), hi = _mm_set1_pd(708.0), sign = _mm_set1_pd(-0.0);
+    for (int r = 0; r < KERN_PAD; r += 2)
+        _mm_storeu_pd(y + r, _mm_min_pd(_mm_max_pd(_mm_xor_pd(_mm_loadu_pd(h + r), sign), lo), hi));
+#else
+    for (int r = 0; r < KERN_PAD; r++) y[r] = exp_arg(-h[r]);
+#endif
+}
+
 /* SiLU of len values in place (len a multiple of KERN_PAD, a whole batch),
  * and its derivative into dv unless dv is NULL; NaN stays NaN through x. */
 static void silu_portable(size_t len, double *restrict h, double *restrict dv)
 {
     for (size_t i = 0; i < len; i += KERN_PAD) {
         double y[KERN_PAD];
-        for (int r = 0; r < KERN_PAD; r++) y[r] = exp_arg(-h[i + r]);
+        exp_args(h + i, y);
         if (dv) {
             for (int r = 0; r < KERN_PAD; r++) {
                 double x = h[i + r], sg = 1.0 / (1.0 + exp_portable(y[r]));

@@ -58,7 +58,7 @@
 
 /* Declares t = y log2(e) + magic (rounding n = y log2(e) into its low
  * bits) and p, the polynomial of exp(r), r = y - n ln 2, for y of type T:
- * float in expf_portable(), 4 floats in v4f_silu(), the same operations for
+ * float in expf_portable(), 4 floats in v4f_expneg(), the same operations for
  * both; p7 is EC7 as a T. */
 #define EXPF_POLY(T, y, magic, p7, t, p) \
     T t = (y) * LOG2EF + (magic), p = (p7); \
@@ -94,27 +94,6 @@ static inline float expf_arg(float y)
 {
     y = y < EXPF_LO ? EXPF_LO : y;
     return y > EXPF_HI ? EXPF_HI : y;
-}
-
-/* The activation in place over len values (a multiple of KERN_PAD). */
-static void act_inplace_f(int act, size_t len, float *a)
-{
-    switch (act) {
-    case NN_SILU:
-        for (size_t i = 0; i < len; i += KERN_PAD) {
-            float y[KERN_PAD];
-            for (int r = 0; r < KERN_PAD; r++) y[r] = expf_arg(-a[i + r]);
-            for (int r = 0; r < KERN_PAD; r++)
-                a[i + r] = a[i + r] / (1.0f + expf_portable(y[r]));
-        }
-        break;
-    case NN_RELU:  /* in blocks of KERN_PAD, which gcc vectorises at -O2 */
-        for (size_t i = 0; i < len; i += KERN_PAD)
-            for (int r = 0; r < KERN_PAD; r++) a[i + r] = a[i + r] > 0.0f ? a[i + r] : 0.0f;
-        break;
-    default:
-        for (size_t i = 0; i < len; i++) a[i] = tanhf(a[i]);
-    }
 }
 
 /* A 4-wide vector of floats, as v2 in kernels.c: gcc's and clang's vector
@@ -194,24 +173,43 @@ static inline double v4f_sum(v4f v)
 }
 #endif
 
-/* The SiLU of 4 floats with the operations, in the same order, of
- * act_inplace_f()'s loop (expf_arg(), expf_portable()), for the dense
- * layers to apply to their tiles before storing them. */
+/* exp(-x) of 4 floats, the argument clamped to [EXPF_LO, EXPF_HI] first:
+ * the operations, in the same order, of expf_portable(expf_arg(-x)).  On
+ * x86-64 the clamp is SSE's minps and maxps (the same values: a NaN
+ * argument gives EXPF_LO there, and the SiLU still NaN through x); gcc
+ * compiles expf_arg()'s comparisons to a dozen mask operations instead. */
 #if (defined(__GNUC__) || defined(__clang__)) && !defined(SBCG_PLAIN_V2)
 typedef uint32_t v4u __attribute__((vector_size(16)));
-static inline v4f v4f_pick(v4u m, v4f a, v4f b)  /* m ? a : b, lane by lane */
+static inline v4f v4f_clamp(v4f y, float lo, float hi)
 {
-    return (v4f) (((v4u) a & m) | ((v4u) b & ~m));
+# if defined(SBCG_X86) && defined(__SSE__)
+    return (v4f) _mm_min_ps(_mm_max_ps((__m128) y, _mm_set1_ps(lo)), _mm_set1_ps(hi));
+# else
+    const v4f l = v4f_set(lo), h = v4f_set(hi);
+    v4u below = (v4u) (y < l), above = (v4u) (y > h);  /* m ? a : b, lane by lane */
+    y = (v4f) (((v4u) l & below) | ((v4u) y & ~below));
+    return (v4f) (((v4u) h & above) | ((v4u) y & ~above));
+# endif
 }
-static inline v4f v4f_silu(v4f x)
+static inline v4f v4f_expneg(v4f x)
 {
-    const v4f lo = v4f_set(EXPF_LO), hi = v4f_set(EXPF_HI), magic = v4f_set(12582912.0f);
-    v4f y = -x;
-    y = v4f_pick((v4u) (y < lo), lo, y);
-    y = v4f_pick((v4u) (y > hi), hi, y);
+    const v4f magic = v4f_set(12582912.0f);
+    v4f y = v4f_clamp(-x, EXPF_LO, EXPF_HI);
     EXPF_POLY(v4f, y, magic, v4f_set(EC7), t, p);
     v4u e = ((v4u) t - (v4u) magic + 127u) << 23;
-    return x / (1.0f + p * (v4f) e);
+    return p * (v4f) e;
+}
+/* SiLU x s(x) with the logistic s = 1 / (1 + exp(-x)) */
+static inline v4f v4f_silu(v4f x)
+{
+    return x / (1.0f + v4f_expneg(x));
+}
+/* the SiLU, and its derivative s (1 + x (1 - s)) into *dv */
+static inline v4f v4f_silu_deriv(v4f x, v4f *dv)
+{
+    v4f sg = 1.0f / (1.0f + v4f_expneg(x));
+    *dv = sg * (1.0f + x * (1.0f - sg));
+    return x * sg;
 }
 #else
 static inline v4f v4f_silu(v4f x)
@@ -220,7 +218,32 @@ static inline v4f v4f_silu(v4f x)
         x.e[i] = x.e[i] / (1.0f + expf_portable(expf_arg(-x.e[i])));
     return x;
 }
+static inline v4f v4f_silu_deriv(v4f x, v4f *dv)
+{
+    for (int i = 0; i < 4; i++) {
+        float sg = 1.0f / (1.0f + expf_portable(expf_arg(-x.e[i])));
+        dv->e[i] = sg * (1.0f + x.e[i] * (1.0f - sg));
+        x.e[i] *= sg;
+    }
+    return x;
+}
 #endif
+
+/* The activation in place over len values (a multiple of KERN_PAD). */
+static void act_inplace_f(int act, size_t len, float *a)
+{
+    switch (act) {
+    case NN_SILU:
+        for (size_t i = 0; i < len; i += 4) v4f_store(a + i, v4f_silu(v4f_load(a + i)));
+        break;
+    case NN_RELU:  /* in blocks of KERN_PAD, which gcc vectorises at -O2 */
+        for (size_t i = 0; i < len; i += KERN_PAD)
+            for (int r = 0; r < KERN_PAD; r++) a[i + r] = a[i + r] > 0.0f ? a[i + r] : 0.0f;
+        break;
+    default:
+        for (size_t i = 0; i < len; i++) a[i] = tanhf(a[i]);
+    }
+}
 
 /* Stores v at p, through the SiLU when silu is set. */
 static inline void v4f_store_act(float *p, v4f v, int silu)
@@ -319,14 +342,10 @@ static void act_deriv_f_portable(int act, size_t len, float *restrict h,
 {
     switch (act) {
     case NN_SILU:
-        for (size_t i = 0; i < len; i += KERN_PAD) {
-            float y[KERN_PAD];
-            for (int r = 0; r < KERN_PAD; r++) y[r] = expf_arg(-h[i + r]);
-            for (int r = 0; r < KERN_PAD; r++) {
-                float x = h[i + r], sg = 1.0f / (1.0f + expf_portable(y[r]));
-                h[i + r] = x * sg;
-                dv[i + r] = sg * (1.0f + x * (1.0f - sg));
-            }
+        for (size_t i = 0; i < len; i += 4) {
+            v4f d;
+            v4f_store(h + i, v4f_silu_deriv(v4f_load(h + i), &d));
+            v4f_store(dv + i, d);
         }
         break;
     case NN_RELU:
