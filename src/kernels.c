@@ -249,6 +249,23 @@ static inline double v2_sum(v2 v)
 {
     return v[0] + v[1];
 }
+/* The square roots of 2 doubles where the target has a vector square
+ * root, SSE2 on x86-64 and NEON on arm64 (V2_SQRT then defined); correctly
+ * rounded, as sqrt(). */
+# if defined(SBCG_X86) && defined(__SSE2__)
+#  define V2_SQRT 1
+static inline v2 v2_sqrt(v2 x)
+{
+    return (v2) _mm_sqrt_pd((__m128d) x);
+}
+# elif defined(__aarch64__) && defined(__ARM_NEON)
+#  include <arm_neon.h>
+#  define V2_SQRT 1
+static inline v2 v2_sqrt(v2 x)
+{
+    return (v2) vsqrtq_f64((float64x2_t) x);
+}
+# endif
 #else
 typedef struct {
     double e[2];
@@ -1190,14 +1207,46 @@ static inline double ema_step(double b, double e, double x)
     return b * e + (1.0 - b) * x;
 }
 
+#ifdef V2_SQRT
+/* kern_adam()'s update of two weights at a time, with the operations, in
+ * the same order, of its scalar loop (and ema_step(), to_float()); the
+ * portable kernels' version of adam_avx().  Returns the number of weights
+ * done (npar rounded down to even). */
+static size_t adam_v2(size_t npar, double *theta, const double *grad, double *m, double *v,
+                      double lr, double beta1, double beta2, double eps, double wd,
+                      double c1, double c2, double *ema, double eb, float *thf)
+{
+    const v2 b1 = v2_set(beta1), b2 = v2_set(beta2), ob1 = v2_set(1.0 - beta1),
+        ob2 = v2_set(1.0 - beta2), vc1 = v2_set(c1), vc2 = v2_set(c2), veps = v2_set(eps),
+        vwd = v2_set(wd), vlr = v2_set(lr), veb = v2_set(eb), vec = v2_set(1.0 - eb);
+    size_t i = 0;
+    for (; i + 2 <= npar; i += 2) {
+        v2 g = v2_load(grad + i), th = v2_load(theta + i);
+        v2 mi = b1 * v2_load(m + i) + ob1 * g;
+        v2 vi = b2 * v2_load(v + i) + ob2 * g * g;
+        v2_store(m + i, mi);
+        v2_store(v + i, vi);
+        th = th - vlr * ((mi * vc1) / (v2_sqrt(vi * vc2) + veps) + vwd * th);
+        v2_store(theta + i, th);
+        if (ema) v2_store(ema + i, veb * v2_load(ema + i) + vec * th);
+        if (thf) {
+            thf[i] = to_float(th[0]);
+            thf[i + 1] = to_float(th[1]);
+        }
+    }
+    return i;
+}
+#endif
+
 /* Adam with decoupled weight decay (AdamW):
  *   m <- b1 m + (1 - b1) g,  v <- b2 v + (1 - b2) g^2,
  *   theta <- theta - lr (mhat / (sqrt(vhat) + eps) + wd theta),
  * mhat = m / (1 - b1^step), vhat = v / (1 - b2^step), step >= 1; then, in
  * the same pass over the weights, ema <- eb ema + (1 - eb) theta
  * (ema_step(); not when ema is NULL) and thetaf <- to_float(theta) (as
- * kern_to_float(); not when thetaf is NULL).  The AVX2 loop and the
- * scalar one give the same bits. */
+ * kern_to_float(); not when thetaf is NULL).  The AVX2 loop, the
+ * portable vector one (adam_v2(), where the target has a vector square
+ * root) and the scalar one give the same bits on x86-64. */
 void kern_adam(int kern, size_t npar, double *theta, const double *grad,
                double *m, double *v, long step, double lr, double beta1,
                double beta2, double eps, double wd, double *ema, double eb,
@@ -1212,6 +1261,11 @@ void kern_adam(int kern, size_t npar, double *theta, const double *grad,
                      ema, eb, thetaf);
 #else
     (void) kern;
+#endif
+#ifdef V2_SQRT
+    if (i == 0)
+        i = adam_v2(npar, theta, grad, m, v, lr, beta1, beta2, eps, wd, c1, c2, ema, eb,
+                    thetaf);
 #endif
     for (; i < npar; i++) {
         double g = grad[i];
