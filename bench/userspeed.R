@@ -10,9 +10,15 @@
 #       # four rounds, each running every library once in turn: on a
 #       # machine whose speed drifts, the versions then meet the same
 #       # drift; figures are the medians over rounds, with their range
+#   Rscript bench/userspeed.R --kernels avx2,portable lib-old lib-new
+#       # each library with each kernel set in turn (options(sbcg.kernels);
+#       # default "auto", the best the CPU has): the portable kernels are
+#       # what CPUs without AVX2, and arm64, run
 #
 # Cases:
 #   fit mcycle        sbfit(accel ~ times, MASS::mcycle), one thread
+#   fit 30 rows       sbfit(y ~ x) on 30 rows of a linear law with spread
+#                     growing in x (bench/smalldata.R's lin30), one thread
 #   fit n=5000        sbfit() at n = 5000, p = 5 (the law of model m2 of
 #                     bench/accuracy.R), one thread
 #   predict ...       predict(fit, 500 rows, probs = c(0.05, 0.5, 0.95)) of
@@ -30,6 +36,13 @@ rounds <- 1L
 if (length(k <- which(args == "--rounds"))) {
   rounds <- suppressWarnings(as.integer(args[k + 1L]))
   if (is.na(rounds) || rounds < 1L) stop("--rounds needs a whole number >= 1", call. = FALSE)
+  args <- args[-c(k, k + 1L)]
+}
+kernels <- "auto"
+if (length(k <- which(args == "--kernels"))) {
+  kernels <- strsplit(args[k + 1L], ",", fixed = TRUE)[[1L]]
+  if (anyNA(kernels) || !all(kernels %in% c("auto", "avx2", "portable")))
+    stop("--kernels needs a list of auto, avx2, portable", call. = FALSE)
   args <- args[-c(k, k + 1L)]
 }
 libs <- setdiff(args, "--quick")
@@ -51,6 +64,7 @@ fout <- tempfile(fileext = ".rds")
 
 code <- '
 suppressPackageStartupMessages(library(sbcg%s))
+options(sbcg.kernels = "%s")
 dat <- readRDS("%s"); reps <- %d
 tm <- function(expr) {
   c0 <- proc.time(); force(expr); d <- proc.time() - c0
@@ -65,6 +79,11 @@ res[["fit mcycle"]] <- med(sapply(seq_len(reps), function(s) tm(suppressWarnings
   fits[[s]] <<- sbfit(accel ~ times, data = MASS::mcycle, seed = s, threads = 1)))))
 for (th in 1:2) res[[sprintf("predict mcycle, %%d thread%%s", th, if (th > 1) "s" else "")]] <-
   med(sapply(seq_len(reps), function(s) tm(predict(fits[[1]], nd, probs = q3, threads = th))))
+set.seed(1)
+x30 <- runif(30, 0, 10)
+d30 <- data.frame(x = x30, y = 2 + 0.5 * x30 + (0.2 + 0.2 * x30) * rnorm(30))
+res[["fit 30 rows"]] <- med(sapply(seq_len(reps), function(s) tm(suppressWarnings(
+  sbfit(y ~ x, data = d30, seed = s, threads = 1)))))
 res[["fit n=5000, p=5"]] <- med(sapply(seq_len(min(reps, 2L)), function(s) tm(
   fits[[s]] <<- sbfit(dat$X, dat$y, seed = s, threads = 1))))
 for (th in 1:2) res[[sprintf("predict n=5000 fit, %%d thread%%s", th, if (th > 1) "s" else "")]] <-
@@ -79,17 +98,18 @@ res[["cv mcycle (5 folds)"]] <- tm(for (k in 1:5) {
 })
 saveRDS(list(version = as.character(packageVersion("sbcg")), res = res), "%s")
 '
-label_of <- function(lib) if (is.na(lib)) "default" else basename(lib)
+label_of <- function(lib, kern)
+  paste0(if (is.na(lib)) "default" else basename(lib), if (kern != "auto") sprintf(" [%s]", kern))
 runs <- list()     # runs[[label]][[round]]: the figures of one process
 versions <- list()
-for (r in seq_len(rounds)) for (lib in libs) {
+for (r in seq_len(rounds)) for (lib in libs) for (kern in kernels) {
   src <- sprintf(code, if (is.na(lib)) "" else sprintf(', lib.loc = "%s"', normalizePath(lib)),
-                 fdat, reps, fout)
+                 kern, fdat, reps, fout)
   st <- system2(file.path(R.home("bin"), "Rscript"), c("-e", shQuote(src)))
   if (st != 0 || !file.exists(fout)) stop("the run with library ", lib, " failed", call. = FALSE)
   rr <- readRDS(fout)
   unlink(fout)
-  label <- label_of(lib)
+  label <- label_of(lib, kern)
   runs[[label]][[r]] <- rr$res
   versions[[label]] <- rr$version
 }

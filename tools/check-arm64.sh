@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# check-arm64.sh -- what the portable kernels become on arm64.
+#
+# Every arm64 machine (Apple silicon among them) runs the portable kernels
+# of src/kernels.c and src/kernels32.c, written with the compilers' generic
+# vector extension so that they vectorise at R's default flags.  This
+# script compiles both files with an aarch64 cross-compiler at -O2 (the
+# flags R uses, without -march) and counts, in each function of the
+# network's passes, the NEON vector fused multiply-adds (fmla), the scalar
+# ones (fmadd) and the calls into libm: a kernel that vectorised shows
+# fmla and no fmadd.  It checks code generation only; it cannot time the
+# code, which needs an arm64 machine.
+#
+# Usage (from anywhere; the script finds the repository root itself):
+#   bash tools/check-arm64.sh
+# Needs aarch64-linux-gnu-gcc (Debian: apt-get install gcc-aarch64-linux-gnu
+# libc6-dev-arm64-cross) and R's headers (R.home("include")).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+cc=${CC_ARM64:-aarch64-linux-gnu-gcc}
+command -v "$cc" >/dev/null 2>&1 || {
+  echo "$cc not found: apt-get install gcc-aarch64-linux-gnu libc6-dev-arm64-cross" >&2
+  exit 2
+}
+rinc=$(Rscript -e 'cat(R.home("include"))')
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+"$cc" --version | head -n 1
+for f in kernels kernels32; do
+  "$cc" -O2 -fpic -I"$rinc" -S -o "$work/$f.s" "src/$f.c"
+  echo "== src/$f.c (-O2)"
+  printf '%-24s %6s %6s %6s %6s\n' function fmla fmadd fdiv calls
+  # one line per function: the counts between its label and its .size
+  awk '
+    /^[A-Za-z_][A-Za-z0-9_]*:$/ { fn = substr($1, 1, length($1) - 1); next }
+    /^\t\.size\t/ { if (fn != "") printf "%-24s %6d %6d %6d %6d\n", fn, v[fn], s[fn], d[fn], c[fn]; fn = ""; next }
+    fn != "" && $1 == "fmla" { v[fn]++ }
+    fn != "" && ($1 == "fmadd" || $1 == "fmsub") { s[fn]++ }
+    fn != "" && $1 == "fdiv" { d[fn]++ }
+    fn != "" && $1 == "bl" { c[fn]++ }
+  ' "$work/$f.s"
+done
