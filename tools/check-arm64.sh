@@ -5,11 +5,11 @@
 # of src/kernels.c and src/kernels32.c, written with the compilers' generic
 # vector extension so that they vectorise at R's default flags.  This
 # script compiles both files with an aarch64 cross-compiler at -O2 (the
-# flags R uses, without -march) and counts, in each function of the
-# network's passes, the NEON vector fused multiply-adds (fmla), the scalar
-# ones (fmadd) and the calls into libm: a kernel that vectorised shows
-# fmla and no fmadd.  It checks code generation only; it cannot time the
-# code, which needs an arm64 machine.
+# flags R uses, without -march) and counts, in each function, the NEON
+# vector fused multiply-adds (fmla), the scalar ones (fmadd and fmsub),
+# the divisions and the calls (bl, into libm or elsewhere): a kernel that
+# vectorised shows fmla and no fmadd.  It checks code generation only; it
+# cannot time the code, which needs an arm64 machine.
 #
 # Usage (from anywhere; the script finds the repository root itself):
 #   bash tools/check-arm64.sh
