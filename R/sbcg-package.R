@@ -13,9 +13,9 @@
 #' @section Kernels and options:
 #' The dense layers of the network run through hand-written kernels that
 #' use the AVX2 and FMA instructions when the CPU has them (checked when the
-#' package is loaded), and through portable C kernels otherwise (2-wide
-#' vectors that the compiler turns into SSE2 on x86-64 or NEON on arm64;
-#' no BLAS).  On a CPU with AVX-512, the single-precision forward and
+#' package is loaded), and through portable C kernels otherwise (128-bit
+#' vectors of 2 doubles or 4 floats, which the compiler turns into SSE2 on
+#' x86-64 or NEON on arm64; no BLAS).  On a CPU with AVX-512, the single-precision forward and
 #' backward passes through the dense layers take sixteen rows per
 #' instruction instead of eight, with the same results to the bit as the
 #' AVX2 kernels.  `options(sbcg.kernels = "portable")` forces the portable
