@@ -8,13 +8,19 @@
 # flags R uses, without -march) and counts, in each function, the NEON
 # vector fused multiply-adds (fmla), the scalar ones (fmadd and fmsub),
 # the divisions and the calls (bl, into libm or elsewhere): a kernel that
-# vectorised shows fmla and no fmadd.  It checks code generation only; it
-# cannot time the code, which needs an arm64 machine.
+# vectorised shows fmla and no fmadd.  Then, when qemu-aarch64 is there,
+# it links tools/kernels-check.c with the kernels statically for arm64 and
+# runs it under qemu: the portable kernels (Adam, the float dense layer
+# with the SiLU and its derivative, the time embedding) against plain C
+# references, so that the NEON code is executed, not only compiled.  It
+# cannot time that code, which needs an arm64 machine.
 #
 # Usage (from anywhere; the script finds the repository root itself):
 #   bash tools/check-arm64.sh
 # Needs aarch64-linux-gnu-gcc (Debian: apt-get install gcc-aarch64-linux-gnu
-# libc6-dev-arm64-cross) and R's headers (R.home("include")).
+# libc6-dev-arm64-cross) and R's headers (R.home("include")); for the run,
+# qemu-aarch64-static or qemu-aarch64 (Debian: qemu-user-static).  Exit
+# status 1 when a check of kernels-check.c fails.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 cc=${CC_ARM64:-aarch64-linux-gnu-gcc}
@@ -40,3 +46,12 @@ for f in kernels kernels32; do
     fn != "" && $1 == "bl" { c[fn]++ }
   ' "$work/$f.s"
 done
+qemu=$(command -v qemu-aarch64-static || command -v qemu-aarch64 || true)
+if [ -z "$qemu" ]; then
+  echo "qemu-aarch64 not found: the kernels were compiled, not run (apt-get install qemu-user-static)"
+  exit 0
+fi
+echo "== tools/kernels-check.c on arm64, under $(basename "$qemu")"
+"$cc" -O2 -static -I"$rinc" -Isrc -o "$work/kernels-check" tools/kernels-check.c \
+  src/kernels.c src/kernels32.c -lm
+"$qemu" "$work/kernels-check"
