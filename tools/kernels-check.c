@@ -14,6 +14,12 @@
  *     5e5 among ordinary ones, against x / (1 + exp(-x)) in double:
  *     relative error (absolute below 1) under 1e-5, float rounding of
  *     sums of three products.
+ *   Training's backward pass in single precision: the weight gradient
+ *     (kern_grad_w_f, gW += G^T H and gb += the column sums of G) and the
+ *     back-propagated gradient (kern_back_h_f, Gn = (G W^T) * dv), 24 rows
+ *     x 7 inputs x 6 outputs (widths that leave partial tiles), against
+ *     the same sums in double: error relative to the sum of the terms'
+ *     magnitudes under 1e-6 (float rounding of sums of up to 24 terms).
  *   The time embedding (kern_sincos) at 203 times, against libm's sin()
  *     and cos(): absolute error under 1e-13.
  */
@@ -95,6 +101,55 @@ static int check_dense(void)
         report("float dense layer, SiLU derivative", ed, 1e-5);
 }
 
+static int check_backward(void)
+{
+    enum { LD = 24, NIN = 7, NOUT = 6 };
+    float G[LD * NOUT], H[LD * NIN], W[NIN * NOUT], dv[LD * NIN], Gn[LD * NIN];
+    double gW[NOUT * NIN], gb[NOUT];
+    for (int i = 0; i < LD * NOUT; i++) G[i] = (float) (urand() - 0.5);
+    for (int i = 0; i < LD * NIN; i++) {
+        H[i] = (float) (4 * (urand() - 0.5));
+        dv[i] = (float) urand();
+    }
+    for (int i = 0; i < NIN * NOUT; i++) W[i] = (float) (urand() - 0.5);
+    for (int i = 0; i < NOUT * NIN; i++) gW[i] = 0.25;
+    for (int o = 0; o < NOUT; o++) gb[o] = -0.5;
+    kern_grad_w_f(KERN_PORTABLE, LD, NIN, NOUT, G, H, gW, gb);
+    kern_back_h_f(KERN_PORTABLE, LD, NIN, NOUT, G, W, dv, Gn);
+    double ew = 0, eb = 0, eh = 0;
+    for (int o = 0; o < NOUT; o++) {
+        double sb = 0, ab = 0;
+        for (int r = 0; r < LD; r++) {
+            sb += G[r + LD * o];
+            ab += fabs(G[r + LD * o]);
+        }
+        eb = fmax(eb, fabs(gb[o] - (-0.5 + sb)) / fmax(ab, 1e-300));
+        for (int i = 0; i < NIN; i++) {
+            double sw = 0, aw = 0;
+            for (int r = 0; r < LD; r++) {
+                double t = (double) G[r + LD * o] * H[r + LD * i];
+                sw += t;
+                aw += fabs(t);
+            }
+            ew = fmax(ew, fabs(gW[o + NOUT * i] - (0.25 + sw)) / aw);
+        }
+    }
+    for (int i = 0; i < NIN; i++)
+        for (int r = 0; r < LD; r++) {
+            double sh = 0, ah = 0;
+            for (int o = 0; o < NOUT; o++) {
+                double t = (double) G[r + LD * o] * W[o + NOUT * i];
+                sh += t;
+                ah += fabs(t);
+            }
+            eh = fmax(eh, fabs(Gn[r + LD * i] - sh * dv[r + LD * i]) /
+                              (ah * fabs(dv[r + LD * i]) + 1e-30));
+        }
+    return report("float weight gradient", ew, 1e-6) &
+        report("float bias gradient", eb, 1e-6) &
+        report("float back-propagated gradient", eh, 1e-6);
+}
+
 static int check_sincos(void)
 {
     enum { N = 203 };
@@ -111,6 +166,7 @@ int main(void)
 {
     int ok = check_adam();
     ok &= check_dense();
+    ok &= check_backward();
     ok &= check_sincos();
     puts(ok ? "all checks passed" : "a check FAILED");
     return ok ? 0 : 1;
