@@ -10,10 +10,11 @@
 # the divisions and the calls (bl, into libm or elsewhere): a kernel that
 # vectorised shows fmla and no fmadd.  Then, when qemu-aarch64 is there,
 # it links tools/kernels-check.c with the kernels statically for arm64 and
-# runs it under qemu: the portable kernels (Adam, the float dense layer
-# with the SiLU and its derivative, the weight gradient and the
-# back-propagated gradient, the time embedding) against plain C
-# references, so that the NEON code is executed, not only compiled.  It
+# runs it under qemu: the portable kernels (Adam; in single and double
+# precision the dense layer with the SiLU and its derivative, the weight
+# gradient and the back-propagated gradient; the time embedding) against
+# plain C references, so that the NEON code is executed, not only
+# compiled.  It
 # cannot time that code, which needs an arm64 machine.
 #
 # Usage (from anywhere; the script finds the repository root itself):

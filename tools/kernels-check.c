@@ -9,17 +9,21 @@
  *     scalar one for the last weight), five steps, against the scalar
  *     update written out here; the float copy of the weights within one
  *     float rounding.
- *   The single-precision dense layer with SiLU (kern_dense_f) and with
- *     its derivative (kern_dense_deriv_f), pre-activations from -5e5 to
- *     5e5 among ordinary ones, against x / (1 + exp(-x)) in double:
- *     relative error (absolute below 1) under 1e-5, float rounding of
- *     sums of three products.
- *   Training's backward pass in single precision: the weight gradient
- *     (kern_grad_w_f, gW += G^T H and gb += the column sums of G) and the
- *     back-propagated gradient (kern_back_h_f, Gn = (G W^T) * dv), 24 rows
- *     x 7 inputs x 6 outputs (widths that leave partial tiles), against
- *     the same sums in double: error relative to the sum of the terms'
- *     magnitudes under 1e-6 (float rounding of sums of up to 24 terms).
+ *   The dense layer with SiLU (kern_dense_f, kern_dense) and with its
+ *     derivative (kern_dense_deriv_f, kern_dense_deriv), pre-activations
+ *     from -5e5 to 5e5 among ordinary ones, against x / (1 + exp(-x)) in
+ *     double: relative error (absolute below 1) under 1e-5 in single
+ *     precision (float rounding of sums of three products), 1e-12 in
+ *     double.
+ *   Training's backward pass: the weight gradient (kern_grad_w_f,
+ *     kern_grad_w: gW += G^T H and gb += the column sums of G) and the
+ *     back-propagated gradient (kern_back_h_f, kern_back_h:
+ *     Gn = (G W^T) * dv), 24 rows x 7 inputs x 6 outputs (widths that
+ *     leave partial tiles), against the same sums in double: error
+ *     relative to the sum of the terms' magnitudes under 1e-6 in single
+ *     precision (float rounding of sums of up to 24 terms), 1e-14 in
+ *     double.
+ *   Both precisions see the same inputs (drawn as floats).
  *   The time embedding (kern_sincos) at 203 times, against libm's sin()
  *     and cos(): absolute error under 1e-13.
  */
@@ -73,49 +77,103 @@ static int check_adam(void)
         report("Adam: float copy, relative", ef, 6e-8);
 }
 
-static int check_dense(void)
+/* Inputs drawn as floats, so that both precisions see the same values. */
+static void fill(double *x, int n, double scale, double shift)
+{
+    for (int i = 0; i < n; i++) x[i] = (float) (scale * (urand() - shift));
+}
+
+/* The kernels of one precision on double arrays: float copies in and out
+ * for single precision (at most MAXN values each). */
+enum { MAXN = 256 };
+static void to_f(const double *x, float *y, int n)
+{
+    for (int i = 0; i < n; i++) y[i] = (float) x[i];
+}
+static void of_f(const float *y, double *x, int n)
+{
+    for (int i = 0; i < n; i++) x[i] = y[i];
+}
+
+static void run_dense(int single, int ld, int nin, int nout, const double *in, const double *W,
+                      const double *b, double *out, double *h, double *dv)
+{
+    if (!single) {
+        kern_dense(KERN_PORTABLE, ld, nin, nout, in, W, b, out, NN_SILU);
+        kern_dense_deriv(KERN_PORTABLE, ld, nin, nout, in, W, b, h, dv, NN_SILU);
+        return;
+    }
+    float fin[MAXN], fW[MAXN], fb[MAXN], fout[MAXN], fh[MAXN], fdv[MAXN];
+    to_f(in, fin, ld * nin);
+    to_f(W, fW, nin * nout);
+    to_f(b, fb, nout);
+    kern_dense_f(KERN_PORTABLE, ld, nin, nout, fin, fW, fb, fout, NN_SILU);
+    kern_dense_deriv_f(KERN_PORTABLE, ld, nin, nout, fin, fW, fb, fh, fdv, NN_SILU);
+    of_f(fout, out, ld * nout);
+    of_f(fh, h, ld * nout);
+    of_f(fdv, dv, ld * nout);
+}
+
+static void run_backward(int single, int ld, int nin, int nout, const double *G,
+                         const double *H, const double *W, const double *dv, double *gW,
+                         double *gb, double *Gn)
+{
+    if (!single) {
+        kern_grad_w(KERN_PORTABLE, ld, nin, nout, G, H, gW, gb);
+        kern_back_h(KERN_PORTABLE, ld, nin, nout, G, W, dv, Gn);
+        return;
+    }
+    float fG[MAXN], fH[MAXN], fW[MAXN], fdv[MAXN], fGn[MAXN];
+    to_f(G, fG, ld * nout);
+    to_f(H, fH, ld * nin);
+    to_f(W, fW, nin * nout);
+    to_f(dv, fdv, ld * nin);
+    kern_grad_w_f(KERN_PORTABLE, ld, nin, nout, fG, fH, gW, gb);
+    kern_back_h_f(KERN_PORTABLE, ld, nin, nout, fG, fW, fdv, fGn);
+    of_f(fGn, Gn, ld * nin);
+}
+
+static int check_dense(int single)
 {
     enum { LD = 16, NIN = 3, NOUT = 5 };
-    float in[LD * NIN], W[NIN * NOUT], b[NOUT], out[LD * NOUT], h[LD * NOUT], dv[LD * NOUT];
-    for (int i = 0; i < LD * NIN; i++) in[i] = (float) (40 * (urand() - 0.5));
-    in[0] = 1e6f;
-    in[1] = -1e6f;
-    in[2] = 90.0f;
-    in[3] = -90.0f;
-    for (int i = 0; i < NIN * NOUT; i++) W[i] = (float) (urand() - 0.5);
-    for (int i = 0; i < NOUT; i++) b[i] = (float) (0.1 * (urand() - 0.5));
-    kern_dense_f(KERN_PORTABLE, LD, NIN, NOUT, in, W, b, out, NN_SILU);
-    kern_dense_deriv_f(KERN_PORTABLE, LD, NIN, NOUT, in, W, b, h, dv, NN_SILU);
+    double in[LD * NIN], W[NIN * NOUT], b[NOUT], out[LD * NOUT], h[LD * NOUT], dv[LD * NOUT];
+    fill(in, LD * NIN, 40, 0.5);
+    in[0] = 1e6;
+    in[1] = -1e6;
+    in[2] = 90;
+    in[3] = -90;
+    fill(W, NIN * NOUT, 1, 0.5);
+    fill(b, NOUT, 0.1, 0.5);
+    run_dense(single, LD, NIN, NOUT, in, W, b, out, h, dv);
     double e = 0, ed = 0;
     for (int o = 0; o < NOUT; o++)
         for (int r = 0; r < LD; r++) {
             double a = b[o];
-            for (int i = 0; i < NIN; i++) a += (double) in[r + i * LD] * W[o + i * NOUT];
+            for (int i = 0; i < NIN; i++) a += in[r + i * LD] * W[o + i * NOUT];
             double s = 1.0 / (1.0 + exp(-a)), y = a * s, d = s * (1.0 + a * (1.0 - s));
             size_t k = (size_t) r + (size_t) o * LD;
             e = fmax(e, fabs(out[k] - y) / fmax(1.0, fabs(y)));
             e = fmax(e, fabs(h[k] - y) / fmax(1.0, fabs(y)));
             ed = fmax(ed, fabs(dv[k] - d) / fmax(1.0, fabs(d)));
         }
-    return report("float dense layer, SiLU", e, 1e-5) &
-        report("float dense layer, SiLU derivative", ed, 1e-5);
+    double tol = single ? 1e-5 : 1e-12;
+    return report(single ? "float dense layer, SiLU" : "double dense layer, SiLU", e, tol) &
+        report(single ? "float dense layer, SiLU derivative" :
+               "double dense layer, SiLU derivative", ed, tol);
 }
 
-static int check_backward(void)
+static int check_backward(int single)
 {
     enum { LD = 24, NIN = 7, NOUT = 6 };
-    float G[LD * NOUT], H[LD * NIN], W[NIN * NOUT], dv[LD * NIN], Gn[LD * NIN];
+    double G[LD * NOUT], H[LD * NIN], W[NIN * NOUT], dv[LD * NIN], Gn[LD * NIN];
     double gW[NOUT * NIN], gb[NOUT];
-    for (int i = 0; i < LD * NOUT; i++) G[i] = (float) (urand() - 0.5);
-    for (int i = 0; i < LD * NIN; i++) {
-        H[i] = (float) (4 * (urand() - 0.5));
-        dv[i] = (float) urand();
-    }
-    for (int i = 0; i < NIN * NOUT; i++) W[i] = (float) (urand() - 0.5);
+    fill(G, LD * NOUT, 1, 0.5);
+    fill(H, LD * NIN, 4, 0.5);
+    fill(dv, LD * NIN, 1, 0);
+    fill(W, NIN * NOUT, 1, 0.5);
     for (int i = 0; i < NOUT * NIN; i++) gW[i] = 0.25;
     for (int o = 0; o < NOUT; o++) gb[o] = -0.5;
-    kern_grad_w_f(KERN_PORTABLE, LD, NIN, NOUT, G, H, gW, gb);
-    kern_back_h_f(KERN_PORTABLE, LD, NIN, NOUT, G, W, dv, Gn);
+    run_backward(single, LD, NIN, NOUT, G, H, W, dv, gW, gb, Gn);
     double ew = 0, eb = 0, eh = 0;
     for (int o = 0; o < NOUT; o++) {
         double sb = 0, ab = 0;
@@ -127,7 +185,7 @@ static int check_backward(void)
         for (int i = 0; i < NIN; i++) {
             double sw = 0, aw = 0;
             for (int r = 0; r < LD; r++) {
-                double t = (double) G[r + LD * o] * H[r + LD * i];
+                double t = G[r + LD * o] * H[r + LD * i];
                 sw += t;
                 aw += fabs(t);
             }
@@ -138,16 +196,18 @@ static int check_backward(void)
         for (int r = 0; r < LD; r++) {
             double sh = 0, ah = 0;
             for (int o = 0; o < NOUT; o++) {
-                double t = (double) G[r + LD * o] * W[o + NOUT * i];
+                double t = G[r + LD * o] * W[o + NOUT * i];
                 sh += t;
                 ah += fabs(t);
             }
             eh = fmax(eh, fabs(Gn[r + LD * i] - sh * dv[r + LD * i]) /
                               (ah * fabs(dv[r + LD * i]) + 1e-30));
         }
-    return report("float weight gradient", ew, 1e-6) &
-        report("float bias gradient", eb, 1e-6) &
-        report("float back-propagated gradient", eh, 1e-6);
+    double tol = single ? 1e-6 : 1e-14;
+    return report(single ? "float weight gradient" : "double weight gradient", ew, tol) &
+        report(single ? "float bias gradient" : "double bias gradient", eb, tol) &
+        report(single ? "float back-propagated gradient" : "double back-propagated gradient",
+               eh, tol);
 }
 
 static int check_sincos(void)
@@ -165,8 +225,10 @@ static int check_sincos(void)
 int main(void)
 {
     int ok = check_adam();
-    ok &= check_dense();
-    ok &= check_backward();
+    for (int single = 1; single >= 0; single--) {
+        ok &= check_dense(single);
+        ok &= check_backward(single);
+    }
     ok &= check_sincos();
     puts(ok ? "all checks passed" : "a check FAILED");
     return ok ? 0 : 1;
