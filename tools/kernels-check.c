@@ -162,6 +162,20 @@ static int check_dense(int single)
                "double dense layer, SiLU derivative", ed, tol);
 }
 
+/* sum over k < n of a[k sa] b[k sb] (b NULL: of a[k sa]), in double, and
+ * in *mag the sum of the terms' magnitudes */
+static double sum_terms(int n, const double *a, int sa, const double *b, int sb, double *mag)
+{
+    double s = 0, m = 0;
+    for (int k = 0; k < n; k++) {
+        double t = a[(size_t) k * sa] * (b ? b[(size_t) k * sb] : 1.0);
+        s += t;
+        m += fabs(t);
+    }
+    *mag = m;
+    return s;
+}
+
 static int check_backward(int single)
 {
     enum { LD = 24, NIN = 7, NOUT = 6 };
@@ -174,34 +188,19 @@ static int check_backward(int single)
     for (int i = 0; i < NOUT * NIN; i++) gW[i] = 0.25;
     for (int o = 0; o < NOUT; o++) gb[o] = -0.5;
     run_backward(single, LD, NIN, NOUT, G, H, W, dv, gW, gb, Gn);
-    double ew = 0, eb = 0, eh = 0;
+    double ew = 0, eb = 0, eh = 0, mag;
     for (int o = 0; o < NOUT; o++) {
-        double sb = 0, ab = 0;
-        for (int r = 0; r < LD; r++) {
-            sb += G[r + LD * o];
-            ab += fabs(G[r + LD * o]);
-        }
-        eb = fmax(eb, fabs(gb[o] - (-0.5 + sb)) / fmax(ab, 1e-300));
+        double sb = sum_terms(LD, G + LD * o, 1, NULL, 0, &mag);
+        eb = fmax(eb, fabs(gb[o] - (-0.5 + sb)) / mag);
         for (int i = 0; i < NIN; i++) {
-            double sw = 0, aw = 0;
-            for (int r = 0; r < LD; r++) {
-                double t = G[r + LD * o] * H[r + LD * i];
-                sw += t;
-                aw += fabs(t);
-            }
-            ew = fmax(ew, fabs(gW[o + NOUT * i] - (0.25 + sw)) / aw);
+            double sw = sum_terms(LD, G + LD * o, 1, H + LD * i, 1, &mag);
+            ew = fmax(ew, fabs(gW[o + NOUT * i] - (0.25 + sw)) / mag);
         }
     }
     for (int i = 0; i < NIN; i++)
         for (int r = 0; r < LD; r++) {
-            double sh = 0, ah = 0;
-            for (int o = 0; o < NOUT; o++) {
-                double t = G[r + LD * o] * W[o + NOUT * i];
-                sh += t;
-                ah += fabs(t);
-            }
-            eh = fmax(eh, fabs(Gn[r + LD * i] - sh * dv[r + LD * i]) /
-                              (ah * fabs(dv[r + LD * i]) + 1e-30));
+            double sh = sum_terms(NOUT, G + r, LD, W + NOUT * i, 1, &mag), d = dv[r + LD * i];
+            eh = fmax(eh, fabs(Gn[r + LD * i] - sh * d) / (mag * fabs(d) + 1e-30));
         }
     double tol = single ? 1e-6 : 1e-14;
     return report(single ? "float weight gradient" : "double weight gradient", ew, tol) &
