@@ -49,7 +49,6 @@
 #define SC_C14 1.1470745597729724714e-11
 #define SC_C16 4.7794773323873852974e-14
 
-
 #if defined(__GNUC__) && (defined(__x86_64__) || defined(__i386__)) && \
     !defined(SBCG_NO_SIMD)
 # define SBCG_X86 1

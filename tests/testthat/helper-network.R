@@ -9,6 +9,14 @@ ref_time_feature <- function(t, map) {
   pmin(pmax((stats::qlogis(t) + L) / (2 * L), 0), 1)
 }
 
+# Evaluate expr with the kernel set "auto", "avx2" or "portable" (option
+# sbcg.kernels).
+with_kernels <- function(kernels, expr) {
+  old <- options(sbcg.kernels = kernels)
+  on.exit(options(old))
+  force(expr)
+}
+
 # Evaluate expr with the sampler's network in "single" or "double"
 # precision (option sbcg.precision).
 with_precision <- function(precision, expr) {

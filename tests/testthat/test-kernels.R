@@ -4,12 +4,6 @@
 # sets to the bit, and the normal generator behind the sampler has the
 # right distribution.
 
-with_kernels <- function(kernels, expr) {
-  old <- options(sbcg.kernels = kernels)
-  on.exit(options(old))
-  force(expr)
-}
-
 test_that("the kernel option is checked and reported", {
   auto <- sbcg:::kernel_set()
   best <- .Call(sbcg:::C_sbcg_kernels)

@@ -29,12 +29,9 @@ test_that("the time embedding agrees with libm's sin and cos with every kernel s
   z <- matrix(rnorm(n), n)
   x <- matrix(rnorm(n), n)
   ref <- r_forward(net, theta, z, t, x)
-  for (k in c("auto", "portable")) {
-    old <- options(sbcg.kernels = k)
-    got <- sbcg:::nn_forward(net, theta, z, t, x)
-    options(old)
-    expect_equal(got, ref, tolerance = 1e-12)
-  }
+  for (k in c("auto", "portable"))
+    expect_equal(with_kernels(k, sbcg:::nn_forward(net, theta, z, t, x)), ref,
+                 tolerance = 1e-12, label = k)
 })
 
 test_that("forward pass equals a plain-R re-implementation", {
