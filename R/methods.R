@@ -151,7 +151,8 @@ free_corner <- function(x, y, xlim, ylim, logy = FALSE) {
 #' @return `print()` returns `x` invisibly; `summary()` an object of class
 #'   `"summary.sbfit"`; `coef()` a list with, per layer, the `weight`
 #'   matrix (outputs x inputs) and the `bias` vector; `nobs()` the number
-#'   of rows used in fitting (training and validation); `formula()` the
+#'   of rows used in fitting (training and validation; rows of weight zero
+#'   are left out); `formula()` the
 #'   model formula.
 #' @examples
 #' set.seed(1)
@@ -192,8 +193,9 @@ print.sbfit <- function(x, ...) {
   if (!is.null(sk)) cat(sk, "\n", sep = "")
   h <- x$history
   stop_txt <- stop_string(x$stopped_early, x$fixed_budget, "all epochs")
-  cat(sprintf("Training: %d rows (%d for validation), %d epochs (%s), best epoch %d, %.1f s%s%s\n",
-              x$n, x$n_valid, nrow(h), stop_txt, x$best_epoch, x$seconds,
+  cat(sprintf("Training: %d rows (%d for validation%s), %d epochs (%s), best epoch %d, %.1f s%s%s\n",
+              x$n, x$n_valid, zero_weight_txt(x$n_zero_weight), nrow(h), stop_txt,
+              x$best_epoch, x$seconds,
               if (is.numeric(x$threads)) sprintf(" on %d thread%s", as.integer(x$threads),
                                                  if (x$threads == 1) "" else "s") else "",
               if (is.character(x$precision) && length(x$precision) == 1L)
@@ -236,7 +238,8 @@ summary.sbfit <- function(object, ...) {
   structure(list(call = object$call, net = object$net,
                  npar = length(object$theta), control = object$control,
                  scaling = sc, n = object$n, n_train = object$n_train,
-                 n_valid = object$n_valid, epochs = nrow(h),
+                 n_valid = object$n_valid, n_zero_weight = object$n_zero_weight,
+                 epochs = nrow(h),
                  best_epoch = object$best_epoch,
                  stopped_early = object$stopped_early,
                  fixed_budget = object$fixed_budget,
@@ -271,8 +274,9 @@ print.summary.sbfit <- function(x, ...) {
   if (!is.null(x$ensemble)) cat("Ensemble:  ", x$ensemble, "\n", sep = "")
   cat(sprintf("Optimiser: Adam, lr %g (%s), batch %d, weight decay %g\n",
               ctl$lr, ctl$lr_schedule, ctl$batch_size, ctl$weight_decay))
-  cat(sprintf("Data:      %d rows: %d training, %d validation%s\n", x$n,
-              x$n_train, x$n_valid, if (x$weighted) "; case weights" else ""))
+  cat(sprintf("Data:      %d rows: %d training, %d validation%s%s\n", x$n,
+              x$n_train, x$n_valid, if (x$weighted) "; case weights" else "",
+              zero_weight_txt(x$n_zero_weight)))
   cat(sprintf("Training:  %s (%s optimiser steps), %s; best epoch %d; %.1f s\n",
               if (isTRUE(x$fixed_budget)) sprintf("%d epochs", x$epochs) else
                 sprintf("%d of at most %d epochs", x$epochs, ctl$epochs),
@@ -650,4 +654,11 @@ simulate.sbfit <- function(object, nsim = 1, seed = NULL, newdata, ...) {
   rownames(out) <- rownames(A)
   attr(out, "seed") <- RNGstate
   out
+}
+
+# What print() and summary() say of the rows of weight zero that a fit
+# left out (n of them; NULL for none).
+zero_weight_txt <- function(n) {
+  if (is.null(n) || n == 0L) "" else
+    sprintf("; %d row%s of weight zero left out", n, if (n == 1L) "" else "s")
 }

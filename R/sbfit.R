@@ -46,7 +46,11 @@
 #'   for keeping a positive response positive on its own scale).
 #' @param data a data frame holding the variables of `formula`.
 #' @param weights optional non-negative case weights (not all zero); they
-#'   multiply each row's term in the training loss.
+#'   multiply each row's term in the training and validation losses.  Rows
+#'   of weight zero are left out of the fit, as if not given (`nobs()`
+#'   does not count them; `print()` says how many).  The held-out scores,
+#'   and the recalibration learned from them, count each held-out row once,
+#'   whatever its weight.
 #' @param subset optional expression or index selecting the rows to use.
 #' @param na.action what to do with missing values; see [stats::na.omit()].
 #' @param x a numeric matrix or data frame of predictors (default method).
@@ -175,6 +179,8 @@ sbfit.formula <- function(formula, data, weights, subset, na.action,
           conditionMessage(e)))
   mt <- attr(mf, "terms")
   if (attr(mt, "response") == 0L) stopf("'formula' must have a response")
+  if (!is.null(attr(mt, "offset")))
+    stopf("'formula' has an offset() term, which sbfit() does not support; for a known shift, model the response minus it (I(y - z) ~ ...)")
   y <- stats::model.response(mf)
   if (!is.numeric(y) || is.complex(y))
     stopf("the response in 'formula' must be numeric")
@@ -351,11 +357,29 @@ check_predictor_columns <- function(df, argname) {
 # positive response or one of whole numbers with zeros, the log scale, and
 # keeps the fit with the lower held-out CRPS.
 sbfit_support <- function(X, Y, w, xinfo, control, threads, seed, verbose, support,
-                          xname = "x", yname = "y", keep_oof = FALSE) {
+                          xname = "x", yname = "y") {
   seed <- check_seed(seed)
   if (is.null(seed)) seed <- sample.int(.Machine$integer.max, 1L)
-  if (is_auto_support(support))
-    return(support_auto(X, Y, w, xinfo, control, threads, seed, verbose, xname, yname))
+  # rows of weight zero are left out, as if not given: they would
+  # otherwise still move the centring and scaling, the held-out rows and
+  # their scores, the recalibration and the choice of support
+  zero <- if (is.null(w)) integer() else which(check_weights(w, nrow(Y)) == 0)
+  if (length(zero)) {
+    X <- X[-zero, , drop = FALSE]
+    Y <- Y[-zero, , drop = FALSE]
+    w <- w[-zero]
+  }
+  fit <- if (is_auto_support(support))
+    support_auto(X, Y, w, xinfo, control, threads, seed, verbose, xname, yname) else
+      sbfit_support_one(X, Y, w, xinfo, control, threads, seed, verbose, support,
+                        xname, yname, keep_oof = FALSE)
+  if (length(zero)) fit$n_zero_weight <- length(zero)
+  fit
+}
+
+# sbfit_support() for a support that is not "auto".
+sbfit_support_one <- function(X, Y, w, xinfo, control, threads, seed, verbose, support,
+                              xname, yname, keep_oof) {
   sup <- check_support(support, Y, yname)
   fit <- sbfit_core(X, support_forward(sup, Y, seed), w, xinfo, control, threads,
                     seed, verbose, xname = xname, yname = yname, support = sup,
@@ -391,14 +415,15 @@ sbfit_support <- function(X, Y, w, xinfo, control, threads, seed, verbose, suppo
 support_auto <- function(X, Y, w, xinfo, control, threads, seed, verbose, xname, yname) {
   alt <- auto_candidate(Y)
   if (is.null(alt))
-    return(sbfit_support(X, Y, w, xinfo, control, threads, seed, verbose, "real", xname, yname))
+    return(sbfit_support_one(X, Y, w, xinfo, control, threads, seed, verbose, "real",
+                             xname, yname, keep_oof = FALSE))
   verbose <- check_flag(verbose, "verbose")
   one <- function(sup) {
     if (verbose) message(sprintf("support: %s", sup))
     warns <- list()
     fit <- withCallingHandlers(
-      sbfit_support(X, Y, w, xinfo, control, threads, seed, verbose, sup, xname, yname,
-                    keep_oof = TRUE),
+      sbfit_support_one(X, Y, w, xinfo, control, threads, seed, verbose, sup, xname, yname,
+                        keep_oof = TRUE),
       warning = function(w) {
         warns[[length(warns) + 1L]] <<- w
         invokeRestart("muffleWarning")
@@ -753,7 +778,11 @@ check_training_rows <- function(X, Y, w, xname, yname) {
     stopf("'%s' has predictor values beyond 1e150 in absolute value; rescale them", xname)
   if (any_col(Y, function(v) abs(v) > 1e150))
     stopf("'%s' has response values beyond 1e150 in absolute value; rescale them", yname)
-  if (is.null(w)) return(rep(1, n))
+  if (is.null(w)) rep(1, n) else check_weights(w, n)
+}
+
+# Case weights for n rows, as doubles.
+check_weights <- function(w, n) {
   if (!is.numeric(w) || length(w) != n)
     stopf("'weights' must be a numeric vector with one value per row (%d)", n)
   if (anyNA(w) || any(!is.finite(w))) stopf("'weights' must be finite")
@@ -798,10 +827,10 @@ fit_prepare <- function(X, Y, w, control, vidx = NULL) {
     warnf("'control$validation' leaves no validation rows with %d rows: early stopping is off, and the fit cannot judge its calibration", n)
   if (is.null(vidx)) vidx <- if (nv > 0) sort(sample.int(n, nv)) else integer()
   tidx <- setdiff(seq_len(n), vidx)
+  # (rows of weight zero were left out by sbfit_support(): all weights are
+  # positive here)
   wt <- w[tidx]
-  if (sum(wt) <= 0) stopf("'weights' are zero on all training rows")
   wv <- w[vidx]
-  if (nv > 0 && sum(wv) <= 0) wv <- rep(1, nv)
   net <- list(d = ncol(Y), p = ncol(X), hidden = control$hidden,
               activation = control$activation,
               freq = make_freq(control$n_freq, control$freq_range),
@@ -819,23 +848,14 @@ fit_prepare <- function(X, Y, w, control, vidx = NULL) {
                       hidden = control$hidden, activation = control$activation,
                       freq = double(), time_map = "linear")
     # cross-fitting folds: K of them when the training rows hold two rows
-    # of positive weight per fold, else none (K = 1); with fewer than
-    # min_choice_rows held-out rows the held-out rows join the folds
-    # (holdin_prep()).  Rows of weight zero are spread over the folds
-    # separately, so that no fold is left without weight.
-    K <- if (control$folds > 1L && sum(w[tidx] > 0) >= 2L * control$folds) control$folds else 1L
+    # per fold, else none (K = 1); with fewer than min_choice_rows
+    # held-out rows the held-out rows join the folds (holdin_prep())
+    K <- if (control$folds > 1L && length(tidx) >= 2L * control$folds) control$folds else 1L
     prep$holdin <- K > 1L && length(vidx) > 0L && length(vidx) < min_choice_rows &&
       control$ensemble == 1L
     frows <- if (prep$holdin) c(tidx, vidx) else tidx
-    pos <- w[frows] > 0
     if (K > 1L) {
-      if (all(pos)) {
-        fold <- sample(rep_len(seq_len(K), length(frows)))
-      } else {
-        fold <- integer(length(frows))
-        fold[pos] <- sample(rep_len(seq_len(K), sum(pos)))
-        fold[!pos] <- sample(rep_len(seq_len(K), sum(!pos)))
-      }
+      fold <- sample(rep_len(seq_len(K), length(frows)))
       prep$fold <- fold[seq_along(tidx)]
       if (prep$holdin) {
         prep$vfold <- fold[length(tidx) + seq_along(vidx)]

@@ -117,6 +117,44 @@ test_that("weights, subset and na.action are honoured", {
   expect_true(fit_w2$weighted)
 })
 
+test_that("rows of weight zero are left out, as if not given", {
+  d <- gauss_data(300, 8)
+  out <- seq(3, 300, by = 3)
+  # wild responses on the rows of weight zero must not move anything: the
+  # scalings, the held-out rows, their scores and the recalibration
+  d$y[out] <- d$y[out] + rnorm(length(out), sd = 50)
+  w <- ifelse(seq_len(300) %in% out, 0, 1)
+  ctl <- small_control(epochs = 20)
+  fw <- sbfit(y ~ x, d, weights = w, control = ctl, seed = 1)
+  fs <- sbfit(y ~ x, d[-out, ], control = ctl, seed = 1)
+  expect_identical(fw$theta, fs$theta)
+  expect_identical(fw$scaling, fs$scaling)
+  expect_identical(fw$holdout, fs$holdout)
+  expect_identical(fw$recalibration, fs$recalibration)
+  nd <- data.frame(x = c(-1, 1))
+  expect_identical(predict(fw, nd, probs = c(0.1, 0.9)), predict(fs, nd, probs = c(0.1, 0.9)))
+  expect_identical(nobs(fw), 200L)
+  expect_identical(fw$n_zero_weight, 100L)
+  expect_false(fw$weighted)
+  expect_output(print(fw), "100 rows of weight zero left out")
+  expect_output(print(summary(fw)), "100 rows of weight zero left out")
+  # the default method too, and other positive weights still act
+  w3 <- w * runif(300, 0.5, 1.5)
+  fx <- sbfit(as.matrix(d["x"]), d$y, weights = w3, control = ctl, seed = 1, support = "real")
+  expect_identical(nobs(fx), 200L)
+  expect_true(fx$weighted)
+  # one row of positive weight is too few
+  expect_error(sbfit(y ~ x, d, weights = as.numeric(seq_len(300) == 1), control = ctl),
+               "at least 2 rows")
+})
+
+test_that("offset() terms are refused, not ignored", {
+  d <- gauss_data(100, 9)
+  d$z <- runif(100)
+  expect_error(sbfit(y ~ x + offset(z), d, control = small_control()),
+               "'formula' has an offset\\(\\) term")
+})
+
 test_that("print, summary and plot methods run", {
   fit <- small_fit()
   expect_output(print(fit), "Schr")
