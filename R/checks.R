@@ -473,12 +473,27 @@ check_fit <- function(object, name = "object") {
   # location networks (or a member's) take piecewise-linear encodings
   # (scaling.R, ple_prep()); format 10: any of 2 to 9 whose two bridges are
   # pooled ('pooled_bridges', the other bridge in `members`; ensemble.R,
-  # pool_bridges())
+  # pool_bridges()); format 11: any of 2 to 10 with predictor columns that
+  # were constant on its rows, which new data then set to 0
+  # (`scaling$x_const`)
   if (!(is.integer(object$format) && length(object$format) == 1L &&
-        object$format %in% 1:10))
+        object$format %in% 1:11))
     stopf("'%s' was made by another version of sbcg (%s); refit it with this one (%s)",
           name, if (is.character(object$version)) object$version[1L] else "unknown",
           as.character(getNamespaceVersion("sbcg")))
+  # format 11: checked as the format it would have without x_const
+  xc <- if (is.list(object$scaling)) object$scaling$x_const
+  if (!identical(object$format == 11L, !is.null(xc)))
+    stopf("'%s$format' is 11 exactly when predictor columns were constant on its rows ('scaling$x_const')",
+          name)
+  if (!is.null(xc)) {
+    p <- if (is.list(object$net)) object$net$p
+    if (!is.numeric(xc) || anyNA(xc) || anyDuplicated(xc) || !is.numeric(p) ||
+        !all(xc %in% seq_len(p)))
+      stopf("'%s$scaling' does not match the network", name)
+    object$scaling$x_const <- NULL
+    object$format <- fit_format(object)
+  }
   need <- c("theta", "net", "scaling", "xinfo", "ynames", "control")
   miss <- setdiff(need, names(object))
   if (length(miss))
@@ -651,7 +666,8 @@ newdata_matrix <- function(object, newdata) {
     stopf("'newdata' has infinite values in row(s) %s",
           paste(utils::head(which(bad), 5L), collapse = ", "))
   X <- apply_scaling(log_cols(X, object$scaling$x_log),
-                     list(center = object$scaling$x_center, scale = object$scaling$x_scale))
+                     list(center = object$scaling$x_center, scale = object$scaling$x_scale),
+                     zero = object$scaling$x_const)
   rownames(X) <- rownames(newdata)
   X
 }

@@ -71,7 +71,9 @@ ensemble_fit <- function(first, members) {
   first
 }
 
-# The format of a fit from what it holds (check_fit() lists them): 10
+# The format of a fit from what it holds (check_fit() lists them): 11
+# when predictor columns were constant on its rows (`scaling$x_const`),
+# which earlier versions would read at their new values; 10
 # when its two bridges are pooled (pool_bridges()), which earlier versions
 # would not read as an ensemble; 9 when
 # its location networks, or a member's, take piecewise-linear encodings
@@ -84,6 +86,7 @@ ensemble_fit <- function(first, members) {
 # earlier versions would feed the predictors instead; otherwise 5 with a
 # recalibration map, 4 with members, 3 with a decorrelating mix, 2 else.
 fit_format <- function(object) {
+  if (!is.null(object$scaling$x_const)) return(11L)
   if (isTRUE(object$pooled_bridges)) return(10L)
   ple <- function(o) !is.null(o$precondition$ple)
   if (ple(object) || any(vapply(object$members, ple, NA))) return(9L)

@@ -486,6 +486,14 @@ sbfit_core <- function(X, Y, w, xinfo, control, threads, seed, verbose,
   seed <- check_seed(seed)
   verbose <- check_flag(verbose, "verbose")
   w <- check_training_rows(X, Y, w, xname, yname)
+  if (isTRUE(control$standardize)) {
+    cx <- constant_predictors(standardize_cols(X, TRUE), xinfo)
+    if (length(cx))
+      warnf(if (length(cx) > 1L)
+              "'%s': predictor columns %s are constant: they carry no information, and the fit ignores them" else
+                "'%s': predictor column %s is constant: it carries no information, and the fit ignores it",
+            xname, paste0("'", colnames(X)[cx], "'", collapse = ", "))
+  }
   # hidden = NULL: widths from the number of response components, kept in
   # the fit's control as chosen
   hidden_auto <- is.null(control$hidden)
@@ -835,7 +843,7 @@ fit_prepare <- function(X, Y, w, control, vidx = NULL) {
               activation = control$activation,
               freq = make_freq(control$n_freq, control$freq_range),
               time_map = control$time_map)
-  prep <- list(n = n, sx = sx, sy = sy, Xs = apply_scaling(X, sx),
+  prep <- list(n = n, sx = sx, sy = sy, Xs = apply_scaling(X, sx, which(sx$const)),
                Ys = apply_scaling(Y, sy), tidx = tidx, vidx = vidx,
                wt = wt / mean(wt), wv = if (nv > 0) wv / mean(wv) else wv,
                weighted = any(w != 1), net = net,
@@ -874,7 +882,7 @@ fit_prepare <- function(X, Y, w, control, vidx = NULL) {
     if (any(cand > 0)) {
       XL <- log_cols(X, cand)
       sl <- standardize_cols(XL, control$standardize)
-      prep$alt <- list(Xs = apply_scaling(XL, sl), sx = sl, x_log = cand)
+      prep$alt <- list(Xs = apply_scaling(XL, sl, which(sx$const)), sx = sl, x_log = cand)
     }
   }
   prep
@@ -1135,7 +1143,7 @@ fit_assemble <- function(prep, pre, res, control, xinfo, xnames, ynames) {
     net = prep$net,
     scaling = list(x_center = prep$sx$center, x_scale = prep$sx$scale,
                    y_center = prep$sy$center, y_scale = prep$sy$scale,
-                   x_log = prep$x_log),
+                   x_log = prep$x_log, x_const = constant_predictors(prep$sx, xinfo)),
     precondition = pre,
     xinfo = xinfo,
     xnames = xnames,

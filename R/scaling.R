@@ -10,12 +10,29 @@ standardize_cols <- function(M, on) {
   scale <- sqrt(vapply(seq_len(ncol(M)), function(j) sum((M[, j] - center[j])^2), 0) /
                   max(1, nrow(M) - 1L))
   names(scale) <- names(center)
-  scale[!is.finite(scale) | scale <= 1e-12 * pmax(1, abs(center))] <- 1
-  list(center = center, scale = scale)
+  # constant columns, up to rounding (an SD of at most 1e-12 of the mean's
+  # magnitude; a small spread about a small mean is scaled as any other),
+  # keep scale 1
+  const <- !is.finite(scale) | scale <= 1e-12 * abs(center)
+  scale[const] <- 1
+  list(center = center, scale = scale, const = const)
 }
 
-apply_scaling <- function(M, s) {
+# The predictor columns (indices) constant on a fit's rows, by its
+# scaling sx (standardize_cols()); NULL for none, and for y ~ 1, whose one
+# column is the constant 0.
+constant_predictors <- function(sx, xinfo) {
+  j <- unname(which(sx$const))
+  if (length(j) && !isTRUE(xinfo$intercept_only)) j else NULL
+}
+
+# M centred and scaled by s; the columns `zero` (indices) set to 0, NA
+# staying NA: predictors constant on the training rows, whose other
+# values a fit must not read (the network's weights on them never
+# learned anything).
+apply_scaling <- function(M, s, zero = integer()) {
   for (j in seq_len(ncol(M))) M[, j] <- (M[, j] - s$center[j]) / s$scale[j]
+  for (j in zero) M[, j] <- M[, j] * 0
   M
 }
 
@@ -186,7 +203,7 @@ fit_precondition <- function(prep, control, budget, threads, verbose) {
   feat <- NULL
   if (isTRUE(prep$location_inputs)) {
     F <- cbind(lres$pred[, 1L], log(S[, 1L]))
-    pre$features <- standardize_cols(F[prep$tidx, , drop = FALSE], TRUE)
+    pre$features <- standardize_cols(F[prep$tidx, , drop = FALSE], TRUE)[c("center", "scale")]
     feat <- feature_inputs(pre$features, F, ncol(prep$Xs))
   }
   list(pre = pre, target = apply_scaling(R, sr), x = x, feat = feat, oof = oof)

@@ -324,7 +324,7 @@ test_that("counts are fitted on the log(1 + y + u) scale; fits saved before keep
   bad$support$offset <- 2
   expect_error(sbsample(bad, nd, ndraws = 5), "support")
   bad <- fit
-  bad$format <- 11L
+  bad$format <- 12L
   expect_error(sbsample(bad, nd, ndraws = 5), "another version")
   f2 <- tempfile(fileext = ".rds")
   saveRDS(fit, f2)

@@ -38,7 +38,8 @@ test_that("heavy tails, duplicated rows and a constant predictor fit and sample"
   d <- data.frame(x = runif(n), k = 1)
   d$y <- d$x + rcauchy(n)
   d <- rbind(d, d[rep(1:10, 20), ])
-  f <- sbfit(y ~ x + k, d, control = small_control(epochs = 5), seed = 1)
+  expect_warning(f <- sbfit(y ~ x + k, d, control = small_control(epochs = 5), seed = 1),
+                 "predictor column 'k' is constant")
   m <- sbsample(f, data.frame(x = c(0.2, 0.8), k = 1), ndraws = 200, format = "matrix", seed = 1)
   expect_true(all(is.finite(m)))
   # the draws stay on the scale of the data

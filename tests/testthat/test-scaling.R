@@ -8,14 +8,77 @@ test_that("standardize_cols() and apply_scaling() equal their sweep() forms", {
   s <- sbcg:::standardize_cols(M, TRUE)
   center <- colMeans(M)
   scale <- sqrt(colSums(sweep(M, 2L, center)^2) / (nrow(M) - 1L))
-  scale[scale <= 1e-12 * pmax(1, abs(center))] <- 1
-  expect_identical(s, list(center = center, scale = scale))
+  const <- scale <= 1e-12 * abs(center)
+  scale[const] <- 1
+  expect_identical(s, list(center = center, scale = scale, const = const))
+  expect_identical(unname(const), c(FALSE, FALSE, TRUE, FALSE))
+  # a small spread about a small mean is a spread like any other; about a
+  # large mean, one below rounding is not
+  tiny <- cbind(u = rnorm(50) * 1e-13, v = 1e6 + c(0, 1e-11), w = 0)
+  st <- sbcg:::standardize_cols(tiny, TRUE)
+  expect_identical(unname(st$const), c(FALSE, TRUE, TRUE))
+  expect_identical(st$scale[["u"]], sd(tiny[, "u"]))
   expect_identical(sbcg:::apply_scaling(M, s), sweep(sweep(M, 2L, center), 2L, scale, "/"))
   # an integer matrix comes back as doubles
   Mi <- matrix(1:12, 4L)
   si <- sbcg:::standardize_cols(Mi, TRUE)
   expect_identical(sbcg:::apply_scaling(Mi, si), sweep(sweep(Mi, 2L, si$center), 2L, si$scale, "/"))
   expect_identical(sbcg:::standardize_cols(M, FALSE), list(center = rep(0, 4), scale = rep(1, 4)))
+  # columns to zero: 0 where given, NA staying NA
+  Mz <- sbcg:::apply_scaling(cbind(M[1:3, ], e = c(1, NA, 3)), list(center = rep(1, 5), scale = rep(2, 5)),
+                             zero = c(3L, 5L))
+  expect_identical(Mz[, c(3L, 5L)], cbind(c = c(0, 0, 0), e = c(0, NA, 0)))
+  expect_identical(Mz[, 1L], (M[1:3, 1L] - 1) / 2)
+})
+
+test_that("a response of tiny spread is scaled by its SD, and fits as at unit scale", {
+  d <- gauss_data(200, 21)
+  ctl <- small_control(epochs = 20)
+  f1 <- sbfit(y ~ x, d, control = ctl, seed = 1, support = "real")
+  dt <- transform(d, y = y * 1e-13)
+  ft <- sbfit(y ~ x, dt, control = ctl, seed = 1, support = "real")
+  expect_identical(unname(ft$scaling$y_scale), sd(dt$y))
+  # the same law up to the factor: the standardised responses differ only
+  # by rounding, so the draws agree to far below their spread
+  nd <- data.frame(x = c(-1.5, 0, 1.5))
+  p1 <- predict(f1, nd, probs = c(0.05, 0.5, 0.95))
+  pt <- predict(ft, nd, probs = c(0.05, 0.5, 0.95)) / 1e-13
+  expect_lt(max(abs(pt - p1)), 1e-3 * sd(d$y))
+})
+
+test_that("a predictor constant on the fit's rows is ignored, with a warning", {
+  d <- gauss_data(200, 22)
+  d$z <- 5
+  expect_warning(f <- sbfit(y ~ x + z, d, control = small_control(epochs = 20), seed = 1,
+                            support = "real"),
+                 "'data': predictor column 'z' is constant: it carries no information")
+  expect_identical(f$scaling$x_const, 2L)
+  expect_identical(f$format, 11L)
+  # other values of z move nothing; NA rows stay NA
+  nd <- data.frame(x = 0.3, z = c(5, 50, -500, NA))
+  p <- predict(f, nd, probs = c(0.1, 0.9))
+  expect_identical(p[2, ], p[1, ])
+  expect_identical(p[3, ], p[1, ])
+  expect_true(all(is.na(p[4, ])))
+  # the format and the columns must agree
+  bad <- f
+  bad$format <- 10L
+  expect_error(predict(bad, nd), "format' is 11 exactly when")
+  bad <- f
+  bad$scaling$x_const <- 3L
+  expect_error(predict(bad, nd), "'object\\$scaling' does not match")
+  # saved and read again: the same predictions
+  tf <- tempfile(fileext = ".rds")
+  saveRDS(f, tf)
+  expect_identical(predict(readRDS(tf), nd), predict(f, nd))
+  # two constant columns, x/y interface: one warning naming both
+  X <- cbind(x = d$x, a = 1, b = 0)
+  expect_warning(sbfit(X, d$y, control = small_control(epochs = 2), seed = 1, support = "real"),
+                 "'x': predictor columns 'a', 'b' are constant: they carry")
+  # y ~ 1 has one constant column inside and says nothing of it
+  expect_warning(f0 <- sbfit(y ~ 1, d, control = small_control(epochs = 2, validation = 0.1),
+                             seed = 1, support = "real"), NA)
+  expect_null(f0$scaling$x_const)
 })
 
 test_that("design() and linear_fit() on a subset of rows equal cbind() on that subset", {
