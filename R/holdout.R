@@ -44,7 +44,7 @@ holdout_scores <- function(fit, prep, Y, threads, m = NULL, rows = holdout_rows(
   prep$vidx <- v
   X <- prep$Xs[v, , drop = FALSE]
   raw <- if (is.null(prep$vfold)) {
-    sample_raw(fit, X, skip + seq_len(nv) - 1, m, sampler_grid(fit), prep$hseed, threads)
+    sample_raw(fit, X, skip + seq_len(nv) - 1, m, sampler_grid(fit, warn = FALSE), prep$hseed, threads)
   } else {
     holdin_draws(fit, prep, v, X, skip, m, threads)
   }
@@ -85,7 +85,7 @@ holdin_draws <- function(fit, prep, v, X, skip, m, threads) {
   for (j in sort(unique(vf))) {
     i <- which(vf == j)
     r <- sample_raw(member_fit(fit, j), X[i, , drop = FALSE], skip + i - 1, m,
-                    sampler_grid(fit), prep$hseed, threads)
+                    sampler_grid(fit, warn = FALSE), prep$hseed, threads)
     D[, i, ] <- array(r$draws, c(m, length(i), d))
   }
   list(draws = as.vector(D))

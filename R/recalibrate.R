@@ -143,7 +143,7 @@ holdout_standardised <- function(fit, prep, threads, rows = holdout_rows(1L)) {
   v <- holdout_subset(prep, rows)
   if (!length(v)) return(numeric())
   m <- as.integer(min(1000, max(100, ceiling(25000 / length(v)))))
-  sample_raw(fit, prep$Xs[v, , drop = FALSE], seq_along(v) - 1, m, sampler_grid(fit),
+  sample_raw(fit, prep$Xs[v, , drop = FALSE], seq_along(v) - 1, m, sampler_grid(fit, warn = FALSE),
              prep$hseed, threads, standardised = TRUE)$draws
 }
 
@@ -151,7 +151,7 @@ holdout_standardised <- function(fit, prep, threads, rows = holdout_rows(1L)) {
 # law is then the same at every row (the first row's inputs, 25 streams of
 # 1000 draws from the held-out rows' seed).
 law_draws <- function(fit, prep, threads) {
-  sample_raw(fit, prep$Xs[rep(1L, 25L), , drop = FALSE], 0:24, 1000L, sampler_grid(fit),
+  sample_raw(fit, prep$Xs[rep(1L, 25L), , drop = FALSE], 0:24, 1000L, sampler_grid(fit, warn = FALSE),
              prep$hseed, threads, standardised = TRUE)$draws
 }
 

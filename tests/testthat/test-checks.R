@@ -86,8 +86,25 @@ test_that("sampling functions reject bad arguments", {
   expect_error(sbsample(fit, nd, grid = c(0.5, 0.2)), "'grid'")
   # too few steps to draw the right spread: a warning naming the argument
   expect_warning(sbsample(fit, nd, ndraws = 5, steps = 10), "'steps': 10 sampler steps")
-  expect_warning(sbcondstats(fit, nd, ndraws = 5, steps = 1, probs = 0.5, density = FALSE),
+  expect_warning(sbcondstats(fit, nd, ndraws = 5, steps = 1, method = "em", probs = 0.5,
+                             density = FALSE),
                  "'steps': 1 sampler step;")
+  # one step of em_denoise would give every draw the same value: an error
+  expect_error(sbcondstats(fit, nd, ndraws = 5, steps = 1, probs = 0.5, density = FALSE),
+               "'steps': one step of the sampler \"em_denoise\"")
+  expect_error(sbsample(fit, nd, ndraws = 5, grid = c(0, 1)), "'grid': one step")
+  expect_error(sbcg_control(steps = 1), "'steps': one step")
+  expect_s3_class(sbcg_control(steps = 1, sampler = "em"), "sbcg_control")
+  # a fit with too few steps warns once, not at each of its own samplings
+  d <- gauss_data(200, 5)
+  msgs <- character()
+  withCallingHandlers(sbfit(y ~ x, d, control = small_control(steps = 10), seed = 1),
+                      warning = function(w) {
+                        msgs <<- c(msgs, conditionMessage(w))
+                        invokeRestart("muffleWarning")
+                      })
+  expect_identical(sum(grepl("sampler steps", msgs)), 1L)
+  expect_match(msgs[grepl("sampler steps", msgs)], "^'control\\$steps': 10 sampler steps")
   expect_warning(sbsample(fit, nd, ndraws = 5, grid = c(0, 0.5, 1)), "'grid': 2 sampler steps")
   expect_warning(predict(fit, nd, ndraws = 5, steps = 5), "'steps'")
   expect_warning(sbsample(fit, nd, ndraws = 5, steps = 20), NA)
