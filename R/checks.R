@@ -611,7 +611,9 @@ newdata_matrix <- function(object, newdata) {
             paste(all.vars(info$terms), collapse = ", "))
     newdata <- as.data.frame(newdata, stringsAsFactors = FALSE)
   }
-  if (!is.data.frame(newdata)) stopf("'newdata' must be a data frame")
+  if (!is.data.frame(newdata))
+    stopf(if (info$type == "matrix") "'newdata' must be a data frame or a matrix" else
+      "'newdata' must be a data frame")
   if (nrow(newdata) == 0L) stopf("'newdata' has no rows")
   if (isTRUE(info$intercept_only)) {
     # y ~ 1: any newdata; one constant predictor column
