@@ -357,7 +357,10 @@ strata_se <- function(Psi, m, members = 1L) {
 
 # Monte Carlo standard errors of the type-7 quantiles at probs (one column
 # each) of stratified draws in groups of m, by sectioning: the groups are
-# dealt round-robin into B = 10 batches (G >= 10 groups; draw_strata()), the
+# dealt round-robin into B = 10 batches (G >= 10 groups; draw_strata()),
+# `members` consecutive groups at a time (sample_members() deals the
+# groups of a pooled law to its members in turn: each batch then holds
+# every member's law in equal shares, not one member's alone), the
 # quantiles are taken in each batch, and since the variance of the
 # estimate falls as the number of groups grows, the variance of the whole
 # sample's quantile is roughly that of a batch's over B.  summarise_draws()
@@ -372,11 +375,11 @@ strata_se <- function(Psi, m, members = 1L) {
 # shrink like 1 / (number of groups); it also overstates the error of
 # tail quantiles from batches of a group or two.  bench/strata.R and
 # test-probabilities.R check the result against the spread of replicates.
-section_quantile_se <- function(M, probs, m) {
+section_quantile_se <- function(M, probs, m, members = 1L) {
   n <- ncol(M)
-  g <- (seq_len(n) - 1L) %/% m
-  B <- min(10L, g[n] + 1L)
-  b <- g %% B
+  u <- (seq_len(n) - 1L) %/% (m * members)
+  B <- min(10L, u[n] + 1L)
+  b <- u %% B
   Qb <- lapply(seq_len(B) - 1L, function(k) row_quantiles(M[, b == k, drop = FALSE], probs))
   se <- vapply(seq_along(probs), function(j) {
     qj <- matrix(vapply(Qb, function(q) q[, j], numeric(nrow(M))), nrow(M))
@@ -435,7 +438,7 @@ summarise_draws <- function(draws, nrow, n, ynames, probs, density, bw,
       H <- vapply(seq_len(nrow), function(i) {
         if (bad[i]) NA_real_ else kde_bw(M[i, ], bw, adjust)
       }, 0)
-      SQ <- if (st) section_quantile_se(M, probs, strata)
+      SQ <- if (st) section_quantile_se(M, probs, strata, members)
       for (j in seq_along(probs)) {
         p <- probs[j]
         f <- vapply(seq_len(nrow), function(i) {

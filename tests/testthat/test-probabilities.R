@@ -157,6 +157,29 @@ test_that("stratified quantiles get a positive error when every group splits ali
   expect_lt(r, 1.4)
 })
 
+test_that("sectioning errors of a pooled law deal every member into each batch", {
+  # draws as sample_members() deals a pooled law's groups of 25: in turn to
+  # two members whose laws differ (N(0, 1) and N(2, 1)).  Batches of one
+  # member's groups alone would take the gap between the members' medians
+  # for Monte Carlo error (about 16 times the true error here).  Against
+  # the SD of the pooled median over 300 replicates (its own error about
+  # 4%), the mean sectioning error must agree within the slack of
+  # sectioning on batches of 100 draws
+  set.seed(31)
+  R <- 300
+  m <- 25L
+  n <- 1000L
+  member <- (seq_len(n) - 1L) %/% m %% 2L
+  reps <- replicate(R, {
+    v <- rnorm(n, mean = 2 * member)
+    M <- matrix(v, 1L)
+    c(quantile(v, 0.5, names = FALSE), sbcg:::section_quantile_se(M, 0.5, m, members = 2L))
+  })
+  r <- sd(reps[1, ]) / sqrt(mean(reps[2, ]^2))
+  expect_gt(r, 0.75)
+  expect_lt(r, 1.33)
+})
+
 test_that("stratified draws vary less than independent ones, with the same law", {
   # the same 60 replicate rows as above: the variance of the mean over the
   # replicates drops far below that of independent draws (a location-scale
