@@ -24,7 +24,8 @@
 #'   Smaller is better; it is in the units of \eqn{y}.
 #' * `pinball<p>` for each `p` in `probs`, the pinball (quantile) loss
 #'   \eqn{(y - q_p)(p - 1\{y < q_p\})}{(y - q) (p - [y < q])} of the type 7
-#'   sample quantile \eqn{q_p}{q} of the draws.  Smaller is better.
+#'   sample quantile \eqn{q_p}{q} of the draws (type 1 for a count fit, as
+#'   in [sbcondstats()]).  Smaller is better.
 #' * `pit`, the probability integral transform
 #'   \eqn{(r + 1/2) / (m + 1)}{(r + 1/2) / (m + 1)}, \eqn{r} the number of
 #'   draws below \eqn{y} (ties count one half): the mid-point of the rank
@@ -38,9 +39,16 @@
 #'   calibrated count forecast.  `score_draws()` takes the mid-point.
 #' * `cover<L>` for each `L` in `level`, whether \eqn{y} lies in the central
 #'   interval from the \eqn{(1 - L)/2} to the \eqn{(1 + L)/2} sample quantile
-#'   (type 7) of the draws.  For a calibrated forecast its mean is about
-#'   \eqn{L (m - 1)/(m + 1)}{L (m - 1) / (m + 1)}, which tends to `L` as
-#'   the number of draws grows.
+#'   (type 7) of the draws.  For a calibrated forecast of a continuous
+#'   response its mean is about \eqn{L (m - 1)/(m + 1)}{L (m - 1) / (m + 1)},
+#'   which tends to `L` as the number of draws grows.  The closed interval
+#'   between two quantiles of a count law, whose ends are atoms, covers
+#'   more than `L` even when the law is right; for a count fit `cover<L>`
+#'   is therefore whether the randomised `pit` lies in
+#'   \eqn{[(1 - L)/2, (1 + L)/2]}{[(1 - L)/2, (1 + L)/2]}, which a
+#'   calibrated forecast does with chance `L` (the held-out coverage that
+#'   `print()` of the fit shows is read the same way).  `score_draws()`
+#'   always reads the interval.
 #' * `es`, for several response components only: the energy score of the
 #'   joint draws, \eqn{\frac1m \sum_j \|X_j - y\| - \frac1{2m^2}
 #'   \sum_{j,k} \|X_j - X_k\|}{mean ||X_j - y|| - sum_{j,k} ||X_j - X_k|| /
@@ -227,10 +235,19 @@ score_core <- function(Ms, Y, probs, levels, ynames, rows, discrete = FALSE, u =
     for (j in seq_along(probs))
       df[[pn[j]]] <- (y - Q[, j]) * (probs[j] - (y < Q[, j]))
     df$pit <- (rowSums(M < y) + (if (is.null(u)) 0.5 else u) * (rowSums(M == y) + 1)) / (m + 1)
-    B <- unname(row_quantiles(M, lp, S, discrete))
     L <- length(levels)
-    for (j in seq_len(L))
-      df[[cn[j]]] <- y >= B[, j] & y <= B[, L + j]
+    if (is.null(u)) {
+      B <- unname(row_quantiles(M, lp, S, discrete))
+      for (j in seq_len(L))
+        df[[cn[j]]] <- y >= B[, j] & y <= B[, L + j]
+    } else {
+      # with ties broken at random: the randomised PIT in the central band
+      # of width L, which a calibrated law puts there with chance L; the
+      # closed interval between two quantiles of a law with atoms covers
+      # more than L even when the law is right
+      for (j in seq_len(L))
+        df[[cn[j]]] <- abs(2 * df$pit - 1) <= levels[j]
+    }
     if (any(bad))
       for (nm in setdiff(names(df), c(".row", ".response", "y")))
         df[[nm]][bad] <- if (is.logical(df[[nm]])) NA else NA_real_

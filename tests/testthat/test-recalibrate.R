@@ -203,6 +203,15 @@ test_that("PITs of counts break their ties at random, and are uniform when the l
   expect_gt(sbcg:::cvm_uniform(mid), 1.17)
   # each PIT lies in y's rank cell among the draws
   expect_true(all(pr >= rowSums(M < y[, 1]) / (m + 1) & pr <= (rowSums(M <= y[, 1]) + 1) / (m + 1)))
+  # coverage with the ties broken: the randomised PIT in the central band,
+  # L on average for this right law (4 binomial SEs); the closed interval
+  # between the draws' quantiles, whose ends are atoms, covers far more
+  sc <- sbcg:::score_core(list(M), y, 0.5, c(0.5, 0.9), "y", seq_len(n), discrete = TRUE, u = u)
+  expect_identical(sc$cover0.5, abs(2 * pr - 1) <= 0.5)
+  expect_lt(abs(mean(sc$cover0.5) - 0.5), 4 * sqrt(0.25 / n))
+  expect_lt(abs(mean(sc$cover0.9) - 0.9), 4 * sqrt(0.09 / n))
+  closed <- sbcg:::score_core(list(M), y, 0.5, 0.5, "y", seq_len(n), discrete = TRUE)
+  expect_gt(mean(closed$cover0.5) - 0.5, 8 * sqrt(0.25 / n))
   # sbscore()'s tie breaks: uniform over rows, fixed by the seed and the row
   tb <- sbcg:::tie_breaks(c(12345L, 678L), 0:(n - 1))
   expect_lt(max(abs(ecdf(tb)(seq(0, 1, 0.1)) - seq(0, 1, 0.1))), 0.01)
