@@ -9,7 +9,8 @@
 #' `sbcondstats()` draws `ndraws` samples of \eqn{Y | X = x} for every row of
 #' `newdata` with [sbsample()] and summarises them: the sample mean and
 #' standard deviation, the quantiles at `probs` (type 7 of
-#' [stats::quantile()]), the probabilities \eqn{P(Y \le y_0 | X = x)} at the
+#' [stats::quantile()]; for a count fit, `support = "count"`, type 1, so
+#' that its quantiles are counts), the probabilities \eqn{P(Y \le y_0 | X = x)} at the
 #' thresholds `at`, and a kernel density estimate from [stats::density()].
 #' With `se = TRUE` it also reports the Monte Carlo standard error of each
 #' estimate.
@@ -25,10 +26,15 @@
 #'   every row: each row's statistics have the law and the Monte Carlo
 #'   error of `ndraws` independent draws, their errors are shared between
 #'   rows (curves over \eqn{x} are smooth), and the call costs `ndraws`
-#'   chains instead of `ndraws` per row.  The draws that `keep_draws = TRUE`
-#'   returns are then shared in the same way; for draws that are
-#'   independent across rows (to simulate a sum over rows, say), use
-#'   [sbsample()], which always samples every row on its own.
+#'   chains instead of `ndraws` per row.  A fit that pools two bridges
+#'   (`bridge_inputs = "auto"` on fewer than 200 held-out rows; `print()`
+#'   says so) shares in part: the half of each row's draws that comes from
+#'   the bridge without the predictors is shared between rows in this way,
+#'   the other half is each row's own.  The draws that `keep_draws = TRUE`
+#'   returns are shared in the same way, and so differ from those of
+#'   [sbsample()] with the same seed; for draws that are independent
+#'   across rows (to simulate a sum over rows, say), use [sbsample()],
+#'   which always samples every row on its own.
 #'
 #' @section Probabilities: `at` gives the thresholds \eqn{y_0}.  A numeric
 #'   vector applies to every row; the result then has one column per value,
@@ -66,7 +72,9 @@
 #'     \eqn{\sqrt{p(1-p)/n} / \hat f(\hat q_p)}{sqrt(p (1 - p) / n) / f(q)},
 #'     with \eqn{\hat f}{f} the Gaussian kernel density estimate of the
 #'     draws (bandwidth from `bw` and `adjust`, as for the density column)
-#'     evaluated exactly at the estimated quantile; `NA` for `p` = 0 or 1;
+#'     evaluated exactly at the estimated quantile; `NA` for `p` = 0 or 1,
+#'     and for every `p` of a count fit, whose quantiles move in whole
+#'     steps that no density describes;
 #'   * `se_p<y0>` is the binomial error \eqn{\sqrt{\hat p(1-\hat p)/n}}{sqrt(p (1 - p) / n)}
 #'     (0 when all draws fall on one side of the threshold: then take more
 #'     draws to learn how small the probability is).
