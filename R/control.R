@@ -82,8 +82,15 @@
 #'   after every optimiser step (0 for none).  The average, not the last
 #'   weights, is validated and returned: it smooths out the noise of the
 #'   last steps of stochastic optimisation.
-#' @param validation fraction of rows held out for early stopping (0 for
-#'   none: then all epochs run and the last weights are kept).  With
+#' @param validation fraction of rows held out (0 for none).  No network
+#'   trains on them; they are what the fit judges itself by: they stop
+#'   training early, and they choose the support under `support = "auto"`,
+#'   choose or pool the bridges under `bridge_inputs = "auto"`, give the
+#'   recalibration map (`recalibrate`), and give the held-out scores that
+#'   `print()` shows and the warnings of [sbfit()] (at most 250 of them
+#'   are scored, and up to 1000 give the map).  With none, all epochs run
+#'   and the last weights are kept, `"auto"` supports stay on the real
+#'   line, the bridge sees the predictors and nothing is recalibrated.  With
 #'   cross-fitting (`folds`), a single fit (`ensemble = 1`) and fewer than
 #'   10 held-out rows, the held-out rows also join the folds of the
 #'   location and scale networks, each scored out of fold by the networks
@@ -125,8 +132,11 @@
 #'   optimiser and early stopping).  `"location-scale"` (the default) fits
 #'   the conditional mean \eqn{m(x)} and then the conditional mean absolute
 #'   residual \eqn{s(x)} (floored at 1% of its average), and the bridge
-#'   learns the law of \eqn{(Y - m(x))/s(x)}; the draws are
-#'   \eqn{m(x) + s(x) Z}.  `"location"` fits \eqn{m(x)} only; `"none"` is
+#'   learns the law of \eqn{(Y - m(x))/s(x)^g}; the draws are
+#'   \eqn{m(x) + s(x)^g Z}.  The power \eqn{g} in \eqn{[0, 1]} (`print()`
+#'   shows it as the "scale power") is chosen by the out-of-fold likelihood
+#'   of the residuals, so a scale network that learned only noise is shrunk
+#'   toward a constant.  `"location"` fits \eqn{m(x)} only; `"none"` is
 #'   the paper's method, in which the bridge learns the law of \eqn{Y}
 #'   itself.  The bridge then has to resolve only what the location and
 #'   scale leave: it helps most when the conditional spread is small
@@ -161,7 +171,9 @@
 #'   bridge learns the law of the out-of-fold residuals: residuals of a
 #'   flexible network on the rows it was fitted to are too small, and a
 #'   bridge trained on them learns too narrow a law.  New rows get the
-#'   mean of the \eqn{K} networks.  When a fold has fewer than 10 rows
+#'   mean of the \eqn{K} networks.  With fewer than \eqn{2K} training
+#'   rows there is no cross-fitting (one network of each kind, as for
+#'   `folds = 1`).  When a fold has fewer than 10 rows
 #'   (under about 60 training rows at `folds = 5`), the networks of each
 #'   kind share one epoch instead: the one whose validation loss, summed
 #'   over all folds, is lowest (the starting linear fit, epoch 0,

@@ -157,6 +157,7 @@ free_corner <- function(x, y, xlim, ylim, logy = FALSE) {
 #' @examples
 #' set.seed(1)
 #' d <- data.frame(x = runif(300), y = rnorm(300))
+#' # a toy budget so that the example runs in a second; real fits keep the default
 #' fit <- sbfit(y ~ x, d, control = sbcg_control(epochs = 10), seed = 1)
 #' print(fit)
 #' summary(fit)
@@ -507,6 +508,7 @@ quantile.sbfit <- function(x, probs = c(0.05, 0.5, 0.95), newdata, ...) {
 #' set.seed(1)
 #' d <- data.frame(x = runif(500, -2, 2))
 #' d$y <- 2 * d$x + rnorm(500)
+#' # a toy budget so that the example runs in a second; real fits keep the default
 #' fit <- sbfit(y ~ x, d, control = sbcg_control(epochs = 20), seed = 1)
 #' nd <- data.frame(x = c(-1, 1))
 #' predict(fit, nd)
@@ -625,6 +627,7 @@ newdata_rownames <- function(newdata) {
 #' @examples
 #' set.seed(1)
 #' d <- data.frame(x = runif(300), y = rnorm(300))
+#' # a toy budget so that the example runs in a second; real fits keep the default
 #' fit <- sbfit(y ~ x, d, control = sbcg_control(epochs = 10), seed = 1)
 #' simulate(fit, nsim = 3, seed = 42, newdata = data.frame(x = c(0.2, 0.8)))
 #' @importFrom stats simulate

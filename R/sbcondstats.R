@@ -154,6 +154,7 @@
 #' set.seed(1)
 #' d <- data.frame(x = runif(500, -2, 2))
 #' d$y <- d$x + (0.3 + 0.2 * abs(d$x)) * rnorm(500)
+#' # a toy budget so that the example runs in a second; real fits keep the default
 #' fit <- sbfit(y ~ x, d, control = sbcg_control(epochs = 20), seed = 1)
 #' st <- sbcondstats(fit, data.frame(x = c(-1, 0, 1)), seed = 2)
 #' st

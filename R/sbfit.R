@@ -22,8 +22,11 @@
 #' \eqn{Y | X = x} at \eqn{t = 1} (Huang 2024).  Draws come from
 #' [sbsample()], summaries from [sbcondstats()] and [predict.sbfit()].
 #'
-#' Predictors may be numeric, logical, character or factors; the last three
-#' enter through [stats::model.matrix()] as in [stats::lm()].  Rows with
+#' Predictors may be numeric, logical, character or factors (the last three
+#' enter through [stats::model.matrix()] as in [stats::lm()]), or dates,
+#' date-times and time differences (taken as numbers, as `lm()` takes
+#' them).  A predictor column that is constant on the fit's rows is
+#' ignored, with a warning.  Rows with
 #' missing values are handled by `na.action` in the formula method and are
 #' an error in the default method; infinite values are always an error.
 #' Predictors and responses are centred and scaled before training (see
@@ -35,7 +38,25 @@
 #'
 #' @section Reproducibility: all randomness comes from R's random number
 #'   generator.  With the same `seed` (or the same [set.seed()] before the
-#'   call) the fit is identical, bit for bit, for any value of `threads`.
+#'   call) the fit is identical, bit for bit, for any value of `threads`,
+#'   with the same kernels and precision (`options(sbcg.kernels)` and
+#'   `options(sbcg.precision)`, see [sbcg-package]; the portable and the
+#'   AVX2 kernels differ in the last bits).
+#'
+#' @section Warnings: a fit judges itself on its held-out rows (`validation`
+#'   in [sbcg_control()]) and warns when
+#'   * there are fewer than 20 of them, too few to judge its calibration
+#'     (every fit of fewer than 200 rows at the default `validation`: use
+#'     [sbscore()] on other data to judge it);
+#'   * their 90% intervals cover far less or far more than 90% of them
+#'     (by more than 5 points and three binomial standard errors);
+#'   * they score a higher CRPS than a Gaussian linear model fitted to the
+#'     same training rows, by more than three standard errors;
+#'   * their loss is more than 3 times the training loss (overfitting);
+#'   * there are none (`validation` leaves no row out).
+#'   It also warns for a predictor column that is constant on its rows
+#'   (ignored), for fewer than 20 sampler steps, and for a response that
+#'   is constant or has at most five distinct values.
 #'
 #' @param formula a formula `y ~ x1 + x2` or, for several responses,
 #'   `cbind(y1, y2) ~ .`; `y ~ 1` fits the unconditional law of `y` (with
@@ -153,6 +174,7 @@
 #' n <- 1000
 #' x <- runif(n, -2, 2)
 #' y <- sin(x) + (0.2 + 0.2 * abs(x)) * rnorm(n)
+#' # a toy budget so that the example runs in a second; real fits keep the default
 #' fit <- sbfit(y ~ x, data = data.frame(x, y),
 #'              control = sbcg_control(epochs = 30), seed = 1)
 #' fit

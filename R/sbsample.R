@@ -33,10 +33,11 @@
 #' @section Reproducibility: each call draws one seed from R's random number
 #'   generator (set it with `seed` or [set.seed()]); draw `j` for row `i` of
 #'   `newdata` then depends only on that seed, `i` and `j`: the same bits for
-#'   any `threads`, any `chunk_size` and any [future::plan()], and the first
-#'   `m` draws of a call with `n > m` equal those of a call with `n = m`
-#'   (with `stratify = TRUE`, when the two calls' groups, below, have the
-#'   same size and `m` is a multiple of it).
+#'   any `threads`, any `chunk_size` and any [future::plan()] (with the
+#'   same kernels and precision, see [sbcg-package]), and the first `k`
+#'   draws of a call with `ndraws > k` equal those of a call with
+#'   `ndraws = k` (with `stratify = TRUE`, when the two calls' groups,
+#'   below, have the same size and `k` is a multiple of it).
 #'
 #' @section Stratified noise: Without the drift, a chain would end at a
 #'   weighted sum \eqn{L} of its noise terms, a normal variable.  With
@@ -81,7 +82,8 @@
 #' @param ndraws number of draws per row (called `n` in sbcg 0.1,
 #'   as in `stats::simulate()`'s `nsim` and brms' `ndraws`).
 #' @param n the old name of `ndraws`, still accepted with a message.
-#' @param steps number of sampler steps.
+#' @param steps number of sampler steps; `NULL` takes the fit's
+#'   `sbcg_control(steps)` (20 by default).
 #' @param method `"em_denoise"` (Euler--Maruyama with a noiseless last
 #'   step), `"em"` (Euler--Maruyama, the paper's) or `"bridge"`; see
 #'   Details.  `NULL` takes the fit's `sbcg_control(sampler)`.
@@ -91,9 +93,10 @@
 #' @param grid optional increasing vector of times in \eqn{[0, 1]}
 #'   overriding `steps` and the grid shape; the chains start at
 #'   `grid[1]` and stop at the last value.
-#' @param threads number of threads; by default [sbcg_threads()], all
-#'   cores unless the option `sbcg.threads` says otherwise.  Results do not
-#'   depend on it.
+#' @param threads number of threads; by default [sbcg_threads()]: the
+#'   CPUs the process may use, capped by `mc.cores`, `OMP_THREAD_LIMIT` /
+#'   `OMP_NUM_THREADS` and `_R_CHECK_LIMIT_CORES_`, unless the option
+#'   `sbcg.threads` says otherwise.  Results do not depend on it.
 #' @param seed `NULL` or a number for [set.seed()]; the caller's generator
 #'   state is restored afterwards.
 #' @param chunk_size largest number of rows of `newdata` handled at once;
@@ -126,6 +129,7 @@
 #' set.seed(1)
 #' d <- data.frame(x = runif(500, -2, 2))
 #' d$y <- d$x + sign(rnorm(500)) + 0.2 * rnorm(500)
+#' # a toy budget so that the example runs in a second; real fits keep the default
 #' fit <- sbfit(y ~ x, d, control = sbcg_control(epochs = 20), seed = 1)
 #' draws <- sbsample(fit, data.frame(x = c(-1, 1)), ndraws = 100, seed = 2)
 #' head(draws)

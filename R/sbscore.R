@@ -86,6 +86,7 @@
 #' d$y <- d$x + (0.3 + 0.2 * abs(d$x)) * rnorm(600)
 #' train <- d[1:500, ]
 #' test <- d[501:600, ]
+#' # a toy budget so that the example runs in a second; real fits keep the default
 #' fit <- sbfit(y ~ x, train, control = sbcg_control(epochs = 20), seed = 1)
 #' sc <- sbscore(fit, test, ndraws = 100, seed = 2)
 #' sc
