@@ -130,8 +130,9 @@
 #' @param keep_draws whether to attach the draws themselves, as attribute
 #'   `"draws"`: the rows x draws matrix (or rows x draws x responses array)
 #'   that [sbsample()] with `format = "matrix"`, the same seed and the same
-#'   `stratify` returns (for a bridge without the predictors, the shared
-#'   draws of the section above).
+#'   `stratify` returns, except where draws are shared between rows (a
+#'   bridge without the predictors, or that half of a pooled fit's draws;
+#'   the section above).
 #' @param stratify whether to stratify the noise of each row's draws; see
 #'   the section "Stratified noise".
 #' @return A data frame of class `"sbcondstats"` with one row per row of
