@@ -41,6 +41,9 @@ holdout_scores <- function(fit, prep, Y, threads, m = NULL, rows = holdout_rows(
   if (nv == 0L) return(NULL)
   d <- ncol(Y)
   if (is.null(m)) m <- as.integer(min(1000, max(100, ceiling(25000 * min(1, 16 / d) / nv))))
+  # case weights: each scored line (row and component, score_core()'s
+  # order) counts by its row's weight; unweighted fits take plain means
+  wl <- if (isTRUE(prep$weighted)) rep(prep$wv[match(v, prep$vidx)], each = d)
   prep$vidx <- v
   X <- prep$Xs[v, , drop = FALSE]
   raw <- if (is.null(prep$vfold)) {
@@ -59,13 +62,18 @@ holdout_scores <- function(fit, prep, Y, threads, m = NULL, rows = holdout_rows(
                    discrete = is_count_fit(fit), u = u)
   gauss <- gauss_crps(prep, Y)
   ok <- !is.na(sc$crps)
-  out <- list(n = nv, draws = m, scale = "response", crps = mean(sc$crps[ok]),
-              crps_gauss = mean(gauss[ok]),
-              crps_diff_se = stats::sd(sc$crps[ok] - gauss[ok]) / sqrt(sum(ok)),
-              cover50 = pit_cover(sc$pit[ok], 0.5), cover90 = pit_cover(sc$pit[ok], 0.9),
+  if (!is.null(wl)) wl <- wl[ok]
+  out <- list(n = nv, draws = m, scale = "response", crps = wmean(sc$crps[ok], wl),
+              crps_gauss = wmean(gauss[ok], wl),
+              crps_diff_se = wmean_se(sc$crps[ok] - gauss[ok], wl),
+              cover50 = pit_cover(sc$pit[ok], 0.5, wl), cover90 = pit_cover(sc$pit[ok], 0.9, wl),
               pit = sc$pit[ok],
               loss_ratio = if (fit$best_epoch > 0)
                 fit$history$valid[fit$best_epoch] / fit$history$train[fit$best_epoch] else NA_real_)
+  if (!is.null(wl)) {
+    out$pit_w <- wl
+    out$n_eff <- sum(wl)^2 / sum(wl^2)
+  }
   if (!is.null(u)) out$ties <- "random"
   if (!is.null(prep$vfold)) out$out_of_fold <- TRUE
   out
@@ -127,8 +135,19 @@ oof_crps <- function(prep, oof, support, Y) {
   sum(w * crps) / sum(w)
 }
 
-# The share of PIT values in the central interval of probability `level`.
-pit_cover <- function(pit, level) mean(abs(pit - 0.5) <= level / 2)
+# The share of PIT values in the central interval of probability `level`,
+# weighted by w (NULL: unweighted).
+pit_cover <- function(pit, level, w = NULL) wmean(abs(pit - 0.5) <= level / 2, w)
+
+# The mean of x weighted by w (NULL: the plain mean), and its standard
+# error, sqrt(sum w^2 (x - mean)^2 / (1 - sum w^2)) for weights scaled to
+# sum 1 (sd(x) / sqrt(n) for equal weights).
+wmean <- function(x, w = NULL) if (is.null(w)) mean(x) else sum(w * x) / sum(w)
+wmean_se <- function(x, w = NULL) {
+  if (is.null(w)) return(stats::sd(x) / sqrt(length(x)))
+  w <- w / sum(w)
+  sqrt(sum(w^2 * (x - sum(w * x))^2) / (1 - sum(w^2)))
+}
 
 # CRPS at the held-out rows (one per row and component, in the order of
 # score_core()) of the Gaussian linear model with constant variance fitted
@@ -160,7 +179,8 @@ holdout_warnings <- function(h, recal = FALSE) {
     warnf("only %d held-out rows: too few for the fit to judge its calibration; use sbscore() on other data, or a larger 'control$validation'", h$n)
     return(invisible())
   }
-  se <- sqrt(0.9 * 0.1 / h$n)
+  # with case weights, the binomial error of n_eff equally weighted rows
+  se <- sqrt(0.9 * 0.1 / (if (is.null(h$n_eff)) h$n else h$n_eff))
   fix <- function(how) if (recal)
     sprintf("; the recalibration learned from these rows %s them, but a law this far off deserves a look", how) else ""
   if (h$cover90 < 0.9 - max(3 * se, 0.05))
@@ -184,8 +204,8 @@ holdout_warnings <- function(h, recal = FALSE) {
 # the fit's own law, before the map that was learned from them.
 format_holdout <- function(h, detail = FALSE, recal = NULL) {
   if (is.null(h)) return("Held-out rows: none (control$validation = 0): the fit cannot judge itself")
-  out <- c(sprintf("Held-out rows (%d, %d draws each%s)%s: CRPS %.4g (Gaussian linear model %.4g); 50%% interval covers %.0f%%, 90%% interval %.0f%%%s%s",
-                   h$n, h$draws,
+  out <- c(sprintf("Held-out rows (%d, %d draws each%s%s)%s: CRPS %.4g (Gaussian linear model %.4g); 50%% interval covers %.0f%%, 90%% interval %.0f%%%s%s",
+                   h$n, h$draws, if (is.null(h$pit_w)) "" else ", weighted by the case weights",
                    if (isTRUE(h$out_of_fold)) ", in the cross-fitting folds, scored out of fold" else "",
                    if (is.null(recal)) "" else if (is.null(recal$tails)) ", before recalibration" else
                      sprintf(", with Student-t tails (%g degrees of freedom), before recalibration", recal$tails),

@@ -73,8 +73,9 @@
 # of rows (on the 26 rows of MASS::road in bench/realdata.R, 2 held-out
 # rows per fold, the weight without that bound raised the CRPS by 10%).
 # `cvm`: W2 of the scores, when the caller has it.
-recal_weight <- function(sc, cvm = cvm_uniform(sc)) {
-  n <- length(sc)
+# `n`: the number of scores, or with case weights their effective number
+# (sum w)^2 / sum w^2.
+recal_weight <- function(sc, cvm = cvm_uniform(sc), n = length(sc)) {
   min(n / (n + recal_prior), max(0, 1 - 1 / (6 * cvm)))
 }
 
@@ -82,10 +83,31 @@ recal_weight <- function(sc, cvm = cvm_uniform(sc)) {
 recal_prior <- 25
 
 # The Cramer-von Mises statistic n * int (F_n(u) - u)^2 du of the values v
-# (in [0, 1]) against the uniform law.
-cvm_uniform <- function(v) {
+# (in [0, 1]) against the uniform law.  With weights w, F_n is the
+# weighted distribution function and n the effective number of values,
+# (sum w)^2 / sum w^2; the integral is taken exactly, piece by piece
+# between the sorted values.
+cvm_uniform <- function(v, w = NULL) {
   n <- length(v)
-  1 / (12 * n) + sum((sort(v) - (2 * seq_len(n) - 1) / (2 * n))^2)
+  if (is.null(w)) return(1 / (12 * n) + sum((sort(v) - (2 * seq_len(n) - 1) / (2 * n))^2))
+  o <- order(v)
+  v <- v[o]
+  p <- w[o] / sum(w)
+  Fv <- c(0, cumsum(p))
+  a <- c(0, v)
+  b <- c(v, 1)
+  # int_a^b (F - u)^2 du on each piece where F is constant
+  sum(w)^2 / sum(w^2) * sum(((Fv - a)^3 - (Fv - b)^3) / 3)
+}
+
+# Quantiles of x at probabilities p under weights w: the weighted
+# distribution function's inverse, linear between the mid-points of each
+# value's weight.
+wquantile <- function(x, w, p) {
+  o <- order(x)
+  x <- x[o]
+  w <- w[o]
+  stats::approx((cumsum(w) - w / 2) / sum(w), x, p, rule = 2, ties = "ordered")$y
 }
 
 # The probability levels of F at which T's knots sit.
@@ -100,26 +122,37 @@ recal_levels <- c(5e-4, 1e-3, 2e-3, 5e-3, seq(0.01, 0.99, by = 0.005), 0.995, 0.
 # and knots at the levels 0.5 and 0.9 once there are 50.  A knot at every
 # score would put spikes in the recalibrated densities wherever two
 # held-out scores lie close together.  `weight`: w, by default
-# recal_weight() of the scores.
-recalibration_map <- function(pit, Z, weight = NULL) {
-  pit <- pit[is.finite(pit)]
-  Z <- Z[is.finite(Z)]
+# recal_weight() of the scores.  With case weights, `pw` (one per PIT) and
+# `zw` (one per draw of Z) weight the quantiles and the statistic, and the
+# effective number of rows stands for n.
+recalibration_map <- function(pit, Z, weight = NULL, pw = NULL, zw = NULL) {
+  ok <- is.finite(pit)
+  pit <- pit[ok]
+  if (!is.null(pw)) pw <- pw[ok]
+  ok <- is.finite(Z)
+  Z <- Z[ok]
+  if (!is.null(zw)) zw <- zw[ok]
   n <- length(pit)
   if (n == 0L || length(Z) < 2L * length(recal_levels)) return(NULL)
-  K <- if (n >= 100L) 20L else if (n >= 50L) 10L else 2L
+  ne <- if (is.null(pw)) n else sum(pw)^2 / sum(pw^2)
+  K <- if (ne >= 100) 20L else if (ne >= 50) 10L else 2L
   l <- seq(0, 1, length.out = K + 1L)
   sc <- pmin(1, abs(2 * pit - 1))
-  s <- c(0, stats::quantile(sc, l[-c(1L, K + 1L)], type = 6, names = FALSE), 1)
+  li <- l[-c(1L, K + 1L)]
+  s <- c(0, if (is.null(pw)) stats::quantile(sc, li, type = 6, names = FALSE) else
+    wquantile(sc, pw, li), 1)
   s <- pmin(1, pmax(0, s))
-  cvm <- cvm_uniform(sc)
-  w <- if (is.null(weight)) recal_weight(sc, cvm) else weight
+  cvm <- cvm_uniform(sc, pw)
+  w <- if (is.null(weight)) recal_weight(sc, cvm, ne) else weight
   level <- w * l + (1 - w) * s
   keep <- c(TRUE, diff(s) > 0 & diff(level) > 0)
   map <- list(s = s[keep], level = level[keep], n = n, cvm = cvm, weight = w)
-  z <- stats::quantile(Z, recal_levels, names = FALSE, type = 7)
+  zq <- function(p) if (is.null(zw)) stats::quantile(Z, p, names = FALSE, type = 7) else
+    wquantile(Z, zw, p)
+  z <- zq(recal_levels)
   if (any(diff(z) <= 0)) return(NULL)
   map$z <- z
-  map$tz <- stats::quantile(Z, recal_inverse(map, recal_levels), names = FALSE, type = 7)
+  map$tz <- zq(recal_inverse(map, recal_levels))
   if (any(diff(map$tz) <= 0)) return(NULL)
   map
 }
@@ -129,22 +162,26 @@ recalibration_map <- function(pit, Z, weight = NULL) {
 # 100 draws each as for the first 250 (the map's coverage at level L has a
 # standard error of sqrt(L (1 - L) / n): 1.9 points at 90% from 250 rows,
 # 0.9 from 1000).
+# Returns list(pit, w), w their case weights (NULL for an unweighted fit).
 recal_pits <- function(fit, prep, Y, threads, rows = 1000L) {
   h <- fit$holdout
-  if (length(prep$vidx) <= h$n) return(h$pit)
-  c(h$pit, holdout_scores(fit, prep, Y, threads, m = 100L, rows = rows - h$n,
-                          skip = h$n)$pit)
+  if (length(prep$vidx) <= h$n) return(list(pit = h$pit, w = h$pit_w))
+  more <- holdout_scores(fit, prep, Y, threads, m = 100L, rows = rows - h$n, skip = h$n)
+  list(pit = c(h$pit, more$pit), w = if (!is.null(h$pit_w)) c(h$pit_w, more$pit_w))
 }
 
 # Standardised draws of `fit` at the held-out rows of `prep` (those of
 # holdout_scores(), with its random streams), about 25,000 in all and at
-# least 100 per row.
+# least 100 per row: list(z, w), w the case weight of each draw's row
+# (NULL for an unweighted fit).
 holdout_standardised <- function(fit, prep, threads, rows = holdout_rows(1L)) {
   v <- holdout_subset(prep, rows)
-  if (!length(v)) return(numeric())
+  if (!length(v)) return(list(z = numeric(), w = NULL))
   m <- as.integer(min(1000, max(100, ceiling(25000 / length(v)))))
-  sample_raw(fit, prep$Xs[v, , drop = FALSE], seq_along(v) - 1, m, sampler_grid(fit, warn = FALSE),
-             prep$hseed, threads, standardised = TRUE)$draws
+  z <- sample_raw(fit, prep$Xs[v, , drop = FALSE], seq_along(v) - 1, m,
+                  sampler_grid(fit, warn = FALSE), prep$hseed, threads, standardised = TRUE)$draws
+  # the draws come row by row, m each
+  list(z = z, w = if (isTRUE(prep$weighted)) rep(prep$wv[match(v, prep$vidx)], each = m))
 }
 
 # 25,000 standardised draws of a fit whose bridge does not see x, whose

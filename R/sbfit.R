@@ -70,8 +70,10 @@
 #'   multiply each row's term in the training and validation losses.  Rows
 #'   of weight zero are left out of the fit, as if not given (`nobs()`
 #'   does not count them; `print()` says how many).  The held-out scores,
-#'   and the recalibration learned from them, count each held-out row once,
-#'   whatever its weight.
+#'   and the recalibration learned from them, weight each held-out row by
+#'   its weight, with the effective number of rows
+#'   \eqn{(\sum w)^2 / \sum w^2}{(sum w)^2 / sum w^2} standing for their
+#'   number in the map's shrinkage and the warnings.
 #' @param subset optional expression or index selecting the rows to use.
 #' @param na.action what to do with missing values; see [stats::na.omit()].
 #' @param x a numeric matrix or data frame of predictors (default method).
@@ -556,9 +558,11 @@ sbfit_core <- function(X, Y, w, xinfo, control, threads, seed, verbose,
       !is.null(fit$precondition) && all(is.na(const))) {
     # on the smallest fits learned on top of the Student-t tails (tail_map())
     tails <- fit$recalibration
-    Z <- holdout_standardised(fit, one$prep, threads)
+    hz <- holdout_standardised(fit, one$prep, threads)
+    Z <- hz$z
     if (!is.null(tails)) Z <- recal_apply(tails, Z)
-    map <- recalibration_map(recal_pits(fit, one$prep, Yscore, threads), Z)
+    rp <- recal_pits(fit, one$prep, Yscore, threads)
+    map <- recalibration_map(rp$pit, Z, pw = rp$w, zw = hz$w)
     fit$recalibration <- if (is.null(tails)) map else compose_maps(tails, map)
   }
   fit$format <- fit_format(fit)

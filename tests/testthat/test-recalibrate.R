@@ -405,3 +405,58 @@ test_that("fits with fewer than 10 held-out rows get Student-t tails, others not
   expect_gte(big$n_valid, 10L)
   expect_null(big$recalibration$tails)
 })
+
+test_that("weighted helpers reduce to the unweighted ones and follow their formulas", {
+  set.seed(41)
+  v <- runif(60)
+  # the weighted Cramer-von Mises statistic: equal weights give the usual
+  # one; whole-number weights the usual one of the values repeated, on
+  # the effective number of values
+  expect_equal(sbcg:::cvm_uniform(v, rep(2.5, 60)), sbcg:::cvm_uniform(v), tolerance = 1e-12)
+  k <- sample(1:4, 60, replace = TRUE)
+  expect_equal(sbcg:::cvm_uniform(v, k),
+               sum(k)^2 / sum(k^2) / sum(k) * sbcg:::cvm_uniform(rep(v, k)), tolerance = 1e-12)
+  # weighted quantiles: equal weights give type 5
+  p <- c(0.01, 0.1, 0.5, 0.77, 0.99)
+  expect_equal(sbcg:::wquantile(v, rep(3, 60), p), quantile(v, p, type = 5, names = FALSE))
+  # means, their errors and coverage
+  x <- rnorm(60)
+  w <- runif(60)
+  expect_identical(sbcg:::wmean(x), mean(x))
+  expect_equal(sbcg:::wmean(x, w), weighted.mean(x, w))
+  expect_equal(sbcg:::wmean_se(x, rep(1, 60)), sd(x) / sqrt(60))
+  expect_equal(sbcg:::pit_cover(v, 0.5, w), weighted.mean(abs(v - 0.5) <= 0.25, w))
+  # a map from weighted PITs: equal weights keep the unweighted map's weight
+  pit <- pnorm(rnorm(300) * 1.3)
+  Z <- rnorm(25000)
+  m0 <- sbcg:::recalibration_map(pit, Z)
+  m1 <- sbcg:::recalibration_map(pit, Z, pw = rep(2, 300), zw = rep(1, 25000))
+  expect_equal(m1$weight, m0$weight, tolerance = 1e-12)
+  expect_equal(m1$z, m0$z, tolerance = 0.01)
+})
+
+test_that("a weighted fit judges itself by the weighted held-out rows", {
+  # rows of tiny weight with wild responses: unweighted, the held-out 90%
+  # intervals would miss them (about half the rows); weighted, they count
+  # for almost nothing.  Half of 100 held-out rows are wild: unweighted
+  # coverage about 0.5, weighted about 0.9 (binomial SE 0.04 on 50 rows)
+  set.seed(42)
+  n <- 1000
+  d <- data.frame(x = runif(n))
+  wild <- rep(c(TRUE, FALSE), n / 2)
+  d$y <- d$x + ifelse(wild, rnorm(n, sd = 20), rnorm(n, sd = 0.2))
+  w <- ifelse(wild, 1e-4, 1)
+  f <- suppressWarnings(sbfit(y ~ x, d, weights = w, support = "real",
+                              control = small_control(epochs = 30), seed = 1))
+  h <- f$holdout
+  expect_length(h$pit_w, h$n)
+  expect_lt(h$n_eff, 0.6 * h$n)
+  expect_gt(h$cover90, 0.78)
+  expect_lt(sbcg:::pit_cover(h$pit, 0.9), 0.7)
+  expect_output(print(f), "weighted by the case weights")
+  # unweighted fits keep the plain scores
+  f0 <- suppressWarnings(sbfit(y ~ x, d[!wild, ], support = "real",
+                               control = small_control(epochs = 30), seed = 1))
+  expect_null(f0$holdout$pit_w)
+  expect_identical(f0$holdout$cover90, mean(abs(f0$holdout$pit - 0.5) <= 0.45))
+})
