@@ -179,17 +179,29 @@ holdout_warnings <- function(h, recal = FALSE) {
     warnf("only %d held-out rows: too few for the fit to judge its calibration; use sbscore() on other data, or a larger 'control$validation'", h$n)
     return(invisible())
   }
-  # with case weights, the binomial error of n_eff equally weighted rows
-  se <- sqrt(0.9 * 0.1 / (if (is.null(h$n_eff)) h$n else h$n_eff))
+  # binomial errors of the coverages; with case weights, of n_eff equally
+  # weighted rows
+  ne <- if (is.null(h$n_eff)) h$n else h$n_eff
+  se <- sqrt(0.9 * 0.1 / ne)
+  se50 <- sqrt(0.5 * 0.5 / ne)
   fix <- function(how) if (recal)
     sprintf("; the recalibration learned from these rows %s them, but a law this far off deserves a look", how) else ""
-  if (h$cover90 < 0.9 - max(3 * se, 0.05))
+  if (h$cover90 < 0.9 - max(3 * se, 0.05)) {
     warnf(paste0("the predictive distributions look too narrow: their 90%% intervals cover %.0f%% of the %d held-out rows (50%% intervals: %.0f%%)",
                  fix("widens")), 100 * h$cover90, h$n, 100 * h$cover50)
-  else if (h$cover90 > 0.9 + max(3 * se, 0.05))
+  } else if (h$cover90 > 0.9 + max(3 * se, 0.05)) {
     warnf(paste0("the predictive distributions look too wide: their 90%% intervals cover %.0f%% of the %d held-out rows",
                  fix("narrows")), 100 * h$cover90, h$n)
-  if (h$crps > h$crps_gauss + 3 * h$crps_diff_se)
+  } else if (abs(h$cover50 - 0.5) > max(3 * se50, 0.1)) {
+    # the 90% intervals about right, the middle far off (heavy tails, say)
+    wide <- h$cover50 > 0.5
+    warnf(paste0("the predictive distributions' middle looks too %s: their 50%% intervals cover %.0f%% of the %d held-out rows (90%% intervals: %.0f%%)",
+                 fix(if (wide) "narrows" else "widens")),
+          if (wide) "wide" else "narrow", 100 * h$cover50, h$n, 100 * h$cover90)
+  }
+  # worse than the Gaussian by more than its noise, or by far: a single
+  # wild row can make the noise as large as the gap
+  if (h$crps > h$crps_gauss + 3 * h$crps_diff_se || h$crps > 2 * h$crps_gauss)
     warnf("on the %d held-out rows the fit scores worse than a Gaussian linear model (CRPS %.4g against %.4g)",
           h$n, h$crps, h$crps_gauss)
   if (is.finite(h$loss_ratio) && h$loss_ratio > 3)

@@ -49,9 +49,12 @@
 #'     (every fit of fewer than 200 rows at the default `validation`: use
 #'     [sbscore()] on other data to judge it);
 #'   * their 90% intervals cover far less or far more than 90% of them
-#'     (by more than 5 points and three binomial standard errors);
+#'     (by more than 5 points and three binomial standard errors), or,
+#'     where those look right, their 50% intervals far from 50% (by more
+#'     than 10 points and three binomial standard errors);
 #'   * they score a higher CRPS than a Gaussian linear model fitted to the
-#'     same training rows, by more than three standard errors;
+#'     same training rows, by more than three standard errors or more than
+#'     twice as high;
 #'   * their loss is more than 3 times the training loss (overfitting);
 #'   * there are none (`validation` leaves no row out).
 #'   It also warns for a predictor column that is constant on its rows

@@ -331,6 +331,33 @@ test_that("the coverage warning names the map only when it acts", {
   expect_warning(sbcg:::holdout_warnings(h, recal = TRUE), "too wide: .*narrows them")
 })
 
+test_that("held-out rows warn of a wrong middle, and of a CRPS far above the Gaussian's", {
+  # the 90% intervals about right, the 50% ones 80%: a middle too wide
+  # (3 binomial SEs of 250 rows: 9.5 points, so the bound is 10)
+  h <- list(n = 250L, cover50 = 0.8, cover90 = 0.9, crps = 1, crps_gauss = 1,
+            crps_diff_se = 0.1, loss_ratio = 1)
+  expect_warning(sbcg:::holdout_warnings(h), "middle looks too wide: .* 80% .*90% intervals: 90%")
+  h$cover50 <- 0.25
+  expect_warning(sbcg:::holdout_warnings(h, recal = TRUE), "middle looks too narrow: .*widens them")
+  h$cover50 <- 0.59
+  expect_warning(sbcg:::holdout_warnings(h), NA)
+  # with case weights the effective number of rows sets the bound: 20
+  # rows give 3 SEs of 34 points
+  h$n_eff <- 20
+  h$cover50 <- 0.8
+  expect_warning(sbcg:::holdout_warnings(h), NA)
+  h$n_eff <- NULL
+  # one wild row can make the CRPS's error as large as its gap to the
+  # Gaussian's; more than twice that CRPS warns all the same
+  h$cover50 <- 0.5
+  h$crps <- 1e20
+  h$crps_diff_se <- 1e20
+  expect_warning(sbcg:::holdout_warnings(h), "worse than a Gaussian linear model")
+  h$crps <- 1.9
+  h$crps_diff_se <- 1
+  expect_warning(sbcg:::holdout_warnings(h), NA)
+})
+
 test_that("Student-t tails turn a Gaussian law into a t law with the same median |Z|", {
   # a Gaussian Z without sampling noise: its 25,000 quantiles
   Z <- qnorm((seq_len(25000) - 0.5) / 25000)
