@@ -435,12 +435,15 @@ residuals.sbfit <- function(object, ...) {
 
 #' @rdname sbfit-methods
 #' @param probs probabilities, for `quantile()`.
-#' @param newdata predictor values, for `quantile()`; required.
+#' @param newdata predictor values, for `quantile()`; required, but for a
+#'   fit of the unconditional law (`y ~ 1`), whose quantiles it then gives.
 #' @details `quantile(fit, probs, newdata)` is
 #'   `predict(fit, newdata, type = "quantile", probs = probs)`: the
 #'   conditional quantiles at the rows of `newdata`.
 #' @export
 quantile.sbfit <- function(x, probs = c(0.05, 0.5, 0.95), newdata, ...) {
+  # y ~ 1: the unconditional law's quantiles, as predict() gives them
+  if (missing(newdata) && is_unconditional(x)) newdata <- data.frame(row.names = 1L)
   if (missing(newdata))
     stopf("'newdata' is missing: quantile() of a fit gives conditional quantiles at the rows of 'newdata', as predict(fit, newdata, probs = ...) does")
   stats::predict(x, newdata, type = "quantile", probs = probs, ...)

@@ -217,7 +217,7 @@ sbfit.formula <- function(formula, data, weights, subset, na.action,
   } else {
     y <- as.matrix(y)
     storage.mode(y) <- "double"
-    if (is.null(colnames(y))) colnames(y) <- paste0("y", seq_len(ncol(y)))
+    colnames(y) <- response_names(colnames(y), mt[[2L]], ncol(y))
   }
   w <- stats::model.weights(mf)
   xt <- stats::delete.response(mt)
@@ -237,7 +237,7 @@ sbfit.formula <- function(formula, data, weights, subset, na.action,
   }
   fit <- sbfit_support(pm$X, y, w, pm$xinfo, control, threads, seed, verbose,
                        support, xname = "data", yname = "data")
-  fit$call <- cl
+  fit$call <- call_with_seed(cl, fit$seed)
   fit$formula <- stats::formula(mt)
   fit$terms <- mt
   fit$na.action <- attr(mf, "na.action")
@@ -292,8 +292,28 @@ sbfit.default <- function(x, y, weights = NULL, control = sbcg_control(),
     xinfo <- list(type = "matrix", names = colnames(x))
   }
   fit <- sbfit_support(X, y, weights, xinfo, control, threads, seed, verbose, support)
-  fit$call <- cl
+  fit$call <- call_with_seed(cl, fit$seed)
   fit
+}
+
+# Names for the k columns of a matrix response whose names `nm` may be
+# missing, empty or repeated (cbind(log(y), y) names only its second): the
+# arguments of a cbind() on the formula's left-hand side `lhs` as written
+# where they have none, else y1, y2, ...; made unique.
+response_names <- function(nm, lhs, k) {
+  if (is.null(nm)) nm <- rep("", k)
+  args <- if (is.call(lhs) && identical(lhs[[1L]], as.name("cbind")) && length(lhs) == k + 1L)
+    vapply(as.list(lhs)[-1L], deparse1, "") else paste0("y", seq_len(k))
+  nm[is.na(nm) | nm == ""] <- args[is.na(nm) | nm == ""]
+  make.unique(nm)
+}
+
+# The call `cl` of a fit with the seed it drew when none was given, so
+# that update() refits with the same seed (changing only what it is told)
+# and the printed call rebuilds the fit.
+call_with_seed <- function(cl, seed) {
+  if (is.null(cl$seed) && is.numeric(seed)) cl$seed <- seed
+  cl
 }
 
 # The call of a fit as the user would write it, sbfit(...), not the

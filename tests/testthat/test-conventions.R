@@ -19,6 +19,26 @@ test_that("the stored call is sbfit(...) and update() refits", {
   fm <- sbfit(cbind(x = d$x), d$y, control = small_control(), seed = 1)
   expect_identical(fm$call[[1L]], quote(sbfit))
   expect_s3_class(update(fm, seed = 2), "sbfit")
+  # an unseeded fit's call holds the seed it drew: update() changes only
+  # what it is told, and the printed call rebuilds the fit
+  fu <- sbfit(y ~ x, d, control = small_control())
+  expect_identical(fu$call$seed, fu$seed)
+  expect_identical(update(fu)$theta, fu$theta)
+  fx <- sbfit(as.matrix(d["x"]), d$y, control = small_control(), support = "real")
+  expect_identical(fx$call$seed, fx$seed)
+  expect_identical(update(fx)$theta, fx$theta)
+})
+
+test_that("cbind() responses without names take their expressions as names", {
+  d <- gauss_data(200, 5)
+  d$v <- exp(d$y / 4)
+  f <- sbfit(cbind(log(v), v) ~ x, d, control = small_control(), seed = 1)
+  expect_identical(f$ynames, c("log(v)", "v"))
+  D <- sbsample(f, data.frame(x = 0.5), ndraws = 3, seed = 2)
+  expect_named(D, c(".row", "x", ".draw", "log(v)", "v"))
+  expect_identical(sbcg:::response_names(c("", ""), quote(cbind(a + 1, b)), 2L), c("a + 1", "b"))
+  expect_identical(sbcg:::response_names(NULL, quote(Y), 2L), c("y1", "y2"))
+  expect_identical(sbcg:::response_names(c("a", "a"), quote(Y), 2L), c("a", "a.1"))
 })
 
 test_that("terms(), model.frame(), fitted(), residuals() and quantile()", {
@@ -231,6 +251,8 @@ test_that("y ~ 1 fits the unconditional law", {
   expect_identical(nrow(sbsample(fit, ndraws = 7)), 7L)
   expect_identical(nrow(sbcondstats(fit, ndraws = 20)), 1L)
   expect_identical(dim(simulate(fit, nsim = 3, seed = 1)), c(1L, 3L))
+  expect_identical(quantile(fit, c(0.1, 0.9), seed = 1),
+                   predict(fit, probs = c(0.1, 0.9), seed = 1))
   expect_true(is.finite(mean(sbscore(fit, d[1:5, ], ndraws = 20)$crps)))
   # draws do not depend on the other columns of newdata
   expect_identical(sbsample(fit, data.frame(a = 1), ndraws = 5, seed = 1)$y,
