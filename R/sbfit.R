@@ -56,7 +56,9 @@
 #'     same training rows, by more than three standard errors or more than
 #'     twice as high;
 #'   * their loss is more than 3 times the training loss (overfitting);
-#'   * there are none (`validation` leaves no row out).
+#'   * there are none although `validation` is above 0 (too few rows
+#'     to hold one out; `validation = 0` asks for none and does not warn,
+#'     and `print()` says the fit cannot judge itself).
 #'   It also warns for a predictor column that is constant on its rows
 #'   (ignored), for fewer than 20 sampler steps, and for a response that
 #'   is constant or has at most five distinct values.
