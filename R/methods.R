@@ -645,7 +645,8 @@ simulate.sbfit <- function(object, nsim = 1, seed = NULL, newdata, ...) {
     RNGstate <- get(".Random.seed", envir = .GlobalEnv)
   } else {
     check_seed(seed)
-    RNGstate <- structure(seed, kind = as.list(RNGkind()))
+    # the generators with_seed() draws under, whatever the session's
+    RNGstate <- structure(seed, kind = list("Mersenne-Twister", "Inversion", "Rejection"))
   }
   A <- sbsample(object, newdata, ndraws = nsim, format = "matrix", seed = seed, ...)
   d <- length(object$ynames)

@@ -37,8 +37,12 @@
 #' `readRDS()` round-trip it exactly.
 #'
 #' @section Reproducibility: all randomness comes from R's random number
-#'   generator.  With the same `seed` (or the same [set.seed()] before the
-#'   call) the fit is identical, bit for bit, for any value of `threads`,
+#'   generator.  A `seed` selects R's default generators for the call
+#'   (Mersenne-Twister, Inversion, Rejection), whatever [RNGkind()] the
+#'   session uses, and leaves the session's generators and state as they
+#'   were.  With the same `seed` (or the same [set.seed()] and
+#'   [RNGkind()] before the call) the fit is identical, bit for bit, for
+#'   any value of `threads`,
 #'   with the same kernels and precision (`options(sbcg.kernels)` and
 #'   `options(sbcg.precision)`, see [sbcg-package]; the portable and the
 #'   AVX2 kernels differ in the last bits).

@@ -3,15 +3,26 @@
 # draw_seed(), under with_seed() when the user gives a `seed`.
 
 # Runs with R's RNG set by `seed` (if not NULL) and restores the caller's
-# RNG state afterwards, as stats:::simulate.lm does.
+# RNG state afterwards, as stats:::simulate.lm does.  The seed always
+# selects R's default generators (Mersenne-Twister, Inversion,
+# Rejection), so that a seed gives the same fit and draws whatever
+# RNGkind() the session uses (parallel work often sets L'Ecuyer-CMRG);
+# the caller's generators come back with its state.
 with_seed <- function(seed, expr) {
   if (is.null(seed)) return(expr)
   genv <- globalenv()
   had <- exists(".Random.seed", envir = genv, inherits = FALSE)
   if (had) old <- get(".Random.seed", envir = genv, inherits = FALSE)
-  on.exit(if (had) assign(".Random.seed", old, envir = genv)
-          else rm(".Random.seed", envir = genv))
-  set.seed(seed)
+  kinds <- RNGkind()
+  on.exit({
+    # (re-seeds, which the caller's state then overwrites; the warning
+    # of a "Rounding" sampler was the caller's to see when it chose it)
+    suppressWarnings(RNGkind(kinds[1L], kinds[2L], kinds[3L]))
+    if (had) assign(".Random.seed", old, envir = genv)
+    else rm(".Random.seed", envir = genv)
+  })
+  set.seed(seed, kind = "Mersenne-Twister", normal.kind = "Inversion",
+           sample.kind = "Rejection")
   expr
 }
 

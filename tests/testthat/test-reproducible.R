@@ -21,6 +21,32 @@ test_that("the same seed gives identical fits and draws", {
   expect_identical(runif(1), a)
 })
 
+test_that("a seed gives the same fit and draws under any RNGkind(), which it leaves alone", {
+  d <- gauss_data(200, 12)
+  nd <- data.frame(x = c(-1, 0.5))
+  f1 <- sbfit(y ~ x, d, control = small_control(), seed = 7)
+  p1 <- predict(f1, nd, probs = 0.5)
+  s1 <- sbsample(f1, nd, ndraws = 10, seed = 3)
+  old <- RNGkind()
+  on.exit(RNGkind(old[1L], old[2L], old[3L]))
+  RNGkind("L'Ecuyer-CMRG", "Box-Muller")
+  set.seed(5)
+  a <- runif(2)
+  set.seed(5)
+  f2 <- sbfit(y ~ x, d, control = small_control(), seed = 7)
+  expect_identical(f2$theta, f1$theta)
+  expect_identical(predict(f2, nd, probs = 0.5), p1)
+  expect_identical(sbsample(f2, nd, ndraws = 10, seed = 3), s1)
+  # the caller's generators and stream as they were
+  expect_identical(RNGkind()[1:2], c("L'Ecuyer-CMRG", "Box-Muller"))
+  expect_identical(runif(2), a)
+  # with no state at all, none is left behind, and the kinds stay
+  rm(".Random.seed", envir = globalenv())
+  invisible(sbsample(f2, nd, ndraws = 5, seed = 1))
+  expect_false(exists(".Random.seed", envir = globalenv(), inherits = FALSE))
+  expect_identical(RNGkind()[1L], "L'Ecuyer-CMRG")
+})
+
 test_that("results are identical for 1 and 2 threads", {
   d <- gauss_data(700, 12)
   # batch 600 = 5 chunks of up to 128 rows, so both threads do work
