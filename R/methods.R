@@ -506,7 +506,8 @@ quantile.sbfit <- function(x, probs = c(0.05, 0.5, 0.95), newdata, ...) {
 #'   one column per probability (threshold) for one response, or an array
 #'   rows x probabilities (thresholds) x responses.  With
 #'   `interval = "prediction"`: a matrix with columns `fit`, `lwr` and
-#'   `upr`.  Rows are named as those of `newdata`.
+#'   `upr`.  Rows are named as those of `newdata`; a `newdata` of no rows
+#'   gives a result of no rows, as [stats::predict.lm()] does.
 #' @examples
 #' set.seed(1)
 #' d <- data.frame(x = runif(500, -2, 2))
@@ -542,6 +543,17 @@ predict.sbfit <- function(object, newdata, type = c("mean", "sd", "quantile", "c
   check_fit(object)
   if (missing(newdata) && is_unconditional(object)) newdata <- data.frame(row.names = 1L)
   if (missing(newdata)) stopf("'newdata' is missing: the fit keeps no copy of the training data")
+  if ((is.data.frame(newdata) || is.matrix(newdata)) && nrow(newdata) == 0L) {
+    # as predict.lm(): no rows in, none out, in the shape one row gives
+    # (that of a row of missing values)
+    one <- predict.sbfit(object, newdata[NA_integer_, , drop = FALSE], type = type,
+                         probs = probs, interval = interval, level = level,
+                         at = if (is.matrix(at)) matrix(0, 1L, ncol(at)) else at,
+                         ndraws = ndraws, steps = steps, method = method, threads = threads,
+                         seed = seed, na.action = stats::na.pass, stratify = stratify)
+    return(if (is.null(dim(one))) one[0L] else if (length(dim(one)) == 2L)
+      one[0L, , drop = FALSE] else one[0L, , , drop = FALSE])
+  }
   d <- length(object$ynames)
   if (interval == "prediction") {
     if (d > 1L)

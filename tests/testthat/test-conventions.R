@@ -144,6 +144,26 @@ test_that("predict() works like predict.lm: probs, interval, cdf, reproducible",
   expect_identical(dim(predict(f2, nd, at = 0, ndraws = 20)), c(3L, 1L, 2L))
 })
 
+test_that("predict() of a newdata with no rows gives no rows, in the usual shape", {
+  d <- gauss_data(200, 14)
+  fit <- sbfit(y ~ x, d, control = small_control(), seed = 1)
+  nd0 <- data.frame(x = numeric())
+  expect_identical(predict(fit, nd0), stats::setNames(numeric(), character()))
+  q <- predict(fit, nd0, probs = c(0.1, 0.9))
+  expect_identical(dim(q), c(0L, 2L))
+  expect_identical(colnames(q), c("q0.1", "q0.9"))
+  expect_identical(colnames(predict(fit, nd0, interval = "prediction")), c("fit", "lwr", "upr"))
+  expect_identical(dim(predict(fit, nd0, at = c(0, 1))), c(0L, 2L))
+  expect_identical(dim(quantile(fit, 0.5, newdata = nd0)), c(0L, 1L))
+  # as lm() does
+  expect_length(predict(lm(y ~ x, d), nd0), 0L)
+  # several responses: 0 x responses, and 0 x probabilities x responses
+  d$z <- d$y + rnorm(200)
+  f2 <- sbfit(cbind(y, z) ~ x, d, control = small_control(), seed = 1)
+  expect_identical(dim(predict(f2, nd0)), c(0L, 2L))
+  expect_identical(dim(predict(f2, nd0, probs = c(0.1, 0.5, 0.9))), c(0L, 3L, 2L))
+})
+
 test_that("rows of newdata with missing values give NA rows, aligned", {
   d <- gauss_data(300, 8)
   d$f <- factor(rep(c("a", "b", "c"), 100))
