@@ -4,7 +4,8 @@
 # back to the response's scale.
 
 standardize_cols <- function(M, on) {
-  if (!on) return(list(center = rep(0, ncol(M)), scale = rep(1, ncol(M))))
+  if (!on) return(list(center = rep(0, ncol(M)), scale = rep(1, ncol(M)),
+                       const = rep(FALSE, ncol(M))))
   center <- colMeans(M)
   # a column at a time: sweep() would hold two more copies of M at once
   scale <- sqrt(vapply(seq_len(ncol(M)), function(j) sum((M[, j] - center[j])^2), 0) /

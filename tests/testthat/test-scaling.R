@@ -23,12 +23,34 @@ test_that("standardize_cols() and apply_scaling() equal their sweep() forms", {
   Mi <- matrix(1:12, 4L)
   si <- sbcg:::standardize_cols(Mi, TRUE)
   expect_identical(sbcg:::apply_scaling(Mi, si), sweep(sweep(Mi, 2L, si$center), 2L, si$scale, "/"))
-  expect_identical(sbcg:::standardize_cols(M, FALSE), list(center = rep(0, 4), scale = rep(1, 4)))
+  expect_identical(sbcg:::standardize_cols(M, FALSE),
+                   list(center = rep(0, 4), scale = rep(1, 4), const = rep(FALSE, 4)))
   # columns to zero: 0 where given, NA staying NA
   Mz <- sbcg:::apply_scaling(cbind(M[1:3, ], e = c(1, NA, 3)), list(center = rep(1, 5), scale = rep(2, 5)),
                              zero = c(3L, 5L))
   expect_identical(Mz[, c(3L, 5L)], cbind(c = c(0, 0, 0), e = c(0, NA, 0)))
   expect_identical(Mz[, 1L], (M[1:3, 1L] - 1) / 2)
+})
+
+test_that("fits without standardisation run, and keep their columns as they are", {
+  # (the paper's recipe, bench/accuracy.R's sbcg_paper, turns it off)
+  d <- gauss_data(200, 23)
+  d$z <- 5
+  # (a toy fit on raw scales: its held-out warnings are beside the point;
+  # without standardisation a constant column is the user's to keep)
+  msgs <- character()
+  f <- withCallingHandlers(
+    sbfit(y ~ x + z, d, seed = 1, support = "real",
+          control = small_control(standardize = FALSE, precondition = "none")),
+    warning = function(w) {
+      msgs <<- c(msgs, conditionMessage(w))
+      invokeRestart("muffleWarning")
+    })
+  expect_false(any(grepl("constant", msgs)))
+  expect_identical(unname(f$scaling$x_center), c(0, 0))
+  expect_identical(unname(f$scaling$x_scale), c(1, 1))
+  expect_null(f$scaling$x_const)
+  expect_true(all(is.finite(predict(f, data.frame(x = 0, z = 5), probs = 0.5))))
 })
 
 test_that("a response of tiny spread is scaled by its SD, and fits as at unit scale", {
