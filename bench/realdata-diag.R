@@ -82,7 +82,14 @@ for (sname in sets) {
                                xlev = fit$xinfo$xlevels))
       stdx(fit, X[, fit$xnames, drop = FALSE])
     }
-    ys <- function(dd) (dd[[yname]] - fit$scaling$y_center) / fit$scaling$y_scale
+    # the responses on the scale the fit learned them (log or logit for a
+    # support other than the real line; counts dequantised with the fit's
+    # seed, as sbfit() does), then standardised as the fit's
+    ys <- function(dd) {
+      y <- if (is.null(fit$support)) dd[[yname]] else
+        sbcg:::support_forward(fit$support, dd[[yname]], fit$seed)
+      (y - fit$scaling$y_center) / fit$scaling$y_scale
+    }
     M <- sbsample(fit, te, ndraws = n_draws, format = "matrix", seed = fold, threads = 1L)
     row <- data.frame(set = sname, fold = fold, n_fit = length(tidx), n_val = length(vidx),
                       n_test = nrow(te),

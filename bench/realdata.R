@@ -32,7 +32,8 @@
 #                    "sbcg", or "sbcg" plus the --control text, plus " counts"
 #                    with --counts and " positive" with --positive)
 #   --out FILE       per-fold CSV (default bench/results/realdata-<time>[-quick].csv;
-#                    a bare file name goes to bench/results/); the per-row scores
+#                    a bare file name goes to bench/results/, and --table looks
+#                    there for a bare name not in the working directory); the per-row scores
 #                    go next to it in FILE with "-rows" before ".csv"
 #   --dump           for sbcg, also what its recalibration map was learned from and
 #                    what it did: FILE with "-holdout" before ".csv" gets each fit's
@@ -639,6 +640,9 @@ if (table_mode) {
   method_order <- character()
   for (k in seq_along(table_files)) {
     f <- table_files[k]
+    # a bare name not in the working directory: where --out put it
+    if (!file.exists(f) && dirname(f) == ".") f <- file.path(results_dir, f)
+    if (!file.exists(f)) stop(sprintf("--table: no file %s", table_files[k]), call. = FALSE)
     fo <- utils::read.csv(f, stringsAsFactors = FALSE)
     rr <- utils::read.csv(rows_file_of(f), stringsAsFactors = FALSE)
     ren <- setNames(unique(fo$method), unique(fo$method))

@@ -15,8 +15,8 @@
 # Scores over the test rows: CRPS (sbcg: the "fair" estimator from its
 # draws; lm: closed form of its predictive t law; grf: exact CRPS of the
 # forest-weighted law of the training responses; truth: closed form of the
-# true normal law), coverage of the central 90% interval, and the PIT share
-# in each outer 5%.  Every method runs on one thread.
+# true normal law) and coverage of the central 90% interval.  Every method
+# runs on one thread.
 suppressPackageStartupMessages(library(sbcg))
 args <- commandArgs(trailingOnly = TRUE)
 opt <- function(name, default) {
