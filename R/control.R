@@ -493,9 +493,7 @@ sbcg_control <- function(..., hidden = NULL, activation = c("silu", "relu", "tan
   bridge_inputs <- check_choice(bridge_inputs, c("auto", "x", "location", "none"),
                                 "bridge_inputs")
   steps <- check_count(steps, "steps", 1, 1e6)
-  if (steps == 1 && sampler == "em_denoise")
-    stopf("'steps': one step of the sampler \"em_denoise\" lands every draw on the same denoised value; take %d or more",
-          min_steps)
+  check_steps(steps, sampler, "'steps'", warn = FALSE)
   grid_power <- check_number(grid_power, "grid_power", 0.1, 10)
   draws <- check_count(draws, "draws", 1, 1e7)
   if (!is.null(skew_transform)) skew_transform <- check_flag(skew_transform, "skew_transform")

@@ -43,7 +43,7 @@ holdout_scores <- function(fit, prep, Y, threads, m = NULL, rows = holdout_rows(
   if (is.null(m)) m <- as.integer(min(1000, max(100, ceiling(25000 * min(1, 16 / d) / nv))))
   # case weights: each scored line (row and component, score_core()'s
   # order) counts by its row's weight; unweighted fits take plain means
-  wl <- if (isTRUE(prep$weighted)) rep(prep$wv[match(v, prep$vidx)], each = d)
+  wl <- holdout_weights(prep, v, d)
   prep$vidx <- v
   X <- prep$Xs[v, , drop = FALSE]
   raw <- if (is.null(prep$vfold)) {
@@ -133,6 +133,12 @@ oof_crps <- function(prep, oof, support, Y) {
   }, 0)
   w <- c(prep$wt, prep$wv)
   sum(w * crps) / sum(w)
+}
+
+# The case weights of the held-out rows v of `prep`, each repeated `each`
+# times (per response component, or per draw); NULL for an unweighted fit.
+holdout_weights <- function(prep, v, each) {
+  if (isTRUE(prep$weighted)) rep(prep$wv[match(v, prep$vidx)], each = each)
 }
 
 # The share of PIT values in the central interval of probability `level`,

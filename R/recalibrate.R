@@ -181,7 +181,7 @@ holdout_standardised <- function(fit, prep, threads, rows = holdout_rows(1L)) {
   z <- sample_raw(fit, prep$Xs[v, , drop = FALSE], seq_along(v) - 1, m,
                   sampler_grid(fit, warn = FALSE), prep$hseed, threads, standardised = TRUE)$draws
   # the draws come row by row, m each
-  list(z = z, w = if (isTRUE(prep$weighted)) rep(prep$wv[match(v, prep$vidx)], each = m))
+  list(z = z, w = holdout_weights(prep, v, m))
 }
 
 # 25,000 standardised draws of a fit whose bridge does not see x, whose

@@ -133,10 +133,17 @@ sampling_run <- function(s, fun, ..., extra = NULL) {
 # 76-88% where 100 steps gave 88-92%).
 min_steps <- 20L
 
-# The warning for K < min_steps sampler steps, given by `what`.
-few_steps_warning <- function(what, K) {
-  warnf("%s: %d sampler step%s; with fewer than %d the draws' spread is off (on the simulation models, 10 steps gave 90%% intervals covering 76-88%%; bench/steps.R in the package's sources): take %d or more",
-        what, K, if (K == 1L) "" else "s", min_steps, min_steps)
+# K sampler steps of `method`, given by `what`: one step of em_denoise
+# lands every draw on the same denoised value, an error; fewer than
+# min_steps warn (with `warn`).
+check_steps <- function(K, method, what, warn = TRUE) {
+  if (K == 1L && method == "em_denoise")
+    stopf("%s: one step of the sampler \"em_denoise\" lands every draw on the same denoised value; take %d or more steps",
+          what, min_steps)
+  if (warn && K < min_steps)
+    warnf("%s: %d sampler step%s; with fewer than %d the draws' spread is off (on the simulation models, 10 steps gave 90%% intervals covering 76-88%%; bench/steps.R in the package's sources): take %d or more",
+          what, K, if (K == 1L) "" else "s", min_steps, min_steps)
+  invisible(K)
 }
 
 # Times, drift coefficients and noise scales of the sampler; `warn`:
@@ -157,10 +164,7 @@ sampler_grid <- function(object, steps = NULL, method = NULL, grid = NULL, warn 
   t0 <- tg[-length(tg)]
   if (any(t0 >= 1)) stopf("'grid' must reach 1 at its last value only")
   what <- if (is.null(grid)) "'steps'" else "'grid'"
-  if (K == 1L && method == "em_denoise")
-    stopf("%s: one step of the sampler \"em_denoise\" lands every draw on the same denoised value; take %d or more steps",
-          what, min_steps)
-  if (warn && K < min_steps) few_steps_warning(what, K)
+  check_steps(K, method, what, warn)
   h <- diff(tg)
   s <- if (method == "bridge") sqrt(h * (1 - tg[-1L]) / (1 - t0)) else sqrt(h)
   # em_denoise: the last step, when it ends at t = 1, lands on D itself

@@ -782,14 +782,6 @@ row_labels <- function(x, rows) {
   labs
 }
 
-# The bounds of a fit's support, c(lower, upper) (c(-Inf, Inf) on the
-# real line and for fits without a support).
-support_bounds <- function(object) {
-  sup <- object$support
-  if (is.list(sup) && is.numeric(sup$lower) && is.numeric(sup$upper)) c(sup$lower, sup$upper) else
-    c(-Inf, Inf)
-}
-
 # The kernel density estimate of draws v with bandwidth h (before
 # `adjust`) on n points, for a law on the interval `bounds`: on the real
 # line stats::density() itself; with a finite bound, the draws reflected

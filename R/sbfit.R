@@ -539,7 +539,7 @@ sbfit_core <- function(X, Y, w, xinfo, control, threads, seed, verbose,
   seed <- check_seed(seed)
   verbose <- check_flag(verbose, "verbose")
   w <- check_training_rows(X, Y, w, xname, yname)
-  if (control$steps < min_steps) few_steps_warning("'control$steps'", control$steps)
+  check_steps(control$steps, control$sampler, "'control$steps'")
   if (isTRUE(control$standardize)) {
     cx <- constant_predictors(standardize_cols(X, TRUE), xinfo)
     if (length(cx))

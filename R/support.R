@@ -126,6 +126,14 @@ support_inverse <- function(sup, z) {
 # Whether a fit's draws are counts (discrete statistics).
 is_count_fit <- function(object) identical(object$support$type, "count")
 
+# The bounds of a fit's support, c(lower, upper) (c(-Inf, Inf) on the
+# real line and for fits without a support).
+support_bounds <- function(object) {
+  sup <- object$support
+  if (is.list(sup) && is.numeric(sup$lower) && is.numeric(sup$upper)) c(sup$lower, sup$upper) else
+    c(-Inf, Inf)
+}
+
 # The support that the training responses suggest when the fit was left on
 # the real line, for print(): "count" for non-negative whole numbers (with
 # more than two values), "unit" for values strictly in (0, 1), "positive"
