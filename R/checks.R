@@ -317,7 +317,6 @@ check_at <- function(at, nrow, d) {
     stopf(msg)
   if (!length(at)) stopf("'at' must not be empty")
   if (anyNA(at)) stopf("'at' must not contain NA or NaN")
-  if (any(!is.finite(at))) stopf("'at' must be finite")
   if (is.null(dim(at))) {
     at <- as.double(at)
     if (anyDuplicated(at_names(at))) stopf("'at' must not contain duplicates")

@@ -117,6 +117,7 @@
 #' @param at `NULL`, or thresholds \eqn{y_0} for the probabilities
 #'   \eqn{P(Y \le y_0 | X = x)}: a numeric vector for all rows or a matrix
 #'   with one row per row of `newdata`; see the section "Probabilities".
+#'   Infinite thresholds are allowed: `-Inf` gives 0 and `Inf` gives 1.
 #' @param se whether to add the Monte Carlo standard errors of the mean, the
 #'   SD, the quantiles and the probabilities, as columns `se_mean`, `se_sd`,
 #'   `se_q0.05`, ..., `se_p0`, ...; see the section "Monte Carlo standard

@@ -21,6 +21,18 @@ test_that("'at' as a vector gives one probability column per threshold", {
   expect_identical(attr(st, "at"), c(-1, 0, 2.5))
 })
 
+test_that("infinite thresholds give probabilities 0 and 1, as pnorm() does", {
+  st <- sbcondstats(fit_p, nd_p, ndraws = 100, at = c(-Inf, 0, Inf), se = TRUE,
+                    density = FALSE, seed = 7)
+  expect_identical(st$pmInf, rep(0, 3))
+  expect_identical(st$pInf, rep(1, 3))
+  expect_identical(c(st$se_pmInf, st$se_pInf), rep(0, 6))
+  A <- cbind(c(-Inf, 0, Inf), Inf)
+  P <- predict(fit_p, nd_p, at = A, ndraws = 100, seed = 7)
+  expect_equal(unname(P[c(1, 3), 1]), c(0, 1))
+  expect_equal(unname(P[, 2]), rep(1, 3))
+})
+
 test_that("'at' as a matrix gives row-specific thresholds", {
   A <- cbind(nd_p$x, nd_p$x + 1)
   st <- sbcondstats(fit_p, nd_p, ndraws = 200, at = A, se = TRUE, density = FALSE, seed = 3)
@@ -257,7 +269,6 @@ test_that("bad 'at', 'se' and 'keep_draws' give errors naming them", {
     list(quote(sbcondstats(fit_p, nd_p, at = TRUE)), "'at' must be NULL, a numeric"),
     list(quote(sbcondstats(fit_p, nd_p, at = 1i)), "'at' must be NULL, a numeric"),
     list(quote(sbcondstats(fit_p, nd_p, at = numeric())), "'at' must not be empty"),
-    list(quote(sbcondstats(fit_p, nd_p, at = Inf)), "'at' must be finite"),
     list(quote(sbcondstats(fit_p, nd_p, at = c(1, 1))), "'at' must not contain duplicates"),
     list(quote(sbcondstats(fit_p, nd_p, at = matrix(0, 2, 2))), "'at' has 2 rows.*one row per row of 'newdata' \\(3\\)"),
     list(quote(sbcondstats(fit_p, nd_p, at = matrix(0, 3, 0))), "'at'"),
