@@ -113,14 +113,25 @@ support_offset <- function(sup) if (is.null(sup$offset)) 0 else sup$offset
 count_offset <- 1
 
 # Draws z (on the fitted scale) mapped back to the response's support.
+# The bounds are open: where the map rounds onto a bound (exp(z) below
+# the smallest double, plogis(z) of 1 for z above about 37), the draw
+# becomes the nearest representable value inside.
 support_inverse <- function(sup, z) {
   if (is.null(sup)) return(z)
   switch(sup$type,
     real = z,
-    lower = sup$lower + exp(z),
-    upper = sup$upper - exp(-z),
-    interval = sup$lower + (sup$upper - sup$lower) * stats::plogis(z),
+    lower = pmax(sup$lower + exp(z), inside_bound(sup$lower, 1)),
+    upper = pmin(sup$upper - exp(-z), inside_bound(sup$upper, -1)),
+    interval = pmin(pmax(sup$lower + (sup$upper - sup$lower) * stats::plogis(z),
+                         inside_bound(sup$lower, 1)), inside_bound(sup$upper, -1)),
     count = pmax(0, floor(exp(z) - support_offset(sup))))
+}
+
+# A double next to the bound a on the side `sign` (1 above, -1 below):
+# one or two units in the last place away, or the smallest normal double
+# away from 0.
+inside_bound <- function(a, sign) {
+  a + sign * max(abs(a) * .Machine$double.eps, .Machine$double.xmin)
 }
 
 # Whether a fit's draws are counts (discrete statistics).
