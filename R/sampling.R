@@ -14,7 +14,7 @@
 # keeps only summaries (the limit applies to one chunk).  `response`: newdata
 # must also hold the observed responses (sbscore()), returned as `Y`.
 #
-# Rows of newdata with missing predictors (or, for sbscore(), a missing
+# Rows of newdata with missing predictors (or, for sbscore(), no observed
 # response) are not sampled: `kept` gives the rows that are, `rows_out`
 # the rows of the result (all of them unless na.action is na.omit), and
 # pad_rows() / pad_draws() put NA rows where a row was skipped.  Each kept
@@ -42,7 +42,12 @@ sampling_setup <- function(object, newdata, n, steps = NULL, method = NULL,
   X <- newdata_matrix(object, newdata)
   Y <- if (response) newdata_response(object, newdata)
   miss <- rowSums(is.na(X)) > 0
-  if (!is.null(Y)) miss <- miss | rowSums(is.na(Y)) > 0
+  if (!is.null(Y)) {
+    # a row missing some of several responses is scored on the others
+    # (unless na.omit drops it), with NA scores for the missing ones
+    ny <- rowSums(is.na(Y))
+    miss <- miss | ny == ncol(Y) | (ny > 0 & na %in% c("omit", "fail"))
+  }
   if (any(miss) && na == "fail")
     stopf("'newdata' has missing values in row(s) %s and 'na.action' is na.fail",
           paste(utils::head(which(miss), 5L), collapse = ", "))

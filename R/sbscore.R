@@ -74,7 +74,10 @@
 #'   `newdata` (and response component, in column `.response`, for several):
 #'   `.row`, `.response`, `y` (the observation), `crps`, `pinball<p>`, `pit`,
 #'   `cover<L>` and, for several components, `es`.  Lines whose draws are
-#'   not all finite (a diverging fit) hold `NA`.  Attributes `n` (draws per
+#'   not all finite (a diverging fit) hold `NA`.  A row of `newdata` that
+#'   observes some of several responses is scored on those (unless
+#'   `na.action` is [stats::na.omit()] or [stats::na.fail()]); its missing
+#'   components and its `es` are `NA`.  Attributes `n` (draws per
 #'   row), `probs`, `levels` and `ynames`.  Its `print()` shows the average
 #'   scores, `summary()` adds their standard errors, the coverage table and
 #'   the PIT summary, and `plot()` draws the PIT histogram and the

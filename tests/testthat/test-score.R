@@ -175,6 +175,22 @@ test_that("sbscore with several responses adds the energy score", {
   expect_equal(s$scores$mean[s$scores$score == "es"], mean(sc$es[c(TRUE, FALSE)]))
   expect_equal(s$n_rows, 10L)
   expect_output(print(sc), "es")
+  # a missing response blanks its own scores and the energy score only
+  dm <- d[1:10, ]
+  dm$y2[3] <- NA
+  dm[5, c("y1", "y2")] <- NA
+  sm <- sbscore(fit, dm, ndraws = 40, seed = 2)
+  r3 <- sm$.row == 3
+  expect_identical(sm$crps[r3], c(sc$crps[r3][1], NA))
+  expect_identical(sm$pit[r3], c(sc$pit[r3][1], NA))
+  expect_true(all(is.na(sm$es[r3])))
+  expect_true(all(is.na(sm$crps[sm$.row == 5])))
+  ok <- !(sm$.row %in% c(3, 5))
+  expect_identical(sm$crps[ok], sc$crps[ok])
+  expect_identical(sm$y[sm$.row == 3], c(d$y1[3], NA))
+  expect_identical(unique(sbscore(fit, dm, ndraws = 40, seed = 2, na.action = na.omit)$.row),
+                   setdiff(1:10, c(3L, 5L)))
+  expect_error(sbscore(fit, dm, ndraws = 40, na.action = na.fail), "row\\(s\\) 3, 5")
 })
 
 test_that("summary and print report averages, coverage and PIT", {
