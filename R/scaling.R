@@ -945,7 +945,9 @@ draw_scale <- function(object, X) {
   pre <- object$precondition
   cv <- if (is.null(object$constant)) rep(NA_real_, length(yc)) else object$constant
   const <- !is.na(cv)
-  if (is.null(pre)) return(list(center = ifelse(const, cv, yc), scale = ifelse(const, 0, ys)))
+  if (is.null(pre))
+    return(list(center = rep(ifelse(const, cv, yc), each = nrow(X)),
+                scale = rep(ifelse(const, 0, ys), each = nrow(X))))
   m <- location_net(pre, X)
   s_x <- scale_net(pre, X)
   C <- sweep(m + sweep(s_x, 2L, pre$center, "*"), 2L, ys, "*") + rep(yc, each = nrow(X))

@@ -115,3 +115,22 @@ test_that("a constant component of a decorrelated fit stays constant", {
   expect_true(all(s[, , "b"] == 2))
   expect_true(all(is.finite(s)))
 })
+
+test_that("without preconditioning, every row of a decorrelated fit gets its components' centres", {
+  # two responses of very different centres: the draws of each row must keep
+  # y1 near 0 and y2 near 100, whatever the number of rows asked for
+  set.seed(8)
+  n <- 300
+  d <- data.frame(x = runif(n, -1, 1))
+  d$y1 <- 0.3 * rnorm(n)
+  d$y2 <- 100 + 0.3 * rnorm(n)
+  f <- sbfit(cbind(y1, y2) ~ x, d, seed = 1,
+             control = small_control(precondition = "none", validation = 0))
+  expect_true(f$control$decorrelate)
+  m <- predict(f, data.frame(x = c(0, 0.5, -0.5)), ndraws = 200, seed = 2)
+  # the draws' SD is about 0.3 after scaling, so 5 units is far outside any error
+  expect_true(all(abs(m[, "y1"]) < 5))
+  expect_true(all(abs(m[, "y2"] - 100) < 5))
+  one <- predict(f, data.frame(x = 0.5), ndraws = 200, seed = 2)
+  expect_equal(unname(one[1, ]), unname(m[2, ]), tolerance = 1)
+})
