@@ -61,7 +61,11 @@ holdout_scores <- function(fit, prep, Y, threads, m = NULL, rows = holdout_rows(
   sc <- score_core(Ms, Y[v, , drop = FALSE], 0.5, c(0.5, 0.9), colnames(Y), v,
                    discrete = is_count_fit(fit), u = u)
   gauss <- gauss_crps(prep, Y)
-  ok <- !is.na(sc$crps)
+  # a constant response (sbfit() says so) draws its constant: its lines,
+  # CRPS 0 and PIT 1/2, would only dilute the others' scores
+  const <- if (is.null(fit$constant)) rep(FALSE, d) else !is.na(fit$constant)
+  live <- rep(!const, nv)
+  ok <- !is.na(sc$crps) & (live | all(const))
   if (!is.null(wl)) wl <- wl[ok]
   out <- list(n = nv, draws = m, scale = "response", crps = wmean(sc$crps[ok], wl),
               crps_gauss = wmean(gauss[ok], wl),
@@ -76,6 +80,7 @@ holdout_scores <- function(fit, prep, Y, threads, m = NULL, rows = holdout_rows(
   }
   if (!is.null(u)) out$ties <- "random"
   if (!is.null(prep$vfold)) out$out_of_fold <- TRUE
+  if (all(const)) out$constant <- TRUE
   out
 }
 
@@ -171,6 +176,8 @@ gauss_crps <- function(prep, Y) {
     b <- f$coefficients
     b[is.na(b)] <- 0
     mu <- design(prep$Xs, v)[, seq_len(ncol(X1)), drop = FALSE] %*% b
+    # (a response without spread: the point mass at mu, CRPS |y - mu|)
+    if (!(s > 0)) return(abs(Y[v, k] - mu))
     z <- (Y[v, k] - mu) / s
     s * (z * (2 * stats::pnorm(z) - 1) + 2 * stats::dnorm(z) - 1 / sqrt(pi))
   }, numeric(length(v)))
@@ -180,7 +187,8 @@ gauss_crps <- function(prep, Y) {
 # sbfit()'s warnings from the held-out scores h (NULL: no held-out rows);
 # `recal`: whether a recalibration map was learned from them.
 holdout_warnings <- function(h, recal = FALSE) {
-  if (is.null(h)) return(invisible())
+  # a constant response has nothing to judge (sbfit() has said so)
+  if (is.null(h) || isTRUE(h$constant)) return(invisible())
   if (h$n < 20L) {
     warnf("only %d held-out rows: too few for the fit to judge its calibration; use sbscore() on other data, or a larger 'control$validation'", h$n)
     return(invisible())
@@ -207,7 +215,7 @@ holdout_warnings <- function(h, recal = FALSE) {
   }
   # worse than the Gaussian by more than its noise, or by far: a single
   # wild row can make the noise as large as the gap
-  if (h$crps > h$crps_gauss + 3 * h$crps_diff_se || h$crps > 2 * h$crps_gauss)
+  if (isTRUE(h$crps > h$crps_gauss + 3 * h$crps_diff_se || h$crps > 2 * h$crps_gauss))
     warnf("on the %d held-out rows the fit scores worse than a Gaussian linear model (CRPS %.4g against %.4g)",
           h$n, h$crps, h$crps_gauss)
   if (is.finite(h$loss_ratio) && h$loss_ratio > 3)
@@ -229,7 +237,8 @@ format_holdout <- function(h, detail = FALSE, recal = NULL) {
                      sprintf(", with Student-t tails (%g degrees of freedom), before recalibration", recal$tails),
                    h$crps, h$crps_gauss, 100 * h$cover50, 100 * h$cover90,
                    if (identical(h$ties, "random")) " (from PITs with their ties broken at random)" else "",
-                   if (h$n < 20L) " (too few rows to judge)" else ""))
+                   if (isTRUE(h$constant)) " (a constant response: nothing to judge)" else
+                     if (h$n < 20L) " (too few rows to judge)" else ""))
   if (detail) {
     counts <- tabulate(pmin(10L, floor(h$pit * 10) + 1L), 10L)
     out <- c(out, sprintf("  PIT by tenths (%d each if calibrated): %s", round(length(h$pit) / 10),

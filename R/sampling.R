@@ -246,7 +246,7 @@ sample_raw <- function(object, X, rowid, n, g, cseed, threads, block = 256L,
   if (standardised) return(list(draws = if (is.null(mix)) draws else
     as.vector(matrix(draws, ncol = net$d) %*% mix), nonfinite = res$nonfinite))
   if (!is.null(mix)) draws <- scale_draws(sc, matrix(draws, ncol = net$d) %*% mix, nr, n)
-  list(draws = support_inverse(object$support, draws), nonfinite = res$nonfinite)
+  list(draws = response_draws(object, draws), nonfinite = res$nonfinite)
 }
 
 # The draws of nr rows from standardised draws Z ((nr * n) x d, the n draws
@@ -281,7 +281,7 @@ sample_shared <- function(object, X, n, g, cseed, threads, block, strata = 0L) {
   if (!is.null(object$mix)) Z <- Z %*% object$mix
   draws <- scale_draws(draw_scale(object, X), Z[rep(seq_len(n), times = nr), , drop = FALSE],
                        nr, n)
-  list(draws = support_inverse(object$support, draws), nonfinite = res$nonfinite * nr)
+  list(draws = response_draws(object, draws), nonfinite = res$nonfinite * nr)
 }
 
 # Whether the bridge's output depends on the predictors: not for a bridge

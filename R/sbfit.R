@@ -521,7 +521,7 @@ auto_keeps_alt <- function(crps, oof = NULL) {
 # bench/realdata.R, the 50% intervals of ChickWeight 56%, mpg 58%), for
 # the same CRPS.
 auto_candidate <- function(Y) {
-  if (ncol(Y) != 1L) return(NULL)
+  if (ncol(Y) != 1L || isTRUE(all(Y == Y[1L]))) return(NULL)
   h <- support_hint(Y)
   if (is.null(h)) NULL else if (h == "count" && any(Y == 0)) "count" else
     if (all(Y > 0)) "positive" else NULL
@@ -557,7 +557,8 @@ sbfit_core <- function(X, Y, w, xinfo, control, threads, seed, verbose,
   # in the fit's control as chosen
   if (is.null(control$skew_transform))
     control$skew_transform <- log_scale_support(support)
-  const <- constant_responses(Y, yname, count_hint = is.null(support) || support$type == "real")
+  const <- constant_responses(Y, yname, count_hint = is.null(support) || support$type == "real",
+                              Yscore = Yscore)
   # an unseeded fit draws its seed from R's generator and keeps it, so that
   # sbfit(..., seed = fit$seed) rebuilds it
   if (is.null(seed)) seed <- sample.int(.Machine$integer.max, 1L)
@@ -651,7 +652,11 @@ fit_member <- function(X, Y, w, xinfo, control, threads, seed, verbose, const, s
     if (!is.null(dc)) fit$mix <- dc$mix
     fit$support <- support
     fit$format <- fit_format(fit)
-    if (any(!is.na(const))) fit$constant <- const
+    if (any(!is.na(const))) {
+      fit$constant <- const
+      if (!is.null(support) && support$type != "real")
+        fit$constant_response <- ifelse(is.na(const), NA_real_, Yscore[1L, ])
+    }
     fit$seed <- seed
     # the precision of the network's passes (options(sbcg.precision)),
     # which a rebuild with the same seed needs
@@ -685,19 +690,23 @@ fit_member <- function(X, Y, w, xinfo, control, threads, seed, verbose, const, s
 auto_decorrelate <- function(d) d > 1L && d <= 4096L
 
 # Responses with few distinct values: a constant column is kept exactly
-# (the result, fit$constant, holds its value, NA for other columns; its
-# draws are the constant), and a column of at most five values gets a
+# (the result, fit$constant, holds its value on the fitted scale, NA for
+# other columns; its draws are the constant), and a column of at most five values gets a
 # warning, since the bridge learns a continuous law; with count_hint (a
 # fit on the real line), one of whole numbers from 0 also points to
 # support = "count".
-constant_responses <- function(Y, yname, count_hint = FALSE) {
+constant_responses <- function(Y, yname, count_hint = FALSE, Yscore = Y) {
+  # constant on the response's own scale (Yscore); the value kept is the
+  # column's mean on the fitted scale (Y), which a count's dequantising
+  # noise spreads over the constant's block
   const <- vapply(seq_len(ncol(Y)), function(k)
-    if (all(Y[, k] == Y[1L, k])) Y[1L, k] else NA_real_, 0)
+    if (all(Yscore[, k] == Yscore[1L, k])) mean(Y[, k]) else NA_real_, 0)
   for (k in seq_len(ncol(Y))) {
     nv <- length(unique(Y[, k]))
+    # (the message on the response's own scale, before a support's map)
     if (!is.na(const[k]))
       warnf("'%s': the response '%s' is constant (%g): every draw will be %g",
-            yname, colnames(Y)[k], Y[1L, k], Y[1L, k])
+            yname, colnames(Y)[k], Yscore[1L, k], Yscore[1L, k])
     else if (nv <= 5L)
       warnf("'%s': the response '%s' has only %d distinct values; sbcg learns a continuous distribution, whose draws fall between and beyond them%s",
             yname, colnames(Y)[k], nv,

@@ -127,6 +127,21 @@ support_inverse <- function(sup, z) {
     count = pmax(0, floor(exp(z) - support_offset(sup))))
 }
 
+# The draws z of a fit (chain order: draw, row, then component) on the
+# response's scale: support_inverse(), and for a constant response of a
+# fit with a support its constant exactly (`constant_response`: the
+# constant on the response's scale, NA for other columns), which the
+# round trip through the support's map would leave a rounding off.
+response_draws <- function(object, z) {
+  y <- support_inverse(object$support, z)
+  cy <- object$constant_response
+  if (!is.null(cy)) {
+    N <- length(y) %/% length(cy)
+    for (k in which(!is.na(cy))) y[(k - 1) * N + seq_len(N)] <- cy[k]
+  }
+  y
+}
+
 # A double next to the bound a on the side `sign` (1 above, -1 below):
 # one or two units in the last place away, or the smallest normal double
 # away from 0.

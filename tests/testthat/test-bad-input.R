@@ -394,6 +394,22 @@ test_that("inputs that are odd but legal give results or warnings", {
   a2 <- sbsample(fc2, mx[1:2, ], ndraws = 50, format = "matrix", seed = 1)
   expect_true(all(a2[, , "b"] == 1))
   expect_gt(sd(a2[, , "a"]), 0)
+  # the constant column is left out of the held-out scores of the others
+  expect_identical(length(fc2$holdout$pit), fc2$holdout$n)
+  # a response of zeros (no spread at all, even in the Gaussian model)
+  for (sup in c("auto", "real", "count")) {
+    expect_warning(f0 <- sbfit(mx, rep(0, 60), control = small_control(), seed = 1, support = sup),
+                   "response 'y' is constant \\(0\\)", info = sup)
+    expect_true(all(sbsample(f0, mx[1:2, ], ndraws = 5, format = "matrix", seed = 1) == 0),
+                info = sup)
+  }
+  expect_output(print(f0), "a constant response: nothing to judge")
+  # a constant response with a support: the message and the draws on its own scale
+  expect_warning(fp <- sbfit(mx, rep(3, 60), control = small_control(), seed = 1,
+                             support = "positive"),
+                 "response 'y' is constant \\(3\\): every draw will be 3$")
+  expect_true(all(sbsample(fp, mx[1:2, ], ndraws = 5, format = "matrix", seed = 1) == 3))
+  expect_identical(unname(predict(fp, mx[1:2, ], at = 3)[, 1]), c(1, 1))
   # a handful of distinct values: a warning, and a fit
   expect_warning(f3 <- sbfit(mx, rep(c(0, 1, 4), 20), control = small_control(), seed = 1,
                              support = "real"),
