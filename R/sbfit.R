@@ -493,7 +493,8 @@ support_auto <- function(X, Y, w, xinfo, control, threads, seed, verbose, xname,
     keep$fit$support_choice <- stats::setNames(crps, c("real", alt))
     if (length(oof) == 2L && all(is.finite(oof)))
       keep$fit$support_choice_oof <- stats::setNames(oof, c("real", alt))
-    keep$fit$support_hint <- NULL
+    # (data in (0, 1) keep their hint: neither fit stays inside 1)
+    keep$fit$support_hint <- if (identical(a$fit$support_hint, "unit")) "unit"
     keep$fit$seconds <- a$fit$seconds + b$fit$seconds
   }
   keep$fit$oof_crps <- NULL

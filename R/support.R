@@ -196,15 +196,17 @@ support_line <- function(x) {
       positive = "the responses are positive: support = \"positive\" keeps the draws positive",
       NULL)
     if (!is.null(hint))
-      hint <- sprintf(" (%s; %s)", hint, if (x$support_hint == "unit")
-        "refit with update(fit, support = c(0, 1)) and compare the held-out scores: the fit then learns on the logit scale, which may predict better or worse" else
+      hint <- sprintf(" (%s; %s)", hint, if (x$support_hint == "unit") unit_advice else
+        if (length(x$ynames) > 1L)
+          sprintf("refit with update(fit, support = \"%s\") and compare the held-out scores",
+                  x$support_hint) else
           "support = \"auto\", the default, also fits the log scale and keeps the fit with the lower held-out CRPS, given held-out rows")
     return(sprintf("Support: the real line%s%s", choice_text(x), if (is.null(hint)) "" else hint))
   }
   # fits made before held-out scores were on the response's scale (their
   # holdout has no `scale`) scored them on the fitted scale
   old <- !is.null(x$holdout) && !identical(x$holdout$scale, "response")
-  sprintf("Support: %s, %s; draws, statistics%s on the response's own scale%s%s",
+  sprintf("Support: %s, %s; draws, statistics%s on the response's own scale%s%s%s",
           support_text(sup),
           switch(sup$type,
             lower = "fitted on the log scale", upper = "fitted on the log scale",
@@ -212,8 +214,13 @@ support_line <- function(x) {
             count = sprintf("whole numbers, fitted as log(%sy + u) with u uniform on (0, 1)",
                             if (support_offset(sup) > 0) "1 + " else "")),
           if (old) "" else " and held-out scores",
-          if (old) ", held-out scores on the fitted scale" else "", choice_text(x))
+          if (old) ", held-out scores on the fitted scale" else "", choice_text(x),
+          if (identical(x$support_hint, "unit"))
+            sprintf(" (the responses lie in (0, 1), but this support reaches past 1; %s)",
+                    unit_advice) else "")
 }
+
+unit_advice <- "refit with update(fit, support = c(0, 1)) and compare the held-out scores: the fit then learns on the logit scale, which may predict better or worse"
 
 # support = "auto": the CRPS of the two fits it compared, on the held-out
 # rows and, with fewer than min_choice_rows of them, out of fold on every

@@ -317,6 +317,16 @@ test_that("support = \"count\" gives whole-number draws and P(Y = 0 | x) from th
   expect_match(sbcg:::support_line(list(support = NULL, support_hint = "unit")),
                "support = c\\(0, 1\\) keeps the draws there.*learns on the logit scale")
   expect_identical(sbcg:::support_line(list(support = NULL)), "Support: the real line")
+  # several responses: "auto" does not try the log scale for them
+  two <- sbcg:::support_line(list(support = NULL, support_hint = "positive",
+                                  ynames = c("a", "b")))
+  expect_match(two, "update\\(fit, support = \"positive\"\\)")
+  expect_false(grepl("auto", two))
+  # data in (0, 1) that "auto" put on the positive scale keep the hint
+  pos <- list(type = "lower", lower = 0, upper = Inf, label = "positive")
+  expect_match(sbcg:::support_line(list(support = pos, support_hint = "unit")),
+               "reaches past 1; refit with update\\(fit, support = c\\(0, 1\\)\\)")
+  expect_false(grepl("past 1", sbcg:::support_line(list(support = pos))))
   expect_identical(f0$support$type, "real")
   # the fit's seed fixes the dequantising noise
   expect_identical(sbfit(y ~ x, d[1:300, ], support = "count", control = small_control(),
