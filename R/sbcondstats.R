@@ -542,7 +542,7 @@ as.data.frame.sbcondstats <- function(x, row.names = NULL, optional = FALSE, ...
   }
   if (!"density" %in% names(df) || !is.list(df$density))
     stopf("'x' has no density column: call sbcondstats() with density = TRUE")
-  keep <- setdiff(names(df), c("density", "mean", "sd", grep("^(q|p|se_|at_)[0-9m_.]", names(df), value = TRUE)))
+  keep <- c(".row", density_predictors(x, names(df)), intersect(".response", names(df)))
   parts <- lapply(seq_len(nrow(df)), function(i) {
     de <- df$density[[i]]
     if (is.null(de)) return(NULL)
@@ -561,6 +561,18 @@ as.data.frame.sbcondstats <- function(x, row.names = NULL, optional = FALSE, ...
   out
 }
 
+# The predictor columns of the statistics x (whose columns are `nm`): those
+# of its newdata, less any that a statistic's name hid (add_predictors()).
+density_predictors <- function(x, nm) {
+  qn <- quantile_names(attr(x, "probs"))
+  an <- attr(x, "at_names")
+  # (row-specific thresholds, p_1, p_2, ..., come with their columns at_1, ...)
+  rowwise <- length(an) && all(grepl("^p_[0-9]+$", an))
+  stats <- c("mean", "sd", "density", qn, an, if (rowwise) paste0("at_", seq_along(an)),
+             paste0("se_", c("mean", "sd", qn, an)))
+  setdiff(intersect(names(attr(x, "newdata")), nm), stats)
+}
+
 unclass_stats <- function(x) {
   attrs <- setdiff(names(attributes(x)), c("names", "row.names", "class"))
   for (a in attrs) attr(x, a) <- NULL
@@ -573,12 +585,14 @@ unclass_stats <- function(x) {
 #'   quantiles of `x` as nested bands over the one numeric predictor that
 #'   varies across the rows of `newdata` (all others constant): a fan
 #'   chart, the median (or, without a 0.5 quantile, the mean) as a line.
-#'   `"density"` overlays the density estimates of the selected rows.
+#'   `"density"` overlays the density estimates of the selected rows (for
+#'   counts their probabilities, as spikes).
 #'   `"auto"` draws a fan chart when `newdata` had exactly one varying
 #'   predictor, numeric, with more than 8 distinct values, and the
 #'   densities otherwise.  A fan chart needs at least 3 distinct values.
-#' @param rows which rows of `x` to draw: for densities at most 8 by
-#'   default; for the fan chart all by default.
+#' @param rows which rows of `x` to draw: for densities by default those of
+#'   the first 8 rows of `newdata` (with all their response components);
+#'   for the fan chart all by default.
 #' @param legend whether to add a legend.
 #' @param data optional data frame holding the predictor and the response
 #'   (for example the training data, which the fit does not keep), drawn as
@@ -613,11 +627,15 @@ plot.sbcondstats <- function(x, rows = NULL, legend = TRUE,
   if (type == "fan" || (type == "auto" && is.null(fv$why) && fv$distinct > 8L)) {
     plot_fan(x, fv$var, rows, legend, data, response, ...)
   } else {
-    plot_densities(x, if (is.null(rows)) seq_len(min(nr, 8L)) else rows,
-                   legend, response, ...)
+    plot_densities(x, if (is.null(rows)) default_density_rows(x) else rows, legend,
+                   response, ...)
   }
   invisible(x)
 }
+
+# The lines of x whose densities plot() draws by default: those of the
+# first 8 rows of newdata, each with all its components.
+default_density_rows <- function(x) which(x$.row %in% utils::head(unique(x$.row), 8L))
 
 # The numeric predictor to put on the axis of a fan chart: list(var,
 # distinct), the name and its number of distinct values; or list(why), why
@@ -751,11 +769,18 @@ plot_densities <- function(x, rows, legend, response, ...) {
     xr <- range(unlist(lapply(dens, `[[`, "x")))
     yr <- c(0, max(unlist(lapply(dens, `[[`, "y"))))
     cols <- grDevices::hcl.colors(max(2L, length(dens)), "Dark 3")[seq_along(dens)]
-    graphics::plot(NA, xlim = xr, ylim = yr, xlab = r, ylab = "density",
-                   main = if (length(resp) > 1L) paste("Conditional densities of", r)
-                          else "Estimated conditional densities", ...)
+    # counts: the probabilities P(Y = k | x) as spikes, side by side
+    counts <- isTRUE(attr(x, "discrete"))
+    graphics::plot(NA, xlim = xr + if (counts) c(-0.5, 0.5) else 0, ylim = yr, xlab = r,
+                   ylab = if (counts) "probability" else "density",
+                   main = paste(c(if (length(resp) > 1L) "Conditional" else "Estimated conditional",
+                                  if (counts) "probabilities" else "densities",
+                                  if (length(resp) > 1L) paste("of", r)), collapse = " "), ...)
+    shift <- if (counts && length(dens) > 1L)
+      0.6 * (seq_along(dens) - 1) / (length(dens) - 1) - 0.3 else rep(0, length(dens))
     for (i in seq_along(dens))
-      graphics::lines(dens[[i]]$x, dens[[i]]$y, col = cols[i], lwd = 2)
+      graphics::lines(dens[[i]]$x + shift[i], dens[[i]]$y, col = cols[i], lwd = 2,
+                      type = if (counts) "h" else "l")
     if (legend)
       graphics::legend("topright", legend = labs[sel], col = cols, lwd = 2, bty = "n")
   }
@@ -778,8 +803,12 @@ row_labels <- function(x, rows) {
     paste(nm, "=", if (is.numeric(v)) format(v, digits = 3) else as.character(v))
   })
   labs <- do.call(paste, c(vals, sep = ", "))
-  labs[duplicated(labs) | duplicated(labs, fromLast = TRUE)] <-
-    paste0(labs, " (row ", idx, ")")[duplicated(labs) | duplicated(labs, fromLast = TRUE)]
+  # the same values on different rows of newdata (a row's components share
+  # its values) get the row number
+  first <- !duplicated(idx)
+  same <- labs[first][duplicated(labs[first]) | duplicated(labs[first], fromLast = TRUE)]
+  hit <- labs %in% same
+  labs[hit] <- paste0(labs, " (row ", idx, ")")[hit]
   labs
 }
 

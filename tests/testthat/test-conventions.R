@@ -630,6 +630,16 @@ test_that("tidy output: predictor columns, long densities, syntactic names, labe
   st2 <- sbcondstats(f2, data.frame(x = c(-1, 1)), ndraws = 30, seed = 1)
   plot(st2)
   expect_identical(par("mfrow"), c(1L, 1L))
+  # a row's components share its label; by default the first 8 rows of newdata
+  expect_identical(sbcg:::row_labels(st2, 1:4), rep(c("x = -1", "x =  1"), each = 2))
+  st8 <- sbcondstats(f2, data.frame(x = seq(-1, 1, length.out = 10)), ndraws = 30, seed = 1)
+  expect_identical(sbcg:::default_density_rows(st8), 1:16)
+  expect_silent(plot(st8, type = "density"))
   dl2 <- as.data.frame(st2, densities = TRUE)
   expect_named(dl2, c(".row", "x", ".response", ".value", ".density"))
+  # a predictor named like a statistic is kept; a statistic like a predictor is not
+  d$q1 <- d$x
+  f3 <- sbfit(y ~ q1, d, control = small_control(), seed = 1)
+  st3 <- sbcondstats(f3, data.frame(q1 = c(-1, 1)), ndraws = 30, at = c(0, Inf), seed = 1)
+  expect_named(as.data.frame(st3, densities = TRUE), c(".row", "q1", ".value", ".density"))
 })
