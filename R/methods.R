@@ -250,7 +250,9 @@ summary.sbfit <- function(object, ...) {
                  weighted = isTRUE(object$weighted), precondition = object$precondition,
                  holdout = object$holdout, recalibration = object$recalibration,
                  bridge = if (!is.null(object$precondition)) bridge_string(object),
-                 decorrelated = !is.null(object$mix), ensemble = ensemble_line(object)),
+                 decorrelated = !is.null(object$mix), ensemble = ensemble_line(object),
+                 support = support_line(object),
+                 fitted_scale = !is.null(object$support) && object$support$type != "real"),
             class = "summary.sbfit")
 }
 
@@ -260,6 +262,7 @@ print.summary.sbfit <- function(x, ...) {
   cat("Conditional Schr\u00f6dinger bridge fit (sbcg)\n\n")
   if (!is.null(x$call)) cat("Call:\n", paste(deparse(x$call), collapse = "\n"), "\n\n", sep = "")
   ctl <- x$control
+  if (!is.null(x$support)) cat(sub("^Support: ", "Support:   ", x$support), "\n", sep = "")
   cat(sprintf("Network:   %s, %s, %s parameters\n", net_string(x$net),
               act_label(x$net$activation), format(x$npar, big.mark = ",")))
   cat(sprintf("Time:      %d sinusoidal frequencies in [%g, %g] of %s; training times in [%g, %g]%s\n",
@@ -292,7 +295,8 @@ print.summary.sbfit <- function(x, ...) {
   cat(sprintf("Sampler:   %s, %d steps, grid power %g, %d draws by default\n",
               sampler_label(ctl$sampler), ctl$steps, ctl$grid_power, ctl$draws))
   cat(format_holdout(x$holdout, detail = TRUE, recal = x$recalibration), sep = "\n")
-  cat("\nStandardisation:\n")
+  cat(if (isTRUE(x$fitted_scale)) "\nStandardisation (the response's on its fitted scale):\n" else
+        "\nStandardisation:\n")
   print(x$scaling, row.names = FALSE, digits = 4)
   invisible(x)
 }

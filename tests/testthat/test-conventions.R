@@ -310,6 +310,9 @@ test_that("support = \"count\" gives whole-number draws and P(Y = 0 | x) from th
   expect_true(all(is.na(st$se_q0.5)))
   sc <- sbscore(fit, d[1:50, ], ndraws = 100, seed = 1)
   expect_true(all(is.finite(sc$crps)))
+  # summary() states the support and the scale of the response's standardisation
+  expect_output(print(summary(fit)), "Support: +\"count\", whole numbers")
+  expect_output(print(summary(fit)), "Standardisation \\(the response's on its fitted scale\\)")
   # put on the real line, print() offers the count support and "auto"
   f0 <- sbfit(y ~ x, d[1:300, ], control = small_control(), seed = 1, support = "real")
   expect_output(print(f0), "support = \"count\" gives whole-number draws")
