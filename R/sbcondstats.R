@@ -573,6 +573,16 @@ density_predictors <- function(x, nm) {
   setdiff(intersect(names(attr(x, "newdata")), nm), stats)
 }
 
+#' @rdname sbcondstats
+#' @param i,j,drop as in [`[.data.frame`][base::Extract.data.frame].
+#' @details Subsetting a result keeps its class and attributes while all its
+#'   columns remain, so that `plot()` still applies; a selection of columns
+#'   is a plain data frame.
+#' @export
+`[.sbcondstats` <- function(x, i, j, drop) {
+  keep_result(x, NextMethod())
+}
+
 unclass_stats <- function(x) {
   attrs <- setdiff(names(attributes(x)), c("names", "row.names", "class"))
   for (a in attrs) attr(x, a) <- NULL

@@ -445,3 +445,27 @@ plot.sbscore <- function(x, which = c("pit", "coverage"), response = NULL,
   }
   invisible(x)
 }
+
+#' @rdname sbscore
+#' @param i,j,drop as in [`[.data.frame`][base::Extract.data.frame].
+#' @details Subsetting a result keeps its class and attributes while all its
+#'   columns remain (rows selected, say, by a predictor's value), so that
+#'   `summary()` and `plot()` still apply; a selection of columns is a plain
+#'   data frame.
+#' @export
+`[.sbscore` <- function(x, i, j, drop) {
+  keep_result(x, NextMethod())
+}
+
+# A subset `out` of the result x (of sbscore() or sbcondstats()): with all
+# of x's columns, x's class and attributes; otherwise a plain data frame.
+keep_result <- function(x, out) {
+  if (!is.data.frame(out)) return(out)
+  if (!identical(names(out), names(x))) {
+    class(out) <- "data.frame"
+    return(out)
+  }
+  extra <- setdiff(names(attributes(x)), c("names", "row.names", "class"))
+  for (a in extra) attr(out, a) <- attr(x, a)
+  out
+}

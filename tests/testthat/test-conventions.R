@@ -626,6 +626,10 @@ test_that("tidy output: predictor columns, long densities, syntactic names, labe
   pdf(NULL)
   on.exit(dev.off())
   expect_silent(plot(st))
+  # a subset of rows keeps what plot() needs; a selection of columns does not
+  expect_silent(plot(st[2, ]))
+  expect_identical(attr(st[2, ], "ynames"), attr(st, "ynames"))
+  expect_identical(class(st[, c(".row", "mean")]), "data.frame")
   # several responses: one panel each
   d <- gauss_data(300, 2)
   d$y2 <- rnorm(300)

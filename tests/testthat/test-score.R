@@ -212,6 +212,16 @@ test_that("summary and print report averages, coverage and PIT", {
   expect_identical(res$value, sc)
   expect_true(any(grepl("crps", out)))
   expect_true(any(grepl("PIT: mean", out)))
+  # a subset of rows stays a result; a selection of columns is a data frame
+  sub <- sc[y > 0, ]
+  expect_s3_class(sub, "sbscore")
+  expect_identical(attr(sub, "levels"), attr(sc, "levels"))
+  expect_equal(summary(sub)$scores$mean[1], mean(sc$crps[y > 0]))
+  cols <- sc[, c("crps", "pit")]
+  expect_identical(class(cols), "data.frame")
+  expect_output(print(cols), "crps")
+  expect_identical(class(sc[c("crps", "pit")]), "data.frame")
+  expect_identical(sc[["crps"]], sc$crps)
 })
 
 test_that("non-finite draws of a diverging fit give NA scores and a warning", {
