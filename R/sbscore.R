@@ -117,6 +117,11 @@ sbscore <- function(object, newdata, ndraws = object$control$draws,
                       na.action = na.action, n_name = nname)
   probs <- check_probs(probs)
   levels <- check_levels(level, lname)
+  out <- outside_support(object$support, s$Yall)
+  if (!is.null(out))
+    warnf("'newdata': %s %s outside the fit's support (%s needs %s) in row(s) %s: the fitted law gives such values no chance, and their scores say only how far off they are",
+          out$responses, if (length(out$cols) > 1L) "lie" else "lies", support_text(object$support),
+          out$what, out$rows)
   r <- sampling_run(s, score_chunk, probs = probs, levels = levels,
                     extra = function(rows) list(y = s$Y[rows, , drop = FALSE]))
   out <- bind_chunks(lapply(r$parts, `[[`, "scores"), c("sbscore", "data.frame"))

@@ -60,25 +60,44 @@ check_support <- function(support, Y, yname) {
     stopf(msg)
   }
   if (sup$type == "real") return(sup)
+  out <- outside_support(sup, Y)
+  # (a vector 'y' of the matrix interface is its own response)
+  if (!is.null(out) && identical(colnames(Y)[out$cols], yname)) out$responses <- "the response"
+  if (!is.null(out))
+    stopf("'support' = %s needs %s; %s in '%s' %s not, in row(s) %s",
+          support_text(sup), out$what, out$responses, yname,
+          if (length(out$cols) > 1L) "are" else "is", out$rows)
+  sup
+}
+
+# The finite values of the responses Y (a matrix) outside the support
+# `sup`: NULL, or list(what, responses, rows, cols): what the support
+# needs, the responses that break it ("the response 'y'") and the rows
+# where they do (the first five), as text, and the columns' indices.
+outside_support <- function(sup, Y) {
+  if (is.null(sup) || sup$type == "real") return(NULL)
   v <- as.vector(Y)
   ok <- !is.finite(v)
   bad <- if (sup$type == "count") !ok & (v < 0 | v != round(v)) else
     !ok & (v <= sup$lower | v >= sup$upper)
-  if (any(bad)) {
-    rows <- unique((which(bad) - 1L) %% nrow(Y) + 1L)
-    rn <- rownames(Y)
-    rows <- if (is.null(rn)) rows else rn[rows]
-    what <- switch(sup$type, count = "non-negative whole numbers",
-                   lower = sprintf("values above %s", format(sup$lower)),
-                   upper = sprintf("values below %s", format(sup$upper)),
-                   interval = sprintf("values strictly between %s and %s",
-                                      format(sup$lower), format(sup$upper)))
-    stopf("'support' = %s needs %s; the response in '%s' is not, in row(s) %s%s",
-          support_text(sup), what, yname,
-          paste(utils::head(rows, 5L), collapse = ", "),
-          if (length(rows) > 5L) sprintf(" and %d more", length(rows) - 5L) else "")
-  }
-  sup
+  if (!any(bad)) return(NULL)
+  dim(bad) <- dim(Y)
+  rows <- which(rowSums(bad) > 0)
+  cols <- which(colSums(bad) > 0)
+  rn <- rownames(Y)
+  rows <- if (is.null(rn)) rows else rn[rows]
+  cn <- colnames(Y)
+  list(what = switch(sup$type, count = "non-negative whole numbers",
+                     lower = sprintf("values above %s", format(sup$lower)),
+                     upper = sprintf("values below %s", format(sup$upper)),
+                     interval = sprintf("values strictly between %s and %s",
+                                        format(sup$lower), format(sup$upper))),
+       responses = if (is.null(cn)) "the response" else
+         sprintf("the response%s %s", if (length(cols) > 1L) "s" else "",
+                 paste0("'", cn[cols], "'", collapse = ", ")),
+       rows = paste0(paste(utils::head(rows, 5L), collapse = ", "),
+                     if (length(rows) > 5L) sprintf(" and %d more", length(rows) - 5L) else ""),
+       cols = cols)
 }
 
 # Whether a support is fitted on the log scale (one bound, or counts):

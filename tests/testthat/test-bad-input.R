@@ -82,11 +82,12 @@ cases <- list(
   list(quote(sbfit(y ~ x, dd, control = ctl, support = list(0, 1))), "'support' must be"),
   list(quote(sbfit(y ~ x, dd, control = ctl, support = c(2, 1))), "'support': the lower bound"),
   list(quote(sbfit(y ~ x, dd, control = ctl, support = c(1, 1))), "'support': the lower bound"),
-  list(quote(sbfit(y ~ x, dd, control = ctl, support = "positive")), "'support' = \"positive\" needs values above 0; the response in 'data' is not, in row\\(s\\) [0-9]"),
+  list(quote(sbfit(y ~ x, dd, control = ctl, support = "positive")), "'support' = \"positive\" needs values above 0; the response 'y' in 'data' is not, in row\\(s\\) [0-9]"),
   list(quote(sbfit(y ~ x, transform(dd, y = abs(y) + 0.5), control = ctl, support = "count")), "'support' = \"count\" needs non-negative whole numbers.*row\\(s\\) 1, 2"),
   list(quote(sbfit(y ~ x, transform(dd, y = -(1:60)), control = ctl, support = "count")), "'support' = \"count\""),
   list(quote(sbfit(y ~ x, transform(dd, y = c(0, rep(0.5, 59))), control = ctl, support = c(0, 1))), "'support' = c\\(0, 1\\) needs values strictly between 0 and 1.*row\\(s\\) 1$"),
   list(quote(sbfit(mx, dd$y, control = ctl, support = c(-Inf, -10))), "'support' = c\\(-Inf, -10\\).*'y'"),
+  list(quote(sbfit(cbind(y, z = abs(y)) ~ x, dd, control = ctl, support = "positive")), "the response 'y' in 'data' is not"),
   # sbcg_control
   list(quote(sbcg_control(hidden = 0)), "'hidden'"),
   list(quote(sbcg_control(hidden = -4)), "'hidden'"),

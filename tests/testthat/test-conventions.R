@@ -580,6 +580,9 @@ test_that("positive and bounded supports keep every draw inside", {
   fb <- sbfit(p ~ x, d, support = c(0, 1), control = small_control(), seed = 1)
   mb <- sbsample(fb, nd, ndraws = 500, format = "matrix", seed = 1)
   expect_true(all(mb > 0 & mb < 1))
+  # responses outside the support are scored, with a warning naming them
+  expect_warning(sbscore(fb, transform(d[1:5, ], p = c(0.5, 1.2, 0.5, 0, 0.5)), ndraws = 20),
+                 "the response 'p' lies outside the fit's support.*row\\(s\\) 2, 4:")
   expect_output(print(fb), "Support: c\\(0, 1\\)")
   expect_output(print(sbfit(p ~ x, d, control = small_control(), seed = 1, support = "real")),
                 "support = c\\(0, 1\\) keeps")
