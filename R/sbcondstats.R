@@ -574,7 +574,7 @@ density_predictors <- function(x, nm) {
 }
 
 #' @rdname sbcondstats
-#' @param i,j,drop as in [`[.data.frame`][base::Extract.data.frame].
+#' @param i,j,drop as for a data frame (`[.data.frame`).
 #' @details Subsetting a result keeps its class and attributes while all its
 #'   columns remain, so that `plot()` still applies; a selection of columns
 #'   is a plain data frame.

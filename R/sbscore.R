@@ -452,7 +452,7 @@ plot.sbscore <- function(x, which = c("pit", "coverage"), response = NULL,
 }
 
 #' @rdname sbscore
-#' @param i,j,drop as in [`[.data.frame`][base::Extract.data.frame].
+#' @param i,j,drop as for a data frame (`[.data.frame`).
 #' @details Subsetting a result keeps its class and attributes while all its
 #'   columns remain (rows selected, say, by a predictor's value), so that
 #'   `summary()` and `plot()` still apply; a selection of columns is a plain
