@@ -335,9 +335,14 @@ count_pmf <- function(v, row, yname) {
                  has.na = FALSE), class = "density")
 }
 
-# Gaussian kernel density estimate of draws v with bandwidth h at points q.
-kde_at <- function(v, h, q) {
-  vapply(q, function(qq) mean(stats::dnorm((qq - v) / h)) / h, 0)
+# Gaussian kernel density estimate of draws v with bandwidth h at points q
+# (reflected at the finite `bounds` of a support).
+kde_at <- function(v, h, q, bounds = c(-Inf, Inf)) {
+  f <- function(q) vapply(q, function(qq) mean(stats::dnorm((qq - v) / h)) / h, 0)
+  # at a finite bound the draws' reflection adds its mass, as in the
+  # density column (kde_support())
+  f(q) + (if (is.finite(bounds[1L])) f(2 * bounds[1L] - q) else 0) +
+    (if (is.finite(bounds[2L])) f(2 * bounds[2L] - q) else 0)
 }
 
 # Draws of a row per group of stratified noise (src/bridge.c,
@@ -459,7 +464,7 @@ summarise_draws <- function(draws, nrow, n, ynames, probs, density, bw,
       for (j in seq_along(probs)) {
         p <- probs[j]
         f <- vapply(seq_len(nrow), function(i) {
-          if (bad[i]) NA_real_ else kde_at(M[i, ], H[i], Q[i, j])
+          if (bad[i]) NA_real_ else kde_at(M[i, ], H[i], Q[i, j], bounds)
         }, 0)
         df[[paste0("se_", qn[j])]] <- if (p <= 0 || p >= 1 || discrete) {
           rep(NA_real_, nrow)

@@ -380,6 +380,12 @@ test_that("densities of a bounded support are reflected at its bounds", {
   expect_lt(abs(de$y[1] - 1), 0.15)
   plain <- stats::density(v, bw = h, n = 2048)
   expect_lt(approx(plain$x, plain$y, 0)$y, 0.7)
+  # the point estimate that the quantiles' standard errors divide by: the
+  # same reflection, which finds f(q) = exp(-q) near the bound
+  q <- c(0.01, 0.05, 1)
+  expect_lt(max(abs(sbcg:::kde_at(v, h, q, c(0, Inf)) - exp(-q))), 0.15)
+  expect_lt(sbcg:::kde_at(v, h, 0.01), 0.7)
+  expect_identical(sbcg:::kde_at(v, h, 3, c(-Inf, Inf)), sbcg:::kde_at(v, h, 3))
   # the real line: stats::density() itself
   expect_identical(sbcg:::kde_support(v, h, 1, 512, c(-Inf, Inf))$y,
                    stats::density(v, bw = h, n = 512)$y)
