@@ -273,6 +273,31 @@ test_that("bad input to sbscore and score_draws gives errors naming the argument
     expect_error(eval(cases[[k]][[1]]), cases[[k]][[2]], info = deparse1(cases[[k]][[1]]))
 })
 
+test_that("score_draws(discrete = TRUE) scores count draws as sbscore() scores count fits", {
+  # y and 200 draws from the same Poisson law: with the ties broken at
+  # random the central intervals cover their level (binomial error of
+  # 4000 rows: at most 0.008); the closed intervals between quantiles on
+  # atoms cover far more
+  set.seed(12)
+  n <- 4000
+  lam <- rep(c(0.5, 3, 10), length.out = n)
+  M <- matrix(rpois(n * 200, lam), n)
+  y <- rpois(n, lam)
+  sd <- score_draws(M, y, discrete = TRUE, level = c(0.5, 0.9))
+  se <- sqrt(0.25 / n)
+  expect_lt(abs(mean(sd$cover0.5) - 0.5), 4 * se)
+  expect_lt(abs(mean(sd$cover0.9) - 0.9), 4 * se)
+  expect_gt(mean(score_draws(M, y, level = 0.5)$cover0.5), 0.5 + 8 * se)
+  # the same CRPS either way; whole-number quantiles (type 1)
+  expect_identical(sd$crps, score_draws(M, y)$crps)
+  expect_true(all(sd$pinball0.5 == (y - apply(M, 1, quantile, 0.5, type = 1)) *
+                    (0.5 - (y < apply(M, 1, quantile, 0.5, type = 1)))))
+  # reproducible; a bad flag is named
+  expect_identical(score_draws(M[1:5, ], y[1:5], discrete = TRUE)$pit,
+                   score_draws(M[1:5, ], y[1:5], discrete = TRUE)$pit)
+  expect_error(score_draws(M, y, discrete = NA), "'discrete'")
+})
+
 test_that("held-out coverage from the PIT judges the law, not the draws' quantiles", {
   # y and m = 100 draws from the same law: the interval between the type-7
   # 5% and 95% quantiles of the draws covers (95.05 - 5.95) / 101 = 0.882
