@@ -130,7 +130,11 @@
 #'   a rule of thumb from the SD of the draws is several times too wide for
 #'   conditional laws with separate or sharp modes (for draws from two
 #'   modes at -2.5 and 2.5 of SD 0.27, 0.50 against 0.09).  Where the
-#'   draws have too few distinct values for it, `"nrd0"` is used.
+#'   draws have too few distinct values for it, `"nrd0"` is used.  The
+#'   grid spans the draws; where a long tail makes its step wider than the
+#'   bandwidth (a sharp peak next to a long tail, as positive responses
+#'   often have), the grid misses the peak's shape and sums over it to
+#'   more or less than 1: give a larger `density_n`.
 #' @param keep_draws whether to attach the draws themselves, as attribute
 #'   `"draws"`: the rows x draws matrix (or rows x draws x responses array)
 #'   that [sbsample()] with `format = "matrix"`, the same seed and the same
