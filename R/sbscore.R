@@ -358,9 +358,13 @@ summary.sbscore <- function(object, ...) {
     data.frame(level = levels,
                empirical = vapply(cn, function(c) mean(x[[c]][s], na.rm = TRUE), 0),
                se = vapply(cn, function(c) {
+                 # the lines of one row (its components) as a cluster: for
+                 # one component the binomial sqrt(p (1 - p) / n)
                  v <- x[[c]][s]
-                 v <- v[!is.na(v)]
-                 sqrt(mean(v) * (1 - mean(v)) / length(v))
+                 r <- x$.row[s]
+                 ok <- !is.na(v)
+                 p <- mean(v[ok])
+                 sqrt(sum(rowsum(v[ok] - p, r[ok])^2)) / sum(ok)
                }, 0), row.names = NULL)
   }
   coverage <- do.call(rbind, lapply(seq_along(groups), function(gi) {
@@ -403,7 +407,9 @@ print.summary.sbscore <- function(x, digits = 4L, ...) {
 #'   standard errors, that a calibrated forecast stays in with probability
 #'   about 95%).
 #' @param response for several response components, the names of those to
-#'   include (all by default, pooled).
+#'   include (all by default, pooled).  Both ranges treat the pooled PITs
+#'   as independent; a row's components are often correlated, which makes
+#'   the pooled figures noisier than the ranges say.
 #' @param breaks number of bins of the PIT histogram.
 #' @export
 plot.sbscore <- function(x, which = c("pit", "coverage"), response = NULL,

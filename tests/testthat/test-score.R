@@ -206,6 +206,15 @@ test_that("summary and print report averages, coverage and PIT", {
   expect_equal(s$coverage$empirical, c(mean(sc$cover0.5), mean(sc$cover0.8),
                                        mean(sc$cover0.9), mean(sc$cover0.95)))
   expect_equal(sum(s$pit$counts), 50L)
+  p <- s$coverage$empirical
+  expect_equal(s$coverage$se, sqrt(p * (1 - p) / 50))
+  # a row's components pooled count as one cluster: two identical
+  # components say no more than one
+  A <- array(c(D, D), c(50, 30, 2))
+  s2 <- summary(score_draws(A, cbind(y, y)))
+  all2 <- s2$coverage[s2$coverage$.response == "all", ]
+  expect_equal(all2$empirical, p)
+  expect_equal(all2$se, s$coverage$se)
   expect_output(print(s), "Coverage of central intervals")
   out <- capture.output(res <- withVisible(print(sc)))
   expect_false(res$visible)
