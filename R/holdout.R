@@ -81,6 +81,7 @@ holdout_scores <- function(fit, prep, Y, threads, m = NULL, rows = holdout_rows(
   if (!is.null(u)) out$ties <- "random"
   if (!is.null(prep$vfold)) out$out_of_fold <- TRUE
   if (all(const)) out$constant <- TRUE
+  if (d > 1L) out$components <- sum(!const) + all(const) * d
   out
 }
 
@@ -230,12 +231,15 @@ holdout_warnings <- function(h, recal = FALSE) {
 # the fit's own law, before the map that was learned from them.
 format_holdout <- function(h, detail = FALSE, recal = NULL) {
   if (is.null(h)) return("Held-out rows: none (control$validation = 0): the fit cannot judge itself")
-  out <- c(sprintf("Held-out rows (%d, %d draws each%s%s)%s: CRPS %.4g (Gaussian linear model %.4g); 50%% interval covers %.0f%%, 90%% interval %.0f%%%s%s",
+  out <- c(sprintf("Held-out rows (%d, %d draws each%s%s)%s: CRPS %.4g (Gaussian linear model %.4g)%s; 50%% interval covers %.0f%%, 90%% interval %.0f%%%s%s",
                    h$n, h$draws, if (is.null(h$pit_w)) "" else ", weighted by the case weights",
                    if (isTRUE(h$out_of_fold)) ", in the cross-fitting folds, scored out of fold" else "",
                    if (is.null(recal)) "" else if (is.null(recal$tails)) ", before recalibration" else
                      sprintf(", with Student-t tails (%g degrees of freedom), before recalibration", recal$tails),
-                   h$crps, h$crps_gauss, 100 * h$cover50, 100 * h$cover90,
+                   h$crps, h$crps_gauss,
+                   if (isTRUE(h$components > 1L))
+                     sprintf(", means over %d responses on their own scales", h$components) else "",
+                   100 * h$cover50, 100 * h$cover90,
                    if (identical(h$ties, "random")) " (from PITs with their ties broken at random)" else "",
                    if (isTRUE(h$constant)) " (a constant response: nothing to judge)" else
                      if (h$n < 20L) " (too few rows to judge)" else ""))

@@ -165,6 +165,7 @@ test_that("sbscore with several responses adds the energy score", {
   d$y1 <- d$x + rnorm(200, sd = 0.1)
   d$y2 <- -d$x + rnorm(200, sd = 0.2)
   fit <- sbfit(cbind(y1, y2) ~ x, d, control = small_control(), seed = 1)
+  expect_output(print(fit), "means over 2 responses on their own scales")
   sc <- sbscore(fit, d[1:10, ], ndraws = 40, seed = 2)
   expect_equal(nrow(sc), 20L)
   expect_equal(sc$.response, rep(c("y1", "y2"), 10))
