@@ -717,7 +717,9 @@ newdata_response <- function(object, newdata) {
   }
   if (is.data.frame(Y)) Y <- as.matrix(Y)
   if (!is.numeric(Y) || is.complex(Y))
-    stopf("'newdata': the response must be numeric")
+    stopf("'newdata': the response %s must be numeric, not %s",
+          if (inherits(f, "formula") && length(f) == 3L) deparse1(f[[2L]]) else
+            paste(yn, collapse = ", "), class(Y)[1L])
   if (is.null(dim(Y))) Y <- matrix(Y, ncol = 1L)
   if (ncol(Y) != d || nrow(Y) != nrow(newdata))
     stopf("'newdata': the response has %d column(s) and %d row(s); the fit needs %d and %d",

@@ -250,6 +250,7 @@ test_that("bad input to sbscore and score_draws gives errors naming the argument
   D <- matrix(rnorm(5 * 10), 5, 10)
   cases <- list(
     list(quote(sbscore(fit, test["x"])), "'newdata' lacks the response column\\(s\\) y"),
+    list(quote(sbscore(fit, transform(test, y = as.character(y)))), "'newdata': the response y must be numeric, not character"),
     list(quote(sbscore(fit, transform(test, y = replace(y, 2, NA)), na.action = na.fail)), "'newdata' has missing values in row\\(s\\) 2"),
     list(quote(sbscore(fit, transform(test, y = replace(y, 3, Inf)))), "'newdata' has infinite responses"),
     list(quote(sbscore(fit, transform(test, y = as.character(y)))), "'newdata'.*numeric"),
