@@ -131,27 +131,49 @@ member_cseed <- function(cseed, k) {
 # that every group comes from one member and keeps its strata.  Member k
 # samples its share with its own random streams, so that the first m draws
 # of a call equal those of a call with m draws when m is a multiple of the
-# number of members (times the group size, for stratified draws).
+# number of members (times the group size, for stratified draws).  When
+# the groups do not divide evenly among the members (one draw from two
+# bridges, say), each row starts the deal at its own member
+# (deal_offsets()), so that every draw has the pooled law, not the first
+# members' alone; the members then sample the largest share of any row,
+# and each row keeps the draws of its own share.
 sample_members <- function(object, X, rowid, n, g, cseed, threads, block, progress, shared,
                            strata, standardised = FALSE) {
   M <- n_members(object)
   gs <- if (strata > 1L) strata else 1L
-  who <- ((seq_len(n) - 1L) %/% gs) %% M + 1L
   nr <- nrow(X)
+  group <- (seq_len(n) - 1L) %/% gs
+  off <- if ((max(group) + 1L) %% M == 0L) rep(0L, nr) else deal_offsets(cseed, rowid, M)
+  # who[j, i]: the member of draw j of row i
+  who <- outer(group, off, `+`) %% M + 1L
   d <- object$net$d
   out <- array(0, c(n, nr, d))
   nonfinite <- 0
   for (k in seq_len(M)) {
-    idx <- which(who == k)
-    if (!length(idx)) next
-    p <- sample_raw(member_object(object, k), X, rowid, length(idx), g, member_cseed(cseed, k),
+    mine <- who == k
+    cnt <- colSums(mine)
+    m <- max(cnt)
+    if (!m) next
+    p <- sample_raw(member_object(object, k), X, rowid, m, g, member_cseed(cseed, k),
                     threads, block, shared = shared, strata = strata,
                     standardised = standardised)
-    out[idx, , ] <- array(p$draws, c(length(idx), nr, d))
+    D <- array(p$draws, c(m, nr, d))
+    if (all(off == off[1L])) {
+      out[which(mine[, 1L]), , ] <- D
+    } else {
+      for (i in which(cnt > 0L)) out[mine[, i], i, ] <- D[seq_len(cnt[i]), i, ]
+    }
     nonfinite <- nonfinite + p$nonfinite
   }
   if (!is.null(progress)) progress$tick(nr)
   list(draws = as.vector(out), nonfinite = nonfinite)
+}
+
+# The member at which each row (rowid, its index in newdata from 0) starts
+# the deal of its draws among M members: fixed by the call's seed and the
+# row, and spread evenly over the members whatever the rows (tie_breaks()).
+deal_offsets <- function(cseed, rowid, M) {
+  as.integer(pmin(M - 1, floor(M * tie_breaks(cseed, rowid))))
 }
 
 # What print() and summary() say of an ensemble (NULL for a single fit,

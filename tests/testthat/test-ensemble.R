@@ -75,6 +75,34 @@ test_that("an ensemble's draws are dealt to its members in turn", {
   expect_identical(attr(st, "strata"), 20L)
 })
 
+test_that("draws that do not divide evenly among the members still come from all of them", {
+  d <- ens_data()
+  f3 <- sbfit(y ~ x, d, control = small_control(ensemble = 3, bridge_inputs = "x"), seed = 5)
+  nd <- data.frame(x = rep(0.5, 600))
+  # one draw per row: every row starts the deal at its own member, spread
+  # evenly (each member's share within 4 binomial SEs of 1/3)
+  off <- sbcg:::deal_offsets(c(123L, 456L), 0:599, 3L)
+  expect_true(all(off %in% 0:2))
+  expect_lt(max(abs(tabulate(off + 1L, 3L) / 600 - 1 / 3)), 4 * sqrt(2 / 9 / 600))
+  # row i's draw is the first of its member's own streams
+  X <- sbcg:::newdata_matrix(f3, nd)
+  g <- sbcg:::sampler_grid(f3, warn = FALSE)
+  cs <- c(11L, 22L)
+  one <- sbcg:::sample_raw(f3, X, 0:599, 1L, g, cs, 1L)$draws
+  Ms <- lapply(1:3, function(k)
+    sbcg:::sample_raw(sbcg:::member_object(f3, k), X, 0:599, 1L, g,
+                      sbcg:::member_cseed(cs, k), 1L)$draws)
+  from <- sbcg:::deal_offsets(cs, 0:599, 3L) + 1L
+  expect_identical(one, vapply(seq_len(600), function(i) Ms[[from[i]]][i], 0))
+  expect_identical(sort(unique(from)), 1:3)
+  D1 <- sbsample(f3, nd, ndraws = 1, seed = 7, format = "matrix")
+  # the same deal with any chunking of the rows, and with four draws a row
+  expect_identical(sbsample(f3, nd, ndraws = 1, seed = 7, format = "matrix", chunk_size = 7), D1)
+  D4 <- sbsample(f3, nd[1:5, , drop = FALSE], ndraws = 4, seed = 7, format = "matrix")
+  expect_identical(dim(D4), c(5L, 4L))
+  expect_true(all(is.finite(D4)))
+})
+
 test_that("an ensemble's law is the equal mixture of its members' laws", {
   d <- ens_data()
   # with and without the recalibration map, which every member applies
