@@ -476,10 +476,15 @@ check_fit <- function(object, name = "object") {
   # were constant on its rows, which new data then set to 0
   # (`scaling$x_const`)
   if (!(is.integer(object$format) && length(object$format) == 1L &&
-        object$format %in% 1:11))
+        object$format %in% 1:11)) {
+    made <- if (is.character(object$version)) object$version[1L] else "unknown"
+    this <- as.character(getNamespaceVersion("sbcg"))
+    # (a format this version never wrote, though the version is the same)
+    if (!is.null(object$format) && identical(made, this))
+      stopf("'%s$format' must be a whole number from 1 to 11 (an integer): the fit was altered; refit it", name)
     stopf("'%s' was made by another version of sbcg (%s); refit it with this one (%s)",
-          name, if (is.character(object$version)) object$version[1L] else "unknown",
-          as.character(getNamespaceVersion("sbcg")))
+          name, made, this)
+  }
   # format 11: checked as the format it would have without x_const
   xc <- if (is.list(object$scaling)) object$scaling$x_const
   if (!identical(object$format == 11L, !is.null(xc)))
@@ -543,6 +548,13 @@ check_fit <- function(object, name = "object") {
   if (!is.list(ctl) || !count_ok(ctl$steps, 1) || !count_ok(ctl$draws, 1, 1e7) ||
       !is.character(ctl$sampler) || !is.character(ctl$parameterization))
     stopf("'%s$control' is malformed", name)
+  gp <- ctl$grid_power
+  if (!is.null(gp) && !(is.numeric(gp) && length(gp) == 1L && is.finite(gp) && gp > 0))
+    stopf("'%s$control$grid_power' must be a positive number", name)
+  if (is.character(ctl$precondition) && length(ctl$precondition) == 1L &&
+      ctl$precondition != "none" && is.null(object$precondition))
+    stopf("'%s$precondition' is missing from a fit with control$precondition = \"%s\"",
+          name, ctl$precondition)
   meta_ok <- is.data.frame(object$history) &&
     all(c("epoch", "train", "valid") %in% names(object$history)) &&
     all(vapply(object[c("n", "n_train", "n_valid", "best_epoch", "seconds")],

@@ -264,7 +264,8 @@
 #'   [sbcondstats()] and [predict.sbfit()].  Statistics of \eqn{m} draws
 #'   carry a Monte Carlo error of order \eqn{m^{-1/2}} and the outer
 #'   quantiles a bias of order \eqn{1/m} (the 5% and 95% quantiles of 200
-#'   draws cover 89% on average, of 1000 draws 89.8%).
+#'   draws cover 89% on average, of 1000 draws 89.8%).  At least 2, which
+#'   the SD and the standard errors need.
 #' @param skew_transform whether a preconditioned, cross-fitted fit also
 #'   tries its skewed predictors on a log-like scale: columns never
 #'   negative, with more than 10 distinct values and a skewness above 1.5,
@@ -495,7 +496,7 @@ sbcg_control <- function(..., hidden = NULL, activation = c("silu", "relu", "tan
   steps <- check_count(steps, "steps", 1, 1e6)
   check_steps(steps, sampler, "'steps'", warn = FALSE)
   grid_power <- check_number(grid_power, "grid_power", 0.1, 10)
-  draws <- check_count(draws, "draws", 1, 1e7)
+  draws <- check_count(draws, "draws", 2, 1e7)
   if (!is.null(skew_transform)) skew_transform <- check_flag(skew_transform, "skew_transform")
   cell_effects <- check_flag(cell_effects, "cell_effects")
   piecewise <- check_flag(piecewise, "piecewise")

@@ -150,11 +150,15 @@
 #'   too few rows), stay on the real line, and `print()` then says when the
 #'   responses are whole numbers, positive, or in (0, 1).
 #' @param verbose print a progress line per network, labelled with its
-#'   place among the fit's networks, an upper bound on the time left in all
-#'   (from the second network on: early stopping usually ends sooner) and
-#'   what it is (`[7/12, at most 0:54 left in all] scale network 2/5`),
-#'   then the epoch, the losses, the time used and at most left for that
-#'   network; it updates in place.
+#'   place among the fit's networks, an upper bound on the time left for
+#'   the fit (from the second network on: early stopping usually ends
+#'   sooner) and what it is (`[7/12, at most 0:54 left in this fit] scale
+#'   network 2/5`), then the epoch, the losses, the time used and at most
+#'   left for that network; it updates in place.  An ensemble, and
+#'   `support = "auto"`, make several fits in turn: a message names each
+#'   before its lines, which count its networks alone.  The progress lines
+#'   go to the console's output; the messages can be silenced with
+#'   [suppressMessages()], the lines with `verbose = FALSE`.
 #' @param ... not used; unknown arguments are an error.
 #' @return An object of class `"sbfit"`, a list with, among others, `theta`
 #'   (the network weights), `net` (its description), `scaling`, `history`
@@ -1024,7 +1028,7 @@ fit_progress <- function(plan) {
     st$k <- st$k + count
     used <- proc.time()[["elapsed"]] - st$t0
     left <- if (st$work > 0)
-      sprintf(", at most %s left in all", clock(used / st$work * sum(plan[k1:length(plan)])))
+      sprintf(", at most %s left in this fit", clock(used / st$work * sum(plan[k1:length(plan)])))
     else ""
     sprintf("[%s/%d%s] %s", if (count > 1L) sprintf("%d-%d", k1, st$k) else k1,
             length(plan), left, text)

@@ -37,7 +37,14 @@
 #'   same kernels and precision, see [sbcg-package]), and the first `k`
 #'   draws of a call with `ndraws > k` equal those of a call with
 #'   `ndraws = k` (with `stratify = TRUE`, when the two calls' groups,
-#'   below, have the same size and `k` is a multiple of it).
+#'   below, have the same size and `k` is a multiple of it).  A fit that
+#'   pools several laws (two bridges, or an ensemble: `sbcg_control()`)
+#'   deals each row's draws, or groups of draws, to them in turn; where
+#'   the draws of a call do not divide evenly among the laws, each row
+#'   starts the deal at a law of its own, fixed by the seed and the row,
+#'   so that every draw has the pooled law.  For such a fit the first `k`
+#'   draws equal those of a call with `ndraws = k` when both calls' draws
+#'   (or groups) are multiples of the number of laws.
 #'
 #' @section Stratified noise: Without the drift, a chain would end at a
 #'   weighted sum \eqn{L} of its noise terms, a normal variable.  With

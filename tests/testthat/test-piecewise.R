@@ -134,8 +134,8 @@ test_that("on folds of 200 rows or more a regression on the first fold screens t
   out <- capture.output(on <- sbfit(y ~ x, d, control = ctl, verbose = TRUE, seed = 1,
                                     support = "real"))
   expect_length(out, 5 + 5 + 2)
-  expect_match(out[5], "^\r?\\[5/17, at most [0-9]+:[0-9]{2} left in all\\] location network 5/5: ")
-  expect_match(out[6], "^\r?\\[11/17, at most [0-9]+:[0-9]{2} left in all\\] scale network 1/5: ")
+  expect_match(out[5], "^\r?\\[5/17, at most [0-9]+:[0-9]{2} left in this fit\\] location network 5/5: ")
+  expect_match(out[6], "^\r?\\[11/17, at most [0-9]+:[0-9]{2} left in this fit\\] scale network 1/5: ")
   expect_true(on$precondition$tried_ple)
   expect_null(on$precondition$ple)
   off <- sbfit(y ~ x, d, control = replace(ctl, "piecewise", FALSE), seed = 1, support = "real")

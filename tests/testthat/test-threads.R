@@ -260,9 +260,9 @@ test_that("sbfit() with two threads: the same fit, progress per stage", {
   # encodings, 5 scale networks, 2 bridges
   expect_length(out, 4)
   expect_match(out[1], "^\r?\\[1-5/17\\] location networks 1-5/5 \\(side by side\\): epoch [0-9]+/[0-9]+  5/5 networks done")
-  expect_match(out[2], "\\[6-10/17, at most [0-9]+:[0-9]{2} left in all\\] location \\(piecewise-linear inputs\\) networks 1-5/5")
-  expect_match(out[3], "\\[11-15/17, at most [0-9]+:[0-9]{2} left in all\\] scale networks 1-5/5")
-  expect_match(out[4], "\\[16-17/17, at most [0-9]+:[0-9]{2} left in all\\] bridges 1-2/2")
+  expect_match(out[2], "\\[6-10/17, at most [0-9]+:[0-9]{2} left in this fit\\] location \\(piecewise-linear inputs\\) networks 1-5/5")
+  expect_match(out[3], "\\[11-15/17, at most [0-9]+:[0-9]{2} left in this fit\\] scale networks 1-5/5")
+  expect_match(out[4], "\\[16-17/17, at most [0-9]+:[0-9]{2} left in this fit\\] bridges 1-2/2")
   # a single network trains with the team: the same fit as on one thread
   one <- small_control(precondition = "none", bridge_inputs = "x")
   # (three epochs fit badly: the held-out warnings are not the point)
