@@ -186,9 +186,13 @@ check_choice <- function(x, choices, name) {
   if (!is.character(x) || length(x) != 1L || is.na(x))
     stopf("'%s' must be one of %s", name, paste0('"', choices, '"', collapse = ", "))
   i <- pmatch(x, choices)
-  if (is.na(i))
-    stopf("'%s' must be one of %s, not \"%s\"", name,
-          paste0('"', choices, '"', collapse = ", "), x)
+  if (is.na(i)) {
+    amb <- choices[startsWith(choices, x)]
+    stopf("'%s' must be one of %s, not \"%s\"%s", name,
+          paste0('"', choices, '"', collapse = ", "), x,
+          if (length(amb) > 1L && nzchar(x))
+            sprintf(", which abbreviates %s alike", paste0('"', amb, '"', collapse = " and ")) else "")
+  }
   choices[i]
 }
 
@@ -232,6 +236,8 @@ check_probs_draws <- function(probs, n) {
 # option sbcg.max_draws raises it.
 check_draw_count <- function(nrow, n, d, n_name = "ndraws") {
   lim <- getOption("sbcg.max_draws", 2e8)
+  if (!is.numeric(lim) || length(lim) != 1L || is.na(lim) || lim <= 0)
+    stopf("option sbcg.max_draws must be a positive number, such as 2e8 (the default)")
   tot <- as.double(nrow) * n * d
   if (tot > lim)
     stopf("'%s' = %s draws for %d rows of 'newdata' and %d response(s) make %.3g values, more than getOption(\"sbcg.max_draws\") = %.3g; ask for fewer or raise the option",

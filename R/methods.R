@@ -664,6 +664,9 @@ simulate.sbfit <- function(object, nsim = 1, seed = NULL, newdata, ...) {
     # the generators with_seed() draws under, whatever the session's
     RNGstate <- structure(seed, kind = list("Mersenne-Twister", "Inversion", "Rejection"))
   }
+  # (the limit on the draws checked here, to name nsim)
+  if (is.data.frame(newdata) || is.matrix(newdata))
+    check_draw_count(nrow(newdata), nsim, length(object$ynames), "nsim")
   A <- sbsample(object, newdata, ndraws = nsim, format = "matrix", seed = seed, ...)
   d <- length(object$ynames)
   if (d == 1L) {

@@ -149,6 +149,7 @@ cases <- list(
   list(quote(sbcg_control(grid_power = 100)), "'grid_power'"),
   list(quote(sbcg_control(draws = -1)), "'draws'"),
   list(quote(sbcg_control(draws = 1)), "'draws'"),
+  list(quote(sbcg_control(precondition = "loc")), "'precondition'.*abbreviates \"location-scale\" and \"location\" alike"),
   list(quote(sbcg_control(skew_transform = NA)), "'skew_transform'"),
   list(quote(sbcg_control(cell_effects = "no")), "'cell_effects'"),
   list(quote(sbcg_control(piecewise = "no")), "'piecewise'"),

@@ -81,6 +81,9 @@ test_that("bad 'chunk_size' and 'verbose' give errors naming them", {
   expect_error(sbsample(fit_ch, nd_ch, ndraws = 20, chunk_size = 2), "'ndraws'.*sbcg.max_draws")
   expect_error(sbcondstats(fit_ch, nd_ch, ndraws = 60, chunk_size = 2), "'ndraws'.*sbcg.max_draws")
   expect_s3_class(sbcondstats(fit_ch, nd_ch, ndraws = 20, chunk_size = 2, seed = 1), "sbcondstats")
+  expect_error(simulate(fit_ch, nsim = 50, newdata = nd_ch), "'nsim'.*sbcg.max_draws")
+  options(sbcg.max_draws = "a")
+  expect_error(sbsample(fit_ch, nd_ch, ndraws = 2), "option sbcg.max_draws must be a positive number")
 })
 
 test_that("a failing future plan gives an error that says so", {
