@@ -81,7 +81,10 @@
 #'   stops with an error that says so.  `threads` applies within each
 #'   worker.  For [sbsample()] the whole result comes back to this session;
 #'   [sbcondstats()] and [sbscore()] return only their summaries, so only
-#'   one chunk's draws per worker are ever in memory.
+#'   one chunk's draws per worker are ever in memory.  `sbcondstats()`'s
+#'   density estimates, on by default, are summaries of `density_n` points
+#'   each (about 9 kB a row): for tens of thousands of rows, ask for
+#'   `density = FALSE` unless the densities are wanted.
 #'
 #' @param object a fit from [sbfit()].
 #' @param newdata a data frame (or, for fits from a matrix, a matrix) of
