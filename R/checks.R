@@ -485,9 +485,11 @@ check_fit <- function(object, name = "object") {
         object$format %in% 1:11)) {
     made <- if (is.character(object$version)) object$version[1L] else "unknown"
     this <- as.character(getNamespaceVersion("sbcg"))
-    # (a format this version never wrote, though the version is the same)
+    # (a format this version never wrote, though the version is the same:
+    # a later build, or an edited fit)
     if (!is.null(object$format) && identical(made, this))
-      stopf("'%s$format' must be a whole number from 1 to 11 (an integer): the fit was altered; refit it", name)
+      stopf("'%s$format' is %s, which this version of sbcg (%s) does not read (formats 1 to 11, integers): the fit was made by another version or altered; refit it with this one",
+            name, paste(format(object$format), collapse = ", "), this)
     stopf("'%s' was made by another version of sbcg (%s); refit it with this one (%s)",
           name, made, this)
   }
@@ -693,11 +695,15 @@ newdata_matrix <- function(object, newdata) {
 
 # The model frame mf of newdata with its date, date-time and difftime
 # columns as numbers; `times` gives the kind of each column that was one in
-# the training data (a plain number is taken as is).
+# the training data, which newdata must give (as lm() asks: a plain number
+# for a difftime would be read in seconds, whatever the training units).
 newdata_times <- function(mf, times) {
   for (nm in names(mf)) {
     kind <- time_kind(mf[[nm]])
     want <- if (is.null(times)) NA_character_ else unname(times[nm])
+    if (is.null(kind) && !is.na(want))
+      stopf("'newdata': column '%s' must be a %s, as in the training data, not %s", nm,
+            want, class(mf[[nm]])[1L])
     if (is.null(kind)) next
     if (is.na(want))
       stopf("'newdata': column '%s' is a %s, but the fit took it as a plain number", nm, kind)

@@ -286,7 +286,7 @@ cases <- list(
   list(quote(predict(fit1, nd, n = 0)), "'n' must be"),
   list(quote(predict(fit1, nd, type = "quantile", probs = 2)), "'probs'"),
   list(quote(predict(edit_fit(fit1, function(f) { f$format <- NULL; f }), nd)), "'object' was made by another version"),
-  list(quote(predict(edit_fit(fit1, function(f) { f$format <- 99L; f }), nd)), "'object\\$format' must be a whole number from 1 to 11.*altered"),
+  list(quote(predict(edit_fit(fit1, function(f) { f$format <- 99L; f }), nd)), "'object\\$format' is 99, which this version.*another version or altered"),
   list(quote(predict(edit_fit(fit1, function(f) { f$precondition <- NULL; f }), nd)), "'object\\$precondition' is missing"),
   list(quote(predict(edit_fit(fit1, function(f) { f$control$grid_power <- 0; f }), nd)), "'object\\$control\\$grid_power'"),
   list(quote(predict(edit_fit(fit1, function(f) { f$control$grid_power <- NA; f }), nd)), "'object\\$control\\$grid_power'"),

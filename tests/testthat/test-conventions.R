@@ -97,6 +97,11 @@ test_that("Date, POSIXct and difftime predictors are taken as numbers", {
   expect_error(predict(fit, transform(nd, date = as.POSIXct(date))),
                "'newdata': column 'date' is a POSIXct, but the fit had a Date")
   expect_error(predict(fit2, nd[1:3, ]), "'newdata': column 'date' is a Date")
+  # and not a plain number, which for a difftime would be read in seconds
+  expect_error(predict(fit, transform(nd, dt = as.numeric(dt))),
+               "'newdata': column 'dt' must be a difftime, as in the training data, not numeric")
+  expect_error(predict(fit, transform(nd, date = as.character(date))),
+               "'newdata': column 'date' must be a Date, as in the training data, not character")
   # the workaround of before: y ~ as.numeric(date) now predicts
   fa <- sbfit(y ~ as.numeric(date), d, control = small_control(), seed = 1)
   expect_true(all(is.finite(predict(fa, data.frame(date = as.Date("2020-06-01"))))))
@@ -382,7 +387,7 @@ test_that("counts are fitted on the log(1 + y + u) scale; fits saved before keep
   expect_error(sbsample(bad, nd, ndraws = 5), "support")
   bad <- fit
   bad$format <- 12L
-  expect_error(sbsample(bad, nd, ndraws = 5), "another version")
+  expect_error(sbsample(bad, nd, ndraws = 5), "format' is 12.*another version or altered")
   f2 <- tempfile(fileext = ".rds")
   saveRDS(fit, f2)
   expect_identical(sbsample(readRDS(f2), nd, ndraws = 20, seed = 4),
