@@ -638,7 +638,7 @@ newdata_matrix <- function(object, newdata) {
     # y ~ 1: any newdata; one constant predictor column
     X <- matrix(0, nrow(newdata), 1L, dimnames = list(NULL, ".constant"))
   } else if (info$type == "terms") {
-    vars <- all.vars(info$terms)
+    vars <- if (is.null(info$data_vars)) all.vars(info$terms) else info$data_vars
     miss <- setdiff(vars, names(newdata))
     if (length(miss))
       stopf("'newdata' lacks column(s) %s", paste(miss, collapse = ", "))
@@ -721,7 +721,8 @@ newdata_response <- function(object, newdata) {
   if (is.matrix(newdata)) newdata <- as.data.frame(newdata, stringsAsFactors = FALSE)
   f <- object$formula
   if (inherits(f, "formula") && length(f) == 3L) {
-    vars <- all.vars(f[[2L]])
+    rv <- object$xinfo$response_vars
+    vars <- if (is.null(rv)) all.vars(f[[2L]]) else rv
     miss <- setdiff(vars, names(newdata))
     if (length(miss))
       stopf("'newdata' lacks the response column(s) %s: scoring needs the observed responses",

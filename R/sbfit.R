@@ -237,6 +237,14 @@ sbfit.formula <- function(formula, data, weights, subset, na.action,
   mt <- attr(mf, "terms")
   pm <- predictor_matrix(mt, mf)
   pm$xinfo$times <- tn$times
+  # the variables that newdata must hold: those the formula took from
+  # `data`; others (pi, a constant set beside the call) are looked up where
+  # the formula was written, as predict.lm() does
+  dn <- if (missing(data)) NULL else tryCatch(names(data), error = function(e) NULL)
+  if (!is.null(dn)) {
+    pm$xinfo$data_vars <- intersect(all.vars(xt), dn)
+    pm$xinfo$response_vars <- intersect(all.vars(mt[[2L]]), dn)
+  }
   if (ncol(pm$X) == 0L) {
     # y ~ 1, the unconditional law: the same machinery with one constant
     # predictor column (zero after standardisation) that newdata need not give

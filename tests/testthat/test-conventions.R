@@ -74,6 +74,26 @@ test_that("terms(), model.frame(), fitted(), residuals() and quantile()", {
   })
 })
 
+test_that("newdata need not hold the formula's constants, as in predict.lm()", {
+  set.seed(16)
+  n <- 240
+  d <- data.frame(t = rep(1:12, 20))
+  d$y <- sin(2 * pi * d$t / 12) + 0.1 * rnorm(n)
+  fit <- sbfit(y ~ sin(2 * pi * t / 12) + cos(2 * pi * t / 12), d,
+               control = small_control(), seed = 1)
+  expect_identical(fit$xinfo$data_vars, "t")
+  p <- predict(fit, data.frame(t = c(3, 9)), seed = 1)
+  expect_length(p, 2L)
+  # a shift set beside the call, on either side of the formula
+  y0 <- 1
+  f2 <- sbfit(I(y - y0) ~ t, d, control = small_control(), seed = 1)
+  expect_identical(f2$xinfo$response_vars, "y")
+  sc <- sbscore(f2, d[1:5, ], ndraws = 20, seed = 1)
+  expect_identical(sc$y, d$y[1:5] - y0)
+  # a column of data is still required
+  expect_error(predict(fit, data.frame(u = 1)), "'newdata' lacks column\\(s\\) t")
+})
+
 test_that("Date, POSIXct and difftime predictors are taken as numbers", {
   set.seed(6)
   n <- 200
