@@ -855,16 +855,26 @@ check_training_rows <- function(X, Y, w, xname, yname) {
   if (n < 2L)
     stopf("'%s' must have at least 2 rows with complete values, not %d", xname, n)
   if (any_col(X, function(v) !is.finite(v)))
-    stopf("'%s' has missing or infinite predictor values (row %d)", xname,
-          which(rowSums(!is.finite(X)) > 0)[1L])
+    stopf("'%s' has missing or infinite predictor values (%s)", xname,
+          first_cell(X, !is.finite(X), rownames(X)))
   if (any_col(Y, function(v) !is.finite(v)))
-    stopf("'%s' has missing or infinite response values (row %d)", yname,
-          which(rowSums(!is.finite(Y)) > 0)[1L])
+    stopf("'%s' has missing or infinite response values (%s)", yname,
+          first_cell(Y, !is.finite(Y), rownames(X)))
   if (any_col(X, function(v) abs(v) > 1e150))
     stopf("'%s' has predictor values beyond 1e150 in absolute value; rescale them", xname)
   if (any_col(Y, function(v) abs(v) > 1e150))
     stopf("'%s' has response values beyond 1e150 in absolute value; rescale them", yname)
   if (is.null(w)) rep(1, n) else check_weights(w, n)
+}
+
+# Where the first TRUE of `bad` (a logical matrix the shape of M) lies:
+# "row r, column 'c'", the row by its name in the data (`rn`, the row
+# names the model frame kept, else its number) and the column by M's name.
+first_cell <- function(M, bad, rn = rownames(M)) {
+  i <- which(rowSums(bad) > 0)[1L]
+  j <- which(bad[i, ])[1L]
+  sprintf("row %s%s", if (is.null(rn)) i else rn[i],
+          if (is.null(colnames(M))) "" else sprintf(", column '%s'", colnames(M)[j]))
 }
 
 # Case weights for n rows, as doubles.

@@ -7,6 +7,11 @@ test_that("sbfit rejects bad data", {
   expect_error(sbfit(y ~ x, d1, control = ctl), "'data' has missing or infinite response")
   d2 <- d; d2$x[4] <- -Inf
   expect_error(sbfit(y ~ x, d2, control = ctl), "'data' has missing or infinite predictor")
+  # the row by its place in data, after rows dropped for NA, and the column
+  d2$x[1:2] <- NA
+  expect_error(sbfit(y ~ x, d2, control = ctl), "predictor values \\(row 4, column 'x'\\)")
+  d1$x[1] <- NA
+  expect_error(sbfit(y ~ x, d1, control = ctl), "response values \\(row 3, column 'y'\\)")
   d3 <- d; d3$x[4] <- NA
   expect_error(sbfit(y ~ x, d3, na.action = na.fail, control = ctl), "'formula' and 'data'")
   x <- matrix(d$x); x[2] <- NaN
