@@ -73,7 +73,9 @@
 #'   whose `newdata` may be left out or have any columns.  A transformed
 #'   response such as `log(price) ~ .` is modelled, and reported, on the
 #'   scale written: draws and statistics are of `log(price)` (see `support`
-#'   for keeping a positive response positive on its own scale).
+#'   for keeping a positive response positive on its own scale).  As with
+#'   [lm()], it may also be given by name after `data`
+#'   (`sbfit(data = d, formula = y ~ x)`, `sbfit(d, y ~ x)`) or as a string.
 #' @param data a data frame holding the variables of `formula`.
 #' @param weights optional non-negative case weights (not all zero); they
 #'   multiply each row's term in the training and validation losses.  Rows
@@ -267,6 +269,10 @@ sbfit.formula <- function(formula, data, weights, subset, na.action,
 sbfit.default <- function(x, y, weights = NULL, control = sbcg_control(),
                           threads = 1L, seed = NULL, verbose = FALSE,
                           support = "auto", ...) {
+  # a formula given by name, after `data`, or as a string: the formula
+  # method, as lm() takes them
+  redirect <- formula_call(match.call(), if (!missing(x)) x, if (!missing(y)) y)
+  if (!is.null(redirect)) return(eval(redirect, parent.frame()))
   check_dots(...)
   cl <- sbfit_call(match.call())
   if (missing(y)) stopf("'y' is missing")
@@ -336,6 +342,35 @@ call_with_seed <- function(cl, seed) {
 
 # The call of a fit as the user would write it, sbfit(...), not the
 # unexported method that match.call() names, so that update() works.
+# The call of sbfit.formula() for a call `cl` of sbfit.default() that
+# meant it (x, y: the values of its first two arguments, NULL if missing):
+# `formula = ` among the other arguments; a data frame then a formula,
+# sbfit(d, y ~ x); a formula as one string, sbfit("y ~ x", d).  NULL
+# otherwise.
+formula_call <- function(cl, x, y) {
+  args <- as.list(cl)[-1L]
+  nm <- names(args)
+  if (is.null(nm)) nm <- rep("", length(args))
+  # the first two unnamed arguments are x and y
+  pos <- which(nm == "")
+  nm[pos[seq_len(min(2L, length(pos)))]] <- c("x", "y")[seq_len(min(2L, length(pos)))]
+  if ("formula" %in% nm) {
+    nm[nm == "x"] <- "data"
+  } else if (inherits(y, "formula") && (is.data.frame(x) || is.list(x))) {
+    nm[nm == "x"] <- "data"
+    nm[nm == "y"] <- "formula"
+  } else if (is.character(x) && length(x) == 1L && !is.na(x) && grepl("~", x, fixed = TRUE)) {
+    args[[which(nm == "x")]] <- call("as.formula", args[[which(nm == "x")]])
+    args[[which(nm == "x")]][[1L]] <- quote(stats::as.formula)
+    nm[nm == "x"] <- "formula"
+    nm[nm == "y"] <- "data"
+  } else {
+    return(NULL)
+  }
+  names(args) <- nm
+  as.call(c(list(sbfit.formula), args))
+}
+
 sbfit_call <- function(cl) {
   cl[[1L]] <- quote(sbfit)
   cl

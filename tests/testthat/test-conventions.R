@@ -74,6 +74,20 @@ test_that("terms(), model.frame(), fitted(), residuals() and quantile()", {
   })
 })
 
+test_that("the formula may come by name, after data, or as a string, as lm() takes it", {
+  d <- gauss_data(100, 17)
+  f1 <- sbfit(y ~ x, d, control = small_control(), seed = 1)
+  g <- function(dd) sbfit(data = dd, formula = y ~ x, control = small_control(), seed = 1)
+  for (f in list(sbfit(data = d, formula = y ~ x, control = small_control(), seed = 1),
+                 sbfit(d, y ~ x, control = small_control(), seed = 1),
+                 sbfit("y ~ x", d, control = small_control(), seed = 1), g(d))) {
+    expect_identical(f$theta, f1$theta)
+    expect_identical(as.character(f$call[[1L]]), "sbfit")
+  }
+  # the x / y method is unchanged
+  expect_s3_class(sbfit(d["x"], d$y, control = small_control(), seed = 1), "sbfit")
+})
+
 test_that("newdata need not hold the formula's constants, as in predict.lm()", {
   set.seed(16)
   n <- 240
