@@ -25,8 +25,10 @@
 #' Predictors may be numeric, logical, character or factors (the last three
 #' enter through [stats::model.matrix()] as in [stats::lm()]), or dates,
 #' date-times and time differences (taken as numbers, as `lm()` takes
-#' them).  A predictor column that is constant on the fit's rows is
-#' ignored, with a warning.  Rows with
+#' them; `newdata` must then give the same kind).  A predictor column that
+#' is constant on the fit's rows is ignored, with a warning; a factor,
+#' character or logical predictor that takes one value there is an error in
+#' the formula method (its contrasts need two).  Rows with
 #' missing values are handled by `na.action` in the formula method and are
 #' an error in the default method; infinite values are always an error.
 #' Predictors and responses are centred and scaled before training (see
@@ -234,6 +236,7 @@ sbfit.formula <- function(formula, data, weights, subset, na.action,
   w <- stats::model.weights(mf)
   xt <- stats::delete.response(mt)
   check_predictor_columns(mf[-1L][setdiff(names(mf)[-1L], "(weights)")], "data")
+  check_levels_present(mf[-1L][setdiff(names(mf)[-1L], "(weights)")])
   tn <- times_as_numeric(mf)
   mf <- tn$mf
   mt <- attr(mf, "terms")
@@ -444,6 +447,22 @@ check_predictor_columns <- function(df, argname) {
     if (!ok)
       stopf("'%s': column '%s' is of class %s; predictors must be numeric, logical, character, factor, Date, POSIXct or difftime",
             argname, nm, paste(class(v), collapse = "/"))
+  }
+  invisible(TRUE)
+}
+
+# Factor, character and logical predictors of the model frame's columns
+# df need two levels on the fit's rows for their contrasts: one alone (a
+# column of one value, or one left by `subset` or missing values) is an
+# error that names it, where model.matrix() would not.
+check_levels_present <- function(df) {
+  for (nm in names(df)) {
+    v <- df[[nm]]
+    if (!(is.factor(v) || is.character(v) || is.logical(v))) next
+    lv <- unique(as.character(v[!is.na(v)]))
+    if (length(lv) < 2L)
+      stopf("'data': predictor '%s' takes one value (%s) on the fit's rows, and a factor needs two; leave it out of the formula",
+            nm, if (length(lv)) sprintf("\"%s\"", lv) else "none")
   }
   invisible(TRUE)
 }
