@@ -380,10 +380,15 @@ nobs.sbfit <- function(object, ...) object$n
 formula.sbfit <- function(x, ...) {
   check_fit(x, "x")
   if (!is.null(x$formula)) return(x$formula)
-  rhs <- paste(if (length(x$xnames)) x$xnames else "1", collapse = " + ")
-  lhs <- if (length(x$ynames) == 1L) x$ynames else
-    sprintf("cbind(%s)", paste(x$ynames, collapse = ", "))
-  stats::as.formula(paste(lhs, "~", rhs), env = globalenv())
+  # a fit from a data frame: its variables (the terms it built); from a
+  # matrix: its columns; names that are not syntactic in backquotes
+  bq <- function(v) ifelse(make.names(v) == v, v, paste0("`", v, "`"))
+  xt <- x$xinfo$terms
+  rhs <- if (!is.null(xt)) attr(xt, "term.labels") else bq(x$xnames)
+  if (!length(rhs)) rhs <- "1"
+  yn <- bq(x$ynames)
+  lhs <- if (length(yn) == 1L) yn else sprintf("cbind(%s)", paste(yn, collapse = ", "))
+  stats::as.formula(paste(lhs, "~", paste(rhs, collapse = " + ")), env = globalenv())
 }
 
 #' @rdname sbfit-methods
@@ -401,6 +406,8 @@ terms.sbfit <- function(x, ...) {
   check_fit(x, "x")
   if (!is.null(x$terms)) return(x$terms)
   if (!is.null(x$formula)) return(stats::terms(x$formula))
+  # a fit from a data frame: the terms of its variables
+  if (!is.null(x$xinfo$terms)) return(stats::terms(stats::formula(x)))
   stopf("'x' was fitted from a matrix: it has no terms; fit it with a formula, sbfit(y ~ ., data)")
 }
 

@@ -65,6 +65,13 @@ test_that("terms(), model.frame(), fitted(), residuals() and quantile()", {
   fm <- sbfit(cbind(x = d$x), d$y, control = small_control(), seed = 1)
   expect_error(terms(fm), "from a matrix")
   expect_error(model.frame(fm), "from a matrix")
+  # from a data frame: its variables, not its model-matrix columns;
+  # non-syntactic names in backquotes
+  fd <- sbfit(d[c("x", "f")], d$y, control = small_control(), seed = 1)
+  expect_identical(formula(fd), y ~ x + f, ignore_formula_env = TRUE)
+  expect_identical(attr(terms(fd), "term.labels"), c("x", "f"))
+  fq <- sbfit(cbind(`dose mg` = d$x), d$y, control = small_control(), seed = 1)
+  expect_identical(deparse(formula(fq)), "y ~ `dose mg`")
   # data that cannot be found any more
   local({
     dl <- gauss_data(200, 5)
