@@ -666,6 +666,9 @@ newdata_matrix <- function(object, newdata) {
     } else if (ncol(newdata) == length(nms) &&
                (is.null(names(newdata)) || all(grepl("^V[0-9]+$", names(newdata))))) {
       names(newdata) <- nms
+    } else if (is.null(names(newdata)) || all(grepl("^V[0-9]+$", names(newdata)))) {
+      stopf("'newdata' has %d unnamed column(s); the fit has %d (%s)", ncol(newdata),
+            length(nms), paste(nms, collapse = ", "))
     } else {
       stopf("'newdata' lacks column(s) %s",
             paste(setdiff(nms, names(newdata)), collapse = ", "))

@@ -195,7 +195,8 @@ print.sbfit <- function(x, ...) {
   h <- x$history
   stop_txt <- stop_string(x$stopped_early, x$fixed_budget, "all epochs")
   cat(sprintf("Training: %d rows (%d for validation%s), %d epochs (%s), best epoch %d, %.1f s%s%s\n",
-              x$n, x$n_valid, zero_weight_txt(x$n_zero_weight), nrow(h), stop_txt,
+              x$n, x$n_valid, paste0(zero_weight_txt(x$n_zero_weight), na_txt(x$na.action)),
+              nrow(h), stop_txt,
               x$best_epoch, x$seconds,
               if (is.numeric(x$threads)) sprintf(" on %d thread%s", as.integer(x$threads),
                                                  if (x$threads == 1) "" else "s") else "",
@@ -239,7 +240,7 @@ summary.sbfit <- function(object, ...) {
   structure(list(call = object$call, net = object$net,
                  npar = length(object$theta), control = object$control,
                  scaling = sc, n = object$n, n_train = object$n_train,
-                 n_valid = object$n_valid, n_zero_weight = object$n_zero_weight,
+                 n_valid = object$n_valid, n_zero_weight = object$n_zero_weight, na.action = object$na.action,
                  epochs = nrow(h),
                  best_epoch = object$best_epoch,
                  stopped_early = object$stopped_early,
@@ -280,7 +281,7 @@ print.summary.sbfit <- function(x, ...) {
               ctl$lr, ctl$lr_schedule, ctl$batch_size, ctl$weight_decay))
   cat(sprintf("Data:      %d rows: %d training, %d validation%s%s\n", x$n,
               x$n_train, x$n_valid, if (x$weighted) "; case weights" else "",
-              zero_weight_txt(x$n_zero_weight)))
+              paste0(zero_weight_txt(x$n_zero_weight), na_txt(x$na.action))))
   cat(sprintf("Training:  %s (%s optimiser steps), %s; best epoch %d; %.1f s\n",
               if (isTRUE(x$fixed_budget)) sprintf("%d epochs", x$epochs) else
                 sprintf("%d of at most %d epochs", x$epochs, ctl$epochs),
@@ -691,6 +692,13 @@ simulate.sbfit <- function(object, nsim = 1, seed = NULL, newdata, ...) {
 
 # What print() and summary() say of the rows of weight zero that a fit
 # left out (n of them; NULL for none).
+# The rows na.action left out of a formula fit (its "na.action"
+# attribute), as lm()'s summary reports them.
+na_txt <- function(na) {
+  if (!length(na) || !inherits(na, c("omit", "exclude"))) "" else
+    sprintf("; %d row%s with missing values left out", length(na), if (length(na) == 1L) "" else "s")
+}
+
 zero_weight_txt <- function(n) {
   if (is.null(n) || n == 0L) "" else
     sprintf("; %d row%s of weight zero left out", n, if (n == 1L) "" else "s")

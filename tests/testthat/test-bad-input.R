@@ -179,7 +179,7 @@ cases <- list(
   list(quote(sbsample(fit1, data.frame(x = I(list(1)), f = "a"))), "'newdata'"),
   list(quote(sbsample(fit1, data.frame(x = 1, f = NA), na.action = na.fail)), "'newdata'"),
   list(quote(sbsample(fitm, data.frame(a = 1))), "'newdata' lacks column\\(s\\) b"),
-  list(quote(sbsample(fitm, matrix(1, 1, 3))), "'newdata' lacks column"),
+  list(quote(sbsample(fitm, matrix(1, 1, 3))), "'newdata' has 3 unnamed column\\(s\\); the fit has 2 \\(a, b\\)"),
   list(quote(sbsample(fitm, data.frame(a = "1", b = 2))), "'newdata': column 'a'"),
   list(quote(sbsample(fit1, nd, ndraws = 0)), "'ndraws'"),
   list(quote(sbsample(fit1, nd, ndraws = -5)), "'ndraws'"),

@@ -18,6 +18,10 @@ test_that("sbfit rejects bad data", {
   expect_error(sbfit(y ~ x, d1, control = ctl), "response values \\(row 3, column 'y'\\)")
   d3 <- d; d3$x[4] <- NA
   expect_error(sbfit(y ~ x, d3, na.action = na.fail, control = ctl), "'formula' and 'data'")
+  # rows left out for missing values are reported, as lm()'s summary does
+  f3 <- suppressWarnings(sbfit(y ~ x, d3, control = ctl, seed = 1))
+  expect_output(print(f3), "1 row with missing values left out")
+  expect_output(print(summary(f3)), "99 rows: .*; 1 row with missing values left out")
   x <- matrix(d$x); x[2] <- NaN
   expect_error(sbfit(x, d$y, control = ctl), "'x' has missing or infinite")
   y <- d$y; y[1] <- NA
