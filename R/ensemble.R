@@ -135,8 +135,9 @@ member_cseed <- function(cseed, k) {
 # the groups do not divide evenly among the members (one draw from two
 # bridges, say), each row starts the deal at its own member
 # (deal_offsets()), so that every draw has the pooled law, not the first
-# members' alone; the members then sample the largest share of any row,
-# and each row keeps the draws of its own share.
+# members' alone; the rows that start at the same member share their
+# deal, and each member samples their share in one call, so that a row's
+# draws do not depend on the other rows of the call (or its chunks).
 sample_members <- function(object, X, rowid, n, g, cseed, threads, block, progress, shared,
                            strata, standardised = FALSE) {
   M <- n_members(object)
@@ -144,26 +145,22 @@ sample_members <- function(object, X, rowid, n, g, cseed, threads, block, progre
   nr <- nrow(X)
   group <- (seq_len(n) - 1L) %/% gs
   off <- if ((max(group) + 1L) %% M == 0L) rep(0L, nr) else deal_offsets(cseed, rowid, M)
-  # who[j, i]: the member of draw j of row i
-  who <- outer(group, off, `+`) %% M + 1L
   d <- object$net$d
   out <- array(0, c(n, nr, d))
   nonfinite <- 0
-  for (k in seq_len(M)) {
-    mine <- who == k
-    cnt <- colSums(mine)
-    m <- max(cnt)
-    if (!m) next
-    p <- sample_raw(member_object(object, k), X, rowid, m, g, member_cseed(cseed, k),
-                    threads, block, shared = shared, strata = strata,
-                    standardised = standardised)
-    D <- array(p$draws, c(m, nr, d))
-    if (all(off == off[1L])) {
-      out[which(mine[, 1L]), , ] <- D
-    } else {
-      for (i in which(cnt > 0L)) out[mine[, i], i, ] <- D[seq_len(cnt[i]), i, ]
+  for (o in sort(unique(off))) {
+    rows <- which(off == o)
+    # the member of each draw of these rows
+    who <- (group + o) %% M + 1L
+    for (k in seq_len(M)) {
+      pos <- which(who == k)
+      if (!length(pos)) next
+      p <- sample_raw(member_object(object, k), X[rows, , drop = FALSE], rowid[rows],
+                      length(pos), g, member_cseed(cseed, k), threads, block, shared = shared,
+                      strata = strata, standardised = standardised)
+      out[pos, rows, ] <- array(p$draws, c(length(pos), length(rows), d))
+      nonfinite <- nonfinite + p$nonfinite
     }
-    nonfinite <- nonfinite + p$nonfinite
   }
   if (!is.null(progress)) progress$tick(nr)
   list(draws = as.vector(out), nonfinite = nonfinite)
@@ -171,9 +168,12 @@ sample_members <- function(object, X, rowid, n, g, cseed, threads, block, progre
 
 # The member at which each row (rowid, its index in newdata from 0) starts
 # the deal of its draws among M members: fixed by the call's seed and the
-# row, and spread evenly over the members whatever the rows (tie_breaks()).
+# row, and spread evenly over the members whatever the rows (as
+# tie_breaks(), from the seed's other half and another step, so that the
+# deal and a count's tie-breaking numbers are unrelated).
 deal_offsets <- function(cseed, rowid, M) {
-  as.integer(pmin(M - 1, floor(M * tie_breaks(cseed, rowid))))
+  u <- (cseed[2L] / 2147483647 + (rowid + 1) * 0.7548776662466927) %% 1
+  as.integer(pmin(M - 1, floor(M * u)))
 }
 
 # What print() and summary() say of an ensemble (NULL for a single fit,

@@ -98,9 +98,25 @@ test_that("draws that do not divide evenly among the members still come from all
   D1 <- sbsample(f3, nd, ndraws = 1, seed = 7, format = "matrix")
   # the same deal with any chunking of the rows, and with four draws a row
   expect_identical(sbsample(f3, nd, ndraws = 1, seed = 7, format = "matrix", chunk_size = 7), D1)
-  D4 <- sbsample(f3, nd[1:5, , drop = FALSE], ndraws = 4, seed = 7, format = "matrix")
-  expect_identical(dim(D4), c(5L, 4L))
-  expect_true(all(is.finite(D4)))
+  # stratified groups that do not divide evenly (1001 draws: 41 groups of
+  # 25, the last partial, among 3 members): each row's draws are its own,
+  # whatever the chunks
+  st <- sbcondstats(f3, nd[1:6, , drop = FALSE], ndraws = 1001, seed = 2, density = FALSE)
+  expect_identical(st, sbcondstats(f3, nd[1:6, , drop = FALSE], ndraws = 1001, seed = 2,
+                                   density = FALSE, chunk_size = 1))
+  # four draws of a row: a whole round of three, then one from the member
+  # that starts its deal
+  D4 <- sbcg:::sample_raw(f3, X[1:5, , drop = FALSE], 0:4, 4L, g, cs, 1L)$draws
+  D4 <- matrix(D4, 4L)
+  M4 <- lapply(1:3, function(k)
+    matrix(sbcg:::sample_raw(sbcg:::member_object(f3, k), X[1:5, , drop = FALSE], 0:4, 2L, g,
+                             sbcg:::member_cseed(cs, k), 1L)$draws, 2L))
+  for (i in 1:5) {
+    o <- from[i] - 1L
+    who <- (0:3 + o) %% 3L + 1L
+    expect_identical(D4[, i], vapply(1:4, function(j)
+      M4[[who[j]]][sum(who[seq_len(j)] == who[j]), i], 0))
+  }
 })
 
 test_that("an ensemble's law is the equal mixture of its members' laws", {
