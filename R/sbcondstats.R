@@ -244,6 +244,9 @@ restats <- function(st, at, opts) {
   ynames <- attr(st, "ynames")
   d <- length(ynames)
   nr <- nrow(D)
+  if (nrow(st) != nr * d)
+    stopf("'object' has %d lines but draws for %d rows of %d response(s): it was altered after sbcondstats()",
+          nrow(st), nr, d)
   n <- ncol(D)
   AT <- check_at(at, nr, d)
   check_probs_draws(opts$probs, n)
@@ -586,10 +589,29 @@ density_predictors <- function(x, nm) {
 #' @param i,j,drop as for a data frame (`[.data.frame`).
 #' @details Subsetting a result keeps its class and attributes while all its
 #'   columns remain, so that `plot()` still applies; a selection of columns
-#'   is a plain data frame.
+#'   is a plain data frame.  Kept draws (`keep_draws = TRUE`) follow the
+#'   rows where each row keeps all its response components, and are dropped
+#'   otherwise.
 #' @export
 `[.sbcondstats` <- function(x, i, j, drop) {
-  keep_result(x, NextMethod())
+  out <- keep_result(x, NextMethod())
+  D <- attr(x, "draws")
+  if (inherits(out, "sbcondstats") && !is.null(D))
+    attr(out, "draws") <- draws_of_lines(D, x, out)
+  out
+}
+
+# The kept draws D of the statistics x (rows x draws, or x components) for
+# the lines `out`, a subset of x's: the rows of D in out's order, when out
+# holds each of its rows whole (all components, in order); else NULL.
+draws_of_lines <- function(D, x, out) {
+  rows <- unique(out$.row)
+  d <- if (length(dim(D)) == 3L) dim(D)[3L] else 1L
+  whole <- identical(as.integer(out$.row), rep(as.integer(rows), each = d)) &&
+    (d == 1L || identical(out$.response, rep(attr(x, "ynames"), length(rows))))
+  idx <- match(rows, unique(x$.row))
+  if (!whole || anyNA(idx)) return(NULL)
+  if (d == 1L) D[idx, , drop = FALSE] else D[idx, , , drop = FALSE]
 }
 
 unclass_stats <- function(x) {

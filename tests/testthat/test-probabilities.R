@@ -320,6 +320,12 @@ test_that("a result that kept its draws is summarised again without sampling", {
   st0 <- sbcondstats(fit, nd, ndraws = 50, density = FALSE, seed = 5)
   expect_error(sbcondstats(st0), "keep_draws = TRUE")
   expect_error(sbcondstats(st, probs = 2), "'probs'")
+  # a subset of the rows, in any order, takes its rows' draws along
+  sub <- st[c(3, 1), ]
+  expect_identical(unname(attr(sub, "draws")), unname(attr(st, "draws")[c(3, 1), ]))
+  s2 <- sbcondstats(sub, probs = 0.1, density = FALSE)
+  expect_identical(s2$.row, c(3L, 1L))
+  expect_equal(s2$q0.1, again$q0.1[c(3, 1)])
 })
 
 test_that("several responses are summarised again component by component", {
@@ -333,6 +339,13 @@ test_that("several responses are summarised again component by component", {
   again <- sbcondstats(st, probs = 0.25, at = 0, density = FALSE)
   fresh <- sbcondstats(fit, nd, ndraws = 100, probs = 0.25, at = 0, density = FALSE, seed = 1)
   expect_equal(as.data.frame(again), as.data.frame(fresh), ignore_attr = TRUE)
+  # a row kept whole takes its draws along; a line without its row's other
+  # component leaves them behind
+  s2 <- st[3:4, ]
+  expect_equal(as.data.frame(sbcondstats(s2, probs = 0.25, at = 0, density = FALSE)),
+               as.data.frame(fresh[3:4, ]), ignore_attr = TRUE)
+  expect_null(attr(st[2:3, ], "draws"))
+  expect_error(sbcondstats(st[2:3, ]), "keep_draws = TRUE")
 })
 
 test_that("quantiles from partial sorting equal stats::quantile() on every row", {
