@@ -690,8 +690,6 @@ simulate.sbfit <- function(object, nsim = 1, seed = NULL, newdata, ...) {
   out
 }
 
-# What print() and summary() say of the rows of weight zero that a fit
-# left out (n of them; NULL for none).
 # The rows na.action left out of a formula fit (its "na.action"
 # attribute), as lm()'s summary reports them.
 na_txt <- function(na) {
@@ -699,6 +697,8 @@ na_txt <- function(na) {
     sprintf("; %d row%s with missing values left out", length(na), if (length(na) == 1L) "" else "s")
 }
 
+# What print() and summary() say of the rows of weight zero that a fit
+# left out (n of them; NULL for none).
 zero_weight_txt <- function(n) {
   if (is.null(n) || n == 0L) "" else
     sprintf("; %d row%s of weight zero left out", n, if (n == 1L) "" else "s")

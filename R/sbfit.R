@@ -343,8 +343,6 @@ call_with_seed <- function(cl, seed) {
   cl
 }
 
-# The call of a fit as the user would write it, sbfit(...), not the
-# unexported method that match.call() names, so that update() works.
 # The call of sbfit.formula() for a call `cl` of sbfit.default() that
 # meant it (x, y: the values of its first two arguments, NULL if missing):
 # `formula = ` among the other arguments; a data frame then a formula,
@@ -357,14 +355,18 @@ formula_call <- function(cl, x, y) {
   # the first two unnamed arguments are x and y
   pos <- which(nm == "")
   nm[pos[seq_len(min(2L, length(pos)))]] <- c("x", "y")[seq_len(min(2L, length(pos)))]
+  is_text <- function(v) is.character(v) && length(v) == 1L && !is.na(v) && grepl("~", v, fixed = TRUE)
+  as_formula <- function(e) as.call(list(quote(stats::as.formula), e))
   if ("formula" %in% nm) {
+    if ("y" %in% nm)
+      stopf("give 'formula' and 'data', or 'x' and 'y', not both")
     nm[nm == "x"] <- "data"
-  } else if (inherits(y, "formula") && (is.data.frame(x) || is.list(x))) {
+  } else if ((inherits(y, "formula") || is_text(y)) && (is.data.frame(x) || is.list(x))) {
+    if (is_text(y)) args[[which(nm == "y")]] <- as_formula(args[[which(nm == "y")]])
     nm[nm == "x"] <- "data"
     nm[nm == "y"] <- "formula"
-  } else if (is.character(x) && length(x) == 1L && !is.na(x) && grepl("~", x, fixed = TRUE)) {
-    args[[which(nm == "x")]] <- call("as.formula", args[[which(nm == "x")]])
-    args[[which(nm == "x")]][[1L]] <- quote(stats::as.formula)
+  } else if (is_text(x)) {
+    args[[which(nm == "x")]] <- as_formula(args[[which(nm == "x")]])
     nm[nm == "x"] <- "formula"
     nm[nm == "y"] <- "data"
   } else {
@@ -374,6 +376,8 @@ formula_call <- function(cl, x, y) {
   as.call(c(list(sbfit.formula), args))
 }
 
+# The call of a fit as the user would write it, sbfit(...), not the
+# unexported method that match.call() names, so that update() works.
 sbfit_call <- function(cl) {
   cl[[1L]] <- quote(sbfit)
   cl
@@ -461,8 +465,8 @@ check_levels_present <- function(df) {
     if (!(is.factor(v) || is.character(v) || is.logical(v))) next
     lv <- unique(as.character(v[!is.na(v)]))
     if (length(lv) < 2L)
-      stopf("'data': predictor '%s' takes one value (%s) on the fit's rows, and a factor needs two; leave it out of the formula",
-            nm, if (length(lv)) sprintf("\"%s\"", lv) else "none")
+      stopf("'data': predictor '%s' takes %s on the fit's rows, and a factor needs two values; leave it out of the formula",
+            nm, if (length(lv)) sprintf("one value (\"%s\")", lv) else "no value")
   }
   invisible(TRUE)
 }
@@ -484,6 +488,8 @@ sbfit_support <- function(X, Y, w, xinfo, control, threads, seed, verbose, suppo
   # their scores, the recalibration and the choice of support
   zero <- if (is.null(w)) integer() else which(check_weights(w, nrow(Y)) == 0)
   if (length(zero)) {
+    # (errors about the rows left name them by their place in the data)
+    if (is.null(rownames(X))) rownames(X) <- seq_len(nrow(X))
     X <- X[-zero, , drop = FALSE]
     Y <- Y[-zero, , drop = FALSE]
     w <- w[-zero]
@@ -499,7 +505,7 @@ sbfit_support <- function(X, Y, w, xinfo, control, threads, seed, verbose, suppo
 # sbfit_support() for a support that is not "auto".
 sbfit_support_one <- function(X, Y, w, xinfo, control, threads, seed, verbose, support,
                               xname, yname, keep_oof) {
-  sup <- check_support(support, Y, yname)
+  sup <- check_support(support, Y, yname, rn = rownames(X))
   fit <- sbfit_core(X, support_forward(sup, Y, seed), w, xinfo, control, threads,
                     seed, verbose, xname = xname, yname = yname, support = sup,
                     Yscore = Y)

@@ -33,8 +33,9 @@ is_auto_support <- function(support) {
 }
 
 # Checks `support` against the responses Y (a matrix; its non-finite values
-# are left to the checks of sbfit_core()) and returns the support list.
-check_support <- function(support, Y, yname) {
+# are left to the checks of sbfit_core()) and returns the support list;
+# `rn` names Y's rows as the data do (NULL: their numbers).
+check_support <- function(support, Y, yname, rn = rownames(Y)) {
   msg <- "'support' must be \"auto\", \"real\", \"positive\", \"count\" or c(lower, upper)"
   if (is.character(support)) {
     if (length(support) != 1L || is.na(support)) stopf(msg)
@@ -60,7 +61,7 @@ check_support <- function(support, Y, yname) {
     stopf(msg)
   }
   if (sup$type == "real") return(sup)
-  out <- outside_support(sup, Y)
+  out <- outside_support(sup, Y, rn)
   # (a vector 'y' of the matrix interface is its own response)
   if (!is.null(out) && identical(colnames(Y)[out$cols], yname)) out$responses <- "the response"
   if (!is.null(out))
@@ -74,7 +75,7 @@ check_support <- function(support, Y, yname) {
 # `sup`: NULL, or list(what, responses, rows, cols): what the support
 # needs, the responses that break it ("the response 'y'") and the rows
 # where they do (the first five), as text, and the columns' indices.
-outside_support <- function(sup, Y) {
+outside_support <- function(sup, Y, rn = rownames(Y)) {
   if (is.null(sup) || sup$type == "real") return(NULL)
   v <- as.vector(Y)
   ok <- !is.finite(v)
@@ -84,7 +85,6 @@ outside_support <- function(sup, Y) {
   dim(bad) <- dim(Y)
   rows <- which(rowSums(bad) > 0)
   cols <- which(colSums(bad) > 0)
-  rn <- rownames(Y)
   rows <- if (is.null(rn)) rows else rn[rows]
   cn <- colnames(Y)
   list(what = switch(sup$type, count = "non-negative whole numbers",
@@ -134,7 +134,7 @@ count_offset <- 1
 # Draws z (on the fitted scale) mapped back to the response's support.
 # The bounds are open: where the map rounds onto a bound (exp(z) below
 # the smallest double, plogis(z) of 1 for z above about 37), the draw
-# becomes the nearest representable value inside.
+# becomes a value just inside it (inside_bound()).
 support_inverse <- function(sup, z) {
   if (is.null(sup)) return(z)
   switch(sup$type,

@@ -16,6 +16,13 @@ test_that("sbfit rejects bad data", {
   expect_error(sbfit(y ~ x, d2, control = ctl), "predictor values \\(row 4, column 'x'\\)")
   d1$x[1] <- NA
   expect_error(sbfit(y ~ x, d1, control = ctl), "response values \\(row 3, column 'y'\\)")
+  # rows of weight zero left out before the checks do not shift the count
+  w0 <- c(0, 0, 0, rep(1, 97))
+  xm <- cbind(x = d$x)
+  xm[10] <- Inf
+  expect_error(sbfit(xm, d$y, weights = w0, control = ctl), "predictor values \\(row 10, column 'x'\\)")
+  expect_error(sbfit(cbind(x = d$x), replace(abs(d$y) + 1, 10, -1), weights = w0,
+                     support = "positive", control = ctl), "in row\\(s\\) 10$")
   d3 <- d; d3$x[4] <- NA
   expect_error(sbfit(y ~ x, d3, na.action = na.fail, control = ctl), "'formula' and 'data'")
   # rows left out for missing values are reported, as lm()'s summary does

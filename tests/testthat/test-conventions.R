@@ -87,10 +87,12 @@ test_that("the formula may come by name, after data, or as a string, as lm() tak
   g <- function(dd) sbfit(data = dd, formula = y ~ x, control = small_control(), seed = 1)
   for (f in list(sbfit(data = d, formula = y ~ x, control = small_control(), seed = 1),
                  sbfit(d, y ~ x, control = small_control(), seed = 1),
-                 sbfit("y ~ x", d, control = small_control(), seed = 1), g(d))) {
+                 sbfit("y ~ x", d, control = small_control(), seed = 1),
+                 sbfit(d, "y ~ x", control = small_control(), seed = 1), g(d))) {
     expect_identical(f$theta, f1$theta)
     expect_identical(as.character(f$call[[1L]]), "sbfit")
   }
+  expect_error(sbfit(d["x"], d$y, formula = y ~ x), "give 'formula' and 'data', or 'x' and 'y'")
   # the x / y method is unchanged
   expect_s3_class(sbfit(d["x"], d$y, control = small_control(), seed = 1), "sbfit")
 })
