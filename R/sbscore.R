@@ -77,7 +77,9 @@
 #'   not all finite (a diverging fit) hold `NA`.  A row of `newdata` that
 #'   observes some of several responses is scored on those (unless
 #'   `na.action` is [stats::na.omit()] or [stats::na.fail()]); its missing
-#'   components and its `es` are `NA`.  Attributes `n` (draws per
+#'   components and its `es` are `NA`.  Observations outside the fit's
+#'   `support` are scored too, with a warning that names them.  Attributes
+#'   `n` (draws per
 #'   row), `probs`, `levels` and `ynames`.  Its `print()` shows the average
 #'   scores, `summary()` adds their standard errors, the coverage table and
 #'   the PIT summary, and `plot()` draws the PIT histogram and the
@@ -117,11 +119,11 @@ sbscore <- function(object, newdata, ndraws = object$control$draws,
                       na.action = na.action, n_name = nname)
   probs <- check_probs(probs)
   levels <- check_levels(level, lname)
-  out <- outside_support(object$support, s$Yall)
-  if (!is.null(out))
+  outside <- outside_support(object$support, s$Yall)
+  if (!is.null(outside))
     warnf("'newdata': %s %s outside the fit's support (%s needs %s) in row(s) %s: the fitted law gives such values no chance, and their scores say only how far off they are",
-          out$responses, if (length(out$cols) > 1L) "lie" else "lies", support_text(object$support),
-          out$what, out$rows)
+          outside$responses, if (length(outside$cols) > 1L) "lie" else "lies",
+          support_text(object$support), outside$what, outside$rows)
   r <- sampling_run(s, score_chunk, probs = probs, levels = levels,
                     extra = function(rows) list(y = s$Y[rows, , drop = FALSE]))
   out <- bind_chunks(lapply(r$parts, `[[`, "scores"), c("sbscore", "data.frame"))

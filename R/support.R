@@ -239,6 +239,7 @@ support_line <- function(x) {
                     unit_advice) else "")
 }
 
+# The advice of print() for responses in (0, 1) fitted on another support.
 unit_advice <- "refit with update(fit, support = c(0, 1)) and compare the held-out scores: the fit then learns on the logit scale, which may predict better or worse"
 
 # support = "auto": the CRPS of the two fits it compared, on the held-out
