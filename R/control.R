@@ -527,7 +527,7 @@ sbcg_control <- function(..., hidden = NULL, activation = c("silu", "relu", "tan
 print.sbcg_control <- function(x, ...) {
   cat("sbcg control settings\n")
   v <- vapply(unclass(x), function(e)
-    if (is.null(e)) "auto" else paste(format(e), collapse = ", "), "")
+    if (is.null(e)) "auto" else paste(vapply(e, format, ""), collapse = ", "), "")
   print(noquote(v), ...)
   invisible(x)
 }

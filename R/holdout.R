@@ -229,8 +229,11 @@ holdout_warnings <- function(h, recal = FALSE) {
 # (NULL: none held out) and its recalibration map `recal` (NULL: none);
 # with `detail`, the PIT histogram by tenths too.  The scores are those of
 # the fit's own law, before the map that was learned from them.
-format_holdout <- function(h, detail = FALSE, recal = NULL) {
-  if (is.null(h)) return("Held-out rows: none (control$validation = 0): the fit cannot judge itself")
+format_holdout <- function(h, detail = FALSE, recal = NULL, validation = 0) {
+  if (is.null(h))
+    return(sprintf("Held-out rows: none (%s): the fit cannot judge itself",
+                   if (isTRUE(validation > 0)) "too few rows to hold any out" else
+                     "control$validation = 0"))
   out <- c(sprintf("Held-out rows (%d, %d draws each%s%s)%s: CRPS %.4g (Gaussian linear model %.4g)%s; 50%% interval covers %.0f%%, 90%% interval %.0f%%%s%s",
                    h$n, h$draws, if (is.null(h$pit_w)) "" else ", weighted by the case weights",
                    if (isTRUE(h$out_of_fold)) ", in the cross-fitting folds, scored out of fold" else "",
@@ -245,7 +248,8 @@ format_holdout <- function(h, detail = FALSE, recal = NULL) {
                      if (h$n < 20L) " (too few rows to judge)" else ""))
   if (detail) {
     counts <- tabulate(pmin(10L, floor(h$pit * 10) + 1L), 10L)
-    out <- c(out, sprintf("  PIT by tenths (%d each if calibrated): %s", round(length(h$pit) / 10),
+    out <- c(out, sprintf("  PIT by tenths (%s each if calibrated%s): %s",
+                          format(length(h$pit) / 10), if (is.null(h$pit_w)) "" else ", unweighted",
                           paste(counts, collapse = " ")))
   }
   if (!is.null(recal) && !is.null(recal$tails) && recal$n == 0L) {

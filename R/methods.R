@@ -61,6 +61,11 @@ pre_epochs <- function(pre) {
 
 # What the bridge of a preconditioned fit sees, and how that was chosen.
 bridge_string <- function(fit) {
+  # y ~ 1: no predictors to see or not
+  if (is_unconditional(fit))
+    return(if (isTRUE(fit$pooled_bridges))
+      "two pooled in equal shares, each learning the one law of the standardised residual (no predictors)" else
+      "one law of the standardised residual (no predictors)")
   if (isTRUE(fit$pooled_bridges)) return(pooled_string(fit))
   loc <- isTRUE(fit$location_inputs)
   seen <- if (loc) "the location and log scale" else "the predictors"
@@ -213,7 +218,8 @@ print.sbfit <- function(x, ...) {
   }
   cat(sprintf("Sampler: %s, %d steps, %d draws by default\n",
               sampler_label(x$control$sampler), x$control$steps, x$control$draws))
-  cat(format_holdout(x$holdout, recal = x$recalibration), sep = "\n")
+  cat(format_holdout(x$holdout, recal = x$recalibration, validation = x$control$validation),
+      sep = "\n")
   invisible(x)
 }
 
@@ -296,7 +302,8 @@ print.summary.sbfit <- function(x, ...) {
                 if (is.na(x$valid_loss)) "-" else format(signif(x$valid_loss, 4))))
   cat(sprintf("Sampler:   %s, %d steps, grid power %g, %d draws by default\n",
               sampler_label(ctl$sampler), ctl$steps, ctl$grid_power, ctl$draws))
-  cat(format_holdout(x$holdout, detail = TRUE, recal = x$recalibration), sep = "\n")
+  cat(format_holdout(x$holdout, detail = TRUE, recal = x$recalibration,
+                     validation = ctl$validation), sep = "\n")
   cat(if (isTRUE(x$fitted_scale)) "\nStandardisation (the response's on its fitted scale):\n" else
         "\nStandardisation:\n")
   print(x$scaling, row.names = FALSE, digits = 4)
@@ -329,8 +336,8 @@ plot.sbfit <- function(x, log = TRUE, ...) {
   col_t <- "grey30"
   col_v <- "#D55E00"
   sub <- if (has_v && best == 0L) {
-    sprintf("no epoch of %d beat the starting weights on the validation rows; the fit keeps them",
-            nrow(h))
+    sprintf("no validation check of %d (over %d epochs) beat the starting weights; the fit keeps them",
+            sum(va_ok), nrow(h))
   } else if (has_v) {
     sprintf("best validation loss at epoch %d of %d%s; the fit keeps its weights",
             best, nrow(h), if (isTRUE(x$stopped_early)) " (stopped early)" else "")
@@ -353,11 +360,13 @@ plot.sbfit <- function(x, log = TRUE, ...) {
   }
   where <- free_corner(c(h$epoch[tr_ok], h$epoch[va_ok]), c(h$train[tr_ok], h$valid[va_ok]),
                        args$xlim, args$ylim, logy = grepl("y", args$log))
+  # (the best epoch marked only where one beat the starting weights)
+  mark <- has_v && best >= 1L
   graphics::legend(where, bg = grDevices::adjustcolor("white", 0.8), box.col = NA,
-                   legend = c("training", if (has_v) c("validation", "best epoch")),
-                   col = c(col_t, if (has_v) c(col_v, col_v)),
-                   lwd = c(2, if (has_v) c(2, 2)), lty = c(1, if (has_v) c(1, NA)),
-                   pch = c(NA, if (has_v) c(NA, 21)), pt.cex = 1.5)
+                   legend = c("training", if (has_v) "validation", if (mark) "best epoch"),
+                   col = c(col_t, if (has_v) col_v, if (mark) col_v),
+                   lwd = c(2, if (has_v) 2, if (mark) 2), lty = c(1, if (has_v) 1, if (mark) NA),
+                   pch = c(NA, if (has_v) NA, if (mark) 21), pt.cex = 1.5)
   invisible(x)
 }
 

@@ -635,6 +635,9 @@ unclass_stats <- function(x) {
 #'   the first 8 rows of `newdata` (with all their response components);
 #'   for the fan chart all by default.
 #' @param legend whether to add a legend.
+#' @param ... for `sbcondstats()` not used, and unknown arguments are an
+#'   error; for `plot()`, graphical parameters (`main`, `xlab`, `xlim`,
+#'   ...), which replace the defaults.
 #' @param data optional data frame holding the predictor and the response
 #'   (for example the training data, which the fit does not keep), drawn as
 #'   points on the fan chart.
@@ -684,7 +687,9 @@ default_density_rows <- function(x) which(x$.row %in% utils::head(unique(x$.row)
 fan_variable <- function(x, rows) {
   nd <- attr(x, "newdata")
   no <- function(why) list(why = why)
-  if (!is.data.frame(nd) || !ncol(nd) || nrow(nd) < max(x$.row))
+  if (is.data.frame(nd) && !ncol(nd) && nrow(nd) >= max(x$.row))
+    return(no("a predictor to put on the axis; the fit has none"))
+  if (!is.data.frame(nd) || nrow(nd) < max(x$.row))
     return(no("the predictor values, which 'x' lacks (it was not made by this version of sbcondstats())"))
   idx <- if (is.null(rows)) x$.row else x$.row[rows]
   nd <- nd[unique(idx), , drop = FALSE]
@@ -713,6 +718,15 @@ plot_fan <- function(x, var, rows, legend, data, response, ...) {
     nrp <- length(resp)
     op <- graphics::par(mfrow = if (nrp <= 3L) c(1L, nrp) else grDevices::n2mfrow(nrp))
     on.exit(graphics::par(op))
+  }
+  # the other predictors, constant over the rows: where the chart holds them
+  others <- setdiff(names(nd), var)
+  held <- if (length(others)) {
+    v1 <- nd[x$.row[keep[1L]], others, drop = FALSE]
+    paste("at", paste(vapply(others, function(nm) {
+      v <- v1[[nm]]
+      paste(nm, "=", if (is.numeric(v)) format(v, digits = 3) else as.character(v))
+    }, ""), collapse = ", "))
   }
   pts <- NULL
   if (!is.null(data)) {
@@ -746,9 +760,10 @@ plot_fan <- function(x, var, rows, legend, data, response, ...) {
       frac <- min(0.4, 2.6 * graphics::par("csi") * 0.85 / graphics::par("pin")[2L])
       yr[2L] <- yr[2L] + frac / (1 - frac) * diff(yr)
     }
-    graphics::plot(NA, xlim = xr, ylim = yr, xlab = var, ylab = resp[ri],
+    plot_with(list(NA, xlim = xr, ylim = yr, xlab = var, ylab = resp[ri],
                    main = if (length(resp) > 1L) paste("Conditional quantiles of", resp[ri])
-                          else "Conditional quantiles", ...)
+                          else "Conditional quantiles"), ...)
+    if (!is.null(held)) graphics::mtext(held, side = 3, line = 0.3, cex = 0.75)
     ok <- stats::complete.cases(Q)
     for (b in seq_len(nb)) {
       graphics::polygon(c(xv[ok], rev(xv[ok])), c(Q[ok, b], rev(Q[ok, K + 1L - b])),
@@ -763,16 +778,31 @@ plot_fan <- function(x, var, rows, legend, data, response, ...) {
                                 pct(probs[K + 1L - seq_len(nb)])),
                 if (!is.null(pts)) "data")
       np <- !is.null(pts)
-      graphics::legend("top", legend = labs, horiz = TRUE, bty = "n", cex = 0.85,
-                       lwd = c(2, rep(NA, nb), if (np) NA),
-                       pch = c(NA, rep(15, nb), if (np) 16),
-                       pt.cex = c(1, rep(2, nb), if (np) 0.8), x.intersp = 0.6,
-                       col = c("#D55E00", fills, if (np) pt_col))
+      # one line if it fits the plot's width, else smaller, else two rows
+      cex <- 0.85
+      leg <- function(cex, ncol, plot = TRUE)
+        graphics::legend("top", legend = labs, ncol = ncol, bty = "n", cex = cex,
+                         lwd = c(2, rep(NA, nb), if (np) NA),
+                         pch = c(NA, rep(15, nb), if (np) 16),
+                         pt.cex = c(1, rep(2, nb), if (np) 0.8), x.intersp = 0.6,
+                         text.width = NULL, col = c("#D55E00", fills, if (np) pt_col),
+                         plot = plot)
+      width <- diff(graphics::par("usr")[1:2])
+      ncol <- length(labs)
+      while (cex > 0.6 && leg(cex, ncol, FALSE)$rect$w > width) cex <- cex - 0.05
+      if (leg(cex, ncol, FALSE)$rect$w > width) ncol <- ceiling(length(labs) / 2)
+      leg(cex, ncol)
     }
   }
 }
 
 pct <- function(p) paste0(trimws(formatC(100 * p, format = "fg", digits = 4)), "%")
+
+# graphics::plot() of the arguments `defaults` (a list, the first unnamed),
+# with those of `...` (main, xlab, xlim, ...) in place of the defaults.
+plot_with <- function(defaults, ...) {
+  do.call(graphics::plot, utils::modifyList(defaults, list(...)))
+}
 
 # The values of response `r` (a name or an expression such as log(y)) in
 # data frame `data`.
@@ -812,18 +842,29 @@ plot_densities <- function(x, rows, legend, response, ...) {
     cols <- grDevices::hcl.colors(max(2L, length(dens)), "Dark 3")[seq_along(dens)]
     # counts: the probabilities P(Y = k | x) as spikes, side by side
     counts <- isTRUE(attr(x, "discrete"))
-    graphics::plot(NA, xlim = xr + if (counts) c(-0.5, 0.5) else 0, ylim = yr, xlab = r,
+    if (legend) {
+      # head room above the curves for the legend's lines
+      frac <- min(0.5, (length(dens) + 0.6) * graphics::par("csi") / graphics::par("pin")[2L])
+      yr[2L] <- yr[2L] + frac / (1 - frac) * diff(yr)
+    }
+    plot_with(list(NA, xlim = xr + if (counts) c(-0.5, 0.5) else 0, ylim = yr, xlab = r,
                    ylab = if (counts) "probability" else "density",
                    main = paste(c(if (length(resp) > 1L) "Conditional" else "Estimated conditional",
                                   if (counts) "probabilities" else "densities",
-                                  if (length(resp) > 1L) paste("of", r)), collapse = " "), ...)
+                                  if (length(resp) > 1L) paste("of", r)), collapse = " ")), ...)
     shift <- if (counts && length(dens) > 1L)
       0.6 * (seq_along(dens) - 1) / (length(dens) - 1) - 0.3 else rep(0, length(dens))
     for (i in seq_along(dens))
       graphics::lines(dens[[i]]$x + shift[i], dens[[i]]$y, col = cols[i], lwd = 2,
                       type = if (counts) "h" else "l")
-    if (legend)
-      graphics::legend("topright", legend = labs[sel], col = cols, lwd = 2, bty = "n")
+    if (legend) {
+      # the corner the curves leave most free
+      gx <- unlist(lapply(dens, `[[`, "x"))
+      gy <- unlist(lapply(dens, `[[`, "y"))
+      usr <- graphics::par("usr")
+      graphics::legend(free_corner(gx, gy, usr[1:2], usr[3:4]), legend = labs[sel], col = cols,
+                       lwd = 2, bty = "n")
+    }
   }
 }
 

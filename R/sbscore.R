@@ -69,7 +69,9 @@
 #' @param level nominal levels, in (0, 1), of the central intervals whose
 #'   coverage is reported (called `levels` in sbcg 0.1).
 #' @param levels the old name of `level`, still accepted with a message.
-#' @param ... not used; unknown arguments are an error.
+#' @param ... not used, and unknown arguments are an error; for `plot()`,
+#'   graphical parameters (`main`, `xlab`, `xlim`, ...), which replace the
+#'   defaults.
 #' @return A data frame of class `"sbscore"` with one line per row of
 #'   `newdata` (and response component, in column `.response`, for several):
 #'   `.row`, `.response`, `y` (the observation), `crps`, `pinball<p>`, `pit`,
@@ -304,18 +306,18 @@ score_columns <- function(x) {
 #' @export
 print.sbscore <- function(x, digits = 4L, ...) {
   s <- summary(x)
-  cat(sprintf("Scores of %d draws per row against %d observation%s%s\n",
-              s$n_draws, s$n_rows, if (s$n_rows == 1L) "" else "s",
-              if (length(s$ynames) > 1L)
-                sprintf(" of %d components", length(s$ynames)) else ""))
+  cat(score_heading(s), "\n", sep = "")
   tab <- s$scores[c(if (".response" %in% names(s$scores)) ".response", "score", "mean")]
   print(tab, digits = digits, row.names = FALSE)
   cat(sprintf("Coverage of central intervals%s: %s\n",
               if (length(s$ynames) > 1L) " (all components)" else "",
-              paste(sprintf("%s%% -> %.1f%%", 100 * s$levels,
+              paste(sprintf("%s -> %.1f%%", pct(s$levels),
                             100 * s$coverage_all$empirical), collapse = ", ")))
   cat(sprintf("PIT: mean %.3f, sd %.3f (uniform: 0.500, 0.289)\n", s$pit$mean, s$pit$sd))
-  cat("(one line per observation in the data frame; summary() and plot() for more)\n")
+  if (s$n_na > 0)
+    cat(sprintf("%d line(s) have no score: a missing predictor or response, or draws that were not finite\n", s$n_na))
+  cat(sprintf("(one line per observation%s in the data frame; summary() and plot() for more)\n",
+              if (length(s$ynames) > 1L) " and component" else ""))
   invisible(x)
 }
 
@@ -387,8 +389,7 @@ summary.sbscore <- function(object, ...) {
 #' @rdname sbscore
 #' @export
 print.summary.sbscore <- function(x, digits = 4L, ...) {
-  cat(sprintf("Scores of %d draws per row against %d observation%s\n\n",
-              x$n_draws, x$n_rows, if (x$n_rows == 1L) "" else "s"))
+  cat(score_heading(x), "\n\n", sep = "")
   cat("Average scores (smaller is better) and their standard errors over observations:\n")
   print(x$scores, digits = digits, row.names = FALSE)
   cat("\nCoverage of central intervals (nominal level, empirical coverage, its standard error):\n")
@@ -398,6 +399,13 @@ print.summary.sbscore <- function(x, digits = 4L, ...) {
   if (x$n_na > 0)
     cat(sprintf("%d line(s) have no score: a missing predictor or response, or draws that were not finite\n", x$n_na))
   invisible(x)
+}
+
+# The first line of print() and summary() of scores (s: a summary).
+score_heading <- function(s) {
+  sprintf("Scores of %d draws per row against %d observation%s%s",
+          s$n_draws, s$n_rows, if (s$n_rows == 1L) "" else "s",
+          if (length(s$ynames) > 1L) sprintf(" of %d components", length(s$ynames)) else "")
 }
 
 #' @rdname sbscore
@@ -443,9 +451,9 @@ plot.sbscore <- function(x, which = c("pit", "coverage"), response = NULL,
     N <- length(pit)
     half <- 1.96 * sqrt((1 / breaks) * (1 - 1 / breaks) / N) * breaks
     h <- graphics::hist(pit, breaks = br, plot = FALSE)
-    graphics::plot(h, freq = FALSE, col = "grey85", border = "white",
+    plot_with(list(h, freq = FALSE, col = "grey85", border = "white",
                    ylim = c(0, max(h$density, 1 + half) * 1.05),
-                   xlab = "PIT value", ylab = "density", main = "PIT histogram", ...)
+                   xlab = "PIT value", ylab = "density", main = "PIT histogram"), ...)
     graphics::abline(h = 1, col = "#0072B2", lwd = 2)
     graphics::abline(h = 1 + c(-1, 1) * half, col = "#0072B2", lty = 2)
     graphics::mtext("dashed: 95% range of a bin if calibrated", side = 3, line = 0.3,
@@ -459,9 +467,9 @@ plot.sbscore <- function(x, which = c("pit", "coverage"), response = NULL,
     se <- sqrt(levels * (1 - levels) / nn)
     lim <- range(c(levels, emp, levels - 2 * se, levels + 2 * se), 0.4, 1)
     lim <- c(max(0, lim[1L]), min(1, lim[2L]))
-    graphics::plot(levels, emp, xlim = lim, ylim = lim, pch = 19, col = "#D55E00",
+    plot_with(list(levels, emp, xlim = lim, ylim = lim, pch = 19, col = "#D55E00",
                    xlab = "nominal coverage", ylab = "empirical coverage",
-                   main = "Central interval coverage", ...)
+                   main = "Central interval coverage"), ...)
     graphics::abline(0, 1, col = "grey50")
     graphics::segments(levels, levels - 1.96 * se, levels, levels + 1.96 * se,
                        col = "grey50", lwd = 6, lend = 1)

@@ -82,7 +82,7 @@ test_that("terms(), model.frame(), fitted(), residuals() and quantile()", {
 })
 
 test_that("the formula may come by name, after data, or as a string, as lm() takes it", {
-  d <- gauss_data(100, 17)
+  d <- gauss_data(200, 17)
   f1 <- sbfit(y ~ x, d, control = small_control(), seed = 1)
   g <- function(dd) sbfit(data = dd, formula = y ~ x, control = small_control(), seed = 1)
   for (f in list(sbfit(data = d, formula = y ~ x, control = small_control(), seed = 1),

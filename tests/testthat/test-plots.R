@@ -121,4 +121,25 @@ test_that("plot.sbscore draws the PIT histogram and the coverage", {
   expect_error(plot(sc, response = "y1"), "'response'.*only one")
   expect_error(plot(sc, which = "qq"), "'which'")
   expect_error(plot(sc, breaks = 1), "'breaks'")
+  # graphical parameters replace the defaults
+  expect_invisible(plot(sc, which = "pit", main = "mine", xlim = c(-0.5, 1.5)))
+  expect_equal(par("usr")[1:2], grDevices::extendrange(c(-0.5, 1.5), f = 0.04))
+  expect_invisible(plot(sc, which = "coverage", xlab = "level", xlim = c(0, 1)))
+  expect_equal(par("usr")[1:2], grDevices::extendrange(c(0, 1), f = 0.04))
+})
+
+test_that("plots of statistics take graphical parameters, and say where a fan is held", {
+  pdf(NULL)
+  on.exit(dev.off(), add = TRUE)
+  st <- sbcondstats(fit_pl, grid_pl, ndraws = 50, seed = 1)
+  expect_invisible(plot(st, main = "mine", xlim = c(-3, 3), xlab = "x value"))
+  expect_equal(par("usr")[1:2], grDevices::extendrange(c(-3, 3), f = 0.04))
+  expect_invisible(plot(st, type = "density", rows = 1:3, main = "d", ylim = c(0, 5)))
+  expect_equal(par("usr")[3:4], grDevices::extendrange(c(0, 5), f = 0.04))
+  # y ~ 1: no predictor for a fan chart, said so
+  f1 <- sbfit(y ~ 1, d_pl, control = small_control(), seed = 1)
+  expect_output(print(f1), "no predictors")
+  expect_false(any(grepl("with the predictors", capture.output(print(f1)))))
+  st1 <- sbcondstats(f1, ndraws = 50, seed = 1)
+  expect_error(plot(st1, type = "fan"), "a predictor to put on the axis; the fit has none")
 })
