@@ -318,7 +318,8 @@ print.summary.sbfit <- function(x, ...) {
 #'   it was computed, on the standardised scale; the epoch whose weights the
 #'   fit keeps (the best validation loss) is circled and marked by a dotted
 #'   line.  Graphical parameters in `...` (`main`, `ylim`, `col`, ...)
-#'   override the defaults.
+#'   override the defaults.  A fit that pools several laws (two bridges, or
+#'   an ensemble) shows the training of the first bridge, as its title says.
 #' @export
 plot.sbfit <- function(x, log = TRUE, ...) {
   check_fit(x, "x")
@@ -347,7 +348,9 @@ plot.sbfit <- function(x, log = TRUE, ...) {
     pch = 16, cex = 0.6, col = col_t, lwd = 2, ylim = range(vals), xlim = range(h$epoch),
     log = if (log) "y" else "", xlab = "epoch",
     ylab = if (log) "loss (standardised scale, log axis)" else "loss (standardised scale)",
-    main = "Training and validation loss"), list(...))
+    main = if (n_members(x) > 1L) sprintf("Training and validation loss (the first of %d bridges)",
+                                           n_members(x)) else "Training and validation loss"),
+    list(...))
   do.call(graphics::plot, args)
   graphics::mtext(sub, side = 3, line = 0.3, cex = 0.8)
   if (has_v) {
