@@ -46,10 +46,7 @@ lines(grid$times, band$q0.5, col = "#0072B2", lwd = 2)
 legend("bottomright", bty = "n",
        fill = c(adjustcolor("#0072B2", 0.2), adjustcolor("#0072B2", 0.5)),
        legend = c("5% to 95%", "25% to 75%"), border = NA)
-plot(st, rows = c(1, 3, 5, 6, 7), legend = FALSE)
-legend("topright", bty = "n", lwd = 2,
-       col = grDevices::hcl.colors(5, "Dark 3"),
-       legend = paste("times =", times$times[c(1, 3, 5, 6, 7)]))
+plot(st, rows = c(1, 3, 5, 6, 7))
 par(op)
 invisible(dev.off())
 cat("plot written to", normalizePath(png_file), "\n")
