@@ -342,7 +342,9 @@
 #'   hold out the same rows, on which the fit scores the pooled law.  The
 #'   fit's law is the equal mixture of the members' laws: its draws come
 #'   from the members in turn (one draw at a time, or one group of
-#'   stratified draws at a time).  Training costs `ensemble` times as much;
+#'   stratified draws at a time), each row starting the deal at a member
+#'   of its own, fixed by the seed and the row, when the draws do not
+#'   divide evenly ([sbsample()]).  Training costs `ensemble` times as much;
 #'   sampling costs the same per draw.  The default, 1, fits one.  On the
 #'   real-data panels of `bench/realdata.R` in the package's sources (54
 #'   sets of 16 to 1000 rows, 5-fold cross-validation), `ensemble = 3`

@@ -317,7 +317,8 @@ print.summary.sbfit <- function(x, ...) {
 #'   held rows out for validation, the validation loss at the epochs where
 #'   it was computed, on the standardised scale; the epoch whose weights the
 #'   fit keeps (the best validation loss) is circled and marked by a dotted
-#'   line.  Graphical parameters in `...` (`main`, `ylim`, `col`, ...)
+#'   line, when an epoch beat the starting weights (otherwise the subtitle
+#'   says the fit kept them).  Graphical parameters in `...` (`main`, `ylim`, `col`, ...)
 #'   override the defaults.  A fit that pools several laws (two bridges, or
 #'   an ensemble) shows the training of the first bridge, as its title says.
 #' @export
@@ -406,7 +407,8 @@ formula.sbfit <- function(x, ...) {
 }
 
 #' @rdname sbfit-methods
-#' @details `terms()` and `model.frame()` work for fits from a formula.
+#' @details `terms()` works for fits from a formula or a data frame,
+#'   `model.frame()` for fits from a formula.
 #'   The fit keeps no copy of the data, so `model.frame()` evaluates the
 #'   fit's call again: the data must still be found where [sbfit()] was
 #'   called (as for [stats::update()], which refits through the stored
@@ -432,7 +434,7 @@ model.frame.sbfit <- function(formula, ...) {
   fit <- formula
   check_fit(fit, "formula")
   if (is.null(fit$formula) || !is.call(fit$call))
-    stopf("'formula' was fitted from a matrix: it has no model frame; the data are the 'x' and 'y' given to sbfit()")
+    stopf("'formula' was fitted from 'x' and 'y' (a matrix or data frame): it has no model frame; the data are the 'x' and 'y' given to sbfit()")
   fcall <- fit$call
   m <- match(c("formula", "data", "subset", "weights", "na.action"), names(fcall), 0L)
   fcall <- fcall[c(1L, m)]

@@ -74,13 +74,15 @@
 #'   * `se_q<p>` is the asymptotic error of a sample quantile,
 #'     \eqn{\sqrt{p(1-p)/n} / \hat f(\hat q_p)}{sqrt(p (1 - p) / n) / f(q)},
 #'     with \eqn{\hat f}{f} the Gaussian kernel density estimate of the
-#'     draws (bandwidth from `bw` and `adjust`, as for the density column)
+#'     draws (bandwidth from `bw` and `adjust`, and for a bounded `support`
+#'     reflected at its finite bounds, as for the density column)
 #'     evaluated exactly at the estimated quantile; `NA` for `p` = 0 or 1,
 #'     and for every `p` of a count fit, whose quantiles move in whole
 #'     steps that no density describes;
 #'   * `se_p<y0>` is the binomial error \eqn{\sqrt{\hat p(1-\hat p)/n}}{sqrt(p (1 - p) / n)}
-#'     (0 when all draws fall on one side of the threshold: then take more
-#'     draws to learn how small the probability is).
+#'     (0 when all draws fall on one side of the threshold: exactly so for
+#'     an infinite one, and otherwise a sign to take more draws to learn
+#'     how small the probability is).
 #'
 #'   With stratified noise each of these statistics is, to first order, the
 #'   mean of an influence value per draw: \eqn{y_j - \bar y}{y[j] - mean},

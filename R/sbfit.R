@@ -27,8 +27,8 @@
 #' date-times and time differences (taken as numbers, as `lm()` takes
 #' them; `newdata` must then give the same kind).  A predictor column that
 #' is constant on the fit's rows is ignored, with a warning; a factor,
-#' character or logical predictor that takes one value there is an error in
-#' the formula method (its contrasts need two).  Rows with
+#' character or logical predictor that takes one value there is an error
+#' (its contrasts need two).  Rows with
 #' missing values are handled by `na.action` in the formula method and are
 #' an error in the default method; infinite values are always an error.
 #' Predictors and responses are centred and scaled before training (see
@@ -65,9 +65,10 @@
 #'   * there are none although `validation` is above 0 (too few rows
 #'     to hold one out; `validation = 0` asks for none and does not warn,
 #'     and `print()` says the fit cannot judge itself).
-#'   It also warns for a predictor column that is constant on its rows
-#'   (ignored), for fewer than 20 sampler steps, and for a response that
-#'   is constant or has at most five distinct values.
+#'   It also warns for a numeric predictor column that is constant on its
+#'   rows (ignored), for fewer than 20 sampler steps, and for a response
+#'   that is constant (whose held-out rows have nothing to judge, and do
+#'   not warn) or has at most five distinct values.
 #'
 #' @param formula a formula `y ~ x1 + x2` or, for several responses,
 #'   `cbind(y1, y2) ~ .`; `y ~ 1` fits the unconditional law of `y` (with
@@ -130,8 +131,9 @@
 #'   line in a skewed predictor grows exponentially on the response's
 #'   scale.
 #'
-#'   `"auto"`: for one response whose values are all positive, or whole
-#'   numbers from 0 with a 0 among them (and more than two values), two fits
+#'   `"auto"`: for one response, not constant, whose values are all
+#'   positive, or whole numbers from 0 with a 0 among them (and more than
+#'   two values), two fits
 #'   with the same seed, and so the same held-out rows, one on the real line
 #'   and one with `"positive"` or `"count"`; the fit keeps the one whose draws
 #'   score the lower CRPS on the held-out rows (on the response's own
@@ -236,7 +238,7 @@ sbfit.formula <- function(formula, data, weights, subset, na.action,
   w <- stats::model.weights(mf)
   xt <- stats::delete.response(mt)
   check_predictor_columns(mf[-1L][setdiff(names(mf)[-1L], "(weights)")], "data")
-  check_levels_present(mf[-1L][setdiff(names(mf)[-1L], "(weights)")])
+  check_levels_present(mf[-1L][setdiff(names(mf)[-1L], "(weights)")], "data")
   tn <- times_as_numeric(mf)
   mf <- tn$mf
   mt <- attr(mf, "terms")
@@ -294,6 +296,7 @@ sbfit.default <- function(x, y, weights = NULL, control = sbcg_control(),
     if (anyDuplicated(names(x)) || any(names(x) == ""))
       stopf("'x' must have unique, non-empty column names")
     check_predictor_columns(x, "x")
+    check_levels_present(x, "x")
     if (ncol(x) == 0L) stopf("'x' must have at least one column")
     if (anyNA(x)) stopf("'x' has missing values")
     mt <- stats::terms(~ ., data = x)
@@ -459,14 +462,14 @@ check_predictor_columns <- function(df, argname) {
 # df need two levels on the fit's rows for their contrasts: one alone (a
 # column of one value, or one left by `subset` or missing values) is an
 # error that names it, where model.matrix() would not.
-check_levels_present <- function(df) {
+check_levels_present <- function(df, argname) {
   for (nm in names(df)) {
     v <- df[[nm]]
     if (!(is.factor(v) || is.character(v) || is.logical(v))) next
     lv <- unique(as.character(v[!is.na(v)]))
     if (length(lv) < 2L)
-      stopf("'data': predictor '%s' takes %s on the fit's rows, and a factor needs two values; leave it out of the formula",
-            nm, if (length(lv)) sprintf("one value (\"%s\")", lv) else "no value")
+      stopf("'%s': predictor '%s' takes %s on the fit's rows, and a factor needs two values; leave it out",
+            argname, nm, if (length(lv)) sprintf("one value (\"%s\")", lv) else "no value")
   }
   invisible(TRUE)
 }

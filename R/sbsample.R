@@ -32,7 +32,9 @@
 #'
 #' @section Reproducibility: each call draws one seed from R's random number
 #'   generator (set it with `seed` or [set.seed()]); draw `j` for row `i` of
-#'   `newdata` then depends only on that seed, `i` and `j`: the same bits for
+#'   `newdata` then depends only on that seed, `i` and `j` (for a fit that
+#'   pools several laws, also on whether the call's draws divide evenly
+#'   among them; below): the same bits for
 #'   any `threads`, any `chunk_size` and any [future::plan()] (with the
 #'   same kernels and precision, see [sbcg-package]), and the first `k`
 #'   draws of a call with `ndraws > k` equal those of a call with
@@ -117,7 +119,9 @@
 #'   in this session, a progress line with the rows done, the time used and
 #'   an estimate of the time left.
 #' @param na.action what to do with rows of `newdata` that have missing
-#'   predictor values (for [sbscore()], or a missing response), as in
+#'   predictor values (for [sbscore()], or no observed response; a row
+#'   that misses some of several responses is scored on the others unless
+#'   `na.action` is `na.omit` or `na.fail`), as in
 #'   [stats::predict.lm()]: [stats::na.pass()] (the default) and
 #'   [stats::na.exclude()] give such rows `NA` results, in place, so that
 #'   the result stays aligned with `newdata`; [stats::na.omit()] leaves

@@ -25,7 +25,8 @@
 #' * `pinball<p>` for each `p` in `probs`, the pinball (quantile) loss
 #'   \eqn{(y - q_p)(p - 1\{y < q_p\})}{(y - q) (p - [y < q])} of the type 7
 #'   sample quantile \eqn{q_p}{q} of the draws (type 1 for a count fit, as
-#'   in [sbcondstats()]).  Smaller is better.
+#'   in [sbcondstats()], and for `score_draws(discrete = TRUE)`).  Smaller
+#'   is better.
 #' * `pit`, the probability integral transform
 #'   \eqn{(r + 1/2) / (m + 1)}{(r + 1/2) / (m + 1)}, \eqn{r} the number of
 #'   draws below \eqn{y} (ties count one half): the mid-point of the rank
@@ -36,7 +37,9 @@
 #'   broken by a number \eqn{u} in (0, 1) fixed for each row (from the
 #'   call's seed): \eqn{(r + u (e + 1)) / (m + 1)}{(r + u (e + 1)) / (m + 1)},
 #'   \eqn{e} the draws equal to \eqn{y}, the randomised PIT, uniform for a
-#'   calibrated count forecast.  `score_draws()` takes the mid-point.
+#'   calibrated count forecast.  `score_draws()` takes the mid-point unless
+#'   `discrete = TRUE`, which breaks the ties the same way, with fixed
+#'   numbers spread evenly over the rows.
 #' * `cover<L>` for each `L` in `level`, whether \eqn{y} lies in the central
 #'   interval from the \eqn{(1 - L)/2} to the \eqn{(1 + L)/2} sample quantile
 #'   (type 7) of the draws.  For a calibrated forecast of a continuous
@@ -48,7 +51,7 @@
 #'   \eqn{[(1 - L)/2, (1 + L)/2]}{[(1 - L)/2, (1 + L)/2]}, which a
 #'   calibrated forecast does with chance `L` (the held-out coverage that
 #'   `print()` of the fit shows is read the same way).  `score_draws()`
-#'   always reads the interval.
+#'   reads the interval unless `discrete = TRUE`.
 #' * `es`, for several response components only: the energy score of the
 #'   joint draws, \eqn{\frac1m \sum_j \|X_j - y\| - \frac1{2m^2}
 #'   \sum_{j,k} \|X_j - X_k\|}{mean ||X_j - y|| - sum_{j,k} ||X_j - X_k|| /

@@ -9,6 +9,7 @@ test_that("sbfit rejects bad data", {
   df1 <- transform(d, f = factor("a"), g = rep(c("u", "v"), 50))
   expect_error(sbfit(y ~ x + f, df1, control = ctl), "predictor 'f' takes one value \\(\"a\"\\)")
   expect_error(sbfit(y ~ x + g, df1, subset = g == "u", control = ctl), "predictor 'g' takes one value")
+  expect_error(sbfit(df1[c("x", "f")], df1$y, control = ctl), "'x': predictor 'f' takes one value")
   d2 <- d; d2$x[4] <- -Inf
   expect_error(sbfit(y ~ x, d2, control = ctl), "'data' has missing or infinite predictor")
   # the row by its place in data, after rows dropped for NA, and the column

@@ -64,7 +64,7 @@ test_that("terms(), model.frame(), fitted(), residuals() and quantile()", {
   expect_error(quantile(fit), "'newdata' is missing.*predict")
   fm <- sbfit(cbind(x = d$x), d$y, control = small_control(), seed = 1)
   expect_error(terms(fm), "from a matrix")
-  expect_error(model.frame(fm), "from a matrix")
+  expect_error(model.frame(fm), "fitted from 'x' and 'y'.*no model frame")
   # from a data frame: its variables, not its model-matrix columns;
   # non-syntactic names in backquotes
   fd <- sbfit(d[c("x", "f")], d$y, control = small_control(), seed = 1)
