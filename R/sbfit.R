@@ -90,6 +90,9 @@
 #'   number in the map's shrinkage and the warnings.
 #' @param subset optional expression or index selecting the rows to use.
 #' @param na.action what to do with missing values; see [stats::na.omit()].
+#' @param contrasts `NULL`, or a named list of contrasts for factor
+#'   predictors, as in [lm()] (`list(f = "contr.sum")`); `newdata` is then
+#'   coded the same way.
 #' @param x a numeric matrix or data frame of predictors (default method).
 #' @param y a numeric vector or matrix of responses (default method).
 #' @param control settings from [sbcg_control()], or a named list of the
@@ -207,8 +210,11 @@ sbfit <- function(x, ...) UseMethod("sbfit")
 #' @export
 sbfit.formula <- function(formula, data, weights, subset, na.action,
                           control = sbcg_control(), threads = 1L, seed = NULL,
-                          verbose = FALSE, support = "auto", ...) {
+                          verbose = FALSE, support = "auto", contrasts = NULL, ...) {
   check_dots(...)
+  if (!is.null(contrasts) && (!is.list(contrasts) || is.null(names(contrasts)) ||
+                              any(names(contrasts) == "")))
+    stopf("'contrasts' must be NULL or a named list, as in lm(): list(f = \"contr.sum\")")
   cl <- sbfit_call(match.call())
   if (!missing(data) && !is.data.frame(data) && !is.list(data) && !is.environment(data))
     stopf("'data' must be a data frame")
@@ -242,7 +248,7 @@ sbfit.formula <- function(formula, data, weights, subset, na.action,
   tn <- times_as_numeric(mf)
   mf <- tn$mf
   mt <- attr(mf, "terms")
-  pm <- predictor_matrix(mt, mf)
+  pm <- predictor_matrix(mt, mf, contrasts)
   pm$xinfo$times <- tn$times
   # the variables that newdata must hold: those the formula took from
   # `data`; others (pi, a constant set beside the call) are looked up where
@@ -426,8 +432,10 @@ time_number <- function(v) {
 # The predictor matrix of model frame mf (no intercept column) and what
 # newdata needs to rebuild it: the terms without the response, the factor
 # levels, the contrasts and the data classes.
-predictor_matrix <- function(mt, mf) {
-  X <- drop_intercept(stats::model.matrix(mt, mf))
+predictor_matrix <- function(mt, mf, contrasts = NULL) {
+  X <- drop_intercept(if (is.null(contrasts)) stats::model.matrix(mt, mf) else
+    tryCatch(stats::model.matrix(mt, mf, contrasts.arg = contrasts),
+             error = function(e) stopf("'contrasts': %s", conditionMessage(e))))
   xt <- stats::delete.response(mt)
   xinfo <- list(type = "terms", terms = xt, xlevels = stats::.getXlevels(mt, mf),
                 contrasts = attr(X, "contrasts"), dataClasses = attr(xt, "dataClasses"))

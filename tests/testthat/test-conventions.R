@@ -97,6 +97,29 @@ test_that("the formula may come by name, after data, or as a string, as lm() tak
   expect_s3_class(sbfit(d["x"], d$y, control = small_control(), seed = 1), "sbfit")
 })
 
+test_that("contrasts are taken as lm() takes them, and kept for newdata", {
+  d <- gauss_data(200, 18)
+  d$f <- factor(rep(c("a", "b", "c"), length.out = 200))
+  d$y <- d$y + c(a = -1, b = 0, c = 1)[as.character(d$f)]
+  ft <- sbfit(y ~ x + f, d, control = small_control(), seed = 1)
+  fs <- sbfit(y ~ x + f, d, contrasts = list(f = "contr.sum"), control = small_control(),
+              seed = 1)
+  expect_identical(fs$xinfo$contrasts, list(f = "contr.sum"))
+  expect_identical(ft$xinfo$contrasts, list(f = "contr.treatment"))
+  expect_identical(fs$xnames, c("x", "f1", "f2"))
+  # newdata coded as the training rows were: the same statistics as a
+  # fit of the same columns made by hand
+  nd <- data.frame(x = c(0, 0.5), f = c("c", "a"))
+  dh <- data.frame(x = d$x, f1 = ifelse(d$f == "a", 1, ifelse(d$f == "c", -1, 0)),
+                   f2 = ifelse(d$f == "b", 1, ifelse(d$f == "c", -1, 0)), y = d$y)
+  fh <- sbfit(y ~ x + f1 + f2, dh, control = small_control(), seed = 1)
+  expect_identical(fs$theta, fh$theta)
+  expect_identical(predict(fs, nd, seed = 2),
+                   predict(fh, data.frame(x = nd$x, f1 = c(-1, 1), f2 = c(-1, 0)), seed = 2))
+  expect_error(sbfit(y ~ x + f, d, contrasts = "contr.sum"), "'contrasts' must be NULL or a named list")
+  expect_error(sbfit(y ~ x + f, d, contrasts = list(f = "contr.nothing")), "'contrasts'")
+})
+
 test_that("newdata need not hold the formula's constants, as in predict.lm()", {
   set.seed(16)
   n <- 240
