@@ -78,6 +78,7 @@ cases <- list(
   # sbfit: support
   list(quote(sbfit(y ~ x, dd, control = ctl, support = "bounded")), "'support' must be"),
   list(quote(sbfit(y ~ x, dd, control = ctl, support = NA)), "'support' must be"),
+  list(quote(sbfit(y ~ x, dd, control = ctl, contrasts = "contr.sum")), "'contrasts' must be NULL or a named list"),
   list(quote(sbfit(y ~ x, dd, control = ctl, support = c(0, 1, 2))), "'support' must be"),
   list(quote(sbfit(y ~ x, dd, control = ctl, support = list(0, 1))), "'support' must be"),
   list(quote(sbfit(y ~ x, dd, control = ctl, support = c(2, 1))), "'support': the lower bound"),
