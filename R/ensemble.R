@@ -150,12 +150,13 @@ sample_members <- function(object, X, rowid, n, g, cseed, threads, block, progre
   nonfinite <- 0
   for (o in sort(unique(off))) {
     rows <- which(off == o)
+    Xo <- if (length(rows) == nr) X else X[rows, , drop = FALSE]
     # the member of each draw of these rows
     who <- (group + o) %% M + 1L
     for (k in seq_len(M)) {
       pos <- which(who == k)
       if (!length(pos)) next
-      p <- sample_raw(member_object(object, k), X[rows, , drop = FALSE], rowid[rows],
+      p <- sample_raw(member_object(object, k), Xo, rowid[rows],
                       length(pos), g, member_cseed(cseed, k), threads, block, shared = shared,
                       strata = strata, standardised = standardised)
       out[pos, rows, ] <- array(p$draws, c(length(pos), length(rows), d))

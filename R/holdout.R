@@ -47,7 +47,8 @@ holdout_scores <- function(fit, prep, Y, threads, m = NULL, rows = holdout_rows(
   prep$vidx <- v
   X <- prep$Xs[v, , drop = FALSE]
   raw <- if (is.null(prep$vfold)) {
-    sample_raw(fit, X, skip + seq_len(nv) - 1, m, sampler_grid(fit, warn = FALSE), prep$hseed, threads)
+    sample_raw(fit, X, skip + seq_len(nv) - 1, m, sampler_grid(fit, warn = FALSE), prep$hseed,
+               threads)
   } else {
     holdin_draws(fit, prep, v, X, skip, m, threads)
   }

@@ -188,8 +188,8 @@ holdout_standardised <- function(fit, prep, threads, rows = holdout_rows(1L)) {
 # law is then the same at every row (the first row's inputs, 25 streams of
 # 1000 draws from the held-out rows' seed).
 law_draws <- function(fit, prep, threads) {
-  sample_raw(fit, prep$Xs[rep(1L, 25L), , drop = FALSE], 0:24, 1000L, sampler_grid(fit, warn = FALSE),
-             prep$hseed, threads, standardised = TRUE)$draws
+  sample_raw(fit, prep$Xs[rep(1L, 25L), , drop = FALSE], 0:24, 1000L,
+             sampler_grid(fit, warn = FALSE), prep$hseed, threads, standardised = TRUE)$draws
 }
 
 # Student-t tails for the bridge's law on the smallest fits (fewer than

@@ -775,10 +775,10 @@ auto_decorrelate <- function(d) d > 1L && d <= 4096L
 
 # Responses with few distinct values: a constant column is kept exactly
 # (the result, fit$constant, holds its value on the fitted scale, NA for
-# other columns; its draws are the constant), and a column of at most five values gets a
-# warning, since the bridge learns a continuous law; with count_hint (a
-# fit on the real line), one of whole numbers from 0 also points to
-# support = "count".
+# other columns; its draws are the constant), and a column of at most five
+# values gets a warning, since the bridge learns a continuous law; with
+# count_hint (a fit on the real line), one of whole numbers from 0 also
+# points to support = "count".
 constant_responses <- function(Y, yname, count_hint = FALSE, Yscore = Y) {
   # constant on the response's own scale (Yscore); the value kept is the
   # column's mean on the fitted scale (Y), which a count's dequantising
