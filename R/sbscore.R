@@ -136,6 +136,10 @@ sbscore <- function(object, newdata, ndraws = object$control$draws,
   # a skipped row still shows its observation
   out$y <- as.vector(t(s$Yall))[(out$.row - 1L) * s$d +
                                   if (s$d > 1L) match(out$.response, object$ynames) else 1L]
+  # newdata's row names, so that scores can be matched to its rows (also
+  # when folds' scores are bound together)
+  rn <- newdata_rownames(newdata)[out$.row]
+  attr(out, "row.names") <- if (s$d > 1L) paste(rn, out$.response, sep = ".") else rn
   structure(out, n = s$n, probs = probs, levels = levels, ynames = object$ynames,
             steps = s$g$steps, method = s$g$method)
 }
@@ -406,8 +410,8 @@ print.summary.sbscore <- function(x, digits = 4L, ...) {
 
 # The first line of print() and summary() of scores (s: a summary).
 score_heading <- function(s) {
-  sprintf("Scores of %d draws per row against %d observation%s%s",
-          s$n_draws, s$n_rows, if (s$n_rows == 1L) "" else "s",
+  sprintf("Scores of %s draws per row against %d observation%s%s",
+          paste(unique(range(s$n_draws)), collapse = " to "), s$n_rows, if (s$n_rows == 1L) "" else "s",
           if (length(s$ynames) > 1L) sprintf(" of %d components", length(s$ynames)) else "")
 }
 
@@ -480,6 +484,42 @@ plot.sbscore <- function(x, which = c("pit", "coverage"), response = NULL,
     graphics::mtext("grey: 95% range if calibrated", side = 3, line = 0.3, cex = 0.75)
   }
   invisible(x)
+}
+
+#' @rdname sbscore
+#' @param deparse.level not used; for [base::rbind()].
+#' @details `rbind()` of scores, say those of the folds of a
+#'   cross-validation, gives one result whose `summary()` and `plot()` take
+#'   all their lines: each part's `.row` is renumbered after the rows of the
+#'   parts before it (the row names still name the rows of each `newdata`),
+#'   so that a row is never mistaken for another part's.  The parts must
+#'   score the same responses at the same `probs` and `level`.
+#' @export
+rbind.sbscore <- function(..., deparse.level = 1) {
+  parts <- Filter(Negate(is.null), list(...))
+  is_score <- function(p) inherits(p, "sbscore") && all(c(".row", "crps", "pit") %in% names(p))
+  if (!all(vapply(parts, is_score, NA)))
+    stopf("rbind() of scores takes results of sbscore() or score_draws() only")
+  attrs <- function(a) unique(lapply(parts, attr, a))
+  if (length(unique(lapply(parts, names))) > 1L || length(attrs("probs")) > 1L ||
+      length(attrs("levels")) > 1L || length(attrs("ynames")) > 1L)
+    stopf("rbind() of scores needs the same responses, 'probs' and 'level' in every part")
+  off <- 0L
+  frames <- lapply(parts, function(p) {
+    r <- p$.row
+    class(p) <- "data.frame"
+    p$.row <- r + off
+    off <<- off + max(0L, r, na.rm = TRUE)
+    p
+  })
+  out <- do.call(rbind, c(frames, list(make.row.names = TRUE, stringsAsFactors = FALSE)))
+  # attributes shared by the parts; draws per row (n) may differ
+  for (a in setdiff(names(attributes(parts[[1L]])), c("names", "row.names", "class"))) {
+    v <- attrs(a)
+    attr(out, a) <- if (length(v) == 1L) v[[1L]] else if (a == "n") range(unlist(v)) else NULL
+  }
+  class(out) <- c("sbscore", "data.frame")
+  out
 }
 
 #' @rdname sbscore

@@ -194,6 +194,41 @@ test_that("sbscore with several responses adds the energy score", {
   expect_error(sbscore(fit, dm, ndraws = 40, na.action = na.fail), "row\\(s\\) 3, 5")
 })
 
+test_that("scores keep newdata's row names, and rbind() of folds' scores keeps rows apart", {
+  set.seed(36)
+  d <- data.frame(x = runif(90))
+  d$y1 <- d$x + rnorm(90, sd = 0.1)
+  d$y2 <- -d$x + rnorm(90, sd = 0.2)
+  fold <- rep(1:3, 30)
+  one <- lapply(1:3, function(k) {
+    f <- sbfit(y1 ~ x, d[fold != k, ], control = small_control(), seed = k)
+    sbscore(f, d[fold == k, ], ndraws = 30, seed = k)
+  })
+  expect_identical(rownames(one[[2]]), as.character(which(fold == 2)))
+  all <- do.call(rbind, one)
+  expect_s3_class(all, "sbscore")
+  expect_identical(all$.row, 1:90)
+  expect_identical(sort(as.integer(rownames(all))), 1:90)
+  expect_identical(all$crps, unlist(lapply(one, `[[`, "crps")))
+  s <- summary(all)
+  expect_identical(s$n_rows, 90L)
+  expect_equal(s$scores$mean[s$scores$score == "crps"], mean(all$crps))
+  expect_output(print(all), "against 90 observations")
+  # several responses: the energy score of every fold's rows
+  two <- lapply(1:3, function(k) {
+    f <- sbfit(cbind(y1, y2) ~ x, d[fold != k, ], control = small_control(), seed = k)
+    sbscore(f, d[fold == k, ], ndraws = 30, seed = k)
+  })
+  expect_identical(rownames(two[[1]])[1:2], paste0(which(fold == 1)[1], c(".y1", ".y2")))
+  s2 <- summary(do.call(rbind, two))
+  es <- unlist(lapply(two, function(x) x$es[!duplicated(x$.row)]))
+  expect_equal(s2$scores$mean[s2$scores$score == "es"], mean(es))
+  expect_identical(s2$n_rows, 90L)
+  # parts that differ in what they score do not bind
+  expect_error(rbind(one[[1]], two[[1]]), "same responses, 'probs' and 'level'")
+  expect_error(rbind(one[[1]], one[[2]][c("crps", "pit")]), "sbscore\\(\\) or score_draws\\(\\) only")
+})
+
 test_that("summary and print report averages, coverage and PIT", {
   set.seed(7)
   D <- matrix(rnorm(50 * 30), 50, 30)
