@@ -230,7 +230,10 @@ holdout_warnings <- function(h, recal = FALSE) {
 # (NULL: none held out) and its recalibration map `recal` (NULL: none);
 # with `detail`, the PIT histogram by tenths too.  The scores are those of
 # the fit's own law, before the map that was learned from them.
-format_holdout <- function(h, detail = FALSE, recal = NULL, validation = 0) {
+format_holdout <- function(h, detail = FALSE, recal = NULL, validation = 0, n_valid = 0) {
+  if (is.null(h) && isTRUE(n_valid > 0))
+    return(sprintf("Held-out rows: %d, not scored (a fit saved by a version of sbcg that did not score them)",
+                   n_valid))
   if (is.null(h))
     return(sprintf("Held-out rows: none (%s): the fit cannot judge itself",
                    if (isTRUE(validation > 0)) "too few rows to hold any out" else

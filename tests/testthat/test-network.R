@@ -104,6 +104,8 @@ test_that("a fit saved in format 1 (before regression networks) still samples", 
   # and, in single precision, up to float rounding (as in test-kernels.R)
   expect_equal(sbsample(old$fit, old$newdata, ndraws = 20, seed = 2, format = "matrix"),
                old$draws, tolerance = 1e-5)
+  # it held rows out but did not score them
+  expect_output(print(old$fit), "Held-out rows: 20, not scored")
 })
 
 test_that("gradient equals central finite differences", {
