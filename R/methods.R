@@ -218,8 +218,8 @@ print.sbfit <- function(x, ...) {
   }
   cat(sprintf("Sampler: %s, %d steps, %d draws by default\n",
               sampler_label(x$control$sampler), x$control$steps, x$control$draws))
-  cat(format_holdout(x$holdout, recal = x$recalibration, validation = x$control$validation),
-      sep = "\n")
+  cat(format_holdout(x$holdout, recal = x$recalibration, validation = x$control$validation,
+                     n_valid = x$n_valid), sep = "\n")
   invisible(x)
 }
 
@@ -303,7 +303,7 @@ print.summary.sbfit <- function(x, ...) {
   cat(sprintf("Sampler:   %s, %d steps, grid power %g, %d draws by default\n",
               sampler_label(ctl$sampler), ctl$steps, ctl$grid_power, ctl$draws))
   cat(format_holdout(x$holdout, detail = TRUE, recal = x$recalibration,
-                     validation = ctl$validation), sep = "\n")
+                     validation = ctl$validation, n_valid = x$n_valid), sep = "\n")
   cat(if (isTRUE(x$fitted_scale)) "\nStandardisation (the response's on its fitted scale):\n" else
         "\nStandardisation:\n")
   print(x$scaling, row.names = FALSE, digits = 4)
@@ -324,6 +324,7 @@ print.summary.sbfit <- function(x, ...) {
 #' @export
 plot.sbfit <- function(x, log = TRUE, ...) {
   check_fit(x, "x")
+  if ("which" %in% names(list(...))) check_dots(which = NULL)
   log <- check_flag(log, "log")
   h <- x$history
   if (!is.data.frame(h) || !nrow(h) || !all(c("epoch", "train", "valid") %in% names(h)))
@@ -408,13 +409,17 @@ formula.sbfit <- function(x, ...) {
 
 #' @rdname sbfit-methods
 #' @details `terms()` works for fits from a formula or a data frame,
-#'   `model.frame()` for fits from a formula.
-#'   The fit keeps no copy of the data, so `model.frame()` evaluates the
-#'   fit's call again: the data must still be found where [sbfit()] was
-#'   called (as for [stats::update()], which refits through the stored
-#'   call `sbfit(...)`).  `fitted()` and `residuals()` stop with a message:
-#'   a conditional law has no single fitted value; `predict(fit, newdata =
-#'   <training data>)` gives the conditional means and
+#'   `model.frame()`, `model.matrix()` and `weights()` for fits from a
+#'   formula.  The fit keeps no copy of the data, so `model.frame()`
+#'   evaluates the fit's call again, in the environment of its formula (as
+#'   [stats::lm()] does with `model = FALSE`): the data must still be found
+#'   there, or be given, `model.frame(fit, data = d)`.  When the frame it
+#'   finds has not the number of rows the fit used, it stops rather than
+#'   return other data.  `model.matrix()` codes factors with the fit's
+#'   contrasts and, as for `lm()`, includes the intercept column, which the
+#'   fit's networks do not take.  `fitted()` and `residuals()` stop with a
+#'   message: a conditional law has no single fitted value; `predict(fit,
+#'   newdata = <training data>)` gives the conditional means and
 #'   [sbscore()] the probability integral transforms, the residuals of a
 #'   distributional fit.
 #' @export
@@ -435,6 +440,8 @@ model.frame.sbfit <- function(formula, ...) {
   check_fit(fit, "formula")
   if (is.null(fit$formula) || !is.call(fit$call))
     stopf("'formula' was fitted from 'x' and 'y' (a matrix or data frame): it has no model frame; the data are the 'x' and 'y' given to sbfit()")
+  dots <- list(...)
+  given <- dots[intersect(names(dots), c("data", "subset", "na.action"))]
   fcall <- fit$call
   m <- match(c("formula", "data", "subset", "weights", "na.action"), names(fcall), 0L)
   fcall <- fcall[c(1L, m)]
@@ -443,9 +450,101 @@ model.frame.sbfit <- function(formula, ...) {
   fcall$formula <- stats::terms(fit)
   env <- environment(fit$formula)
   if (is.null(env)) env <- parent.frame()
-  tryCatch(eval(fcall, env), error = function(e)
-    stopf("cannot rebuild the model frame: the fit keeps no copy of the data, and evaluating its call failed (%s)",
+  if (length(given)) {
+    # the values given, evaluated here rather than in the formula's environment
+    genv <- new.env(parent = env)
+    for (a in names(given)) {
+      assign(paste0(".sbcg_", a), given[[a]], envir = genv)
+      fcall[[a]] <- as.name(paste0(".sbcg_", a))
+    }
+    env <- genv
+  }
+  mf <- tryCatch(eval(fcall, env), error = function(e)
+    stopf("cannot rebuild the model frame: the fit keeps no copy of the data, and evaluating its call failed (%s); give the data, model.frame(fit, data = d)",
           conditionMessage(e)))
+  used <- fit$n + if (is.null(fit$n_zero_weight)) 0L else fit$n_zero_weight
+  if (!length(given) && nrow(mf) != used)
+    stopf("cannot rebuild the model frame: the data that the fit's call finds now (in the environment of its formula) give %d rows, but the fit used %d; give the data, model.frame(fit, data = d)",
+          nrow(mf), used)
+  mf
+}
+
+#' @rdname sbfit-methods
+#' @importFrom stats model.matrix
+#' @export
+model.matrix.sbfit <- function(object, ...) {
+  mf <- stats::model.frame(object, ...)
+  stats::model.matrix(stats::terms(object), mf, contrasts.arg = object$xinfo$contrasts)
+}
+
+#' @rdname sbfit-methods
+#' @export
+weights.sbfit <- function(object, ...) {
+  check_fit(object, "object")
+  if (!is.call(object$call) || is.null(object$call$weights)) return(NULL)
+  if (is.null(object$formula))
+    stopf("'object' was fitted from 'x' and 'y': it keeps no copy of its case weights, which are the 'weights' given to sbfit()")
+  stats::model.weights(stats::model.frame(object, ...))
+}
+
+#' @rdname sbfit-methods
+#' @param formula. for `update()`, changes to the formula, as in
+#'   [stats::update.formula()] (`. ~ . + x2`); only for fits from a formula.
+#' @param evaluate for `update()`, whether to refit (`TRUE`) or return the
+#'   new call.
+#' @details `update(fit, ...)` refits with the arguments given replacing
+#'   those of the fit's call, as [stats::update()] does, with one
+#'   difference: a `control` written out as `list(...)` or
+#'   `sbcg_control(...)` changes only the settings it names and keeps the
+#'   others of the fit's call, so `update(fit, control = list(epochs =
+#'   200))` keeps the fit's other settings (a setting given as `NULL` takes
+#'   its default).  Any other expression, such as a variable holding
+#'   settings, replaces the fit's `control`, and `control = NULL` goes back
+#'   to the defaults.  The fit's call holds its seed, so the refit uses the
+#'   same seed unless `seed` is given.
+#' @export
+update.sbfit <- function(object, formula., ..., evaluate = TRUE) {
+  check_fit(object, "object")
+  cl <- object$call
+  if (!is.call(cl)) stopf("'object' has no call to update")
+  # fits saved by versions whose call named the method
+  if (is.name(cl[[1L]]) && as.character(cl[[1L]]) %in% c("sbfit.formula", "sbfit.default"))
+    cl[[1L]] <- quote(sbfit)
+  if (!missing(formula.)) {
+    if (is.null(cl$formula))
+      stopf("'object' was fitted from 'x' and 'y', not from a formula: update() can change its other arguments; to change the predictors, fit sbfit(y ~ ., data)")
+    cl$formula <- stats::update(stats::formula(object), formula.)
+  }
+  extras <- match.call(expand.dots = FALSE)$...
+  if ("control" %in% names(extras) && !is.null(extras$control) && !is.null(cl$control))
+    extras$control <- merge_control_calls(cl$control, extras$control)
+  # (an argument given as NULL is removed, so it takes its default)
+  for (a in names(extras)) cl[[a]] <- extras[[a]]
+  if (!isTRUE(evaluate)) return(cl)
+  eval(cl, parent.frame())
+}
+
+# The expression of the control of an updated call: `new` (written out as
+# list(...) or sbcg_control(...) with named settings) changes the settings
+# it names and keeps the others of `old`; as one sbcg_control(...) call
+# when `old` is written out too, otherwise modifyList(old, list(...)).  Any
+# other `new` (a variable, a function of one's own) replaces `old`, as in
+# stats::update().
+merge_control_calls <- function(old, new) {
+  spelled <- function(e) {
+    if (!is.call(e) || !deparse1(e[[1L]]) %in% c("list", "sbcg_control", "sbcg::sbcg_control"))
+      return(FALSE)
+    args <- as.list(e)[-1L]
+    !length(args) || (!is.null(names(args)) && all(names(args) != ""))
+  }
+  if (!spelled(new)) return(new)
+  set <- as.list(new)[-1L]
+  if (!spelled(old))
+    return(as.call(list(quote(utils::modifyList), old, as.call(c(list(quote(list)), set)))))
+  # (a setting given as NULL is dropped, so it takes its default)
+  args <- as.list(old)[-1L]
+  for (a in names(set)) args[[a]] <- set[[a]]
+  as.call(c(list(quote(sbcg_control)), args))
 }
 
 #' @rdname sbfit-methods
@@ -458,6 +557,31 @@ fitted.sbfit <- function(object, ...) {
 #' @export
 residuals.sbfit <- function(object, ...) {
   stopf("a fit of a conditional law has no single residual; use y - predict(fit, newdata = <training data>) for residuals from the conditional mean, or sbscore(fit, <training data>)$pit for probability integral transforms")
+}
+
+#' @rdname sbfit-methods
+#' @details `logLik()`, `vcov()` and `sigma()` stop with a message: the
+#'   fit has no likelihood to compare (and so no AIC), its network weights
+#'   no standard errors, and its conditional spread changes with the
+#'   predictors.  To compare fits, score them on rows they did not see
+#'   with [sbscore()] (`fit$holdout` holds the fit's own held-out scores);
+#'   conditional SDs come from `predict(fit, newdata, type = "sd")`, and the
+#'   Monte Carlo error of any statistic from `sbcondstats(se = TRUE)`.
+#' @export
+logLik.sbfit <- function(object, ...) {
+  stopf("a fit of sbcg has no likelihood (and so no AIC or BIC): compare fits by their scores on rows they did not see, sbscore(fit, newdata), or by their held-out scores in print(fit)")
+}
+
+#' @rdname sbfit-methods
+#' @export
+vcov.sbfit <- function(object, ...) {
+  stopf("the weights of a fit of sbcg have no standard errors (and so no confidence intervals): predict(fit, newdata, interval = \"prediction\") gives intervals for the response, and sbcondstats(fit, newdata, se = TRUE) the Monte Carlo errors of its statistics")
+}
+
+#' @rdname sbfit-methods
+#' @export
+sigma.sbfit <- function(object, ...) {
+  stopf("a fit of sbcg has no single residual SD: its conditional SD changes with the predictors; predict(fit, newdata, type = \"sd\") gives it at the rows of 'newdata'")
 }
 
 #' @rdname sbfit-methods

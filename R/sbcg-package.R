@@ -42,5 +42,6 @@
 #'   Schrödinger bridge. arXiv:2409.17294.
 #' @keywords internal
 #' @importFrom stats coef formula nobs predict simulate terms model.frame fitted residuals quantile
+#' @importFrom stats update logLik vcov sigma weights
 #' @useDynLib sbcg, .registration = TRUE, .fixes = "C_"
 "_PACKAGE"

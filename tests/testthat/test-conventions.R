@@ -29,6 +29,70 @@ test_that("the stored call is sbfit(...) and update() refits", {
   expect_identical(update(fx)$theta, fx$theta)
 })
 
+test_that("update() changes only the control settings it is given", {
+  d <- gauss_data(200, 3)
+  fit <- sbfit(y ~ x, d, control = sbcg_control(hidden = c(16, 16), epochs = 3, folds = 2,
+                                                draws = 50), seed = 1)
+  f2 <- update(fit, control = list(epochs = 4))
+  expect_identical(f2$call$control,
+                   quote(sbcg_control(hidden = c(16, 16), epochs = 4, folds = 2, draws = 50)))
+  expect_identical(f2$control[c("hidden", "epochs", "folds", "draws")],
+                   list(hidden = c(16L, 16L), epochs = 4L, folds = 2L, draws = 50L))
+  # a setting given as NULL takes its default; control = NULL all of them
+  expect_identical(update(fit, control = list(folds = NULL, draws = 20), evaluate = FALSE)$control,
+                   quote(sbcg_control(hidden = c(16, 16), epochs = 3, draws = 20)))
+  expect_null(update(fit, control = NULL, evaluate = FALSE)$control)
+  # settings held in a variable: merged into it, or replacing it
+  ctl <- sbcg_control(hidden = c(8, 8), epochs = 3, folds = 2)
+  fv <- sbfit(y ~ x, d, control = ctl, seed = 1)
+  f3 <- update(fv, control = sbcg_control(draws = 30))
+  expect_identical(f3$call$control, quote(utils::modifyList(ctl, list(draws = 30))))
+  expect_identical(f3$control[c("hidden", "folds", "draws")],
+                   list(hidden = c(8L, 8L), folds = 2L, draws = 30L))
+  expect_identical(update(fv, control = ctl2, evaluate = FALSE)$control, quote(ctl2))
+  # a fit from x and y has no formula to update
+  fm <- sbfit(cbind(x = d$x), d$y, control = small_control(), seed = 1)
+  expect_error(update(fm, . ~ . + z), "fitted from 'x' and 'y', not from a formula")
+  # calls saved by versions that named the method
+  old <- fit
+  old$call[[1L]] <- quote(sbfit.formula)
+  expect_identical(update(old, seed = 2, evaluate = FALSE)[[1L]], quote(sbfit))
+})
+
+test_that("model.matrix(), weights() and the generics a fit has no use for", {
+  d <- gauss_data(120, 3)
+  d$g <- factor(rep(c("a", "b", "c"), 40))
+  w <- rep(c(1, 2), 60)
+  fit <- sbfit(y ~ x + g, d, weights = w, contrasts = list(g = "contr.sum"),
+               control = small_control(), seed = 1)
+  mm <- model.matrix(fit)
+  expect_identical(colnames(mm), c("(Intercept)", "x", "g1", "g2"))
+  expect_equal(unname(mm[1:3, "g1"]), c(1, 0, -1))
+  expect_equal(unname(weights(fit)), w)
+  expect_null(weights(sbfit(y ~ x, d, control = small_control(), seed = 1)))
+  fm <- sbfit(cbind(x = d$x), d$y, weights = w, control = small_control(), seed = 1)
+  expect_error(weights(fm), "keeps no copy of its case weights")
+  expect_error(logLik(fit), "no likelihood")
+  expect_error(AIC(fit), "no likelihood")
+  expect_error(vcov(fit), "no standard errors")
+  expect_error(confint(fit), "no standard errors")
+  expect_error(sigma(fit), "no single residual SD.*type = \"sd\"")
+  expect_error(predict(fit, d[1:2, ], se.fit = TRUE), "'se.fit'.*sbcondstats.*se = TRUE")
+  expect_error(plot(fit, which = 1), "'which'.*plot\\(sbscore")
+})
+
+test_that("model.frame() stops when the data its call finds are not the fit's", {
+  fm <- y ~ x
+  fit_it <- function(d) sbfit(fm, data = d, control = small_control(), seed = 1)
+  d <- gauss_data(200, 3)
+  fit <- fit_it(d)
+  # the call's `d` is now looked up where the formula was made: here
+  expect_identical(nrow(model.frame(fit)), 200L)
+  d <- d[1:50, ]
+  expect_error(model.frame(fit), "give 50 rows, but the fit used 200")
+  expect_identical(nrow(model.frame(fit, data = gauss_data(200, 3))), 200L)
+})
+
 test_that("cbind() responses without names take their expressions as names", {
   d <- gauss_data(200, 5)
   d$v <- exp(d$y / 4)
