@@ -145,16 +145,30 @@ recalibration_map <- function(pit, Z, weight = NULL, pw = NULL, zw = NULL) {
   cvm <- cvm_uniform(sc, pw)
   w <- if (is.null(weight)) recal_weight(sc, cvm, ne) else weight
   level <- w * l + (1 - w) * s
-  keep <- c(TRUE, diff(s) > 0 & diff(level) > 0)
+  # (scores that differ only by rounding, as PITs on a grid of 1 / (m + 1)
+  # can, make one knot)
+  keep <- c(TRUE, diff(s) > 1e-9 & diff(level) > 1e-9)
   map <- list(s = s[keep], level = level[keep], n = n, cvm = cvm, weight = w)
   zq <- function(p) if (is.null(zw)) stats::quantile(Z, p, names = FALSE, type = 7) else
     wquantile(Z, zw, p)
   z <- zq(recal_levels)
-  if (any(diff(z) <= 0)) return(NULL)
-  map$z <- z
-  map$tz <- zq(recal_inverse(map, recal_levels))
-  if (any(diff(map$tz) <= 0)) return(NULL)
+  tz <- zq(recal_inverse(map, recal_levels))
+  k <- increasing_knots(z, tz)
+  if (length(k) < 2L) return(NULL)
+  map$z <- z[k]
+  map$tz <- tz[k]
   map
+}
+
+# The knots (indices) of T kept where z and tz both increase: from the
+# first, each next one that lies above the last kept in both.  Levels
+# closer than the resolution of Z's draws, or ties among them, would
+# otherwise make T flat or undefined there.
+increasing_knots <- function(z, tz) {
+  k <- 1L
+  for (i in seq_along(z)[-1L])
+    if (z[i] > z[k[length(k)]] && tz[i] > tz[k[length(k)]]) k <- c(k, i)
+  k
 }
 
 # The PITs the map is learned from: those of holdout_scores(), and with

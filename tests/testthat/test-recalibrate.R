@@ -40,6 +40,27 @@ test_that("a law twice too wide is narrowed to the right coverage", {
   expect_equal(sbcg:::recal_apply(map, median(Z)), median(Z), tolerance = 0.02)
 })
 
+test_that("scores that differ only by rounding do not drop the map", {
+  # held-out PITs from 100 draws lie on a grid of 1/101, where two quantiles
+  # of the scores can differ by rounding alone; such a pair once gave T two
+  # knots at one level, and the fit no map at all
+  set.seed(3)
+  Z <- rnorm(25000)
+  lost <- 0L
+  for (i in 1:60) {
+    pit <- (stats::rbinom(250, 100, pnorm(rnorm(250) / 2)) + 0.5) / 101
+    map <- sbcg:::recalibration_map(pit, Z)
+    if (is.null(map)) {
+      lost <- lost + 1L
+      next
+    }
+    expect_true(all(diff(map$s) > 1e-9) && all(diff(map$z) > 0) && all(diff(map$tz) > 0))
+  }
+  expect_identical(lost, 0L)
+  # knots of T are kept where both z and tz rise
+  expect_identical(sbcg:::increasing_knots(c(1, 2, 2, 3, 4), c(1, 2, 3, 3, 5)), c(1L, 2L, 4L, 5L))
+})
+
 test_that("the weight shrinks the map toward the identity", {
   set.seed(3)
   pit <- pnorm(rnorm(100) / 2)
