@@ -642,7 +642,7 @@ sbfit_core <- function(X, Y, w, xinfo, control, threads, seed, verbose,
   if (is.null(control$skew_transform))
     control$skew_transform <- log_scale_support(support)
   const <- constant_responses(Y, yname, count_hint = is.null(support) || support$type == "real",
-                              Yscore = Yscore)
+                              Yscore = Yscore, support = support)
   # an unseeded fit draws its seed from R's generator and keeps it, so that
   # sbfit(..., seed = fit$seed) rebuilds it
   if (is.null(seed)) seed <- sample.int(.Machine$integer.max, 1L)
@@ -779,18 +779,23 @@ auto_decorrelate <- function(d) d > 1L && d <= 4096L
 # values gets a warning, since the bridge learns a continuous law; with
 # count_hint (a fit on the real line), one of whole numbers from 0 also
 # points to support = "count".
-constant_responses <- function(Y, yname, count_hint = FALSE, Yscore = Y) {
+constant_responses <- function(Y, yname, count_hint = FALSE, Yscore = Y, support = NULL) {
   # constant on the response's own scale (Yscore); the value kept is the
   # column's mean on the fitted scale (Y), which a count's dequantising
   # noise spreads over the constant's block
   const <- vapply(seq_len(ncol(Y)), function(k)
     if (all(Yscore[, k] == Yscore[1L, k])) mean(Y[, k]) else NA_real_, 0)
   for (k in seq_len(ncol(Y))) {
-    nv <- length(unique(Y[, k]))
-    # (the message on the response's own scale, before a support's map)
+    # (counted and reported on the response's own scale, before a
+    # support's map: a count's dequantising noise makes every value distinct)
+    vals <- unique(Yscore[, k])
+    nv <- length(vals)
     if (!is.na(const[k]))
       warnf("'%s': the response '%s' is constant (%g): every draw will be %g",
             yname, colnames(Y)[k], Yscore[1L, k], Yscore[1L, k])
+    else if (nv <= 5L && !is.null(support) && support$type == "count")
+      warnf("'%s': the response '%s' has only %d distinct values (%s); the law of counts has no upper bound, and its draws may fall beyond them",
+            yname, colnames(Y)[k], nv, paste(format(sort(vals)), collapse = ", "))
     else if (nv <= 5L)
       warnf("'%s': the response '%s' has only %d distinct values; sbcg learns a continuous distribution, whose draws fall between and beyond them%s",
             yname, colnames(Y)[k], nv,

@@ -423,6 +423,10 @@ test_that("inputs that are odd but legal give results or warnings", {
                              support = "real"),
                  "only 3 distinct values.*support = \"count\"")
   expect_s3_class(f3, "sbfit")
+  # as counts: counted before the dequantising noise, and the law's lack of
+  # an upper bound said
+  expect_warning(sbfit(mx, rep(0:3, 15), control = small_control(), seed = 1, support = "count"),
+                 "only 4 distinct values \\(0, 1, 2, 3\\); the law of counts has no upper bound")
   # values that are not counts get no such pointer
   w3 <- character()
   withCallingHandlers(sbfit(mx, rep(c(-1, 0.5, 4), 20), control = small_control(), seed = 1),
