@@ -88,7 +88,8 @@
 #'   choose or pool the bridges under `bridge_inputs = "auto"`, give the
 #'   recalibration map (`recalibrate`), and give the held-out scores that
 #'   `print()` shows and the warnings of [sbfit()] (at most 250 of them
-#'   are scored, and up to 1000 give the map).  With none, all epochs run
+#'   are scored, and up to 1000 give the map).  At least one row is held
+#'   out from 5 rows on.  With none, all epochs run
 #'   and the last weights are kept, `"auto"` supports stay on the real
 #'   line, the bridge sees the predictors and nothing is recalibrated.  With
 #'   cross-fitting (`folds`), a single fit (`ensemble = 1`) and fewer than
@@ -171,9 +172,9 @@
 #'   bridge learns the law of the out-of-fold residuals: residuals of a
 #'   flexible network on the rows it was fitted to are too small, and a
 #'   bridge trained on them learns too narrow a law.  New rows get the
-#'   mean of the \eqn{K} networks.  With fewer than \eqn{2K} training
-#'   rows there is no cross-fitting (one network of each kind, as for
-#'   `folds = 1`).  When a fold has fewer than 10 rows
+#'   mean of the \eqn{K} networks.  With fewer than \eqn{K} training
+#'   rows there are as many folds as rows, and below four training rows no
+#'   cross-fitting (one network of each kind, as for `folds = 1`).  When a fold has fewer than 10 rows
 #'   (under about 60 training rows at `folds = 5`), the networks of each
 #'   kind share one epoch instead: the one whose validation loss, summed
 #'   over all folds, is lowest (the starting linear fit, epoch 0,

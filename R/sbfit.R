@@ -995,6 +995,11 @@ fit_prepare <- function(X, Y, w, control, vidx = NULL) {
   sx <- standardize_cols(X, control$standardize)
   sy <- standardize_cols(Y, control$standardize)
   nv <- floor(control$validation * n)
+  # one held-out row from 5 rows on, so that the rules of the smallest fits
+  # apply (the held-out row joins the folds, the bridge without x, Student-t
+  # tails); without any, a bridge trained on all rows learned their
+  # residuals to the last digit, a law of zero width
+  if (control$validation > 0 && nv < 1L && n >= 5L) nv <- 1L
   if (control$validation > 0 && nv < 1L && is.null(vidx))
     warnf("'control$validation' leaves no validation rows with %d rows: early stopping is off, and the fit cannot judge its calibration", n)
   if (is.null(vidx)) vidx <- if (nv > 0) sort(sample.int(n, nv)) else integer()
@@ -1019,10 +1024,13 @@ fit_prepare <- function(X, Y, w, control, vidx = NULL) {
     prep$lnet <- list(kind = "regression", d = ncol(Y), p = ncol(X),
                       hidden = control$hidden, activation = control$activation,
                       freq = double(), time_map = "linear")
-    # cross-fitting folds: K of them when the training rows hold two rows
-    # per fold, else none (K = 1); with fewer than min_choice_rows
+    # cross-fitting folds: K of them, or one per training row when there
+    # are fewer (none, K = 1, below four training rows: in-sample residuals
+    # of a network that fits each row would give a law of zero width); with
+    # fewer than min_choice_rows
     # held-out rows the held-out rows join the folds (holdin_prep())
-    K <- if (control$folds > 1L && length(tidx) >= 2L * control$folds) control$folds else 1L
+    K <- if (control$folds > 1L && length(tidx) >= 4L)
+      min(control$folds, length(tidx)) else 1L
     prep$holdin <- K > 1L && length(vidx) > 0L && length(vidx) < min_choice_rows &&
       control$ensemble == 1L
     frows <- if (prep$holdin) c(tidx, vidx) else tidx

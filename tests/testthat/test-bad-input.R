@@ -437,10 +437,13 @@ test_that("inputs that are odd but legal give results or warnings", {
   expect_true(any(grepl("only 3 distinct values", w3)))
   expect_false(any(grepl("support = \"count\"", w3)))
   # too few rows for validation: a warning naming the setting, and that the
-  # fit cannot judge itself
-  expect_warning(f5 <- sbfit(mx[1:5, ], dd$y[1:5], control = small_control(), seed = 1),
+  # fit cannot judge itself; from 5 rows on, one row is held out
+  expect_warning(f4 <- sbfit(mx[1:4, ], dd$y[1:4], control = small_control(), seed = 1),
                  "'control\\$validation'.*cannot judge")
-  expect_null(f5$holdout)
+  expect_null(f4$holdout)
+  f5 <- suppressWarnings(sbfit(mx[1:5, ], dd$y[1:5], control = small_control(), seed = 1))
+  expect_identical(f5$n_valid, 1L)
+  expect_identical(f5$holdout$n, 1L)
   # weights that are zero on all but a few rows: every cross-fitting fold
   # keeps rows of positive weight, or there is no cross-fitting
   for (k in c(3, 30)) {
@@ -448,7 +451,7 @@ test_that("inputs that are odd but legal give results or warnings", {
     w[seq(2, 60, length.out = k)] <- 1
     fw <- suppressWarnings(sbfit(mx, dd$y[1:60], weights = w, control = small_control(), seed = 1))
     expect_true(all(is.finite(fw$precondition$location)))
-    # 3 rows cannot give each of 5 folds two; 30 (at most 6 of them held out) can
+    # 3 rows are too few to cross-fit; 30 (at most 6 of them held out) give 5 folds
     expect_equal(NCOL(fw$precondition$location), if (k == 30) 5L else 1L)
   }
 })

@@ -46,6 +46,24 @@ test_that("heavy tails, duplicated rows and a constant predictor fit and sample"
   expect_lt(max(abs(m)), 10 * max(abs(d$y)))
 })
 
+test_that("fits of 5 to 10 rows give laws of real width", {
+  # with no held-out row and no cross-fitting, such fits learned their rows'
+  # residuals to the last digit: every draw at a row was the same number
+  for (n in c(5, 8, 10)) {
+    set.seed(n)
+    d <- data.frame(x = runif(n))
+    d$y <- 2 * d$x + rnorm(n, sd = 0.5)
+    f <- suppressWarnings(sbfit(y ~ x, d, control = small_control(epochs = 50), seed = 1))
+    expect_gte(f$n_valid, 1L)
+    expect_gt(NCOL(f$precondition$location), 1L)
+    m <- sbsample(f, data.frame(x = c(0.25, 0.75)), ndraws = 400, format = "matrix", seed = 2)
+    # the law's spread against the residual SD of lm(): a law of zero width
+    # gives 0; the t law of lm()'s prediction interval about 1.1 to 1.4
+    s_lm <- summary(stats::lm(y ~ x, d))$sigma
+    expect_true(all(apply(m, 1, stats::IQR) > 0.2 * s_lm), info = paste("n =", n))
+  }
+})
+
 test_that("an interrupt (time limit) during sbfit or sbcondstats returns promptly", {
   skip_on_cran()
   # wall-clock bounds mean nothing under valgrind's 50x slowdown
