@@ -157,7 +157,8 @@ free_corner <- function(x, y, xlim, ylim, logy = FALSE) {
 #'   `"summary.sbfit"`; `coef()` a list with, per layer, the `weight`
 #'   matrix (outputs x inputs) and the `bias` vector; `nobs()` the number
 #'   of rows used in fitting (training and validation; rows of weight zero
-#'   are left out); `formula()` the
+#'   are left out; rows that repeat others exactly count, though the fit
+#'   takes each group of them as one row weighted by the count); `formula()` the
 #'   model formula.
 #' @examples
 #' set.seed(1)
@@ -200,7 +201,8 @@ print.sbfit <- function(x, ...) {
   h <- x$history
   stop_txt <- stop_string(x$stopped_early, x$fixed_budget, "all epochs")
   cat(sprintf("Training: %d rows (%d for validation%s), %d epochs (%s), best epoch %d, %.1f s%s%s\n",
-              x$n, x$n_valid, paste0(zero_weight_txt(x$n_zero_weight), na_txt(x$na.action)),
+              x$n, x$n_valid, paste0(zero_weight_txt(x$n_zero_weight), na_txt(x$na.action),
+                                     copied_txt(x$n_copied)),
               nrow(h), stop_txt,
               x$best_epoch, x$seconds,
               if (is.numeric(x$threads)) sprintf(" on %d thread%s", as.integer(x$threads),
@@ -247,6 +249,7 @@ summary.sbfit <- function(object, ...) {
                  npar = length(object$theta), control = object$control,
                  scaling = sc, n = object$n, n_train = object$n_train,
                  n_valid = object$n_valid, n_zero_weight = object$n_zero_weight,
+                 n_copied = object$n_copied,
                  na.action = object$na.action,
                  epochs = nrow(h),
                  best_epoch = object$best_epoch,
@@ -288,7 +291,8 @@ print.summary.sbfit <- function(x, ...) {
               ctl$lr, ctl$lr_schedule, ctl$batch_size, ctl$weight_decay))
   cat(sprintf("Data:      %d rows: %d training, %d validation%s%s\n", x$n,
               x$n_train, x$n_valid, if (x$weighted) "; case weights" else "",
-              paste0(zero_weight_txt(x$n_zero_weight), na_txt(x$na.action))))
+              paste0(zero_weight_txt(x$n_zero_weight), na_txt(x$na.action),
+                     copied_txt(x$n_copied))))
   cat(sprintf("Training:  %s (%s optimiser steps), %s; best epoch %d; %.1f s\n",
               if (isTRUE(x$fixed_budget)) sprintf("%d epochs", x$epochs) else
                 sprintf("%d of at most %d epochs", x$epochs, ctl$epochs),
@@ -389,7 +393,9 @@ coef.sbfit <- function(object, ...) {
 
 #' @rdname sbfit-methods
 #' @export
-nobs.sbfit <- function(object, ...) object$n
+nobs.sbfit <- function(object, ...) {
+  object$n + if (is.null(object$n_copied)) 0L else object$n_copied
+}
 
 #' @rdname sbfit-methods
 #' @export
@@ -462,7 +468,7 @@ model.frame.sbfit <- function(formula, ...) {
   mf <- tryCatch(eval(fcall, env), error = function(e)
     stopf("cannot rebuild the model frame: the fit keeps no copy of the data, and evaluating its call failed (%s); give the data, model.frame(fit, data = d)",
           conditionMessage(e)))
-  used <- fit$n + if (is.null(fit$n_zero_weight)) 0L else fit$n_zero_weight
+  used <- stats::nobs(fit) + if (is.null(fit$n_zero_weight)) 0L else fit$n_zero_weight
   if (!length(given) && nrow(mf) != used)
     stopf("cannot rebuild the model frame: the data that the fit's call finds now (in the environment of its formula) give %d rows, but the fit used %d; give the data, model.frame(fit, data = d)",
           nrow(mf), used)
@@ -838,6 +844,14 @@ na_txt <- function(na) {
 
 # What print() and summary() say of the rows of weight zero that a fit
 # left out (n of them; NULL for none).
+# Rows that were copies of others (copy_groups()): taken as one row, whose
+# weight counts them.
+copied_txt <- function(n) {
+  if (is.null(n) || n == 0L) "" else
+    sprintf("; %d row%s that repeated others exactly taken as one row each, weighted by the count",
+            n, if (n == 1L) "" else "s")
+}
+
 zero_weight_txt <- function(n) {
   if (is.null(n) || n == 0L) "" else
     sprintf("; %d row%s of weight zero left out", n, if (n == 1L) "" else "s")

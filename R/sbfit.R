@@ -34,6 +34,14 @@
 #' Predictors and responses are centred and scaled before training (see
 #' `standardize` in [sbcg_control()]); the scalings are kept in the fit.
 #'
+#' Rows that repeat others exactly, predictors and response, where neither
+#' takes few values (data expanded by frequency, say), are taken as one
+#' row weighted by their count: the networks train as on the copies, but
+#' copies are held out and cross-fitted together, so the fit never judges
+#' itself on a copy of a row it trained on.  Repeats among coarse values
+#' (factors, counts) happen by chance, as they would in new data, and stay
+#' rows of their own.
+#'
 #' The fit is a plain list: it keeps the weights, scalings, terms and
 #' settings but no copy of the training data, and `saveRDS()` /
 #' `readRDS()` round-trip it exactly.
@@ -505,12 +513,52 @@ sbfit_support <- function(X, Y, w, xinfo, control, threads, seed, verbose, suppo
     Y <- Y[-zero, , drop = FALSE]
     w <- w[-zero]
   }
+  # rows that repeat others exactly (copy_groups()): one row each, weighted
+  # by their count
+  copies <- copy_groups(X, Y)
+  if (!is.null(copies)) {
+    if (is.null(rownames(X))) rownames(X) <- seq_len(nrow(X))
+    first <- !duplicated(copies)
+    w <- as.vector(rowsum(if (is.null(w)) rep(1, nrow(Y)) else w, copies, reorder = FALSE))
+    X <- X[first, , drop = FALSE]
+    Y <- Y[first, , drop = FALSE]
+  }
   fit <- if (is_auto_support(support))
     support_auto(X, Y, w, xinfo, control, threads, seed, verbose, xname, yname) else
       sbfit_support_one(X, Y, w, xinfo, control, threads, seed, verbose, support,
                         xname, yname, keep_oof = FALSE)
   if (length(zero)) fit$n_zero_weight <- length(zero)
+  if (!is.null(copies)) fit$n_copied <- sum(!first)
   fit
+}
+
+# Rows that are copies of others: a group number per row (that of the
+# group's first row), or NULL when the data hold none.  Two rows with the
+# same predictors and response are copies, not chance ties, when neither
+# is coarse: among the distinct rows, the predictor rows and the responses
+# are (nearly) all distinct too.  Data expanded by frequency (each row
+# repeated as often as it was seen) are like that; counts, or factors and
+# a few response values, repeat rows by chance, as new rows from their law
+# would.  A fit takes each group of copies as one row weighted by its
+# count, which trains the networks as the copies would, but holds out and
+# cross-fits whole groups.  Held out one by one, copies let the fit judge
+# itself on rows it had seen: with every row of 250 given twice, the
+# held-out rows called the law too wide, the recalibration narrowed it,
+# and its 90% intervals covered 53% of new rows (88% from the 250 rows).
+copy_groups <- function(X, Y) {
+  M <- cbind(X, Y)
+  if (nrow(M) < 4L || !ncol(X) || !all(is.finite(M))) return(NULL)
+  # a cheap screen first (no draw from the generator): copies share h
+  h <- drop(M %*% (1 + sin(seq_len(ncol(M)))))
+  if (!anyDuplicated(h)) return(NULL)
+  key_of <- function(A) do.call(paste, c(lapply(seq_len(ncol(A)), function(j) A[, j]), sep = "\r"))
+  key <- key_of(M)
+  if (!anyDuplicated(key)) return(NULL)
+  first <- !duplicated(key)
+  coarse <- function(A) anyDuplicated(key_of(A[first, , drop = FALSE])) &&
+    length(unique(key_of(A[first, , drop = FALSE]))) < 0.9 * sum(first)
+  if (coarse(X) || coarse(Y)) return(NULL)
+  match(key, key)
 }
 
 # sbfit_support() for a support that is not "auto".

@@ -64,6 +64,26 @@ test_that("fits of 5 to 10 rows give laws of real width", {
   }
 })
 
+test_that("rows that repeat others exactly fit as one row weighted by the count", {
+  d <- gauss_data(100, 44)
+  f1 <- sbfit(y ~ x, d, control = small_control(), seed = 1)
+  # every row twice, or five times: held out and cross-fitted as groups,
+  # the fit of the distinct rows
+  f2 <- sbfit(y ~ x, d[rep(1:100, 2), ], control = small_control(), seed = 1)
+  f5 <- sbfit(y ~ x, d[rep(1:100, each = 5), ], control = small_control(), seed = 1)
+  expect_identical(f2$theta, f1$theta)
+  expect_identical(f5$theta, f1$theta)
+  expect_identical(c(nobs(f2), f2$n, f2$n_copied), c(200L, 100L, 100L))
+  expect_output(print(f5), "400 rows that repeated others exactly taken as one row each")
+  expect_identical(nrow(model.frame(f5)), 500L)
+  # repeats of coarse values happen by chance, as in new rows: kept as rows
+  set.seed(45)
+  dc <- data.frame(g = factor(sample(letters[1:3], 150, TRUE)), y = rpois(150, 2))
+  fc <- sbfit(y ~ g, dc, control = small_control(), seed = 1, support = "real")
+  expect_null(fc$n_copied)
+  expect_identical(fc$n, 150L)
+})
+
 test_that("an interrupt (time limit) during sbfit or sbcondstats returns promptly", {
   skip_on_cran()
   # wall-clock bounds mean nothing under valgrind's 50x slowdown
