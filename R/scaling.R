@@ -8,8 +8,15 @@ standardize_cols <- function(M, on) {
                        const = rep(FALSE, ncol(M))))
   center <- colMeans(M)
   # a column at a time: sweep() would hold two more copies of M at once
-  scale <- sqrt(vapply(seq_len(ncol(M)), function(j) sum((M[, j] - center[j])^2), 0) /
-                  max(1, nrow(M) - 1L))
+  sdev <- function(v) sqrt(sum(v^2) / max(1, nrow(M) - 1L))
+  scale <- vapply(seq_len(ncol(M)), function(j) sdev(M[, j] - center[j]), 0)
+  # deviations below about 1e-154, whose squares underflow: through their
+  # largest magnitude (other columns keep the plain sum, and their bits)
+  for (j in which(scale < 1e-140)) {
+    v <- M[, j] - center[j]
+    big <- max(abs(v))
+    if (big > 0) scale[j] <- big * sdev(v / big)
+  }
   names(scale) <- names(center)
   # constant columns, up to rounding (an SD of at most 1e-12 of the mean's
   # magnitude; a small spread about a small mean is scaled as any other),

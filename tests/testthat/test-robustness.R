@@ -17,13 +17,14 @@ test_that("a diverging fit is reported as a status, not returned silently", {
   expect_true(all(is.finite(res$theta)))
 })
 
-test_that("responses on the scale of 1e6 or 1e-6 fit like the unit scale", {
+test_that("data on the scale of 1e6, 1e-6 or 1e-170 fit like the unit scale", {
   d <- gauss_data(300, 42)
   ctl <- small_control(epochs = 5)
   f1 <- sbfit(y ~ x, d, control = ctl, seed = 1)
   nd <- data.frame(x = c(-1, 0, 1))
   p1 <- predict(f1, nd, ndraws = 50, seed = 2)
-  for (s in c(1e6, 1e-6)) {
+  # 1e-170: squares below the smallest double, yet the same standardisation
+  for (s in c(1e6, 1e-6, 1e-170)) {
     ds <- transform(d, y = y * s, x = x * s)
     fs <- sbfit(y ~ x, ds, control = ctl, seed = 1)
     ps <- predict(fs, transform(nd, x = x * s), ndraws = 50, seed = 2)
