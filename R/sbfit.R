@@ -74,9 +74,12 @@
 #'     to hold one out; `validation = 0` asks for none and does not warn,
 #'     and `print()` says the fit cannot judge itself).
 #'   It also warns for a numeric predictor column that is constant on its
-#'   rows (ignored), for fewer than 20 sampler steps, and for a response
+#'   rows (ignored), for fewer than 20 sampler steps, for a response
 #'   that is constant (whose held-out rows have nothing to judge, and do
-#'   not warn) or has at most five distinct values.
+#'   not warn) or has at most five distinct values, and for response
+#'   values more than 1000 median absolute deviations from the median (on
+#'   the scale the fit learns on), which the least-squares location and
+#'   scale follow far.
 #'
 #' @param formula a formula `y ~ x1 + x2` or, for several responses,
 #'   `cbind(y1, y2) ~ .`; `y ~ 1` fits the unconditional law of `y` (with
@@ -691,6 +694,7 @@ sbfit_core <- function(X, Y, w, xinfo, control, threads, seed, verbose,
     control$skew_transform <- log_scale_support(support)
   const <- constant_responses(Y, yname, count_hint = is.null(support) || support$type == "real",
                               Yscore = Yscore, support = support)
+  extreme_responses(Y, Yscore, yname, rownames(X))
   # an unseeded fit draws its seed from R's generator and keeps it, so that
   # sbfit(..., seed = fit$seed) rebuilds it
   if (is.null(seed)) seed <- sample.int(.Machine$integer.max, 1L)
@@ -815,6 +819,34 @@ fit_member <- function(X, Y, w, xinfo, control, threads, seed, verbose, const, s
     fit$seconds <- pre_s + sum(vapply(fits, `[[`, 0, "seconds") - pre_s)
   }
   list(fit = fit, prep = prep)
+}
+
+# A warning for response values far out (on the fitted scale Y, reported
+# on the response's own scale Yscore): more than 1000 median absolute
+# deviations from the median, where a Gaussian sample of a million rows
+# reaches about 7 and a Student-t with 3 degrees of freedom about 60.  The
+# location and scale networks and their linear start are least-squares
+# fits: one value of 1e6 among values of about 1 moved every conditional
+# median by hundreds, with no other sign.  rn: the rows' names.
+extreme_responses <- function(Y, Yscore, yname, rn = NULL) {
+  for (k in seq_len(ncol(Y))) {
+    v <- Y[, k]
+    mad <- stats::mad(v, constant = 1)
+    if (!is.finite(mad) || mad == 0) next
+    dist <- abs(v - stats::median(v)) / mad
+    far <- which(dist > 1000)
+    if (!length(far)) next
+    far <- far[order(-dist[far])]
+    show <- utils::head(far, 5L)
+    warnf("'%s': the response '%s' has %d value%s far from the others (%s, in row%s %s%s; %s median absolute deviations from the median): the location and scale are least-squares fits, which such values pull far; check them, or model a transformed response",
+          yname, colnames(Y)[k], length(far), if (length(far) == 1L) "" else "s",
+          paste(format(Yscore[show, k], digits = 4), collapse = ", "),
+          if (length(show) == 1L) "" else "s",
+          paste(if (is.null(rn)) show else rn[show], collapse = ", "),
+          if (length(far) > 5L) ", ..." else "",
+          format(signif(dist[far[1L]], 2), big.mark = ","))
+  }
+  invisible()
 }
 
 # decorrelate = NULL: whiten the bridge's target of 2 to 4096 components

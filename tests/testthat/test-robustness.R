@@ -85,6 +85,23 @@ test_that("rows that repeat others exactly fit as one row weighted by the count"
   expect_identical(fc$n, 150L)
 })
 
+test_that("a response value far from all others is named in a warning", {
+  d <- gauss_data(300, 46)
+  d$y[7] <- 1e6
+  expect_warning(sbfit(y ~ x, d, control = small_control(), seed = 1, support = "real"),
+                 "1 value far from the others \\(1e\\+06, in row 7;")
+  # heavy but ordinary tails do not warn: Student-t, 3 degrees of freedom
+  set.seed(47)
+  d$y <- d$x + stats::rt(300, 3)
+  w <- character()
+  withCallingHandlers(sbfit(y ~ x, d, control = small_control(), seed = 1, support = "real"),
+                      warning = function(e) {
+                        w <<- c(w, conditionMessage(e))
+                        invokeRestart("muffleWarning")
+                      })
+  expect_false(any(grepl("far from the others", w)))
+})
+
 test_that("an interrupt (time limit) during sbfit or sbcondstats returns promptly", {
   skip_on_cran()
   # wall-clock bounds mean nothing under valgrind's 50x slowdown
