@@ -388,7 +388,7 @@ summary.sbscore <- function(object, ...) {
                  pit = list(mean = mean(pit), sd = stats::sd(pit),
                             counts = tabulate(pmin(10L, floor(pit * 10) + 1L), 10L)),
                  levels = levels, probs = attr(x, "probs"), ynames = resp,
-                 n_rows = length(unique(x$.row)), n_draws = attr(x, "n"),
+                 n_rows = length(unique(x$.row[!is.na(x$crps)])), n_draws = attr(x, "n"),
                  n_na = sum(is.na(x$crps))),
             class = "summary.sbscore")
 }

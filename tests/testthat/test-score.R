@@ -186,6 +186,8 @@ test_that("sbscore with several responses adds the energy score", {
   expect_identical(sm$pit[r3], c(sc$pit[r3][1], NA))
   expect_true(all(is.na(sm$es[r3])))
   expect_true(all(is.na(sm$crps[sm$.row == 5])))
+  # (row 5 has no score; row 3 one of two)
+  expect_identical(summary(sm)$n_rows, 9L)
   ok <- !(sm$.row %in% c(3, 5))
   expect_identical(sm$crps[ok], sc$crps[ok])
   expect_identical(sm$y[sm$.row == 3], c(d$y1[3], NA))
