@@ -351,9 +351,14 @@ check_at <- function(at, nrow, d) {
 }
 
 # Column names of the probabilities at thresholds `at`: pm1 (for -1),
-# p0.5, ...: syntactic names, the minus sign written "m".
+# p0.5, ...: syntactic names, the minus sign written "m"; magnitudes from
+# 1e15 or below 1e-5 in exponent form (p1e300, p2.5em8), not in hundreds
+# of digits.
 at_names <- function(at) {
-  paste0("p", sub("^-", "m", trimws(formatC(at, format = "fg", digits = 15))))
+  far <- is.finite(at) & at != 0 & (abs(at) >= 1e15 | abs(at) < 1e-5)
+  txt <- trimws(formatC(at, format = "fg", digits = 15))
+  txt[far] <- sub("e-0*", "em", sub("e\\+0*", "e", trimws(formatC(at[far], format = "g", digits = 15))))
+  paste0("p", sub("^-", "m", txt))
 }
 
 # The sampler scheme (`method` of the sampling functions, or the fit's).

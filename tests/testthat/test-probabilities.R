@@ -14,6 +14,9 @@ test_that("'at' as a vector gives one probability column per threshold", {
   m <- sbsample(fit_p, nd_p, ndraws = 300, seed = 7, format = "matrix", stratify = TRUE)
   expect_identical(st$pm1, unname(rowMeans(m <= -1)))
   expect_identical(st$p0, unname(rowMeans(m <= 0)))
+  # far magnitudes named in exponent form, not in hundreds of digits
+  expect_identical(sbcg:::at_names(c(1e300, -2.5e-8, 1e-4, -Inf)),
+                   c("p1e300", "pm2.5em8", "p0.0001", "pmInf"))
   expect_identical(st$p2.5, unname(rowMeans(m <= 2.5)))
   # the other columns are unchanged by 'at'
   st0 <- sbcondstats(fit_p, nd_p, ndraws = 300, density = FALSE, seed = 7)
