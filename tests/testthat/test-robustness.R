@@ -66,12 +66,15 @@ test_that("fits of 5 to 10 rows give laws of real width", {
 })
 
 test_that("rows that repeat others exactly fit as one row weighted by the count", {
+  # (the fits of 100 distinct rows warn that 10 held-out rows are too few)
+  fit <- function(...) suppressWarnings(sbfit(..., control = small_control(), seed = 1))
   d <- gauss_data(100, 44)
-  f1 <- sbfit(y ~ x, d, control = small_control(), seed = 1)
+  f1 <- fit(y ~ x, d)
   # every row twice, or five times: held out and cross-fitted as groups,
   # the fit of the distinct rows
-  f2 <- sbfit(y ~ x, d[rep(1:100, 2), ], control = small_control(), seed = 1)
-  f5 <- sbfit(y ~ x, d[rep(1:100, each = 5), ], control = small_control(), seed = 1)
+  f2 <- fit(y ~ x, d[rep(1:100, 2), ])
+  d5 <- d[rep(1:100, each = 5), ]
+  f5 <- suppressWarnings(sbfit(y ~ x, d5, control = small_control(), seed = 1))
   expect_identical(f2$theta, f1$theta)
   expect_identical(f5$theta, f1$theta)
   expect_identical(c(nobs(f2), f2$n, f2$n_copied), c(200L, 100L, 100L))
@@ -80,7 +83,7 @@ test_that("rows that repeat others exactly fit as one row weighted by the count"
   # repeats of coarse values happen by chance, as in new rows: kept as rows
   set.seed(45)
   dc <- data.frame(g = factor(sample(letters[1:3], 150, TRUE)), y = rpois(150, 2))
-  fc <- sbfit(y ~ g, dc, control = small_control(), seed = 1, support = "real")
+  fc <- fit(y ~ g, dc, support = "real")
   expect_null(fc$n_copied)
   expect_identical(fc$n, 150L)
 })
@@ -88,8 +91,13 @@ test_that("rows that repeat others exactly fit as one row weighted by the count"
 test_that("a response value far from all others is named in a warning", {
   d <- gauss_data(300, 46)
   d$y[7] <- 1e6
-  expect_warning(sbfit(y ~ x, d, control = small_control(), seed = 1, support = "real"),
-                 "1 value far from the others \\(1e\\+06, in row 7;")
+  w <- character()
+  withCallingHandlers(sbfit(y ~ x, d, control = small_control(), seed = 1, support = "real"),
+                      warning = function(e) {
+                        w <<- c(w, conditionMessage(e))
+                        invokeRestart("muffleWarning")
+                      })
+  expect_true(any(grepl("1 value far from the others \\(1e\\+06, in row 7;", w)))
   # heavy but ordinary tails do not warn: Student-t, 3 degrees of freedom
   set.seed(47)
   d$y <- d$x + stats::rt(300, 3)

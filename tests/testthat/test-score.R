@@ -203,7 +203,8 @@ test_that("scores keep newdata's row names, and rbind() of folds' scores keeps r
   d$y2 <- -d$x + rnorm(90, sd = 0.2)
   fold <- rep(1:3, 30)
   one <- lapply(1:3, function(k) {
-    f <- sbfit(y1 ~ x, d[fold != k, ], control = small_control(), seed = k)
+    # (60 rows: the fits warn that 6 held-out rows are too few)
+    f <- suppressWarnings(sbfit(y1 ~ x, d[fold != k, ], control = small_control(), seed = k))
     sbscore(f, d[fold == k, ], ndraws = 30, seed = k)
   })
   expect_identical(rownames(one[[2]]), as.character(which(fold == 2)))
@@ -218,7 +219,8 @@ test_that("scores keep newdata's row names, and rbind() of folds' scores keeps r
   expect_output(print(all), "against 90 observations")
   # several responses: the energy score of every fold's rows
   two <- lapply(1:3, function(k) {
-    f <- sbfit(cbind(y1, y2) ~ x, d[fold != k, ], control = small_control(), seed = k)
+    f <- suppressWarnings(sbfit(cbind(y1, y2) ~ x, d[fold != k, ], control = small_control(),
+                                seed = k))
     sbscore(f, d[fold == k, ], ndraws = 30, seed = k)
   })
   expect_identical(rownames(two[[1]])[1:2], paste0(which(fold == 1)[1], c(".y1", ".y2")))
