@@ -12,6 +12,16 @@ small_control <- function(...) {
   do.call(sbcg_control, args)
 }
 
+# The messages of the warnings that evaluating `expr` gives, muffled.
+warnings_of <- function(expr) {
+  w <- character()
+  withCallingHandlers(expr, warning = function(cnd) {
+    w <<- c(w, conditionMessage(cnd))
+    invokeRestart("muffleWarning")
+  })
+  w
+}
+
 small_fit <- function(seed = 1, ...) {
   d <- gauss_data(300, seed)
   d$f <- factor(rep(c("a", "b", "c"), length.out = nrow(d)))

@@ -428,12 +428,7 @@ test_that("inputs that are odd but legal give results or warnings", {
   expect_warning(sbfit(mx, rep(0:3, 15), control = small_control(), seed = 1, support = "count"),
                  "only 4 distinct values \\(0, 1, 2, 3\\); the law of counts has no upper bound")
   # values that are not counts get no such pointer
-  w3 <- character()
-  withCallingHandlers(sbfit(mx, rep(c(-1, 0.5, 4), 20), control = small_control(), seed = 1),
-                      warning = function(w) {
-                        w3 <<- c(w3, conditionMessage(w))
-                        invokeRestart("muffleWarning")
-                      })
+  w3 <- warnings_of(sbfit(mx, rep(c(-1, 0.5, 4), 20), control = small_control(), seed = 1))
   expect_true(any(grepl("only 3 distinct values", w3)))
   expect_false(any(grepl("support = \"count\"", w3)))
   # too few rows for validation: a warning naming the setting, and that the

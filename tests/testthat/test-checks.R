@@ -118,12 +118,7 @@ test_that("sampling functions reject bad arguments", {
   expect_s3_class(sbcg_control(steps = 1, sampler = "em"), "sbcg_control")
   # a fit with too few steps warns once, not at each of its own samplings
   d <- gauss_data(200, 5)
-  msgs <- character()
-  withCallingHandlers(sbfit(y ~ x, d, control = small_control(steps = 10), seed = 1),
-                      warning = function(w) {
-                        msgs <<- c(msgs, conditionMessage(w))
-                        invokeRestart("muffleWarning")
-                      })
+  msgs <- warnings_of(sbfit(y ~ x, d, control = small_control(steps = 10), seed = 1))
   expect_identical(sum(grepl("sampler steps", msgs)), 1L)
   expect_match(msgs[grepl("sampler steps", msgs)], "^'control\\$steps': 10 sampler steps")
   expect_warning(sbsample(fit, nd, ndraws = 5, grid = c(0, 0.5, 1)), "'grid': 2 sampler steps")

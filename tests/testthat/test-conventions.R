@@ -615,12 +615,7 @@ test_that("support = \"auto\" keeps the scale with the lower held-out CRPS", {
   expect_null(f0$support_choice)
   expect_output(print(f0), "support = \"positive\" keeps the draws positive")
   # the warnings of the fit that is dropped are not shown: one each
-  w <- character()
-  withCallingHandlers(sbfit(y ~ x, d[1:60, ], control = ctl, seed = 5),
-                      warning = function(cnd) {
-                        w <<- c(w, conditionMessage(cnd))
-                        invokeRestart("muffleWarning")
-                      })
+  w <- warnings_of(sbfit(y ~ x, d[1:60, ], control = ctl, seed = 5))
   expect_identical(sum(grepl("held-out rows: too few", w)), 1L)
   expect_error(sbfit(y ~ x, d, support = "automatic"), "'support' must be \"auto\"")
   expect_error(sbfit(y ~ x, d, verbose = NA), "verbose")

@@ -91,22 +91,12 @@ test_that("rows that repeat others exactly fit as one row weighted by the count"
 test_that("a response value far from all others is named in a warning", {
   d <- gauss_data(300, 46)
   d$y[7] <- 1e6
-  w <- character()
-  withCallingHandlers(sbfit(y ~ x, d, control = small_control(), seed = 1, support = "real"),
-                      warning = function(e) {
-                        w <<- c(w, conditionMessage(e))
-                        invokeRestart("muffleWarning")
-                      })
+  w <- warnings_of(sbfit(y ~ x, d, control = small_control(), seed = 1, support = "real"))
   expect_true(any(grepl("1 value far from the others \\(1e\\+06, in row 7;", w)))
   # heavy but ordinary tails do not warn: Student-t, 3 degrees of freedom
   set.seed(47)
   d$y <- d$x + stats::rt(300, 3)
-  w <- character()
-  withCallingHandlers(sbfit(y ~ x, d, control = small_control(), seed = 1, support = "real"),
-                      warning = function(e) {
-                        w <<- c(w, conditionMessage(e))
-                        invokeRestart("muffleWarning")
-                      })
+  w <- warnings_of(sbfit(y ~ x, d, control = small_control(), seed = 1, support = "real"))
   expect_false(any(grepl("far from the others", w)))
 })
 
