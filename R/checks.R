@@ -296,8 +296,7 @@ check_dots <- function(...) {
     if (is.null(nms)) nms <- rep("", ...length())
     nms[nms == ""] <- "<unnamed>"
     # arguments that lm() and glm() users reach for
-    habit <- c(se.fit = "Monte Carlo standard errors come from sbcondstats(fit, newdata, se = TRUE)",
-               which = "plot() of a fit draws its loss curves; plot(sbscore(fit, newdata)) draws the PIT and the coverage")
+    habit <- c(se.fit = "Monte Carlo standard errors come from sbcondstats(fit, newdata, se = TRUE)")
     hint <- habit[intersect(nms, names(habit))]
     stopf("unknown argument(s): %s%s", paste0("'", nms, "'", collapse = ", "),
           if (length(hint)) paste0(" (", paste(hint, collapse = "; "), ")") else "")

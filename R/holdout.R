@@ -230,7 +230,8 @@ holdout_warnings <- function(h, recal = FALSE) {
 # (NULL: none held out) and its recalibration map `recal` (NULL: none);
 # with `detail`, the PIT histogram by tenths too.  The scores are those of
 # the fit's own law, before the map that was learned from them.
-format_holdout <- function(h, detail = FALSE, recal = NULL, validation = 0, n_valid = 0) {
+format_holdout <- function(h, detail = FALSE, recal = NULL, validation = 0, n_valid = 0,
+                           copies = FALSE) {
   if (is.null(h) && isTRUE(n_valid > 0))
     return(sprintf("Held-out rows: %d, not scored (a fit saved by a version of sbcg that did not score them)",
                    n_valid))
@@ -239,7 +240,8 @@ format_holdout <- function(h, detail = FALSE, recal = NULL, validation = 0, n_va
                    if (isTRUE(validation > 0)) "too few rows to hold any out" else
                      "control$validation = 0"))
   out <- c(sprintf("Held-out rows (%d, %d draws each%s%s)%s: CRPS %.4g (Gaussian linear model %.4g)%s; 50%% interval covers %.0f%%, 90%% interval %.0f%%%s%s",
-                   h$n, h$draws, if (is.null(h$pit_w)) "" else ", weighted by the case weights",
+                   h$n, h$draws, if (is.null(h$pit_w)) "" else if (copies) ", weighted by the copies' counts"
+                   else ", weighted by the case weights",
                    if (isTRUE(h$out_of_fold)) ", in the cross-fitting folds, scored out of fold" else "",
                    if (is.null(recal)) "" else if (is.null(recal$tails)) ", before recalibration" else
                      sprintf(", with Student-t tails (%g degrees of freedom), before recalibration", recal$tails),

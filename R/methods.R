@@ -202,7 +202,7 @@ print.sbfit <- function(x, ...) {
   stop_txt <- stop_string(x$stopped_early, x$fixed_budget, "all epochs")
   cat(sprintf("Training: %d rows (%d for validation%s), %d epochs (%s), best epoch %d, %.1f s%s%s\n",
               x$n, x$n_valid, paste0(zero_weight_txt(x$n_zero_weight), na_txt(x$na.action),
-                                     copied_txt(x$n_copied)),
+                                     copied_txt(x$n_copied, x$n)),
               nrow(h), stop_txt,
               x$best_epoch, x$seconds,
               if (is.numeric(x$threads)) sprintf(" on %d thread%s", as.integer(x$threads),
@@ -221,7 +221,7 @@ print.sbfit <- function(x, ...) {
   cat(sprintf("Sampler: %s, %d steps, %d draws by default\n",
               sampler_label(x$control$sampler), x$control$steps, x$control$draws))
   cat(format_holdout(x$holdout, recal = x$recalibration, validation = x$control$validation,
-                     n_valid = x$n_valid), sep = "\n")
+                     n_valid = x$n_valid, copies = isTRUE(x$copy_weights)), sep = "\n")
   invisible(x)
 }
 
@@ -258,7 +258,8 @@ summary.sbfit <- function(object, ...) {
                  train_loss = if (nrow(h) && b > 0) h$train[b] else NA_real_,
                  valid_loss = if (nrow(h) && b > 0) h$valid[b] else NA_real_,
                  steps = object$steps_run, seconds = object$seconds,
-                 weighted = isTRUE(object$weighted), precondition = object$precondition,
+                 weighted = isTRUE(object$weighted), copy_weights = object$copy_weights,
+                 precondition = object$precondition,
                  holdout = object$holdout, recalibration = object$recalibration,
                  bridge = if (!is.null(object$precondition)) bridge_string(object),
                  decorrelated = !is.null(object$mix), ensemble = ensemble_line(object),
@@ -290,9 +291,11 @@ print.summary.sbfit <- function(x, ...) {
   cat(sprintf("Optimiser: Adam, lr %g (%s), batch %d, weight decay %g\n",
               ctl$lr, ctl$lr_schedule, ctl$batch_size, ctl$weight_decay))
   cat(sprintf("Data:      %d rows: %d training, %d validation%s%s\n", x$n,
-              x$n_train, x$n_valid, if (x$weighted) "; case weights" else "",
+              x$n_train, x$n_valid,
+              if (!x$weighted) "" else if (isTRUE(x$copy_weights)) "; the copies' counts as weights"
+              else "; case weights",
               paste0(zero_weight_txt(x$n_zero_weight), na_txt(x$na.action),
-                     copied_txt(x$n_copied))))
+                     copied_txt(x$n_copied, x$n))))
   cat(sprintf("Training:  %s (%s optimiser steps), %s; best epoch %d; %.1f s\n",
               if (isTRUE(x$fixed_budget)) sprintf("%d epochs", x$epochs) else
                 sprintf("%d of at most %d epochs", x$epochs, ctl$epochs),
@@ -307,7 +310,8 @@ print.summary.sbfit <- function(x, ...) {
   cat(sprintf("Sampler:   %s, %d steps, grid power %g, %d draws by default\n",
               sampler_label(ctl$sampler), ctl$steps, ctl$grid_power, ctl$draws))
   cat(format_holdout(x$holdout, detail = TRUE, recal = x$recalibration,
-                     validation = ctl$validation, n_valid = x$n_valid), sep = "\n")
+                     validation = ctl$validation, n_valid = x$n_valid,
+                     copies = isTRUE(x$copy_weights)), sep = "\n")
   cat(if (isTRUE(x$fitted_scale)) "\nStandardisation (the response's on its fitted scale):\n" else
         "\nStandardisation:\n")
   print(x$scaling, row.names = FALSE, digits = 4)
@@ -328,7 +332,8 @@ print.summary.sbfit <- function(x, ...) {
 #' @export
 plot.sbfit <- function(x, log = TRUE, ...) {
   check_fit(x, "x")
-  if ("which" %in% names(list(...))) check_dots(which = NULL)
+  if ("which" %in% names(list(...)))
+    stopf("unknown argument 'which': plot() of a fit draws its loss curves; plot(sbscore(fit, newdata)) draws the PIT and the coverage")
   log <- check_flag(log, "log")
   h <- x$history
   if (!is.data.frame(h) || !nrow(h) || !all(c("epoch", "train", "valid") %in% names(h)))
@@ -446,21 +451,28 @@ model.frame.sbfit <- function(formula, ...) {
   check_fit(fit, "formula")
   if (is.null(fit$formula) || !is.call(fit$call))
     stopf("'formula' was fitted from 'x' and 'y' (a matrix or data frame): it has no model frame; the data are the 'x' and 'y' given to sbfit()")
-  dots <- list(...)
-  given <- dots[intersect(names(dots), c("data", "subset", "na.action"))]
+  # data, subset and na.action in place of the call's: data and na.action
+  # evaluated where given, subset (unevaluated) within the data
+  given <- match.call(expand.dots = FALSE)$...
+  given <- given[intersect(names(given), c("data", "subset", "na.action"))]
   fcall <- fit$call
   m <- match(c("formula", "data", "subset", "weights", "na.action"), names(fcall), 0L)
   fcall <- fcall[c(1L, m)]
   fcall$drop.unused.levels <- TRUE
+  # factors keep the fit's levels, whatever the data hold
+  if (length(fit$xinfo$xlevels)) fcall$xlev <- fit$xinfo$xlevels
   fcall[[1L]] <- quote(stats::model.frame)
   fcall$formula <- stats::terms(fit)
   env <- environment(fit$formula)
   if (is.null(env)) env <- parent.frame()
   if (length(given)) {
-    # the values given, evaluated here rather than in the formula's environment
     genv <- new.env(parent = env)
     for (a in names(given)) {
-      assign(paste0(".sbcg_", a), given[[a]], envir = genv)
+      if (a == "subset") {
+        fcall$subset <- given$subset
+        next
+      }
+      assign(paste0(".sbcg_", a), eval(given[[a]], parent.frame()), envir = genv)
       fcall[[a]] <- as.name(paste0(".sbcg_", a))
     }
     env <- genv
@@ -532,13 +544,14 @@ update.sbfit <- function(object, formula., ..., evaluate = TRUE) {
 
 # The expression of the control of an updated call: `new` (written out as
 # list(...) or sbcg_control(...) with named settings) changes the settings
-# it names and keeps the others of `old`; as one sbcg_control(...) call
+# it names and keeps the others of `old`; as one call of old's function
 # when `old` is written out too, otherwise modifyList(old, list(...)).  Any
 # other `new` (a variable, a function of one's own) replaces `old`, as in
 # stats::update().
 merge_control_calls <- function(old, new) {
   spelled <- function(e) {
-    if (!is.call(e) || !deparse1(e[[1L]]) %in% c("list", "sbcg_control", "sbcg::sbcg_control"))
+    if (!is.call(e) || !deparse1(e[[1L]]) %in%
+        c("list", "sbcg_control", "sbcg::sbcg_control", "sbcg:::sbcg_control"))
       return(FALSE)
     args <- as.list(e)[-1L]
     !length(args) || (!is.null(names(args)) && all(names(args) != ""))
@@ -550,7 +563,8 @@ merge_control_calls <- function(old, new) {
   # (a setting given as NULL is dropped, so it takes its default)
   args <- as.list(old)[-1L]
   for (a in names(set)) args[[a]] <- set[[a]]
-  as.call(c(list(quote(sbcg_control)), args))
+  # (old's own function: list, or sbcg_control as the call named it)
+  as.call(c(list(old[[1L]]), args))
 }
 
 #' @rdname sbfit-methods
@@ -844,15 +858,15 @@ na_txt <- function(na) {
 
 # What print() and summary() say of the rows of weight zero that a fit
 # left out (n of them; NULL for none).
-# Rows that were copies of others (copy_groups()): taken as one row, whose
-# weight counts them.
-copied_txt <- function(n) {
-  if (is.null(n) || n == 0L) "" else
-    sprintf("; %d row%s that repeated others exactly taken as one row each, weighted by the count",
-            n, if (n == 1L) "" else "s")
-}
-
 zero_weight_txt <- function(n) {
   if (is.null(n) || n == 0L) "" else
     sprintf("; %d row%s of weight zero left out", n, if (n == 1L) "" else "s")
+}
+
+# Rows that were copies of others (copy_groups()), of `n` rows fitted:
+# each group taken as one row, whose weight counts it.
+copied_txt <- function(copied, n) {
+  if (is.null(copied) || copied == 0L) "" else
+    sprintf("; of the data's %d rows, %d repeat others exactly, and each group of copies is one row weighted by its count",
+            n + copied, copied)
 }

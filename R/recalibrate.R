@@ -104,6 +104,8 @@ cvm_uniform <- function(v, w = NULL) {
 # distribution function's inverse, linear between the mid-points of each
 # value's weight.
 wquantile <- function(x, w, p) {
+  # (one value is every quantile: approx() needs two)
+  if (length(x) == 1L) return(rep(x, length(p)))
   o <- order(x)
   x <- x[o]
   w <- w[o]

@@ -76,7 +76,8 @@
 #'   It also warns for a numeric predictor column that is constant on its
 #'   rows (ignored), for fewer than 20 sampler steps, for a response
 #'   that is constant (whose held-out rows have nothing to judge, and do
-#'   not warn) or has at most five distinct values, and for response
+#'   not warn) or has at most five distinct values (each seen twice on
+#'   average), and for response
 #'   values more than 1000 median absolute deviations from the median (on
 #'   the scale the fit learns on), which the least-squares location and
 #'   scale follow far.
@@ -508,19 +509,23 @@ sbfit_support <- function(X, Y, w, xinfo, control, threads, seed, verbose, suppo
   # rows of weight zero are left out, as if not given: they would
   # otherwise still move the centring and scaling, the held-out rows and
   # their scores, the recalibration and the choice of support
+  # (errors about the rows left name them by their place in the data)
+  name_rows <- function(X) {
+    if (is.null(rownames(X))) rownames(X) <- seq_len(nrow(X))
+    X
+  }
   zero <- if (is.null(w)) integer() else which(check_weights(w, nrow(Y)) == 0)
   if (length(zero)) {
-    # (errors about the rows left name them by their place in the data)
-    if (is.null(rownames(X))) rownames(X) <- seq_len(nrow(X))
-    X <- X[-zero, , drop = FALSE]
+    X <- name_rows(X)[-zero, , drop = FALSE]
     Y <- Y[-zero, , drop = FALSE]
     w <- w[-zero]
   }
   # rows that repeat others exactly (copy_groups()): one row each, weighted
   # by their count
   copies <- copy_groups(X, Y)
+  user_weights <- !is.null(w)
   if (!is.null(copies)) {
-    if (is.null(rownames(X))) rownames(X) <- seq_len(nrow(X))
+    X <- name_rows(X)
     first <- !duplicated(copies)
     w <- as.vector(rowsum(if (is.null(w)) rep(1, nrow(Y)) else w, copies, reorder = FALSE))
     X <- X[first, , drop = FALSE]
@@ -531,7 +536,11 @@ sbfit_support <- function(X, Y, w, xinfo, control, threads, seed, verbose, suppo
       sbfit_support_one(X, Y, w, xinfo, control, threads, seed, verbose, support,
                         xname, yname, keep_oof = FALSE)
   if (length(zero)) fit$n_zero_weight <- length(zero)
-  if (!is.null(copies)) fit$n_copied <- sum(!first)
+  if (!is.null(copies)) {
+    fit$n_copied <- sum(!first)
+    # (weights that count copies alone: print() says so)
+    if (!user_weights) fit$copy_weights <- TRUE
+  }
   fit
 }
 
@@ -551,17 +560,22 @@ sbfit_support <- function(X, Y, w, xinfo, control, threads, seed, verbose, suppo
 copy_groups <- function(X, Y) {
   M <- cbind(X, Y)
   if (nrow(M) < 4L || !ncol(X) || !all(is.finite(M))) return(NULL)
-  # a cheap screen first (no draw from the generator): copies share h
-  h <- drop(M %*% (1 + sin(seq_len(ncol(M)))))
+  # linear hashes first (no draw from the generator): copies share h, and
+  # the hashes of the distinct rows' predictors and responses tell whether
+  # either is coarse without comparing rows
+  hash <- function(A) drop(A %*% (1 + sin(seq_len(ncol(A)))))
+  h <- hash(M)
   if (!anyDuplicated(h)) return(NULL)
-  key_of <- function(A) do.call(paste, c(lapply(seq_len(ncol(A)), function(j) A[, j]), sep = "\r"))
-  key <- key_of(M)
-  if (!anyDuplicated(key)) return(NULL)
-  first <- !duplicated(key)
-  coarse <- function(A) anyDuplicated(key_of(A[first, , drop = FALSE])) &&
-    length(unique(key_of(A[first, , drop = FALSE]))) < 0.9 * sum(first)
+  first <- !duplicated(h)
+  coarse <- function(A) length(unique(hash(A)[first])) < 0.9 * sum(first)
   if (coarse(X) || coarse(Y)) return(NULL)
-  match(key, key)
+  # rows that share h are copies only if equal in every column, to the bit
+  tied <- which(h %in% h[!first])
+  key <- do.call(paste, c(lapply(seq_len(ncol(M)), function(j) sprintf("%a", M[tied, j])),
+                          sep = " "))
+  g <- seq_len(nrow(M))
+  g[tied] <- tied[match(key, key)]
+  if (all(g == seq_along(g))) NULL else g
 }
 
 # sbfit_support() for a support that is not "auto".
@@ -840,7 +854,7 @@ extreme_responses <- function(Y, Yscore, yname, rn = NULL) {
     show <- utils::head(far, 5L)
     warnf("'%s': the response '%s' has %d value%s far from the others (%s, in row%s %s%s; %s median absolute deviations from the median): the location and scale are least-squares fits, which such values pull far; check them, or model a transformed response",
           yname, colnames(Y)[k], length(far), if (length(far) == 1L) "" else "s",
-          paste(format(Yscore[show, k], digits = 4), collapse = ", "),
+          paste(format(Yscore[show, k], digits = 4, trim = TRUE), collapse = ", "),
           if (length(show) == 1L) "" else "s",
           paste(if (is.null(rn)) show else rn[show], collapse = ", "),
           if (length(far) > 5L) ", ..." else "",
@@ -870,13 +884,15 @@ constant_responses <- function(Y, yname, count_hint = FALSE, Yscore = Y, support
     # support's map: a count's dequantising noise makes every value distinct)
     vals <- unique(Yscore[, k])
     nv <- length(vals)
+    # (few values only when they repeat: 5 rows hold at most 5 values)
+    few <- nv <= 5L && nrow(Y) >= 2L * nv
     if (!is.na(const[k]))
       warnf("'%s': the response '%s' is constant (%g): every draw will be %g",
             yname, colnames(Y)[k], Yscore[1L, k], Yscore[1L, k])
-    else if (nv <= 5L && !is.null(support) && support$type == "count")
+    else if (few && !is.null(support) && support$type == "count")
       warnf("'%s': the response '%s' has only %d distinct values (%s); the law of counts has no upper bound, and its draws may fall beyond them",
-            yname, colnames(Y)[k], nv, paste(format(sort(vals)), collapse = ", "))
-    else if (nv <= 5L)
+            yname, colnames(Y)[k], nv, paste(format(sort(vals), trim = TRUE), collapse = ", "))
+    else if (few)
       warnf("'%s': the response '%s' has only %d distinct values; sbcg learns a continuous distribution, whose draws fall between and beyond them%s",
             yname, colnames(Y)[k], nv,
             if (count_hint && identical(support_hint(Y[, k]), "count"))

@@ -491,8 +491,9 @@ plot.sbscore <- function(x, which = c("pit", "coverage"), response = NULL,
 #' @details `rbind()` of scores, say those of the folds of a
 #'   cross-validation, gives one result whose `summary()` and `plot()` take
 #'   all their lines: each part's `.row` is renumbered after the rows of the
-#'   parts before it (the row names still name the rows of each `newdata`),
-#'   so that a row is never mistaken for another part's.  The parts must
+#'   parts before it, so that a row is never mistaken for another part's
+#'   (the row names, those of each `newdata`, are made unique where parts
+#'   share them, as `rbind()` of data frames does).  The parts must
 #'   score the same responses at the same `probs` and `level`.
 #' @export
 rbind.sbscore <- function(..., deparse.level = 1) {

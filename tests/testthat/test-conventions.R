@@ -63,12 +63,15 @@ test_that("model.matrix(), weights() and the generics a fit has no use for", {
   d <- gauss_data(120, 3)
   d$g <- factor(rep(c("a", "b", "c"), 40))
   w <- rep(c(1, 2), 60)
+  d$w <- w
   # (120 rows: the fits warn that 12 held-out rows are too few)
   fit <- suppressWarnings(sbfit(y ~ x + g, d, weights = w, contrasts = list(g = "contr.sum"),
                                 control = small_control(), seed = 1))
   mm <- model.matrix(fit)
   expect_identical(colnames(mm), c("(Intercept)", "x", "g1", "g2"))
   expect_equal(unname(mm[1:3, "g1"]), c(1, 0, -1))
+  # data lacking a level keep the fit's columns
+  expect_identical(colnames(model.matrix(fit, data = d[d$g != "a", ])), colnames(mm))
   expect_equal(unname(weights(fit)), w)
   expect_null(weights(suppressWarnings(sbfit(y ~ x, d, control = small_control(), seed = 1))))
   fm <- suppressWarnings(sbfit(cbind(x = d$x), d$y, weights = w, control = small_control(),
@@ -93,6 +96,9 @@ test_that("model.frame() stops when the data its call finds are not the fit's", 
   d <- d[1:50, ]
   expect_error(model.frame(fit), "give 50 rows, but the fit used 200")
   expect_identical(nrow(model.frame(fit, data = gauss_data(200, 3))), 200L)
+  # a subset is taken within the data, as model.frame.lm() takes it
+  expect_identical(nrow(model.frame(fit, data = gauss_data(200, 3), subset = x > 0)),
+                   sum(gauss_data(200, 3)$x > 0))
 })
 
 test_that("cbind() responses without names take their expressions as names", {

@@ -78,8 +78,21 @@ test_that("rows that repeat others exactly fit as one row weighted by the count"
   expect_identical(f2$theta, f1$theta)
   expect_identical(f5$theta, f1$theta)
   expect_identical(c(nobs(f2), f2$n, f2$n_copied), c(200L, 100L, 100L))
-  expect_output(print(f5), "400 rows that repeated others exactly taken as one row each")
+  expect_output(print(f5), "of the data's 500 rows, 400 repeat others exactly")
+  expect_output(print(f5), "weighted by the copies' counts")
+  expect_output(print(summary(f5)), "the copies' counts as weights")
   expect_identical(nrow(model.frame(f5)), 500L)
+  # a small set with one repeated row: a weighted fit of one held-out row
+  d15 <- gauss_data(14, 48)[c(1:14, 1), ]
+  f15 <- fit(y ~ x, d15)
+  expect_identical(c(f15$n, f15$n_copied, f15$n_valid), c(14L, 1L, 1L))
+  # as are weighted fits of 5 to 19 rows
+  for (n in c(5, 8, 15)) {
+    dw <- gauss_data(n, 49)
+    fw <- suppressWarnings(sbfit(y ~ x, dw, weights = seq(0.5, 1.5, length.out = n),
+                                 control = small_control(), seed = 1))
+    expect_s3_class(fw, "sbfit")
+  }
   # repeats of coarse values happen by chance, as in new rows: kept as rows
   set.seed(45)
   dc <- data.frame(g = factor(sample(letters[1:3], 150, TRUE)), y = rpois(150, 2))
