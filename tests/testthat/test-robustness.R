@@ -82,10 +82,13 @@ test_that("rows that repeat others exactly fit as one row weighted by the count"
   expect_output(print(f5), "weighted by the copies' counts")
   expect_output(print(summary(f5)), "the copies' counts as weights")
   expect_identical(nrow(model.frame(f5)), 500L)
-  # a small set with one repeated row: a weighted fit of one held-out row
-  d15 <- gauss_data(14, 48)[c(1:14, 1), ]
-  f15 <- fit(y ~ x, d15)
-  expect_identical(c(f15$n, f15$n_copied, f15$n_valid), c(14L, 1L, 1L))
+  # a small set with two repeated rows: a weighted fit of one held-out row
+  d16 <- gauss_data(14, 48)[c(1:14, 1:2), ]
+  f16 <- fit(y ~ x, d16)
+  expect_identical(c(f16$n, f16$n_copied, f16$n_valid), c(14L, 2L, 1L))
+  # one tie in 15 rows is taken as chance, as is one in 100 rows
+  expect_null(fit(y ~ x, gauss_data(14, 48)[c(1:14, 1), ])$n_copied)
+  expect_null(fit(y ~ x, d[c(1:100, 1), ])$n_copied)
   # as are weighted fits of 5 to 19 rows
   for (n in c(5, 8, 15)) {
     dw <- gauss_data(n, 49)
