@@ -173,9 +173,10 @@
 #'   flexible network on the rows it was fitted to are too small, and a
 #'   bridge trained on them learns too narrow a law.  New rows get the
 #'   mean of the \eqn{K} networks.  With fewer than \eqn{K} training
-#'   rows there are as many folds as rows, and below four training rows no
-#'   cross-fitting (one network of each kind, as for `folds = 1`).  When a fold has fewer than 10 rows
-#'   (under about 60 training rows at `folds = 5`), the networks of each
+#'   rows there are as many folds as training rows, and below four no
+#'   cross-fitting (one network of each kind, as for `folds = 1`).  When a
+#'   fold has fewer than 10 rows (under about 60 training rows at `folds =
+#'   5`), the networks of each
 #'   kind share one epoch instead: the one whose validation loss, summed
 #'   over all folds, is lowest (the starting linear fit, epoch 0,
 #'   included).  Early stopping on a handful of rows picks the epoch that

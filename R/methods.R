@@ -151,7 +151,10 @@ free_corner <- function(x, y, xlim, ylim, logy = FALSE) {
 #' from [sbfit()].
 #'
 #' @param x,object a fit from [sbfit()].
-#' @param ... not used, or passed on to plotting functions for `plot()`.
+#' @param ... for `update()`, arguments of [sbfit()] to change; for
+#'   `model.frame()`, `model.matrix()` and `weights()`, `data`, `subset`
+#'   and `na.action` in place of the fit's; for `plot()`, graphical
+#'   parameters; otherwise not used.
 #' @name sbfit-methods
 #' @return `print()` returns `x` invisibly; `summary()` an object of class
 #'   `"summary.sbfit"`; `coef()` a list with, per layer, the `weight`
@@ -159,7 +162,10 @@ free_corner <- function(x, y, xlim, ylim, logy = FALSE) {
 #'   of rows used in fitting (training and validation; rows of weight zero
 #'   are left out; rows that repeat others exactly count, though the fit
 #'   takes each group of them as one row weighted by the count); `formula()` the
-#'   model formula.
+#'   model formula; `model.frame()` and `model.matrix()` the fit's model
+#'   frame and design matrix; `weights()` the case weights, `NULL` for an
+#'   unweighted fit; `update()` the new fit, or its call with `evaluate =
+#'   FALSE`.
 #' @examples
 #' set.seed(1)
 #' d <- data.frame(x = runif(300), y = rnorm(300))
@@ -425,7 +431,7 @@ formula.sbfit <- function(x, ...) {
 #'   evaluates the fit's call again, in the environment of its formula (as
 #'   [stats::lm()] does with `model = FALSE`): the data must still be found
 #'   there, or be given, `model.frame(fit, data = d)`.  When the frame it
-#'   finds has not the number of rows the fit used, it stops rather than
+#'   finds does not have the number of rows the fit used, it stops rather than
 #'   return other data.  `model.matrix()` codes factors with the fit's
 #'   contrasts and, as for `lm()`, includes the intercept column, which the
 #'   fit's networks do not take.  `fitted()` and `residuals()` stop with a

@@ -101,12 +101,12 @@
 #'   (20 draws or more) these errors are themselves estimated with about as
 #'   many degrees of freedom as groups (for quantiles, 9 or more).
 #'
-#'   All of these are large-sample errors.  With a few dozen draws, a
-#'   quantile where the law has little mass (between two modes) has an
-#'   error that the density estimate there misjudges: for the median
-#'   between two modes, from 50 draws, the reported `se` was typically a
-#'   half to two-thirds of the quantile's spread over repeated calls, and
-#'   now and then many times it.  Use hundreds of draws for such quantiles.  Stratified draws
+#'   All of these are large-sample errors.  With a few dozen draws, the
+#'   `se` of a quantile where the law has little mass (between two modes)
+#'   rests on a density estimate that is poor there: for the median between
+#'   two modes, from 50 draws, the reported `se` was typically a half to
+#'   two-thirds of the quantile's spread over repeated calls, and now and
+#'   then many times it.  Use hundreds of draws for such quantiles.  Stratified draws
 #'   vary less about their mean than independent ones, so the SD's divisor
 #'   \eqn{n - 1} makes `sd` a little high with few of them (1-2% at 20
 #'   draws, under 0.1% at the default 1000).

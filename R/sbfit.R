@@ -34,14 +34,17 @@
 #' Predictors and responses are centred and scaled before training (see
 #' `standardize` in [sbcg_control()]); the scalings are kept in the fit.
 #'
-#' Rows that repeat others exactly, predictors and response, where neither
-#' takes few values and such copies make at least 5% of the rows (data
-#' expanded by frequency, say), are taken as one row weighted by their
-#' count: the networks train as on the copies, but copies are held out and
-#' cross-fitted together, so the fit never judges itself on a copy of a
-#' row it trained on.  Repeats among coarse values (factors, counts), and a
-#' few ties, happen by chance, as they would in new data, and stay rows of
-#' their own.
+#' Copies of rows, as in data expanded by frequency, are taken as one row
+#' weighted by their count.  A row counts as a copy when it repeats
+#' another exactly, predictors and response, in a fit with predictors; when
+#' among the distinct rows at least 90% of the predictor rows, and 90% of
+#' the responses, differ (repeats of coarse values, such as factors, counts
+#' or rounded numbers, happen by chance, as they would in new rows); and
+#' when there are at least 2 such copies making at least 5% of the rows (a
+#' few exact ties are chance too).  The networks then train as on the
+#' copies (with the same weights, to the bit), but copies are held out and
+#' cross-fitted together, so that no held-out row is a copy of a training
+#' row; the recalibration weighs the held-out rows by their counts.
 #'
 #' The fit is a plain list: it keeps the weights, scalings, terms and
 #' settings but no copy of the training data, and `saveRDS()` /
@@ -77,10 +80,10 @@
 #'   It also warns for a numeric predictor column that is constant on its
 #'   rows (ignored), for fewer than 20 sampler steps, for a response
 #'   that is constant (whose held-out rows have nothing to judge, and do
-#'   not warn) or has at most five distinct values (each seen twice on
-#'   average), and for response
-#'   values more than 1000 median absolute deviations from the median (on
-#'   the scale the fit learns on), which the least-squares location and
+#'   not warn) or has at most five distinct values (each seen at least
+#'   twice on average), and for response values more than 1000 median
+#'   absolute deviations from the median (the raw `mad(y, constant = 1)`,
+#'   on the scale the fit learns on), which the least-squares location and
 #'   scale follow far.
 #'
 #' @param formula a formula `y ~ x1 + x2` or, for several responses,

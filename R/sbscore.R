@@ -491,9 +491,10 @@ plot.sbscore <- function(x, which = c("pit", "coverage"), response = NULL,
 #' @details `rbind()` of scores, say those of the folds of a
 #'   cross-validation, gives one result whose `summary()` and `plot()` take
 #'   all their lines: each part's `.row` is renumbered after the rows of the
-#'   parts before it, so that a row is never mistaken for another part's
-#'   (the row names, those of each `newdata`, are made unique where parts
-#'   share them, as `rbind()` of data frames does).  The parts must
+#'   parts before it, so that a row is never mistaken for another part's.
+#'   The row names, those of each `newdata`, are kept when no two parts
+#'   share one (the folds of one data set); otherwise the lines are
+#'   numbered.  The parts must
 #'   score the same responses at the same `probs` and `level`.
 #' @export
 rbind.sbscore <- function(..., deparse.level = 1) {
@@ -513,7 +514,11 @@ rbind.sbscore <- function(..., deparse.level = 1) {
     off <<- off + max(0L, r, na.rm = TRUE)
     p
   })
-  out <- do.call(rbind, c(frames, list(make.row.names = TRUE, stringsAsFactors = FALSE)))
+  # row names kept where the parts' differ (the folds of one data set),
+  # else the rows numbered
+  rn <- unlist(lapply(frames, rownames))
+  out <- do.call(rbind, c(frames, list(make.row.names = !anyDuplicated(rn),
+                                       stringsAsFactors = FALSE)))
   # attributes shared by the parts; draws per row (n) may differ
   for (a in setdiff(names(attributes(parts[[1L]])), c("names", "row.names", "class"))) {
     v <- attrs(a)

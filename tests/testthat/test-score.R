@@ -228,6 +228,8 @@ test_that("scores keep newdata's row names, and rbind() of folds' scores keeps r
   es <- unlist(lapply(two, function(x) x$es[!duplicated(x$.row)]))
   expect_equal(s2$scores$mean[s2$scores$score == "es"], mean(es))
   expect_identical(s2$n_rows, 90L)
+  # parts whose newdata share row names: the lines numbered
+  expect_identical(rownames(rbind(one[[1]], one[[1]])), as.character(1:60))
   # parts that differ in what they score do not bind
   expect_error(rbind(one[[1]], two[[1]]), "same responses, 'probs' and 'level'")
   expect_error(rbind(one[[1]], one[[2]][c("crps", "pit")]), "sbscore\\(\\) or score_draws\\(\\) only")
