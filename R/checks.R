@@ -15,8 +15,14 @@ stopf <- function(fmt, ..., call. = FALSE) {
   stop(gettextf(fmt, ..., domain = "R-sbcg"), call. = call., domain = NA)
 }
 
-warnf <- function(fmt, ..., call. = FALSE) {
-  warning(gettextf(fmt, ..., domain = "R-sbcg"), call. = call., domain = NA)
+# Warnings have class "sbcg_warning", and `class` before it, so that a
+# caller can muffle one kind (withCallingHandlers(..., sbcg_few_heldout =
+# function(w) invokeRestart("muffleWarning"))).
+warnf <- function(fmt, ..., call. = FALSE, class = NULL) {
+  msg <- gettextf(fmt, ..., domain = "R-sbcg")
+  if (call.) return(warning(msg, call. = TRUE, domain = NA))
+  warning(structure(class = c(class, "sbcg_warning", "warning", "condition"),
+                    list(message = msg, call = NULL)))
 }
 
 # A single whole number in [lo, hi].

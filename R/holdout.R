@@ -192,7 +192,8 @@ holdout_warnings <- function(h, recal = FALSE) {
   # a constant response has nothing to judge (sbfit() has said so)
   if (is.null(h) || isTRUE(h$constant)) return(invisible())
   if (h$n < 20L) {
-    warnf("only %d held-out rows: too few for the fit to judge its calibration; use sbscore() on other data, or a larger 'control$validation'", h$n)
+    warnf("only %d held-out rows: too few for the fit to judge its calibration; use sbscore() on other data, or a larger 'control$validation'",
+          h$n, class = "sbcg_few_heldout")
     return(invisible())
   }
   # binomial errors of the coverages; with case weights, of n_eff equally

@@ -86,6 +86,12 @@
 #'   on the scale the fit learns on), which the least-squares location and
 #'   scale follow far.
 #'
+#'   The warnings have class `"sbcg_warning"`, and the one about too few
+#'   held-out rows also `"sbcg_few_heldout"`, so that a loop over small
+#'   fits (the folds of a cross-validation) can silence that one alone:
+#'   `withCallingHandlers(sbfit(...), sbcg_few_heldout = function(w)
+#'   invokeRestart("muffleWarning"))`.
+#'
 #' @param formula a formula `y ~ x1 + x2` or, for several responses,
 #'   `cbind(y1, y2) ~ .`; `y ~ 1` fits the unconditional law of `y` (with
 #'   one constant predictor inside), a baseline for the conditional fits,

@@ -434,7 +434,7 @@ test_that("inputs that are odd but legal give results or warnings", {
   # too few rows for validation: a warning naming the setting, and that the
   # fit cannot judge itself; from 5 rows on, one row is held out
   expect_warning(f4 <- sbfit(mx[1:4, ], dd$y[1:4], control = small_control(), seed = 1),
-                 "'control\\$validation'.*cannot judge")
+                 "'control\\$validation'.*cannot judge", class = "sbcg_warning")
   expect_null(f4$holdout)
   f5 <- suppressWarnings(sbfit(mx[1:5, ], dd$y[1:5], control = small_control(), seed = 1))
   expect_identical(f5$n_valid, 1L)

@@ -40,6 +40,18 @@ test_that("a law twice too wide is narrowed to the right coverage", {
   expect_equal(sbcg:::recal_apply(map, median(Z)), median(Z), tolerance = 0.02)
 })
 
+test_that("the warning of too few held-out rows has a class of its own, to muffle it alone", {
+  d <- gauss_data(60, 7)
+  expect_warning(sbfit(y ~ x, d, control = small_control(), seed = 1),
+                 "only 6 held-out rows", class = "sbcg_few_heldout")
+  d$y[3] <- 1e6
+  w <- warnings_of(withCallingHandlers(
+    sbfit(y ~ x, d, control = small_control(), seed = 1, support = "real"),
+    sbcg_few_heldout = function(w) invokeRestart("muffleWarning")))
+  expect_false(any(grepl("held-out rows", w)))
+  expect_true(any(grepl("far from the others", w)))
+})
+
 test_that("scores that differ only by rounding do not drop the map", {
   # held-out PITs from 100 draws lie on a grid of 1/101, where two quantiles
   # of the scores can differ by rounding alone; such a pair once gave T two
