@@ -161,8 +161,8 @@ free_corner <- function(x, y, xlim, ylim, logy = FALSE) {
 #'   matrix (outputs x inputs) and the `bias` vector; `nobs()` the number
 #'   of rows used in fitting (training and validation; rows of weight zero
 #'   are left out; rows that repeat others exactly count, though the fit
-#'   takes each group of them as one row weighted by the count); `formula()` the
-#'   model formula; `model.frame()` and `model.matrix()` the fit's model
+#'   takes each group of them as one row weighted by the count);
+#'   `formula()` the model formula; `model.frame()` and `model.matrix()` the fit's model
 #'   frame and design matrix; `weights()` the case weights, `NULL` for an
 #'   unweighted fit; `update()` the new fit, or its call with `evaluate =
 #'   FALSE`.
@@ -431,8 +431,8 @@ formula.sbfit <- function(x, ...) {
 #'   evaluates the fit's call again, in the environment of its formula (as
 #'   [stats::lm()] does with `model = FALSE`): the data must still be found
 #'   there, or be given, `model.frame(fit, data = d)`.  When the frame it
-#'   finds does not have the number of rows the fit used, it stops rather than
-#'   return other data.  `model.matrix()` codes factors with the fit's
+#'   finds does not have the number of rows the fit used, it stops rather
+#'   than return other data.  `model.matrix()` codes factors with the fit's
 #'   contrasts and, as for `lm()`, includes the intercept column, which the
 #'   fit's networks do not take.  `fitted()` and `residuals()` stop with a
 #'   message: a conditional law has no single fitted value; `predict(fit,

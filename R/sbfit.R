@@ -516,14 +516,14 @@ sbfit_support <- function(X, Y, w, xinfo, control, threads, seed, verbose, suppo
                           xname = "x", yname = "y") {
   seed <- check_seed(seed)
   if (is.null(seed)) seed <- sample.int(.Machine$integer.max, 1L)
-  # rows of weight zero are left out, as if not given: they would
-  # otherwise still move the centring and scaling, the held-out rows and
-  # their scores, the recalibration and the choice of support
   # (errors about the rows left name them by their place in the data)
   name_rows <- function(X) {
     if (is.null(rownames(X))) rownames(X) <- seq_len(nrow(X))
     X
   }
+  # rows of weight zero are left out, as if not given: they would
+  # otherwise still move the centring and scaling, the held-out rows and
+  # their scores, the recalibration and the choice of support
   zero <- if (is.null(w)) integer() else which(check_weights(w, nrow(Y)) == 0)
   if (length(zero)) {
     X <- name_rows(X)[-zero, , drop = FALSE]
@@ -555,21 +555,22 @@ sbfit_support <- function(X, Y, w, xinfo, control, threads, seed, verbose, suppo
 }
 
 # Rows that are copies of others: a group number per row (that of the
-# group's first row), or NULL when the data hold none.  Two rows with the
-# same predictors and response are copies, not chance ties, when neither
-# is coarse: among the distinct rows, the predictor rows and the responses
-# are (nearly) all distinct too; and when there are many of them (at least
-# 2, and 5% of the rows).  `datasets::Theoph` holds one chance tie (two
-# subjects of the same weight and dose, both at concentration 0 at time
-# 0), and a fold of bench/realdata.R's that held both took them as copies.  Data expanded by frequency (each row
-# repeated as often as it was seen) are like that; counts, or factors and
-# a few response values, repeat rows by chance, as new rows from their law
-# would.  A fit takes each group of copies as one row weighted by its
-# count, which trains the networks as the copies would, but holds out and
-# cross-fits whole groups.  Held out one by one, copies let the fit judge
-# itself on rows it had seen: with every row of 250 given twice, the
-# held-out rows called the law too wide, the recalibration narrowed it,
-# and its 90% intervals covered 53% of new rows (88% from the 250 rows).
+# group's first row), or NULL when the data hold none.  Rows with the same
+# predictors and response are copies, not chance ties, when neither is
+# coarse (among the distinct rows, the predictor rows and the responses
+# are nearly all distinct too) and when there are many of them (at least
+# 2, and 5% of the rows).  Data expanded by frequency (each row repeated
+# as often as it was seen) are like that; counts, or factors and a few
+# response values, repeat rows by chance, as new rows from their law
+# would, and so do a few exact ties in continuous data
+# (`datasets::Theoph` has two subjects of the same weight and dose, both
+# at concentration 0 at time 0).  A fit takes each group of copies as one
+# row weighted by its count, which trains the networks as the copies
+# would, but holds out and cross-fits whole groups.  Held out one by one,
+# copies let the fit judge itself on rows it had seen: with every row of
+# 250 given twice, the held-out rows called the law too wide, the
+# recalibration narrowed it, and its 90% intervals covered 53% of new rows
+# (88% from the 250 rows).
 copy_groups <- function(X, Y) {
   M <- cbind(X, Y)
   if (nrow(M) < 4L || !ncol(X) || !all(is.finite(M))) return(NULL)
@@ -588,8 +589,6 @@ copy_groups <- function(X, Y) {
                           sep = " "))
   g <- seq_len(nrow(M))
   g[tied] <- tied[match(key, key)]
-  # a few ties are chance (a response at an atom, as 0 at time 0), and
-  # leave the fit as it was; copies are at least 2 and 5% of the rows
   if (sum(g != seq_along(g)) < max(2, 0.05 * nrow(M))) NULL else g
 }
 
@@ -1138,8 +1137,8 @@ fit_prepare <- function(X, Y, w, control, vidx = NULL) {
     # cross-fitting folds: K of them, or one per training row when there
     # are fewer (none, K = 1, below four training rows: in-sample residuals
     # of a network that fits each row would give a law of zero width); with
-    # fewer than min_choice_rows
-    # held-out rows the held-out rows join the folds (holdin_prep())
+    # fewer than min_choice_rows held-out rows the held-out rows join the
+    # folds (holdin_prep())
     K <- if (control$folds > 1L && length(tidx) >= 4L)
       min(control$folds, length(tidx)) else 1L
     prep$holdin <- K > 1L && length(vidx) > 0L && length(vidx) < min_choice_rows &&
