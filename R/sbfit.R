@@ -109,7 +109,16 @@
 #'   and the recalibration learned from them, weight each held-out row by
 #'   its weight, with the effective number of rows
 #'   \eqn{(\sum w)^2 / \sum w^2}{(sum w)^2 / sum w^2} standing for their
-#'   number in the map's shrinkage and the warnings.
+#'   number in the map's shrinkage and the warnings.  A row is held out,
+#'   and cross-fitted, whole: for a table of counts (one row per cell and
+#'   response value, the count as its weight) give the rows instead,
+#'   `d[rep(seq_len(nrow(d)), d$n), ]`.  Held out whole, each cell's rows
+#'   leave out of fold all the cell's observations of one value, which
+#'   makes the residuals the bridge learns too large: for `MASS::housing`
+#'   (satisfaction 1 to 3 given three factors, 72 rows for 1681 people) the
+#'   fit with `weights = Freq` put the conditional SD at 0.96 in every
+#'   cell, the fit of the expanded rows at 0.74 to 0.79; the cells' own
+#'   SDs lie between 0.66 and 0.89, 0.81 pooled.
 #' @param subset optional expression or index selecting the rows to use.
 #' @param na.action what to do with missing values; see [stats::na.omit()].
 #' @param contrasts `NULL`, or a named list of contrasts for factor
