@@ -8,7 +8,8 @@ pre_string <- function(pre) {
   K <- if (is.matrix(pre$location)) ncol(pre$location) else 1L
   sprintf("%s%s %s%s, %s epochs%s%s%s%s%s",
           if (is.null(pre$scale)) "location network" else "location and scale networks",
-          if (K > 1L) sprintf(" (%d of each, cross-fitted)", K) else "",
+          if (K > 1L) sprintf(" (%d%s, cross-fitted)", K, if (is.null(pre$scale)) "" else " of each")
+          else "",
           net_string(pre$net), if (is.null(pre$linear)) "" else " on a linear fit",
           paste(unique(range(pre$epochs)), collapse = "-"),
           if (is.null(pre$scale_power)) "" else
@@ -497,8 +498,16 @@ model.frame.sbfit <- function(formula, ...) {
 #' @importFrom stats model.matrix
 #' @export
 model.matrix.sbfit <- function(object, ...) {
-  mf <- stats::model.frame(object, ...)
+  mf <- frame_of(object, match.call(expand.dots = FALSE)$..., parent.frame())
   stats::model.matrix(stats::terms(object), mf, contrasts.arg = object$xinfo$contrasts)
+}
+
+# model.frame(object, <dots>) with the arguments `dots` as the caller
+# wrote them (unevaluated, so that a subset is taken within the data),
+# evaluated from the caller's frame `env`.
+frame_of <- function(object, dots, env) {
+  eval(as.call(c(list(quote(stats::model.frame), quote(object)), dots)),
+       list(object = object), env)
 }
 
 #' @rdname sbfit-methods
@@ -508,7 +517,7 @@ weights.sbfit <- function(object, ...) {
   if (!is.call(object$call) || is.null(object$call$weights)) return(NULL)
   if (is.null(object$formula))
     stopf("'object' was fitted from 'x' and 'y': it keeps no copy of its case weights, which are the 'weights' given to sbfit()")
-  stats::model.weights(stats::model.frame(object, ...))
+  stats::model.weights(frame_of(object, match.call(expand.dots = FALSE)$..., parent.frame()))
 }
 
 #' @rdname sbfit-methods
@@ -873,6 +882,6 @@ zero_weight_txt <- function(n) {
 # each group taken as one row, whose weight counts it.
 copied_txt <- function(copied, n) {
   if (is.null(copied) || copied == 0L) "" else
-    sprintf("; of the data's %d rows, %d repeat others exactly, and each group of copies is one row weighted by its count",
+    sprintf("; of %d rows, %d repeat others exactly, and each group of copies is one row weighted by its count",
             n + copied, copied)
 }

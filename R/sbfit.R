@@ -37,8 +37,8 @@
 #' Copies of rows, as in data expanded by frequency, are taken as one row
 #' weighted by their count.  A row counts as a copy when it repeats
 #' another exactly, predictors and response, in a fit with predictors; when
-#' among the distinct rows at least 90% of the predictor rows, and 90% of
-#' the responses, differ (repeats of coarse values, such as factors, counts
+#' among the distinct rows (at least 10) at least 90% of the predictor
+#' rows, and 90% of the responses, differ (repeats of coarse values, such as factors, counts
 #' or rounded numbers, happen by chance, as they would in new rows); and
 #' when there are at least 2 such copies making at least 5% of the rows (a
 #' few exact ties are chance too).  The networks then train as on the
@@ -83,7 +83,8 @@
 #'   not warn) or has at most five distinct values (each seen at least
 #'   twice on average), and for response values more than 1000 median
 #'   absolute deviations from the median (the raw `mad(y, constant = 1)`,
-#'   on the scale the fit learns on), which the least-squares location and
+#'   or, when more than half the values are equal, that of the others; on
+#'   the scale the fit learns on), which the least-squares location and
 #'   scale follow far.
 #'
 #'   The warnings have class `"sbcg_warning"`, and the one about too few
@@ -567,8 +568,8 @@ sbfit_support <- function(X, Y, w, xinfo, control, threads, seed, verbose, suppo
 # group's first row), or NULL when the data hold none.  Rows with the same
 # predictors and response are copies, not chance ties, when neither is
 # coarse (among the distinct rows, the predictor rows and the responses
-# are nearly all distinct too) and when there are many of them (at least
-# 2, and 5% of the rows).  Data expanded by frequency (each row repeated
+# are nearly all distinct too, among at least 10) and when there are many
+# of them (at least 2, and 5% of the rows).  Data expanded by frequency (each row repeated
 # as often as it was seen) are like that; counts, or factors and a few
 # response values, repeat rows by chance, as new rows from their law
 # would, and so do a few exact ties in continuous data
@@ -590,8 +591,9 @@ copy_groups <- function(X, Y) {
   h <- hash(M)
   if (!anyDuplicated(h)) return(NULL)
   first <- !duplicated(h)
+  # (on fewer than 10 distinct rows, coarseness cannot be told)
   coarse <- function(A) length(unique(hash(A)[first])) < 0.9 * sum(first)
-  if (coarse(X) || coarse(Y)) return(NULL)
+  if (sum(first) < 10L || coarse(X) || coarse(Y)) return(NULL)
   # rows that share h are copies only if equal in every column, to the bit
   tied <- which(h %in% h[!first])
   key <- do.call(paste, c(lapply(seq_len(ncol(M)), function(j) sprintf("%a", M[tied, j])),
@@ -869,6 +871,8 @@ extreme_responses <- function(Y, Yscore, yname, rn = NULL) {
   for (k in seq_len(ncol(Y))) {
     v <- Y[, k]
     mad <- stats::mad(v, constant = 1)
+    # more than half the values equal (zero-inflated, say): the MAD of the others
+    if (mad == 0) mad <- stats::mad(v[v != stats::median(v)], constant = 1)
     if (!is.finite(mad) || mad == 0) next
     dist <- abs(v - stats::median(v)) / mad
     far <- which(dist > 1000)

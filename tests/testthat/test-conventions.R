@@ -96,9 +96,11 @@ test_that("model.frame() stops when the data its call finds are not the fit's", 
   d <- d[1:50, ]
   expect_error(model.frame(fit), "give 50 rows, but the fit used 200")
   expect_identical(nrow(model.frame(fit, data = gauss_data(200, 3))), 200L)
-  # a subset is taken within the data, as model.frame.lm() takes it
-  expect_identical(nrow(model.frame(fit, data = gauss_data(200, 3), subset = x > 0)),
-                   sum(gauss_data(200, 3)$x > 0))
+  # a subset is taken within the data, as model.frame.lm() takes it, also
+  # through model.matrix()
+  d2 <- gauss_data(200, 3)
+  expect_identical(nrow(model.frame(fit, data = d2, subset = x > 0)), sum(d2$x > 0))
+  expect_identical(nrow(model.matrix(fit, data = d2, subset = x > 0)), sum(d2$x > 0))
 })
 
 test_that("cbind() responses without names take their expressions as names", {

@@ -78,7 +78,7 @@ test_that("rows that repeat others exactly fit as one row weighted by the count"
   expect_identical(f2$theta, f1$theta)
   expect_identical(f5$theta, f1$theta)
   expect_identical(c(nobs(f2), f2$n, f2$n_copied), c(200L, 100L, 100L))
-  expect_output(print(f5), "of the data's 500 rows, 400 repeat others exactly")
+  expect_output(print(f5), "of 500 rows, 400 repeat others exactly")
   expect_output(print(f5), "weighted by the copies' counts")
   expect_output(print(summary(f5)), "the copies' counts as weights")
   expect_identical(nrow(model.frame(f5)), 500L)
@@ -86,6 +86,12 @@ test_that("rows that repeat others exactly fit as one row weighted by the count"
   d16 <- gauss_data(14, 48)[c(1:14, 1:2), ]
   f16 <- fit(y ~ x, d16)
   expect_identical(c(f16$n, f16$n_copied, f16$n_valid), c(14L, 2L, 1L))
+  # fewer than 10 distinct rows are never merged: 5 rows 20 times each
+  # keep their few-values warning
+  d5x20 <- gauss_data(5, 50)[rep(1:5, 20), ]
+  expect_warning(f5x20 <- sbfit(y ~ x, d5x20, control = small_control(), seed = 1,
+                                support = "real"), "only 5 distinct values")
+  expect_null(f5x20$n_copied)
   # one tie in 15 rows is taken as chance, as is one in 100 rows
   expect_null(fit(y ~ x, gauss_data(14, 48)[c(1:14, 1), ])$n_copied)
   expect_null(fit(y ~ x, d[c(1:100, 1), ])$n_copied)
@@ -109,6 +115,11 @@ test_that("a response value far from all others is named in a warning", {
   d$y[7] <- 1e6
   w <- warnings_of(sbfit(y ~ x, d, control = small_control(), seed = 1, support = "real"))
   expect_true(any(grepl("1 value far from the others \\(1e\\+06, in row 7;", w)))
+  # more than half the values equal: measured against the others' spread
+  dz <- d
+  dz$y[setdiff(1:200, 7)] <- 0
+  w <- warnings_of(sbfit(y ~ x, dz, control = small_control(), seed = 1, support = "real"))
+  expect_true(any(grepl("far from the others \\(1e\\+06, in row 7;", w)))
   # heavy but ordinary tails do not warn: Student-t, 3 degrees of freedom
   set.seed(47)
   d$y <- d$x + stats::rt(300, 3)
