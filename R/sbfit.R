@@ -38,10 +38,10 @@
 #' weighted by their count.  A row counts as a copy when it repeats
 #' another exactly, predictors and response, in a fit with predictors; when
 #' among the distinct rows (at least 10) at least 90% of the predictor
-#' rows, and 90% of the responses, differ (repeats of coarse values, such as factors, counts
-#' or rounded numbers, happen by chance, as they would in new rows); and
-#' when there are at least 2 such copies making at least 5% of the rows (a
-#' few exact ties are chance too).  The networks then train as on the
+#' rows, and 90% of the responses, differ (repeats of coarse values, such
+#' as factors, counts or rounded numbers, happen by chance, as they would
+#' in new rows); and when there are at least 2 such copies making at least
+#' 5% of the rows (a few exact ties are chance too).  The networks then train as on the
 #' copies (with the same weights, to the bit), but copies are held out and
 #' cross-fitted together, so that no held-out row is a copy of a training
 #' row; the recalibration weighs the held-out rows by their counts.
@@ -569,10 +569,10 @@ sbfit_support <- function(X, Y, w, xinfo, control, threads, seed, verbose, suppo
 # predictors and response are copies, not chance ties, when neither is
 # coarse (among the distinct rows, the predictor rows and the responses
 # are nearly all distinct too, among at least 10) and when there are many
-# of them (at least 2, and 5% of the rows).  Data expanded by frequency (each row repeated
-# as often as it was seen) are like that; counts, or factors and a few
-# response values, repeat rows by chance, as new rows from their law
-# would, and so do a few exact ties in continuous data
+# of them (at least 2, and 5% of the rows).  Data expanded by frequency
+# (each row repeated as often as it was seen) are like that; counts, or
+# factors and a few response values, repeat rows by chance, as new rows
+# from their law would, and so do a few exact ties in continuous data
 # (`datasets::Theoph` has two subjects of the same weight and dose, both
 # at concentration 0 at time 0).  A fit takes each group of copies as one
 # row weighted by its count, which trains the networks as the copies
@@ -870,11 +870,12 @@ fit_member <- function(X, Y, w, xinfo, control, threads, seed, verbose, const, s
 extreme_responses <- function(Y, Yscore, yname, rn = NULL) {
   for (k in seq_len(ncol(Y))) {
     v <- Y[, k]
-    mad <- stats::mad(v, constant = 1)
+    med <- stats::median(v)
+    mad <- stats::mad(v, center = med, constant = 1)
     # more than half the values equal (zero-inflated, say): the MAD of the others
-    if (mad == 0) mad <- stats::mad(v[v != stats::median(v)], constant = 1)
+    if (mad == 0) mad <- stats::mad(v[v != med], constant = 1)
     if (!is.finite(mad) || mad == 0) next
-    dist <- abs(v - stats::median(v)) / mad
+    dist <- abs(v - med) / mad
     far <- which(dist > 1000)
     if (!length(far)) next
     far <- far[order(-dist[far])]
