@@ -236,21 +236,24 @@ tail_map <- function(Z, nu) {
   cc <- stats::median(abs(zq)) / stats::median(abs(M))
   z <- stats::quantile(Z, recal_levels, names = FALSE, type = 7)
   tz <- stats::quantile(cc * M, recal_levels, names = FALSE, type = 7)
-  if (any(diff(z) <= 0) || any(diff(tz) <= 0)) return(NULL)
-  list(s = c(0, 1), level = c(0, 1), n = 0L, cvm = 0, weight = 0, z = z, tz = tz, tails = nu)
+  # (levels where Z's draws tie make one knot, as in recalibration_map())
+  k <- increasing_knots(z, tz)
+  if (length(k) < 2L) return(NULL)
+  list(s = c(0, 1), level = c(0, 1), n = 0L, cvm = 0, weight = 0, z = z[k], tz = tz[k], tails = nu)
 }
 
 # The map that applies `inner` (the tails of tail_map()) and then `outer`
 # (the held-out map of recalibration_map(), learned from draws that went
 # through `inner`): outer's description (knots s and level, n, W2, w) with
-# the knots of T at inner's, and inner's `tails`.  `inner` alone when
-# there is no outer map or the two do not compose into an increasing one.
+# the knots of T at inner's where the composition increases, and inner's
+# `tails`.  `inner` alone when there is no outer map.
 compose_maps <- function(inner, outer) {
   if (is.null(outer)) return(inner)
   tz <- recal_apply(outer, inner$tz)
-  if (any(diff(tz) <= 0)) return(inner)
-  outer$z <- inner$z
-  outer$tz <- tz
+  k <- increasing_knots(inner$z, tz)
+  if (length(k) < 2L) return(inner)
+  outer$z <- inner$z[k]
+  outer$tz <- tz[k]
   outer$tails <- inner$tails
   outer
 }

@@ -415,6 +415,18 @@ test_that("Student-t tails turn a Gaussian law into a t law with the same median
   expect_null(sbcg:::tail_map(Z[1:100], 9))
 })
 
+test_that("Student-t tails keep their map when Z's draws tie at some levels", {
+  # a fifth of the draws at exactly 0: the quantiles of Z at the levels
+  # 0.4 to 0.6 tie, and those knots make one
+  Z <- c(rep(0, 5000), qnorm((seq_len(20000) - 0.5) / 20000))
+  m <- sbcg:::tail_map(Z, 9)
+  expect_true(sbcg:::recalibration_ok(m))
+  expect_lt(length(m$z), length(sbcg:::recal_levels))
+  expect_identical(sum(m$z == 0), 1L)
+  # the tails are there: T(z) beyond z at the upper levels
+  expect_gt(m$tz[length(m$tz)], m$z[length(m$z)])
+})
+
 test_that("the held-out map composes with the tails", {
   set.seed(4)
   inner <- sbcg:::tail_map(rnorm(25000), 9)
@@ -433,6 +445,16 @@ test_that("the held-out map composes with the tails", {
   expect_equal(sbcg:::recal_apply(both, z),
                sbcg:::recal_apply(outer, sbcg:::recal_apply(inner, z)), tolerance = 0.01)
   expect_identical(sbcg:::compose_maps(inner, NULL), inner)
+  # an outer map so flat between -1 and 1 that the composed knots there
+  # round to one value: those knots make one, and the rest is kept
+  flat <- list(s = c(0, 1), level = c(0, 1), n = 10L, cvm = 0, weight = 0,
+               z = c(-1, 1), tz = c(1e6, 1e6 + 1e-9))
+  both <- sbcg:::compose_maps(inner, flat)
+  expect_true(sbcg:::recalibration_ok(both))
+  expect_lt(length(both$z), length(inner$z))
+  expect_true(all(both$z %in% inner$z))
+  expect_identical(both$tz, sbcg:::recal_apply(flat, inner$tz)[match(both$z, inner$z)])
+  expect_identical(both$tails, 9)
   # a fit with the tails alone says so
   h <- list(n = 5L, draws = 1000L, crps = 1, crps_gauss = 1.2, cover50 = 0.6, cover90 = 1)
   out <- sbcg:::format_holdout(h, recal = inner)
