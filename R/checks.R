@@ -732,6 +732,29 @@ newdata_times <- function(mf, times) {
   mf
 }
 
+# How a formula fit computes its response from data: list(expr, env), the
+# left side of the formula as the model frame evaluated it (the terms'
+# `predvars`, which hold what scale(y) or poly() learned from the
+# training rows, as predict.lm() uses them) and the formula's environment;
+# NULL for a fit without a formula.
+response_recipe <- function(object) {
+  f <- object$formula
+  if (!inherits(f, "formula") || length(f) != 3L) return(NULL)
+  pv <- attr(object$terms, "predvars")
+  expr <- if (is.call(pv) && length(pv) >= 2L && isTRUE(attr(object$terms, "response") == 1L))
+    pv[[2L]] else f[[2L]]
+  list(expr = expr, env = environment(f))
+}
+
+# The response of `recipe` (response_recipe()) computed on data frame
+# `data`, as a rows x components matrix (not checked further).
+recipe_response <- function(recipe, data) {
+  Y <- eval(recipe$expr, data, recipe$env)
+  if (is.data.frame(Y)) Y <- as.matrix(Y)
+  if (is.null(dim(Y)) && is.numeric(Y)) Y <- matrix(Y, ncol = 1L)
+  Y
+}
+
 # Observed responses in newdata, as a rows x components matrix.
 newdata_response <- function(object, newdata) {
   yn <- object$ynames
@@ -745,7 +768,7 @@ newdata_response <- function(object, newdata) {
     if (length(miss))
       stopf("'newdata' lacks the response column(s) %s: scoring needs the observed responses",
             paste(miss, collapse = ", "))
-    Y <- tryCatch(eval(f[[2L]], newdata, environment(f)), error = function(e)
+    Y <- tryCatch(recipe_response(response_recipe(object), newdata), error = function(e)
       stopf("'newdata': cannot compute the response %s: %s", deparse1(f[[2L]]),
             conditionMessage(e)))
   } else {
@@ -758,7 +781,6 @@ newdata_response <- function(object, newdata) {
       stopf("'newdata': the response column(s) %s must be numeric", paste(yn, collapse = ", "))
     Y <- as.matrix(Y)
   }
-  if (is.data.frame(Y)) Y <- as.matrix(Y)
   if (!is.numeric(Y) || is.complex(Y))
     stopf("'newdata': the response %s must be numeric, not %s",
           if (inherits(f, "formula") && length(f) == 3L) deparse1(f[[2L]]) else

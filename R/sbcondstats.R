@@ -238,6 +238,7 @@ sbcondstats <- function(object, newdata, ndraws = object$control$draws,
   attr(out, "strata") <- opts$strata
   attr(out, "members") <- n_members(object)
   attr(out, "bounds") <- support_bounds(object)
+  attr(out, "response") <- response_recipe(object)
   if (opts$keep_draws) {
     draws <- join_draws(lapply(r$parts, `[[`, "draws"), r$nrows, s$n, s$d)
     attr(out, "draws") <- shape_draws(object, pad_draws(draws, s), length(s$rows_out),
@@ -274,7 +275,7 @@ restats <- function(st, at, opts) {
                          bounds = if (is.null(attr(st, "bounds"))) c(-Inf, Inf) else attr(st, "bounds"))
   out <- add_predictors(out, attr(st, "newdata"))
   for (a in c("n", "steps", "method", "ynames", "newdata", "discrete", "strata", "members",
-              "bounds"))
+              "bounds", "response"))
     attr(out, a) <- attr(st, a)
   attr(out, "probs") <- opts$probs
   attr(out, "at") <- at
@@ -744,7 +745,8 @@ plot_fan <- function(x, var, rows, legend, data, response, ...) {
   if (!is.null(data)) {
     if (!var %in% names(data)) stopf("'data' lacks the predictor column '%s'", var)
     if (!is.numeric(data[[var]])) stopf("'data': column '%s' must be numeric", var)
-    pts <- lapply(resp, function(r) response_values(data, r))
+    pts <- lapply(resp, function(r) response_values(data, r, attr(x, "response"),
+                                                    attr(x, "ynames")))
   }
   K <- length(probs)
   nb <- K %/% 2L
@@ -816,10 +818,17 @@ plot_with <- function(defaults, ...) {
   do.call(graphics::plot, utils::modifyList(defaults, list(...)))
 }
 
-# The values of response `r` (a name or an expression such as log(y)) in
-# data frame `data`.
-response_values <- function(data, r) {
-  v <- if (r %in% names(data)) data[[r]] else {
+# The values of response component `r` (a name or an expression such as
+# log(y)) in data frame `data`: computed as the fit computed its response
+# (`recipe`, response_recipe(); the component's column is that of `r` in
+# `ynames`), or for results without a recipe, the column or expression
+# `r` itself.
+response_values <- function(data, r, recipe = NULL, ynames = r) {
+  v <- if (!is.null(recipe)) {
+    Y <- tryCatch(recipe_response(recipe, data), error = function(e) NULL)
+    j <- match(r, ynames)
+    if (is.matrix(Y) && ncol(Y) == length(ynames) && !is.na(j)) Y[, j]
+  } else if (r %in% names(data)) data[[r]] else {
     e <- tryCatch(str2lang(r), error = function(e) NULL)
     if (is.null(e)) NULL else
       tryCatch(eval(e, data, baseenv()), error = function(err) NULL)

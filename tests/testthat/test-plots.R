@@ -100,6 +100,40 @@ test_that("fan charts for several responses and bad plot arguments", {
   expect_error(plot(st1, response = "y"), "'response'.*only one")
 })
 
+test_that("fan charts compute the data's responses as the fit computed its own", {
+  pdf(NULL)
+  on.exit(dev.off(), add = TRUE)
+  set.seed(44)
+  d <- data.frame(x = runif(250))
+  d$y1 <- exp(3 + d$x + rnorm(250, sd = 0.2))
+  d$y2 <- exp(1 - d$x + rnorm(250, sd = 0.2))
+  nd <- data.frame(x = seq(0, 1, length.out = 12))
+  stats_of <- function(f) sbcondstats(f, nd, ndraws = 30, density = FALSE, seed = 1)
+  values <- function(st, r, data = d)
+    sbcg:::response_values(data, r, attr(st, "response"), attr(st, "ynames"))
+  # a transformation around cbind(): the points are on the log scale
+  st <- stats_of(sbfit(log(cbind(y1, y2)) ~ x, d, control = small_control(), seed = 1))
+  expect_equal(values(st, "y2"), log(d$y2))
+  expect_invisible(plot(st, response = "y1", data = d))
+  expect_lte(par("usr")[3], min(log(d$y1)))
+  expect_lt(par("usr")[4], min(d$y1))
+  # renamed columns of cbind()
+  st <- stats_of(sbfit(cbind(a = y1, b = y2) ~ x, d, control = small_control(), seed = 1))
+  expect_equal(values(st, "b"), d$y2)
+  expect_invisible(plot(st, data = d))
+  # a constant from where the formula was written
+  k <- 10
+  st <- stats_of(sbfit(I(y1 / k) ~ x, d, control = small_control(), seed = 1))
+  expect_equal(values(st, "I(y1/k)"), d$y1 / 10)
+  expect_invisible(plot(st, data = d))
+  expect_lte(par("usr")[3], min(d$y1 / 10))
+  # scale(): the training rows' mean and SD, on any rows
+  st <- stats_of(sbfit(scale(y2) ~ x, d, control = small_control(), seed = 1))
+  expect_equal(values(st, "scale(y2)", d[1:5, ]), (d$y2[1:5] - mean(d$y2)) / sd(d$y2))
+  # and the data must still hold the response's variables
+  expect_error(plot(st, data = d[c("x", "y1")]), "'data' lacks the response column 'scale\\(y2\\)'")
+})
+
 test_that("plot.sbscore draws the PIT histogram and the coverage", {
   pdf(NULL)
   on.exit(dev.off(), add = TRUE)

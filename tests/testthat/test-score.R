@@ -151,6 +151,12 @@ test_that("sbscore scores the fit's draws", {
   fl <- sbfit(log(y) ~ x, dl, control = small_control(), seed = 1)
   tl <- transform(test, y = exp(y / 4))
   expect_equal(sbscore(fl, tl, ndraws = 20, seed = 1)$y, log(tl$y))
+  # with what the response's transformation learned from the training rows
+  # (scale(y): their mean and SD), as predict.lm() takes it, not from newdata
+  dt <- gauss_data(200, 33)
+  fs <- sbfit(scale(y) ~ x, dt, control = small_control(), seed = 1)
+  expect_equal(sbscore(fs, test, ndraws = 20, seed = 1)$y, (test$y - mean(dt$y)) / sd(dt$y))
+  expect_equal(sbscore(fs, test[3, ], ndraws = 20, seed = 1)$y, (test$y[3] - mean(dt$y)) / sd(dt$y))
   # and fits from a matrix take the response by its column name
   set.seed(34)
   X <- matrix(runif(400), 200, 2, dimnames = list(NULL, c("a", "b")))
