@@ -704,11 +704,26 @@ newdata_matrix <- function(object, newdata) {
   if (any(bad))
     stopf("'newdata' has infinite values in row(s) %s",
           paste(utils::head(which(bad), 5L), collapse = ", "))
-  X <- apply_scaling(log_cols(X, object$scaling$x_log),
-                     list(center = object$scaling$x_center, scale = object$scaling$x_scale),
+  X <- log_cols(X, object$scaling$x_log)
+  const_values_warning(X, object$scaling$x_const, object$scaling$x_center)
+  X <- apply_scaling(X, list(center = object$scaling$x_center, scale = object$scaling$x_scale),
                      zero = object$scaling$x_const)
   rownames(X) <- rownames(newdata)
   X
+}
+
+# A warning for rows of newdata's predictor matrix X whose value in a
+# column that was constant on the fit's rows (indices `const`, the values
+# `center`) is another: the fit learned nothing of that column and reads
+# it as the constant (a factor level whose rows all had weight 0, say).
+const_values_warning <- function(X, const, center) {
+  for (j in const) {
+    off <- which(abs(X[, j] - center[j]) > 1e-9 * max(1, abs(center[j])))
+    if (length(off))
+      warnf("'newdata': predictor column '%s' was %s on every row the fit learned from, so the fit cannot tell its other values apart; row(s) %s are predicted as if it were %s",
+            colnames(X)[j], format(center[[j]], digits = 6), paste(utils::head(off, 5L), collapse = ", "),
+            format(center[[j]], digits = 6))
+  }
 }
 
 # The model frame mf of newdata with its date, date-time and difftime

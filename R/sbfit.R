@@ -26,7 +26,10 @@
 #' enter through [stats::model.matrix()] as in [stats::lm()]), or dates,
 #' date-times and time differences (taken as numbers, as `lm()` takes
 #' them; `newdata` must then give the same kind).  A predictor column that
-#' is constant on the fit's rows is ignored, with a warning; a factor,
+#' is constant on the fit's rows is ignored, with a warning, and so are
+#' its other values in `newdata` (predicted as if they were that
+#' constant, again with a warning: a factor level whose rows all have
+#' weight 0 is such a column); a factor,
 #' character or logical predictor that takes one value there is an error
 #' (its contrasts need two).  Rows with
 #' missing values are handled by `na.action` in the formula method and are

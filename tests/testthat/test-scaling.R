@@ -76,9 +76,12 @@ test_that("a predictor constant on the fit's rows is ignored, with a warning", {
                  "'data': predictor column 'z' is constant: it carries no information")
   expect_identical(f$scaling$x_const, 2L)
   expect_identical(f$format, 11L)
-  # other values of z move nothing; NA rows stay NA
+  # other values of z move nothing, with a warning naming their rows; NA
+  # rows stay NA
   nd <- data.frame(x = 0.3, z = c(5, 50, -500, NA))
-  p <- predict(f, nd, probs = c(0.1, 0.9))
+  expect_warning(p <- predict(f, nd, probs = c(0.1, 0.9)),
+                 "'newdata': predictor column 'z' was 5 on every row the fit learned from, so the fit cannot tell its other values apart; row\\(s\\) 2, 3 are predicted as if it were 5")
+  expect_warning(predict(f, nd[c(1, 4), ]), NA)
   expect_identical(p[2, ], p[1, ])
   expect_identical(p[3, ], p[1, ])
   expect_true(all(is.na(p[4, ])))
@@ -92,7 +95,16 @@ test_that("a predictor constant on the fit's rows is ignored, with a warning", {
   # saved and read again: the same predictions
   tf <- tempfile(fileext = ".rds")
   saveRDS(f, tf)
-  expect_identical(predict(readRDS(tf), nd), predict(f, nd))
+  expect_identical(suppressWarnings(predict(readRDS(tf), nd)), suppressWarnings(predict(f, nd)))
+  # a factor level whose rows all have weight 0: its dummy column is 0 on
+  # the fit's rows, and new rows of that level say so
+  dg <- d
+  dg$g <- factor(rep(c("a", "b", "c"), length.out = 200))
+  wg <- ifelse(dg$g == "c", 0, 1)
+  fg <- suppressWarnings(sbfit(y ~ x + g, dg, weights = wg, control = small_control(epochs = 2),
+                               seed = 1, support = "real"))
+  expect_warning(predict(fg, data.frame(x = 0, g = c("a", "c", "b"))),
+                 "predictor column 'gc' was 0 on every row .* row\\(s\\) 2 are predicted")
   # two constant columns, x/y interface: one warning naming both
   X <- cbind(x = d$x, a = 1, b = 0)
   expect_warning(sbfit(X, d$y, control = small_control(epochs = 2), seed = 1, support = "real"),
