@@ -79,7 +79,7 @@ bridge_string <- function(fit) {
   with <- if (loc && isFALSE(fit$bridge_x)) "with the location and log scale" else "with them"
   ch <- fit$bridge_choice
   loss <- fit$bridge_loss
-  if (!is.null(loss) && fit$n_valid >= loss_choice_rows) {
+  if (!is.null(loss) && (fit$n_valid >= loss_choice_rows || length(fit$ynames) > 1L)) {
     txt <- sprintf("%s (chosen by the validation loss: %s %s, %s without)", txt,
                    loss_text(loss[["x"]]), with, loss_text(loss[["none"]]))
   } else if (!is.null(ch)) {

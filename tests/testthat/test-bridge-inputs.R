@@ -257,6 +257,26 @@ test_that("with 200 held-out rows or more, the lower validation loss decides", {
   expect_identical(pick(list(cand(0.9, best = 0L), cand(0.9, best = 0L))), 2L)
   # below 200 rows both are pooled, whatever the losses
   expect_identical(pick(list(cand(c(0.9, 0.5), nv = 199L), cand(c(0.9, 0.88), nv = 199L))), 0L)
+  # but the bridges of several responses are not: the loss decides at any
+  # number of held-out rows
+  two <- function(...) c(cand(...), list(ynames = c("y1", "y2")))
+  expect_identical(pick(list(two(c(0.9, 0.5), nv = 30L), two(c(0.9, 0.88), nv = 30L))), 1L)
+  expect_identical(pick(list(two(c(0.9, 0.95), nv = 30L), two(c(0.9, 0.88), nv = 30L))), 2L)
+})
+
+test_that("a fit of two responses whose dependence changes with x keeps the bridge that sees x", {
+  set.seed(6)
+  n <- 600
+  x <- runif(n, -2, 2)
+  e1 <- rnorm(n)
+  e2 <- 0.45 * x * e1 + sqrt(1 - (0.45 * x)^2) * rnorm(n)
+  d <- data.frame(x = x, y1 = x + e1, y2 = x + e2)
+  f <- suppressWarnings(sbfit(cbind(y1, y2) ~ x, d, control = small_control(epochs = 60),
+                              seed = 1))
+  expect_lt(f$n_valid, 200L)
+  expect_null(f$pooled_bridges)
+  expect_true(f$bridge_x)
+  expect_output(print(f), "with the predictors (chosen by the validation loss:", fixed = TRUE)
 })
 
 test_that("with a shape that changes with x, 'auto' keeps the bridge that sees x", {
