@@ -484,9 +484,12 @@ model.frame.sbfit <- function(formula, ...) {
     }
     env <- genv
   }
-  mf <- tryCatch(eval(fcall, env), error = function(e)
+  mf <- tryCatch(eval(fcall, env), error = function(e) {
+    if ("data" %in% names(given))
+      stopf("cannot build the model frame of the fit on 'data': %s", conditionMessage(e))
     stopf("cannot rebuild the model frame: the fit keeps no copy of the data, and evaluating its call failed (%s); give the data, model.frame(fit, data = d)",
-          conditionMessage(e)))
+          conditionMessage(e))
+  })
   used <- stats::nobs(fit) + if (is.null(fit$n_zero_weight)) 0L else fit$n_zero_weight
   if (!length(given) && nrow(mf) != used)
     stopf("cannot rebuild the model frame: the data that the fit's call finds now (in the environment of its formula) give %d rows, but the fit used %d; give the data, model.frame(fit, data = d)",

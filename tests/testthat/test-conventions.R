@@ -153,6 +153,11 @@ test_that("terms(), model.frame(), fitted(), residuals() and quantile()", {
     rm(dl)
     expect_error(model.frame(f), "cannot rebuild the model frame")
   })
+  # data given, but holding a level the fit does not know: that is the error
+  d3 <- d
+  d3$f <- factor(ifelse(d$x < -1, "c", as.character(d$f)))
+  expect_error(model.frame(fit, data = d3),
+               "cannot build the model frame of the fit on 'data': .*factor f has new levels? c")
 })
 
 test_that("the formula may come by name, after data, or as a string, as lm() takes it", {
