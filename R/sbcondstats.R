@@ -398,14 +398,19 @@ strata_se <- function(Psi, m, members = 1L) {
 }
 
 # Monte Carlo standard errors of the type-7 quantiles at probs (one column
-# each) of stratified draws in groups of m, by sectioning: the groups are
-# dealt round-robin into B = 10 batches (G >= 10 groups; draw_strata()),
-# `members` consecutive groups at a time (sample_members() deals the
-# groups of a pooled law to its members in turn: each batch then holds
-# every member's law in equal shares, not one member's alone), the
-# quantiles are taken in each batch, and since the variance of the
-# estimate falls as the number of groups grows, the variance of the whole
-# sample's quantile is roughly that of a batch's over B.  summarise_draws()
+# each) of stratified draws in groups of m, by sectioning: units of
+# `members` consecutive groups (sample_members() deals the groups of a
+# pooled law to its members in turn: each unit then holds every member's
+# law in equal shares, not one member's alone) are dealt round-robin into
+# B = 10 batches, or as many as there are whole units (G >= 10 groups;
+# draw_strata()), each batch taking the same number of units (the last
+# draws, short of a unit or of a round, are left out: a batch of a few
+# draws would spread its quantiles far wider than the others', at 215
+# draws of a pooled law 3 to 4 times the true error); the quantiles are
+# taken in each batch, and since the variance of the estimate falls as
+# the number of draws grows, the variance of the whole sample's quantile
+# is roughly that of a batch's times the batch's share of the draws
+# (1 / B when every draw is in a batch).  summarise_draws()
 # reports the larger of this and the linearised error of the other
 # statistics, since each fails where the other holds.  The linearisation
 # fails at a quantile of the draws themselves when every group holds
@@ -419,13 +424,17 @@ strata_se <- function(Psi, m, members = 1L) {
 # test-probabilities.R check the result against the spread of replicates.
 section_quantile_se <- function(M, probs, m, members = 1L) {
   n <- ncol(M)
-  u <- (seq_len(n) - 1L) %/% (m * members)
-  B <- min(10L, u[n] + 1L)
-  b <- u %% B
-  Qb <- lapply(seq_len(B) - 1L, function(k) row_quantiles(M[, b == k, drop = FALSE], probs))
+  size <- m * members
+  # (fewer than two whole units: units of one group)
+  if (n %/% size < 2L) size <- m
+  units <- n %/% size
+  B <- min(10L, units)
+  used <- B * (units %/% B) * size
+  b <- ((seq_len(used) - 1L) %/% size) %% B
+  Qb <- lapply(seq_len(B) - 1L, function(k) row_quantiles(M[, which(b == k), drop = FALSE], probs))
   se <- vapply(seq_along(probs), function(j) {
     qj <- matrix(vapply(Qb, function(q) q[, j], numeric(nrow(M))), nrow(M))
-    sqrt(rowSums((qj - rowMeans(qj))^2) / (B - 1)) / sqrt(B)
+    sqrt(rowSums((qj - rowMeans(qj))^2) / (B - 1)) / sqrt(n / (used / B))
   }, numeric(nrow(M)))
   matrix(se, nrow(M))
 }
