@@ -145,8 +145,10 @@
 #'   draws have too few distinct values for it, `"nrd0"` is used.  The
 #'   grid spans the draws; where a long tail makes its step wider than the
 #'   bandwidth (a sharp peak next to a long tail, as positive responses
-#'   often have), the grid misses the peak's shape and sums over it to
-#'   more or less than 1: give a larger `density_n`.
+#'   often have), the estimate is taken on a finer grid and read at the
+#'   `density_n` points, so each value is right but the points may miss
+#'   the peak's shape and sum to more or less than 1: give a larger
+#'   `density_n` to see it.
 #' @param keep_draws whether to attach the draws themselves, as attribute
 #'   `"draws"`: the rows x draws matrix (or rows x draws x responses array)
 #'   that [sbsample()] with `format = "matrix"`, the same seed and the same
@@ -334,13 +336,15 @@ predictor_frame <- function(object, newdata) {
 
 # The bandwidth of the density estimate of draws v.  Sheather and Jones'
 # rule fails on draws with too few distinct values ("sample is too sparse");
-# the rule of thumb bw.nrd0() stands in then.
+# the rule of thumb bw.nrd0() stands in then.  A rule's bandwidth is at
+# least 1e-150: draws all equal to a value near 0 (2.2e-308 at a predictor
+# far outside the training rows) gave one that broke stats::density().
 kde_bw <- function(v, bw, adjust) {
   sj <- function(method) tryCatch(stats::bw.SJ(v, method = method),
                                   error = function(e) stats::bw.nrd0(v))
-  h <- if (is.numeric(bw)) bw else switch(tolower(bw),
+  h <- if (is.numeric(bw)) bw else max(1e-150, switch(tolower(bw),
     nrd0 = stats::bw.nrd0(v), nrd = stats::bw.nrd(v), ucv = stats::bw.ucv(v),
-    bcv = stats::bw.bcv(v), sj = , `sj-ste` = sj("ste"), `sj-dpi` = sj("dpi"))
+    bcv = stats::bw.bcv(v), sj = , `sj-ste` = sj("ste"), `sj-dpi` = sj("dpi")))
   adjust * h
 }
 
@@ -932,16 +936,40 @@ row_labels <- function(x, rows) {
 # puts no mass outside the support and about all of it inside (a Gaussian
 # kernel's estimate otherwise spills mass across a bound where the
 # density is not 0: 2.7% below 0 on one "positive" fit).
+#
+# stats::density() bins the draws onto its grid and samples the kernel
+# there; where a long tail makes the grid's step wider than the bandwidth,
+# both are far off (at a step of four bandwidths the values were 1.7
+# times the estimate's own, and summed to 1.9).  Where the step passes
+# half the bandwidth, the estimate is taken on a grid of step a quarter of
+# it (up to kde_fine_max points) and read at the n points by linear
+# interpolation: within 1% of the estimate's own values on a lognormal
+# tail, where a step of one bandwidth left 4%.
 kde_support <- function(v, h, adjust, n, bounds) {
   lo <- bounds[1L]
   hi <- bounds[2L]
-  if (!is.finite(lo) && !is.finite(hi))
-    return(stats::density(v, bw = h, adjust = adjust, n = n))
-  ext <- c(v, if (is.finite(lo)) 2 * lo - v, if (is.finite(hi)) 2 * hi - v)
-  cut <- 3 * h * adjust
-  de <- stats::density(ext, bw = h, adjust = adjust, n = n,
-                       from = max(lo, min(v) - cut), to = min(hi, max(v) + cut))
-  de$y <- de$y * length(ext) / length(v)
+  hh <- h * adjust
+  cut <- 3 * hh
+  from <- max(lo, min(v) - cut)
+  to <- min(hi, max(v) + cut)
+  fine <- if (is.finite(to - from) && (to - from) / (n - 1) > hh / 2)
+    as.integer(min(kde_fine_max, ceiling(4 * (to - from) / hh) + 1)) else n
+  if (!is.finite(lo) && !is.finite(hi)) {
+    de <- if (fine == n) stats::density(v, bw = h, adjust = adjust, n = n) else
+      stats::density(v, bw = h, adjust = adjust, n = fine, from = from, to = to)
+  } else {
+    ext <- c(v, if (is.finite(lo)) 2 * lo - v, if (is.finite(hi)) 2 * hi - v)
+    de <- stats::density(ext, bw = h, adjust = adjust, n = fine, from = from, to = to)
+    de$y <- de$y * length(ext) / length(v)
+  }
+  if (fine > n) {
+    x <- seq(from, to, length.out = n)
+    de$y <- stats::approx(de$x, de$y, x, ties = "ordered")$y
+    de$x <- x
+  }
   de$n <- length(v)
   de
 }
+
+# The most grid points kde_support() takes its estimate on.
+kde_fine_max <- 2^14

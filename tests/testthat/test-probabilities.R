@@ -416,9 +416,10 @@ test_that("densities of a bounded support are reflected at its bounds", {
   expect_lt(max(abs(sbcg:::kde_at(v, h, q, c(0, Inf)) - exp(-q))), 0.15)
   expect_lt(sbcg:::kde_at(v, h, 0.01), 0.7)
   expect_identical(sbcg:::kde_at(v, h, 3, c(-Inf, Inf)), sbcg:::kde_at(v, h, 3))
-  # the real line: stats::density() itself
-  expect_identical(sbcg:::kde_support(v, h, 1, 512, c(-Inf, Inf))$y,
-                   stats::density(v, bw = h, n = 512)$y)
+  # the real line: stats::density() itself, on a grid of step below half
+  # the bandwidth
+  expect_identical(sbcg:::kde_support(v, h, 1, 2048, c(-Inf, Inf))$y,
+                   stats::density(v, bw = h, n = 2048)$y)
   # both bounds: within them, integrating to 1
   u <- rbeta(5000, 1, 3)
   du <- sbcg:::kde_support(u, bw.SJ(u, method = "ste"), 1, 2048, c(0, 1))
@@ -432,4 +433,29 @@ test_that("densities of a bounded support are reflected at its bounds", {
   expect_true(all(vapply(st$density, function(de) min(de$x) >= 0, NA)))
   st2 <- sbcondstats(st, probs = 0.5)
   expect_identical(st2$density[[1]]$y, st$density[[1]]$y)
+})
+
+test_that("densities whose grid step would pass the bandwidth are read from a finer grid", {
+  # a long right tail: 512 points over [0, max] are 4 or more bandwidths
+  # apart, where stats::density()'s binned values were 1.7 times too high;
+  # each returned value is the estimate's own (kde_at(), exact), up to the
+  # fine grid's binning and interpolation
+  set.seed(53)
+  v <- exp(1.5 * rnorm(5000))
+  h <- bw.SJ(v, method = "ste")
+  de <- sbcg:::kde_support(v, h, 1, 512, c(0, Inf))
+  expect_gt(diff(de$x[1:2]), 4 * h)
+  expect_length(de$y, 512L)
+  i <- c(1, 2, 3, 5, 10)
+  expect_lt(max(abs(de$y[i] / sbcg:::kde_at(v, h, de$x[i], c(0, Inf)) - 1)), 0.01)
+  # the same on the real line, the grid stretched by one far draw
+  w <- c(rnorm(5000), 100)
+  hw <- bw.SJ(w, method = "ste")
+  dw <- sbcg:::kde_support(w, hw, 1, 512, c(-Inf, Inf))
+  j <- which.min(abs(dw$x))
+  expect_lt(abs(dw$y[j] / sbcg:::kde_at(w, hw, dw$x[j]) - 1), 0.01)
+  # draws all equal near 0 (a predictor far outside the training rows)
+  tiny <- rep(2.225074e-308, 100)
+  dt <- sbcg:::kde_support(tiny, sbcg:::kde_bw(tiny, "SJ", 1), 1, 512, c(0, Inf))
+  expect_true(all(is.finite(dt$y)) && all(dt$y >= 0))
 })
