@@ -309,6 +309,15 @@ check_dots <- function(...) {
   }
 }
 
+# An error for `se = ` in a call of a function that has `seed` but no
+# `se` (predict(), sbsample()): R would match it to `seed` by its prefix,
+# and take `se = TRUE` for a seed or `se = 2` silently for seed 2.
+# `call`: the call as written (sys.call() of the function).
+check_no_se <- function(call) {
+  if ("se" %in% names(call))
+    stopf("unknown argument 'se' (Monte Carlo standard errors come from sbcondstats(fit, newdata, se = TRUE))")
+}
+
 check_chunk_size <- function(chunk_size) {
   check_count(chunk_size, "chunk_size", 1, .Machine$integer.max)
 }

@@ -717,6 +717,7 @@ predict.sbfit <- function(object, newdata, type = c("mean", "sd", "quantile", "c
                           seed = NULL, na.action = stats::na.pass, stratify = TRUE,
                           ..., n) {
   check_dots(...)
+  check_no_se(sys.call())
   if (!missing(n)) {
     nname <- renamed_arg("predict", "ndraws", "n", !missing(ndraws), TRUE)
     ndraws <- check_count(n, nname, 2, 1e8)

@@ -154,6 +154,7 @@ sbsample <- function(object, newdata, ndraws = object$control$draws, steps = NUL
                      verbose = FALSE, na.action = stats::na.pass, stratify = FALSE,
                      ..., n) {
   check_dots(...)
+  check_no_se(sys.call())
   if (missing(newdata) && is_unconditional(object)) newdata <- data.frame(row.names = 1L)
   nname <- renamed_arg("sbsample", "ndraws", "n", !missing(ndraws), !missing(n))
   if (!missing(n)) ndraws <- n

@@ -83,6 +83,11 @@ test_that("model.matrix(), weights() and the generics a fit has no use for", {
   expect_error(confint(fit), "no standard errors")
   expect_error(sigma(fit), "no single residual SD.*type = \"sd\"")
   expect_error(predict(fit, d[1:2, ], se.fit = TRUE), "'se.fit'.*sbcondstats.*se = TRUE")
+  # 'se', which R would take for 'seed' by its prefix
+  expect_error(predict(fit, d[1:2, ], se = TRUE), "unknown argument 'se'.*sbcondstats.*se = TRUE")
+  expect_error(predict(fit, d[1:2, ], se = 2), "unknown argument 'se'")
+  expect_error(sbsample(fit, d[1:2, ], ndraws = 5, se = 2), "unknown argument 'se'")
+  expect_identical(predict(fit, d[1:2, ], see = 2), predict(fit, d[1:2, ], seed = 2))
   expect_error(plot(fit, which = 1), "'which'.*plot\\(sbscore")
 })
 
