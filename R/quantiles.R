@@ -2,9 +2,13 @@
 # draws matrix, and the names of their columns (q0.05, q0.5, ...), for
 # sbcondstats(), predict(), sbscore() and score_draws().
 
-# Column names for quantiles: q0.05, q0.5, ...
+# Column names for quantiles: q0.05, q0.5, ...; with 6 significant
+# digits, or as many more as tell the levels apart (0.5 and 0.5000001
+# made two columns q0.5, one of which data frames then lost).
 quantile_names <- function(probs) {
-  paste0("q", trimws(formatC(probs, format = "fg", digits = 6)))
+  nm <- function(k) paste0("q", trimws(formatC(probs, format = "fg", digits = k)))
+  for (k in 6:17) if (!anyDuplicated(out <- nm(k))) break
+  out
 }
 
 # Rows of M sorted (non-finite values last).

@@ -377,6 +377,11 @@ test_that("quantiles from partial sorting equal stats::quantile() on every row",
   # (quantile() interpolates as (1 - f) a + f b, these as a + f (b - a))
   expect_equal(unname(got), want, tolerance = 1e-14)
   expect_identical(colnames(got), sbcg:::quantile_names(probs))
+  # names with as many digits as tell close levels apart
+  expect_identical(sbcg:::quantile_names(c(0.05, 0.5, 0.95)), c("q0.05", "q0.5", "q0.95"))
+  expect_identical(sbcg:::quantile_names(c(0.5, 0.5000001, 0.9)),
+                   c("q0.5", "q0.5000001", "q0.9"))
+  expect_identical(sbcg:::quantile_names(c(1 / 3, 0.3333334)), c("q0.3333333", "q0.3333334"))
   # type 1 for counts, and the same as the full sort passed in
   want1 <- t(apply(M, 1L, quantile, probs = probs, names = FALSE, type = 1))
   expect_identical(unname(sbcg:::row_quantiles(M, probs, discrete = TRUE)), want1)
