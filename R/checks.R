@@ -229,12 +229,13 @@ check_probs <- function(probs) {
 # of the quantile asked for (with 100 draws, the 0.999 quantile of a
 # standard normal, 3.09, is estimated by about 2.5 on average).  probs of
 # exactly 0 and 1 ask for the smallest and the largest draw.
-check_probs_draws <- function(probs, n) {
+check_probs_draws <- function(probs, n, name = "probs") {
   tail <- pmin(probs, 1 - probs)
   far <- tail > 0 & tail * n < 1
   if (any(far))
-    warnf("'probs': %s lie further into the tails than %d draws per row resolve (less than one draw is expected beyond them, so their quantiles are close to the most extreme draws); take 'ndraws' of %d or more",
-          paste(format(probs[far]), collapse = ", "), n, as.integer(ceiling(10 / min(tail[far]))))
+    warnf("'%s': %s lie further into the tails than %d draws per row resolve (less than one draw is expected beyond them, so their quantiles are close to the most extreme draws); take 'ndraws' of %d or more",
+          name, paste(format(probs[far]), collapse = ", "), n,
+          as.integer(ceiling(signif(10 / min(tail[far]), 12))), class = "sbcg_tail_probs")
   invisible()
 }
 

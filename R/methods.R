@@ -723,24 +723,29 @@ predict.sbfit <- function(object, newdata, type = c("mean", "sd", "quantile", "c
     ndraws <- check_count(n, nname, 2, 1e8)
   }
   types <- c("mean", "sd", "quantile", "cdf")
+  interval <- check_choice(interval, c("none", "prediction"), "interval")
+  if (interval == "prediction" && !missing(probs))
+    stopf("'interval' = \"prediction\" takes its ends from 'level', not 'probs' (for quantiles, type = \"quantile\")")
   if (missing(type)) {
     if (!missing(probs) && !is.null(at))
       stopf("give 'probs' (quantiles) or 'at' (probabilities), not both, or set 'type'")
     type <- if (!missing(probs)) "quantile" else if (!is.null(at)) "cdf" else "mean"
   }
   type <- check_choice(type, types, "type")
-  interval <- check_choice(interval, c("none", "prediction"), "interval")
   check_fit(object)
   if (missing(newdata) && is_unconditional(object)) newdata <- data.frame(row.names = 1L)
   if (missing(newdata)) stopf("'newdata' is missing: the fit keeps no copy of the training data")
   if ((is.data.frame(newdata) || is.matrix(newdata)) && nrow(newdata) == 0L) {
     # as predict.lm(): no rows in, none out, in the shape one row gives
     # (that of a row of missing values)
-    one <- predict.sbfit(object, newdata[NA_integer_, , drop = FALSE], type = type,
-                         probs = probs, interval = interval, level = level,
-                         at = if (is.matrix(at)) matrix(0, 1L, ncol(at)) else at,
-                         ndraws = ndraws, steps = steps, method = method, threads = threads,
-                         seed = seed, na.action = stats::na.pass, stratify = stratify)
+    args <- list(object, newdata[NA_integer_, , drop = FALSE], type = type,
+                 probs = probs, interval = interval, level = level,
+                 at = if (is.matrix(at)) matrix(0, 1L, ncol(at)) else at,
+                 ndraws = ndraws, steps = steps, method = method, threads = threads,
+                 seed = seed, na.action = stats::na.pass, stratify = stratify)
+    # (a prediction interval's ends come from level)
+    if (interval == "prediction") args$probs <- NULL
+    one <- do.call(predict.sbfit, args)
     return(if (is.null(dim(one))) one[0L] else if (length(dim(one)) == 2L)
       one[0L, , drop = FALSE] else one[0L, , , drop = FALSE])
   }
@@ -765,9 +770,14 @@ predict.sbfit <- function(object, newdata, type = c("mean", "sd", "quantile", "c
     if (!missing(probs)) check_probs(probs)
     probs <- 0.5
   }
-  st <- sbcondstats(object, newdata, ndraws = ndraws, probs = probs, at = at, steps = steps,
-                    method = method, density = FALSE, stratify = stratify,
-                    threads = threads, seed = seed, na.action = na.action)
+  if (interval == "prediction") check_probs_draws(probs, check_count(ndraws, "ndraws", 2, 1e8),
+                                                  "level")
+  st <- withCallingHandlers(
+    sbcondstats(object, newdata, ndraws = ndraws, probs = probs, at = at, steps = steps,
+                method = method, density = FALSE, stratify = stratify,
+                threads = threads, seed = seed, na.action = na.action),
+    # (the interval's ends have had their warning, naming 'level')
+    sbcg_tail_probs = function(w) if (interval == "prediction") invokeRestart("muffleWarning"))
   rows <- unique(st$.row)
   nr <- length(rows)
   rn <- newdata_rownames(newdata)[rows]

@@ -288,6 +288,12 @@ test_that("predict() works like predict.lm: probs, interval, cdf, reproducible",
   expect_equal(unname(pi[, "fit"]), unname(p1))
   expect_equal(unname(pi[, c("lwr", "upr")]), unname(q))
   expect_true(all(pi[, "lwr"] < pi[, "fit"] & pi[, "fit"] < pi[, "upr"]))
+  # its ends come from 'level', which a too-wide level's warning names
+  expect_error(predict(fit, nd, interval = "prediction", probs = c(0.1, 0.9)),
+               "'interval' = \"prediction\" takes its ends from 'level', not 'probs'")
+  w <- warnings_of(predict(fit, nd, interval = "prediction", level = 0.9995, ndraws = 100))
+  expect_length(w, 1L)
+  expect_match(w, "^'level': 0.00025, 0.99975 lie further .* 'ndraws' of 40000 or more")
   # the CDF at thresholds; at implies type = "cdf"
   cdf <- predict(fit, nd, at = c(0, 2), ndraws = 100)
   expect_identical(cdf, predict(fit, nd, type = "cdf", at = c(0, 2), ndraws = 100))
