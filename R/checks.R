@@ -670,7 +670,8 @@ newdata_matrix <- function(object, newdata) {
     mf <- tryCatch(
       stats::model.frame(info$terms, newdata, na.action = stats::na.pass,
                          xlev = info$xlevels),
-      error = function(e) stopf("'newdata' does not fit the model: %s", conditionMessage(e)))
+      error = function(e) stopf("'newdata' does not fit the model: %s%s", conditionMessage(e),
+                                posixlt_hint(newdata)))
     # checked on the model frame's columns, not the raw variables, so that
     # y ~ as.numeric(date) takes a Date column
     check_predictor_columns(mf, "newdata")

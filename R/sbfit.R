@@ -258,9 +258,11 @@ sbfit.formula <- function(formula, data, weights, subset, na.action,
   mf <- mf[c(1L, m)]
   mf$drop.unused.levels <- TRUE
   mf[[1L]] <- quote(stats::model.frame)
+  has_data <- !missing(data)
+  hint <- function() if (has_data) posixlt_hint(data) else ""
   mf <- tryCatch(eval(mf, parent.frame()), error = function(e)
-    stopf("cannot build the model frame from 'formula' and 'data': %s",
-          conditionMessage(e)))
+    stopf("cannot build the model frame from 'formula' and 'data': %s%s",
+          conditionMessage(e), hint()))
   mt <- attr(mf, "terms")
   if (attr(mt, "response") == 0L) stopf("'formula' must have a response")
   if (!is.null(attr(mt, "offset")))
@@ -451,6 +453,16 @@ times_as_numeric <- function(mf) {
     attr(mf, "terms") <- mt
   }
   list(mf = mf, times = times)
+}
+
+# A hint for a model frame that failed on data holding POSIXlt columns,
+# which model.frame() refuses ("invalid type (list)") as lm() does; "" for
+# none.
+posixlt_hint <- function(data) {
+  lt <- if (is.data.frame(data)) names(data)[vapply(data, inherits, NA, "POSIXlt")]
+  if (!length(lt)) return("")
+  sprintf(" (%s: POSIXlt date-times, which a model frame cannot hold; convert with as.POSIXct())",
+          paste0("'", lt, "'", collapse = ", "))
 }
 
 time_kind <- function(v) {

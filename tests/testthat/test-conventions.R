@@ -258,6 +258,12 @@ test_that("Date, POSIXct and difftime predictors are taken as numbers", {
   # the x / y method takes a data frame with a Date column
   fx <- sbfit(d["date"], d$y, control = small_control(), seed = 1)
   expect_length(predict(fx, d[1:2, "date", drop = FALSE]), 2L)
+  # POSIXlt columns, which model frames refuse: the error says what to do
+  dl <- d
+  dl$tm <- as.POSIXlt(d$tm)
+  expect_error(sbfit(y ~ tm, dl, control = small_control(), seed = 1),
+               "'tm': POSIXlt date-times, which a model frame cannot hold; convert with as.POSIXct\\(\\)")
+  expect_error(predict(fit, dl[1:3, ]), "'newdata' does not fit the model: .*'tm': POSIXlt")
 })
 
 test_that("predict() works like predict.lm: probs, interval, cdf, reproducible", {
