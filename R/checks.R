@@ -368,12 +368,17 @@ check_at <- function(at, nrow, d) {
 # Column names of the probabilities at thresholds `at`: pm1 (for -1),
 # p0.5, ...: syntactic names, the minus sign written "m"; magnitudes from
 # 1e15 or below 1e-5 in exponent form (p1e300, p2.5em8), not in hundreds
-# of digits.
+# of digits; with 15 significant digits, or 17 where 15 do not tell two
+# thresholds apart (1 and 1 + 1e-15).
 at_names <- function(at) {
   far <- is.finite(at) & at != 0 & (abs(at) >= 1e15 | abs(at) < 1e-5)
-  txt <- trimws(formatC(at, format = "fg", digits = 15))
-  txt[far] <- sub("e-0*", "em", sub("e\\+0*", "e", trimws(formatC(at[far], format = "g", digits = 15))))
-  paste0("p", sub("^-", "m", txt))
+  nm <- function(k) {
+    txt <- trimws(formatC(at, format = "fg", digits = k))
+    txt[far] <- sub("e-0*", "em", sub("e\\+0*", "e", trimws(formatC(at[far], format = "g", digits = k))))
+    paste0("p", sub("^-", "m", txt))
+  }
+  out <- nm(15L)
+  if (anyDuplicated(out)) nm(17L) else out
 }
 
 # The sampler scheme (`method` of the sampling functions, or the fit's).

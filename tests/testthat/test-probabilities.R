@@ -17,6 +17,9 @@ test_that("'at' as a vector gives one probability column per threshold", {
   # far magnitudes named in exponent form, not in hundreds of digits
   expect_identical(sbcg:::at_names(c(1e300, -2.5e-8, 1e-4, -Inf)),
                    c("p1e300", "pm2.5em8", "p0.0001", "pmInf"))
+  # thresholds that 15 digits do not tell apart get 17
+  expect_identical(sbcg:::at_names(c(1, 1 + 1e-15)), c("p1", "p1.0000000000000011"))
+  expect_identical(sbcg:::at_names(c(1, 1 + 1e-14)), c("p1", "p1.00000000000001"))
   expect_identical(st$p2.5, unname(rowMeans(m <= 2.5)))
   # the other columns are unchanged by 'at'
   st0 <- sbcondstats(fit_p, nd_p, ndraws = 300, density = FALSE, seed = 7)
