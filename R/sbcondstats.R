@@ -250,7 +250,9 @@ sbcondstats <- function(object, newdata, ndraws = object$control$draws,
   attr(out, "strata") <- opts$strata
   attr(out, "members") <- n_members(object)
   attr(out, "bounds") <- support_bounds(object)
-  attr(out, "response") <- response_recipe(object)
+  # how the fit computes its response (for plot()'s data points), without
+  # the formula's environment: results stay identical() across saved fits
+  attr(out, "response") <- response_recipe(object)["expr"]
   if (opts$keep_draws) {
     draws <- join_draws(lapply(r$parts, `[[`, "draws"), r$nrows, s$n, s$d)
     attr(out, "draws") <- shape_draws(object, pad_draws(draws, s), length(s$rows_out),
@@ -705,7 +707,7 @@ plot.sbcondstats <- function(x, rows = NULL, legend = TRUE,
   if (type == "fan" && !is.null(fv$why))
     stopf("'type' = \"fan\" needs %s", fv$why)
   if (type == "fan" || (type == "auto" && is.null(fv$why) && fv$distinct > 8L)) {
-    plot_fan(x, fv$var, rows, legend, data, response, ...)
+    plot_fan(x, fv$var, rows, legend, data, response, parent.frame(), ...)
   } else {
     plot_densities(x, if (is.null(rows)) default_density_rows(x) else rows, legend,
                    response, ...)
@@ -741,7 +743,7 @@ fan_variable <- function(x, rows) {
   list(var = names(nd)[varies], distinct = length(unique(v)))
 }
 
-plot_fan <- function(x, var, rows, legend, data, response, ...) {
+plot_fan <- function(x, var, rows, legend, data, response, env, ...) {
   nd <- attr(x, "newdata")
   probs <- attr(x, "probs")
   qn <- quantile_names(probs)
@@ -769,7 +771,7 @@ plot_fan <- function(x, var, rows, legend, data, response, ...) {
     if (!var %in% names(data)) stopf("'data' lacks the predictor column '%s'", var)
     if (!is.numeric(data[[var]])) stopf("'data': column '%s' must be numeric", var)
     pts <- lapply(resp, function(r) response_values(data, r, attr(x, "response"),
-                                                    attr(x, "ynames")))
+                                                    attr(x, "ynames"), env))
   }
   K <- length(probs)
   nb <- K %/% 2L
@@ -843,12 +845,14 @@ plot_with <- function(defaults, ...) {
 
 # The values of response component `r` (a name or an expression such as
 # log(y)) in data frame `data`: computed as the fit computed its response
-# (`recipe`, response_recipe(); the component's column is that of `r` in
-# `ynames`), or for results without a recipe, the column or expression
+# (`recipe$expr`, of response_recipe(), evaluated in `data` and then
+# `env`, where plot() was called; the component's column is that of `r`
+# in `ynames`), or for results without a recipe, the column or expression
 # `r` itself.
-response_values <- function(data, r, recipe = NULL, ynames = r) {
-  v <- if (!is.null(recipe)) {
-    Y <- tryCatch(recipe_response(recipe, data), error = function(e) NULL)
+response_values <- function(data, r, recipe = NULL, ynames = r, env = baseenv()) {
+  v <- if (!is.null(recipe$expr)) {
+    Y <- tryCatch(recipe_response(list(expr = recipe$expr, env = env), data),
+                  error = function(e) NULL)
     j <- match(r, ynames)
     if (is.matrix(Y) && ncol(Y) == length(ynames) && !is.na(j)) Y[, j]
   } else if (r %in% names(data)) data[[r]] else {

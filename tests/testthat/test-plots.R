@@ -110,7 +110,7 @@ test_that("fan charts compute the data's responses as the fit computed its own",
   nd <- data.frame(x = seq(0, 1, length.out = 12))
   stats_of <- function(f) sbcondstats(f, nd, ndraws = 30, density = FALSE, seed = 1)
   values <- function(st, r, data = d)
-    sbcg:::response_values(data, r, attr(st, "response"), attr(st, "ynames"))
+    sbcg:::response_values(data, r, attr(st, "response"), attr(st, "ynames"), parent.frame())
   # a transformation around cbind(): the points are on the log scale
   st <- stats_of(sbfit(log(cbind(y1, y2)) ~ x, d, control = small_control(), seed = 1))
   expect_equal(values(st, "y2"), log(d$y2))
