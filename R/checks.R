@@ -303,7 +303,7 @@ check_dots <- function(...) {
     if (is.null(nms)) nms <- rep("", ...length())
     nms[nms == ""] <- "<unnamed>"
     # arguments that lm() and glm() users reach for
-    habit <- c(se.fit = "Monte Carlo standard errors come from sbcondstats(fit, newdata, se = TRUE)")
+    habit <- c(se.fit = se_hint)
     hint <- habit[intersect(nms, names(habit))]
     stopf("unknown argument(s): %s%s", paste0("'", nms, "'", collapse = ", "),
           if (length(hint)) paste0(" (", paste(hint, collapse = "; "), ")") else "")
@@ -315,9 +315,11 @@ check_dots <- function(...) {
 # and take `se = TRUE` for a seed or `se = 2` silently for seed 2.
 # `call`: the call as written (sys.call() of the function).
 check_no_se <- function(call) {
-  if ("se" %in% names(call))
-    stopf("unknown argument 'se' (Monte Carlo standard errors come from sbcondstats(fit, newdata, se = TRUE))")
+  if ("se" %in% names(call)) stopf("unknown argument 'se' (%s)", se_hint)
 }
+
+# Where standard errors come from, for users of predict.lm()'s se.fit.
+se_hint <- "Monte Carlo standard errors come from sbcondstats(fit, newdata, se = TRUE)"
 
 check_chunk_size <- function(chunk_size) {
   check_count(chunk_size, "chunk_size", 1, .Machine$integer.max)
