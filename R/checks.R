@@ -343,7 +343,7 @@ check_at <- function(at, nrow, d) {
   if (is.data.frame(at) || is.list(at) || !is.numeric(at) || is.complex(at) ||
       inherits(at, c("Date", "POSIXt", "difftime")) || length(dim(at)) > 2L)
     stopf(msg)
-  if (!length(at)) stopf("'at' must not be empty")
+  if (!length(at) && is.null(dim(at))) stopf("'at' must not be empty")
   if (anyNA(at)) stopf("'at' must not contain NA or NaN")
   if (is.null(dim(at))) {
     at <- as.double(at)
@@ -665,7 +665,6 @@ newdata_matrix <- function(object, newdata) {
   if (!is.data.frame(newdata))
     stopf(if (info$type == "matrix") "'newdata' must be a data frame or a matrix" else
       "'newdata' must be a data frame")
-  if (nrow(newdata) == 0L) stopf("'newdata' has no rows")
   if (isTRUE(info$intercept_only)) {
     # y ~ 1: any newdata; one constant predictor column
     X <- matrix(0, nrow(newdata), 1L, dimnames = list(NULL, ".constant"))

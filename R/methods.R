@@ -735,20 +735,6 @@ predict.sbfit <- function(object, newdata, type = c("mean", "sd", "quantile", "c
   check_fit(object)
   if (missing(newdata) && is_unconditional(object)) newdata <- data.frame(row.names = 1L)
   if (missing(newdata)) stopf("'newdata' is missing: the fit keeps no copy of the training data")
-  if ((is.data.frame(newdata) || is.matrix(newdata)) && nrow(newdata) == 0L) {
-    # as predict.lm(): no rows in, none out, in the shape one row gives
-    # (that of a row of missing values)
-    args <- list(object, newdata[NA_integer_, , drop = FALSE], type = type,
-                 probs = probs, interval = interval, level = level,
-                 at = if (is.matrix(at)) matrix(0, 1L, ncol(at)) else at,
-                 ndraws = ndraws, steps = steps, method = method, threads = threads,
-                 seed = seed, na.action = stats::na.pass, stratify = stratify)
-    # (a prediction interval's ends come from level)
-    if (interval == "prediction") args$probs <- NULL
-    one <- do.call(predict.sbfit, args)
-    return(if (is.null(dim(one))) one[0L] else if (length(dim(one)) == 2L)
-      one[0L, , drop = FALSE] else one[0L, , , drop = FALSE])
-  }
   d <- length(object$ynames)
   if (interval == "prediction") {
     if (d > 1L)
@@ -783,6 +769,7 @@ predict.sbfit <- function(object, newdata, type = c("mean", "sd", "quantile", "c
   rn <- newdata_rownames(newdata)[rows]
   per_response <- function(cols, names2) {
     M <- as.matrix(unclass_stats(st)[cols])
+    storage.mode(M) <- "double"  # (as.matrix() of no rows is logical)
     if (d == 1L) {
       dimnames(M) <- list(rn, names2)
       return(M)

@@ -62,11 +62,19 @@ sampling_setup <- function(object, newdata, n, steps = NULL, method = NULL,
   # with no row to sample, one row of zeros stands in so that the result
   # has its columns; pad_rows() leaves it out
   dummy <- !length(kept)
-  list(object = object, X = if (dummy) matrix(0, 1L, ncol(X)) else X[kept, , drop = FALSE],
-       Y = if (!is.null(Y)) Y[if (dummy) 1L else kept, , drop = FALSE],
+  list(object = object, X = dummy_rows(X, kept, dummy),
+       Y = if (!is.null(Y)) dummy_rows(Y, kept, dummy),
        Yall = Y, rowid = if (dummy) 0 else kept - 1, kept = kept, rows_out = rows_out,
        dummy = dummy, rn_all = rn, rn_out = rn[rows_out], n = n, d = d, g = g, threads = threads,
        seed = seed, chunk_size = chunk_size, verbose = verbose)
+}
+
+# The rows `kept` of X (a matrix or an array whose first dimension is
+# rows), or one row of zeros that stands in for none (`dummy`).
+dummy_rows <- function(X, kept, dummy) {
+  dims <- dim(X)
+  if (!dummy) return(if (length(dims) == 2L) X[kept, , drop = FALSE] else X[kept, , , drop = FALSE])
+  array(0, c(1L, dims[-1L]))
 }
 
 # Result `df` (a data frame whose first column is .row) with the predictor

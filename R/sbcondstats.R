@@ -230,7 +230,7 @@ sbcondstats <- function(object, newdata, ndraws = object$control$draws,
   check_probs_draws(opts$probs, s$n)
   opts$strata <- if (check_flag(stratify, "stratify")) draw_strata(s$n) else 0L
   AT <- check_at(at, length(s$rn_all), s$d)
-  if (!is.null(AT)) AT$values <- AT$values[if (s$dummy) 1L else s$kept, , , drop = FALSE]
+  if (!is.null(AT)) AT$values <- dummy_rows(AT$values, s$kept, s$dummy)
   # the thresholds travel with their chunk (ch$at), not in opts
   r <- sampling_run(s, stats_chunk, opts = opts,
                     extra = function(rows) list(at = at_rows(AT, rows)))
@@ -691,6 +691,7 @@ plot.sbcondstats <- function(x, rows = NULL, legend = TRUE,
   if (!is.data.frame(x) || !".row" %in% names(x))
     stopf("'x' must be a result of sbcondstats()")
   nr <- nrow(x)
+  if (!nr) stopf("'x' has no rows to plot")
   if (!is.null(rows) && (!is.numeric(rows) || !length(rows) || anyNA(rows) ||
                          any(rows < 1) || any(rows > nr) || any(rows != round(rows))))
     stopf("'rows' must be row numbers of 'x' (1 to %d)", nr)
@@ -725,9 +726,9 @@ default_density_rows <- function(x) which(x$.row %in% utils::head(unique(x$.row)
 fan_variable <- function(x, rows) {
   nd <- attr(x, "newdata")
   no <- function(why) list(why = why)
-  if (is.data.frame(nd) && !ncol(nd) && nrow(nd) >= max(x$.row))
+  if (is.data.frame(nd) && !ncol(nd) && nrow(nd) >= max(0L, x$.row))
     return(no("a predictor to put on the axis; the fit has none"))
-  if (!is.data.frame(nd) || nrow(nd) < max(x$.row))
+  if (!is.data.frame(nd) || nrow(nd) < max(0L, x$.row))
     return(no("the predictor values, which 'x' lacks (it was not made by this version of sbcondstats())"))
   idx <- if (is.null(rows)) x$.row else x$.row[rows]
   nd <- nd[unique(idx), , drop = FALSE]

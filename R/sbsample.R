@@ -90,7 +90,8 @@
 #'
 #' @param object a fit from [sbfit()].
 #' @param newdata a data frame (or, for fits from a matrix, a matrix) of
-#'   predictor values, one row per conditional distribution wanted.
+#'   predictor values, one row per conditional distribution wanted.  A
+#'   `newdata` of no rows gives a result of no rows.
 #' @param ndraws number of draws per row (called `n` in sbcg 0.1,
 #'   as in `stats::simulate()`'s `nsim` and brms' `ndraws`).
 #' @param n the old name of `ndraws`, still accepted with a message.

@@ -66,7 +66,8 @@
 #' @inheritParams sbcondstats
 #' @param newdata a data frame holding the predictors and the observed
 #'   responses (under the names of the fit's formula, or the column names of
-#'   `y` for fits from a matrix), one row per observation to score.
+#'   `y` for fits from a matrix), one row per observation to score (none
+#'   gives a result of no rows).
 #' @param probs probabilities of the quantiles whose pinball loss is
 #'   reported.
 #' @param level nominal levels, in (0, 1), of the central intervals whose

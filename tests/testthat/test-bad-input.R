@@ -167,7 +167,6 @@ cases <- list(
   list(quote(sbsample(fit1, NULL)), "'newdata'"),
   list(quote(sbsample(fit1, "x")), "'newdata' must be a data frame"),
   list(quote(sbsample(fit1, list(x = 1, f = "a"))), "'newdata' must be a data frame"),
-  list(quote(sbsample(fit1, nd[0, ])), "'newdata' has no rows"),
   list(quote(sbsample(fit1, nd["x"])), "'newdata' lacks column\\(s\\) f"),
   list(quote(sbsample(fit1, data.frame(z = 1))), "'newdata' lacks column\\(s\\) x, f"),
   list(quote(sbsample(fit1, data.frame(x = 1, f = "d"))), "'newdata'.*new level"),

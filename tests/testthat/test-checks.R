@@ -128,7 +128,6 @@ test_that("sampling functions reject bad arguments", {
   expect_error(sbsample(fit, nd, threads = -1), "'threads'")
   expect_error(sbsample(fit, nd, bogus = 1), "unknown argument")
   expect_error(sbsample(fit), "'newdata' is missing")
-  expect_error(sbsample(fit, nd[0, ]), "'newdata' has no rows")
   expect_error(sbsample(fit, data.frame(x = 1)), "'newdata' lacks column\\(s\\) f")
   expect_error(sbsample(fit, data.frame(x = 1, f = "zz")), "'newdata'.*new level")
   expect_error(sbsample(fit, data.frame(x = NA_real_, f = "a"), na.action = na.fail),

@@ -313,7 +313,7 @@ test_that("predict() works like predict.lm: probs, interval, cdf, reproducible",
   expect_identical(dim(predict(f2, nd, at = 0, ndraws = 20)), c(3L, 1L, 2L))
 })
 
-test_that("predict() of a newdata with no rows gives no rows, in the usual shape", {
+test_that("a newdata with no rows gives no rows, in the usual shape", {
   d <- gauss_data(200, 14)
   fit <- sbfit(y ~ x, d, control = small_control(), seed = 1)
   nd0 <- data.frame(x = numeric())
@@ -321,6 +321,25 @@ test_that("predict() of a newdata with no rows gives no rows, in the usual shape
   q <- predict(fit, nd0, probs = c(0.1, 0.9))
   expect_identical(dim(q), c(0L, 2L))
   expect_identical(colnames(q), c("q0.1", "q0.9"))
+  expect_type(q, "double")
+  expect_type(predict(fit, nd0, at = 0), "double")
+  # the sampling functions too: no rows, the columns one row gives
+  one <- d[1L, ]
+  s0 <- sbsample(fit, nd0, ndraws = 5)
+  expect_identical(nrow(s0), 0L)
+  expect_identical(names(s0), names(sbsample(fit, one["x"], ndraws = 5)))
+  expect_identical(dim(sbsample(fit, nd0, ndraws = 5, format = "matrix")), c(0L, 5L))
+  c0 <- sbcondstats(fit, nd0, ndraws = 50, at = 0:1, se = TRUE)
+  expect_s3_class(c0, "sbcondstats")
+  expect_identical(nrow(c0), 0L)
+  expect_identical(names(c0), names(sbcondstats(fit, one["x"], ndraws = 50, at = 0:1, se = TRUE)))
+  expect_identical(names(sbcondstats(fit, nd0, ndraws = 50, at = matrix(0, 0L, 2L), density = FALSE)),
+                   names(sbcondstats(fit, one["x"], ndraws = 50, at = matrix(0, 1L, 2L), density = FALSE)))
+  expect_error(plot(c0), "'x' has no rows to plot")
+  sc0 <- sbscore(fit, d[0L, ], ndraws = 50)
+  expect_s3_class(sc0, "sbscore")
+  expect_identical(names(sc0), names(sbscore(fit, one, ndraws = 50)))
+  expect_identical(nrow(sc0), 0L)
   expect_identical(colnames(predict(fit, nd0, interval = "prediction")), c("fit", "lwr", "upr"))
   expect_identical(dim(predict(fit, nd0, at = c(0, 1))), c(0L, 2L))
   expect_identical(dim(quantile(fit, 0.5, newdata = nd0)), c(0L, 1L))
