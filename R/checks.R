@@ -559,7 +559,9 @@ check_fit <- function(object, name = "object") {
                   function(v) is.numeric(v) && all(is.finite(v)), NA)) ||
       any(s$x_scale <= 0) || any(s$y_scale <= 0) ||
       (!is.null(s$x_log) && (!is.numeric(s$x_log) || length(s$x_log) != net$p ||
-                             !all(is.finite(s$x_log)) || any(s$x_log < 0))))
+                             !all(is.finite(s$x_log)) || any(s$x_log < 0))) ||
+      (!is.null(s$x_range) && (!is.numeric(s$x_range) || !identical(dim(s$x_range), c(2L, net$p)) ||
+                               anyNA(s$x_range))))
     stopf("'%s$scaling' does not match the network", name)
   if (!is.character(object$ynames) || length(object$ynames) != net$d ||
       anyNA(object$ynames) || anyDuplicated(object$ynames) ||
@@ -721,6 +723,7 @@ newdata_matrix <- function(object, newdata) {
   if (any(bad))
     stopf("'newdata' has infinite values in row(s) %s",
           paste(utils::head(which(bad), 5L), collapse = ", "))
+  extrapolation_warning(X, object$scaling$x_range, object$scaling$x_log)
   X <- log_cols(X, object$scaling$x_log)
   const_values_warning(X, object$scaling$x_const, object$scaling$x_center)
   X <- apply_scaling(X, list(center = object$scaling$x_center, scale = object$scaling$x_scale),
@@ -741,6 +744,32 @@ const_values_warning <- function(X, const, center) {
             colnames(X)[j], format(center[[j]], digits = 6), paste(utils::head(off, 5L), collapse = ", "),
             format(center[[j]], digits = 6))
   }
+}
+
+# A warning (class sbcg_extrapolation) for rows of newdata's predictor
+# matrix X that lie well outside the fit's training rows: in some column,
+# further below their smallest value or above their largest than a tenth
+# of the width of their range (`range`, 2 x columns; NULL for fits saved
+# before sbcg kept it), on the scale the networks read (`x_log`: skewed
+# columns on a log-like scale).  There the draws come from the networks'
+# extrapolation, which no training row checked (a default mcycle fit put
+# the mean acceleration at times = -50 at -215).
+extrapolation_warning <- function(X, range, x_log = NULL) {
+  if (is.null(range) || !nrow(X)) return(invisible())
+  L <- log_cols(X, x_log)
+  R <- log_cols(range, x_log)
+  w <- (R[2L, ] - R[1L, ]) / 10
+  far <- matrix(FALSE, nrow(X), ncol(X))
+  for (j in which(w > 0))
+    far[, j] <- !is.na(L[, j]) & (L[, j] < R[1L, j] - w[j] | L[, j] > R[2L, j] + w[j])
+  rows <- which(rowSums(far) > 0)
+  if (!length(rows)) return(invisible())
+  j <- which(far[rows[1L], ])[1L]
+  fmt <- function(v) format(v, digits = 4)
+  warnf("'newdata': %d row(s) (%s) lie well outside the predictor values the fit learned from, e.g. row %d has %s = %s where they span %s to %s; their draws come from the networks' extrapolation, which no training row checks",
+        length(rows), paste(utils::head(rows, 5L), collapse = ", "), rows[1L],
+        colnames(X)[j], fmt(X[rows[1L], j]), fmt(range[1L, j]), fmt(range[2L, j]),
+        class = "sbcg_extrapolation")
 }
 
 # The model frame mf of newdata with its date, date-time and difftime

@@ -1160,6 +1160,7 @@ fit_prepare <- function(X, Y, w, control, vidx = NULL) {
               freq = make_freq(control$n_freq, control$freq_range),
               time_map = control$time_map)
   prep <- list(n = n, sx = sx, sy = sy, Xs = apply_scaling(X, sx, which(sx$const)),
+               x_range = col_ranges(X),
                Ys = apply_scaling(Y, sy), tidx = tidx, vidx = vidx,
                wt = wt / mean(wt), wv = if (nv > 0) wv / mean(wv) else wv,
                weighted = any(w != 1), net = net,
@@ -1462,7 +1463,8 @@ fit_assemble <- function(prep, pre, res, control, xinfo, xnames, ynames) {
     net = prep$net,
     scaling = list(x_center = prep$sx$center, x_scale = prep$sx$scale,
                    y_center = prep$sy$center, y_scale = prep$sy$scale,
-                   x_log = prep$x_log, x_const = constant_predictors(prep$sx, xinfo)),
+                   x_log = prep$x_log, x_const = constant_predictors(prep$sx, xinfo),
+                   x_range = prep$x_range),
     precondition = pre,
     xinfo = xinfo,
     xnames = xnames,

@@ -91,7 +91,11 @@
 #' @param object a fit from [sbfit()].
 #' @param newdata a data frame (or, for fits from a matrix, a matrix) of
 #'   predictor values, one row per conditional distribution wanted.  A
-#'   `newdata` of no rows gives a result of no rows.
+#'   `newdata` of no rows gives a result of no rows.  Rows that lie well
+#'   outside the predictor values the fit learned from (in some column of
+#'   the model matrix, beyond their range by more than a tenth of its
+#'   width) give a warning of class `sbcg_extrapolation`: the networks'
+#'   answers there are extrapolation, which no training row checks.
 #' @param ndraws number of draws per row (called `n` in sbcg 0.1,
 #'   as in `stats::simulate()`'s `nsim` and brms' `ndraws`).
 #' @param n the old name of `ndraws`, still accepted with a message.

@@ -26,6 +26,14 @@ standardize_cols <- function(M, on) {
   list(center = center, scale = scale, const = const)
 }
 
+# The smallest and largest value of each column of M (2 x ncol(M)), for
+# extrapolation_warning().
+col_ranges <- function(M) {
+  r <- matrix(0, 2L, ncol(M), dimnames = list(c("min", "max"), colnames(M)))
+  for (j in seq_len(ncol(M))) r[, j] <- range(M[, j])
+  r
+}
+
 # The predictor columns (indices) constant on a fit's rows, by its
 # scaling sx (standardize_cols()); NULL for none, and for y ~ 1, whose one
 # column is the constant 0.

@@ -94,7 +94,7 @@ test_that("the default method takes a matrix or a data frame", {
   fit <- sbfit(x, y, control = small_control(), seed = 1)
   expect_equal(fit$xnames, c("a", "b"))
   expect_equal(nrow(sbsample(fit, x[1:3, ], ndraws = 2, seed = 1)), 6L)
-  expect_equal(nrow(sbsample(fit, data.frame(b = 1, a = 2), ndraws = 2, seed = 1)), 2L)
+  expect_equal(nrow(sbsample(fit, data.frame(b = 0.9, a = 0.2), ndraws = 2, seed = 1)), 2L)
   # a named vector is neither; the message names both forms a matrix fit takes
   expect_error(sbsample(fit, c(a = 1, b = 2), ndraws = 2),
                "'newdata' must be a data frame or a matrix")

@@ -68,6 +68,44 @@ test_that("a response of tiny spread is scaled by its SD, and fits as at unit sc
   expect_lt(max(abs(pt - p1)), 1e-3 * sd(d$y))
 })
 
+test_that("rows of newdata well outside the training rows warn that they are extrapolation", {
+  d <- gauss_data(200, 23)
+  d$f <- factor(rep(c("a", "b"), 100))
+  # a row of weight 0 far out does not widen the range the fit learned from
+  d$x[1] <- 40
+  w <- c(0, rep(1, 199))
+  f <- sbfit(y ~ x + f, d, weights = w, control = small_control(epochs = 2, validation = 0.2), seed = 1,
+             support = "real")
+  r <- range(d$x[-1])
+  expect_identical(unname(f$scaling$x_range[, "x"]), r)
+  expect_identical(unname(f$scaling$x_range[, "fb"]), c(0, 1))
+  tenth <- diff(r) / 10
+  # a tenth of the width beyond either end is allowed; further is not,
+  # with the rows and the first one's value named
+  inside <- data.frame(x = c(r[1] - 0.9 * tenth, 0, r[2] + 0.9 * tenth), f = "b")
+  expect_warning(predict(f, inside, ndraws = 20), NA)
+  out <- data.frame(x = c(0, r[1] - 1.1 * tenth, 0.5, r[2] + 1.1 * tenth), f = c("a", "b", "a", "b"))
+  expect_warning(p <- predict(f, out, ndraws = 20),
+                 sprintf("'newdata': 2 row\\(s\\) \\(2, 4\\) lie well outside the predictor values the fit learned from, e.g. row 2 has x = %s where they span %s to %s",
+                         format(r[1] - 1.1 * tenth, digits = 4), format(r[1], digits = 4),
+                         format(r[2], digits = 4)),
+                 class = "sbcg_extrapolation")
+  expect_true(all(is.finite(p)))
+  # one warning for all the sampling functions, and none for missing rows
+  expect_warning(sbsample(f, out, ndraws = 5), class = "sbcg_extrapolation")
+  expect_warning(sbcondstats(f, out, ndraws = 20, density = FALSE), class = "sbcg_extrapolation")
+  expect_warning(sbscore(f, transform(out, y = 0), ndraws = 20), class = "sbcg_extrapolation")
+  expect_warning(predict(f, data.frame(x = c(NA, 0), f = "a"), ndraws = 20), NA)
+  # a fit saved before the range was kept does not warn; a malformed one
+  # is refused
+  old <- f
+  old$scaling$x_range <- NULL
+  expect_warning(predict(old, out, ndraws = 20), NA)
+  bad <- f
+  bad$scaling$x_range <- bad$scaling$x_range[, 1L, drop = FALSE]
+  expect_error(predict(bad, out), "'object\\$scaling' does not match")
+})
+
 test_that("a predictor constant on the fit's rows is ignored, with a warning", {
   d <- gauss_data(200, 22)
   d$z <- 5
