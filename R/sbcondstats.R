@@ -230,12 +230,19 @@ sbcondstats <- function(object, newdata, ndraws = object$control$draws,
   check_probs_draws(opts$probs, s$n)
   opts$strata <- if (check_flag(stratify, "stratify")) draw_strata(s$n) else 0L
   AT <- check_at(at, length(s$rn_all), s$d)
+  at_all <- AT$values
   if (!is.null(AT)) AT$values <- dummy_rows(AT$values, s$kept, s$dummy)
   # the thresholds travel with their chunk (ch$at), not in opts
   r <- sampling_run(s, stats_chunk, opts = opts,
                     extra = function(rows) list(at = at_rows(AT, rows)))
   out <- bind_chunks(lapply(r$parts, `[[`, "stats"), c("sbcondstats", "data.frame"))
   out <- pad_rows(out, s, object$ynames)
+  # a row that was not sampled keeps its own thresholds
+  if (identical(AT$mode, "matrix")) {
+    k <- if (s$d > 1L) match(out$.response, object$ynames) else rep(1L, nrow(out))
+    for (j in seq_len(dim(at_all)[2L]))
+      out[[paste0("at_", j)]] <- at_all[cbind(out$.row, j, k)]
+  }
   pf <- predictor_frame(object, newdata)
   out <- add_predictors(out, pf)
   attr(out, "n") <- s$n

@@ -56,6 +56,18 @@ test_that("'at' as a matrix gives row-specific thresholds", {
   m1 <- sbsample(fit_p, nd_p[2, , drop = FALSE], ndraws = 200, seed = 3, format = "matrix",
                  stratify = TRUE)
   expect_identical(c(st1$p_1, st1$p_2), c(mean(m1 <= 0), mean(m1 <= 1)))
+  # a row with a missing predictor keeps its thresholds, with NA
+  # probabilities; na.omit leaves it out, with its thresholds
+  nd_na <- rbind(nd_p, data.frame(x = NA_real_))
+  A_na <- cbind(c(A[, 1], 7), c(A[, 2], 8))
+  st_na <- sbcondstats(fit_p, nd_na, ndraws = 200, at = A_na, density = FALSE, seed = 3)
+  expect_identical(st_na$at_1, A_na[, 1])
+  expect_identical(st_na$at_2, A_na[, 2])
+  expect_identical(st_na$p_1, c(st$p_1, NA))
+  st_om <- sbcondstats(fit_p, nd_na[c(4, 1), , drop = FALSE], ndraws = 200,
+                       at = A_na[c(4, 1), ], density = FALSE, seed = 3, na.action = na.omit)
+  expect_identical(st_om$.row, 2L)
+  expect_identical(c(st_om$at_1, st_om$at_2), A_na[1, ])
 })
 
 test_that("standard errors follow their formulas (independent draws)", {
@@ -264,6 +276,12 @@ test_that("several responses: probabilities per component, joint draws kept", {
   # one row per row of newdata applies to every component
   st3 <- sbcondstats(fit, nd, ndraws = 100, at = matrix(c(0, 1), 2), density = FALSE, seed = 2)
   expect_identical(st3$at_1, c(0, 0, 1, 1))
+  # a row with a missing predictor keeps each component's threshold
+  nd3 <- rbind(nd, data.frame(x = NA_real_))
+  A3 <- matrix(c(0.1, -0.1, 0.9, -0.9, 5, -5), 6, 1)
+  st4 <- sbcondstats(fit, nd3, ndraws = 100, at = A3, density = FALSE, seed = 2)
+  expect_identical(st4$at_1, A3[, 1])
+  expect_identical(st4$p_1, c(st2$p_1, NA, NA))
   expect_error(sbcondstats(fit, nd, ndraws = 20, at = matrix(0, 3, 1)),
                "'at' has 3 rows.*\\(2\\).*\\(4\\)")
 })
