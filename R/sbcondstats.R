@@ -241,7 +241,7 @@ sbcondstats <- function(object, newdata, ndraws = object$control$draws,
   if (identical(AT$mode, "matrix")) {
     k <- if (s$d > 1L) match(out$.response, object$ynames) else rep(1L, nrow(out))
     for (j in seq_len(dim(at_all)[2L]))
-      out[[paste0("at_", j)]] <- at_all[cbind(out$.row, j, k)]
+      out[[paste0("at_", j)]] <- at_all[cbind(out$.row, rep(j, nrow(out)), k)]
   }
   pf <- predictor_frame(object, newdata)
   out <- add_predictors(out, pf)
