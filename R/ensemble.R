@@ -147,7 +147,6 @@ sample_members <- function(object, X, rowid, n, g, cseed, threads, block, progre
   off <- if ((max(group) + 1L) %% M == 0L) rep(0L, nr) else deal_offsets(cseed, rowid, M)
   d <- object$net$d
   out <- array(0, c(n, nr, d))
-  nonfinite <- 0
   for (o in sort(unique(off))) {
     rows <- which(off == o)
     Xo <- if (length(rows) == nr) X else X[rows, , drop = FALSE]
@@ -160,11 +159,10 @@ sample_members <- function(object, X, rowid, n, g, cseed, threads, block, progre
                       length(pos), g, member_cseed(cseed, k), threads, block, shared = shared,
                       strata = strata, standardised = standardised)
       out[pos, rows, ] <- array(p$draws, c(length(pos), length(rows), d))
-      nonfinite <- nonfinite + p$nonfinite
     }
   }
   if (!is.null(progress)) progress$tick(nr)
-  list(draws = as.vector(out), nonfinite = nonfinite)
+  list(draws = as.vector(out))
 }
 
 # The member at which each row (rowid, its index in newdata from 0) starts

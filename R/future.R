@@ -123,12 +123,17 @@ make_chunks <- function(X, chunk_size, extra = NULL, rowid = seq_len(nrow(X)) - 
   list(rows = rows, chunks = chunks)
 }
 
-# Adds up the non-finite chain counts of the chunks and warns once.
+# Adds up the non-finite draws of the chunks (sample_rows()) and warns
+# once, naming their rows.
 warn_nonfinite <- function(parts, nchain) {
   bad <- sum(vapply(parts, function(p) as.double(p$nonfinite), 0))
-  if (bad > 0)
-    warnf("%d of %s chains ended in a non-finite value; the fit may be unstable",
-          as.integer(bad), format(nchain, scientific = FALSE, big.mark = ""))
+  if (bad > 0) {
+    rows <- sort(unlist(lapply(parts, `[[`, "bad_rows")))
+    warnf("%s of %s draws ended in a non-finite value, in %d row(s) of 'newdata' (%s%s); the fit may be unstable there",
+          format(bad, scientific = FALSE, big.mark = ""),
+          format(nchain, scientific = FALSE, big.mark = ""), length(rows),
+          paste(utils::head(rows, 5L), collapse = ", "), if (length(rows) > 5L) ", ..." else "")
+  }
   invisible(bad)
 }
 

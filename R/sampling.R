@@ -3,8 +3,8 @@
 # arguments they have in common, turns newdata into the standardised
 # predictor matrix and builds the sampler's grid.  sampling_run() draws the
 # seed, splits the rows into chunks (future.R) and samples each with the
-# caller's chunk function, which calls sample_raw(), the one caller of the
-# C sampler.  Each front end adds only its own arguments and what it makes
+# caller's chunk function, which calls sample_rows(): sample_raw(), the one
+# caller of the C sampler, and a count of non-finite draws.  Each front end adds only its own arguments and what it makes
 # of the draws.
 
 # Checks the arguments that the sampling functions share and prepares what
@@ -130,14 +130,14 @@ pad_draws <- function(draws, s) {
 # returns list(parts, nrows): fun(chunk, object, n, g, cseed, threads, ...)
 # for each chunk, in order, and the number of rows of each.  `extra(r)`
 # adds per-row inputs (thresholds, observations) for the rows r of a chunk.
-# Warns once if any chain ended in a non-finite value.
+# Warns once if any draw ended in a non-finite value.
 sampling_run <- function(s, fun, ..., extra = NULL) {
   cseed <- with_seed(s$seed, draw_seed())
   ck <- make_chunks(s$X, s$chunk_size, extra, s$rowid)
   parts <- run_chunks(ck$chunks, ck$rows, fun, object = s$object, n = s$n,
                       g = s$g, cseed = cseed, threads = s$threads, ...,
                       verbose = s$verbose)
-  warn_nonfinite(parts, as.double(nrow(s$X)) * s$n)
+  if (!s$dummy) warn_nonfinite(parts, as.double(nrow(s$X)) * s$n)
   list(parts = parts, nrows = lengths(ck$rows))
 }
 
@@ -193,10 +193,26 @@ sampler_grid <- function(object, steps = NULL, method = NULL, grid = NULL, warn 
   list(t = t0, u = u, a = a, s = s, method = method, steps = K)
 }
 
+# sample_raw() for the chunk of a sampling function, with its non-finite
+# draws counted as the caller gets them (after the rows' centre and scale
+# and the support's map, where a row far from the training data can also
+# overflow): `nonfinite`, the number of draws with a non-finite component,
+# and `bad_rows`, their rows of newdata.
+sample_rows <- function(object, X, rowid, n, g, cseed, threads, ...) {
+  r <- sample_raw(object, X, rowid, n, g, cseed, threads, ...)
+  bad <- !is.finite(r$draws)
+  dim(bad) <- c(n, nrow(X), object$net$d)
+  bad <- rowSums(bad, dims = 2L) > 0
+  r$nonfinite <- sum(bad)
+  r$bad_rows <- rowid[colSums(bad) > 0] + 1
+  r
+}
+
 # Draws for the standardised rows X, keyed by global row ids `rowid`
 # (0-based), in chain order (draw fastest, then row, then component), on
-# the original scale: list(draws, nonfinite).  It does not warn about
-# non-finite chains, so that chunked callers can warn once for all chunks.
+# the original scale: list(draws).  The sampling functions' chunks call it
+# through sample_rows(), which counts the non-finite draws, so that they
+# can warn once for all chunks.
 #
 # With `shared = TRUE` (statistics of each row, not draws handed to the
 # user), a fit whose bridge does not see the predictors (bridge_sees_x())
@@ -234,8 +250,7 @@ sample_raw <- function(object, X, rowid, n, g, cseed, threads, block = 256L,
       p$draws[(k - 1) * m + seq_len(m)]
     }
     draws <- unlist(lapply(seq_len(d), function(k) lapply(parts, comp, k)), use.names = FALSE)
-    return(list(draws = draws,
-                nonfinite = sum(vapply(parts, function(p) as.double(p$nonfinite), 0))))
+    return(list(draws = draws))
   }
   net <- object$net
   sc <- draw_scale(object, X)
@@ -252,9 +267,9 @@ sample_raw <- function(object, X, rowid, n, g, cseed, threads, block = 256L,
                as.integer(strata), if (own) recal_knots(object) else double())
   draws <- res$draws
   if (standardised) return(list(draws = if (is.null(mix)) draws else
-    as.vector(matrix(draws, ncol = net$d) %*% mix), nonfinite = res$nonfinite))
+    as.vector(matrix(draws, ncol = net$d) %*% mix)))
   if (!is.null(mix)) draws <- scale_draws(sc, matrix(draws, ncol = net$d) %*% mix, nr, n)
-  list(draws = response_draws(object, draws), nonfinite = res$nonfinite)
+  list(draws = response_draws(object, draws))
 }
 
 # The draws of nr rows from standardised draws Z ((nr * n) x d, the n draws
@@ -289,7 +304,7 @@ sample_shared <- function(object, X, n, g, cseed, threads, block, strata = 0L) {
   if (!is.null(object$mix)) Z <- Z %*% object$mix
   draws <- scale_draws(draw_scale(object, X), Z[rep(seq_len(n), times = nr), , drop = FALSE],
                        nr, n)
-  list(draws = response_draws(object, draws), nonfinite = res$nonfinite * nr)
+  list(draws = response_draws(object, draws))
 }
 
 # Whether the bridge's output depends on the predictors: not for a bridge

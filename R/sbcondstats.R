@@ -317,14 +317,14 @@ summary_opts <- function(probs, se, density, bw, adjust, density_n, keep_draws) 
 
 # One chunk of sbcondstats(): draw, then summarise row by row.
 stats_chunk <- function(ch, object, n, g, cseed, threads, opts, progress = NULL) {
-  r <- sample_raw(object, ch$X, ch$rowid, n, g, cseed, threads, progress = progress,
-                  shared = TRUE, strata = opts$strata)
+  r <- sample_rows(object, ch$X, ch$rowid, n, g, cseed, threads, progress = progress,
+                   shared = TRUE, strata = opts$strata)
   st <- summarise_draws(r$draws, nrow(ch$X), n, object$ynames, opts$probs,
                         opts$density, opts$bw, opts$adjust, opts$density_n,
                         at = ch$at, se = opts$se, rows = ch$rowid + 1,
                         discrete = is_count_fit(object), strata = opts$strata,
                         members = n_members(object), bounds = support_bounds(object))
-  list(stats = st, nonfinite = r$nonfinite,
+  list(stats = st, nonfinite = r$nonfinite, bad_rows = r$bad_rows,
        draws = if (opts$keep_draws) r$draws)
 }
 

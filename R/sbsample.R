@@ -175,8 +175,8 @@ sbsample <- function(object, newdata, ndraws = object$control$draws, steps = NUL
 }
 
 # One chunk of sbsample(): the raw draws (chain order) and the count of
-# non-finite chains.
+# non-finite draws.
 sample_chunk <- function(ch, object, n, g, cseed, threads, strata, progress = NULL) {
-  sample_raw(object, ch$X, ch$rowid, n, g, cseed, threads, progress = progress,
-             strata = strata)
+  sample_rows(object, ch$X, ch$rowid, n, g, cseed, threads, progress = progress,
+              strata = strata)
 }

@@ -147,7 +147,7 @@ sbscore <- function(object, newdata, ndraws = object$control$draws,
 
 # One chunk of sbscore().
 score_chunk <- function(ch, object, n, g, cseed, threads, probs, levels, progress = NULL) {
-  r <- sample_raw(object, ch$X, ch$rowid, n, g, cseed, threads, progress = progress)
+  r <- sample_rows(object, ch$X, ch$rowid, n, g, cseed, threads, progress = progress)
   nr <- nrow(ch$X)
   N <- nr * n
   Ms <- lapply(seq_len(object$net$d), function(k)
@@ -155,7 +155,7 @@ score_chunk <- function(ch, object, n, g, cseed, threads, probs, levels, progres
   list(scores = score_core(Ms, ch$y, probs, levels, object$ynames, ch$rowid + 1,
                           discrete = is_count_fit(object),
                           u = if (is_count_fit(object)) tie_breaks(cseed, ch$rowid)),
-       nonfinite = r$nonfinite)
+       nonfinite = r$nonfinite, bad_rows = r$bad_rows)
 }
 
 # The numbers in (0, 1) that break the ties of a count fit's PITs in

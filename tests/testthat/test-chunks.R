@@ -57,14 +57,23 @@ test_that("verbose reports one message per chunk", {
   expect_silent(sbcondstats(fit_ch, nd_ch, ndraws = 2, probs = 0.5, seed = 1, verbose = TRUE))
 })
 
-test_that("non-finite chains are reported once for all chunks", {
+test_that("non-finite draws are reported once for all chunks, with their rows", {
   big <- fit_ch
   big$theta <- big$theta * 1e250
   w1 <- tryCatch(sbsample(big, nd_ch, ndraws = 4, seed = 1), warning = conditionMessage)
   w3 <- tryCatch(sbsample(big, nd_ch, ndraws = 4, seed = 1, chunk_size = 3),
                  warning = conditionMessage)
-  expect_match(w1, "of 28 chains ended in a non-finite value")
+  # the count is of the draws the caller gets
+  m <- suppressWarnings(sbsample(big, nd_ch, ndraws = 4, seed = 1, format = "matrix"))
+  rows <- which(rowSums(!is.finite(m)) > 0)
+  expect_gt(length(rows), 0L)
+  expect_match(w1, sprintf("^%d of 28 draws ended in a non-finite value, in %d row\\(s\\) of 'newdata' \\(%s",
+                           sum(!is.finite(m)), length(rows),
+                           paste(utils::head(rows, 5L), collapse = ", ")))
   expect_identical(w3, w1)
+  w_st <- tryCatch(sbcondstats(big, nd_ch, ndraws = 4, probs = 0.5, density = FALSE, seed = 1),
+                   warning = conditionMessage)
+  expect_match(w_st, "draws ended in a non-finite value, in [0-9]+ row")
 })
 
 test_that("bad 'chunk_size' and 'verbose' give errors naming them", {
@@ -129,7 +138,7 @@ test_that("multisession workers give the same bits as the sequential run", {
   big <- fit_ch
   big$theta <- big$theta * 1e250
   expect_warning(sbsample(big, nd_ch, ndraws = 4, seed = 1, chunk_size = 3),
-                 "of 28 chains ended in a non-finite value")
+                 "of 28 draws ended in a non-finite value")
 })
 
 test_that("a long sampling call with verbose samples in pieces: the same draws", {
