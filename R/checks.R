@@ -561,7 +561,9 @@ check_fit <- function(object, name = "object") {
       (!is.null(s$x_log) && (!is.numeric(s$x_log) || length(s$x_log) != net$p ||
                              !all(is.finite(s$x_log)) || any(s$x_log < 0))) ||
       (!is.null(s$x_range) && (!is.numeric(s$x_range) || !identical(dim(s$x_range), c(2L, net$p)) ||
-                               anyNA(s$x_range))))
+                               anyNA(s$x_range))) ||
+      (!is.null(s$y_range) && (!is.numeric(s$y_range) || !identical(dim(s$y_range), c(2L, net$d)) ||
+                               anyNA(s$y_range))))
     stopf("'%s$scaling' does not match the network", name)
   if (!is.character(object$ynames) || length(object$ynames) != net$d ||
       anyNA(object$ynames) || anyDuplicated(object$ynames) ||

@@ -77,6 +77,19 @@ dummy_rows <- function(X, kept, dummy) {
   array(0, c(1L, dims[-1L]))
 }
 
+# A warning (class sbcg_far_law) for the rows of newdata (far_rows())
+# whose laws lie far outside the responses the fit learned from (`range`).
+far_warning <- function(rows, range) {
+  if (!length(rows)) return(invisible())
+  fmt <- function(v) format(v, digits = 4)
+  warnf("'newdata': more than half the draws of %d row(s) (%s%s) lie further outside the responses the fit learned from (%s) than the width of their range; the fit extrapolates there, and its laws are not to be trusted",
+        length(rows), paste(utils::head(rows, 5L), collapse = ", "),
+        if (length(rows) > 5L) ", ..." else "",
+        paste(sprintf("%s%s to %s", if (ncol(range) > 1L) paste0(colnames(range), ": ") else "",
+                      fmt(range[1L, ]), fmt(range[2L, ])), collapse = "; "),
+        class = "sbcg_far_law")
+}
+
 # Result `df` (a data frame whose first column is .row) with the predictor
 # columns `pf` of newdata (predictor_frame(), one row per row of newdata)
 # after .row, repeated as .row says, as tidybayes::add_predicted_draws()
@@ -137,7 +150,10 @@ sampling_run <- function(s, fun, ..., extra = NULL) {
   parts <- run_chunks(ck$chunks, ck$rows, fun, object = s$object, n = s$n,
                       g = s$g, cseed = cseed, threads = s$threads, ...,
                       verbose = s$verbose)
-  if (!s$dummy) warn_nonfinite(parts, as.double(nrow(s$X)) * s$n)
+  if (!s$dummy) {
+    warn_nonfinite(parts, as.double(nrow(s$X)) * s$n)
+    far_warning(sort(unlist(lapply(parts, `[[`, "far_rows"))), s$object$scaling$y_range)
+  }
   list(parts = parts, nrows = lengths(ck$rows))
 }
 
@@ -197,15 +213,39 @@ sampler_grid <- function(object, steps = NULL, method = NULL, grid = NULL, warn 
 # draws counted as the caller gets them (after the rows' centre and scale
 # and the support's map, where a row far from the training data can also
 # overflow): `nonfinite`, the number of draws with a non-finite component,
-# and `bad_rows`, their rows of newdata.
+# and `bad_rows`, their rows of newdata; and `far_rows`, the rows of
+# newdata whose law lies far from the fit's responses (far_rows()).
 sample_rows <- function(object, X, rowid, n, g, cseed, threads, ...) {
   r <- sample_raw(object, X, rowid, n, g, cseed, threads, ...)
+  d <- object$net$d
   bad <- !is.finite(r$draws)
-  dim(bad) <- c(n, nrow(X), object$net$d)
+  dim(bad) <- c(n, nrow(X), d)
   bad <- rowSums(bad, dims = 2L) > 0
   r$nonfinite <- sum(bad)
   r$bad_rows <- rowid[colSums(bad) > 0] + 1
+  r$far_rows <- rowid[far_rows(r$draws, n, nrow(X), object$scaling$y_range)] + 1
   r
+}
+
+# The rows (of nr, each with n draws in chain order) more than half of
+# whose draws of some component lie further from the range of the fit's
+# responses (`range`, 2 x components; NULL for fits saved before sbcg kept
+# it) than its width: laws that no training row supports, as where the
+# networks extrapolate, or where a log-scale fit's location and scale grow
+# in a corner that few rows reach.
+far_rows <- function(draws, n, nr, range) {
+  if (is.null(range)) return(integer())
+  N <- n * nr
+  far <- logical(nr)
+  for (k in seq_len(ncol(range))) {
+    w <- range[2L, k] - range[1L, k]
+    if (!(w > 0)) next
+    v <- draws[(k - 1) * N + seq_len(N)]
+    out <- !is.na(v) & (v < range[1L, k] - w | v > range[2L, k] + w)
+    dim(out) <- c(n, nr)
+    far <- far | colSums(out) > n / 2
+  }
+  which(far)
 }
 
 # Draws for the standardised rows X, keyed by global row ids `rowid`

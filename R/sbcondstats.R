@@ -324,7 +324,7 @@ stats_chunk <- function(ch, object, n, g, cseed, threads, opts, progress = NULL)
                         at = ch$at, se = opts$se, rows = ch$rowid + 1,
                         discrete = is_count_fit(object), strata = opts$strata,
                         members = n_members(object), bounds = support_bounds(object))
-  list(stats = st, nonfinite = r$nonfinite, bad_rows = r$bad_rows,
+  list(stats = st, nonfinite = r$nonfinite, bad_rows = r$bad_rows, far_rows = r$far_rows,
        draws = if (opts$keep_draws) r$draws)
 }
 

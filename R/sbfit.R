@@ -769,6 +769,8 @@ sbfit_core <- function(X, Y, w, xinfo, control, threads, seed, verbose,
     fit <- ensemble_fit(fit, members)
     fit$holdout <- holdout_scores(fit, one$prep, Yscore, threads)
   }
+  # the responses' range on their own scale, for far_warning()
+  fit$scaling$y_range <- col_ranges(Yscore)
   # the map from the held-out PITs (recalibrate.R), for a preconditioned
   # fit of one response that is not constant; the held-out scores stay
   # those of the fit's own law, which it was learned from.  Format 5: a fit

@@ -95,7 +95,10 @@
 #'   outside the predictor values the fit learned from (in some column of
 #'   the model matrix, beyond their range by more than a tenth of its
 #'   width) give a warning of class `sbcg_extrapolation`: the networks'
-#'   answers there are extrapolation, which no training row checks.
+#'   answers there are extrapolation, which no training row checks.  So do
+#'   rows more than half of whose draws lie beyond the range of the fit's
+#'   responses by more than its width (class `sbcg_far_law`), as where a
+#'   fit on the log scale grows without bound in a corner few rows reach.
 #' @param ndraws number of draws per row (called `n` in sbcg 0.1,
 #'   as in `stats::simulate()`'s `nsim` and brms' `ndraws`).
 #' @param n the old name of `ndraws`, still accepted with a message.

@@ -155,7 +155,8 @@ score_chunk <- function(ch, object, n, g, cseed, threads, probs, levels, progres
   list(scores = score_core(Ms, ch$y, probs, levels, object$ynames, ch$rowid + 1,
                           discrete = is_count_fit(object),
                           u = if (is_count_fit(object)) tie_breaks(cseed, ch$rowid)),
-       nonfinite = r$nonfinite, bad_rows = r$bad_rows)
+       nonfinite = r$nonfinite, bad_rows = r$bad_rows,
+       far_rows = r$far_rows)
 }
 
 # The numbers in (0, 1) that break the ties of a count fit's PITs in

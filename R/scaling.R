@@ -26,11 +26,11 @@ standardize_cols <- function(M, on) {
   list(center = center, scale = scale, const = const)
 }
 
-# The smallest and largest value of each column of M (2 x ncol(M)), for
-# extrapolation_warning().
+# The smallest and largest finite value of each column of M (2 x ncol(M)),
+# for extrapolation_warning() and far_warning().
 col_ranges <- function(M) {
   r <- matrix(0, 2L, ncol(M), dimnames = list(c("min", "max"), colnames(M)))
-  for (j in seq_len(ncol(M))) r[, j] <- range(M[, j])
+  for (j in seq_len(ncol(M))) r[, j] <- range(M[, j], finite = TRUE)
   r
 }
 

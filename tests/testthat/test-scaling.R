@@ -106,6 +106,47 @@ test_that("rows of newdata well outside the training rows warn that they are ext
   expect_error(predict(bad, out), "'object\\$scaling' does not match")
 })
 
+test_that("laws far outside the responses the fit learned from warn", {
+  d <- gauss_data(200, 24)
+  # a row of weight 0 far out does not widen the responses' range
+  d$y[1] <- 1e4
+  w <- c(0, rep(1, 199))
+  f <- sbfit(y ~ x, d, weights = w, control = small_control(epochs = 2, validation = 0.2),
+             seed = 1, support = "real")
+  r <- range(d$y[-1])
+  expect_identical(unname(f$scaling$y_range[, 1]), r)
+  nd <- data.frame(x = c(-1, 0, 1))
+  expect_warning(predict(f, nd, ndraws = 50), NA)
+  # the rule: more than half of a row's draws beyond the range by more
+  # than its width (here 0 to 1, so below -1 or above 2)
+  R <- cbind(y = c(0, 1))
+  D <- c(rep(3, 6), rep(0.5, 4),      # row 1: 6 of 10 beyond
+         rep(-1.5, 5), rep(0.5, 5),   # row 2: exactly half, not more
+         rep(1.9, 10))                # row 3: within the width
+  expect_identical(sbcg:::far_rows(D, 10L, 3L, R), 1L)
+  expect_identical(sbcg:::far_rows(D, 10L, 3L, NULL), integer())
+  # a fit whose responses' range lies far from its laws names every row,
+  # in each sampling function, with the range
+  g <- f
+  g$scaling$y_range <- cbind(y = c(100, 101))
+  msg <- "'newdata': more than half the draws of 3 row\\(s\\) \\(1, 2, 3\\) lie further outside the responses the fit learned from \\(100 to 101\\)"
+  expect_warning(predict(g, nd, ndraws = 50), msg, class = "sbcg_far_law")
+  expect_warning(sbsample(g, nd, ndraws = 10), msg, class = "sbcg_far_law")
+  expect_warning(sbscore(g, transform(nd, y = 0), ndraws = 50), msg, class = "sbcg_far_law")
+  # only the rows whose laws are far: rows around x = 1 have centre near 3
+  g$scaling$y_range <- cbind(y = c(-1, 0))
+  expect_warning(predict(g, data.frame(x = c(-1, 1.5)), ndraws = 200),
+                 "draws of 1 row\\(s\\) \\(2\\)", class = "sbcg_far_law")
+  # fits saved before the range was kept do not warn; malformed ranges are
+  # refused
+  old <- g
+  old$scaling$y_range <- NULL
+  expect_warning(predict(old, nd, ndraws = 50), NA)
+  bad <- f
+  bad$scaling$y_range <- c(0, 1)
+  expect_error(predict(bad, nd), "'object\\$scaling' does not match")
+})
+
 test_that("a predictor constant on the fit's rows is ignored, with a warning", {
   d <- gauss_data(200, 22)
   d$z <- 5
