@@ -241,14 +241,16 @@ check_probs_draws <- function(probs, n, name = "probs") {
 
 # Largest number of draws one call may return (rows x n x responses); the
 # option sbcg.max_draws raises it.
-check_draw_count <- function(nrow, n, d, n_name = "ndraws") {
+check_draw_count <- function(nrow, n, d, n_name = "ndraws", other = 0L) {
   lim <- getOption("sbcg.max_draws", 2e8)
   if (!is.numeric(lim) || length(lim) != 1L || is.na(lim) || lim <= 0)
     stopf("option sbcg.max_draws must be a positive number, such as 2e8 (the default)")
-  tot <- as.double(nrow) * n * d
+  tot <- as.double(nrow) * n * (d + other)
   if (tot > lim)
-    stopf("'%s' = %s draws for %d rows of 'newdata' and %d response(s) make %.3g values, more than getOption(\"sbcg.max_draws\") = %.3g; ask for fewer or raise the option",
-          n_name, format(n), nrow, d, tot, lim)
+    stopf("'%s' = %s draws for %d rows of 'newdata' and %d response(s)%s make %.3g values, more than getOption(\"sbcg.max_draws\") = %.3g; ask for fewer%s or raise the option",
+          n_name, format(n), nrow, d,
+          if (other > 0) sprintf(", with the long format's %d other column(s) on each draw's line", other) else "",
+          tot, lim, if (other > 0) ", take format = \"matrix\"" else "")
   invisible(tot)
 }
 

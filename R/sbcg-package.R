@@ -35,8 +35,11 @@
 #' in earlier versions) by rounding, about 1e-7 relative, far below
 #' the noise of training and the Monte Carlo error of the draws.
 #' `options(sbcg.max_draws)` (default 2e8) caps the number of
-#' draws one call may request and `options(sbcg.max_parameters)` (default
-#' 5e7) the size of a network.
+#' values one call may hold: draws times response components (for the
+#' long format of [sbsample()], which repeats `.row`, `.draw` and the
+#' predictors on each draw's line, those columns count too), checked
+#' before sampling; `options(sbcg.max_parameters)` (default 5e7) caps the
+#' size of a network.
 #'
 #' @references Huang, J. (2024). Conditional generative learning with a
 #'   Schrödinger bridge. arXiv:2409.17294.

@@ -164,7 +164,8 @@
 #'   that [sbsample()] with `format = "matrix"`, the same seed and the same
 #'   `stratify` returns, except where draws are shared between rows (a
 #'   bridge without the predictors, or that half of a pooled fit's draws;
-#'   the section above).
+#'   the section above).  All rows' draws are then held at once, and
+#'   `options(sbcg.max_draws)` caps them all, not one chunk's.
 #' @param stratify whether to stratify the noise of each row's draws; see
 #'   the section "Stratified noise".
 #' @return A data frame of class `"sbcondstats"` with one row per row of
@@ -222,10 +223,11 @@ sbcondstats <- function(object, newdata, ndraws = object$control$draws,
   if (missing(newdata) && is_unconditional(object)) newdata <- data.frame(row.names = 1L)
   nname <- renamed_arg("sbcondstats", "ndraws", "n", !missing(ndraws), !missing(n))
   if (!missing(n)) ndraws <- n
+  # (kept draws are all in memory at once; otherwise one chunk's)
   s <- sampling_setup(object, newdata, ndraws, steps, method, threads = threads,
                       seed = seed, chunk_size = chunk_size, verbose = verbose,
-                      n_min = 2L, held = "chunk", na.action = na.action,
-                      n_name = nname)
+                      n_min = 2L, held = if (isTRUE(keep_draws)) "all" else "chunk",
+                      na.action = na.action, n_name = nname)
   opts <- summary_opts(probs, se, density, bw, adjust, density_n, keep_draws)
   check_probs_draws(opts$probs, s$n)
   opts$strata <- if (check_flag(stratify, "stratify")) draw_strata(s$n) else 0L

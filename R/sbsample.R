@@ -171,10 +171,16 @@ sbsample <- function(object, newdata, ndraws = object$control$draws, steps = NUL
                       na.action = na.action, n_name = nname)
   format <- check_choice(format, c("long", "matrix"), "format")
   strata <- if (check_flag(stratify, "stratify")) draw_strata(s$n) else 0L
+  pf <- predictor_frame(object, newdata)
+  # the long format repeats .row, .draw and the predictors on every draw's
+  # line: checked before any sampling
+  if (format == "long")
+    check_draw_count(length(s$rows_out), s$n, s$d, nname,
+                     other = 2L + length(setdiff(names(pf), c(".row", ".draw", object$ynames))))
   r <- sampling_run(s, sample_chunk, strata = strata)
   draws <- join_draws(lapply(r$parts, `[[`, "draws"), r$nrows, s$n, s$d)
   shape_draws(object, pad_draws(draws, s), length(s$rows_out), s$n, format,
-              s$rn_out, s$rows_out, pf = predictor_frame(object, newdata))
+              s$rn_out, s$rows_out, pf = pf)
 }
 
 # One chunk of sbsample(): the raw draws (chain order) and the count of

@@ -90,7 +90,16 @@ test_that("bad 'chunk_size' and 'verbose' give errors naming them", {
   expect_error(sbsample(fit_ch, nd_ch, ndraws = 20, chunk_size = 2), "'ndraws'.*sbcg.max_draws")
   expect_error(sbcondstats(fit_ch, nd_ch, ndraws = 60, chunk_size = 2), "'ndraws'.*sbcg.max_draws")
   expect_s3_class(sbcondstats(fit_ch, nd_ch, ndraws = 20, chunk_size = 2, seed = 1), "sbcondstats")
+  # ...unless it keeps the draws, all of them in memory at once
+  expect_error(sbcondstats(fit_ch, nd_ch, ndraws = 20, chunk_size = 2, keep_draws = TRUE),
+               "'ndraws'.*sbcg.max_draws")
   expect_error(simulate(fit_ch, nsim = 50, newdata = nd_ch), "'nsim'.*sbcg.max_draws")
+  # the long format counts its other columns (.row, .draw, x) too, before
+  # sampling: 7 rows x 10 draws x 4 columns
+  expect_identical(dim(sbsample(fit_ch, nd_ch, ndraws = 10, format = "matrix")), c(7L, 10L))
+  expect_error(sbsample(fit_ch, nd_ch, ndraws = 10),
+               "'ndraws' = 10 draws for 7 rows of 'newdata' and 1 response\\(s\\), with the long format's 3 other column\\(s\\) on each draw's line make 280 values.*take format = \"matrix\"")
+  expect_identical(nrow(sbsample(fit_ch, nd_ch, ndraws = 3)), 21L)
   options(sbcg.max_draws = "a")
   expect_error(sbsample(fit_ch, nd_ch, ndraws = 2), "option sbcg.max_draws must be a positive number")
 })
