@@ -666,6 +666,10 @@ newdata_matrix <- function(object, newdata) {
     if (info$type == "terms" && is.null(colnames(newdata)))
       stopf("'newdata' must be a data frame with columns %s",
             paste(all.vars(info$terms), collapse = ", "))
+    # named as sbfit() names the columns of its 'x' (one without any names
+    # is matched by position below)
+    if (info$type == "matrix" && !is.null(colnames(newdata)))
+      colnames(newdata) <- fill_colnames(colnames(newdata), ncol(newdata))
     newdata <- as.data.frame(newdata, stringsAsFactors = FALSE)
   }
   if (!is.data.frame(newdata))
@@ -726,6 +730,12 @@ newdata_matrix <- function(object, newdata) {
   bad <- rowSums(is.infinite(X)) > 0
   if (any(bad))
     stopf("'newdata' has infinite values in row(s) %s",
+          paste(utils::head(which(bad), 5L), collapse = ", "))
+  # the bound sbfit() puts on the training data (beyond it the
+  # standardised values, or the networks' sums, overflow)
+  bad <- rowSums(abs(X) > 1e150, na.rm = TRUE) > 0
+  if (any(bad))
+    stopf("'newdata' has predictor values beyond 1e150 in absolute value in row(s) %s; a fit cannot read them (sbfit() refuses them too)",
           paste(utils::head(which(bad), 5L), collapse = ", "))
   extrapolation_warning(X, object$scaling$x_range, object$scaling$x_log)
   X <- log_cols(X, object$scaling$x_log)

@@ -343,6 +343,8 @@ predictor_frame <- function(object, newdata) {
   if (is.matrix(newdata)) {
     if (is.null(colnames(newdata)) && ncol(newdata) == length(vars))
       colnames(newdata) <- vars
+    else if (info$type == "matrix" && !is.null(colnames(newdata)))
+      colnames(newdata) <- fill_colnames(colnames(newdata), ncol(newdata))
     newdata <- as.data.frame(newdata, stringsAsFactors = FALSE)
   }
   vars <- intersect(vars, names(newdata))

@@ -129,6 +129,8 @@
 #'   predictors, as in [lm()] (`list(f = "contr.sum")`); `newdata` is then
 #'   coded the same way.
 #' @param x a numeric matrix or data frame of predictors (default method).
+#'   Matrix columns without names are called `x1`, `x2`, ... by position,
+#'   in the fit and in `newdata`.
 #' @param y a numeric vector or matrix of responses (default method).
 #' @param control settings from [sbcg_control()], or a named list of the
 #'   settings to change.
@@ -357,9 +359,9 @@ sbfit.default <- function(x, y, weights = NULL, control = sbcg_control(),
       stopf("'x' must be a numeric matrix or a data frame")
     if (ncol(x) == 0L) stopf("'x' must have at least one column")
     if (nrow(x) != nrow(y)) stopf("'x' and 'y' must have the same number of rows")
-    if (is.null(colnames(x))) colnames(x) <- paste0("x", seq_len(ncol(x)))
-    if (anyDuplicated(colnames(x)) || any(colnames(x) == ""))
-      stopf("'x' must have unique, non-empty column names")
+    colnames(x) <- fill_colnames(colnames(x), ncol(x))
+    if (anyDuplicated(colnames(x)))
+      stopf("'x' must have unique column names")
     X <- x
     storage.mode(X) <- "double"
     xinfo <- list(type = "matrix", names = colnames(x))
@@ -367,6 +369,16 @@ sbfit.default <- function(x, y, weights = NULL, control = sbcg_control(),
   fit <- sbfit_support(X, y, weights, xinfo, control, threads, seed, verbose, support)
   fit$call <- call_with_seed(cl, fit$seed)
   fit
+}
+
+# Column names of a predictor matrix of k columns: column j without a name
+# (cbind(x, rnorm(n)) names only its first) is called xj, as are all
+# without any names.
+fill_colnames <- function(nm, k) {
+  if (is.null(nm)) nm <- character(k)
+  none <- is.na(nm) | nm == ""
+  nm[none] <- paste0("x", seq_len(k))[none]
+  nm
 }
 
 # Names for the k columns of a matrix response whose names `nm` may be

@@ -95,6 +95,22 @@ test_that("the default method takes a matrix or a data frame", {
   expect_equal(fit$xnames, c("a", "b"))
   expect_equal(nrow(sbsample(fit, x[1:3, ], ndraws = 2, seed = 1)), 6L)
   expect_equal(nrow(sbsample(fit, data.frame(b = 0.9, a = 0.2), ndraws = 2, seed = 1)), 2L)
+  # columns without names are called x1, x2, ... by position, in the fit
+  # and in newdata
+  xp <- unname(x)
+  colnames(xp) <- c("a", "")
+  fp <- sbfit(xp, y, control = small_control(), seed = 1)
+  expect_identical(fp$xnames, c("a", "x2"))
+  expect_identical(sbsample(fp, xp[1:3, ], ndraws = 2, seed = 1, format = "matrix"),
+                   sbsample(fp, cbind(a = x[1:3, 1], x2 = x[1:3, 2]), ndraws = 2, seed = 1,
+                            format = "matrix"))
+  expect_named(sbsample(fp, xp[1:3, ], ndraws = 2, seed = 1), c(".row", "a", "x2", ".draw", "y"))
+  f0 <- sbfit(unname(x), y, control = small_control(), seed = 1)
+  expect_identical(f0$xnames, c("x1", "x2"))
+  expect_identical(f0$theta, fit$theta)
+  xd <- x
+  colnames(xd) <- c("a", "a")
+  expect_error(sbfit(xd, y, control = small_control()), "'x' must have unique column names")
   # a named vector is neither; the message names both forms a matrix fit takes
   expect_error(sbsample(fit, c(a = 1, b = 2), ndraws = 2),
                "'newdata' must be a data frame or a matrix")
