@@ -514,18 +514,32 @@ check_fit <- function(object, name = "object") {
   # pooled ('pooled_bridges', the other bridge in `members`; ensemble.R,
   # pool_bridges()); format 11: any of 2 to 10 with predictor columns that
   # were constant on its rows, which new data then set to 0
-  # (`scaling$x_const`)
+  # (`scaling$x_const`); format 12: any of 2 to 11 whose law on the real
+  # line is cut at `support$floor` (support = "auto" on responses never
+  # below 0)
   if (!(is.integer(object$format) && length(object$format) == 1L &&
-        object$format %in% 1:11)) {
+        object$format %in% 1:12)) {
     made <- if (is.character(object$version)) object$version[1L] else "unknown"
     this <- as.character(getNamespaceVersion("sbcg"))
     # (a format this version never wrote, though the version is the same:
     # a later build, or an edited fit)
     if (!is.null(object$format) && identical(made, this))
-      stopf("'%s$format' is %s, which this version of sbcg (%s) does not read (formats 1 to 11, integers): the fit was made by another version or altered; refit it with this one",
+      stopf("'%s$format' is %s, which this version of sbcg (%s) does not read (formats 1 to 12, integers): the fit was made by another version or altered; refit it with this one",
             name, paste(format(object$format), collapse = ", "), this)
     stopf("'%s' was made by another version of sbcg (%s); refit it with this one (%s)",
           name, made, this)
+  }
+  # format 12: checked as the format it would have without the floor
+  fl <- if (is.list(object$support)) object$support$floor
+  if (!identical(object$format == 12L, !is.null(fl)))
+    stopf("'%s$format' is 12 exactly when its law on the real line is cut at 'support$floor'",
+          name)
+  if (!is.null(fl)) {
+    if (!is.numeric(fl) || length(fl) != 1L || !is.finite(fl) ||
+        !identical(object$support$type, "real"))
+      stopf("'%s$support' is malformed: 'floor' must be one finite number, on the real line", name)
+    object$support$floor <- NULL
+    object$format <- fit_format(object)
   }
   # format 11: checked as the format it would have without x_const
   xc <- if (is.list(object$scaling)) object$scaling$x_const

@@ -86,6 +86,7 @@ ensemble_fit <- function(first, members) {
 # earlier versions would feed the predictors instead; otherwise 5 with a
 # recalibration map, 4 with members, 3 with a decorrelating mix, 2 else.
 fit_format <- function(object) {
+  if (is.numeric(object$support$floor)) return(12L)
   if (!is.null(object$scaling$x_const)) return(11L)
   if (isTRUE(object$pooled_bridges)) return(10L)
   ple <- function(o) !is.null(o$precondition$ple)

@@ -698,6 +698,13 @@ support_auto <- function(X, Y, w, xinfo, control, threads, seed, verbose, xname,
     keep$fit$seconds <- a$fit$seconds + b$fit$seconds
   }
   keep$fit$oof_crps <- NULL
+  # the responses are never below 0 (the alternative's premise): a law
+  # kept on the real line is cut there, its draws below 0 set to 0, which
+  # can only lower the CRPS of a response that is not below 0
+  if (identical(keep$fit$support$type, "real")) {
+    keep$fit$support$floor <- 0
+    keep$fit$format <- fit_format(keep$fit)
+  }
   for (w in keep$warns) warning(w)
   keep$fit
 }

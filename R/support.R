@@ -138,7 +138,7 @@ count_offset <- 1
 support_inverse <- function(sup, z) {
   if (is.null(sup)) return(z)
   switch(sup$type,
-    real = z,
+    real = if (is.null(sup$floor)) z else pmax(z, sup$floor),
     lower = pmax(sup$lower + exp(z), inside_bound(sup$lower, 1)),
     upper = pmin(sup$upper - exp(-z), inside_bound(sup$upper, -1)),
     interval = pmin(pmax(sup$lower + (sup$upper - sup$lower) * stats::plogis(z),
@@ -175,6 +175,7 @@ is_count_fit <- function(object) identical(object$support$type, "count")
 # real line and for fits without a support).
 support_bounds <- function(object) {
   sup <- object$support
+  if (is.list(sup) && is.numeric(sup$floor)) return(c(sup$floor, Inf))
   if (is.list(sup) && is.numeric(sup$lower) && is.numeric(sup$upper)) c(sup$lower, sup$upper) else
     c(-Inf, Inf)
 }
@@ -220,7 +221,11 @@ support_line <- function(x) {
           sprintf("refit with update(fit, support = \"%s\") and compare the held-out scores",
                   x$support_hint) else
           "support = \"auto\", the default, also fits the log scale and keeps the fit with the lower held-out CRPS, given held-out rows")
-    return(sprintf("Support: the real line%s%s", choice_text(x), if (is.null(hint)) "" else hint))
+    cut <- if (is.numeric(sup$floor))
+      sprintf(", its draws below %s set to %s (the responses are never below it)",
+              format(sup$floor), format(sup$floor)) else ""
+    return(sprintf("Support: the real line%s%s%s", cut, choice_text(x),
+                   if (is.null(hint)) "" else hint))
   }
   # fits made before held-out scores were on the response's scale (their
   # holdout has no `scale`) scored them on the fitted scale

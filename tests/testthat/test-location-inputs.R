@@ -14,8 +14,9 @@ skew_data <- function(n, seed) {
 }
 
 test_that("the bridge's inputs are the standardised location and log scale", {
+  # (on the real line, uncut: the law itself)
   d <- skew_data(300, 1)
-  fit <- sbfit(y ~ x1 + x2 + x3, d, seed = 1,
+  fit <- sbfit(y ~ x1 + x2 + x3, d, seed = 1, support = "real",
                control = small_control(bridge_inputs = "location"))
   expect_identical(fit$format, 6L)
   expect_true(fit$bridge_x)
@@ -104,7 +105,7 @@ test_that("malformed location inputs and formats are refused", {
   bad$precondition$features <- NULL
   expect_error(sbsample(bad, d[1, ], ndraws = 5), "format")
   bad <- fit
-  bad$format <- 12L
+  bad$format <- 13L
   expect_error(sbsample(bad, d[1, ], ndraws = 5), "another version")
   expect_error(sbcg_control(bridge_inputs = "scale"), "bridge_inputs")
 })
@@ -120,7 +121,7 @@ test_that("through the location and scale the law's shape follows its level", {
   nd <- data.frame(x1 = c(0, 1), x2 = c(0, 1), x3 = 0.5)
   skew <- function(v) mean((v - mean(v))^3) / mean((v - mean(v))^2)^1.5
   gap <- function(bi) {
-    f <- sbfit(y ~ x1 + x2 + x3, d, seed = 1,
+    f <- sbfit(y ~ x1 + x2 + x3, d, seed = 1, support = "real",
                control = sbcg_control(bridge_inputs = bi, hidden = c(32, 32)))
     D <- sbsample(f, nd, ndraws = 4000, seed = 2, format = "matrix")
     b <- rep(1:20, each = 200)
