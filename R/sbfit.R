@@ -668,8 +668,8 @@ sbfit_support_one <- function(X, Y, w, xinfo, control, threads, seed, verbose, s
 support_auto <- function(X, Y, w, xinfo, control, threads, seed, verbose, xname, yname) {
   alt <- auto_candidate(Y)
   if (is.null(alt))
-    return(sbfit_support_one(X, Y, w, xinfo, control, threads, seed, verbose, "real",
-                             xname, yname, keep_oof = FALSE))
+    return(cut_at_zero(sbfit_support_one(X, Y, w, xinfo, control, threads, seed, verbose,
+                                         "real", xname, yname, keep_oof = FALSE), Y))
   verbose <- check_flag(verbose, "verbose")
   one <- function(sup) {
     if (verbose) message(sprintf("support: %s", sup))
@@ -698,15 +698,23 @@ support_auto <- function(X, Y, w, xinfo, control, threads, seed, verbose, xname,
     keep$fit$seconds <- a$fit$seconds + b$fit$seconds
   }
   keep$fit$oof_crps <- NULL
-  # the responses are never below 0 (the alternative's premise): a law
-  # kept on the real line is cut there, its draws below 0 set to 0, which
-  # can only lower the CRPS of a response that is not below 0
-  if (identical(keep$fit$support$type, "real")) {
-    keep$fit$support$floor <- 0
-    keep$fit$format <- fit_format(keep$fit)
-  }
   for (w in keep$warns) warning(w)
-  keep$fit
+  cut_at_zero(keep$fit, Y)
+}
+
+# A fit of support = "auto" on the real line, for one response that is
+# never below 0 on its rows (counts, amounts with zeros, positive values):
+# its law is cut at 0, its draws below 0 set to 0 (support$floor, format
+# 12).  For a response that is not below 0, moving mass from below 0 onto
+# 0 can only lower the CRPS and the pinball losses.  The held-out scores,
+# and the choice of support, are those of the law before the cut.
+cut_at_zero <- function(fit, Y) {
+  if (identical(fit$support$type, "real") && ncol(Y) == 1L && isTRUE(all(Y >= 0)) &&
+      is.null(fit$constant_response) && !all(Y == Y[1L])) {
+    fit$support$floor <- 0
+    fit$format <- fit_format(fit)
+  }
+  fit
 }
 
 # Whether support = "auto" keeps the log scale, from the held-out CRPS
