@@ -194,7 +194,15 @@
 #'   second fit.
 #'   Other responses, and fits without held-out rows (`validation = 0`, or
 #'   too few rows), stay on the real line, and `print()` then says when the
-#'   responses are whole numbers, positive, or in (0, 1).
+#'   responses are whole numbers, positive, or in (0, 1).  Where `"auto"`
+#'   keeps the real line for one response that is never below 0 on the
+#'   fit's rows (counts, amounts with zeros, positive values), the law is
+#'   cut at 0: its draws below 0 are set to 0 (`support$floor`, and
+#'   `format` 12), as in a Tobit model, so that no draw is a negative
+#'   count or amount.  For a response that is never below 0 this can only
+#'   lower the CRPS and the pinball losses (the CDF below 0 moves to 0).
+#'   The held-out scores that `print()` shows, and the choice of support,
+#'   are those of the law before the cut.
 #' @param verbose print a progress line per network, labelled with its
 #'   place among the fit's networks, an upper bound on the time left for
 #'   the fit (from the second network on: early stopping usually ends

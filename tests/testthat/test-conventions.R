@@ -741,6 +741,53 @@ test_that("draws that round onto an open bound are moved just inside it", {
                    c(NA, NaN))
 })
 
+test_that("support = \"auto\" cuts at 0 the real-line law of responses never below 0", {
+  # amounts with exact zeros: "auto" keeps the real line (no log scale
+  # takes a 0), and its law, which puts draws below 0, is cut there
+  set.seed(3)
+  x <- runif(300, -1, 1)
+  d <- data.frame(x = x, y = pmax(0, 0.5 + x + rnorm(300, sd = 0.5)))
+  f <- sbfit(y ~ x, d, seed = 1, control = small_control(epochs = 20, validation = 0.2))
+  expect_identical(f$support$type, "real")
+  expect_identical(f$support$floor, 0)
+  expect_identical(f$format, 12L)
+  expect_output(print(f), "Support: the real line, its draws below 0 set to 0")
+  # the draws are those of the uncut law, those below 0 set to 0
+  raw <- f
+  raw$support$floor <- NULL
+  raw$format <- sbcg:::fit_format(raw)
+  nd <- data.frame(x = c(-1, 0, 1))
+  D0 <- sbsample(raw, nd, ndraws = 200, seed = 2, format = "matrix")
+  D <- sbsample(f, nd, ndraws = 200, seed = 2, format = "matrix")
+  expect_gt(mean(D0 < 0), 0.05)
+  expect_identical(D, pmax(D0, 0))
+  st <- sbcondstats(f, nd, ndraws = 200, seed = 2, at = 0, keep_draws = TRUE)
+  expect_identical(attr(st, "bounds"), c(0, Inf))
+  expect_identical(st$p0, unname(rowMeans(attr(st, "draws") <= 0)))
+  # saved and read again: the same draws
+  tf <- tempfile(fileext = ".rds")
+  saveRDS(f, tf)
+  expect_identical(sbsample(readRDS(tf), nd, ndraws = 20, seed = 4),
+                   sbsample(f, nd, ndraws = 20, seed = 4))
+  # the real line asked for, or responses below 0: no cut
+  fr <- sbfit(y ~ x, d, seed = 1, support = "real",
+              control = small_control(epochs = 20, validation = 0.2))
+  expect_null(fr$support$floor)
+  expect_identical(fr$theta, f$theta)
+  dn <- transform(d, y = y - 0.1)
+  expect_null(sbfit(y ~ x, dn, seed = 1, control = small_control(epochs = 2))$support$floor)
+  # format and floor must agree
+  bad <- f
+  bad$format <- 10L
+  expect_error(sbsample(bad, nd, ndraws = 5), "'object\\$format' is 12 exactly when")
+  bad <- raw
+  bad$format <- 12L
+  expect_error(sbsample(bad, nd, ndraws = 5), "'object\\$format' is 12 exactly when")
+  bad <- f
+  bad$support$floor <- NA_real_
+  expect_error(sbsample(bad, nd, ndraws = 5), "'object\\$support' is malformed")
+})
+
 test_that("positive and bounded supports keep every draw inside", {
   set.seed(2)
   n <- 400
