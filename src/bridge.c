@@ -927,18 +927,29 @@ void bridge_fit_group(int m, const nn_net *net, double *const *theta,
             }
         }
         }
+        /* the progress shown: that of the network furthest from the end
+         * of its own budget (networks may have budgets of their own), or
+         * the largest budget once all are done */
         left = 0;
-        int emin = INT_MAX, ep = 0;
+        int e_show = 0, e_total = 0;
+        double f_min = 2;
         for (int i = 0; i < m; i++) {
             fit_run *r = run_of(ws[i]);
             if (!r->done) {
                 left++;
-                if (res[i].epochs < emin) emin = res[i].epochs;
+                double f = (double) res[i].epochs / (double) s[i].epochs;
+                if (f < f_min) {
+                    f_min = f;
+                    e_show = res[i].epochs;
+                    e_total = s[i].epochs;
+                }
             }
-            ep = s[i].epochs;
         }
+        if (left == 0)
+            for (int i = 0; i < m; i++)
+                if (s[i].epochs > e_total) e_show = e_total = s[i].epochs;
         if (mon)
-            mon->tick(mon->ctx, m - left, m, left ? emin : ep, ep, left == 0);
+            mon->tick(mon->ctx, m - left, m, e_show, e_total, left == 0);
     }
     for (int i = 0; i < m; i++) run_end(run_of(ws[i]));
 }

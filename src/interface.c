@@ -426,12 +426,19 @@ static void group_tick(void *ctx, int done, int m, int epoch, int epochs,
     double now = wall_time();
     if (!g->verbose || (now - g->last <= 0.25 && !end))
         return;
-    char left[32], used[32];
+    char left[48], used[32];
     g->last = now;
-    format_secs(epoch > 0 ? (now - g->t0) / epoch * (epochs - epoch) : 0,
-                left, sizeof left);
+    /* (before the first epoch ends there is nothing to tell the time left
+     * by) */
+    if (epoch > 0) {
+        char t[32];
+        format_secs((now - g->t0) / epoch * (epochs - epoch), t, sizeof t);
+        snprintf(left, sizeof left, ", at most %s left", t);
+    } else {
+        left[0] = '\0';
+    }
     format_secs(now - g->t0, used, sizeof used);
-    Rprintf("\r%sepoch %d/%d  %d/%d networks done  %s elapsed, at most %s left   ",
+    Rprintf("\r%sepoch %d/%d  %d/%d networks done  %s elapsed%s   ",
             g->label, epoch, epochs, done, m, used, left);
     R_FlushConsole();
 }
