@@ -869,6 +869,7 @@ newdata_response <- function(object, newdata) {
     if (!all(vapply(Y, function(v) is.numeric(v) && !is.complex(v), NA)))
       stopf("'newdata': the response column(s) %s must be numeric", paste(yn, collapse = ", "))
     Y <- as.matrix(Y)
+    storage.mode(Y) <- "double"  # (as.matrix() of no rows is logical)
   }
   if (!is.numeric(Y) || is.complex(Y))
     stopf("'newdata': the response %s must be numeric, not %s",

@@ -228,11 +228,11 @@ sample_rows <- function(object, X, rowid, n, g, cseed, threads, ...) {
 }
 
 # The rows (of nr, each with n draws in chain order) more than half of
-# whose draws of some component lie further from the range of the fit's
-# responses (`range`, 2 x components; NULL for fits saved before sbcg kept
-# it) than its width: laws that no training row supports, as where the
-# networks extrapolate, or where a log-scale fit's location and scale grow
-# in a corner that few rows reach.
+# whose draws of some component, among those that are not NaN, lie
+# further from the range of the fit's responses (`range`, 2 x components;
+# NULL for fits saved before sbcg kept it) than its width: laws that no
+# training row supports, as where the networks extrapolate, or where a
+# log-scale fit's location and scale grow in a corner that few rows reach.
 far_rows <- function(draws, n, nr, range) {
   if (is.null(range)) return(integer())
   N <- n * nr
@@ -243,7 +243,8 @@ far_rows <- function(draws, n, nr, range) {
     v <- draws[(k - 1) * N + seq_len(N)]
     out <- !is.na(v) & (v < range[1L, k] - w | v > range[2L, k] + w)
     dim(out) <- c(n, nr)
-    far <- far | colSums(out) > n / 2
+    ok <- colSums(matrix(!is.na(v), n, nr))
+    far <- far | (ok > 0 & colSums(out) > ok / 2)
   }
   which(far)
 }

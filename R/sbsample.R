@@ -94,7 +94,8 @@
 #'   `newdata` of no rows gives a result of no rows.  Rows that lie well
 #'   outside the predictor values the fit learned from (in some column of
 #'   the model matrix, beyond their range by more than a tenth of its
-#'   width) give a warning of class `sbcg_extrapolation`: the networks'
+#'   width, measured on the log-like scale for a skewed predictor that the
+#'   fit reads on it) give a warning of class `sbcg_extrapolation`: the networks'
 #'   answers there are extrapolation, which no training row checks.  So do
 #'   rows more than half of whose draws lie beyond the range of the fit's
 #'   responses by more than its width (class `sbcg_far_law`), as where a

@@ -37,7 +37,9 @@
 #'   broken by a number \eqn{u} in (0, 1) fixed for each row (from the
 #'   call's seed): \eqn{(r + u (e + 1)) / (m + 1)}{(r + u (e + 1)) / (m + 1)},
 #'   \eqn{e} the draws equal to \eqn{y}, the randomised PIT, uniform for a
-#'   calibrated count forecast.  `score_draws()` takes the mid-point unless
+#'   calibrated count forecast.  The same holds for a law cut at 0
+#'   (`support = "auto"` on a response never below 0, see [sbfit()]),
+#'   whose draws below 0 are all 0.  `score_draws()` takes the mid-point unless
 #'   `discrete = TRUE`, which breaks the ties the same way, with fixed
 #'   numbers spread evenly over the rows.
 #' * `cover<L>` for each `L` in `level`, whether \eqn{y} lies in the central
@@ -46,8 +48,8 @@
 #'   response its mean is about \eqn{L (m - 1)/(m + 1)}{L (m - 1) / (m + 1)},
 #'   which tends to `L` as the number of draws grows.  The closed interval
 #'   between two quantiles of a count law, whose ends are atoms, covers
-#'   more than `L` even when the law is right; for a count fit `cover<L>`
-#'   is therefore whether the randomised `pit` lies in
+#'   more than `L` even when the law is right; for a count fit, and one
+#'   cut at 0, `cover<L>` is therefore whether the randomised `pit` lies in
 #'   \eqn{[(1 - L)/2, (1 + L)/2]}{[(1 - L)/2, (1 + L)/2]}, which a
 #'   calibrated forecast does with chance `L` (the held-out coverage that
 #'   `print()` of the fit shows is read the same way).  `score_draws()`
@@ -152,9 +154,12 @@ score_chunk <- function(ch, object, n, g, cseed, threads, probs, levels, progres
   N <- nr * n
   Ms <- lapply(seq_len(object$net$d), function(k)
     t(matrix(r$draws[(k - 1) * N + seq_len(N)], n, nr)))
+  # (a law cut at 0 has an atom there, whose ties with y = 0 are broken as
+  # a count law's)
+  atoms <- is_count_fit(object) || is.numeric(object$support$floor)
   list(scores = score_core(Ms, ch$y, probs, levels, object$ynames, ch$rowid + 1,
                           discrete = is_count_fit(object),
-                          u = if (is_count_fit(object)) tie_breaks(cseed, ch$rowid)),
+                          u = if (atoms) tie_breaks(cseed, ch$rowid)),
        nonfinite = r$nonfinite, bad_rows = r$bad_rows,
        far_rows = r$far_rows)
 }

@@ -76,10 +76,11 @@ check_support <- function(support, Y, yname, rn = rownames(Y)) {
 # needs, the responses that break it ("the response 'y'") and the rows
 # where they do (the first five), as text, and the columns' indices.
 outside_support <- function(sup, Y, rn = rownames(Y)) {
-  if (is.null(sup) || sup$type == "real") return(NULL)
+  if (is.null(sup) || (sup$type == "real" && !is.numeric(sup$floor))) return(NULL)
   v <- as.vector(Y)
   ok <- !is.finite(v)
   bad <- if (sup$type == "count") !ok & (v < 0 | v != round(v)) else
+    if (sup$type == "real") !ok & v < sup$floor else
     !ok & (v <= sup$lower | v >= sup$upper)
   if (!any(bad)) return(NULL)
   dim(bad) <- dim(Y)
@@ -88,6 +89,7 @@ outside_support <- function(sup, Y, rn = rownames(Y)) {
   rows <- if (is.null(rn)) rows else rn[rows]
   cn <- colnames(Y)
   list(what = switch(sup$type, count = "non-negative whole numbers",
+                     real = sprintf("values of at least %s, where its law is cut", format(sup$floor)),
                      lower = sprintf("values above %s", format(sup$lower)),
                      upper = sprintf("values below %s", format(sup$upper)),
                      interval = sprintf("values strictly between %s and %s",

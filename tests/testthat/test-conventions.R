@@ -338,6 +338,9 @@ test_that("a newdata with no rows gives no rows, in the usual shape", {
   expect_error(plot(c0), "'x' has no rows to plot")
   sc0 <- sbscore(fit, d[0L, ], ndraws = 50)
   expect_s3_class(sc0, "sbscore")
+  fx <- sbfit(as.matrix(d["x"]), d$y, control = small_control(), seed = 1)
+  expect_identical(nrow(sbscore(fx, data.frame(x = numeric(), y = numeric()), ndraws = 5)), 0L)
+  expect_identical(nrow(sbscore(fx, cbind(x = numeric(), y = numeric()), ndraws = 5)), 0L)
   expect_identical(names(sc0), names(sbscore(fit, one, ndraws = 50)))
   expect_identical(nrow(sc0), 0L)
   expect_identical(colnames(predict(fit, nd0, interval = "prediction")), c("fit", "lwr", "upr"))
@@ -769,6 +772,22 @@ test_that("support = \"auto\" cuts at 0 the real-line law of responses never bel
   saveRDS(f, tf)
   expect_identical(sbsample(readRDS(tf), nd, ndraws = 20, seed = 4),
                    sbsample(f, nd, ndraws = 20, seed = 4))
+  # scored: ties with the atom at 0 are broken at random, as for counts, so
+  # that observations from the fit's own law (exchangeable with its draws)
+  # have uniform PITs and coverage L; 4 binomial standard errors of 2000
+  # rows, about a quarter of them 0 (with the mid-point PIT their 50% and
+  # 90% intervals covered 60% and 94%)
+  set.seed(5)
+  nd_s <- data.frame(x = runif(2000, -1, 0))
+  nd_s$y <- sbsample(f, nd_s, ndraws = 1, seed = 99, format = "matrix")[, 1]
+  expect_gt(mean(nd_s$y == 0), 0.2)
+  sc <- sbscore(f, nd_s, ndraws = 200, seed = 5)
+  expect_lt(abs(mean(sc$cover0.5) - 0.5), 4 * sqrt(0.25 / 2000))
+  expect_lt(abs(mean(sc$cover0.9) - 0.9), 4 * sqrt(0.09 / 2000))
+  expect_lt(abs(mean(sc$pit < 0.2) - 0.2), 4 * sqrt(0.16 / 2000))
+  # an observation below the cut lies outside the fit's support
+  expect_warning(sbscore(f, data.frame(x = c(0, 0.5), y = c(1, -3)), ndraws = 20),
+                 "'newdata': the response 'y' lies outside the fit's support \\(.*needs values of at least 0, where its law is cut\\) in row\\(s\\) 2")
   # the real line asked for, or responses below 0: no cut
   fr <- sbfit(y ~ x, d, seed = 1, support = "real",
               control = small_control(epochs = 20, validation = 0.2))

@@ -124,6 +124,9 @@ test_that("laws far outside the responses the fit learned from warn", {
          rep(-1.5, 5), rep(0.5, 5),   # row 2: exactly half, not more
          rep(1.9, 10))                # row 3: within the width
   expect_identical(sbcg:::far_rows(D, 10L, 3L, R), 1L)
+  # NaN draws count for neither side: 4 far of 7 others, or none left
+  D2 <- c(rep(NaN, 3), rep(3, 4), rep(0.5, 3), rep(NaN, 10), rep(0.5, 10))
+  expect_identical(sbcg:::far_rows(D2, 10L, 3L, R), 1L)
   expect_identical(sbcg:::far_rows(D, 10L, 3L, NULL), integer())
   # a fit whose responses' range lies far from its laws names every row,
   # in each sampling function, with the range
