@@ -794,9 +794,11 @@ extrapolation_warning <- function(X, range, x_log = NULL) {
   if (!length(rows)) return(invisible())
   j <- which(far[rows[1L], ])[1L]
   fmt <- function(v) format(v, digits = 4)
-  warnf("'newdata': %d row(s) (%s) lie well outside the predictor values the fit learned from, e.g. row %d has %s = %s where they span %s to %s; their draws come from the networks' extrapolation, which no training row checks",
+  logged <- !is.null(x_log) && x_log[j] > 0
+  warnf("'newdata': %d row(s) (%s) lie well outside the predictor values the fit learned from, e.g. row %d has %s = %s where they span %s to %s%s; their draws come from the networks' extrapolation, which no training row checks",
         length(rows), paste(utils::head(rows, 5L), collapse = ", "), rows[1L],
         colnames(X)[j], fmt(X[rows[1L], j]), fmt(range[1L, j]), fmt(range[2L, j]),
+        if (logged) " (far on the log-like scale the fit reads it on)" else "",
         class = "sbcg_extrapolation")
 }
 
