@@ -4,8 +4,9 @@
 # predictor matrix and builds the sampler's grid.  sampling_run() draws the
 # seed, splits the rows into chunks (future.R) and samples each with the
 # caller's chunk function, which calls sample_rows(): sample_raw(), the one
-# caller of the C sampler, and a count of non-finite draws.  Each front end adds only its own arguments and what it makes
-# of the draws.
+# caller of the C sampler, and the rows whose draws are not finite or lie
+# far from the fit's responses.  Each front end adds only its own
+# arguments and what it makes of the draws.
 
 # Checks the arguments that the sampling functions share and prepares what
 # sampling_run() needs.  `n_min` is the smallest `n` (2 where an SD is
