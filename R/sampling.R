@@ -215,39 +215,58 @@ sampler_grid <- function(object, steps = NULL, method = NULL, grid = NULL, warn 
 # and the support's map, where a row far from the training data can also
 # overflow): `nonfinite`, the number of draws with a non-finite component,
 # and `bad_rows`, their rows of newdata; and `far_rows`, the rows of
-# newdata whose law lies far from the fit's responses (far_rows()).
+# newdata whose law lies far from the fit's responses (draw_checks()).
 sample_rows <- function(object, X, rowid, n, g, cseed, threads, ...) {
   r <- sample_raw(object, X, rowid, n, g, cseed, threads, ...)
-  d <- object$net$d
-  bad <- !is.finite(r$draws)
-  dim(bad) <- c(n, nrow(X), d)
-  bad <- rowSums(bad, dims = 2L) > 0
-  r$nonfinite <- sum(bad)
-  r$bad_rows <- rowid[colSums(bad) > 0] + 1
-  r$far_rows <- rowid[far_rows(r$draws, n, nrow(X), object$scaling$y_range)] + 1
+  ck <- draw_checks(r$draws, n, nrow(X), object$net$d, object$scaling$y_range)
+  r$nonfinite <- ck$nonfinite
+  r$bad_rows <- rowid[ck$bad] + 1
+  r$far_rows <- rowid[ck$far] + 1
   r
 }
 
-# The rows (of nr, each with n draws in chain order) more than half of
-# whose draws of some component, among those that are not NaN, lie
-# further from the range of the fit's responses (`range`, 2 x components;
-# NULL for fits saved before sbcg kept it) than its width: laws that no
-# training row supports, as where the networks extrapolate, or where a
-# log-scale fit's location and scale grow in a corner that few rows reach.
+# For nr rows of n draws of d components (chain order: draw, row, then
+# component): `nonfinite`, the number of draws with a non-finite
+# component; `bad`, whether a row has any; and `far`, whether more than
+# half of a row's draws of some component, among those that are not NaN,
+# lie further from the range of the fit's responses (`range`, 2 x
+# components; NULL for fits saved before sbcg kept it) than its width:
+# laws that no training row supports, as where the networks extrapolate,
+# or where a log-scale fit's location and scale grow in a corner that few
+# rows reach.  Read in blocks of rows of at most 2^18 draws, so that the
+# checks hold a few megabytes more than the draws whatever their number.
+draw_checks <- function(draws, n, nr, d, range) {
+  N <- n * nr
+  nonfinite <- 0
+  bad <- far <- logical(nr)
+  w <- if (!is.null(range)) range[2L, ] - range[1L, ]
+  step <- max(1L, 262144L %/% n)
+  for (first in seq(1L, nr, by = step)) {
+    rows <- first:min(nr, first + step - 1L)
+    nb <- length(rows)
+    chain_bad <- logical(n * nb)
+    for (k in seq_len(d)) {
+      v <- draws[(k - 1) * N + (first - 1) * n + seq_len(n * nb)]
+      chain_bad <- chain_bad | !is.finite(v)
+      if (is.null(range) || !(w[k] > 0)) next
+      seen <- !is.na(v)
+      out <- seen & (v < range[1L, k] - w[k] | v > range[2L, k] + w[k])
+      dim(seen) <- dim(out) <- c(n, nb)
+      ok <- colSums(seen)
+      far[rows] <- far[rows] | (ok > 0 & colSums(out) > ok / 2)
+    }
+    dim(chain_bad) <- c(n, nb)
+    nonfinite <- nonfinite + sum(chain_bad)
+    bad[rows] <- colSums(chain_bad) > 0
+  }
+  list(nonfinite = nonfinite, bad = bad, far = far)
+}
+
+# The rows (of nr, each with n draws of the components of `range`) whose
+# laws lie far from the fit's responses (draw_checks()).
 far_rows <- function(draws, n, nr, range) {
   if (is.null(range)) return(integer())
-  N <- n * nr
-  far <- logical(nr)
-  for (k in seq_len(ncol(range))) {
-    w <- range[2L, k] - range[1L, k]
-    if (!(w > 0)) next
-    v <- draws[(k - 1) * N + seq_len(N)]
-    out <- !is.na(v) & (v < range[1L, k] - w | v > range[2L, k] + w)
-    dim(out) <- c(n, nr)
-    ok <- colSums(matrix(!is.na(v), n, nr))
-    far <- far | (ok > 0 & colSums(out) > ok / 2)
-  }
-  which(far)
+  which(draw_checks(draws, n, nr, ncol(range), range)$far)
 }
 
 # Draws for the standardised rows X, keyed by global row ids `rowid`

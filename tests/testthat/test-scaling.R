@@ -127,6 +127,19 @@ test_that("laws far outside the responses the fit learned from warn", {
   # NaN draws count for neither side: 4 far of 7 others, or none left
   D2 <- c(rep(NaN, 3), rep(3, 4), rep(0.5, 3), rep(NaN, 10), rep(0.5, 10))
   expect_identical(sbcg:::far_rows(D2, 10L, 3L, R), 1L)
+  # read in blocks of rows: the same as all at once, across the blocks'
+  # edges (600 rows of 1000 draws of two components, blocks of 262 rows)
+  set.seed(2)
+  A <- array(runif(1000 * 600 * 2), c(1000, 600, 2))
+  A[1:501, c(1, 262, 263, 600), 2] <- 5
+  A[1:500, 300, 1] <- -5
+  A[7, c(10, 263, 524), 1] <- NaN
+  A[9, 524, 2] <- Inf
+  R2 <- cbind(a = c(0, 1), b = c(0, 1))
+  ck <- sbcg:::draw_checks(as.vector(A), 1000L, 600L, 2L, R2)
+  expect_identical(which(ck$far), c(1L, 262L, 263L, 600L))
+  expect_identical(which(ck$bad), c(10L, 263L, 524L))
+  expect_identical(ck$nonfinite, 4)
   expect_identical(sbcg:::far_rows(D, 10L, 3L, NULL), integer())
   # a fit whose responses' range lies far from its laws names every row,
   # in each sampling function, with the range
