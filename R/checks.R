@@ -751,8 +751,9 @@ newdata_matrix <- function(object, newdata) {
   if (any(bad))
     stopf("'newdata' has predictor values beyond 1e150 in absolute value in row(s) %s; a fit cannot read them (sbfit() refuses them too)",
           paste(utils::head(which(bad), 5L), collapse = ", "))
-  extrapolation_warning(X, object$scaling$x_range, object$scaling$x_log)
-  X <- log_cols(X, object$scaling$x_log)
+  L <- log_cols(X, object$scaling$x_log)
+  extrapolation_warning(X, L, object$scaling$x_range, object$scaling$x_log)
+  X <- L
   const_values_warning(X, object$scaling$x_const, object$scaling$x_center)
   X <- apply_scaling(X, list(center = object$scaling$x_center, scale = object$scaling$x_scale),
                      zero = object$scaling$x_const)
@@ -778,13 +779,13 @@ const_values_warning <- function(X, const, center) {
 # matrix X that lie well outside the fit's training rows: in some column,
 # further below their smallest value or above their largest than a tenth
 # of the width of their range (`range`, 2 x columns; NULL for fits saved
-# before sbcg kept it), on the scale the networks read (`x_log`: skewed
-# columns on a log-like scale).  There the draws come from the networks'
-# extrapolation, which no training row checked (a default mcycle fit put
-# the mean acceleration at times = -50 at -215).
-extrapolation_warning <- function(X, range, x_log = NULL) {
+# before sbcg kept it), on the scale the networks read (L, X through
+# log_cols() with `x_log`: skewed columns on a log-like scale).  There the
+# draws come from the networks' extrapolation, which no training row
+# checked (a default mcycle fit put the mean acceleration at times = -50
+# at -215).
+extrapolation_warning <- function(X, L, range, x_log = NULL) {
   if (is.null(range) || !nrow(X)) return(invisible())
-  L <- log_cols(X, x_log)
   R <- log_cols(range, x_log)
   w <- (R[2L, ] - R[1L, ]) / 10
   far <- matrix(FALSE, nrow(X), ncol(X))
