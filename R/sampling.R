@@ -78,7 +78,7 @@ dummy_rows <- function(X, kept, dummy) {
   array(0, c(1L, dims[-1L]))
 }
 
-# A warning (class sbcg_far_law) for the rows of newdata (far_rows())
+# A warning (class sbcg_far_law) for the rows of newdata (draw_checks())
 # whose laws lie far outside the responses the fit learned from (`range`).
 far_warning <- function(rows, range) {
   if (!length(rows)) return(invisible())
@@ -260,13 +260,6 @@ draw_checks <- function(draws, n, nr, d, range) {
     bad[rows] <- colSums(chain_bad) > 0
   }
   list(nonfinite = nonfinite, bad = bad, far = far)
-}
-
-# The rows (of nr, each with n draws of the components of `range`) whose
-# laws lie far from the fit's responses (draw_checks()).
-far_rows <- function(draws, n, nr, range) {
-  if (is.null(range)) return(integer())
-  which(draw_checks(draws, n, nr, ncol(range), range)$far)
 }
 
 # Draws for the standardised rows X, keyed by global row ids `rowid`

@@ -123,10 +123,10 @@ test_that("laws far outside the responses the fit learned from warn", {
   D <- c(rep(3, 6), rep(0.5, 4),      # row 1: 6 of 10 beyond
          rep(-1.5, 5), rep(0.5, 5),   # row 2: exactly half, not more
          rep(1.9, 10))                # row 3: within the width
-  expect_identical(sbcg:::far_rows(D, 10L, 3L, R), 1L)
+  expect_identical(which(sbcg:::draw_checks(D, 10L, 3L, 1L, R)$far), 1L)
   # NaN draws count for neither side: 4 far of 7 others, or none left
   D2 <- c(rep(NaN, 3), rep(3, 4), rep(0.5, 3), rep(NaN, 10), rep(0.5, 10))
-  expect_identical(sbcg:::far_rows(D2, 10L, 3L, R), 1L)
+  expect_identical(which(sbcg:::draw_checks(D2, 10L, 3L, 1L, R)$far), 1L)
   # read in blocks of rows: the same as all at once, across the blocks'
   # edges (600 rows of 1000 draws of two components, blocks of 262 rows)
   set.seed(2)
@@ -140,7 +140,7 @@ test_that("laws far outside the responses the fit learned from warn", {
   expect_identical(which(ck$far), c(1L, 262L, 263L, 600L))
   expect_identical(which(ck$bad), c(10L, 263L, 524L))
   expect_identical(ck$nonfinite, 4)
-  expect_identical(sbcg:::far_rows(D, 10L, 3L, NULL), integer())
+  expect_identical(which(sbcg:::draw_checks(D, 10L, 3L, 1L, NULL)$far), integer())
   # a fit whose responses' range lies far from its laws names every row,
   # in each sampling function, with the range
   g <- f
