@@ -375,15 +375,48 @@ bridge_sees_x <- function(object) {
   !(all(L[[length(L)]]$weight == 0) || (p > 0L && all(W1[, ncol(W1) - p + seq_len(p)] == 0)))
 }
 
-# The inputs the bridge sees: X itself, the location and scale of a fit
-# whose bridge sees those instead (location_features()), or zeros for a
-# bridge trained without them (its law is the same at every x; the
-# location and scale carry the dependence on x).  `sc`: draw_scale() at
-# X, if the caller has it.
+# The inputs the bridge sees: X held to the range of the fit's rows
+# (x_clamped()), the location and scale there of a fit whose bridge sees
+# those instead (location_features()), or zeros for a bridge trained
+# without them (its law is the same at every x; the location and scale
+# carry the dependence on x).  `sc`: draw_scale() at X, if the caller has
+# it.
 bridge_x <- function(object, X, sc = NULL) {
-  if (isFALSE(object$bridge_x)) X[] <- 0
-  else if (!is.null(object$precondition$features))
-    X <- location_features(object$precondition, X, sc)
+  if (isFALSE(object$bridge_x)) {
+    X[] <- 0
+    return(X)
+  }
+  Xc <- x_clamped(object, X)
+  if (is.null(object$precondition$features)) return(Xc)
+  # the networks' outputs at X serve unless a row was moved
+  location_features(object$precondition, Xc, if (identical(Xc, X)) sc)
+}
+
+# The standardised predictor rows X held to the range of the fit's rows
+# (scaling$x_range, taken to the same scale; fits saved before sbcg kept
+# it: X as it is), as the bridge reads them (bridge_x(): the predictors
+# themselves, or the location and scale that the networks give there, for
+# a bridge that sees those).  Rows inside the range are unchanged to the
+# bit, as their values and the range's ends go through the same
+# operations.  Beyond the range the location and scale networks
+# extrapolate, as a linear model would, but the law's shape is that at
+# the range's edge: a bridge network extrapolated from the few rows at an
+# edge can shift and stretch the standardised law without bound.  On the creatinine of
+# survival::flchain given age, sex, sample year, kappa, lambda and MGUS
+# (5-fold cross-validation, the log scale kept in the second fold), a
+# held-out row whose lambda lay 9 SDs beyond the 5,219 training rows'
+# largest got standardised draws of median 4.4, and a law of median 2,700
+# where the responses never exceed 11; held at the edge, the fold's CRPS
+# fell from 2.13 to 0.40.  On the 118 sets of bench/realdata.R (its
+# 5-fold cross-validation, sampled with and without the hold) the CRPS
+# geometric mean was 1.0001 (29 sets changed: 17 lower, 12 higher, by at
+# most 1.8%, Seatbelts).
+x_clamped <- function(object, X) {
+  s <- object$scaling
+  if (is.null(s$x_range) || !nrow(X)) return(X)
+  B <- apply_scaling(log_cols(s$x_range, s$x_log),
+                     list(center = s$x_center, scale = s$x_scale), zero = s$x_const)
+  for (j in seq_len(ncol(X))) X[, j] <- pmin(pmax(X[, j], B[1L, j]), B[2L, j])
   X
 }
 

@@ -96,7 +96,10 @@
 #'   the model matrix, beyond their range by more than a tenth of its
 #'   width, measured on the log-like scale for a skewed predictor that the
 #'   fit reads on it) give a warning of class `sbcg_extrapolation`: the networks'
-#'   answers there are extrapolation, which no training row checks.  So do
+#'   answers there are extrapolation, which no training row checks.  (Beyond
+#'   the range the location and scale networks extrapolate, while a bridge
+#'   that sees the predictors reads them at the range's edge, so that the
+#'   law keeps the shape it has there.)  So do
 #'   rows more than half of whose draws lie beyond the range of the fit's
 #'   responses by more than its width (class `sbcg_far_law`), as where a
 #'   fit on the log scale grows without bound in a corner few rows reach.

@@ -106,6 +106,55 @@ test_that("rows of newdata well outside the training rows warn that they are ext
   expect_error(predict(bad, out), "'object\\$scaling' does not match")
 })
 
+test_that("the bridge sees rows beyond the fit's predictor range at its edge", {
+  d <- gauss_data(200, 25)
+  d$f <- factor(rep(c("a", "b"), 100))
+  ctl <- small_control(epochs = 30, validation = 0.2, precondition = "none", bridge_inputs = "x")
+  f <- sbfit(y ~ x + f, d, control = ctl, seed = 1, support = "real")
+  r <- range(d$x)
+  # without preconditioning the bridge alone makes the law: a row beyond
+  # the range gets the draws of the row at its edge, with the same seed
+  # and position in newdata
+  edge <- data.frame(x = c(0.3, r[2], r[1]), f = c("a", "b", "a"))
+  far <- data.frame(x = c(0.3, r[2] + 3, r[1] - 1e3), f = c("a", "b", "a"))
+  s_edge <- sbsample(f, edge, ndraws = 50, seed = 3, format = "matrix")
+  s_far <- suppressWarnings(sbsample(f, far, ndraws = 50, seed = 3, format = "matrix"))
+  expect_identical(unname(s_far), unname(s_edge))
+  # and inside the range nothing moves: the clamp leaves every training
+  # row's standardised predictors as they are, to the bit
+  X <- sbcg:::newdata_matrix(f, d)
+  expect_identical(sbcg:::x_clamped(f, X), X)
+  # the bridge did learn something of x: without the clamp (a fit saved
+  # before sbcg kept the range) the far rows' draws differ from the edge's
+  old <- f
+  old$scaling$x_range <- NULL
+  s_old <- suppressWarnings(sbsample(old, far, ndraws = 50, seed = 3, format = "matrix"))
+  expect_identical(s_old[1, ], s_edge[1, ])
+  expect_false(identical(s_old[2, ], s_edge[2, ]))
+})
+
+test_that("a bridge that sees the location and scale reads them at the range's edge", {
+  d <- gauss_data(300, 26)
+  d$z <- runif(300)
+  ctl <- small_control(epochs = 20, validation = 0.2, bridge_inputs = "location")
+  f <- sbfit(y ~ x + z, d, control = ctl, seed = 1, support = "real")
+  expect_false(is.null(f$precondition$features))
+  r <- range(d$x)
+  edge <- sbcg:::newdata_matrix(f, data.frame(x = c(r[2], 0.5), z = c(0.5, min(d$z))))
+  far <- suppressWarnings(sbcg:::newdata_matrix(f, data.frame(x = c(r[2] + 4, 0.5),
+                                                              z = c(0.5, min(d$z) - 2))))
+  # the bridge's inputs at the far rows are those at the edge; the
+  # networks' own location and scale still extrapolate
+  expect_identical(sbcg:::bridge_x(f, far), sbcg:::bridge_x(f, edge))
+  expect_false(isTRUE(all.equal(sbcg:::draw_scale(f, far)$center,
+                                sbcg:::draw_scale(f, edge)$center)))
+  # and so are its standardised draws, with the same streams
+  g <- sbcg:::sampler_grid(f)
+  z_far <- sbcg:::sample_raw(f, far, c(0, 1), 40L, g, c(5L, 7L), 1L, standardised = TRUE)
+  z_edge <- sbcg:::sample_raw(f, edge, c(0, 1), 40L, g, c(5L, 7L), 1L, standardised = TRUE)
+  expect_identical(z_far, z_edge)
+})
+
 test_that("laws far outside the responses the fit learned from warn", {
   d <- gauss_data(200, 24)
   # a row of weight 0 far out does not widen the responses' range
