@@ -138,9 +138,13 @@ warn_nonfinite <- function(parts, nchain) {
 }
 
 # Joins the chain-order draw vectors of consecutive row chunks (each
-# component's block of every chunk, in turn) into one for all rows.
+# component's block of every chunk, in turn) into one for all rows.  With
+# one component the chunks follow each other as they are: joined without
+# the copies of their blocks, which would double the memory the join
+# holds.
 join_draws <- function(parts, nrows, n, d) {
   if (length(parts) == 1L) return(parts[[1L]])
+  if (d == 1L) return(unlist(parts, use.names = FALSE))
   unlist(lapply(seq_len(d), function(k) {
     lapply(seq_along(parts), function(i) {
       N <- nrows[i] * n

@@ -128,9 +128,11 @@ pad_rows <- function(df, s, ynames) {
 }
 
 # Draws in chain order for the kept rows -> the same for s$rows_out, with
-# NA for the rows that were skipped.
+# NA for the rows that were skipped.  The kept rows are among s$rows_out,
+# in the same order, so as many of them as of s$rows_out means none was
+# skipped, and the draws are returned as they are (no copy).
 pad_draws <- function(draws, s) {
-  if (identical(s$rows_out, s$kept) && !s$dummy) return(draws)
+  if (length(s$rows_out) == length(s$kept) && !s$dummy) return(draws)
   a <- array(draws, c(s$n, nrow(s$X), s$d))
   out <- array(NA_real_, c(s$n, length(s$rows_out), s$d))
   pos <- match(s$kept, s$rows_out)
@@ -431,7 +433,8 @@ shape_draws <- function(object, draws, nrow, n, format, rn = NULL,
     return(add_predictors(out, pf))
   }
   if (d == 1L) {
-    m <- t(matrix(draws, n, nrow))
+    # rows of n draws, filled row by row: one copy of the draws
+    m <- matrix(draws, nrow, n, byrow = TRUE)
     dimnames(m) <- list(rn, NULL)
     return(m)
   }

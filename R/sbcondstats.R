@@ -264,6 +264,8 @@ sbcondstats <- function(object, newdata, ndraws = object$control$draws,
   attr(out, "response") <- response_recipe(object)["expr"]
   if (opts$keep_draws) {
     draws <- join_draws(lapply(r$parts, `[[`, "draws"), r$nrows, s$n, s$d)
+    # the chunks' draws are let go before the draws are shaped
+    r <- NULL
     attr(out, "draws") <- shape_draws(object, pad_draws(draws, s), length(s$rows_out),
                                       s$n, "matrix", s$rn_out, s$rows_out)
   }

@@ -183,6 +183,8 @@ sbsample <- function(object, newdata, ndraws = object$control$draws, steps = NUL
                      other = 2L + length(setdiff(names(pf), c(".row", ".draw", object$ynames))))
   r <- sampling_run(s, sample_chunk, strata = strata)
   draws <- join_draws(lapply(r$parts, `[[`, "draws"), r$nrows, s$n, s$d)
+  # the chunks' draws are let go before the draws are shaped
+  r <- NULL
   shape_draws(object, pad_draws(draws, s), length(s$rows_out), s$n, format,
               s$rn_out, s$rows_out, pf = pf)
 }
