@@ -398,12 +398,14 @@ bridge_x <- function(object, X, sc = NULL) {
 # (scaling$x_range, taken to the same scale; fits saved before sbcg kept
 # it: X as it is), as the bridge reads them (bridge_x(): the predictors
 # themselves, or the location and scale that the networks give there, for
-# a bridge that sees those).  Rows inside the range are unchanged to the
-# bit, as their values and the range's ends go through the same
-# operations.  Beyond the range the location and scale networks
-# extrapolate, as a linear model would, but the law's shape is that at
-# the range's edge: a bridge network extrapolated from the few rows at an
-# edge can shift and stretch the standardised law without bound.  On the
+# a bridge that sees those).  Rows inside the range, or beyond it by no
+# more than rounding, are unchanged to the bit.  Beyond the range the
+# location and scale networks extrapolate, as a linear model would, but
+# the law's shape is that at the range's edge (column by column: with
+# derived columns such as poly(x, 2), the edges of each); a fit without
+# preconditioning, whose bridge alone makes the law, keeps the whole law
+# there.  A bridge network extrapolated from the few rows at an edge can
+# shift and stretch the standardised law without bound.  On the
 # creatinine of survival::flchain given age, sex, sample year, kappa,
 # lambda and MGUS (5-fold cross-validation, the log scale kept in the
 # second fold), a held-out row whose lambda lay some 9 SDs beyond the
@@ -418,7 +420,17 @@ x_clamped <- function(object, X) {
   if (is.null(s$x_range) || !nrow(X)) return(X)
   B <- apply_scaling(log_cols(s$x_range, s$x_log),
                      list(center = s$x_center, scale = s$x_scale), zero = s$x_const)
-  for (j in seq_len(ncol(X))) X[, j] <- pmin(pmax(X[, j], B[1L, j]), B[2L, j])
+  # a value beyond an end by no more than rounding stays as it is: model
+  # terms such as poly() compute a training row's columns for newdata in
+  # another order of operations than for the fit, a few ulps apart
+  tol <- 1e-9 * (B[2L, ] - B[1L, ])
+  for (j in seq_len(ncol(X))) {
+    v <- X[, j]
+    lo <- which(v < B[1L, j] - tol[j])
+    hi <- which(v > B[2L, j] + tol[j])
+    if (length(lo)) X[lo, j] <- B[1L, j]
+    if (length(hi)) X[hi, j] <- B[2L, j]
+  }
   X
 }
 

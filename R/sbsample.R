@@ -99,7 +99,8 @@
 #'   answers there are extrapolation, which no training row checks.  (Beyond
 #'   the range the location and scale networks extrapolate, while a bridge
 #'   that sees the predictors reads them at the range's edge, so that the
-#'   law keeps the shape it has there.)  So do
+#'   law keeps the shape it has there; without preconditioning, where the
+#'   bridge alone makes the law, the whole law is that at the edge.)  So do
 #'   rows more than half of whose draws lie beyond the range of the fit's
 #'   responses by more than its width (class `sbcg_far_law`), as where a
 #'   fit on the log scale grows without bound in a corner few rows reach.

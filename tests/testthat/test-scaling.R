@@ -133,6 +133,22 @@ test_that("the bridge sees rows beyond the fit's predictor range at its edge", {
   expect_false(identical(s_old[2, ], s_edge[2, ]))
 })
 
+test_that("training rows read back through poly() are not moved by rounding", {
+  # predict.poly() computes a training row's columns a few ulps from the
+  # fit's model matrix; such a row is inside the range, not beyond it
+  set.seed(1)
+  d <- data.frame(x = runif(400, -2, 2), z = rnorm(400))
+  d$y <- 1 + 2 * d$x + rnorm(400)
+  f <- sbfit(y ~ poly(x, 3) + z, d, control = small_control(epochs = 2, validation = 0.2),
+             seed = 1, support = "real")
+  X <- sbcg:::newdata_matrix(f, d)
+  B <- sbcg:::apply_scaling(f$scaling$x_range, list(center = f$scaling$x_center,
+                                                     scale = f$scaling$x_scale))
+  # the case at hand: some column's value lies beyond its end, by rounding
+  expect_true(any(sweep(X, 2L, B[2L, ], ">") | sweep(X, 2L, B[1L, ], "<")))
+  expect_identical(sbcg:::x_clamped(f, X), X)
+})
+
 test_that("a bridge that sees the location and scale reads them at the range's edge", {
   d <- gauss_data(300, 26)
   d$z <- runif(300)
