@@ -152,13 +152,15 @@ score_chunk <- function(ch, object, n, g, cseed, threads, probs, levels, progres
   r <- sample_rows(object, ch$X, ch$rowid, n, g, cseed, threads, progress = progress)
   nr <- nrow(ch$X)
   N <- nr * n
+  # each component's draws as rows of n, filled row by row (one copy)
   Ms <- lapply(seq_len(object$net$d), function(k)
-    t(matrix(r$draws[(k - 1) * N + seq_len(N)], n, nr)))
+    matrix(r$draws[(k - 1) * N + seq_len(N)], nr, n, byrow = TRUE))
+  count <- is_count_fit(object)
   # (a law cut at 0 has an atom there, whose ties with y = 0 are broken as
   # a count law's)
-  atoms <- is_count_fit(object) || is.numeric(object$support$floor)
+  atoms <- count || is.numeric(object$support$floor)
   list(scores = score_core(Ms, ch$y, probs, levels, object$ynames, ch$rowid + 1,
-                          discrete = is_count_fit(object),
+                          discrete = count,
                           u = if (atoms) tie_breaks(cseed, ch$rowid)),
        nonfinite = r$nonfinite, bad_rows = r$bad_rows,
        far_rows = r$far_rows)
