@@ -16,6 +16,8 @@ static const R_CallMethodDef call_methods[] = {
     {"sbcg_openmp", (DL_FUNC) &sbcg_openmp, 0},
     {"sbcg_kernels", (DL_FUNC) &sbcg_kernels, 0},
     {"sbcg_limits", (DL_FUNC) &sbcg_limits, 0},
+    {"sbcg_sj_counts", (DL_FUNC) &sbcg_sj_counts, 1},
+    {"sbcg_sj_psi", (DL_FUNC) &sbcg_sj_psi, 5},
     {NULL, NULL, 0}
 };
 

@@ -10,7 +10,7 @@
  * Where the rest lives: sbcg.h (what crosses files), init.c
  * (registration), nn.c (network), kernels.c (dense-layer kernels, portable
  * and AVX2), bridge.c (training loop, time law, sampler), rng.c (random
- * streams).
+ * streams), bandwidth.c (the sums of the densities' bandwidth rule).
  *
  * Network description passed from R:
  *   arch  integer: d, p, nfreq, activation, nhidden, hidden widths...,
@@ -671,6 +671,45 @@ SEXP sbcg_limits(void)
     SET_VECTOR_ELT(res, 4, ScalarInteger(NN_MAX_P));
     UNPROTECT(1);
     return res;
+}
+
+/* The pairs of draws by the distance between their bins, from the
+ * draws per bin w (sj_pair_counts()). */
+SEXP sbcg_sj_counts(SEXP w)
+{
+    if (TYPEOF(w) != INTSXP)
+        error(_("'%s' must be an integer vector"), "w");
+    R_xlen_t nb = XLENGTH(w);
+    if (nb < 1 || nb > INT_MAX)
+        error(_("'%s' must have between 1 and %d elements"), "w", INT_MAX);
+    const int *pw = INTEGER(w);
+    for (R_xlen_t k = 0; k < nb; k++)
+        if (pw[k] == NA_INTEGER || pw[k] < 0)
+            error(_("'%s' must hold counts, not NA or negative values"), "w");
+    SEXP cnt = PROTECT(allocVector(REALSXP, nb));
+    double *wd = (double *) R_alloc(nb, sizeof(double));
+    sj_pair_counts(pw, (int) nb, REAL(cnt), wd);
+    UNPROTECT(1);
+    return cnt;
+}
+
+/* psi_4 or psi_6 of n draws at bandwidth h from their pair counts cnt in
+ * bins of width d (sj_psi()). */
+SEXP sbcg_sj_psi(SEXP n, SEXP d, SEXP cnt, SEXP h, SEXP order)
+{
+    int nn = get_int1(n, "n", 2, INT_MAX);
+    int ord = get_int1(order, "order", 4, 6);
+    if (ord != 4 && ord != 6)
+        error(_("'%s' must be 4 or 6"), "order");
+    check_real(cnt, "cnt", -1);
+    if (XLENGTH(cnt) < 1 || XLENGTH(cnt) > INT_MAX)
+        error(_("'%s' must have between 1 and %d elements"), "cnt", INT_MAX);
+    double dd = asReal(d), hh = asReal(h);
+    if (!(R_FINITE(dd) && dd > 0))
+        error(_("'%s' must be a positive number"), "d");
+    if (!(R_FINITE(hh) && hh > 0))
+        error(_("'%s' must be a positive number"), "h");
+    return ScalarReal(sj_psi(nn, dd, REAL(cnt), (int) XLENGTH(cnt), hh, ord));
 }
 
 /* Whether the package was built with OpenMP. */

@@ -1,9 +1,9 @@
 /*
  * sbcg.h -- what crosses files in sbcg's C code.
  *
- * Two kinds of file: kernels (nn.c, bridge.c, rng.c) work on plain
- * pointers and sizes and never call the R API, so they can run inside
- * OpenMP regions; the glue (interface.c) checks and coerces SEXPs,
+ * Two kinds of file: kernels (nn.c, bridge.c, rng.c, bandwidth.c) work
+ * on plain pointers and sizes and never call the R API, so they can run
+ * inside OpenMP regions; the glue (interface.c) checks and coerces SEXPs,
  * allocates scratch memory with R_alloc and builds the results.
  */
 #ifndef SBCG_H
@@ -313,6 +313,10 @@ void bridge_strata(int K, const double *ucoef, const double *scoef,
 int bridge_sample(const nn_net *net, const double *theta,
                   const bridge_sampler *s, const sample_hook *hook);
 
+/* bandwidth.c: Sheather and Jones' bandwidth (sbcondstats()'s densities) */
+void sj_pair_counts(const int *w, int nb, double *cnt, double *wd);
+double sj_psi(int n, double d, const double *cnt, int nb, double h, int order);
+
 /* interface.c: the .Call entry points, registered in init.c (declared
  * where R's headers are included) */
 #ifdef R_INTERNALS_H_
@@ -334,6 +338,8 @@ SEXP sbcg_sample(SEXP arch, SEXP freq, SEXP theta, SEXP x, SEXP rowid,
                  SEXP yscale, SEXP kern, SEXP precision, SEXP strata,
                  SEXP knots);
 SEXP sbcg_kernels(void);
+SEXP sbcg_sj_counts(SEXP w);
+SEXP sbcg_sj_psi(SEXP n, SEXP d, SEXP cnt, SEXP h, SEXP order);
 SEXP sbcg_limits(void);
 SEXP sbcg_openmp(void);
 #endif
