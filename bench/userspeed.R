@@ -24,6 +24,8 @@
 #   predict ...       predict(fit, 500 rows, probs = c(0.05, 0.5, 0.95)) of
 #                     those fits (default draws and steps), one and two threads;
 #                     for the n = 5000 fit also with ndraws = 400, two threads
+#   condstats ...     sbcondstats(fit, those 500 rows), its defaults (three
+#                     quantiles, mean, SD and a density per row), two threads
 #   cv mcycle         5-fold cross-validation of mcycle: fit and the three
 #                     quantiles of the held-out rows, one thread
 # Figures are medians over repetitions (fits: seeds 1-3; predictions: three
@@ -79,6 +81,8 @@ res[["fit mcycle"]] <- med(sapply(seq_len(reps), function(s) tm(suppressWarnings
   fits[[s]] <<- sbfit(accel ~ times, data = MASS::mcycle, seed = s, threads = 1)))))
 for (th in 1:2) res[[sprintf("predict mcycle, %%d thread%%s", th, if (th > 1) "s" else "")]] <-
   med(sapply(seq_len(reps), function(s) tm(predict(fits[[1]], nd, probs = q3, threads = th))))
+res[["condstats mcycle, 2 threads"]] <-
+  med(sapply(seq_len(reps), function(s) tm(sbcondstats(fits[[1]], nd, threads = 2))))
 set.seed(1)
 x30 <- runif(30, 0, 10)
 d30 <- data.frame(x = x30, y = 2 + 0.5 * x30 + (0.2 + 0.2 * x30) * rnorm(30))
@@ -90,6 +94,8 @@ for (th in 1:2) res[[sprintf("predict n=5000 fit, %%d thread%%s", th, if (th > 1
   med(sapply(seq_len(reps), function(s) tm(predict(fits[[1]], dat$Xnew, probs = q3, threads = th))))
 res[["predict n=5000 fit, 400 draws, 2 threads"]] <- med(sapply(seq_len(reps), function(s)
   tm(predict(fits[[1]], dat$Xnew, probs = q3, ndraws = 400, threads = 2))))
+res[["condstats n=5000 fit, 2 threads"]] <- med(sapply(seq_len(reps), function(s)
+  tm(sbcondstats(fits[[1]], dat$Xnew, threads = 2))))
 set.seed(1)
 fold <- sample(rep(1:5, length.out = nrow(MASS::mcycle)))
 res[["cv mcycle (5 folds)"]] <- tm(for (k in 1:5) {
@@ -125,16 +131,18 @@ out <- lapply(runs, function(rl) {
 if (rounds > 1L)
   cat(sprintf(paste("%d rounds, each library once per round in turn;",
                     "medians over rounds (range of wall seconds)\n\n"), rounds))
+# the width of the cases' names
+w <- max(nchar(unlist(lapply(out, names))))
 for (label in names(out)) {
   cat(sprintf("%s (sbcg %s):\n", label, versions[[label]]))
   for (nm in names(out[[label]])) {
     x <- out[[label]][[nm]]
-    cat(sprintf("  %-28s %7.2f s wall, %7.2f s CPU%s\n", nm, x[["wall"]], x[["cpu"]],
+    cat(sprintf("  %-*s %7.2f s wall, %7.2f s CPU%s\n", w, nm, x[["wall"]], x[["cpu"]],
                 if (rounds > 1L) sprintf("  (%.2f-%.2f)", x[["lo"]], x[["hi"]]) else ""))
   }
 }
 if (length(out) >= 2L) for (k in seq_along(out)[-1L]) {
   cat(sprintf("\nwall time ratio %s / %s:\n", names(out)[1L], names(out)[k]))
   for (nm in intersect(names(out[[1L]]), names(out[[k]])))
-    cat(sprintf("  %-28s %6.2f\n", nm, out[[1L]][[nm]][["wall"]] / out[[k]][[nm]][["wall"]]))
+    cat(sprintf("  %-*s %6.2f\n", w, nm, out[[1L]][[nm]][["wall"]] / out[[k]][[nm]][["wall"]]))
 }
