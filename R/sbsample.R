@@ -92,15 +92,19 @@
 #' @param newdata a data frame (or, for fits from a matrix, a matrix) of
 #'   predictor values, one row per conditional distribution wanted.  A
 #'   `newdata` of no rows gives a result of no rows.  Rows that lie well
-#'   outside the predictor values the fit learned from (in some column of
-#'   the model matrix, beyond their range by more than a tenth of its
-#'   width, measured on the log-like scale for a skewed predictor that the
-#'   fit reads on it) give a warning of class `sbcg_extrapolation`: the networks'
-#'   answers there are extrapolation, which no training row checks.  (Beyond
-#'   the range the location and scale networks extrapolate, while a bridge
-#'   that sees the predictors reads them at the range's edge, so that the
-#'   law keeps the shape it has there; without preconditioning, where the
-#'   bridge alone makes the law, the whole law is that at the edge.)  So do
+#'   outside the predictor values the fit learned from give a warning of
+#'   class `sbcg_extrapolation`: the networks' answers there are
+#'   extrapolation, which no training row checks.  Beyond the range the
+#'   location and scale networks extrapolate, while a bridge that sees the
+#'   predictors reads them at the range's edge, so that the law keeps the
+#'   shape it has there (without preconditioning, where the bridge alone
+#'   makes the law, the whole law is that at the edge).  A row warns when,
+#'   in some column of the model matrix (on the log-like scale for a
+#'   skewed predictor that the fit reads on it), it lies beyond the range
+#'   by more than its width, or by more than a tenth of it where the
+#'   networks move the law there by more than its spread from the law at
+#'   the edge (its centre by more than its scale, or its scale by more than
+#'   a factor of 2).  So do
 #'   rows more than half of whose draws lie beyond the range of the fit's
 #'   responses by more than its width (class `sbcg_far_law`), as where a
 #'   fit on the log scale grows without bound in a corner few rows reach.

@@ -69,8 +69,11 @@ test_that("a response of tiny spread is scaled by its SD, and fits as at unit sc
 })
 
 test_that("rows of newdata well outside the training rows warn that they are extrapolation", {
-  d <- gauss_data(200, 23)
-  d$f <- factor(rep(c("a", "b"), 100))
+  # a steep trend with little noise: beyond the range the location moves
+  # the law by many times its spread
+  set.seed(23)
+  x <- runif(200, -2, 2)
+  d <- data.frame(x = x, y = 1 + 10 * x + 0.1 * rnorm(200), f = factor(rep(c("a", "b"), 100)))
   # a row of weight 0 far out does not widen the range the fit learned from
   d$x[1] <- 40
   w <- c(0, rep(1, 199))
@@ -80,11 +83,12 @@ test_that("rows of newdata well outside the training rows warn that they are ext
   expect_identical(unname(f$scaling$x_range[, "x"]), r)
   expect_identical(unname(f$scaling$x_range[, "fb"]), c(0, 1))
   tenth <- diff(r) / 10
-  # a tenth of the width beyond either end is allowed; further is not,
-  # with the rows and the first one's value named
+  # a tenth of the width beyond either end is allowed; further is not
+  # where the law moves, with the rows and the first one's value named
   inside <- data.frame(x = c(r[1] - 0.9 * tenth, 0, r[2] + 0.9 * tenth), f = "b")
   expect_warning(predict(f, inside, ndraws = 20), NA)
   out <- data.frame(x = c(0, r[1] - 1.1 * tenth, 0.5, r[2] + 1.1 * tenth), f = c("a", "b", "a", "b"))
+  expect_identical(sbcg:::moved_rows(f, sbcg:::newdata_matrix(f, out[c(1, 3), ])), c(FALSE, FALSE))
   expect_warning(p <- predict(f, out, ndraws = 20),
                  sprintf("'newdata': 2 row\\(s\\) \\(2, 4\\) lie well outside the predictor values the fit learned from, e.g. row 2 has x = %s where they span %s to %s",
                          format(r[1] - 1.1 * tenth, digits = 4), format(r[1], digits = 4),
@@ -104,6 +108,15 @@ test_that("rows of newdata well outside the training rows warn that they are ext
   bad <- f
   bad$scaling$x_range <- bad$scaling$x_range[, 1L, drop = FALSE]
   expect_error(predict(bad, out), "'object\\$scaling' does not match")
+  # without preconditioning the bridge alone makes the law, and it reads
+  # every row at the range's edge: nothing moves there, and only rows
+  # beyond the range by more than its width warn
+  fn <- sbfit(y ~ x + f, d, weights = w, seed = 1, support = "real",
+              control = small_control(epochs = 2, validation = 0.2, precondition = "none"))
+  expect_warning(predict(fn, out, ndraws = 20), NA)
+  far <- data.frame(x = c(r[2] + 0.9 * diff(r), r[1] - 1.1 * diff(r)), f = "a")
+  expect_warning(predict(fn, far, ndraws = 20), "1 row\\(s\\) \\(2\\) lie well outside",
+                 class = "sbcg_extrapolation")
 })
 
 test_that("the bridge sees rows beyond the fit's predictor range at its edge", {
