@@ -175,6 +175,16 @@ sets <- unlist(lapply(sets, function(s) switch(s, panel4 = panel4_sets, panel5 =
                                                half2 = half2_sets, all = names(data_sets), s)))
 if (!all(sets %in% names(data_sets)))
   stop(sprintf("--sets must be among %s", paste(names(data_sets), collapse = ", ")), call. = FALSE)
+# every set's data must load before any method runs: a package missing
+# for one set (ggplot2's mpg, say) would otherwise stop the run after the
+# sets before it were fitted, and their results with it
+unloadable <- if (!table_mode) unlist(lapply(sets, function(s) tryCatch({
+  data_sets[[s]]$data()
+  NULL
+}, error = function(e) sprintf("%s (%s)", s, conditionMessage(e)))))
+if (length(unloadable))
+  stop(sprintf("the data of these sets cannot be loaded: %s", paste(unloadable, collapse = "; ")),
+       call. = FALSE)
 # --below N: the sets with fewer than N complete rows
 if (is.finite(below) && !table_mode)
   sets <- sets[vapply(sets, function(s) load_set(s)$n_all < below, NA)]
