@@ -1,6 +1,8 @@
 # Memory of the draws a call returns: the R heap's peak during
-# sbsample(format = "matrix") and sbcondstats(keep_draws = TRUE) against
-# the size of the draws themselves.
+# sbsample(format = "matrix"), sbcondstats(keep_draws = TRUE) and
+# sbsample(format = "long") against the size of the draws themselves (the
+# long data frame itself is five times that: the draws, the two
+# predictors repeated for each draw, and integer .row and .draw columns).
 #
 #   Rscript bench/drawmemory.R                 # 30,000 rows x 1000 draws
 #   Rscript bench/drawmemory.R --rows 10000    # fewer rows
@@ -36,7 +38,8 @@ peak <- function(expr) {
 res <- rbind(
   `sbsample(format = "matrix")` = peak(sbsample(fit, nd, ndraws = ndraws, seed = 1, format = "matrix")),
   `sbcondstats(keep_draws = TRUE)` = peak(sbcondstats(fit, nd, ndraws = ndraws, seed = 1,
-                                                      keep_draws = TRUE, density = FALSE)))
+                                                      keep_draws = TRUE, density = FALSE)),
+  `sbsample(format = "long")` = peak(sbsample(fit, nd, ndraws = ndraws, seed = 1, format = "long")))
 cat(sprintf("sbcg %s, %s UTC; %d rows x %d draws = %.0f MB of draws\n",
             format(utils::packageVersion("sbcg")), format(Sys.time(), "%Y-%m-%d %H:%M", tz = "UTC"),
             as.integer(rows), as.integer(ndraws), size_mb))
