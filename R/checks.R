@@ -797,19 +797,20 @@ extrapolation_warning <- function(object, X, L, Xs) {
   x_log <- object$scaling$x_log
   R <- log_cols(range, x_log)
   width <- R[2L, ] - R[1L, ]
-  beyond <- function(share) {
-    far <- matrix(FALSE, nrow(X), ncol(X))
+  # rows i beyond the range by more than `share` of its width, by column
+  beyond <- function(share, i = seq_len(nrow(L))) {
+    far <- matrix(FALSE, length(i), ncol(L))
     for (j in which(width > 0)) {
+      v <- L[i, j]
       w <- share * width[j]
-      far[, j] <- !is.na(L[, j]) & (L[, j] < R[1L, j] - w | L[, j] > R[2L, j] + w)
+      far[, j] <- !is.na(v) & (v < R[1L, j] - w | v > R[2L, j] + w)
     }
     far
   }
   far <- beyond(1 / 10)
   rows <- which(rowSums(far) > 0)
   if (!length(rows)) return(invisible())
-  keep <- rowSums(beyond(1)[rows, , drop = FALSE]) > 0 |
-    moved_rows(object, Xs[rows, , drop = FALSE])
+  keep <- rowSums(beyond(1, rows)) > 0 | moved_rows(object, Xs[rows, , drop = FALSE])
   rows <- rows[keep]
   if (!length(rows)) return(invisible())
   j <- which(far[rows[1L], ])[1L]
