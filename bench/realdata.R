@@ -16,11 +16,12 @@
 #   --methods LIST   any of sbcg, grf, drf, qrf, gam, lm (default: all)
 #   --sets LIST      any of the sets of bench/realdata-sets.R (default: the
 #                    ten of the README's table; the sets of the second to
-#                    seventh panels run only when named; "panel4" to
-#                    "panel7" name the fourth panel's 33, the fifth's 20,
-#                    the sixth's 20 and the seventh's 21; "all" all 119,
-#                    "half1" and "half2" two halves of the first six
-#                    panels' 98 that take about as long)
+#                    eighth panels run only when named; "panel4" to
+#                    "panel8" name the fourth panel's 33, the fifth's 20,
+#                    the sixth's 20, the seventh's 21 and the eighth's 21;
+#                    "all" the 119 of the first seven; "half1" and "half2"
+#                    two halves of the first six panels' 98 that take about
+#                    as long)
 #   --control EXPR   an R expression giving a list of sbcg_control() settings for sbcg
 #   --counts         sbcg fits sets whose responses are whole numbers from 0
 #                    (ChickWeight, cpus, birthwt, quine, nlschools, mpg, txhousing) with
@@ -167,12 +168,13 @@ command_line <- paste(c("Rscript bench/realdata.R", vapply(args, function(a)
 
 source(file.path(source_dir, "realdata-sets.R"))
 sets <- strsplit(opt_value("sets", paste(default_sets, collapse = ",")), ",")[[1L]]
-# "panel4" to "panel7" name the sets of the fourth to seventh panels,
-# "half1" and "half2" two halves of those of the first six, "all" every set
+# "panel4" to "panel8" name the sets of the fourth to eighth panels,
+# "half1" and "half2" two halves of those of the first six, "all" those of
+# the first seven
 sets <- unlist(lapply(sets, function(s) switch(s, panel4 = panel4_sets, panel5 = panel5_sets,
                                                panel6 = panel6_sets, panel7 = panel7_sets,
-                                               half1 = half1_sets,
-                                               half2 = half2_sets, all = names(data_sets), s)))
+                                               panel8 = panel8_sets, half1 = half1_sets,
+                                               half2 = half2_sets, all = all_sets, s)))
 if (!all(sets %in% names(data_sets)))
   stop(sprintf("--sets must be among %s", paste(names(data_sets), collapse = ", ")), call. = FALSE)
 # every set's data must load before any method runs: a package missing
