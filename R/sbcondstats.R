@@ -555,8 +555,9 @@ summarise_draws <- function(draws, nrow, n, ynames, probs, density, bw,
       for (j in seq_len(ncol(A))) df[[at$names[j]]] <- P[, j]
     }
     # each row's bandwidth before `adjust`, for the quantiles' standard
-    # errors and the density column alike
-    H <- if (se || (density && !discrete)) vapply(seq_len(nrow), function(i) {
+    # errors and the density column alike (count draws have neither: their
+    # quantiles' errors are NA and their densities probability functions)
+    H <- if (!discrete && (se || density)) vapply(seq_len(nrow), function(i) {
       if (bad[i]) NA_real_ else kde_bw(Mt[, i], bw, 1)
     }, 0)
     if (se) {
@@ -575,17 +576,18 @@ summarise_draws <- function(draws, nrow, n, ynames, probs, density, bw,
       SQ <- if (st) section_quantile_se(M, probs, strata, members)
       for (j in seq_along(probs)) {
         p <- probs[j]
-        f <- vapply(seq_len(nrow), function(i) {
-          if (bad[i]) NA_real_ else kde_at(M[i, ], adjust * H[i], Q[i, j], bounds)
-        }, 0)
         df[[paste0("se_", qn[j])]] <- if (p <= 0 || p >= 1 || discrete) {
           rep(NA_real_, nrow)
-        } else if (st) {
-          # the larger of the groups' linearised error and the sectioning
-          # error: each fails where the other holds (section_quantile_se())
-          pmax(strata_se(p - (M <= Q[, j]), strata, members) / f, SQ[, j])
         } else {
-          sqrt(p * (1 - p) / n) / f
+          # the density at the quantile, which the error divides by
+          f <- vapply(seq_len(nrow), function(i) {
+            if (bad[i]) NA_real_ else kde_at(M[i, ], adjust * H[i], Q[i, j], bounds)
+          }, 0)
+          # stratified: the larger of the groups' linearised error and the
+          # sectioning error, as each fails where the other holds
+          # (section_quantile_se())
+          if (st) pmax(strata_se(p - (M <= Q[, j]), strata, members) / f, SQ[, j])
+          else sqrt(p * (1 - p) / n) / f
         }
       }
       if (!is.null(P))
