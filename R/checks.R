@@ -516,18 +516,43 @@ check_fit <- function(object, name = "object") {
   # were constant on its rows, which new data then set to 0
   # (`scaling$x_const`); format 12: any of 2 to 11 whose law on the real
   # line is cut at `support$floor` (support = "auto" on responses never
-  # below 0)
+  # below 0); format 13: any of 2 to 12 whose cells (or a member's) are the
+  # levels of a factor, keyed by its columns (`precondition$cells$cols`,
+  # scaling.R, level_fit()), which earlier versions would key by all
   if (!(is.integer(object$format) && length(object$format) == 1L &&
-        object$format %in% 1:12)) {
+        object$format %in% 1:13)) {
     made <- if (is.character(object$version)) object$version[1L] else "unknown"
     this <- as.character(getNamespaceVersion("sbcg"))
     # (a format this version never wrote, though the version is the same:
     # a later build, or an edited fit)
     if (!is.null(object$format) && identical(made, this))
-      stopf("'%s$format' is %s, which this version of sbcg (%s) does not read (formats 1 to 12, integers): the fit was made by another version or altered; refit it with this one",
+      stopf("'%s$format' is %s, which this version of sbcg (%s) does not read (formats 1 to 13, integers): the fit was made by another version or altered; refit it with this one",
             name, paste(format(object$format), collapse = ", "), this)
     stopf("'%s' was made by another version of sbcg (%s); refit it with this one (%s)",
           name, made, this)
+  }
+  # format 13: checked as the format it would have with cells keyed by all
+  # columns, once the factor's columns are found among the predictors'
+  lc <- function(o) is.list(o) && is.list(o$precondition) &&
+    is.list(o$precondition$cells) && !is.null(o$precondition$cells$cols)
+  has13 <- lc(object) || (is.list(object$members) && any(vapply(object$members, lc, NA)))
+  if (!identical(object$format == 13L, has13))
+    stopf("'%s$format' is 13 exactly when its cells are the levels of a factor ('precondition$cells$cols')",
+          name)
+  if (has13) {
+    p <- if (is.list(object$net)) object$net$p
+    strip <- function(o) {
+      if (!lc(o)) return(o)
+      cols <- o$precondition$cells$cols
+      if (!is.integer(cols) || !length(cols) || anyNA(cols) || anyDuplicated(cols) ||
+          !is.numeric(p) || !all(cols %in% seq_len(p)))
+        stopf("'%s$precondition$cells' is malformed: 'cols' must be predictor columns", name)
+      o$precondition$cells[c("cols", "factor")] <- NULL
+      o
+    }
+    object <- strip(object)
+    if (is.list(object$members)) object$members <- lapply(object$members, strip)
+    object$format <- fit_format(object)
   }
   # format 12: checked as the format it would have without the floor
   fl <- if (is.list(object$support)) object$support$floor

@@ -313,6 +313,23 @@
 #'   `ggplot2::mpg` (1.200 to 1.115), 6% on `DNase`, 3% on
 #'   `nlme::Dialyzer`; no set's rose by more than 1.3%.  The simulation
 #'   models (continuous predictors) are unchanged; see the README.
+#'
+#'   It also lets a factor of many levels with few rows each (a subject, a
+#'   batch, a variety: at least 8 levels among the training rows, fewer
+#'   than 25 rows per level on average, a term of its own in the formula)
+#'   become effects of its levels: the location networks are also trained
+#'   without its columns, its levels get random intercepts from their
+#'   out-of-fold residuals (shrunk as above, each from all its training
+#'   rows), the networks are trained again on the response less those
+#'   intercepts and the intercepts estimated again, as a mixed model's
+#'   backfitting does.  The fit keeps this or the factor among the inputs,
+#'   whichever predicts the training rows out of fold better, and
+#'   `print()` says which; a row of a level without training rows gets no
+#'   effect.  Of several such factors, the one with the most levels is
+#'   tried.  Not with `mean_residuals`, and not when the held-out rows
+#'   join the folds.  The 56 varieties of `nlme::Wheat2` (4 plots each)
+#'   among the inputs had raised its CRPS 38% above that of a fit without
+#'   them; as effects its CRPS fell 27%, from 3.60 to 2.63.
 #' @param piecewise whether a preconditioned, cross-fitted fit also tries
 #'   piecewise-linear encodings of its numeric predictors as further inputs
 #'   of the location networks (Gorishniy, Rubachev and Babenko 2022): each

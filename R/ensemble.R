@@ -71,7 +71,10 @@ ensemble_fit <- function(first, members) {
   first
 }
 
-# The format of a fit from what it holds (check_fit() lists them): 11
+# The format of a fit from what it holds (check_fit() lists them): 13
+# when its cells, or a member's, are the levels of a factor (level_fit()),
+# which earlier versions would key by all the predictors; 12 when its law
+# on the real line is cut at `support$floor`; 11
 # when predictor columns were constant on its rows (`scaling$x_const`),
 # which earlier versions would read at their new values; 10
 # when its two bridges are pooled (pool_bridges()), which earlier versions
@@ -86,6 +89,8 @@ ensemble_fit <- function(first, members) {
 # earlier versions would feed the predictors instead; otherwise 5 with a
 # recalibration map, 4 with members, 3 with a decorrelating mix, 2 else.
 fit_format <- function(object) {
+  by_level <- function(o) !is.null(o$precondition$cells$cols)
+  if (by_level(object) || any(vapply(object$members, by_level, NA))) return(13L)
   if (is.numeric(object$support$floor)) return(12L)
   if (!is.null(object$scaling$x_const)) return(11L)
   if (isTRUE(object$pooled_bridges)) return(10L)

@@ -6,7 +6,7 @@
 # their epochs, the linear part, the power of the scale and the cells.
 pre_string <- function(pre) {
   K <- if (is.matrix(pre$location)) ncol(pre$location) else 1L
-  sprintf("%s%s %s%s, %s epochs%s%s%s%s%s",
+  sprintf("%s%s %s%s, %s epochs%s%s%s%s%s%s",
           if (is.null(pre$scale)) "location network" else "location and scale networks",
           if (K > 1L) sprintf(" (%d%s, cross-fitted)", K, if (is.null(pre$scale)) "" else " of each")
           else "",
@@ -23,11 +23,20 @@ pre_string <- function(pre) {
           if (is.null(pre$residual_shrink)) "" else
             sprintf(", residuals moved %s of the way to the networks' mean's",
                     paste(format(pre$residual_shrink, digits = 2), collapse = " ")),
-          if (!is.null(pre$cells))
+          if (!is.null(pre$cells$factor))
+            sprintf(", effects of %d levels of '%s' instead of its columns among the location inputs (out-of-fold error lower than with them)",
+                    length(pre$cells$key), pre$cells$factor)
+          else if (!is.null(pre$cells))
             sprintf(", effects of %d cells of rows with the same predictors (out-of-fold error lower than without)",
                     length(pre$cells$key))
           else if (isTRUE(pre$tried_cells)) ", no cell effects (out-of-fold error lower than with)"
           else "",
+          if (is.null(pre$tried_levels) || !is.null(pre$cells$factor)) ""
+          else if (!is.null(pre$level_factor))
+            sprintf(", '%s' left out of the location inputs (out-of-fold error lower than with it)",
+                    pre$level_factor)
+          else sprintf(", '%s' among the location inputs (out-of-fold error lower than with effects of its levels instead)",
+                       pre$tried_levels),
           if (!is.null(pre$ple))
             sprintf(", piecewise-linear encodings of %d predictor column%s as further location inputs (out-of-fold error clearly lower than without)",
                     length(pre$ple$cols), if (length(pre$ple$cols) > 1L) "s" else "")

@@ -500,15 +500,32 @@ time_number <- function(v) {
 # newdata needs to rebuild it: the terms without the response, the factor
 # levels, the contrasts and the data classes.
 predictor_matrix <- function(mt, mf, contrasts = NULL) {
-  X <- drop_intercept(if (is.null(contrasts)) stats::model.matrix(mt, mf) else
+  M <- if (is.null(contrasts)) stats::model.matrix(mt, mf) else
     tryCatch(stats::model.matrix(mt, mf, contrasts.arg = contrasts),
-             error = function(e) stopf("'contrasts': %s", conditionMessage(e))))
+             error = function(e) stopf("'contrasts': %s", conditionMessage(e)))
+  X <- drop_intercept(M)
   xt <- stats::delete.response(mt)
   xinfo <- list(type = "terms", terms = xt, xlevels = stats::.getXlevels(mt, mf),
-                contrasts = attr(X, "contrasts"), dataClasses = attr(xt, "dataClasses"))
+                contrasts = attr(X, "contrasts"), dataClasses = attr(xt, "dataClasses"),
+                factor_columns = factor_columns(M, xt))
   attr(X, "contrasts") <- NULL
   attr(X, "assign") <- NULL
   list(X = X, xinfo = xinfo)
+}
+
+# The columns of the predictor matrix (model matrix M without its
+# intercept) that each factor of the formula makes as a term of its own
+# (a main effect; character and logical predictors are factors too): a
+# named list of column indices, one element per such factor.
+factor_columns <- function(M, xt) {
+  asg <- attr(M, "assign")[colnames(M) != "(Intercept)"]
+  labs <- attr(xt, "term.labels")
+  dc <- attr(xt, "dataClasses")
+  fac <- names(dc)[dc %in% c("factor", "ordered", "character", "logical")]
+  k <- which(labs %in% fac)
+  out <- lapply(k, function(j) which(asg == j))
+  names(out) <- labs[k]
+  out[lengths(out) > 0L]
 }
 
 drop_intercept <- function(X) {
@@ -837,6 +854,9 @@ fit_member <- function(X, Y, w, xinfo, control, threads, seed, verbose, const, s
                        Yscore, vidx = NULL, x_log = NULL, label = NULL) {
   if (verbose && !is.null(label)) message(label)
   prep <- with_seed(seed, fit_prepare(X, Y, w, control, vidx = vidx))
+  # the columns of each factor, whose levels the location may take as
+  # effects (level_candidates())
+  prep$factor_columns <- xinfo$factor_columns
   if (!is.null(vidx)) prep <- member_scale(prep, x_log)
   budget <- train_budget(control, length(prep$tidx), length(prep$vidx))
   control$epochs <- budget$epochs
@@ -1284,8 +1304,10 @@ min_bridge_steps <- function(ntr) min(3e4, max(2500, 15 * ntr))
 
 # The planned work of each network of a fit, in the order they train, in
 # row-epochs (an upper bound: early stopping ends networks sooner): the
-# location networks of each fold (twice when they try input decay), then
-# the scale networks, then the bridges.
+# location networks of each fold (once more for each trial: input decay,
+# the log scale of skewed predictors, piecewise-linear encodings, and
+# twice for a factor's levels as effects), then the scale networks, then
+# the bridges.
 fit_plan <- function(prep, control, budget, inputs) {
   pre <- if (control$precondition == "none") numeric() else {
     ep <- regression_settings(control, budget)[["epochs"]]
@@ -1293,6 +1315,7 @@ fit_plan <- function(prep, control, budget, inputs) {
     rows <- if (K > 1L) length(prep$tidx) - tabulate(prep$fold, K) else length(prep$tidx)
     rep(ep * rows, 1L + try_input_decay(prep, control) + try_skew(prep) +
                      (length(ple_columns(prep, control)) > 0L) +
+                     2L * (!is.null(level_candidates(prep, control))) +
                      (control$precondition == "location-scale"))
   }
   fixed <- vapply(inputs, fixed_budget, FALSE, nv = length(prep$vidx))
