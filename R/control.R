@@ -324,8 +324,10 @@
 #'   intercepts and the intercepts estimated again, as a mixed model's
 #'   backfitting does.  The fit keeps this or the factor among the inputs,
 #'   whichever predicts the training rows out of fold better, and
-#'   `print()` says which; a row of a level without training rows gets no
-#'   effect.  Of several such factors, the one with the most levels is
+#'   `print()` says which.  (A level whose rows all have weight 0 leaves
+#'   its indicator column constant: a new row at that level is read as
+#'   the first level, with the warning such columns give.)  Of several
+#'   such factors, the one with the most levels is
 #'   tried.  Not with `mean_residuals`, and not when the held-out rows
 #'   join the folds.  The 56 varieties of `nlme::Wheat2` (4 plots each)
 #'   among the inputs had raised its CRPS 38% above that of a fit without
