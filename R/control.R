@@ -328,10 +328,12 @@
 #'   its indicator column constant: a new row at that level is read as
 #'   the first level, with the warning such columns give.)  Of several
 #'   such factors, the one with the most levels is
-#'   tried.  Not with `mean_residuals`, and not when the held-out rows
-#'   join the folds.  The 56 varieties of `nlme::Wheat2` (4 plots each)
+#'   tried.  Not with `mean_residuals`.  When the held-out rows join the
+#'   folds (below 100 rows), each is scored with its level's effect from
+#'   the other rows.  The 56 varieties of `nlme::Wheat2` (4 plots each)
 #'   among the inputs had raised its CRPS 38% above that of a fit without
-#'   them; as effects its CRPS fell 27%, from 3.60 to 2.63.
+#'   them; as effects its CRPS fell 27%, from 3.60 to 2.63; on
+#'   `michelson`'s 20 runs of 5 measurements by 15%.
 #' @param piecewise whether a preconditioned, cross-fitted fit also tries
 #'   piecewise-linear encodings of its numeric predictors as further inputs
 #'   of the location networks (Gorishniy, Rubachev and Babenko 2022): each

@@ -89,19 +89,34 @@ holdout_scores <- function(fit, prep, Y, threads, m = NULL, rows = holdout_rows(
 # Draws at the held-out rows v (standardised predictors X) of a fit whose
 # held-out rows joined the cross-fitting folds (holdin_prep()): each row
 # through the location and scale of the one network of each kind that did
-# not see it (member_fit(); such fits have no cell effects,
-# cell_candidates()), with the random stream of its place in the order of
-# holdout_scores(), in sample_raw()'s layout.
+# not see it (member_fit(), which leaves out cell effects: such fits have
+# none, cell_candidates()), with the random stream of its place in the
+# order of holdout_scores(), in sample_raw()'s layout.  When the location
+# took a factor's levels as effects (level_fit()), each row's location
+# moves by its level's effect from the other rows of its level
+# (prep$level_shift, per held-out row and component, on the standardised
+# scale), through the centre of its own call (a row's draws depend on its
+# stream alone, so one call per row gives the same bits as one per fold).
 holdin_draws <- function(fit, prep, v, X, skip, m, threads) {
-  vf <- prep$vfold[match(v, prep$vidx)]
+  vi <- match(v, prep$vidx)
+  vf <- prep$vfold[vi]
   d <- fit$net$d
+  g <- sampler_grid(fit, warn = FALSE)
   # draw, row, component: sample_raw()'s order
   D <- array(0, c(m, length(v), d))
   for (j in sort(unique(vf))) {
     i <- which(vf == j)
-    r <- sample_raw(member_fit(fit, j), X[i, , drop = FALSE], skip + i - 1, m,
-                    sampler_grid(fit, warn = FALSE), prep$hseed, threads)
-    D[, i, ] <- array(r$draws, c(m, length(i), d))
+    mf <- member_fit(fit, j)
+    if (is.null(prep$level_shift)) {
+      r <- sample_raw(mf, X[i, , drop = FALSE], skip + i - 1, m, g, prep$hseed, threads)
+      D[, i, ] <- array(r$draws, c(m, length(i), d))
+    } else for (ii in i) {
+      mi <- mf
+      mi$scaling$y_center <- mf$scaling$y_center +
+        prep$level_shift[vi[ii], ] * mf$scaling$y_scale
+      r <- sample_raw(mi, X[ii, , drop = FALSE], skip + ii - 1, m, g, prep$hseed, threads)
+      D[, ii, ] <- array(r$draws, c(m, 1L, d))
+    }
   }
   list(draws = as.vector(D))
 }

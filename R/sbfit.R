@@ -868,6 +868,11 @@ fit_member <- function(X, Y, w, xinfo, control, threads, seed, verbose, const, s
                          budget, threads, verbose)
   # the log-like scale of skewed predictors, when the location networks kept it
   if (!is.null(pc$x)) prep <- on_log_scale(prep)
+  # held-out rows in the folds, a factor's levels as effects: each such
+  # row's effect from the other rows of its level, for its scores
+  # (holdin_draws())
+  if (isTRUE(prep$holdin) && !is.null(pc$level_shift))
+    prep$level_shift <- pc$level_shift[prep$vidx, , drop = FALSE]
   # decorrelate = NULL: chosen from d, and kept in the fit's control
   if (is.null(control$decorrelate)) control$decorrelate <- auto_decorrelate(ncol(Y))
   dc <- if (control$decorrelate && ncol(Y) > 1L)

@@ -60,11 +60,11 @@ test_that("the factor tried has enough levels and few rows per level; of several
   two <- lc(prep_of(10, 120, extra = 12))
   expect_identical(two$name, "h")
   expect_identical(two$cols, 10:20)
-  # not with cell_effects = FALSE, mean_residuals, held-out rows in the
-  # folds, or without folds
+  # not with cell_effects = FALSE, mean_residuals, or without folds; with
+  # the held-out rows in the folds too
   expect_null(lc(prep_of(8, 100), sbcg_control(cell_effects = FALSE)))
   expect_null(lc(prep_of(8, 100), sbcg_control(mean_residuals = TRUE)))
-  expect_null(lc(replace(prep_of(8, 100), "holdin", TRUE)))
+  expect_identical(lc(replace(prep_of(8, 100), "holdin", TRUE))$name, "g")
   expect_null(lc(replace(prep_of(8, 100), "fold", list(NULL))))
   # levels whose rows all have weight zero do not count
   p <- prep_of(8, 100)
@@ -175,12 +175,30 @@ test_that("a factor whose levels change the slope stays among the inputs; a reje
     f
   }
   expect_identical(strip(on), strip(off))
-  # fewer than 100 rows: the held-out rows join the folds, and no level
-  # effects are tried
+})
+
+test_that("with the held-out rows in the folds, each is scored with its level's effect from the others", {
+  # fewer than 100 rows: the held-out rows join the folds; 16 levels of 6
   ld <- level_data(3)
-  small <- expect_warning(sbfit(y ~ g + x, ld$d[1:96, ], control = small_control(epochs = 30),
-                                seed = 1, support = "real"), "too few")
-  expect_null(small$precondition$tried_levels)
+  d <- ld$d[ld$d$g %in% names(ld$u)[1:16], ]
+  d$g <- droplevels(d$g)
+  fit <- withCallingHandlers(
+    sbfit(y ~ g + x, d, control = small_control(epochs = 30), seed = 1, support = "real"),
+    sbcg_few_heldout = function(w) invokeRestart("muffleWarning"))
+  expect_identical(fit$precondition$tried_levels, "g")
+  # holdin_draws() moves each held-out row's draws by its level's effect
+  # (standardised) times the response's scale, on a row's own stream
+  v <- c(3L, 7L)
+  X <- sbcg:::newdata_matrix(fit, d[v, ])
+  prep <- list(vidx = v, vfold = c(1L, 2L), hseed = c(11L, 12L))
+  a <- sbcg:::holdin_draws(fit, prep, v, X, 0, 50L, 1L)
+  prep$level_shift <- matrix(c(0.5, -1), 2L, 1L)
+  b <- sbcg:::holdin_draws(fit, prep, v, X, 0, 50L, 1L)
+  expect_equal(matrix(b$draws - a$draws, 50L),
+               matrix(rep(c(0.5, -1) * fit$scaling$y_scale, each = 50L), 50L), tolerance = 1e-10)
+  # one row alone draws what it drew beside the other
+  one <- sbcg:::holdin_draws(fit, prep, v[2L], X[2L, , drop = FALSE], 1, 50L, 1L)
+  expect_identical(one$draws, matrix(b$draws, 50L)[, 2L])
 })
 
 test_that("a factor without effect is left out of the location, its weights at 0", {
