@@ -177,20 +177,19 @@ fit_precondition <- function(prep, control, budget, threads, verbose) {
   levels_kept <- FALSE
   level_shift <- NULL
   if (!is.null(lev)) {
-    lv <- level_fit(lp, lev, settings, threads, verbose, linear,
-                    oof_loss(prep, prep$Ys, lres$pred))
-    lv$fit$steps <- lres$steps + lv$fit$steps
-    lv$fit$seconds <- lres$seconds + lv$fit$seconds
-    levels_kept <- oof_loss(prep, prep$Ys, lv$fit$pred) < oof_loss(prep, prep$Ys, lres$pred)
+    base <- oof_loss(prep, prep$Ys, lres$pred)
+    lv <- level_fit(lp, lev, settings, threads, verbose, linear, base)
+    steps <- lres$steps + lv$fit$steps
+    seconds <- lres$seconds + lv$fit$seconds
+    levels_kept <- oof_loss(prep, prep$Ys, lv$fit$pred) < base
     if (levels_kept) {
       lres <- lv$fit
       cells <- lv$cells
       level_shift <- lv$shift
       R <- prep$Ys - lres$pred
-    } else {
-      lres$steps <- lv$fit$steps
-      lres$seconds <- lv$fit$seconds
     }
+    lres$steps <- steps
+    lres$seconds <- seconds
   }
   pre <- list(net = prep$lnet, location = lres$theta, linear = lres$linear,
               scale = NULL, epochs = lres$epochs, best_epoch = lres$best_epoch,
