@@ -868,16 +868,60 @@ cell_candidates <- function(prep, control) {
       length(unique(kt)) >= cell_min_cells) key
 }
 
+# Random intercepts of groups of training rows (`g`, one key per training
+# row) from the residuals R (all rows x d), as cell_fit() and
+# level_effects() take them: per group and response component, the
+# weighted mean residual of its rows shrunk toward 0 by n / (n + tau), n
+# their weight and tau = s2w / s2b the ratio of the within-group to the
+# between-group variance of the residuals (method of moments over the
+# groups).  Each training row is judged by the effect of the other rows of
+# its group (which its residual did not enter); with fewer than
+# min_choice_rows such rows (as for the choice of the bridge), or no lower
+# out-of-fold error with those effects than without, NULL.  Else the
+# groups' weighted sums S and weights N (rowsum() order), tau, and the
+# change of location at all rows (`oof`: those leave-one-out effects at
+# the training rows, 0 elsewhere).
+group_effects <- function(prep, R, g) {
+  tidx <- prep$tidx
+  w <- prep$wt
+  Rt <- R[tidx, , drop = FALSE]
+  WR <- Rt * w
+  S <- rowsum(WR, g)
+  N <- drop(rowsum(w, g))
+  pos <- N > 0
+  M <- S / ifelse(pos, N, 1)
+  df <- sum(w > 0) - sum(pos)
+  if (df < 1L) return(NULL)
+  j <- match(g, rownames(S))
+  s2w <- colSums(w * (Rt - M[j, , drop = FALSE])^2) / df
+  s2b <- colSums(M[pos, , drop = FALSE]^2) / sum(pos) - s2w * mean(1 / N[pos])
+  if (!any(s2b > 0)) return(NULL)
+  tau <- ifelse(s2b > 0, s2w / s2b, Inf)
+  A <- matrix(0, nrow(R), ncol(R))
+  others <- N[j] - w
+  A[tidx, ] <- shrink_means(S[j, , drop = FALSE] - WR, others, tau)
+  judged <- sum(w > 0 & others > 1e-12 * max(N))
+  if (judged < min_choice_rows || !(oof_loss(prep, R, A) < oof_loss(prep, R, 0 * R)))
+    return(NULL)
+  list(S = S, N = N, tau = tau, oof = A)
+}
+
+# Group sums S (groups x d) of weights N as shrunk means: S / N times
+# N / (N + tau) per component, 0 for groups of no weight.
+shrink_means <- function(S, N, tau) {
+  E <- sweep(S, 1L, pmax(N, 1e-300), "/") * outer(N, tau, function(n, t) n / (n + t))
+  E[!(N > 1e-12), ] <- 0
+  E
+}
+
 # Cell effects on top of the cross-fitted location networks `lres`, from
 # their out-of-fold residuals R (all rows x d), for the rows' cell keys
 # `key` (cell_candidates()).  Rows with the same
 # predictor values (a cell) often share more than a smooth location gives
 # them (the same car model, the same subject): a random intercept per
 # cell.  Each network k gets, per cell and response component, the
-# weighted mean residual of the cell's rows in its fold (the rows it did
-# not see), shrunk toward 0 by n / (n + tau), n their weight, tau = s2w /
-# s2b the ratio of the within-cell to the between-cell variance of those
-# residuals (method of moments over the cells within the folds).  The
+# shrunk mean residual of the cell's rows in its fold (the rows it did
+# not see; group_effects() over the cells within the folds).  The
 # location at a cell is then the mean over the folds holding its rows of
 # network k's location plus its effect (cell_location()); elsewhere the
 # networks' mean, as without.  Kept when it predicts the training rows
@@ -888,42 +932,20 @@ cell_candidates <- function(prep, control) {
 # training rows, at the held-out rows that of new rows) and the fit's
 # `cells`: keys, `effect` (cells x d x K) and `member` (cells x K).
 cell_fit <- function(prep, R, lres, key) {
-  tidx <- prep$tidx
-  kt <- key[tidx]
+  kt <- key[prep$tidx]
   K <- ncol(lres$theta)
+  # cells within the folds
   kf <- paste(prep$fold, kt)
-  w <- prep$wt
-  Rt <- R[tidx, , drop = FALSE]
-  WR <- Rt * w
-  # cells within the folds: sums, weights and means
-  S <- rowsum(WR, kf)
-  N <- drop(rowsum(w, kf))
+  ge <- group_effects(prep, R, kf)
+  if (is.null(ge)) return(NULL)
+  S <- ge$S
+  N <- ge$N
   pos <- N > 0
-  M <- S / ifelse(pos, N, 1)
-  df <- sum(w > 0) - sum(pos)
-  if (df < 1L) return(NULL)
-  jf <- match(kf, rownames(S))
-  s2w <- colSums(w * (Rt - M[jf, , drop = FALSE])^2) / df
-  s2b <- colSums(M[pos, , drop = FALSE]^2) / sum(pos) - s2w * mean(1 / N[pos])
-  if (!any(s2b > 0)) return(NULL)
-  tau <- ifelse(s2b > 0, s2w / s2b, Inf)
-  shrunk <- function(S, N) {
-    E <- sweep(S, 1L, pmax(N, 1e-300), "/") * outer(N, tau, function(n, t) n / (n + t))
-    E[!(N > 1e-12), ] <- 0
-    E
-  }
-  A <- matrix(0, nrow(R), ncol(R))
-  others <- N[jf] - w
-  A[tidx, ] <- shrunk(S[jf, , drop = FALSE] - WR, others)
-  # judged on the rows with another of their cell in their fold: too few
-  # of them to judge (min_choice_rows, as for the choice of the bridge),
-  # or no gain, and the effects are not kept
-  judged <- sum(w > 0 & others > 1e-12 * max(N))
-  if (judged < min_choice_rows || !(oof_loss(prep, R, A) < oof_loss(prep, R, 0 * R)))
-    return(NULL)
+  A <- ge$oof
+  w <- prep$wt
   # the cells of rows of positive weight, and the folds that hold them
   cells <- sort(unique(kt[w > 0]))
-  E <- shrunk(S, N)
+  E <- shrink_means(S, N, ge$tau)
   effect <- array(0, c(length(cells), ncol(R), K))
   member <- matrix(FALSE, length(cells), K)
   # each fold-cell's fold and cell, from its first row
@@ -987,6 +1009,12 @@ level_candidates <- function(prep, control) {
   best <- NULL
   for (f in names(prep$factor_columns)) {
     cols <- prep$factor_columns[[f]]
+    # a factor has at most one level more than its columns: one that
+    # cannot qualify, or beat the best so far, makes no keys (which take
+    # a string per row)
+    most <- length(cols) + 1L
+    if (most < level_min_levels || length(r) >= level_max_rows * most ||
+        (!is.null(best) && most <= best$levels)) next
     key <- cell_keys(prep$Xs[, cols, drop = FALSE])
     L <- length(unique(key[r]))
     if (L >= level_min_levels && length(r) < level_max_rows * L &&
@@ -1060,11 +1088,9 @@ masked_fit <- function(pm, target, lev, settings, threads, verbose, linear, agai
 
 # Effects of the levels (keys `key` of all rows) from the out-of-fold
 # residuals R (all rows x d) of location networks that ignore the factor:
-# per level and response component, the weighted mean residual of the
-# level's training rows shrunk toward 0 by n / (n + tau), n their weight
-# and tau = s2w / s2b the ratio of the within-level to the between-level
-# variance of the residuals (method of moments), as a random intercept in
-# a mixed model.  Unlike cell_fit()'s cells, whose rows share every
+# per level and response component, the shrunk mean residual of the
+# level's training rows (group_effects()), as a random intercept in a
+# mixed model.  Unlike cell_fit()'s cells, whose rows share every
 # predictor and which a network fits at the rows it sees, a level's rows
 # carry their effect to every network's residuals alike, so all its
 # training rows inform one effect that the K networks share.  Kept when
@@ -1076,41 +1102,19 @@ masked_fit <- function(pm, target, lev, settings, threads, verbose, linear, agai
 # effects as cells (key, `effect`: levels x d x K, `member`: levels x K,
 # all TRUE).
 level_effects <- function(prep, R, key, K) {
-  tidx <- prep$tidx
-  w <- prep$wt
-  kt <- key[tidx]
-  Rt <- R[tidx, , drop = FALSE]
-  WR <- Rt * w
-  S <- rowsum(WR, kt)
-  N <- drop(rowsum(w, kt))
-  pos <- N > 0
-  df <- sum(w > 0) - sum(pos)
-  if (df < 1L) return(NULL)
-  M <- S / ifelse(pos, N, 1)
-  jl <- match(kt, rownames(S))
-  s2w <- colSums(w * (Rt - M[jl, , drop = FALSE])^2) / df
-  s2b <- colSums(M[pos, , drop = FALSE]^2) / sum(pos) - s2w * mean(1 / N[pos])
-  if (!any(s2b > 0)) return(NULL)
-  tau <- ifelse(s2b > 0, s2w / s2b, Inf)
-  shrunk <- function(S, N) {
-    E <- S / outer(N, tau, `+`)
-    E[!(N > 1e-12), ] <- 0
-    E
-  }
-  A <- matrix(0, nrow(R), ncol(R))
-  others <- N[jl] - w
-  A[tidx, ] <- shrunk(S[jl, , drop = FALSE] - WR, others)
-  judged <- sum(w > 0 & others > 1e-12 * max(N))
-  if (judged < min_choice_rows || !(oof_loss(prep, R, A) < oof_loss(prep, R, 0 * R)))
-    return(NULL)
-  lv <- rownames(S)[pos]
-  E <- shrunk(S[pos, , drop = FALSE], N[pos])
+  kt <- key[prep$tidx]
+  ge <- group_effects(prep, R, kt)
+  if (is.null(ge)) return(NULL)
+  A <- ge$oof
+  pos <- ge$N > 0
+  lv <- rownames(ge$S)[pos]
+  E <- shrink_means(ge$S[pos, , drop = FALSE], ge$N[pos], ge$tau)
   v <- prep$vidx
   i <- match(key[v], lv)
   A[v[!is.na(i)], ] <- E[i[!is.na(i)], ]
   U <- matrix(0, nrow(R), ncol(R))
   it <- match(kt, lv)
-  U[tidx[!is.na(it)], ] <- E[it[!is.na(it)], ]
+  U[prep$tidx[!is.na(it)], ] <- E[it[!is.na(it)], ]
   list(oof = A, all = U, cells = list(key = lv, effect = array(rep(E, K), c(length(lv), ncol(R), K)),
                                       member = matrix(TRUE, length(lv), K)))
 }
