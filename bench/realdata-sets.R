@@ -287,6 +287,37 @@ panel8 <- list(
 data_sets <- c(data_sets, panel8)
 panel8_sets <- names(panel8)
 
+# Sets with their subjects (chicks, rats, patients, trees, plots, litters,
+# cows, children, dogs, plants) as a factor beside the predictors they are
+# usually modelled with, for the trial of a factor's levels as effects;
+# fixed before sbcg was run on them; run only when named ("subjects").
+# Phenobarb_subj cannot be scored: its test folds hold patients that no
+# training row has.
+subj <- list(
+  ChickWeight_chick = list(formula = weight ~ Time + Diet + Chick, data = function() {
+    d <- datasets::ChickWeight
+    data.frame(weight = d$weight, Time = d$Time, Diet = d$Diet,
+               Chick = factor(as.character(d$Chick)))
+  }),
+  BodyWeight_rat = list(formula = weight ~ Time + Diet + Rat, data = pkg_loader("BodyWeight", "nlme", "Rat")),
+  Dialyzer_subj = list(formula = rate ~ pressure + QB + Subject, data = pkg_loader("Dialyzer", "nlme", "Subject")),
+  Sitka_tree = list(formula = size ~ Time + treat + tree, data = pkg_loader("Sitka", "MASS", "tree")),
+  Spruce_tree = list(formula = logSize ~ days + plot + Tree, data = pkg_loader("Spruce", "nlme", "Tree")),
+  Phenobarb_subj = list(formula = conc ~ time + Wt + Apgar + Subject, data = pkg_loader("Phenobarb", "nlme", "Subject")),
+  Soybean_plot = list(formula = weight ~ Time + Variety + Year + Plot, data = pkg_loader("Soybean", "nlme", "Plot")),
+  RatPup_litter = list(formula = weight ~ sex + Lsize + Treatment + Litter, data = pkg_loader("RatPupWeight", "nlme", "Litter")),
+  Milk_cow = list(formula = protein ~ Time + Diet + Cow, data = pkg_loader("Milk", "nlme", "Cow"))
+)
+subj2 <- list(
+  Orthodont_subj = list(formula = distance ~ age + Sex + Subject, data = pkg_loader("Orthodont", "nlme", "Subject")),
+  Pixel_dog = list(formula = pixel ~ day + Side + Dog, data = pkg_loader("Pixel", "nlme", "Dog")),
+  ergoStool_subj = list(formula = effort ~ Type + Subject, data = pkg_loader("ergoStool", "nlme", "Subject")),
+  CO2_plant = list(formula = uptake ~ conc + Type + Treatment + Plant, data = pkg_loader("CO2", "datasets", "Plant")),
+  Theoph_subj = list(formula = conc ~ Time + Dose + Subject, data = pkg_loader("Theoph", "datasets", "Subject"))
+)
+data_sets <- c(data_sets, subj, subj2)
+subject_sets <- c(names(subj), names(subj2))
+
 # The variables of the formula, complete rows only, characters and ordered
 # factors as plain factors; at most max_rows rows (set.seed(1)).  `grid` is
 # the spacing of a response whose values are all integers (the gcd of the

@@ -21,7 +21,7 @@
 #                    the sixth's 20, the seventh's 21 and the eighth's 21;
 #                    "all" the 119 of the first seven; "half1" and "half2"
 #                    two halves of the first six panels' 98 that take about
-#                    as long)
+#                    as long; "subjects" the 14 sets with a subject factor)
 #   --control EXPR   an R expression giving a list of sbcg_control() settings for sbcg
 #   --counts         sbcg fits sets whose responses are whole numbers from 0
 #                    (ChickWeight, cpus, birthwt, quine, nlschools, mpg, txhousing) with
@@ -173,7 +173,8 @@ sets <- strsplit(opt_value("sets", paste(default_sets, collapse = ",")), ",")[[1
 # the first seven
 sets <- unlist(lapply(sets, function(s) switch(s, panel4 = panel4_sets, panel5 = panel5_sets,
                                                panel6 = panel6_sets, panel7 = panel7_sets,
-                                               panel8 = panel8_sets, half1 = half1_sets,
+                                               panel8 = panel8_sets, subjects = subject_sets,
+                                               half1 = half1_sets,
                                                half2 = half2_sets, all = all_sets, s)))
 if (!all(sets %in% names(data_sets)))
   stop(sprintf("--sets must be among %s", paste(names(data_sets), collapse = ", ")), call. = FALSE)
