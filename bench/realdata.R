@@ -53,6 +53,13 @@
 #   --table FILES    no fitting: read the per-fold CSVs of earlier runs (and their
 #                    -rows companions), join them and print one set of tables; a
 #                    method name that occurs in several files gets "#k" appended
+#   --pool-runs      with --table: a method name that occurs in several files
+#                    (runs with several --seed K, say) is one method, whose
+#                    CRPS on a set is the mean over its runs and whose coverage
+#                    is pooled over them; a further table gives each run's
+#                    CRPS, so that a difference between methods can be read
+#                    against what a new seed alone moves (runs of one method on
+#                    different sets, such as "half1" and "half2", join as well)
 # Run it niced (nice -n 10) on a shared machine; every method runs on one thread.
 #
 # Protocol.  For each set the rows are assigned to folds by
@@ -125,7 +132,8 @@ source_dir <- local({
 })
 source(file.path(source_dir, "cli.R"))
 check_options(c("quick", "methods", "sets", "control", "label", "out", "table", "folds",
-                "draws", "max-rows", "counts", "positive", "dump", "seed", "below"))
+                "draws", "max-rows", "counts", "positive", "dump", "seed", "below",
+                "pool-runs"))
 table_mode <- "--table" %in% args || any(grepl("^--table=", args))
 table_files <- if (table_mode) {
   i <- which(args == "--table")
@@ -134,6 +142,8 @@ table_files <- if (table_mode) {
   f[!grepl("^--", f)]
 } else character()
 quick <- "--quick" %in% args
+pool_runs <- "--pool-runs" %in% args
+if (pool_runs && !table_mode) stop("--pool-runs goes with --table", call. = FALSE)
 all_methods <- c("sbcg", "grf", "drf", "qrf", "gam", "lm")
 methods <- strsplit(opt_value("methods", paste(all_methods, collapse = ",")), ",")[[1L]]
 if (!all(methods %in% all_methods))
@@ -450,17 +460,25 @@ summarise <- function(R, Fo, method_order) {
     if (!nrow(fo)) next
     err <- fo$error[!is.na(fo$error) & nzchar(fo$error)]
     if (!nrow(r) || length(err)) {
-      out[[length(out) + 1L]] <- data.frame(set = s, method = m, n = nrow(r), crps = NA,
+      out[[length(out) + 1L]] <- data.frame(set = s, method = m, n = nrow(r), runs = NA,
+        crps_runs = NA, crps = NA,
         cov50 = NA, cov90 = NA, pcov50 = NA, pcov90 = NA, ks = NA, pit_lo = NA, pit_hi = NA,
         ssr = NA, fit_s = NA, pred_s = NA, error = if (length(err)) err[1L] else "no rows")
       next
     }
-    out[[length(out) + 1L]] <- data.frame(set = s, method = m, n = nrow(r),
+    # runs pooled (--pool-runs): the same rows scored by each run; n counts
+    # each row once (so the binomial standard errors of the per-set
+    # coverages are those of one run, which the runs' mean can only beat),
+    # times are per run
+    runs <- if (is.null(r$run)) 1L else length(unique(r$run))
+    out[[length(out) + 1L]] <- data.frame(set = s, method = m, n = nrow(r) %/% runs,
+      runs = runs, crps_runs = if (runs > 1L)
+        paste(fmt(tapply(r$crps, r$run, mean)), collapse = " / ") else NA,
       crps = mean(r$crps), cov50 = mean(r$in50), cov90 = mean(r$in90),
       pcov50 = mean(pit_cover(r$pit, 0.5)), pcov90 = mean(pit_cover(r$pit, 0.9)), ks = ks_unif(r$pit),
       pit_lo = mean(r$pit < 0.05), pit_hi = mean(r$pit > 0.95),
       ssr = sqrt(mean(r$sd^2)) / sqrt(mean((r$y - r$mean)^2)),
-      fit_s = sum(fo$fit_s), pred_s = sum(fo$pred_s), error = NA)
+      fit_s = sum(fo$fit_s) / runs, pred_s = sum(fo$pred_s) / runs, error = NA)
   }
   do.call(rbind, out)
 }
@@ -472,7 +490,7 @@ summarise <- function(R, Fo, method_order) {
 # rows.  What one fit's intervals miss by, where the pooled coverage
 # averages the folds' errors away.
 fit_rms <- function(r, col, L) {
-  g <- split(r[[col]], paste(r$set, r$fold))
+  g <- split(r[[col]], paste(r$set, r$fold, r$run))
   e <- sum(vapply(g, function(x) length(x) * ((mean(x) - L)^2 - L * (1 - L) / length(x)), 0))
   sqrt(max(0, e / nrow(r)))
 }
@@ -496,7 +514,7 @@ pool <- function(R, S, method_order, ref = "lm") {
       j <- merge(s[, c("set", "crps")], sr, by = "set")
       if (nrow(j)) rel <- exp(mean(log(j$crps.x / j$crps.y)))
     }
-    out[[length(out) + 1L]] <- data.frame(method = m, sets = nrow(s), n = nrow(r),
+    out[[length(out) + 1L]] <- data.frame(method = m, sets = nrow(s), n = sum(s$n),
       rel_crps = rel, cov50 = mean(r$in50), cov90 = mean(r$in90),
       cov50_sets = mean(s$cov50), cov90_sets = mean(s$cov90),
       pcov50 = mean(pit_cover(r$pit, 0.5)), pcov90 = mean(pit_cover(r$pit, 0.9)),
@@ -580,6 +598,11 @@ print_tables <- function(R, Fo, sets_order, method_order) {
   print_metric("CRPS (mean over held-out rows; pooled row: geometric mean over sets of CRPS / CRPS(lm))",
                S, P, "crps", fmt, "rel_crps", function(v) fmtf(v, 3), sets_order, method_order)
   print_ranks(S, sets_order, method_order)
+  if (any(S$runs > 1L, na.rm = TRUE))
+    print_metric("CRPS of each run, for the methods pooled over runs (--pool-runs; the CRPS above is their mean)",
+                 S[!is.na(S$crps_runs), ], NULL, "crps_runs", identity, pcol = NULL,
+                 sets_order = sets_order,
+                 method_order = intersect(method_order, S$method[!is.na(S$crps_runs)]))
   print_metric("coverage of the central 50% interval (pooled: over all held-out rows)",
                S, P, "cov50", fmtf, sets_order = sets_order, method_order = method_order)
   print_metric("coverage of the central 90% interval (pooled: over all held-out rows)",
@@ -659,11 +682,12 @@ if (table_mode) {
     fo <- utils::read.csv(f, stringsAsFactors = FALSE)
     rr <- utils::read.csv(rows_file_of(f), stringsAsFactors = FALSE)
     ren <- setNames(unique(fo$method), unique(fo$method))
-    for (m in names(ren)) if (m %in% seen) ren[m] <- paste0(m, "#", k)
+    if (!pool_runs) for (m in names(ren)) if (m %in% seen) ren[m] <- paste0(m, "#", k)
+    rr$run <- k
     fo$method <- unname(ren[fo$method])
     rr$method <- unname(ren[rr$method])
     seen <- c(seen, unname(ren))
-    method_order <- c(method_order, unname(ren))
+    method_order <- unique(c(method_order, unname(ren)))
     cat(sprintf("file %d: %s (%s; %s)\n", k, f, fo$command[1L], fo$date[1L]))
     Fl[[k]] <- fo
     Rl[[k]] <- rr
