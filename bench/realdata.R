@@ -9,6 +9,8 @@
 #   Rscript bench/realdata.R --methods sbcg,lm --sets quine,geyser
 #   Rscript bench/realdata.R --methods sbcg --control 'list(precondition = "none")' --label sbcg_none
 #   Rscript bench/realdata.R --table bench/results/a.csv bench/results/b.csv
+#   Rscript bench/realdata.R --methods sbcg --seed 100 --out s100.csv   # and --seed 200, ...
+#   Rscript bench/realdata.R --table s0.csv s100.csv s200.csv --pool-runs
 #
 # Options:
 #   --quick          3 folds, 200 draws, sets larger than 1000 rows subsampled to
