@@ -1048,24 +1048,25 @@ level_candidates <- function(prep, control) {
 # network shares (`member` all TRUE); without effects (level_effects()
 # keeps none) the networks alone.
 level_fit <- function(prep, lev, settings, threads, verbose, linear, base) {
+  # the networks with the effects on top, the effects as cells keyed by
+  # the factor's columns
+  with_effects <- function(fit, eff) {
+    fit$pred <- fit$pred + eff$oof
+    list(fit = fit, cells = c(eff$cells, list(cols = lev$cols, factor = lev$name)),
+         shift = eff$oof)
+  }
   pm <- prep
   pm$Xs[, lev$cols] <- 0
   fit <- masked_fit(pm, prep$Ys, lev, settings, threads, verbose, linear, "")
   eff <- level_effects(prep, prep$Ys - fit$pred, lev$key, ncol(fit$theta))
   if (is.null(eff)) return(list(fit = fit))
-  if (oof_loss(prep, prep$Ys, fit$pred + eff$oof) > level_round_ratio * base) {
-    fit$pred <- fit$pred + eff$oof
-    return(list(fit = fit, cells = c(eff$cells, list(cols = lev$cols, factor = lev$name)),
-                shift = eff$oof))
-  }
+  if (oof_loss(prep, prep$Ys, fit$pred + eff$oof) > level_round_ratio * base)
+    return(with_effects(fit, eff))
   f2 <- masked_fit(pm, prep$Ys - eff$all, lev, settings, threads, verbose, linear, ", again")
   f2$steps <- fit$steps + f2$steps
   f2$seconds <- fit$seconds + f2$seconds
   e2 <- level_effects(prep, prep$Ys - f2$pred, lev$key, ncol(f2$theta))
-  if (is.null(e2)) return(list(fit = f2))
-  f2$pred <- f2$pred + e2$oof
-  list(fit = f2, cells = c(e2$cells, list(cols = lev$cols, factor = lev$name)),
-       shift = e2$oof)
+  if (is.null(e2)) list(fit = f2) else with_effects(f2, e2)
 }
 
 # The location networks' cross-fit on prep `pm`, whose columns of factor
