@@ -446,8 +446,9 @@
 #'   (default `FALSE`).  The linear model is least squares of the response,
 #'   on the fit's scale (the support's), on the predictors, with its
 #'   Student-t predictive law; a share \eqn{1 - w}{1 - w} of each row's
-#'   draws comes from it.  The weight \eqn{w}{w} (on a grid of 0.05, 1 for
-#'   none) is the one whose mixture scores the lowest CRPS out of fold on
+#'   draws comes from it.  The weight \eqn{w}{w} (on a grid of 0.05 from
+#'   0.75, at most a quarter of the draws linear, to 1 for none) is the one
+#'   whose mixture scores the lowest CRPS out of fold on
 #'   the training rows, with the cross-fitting folds of the location and
 #'   scale networks: each row's law from the fit is the one its
 #'   location and scale from the networks that did not see it give with

@@ -45,8 +45,8 @@ test_that("a linear law is mixed in where it scores better out of fold", {
   lin <- f$linear
   expect_false(is.null(lin))
   expect_identical(f$format, 14L)
-  expect_true(lin$weight >= 0 && lin$weight < 1)
-  expect_equal(lin$crps_mix, min(lin$crps_mix, lin$crps_fit, lin$crps_linear))
+  expect_true(lin$weight >= 0.75 && lin$weight < 1)
+  expect_lte(lin$crps_mix, lin$crps_fit)
   # the law itself: least squares on the training rows, on the
   # standardised scale
   fm <- stats::lm(y ~ x1 + x2, d)
@@ -71,9 +71,9 @@ test_that("a linear law is mixed in where it scores better out of fold", {
 test_that("the mixture's draws have the mixture's law", {
   d <- gauss_data(200, 3)
   f <- sbfit(y ~ x, d, control = small_control(linear_mix = TRUE), seed = 3, support = "real")
-  # half the draws from each (out of fold, the networks' law and least
-  # squares' score about alike on these heteroscedastic rows)
-  expect_equal(f$linear$weight, 0.5)
+  # out of fold, the networks' law and least squares' score about alike
+  # on these heteroscedastic rows: the largest share allowed
+  expect_equal(f$linear$weight, 0.75)
   nd <- data.frame(x = 0.5)
   m <- 20000L
   y <- sbsample(f, nd, ndraws = m, format = "matrix", seed = 5)[1, ]
