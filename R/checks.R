@@ -518,18 +518,30 @@ check_fit <- function(object, name = "object") {
   # line is cut at `support$floor` (support = "auto" on responses never
   # below 0); format 13: any of 2 to 12 whose cells (or a member's) are the
   # levels of a factor, keyed by its columns (`precondition$cells$cols`,
-  # scaling.R, level_fit()), which earlier versions would key by all
+  # scaling.R, level_fit()), which earlier versions would key by all;
+  # format 14: any of 2 to 13 with a linear part in its law (`linear`,
+  # linear.R)
   if (!(is.integer(object$format) && length(object$format) == 1L &&
-        object$format %in% 1:13)) {
+        object$format %in% 1:14)) {
     made <- if (is.character(object$version)) object$version[1L] else "unknown"
     this <- as.character(getNamespaceVersion("sbcg"))
     # (a format this version never wrote, though the version is the same:
     # a later build, or an edited fit)
     if (!is.null(object$format) && identical(made, this))
-      stopf("'%s$format' is %s, which this version of sbcg (%s) does not read (formats 1 to 13, integers): the fit was made by another version or altered; refit it with this one",
+      stopf("'%s$format' is %s, which this version of sbcg (%s) does not read (formats 1 to 14, integers): the fit was made by another version or altered; refit it with this one",
             name, paste(format(object$format), collapse = ", "), this)
     stopf("'%s' was made by another version of sbcg (%s); refit it with this one (%s)",
           name, made, this)
+  }
+  # format 14: checked as the format it would have without its linear part
+  if (!identical(object$format == 14L, !is.null(object$linear)))
+    stopf("'%s$format' is 14 exactly when its law has a linear part ('linear')", name)
+  if (!is.null(object$linear)) {
+    if (!linear_ok(object$linear, object))
+      stopf("'%s$linear' is malformed: it must hold a linear law of the predictors and a weight in [0, 1)",
+            name)
+    object$linear <- NULL
+    object$format <- fit_format(object)
   }
   # format 13: checked as the format it would have with cells keyed by all
   # columns, once the factor's columns are found among the predictors'

@@ -71,7 +71,9 @@ ensemble_fit <- function(first, members) {
   first
 }
 
-# The format of a fit from what it holds (check_fit() lists them): 13
+# The format of a fit from what it holds (check_fit() lists them): 14
+# when a share of its law is a linear model's (linear.R), which earlier
+# versions would leave out; 13
 # when its cells, or a member's, are the levels of a factor (level_fit()),
 # which earlier versions would key by all the predictors; 12 when its law
 # on the real line is cut at `support$floor`; 11
@@ -89,6 +91,7 @@ ensemble_fit <- function(first, members) {
 # earlier versions would feed the predictors instead; otherwise 5 with a
 # recalibration map, 4 with members, 3 with a decorrelating mix, 2 else.
 fit_format <- function(object) {
+  if (!is.null(object$linear)) return(14L)
   by_level <- function(o) !is.null(o$precondition$cells$cols)
   if (by_level(object) || any(vapply(object$members, by_level, NA))) return(13L)
   if (is.numeric(object$support$floor)) return(12L)

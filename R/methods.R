@@ -214,6 +214,7 @@ print.sbfit <- function(x, ...) {
   if (!is.null(en)) cat("Ensemble: ", en, "\n", sep = "")
   sk <- skew_line(x)
   if (!is.null(sk)) cat(sk, "\n", sep = "")
+  if (!is.null(x$linear)) cat(linear_line(x$linear), "\n", sep = "")
   h <- x$history
   stop_txt <- stop_string(x$stopped_early, x$fixed_budget, "all epochs")
   cat(sprintf("Training: %d rows (%d for validation%s), %d epochs (%s), best epoch %d, %.1f s%s%s\n",
@@ -279,6 +280,7 @@ summary.sbfit <- function(object, ...) {
                  holdout = object$holdout, recalibration = object$recalibration,
                  bridge = if (!is.null(object$precondition)) bridge_string(object),
                  decorrelated = !is.null(object$mix), ensemble = ensemble_line(object),
+                 linear = object$linear,
                  support = support_line(object),
                  fitted_scale = !is.null(object$support) && object$support$type != "real"),
             class = "summary.sbfit")
@@ -304,6 +306,7 @@ print.summary.sbfit <- function(x, ...) {
   if (!is.null(x$bridge)) cat(sprintf("Bridge:    %s\n", x$bridge))
   if (isTRUE(x$decorrelated)) cat(decorrelated_line, "\n", sep = "")
   if (!is.null(x$ensemble)) cat("Ensemble:  ", x$ensemble, "\n", sep = "")
+  if (!is.null(x$linear)) cat(sub("^Linear part: ", "Linear:    ", linear_line(x$linear)), "\n", sep = "")
   cat(sprintf("Optimiser: Adam, lr %g (%s), batch %d, weight decay %g\n",
               ctl$lr, ctl$lr_schedule, ctl$batch_size, ctl$weight_decay))
   cat(sprintf("Data:      %d rows: %d training, %d validation%s%s\n", x$n,

@@ -839,6 +839,16 @@ sbfit_core <- function(X, Y, w, xinfo, control, threads, seed, verbose,
     map <- recalibration_map(rp$pit, Z, pw = rp$w, zw = hz$w)
     fit$recalibration <- if (is.null(tails)) map else compose_maps(tails, map)
   }
+  # the linear part (linear.R), chosen out of fold; the held-out rows then
+  # score the fit's law with it
+  if (isTRUE(control$linear_mix) && ncol(Y) == 1L && !is.null(fit$precondition) &&
+      all(is.na(const))) {
+    lin <- linear_mixture(one$prep, one$oof, support, Yscore)
+    if (!is.null(lin)) {
+      fit$linear <- lin
+      if (!is.null(fit$holdout)) fit$holdout <- holdout_scores(fit, one$prep, Yscore, threads)
+    }
+  }
   fit$format <- fit_format(fit)
   holdout_warnings(fit$holdout, recal = isTRUE(fit$recalibration$weight > 0))
   fit
@@ -934,7 +944,7 @@ fit_member <- function(X, Y, w, xinfo, control, threads, seed, verbose, const, s
     pre_s <- if (is.null(pc$pre)) 0 else pc$pre$seconds
     fit$seconds <- pre_s + sum(vapply(fits, `[[`, 0, "seconds") - pre_s)
   }
-  list(fit = fit, prep = prep)
+  list(fit = fit, prep = prep, oof = pc$oof)
 }
 
 # A warning for response values far out (on the fitted scale Y, reported

@@ -570,8 +570,8 @@ test_that("counts are fitted on the log(1 + y + u) scale; fits saved before keep
   bad$support$offset <- 2
   expect_error(sbsample(bad, nd, ndraws = 5), "support")
   bad <- fit
-  bad$format <- 14L
-  expect_error(sbsample(bad, nd, ndraws = 5), "format' is 14.*another version or altered")
+  bad$format <- 15L
+  expect_error(sbsample(bad, nd, ndraws = 5), "format' is 15.*another version or altered")
   f2 <- tempfile(fileext = ".rds")
   saveRDS(fit, f2)
   expect_identical(sbsample(readRDS(f2), nd, ndraws = 20, seed = 4),

@@ -1,0 +1,133 @@
+# A linear part in the law (sbcg_control(linear_mix = TRUE), linear.R).
+
+lin_data <- function(n, seed) {
+  set.seed(seed)
+  x1 <- runif(n, -2, 2)
+  x2 <- rnorm(n)
+  data.frame(x1 = x1, x2 = x2, y = 1 + 2 * x1 - x2 + rnorm(n))
+}
+
+test_that("linear_mix is a flag, off by default", {
+  expect_false(sbcg_control()$linear_mix)
+  expect_error(sbcg_control(linear_mix = "yes"), "linear_mix")
+  expect_error(sbcg_control(linear_mix = NA), "linear_mix")
+  d <- lin_data(60, 1)
+  f <- suppressWarnings(sbfit(y ~ x1 + x2, d, control = small_control(), seed = 2,
+                              support = "real"), classes = "sbcg_few_heldout")
+  expect_null(f$linear)
+})
+
+test_that("the linear draws are a share 1 - w of each row's, spread over rows and prefixes", {
+  cseed <- c(123456L, 654321L)
+  for (q in c(0.05, 0.3, 0.5, 0.95)) {
+    L <- sbcg:::linear_draws(1000L, 0:99, cseed, q)
+    # each row's count is q n rounded one way or the other
+    expect_true(all(abs(colSums(L) - 1000 * q) < 1 + 1e-9))
+    # a call of fewer draws marks the same first draws
+    expect_identical(sbcg:::linear_draws(37L, 0:99, cseed, q), L[1:37, ])
+    # with one draw a row, a share q of the rows: the offsets are spread
+    # evenly (a Weyl sequence), so the count is within a few of q n
+    one <- sbcg:::linear_draws(1L, 0:999, cseed, q)
+    expect_lt(abs(sum(one) - 1000 * q), 5)
+  }
+  # groups of draws stay whole
+  G <- sbcg:::linear_draws(40L, 0:9, cseed, 0.5, gs = 4L)
+  expect_true(all(G[c(TRUE, FALSE, FALSE, FALSE), ] == G[c(FALSE, TRUE, FALSE, FALSE), ]))
+  expect_true(all(abs(colSums(G) / 4 - 5) <= 1))
+})
+
+test_that("a linear law is mixed in where it scores better out of fold", {
+  d <- lin_data(60, 1)
+  f <- suppressWarnings(sbfit(y ~ x1 + x2, d, control = small_control(linear_mix = TRUE),
+                              seed = 2, support = "real"), classes = "sbcg_few_heldout")
+  # 60 rows of a linear law with Gaussian noise: three epochs leave the
+  # networks at their linear start, and least squares' own law competes
+  lin <- f$linear
+  expect_false(is.null(lin))
+  expect_identical(f$format, 14L)
+  expect_true(lin$weight >= 0.75 && lin$weight < 1)
+  expect_lte(lin$crps_mix, lin$crps_fit)
+  # the law itself: least squares on the training rows, on the
+  # standardised scale
+  fm <- stats::lm(y ~ x1 + x2, d)
+  expect_equal(lin$df, fm$df.residual - (nrow(d) - f$n_train))
+  expect_output(print(f), "Linear part: [0-9.]+% of the draws")
+  expect_output(print(summary(f)), "Linear: ")
+  # saved and read back, the same draws
+  p <- tempfile(fileext = ".rds")
+  saveRDS(f, p)
+  g <- readRDS(p)
+  nd <- data.frame(x1 = c(-1, 0, 1.5), x2 = c(0, 1, -1))
+  expect_identical(sbsample(g, nd, ndraws = 50, seed = 4), sbsample(f, nd, ndraws = 50, seed = 4))
+  # a malformed part is refused with a clear error
+  bad <- f
+  bad$linear$weight <- 1.5
+  expect_error(sbsample(bad, nd), "'object\\$linear' is malformed")
+  bad <- f
+  bad$linear <- NULL
+  expect_error(sbsample(bad, nd), "format' is 14 exactly")
+})
+
+test_that("the mixture's draws have the mixture's law", {
+  d <- gauss_data(200, 3)
+  f <- sbfit(y ~ x, d, control = small_control(linear_mix = TRUE), seed = 3, support = "real")
+  # out of fold, the networks' law and least squares' score about alike
+  # on these heteroscedastic rows: the largest share allowed
+  expect_equal(f$linear$weight, 0.75)
+  nd <- data.frame(x = 0.5)
+  m <- 20000L
+  y <- sbsample(f, nd, ndraws = m, format = "matrix", seed = 5)[1, ]
+  own <- f
+  own$linear <- NULL
+  own$format <- sbcg:::fit_format(own)
+  y0 <- sbsample(own, nd, ndraws = m, format = "matrix", seed = 6)[1, ]
+  lin <- f$linear
+  X <- sbcg:::apply_scaling(as.matrix(nd), list(center = f$scaling$x_center,
+                                                scale = f$scaling$x_scale))
+  mo <- sbcg:::linear_moments(lin, X)
+  mu <- mo$mu * lin$y_scale + lin$y_center
+  s <- mo$sd * lin$y_scale
+  w <- lin$weight
+  # mean and P(Y <= c) of the mixture, against the two laws' (the
+  # networks' from independent draws): within 4 standard errors
+  want <- w * mean(y0) + (1 - w) * mu
+  se <- sqrt(w^2 * var(y0) / m + var(y) / m)
+  expect_lt(abs(mean(y) - want), 4 * se)
+  for (c0 in stats::quantile(y, c(0.1, 0.5, 0.9))) {
+    pw <- w * mean(y0 <= c0) + (1 - w) * stats::pt((c0 - mu) / s, lin$df)
+    se <- sqrt(w^2 * pw * (1 - pw) / m + pw * (1 - pw) / m)
+    expect_lt(abs(mean(y <= c0) - pw), 4 * se)
+  }
+  # the held-out scores are those of the mixture
+  expect_false(is.null(f$holdout))
+})
+
+test_that("a law far from linear keeps the networks' alone", {
+  set.seed(3)
+  n <- 400
+  x <- runif(n, -3, 3)
+  d <- data.frame(x = x, y = sign(x) * 3 + 0.2 * rnorm(n))
+  f <- sbfit(y ~ x, d, control = sbcg_control(linear_mix = TRUE, hidden = c(32, 32)),
+             seed = 1, support = "real")
+  # a step of height 6 against noise of SD 0.2: out of fold, any share of
+  # the linear law (residual SD about 1.3) raises the CRPS
+  expect_null(f$linear)
+  expect_identical(f$format, sbcg:::fit_format(f))
+})
+
+test_that("weighted fits and count fits take a linear part on their own scale", {
+  d <- lin_data(80, 7)
+  w <- rep(c(1, 2), 40)
+  f <- suppressWarnings(sbfit(y ~ x1 + x2, d, weights = w,
+                              control = small_control(linear_mix = TRUE), seed = 2,
+                              support = "real"), classes = "sbcg_few_heldout")
+  expect_true(is.null(f$linear) || (f$linear$weight >= 0 && f$linear$weight < 1))
+  set.seed(8)
+  dc <- data.frame(x = runif(120))
+  dc$y <- rpois(120, exp(1 + dc$x))
+  fc <- suppressWarnings(sbfit(y ~ x, dc, control = small_control(linear_mix = TRUE), seed = 3,
+                               support = "count"), classes = "sbcg_few_heldout")
+  yc <- sbsample(fc, data.frame(x = c(0.2, 0.8)), ndraws = 400, format = "matrix", seed = 1)
+  # the draws stay counts, linear ones too
+  expect_true(all(yc >= 0 & yc == round(yc)))
+})
