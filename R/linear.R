@@ -125,8 +125,9 @@ linear_mixture <- function(prep, oof, support, Y) {
   best <- which.min(replace(crps, linear_grid < linear_min_weight - 1e-9, Inf))
   if (linear_grid[best] >= 1) return(NULL)
   c(linear_law(prep$Xs, Ys, prep$tidx, prep$wt),
-    list(y_center = sy$center[1L], y_scale = sy$scale[1L], weight = linear_grid[best], crps_fit = crps[length(crps)], crps_linear = crps[1L],
-         crps_mix = crps[best], rows = length(j)))
+    list(y_center = sy$center[1L], y_scale = sy$scale[1L], weight = linear_grid[best],
+         crps_fit = crps[length(crps)], crps_linear = crps[1L], crps_mix = crps[best],
+         rows = length(j)))
 }
 
 # Draws of a fit with a linear part (sample_raw()'s arguments and chain
