@@ -857,9 +857,10 @@ sbfit_core <- function(X, Y, w, xinfo, control, threads, seed, verbose,
 # One fit of an ensemble (the only one for ensemble = 1): prepare (scalings,
 # split, initial weights, seeds), precondition, train the bridge or
 # bridges, assemble and score each, keep one or both pooled
-# (pick_bridge()).  Returns list(fit, prep).  `vidx` (the held-out rows)
-# and `x_log` (the scale of skewed predictors) are given for the members
-# after the first.
+# (pick_bridge()).  Returns list(fit, prep, oof), `oof` the
+# preconditioning's out-of-fold location, scale and residuals
+# (linear_mixture()).  `vidx` (the held-out rows) and `x_log` (the scale
+# of skewed predictors) are given for the members after the first.
 fit_member <- function(X, Y, w, xinfo, control, threads, seed, verbose, const, support,
                        Yscore, vidx = NULL, x_log = NULL, label = NULL) {
   if (verbose && !is.null(label)) message(label)
