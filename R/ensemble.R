@@ -180,7 +180,7 @@ sample_members <- function(object, X, rowid, n, g, cseed, threads, block, progre
 # tie_breaks(), from the seed's other half and another step, so that the
 # deal and a count's tie-breaking numbers are unrelated).
 deal_offsets <- function(cseed, rowid, M) {
-  u <- (cseed[2L] / 2147483647 + (rowid + 1) * 0.7548776662466927) %% 1
+  u <- seed_phase(cseed[2L], rowid, 0.7548776662466927)
   as.integer(pmin(M - 1, floor(M * u)))
 }
 

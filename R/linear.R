@@ -59,7 +59,7 @@ linear_moments <- function(lin, Xs) {
 # the two.
 mix_terms <- function(F, G, y) {
   gini <- function(A) {
-    A <- t(apply(A, 1L, sort))
+    A <- row_sort(A)
     m <- ncol(A)
     drop(A %*% (2 * seq_len(m) - m - 1)) * 2 / m^2
   }
@@ -130,6 +130,15 @@ linear_mixture <- function(prep, oof, support, Y) {
          rows = length(j)))
 }
 
+# Which of n draws (n x rows: rows with ids rowid) are the linear law's,
+# for a share q, the call's seed cseed and groups of gs draws
+# (sample_linear()).
+linear_draws <- function(n, rowid, cseed, q, gs = 1L) {
+  grp <- (seq_len(n) - 1L) %/% gs
+  o <- seed_phase(cseed[2L], rowid, 0.7548776662466927)
+  floor(outer(grp + 1, o, function(a, b) a * q + b)) > floor(outer(grp, o, function(a, b) a * q + b))
+}
+
 # Draws of a fit with a linear part (sample_raw()'s arguments and chain
 # order): the fit's own draws, of which a share 1 - w of each row's are
 # then the linear law's.  Which draws those are, and their values, depend
@@ -144,15 +153,6 @@ linear_mixture <- function(prep, oof, support, Y) {
 # (v + i a) mod 1, a the golden ratio's fractional part and v from the row
 # and the seed: a low-discrepancy sequence, whose draws spread over the law
 # more evenly than independent ones.
-# Which of n draws (n x rows: rows with ids rowid) are the linear law's,
-# for a share q, the call's seed cseed and groups of gs draws
-# (sample_linear()).
-linear_draws <- function(n, rowid, cseed, q, gs = 1L) {
-  grp <- (seq_len(n) - 1L) %/% gs
-  o <- (cseed[2L] / 2147483647 + (rowid + 1) * 0.7548776662466927) %% 1
-  floor(outer(grp + 1, o, function(a, b) a * q + b)) > floor(outer(grp, o, function(a, b) a * q + b))
-}
-
 sample_linear <- function(object, X, rowid, n, g, cseed, threads, block, progress, shared,
                           strata) {
   lin <- object$linear
@@ -163,7 +163,7 @@ sample_linear <- function(object, X, rowid, n, g, cseed, threads, block, progres
   L <- linear_draws(n, rowid, cseed, 1 - lin$weight, if (strata > 1L) strata else 1L)
   if (!any(L)) return(r)
   mo <- linear_moments(lin, X)
-  v <- (cseed[1L] / 2147483647 + (rowid + 1) * 0.5698402909980532) %% 1
+  v <- seed_phase(cseed[1L], rowid, 0.5698402909980532)
   U <- outer(seq_len(n) - 1, v, function(i, b) (b + i * 0.6180339887498949) %% 1)
   Z <- rep(mo$mu, each = n) + rep(mo$sd, each = n) * stats::qt(U, lin$df)
   Z <- Z * lin$y_scale + lin$y_center

@@ -172,7 +172,7 @@ score_chunk <- function(ch, object, n, g, cseed, threads, probs, levels, progres
 # on the chunks, and are spread evenly over (0, 1) whatever the rows; being
 # fixed before the draws, they are independent of them and of y.
 tie_breaks <- function(cseed, rowid) {
-  (cseed[1L] / 2147483647 + (rowid + 1) * 0.6180339887498949) %% 1
+  seed_phase(cseed[1L], rowid, 0.6180339887498949)
 }
 
 #' @rdname sbscore

@@ -30,3 +30,10 @@ with_seed <- function(seed, expr) {
 draw_seed <- function() {
   as.integer(floor(stats::runif(2L) * 2147483647))
 }
+
+# A number in [0, 1) per row fixed by one half `c` of a call's seed and
+# the row's id (rowid, from 0): frac(c / (2^31 - 1) + (rowid + 1) step),
+# a Weyl sequence over the rows for an irrational `step`, so that rows of
+# any subset spread evenly over [0, 1).  Different steps give numbers that
+# do not follow each other (tie_breaks(), deal_offsets(), sample_linear()).
+seed_phase <- function(c, rowid, step) (c / 2147483647 + (rowid + 1) * step) %% 1
