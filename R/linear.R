@@ -132,10 +132,13 @@ linear_mixture <- function(prep, oof, support, Y) {
 
 # Which of n draws (n x rows: rows with ids rowid) are the linear law's,
 # for a share q, the call's seed cseed and groups of gs draws
-# (sample_linear()).
+# (sample_linear()).  The row's phase has a step of its own: with the
+# step of deal_offsets(), the rows whose few draws were linear would be
+# those whose deal starts at the same member, and the fit's remaining
+# draws would come from its pooled bridges in unequal shares.
 linear_draws <- function(n, rowid, cseed, q, gs = 1L) {
   grp <- (seq_len(n) - 1L) %/% gs
-  o <- seed_phase(cseed[2L], rowid, 0.7548776662466927)
+  o <- seed_phase(cseed[2L], rowid, 0.4142135623730951)
   floor(outer(grp + 1, o, function(a, b) a * q + b)) > floor(outer(grp, o, function(a, b) a * q + b))
 }
 

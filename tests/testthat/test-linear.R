@@ -30,6 +30,16 @@ test_that("the linear draws are a share 1 - w of each row's, spread over rows an
     one <- sbcg:::linear_draws(1L, 0:999, cseed, q)
     expect_lt(abs(sum(one) - 1000 * q), 5)
   }
+  # which rows' draws are linear does not follow which member of a pool
+  # their deal starts at: with one draw a row, the rows of either start
+  # hold a share q of linear draws (within 4 binomial standard errors)
+  ids <- 0:19999
+  one <- sbcg:::linear_draws(1L, ids, cseed, 0.25)[1L, ]
+  off <- sbcg:::deal_offsets(cseed, ids, 2L)
+  for (o in 0:1) {
+    k <- sum(off == o)
+    expect_lt(abs(mean(one[off == o]) - 0.25), 4 * sqrt(0.25 * 0.75 / k))
+  }
   # groups of draws stay whole
   G <- sbcg:::linear_draws(40L, 0:9, cseed, 0.5, gs = 4L)
   expect_true(all(G[c(TRUE, FALSE, FALSE, FALSE), ] == G[c(FALSE, TRUE, FALSE, FALSE), ]))
