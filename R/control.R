@@ -485,7 +485,7 @@ sbcg_control <- function(..., hidden = NULL, activation = c("silu", "relu", "tan
                          grid_power = 1.5, draws = 1000, skew_transform = NULL,
                          cell_effects = TRUE, piecewise = TRUE, ensemble = 1,
                          mean_residuals = FALSE,
-                         recalibrate = TRUE, linear_mix = FALSE) {
+                         recalibrate = TRUE, linear_mix = TRUE) {
   # every setting comes after `...`, so that names must be given in full:
   # sample = 2e5 is an error that suggests samples or sampler, not base R's
   # "argument 1 matches multiple formal arguments"
