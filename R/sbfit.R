@@ -222,7 +222,9 @@
 #'   when `"auto"` compared two; `support_choice_oof` their out-of-fold
 #'   CRPS, on fewer than 10 held-out rows), `recalibration` (the map of
 #'   `recalibrate` in [sbcg_control()]; its `tails`, the degrees of freedom
-#'   of the Student-t tails of a fit with fewer than 10 held-out rows) and
+#'   of the Student-t tails of a fit with fewer than 10 held-out rows),
+#'   `linear` (the linear part of the law and its share, `linear_mix` in
+#'   [sbcg_control()]; absent when the out-of-fold choice kept none) and
 #'   `precision` (of the network's passes, `getOption("sbcg.precision")`;
 #'   see [sbcg]).
 #'   `sbfit(..., seed = fit$seed)` with the same data, control and precision

@@ -179,10 +179,12 @@ test_that("the standard errors of a mixture's statistics do not understate their
   # which draws are linear is fixed by the row: the mixture's statistics
   # vary less than independent draws' would, so the errors, computed as
   # for independent draws, are on the safe side.  80 copies of one row as
-  # in test-probabilities.R: the SD over copies must not exceed the root
-  # mean square error by more than that test allows.
-  f <- sbfit(y ~ x, gauss_data(200, 3), control = small_control(), seed = 3, support = "real")
+  # in test-probabilities.R, with its fit (a bridge that sees x, so that
+  # the copies' draws are independent): the SD over copies must not exceed
+  # the root mean square error by more than that test allows.
+  f <- sbfit(y ~ x, gauss_data(200, 21), control = small_control(bridge_inputs = "x"), seed = 1)
   expect_false(is.null(f$linear))
+  expect_true(sbcg:::bridge_sees_x(f))
   for (stratify in c(FALSE, TRUE)) {
     st <- sbcondstats(f, data.frame(x = rep(0.5, 80)), ndraws = 400,
                       probs = c(0.1, 0.5, 0.9), at = 1, se = TRUE, density = FALSE,
