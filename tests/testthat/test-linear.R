@@ -19,11 +19,17 @@ test_that("linear_mix is a flag, on by default", {
   off <- fit2(linear_mix = FALSE)
   expect_false(is.null(on$linear))
   expect_null(off$linear)
-  # the rest of the fit is the same to the bit
+  # the networks and the bridge are the same to the bit
   expect_identical(off$theta, on$theta)
   no_time <- function(p) p[setdiff(names(p), "seconds")]
   expect_identical(no_time(off$precondition), no_time(on$precondition))
-  expect_identical(off$recalibration, on$recalibration)
+  # the recalibration is learned from the held-out PITs of the law it
+  # samples, with the linear part (its Cramer-von Mises statistic is that
+  # of those PITs' scores)
+  expect_false(identical(on$holdout$pit, off$holdout$pit))
+  cvm <- function(f) sbcg:::cvm_uniform(pmin(1, abs(2 * f$holdout$pit - 1)))
+  expect_equal(on$recalibration$cvm, cvm(on))
+  expect_equal(off$recalibration$cvm, cvm(off))
 })
 
 test_that("the linear draws are a share 1 - w of each row's, spread over rows and prefixes", {
