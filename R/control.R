@@ -462,7 +462,7 @@
 #'   linear model fits well, and widened the intervals a little (pooled
 #'   coverage of the central 50% intervals about one point higher); on 21
 #'   sets that no earlier choice had seen, sbcg had the lowest CRPS of
-#'   sbcg, grf, quantregForest, a GAM and `lm` on 10 instead of 6.  See
+#'   sbcg, grf, quantregForest, a GAM and `lm` on 11 instead of 6.  See
 #'   the README's item "A Gaussian linear law in the mix".  The linear
 #'   draws are Student-t quantiles at evenly spread points, so the Monte
 #'   Carlo standard errors of [sbcondstats()], computed as for independent
