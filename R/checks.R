@@ -536,10 +536,9 @@ check_fit <- function(object, name = "object") {
   # format 14: checked as the format it would have without its linear part
   if (!identical(object$format == 14L, !is.null(object$linear)))
     stopf("'%s$format' is 14 exactly when its law has a linear part ('linear')", name)
-  if (!is.null(object$linear)) {
-    if (!linear_ok(object$linear, object))
-      stopf("'%s$linear' is malformed: it must hold a linear law of the predictors and a weight in [0, 1)",
-            name)
+  # (the part itself is checked last, against the network's predictors)
+  lin <- object$linear
+  if (!is.null(lin)) {
     object$linear <- NULL
     object$format <- fit_format(object)
   }
@@ -706,6 +705,9 @@ check_fit <- function(object, name = "object") {
       check_fit(member_object(object, k + 1L), sprintf("%s$members[[%d]]", name, k))
     }
   }
+  if (!is.null(lin) && !linear_ok(lin, object))
+    stopf("'%s$linear' is malformed: it must hold a linear law of the predictors and a weight in [0, 1)",
+          name)
   invisible(object)
 }
 

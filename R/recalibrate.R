@@ -63,7 +63,11 @@
 # two.  On fits with fewer than min_choice_rows held-out rows T also holds
 # the Student-t tails of tail_map(), whose degrees of freedom the map
 # keeps as `tails`.  Only fits of one response whose draws have a centre
-# and scale per row (preconditioned fits) get a map.
+# and scale per row (preconditioned fits) get a map.  A fit with a linear
+# part (linear.R) learns it from the PITs of its mixture, the law it
+# samples, and applies it to the bridge's draws alone: a mixture whose
+# intervals are too wide gets a bridge whose intervals are narrower, which
+# corrects the mixture's widths in part (a share w of its draws).
 
 # The weight w of the map learned from the n held-out scores `sc` (in
 # [0, 1]): max(0, 1 - 1 / (6 W2)), W2 the Cramer-von Mises statistic of the

@@ -222,7 +222,9 @@
 #'   when `"auto"` compared two; `support_choice_oof` their out-of-fold
 #'   CRPS, on fewer than 10 held-out rows), `recalibration` (the map of
 #'   `recalibrate` in [sbcg_control()]; its `tails`, the degrees of freedom
-#'   of the Student-t tails of a fit with fewer than 10 held-out rows) and
+#'   of the Student-t tails of a fit with fewer than 10 held-out rows),
+#'   `linear` (the linear part of the law and its share, `linear_mix` in
+#'   [sbcg_control()]; absent when the out-of-fold choice kept none) and
 #'   `precision` (of the network's passes, `getOption("sbcg.precision")`;
 #'   see [sbcg]).
 #'   `sbfit(..., seed = fit$seed)` with the same data, control and precision
@@ -823,9 +825,22 @@ sbfit_core <- function(X, Y, w, xinfo, control, threads, seed, verbose,
   }
   # the responses' range on their own scale, for far_warning()
   fit$scaling$y_range <- col_ranges(Yscore)
+  # the linear part (linear.R), chosen out of fold; the held-out rows then
+  # score the fit's law with it, and the map below is learned from those
+  # scores, so that it corrects the mixture's widths
+  if (isTRUE(control$linear_mix) && ncol(Y) == 1L && !is.null(fit$precondition) &&
+      all(is.na(const))) {
+    lin <- linear_mixture(one$prep, one$oof, support, Yscore)
+    if (!is.null(lin)) {
+      fit$linear <- lin
+      if (!is.null(fit$holdout)) fit$holdout <- holdout_scores(fit, one$prep, Yscore, threads)
+    }
+  }
   # the map from the held-out PITs (recalibrate.R), for a preconditioned
-  # fit of one response that is not constant; the held-out scores stay
-  # those of the fit's own law, which it was learned from.  Format 5: a fit
+  # fit of one response that is not constant: the PITs of its law with
+  # the linear part, the map acting on the bridge's standardised draws;
+  # the held-out scores stay those of the law before the map, which it
+  # was learned from.  Format 5: a fit
   # with a map, which earlier versions would sample without it; 6: a fit
   # whose bridge sees the location and scale (fit_format()).
   if (isTRUE(control$recalibrate) && ncol(Y) == 1L && !is.null(fit$holdout) &&
@@ -838,16 +853,6 @@ sbfit_core <- function(X, Y, w, xinfo, control, threads, seed, verbose,
     rp <- recal_pits(fit, one$prep, Yscore, threads)
     map <- recalibration_map(rp$pit, Z, pw = rp$w, zw = hz$w)
     fit$recalibration <- if (is.null(tails)) map else compose_maps(tails, map)
-  }
-  # the linear part (linear.R), chosen out of fold; the held-out rows then
-  # score the fit's law with it
-  if (isTRUE(control$linear_mix) && ncol(Y) == 1L && !is.null(fit$precondition) &&
-      all(is.na(const))) {
-    lin <- linear_mixture(one$prep, one$oof, support, Yscore)
-    if (!is.null(lin)) {
-      fit$linear <- lin
-      if (!is.null(fit$holdout)) fit$holdout <- holdout_scores(fit, one$prep, Yscore, threads)
-    }
   }
   fit$format <- fit_format(fit)
   holdout_warnings(fit$holdout, recal = isTRUE(fit$recalibration$weight > 0))

@@ -339,10 +339,12 @@ run_method <- function(method, Xtr, ytr, Xte, yfresh, seed) {
     stopifnot(is.matrix(M), nrow(M) == nrow(Xte), ncol(M) == nd)
     s <- stats_draws(M, yfresh)
     ctl <- fit$control
-    s$note <- sprintf("%s Adam steps (%d epochs), %d sampler steps (%s)%s",
+    s$note <- sprintf("%s Adam steps (%d epochs), %d sampler steps (%s)%s%s",
                       format(fit$steps_run, big.mark = ","), nrow(fit$history),
                       ctl$steps, ctl$sampler,
-                      if (isTRUE(fit$stopped_early)) ", stopped early" else "")
+                      if (isTRUE(fit$stopped_early)) ", stopped early" else "",
+                      if (is.null(fit$linear)) "" else
+                        sprintf(", linear share %g", 1 - fit$linear$weight))
   } else if (method == "grf") {
     f <- grf::quantile_forest(Xtr, ytr, quantiles = c(0.05, 0.5, 0.95),
                               num.threads = n_threads, seed = seed)

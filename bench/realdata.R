@@ -368,11 +368,13 @@ run_method <- function(method, set, train, test, Xtr, Xte, fold) {
                             cvm = rc$cvm %||% NA_real_, weight = rc$weight %||% NA_real_)
     }
     pre <- fit$precondition
-    note <- sprintf("bridge %d steps, %d epochs (best %d)%s; pre %s epochs (best %s)",
+    note <- sprintf("bridge %d steps, %d epochs (best %d)%s; pre %s epochs (best %s)%s",
                     fit$steps_run, nrow(fit$history), fit$best_epoch,
                     if (isTRUE(fit$stopped_early)) " stopped early" else "",
                     if (is.null(pre)) "-" else paste(pre$epochs, collapse = "/"),
-                    if (is.null(pre)) "-" else paste(pre$best_epoch, collapse = "/"))
+                    if (is.null(pre)) "-" else paste(pre$best_epoch, collapse = "/"),
+                    if (is.null(fit$linear)) "" else
+                      sprintf("; linear share %g", 1 - fit$linear$weight))
   } else if (method == "grf") {
     fo <- grf::quantile_forest(Xtr, ytr, quantiles = c(0.05, 0.5, 0.95), num.threads = 1L,
                                seed = fold + seed_offset)

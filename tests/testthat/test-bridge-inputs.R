@@ -2,7 +2,7 @@
 
 test_that("a bridge without the predictors draws one standardised law at every x", {
   d <- gauss_data(300, 4)
-  fit <- sbfit(y ~ x, d, control = small_control(bridge_inputs = "none"), seed = 4)
+  fit <- sbfit(y ~ x, d, control = small_control(bridge_inputs = "none", linear_mix = FALSE), seed = 4)
   expect_false(fit$bridge_x)
   expect_null(fit$bridge_choice)
   ns <- asNamespace("sbcg")
@@ -19,7 +19,7 @@ test_that("a bridge without the predictors draws one standardised law at every x
 
 test_that("statistics of a bridge without x map one set of standardised draws to every row", {
   d <- gauss_data(300, 4)
-  fit <- sbfit(y ~ x, d, control = small_control(bridge_inputs = "none"), seed = 4)
+  fit <- sbfit(y ~ x, d, control = small_control(bridge_inputs = "none", linear_mix = FALSE), seed = 4)
   ns <- asNamespace("sbcg")
   nd <- data.frame(x = c(-1.5, 0.3, 1.7))
   st <- sbcondstats(fit, nd, ndraws = 300, probs = c(0.1, 0.5, 0.9), density = FALSE,
@@ -54,7 +54,7 @@ test_that("statistics of a bridge without x map one set of standardised draws to
 
 test_that("a bridge with x whose weights ignore x shares its draws too", {
   d <- gauss_data(300, 4)
-  fit <- sbfit(y ~ x, d, control = small_control(bridge_inputs = "x"), seed = 4)
+  fit <- sbfit(y ~ x, d, control = small_control(bridge_inputs = "x", linear_mix = FALSE), seed = 4)
   ns <- asNamespace("sbcg")
   expect_true(ns$bridge_sees_x(fit))
   nd <- data.frame(x = c(-1.5, 0.3, 1.7))

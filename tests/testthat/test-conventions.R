@@ -546,8 +546,8 @@ test_that("counts are fitted on the log(1 + y + u) scale; fits saved before keep
   expect_identical(sbcg:::support_inverse(old, zz), floor(exp(zz)))
   d <- data.frame(x = runif(300))
   d$y <- rpois(300, 3)
-  fit <- sbfit(y ~ x, d, support = "count", control = small_control(bridge_inputs = "none"),
-               seed = 1)
+  fit <- sbfit(y ~ x, d, support = "count",
+               control = small_control(bridge_inputs = "none", linear_mix = FALSE), seed = 1)
   expect_identical(fit$format, 7L)
   expect_output(print(fit), "log\\(1 \\+ y \\+ u\\)")
   nd <- data.frame(x = c(0.2, 0.7))

@@ -2,12 +2,15 @@
 # their own seeds, whose laws are pooled in equal shares.
 
 ens_data <- function() gauss_data(200, 4)
+# without a linear part, whose draws would replace some of the members'
+# (test-linear.R mixes one into an ensemble)
+ens_control <- function(...) small_control(linear_mix = FALSE, ...)
 
 test_that("ensemble = 1, the default, is the single fit, to the bit", {
   expect_identical(sbcg_control()$ensemble, 1L)
   d <- ens_data()
-  f0 <- sbfit(y ~ x, d, control = small_control(), seed = 3)
-  ctl <- small_control()
+  f0 <- sbfit(y ~ x, d, control = ens_control(), seed = 3)
+  ctl <- ens_control()
   ctl$ensemble <- NULL  # the control of a fit made before ensembles
   f1 <- sbfit(y ~ x, d, control = ctl, seed = 3)
   # 20 held-out rows: its two bridges pooled, the other one its one member
@@ -23,8 +26,8 @@ test_that("ensemble = 1, the default, is the single fit, to the bit", {
 
 test_that("an ensemble keeps its members, their seeds and the shared held-out rows", {
   d <- ens_data()
-  f1 <- sbfit(y ~ x, d, control = small_control(), seed = 3)
-  f3 <- sbfit(y ~ x, d, control = small_control(ensemble = 3), seed = 3)
+  f1 <- sbfit(y ~ x, d, control = ens_control(), seed = 3)
+  f3 <- sbfit(y ~ x, d, control = ens_control(ensemble = 3), seed = 3)
   # three fits, each pooling its two bridges (20 held-out rows)
   expect_identical(f3$format, 10L)
   expect_length(f3$members, 5L)
@@ -60,7 +63,7 @@ test_that("an ensemble keeps its members, their seeds and the shared held-out ro
 
 test_that("an ensemble's draws are dealt to its members in turn", {
   d <- ens_data()
-  f3 <- sbfit(y ~ x, d, control = small_control(ensemble = 3, bridge_inputs = "x"), seed = 5)
+  f3 <- sbfit(y ~ x, d, control = ens_control(ensemble = 3, bridge_inputs = "x"), seed = 5)
   nd <- data.frame(x = c(-1.5, 0, 1.5))
   D <- sbsample(f3, nd, ndraws = 12, seed = 7, format = "matrix")
   # draw j comes from member (j - 1) %% 3 + 1, which samples its share
@@ -77,7 +80,7 @@ test_that("an ensemble's draws are dealt to its members in turn", {
 
 test_that("draws that do not divide evenly among the members still come from all of them", {
   d <- ens_data()
-  f3 <- sbfit(y ~ x, d, control = small_control(ensemble = 3, bridge_inputs = "x"), seed = 5)
+  f3 <- sbfit(y ~ x, d, control = ens_control(ensemble = 3, bridge_inputs = "x"), seed = 5)
   nd <- data.frame(x = rep(0.5, 600))
   # one draw per row: every row starts the deal at its own member, spread
   # evenly (each member's share within 4 binomial SEs of 1/3)
@@ -123,7 +126,7 @@ test_that("an ensemble's law is the equal mixture of its members' laws", {
   d <- ens_data()
   # with and without the recalibration map, which every member applies
   for (rc in c(FALSE, TRUE)) {
-    f3 <- sbfit(y ~ x, d, control = small_control(ensemble = 3, recalibrate = rc), seed = 6)
+    f3 <- sbfit(y ~ x, d, control = ens_control(ensemble = 3, recalibrate = rc), seed = 6)
     nd <- data.frame(x = 0.5)
     n <- 6000
     pe <- sbcondstats(f3, nd, ndraws = n, at = c(-0.5, 1, 2.5), seed = 1, density = FALSE,
@@ -173,7 +176,7 @@ test_that("standard errors of stratified ensemble draws use each member's spread
 
 test_that("ensembles survive saveRDS(), and other methods work on them", {
   d <- ens_data()
-  f3 <- sbfit(y ~ x, d, control = small_control(ensemble = 2), seed = 8)
+  f3 <- sbfit(y ~ x, d, control = ens_control(ensemble = 2), seed = 8)
   path <- tempfile(fileext = ".rds")
   saveRDS(f3, path)
   g <- readRDS(path)
@@ -183,7 +186,7 @@ test_that("ensembles survive saveRDS(), and other methods work on them", {
   expect_true(all(is.finite(sc$crps)))
   sim <- simulate(f3, nsim = 2, seed = 1, newdata = nd)
   expect_identical(dim(sim), c(2L, 2L))
-  u <- update(f3, control = small_control(ensemble = 1))
+  u <- update(f3, control = ens_control(ensemble = 1))
   expect_length(u$members, 1L)
 })
 
@@ -192,7 +195,7 @@ test_that("malformed ensembles and settings are refused with the argument's name
   expect_error(sbcg_control(ensemble = 21), "'ensemble'")
   expect_error(sbcg_control(ensemble = 1.5), "'ensemble'")
   d <- ens_data()
-  f3 <- sbfit(y ~ x, d, control = small_control(ensemble = 2), seed = 8)
+  f3 <- sbfit(y ~ x, d, control = ens_control(ensemble = 2), seed = 8)
   nd <- data.frame(x = 0)
   bad <- f3
   bad$members <- NULL
@@ -203,7 +206,7 @@ test_that("malformed ensembles and settings are refused with the argument's name
   bad <- f3
   bad$members <- list()
   expect_error(sbsample(bad, nd, ndraws = 5), "members")
-  single <- sbfit(y ~ x, d, control = small_control(), seed = 8)
+  single <- sbfit(y ~ x, d, control = ens_control(), seed = 8)
   single$members <- f3$members
   expect_error(sbsample(single, nd, ndraws = 5), "members")
 })
@@ -217,7 +220,7 @@ test_that("ensembles of several responses, of counts and with log-scaled predict
   d$cnt <- rpois(n, exp(d$x))
   nd <- data.frame(x = c(0.2, 0.8), z = c(0.5, 2))
   # each member whitens its own residuals: its own mix
-  f <- suppressWarnings(sbfit(cbind(y, y2) ~ x, d, control = small_control(ensemble = 2),
+  f <- suppressWarnings(sbfit(cbind(y, y2) ~ x, d, control = ens_control(ensemble = 2),
                               seed = 1))
   # 15 held-out rows: two fits of one bridge each (several responses are
   # not pooled), each with its own mix
@@ -228,7 +231,7 @@ test_that("ensembles of several responses, of counts and with log-scaled predict
   expect_false(identical(f$mix, f$members[[1]]$mix))
   expect_identical(dim(sbsample(f, nd, ndraws = 6, seed = 1, format = "matrix")), c(2L, 6L, 2L))
   # counts: every member's draws are whole numbers
-  fc <- suppressWarnings(sbfit(cnt ~ x, d, control = small_control(ensemble = 2), seed = 1,
+  fc <- suppressWarnings(sbfit(cnt ~ x, d, control = ens_control(ensemble = 2), seed = 1,
                                support = "count"))
   D <- sbsample(fc, nd, ndraws = 20, seed = 1, format = "matrix")
   expect_true(all(D >= 0 & D == round(D)))
@@ -236,7 +239,7 @@ test_that("ensembles of several responses, of counts and with log-scaled predict
   # the log-like one, which the first keeps for a response linear in log z)
   d$y3 <- log(d$z + 0.01) + rnorm(n, sd = 0.3)
   fs <- suppressWarnings(sbfit(y3 ~ x + z, d, seed = 1,
-                               control = small_control(ensemble = 2, skew_transform = TRUE,
+                               control = ens_control(ensemble = 2, skew_transform = TRUE,
                                                        epochs = 30)))
   expect_true(any(fs$scaling$x_log > 0))
   nz <- data.frame(x = 0.5, z = c(0.1, 1, 5))
@@ -284,16 +287,16 @@ test_that("mean_residuals moves the out-of-fold residuals toward those of the ne
   expect_identical(out$R[vidx, 1], R[vidx, 1])
   # in a fit: off by default, on with cross-fitting, recorded per component
   d <- ens_data()
-  f0 <- sbfit(y ~ x, d, control = small_control(), seed = 2)
+  f0 <- sbfit(y ~ x, d, control = ens_control(), seed = 2)
   expect_null(f0$precondition$residual_shrink)
-  f1 <- sbfit(y ~ x, d, control = small_control(mean_residuals = TRUE), seed = 2)
+  f1 <- sbfit(y ~ x, d, control = ens_control(mean_residuals = TRUE), seed = 2)
   s1 <- f1$precondition$residual_shrink
   expect_length(s1, 1L)
   expect_true(s1 >= 0 && s1 <= 1)
   expect_identical(f1$precondition$location, f0$precondition$location)
   expect_match(capture.output(print(f1)), "residuals moved", all = FALSE, fixed = TRUE)
   expect_false(any(grepl("residuals moved", capture.output(print(f0)), fixed = TRUE)))
-  f2 <- sbfit(y ~ x, d, control = small_control(mean_residuals = TRUE, folds = 1), seed = 2)
+  f2 <- sbfit(y ~ x, d, control = ens_control(mean_residuals = TRUE, folds = 1), seed = 2)
   expect_null(f2$precondition$residual_shrink)
   expect_error(sbcg_control(mean_residuals = NA), "'mean_residuals'")
 })

@@ -3,6 +3,10 @@
 # levels then taking shrunken random intercepts, when that predicts the
 # folds' rows better.
 
+# Short fits without a linear part, whose draws would not move with an
+# edited level's effect (test-linear.R tests that part).
+lev_control <- function(...) small_control(epochs = 30, linear_mix = FALSE, ...)
+
 # 40 levels of g, 6 rows each, an effect per level of SD 1, a smooth
 # trend in a continuous x (so that no two rows share all predictors, and
 # the cells of all predictors are not tried), noise of SD 0.3.
@@ -74,7 +78,7 @@ test_that("the factor tried has enough levels and few rows per level; of several
 
 test_that("a factor with a random effect per level becomes effects of its levels", {
   ld <- level_data(1)
-  ctl <- small_control(epochs = 30)
+  ctl <- lev_control()
   on <- sbfit(y ~ g + x, ld$d, control = ctl, seed = 1, support = "real")
   pre <- on$precondition
   expect_identical(pre$tried_levels, "g")
@@ -113,7 +117,7 @@ test_that("a factor with a random effect per level becomes effects of its levels
 
 test_that("the levels' effects are keyed by the factor alone, whatever the other predictors", {
   ld <- level_data(2)
-  fit <- sbfit(y ~ g + x, ld$d, control = small_control(epochs = 30, bridge_inputs = "none"),
+  fit <- sbfit(y ~ g + x, ld$d, control = lev_control(bridge_inputs = "none"),
                seed = 1, support = "real")
   pre <- fit$precondition
   expect_false(is.null(pre$cells$cols))
@@ -183,7 +187,7 @@ test_that("with the held-out rows in the folds, each is scored with its level's 
   d <- ld$d[ld$d$g %in% names(ld$u)[1:16], ]
   d$g <- droplevels(d$g)
   fit <- withCallingHandlers(
-    sbfit(y ~ g + x, d, control = small_control(epochs = 30), seed = 1, support = "real"),
+    sbfit(y ~ g + x, d, control = lev_control(), seed = 1, support = "real"),
     sbcg_few_heldout = function(w) invokeRestart("muffleWarning"))
   expect_identical(fit$precondition$tried_levels, "g")
   # holdin_draws() moves each held-out row's draws by its level's effect
@@ -205,7 +209,7 @@ test_that("a factor without effect is left out of the location, its weights at 0
   # 40 levels of pure noise: its columns among the location inputs add
   # only noise, and the honest out-of-fold check drops them
   ld <- level_data(4, sd_level = 0)
-  fit <- sbfit(y ~ g + x, ld$d, control = small_control(epochs = 30), seed = 1,
+  fit <- sbfit(y ~ g + x, ld$d, control = lev_control(), seed = 1,
                support = "real")
   pre <- fit$precondition
   expect_identical(pre$level_factor, "g")
@@ -227,7 +231,7 @@ test_that("a factor without effect is left out of the location, its weights at 0
 
 test_that("malformed level effects are refused", {
   ld <- level_data(1)
-  fit <- sbfit(y ~ g + x, ld$d, control = small_control(epochs = 30), seed = 1,
+  fit <- sbfit(y ~ g + x, ld$d, control = lev_control(), seed = 1,
                support = "real")
   expect_identical(fit$format, 13L)
   nd <- ld$d[1:2, ]

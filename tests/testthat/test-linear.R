@@ -7,14 +7,29 @@ lin_data <- function(n, seed) {
   data.frame(x1 = x1, x2 = x2, y = 1 + 2 * x1 - x2 + rnorm(n))
 }
 
-test_that("linear_mix is a flag, off by default", {
-  expect_false(sbcg_control()$linear_mix)
+test_that("linear_mix is a flag, on by default", {
+  expect_true(sbcg_control()$linear_mix)
   expect_error(sbcg_control(linear_mix = "yes"), "linear_mix")
   expect_error(sbcg_control(linear_mix = NA), "linear_mix")
   d <- lin_data(60, 1)
-  f <- suppressWarnings(sbfit(y ~ x1 + x2, d, control = small_control(), seed = 2,
-                              support = "real"), classes = "sbcg_few_heldout")
-  expect_null(f$linear)
+  fit2 <- function(...) suppressWarnings(sbfit(y ~ x1 + x2, d, control = small_control(...),
+                                               seed = 2, support = "real"),
+                                         classes = "sbcg_few_heldout")
+  on <- fit2()
+  off <- fit2(linear_mix = FALSE)
+  expect_false(is.null(on$linear))
+  expect_null(off$linear)
+  # the networks and the bridge are the same to the bit
+  expect_identical(off$theta, on$theta)
+  no_time <- function(p) p[setdiff(names(p), "seconds")]
+  expect_identical(no_time(off$precondition), no_time(on$precondition))
+  # the recalibration is learned from the held-out PITs of the law it
+  # samples, with the linear part (its Cramer-von Mises statistic is that
+  # of those PITs' scores)
+  expect_false(identical(on$holdout$pit, off$holdout$pit))
+  cvm <- function(f) sbcg:::cvm_uniform(pmin(1, abs(2 * f$holdout$pit - 1)))
+  expect_equal(on$recalibration$cvm, cvm(on))
+  expect_equal(off$recalibration$cvm, cvm(off))
 })
 
 test_that("the linear draws are a share 1 - w of each row's, spread over rows and prefixes", {
@@ -140,4 +155,48 @@ test_that("weighted fits and count fits take a linear part on their own scale", 
   yc <- sbsample(fc, data.frame(x = c(0.2, 0.8)), ndraws = 400, format = "matrix", seed = 1)
   # the draws stay counts, linear ones too
   expect_true(all(yc >= 0 & yc == round(yc)))
+})
+
+test_that("an ensemble mixes its linear part in once, over the members' dealt draws", {
+  d <- lin_data(60, 1)
+  f <- suppressWarnings(sbfit(y ~ x1 + x2, d, control = small_control(ensemble = 2), seed = 2,
+                              support = "real"), classes = "sbcg_few_heldout")
+  expect_false(is.null(f$linear))
+  expect_null(f$members[[1]]$linear)
+  nd <- data.frame(x1 = c(-1, 0, 1.5), x2 = c(0, 1, -1))
+  X <- sbcg:::newdata_matrix(f, nd)
+  g <- sbcg:::sampler_grid(f, warn = FALSE)
+  cs <- c(11L, 22L)
+  n <- 40L
+  D <- matrix(sbcg:::sample_raw(f, X, 0:2, n, g, cs, 1L)$draws, n)
+  own <- f
+  own$linear <- NULL
+  own$format <- sbcg:::fit_format(own)
+  D0 <- matrix(sbcg:::sample_raw(own, X, 0:2, n, g, cs, 1L)$draws, n)
+  # the draws marked linear are replaced, every other one is the
+  # ensemble's own draw
+  L <- sbcg:::linear_draws(n, 0:2, cs, 1 - f$linear$weight)
+  expect_identical(D[!L], D0[!L])
+  expect_true(all(D[L] != D0[L]))
+})
+
+test_that("the standard errors of a mixture's statistics do not understate their spread", {
+  # The linear draws are Student-t quantiles at evenly spread points, and
+  # which draws are linear is fixed by the row: the mixture's statistics
+  # vary less than independent draws' would, so the errors, computed as
+  # for independent draws, are on the safe side.  80 copies of one row as
+  # in test-probabilities.R, with its fit (a bridge that sees x, so that
+  # the copies' draws are independent): the SD over copies must not exceed
+  # the root mean square error by more than that test allows.
+  f <- sbfit(y ~ x, gauss_data(200, 21), control = small_control(bridge_inputs = "x"), seed = 1)
+  expect_false(is.null(f$linear))
+  expect_true(sbcg:::bridge_sees_x(f))
+  for (stratify in c(FALSE, TRUE)) {
+    st <- sbcondstats(f, data.frame(x = rep(0.5, 80)), ndraws = 400,
+                      probs = c(0.1, 0.5, 0.9), at = 1, se = TRUE, density = FALSE,
+                      seed = 5, stratify = stratify)
+    for (v in c("mean", "sd", "q0.1", "q0.5", "q0.9", "p1"))
+      expect_lt(sd(st[[v]]) / sqrt(mean(st[[paste0("se_", v)]]^2)), 1.4,
+                label = paste(if (stratify) "stratified" else "independent", v))
+  }
 })

@@ -94,7 +94,7 @@ test_that("ensemble members each see their own location and scale", {
 test_that("malformed location inputs and formats are refused", {
   d <- skew_data(200, 5)
   fit <- sbfit(y ~ x1 + x2 + x3, d, seed = 5,
-               control = small_control(bridge_inputs = "location"))
+               control = small_control(bridge_inputs = "location", linear_mix = FALSE))
   bad <- fit
   bad$format <- 5L
   expect_error(sbsample(bad, d[1, ], ndraws = 5), "format")
@@ -122,7 +122,8 @@ test_that("through the location and scale the law's shape follows its level", {
   skew <- function(v) mean((v - mean(v))^3) / mean((v - mean(v))^2)^1.5
   gap <- function(bi) {
     f <- sbfit(y ~ x1 + x2 + x3, d, seed = 1, support = "real",
-               control = sbcg_control(bridge_inputs = bi, hidden = c(32, 32)))
+               control = sbcg_control(bridge_inputs = bi, hidden = c(32, 32),
+                                       linear_mix = FALSE))
     D <- sbsample(f, nd, ndraws = 4000, seed = 2, format = "matrix")
     b <- rep(1:20, each = 200)
     g <- vapply(1:20, function(k) skew(D[1, b == k]) - skew(D[2, b == k]), 0)

@@ -265,7 +265,8 @@ test_that("with preconditioning the draws are m(x) + s(x) (c + f T(Z))", {
   nd <- data.frame(x = c(0.1, 0.5, 0.9))
   for (pc in c("location-scale", "location")) {
     fit <- sbfit(y ~ x, d, control = sbcg_control(hidden = c(8, 8), epochs = 3,
-                                                   validation = 0.2, precondition = pc),
+                                                   validation = 0.2, precondition = pc,
+                                                   linear_mix = FALSE),
                  seed = 1)
     pre <- fit$precondition
     expect_type(pre, "list")

@@ -2,9 +2,10 @@
 # and the draws kept with the statistics.
 
 # the bridge with x: every row's draws are its own (a bridge without x
-# shares one set of standardised draws among the rows of a call)
-fit_p <- sbfit(y ~ x, gauss_data(200, 21), control = small_control(bridge_inputs = "x"),
-               seed = 1)
+# shares one set of standardised draws among the rows of a call); no
+# linear part, whose draws are not independent (the last test)
+fit_p <- sbfit(y ~ x, gauss_data(200, 21),
+               control = small_control(bridge_inputs = "x", linear_mix = FALSE), seed = 1)
 stopifnot(sbcg:::bridge_sees_x(fit_p))
 nd_p <- data.frame(x = c(-1, 0, 1.5))
 
