@@ -520,7 +520,7 @@ check_fit <- function(object, name = "object") {
   # levels of a factor, keyed by its columns (`precondition$cells$cols`,
   # scaling.R, level_fit()), which earlier versions would key by all;
   # format 14: any of 2 to 13 with a linear part in its law (`linear`,
-  # linear.R)
+  # linear.R), which keeps that format as `base_format`
   if (!(is.integer(object$format) && length(object$format) == 1L &&
         object$format %in% 1:14)) {
     made <- if (is.character(object$version)) object$version[1L] else "unknown"
@@ -536,11 +536,16 @@ check_fit <- function(object, name = "object") {
   # format 14: checked as the format it would have without its linear part
   if (!identical(object$format == 14L, !is.null(object$linear)))
     stopf("'%s$format' is 14 exactly when its law has a linear part ('linear')", name)
-  # (the part itself is checked last, against the network's predictors)
+  # (the part itself is checked last, against the network's predictors;
+  # fits of the first version of the part lack its base_format)
   lin <- object$linear
   if (!is.null(lin)) {
+    base <- if (is.list(lin)) lin$base_format
+    if (!is.null(base) && !(is.integer(base) && length(base) == 1L && base %in% 2:13))
+      stopf("'%s$linear$base_format' must be the fit's format without its linear part, an integer from 2 to 13",
+            name)
     object$linear <- NULL
-    object$format <- fit_format(object)
+    object$format <- if (is.null(base)) fit_format(object) else base
   }
   # format 13: checked as the format it would have with cells keyed by all
   # columns, once the factor's columns are found among the predictors'

@@ -67,8 +67,7 @@ ensemble_fit <- function(first, members) {
                          }))
   first$members <- c(first$members, unlist(lapply(members, parts), recursive = FALSE))
   first$seconds <- first$seconds + sum(vapply(members, `[[`, 0, "seconds"))
-  first$format <- fit_format(first)
-  first
+  set_format(first)
 }
 
 # The format of a fit from what it holds (check_fit() lists them): 14
@@ -108,6 +107,22 @@ fit_format <- function(object) {
     if (!is.null(object$mix)) 3L else 2L
 }
 
+# The format of `object` without its linear part, which the part keeps
+# (`base_format`), so that check_fit() checks the rest of a fit of format
+# 14 as that format, not as the one the rest of it would now give.
+base_format <- function(object) {
+  object$linear <- NULL
+  fit_format(object)
+}
+
+# `object` with its format (and its linear part's base_format) set from
+# what it holds.
+set_format <- function(object) {
+  if (!is.null(object$linear)) object$linear$base_format <- base_format(object)
+  object$format <- fit_format(object)
+  object
+}
+
 # The number of members of a fit (1 for a fit without members).
 n_members <- function(object) 1L + length(object$members)
 
@@ -124,8 +139,7 @@ member_object <- function(object, k) {
     out$mix <- NULL
     out[names(m)] <- m
   }
-  out$format <- fit_format(out)
-  out
+  set_format(out)
 }
 
 # The random streams of member k: the call's seed for the first member,

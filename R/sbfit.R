@@ -739,7 +739,7 @@ cut_at_zero <- function(fit, Y) {
   if (identical(fit$support$type, "real") && ncol(Y) == 1L && isTRUE(all(Y >= 0)) &&
       is.null(fit$constant_response) && !all(Y == Y[1L])) {
     fit$support$floor <- 0
-    fit$format <- fit_format(fit)
+    fit <- set_format(fit)
   }
   fit
 }
@@ -854,7 +854,7 @@ sbfit_core <- function(X, Y, w, xinfo, control, threads, seed, verbose,
     map <- recalibration_map(rp$pit, Z, pw = rp$w, zw = hz$w)
     fit$recalibration <- if (is.null(tails)) map else compose_maps(tails, map)
   }
-  fit$format <- fit_format(fit)
+  fit <- set_format(fit)
   holdout_warnings(fit$holdout, recal = isTRUE(fit$recalibration$weight > 0))
   fit
 }

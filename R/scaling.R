@@ -757,8 +757,7 @@ member_fit <- function(object, j) {
   # the cell effects belong to the mean of the networks
   pre$cells <- NULL
   object$precondition <- pre
-  object$format <- fit_format(object)
-  object
+  set_format(object)
 }
 
 # The location m(x) of a preconditioned fit at standardised rows X (n x d):

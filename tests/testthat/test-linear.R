@@ -200,3 +200,43 @@ test_that("the standard errors of a mixture's statistics do not understate their
                 label = paste(if (stratify) "stratified" else "independent", v))
   }
 })
+
+test_that("a fit with a linear part is checked as the format beneath it", {
+  # the part keeps the fit's format without it, so that removing an
+  # older part of such a fit by hand is refused as it would be without
+  # the linear part (here the location and scale a bridge sees, format 6)
+  d <- lin_data(200, 3)
+  f <- suppressWarnings(sbfit(y ~ x1 + x2, d, control = small_control(bridge_inputs = "location"),
+                              seed = 2, support = "real"))
+  expect_identical(f$format, 14L)
+  expect_identical(f$linear$base_format, 6L)
+  own <- f
+  own$linear <- NULL
+  expect_identical(sbcg:::fit_format(own), 6L)
+  nd <- d[1:2, ]
+  bad <- f
+  bad$precondition$features <- NULL
+  expect_error(sbsample(bad, nd, ndraws = 5), "'object\\$format' is 6 exactly when")
+  bad <- f
+  bad$linear$base_format <- 99L
+  expect_error(sbsample(bad, nd, ndraws = 5), "'object\\$linear\\$base_format' must be")
+  # a part of the first version, without it, is checked as before
+  old <- f
+  old$linear$base_format <- NULL
+  expect_identical(sbsample(old, nd, ndraws = 5, seed = 1), sbsample(f, nd, ndraws = 5, seed = 1))
+  # a member of an ensemble, as a fit of its own, keeps its own format
+  # beneath the part
+  e <- suppressWarnings(sbfit(y ~ x1 + x2, d, control = small_control(ensemble = 2), seed = 2,
+                              support = "real"))
+  m2 <- sbcg:::member_object(e, 2L)
+  expect_identical(m2$linear$base_format, sbcg:::base_format(m2))
+  expect_error(sbcg:::check_fit(m2), NA)
+  # the cut at 0 of a fit of responses not below 0 moves both formats
+  y <- abs(d$y)
+  fy <- suppressWarnings(sbfit(d[c("x1", "x2")], y, control = small_control(), seed = 2,
+                               support = "real"))
+  expect_false(is.null(fy$linear))
+  cut <- sbcg:::cut_at_zero(fy, matrix(y))
+  expect_identical(c(cut$format, cut$linear$base_format), c(14L, 12L))
+  expect_error(sbcg:::check_fit(cut), NA)
+})
