@@ -840,9 +840,9 @@ sbfit_core <- function(X, Y, w, xinfo, control, threads, seed, verbose,
   # fit of one response that is not constant: the PITs of its law with
   # the linear part, the map acting on the bridge's standardised draws;
   # the held-out scores stay those of the law before the map, which it
-  # was learned from.  Format 5: a fit
-  # with a map, which earlier versions would sample without it; 6: a fit
-  # whose bridge sees the location and scale (fit_format()).
+  # was learned from.  Format 5: a fit with a map, which earlier versions
+  # would sample without it; 6: a fit whose bridge sees the location and
+  # scale (fit_format()).
   if (isTRUE(control$recalibrate) && ncol(Y) == 1L && !is.null(fit$holdout) &&
       !is.null(fit$precondition) && all(is.na(const))) {
     # on the smallest fits learned on top of the Student-t tails (tail_map())

@@ -3,7 +3,8 @@
 
 # the bridge with x: every row's draws are its own (a bridge without x
 # shares one set of standardised draws among the rows of a call); no
-# linear part, whose draws are not independent (the last test)
+# linear part, whose draws are not independent (test-linear.R tests its
+# errors)
 fit_p <- sbfit(y ~ x, gauss_data(200, 21),
                control = small_control(bridge_inputs = "x", linear_mix = FALSE), seed = 1)
 stopifnot(sbcg:::bridge_sees_x(fit_p))
