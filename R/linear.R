@@ -163,15 +163,16 @@ sample_linear <- function(object, X, rowid, n, g, cseed, threads, block, progres
   inner$linear <- NULL
   r <- sample_raw(inner, X, rowid, n, g, cseed, threads, block, progress = progress,
                   shared = shared, strata = strata)
-  L <- linear_draws(n, rowid, cseed, 1 - lin$weight, if (strata > 1L) strata else 1L)
-  if (!any(L)) return(r)
+  L <- which(linear_draws(n, rowid, cseed, 1 - lin$weight, if (strata > 1L) strata else 1L))
+  if (!length(L)) return(r)
   mo <- linear_moments(lin, X)
   v <- seed_phase(cseed[1L], rowid, 0.5698402909980532)
-  U <- outer(seq_len(n) - 1, v, function(i, b) (b + i * 0.6180339887498949) %% 1)
-  Z <- rep(mo$mu, each = n) + rep(mo$sd, each = n) * stats::qt(U, lin$df)
-  Z <- Z * lin$y_scale + lin$y_center
+  # the linear draws alone: draw i (from 0) of row j sits at (j - 1) n + i + 1
+  j <- (L - 1L) %/% n + 1L
+  U <- (v[j] + ((L - 1L) %% n) * 0.6180339887498949) %% 1
+  Z <- (mo$mu[j] + mo$sd[j] * stats::qt(U, lin$df)) * lin$y_scale + lin$y_center
   draws <- r$draws
-  draws[L] <- response_draws(object, Z[L])
+  draws[L] <- response_draws(object, Z)
   list(draws = draws)
 }
 
