@@ -28,13 +28,14 @@ linear_min_weight <- 0.75
 
 # Least squares of the standardised responses Ys[rows] on the design of
 # the standardised predictors Xs[rows, ] with weights w (intercept only
-# when there are too few rows for the predictors): the coefficients of the
-# columns kept (`cols`), the residual scale, the degrees of freedom and
-# the inverse of the weighted design's R factor, for the Student-t
-# predictive law mu = x'b, scale sigma sqrt(1 + x' (X'WX)^-1 x).
-linear_law <- function(Xs, Ys, rows, w) {
+# when there are too few rows for the predictors, or with `intercept`):
+# the coefficients of the columns kept (`cols`), the residual scale, the
+# degrees of freedom and the inverse of the weighted design's R factor,
+# for the Student-t predictive law mu = x'b, scale sigma sqrt(1 + x'
+# (X'WX)^-1 x).
+linear_law <- function(Xs, Ys, rows, w, intercept = FALSE) {
   X1 <- design(Xs, rows)
-  if (nrow(X1) <= ncol(X1) + 1L) X1 <- X1[, 1L, drop = FALSE]
+  if (intercept || nrow(X1) <= ncol(X1) + 1L) X1 <- X1[, 1L, drop = FALSE]
   f <- stats::lm.wfit(X1, Ys[rows], w)
   r <- f$rank
   keep <- f$qr$pivot[seq_len(r)]
@@ -113,7 +114,8 @@ linear_mixture <- function(prep, oof, support, Y) {
     mo <- linear_moments(lin, prep$Xs[i, , drop = FALSE])
     G <- to_y(outer(mo$mu, rep(1, linear_atoms)) + outer(mo$sd, stats::qt(q, lin$df)))
     F <- to_y(t(vapply(i, function(r) oof$m[r] + oof$s[r] * pool_less(r), pool[-1L])))
-    list(j = jk, F = matrix(F, length(i)), G = matrix(G, length(i)))
+    list(j = jk, F = matrix(F, length(i)), G = matrix(G, length(i)),
+         intercept = identical(lin$cols, 1L) && ncol(prep$Xs) > 0L)
   })
   j <- unlist(lapply(parts, `[[`, "j"))
   F <- do.call(rbind, lapply(parts, `[[`, "F"))
@@ -124,7 +126,11 @@ linear_mixture <- function(prep, oof, support, Y) {
   crps <- vapply(linear_grid, function(v) sum(wj * mix_crps(tm, v)) / sum(wj), 0)
   best <- which.min(replace(crps, linear_grid < linear_min_weight - 1e-9, Inf))
   if (linear_grid[best] >= 1) return(NULL)
-  c(linear_law(prep$Xs, Ys, prep$tidx, prep$wt),
+  # the law the folds judged: intercept only if a fold's law was (with
+  # few rows, least squares on all the training rows' predictors could
+  # keep them all with a degree of freedom or two)
+  intercept <- any(vapply(parts, `[[`, NA, "intercept"))
+  c(linear_law(prep$Xs, Ys, prep$tidx, prep$wt, intercept),
     list(y_center = sy$center[1L], y_scale = sy$scale[1L], weight = linear_grid[best],
          crps_fit = crps[length(crps)], crps_linear = crps[1L], crps_mix = crps[best],
          rows = length(j)))

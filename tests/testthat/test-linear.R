@@ -140,6 +140,28 @@ test_that("a law far from linear keeps the networks' alone", {
   expect_identical(f$format, sbcg:::fit_format(f))
 })
 
+# 15 rows of 11 predictors that do not matter, and their fit
+noise_rows <- function() {
+  set.seed(4)
+  d <- as.data.frame(matrix(rnorm(15 * 12), 15))
+  names(d)[12] <- "y"
+  d
+}
+fit_noise <- function(d, ...) {
+  suppressWarnings(sbfit(y ~ ., d, control = small_control(...), seed = 1, support = "real"),
+                   classes = "sbcg_few_heldout")
+}
+
+test_that("the fit's linear law is the one its folds judged", {
+  # on the folds' 11 or 12 rows least squares keeps the intercept alone;
+  # on all 14 training rows it could keep the 11 predictors with two
+  # degrees of freedom, a law no fold judged, whose prediction intervals
+  # at new rows are far wider than the response's spread
+  f <- fit_noise(noise_rows())
+  expect_identical(f$linear$cols, 1L)
+  expect_identical(f$linear$df, 13L)
+})
+
 test_that("weighted fits and count fits take a linear part on their own scale", {
   d <- lin_data(80, 7)
   w <- rep(c(1, 2), 40)
