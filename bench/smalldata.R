@@ -11,7 +11,10 @@
 #                  linear mean, so the Gaussian linear model is near the best
 #                  a method can do with so few rows;
 #   p50            y = X1 + X2^2 + (0.5 + 0.5 |X3|) eps, X ~ N(0, I_50), n = 1000:
-#                  47 irrelevant predictors.
+#                  47 irrelevant predictors;
+#   p11n15         y = 1 + eps, X ~ N(0, I_11), n = 15: a dozen rows and as
+#                  many predictors, none of which matters (run only when
+#                  named in --cases).
 # Scores over the test rows: CRPS (sbcg: the "fair" estimator from its
 # draws; lm: closed form of its predictive t law; grf: exact CRPS of the
 # forest-weighted law of the training responses; truth: closed form of the
@@ -34,6 +37,11 @@ have_grf <- !"--no-grf" %in% args && !nzchar(peer_setup("grf")[["grf"]])
 
 make <- function(case, n, seed) {
   set.seed(seed)
+  if (case == "p11") {
+    X <- matrix(rnorm(n * 11), n)
+    colnames(X) <- paste0("x", 1:11)
+    return(data.frame(X, y = 1 + rnorm(n), mu = 1, s = 1))
+  }
   if (case == "p50") {
     X <- matrix(rnorm(n * 50), n)
     colnames(X) <- paste0("x", 1:50)
@@ -64,9 +72,14 @@ summ <- function(crps, lo, hi, y) {
 }
 
 cases <- list(lin30 = list(case = "lin", n = 30), lin100 = list(case = "lin", n = 100),
-              p50 = list(case = "p50", n = 1000))
-if (!is.na(i <- match("--cases", args))) cases <- cases[strsplit(args[i + 1L], ",")[[1L]]]
-if (!length(cases) || anyNA(names(cases))) stop("--cases: give some of lin30, lin100, p50")
+              p50 = list(case = "p50", n = 1000), p11n15 = list(case = "p11", n = 15))
+if (!is.na(i <- match("--cases", args))) {
+  cases <- cases[strsplit(args[i + 1L], ",")[[1L]]]
+} else {
+  cases$p11n15 <- NULL
+}
+if (!length(cases) || anyNA(names(cases)))
+  stop("--cases: give some of lin30, lin100, p50, p11n15")
 cat(sprintf("sbcg small-data benchmark  %s\nmachine: nproc %d; %s; sbcg %s; %d seeds, %d draws\n",
             format(Sys.time(), "%Y-%m-%d %H:%M %Z"), parallel::detectCores(),
             R.version.string, packageVersion("sbcg"), nseeds, ndraws))

@@ -140,6 +140,72 @@ test_that("a law far from linear keeps the networks' alone", {
   expect_identical(f$format, sbcg:::fit_format(f))
 })
 
+# 15 rows of 11 predictors that do not matter, and their fit
+noise_rows <- function() {
+  set.seed(4)
+  d <- as.data.frame(matrix(rnorm(15 * 12), 15))
+  names(d)[12] <- "y"
+  d
+}
+fit_noise <- function(d, ...) {
+  suppressWarnings(sbfit(y ~ ., d, control = small_control(...), seed = 1, support = "real"),
+                   classes = "sbcg_few_heldout")
+}
+
+test_that("the fit's linear law is the one its folds judged", {
+  # on the folds' 11 or 12 rows least squares keeps the intercept alone;
+  # on all 14 training rows it could keep the 11 predictors with two
+  # degrees of freedom, a law no fold judged, whose prediction intervals
+  # at new rows are far wider than the response's spread
+  f <- fit_noise(noise_rows())
+  expect_identical(f$linear$cols, 1L)
+  expect_identical(f$linear$df, 13L)
+})
+
+test_that("the linear share passes a quarter only where the fit's own law is far worse", {
+  q <- (seq_len(99) - 0.5) / 99
+  atoms <- function(n, s) s * outer(rep(1, n), stats::qnorm(q))
+  choice <- function(n, sf, seed) {
+    set.seed(seed)
+    y <- rnorm(n)
+    ch <- sbcg:::linear_choice(sbcg:::mix_terms(atoms(n, sf), atoms(n, 1), y), rep(1, n))
+    sbcg:::linear_grid[ch$best]
+  }
+  # the fit's law four times too wide on 200 rows: the linear law alone
+  expect_identical(choice(200, 4, 1), 0)
+  # 30% too wide: the CRPS is lowest below 0.75, but the fit's own law
+  # scores less than 1.5 times the linear law's, and the bound holds
+  set.seed(2)
+  y <- rnorm(2000)
+  tm <- sbcg:::mix_terms(atoms(2000, 1.3), atoms(2000, 1), y)
+  ch <- sbcg:::linear_choice(tm, rep(1, 2000))
+  expect_lt(which.min(ch$crps), ch$best)
+  expect_identical(sbcg:::linear_grid[ch$best], 0.75)
+  # far worse on average, but from one row of four, the others a little
+  # better: the paired differences leave the gain in doubt (terms of a
+  # CRPS linear in the weight)
+  tm <- list(AF = c(8, 0.5, 0.5, 0.5), AG = c(1, 0.6, 0.6, 0.6), BFF = 0, BGG = 0, BFG = 0)
+  ch <- sbcg:::linear_choice(tm, rep(1, 4))
+  expect_gt(ch$crps[length(ch$crps)], 1.5 * ch$crps[1L])
+  expect_identical(sbcg:::linear_grid[ch$best], 0.75)
+  # every row far worse: the linear law alone
+  tm$AF <- c(2, 1.8, 1.9, 2.1)
+  expect_identical(sbcg:::linear_grid[sbcg:::linear_choice(tm, rep(1, 4))$best], 0)
+  # 15 rows of 11 predictors that do not matter: the networks' law is far
+  # too wide out of fold, and the linear law takes more than a quarter of
+  # the draws
+  d <- noise_rows()
+  f <- fit_noise(d)
+  expect_lt(f$linear$weight, 0.75)
+  expect_lte(f$linear$crps_mix, f$linear$crps_fit)
+  spread <- function(f) apply(sbsample(f, d[1:3, ], ndraws = 2000, format = "matrix", seed = 1),
+                              1L, sd)
+  # the networks alone spread their draws over about six times the
+  # response's SD; with the linear part, less than twice
+  expect_true(all(spread(fit_noise(d, linear_mix = FALSE)) > 4 * sd(d$y)))
+  expect_true(all(spread(f) < 2 * sd(d$y)))
+})
+
 test_that("weighted fits and count fits take a linear part on their own scale", {
   d <- lin_data(80, 7)
   w <- rep(c(1, 2), 40)
