@@ -458,8 +458,8 @@
 #'   least 1.5 times the linear law's CRPS there (as on a dozen rows of
 #'   many predictors), and the rows' paired differences put the gain of a
 #'   larger share beyond two standard errors, \eqn{w}{w} may lie below
-#'   0.75, down to 0 for the linear law alone.  `print()` shows the share and the
-#'   three out-of-fold scores, and the held-out scores, from which
+#'   0.75, down to 0 for the linear law alone.  `print()` shows the share
+#'   and the three out-of-fold scores, and the held-out scores, from which
 #'   `recalibrate` learns its map, are those of the mixture.  On 103 real
 #'   data sets of `bench/realdata.R` in the
 #'   package's sources (5-fold cross-validation) it lowered the CRPS on 63
