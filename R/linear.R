@@ -95,11 +95,13 @@ mix_crps <- function(tm, w) {
 # more than linear_gross_se standard errors of the rows' paired
 # differences.  Also the mean CRPS at every weight.
 linear_choice <- function(tm, wj) {
-  crps <- vapply(linear_grid, function(v) sum(wj * mix_crps(tm, v)) / sum(wj), 0)
+  # the rows' CRPS at each weight (rows x weights)
+  R <- matrix(vapply(linear_grid, function(v) mix_crps(tm, v), wj), length(wj))
+  crps <- colSums(wj * R) / sum(wj)
   best <- which.min(replace(crps, linear_grid < linear_min_weight - 1e-9, Inf))
   low <- which.min(crps)
   if (low != best && crps[length(crps)] >= linear_gross * crps[1L]) {
-    dif <- mix_crps(tm, linear_grid[best]) - mix_crps(tm, linear_grid[low])
+    dif <- R[, best] - R[, low]
     mw <- sum(wj * dif) / sum(wj)
     se <- sqrt(sum(wj * (dif - mw)^2) / sum(wj) / max(1, length(dif) - 1))
     if (mw > linear_gross_se * se) best <- low
@@ -142,7 +144,7 @@ linear_mixture <- function(prep, oof, support, Y) {
     G <- to_y(outer(mo$mu, rep(1, linear_atoms)) + outer(mo$sd, stats::qt(q, lin$df)))
     F <- to_y(t(vapply(i, function(r) oof$m[r] + oof$s[r] * pool_less(r), pool[-1L])))
     list(j = jk, F = matrix(F, length(i)), G = matrix(G, length(i)),
-         intercept = identical(lin$cols, 1L) && ncol(prep$Xs) > 0L)
+         intercept = identical(lin$cols, 1L))
   })
   j <- unlist(lapply(parts, `[[`, "j"))
   F <- do.call(rbind, lapply(parts, `[[`, "F"))
