@@ -304,8 +304,8 @@ network_spread <- function(pre, X) {
 }
 
 # The deconvolution map from standardised draws Z and each draw's tau^2
-# (t2, at most deconv_max); NULL when there is nothing to take out (mean tau^2 below
-# deconv_min) or too few distinct draws.  The EM runs on the draws binned
+# (t2, each taken at most deconv_max); NULL when there is nothing to take
+# out (mean tau^2 below deconv_min) or too few distinct draws.  The EM runs on the draws binned
 # (deconv_bins bins between their 0.05% and 99.95% quantiles) within
 # groups of tau^2 (deconv_groups, by quantiles, each at its mean), from
 # weights that follow the draws' own histogram.  The map keeps the mean
@@ -358,14 +358,14 @@ deconvolution_map <- function(Z, t2) {
 # The fit `fit` (one response, from fit_member()) with the deconvolution
 # map composed after its map (the Student-t tails, if any), from about
 # 10,000 standardised draws at up to 500 of its training rows (their own
-# random streams, apart from the held-out rows'); the fit as it is when
-# there is nothing to take out.
-deconvolve_fit <- function(fit, prep, threads) {
-  pre <- fit$precondition
+# random streams, apart from the held-out rows'), and its held-out scores
+# (Y, the responses on their own scale) of the law with the map; the fit
+# as it is when there is nothing to take out.
+deconvolve_fit <- function(fit, prep, Y, threads) {
   t <- prep$tidx
   if (isTRUE(prep$holdin) || length(t) < 2L) return(fit)
   rows <- t[unique(round(seq(1, length(t), length.out = min(length(t), 500L))))]
-  t2 <- network_spread(pre, prep$Xs[rows, , drop = FALSE])
+  t2 <- network_spread(fit$precondition, prep$Xs[rows, , drop = FALSE])
   if (is.null(t2) || mean(t2) < deconv_min) return(fit)
   m <- as.integer(max(20L, ceiling(10000 / length(rows))))
   seed <- c(prep$hseed[1L], bitwXor(prep$hseed[2L], 0x2545F491L))
@@ -377,6 +377,7 @@ deconvolve_fit <- function(fit, prep, threads) {
   dm <- deconvolution_map(Z, rep(t2, each = m))
   if (is.null(dm)) return(fit)
   fit$recalibration <- if (is.null(inner)) dm else compose_maps(inner, dm)
+  fit$holdout <- holdout_scores(fit, prep, Y, threads)
   fit
 }
 

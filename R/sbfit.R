@@ -945,13 +945,8 @@ fit_member <- function(X, Y, w, xinfo, control, threads, seed, verbose, const, s
   # the location networks' spread taken out of the bridge's law
   # (deconvolve_fit()), in the held-out scores too
   if (isTRUE(control$deconvolve) && isTRUE(control$recalibrate) && ncol(Y) == 1L &&
-      !is.null(pc$pre) && all(is.na(const)) && !is.null(fit$holdout)) {
-    dfit <- deconvolve_fit(fit, prep, threads)
-    if (!is.null(dfit$recalibration$deconv) && is.null(fit$recalibration$deconv)) {
-      fit <- dfit
-      fit$holdout <- holdout_scores(fit, prep, Yscore, threads)
-    }
-  }
+      !is.null(pc$pre) && all(is.na(const)) && !is.null(fit$holdout))
+    fit <- deconvolve_fit(fit, prep, Yscore, threads)
   if (length(prep$vidx) < min_choice_rows) fit$oof_crps <- oof_crps(prep, pc$oof, support, Yscore)
   if (length(fits) > 1L) {
     fit$bridge_choice <- vapply(fits, function(f) f$holdout$crps, 0)
