@@ -242,6 +242,17 @@ holdout_warnings <- function(h, recal = FALSE) {
   invisible()
 }
 
+# What the maps under the held-out map do (tail_map(), deconvolve_fit()),
+# in words; NULL for neither.
+inner_maps <- function(recal) {
+  parts <- c(if (!is.null(recal$tails))
+    sprintf("Student-t tails (%g degrees of freedom)", recal$tails),
+    if (!is.null(recal$deconv))
+      sprintf("the location networks' spread (%.2g of the standardised residual's variance) taken out",
+              recal$deconv))
+  if (length(parts)) paste(parts, collapse = " and ")
+}
+
 # Lines that print() and summary() show for the held-out scores h of a fit
 # (NULL: none held out) and its recalibration map `recal` (NULL: none);
 # with `detail`, the PIT histogram by tenths too.  The scores are those of
@@ -251,6 +262,7 @@ format_holdout <- function(h, detail = FALSE, recal = NULL, validation = 0, n_va
   if (is.null(h) && isTRUE(n_valid > 0))
     return(sprintf("Held-out rows: %d, not scored (a fit saved by a version of sbcg that did not score them)",
                    n_valid))
+  inner <- inner_maps(recal)
   if (is.null(h))
     return(sprintf("Held-out rows: none (%s): the fit cannot judge itself",
                    if (isTRUE(validation > 0)) "too few rows to hold any out" else
@@ -259,8 +271,8 @@ format_holdout <- function(h, detail = FALSE, recal = NULL, validation = 0, n_va
                    h$n, h$draws, if (is.null(h$pit_w)) "" else if (copies) ", weighted by the copies' counts"
                    else ", weighted by the case weights",
                    if (isTRUE(h$out_of_fold)) ", in the cross-fitting folds, scored out of fold" else "",
-                   if (is.null(recal)) "" else if (is.null(recal$tails)) ", before recalibration" else
-                     sprintf(", with Student-t tails (%g degrees of freedom), before recalibration", recal$tails),
+                   if (is.null(recal)) "" else if (is.null(inner)) ", before recalibration" else
+                     sprintf(", with %s, before recalibration", inner),
                    h$crps, h$crps_gauss,
                    if (isTRUE(h$components > 1L))
                      sprintf(", means over %d responses on their own scales", h$components) else "",
@@ -274,16 +286,17 @@ format_holdout <- function(h, detail = FALSE, recal = NULL, validation = 0, n_va
                           format(length(h$pit) / 10), if (is.null(h$pit_w)) "" else ", unweighted",
                           paste(counts, collapse = " ")))
   }
-  if (!is.null(recal) && !is.null(recal$tails) && recal$n == 0L) {
-    # the tails alone (tail_map()), when no map could be learned on top
-    out <- c(out, "Recalibration: none learned from the held-out rows; the law has its Student-t tails")
+  if (!is.null(inner) && recal$n == 0L) {
+    # the inner maps alone, when no map could be learned on top
+    out <- c(out, sprintf("Recalibration: none learned from the held-out rows; the law is the fit's with %s",
+                          inner))
   } else if (!is.null(recal)) {
     own <- 2 * recal_inverse(recal, (1 + c(0.5, 0.9)) / 2) - 1
     how <- if (is.null(recal$weight)) sprintf("shrunk as if %g more were uniform", recal$prior) else
       sprintf("Cramer-von Mises statistic %.2g, weight %.2f", recal$cvm, recal$weight)
     out <- c(out, sprintf("Recalibration: from the PITs of the %d held-out rows (%s), the central 50%% and 90%% intervals are the fit's own %.0f%% and %.0f%% ones%s",
                           recal$n, how, 100 * own[1L], 100 * own[2L],
-                          if (is.null(recal$tails)) "" else " (its law with Student-t tails)"))
+                          if (is.null(inner)) "" else sprintf(", of its law with %s", inner)))
   }
   out
 }

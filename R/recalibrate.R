@@ -246,11 +246,148 @@ tail_map <- function(Z, nu) {
   list(s = c(0, 1), level = c(0, 1), n = 0L, cvm = 0, weight = 0, z = z[k], tz = tz[k], tails = nu)
 }
 
-# The map that applies `inner` (the tails of tail_map()) and then `outer`
-# (the held-out map of recalibration_map(), learned from draws that went
-# through `inner`): outer's description (knots s and level, n, W2, w) with
-# the knots of T at inner's where the composition increases, and inner's
-# `tails`.  `inner` alone when there is no outer map.
+# The location networks' spread taken out of the bridge's law
+# (sbcg_control(deconvolve = TRUE)).  The bridge learns each training
+# row's residual from the one location network that did not see it, while
+# a new row gets the mean of the K networks, which errs less: if the
+# networks' errors at x have variance v and covariance c, a single
+# network's mean square error exceeds the mean's by (K - 1) (v - c) / K,
+# the expected mean square V(x) of the K networks about their mean there.
+# The residual law the bridge learns is thus the law of the new rows'
+# residuals convolved with a noise of variance about V(x), which widens
+# its middle most (the network error, roughly Gaussian, adds to a law
+# with heavier tails); a common factor on the scale would narrow the
+# tails as much as the middle.  The map takes that noise out of the law
+# by deconvolution: with tau_i^2 = V(x_i) in units of the standardised
+# residual at the training rows, and Z the fit's standardised draws there
+# (the law the bridge learned), the law G of E in Z = E + N(0, tau^2) is
+# estimated as a mixture of Gaussians of width deconv_width on a grid
+# (weights by EM, the mixing law's maximum likelihood over the draws; Laird
+# 1978, "Nonparametric maximum likelihood estimation of a mixing
+# distribution", JASA 73), and each draw z goes to G^{-1}(F(z)), F the law
+# of Z pooled over the rows, between knots at the levels of
+# recal_levels as the recalibration map.  The held-out rows, which no
+# network saw and which get the mean of the networks as new rows do, then
+# score the law with the map, and the held-out map is learned on top of it
+# (compose_maps()).  Not on fits whose held-out rows are scored through
+# the networks that did not see them (prep$holdin), whose residuals have
+# the single network's error.
+
+# Width of the mixture's Gaussians (standardised units), bins of Z and
+# groups of tau^2 of the EM, grid points of G, EM iterations; the least
+# mean tau^2 worth a map, and the most tau^2 of one row (the standardised
+# law has variance about 1: networks that disagree by more than half of
+# it at a row say more about their own noise there than about the law's
+# width, and taking it all out would leave a law of the mixture's width
+# alone).
+deconv_width <- 0.25
+deconv_bins <- 120L
+deconv_groups <- 6L
+deconv_grid <- 100L
+deconv_iter <- 300L
+deconv_min <- 1e-3
+deconv_max <- 0.5
+
+# tau_i^2 at standardised rows X of the preconditioning `pre` of one
+# response: the mean square of the K location networks about their mean,
+# in units of the standardised residual (over s(x)^g and the residuals'
+# scale factor).  The cell effects, per fold, are left out.  NULL without
+# cross-fitted location networks.
+network_spread <- function(pre, X) {
+  if (is.null(pre) || !is.matrix(pre$location) || ncol(pre$location) < 2L) return(NULL)
+  L <- network_locations(location_arch(pre), pre$location, pre$linear_folds,
+                         ple_inputs(pre$ple, X))
+  A <- vapply(L, function(m) m[, 1L], numeric(nrow(X)))
+  A <- matrix(A, nrow(X))
+  V <- rowMeans((A - rowMeans(A))^2)
+  V / (scale_net(pre, X)[, 1L] * pre$scale_factor[1L])^2
+}
+
+# The deconvolution map from standardised draws Z and each draw's tau^2
+# (t2, each taken at most deconv_max); NULL when there is nothing to take
+# out (mean tau^2 below deconv_min) or too few distinct draws.  The EM runs on the draws binned
+# (deconv_bins bins between their 0.05% and 99.95% quantiles) within
+# groups of tau^2 (deconv_groups, by quantiles, each at its mean), from
+# weights that follow the draws' own histogram.  The map keeps the mean
+# tau^2 as `deconv`.
+deconvolution_map <- function(Z, t2) {
+  ok <- is.finite(Z) & is.finite(t2)
+  Z <- Z[ok]
+  t2 <- pmin(deconv_max, pmax(0, t2[ok]))
+  if (length(Z) < 2L * length(recal_levels) || mean(t2) < deconv_min) return(NULL)
+  h <- deconv_width
+  lim <- stats::quantile(Z, c(5e-4, 1 - 5e-4), names = FALSE)
+  if (!(lim[2L] > lim[1L])) return(NULL)
+  edges <- seq(lim[1L], lim[2L], length.out = deconv_bins + 1L)
+  mid <- (edges[-1L] + edges[-length(edges)]) / 2
+  b <- findInterval(pmin(pmax(Z, lim[1L]), lim[2L]), edges, all.inside = TRUE)
+  gq <- unique(stats::quantile(t2, seq(0, 1, length.out = deconv_groups + 1L), names = FALSE))
+  grp <- if (length(gq) < 2L) rep(1L, length(t2)) else
+    findInterval(t2, gq, all.inside = TRUE)
+  G <- sort(unique(grp))
+  # the bins of every group stacked: their counts, and the density of
+  # each grid point's Gaussian, widened by the group's noise, at them
+  cnt <- unlist(lapply(G, function(k) tabulate(b[grp == k], deconv_bins)))
+  g <- seq(lim[1L], lim[2L], length.out = deconv_grid)
+  P <- do.call(rbind, lapply(G, function(k) {
+    sd <- sqrt(h^2 + mean(t2[grp == k]))
+    stats::dnorm(outer(mid, g, "-") / sd) / sd
+  }))
+  live <- cnt > 0
+  cnt <- cnt[live]
+  P <- P[live, , drop = FALSE]
+  # start from the draws' histogram at the grid points
+  p <- tabulate(findInterval(Z, c(-Inf, (g[-1L] + g[-deconv_grid]) / 2, Inf)), deconv_grid)
+  p <- (p + 1) / sum(p + 1)
+  N <- sum(cnt)
+  for (it in seq_len(deconv_iter))
+    p <- p * drop(crossprod(P, cnt / pmax(drop(P %*% p), 1e-300))) / N
+  # G's quantiles at the map's levels, from its distribution function on a
+  # fine grid
+  xs <- seq(lim[1L] - 6 * h, lim[2L] + 6 * h, length.out = 4000L)
+  Gx <- drop(stats::pnorm(outer(xs, g, "-") / h) %*% p) / sum(p)
+  keep <- c(TRUE, diff(Gx) > 0)
+  tz <- stats::approx(Gx[keep], xs[keep], recal_levels, rule = 2, ties = "ordered")$y
+  z <- stats::quantile(Z, recal_levels, names = FALSE, type = 7)
+  k <- increasing_knots(z, tz)
+  if (length(k) < 2L) return(NULL)
+  list(s = c(0, 1), level = c(0, 1), n = 0L, cvm = 0, weight = 0, z = z[k], tz = tz[k],
+       deconv = mean(t2))
+}
+
+# The fit `fit` (one response, from fit_member()) with the deconvolution
+# map composed after its map (the Student-t tails, if any), from about
+# 10,000 standardised draws at up to 500 of its training rows (their own
+# random streams, apart from the held-out rows'), and its held-out scores
+# (Y, the responses on their own scale) of the law with the map; the fit
+# as it is when there is nothing to take out.
+deconvolve_fit <- function(fit, prep, Y, threads) {
+  t <- prep$tidx
+  if (isTRUE(prep$holdin) || length(t) < 2L) return(fit)
+  rows <- t[unique(round(seq(1, length(t), length.out = min(length(t), 500L))))]
+  t2 <- network_spread(fit$precondition, prep$Xs[rows, , drop = FALSE])
+  if (is.null(t2) || mean(t2) < deconv_min) return(fit)
+  m <- as.integer(max(20L, ceiling(10000 / length(rows))))
+  seed <- c(prep$hseed[1L], bitwXor(prep$hseed[2L], 0x2545F491L))
+  Z <- sample_raw(fit, prep$Xs[rows, , drop = FALSE], seq_along(rows) - 1, m,
+                  sampler_grid(fit, warn = FALSE), seed, threads, standardised = TRUE)$draws
+  inner <- fit$recalibration
+  if (!is.null(inner)) Z <- recal_apply(inner, Z)
+  # the draws come row by row, m each
+  dm <- deconvolution_map(Z, rep(t2, each = m))
+  if (is.null(dm)) return(fit)
+  fit$recalibration <- if (is.null(inner)) dm else compose_maps(inner, dm)
+  fit$holdout <- holdout_scores(fit, prep, Y, threads)
+  fit
+}
+
+# The map that applies `inner` (the tails of tail_map(), or the
+# deconvolution map of deconvolve_fit(), or both) and then `outer` (the
+# deconvolution map, or the held-out map of recalibration_map(), learned
+# from draws that went through `inner`): outer's description (knots s and
+# level, n, W2, w) with the knots of T at inner's where the composition
+# increases, and inner's `tails` and `deconv` (outer's own `deconv` if it
+# has one).  `inner` alone when there is no outer map.
 compose_maps <- function(inner, outer) {
   if (is.null(outer)) return(inner)
   tz <- recal_apply(outer, inner$tz)
@@ -259,6 +396,7 @@ compose_maps <- function(inner, outer) {
   outer$z <- inner$z[k]
   outer$tz <- tz[k]
   outer$tails <- inner$tails
+  if (is.null(outer$deconv)) outer$deconv <- inner$deconv
   outer
 }
 

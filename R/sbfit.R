@@ -222,7 +222,9 @@
 #'   when `"auto"` compared two; `support_choice_oof` their out-of-fold
 #'   CRPS, on fewer than 10 held-out rows), `recalibration` (the map of
 #'   `recalibrate` in [sbcg_control()]; its `tails`, the degrees of freedom
-#'   of the Student-t tails of a fit with fewer than 10 held-out rows),
+#'   of the Student-t tails of a fit with fewer than 10 held-out rows, and
+#'   `deconv`, the mean share of the standardised residual's variance that
+#'   `deconvolve` took out),
 #'   `linear` (the linear part of the law and its share, `linear_mix` in
 #'   [sbcg_control()]; absent when the out-of-fold choice kept none) and
 #'   `precision` (of the network's passes, `getOption("sbcg.precision")`;
@@ -845,14 +847,15 @@ sbfit_core <- function(X, Y, w, xinfo, control, threads, seed, verbose,
   # scale (fit_format()).
   if (isTRUE(control$recalibrate) && ncol(Y) == 1L && !is.null(fit$holdout) &&
       !is.null(fit$precondition) && all(is.na(const))) {
-    # on the smallest fits learned on top of the Student-t tails (tail_map())
-    tails <- fit$recalibration
+    # learned on top of the Student-t tails of the smallest fits
+    # (tail_map()) and the deconvolution map (deconvolve_fit())
+    inner <- fit$recalibration
     hz <- holdout_standardised(fit, one$prep, threads)
     Z <- hz$z
-    if (!is.null(tails)) Z <- recal_apply(tails, Z)
+    if (!is.null(inner)) Z <- recal_apply(inner, Z)
     rp <- recal_pits(fit, one$prep, Yscore, threads)
     map <- recalibration_map(rp$pit, Z, pw = rp$w, zw = hz$w)
-    fit$recalibration <- if (is.null(tails)) map else compose_maps(tails, map)
+    fit$recalibration <- if (is.null(inner)) map else compose_maps(inner, map)
   }
   fit <- set_format(fit)
   holdout_warnings(fit$holdout, recal = isTRUE(fit$recalibration$weight > 0))
@@ -939,6 +942,11 @@ fit_member <- function(X, Y, w, xinfo, control, threads, seed, verbose, const, s
   })
   pick <- pick_bridge(fits)
   fit <- if (pick == 0L) pool_bridges(fits, prep, Yscore, threads) else fits[[pick]]
+  # the location networks' spread taken out of the bridge's law
+  # (deconvolve_fit()), in the held-out scores too
+  if (isTRUE(control$deconvolve) && isTRUE(control$recalibrate) && ncol(Y) == 1L &&
+      !is.null(pc$pre) && all(is.na(const)) && !is.null(fit$holdout))
+    fit <- deconvolve_fit(fit, prep, Yscore, threads)
   if (length(prep$vidx) < min_choice_rows) fit$oof_crps <- oof_crps(prep, pc$oof, support, Yscore)
   if (length(fits) > 1L) {
     fit$bridge_choice <- vapply(fits, function(f) f$holdout$crps, 0)

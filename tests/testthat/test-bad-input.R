@@ -158,6 +158,7 @@ cases <- list(
   list(quote(sbcg_control(mean_residuals = "yes")), "'mean_residuals'"),
   list(quote(sbcg_control(recalibrate = c(TRUE, FALSE))), "'recalibrate'"),
   list(quote(sbcg_control(linear_mix = "yes")), "'linear_mix'"),
+  list(quote(sbcg_control(deconvolve = "yes")), "'deconvolve'"),
   list(quote(sbcg_control(sample = 2e5)), "'sample' \\(did you mean 'samples' or 'sampler'\\?\\)"),
   list(quote(sbcg_control(hiden = 8)), "'hiden' \\(did you mean 'hidden'\\?\\)"),
   list(quote(sbcg_control(8)), "named settings only"),
