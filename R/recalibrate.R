@@ -324,15 +324,14 @@ deconvolution_map <- function(Z, t2) {
   gq <- unique(stats::quantile(t2, seq(0, 1, length.out = deconv_groups + 1L), names = FALSE))
   grp <- if (length(gq) < 2L) rep(1L, length(t2)) else
     findInterval(t2, gq, all.inside = TRUE)
-  G <- sort(unique(grp))
   # the bins of every group stacked: their counts, and the density of
   # each grid point's Gaussian, widened by the group's noise, at them
-  cnt <- unlist(lapply(G, function(k) tabulate(b[grp == k], deconv_bins)))
+  s2 <- tapply(t2, grp, mean)
+  cnt <- tabulate((match(grp, as.integer(names(s2))) - 1L) * deconv_bins + b,
+                  length(s2) * deconv_bins)
   g <- seq(lim[1L], lim[2L], length.out = deconv_grid)
-  P <- do.call(rbind, lapply(G, function(k) {
-    sd <- sqrt(h^2 + mean(t2[grp == k]))
-    stats::dnorm(outer(mid, g, "-") / sd) / sd
-  }))
+  P <- do.call(rbind, lapply(sqrt(h^2 + s2), function(sd)
+    stats::dnorm(outer(mid, g, "-") / sd) / sd))
   live <- cnt > 0
   cnt <- cnt[live]
   P <- P[live, , drop = FALSE]

@@ -845,8 +845,7 @@ sbfit_core <- function(X, Y, w, xinfo, control, threads, seed, verbose,
   # was learned from.  Format 5: a fit with a map, which earlier versions
   # would sample without it; 6: a fit whose bridge sees the location and
   # scale (fit_format()).
-  if (isTRUE(control$recalibrate) && ncol(Y) == 1L && !is.null(fit$holdout) &&
-      !is.null(fit$precondition) && all(is.na(const))) {
+  if (maps_apply(control, Y, fit$precondition, const) && !is.null(fit$holdout)) {
     # learned on top of the Student-t tails of the smallest fits
     # (tail_map()) and the deconvolution map (deconvolve_fit())
     inner <- fit$recalibration
@@ -860,6 +859,15 @@ sbfit_core <- function(X, Y, w, xinfo, control, threads, seed, verbose,
   fit <- set_format(fit)
   holdout_warnings(fit$holdout, recal = isTRUE(fit$recalibration$weight > 0))
   fit
+}
+
+# Whether a fit gets maps of its standardised draws (the Student-t tails,
+# the deconvolution and the held-out map; recalibrate.R): with
+# `recalibrate`, for one response that is not constant, with its
+# preconditioning `pre`, whose centre and scale per row the maps act
+# under.
+maps_apply <- function(control, Y, pre, const) {
+  isTRUE(control$recalibrate) && ncol(Y) == 1L && !is.null(pre) && all(is.na(const))
 }
 
 # One fit of an ensemble (the only one for ensemble = 1): prepare (scalings,
@@ -933,8 +941,7 @@ fit_member <- function(X, Y, w, xinfo, control, threads, seed, verbose, const, s
     # which a rebuild with the same seed needs
     fit$precision <- if (net_precision() == 1L) "single" else "double"
     # Student-t tails on the smallest fits, in the held-out scores too
-    if (!use_x && length(prep$vidx) < min_choice_rows && isTRUE(control$recalibrate) &&
-        ncol(Y) == 1L && !is.null(pc$pre) && all(is.na(const)))
+    if (!use_x && length(prep$vidx) < min_choice_rows && maps_apply(control, Y, pc$pre, const))
       fit$recalibration <- tail_map(law_draws(fit, prep, threads),
                                     length(prep$tidx) - ncol(prep$Xs) - 1L)
     fit$holdout <- holdout_scores(fit, prep, Yscore, threads)
@@ -944,8 +951,8 @@ fit_member <- function(X, Y, w, xinfo, control, threads, seed, verbose, const, s
   fit <- if (pick == 0L) pool_bridges(fits, prep, Yscore, threads) else fits[[pick]]
   # the location networks' spread taken out of the bridge's law
   # (deconvolve_fit()), in the held-out scores too
-  if (isTRUE(control$deconvolve) && isTRUE(control$recalibrate) && ncol(Y) == 1L &&
-      !is.null(pc$pre) && all(is.na(const)) && !is.null(fit$holdout))
+  if (isTRUE(control$deconvolve) && maps_apply(control, Y, pc$pre, const) &&
+      !is.null(fit$holdout))
     fit <- deconvolve_fit(fit, prep, Yscore, threads)
   if (length(prep$vidx) < min_choice_rows) fit$oof_crps <- oof_crps(prep, pc$oof, support, Yscore)
   if (length(fits) > 1L) {
