@@ -42,17 +42,15 @@ member_fields <- c("theta", "net", "precondition", "mix", "bridge_x", "location_
 # pick_bridge()) are pooled in equal shares: the first with the second as
 # its other member, sharing its preconditioning (kept once, in the
 # first: the second does not read the inputs of a bridge that sees the
-# location and scale) and seed.  It is sampled as an ensemble of two, and
-# its held-out scores are those of the pool (holdout_scores(), on the
-# `prep` rows).  Format 10.
-pool_bridges <- function(fits, prep, Yscore, threads) {
+# location and scale) and seed.  It is sampled as an ensemble of two;
+# its held-out scores, those of the pool, are left to sbfit_core(), which
+# scores the law it keeps once.  Format 10.
+pool_bridges <- function(fits) {
   first <- fits[[1L]]
   first$pooled_bridges <- TRUE
   other <- fits[[2L]]
   other$precondition <- NULL
-  fit <- ensemble_fit(first, list(other))
-  fit$holdout <- holdout_scores(fit, prep, Yscore, threads)
-  fit
+  ensemble_fit(first, list(other))
 }
 
 # The fit `first` with the other members attached.  Members whose bridges

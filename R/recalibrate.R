@@ -357,10 +357,10 @@ deconvolution_map <- function(Z, t2) {
 # The fit `fit` (one response, from fit_member()) with the deconvolution
 # map composed after its map (the Student-t tails, if any), from about
 # 10,000 standardised draws at up to 500 of its training rows (their own
-# random streams, apart from the held-out rows'), and its held-out scores
-# (Y, the responses on their own scale) of the law with the map; the fit
-# as it is when there is nothing to take out.
-deconvolve_fit <- function(fit, prep, Y, threads) {
+# random streams, apart from the held-out rows'); the fit as it is when
+# there is nothing to take out.  The held-out rows then score the law with
+# the map (sbfit_core()).
+deconvolve_fit <- function(fit, prep, threads) {
   t <- prep$tidx
   if (isTRUE(prep$holdin) || length(t) < 2L) return(fit)
   rows <- t[unique(round(seq(1, length(t), length.out = min(length(t), 500L))))]
@@ -376,7 +376,6 @@ deconvolve_fit <- function(fit, prep, Y, threads) {
   dm <- deconvolution_map(Z, rep(t2, each = m))
   if (is.null(dm)) return(fit)
   fit$recalibration <- if (is.null(inner)) dm else compose_maps(inner, dm)
-  fit$holdout <- holdout_scores(fit, prep, Y, threads)
   fit
 }
 

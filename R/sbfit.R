@@ -812,6 +812,7 @@ sbfit_core <- function(X, Y, w, xinfo, control, threads, seed, verbose,
   one <- fit_member(X, Y, w, xinfo, control, threads, seed, verbose, const, support, Yscore,
                     label = if (M > 1L) sprintf("ensemble member 1/%d", M))
   fit <- one$fit
+  rescore <- one$rescore
   if (M > 1L) {
     # the other members: fits with their own seeds (folds, starting
     # weights, training order, bridge), the same held-out rows and the same
@@ -823,7 +824,7 @@ sbfit_core <- function(X, Y, w, xinfo, control, threads, seed, verbose,
                  Yscore, vidx = one$prep$vidx, x_log = fit$scaling$x_log,
                  label = sprintf("ensemble member %d/%d", k, M))$fit)
     fit <- ensemble_fit(fit, members)
-    fit$holdout <- holdout_scores(fit, one$prep, Yscore, threads)
+    rescore <- TRUE
   }
   # the responses' range on their own scale, for far_warning()
   fit$scaling$y_range <- col_ranges(Yscore)
@@ -835,9 +836,12 @@ sbfit_core <- function(X, Y, w, xinfo, control, threads, seed, verbose,
     lin <- linear_mixture(one$prep, one$oof, support, Yscore)
     if (!is.null(lin)) {
       fit$linear <- lin
-      if (!is.null(fit$holdout)) fit$holdout <- holdout_scores(fit, one$prep, Yscore, threads)
+      rescore <- TRUE
     }
   }
+  # the held-out scores of the law kept, once (the members' pool, the
+  # linear part and the deconvolution all change it)
+  if (rescore) fit$holdout <- holdout_scores(fit, one$prep, Yscore, threads)
   # the map from the held-out PITs (recalibrate.R), for a preconditioned
   # fit of one response that is not constant: the PITs of its law with
   # the linear part, the map acting on the bridge's standardised draws;
@@ -873,9 +877,11 @@ maps_apply <- function(control, Y, pre, const) {
 # One fit of an ensemble (the only one for ensemble = 1): prepare (scalings,
 # split, initial weights, seeds), precondition, train the bridge or
 # bridges, assemble and score each, keep one or both pooled
-# (pick_bridge()).  Returns list(fit, prep, oof), `oof` the
+# (pick_bridge()).  Returns list(fit, prep, oof, rescore), `oof` the
 # preconditioning's out-of-fold location, scale and residuals
-# (linear_mixture()).  `vidx` (the held-out rows) and `x_log` (the scale
+# (linear_mixture()), `rescore` whether the fit's law is no longer the
+# one its held-out scores are of (pooled bridges, or the deconvolution's
+# map; sbfit_core() scores it).  `vidx` (the held-out rows) and `x_log` (the scale
 # of skewed predictors) are given for the members after the first.
 fit_member <- function(X, Y, w, xinfo, control, threads, seed, verbose, const, support,
                        Yscore, vidx = NULL, x_log = NULL, label = NULL) {
@@ -948,12 +954,13 @@ fit_member <- function(X, Y, w, xinfo, control, threads, seed, verbose, const, s
     fit
   })
   pick <- pick_bridge(fits)
-  fit <- if (pick == 0L) pool_bridges(fits, prep, Yscore, threads) else fits[[pick]]
+  fit <- if (pick == 0L) pool_bridges(fits) else fits[[pick]]
   # the location networks' spread taken out of the bridge's law
-  # (deconvolve_fit()), in the held-out scores too
+  # (deconvolve_fit())
+  map <- fit$recalibration
   if (isTRUE(control$deconvolve) && maps_apply(control, Y, pc$pre, const) &&
-      !is.null(fit$holdout))
-    fit <- deconvolve_fit(fit, prep, Yscore, threads)
+      length(prep$vidx))
+    fit <- deconvolve_fit(fit, prep, threads)
   if (length(prep$vidx) < min_choice_rows) fit$oof_crps <- oof_crps(prep, pc$oof, support, Yscore)
   if (length(fits) > 1L) {
     fit$bridge_choice <- vapply(fits, function(f) f$holdout$crps, 0)
@@ -965,7 +972,9 @@ fit_member <- function(X, Y, w, xinfo, control, threads, seed, verbose, const, s
     pre_s <- if (is.null(pc$pre)) 0 else pc$pre$seconds
     fit$seconds <- pre_s + sum(vapply(fits, `[[`, 0, "seconds") - pre_s)
   }
-  list(fit = fit, prep = prep, oof = pc$oof)
+  # a law other than one bridge's as it was scored: the pool, or a map
+  list(fit = fit, prep = prep, oof = pc$oof,
+       rescore = pick == 0L || !identical(fit$recalibration, map))
 }
 
 # A warning for response values far out (on the fitted scale Y, reported
