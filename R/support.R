@@ -250,7 +250,7 @@ support_line <- function(x) {
 unit_advice <- "refit with update(fit, support = c(0, 1)) and compare the held-out scores: the fit then learns on the logit scale, which may predict better or worse"
 
 # support = "auto": the CRPS of the two fits it compared, on the held-out
-# rows and, with fewer than min_choice_rows of them, out of fold on every
+# rows and, with fewer than oof_choice_rows of them, out of fold on every
 # row too (oof_crps()).
 choice_text <- function(x) {
   ch <- x$support_choice

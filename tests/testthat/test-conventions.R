@@ -628,10 +628,12 @@ test_that("support = \"auto\" keeps the scale with the lower held-out CRPS", {
   d <- data.frame(x = runif(400, -2, 2))
   # a log-normal law whose spread grows with its level
   d$y <- exp(d$x + 0.8 * rnorm(400))
-  ctl <- small_control(epochs = 20)
+  # (60 held-out rows: the held-out CRPS decides, not the out-of-fold one)
+  ctl <- small_control(epochs = 20, validation = 0.15)
   fa <- sbfit(y ~ x, d, control = ctl, seed = 5)
   fr <- sbfit(y ~ x, d, control = ctl, seed = 5, support = "real")
   fp <- sbfit(y ~ x, d, control = ctl, seed = 5, support = "positive")
+  expect_identical(fa$n_valid, 60L)
   # both candidates are the fits with that support and the same seed (the
   # same held-out rows), scored on the response's scale
   # (the Gaussian linear model's CRPS on the held-out rows, of the
@@ -640,7 +642,6 @@ test_that("support = \"auto\" keeps the scale with the lower held-out CRPS", {
   expect_equal(fr$holdout$crps_gauss, fp$holdout$crps_gauss)
   expect_equal(unname(fa$support_choice), c(fr$holdout$crps, fp$holdout$crps))
   expect_identical(names(fa$support_choice), c("real", "positive"))
-  # (40 held-out rows: the held-out CRPS decides, not the out-of-fold one)
   expect_null(fa$support_choice_oof)
   expect_null(fa$oof_crps)
   kept <- if (fp$holdout$crps < fr$holdout$crps) fp else fr
@@ -661,6 +662,14 @@ test_that("support = \"auto\" keeps the scale with the lower held-out CRPS", {
   fz <- sbfit(z ~ x, d, control = ctl, seed = 5)
   expect_null(fz$support_choice)
   expect_identical(fz$theta, sbfit(z ~ x, d, control = ctl, seed = 5, support = "real")$theta)
+  # 40 held-out rows, fewer than 50: the out-of-fold CRPS joins the choice
+  f40 <- sbfit(y ~ x, d, control = small_control(epochs = 20), seed = 5)
+  expect_identical(f40$n_valid, 40L)
+  expect_named(f40$support_choice_oof, c("real", "positive"))
+  lr <- function(v) log(v[[2L]] / v[[1L]])
+  expect_identical(f40$support$type,
+                   if (lr(f40$support_choice) + lr(f40$support_choice_oof) < 0) "lower" else "real")
+  expect_output(print(f40), "on the 40 held-out rows and, as they are few, out of fold on all 400 rows")
   # no held-out rows: nothing to choose by, so the real line and its hint
   f0 <- sbfit(y ~ x, d, control = small_control(validation = 0), seed = 5)
   expect_identical(f0$support$type, "real")
@@ -673,7 +682,7 @@ test_that("support = \"auto\" keeps the scale with the lower held-out CRPS", {
   expect_error(sbfit(y ~ x, d, verbose = NA), "verbose")
 })
 
-test_that("on fewer than 10 held-out rows, support = \"auto\" also compares the fits out of fold", {
+test_that("on fewer than 50 held-out rows, support = \"auto\" also compares the fits out of fold", {
   # oof_crps() against a brute-force CRPS of each row's out-of-fold law:
   # its location and scale with the other training rows' residuals, on
   # the response's scale, weighted by the rows' weights
