@@ -220,7 +220,7 @@
 #'   with, drawn from R's generator when not given), `support` (the
 #'   support fitted), `support_choice` (the held-out CRPS of both fits,
 #'   when `"auto"` compared two; `support_choice_oof` their out-of-fold
-#'   CRPS, on fewer than 10 held-out rows), `recalibration` (the map of
+#'   CRPS, on fewer than 50 held-out rows), `recalibration` (the map of
 #'   `recalibrate` in [sbcg_control()]; its `tails`, the degrees of freedom
 #'   of the Student-t tails of a fit with fewer than 10 held-out rows, and
 #'   `deconv`, the mean share of the standardised residual's variance that
