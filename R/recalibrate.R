@@ -177,6 +177,20 @@ increasing_knots <- function(z, tz) {
   k
 }
 
+# A map of the law of the standardised draws Z alone, learned from no
+# held-out rows (its levels unchanged: s and level 0 and 1, n, W2 and w
+# 0): T sends Z's quantiles at recal_levels to `tz`, with the knots kept
+# where both increase (levels where Z's draws tie make one knot, as in
+# recalibration_map()), and the fields `...` (tail_map()'s `tails`,
+# deconvolution_map()'s `deconv`).  NULL with fewer than two such knots.
+law_map <- function(Z, tz, ...) {
+  z <- stats::quantile(Z, recal_levels, names = FALSE, type = 7)
+  k <- increasing_knots(z, tz)
+  if (length(k) < 2L) return(NULL)
+  c(list(s = c(0, 1), level = c(0, 1), n = 0L, cvm = 0, weight = 0, z = z[k], tz = tz[k]),
+    list(...))
+}
+
 # The PITs the map is learned from: those of holdout_scores(), and with
 # more than 250 held-out rows those of further rows, up to `rows` in all,
 # 100 draws each as for the first 250 (the map's coverage at level L has a
@@ -238,12 +252,8 @@ tail_map <- function(Z, nu) {
   f <- sqrt(nu / stats::qchisq((seq_len(200L) - 0.5) / 200, nu))
   M <- outer(zq, f)
   cc <- stats::median(abs(zq)) / stats::median(abs(M))
-  z <- stats::quantile(Z, recal_levels, names = FALSE, type = 7)
   tz <- stats::quantile(cc * M, recal_levels, names = FALSE, type = 7)
-  # (levels where Z's draws tie make one knot, as in recalibration_map())
-  k <- increasing_knots(z, tz)
-  if (length(k) < 2L) return(NULL)
-  list(s = c(0, 1), level = c(0, 1), n = 0L, cvm = 0, weight = 0, z = z[k], tz = tz[k], tails = nu)
+  law_map(Z, tz, tails = nu)
 }
 
 # The location networks' spread taken out of the bridge's law
@@ -347,11 +357,7 @@ deconvolution_map <- function(Z, t2) {
   Gx <- drop(stats::pnorm(outer(xs, g, "-") / h) %*% p) / sum(p)
   keep <- c(TRUE, diff(Gx) > 0)
   tz <- stats::approx(Gx[keep], xs[keep], recal_levels, rule = 2, ties = "ordered")$y
-  z <- stats::quantile(Z, recal_levels, names = FALSE, type = 7)
-  k <- increasing_knots(z, tz)
-  if (length(k) < 2L) return(NULL)
-  list(s = c(0, 1), level = c(0, 1), n = 0L, cvm = 0, weight = 0, z = z[k], tz = tz[k],
-       deconv = mean(t2))
+  law_map(Z, tz, deconv = mean(t2))
 }
 
 # The fit `fit` (one response, from fit_member()) with the deconvolution
