@@ -290,7 +290,8 @@
 #'   than 2%).  On the real line it lowered the CRPS by 10-18% on some sets
 #'   (`MASS::cpus`, `ggplot2::midwest` and `msleep`) and raised it by up to
 #'   18% on others (`MASS::mammals`, whose response grows faster than the
-#'   log of its predictor); see the README.
+#'   log of its predictor); see `bench/HISTORY.md` in the package's
+#'   sources.
 #' @param cell_effects whether a preconditioned, cross-fitted fit also
 #'   tries an effect per "cell" of training rows that share all their
 #'   predictors' values (the same car model in `ggplot2::mpg`, the same
@@ -312,7 +313,8 @@
 #'   with repeated rows the CRPS fell by 0.4% in geometric mean: 7% on
 #'   `ggplot2::mpg` (1.200 to 1.115), 6% on `DNase`, 3% on
 #'   `nlme::Dialyzer`; no set's rose by more than 1.3%.  The simulation
-#'   models (continuous predictors) are unchanged; see the README.
+#'   models (continuous predictors) are unchanged; see `bench/HISTORY.md`
+#'   in the package's sources.
 #'
 #'   It also lets a factor of many levels with few rows each (a subject, a
 #'   batch, a variety: at least 8 levels among the training rows, fewer
@@ -362,7 +364,8 @@
 #'   `ggplot2::diamonds`; 13 sets fell, 4 rose (at most 2.7%, `Theoph`),
 #'   the others were unchanged, and so were the pooled coverage and the
 #'   simulation models.  More bins from 180 training rows lowered
-#'   economics' CRPS by a further 16%; see the README.
+#'   economics' CRPS by a further 16%; see `bench/HISTORY.md` in the
+#'   package's sources.
 #' @param ensemble number of fits pooled, 1 to 20.  Each member is a whole
 #'   fit of the data with its own seed (its own cross-fitting folds,
 #'   starting weights, training order and bridges); all members
@@ -384,8 +387,8 @@
 #'   (`recalibrate`); with it, on the fourth and fifth panels, `ensemble =
 #'   3` lowered the CRPS by 2.9% and 2.0% against single recalibrated fits,
 #'   its 50% / 90% intervals covering 51.3% / 90.1% and 52.7% / 90.7%.
-#'   See the item "Ensembles" of the README's section "Calibration on real
-#'   data".
+#'   See the item "Ensembles" of `bench/HISTORY.md` in the package's
+#'   sources.
 #' @param mean_residuals whether, with cross-fitting, the bridge learns the
 #'   residual law of the mean of the location networks, which is what new
 #'   rows get, rather than that of each network on its own fold: each
@@ -396,8 +399,8 @@
 #'   the pooled coverage of the central 50% intervals on the real-data
 #'   panels from 51-54% to 50-52%, with 1-3% lower CRPS than single fits,
 #'   but left that of the 90% intervals at 87-89%; see the item "Residuals
-#'   of the networks' mean" of the README's section "Calibration on real
-#'   data".
+#'   of the networks' mean" of `bench/HISTORY.md` in the package's
+#'   sources.
 #' @param recalibrate whether a fit of one response recalibrates its laws
 #'   from the PIT values \eqn{F(y \mid x)}{F(y | x)} of its held-out rows
 #'   (the default, `TRUE`).  The fit learns a symmetric map of probability
@@ -428,8 +431,9 @@
 #'   89.5%, brought the per-set coverages more than two binomial standard
 #'   errors from nominal from 21 to 13 of 156 and the pooled PIT's
 #'   Kolmogorov distance from uniform from 0.011 to 0.006, and left the
-#'   CRPS unchanged (no set moved by more than 0.7%); see the README's
-#'   section "Calibration on real data".  On fits with fewer than 10
+#'   CRPS unchanged (no set moved by more than 0.7%); see the item
+#'   "Recalibration from the held-out rows" of `bench/HISTORY.md` in the
+#'   package's sources.  On fits with fewer than 10
 #'   held-out rows (under 100 rows at the default `validation`), whose
 #'   bridge learns one law of the standardised residual from a few dozen
 #'   of them, the law also gets Student-t tails first: it becomes its
@@ -457,8 +461,9 @@
 #'   learned on top of it.  Fits whose held-out rows join the
 #'   cross-fitting folds (fewer than 10 of them) and fits without
 #'   cross-fitted location networks keep their law.  `print()` says how
-#'   much was taken out.  See the README's item "The networks' spread taken
-#'   out of the bridge's law" for what it changed on `bench/realdata.R`.
+#'   much was taken out.  See the item "The networks' spread
+#'   taken out of the bridge's law" of `bench/HISTORY.md` in the
+#'   package's sources for what it changed on `bench/realdata.R`.
 #' @param linear_mix whether a fit of one response with location-scale
 #'   preconditioning may mix into its law a Gaussian linear model's
 #'   (default `TRUE`; `FALSE` gives the law of the networks and the bridge
@@ -486,7 +491,8 @@
 #'   coverage of the central 50% intervals about one point higher); on 21
 #'   sets that no earlier choice had seen, sbcg had the lowest CRPS of
 #'   sbcg, grf, quantregForest, a GAM and `lm` on 11 instead of 6.  See
-#'   the README's item "A Gaussian linear law in the mix".  The linear
+#'   the item "A Gaussian linear law in the mix" of `bench/HISTORY.md` in
+#'   the package's sources.  The linear
 #'   draws are Student-t quantiles at evenly spread points, so the Monte
 #'   Carlo standard errors of [sbcondstats()], computed as for independent
 #'   draws, overstate the statistics' spread (its section "Monte Carlo

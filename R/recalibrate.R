@@ -33,7 +33,7 @@
 # coverage error beyond binomial noise was 3.9 points at 50% with the
 # fixed weight, 3.7 without a map and 3.4 with this weight, at the same
 # CRPS and with as few per-set coverages off as the fixed weight gave
-# (README, "Calibration on real data"). The scores of the held-out rows
+# (bench/HISTORY.md, item "The map weighted by the evidence"). The scores of the held-out rows
 # are not quite those of new rows: the rows chose the bridge (and the
 # epoch of the one that sees the predictors), and on bench/realdata.R's
 # sets their 50% intervals covered about one point more of them than of
@@ -43,8 +43,8 @@
 # The map is symmetric: a central interval of level L becomes one of level
 # H^{-1}(L) of the same law, with the same share above and below.  It
 # changes widths, not the centre: a one-sided map, fitted to the PITs
-# themselves, was measured too and did no better (README, "Calibration on
-# real data").
+# themselves, was measured too and did no better (bench/HISTORY.md, item
+# "Recalibration from the held-out rows").
 #
 # The map acts on the bridge's standardised draws Z, before each row's
 # centre and scale, so that every draw is mapped on its own (the draws stay
@@ -236,8 +236,8 @@ law_draws <- function(fit, prep, threads) {
 # tails of a law learned from a few dozen residuals otherwise leave out.
 # Keeping the median of |Z| leaves the central 50% intervals where they
 # were, and widens the 90% ones by 3.5% at nu = 17, 7% at nu = 9.  On
-# bench/realdata.R's 65 sets of fewer than 125 rows (README, item
-# "Student-t tails on the smallest fits") the 90% intervals of those fits
+# bench/realdata.R's 65 sets of fewer than 125 rows (bench/HISTORY.md,
+# item "Student-t tails on the smallest fits") the 90% intervals of those fits
 # were too short (pooled coverage 87.8%), and with the tails they covered
 # more at the same CRPS.  The map acts as the recalibration map does, on
 # each standardised draw (T(z) between knots at the quantiles of Z, with

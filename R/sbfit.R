@@ -188,7 +188,8 @@
 #'   sets of `bench/realdata.R` (in the package's sources) with such
 #'   responses, the log scale alone scored better on some sets and much
 #'   worse on others, and the choice lowered the CRPS by 3% in geometric
-#'   mean against the real line (see the README).  Such a fit takes about
+#'   mean against the real line (see `bench/HISTORY.md` in the package's
+#'   sources).  Such a fit takes about
 #'   twice as long (its `seconds` counts both fits); the warnings of the
 #'   fit that is dropped are not shown.  `support = "real"` skips the
 #'   second fit.
@@ -1081,7 +1082,7 @@ bridge_candidates <- function(control, prep) {
 # estimate of those residuals' law in place of the bridge's, with their
 # variance, moved neither the CRPS (-0.2% and -0.7% over bench/realdata.R's
 # 65 sets of fewer than 125 rows, two seeds) nor the coverage by much
-# (README, item "A kernel estimate of the residual law on the smallest
+# (bench/HISTORY.md, item "A kernel estimate of the residual law on the smallest
 # fits").
 fixed_budget <- function(use_x, nv) !use_x && nv >= min_choice_rows
 
@@ -1101,8 +1102,8 @@ min_choice_rows <- 10L
 # is still that of a few dozen rows, it lowered the CRPS geometric mean
 # of the 57 such sets with positive responses or counts by 0.16% and
 # 0.20% in two runs (`--seed 0` and 100; t = -2.1 over the sets), at the
-# same coverage (README, item "The support chosen out of fold on fits of
-# a few hundred rows").
+# same coverage (bench/HISTORY.md, item "The support chosen out of fold
+# on fits of a few hundred rows").
 oof_choice_rows <- 50L
 
 # Held-out rows from which "auto" chooses between the bridges by their
@@ -1164,8 +1165,8 @@ location_inputs <- function(control, prep, d) {
 # always on the 21 of those sets it was run on (-0.3% against -0.6%).
 # Unequal shares, the weight that minimises the mixture's CRPS on the
 # held-out rows, did worse than equal ones on eight of the ten sets of
-# bench/realdata.R (+0.7%; README, item "Weights for the two pooled
-# bridges").
+# bench/realdata.R (+0.7%; bench/HISTORY.md, item "Weights for the two
+# pooled bridges").
 #
 # Several responses are not pooled: the bridge without x draws one
 # dependence between the components at every x, and a pool would halve
