@@ -22,9 +22,9 @@ linear_atoms <- 100L
 # The grid of weights, and the least weight of the fit's own law: at most
 # a quarter of the draws linear.  With any share allowed,
 # bench/realdata.R's sets of 24 to 48 rows lost as often as they gained,
-# by up to 11% (bench/HISTORY.md, item "A Gaussian linear law in the mix"); so did
-# a share beyond the bound wherever it scored lower by two standard
-# errors.  Only where the fit's own law scores out of fold at least 1.5
+# by up to 11% (bench/HISTORY.md, item "A Gaussian linear law in the
+# mix"); so did a share beyond the bound wherever it scored lower by two
+# standard errors.  Only where the fit's own law scores out of fold at least 1.5
 # times the linear law's CRPS (on 15 rows of 11 predictors 8 times; at
 # most 1.16 on the first fold of the 128 sets below 1000 rows of
 # bench/realdata.R's eight panels) may the share be larger.

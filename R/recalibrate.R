@@ -33,12 +33,14 @@
 # coverage error beyond binomial noise was 3.9 points at 50% with the
 # fixed weight, 3.7 without a map and 3.4 with this weight, at the same
 # CRPS and with as few per-set coverages off as the fixed weight gave
-# (bench/HISTORY.md, item "The map weighted by the evidence"). The scores of the held-out rows
-# are not quite those of new rows: the rows chose the bridge (and the
-# epoch of the one that sees the predictors), and on bench/realdata.R's
-# sets their 50% intervals covered about one point more of them than of
-# the test rows (52.7% against 51.6%, pooled; 3 points on
-# `ggplot2::diamonds`).
+# (bench/HISTORY.md, item "The map weighted by the evidence"). The
+# scores of the held-out rows are not quite those of new rows: the rows
+# chose the bridge (and the epoch of the one that sees the predictors),
+# and on bench/realdata.R's sets their 50% intervals covered about one
+# point more of them than of the test rows (52.7% against 51.6%, pooled;
+# 3 points on `ggplot2::diamonds`).  Other weights, measured over the
+# 139 sets of its eight panels, did no better (bench/HISTORY.md, item
+# "Other weights for the held-out map").
 
 # The map is symmetric: a central interval of level L becomes one of level
 # H^{-1}(L) of the same law, with the same share above and below.  It
