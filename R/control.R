@@ -433,8 +433,8 @@
 #'   Kolmogorov distance from uniform from 0.011 to 0.006, and left the
 #'   CRPS unchanged (no set moved by more than 0.7%); see the item
 #'   "Recalibration from the held-out rows" of `bench/HISTORY.md` in the
-#'   package's sources.  On fits with fewer than 10
-#'   held-out rows (under 100 rows at the default `validation`), whose
+#'   package's sources.  On fits with fewer than 10 held-out rows (under
+#'   100 rows at the default `validation`), whose
 #'   bridge learns one law of the standardised residual from a few dozen
 #'   of them, the law also gets Student-t tails first: it becomes its
 #'   scale mixture \eqn{c Z \sqrt{\nu / W}}{c Z sqrt(nu / W)}, \eqn{W}{W}
@@ -492,10 +492,9 @@
 #'   sets that no earlier choice had seen, sbcg had the lowest CRPS of
 #'   sbcg, grf, quantregForest, a GAM and `lm` on 11 instead of 6.  See
 #'   the item "A Gaussian linear law in the mix" of `bench/HISTORY.md` in
-#'   the package's sources.  The linear
-#'   draws are Student-t quantiles at evenly spread points, so the Monte
-#'   Carlo standard errors of [sbcondstats()], computed as for independent
-#'   draws, overstate the statistics' spread (its section "Monte Carlo
+#'   the package's sources.  The linear draws are Student-t quantiles at
+#'   evenly spread points, so the Monte Carlo standard errors of
+#'   [sbcondstats()], computed as for independent draws, overstate the statistics' spread (its section "Monte Carlo
 #'   standard errors").
 #' @return A list of class `"sbcg_control"`.
 #' @seealso [sbfit()]

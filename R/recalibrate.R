@@ -239,8 +239,8 @@ law_draws <- function(fit, prep, threads) {
 # Keeping the median of |Z| leaves the central 50% intervals where they
 # were, and widens the 90% ones by 3.5% at nu = 17, 7% at nu = 9.  On
 # bench/realdata.R's 65 sets of fewer than 125 rows (bench/HISTORY.md,
-# item "Student-t tails on the smallest fits") the 90% intervals of those fits
-# were too short (pooled coverage 87.8%), and with the tails they covered
+# item "Student-t tails on the smallest fits") the 90% intervals of those
+# fits were too short (pooled coverage 87.8%), and with the tails they covered
 # more at the same CRPS.  The map acts as the recalibration map does, on
 # each standardised draw (T(z) between knots at the quantiles of Z, with
 # `tails` = nu); the held-out map is learned on top of it (compose_maps()).

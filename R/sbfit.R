@@ -178,8 +178,8 @@
 #'   and one with `"positive"` or `"count"`; the fit keeps the one whose draws
 #'   score the lower CRPS on the held-out rows (on the response's own
 #'   scale), records both in `support_choice`, and `print()` shows them.
-#'   With fewer than 50 held-out rows (fits of fewer than about 500 rows) the two
-#'   are also scored out of fold on every row, each row by the law its
+#'   With fewer than 50 held-out rows (fits of fewer than about 500 rows)
+#'   the two are also scored out of fold on every row, each row by the law its
 #'   cross-fitted location and scale give it with the other rows'
 #'   residuals (`support_choice_oof`), and the log scale is kept when the
 #'   log ratios of its CRPS to the real line's, held out and out of fold,
@@ -189,10 +189,9 @@
 #'   responses, the log scale alone scored better on some sets and much
 #'   worse on others, and the choice lowered the CRPS by 3% in geometric
 #'   mean against the real line (see `bench/HISTORY.md` in the package's
-#'   sources).  Such a fit takes about
-#'   twice as long (its `seconds` counts both fits); the warnings of the
-#'   fit that is dropped are not shown.  `support = "real"` skips the
-#'   second fit.
+#'   sources).  Such a fit takes about twice as long (its `seconds` counts
+#'   both fits); the warnings of the fit that is dropped are not shown.
+#'   `support = "real"` skips the second fit.
 #'   Other responses, and fits without held-out rows (`validation = 0`, or
 #'   too few rows), stay on the real line, and `print()` then says when the
 #'   responses are whole numbers, positive, or in (0, 1).  Where `"auto"`
@@ -1082,8 +1081,8 @@ bridge_candidates <- function(control, prep) {
 # estimate of those residuals' law in place of the bridge's, with their
 # variance, moved neither the CRPS (-0.2% and -0.7% over bench/realdata.R's
 # 65 sets of fewer than 125 rows, two seeds) nor the coverage by much
-# (bench/HISTORY.md, item "A kernel estimate of the residual law on the smallest
-# fits").
+# (bench/HISTORY.md, item "A kernel estimate of the residual law on the
+# smallest fits").
 fixed_budget <- function(use_x, nv) !use_x && nv >= min_choice_rows
 
 # Held-out rows below which "auto" does not try the bridge that sees x.
