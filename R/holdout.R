@@ -294,8 +294,10 @@ format_holdout <- function(h, detail = FALSE, recal = NULL, validation = 0, n_va
     own <- 2 * recal_inverse(recal, (1 + c(0.5, 0.9)) / 2) - 1
     how <- if (is.null(recal$weight)) sprintf("shrunk as if %g more were uniform", recal$prior) else
       sprintf("Cramer-von Mises statistic %.2g, weight %.2f", recal$cvm, recal$weight)
-    out <- c(out, sprintf("Recalibration: from the PITs of the %d held-out rows (%s), the central 50%% and 90%% intervals are the fit's own %.0f%% and %.0f%% ones%s",
-                          recal$n, how, 100 * own[1L], 100 * own[2L],
+    out <- c(out, sprintf("Recalibration: from the PITs of the %d held-out rows%s (%s), the central 50%% and 90%% intervals are the fit's own %.0f%% and %.0f%% ones%s",
+                          recal$n, if (is.null(recal$training)) "" else
+                            sprintf(" and of %d training rows, each out of fold", recal$training),
+                          how, 100 * own[1L], 100 * own[2L],
                           if (is.null(inner)) "" else sprintf(", of its law with %s", inner)))
   }
   out

@@ -221,7 +221,8 @@
 #'   support fitted), `support_choice` (the held-out CRPS of both fits,
 #'   when `"auto"` compared two; `support_choice_oof` their out-of-fold
 #'   CRPS, on fewer than 50 held-out rows), `recalibration` (the map of
-#'   `recalibrate` in [sbcg_control()]; its `tails`, the degrees of freedom
+#'   `recalibrate` in [sbcg_control()]; its `n` held-out rows and
+#'   `training` rows it was learned from, its `tails`, the degrees of freedom
 #'   of the Student-t tails of a fit with fewer than 10 held-out rows, and
 #'   `deconv`, the mean share of the standardised residual's variance that
 #'   `deconvolve` took out),
@@ -861,7 +862,20 @@ sbfit_core <- function(X, Y, w, xinfo, control, threads, seed, verbose,
     Z <- hz$z
     if (!is.null(inner)) Z <- recal_apply(inner, Z)
     rp <- recal_pits(fit, one$prep, Yscore, threads)
-    map <- recalibration_map(rp$pit, Z, pw = rp$w, zw = hz$w)
+    # with fewer than loss_choice_rows held-out rows, the training rows'
+    # PITs too (training_pits())
+    tp <- training_pits(fit, one$prep, Yscore, threads)
+    ok <- is.finite(rp$pit)
+    nh <- sum(ok)
+    # (the effective number of held-out rows, which sets the map's knots)
+    nk <- if (is.null(rp$w)) nh else sum(rp$w[ok])^2 / sum(rp$w[ok]^2)
+    if (!is.null(tp)) rp <- list(pit = c(rp$pit, tp$pit), w = if (!is.null(rp$w)) c(rp$w, tp$w))
+    map <- recalibration_map(rp$pit, Z, pw = rp$w, zw = hz$w, nk = nk)
+    # `n` counts the held-out rows, `training` the training rows
+    if (!is.null(tp) && !is.null(map)) {
+      map$n <- nh
+      map$training <- length(tp$pit)
+    }
     fit$recalibration <- if (is.null(inner)) map else compose_maps(inner, map)
   }
   fit <- set_format(fit)

@@ -546,3 +546,40 @@ test_that("a weighted fit judges itself by the weighted held-out rows", {
   expect_null(f0$holdout$pit_w)
   expect_identical(f0$holdout$cover90, mean(abs(f0$holdout$pit - 0.5) <= 0.45))
 })
+
+test_that("with fewer than 200 held-out rows the map also reads training rows' PITs", {
+  d <- gauss_data(300, 5)
+  fit <- sbfit(y ~ x, d, control = small_control(), seed = 1)
+  rc <- fit$recalibration
+  # 30 held-out rows, and each of the 270 training rows drawn through the
+  # networks that did not see it
+  expect_identical(rc$n, 30L)
+  expect_identical(rc$training, 270L)
+  expect_match(capture.output(print(fit)),
+               "from the PITs of the 30 held-out rows and of 270 training rows", all = FALSE,
+               fixed = TRUE)
+  # the same map on a rebuild
+  expect_identical(sbfit(y ~ x, d, control = small_control(), seed = 1)$recalibration, rc)
+  # at most 500 training rows are drawn
+  big <- sbfit(y ~ x, gauss_data(1200, 5), control = small_control(), seed = 1)
+  expect_identical(big$recalibration$n, 120L)
+  expect_identical(big$recalibration$training, 500L)
+  # a weighted fit reads them too
+  w <- rep(c(1, 3), 150)
+  fw <- sbfit(y ~ x, d, weights = w, control = small_control(), seed = 1)
+  expect_identical(fw$recalibration$training, 270L)
+})
+
+test_that("training rows' PITs are left out where the networks alone do not give them", {
+  # 200 or more held-out rows: those alone
+  f <- sbfit(y ~ x, gauss_data(2000, 5), control = small_control(), seed = 1)
+  expect_identical(f$recalibration$n, 200L)
+  expect_null(f$recalibration$training)
+  # fewer than 10 held-out rows, which join the cross-fitting folds
+  f <- suppressWarnings(sbfit(y ~ x, gauss_data(60, 5), control = small_control(), seed = 1))
+  expect_null(f$recalibration$training)
+  # an ensemble, whose members have folds of their own
+  f <- sbfit(y ~ x, gauss_data(300, 5), control = small_control(ensemble = 2), seed = 1)
+  expect_identical(f$recalibration$n, 30L)
+  expect_null(f$recalibration$training)
+})
