@@ -100,25 +100,40 @@ holdout_scores <- function(fit, prep, Y, threads, m = NULL, rows = holdout_rows(
 holdin_draws <- function(fit, prep, v, X, skip, m, threads) {
   vi <- match(v, prep$vidx)
   vf <- prep$vfold[vi]
-  d <- fit$net$d
   g <- sampler_grid(fit, warn = FALSE)
+  rowid <- skip + seq_along(v) - 1
+  if (is.null(prep$level_shift))
+    return(list(draws = as.vector(fold_draws(fit, X, vf, rowid, m, g, prep$hseed, threads))))
+  d <- fit$net$d
   # draw, row, component: sample_raw()'s order
   D <- array(0, c(m, length(v), d))
   for (j in sort(unique(vf))) {
-    i <- which(vf == j)
     mf <- member_fit(fit, j)
-    if (is.null(prep$level_shift)) {
-      r <- sample_raw(mf, X[i, , drop = FALSE], skip + i - 1, m, g, prep$hseed, threads)
-      D[, i, ] <- array(r$draws, c(m, length(i), d))
-    } else for (ii in i) {
+    for (ii in which(vf == j)) {
       mi <- mf
       mi$scaling$y_center <- mf$scaling$y_center +
         prep$level_shift[vi[ii], ] * mf$scaling$y_scale
-      r <- sample_raw(mi, X[ii, , drop = FALSE], skip + ii - 1, m, g, prep$hseed, threads)
+      r <- sample_raw(mi, X[ii, , drop = FALSE], rowid[ii], m, g, prep$hseed, threads)
       D[, ii, ] <- array(r$draws, c(m, 1L, d))
     }
   }
   list(draws = as.vector(D))
+}
+
+# Draws of `fit` at standardised rows X, each row through the location and
+# scale of the cross-fitted networks of its fold in `fold` (member_fit()),
+# with random streams `rowid` (one per row) of the call's seed `cseed`: an
+# array (draw, row, component), sample_raw()'s order.  A row's draws depend
+# on its stream alone, so one call per fold gives the bits of one per row.
+fold_draws <- function(fit, X, fold, rowid, m, g, cseed, threads) {
+  d <- fit$net$d
+  D <- array(0, c(m, nrow(X), d))
+  for (j in sort(unique(fold))) {
+    i <- which(fold == j)
+    r <- sample_raw(member_fit(fit, j), X[i, , drop = FALSE], rowid[i], m, g, cseed, threads)
+    D[, i, ] <- array(r$draws, c(m, length(i), d))
+  }
+  D
 }
 
 holdout_rows <- function(d) if (d <= 16L) 250L else max(50L, as.integer(ceiling(4000 / d)))

@@ -247,14 +247,10 @@ training_pits <- function(fit, prep, Y, threads, rows = 500L, m = 200L) {
   k <- seq_along(t)
   hs <- sum(prep$hseed %% 65536L)
   if (length(t) > rows) k <- sort(with_seed(hs + 1L, sample.int(length(t), rows)))
-  g <- sampler_grid(fit, warn = FALSE)
-  M <- matrix(0, length(k), m)
-  for (j in sort(unique(fold[k]))) {
-    i <- which(fold[k] == j)
-    r <- sample_raw(member_fit(fit, j), prep$Xs[t[k[i]], , drop = FALSE], nv + k[i] - 1, m, g,
-                    prep$hseed, threads)
-    M[i, ] <- matrix(r$draws, length(i), m, byrow = TRUE)
-  }
+  D <- fold_draws(fit, prep$Xs[t[k], , drop = FALSE], fold[k], nv + k - 1, m,
+                  sampler_grid(fit, warn = FALSE), prep$hseed, threads)
+  # (rows x draws)
+  M <- t(matrix(D, m))
   u <- if (is_count_fit(fit)) with_seed(hs + 2L, stats::runif(length(k)))
   sc <- score_core(list(M), Y[t[k], , drop = FALSE], 0.5, c(0.5, 0.9), colnames(Y), t[k],
                    discrete = is_count_fit(fit), u = u)
