@@ -520,18 +520,36 @@ check_fit <- function(object, name = "object") {
   # levels of a factor, keyed by its columns (`precondition$cells$cols`,
   # scaling.R, level_fit()), which earlier versions would key by all;
   # format 14: any of 2 to 13 with a linear part in its law (`linear`,
-  # linear.R), which keeps that format as `base_format`
+  # linear.R), which keeps that format as `base_format`; format 15: any of
+  # 2 to 14 with a share of its law from a bridge on the response itself
+  # (`direct`, direct.R), which keeps that format as `base_format`
   if (!(is.integer(object$format) && length(object$format) == 1L &&
-        object$format %in% 1:14)) {
+        object$format %in% 1:15)) {
     made <- if (is.character(object$version)) object$version[1L] else "unknown"
     this <- as.character(getNamespaceVersion("sbcg"))
     # (a format this version never wrote, though the version is the same:
     # a later build, or an edited fit)
     if (!is.null(object$format) && identical(made, this))
-      stopf("'%s$format' is %s, which this version of sbcg (%s) does not read (formats 1 to 14, integers): the fit was made by another version or altered; refit it with this one",
+      stopf("'%s$format' is %s, which this version of sbcg (%s) does not read (formats 1 to 15, integers): the fit was made by another version or altered; refit it with this one",
             name, paste(format(object$format), collapse = ", "), this)
     stopf("'%s' was made by another version of sbcg (%s); refit it with this one (%s)",
           name, made, this)
+  }
+  # format 15: the direct bridge checked as a fit of its own, the rest as
+  # the format it has without it
+  if (!identical(object$format == 15L, !is.null(object$direct)))
+    stopf("'%s$format' is 15 exactly when a share of its law is a bridge on the response itself ('direct')",
+          name)
+  # (the bridge itself is checked last, once the rest of the fit is)
+  dr <- object$direct
+  if (!is.null(dr)) {
+    whole <- object
+    base <- if (is.list(dr)) dr$base_format
+    if (!(is.integer(base) && length(base) == 1L && base %in% 2:14))
+      stopf("'%s$direct$base_format' must be the fit's format without its direct bridge, an integer from 2 to 14",
+            name)
+    object$direct <- NULL
+    object$format <- base
   }
   # format 14: checked as the format it would have without its linear part
   if (!identical(object$format == 14L, !is.null(object$linear)))
@@ -713,6 +731,12 @@ check_fit <- function(object, name = "object") {
   if (!is.null(lin) && !linear_ok(lin, object))
     stopf("'%s$linear' is malformed: it must hold a linear law of the predictors and a weight in [0, 1)",
           name)
+  if (!is.null(dr)) {
+    if (!direct_ok(dr, whole))
+      stopf("'%s$direct' is malformed: it must hold a bridge of one response and a share in (0, 1)",
+            name)
+    check_fit(direct_object(whole), sprintf("%s$direct", name))
+  }
   invisible(object)
 }
 

@@ -88,6 +88,7 @@ ensemble_fit <- function(first, members) {
 # earlier versions would feed the predictors instead; otherwise 5 with a
 # recalibration map, 4 with members, 3 with a decorrelating mix, 2 else.
 fit_format <- function(object) {
+  if (!is.null(object$direct)) return(15L)
   if (!is.null(object$linear)) return(14L)
   by_level <- function(o) !is.null(o$precondition$cells$cols)
   if (by_level(object) || any(vapply(object$members, by_level, NA))) return(13L)
@@ -113,10 +114,16 @@ base_format <- function(object) {
   fit_format(object)
 }
 
-# `object` with its format (and its linear part's base_format) set from
-# what it holds.
+# `object` with its format (and the base_format of its direct bridge, or
+# else of its linear part) set from what it holds.
 set_format <- function(object) {
-  if (!is.null(object$linear)) object$linear$base_format <- base_format(object)
+  dr <- object$direct
+  if (!is.null(dr)) {
+    object$direct <- NULL
+    object <- set_format(object)
+    dr$base_format <- object$format
+    object$direct <- dr
+  } else if (!is.null(object$linear)) object$linear$base_format <- base_format(object)
   object$format <- fit_format(object)
   object
 }

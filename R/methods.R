@@ -215,6 +215,8 @@ print.sbfit <- function(x, ...) {
   sk <- skew_line(x)
   if (!is.null(sk)) cat(sk, "\n", sep = "")
   if (!is.null(x$linear)) cat(linear_line(x$linear), "\n", sep = "")
+  dl <- direct_line(x)
+  if (!is.null(dl)) cat(dl, "\n", sep = "")
   h <- x$history
   stop_txt <- stop_string(x$stopped_early, x$fixed_budget, "all epochs")
   cat(sprintf("Training: %d rows (%d for validation%s), %d epochs (%s), best epoch %d, %.1f s%s%s\n",
@@ -280,7 +282,7 @@ summary.sbfit <- function(object, ...) {
                  holdout = object$holdout, recalibration = object$recalibration,
                  bridge = if (!is.null(object$precondition)) bridge_string(object),
                  decorrelated = !is.null(object$mix), ensemble = ensemble_line(object),
-                 linear = object$linear,
+                 linear = object$linear, direct = direct_line(object),
                  support = support_line(object),
                  fitted_scale = !is.null(object$support) && object$support$type != "real"),
             class = "summary.sbfit")
@@ -307,6 +309,7 @@ print.summary.sbfit <- function(x, ...) {
   if (isTRUE(x$decorrelated)) cat(decorrelated_line, "\n", sep = "")
   if (!is.null(x$ensemble)) cat("Ensemble:  ", x$ensemble, "\n", sep = "")
   if (!is.null(x$linear)) cat(sub("^Linear part: ", "Linear:    ", linear_line(x$linear)), "\n", sep = "")
+  if (!is.null(x$direct)) cat(sub("^Direct bridge: ", "Direct:    ", x$direct), "\n", sep = "")
   cat(sprintf("Optimiser: Adam, lr %g (%s), batch %d, weight decay %g\n",
               ctl$lr, ctl$lr_schedule, ctl$batch_size, ctl$weight_decay))
   cat(sprintf("Data:      %d rows: %d training, %d validation%s%s\n", x$n,

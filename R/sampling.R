@@ -283,6 +283,9 @@ draw_checks <- function(draws, n, nr, d, range) {
 # learns the map from them).
 sample_raw <- function(object, X, rowid, n, g, cseed, threads, block = 256L,
                        progress = NULL, shared = FALSE, strata = 0L, standardised = FALSE) {
+  if (!is.null(object$direct) && !standardised)
+    return(sample_direct(object, X, rowid, n, g, cseed, threads, block, progress, shared,
+                         strata))
   if (!is.null(object$linear) && !standardised)
     return(sample_linear(object, X, rowid, n, g, cseed, threads, block, progress, shared,
                          strata))

@@ -208,8 +208,9 @@
 #'   the fit (from the second network on: early stopping usually ends
 #'   sooner) and what it is (`[7/12, at most 0:54 left in this fit] scale
 #'   network 2/5`), then the epoch, the losses, the time used and at most
-#'   left for that network; it updates in place.  An ensemble, and
-#'   `support = "auto"`, make several fits in turn: a message names each
+#'   left for that network; it updates in place.  An ensemble,
+#'   `support = "auto"` and a bridge on the response itself (`direct_share`
+#'   in [sbcg_control()]) make several fits in turn: a message names each
 #'   before its lines, which count its networks alone.  The progress lines
 #'   go to the console's output; the messages can be silenced with
 #'   [suppressMessages()], the lines with `verbose = FALSE`.
@@ -227,7 +228,11 @@
 #'   `deconv`, the mean share of the standardised residual's variance that
 #'   `deconvolve` took out),
 #'   `linear` (the linear part of the law and its share, `linear_mix` in
-#'   [sbcg_control()]; absent when the out-of-fold choice kept none) and
+#'   [sbcg_control()]; absent when the out-of-fold choice kept none),
+#'   `direct` (the bridge on the response itself, its share of the draws
+#'   and its own held-out scores, `direct_share` in [sbcg_control()]),
+#'   `choice_direct` (the held-out CRPS of the fit's law and of that
+#'   bridge, which decided whether it was kept) and
 #'   `precision` (of the network's passes, `getOption("sbcg.precision")`;
 #'   see [sbcg]).
 #'   `sbfit(..., seed = fit$seed)` with the same data, control and precision
@@ -877,6 +882,16 @@ sbfit_core <- function(X, Y, w, xinfo, control, threads, seed, verbose,
       map$training <- length(tp$pit)
     }
     fit$recalibration <- if (is.null(inner)) map else compose_maps(inner, map)
+  }
+  # a share of the law from a bridge on the response itself, on the same
+  # rows (direct.R); the held-out scores and the map stay the
+  # preconditioned law's.  Format 15.
+  if (direct_applies(control, Y, fit$precondition, const, length(one$prep$vidx))) {
+    dr <- direct_bridge(X, Y, w, xinfo, control, threads, seed, verbose, const, support,
+                        Yscore, one$prep, fit$scaling$x_log, control$direct_share)
+    fit$seconds <- fit$seconds + dr$seconds
+    fit$choice_direct <- c(fit = fit$holdout$crps, direct = dr$holdout$crps)
+    if (direct_keeps(fit$choice_direct)) fit$direct <- dr
   }
   fit <- set_format(fit)
   holdout_warnings(fit$holdout, recal = isTRUE(fit$recalibration$weight > 0))

@@ -11,6 +11,10 @@ mx <- matrix(runif(120), 60, 2, dimnames = list(NULL, c("a", "b")))
 fitm <- sbfit(mx, dd$y, control = small_control(), seed = 1)
 nd <- data.frame(x = c(0, 1), f = factor(c("a", "b")))
 nds <- cbind(nd, y = c(0.5, 1))
+# a fit with a bridge on the response itself (test-direct.R)
+fitd <- suppressWarnings(sbfit(y ~ x, gauss_data(150, 4), control = small_control(epochs = 100),
+                               seed = 2, support = "real"))
+stopifnot(!is.null(fitd$direct))
 ctl <- small_control()
 
 with_na <- function(df, col, value, row = 2) { df[[col]][row] <- value; df }
@@ -159,6 +163,8 @@ cases <- list(
   list(quote(sbcg_control(recalibrate = c(TRUE, FALSE))), "'recalibrate'"),
   list(quote(sbcg_control(linear_mix = "yes")), "'linear_mix'"),
   list(quote(sbcg_control(deconvolve = "yes")), "'deconvolve'"),
+  list(quote(sbcg_control(direct_share = 1)), "'direct_share'"),
+  list(quote(sbcg_control(direct_share = -0.1)), "'direct_share'"),
   list(quote(sbcg_control(sample = 2e5)), "'sample' \\(did you mean 'samples' or 'sampler'\\?\\)"),
   list(quote(sbcg_control(hiden = 8)), "'hiden' \\(did you mean 'hidden'\\?\\)"),
   list(quote(sbcg_control(8)), "named settings only"),
@@ -231,6 +237,8 @@ cases <- list(
   list(quote(sbsample(edit_fit(fit1, function(f) { f$ynames <- NULL; f }), nd)), "lacks ynames"),
   list(quote(sbsample(edit_fit(fit1, function(f) { f$xinfo$type <- "other"; f }), nd)), "'object\\$xinfo'"),
   list(quote(sbsample(edit_fit(fit1, function(f) { f$control$steps <- 0; f }), nd)), "'object\\$control'"),
+  list(quote(sbsample(edit_fit(fitd, function(f) { f$direct$share <- 0; f }), nd)), "'object\\$direct'"),
+  list(quote(sbsample(edit_fit(fitd, function(f) { f$direct$theta <- f$direct$theta[-1]; f }), nd)), "'object\\$direct\\$theta'"),
   list(quote(sbsample(edit_fit(fit1, function(f) { f$format <- NULL; f }), nd)), "another version"),
   list(quote(sbsample(edit_fit(fit1, function(f) { f$format <- 99L; f$version <- "9.9.9"; f }), nd)), "another version"),
   # sbcondstats, predict, simulate, plot

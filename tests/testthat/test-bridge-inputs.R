@@ -2,7 +2,7 @@
 
 test_that("a bridge without the predictors draws one standardised law at every x", {
   d <- gauss_data(300, 4)
-  fit <- sbfit(y ~ x, d, control = small_control(bridge_inputs = "none", linear_mix = FALSE), seed = 4)
+  fit <- sbfit(y ~ x, d, control = small_control(bridge_inputs = "none", linear_mix = FALSE, direct_share = 0), seed = 4)
   expect_false(fit$bridge_x)
   expect_null(fit$bridge_choice)
   ns <- asNamespace("sbcg")
@@ -19,7 +19,7 @@ test_that("a bridge without the predictors draws one standardised law at every x
 
 test_that("statistics of a bridge without x map one set of standardised draws to every row", {
   d <- gauss_data(300, 4)
-  fit <- sbfit(y ~ x, d, control = small_control(bridge_inputs = "none", linear_mix = FALSE), seed = 4)
+  fit <- sbfit(y ~ x, d, control = small_control(bridge_inputs = "none", linear_mix = FALSE, direct_share = 0), seed = 4)
   ns <- asNamespace("sbcg")
   nd <- data.frame(x = c(-1.5, 0.3, 1.7))
   st <- sbcondstats(fit, nd, ndraws = 300, probs = c(0.1, 0.5, 0.9), density = FALSE,
@@ -54,7 +54,7 @@ test_that("statistics of a bridge without x map one set of standardised draws to
 
 test_that("a bridge with x whose weights ignore x shares its draws too", {
   d <- gauss_data(300, 4)
-  fit <- sbfit(y ~ x, d, control = small_control(bridge_inputs = "x", linear_mix = FALSE), seed = 4)
+  fit <- sbfit(y ~ x, d, control = small_control(bridge_inputs = "x", linear_mix = FALSE, direct_share = 0), seed = 4)
   ns <- asNamespace("sbcg")
   expect_true(ns$bridge_sees_x(fit))
   nd <- data.frame(x = c(-1.5, 0.3, 1.7))
@@ -199,7 +199,7 @@ test_that("a fit that pools its bridges draws half from each, and says so", {
   set.seed(5)
   d <- data.frame(x = runif(300, -1, 1))
   d$y <- d$x + (0.5 + 0.3 * d$x) * rnorm(300)
-  f <- suppressWarnings(sbfit(y ~ x, d, control = small_control(), seed = 2))
+  f <- suppressWarnings(sbfit(y ~ x, d, control = small_control(direct_share = 0), seed = 2))
   expect_identical(f$n_valid, 30L)
   expect_true(f$pooled_bridges)
   expect_identical(f$format, 10L)

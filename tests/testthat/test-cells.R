@@ -17,7 +17,7 @@ cell_data <- function(seed) {
 
 test_that("cell effects are kept for data with a random effect per cell, and move its means", {
   cd <- cell_data(1)
-  ctl <- small_control(epochs = 30)
+  ctl <- small_control(epochs = 30, direct_share = 0)
   on <- sbfit(y ~ x1 + x2, cd$d, control = ctl, seed = 1, support = "real")
   off <- sbfit(y ~ x1 + x2, cd$d, control = replace(ctl, "cell_effects", FALSE), seed = 1,
                support = "real")
@@ -52,7 +52,8 @@ test_that("cell effects are kept for data with a random effect per cell, and mov
 test_that("at a cell the location is its folds' networks plus their effects; elsewhere unchanged", {
   cd <- cell_data(2)
   # one bridge, without the predictors: its draws move with the location only
-  fit <- sbfit(y ~ x1 + x2, cd$d, control = small_control(epochs = 30, bridge_inputs = "none"),
+  fit <- sbfit(y ~ x1 + x2, cd$d, control = small_control(epochs = 30, bridge_inputs = "none",
+                                                         direct_share = 0),
                seed = 1, support = "real")
   pre <- fit$precondition
   expect_false(is.null(pre$cells))

@@ -547,7 +547,8 @@ test_that("counts are fitted on the log(1 + y + u) scale; fits saved before keep
   d <- data.frame(x = runif(300))
   d$y <- rpois(300, 3)
   fit <- sbfit(y ~ x, d, support = "count",
-               control = small_control(bridge_inputs = "none", linear_mix = FALSE), seed = 1)
+               control = small_control(bridge_inputs = "none", linear_mix = FALSE,
+                                       direct_share = 0), seed = 1)
   expect_identical(fit$format, 7L)
   expect_output(print(fit), "log\\(1 \\+ y \\+ u\\)")
   nd <- data.frame(x = c(0.2, 0.7))
@@ -570,8 +571,8 @@ test_that("counts are fitted on the log(1 + y + u) scale; fits saved before keep
   bad$support$offset <- 2
   expect_error(sbsample(bad, nd, ndraws = 5), "support")
   bad <- fit
-  bad$format <- 15L
-  expect_error(sbsample(bad, nd, ndraws = 5), "format' is 15.*another version or altered")
+  bad$format <- 16L
+  expect_error(sbsample(bad, nd, ndraws = 5), "format' is 16.*another version or altered")
   f2 <- tempfile(fileext = ".rds")
   saveRDS(fit, f2)
   expect_identical(sbsample(readRDS(f2), nd, ndraws = 20, seed = 4),
@@ -759,7 +760,8 @@ test_that("support = \"auto\" cuts at 0 the real-line law of responses never bel
   set.seed(3)
   x <- runif(300, -1, 1)
   d <- data.frame(x = x, y = pmax(0, 0.5 + x + rnorm(300, sd = 0.5)))
-  f <- sbfit(y ~ x, d, seed = 1, control = small_control(epochs = 20, validation = 0.2))
+  f <- sbfit(y ~ x, d, seed = 1, control = small_control(epochs = 20, validation = 0.2,
+                                                         direct_share = 0))
   expect_identical(f$support$type, "real")
   expect_identical(f$support$floor, 0)
   expect_identical(f$format, 12L)

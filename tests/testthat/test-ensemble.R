@@ -2,9 +2,9 @@
 # their own seeds, whose laws are pooled in equal shares.
 
 ens_data <- function() gauss_data(200, 4)
-# without a linear part, whose draws would replace some of the members'
-# (test-linear.R mixes one into an ensemble)
-ens_control <- function(...) small_control(linear_mix = FALSE, ...)
+# without a linear part or a direct bridge, whose draws would replace some
+# of the members' (test-linear.R and test-direct.R add one to an ensemble)
+ens_control <- function(...) small_control(linear_mix = FALSE, direct_share = 0, ...)
 
 test_that("ensemble = 1, the default, is the single fit, to the bit", {
   expect_identical(sbcg_control()$ensemble, 1L)

@@ -204,8 +204,10 @@ test_that("verbose prints progress, one labelled line per network", {
     expect_match(out, lab, all = FALSE)
   # every network ends its own line, with its place among the 17 (x has
   # more than 16 distinct values: the location networks also try
-  # piecewise-linear encodings)
-  expect_length(out, 5 + 5 + 5 + 2)
+  # piecewise-linear encodings); then the bridge on the response itself
+  # (direct_share), a fit of its own, counts its one network alone
+  expect_length(out, 5 + 5 + 5 + 2 + 1)
+  expect_match(out[18], "^\r?\\[1/1\\] bridge 1/1 \\(with the predictors\\): ")
   expect_match(out[1], "^\r?\\[1/17\\] location network 1/5: ")
   expect_match(out[6], "^\r?\\[6/17, at most [0-9]+:[0-9]{2} left in this fit\\] location \\(piecewise-linear inputs\\) network 1/5: ")
   expect_match(out[17], "\\[17/17, at most [0-9]+:[0-9]{2} left in this fit\\] bridge 2/2")
@@ -238,7 +240,7 @@ test_that("verbose prints progress, one labelled line per network", {
   X12 <- matrix(rnorm(100 * 12), 100)  # folds of 18 rows: no shared epoch
   out <- capture.output(f12 <- sbfit(X12, X12[, 1] + rnorm(100), control = small_control(),
                                      verbose = TRUE, seed = 1))
-  expect_length(out, 5 + 5 + 5 + 5 + 2)
+  expect_length(out, 5 + 5 + 5 + 5 + 2 + 1)
   expect_match(out[6], "^\r?\\[6/22, at most [0-9]+:[0-9]{2} left in this fit\\] location \\(input decay\\) network 1/5: ")
   expect_match(out[11], "^\r?\\[11/22, at most [0-9]+:[0-9]{2} left in this fit\\] location \\(piecewise-linear inputs\\) network 1/5: ")
   expect_match(out[22], "\\[22/22, at most [0-9]+:[0-9]{2} left in this fit\\] bridge 2/2")

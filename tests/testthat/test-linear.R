@@ -272,7 +272,8 @@ test_that("a fit with a linear part is checked as the format beneath it", {
   # older part of such a fit by hand is refused as it would be without
   # the linear part (here the location and scale a bridge sees, format 6)
   d <- lin_data(200, 3)
-  f <- suppressWarnings(sbfit(y ~ x1 + x2, d, control = small_control(bridge_inputs = "location"),
+  f <- suppressWarnings(sbfit(y ~ x1 + x2, d,
+                              control = small_control(bridge_inputs = "location", direct_share = 0),
                               seed = 2, support = "real"))
   expect_identical(f$format, 14L)
   expect_identical(f$linear$base_format, 6L)
@@ -299,8 +300,8 @@ test_that("a fit with a linear part is checked as the format beneath it", {
   expect_error(sbcg:::check_fit(m2), NA)
   # the cut at 0 of a fit of responses not below 0 moves both formats
   y <- abs(d$y)
-  fy <- suppressWarnings(sbfit(d[c("x1", "x2")], y, control = small_control(), seed = 2,
-                               support = "real"))
+  fy <- suppressWarnings(sbfit(d[c("x1", "x2")], y, control = small_control(direct_share = 0),
+                               seed = 2, support = "real"))
   expect_false(is.null(fy$linear))
   cut <- sbcg:::cut_at_zero(fy, matrix(y))
   expect_identical(c(cut$format, cut$linear$base_format), c(14L, 12L))

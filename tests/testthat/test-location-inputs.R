@@ -105,7 +105,7 @@ test_that("malformed location inputs and formats are refused", {
   bad$precondition$features <- NULL
   expect_error(sbsample(bad, d[1, ], ndraws = 5), "format")
   bad <- fit
-  bad$format <- 15L
+  bad$format <- 16L
   expect_error(sbsample(bad, d[1, ], ndraws = 5), "another version")
   expect_error(sbcg_control(bridge_inputs = "scale"), "bridge_inputs")
 })

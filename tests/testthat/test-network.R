@@ -266,7 +266,7 @@ test_that("with preconditioning the draws are m(x) + s(x) (c + f T(Z))", {
   for (pc in c("location-scale", "location")) {
     fit <- sbfit(y ~ x, d, control = sbcg_control(hidden = c(8, 8), epochs = 3,
                                                    validation = 0.2, precondition = pc,
-                                                   linear_mix = FALSE),
+                                                   linear_mix = FALSE, direct_share = 0),
                  seed = 1)
     pre <- fit$precondition
     expect_type(pre, "list")

@@ -135,7 +135,10 @@ test_that("on folds of 200 rows or more a regression on the first fold screens t
   ctl <- small_control()
   out <- capture.output(on <- sbfit(y ~ x, d, control = ctl, verbose = TRUE, seed = 1,
                                     support = "real"))
-  expect_length(out, 5 + 5 + 2)
+  # (and the bridge on the response itself, a fit of its own: 150 held-out
+  # rows)
+  expect_length(out, 5 + 5 + 2 + 1)
+  expect_match(out[13], "^\r?\\[1/1\\] bridge 1/1 ")
   expect_match(out[5], "^\r?\\[5/17, at most [0-9]+:[0-9]{2} left in this fit\\] location network 5/5: ")
   expect_match(out[6], "^\r?\\[11/17, at most [0-9]+:[0-9]{2} left in this fit\\] scale network 1/5: ")
   expect_true(on$precondition$tried_ple)

@@ -257,8 +257,10 @@ test_that("sbfit() with two threads: the same fit, progress per stage", {
   expect_identical(f2$precondition$scale, f1$precondition$scale)
   expect_identical(f2$history, f1$history)
   # one line per stage: 5 location networks, 5 with piecewise-linear
-  # encodings, 5 scale networks, 2 bridges
-  expect_length(out, 4)
+  # encodings, 5 scale networks, 2 bridges; then the bridge on the
+  # response itself, a fit of its own
+  expect_length(out, 5)
+  expect_match(out[5], "^\r?\\[1/1\\] bridge 1/1 ")
   expect_match(out[1], "^\r?\\[1-5/17\\] location networks 1-5/5 \\(side by side\\): epoch [0-9]+/[0-9]+  5/5 networks done")
   expect_match(out[2], "\\[6-10/17, at most [0-9]+:[0-9]{2} left in this fit\\] location \\(piecewise-linear inputs\\) networks 1-5/5")
   expect_match(out[3], "\\[11-15/17, at most [0-9]+:[0-9]{2} left in this fit\\] scale networks 1-5/5")
