@@ -14,9 +14,9 @@
 # the choice by their CRPS favoured the bridge on y, which they also stop,
 # and scored 2.9% above the preconditioned fit), the fit trains that
 # bridge too, on the same rows, and keeps its weights in `direct` with
-# the share.  Its draws are the
-# bridge's own law, not mapped by the recalibration (learned from the
-# preconditioned law's standardised draws) nor mixed with the linear part.
+# the share.  Its draws are the bridge's own law, not mapped by the
+# recalibration (learned from the preconditioned law's standardised
+# draws) nor mixed with the linear part.
 
 # Whether a fit gets the direct bridge: a share above 0, one response that
 # is not constant, a preconditioned fit and 1 to loss_choice_rows - 1
