@@ -102,12 +102,10 @@ direct_rest <- function(object) {
 direct_cseed <- function(cseed) c(cseed[1L], bitwXor(cseed[2L], 1048576L))
 
 # Which of n draws (n x rows, rows with ids rowid) are the direct
-# bridge's, for a share q and groups of gs draws: as linear_draws(), with
+# bridge's, for a share q and groups of gs draws (share_draws()), with
 # a phase from the seed's other half and a step of its own.
 direct_draws <- function(n, rowid, cseed, q, gs = 1L) {
-  grp <- (seq_len(n) - 1L) %/% gs
-  o <- seed_phase(cseed[1L], rowid, 0.7320508075688772)
-  floor(outer(grp + 1, o, function(a, b) a * q + b)) > floor(outer(grp, o, function(a, b) a * q + b))
+  share_draws(n, seed_phase(cseed[1L], rowid, 0.7320508075688772), q, gs)
 }
 
 # Draws of a fit with a direct bridge (sample_raw()'s arguments and chain

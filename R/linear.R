@@ -172,8 +172,15 @@ linear_mixture <- function(prep, oof, support, Y) {
 # those whose deal starts at the same member, and the fit's remaining
 # draws would come from its pooled bridges in unequal shares.
 linear_draws <- function(n, rowid, cseed, q, gs = 1L) {
+  share_draws(n, seed_phase(cseed[2L], rowid, 0.4142135623730951), q, gs)
+}
+
+# Which of n draws (n x rows) a share q of each row's falls on, by groups
+# of gs draws, from the rows' phases o in [0, 1): group j of a row is
+# chosen when floor((j + 1) q + o) > floor(j q + o) (linear_draws(),
+# direct_draws()).
+share_draws <- function(n, o, q, gs = 1L) {
   grp <- (seq_len(n) - 1L) %/% gs
-  o <- seed_phase(cseed[2L], rowid, 0.4142135623730951)
   floor(outer(grp + 1, o, function(a, b) a * q + b)) > floor(outer(grp, o, function(a, b) a * q + b))
 }
 
